@@ -1,0 +1,160 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cronflow/cronflow/worker"
+)
+
+// config is everything Cronflow reads from its environment, validated before anything starts.
+type config struct {
+	HTTPAddr      string
+	DatabaseURL   string
+	AMQPURL       string
+	AMQPPrefix    string
+	Consumers     int
+	CatchUp       time.Duration
+	ShutdownGrace time.Duration
+	LogLevel      slog.Level
+	Mail          worker.MailConfig
+}
+
+// loadConfig reads the configuration. It accepts the original project's variable names; DATABASE_URL
+// and AMQP_URL win over the individual settings. Every bad value is reported, by name, at once.
+func loadConfig(getenv func(string) string) (config, error) {
+	r := envReader{getenv: getenv}
+	var c config
+
+	host := r.str("DASHBOARD_HOST", "0.0.0.0")
+	port := r.port("DASHBOARD_PORT", 8000)
+	c.HTTPAddr = net.JoinHostPort(host, strconv.Itoa(port))
+
+	c.DatabaseURL = getenv("DATABASE_URL")
+	if c.DatabaseURL == "" {
+		u := url.URL{
+			Scheme:   "postgres",
+			User:     url.UserPassword(r.str("PG_USER", "postgres"), getenv("PG_PASSWORD")),
+			Host:     net.JoinHostPort(r.str("PG_HOST", "127.0.0.1"), strconv.Itoa(r.port("PG_PORT", 5432))),
+			Path:     "/" + r.str("PG_DBNAME", "postgres"),
+			RawQuery: "sslmode=disable",
+		}
+		if getenv("PG_PASSWORD") == "" {
+			u.User = url.User(r.str("PG_USER", "postgres"))
+		}
+		c.DatabaseURL = u.String()
+	} else if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		r.fail("DATABASE_URL", "must be a postgres:// URL")
+	}
+
+	c.AMQPURL = getenv("AMQP_URL")
+	if c.AMQPURL == "" {
+		vhost := r.str("RMQ_VHOST", "/")
+		u := url.URL{
+			Scheme: "amqp",
+			User:   url.UserPassword(r.str("RMQ_USER", "guest"), r.str("RMQ_PASSWORD", "guest")),
+			Host:   net.JoinHostPort(r.str("RMQ_HOST", "127.0.0.1"), strconv.Itoa(r.port("RMQ_PORT", 5672))),
+			Path:   "/" + url.PathEscape(vhost),
+		}
+		if vhost == "/" {
+			u.Path = "/"
+		}
+		c.AMQPURL = u.String()
+	} else if u, err := url.Parse(c.AMQPURL); err != nil || (u.Scheme != "amqp" && u.Scheme != "amqps") {
+		r.fail("AMQP_URL", "must be an amqp:// or amqps:// URL")
+	}
+	c.AMQPPrefix = r.str("AMQP_PREFIX", "cronflow")
+
+	c.Consumers = r.integer("CONSUMERS", 16, 1, 1024)
+	c.CatchUp = r.duration("CATCHUP_WINDOW", time.Hour, 0, 7*24*time.Hour)
+	c.ShutdownGrace = r.duration("SHUTDOWN_GRACE", 30*time.Second, 0, time.Hour)
+	switch strings.ToLower(r.str("LOG_LEVEL", "info")) {
+	case "debug":
+		c.LogLevel = slog.LevelDebug
+	case "info":
+		c.LogLevel = slog.LevelInfo
+	case "warn":
+		c.LogLevel = slog.LevelWarn
+	case "error":
+		c.LogLevel = slog.LevelError
+	default:
+		r.fail("LOG_LEVEL", "must be debug, info, warn or error")
+	}
+
+	c.Mail = worker.MailConfig{
+		Host:     getenv("SMTP_HOST"),
+		Port:     r.port("SMTP_PORT", 587),
+		Username: getenv("SMTP_USERNAME"),
+		Password: getenv("SMTP_PASSWORD"),
+		From:     r.str("SMTP_FROM", "cronflow@localhost"),
+		TLS:      r.str("SMTP_TLS", "starttls"),
+	}
+	if c.Mail.Password == "" {
+		c.Mail.Password = getenv("MAIL_PASS")
+	}
+	switch c.Mail.TLS {
+	case "none", "starttls", "tls":
+	default:
+		r.fail("SMTP_TLS", "must be none, starttls or tls")
+	}
+	if strings.ContainsAny(c.Mail.From, "\r\n") || !strings.Contains(c.Mail.From, "@") {
+		r.fail("SMTP_FROM", "must be an email address")
+	}
+	return c, errors.Join(r.errs...)
+}
+
+// envReader reads typed values and collects one error per bad variable.
+type envReader struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (r *envReader) fail(name, problem string) {
+	r.errs = append(r.errs, fmt.Errorf("%s %s", name, problem))
+}
+
+func (r *envReader) str(name, def string) string {
+	if v := strings.TrimSpace(r.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (r *envReader) integer(name string, def, lo, hi int) int {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		r.fail(name, fmt.Sprintf("must be a whole number from %d to %d, got %q", lo, hi, v))
+		return def
+	}
+	return n
+}
+
+func (r *envReader) port(name string, def int) int {
+	return r.integer(name, def, 1, 65535)
+}
+
+func (r *envReader) duration(name string, def, lo, hi time.Duration) time.Duration {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		return def
+	}
+	if v == "0" {
+		v = "0s"
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < lo || d > hi {
+		r.fail(name, fmt.Sprintf("must be a duration such as 30s or 1h, from %s to %s, got %q", lo, hi, v))
+		return def
+	}
+	return d
+}

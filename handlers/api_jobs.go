@@ -1,0 +1,269 @@
+package handlers
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker"
+)
+
+// jobJSON is a job as the API shows it.
+type jobJSON struct {
+	ID         int64           `json:"id"`
+	Name       string          `json:"name"`
+	Type       string          `json:"type"`
+	Payload    json.RawMessage `json:"payload"`
+	Cron       string          `json:"cron"`
+	Timezone   string          `json:"timezone"`
+	MaxRetries int32           `json:"max_retries"`
+	RetryDelay string          `json:"retry_delay"`
+	Timeout    string          `json:"timeout"`
+	Paused     bool            `json:"paused"`
+	CreatedAt  time.Time       `json:"created_at"`
+	UpdatedAt  time.Time       `json:"updated_at"`
+	NextRunAt  *time.Time      `json:"next_run_at"`
+}
+
+func toJobJSON(j sqlcgen.Job) jobJSON {
+	next := j.NextRunAt
+	if j.Paused {
+		next = nil
+	}
+	return jobJSON{
+		ID: j.ID, Name: j.Name, Type: j.Type, Payload: j.Payload, Cron: j.Cron, Timezone: j.Timezone,
+		MaxRetries: j.MaxRetries,
+		RetryDelay: (time.Duration(j.RetryDelayMs) * time.Millisecond).String(),
+		Timeout:    (time.Duration(j.TimeoutMs) * time.Millisecond).String(),
+		Paused:     j.Paused, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt, NextRunAt: next,
+	}
+}
+
+// decodeJSON reads a JSON body into v. A body that is not JSON is a 400.
+func decodeJSON(c echo.Context, v any) error {
+	if err := json.NewDecoder(c.Request().Body).Decode(v); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+		}
+		return echo.NewHTTPError(http.StatusBadRequest, "The request body is not valid JSON: "+err.Error())
+	}
+	return nil
+}
+
+// invalid answers 422 with the problems by field.
+func invalid(c echo.Context, problems map[string]string) error {
+	return c.JSON(http.StatusUnprocessableEntity, apiError{Error: "The job is not valid; see fields.", Fields: problems})
+}
+
+// pathID reads the {id} path parameter; anything but a positive number is a 404.
+func pathID(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, echo.NewHTTPError(http.StatusNotFound, "Not found: there is no such id.")
+	}
+	return id, nil
+}
+
+// handleAPIJobCreate serves POST /api/jobs: it validates the job and stores it, 201 with the job.
+func handleAPIJobCreate(q *sqlcgen.Queries) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var in jobInput
+		if err := decodeJSON(c, &in); err != nil {
+			return err
+		}
+		return createJob(c, q, in, nil)
+	}
+}
+
+// createJob validates and stores a job. extra holds problems found before validation.
+func createJob(c echo.Context, q *sqlcgen.Queries, in jobInput, extra map[string]string) error {
+	spec, problems := in.Valid(time.Now())
+	for k, v := range extra {
+		problems[k] = v
+	}
+	if len(problems) > 0 {
+		return invalid(c, problems)
+	}
+	job, err := q.JobInsert(c.Request().Context(), spec.insertParams())
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/api/jobs/"+strconv.FormatInt(job.ID, 10))
+	return c.JSON(http.StatusCreated, toJobJSON(job))
+}
+
+// handleAPIJobList serves GET /api/jobs?limit=&after=, jobs by id, a page at a time.
+func handleAPIJobList(q *sqlcgen.Queries) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		limit, after, problems := pageParams(c, "after")
+		if len(problems) > 0 {
+			return c.JSON(http.StatusUnprocessableEntity, apiError{Error: "Bad query parameters; see fields.", Fields: problems})
+		}
+		jobs, err := q.JobList(c.Request().Context(), sqlcgen.JobListParams{AfterID: after, MaxRows: int32(limit) + 1})
+		if err != nil {
+			return err
+		}
+		out := struct {
+			Jobs      []jobJSON `json:"jobs"`
+			NextAfter *int64    `json:"next_after"`
+		}{Jobs: []jobJSON{}}
+		if len(jobs) > limit {
+			jobs = jobs[:limit]
+			out.NextAfter = &jobs[limit-1].ID
+		}
+		for _, j := range jobs {
+			out.Jobs = append(out.Jobs, toJobJSON(j))
+		}
+		return c.JSON(http.StatusOK, out)
+	}
+}
+
+// pageParams reads limit (1 to 500, default 50) and a keyset cursor parameter.
+func pageParams(c echo.Context, cursorName string) (int, int64, map[string]string) {
+	problems := map[string]string{}
+	limit := 50
+	if v := c.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			problems["limit"] = "must be a whole number from 1 to 500"
+		}
+		limit = n
+	}
+	var cursor int64
+	if v := c.QueryParam(cursorName); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			problems[cursorName] = "must be an id"
+		}
+		cursor = n
+	}
+	return limit, cursor, problems
+}
+
+// handleAPIJobGet serves GET /api/jobs/{id}.
+func handleAPIJobGet(q *sqlcgen.Queries) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		job, err := q.JobGet(c.Request().Context(), id)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, toJobJSON(job))
+	}
+}
+
+// handleAPIJobUpdate serves PUT /api/jobs/{id}, which takes the same body as create. The scheduler
+// picks the change up at once, whichever replica it runs on.
+func handleAPIJobUpdate(q *sqlcgen.Queries) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		if _, err := q.JobGet(c.Request().Context(), id); err != nil {
+			return err
+		}
+		var in jobInput
+		if err := decodeJSON(c, &in); err != nil {
+			return err
+		}
+		spec, problems := in.Valid(time.Now())
+		if len(problems) > 0 {
+			return invalid(c, problems)
+		}
+		job, err := q.JobUpdate(c.Request().Context(), spec.updateParams(id))
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, toJobJSON(job))
+	}
+}
+
+// handleAPIJobDelete serves DELETE /api/jobs/{id}; the job's runs go with it.
+func handleAPIJobDelete(q *sqlcgen.Queries) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		n, err := q.JobDelete(c.Request().Context(), id)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return echo.NewHTTPError(http.StatusNotFound, "Not found: there is no job with that id.")
+		}
+		return c.NoContent(http.StatusNoContent)
+	}
+}
+
+// handleAPIJobPause serves POST /api/jobs/{id}/pause and /resume. Resuming schedules from now on;
+// slots that passed while the job was paused are not caught up.
+func handleAPIJobPause(q *sqlcgen.Queries, paused bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		job, err := setPaused(c, q, id, paused)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, toJobJSON(job))
+	}
+}
+
+func setPaused(c echo.Context, q *sqlcgen.Queries, id int64, paused bool) (sqlcgen.Job, error) {
+	ctx := c.Request().Context()
+	job, err := q.JobGet(ctx, id)
+	if err != nil {
+		return job, err
+	}
+	var next *time.Time
+	if sched, err := worker.ParseSchedule(job.Cron, job.Timezone); err == nil {
+		n := sched.Next(time.Now()).UTC()
+		next = &n
+	}
+	return q.JobSetPaused(ctx, sqlcgen.JobSetPausedParams{ID: id, Paused: paused, NextRunAt: next})
+}
+
+// handleAPIJobRun serves POST /api/jobs/{id}/run: a run now, through the same queue as scheduled
+// ones. 202 with the run, which is queued even if the broker is down at this moment.
+func handleAPIJobRun(q *sqlcgen.Queries, pub RunPublisher) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		run, err := runNow(c, q, pub, id)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusAccepted, toRunJSON(run))
+	}
+}
+
+func runNow(c echo.Context, q *sqlcgen.Queries, pub RunPublisher, jobID int64) (sqlcgen.Run, error) {
+	ctx := c.Request().Context()
+	if _, err := q.JobGet(ctx, jobID); err != nil {
+		return sqlcgen.Run{}, err
+	}
+	run, err := q.RunInsertManual(ctx, jobID)
+	if err != nil {
+		return run, err
+	}
+	pub.Publish(ctx, []worker.RunMessage{{RunID: run.ID, JobID: run.JobID}})
+	if fresh, err := q.RunGet(ctx, run.ID); err == nil {
+		run = fresh
+	}
+	return run, nil
+}

@@ -1,0 +1,83 @@
+package handlers
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/cronflow/cronflow/sqlcgen"
+)
+
+// handleAPILegacyCreate serves POST /api/create, the original project's endpoint, so that existing
+// clients keep working. It takes the same JSON as POST /api/jobs, or the original's form post:
+// hour, minute, type, and url (ping, slack, webhook), email, subject, body (email; the webhook's
+// JSON body), msg (slack).
+func handleAPILegacyCreate(q *sqlcgen.Queries) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEApplicationJSON) {
+			var in jobInput
+			if err := decodeJSON(c, &in); err != nil {
+				return err
+			}
+			return createJob(c, q, in, nil)
+		}
+		form, err := c.FormParams()
+		if err != nil {
+			return err
+		}
+		in, problems := legacyFormInput(form.Get)
+		return createJob(c, q, in, problems)
+	}
+}
+
+// legacyFormInput maps the original form's fields onto a job, with the problems only the form can have.
+func legacyFormInput(get func(string) string) (jobInput, map[string]string) {
+	problems := map[string]string{}
+	in := jobInput{
+		Name:       get("name"),
+		Type:       strings.TrimSpace(get("type")),
+		Cron:       get("cron"),
+		Timezone:   get("timezone"),
+		Hour:       formNumber(get("hour")),
+		Minute:     formNumber(get("minute")),
+		MaxRetries: formNumber(get("max_retries")),
+		RetryDelay: formString(get("retry_delay")),
+		Timeout:    formString(get("timeout")),
+	}
+	var payload any
+	switch in.Type {
+	case "ping":
+		payload = map[string]string{"url": get("url")}
+	case "slack":
+		payload = map[string]string{"webhook_url": get("url"), "text": get("msg")}
+	case "email":
+		payload = map[string]string{"to": get("email"), "subject": get("subject"), "body": get("body")}
+	case "webhook":
+		body := json.RawMessage(get("body"))
+		if !json.Valid(body) {
+			problems["payload.body"] = "must be valid JSON"
+			body = nil
+		}
+		payload = map[string]any{"url": get("url"), "body": body}
+	default:
+		payload = map[string]string{}
+	}
+	in.Payload, _ = json.Marshal(payload)
+	return in, problems
+}
+
+func formNumber(v string) json.RawMessage {
+	if strings.TrimSpace(v) == "" {
+		return nil
+	}
+	return formString(v)
+}
+
+func formString(v string) json.RawMessage {
+	if strings.TrimSpace(v) == "" {
+		return nil
+	}
+	b, _ := json.Marshal(v)
+	return b
+}

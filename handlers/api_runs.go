@@ -1,0 +1,130 @@
+package handlers
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/cronflow/cronflow/sqlcgen"
+)
+
+// runStatuses are the states of a run, in the order a run goes through them.
+var runStatuses = []string{"queued", "running", "completed", "failed", "permanently_failed"}
+
+// runJSON is a run as the API shows it.
+type runJSON struct {
+	ID            int64      `json:"id"`
+	JobID         int64      `json:"job_id"`
+	Status        string     `json:"status"`
+	Trigger       string     `json:"trigger"`
+	Attempts      int32      `json:"attempts"`
+	RetryCount    int32      `json:"retry_count"`
+	ScheduledAt   time.Time  `json:"scheduled_at"`
+	PublishedAt   *time.Time `json:"published_at"`
+	StartedAt     *time.Time `json:"started_at"`
+	CompletedAt   *time.Time `json:"completed_at"`
+	NextAttemptAt *time.Time `json:"next_attempt_at"`
+	Output        string     `json:"output"`
+	Error         string     `json:"error"`
+}
+
+func toRunJSON(r sqlcgen.Run) runJSON {
+	return runJSON{
+		ID: r.ID, JobID: r.JobID, Status: r.Status, Trigger: r.Trigger, Attempts: r.Attempts,
+		RetryCount: r.RetryCount, ScheduledAt: r.ScheduledAt, PublishedAt: r.PublishedAt,
+		StartedAt: r.StartedAt, CompletedAt: r.CompletedAt, NextAttemptAt: r.NextAttemptAt,
+		Output: r.Output, Error: r.Error,
+	}
+}
+
+// handleAPIRunList serves GET /api/runs?job_id=&status=&limit=&before=, newest first.
+func handleAPIRunList(q *sqlcgen.Queries) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		limit, before, problems := pageParams(c, "before")
+		params := sqlcgen.RunListParams{MaxRows: int32(limit) + 1}
+		if before > 0 {
+			params.BeforeID = &before
+		}
+		if v := c.QueryParam("job_id"); v != "" {
+			id, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || id <= 0 {
+				problems["job_id"] = "must be a job id"
+			}
+			params.JobID = &id
+		}
+		if v := c.QueryParam("status"); v != "" {
+			if !validStatus(v) {
+				problems["status"] = "must be one of queued, running, completed, failed, permanently_failed"
+			}
+			params.Status = &v
+		}
+		if len(problems) > 0 {
+			return c.JSON(http.StatusUnprocessableEntity, apiError{Error: "Bad query parameters; see fields.", Fields: problems})
+		}
+		runs, err := q.RunList(c.Request().Context(), params)
+		if err != nil {
+			return err
+		}
+		out := struct {
+			Runs       []runJSON `json:"runs"`
+			NextBefore *int64    `json:"next_before"`
+		}{Runs: []runJSON{}}
+		if len(runs) > limit {
+			runs = runs[:limit]
+			out.NextBefore = &runs[limit-1].ID
+		}
+		for _, r := range runs {
+			out.Runs = append(out.Runs, toRunJSON(r))
+		}
+		return c.JSON(http.StatusOK, out)
+	}
+}
+
+func validStatus(s string) bool {
+	for _, v := range runStatuses {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// handleAPIRunGet serves GET /api/runs/{id}.
+func handleAPIRunGet(q *sqlcgen.Queries) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		run, err := q.RunGet(c.Request().Context(), id)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, toRunJSON(run))
+	}
+}
+
+// handleAPIStats serves GET /api/stats: the number of jobs and of runs in each status.
+func handleAPIStats(q *sqlcgen.Queries) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx := c.Request().Context()
+		jobs, err := q.JobCount(ctx)
+		if err != nil {
+			return err
+		}
+		counts, err := q.RunCountByStatus(ctx)
+		if err != nil {
+			return err
+		}
+		runs := make(map[string]int64, len(runStatuses))
+		for _, s := range runStatuses {
+			runs[s] = 0
+		}
+		for _, row := range counts {
+			runs[row.Status] = row.Runs
+		}
+		return c.JSON(http.StatusOK, map[string]any{"jobs": jobs, "runs": runs})
+	}
+}

@@ -1,0 +1,42 @@
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// handleHealthz serves GET /healthz: the process is alive and answering.
+func handleHealthz() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+	}
+}
+
+// handleReadyz serves GET /readyz: 200 when PostgreSQL and RabbitMQ are reachable, 503 with what is
+// not otherwise, so that a load balancer stops sending work to a replica that cannot do it.
+func handleReadyz(ready func(ctx context.Context) map[string]string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+		defer cancel()
+		problems := ready(ctx)
+		if len(problems) > 0 {
+			return c.JSON(http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "problems": problems})
+		}
+		return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+	}
+}
+
+// NewHealthServer returns the HTTP handler of a consumers-only replica: /healthz and /readyz.
+func NewHealthServer(ready func(ctx context.Context) map[string]string, logger *slog.Logger) *echo.Echo {
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = errorHandler(logger)
+	e.GET("/healthz", handleHealthz())
+	e.GET("/readyz", handleReadyz(ready))
+	return e
+}

@@ -1,0 +1,209 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker"
+)
+
+// jobInput is a job as a client sends it: the body of POST /api/jobs and PUT /api/jobs/{id}. The
+// numeric and duration fields are kept raw so that a wrong type is reported on its field instead of
+// failing the whole body.
+type jobInput struct {
+	Name       string          `json:"name"`
+	Type       string          `json:"type"`
+	Cron       string          `json:"cron"`
+	Hour       json.RawMessage `json:"hour"`
+	Minute     json.RawMessage `json:"minute"`
+	Timezone   string          `json:"timezone"`
+	Payload    json.RawMessage `json:"payload"`
+	MaxRetries json.RawMessage `json:"max_retries"`
+	RetryDelay json.RawMessage `json:"retry_delay"`
+	Timeout    json.RawMessage `json:"timeout"`
+}
+
+// jobSpec is a validated job, ready to store.
+type jobSpec struct {
+	Name, Type, Cron, Timezone string
+	Payload                    json.RawMessage
+	MaxRetries                 int32
+	RetryDelay, Timeout        time.Duration
+	NextRunAt                  *time.Time
+}
+
+// Limits on what a job may ask for.
+const (
+	maxRetriesLimit = 10
+	minRetryDelay   = time.Second
+	maxRetryDelay   = time.Hour
+	minTimeout      = time.Second
+	maxTimeout      = 5 * time.Minute
+)
+
+// Valid checks the input and returns the job to store, or the problems by field name. now is the
+// moment from which the first run is computed.
+func (in jobInput) Valid(now time.Time) (jobSpec, map[string]string) {
+	problems := map[string]string{}
+	spec := jobSpec{
+		Name:     strings.TrimSpace(in.Name),
+		Type:     strings.TrimSpace(in.Type),
+		Timezone: strings.TrimSpace(in.Timezone),
+	}
+	if spec.Timezone == "" {
+		spec.Timezone = "UTC"
+	}
+	if len(spec.Name) > 200 {
+		problems["name"] = "must be at most 200 characters"
+	}
+
+	spec.Cron = strings.Join(strings.Fields(in.Cron), " ")
+	switch {
+	case spec.Cron != "" && (present(in.Hour) || present(in.Minute)):
+		problems["cron"] = "give either cron, or hour and minute, not both"
+	case spec.Cron == "" && (present(in.Hour) || present(in.Minute)):
+		hour, hourOK := intField(problems, "hour", in.Hour, 0, 23)
+		minute, minuteOK := intField(problems, "minute", in.Minute, 0, 59)
+		if hourOK && minuteOK {
+			spec.Cron = fmt.Sprintf("%d %d * * *", minute, hour)
+		}
+	case spec.Cron == "":
+		problems["cron"] = "is required (or give hour and minute)"
+	}
+	if _, err := worker.LoadLocation(spec.Timezone); err != nil {
+		problems["timezone"] = err.Error()
+	} else if spec.Cron != "" {
+		sched, err := worker.ParseSchedule(spec.Cron, spec.Timezone)
+		if err != nil {
+			problems["cron"] = err.Error()
+		} else if next := sched.Next(now); next.IsZero() {
+			problems["cron"] = "never matches a date"
+		} else {
+			next = next.UTC()
+			spec.NextRunAt = &next
+		}
+	}
+
+	if spec.Type == "" {
+		problems["type"] = fmt.Sprintf("is required: one of %s", strings.Join(worker.TaskTypes(), ", "))
+	} else {
+		payload, payloadProblems := worker.ValidatePayload(spec.Type, in.Payload)
+		for k, v := range payloadProblems {
+			problems[k] = v
+		}
+		spec.Payload = payload
+	}
+
+	retries, _ := intField(problems, "max_retries", orDefault(in.MaxRetries, "3"), 0, maxRetriesLimit)
+	spec.MaxRetries = int32(retries)
+	spec.RetryDelay = durationField(problems, "retry_delay", orDefault(in.RetryDelay, `"2s"`), minRetryDelay, maxRetryDelay)
+	spec.Timeout = durationField(problems, "timeout", orDefault(in.Timeout, `"30s"`), minTimeout, maxTimeout)
+
+	if spec.Name == "" && len(problems) == 0 {
+		spec.Name = defaultName(spec)
+	}
+	return spec, problems
+}
+
+// defaultName names a job after what it does.
+func defaultName(s jobSpec) string {
+	var p struct {
+		URL        string   `json:"url"`
+		WebhookURL string   `json:"webhook_url"`
+		To         []string `json:"to"`
+	}
+	_ = json.Unmarshal(s.Payload, &p)
+	switch s.Type {
+	case "ping":
+		return "Ping " + hostOf(p.URL)
+	case "webhook":
+		return "Webhook to " + hostOf(p.URL)
+	case "slack":
+		return "Slack message"
+	case "email":
+		return "Email to " + strings.Join(p.To, ", ")
+	}
+	return s.Type
+}
+
+func hostOf(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return raw
+}
+
+func present(raw json.RawMessage) bool {
+	return len(raw) > 0 && !bytes.Equal(raw, []byte("null"))
+}
+
+func orDefault(raw json.RawMessage, def string) json.RawMessage {
+	if !present(raw) {
+		return json.RawMessage(def)
+	}
+	return raw
+}
+
+// intField reads a whole number given as a JSON number or a numeric string.
+func intField(problems map[string]string, field string, raw json.RawMessage, lo, hi int) (int, bool) {
+	text := strings.Trim(strings.TrimSpace(string(raw)), `"`)
+	n, err := strconv.Atoi(strings.TrimSpace(text))
+	if !present(raw) {
+		problems[field] = "is required"
+		return 0, false
+	}
+	if err != nil || n < lo || n > hi {
+		problems[field] = fmt.Sprintf("must be a whole number from %d to %d", lo, hi)
+		return 0, false
+	}
+	return n, true
+}
+
+// durationField reads a duration given as a Go duration string ("2s", "1m30s") or a number of seconds.
+func durationField(problems map[string]string, field string, raw json.RawMessage, lo, hi time.Duration) time.Duration {
+	var d time.Duration
+	var s string
+	var secs float64
+	var err error
+	switch {
+	case json.Unmarshal(raw, &s) == nil:
+		if secs, err = strconv.ParseFloat(s, 64); err == nil {
+			d = time.Duration(secs * float64(time.Second))
+		} else {
+			d, err = time.ParseDuration(strings.TrimSpace(s))
+		}
+	case json.Unmarshal(raw, &secs) == nil:
+		d = time.Duration(secs * float64(time.Second))
+	default:
+		err = fmt.Errorf("not a duration")
+	}
+	if err != nil || d < lo || d > hi || d%time.Millisecond != 0 {
+		problems[field] = fmt.Sprintf("must be a duration from %s to %s, such as \"30s\" or \"5m\"", lo, hi)
+		return 0
+	}
+	return d
+}
+
+// insertParams turns a validated job into the insert query's parameters.
+func (s jobSpec) insertParams() sqlcgen.JobInsertParams {
+	return sqlcgen.JobInsertParams{
+		Name: s.Name, Type: s.Type, Payload: s.Payload, Cron: s.Cron, Timezone: s.Timezone,
+		MaxRetries: s.MaxRetries, RetryDelayMs: s.RetryDelay.Milliseconds(), TimeoutMs: s.Timeout.Milliseconds(),
+		NextRunAt: s.NextRunAt,
+	}
+}
+
+// updateParams turns a validated job into the update query's parameters.
+func (s jobSpec) updateParams(id int64) sqlcgen.JobUpdateParams {
+	p := s.insertParams()
+	return sqlcgen.JobUpdateParams{
+		ID: id, Name: p.Name, Type: p.Type, Payload: p.Payload, Cron: p.Cron, Timezone: p.Timezone,
+		MaxRetries: p.MaxRetries, RetryDelayMs: p.RetryDelayMs, TimeoutMs: p.TimeoutMs, NextRunAt: p.NextRunAt,
+	}
+}

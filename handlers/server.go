@@ -1,0 +1,139 @@
+// Package handlers is Cronflow's HTTP side: the JSON API, the dashboard pages and the health checks,
+// all on one Echo server.
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/a-h/templ"
+	"github.com/jackc/pgx/v5"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker"
+)
+
+// maxBody is the largest request body accepted; larger ones get 413.
+const maxBody = "1M"
+
+// RunPublisher publishes runs that are stored as queued. The worker's Dispatcher is one. Publishing
+// may fail (the broker is down); the run then stays queued and is published later, so callers do not
+// need to know.
+type RunPublisher interface {
+	Publish(ctx context.Context, msgs []worker.RunMessage)
+}
+
+// Deps is what the server needs from the rest of Cronflow.
+type Deps struct {
+	Queries   *sqlcgen.Queries
+	Publisher RunPublisher
+	// ReadyFunc reports, by component, what keeps the service from being ready; empty means ready.
+	ReadyFunc func(ctx context.Context) map[string]string
+	Logger    *slog.Logger
+}
+
+// NewServer returns the HTTP handler with every route, middleware and the one error handler.
+func NewServer(d Deps) *echo.Echo {
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = errorHandler(d.Logger)
+	e.Use(middleware.RequestID())
+	e.Use(middleware.Recover())
+	e.Use(middleware.BodyLimit(maxBody))
+	e.Use(requestLogger(d.Logger))
+	addRoutes(e, d)
+	return e
+}
+
+// requestLogger logs one line per request, with its request id.
+func requestLogger(logger *slog.Logger) echo.MiddlewareFunc {
+	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogStatus: true, LogURIPath: true, LogMethod: true, LogLatency: true, LogRequestID: true, LogError: true,
+		HandleError: true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			// Page loads and polls are many and dull; changes and API calls are worth a line.
+			level := slog.LevelDebug
+			if v.Status >= 500 {
+				level = slog.LevelError
+			} else if strings.HasPrefix(v.URIPath, "/api/") || v.Method != http.MethodGet {
+				level = slog.LevelInfo
+			}
+			logger.LogAttrs(c.Request().Context(), level, "Request",
+				slog.String("request_id", v.RequestID), slog.String("method", v.Method),
+				slog.String("path", v.URIPath), slog.Int("status", v.Status),
+				slog.Int64("duration_ms", v.Latency.Milliseconds()))
+			return nil
+		},
+	})
+}
+
+// apiError is the JSON body of every API error.
+type apiError struct {
+	Error  string            `json:"error"`
+	Fields map[string]string `json:"fields,omitempty"`
+}
+
+// errorHandler answers every error: an *echo.HTTPError keeps its code and message, a missing row is a
+// 404, and anything else is logged with the request id and shown as "Something went wrong".
+func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		code, msg := http.StatusInternalServerError, "Something went wrong. The error has been logged."
+		var he *echo.HTTPError
+		switch {
+		case errors.As(err, &he):
+			code = he.Code
+			if m, ok := he.Message.(string); ok {
+				msg = m
+			} else {
+				msg = http.StatusText(code)
+			}
+			if code == http.StatusRequestEntityTooLarge {
+				msg = "The request body is larger than 1 MiB."
+			}
+		case errors.Is(err, pgx.ErrNoRows):
+			code, msg = http.StatusNotFound, "Not found: it may have been deleted."
+		default:
+			logger.Error("Request failed", "request_id", c.Response().Header().Get(echo.HeaderXRequestID),
+				"method", c.Request().Method, "path", c.Request().URL.Path, "error", err)
+		}
+		if c.Request().Method == http.MethodHead {
+			_ = c.NoContent(code)
+			return
+		}
+		if strings.HasPrefix(c.Request().URL.Path, "/api/") || wantsJSON(c) {
+			_ = c.JSON(code, apiError{Error: msg})
+			return
+		}
+		_ = c.String(code, msg)
+	}
+}
+
+func wantsJSON(c echo.Context) bool {
+	accept := c.Request().Header.Get(echo.HeaderAccept)
+	return strings.Contains(accept, "application/json") && !strings.Contains(accept, "text/html")
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// render writes a component into a pooled buffer first, so that a template error becomes a clean 500
+// instead of half a page.
+func render(c echo.Context, status int, component templ.Component) error {
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bufPool.Put(buf)
+	if err := component.Render(c.Request().Context(), buf); err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}

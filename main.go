@@ -1,0 +1,190 @@
+// Command cronflow is a self-hosted cron service: jobs are scheduled from PostgreSQL, executed
+// through RabbitMQ, and every run is recorded and shown on a dashboard.
+//
+// Usage:
+//
+//	cronflow [serve]   HTTP dashboard and API, the scheduler (one leader among replicas) and consumers
+//	cronflow worker    consumers only, for scaled-out replicas, with /healthz and /readyz
+//	cronflow migrate   migrate the database and exit
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/cronflow/cronflow/handlers"
+	"github.com/cronflow/cronflow/queries"
+	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args, os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "cronflow:", err)
+		os.Exit(1)
+	}
+}
+
+// run starts Cronflow and blocks until ctx is done or SIGINT/SIGTERM arrives, then stops it in
+// reverse order: HTTP, the scheduler, the consumers (letting in-flight runs finish), the publisher.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	mode := "serve"
+	if len(args) > 1 {
+		mode = args[1]
+	}
+	switch mode {
+	case "serve", "worker", "migrate":
+	default:
+		return fmt.Errorf("unknown command %q: use serve, worker or migrate", mode)
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	pool, err := openPool(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := queries.Migrate(ctx, pool, logger); err != nil {
+		return err
+	}
+	if mode == "migrate" {
+		return nil
+	}
+	q := sqlcgen.New(pool)
+	top := worker.NewTopology(cfg.AMQPPrefix)
+
+	var wg sync.WaitGroup
+	start := func(ctx context.Context, fn func(ctx context.Context)) {
+		wg.Add(1)
+		go func() { defer wg.Done(); fn(ctx) }()
+	}
+
+	// The publisher goes first and stops last: consumers publish retries until they are done.
+	pubCtx, stopPub := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopPub()
+	pub := worker.NewPublisher(cfg.AMQPURL, top, logger)
+	pub.ReturnedFunc = func(runID int64) {
+		if err := q.RunMarkUnpublished(context.Background(), runID); err != nil {
+			logger.Warn("Mark run unpublished failed", "run_id", runID, "error", err)
+		}
+	}
+	var pubDone sync.WaitGroup
+	pubDone.Add(1)
+	go func() { defer pubDone.Done(); pub.Run(pubCtx) }()
+	defer pubDone.Wait()
+
+	exec := worker.NewExecutor(worker.NewHTTPClient(cfg.Consumers), cfg.Mail)
+	consumer := worker.NewConsumer(cfg.AMQPURL, top, cfg.Consumers, cfg.ShutdownGrace, worker.NewRunner(q, exec, pub, logger), logger)
+	consumerCtx, stopConsumers := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopConsumers()
+	var consumersDone sync.WaitGroup
+	consumersDone.Add(1)
+	go func() { defer consumersDone.Done(); consumer.Run(consumerCtx) }()
+
+	disp := worker.NewDispatcher(q, pub, logger)
+	if mode == "serve" {
+		leader := worker.NewLeader(pool, 5*time.Second, logger)
+		scheduler := worker.NewScheduler(pool, disp, cfg.CatchUp, logger)
+		reaper := worker.NewReaper(q, disp, logger)
+		start(ctx, func(ctx context.Context) {
+			leader.Run(ctx, func(ctx context.Context) error {
+				// One term of leadership: the dispatcher and the reaper live as long as the scheduler.
+				ctx, cancel := context.WithCancel(ctx)
+				var lead sync.WaitGroup
+				lead.Add(2)
+				go func() { defer lead.Done(); disp.Run(ctx) }()
+				go func() { defer lead.Done(); reaper.Run(ctx) }()
+				err := scheduler.Run(ctx)
+				cancel()
+				lead.Wait()
+				return err
+			})
+		})
+	}
+
+	ready := func(ctx context.Context) map[string]string {
+		problems := map[string]string{}
+		if err := pool.Ping(ctx); err != nil {
+			problems["postgres"] = err.Error()
+		}
+		if !pub.Connected() {
+			problems["rabbitmq_publisher"] = "not connected"
+		}
+		if !consumer.Connected() {
+			problems["rabbitmq_consumer"] = "not connected"
+		}
+		return problems
+	}
+	var srv http.Handler
+	if mode == "serve" {
+		srv = handlers.NewServer(handlers.Deps{Queries: q, Publisher: disp, ReadyFunc: ready, Logger: logger})
+	} else {
+		srv = handlers.NewHealthServer(ready, logger)
+	}
+	httpServer := &http.Server{Addr: cfg.HTTPAddr, Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	httpErr := make(chan error, 1)
+	go func() { httpErr <- httpServer.ListenAndServe() }()
+	logger.Info("Cronflow started", "mode", mode, "addr", cfg.HTTPAddr, "consumers", cfg.Consumers)
+
+	select {
+	case <-ctx.Done():
+	case err = <-httpErr:
+		err = fmt.Errorf("http server: %w", err)
+		stop()
+	}
+	logger.Info("Shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if serr := httpServer.Shutdown(shutdownCtx); serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		logger.Warn("HTTP shutdown", "error", serr)
+	}
+	wg.Wait() // the scheduler has stopped
+	stopConsumers()
+	consumersDone.Wait()
+	stopPub()
+	logger.Info("Stopped")
+	return err
+}
+
+// openPool connects to PostgreSQL, waiting up to 30 s for it to come up.
+func openPool(ctx context.Context, cfg config, logger *slog.Logger) (*pgxpool.Pool, error) {
+	pcfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	pcfg.MaxConns = int32(cfg.Consumers + 10)
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := pool.Ping(ctx)
+		if err == nil {
+			return pool, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			pool.Close()
+			return nil, fmt.Errorf("connect to PostgreSQL at %s: %w", pcfg.ConnConfig.Host, err)
+		}
+		logger.Warn("Waiting for PostgreSQL", "error", err)
+		time.Sleep(time.Second)
+	}
+}

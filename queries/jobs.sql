@@ -1,0 +1,60 @@
+-- name: JobInsert :one
+INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, next_run_at)
+VALUES (@name, @type, @payload, @cron, @timezone, @max_retries, @retry_delay_ms, @timeout_ms, @paused, @next_run_at)
+RETURNING *;
+
+-- name: JobGet :one
+SELECT * FROM jobs WHERE id = @id;
+
+-- name: JobList :many
+-- JobList pages through every job by id, for the API.
+SELECT * FROM jobs
+WHERE id > @after_id
+ORDER BY id
+LIMIT @max_rows;
+
+-- name: JobUpdate :one
+UPDATE jobs
+SET name = @name, type = @type, payload = @payload, cron = @cron, timezone = @timezone,
+    max_retries = @max_retries, retry_delay_ms = @retry_delay_ms, timeout_ms = @timeout_ms,
+    next_run_at = @next_run_at, updated_at = clock_timestamp()
+WHERE id = @id
+RETURNING *;
+
+-- name: JobSetPaused :one
+UPDATE jobs
+SET paused = @paused, next_run_at = @next_run_at, updated_at = clock_timestamp()
+WHERE id = @id
+RETURNING *;
+
+-- name: JobDelete :execrows
+DELETE FROM jobs WHERE id = @id;
+
+-- name: JobCount :one
+SELECT count(*) FROM jobs;
+
+-- name: JobScheduleList :many
+-- JobScheduleList is what the scheduler needs of every job to build its cron table.
+SELECT id, cron, timezone, paused, updated_at, next_run_at FROM jobs ORDER BY id;
+
+-- name: JobScheduleGet :one
+SELECT id, cron, timezone, paused, updated_at, next_run_at FROM jobs WHERE id = @id;
+
+-- name: JobSetNextRuns :exec
+-- JobSetNextRuns records where each job's schedule goes next, without touching updated_at.
+UPDATE jobs
+SET next_run_at = u.next_run_at
+FROM (SELECT unnest(@ids::bigint[]) AS id, unnest(@next_run_ats::timestamptz[]) AS next_run_at) AS u
+WHERE jobs.id = u.id;
+
+-- name: JobListen :exec
+-- JobListen subscribes the connection to job changes (see the jobs_notify_change trigger).
+LISTEN cronflow_jobs;
+
+-- name: JobListOverdue :many
+-- JobListOverdue finds active jobs whose next slot passed without a run being made: the scheduler
+-- was down, or could not reach the database when the slot came.
+SELECT id, cron, timezone, next_run_at FROM jobs
+WHERE NOT paused AND next_run_at < @before::timestamptz
+ORDER BY next_run_at
+LIMIT @max_rows;

@@ -1,0 +1,91 @@
+-- name: RunInsertScheduled :many
+-- RunInsertScheduled makes one run per (job, slot). A slot that already has a run, or a job that is
+-- paused or gone, gets none: that is what keeps two schedulers from doubling a run.
+INSERT INTO runs (job_id, scheduled_at, trigger)
+SELECT u.job_id, u.scheduled_at, 'schedule'
+FROM (SELECT unnest(@job_ids::bigint[]) AS job_id, unnest(@scheduled_ats::timestamptz[]) AS scheduled_at) AS u
+JOIN jobs AS j ON j.id = u.job_id AND NOT j.paused
+ON CONFLICT (job_id, scheduled_at) DO NOTHING
+RETURNING id, job_id;
+
+-- name: RunInsertManual :one
+INSERT INTO runs (job_id, scheduled_at, trigger)
+VALUES (@job_id, clock_timestamp(), 'manual')
+RETURNING *;
+
+-- name: RunGet :one
+SELECT * FROM runs WHERE id = @id;
+
+-- name: RunList :many
+-- RunList pages through runs newest first, optionally for one job and one status.
+SELECT * FROM runs
+WHERE (sqlc.narg(job_id)::bigint IS NULL OR job_id = sqlc.narg(job_id))
+  AND (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status))
+  AND (sqlc.narg(before_id)::bigint IS NULL OR id < sqlc.narg(before_id))
+ORDER BY id DESC
+LIMIT @max_rows;
+
+-- name: RunCountByStatus :many
+SELECT status, count(*) AS runs FROM runs GROUP BY status;
+
+-- name: RunMarkPublished :exec
+UPDATE runs SET published_at = clock_timestamp()
+WHERE id = ANY(@ids::bigint[]) AND status IN ('queued', 'failed', 'running');
+
+-- name: RunMarkUnpublished :exec
+-- RunMarkUnpublished is for a message the broker handed back: the reaper will publish it again.
+UPDATE runs SET published_at = NULL WHERE id = @id AND status IN ('queued', 'failed');
+
+-- name: RunClaim :one
+-- RunClaim makes one attempt of a run this consumer's. No row back means the run is finished,
+-- is being run by someone else, or is waiting for its retry.
+UPDATE runs AS r
+SET status = 'running',
+    attempts = r.attempts + 1,
+    retry_count = r.attempts,
+    started_at = clock_timestamp(),
+    lease_until = clock_timestamp() + (j.timeout_ms + @lease_margin_ms::bigint) * interval '1 millisecond',
+    next_attempt_at = NULL
+FROM jobs AS j
+WHERE r.id = @id
+  AND j.id = r.job_id
+  AND (r.status = 'queued'
+       OR (r.status = 'failed' AND r.next_attempt_at <= clock_timestamp() + interval '1 second')
+       OR (r.status = 'running' AND r.lease_until < clock_timestamp()))
+RETURNING r.id, r.job_id, r.attempts, r.retry_count, r.scheduled_at, r.started_at,
+    j.name, j.type, j.payload, j.max_retries, j.retry_delay_ms, j.timeout_ms;
+
+-- name: RunComplete :execrows
+UPDATE runs
+SET status = 'completed', completed_at = clock_timestamp(), output = @output, error = '', lease_until = NULL
+WHERE id = @id AND status = 'running' AND attempts = @attempt;
+
+-- name: RunFail :one
+-- RunFail records a failed attempt that will be retried after the job's retry delay.
+UPDATE runs
+SET status = 'failed', output = @output, error = @error, lease_until = NULL, published_at = NULL,
+    next_attempt_at = clock_timestamp() + (@retry_delay_ms::bigint) * interval '1 millisecond'
+WHERE id = @id AND status = 'running' AND attempts = @attempt
+RETURNING next_attempt_at;
+
+-- name: RunFailPermanently :execrows
+UPDATE runs
+SET status = 'permanently_failed', completed_at = clock_timestamp(), output = @output, error = @error,
+    lease_until = NULL
+WHERE id = @id AND status = 'running' AND attempts = @attempt;
+
+-- name: RunListOrphaned :many
+-- RunListOrphaned finds runs whose message may never arrive: never published (the broker was down),
+-- published so long ago that it must be lost, or held by a consumer whose lease ran out.
+SELECT id, job_id FROM runs
+WHERE (status = 'queued'
+       AND ((published_at IS NULL AND created_at < @unpublished_before::timestamptz)
+            OR published_at < @stale_before::timestamptz))
+   OR (status = 'failed'
+       AND ((published_at IS NULL AND next_attempt_at < clock_timestamp())
+            OR (next_attempt_at < @stale_before::timestamptz AND published_at < @stale_before::timestamptz)))
+   OR (status = 'running'
+       AND lease_until < clock_timestamp()
+       AND (published_at IS NULL OR published_at < lease_until OR published_at < @stale_before::timestamptz))
+ORDER BY id
+LIMIT @max_rows;

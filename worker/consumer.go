@@ -1,0 +1,126 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+// Consumer takes runs from the work queue with a fixed number of goroutines, over a connection of
+// its own, and hands each delivery to a Runner.
+type Consumer struct {
+	top     Topology
+	logger  *slog.Logger
+	conn    *connection
+	workers int
+	runner  *Runner
+	grace   time.Duration
+
+	// workCtx is what runs execute under. It outlives the consumer's ctx by the shutdown grace, so
+	// that in-flight runs can finish and be recorded.
+	workCtx    context.Context
+	cancelWork context.CancelFunc
+
+	mu      sync.Mutex
+	ch      *amqp.Channel
+	tag     string
+	running sync.WaitGroup
+
+	inFlight atomic.Int64
+}
+
+// NewConsumer returns a consumer with workers goroutines and a prefetch of the same size. On
+// shutdown, in-flight runs get grace to finish before their context is cancelled.
+func NewConsumer(url string, top Topology, workers int, grace time.Duration, runner *Runner, logger *slog.Logger) *Consumer {
+	c := &Consumer{top: top, logger: logger, workers: workers, runner: runner, grace: grace}
+	c.conn = &connection{url: url, name: "cronflow-consumer", logger: logger, setup: c.setup, teardown: c.drain}
+	return c
+}
+
+// Run consumes until ctx is done, reconnecting whenever the connection is lost. When ctx is done
+// it stops taking deliveries, lets in-flight runs finish (at most the grace), and returns.
+func (c *Consumer) Run(ctx context.Context) {
+	c.workCtx, c.cancelWork = context.WithCancel(context.WithoutCancel(ctx))
+	defer c.cancelWork()
+	c.conn.run(ctx)
+	c.running.Wait()
+}
+
+// Connected reports whether the consumer is connected to the broker.
+func (c *Consumer) Connected() bool { return c.conn.connected() }
+
+// Reconnects counts the connections lost since start.
+func (c *Consumer) Reconnects() int64 { return c.conn.reconnects.Load() }
+
+// InFlight counts the deliveries being handled now.
+func (c *Consumer) InFlight() int64 { return c.inFlight.Load() }
+
+// closeConnection drops the broker connection, as a broker restart would. Tests use it.
+func (c *Consumer) closeConnection() { c.conn.closeNow() }
+
+func (c *Consumer) setup(ctx context.Context, conn *amqp.Connection) error {
+	ch, err := conn.Channel()
+	if err != nil {
+		return fmt.Errorf("open channel: %w", err)
+	}
+	if err := c.top.Declare(ch); err != nil {
+		return err
+	}
+	if err := ch.Qos(c.workers, 0, false); err != nil {
+		return fmt.Errorf("set prefetch: %w", err)
+	}
+	tag := fmt.Sprintf("cronflow-%d", time.Now().UnixNano())
+	deliveries, err := ch.Consume(c.top.WorkQueue, tag, false, false, false, false, nil)
+	if err != nil {
+		return fmt.Errorf("consume %s: %w", c.top.WorkQueue, err)
+	}
+	chClosed := ch.NotifyClose(make(chan *amqp.Error, 1))
+	go func() {
+		if err := <-chClosed; err != nil {
+			c.logger.Warn("Consumer channel closed", "error", err)
+			_ = conn.Close()
+		}
+	}()
+	c.mu.Lock()
+	c.ch, c.tag = ch, tag
+	c.mu.Unlock()
+	for range c.workers {
+		c.running.Add(1)
+		go func() {
+			defer c.running.Done()
+			for d := range deliveries {
+				c.inFlight.Add(1)
+				c.runner.Handle(c.workCtx, d)
+				c.inFlight.Add(-1)
+			}
+		}()
+	}
+	return nil
+}
+
+// drain stops new deliveries and waits for in-flight runs; after the grace it cancels them, so
+// that they are recorded as interrupted instead of left running.
+func (c *Consumer) drain() {
+	c.mu.Lock()
+	ch, tag := c.ch, c.tag
+	c.mu.Unlock()
+	if ch != nil {
+		if err := ch.Cancel(tag, false); err != nil {
+			c.logger.Warn("Cancel consumer", "error", err)
+		}
+	}
+	done := make(chan struct{})
+	go func() { c.running.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(c.grace):
+		c.logger.Warn("Shutdown grace over, interrupting in-flight runs", "in_flight", c.inFlight.Load())
+		c.cancelWork()
+		<-done
+	}
+}

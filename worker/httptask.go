@@ -1,0 +1,123 @@
+package worker
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+)
+
+const (
+	// userAgent names Cronflow in every request, so that the owner of a target can tell who is calling.
+	userAgent = "Cronflow/1.0 (+https://github.com/cronflow/cronflow)"
+	// maxResponseRead bounds what is read of a response: a target cannot make a run hold megabytes.
+	maxResponseRead = 64 << 10
+	// maxOutputBody bounds how much of a response body a run keeps as its output.
+	maxOutputBody = 2 << 10
+)
+
+// do sends one HTTP request for task t and reports the response as a run's output: the status line,
+// then the start of the body. Any 2xx is a success; anything else is an error naming the status.
+// ctx bounds the whole exchange, reading the body included. shownURL is the URL as errors show it,
+// with its secrets masked.
+func do(ctx context.Context, client *http.Client, method, rawURL, shownURL, contentType string, body []byte, t Task) (string, error) {
+	var reqBody io.Reader
+	if body != nil {
+		reqBody = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, rawURL, reqBody)
+	if err != nil {
+		return "", fmt.Errorf("build %s request to %s: %w", method, shownURL, unwrapURLError(err))
+	}
+	req.Header.Set("User-Agent", userAgent)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if t.IdempotencyKey != "" {
+		req.Header.Set("Idempotency-Key", t.IdempotencyKey)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("%s %s: %w", method, shownURL, unwrapURLError(err))
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseRead))
+	output := "HTTP " + resp.Status + "\n" + outputBody(data)
+	if err != nil {
+		return output, fmt.Errorf("read response to %s %s: %w", method, shownURL, unwrapURLError(err))
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return output, fmt.Errorf("HTTP %s", resp.Status)
+	}
+	return output, nil
+}
+
+// outputBody keeps the start of a response body as text that can be stored and shown: at most
+// maxOutputBody bytes, cut between characters, with invalid UTF-8 and NUL bytes replaced.
+func outputBody(b []byte) string {
+	suffix := ""
+	if len(b) > maxOutputBody {
+		cut := maxOutputBody
+		for cut > 0 && !utf8.RuneStart(b[cut]) {
+			cut--
+		}
+		b, suffix = b[:cut], "…(truncated)"
+	}
+	s := strings.ToValidUTF8(string(b), "\uFFFD")
+	return strings.ReplaceAll(s, "\x00", "\uFFFD") + suffix
+}
+
+// redactURL returns rawURL fit for an error message or a log: a password and query values in it are
+// masked, and a URL that does not parse is not repeated at all, since it cannot be masked.
+func redactURL(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "(invalid URL)"
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		for k := range q {
+			q.Set(k, "xxxxx")
+		}
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
+}
+
+// redactURLPath is redactURL for URLs whose path is itself the secret, such as Slack's incoming
+// webhooks: only the scheme and host are shown.
+func redactURLPath(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Host == "" {
+		return "(invalid URL)"
+	}
+	return u.Scheme + "://" + u.Host + "/xxxxx"
+}
+
+// unwrapURLError drops the *url.Error wrapper that net/http and net/url put around errors: it repeats
+// the URL, password included for parse errors, and the caller names the request itself.
+func unwrapURLError(err error) error {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		return uerr.Err
+	}
+	return err
+}
+
+// checkHTTPURL returns a problem with rawURL as the target of an HTTP task, or "" if it is usable:
+// an absolute http or https URL with a host.
+func checkHTTPURL(rawURL string) string {
+	if strings.TrimSpace(rawURL) == "" {
+		return "is required"
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "must be an absolute http or https URL"
+	}
+	return ""
+}

@@ -1,0 +1,69 @@
+package worker
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/cronflow/cronflow/sqlcgen"
+)
+
+// The reaper's timing. A queued run unpublished for unpublishedAfter is published (its publish
+// failed); a message not acted on for staleAfter is presumed lost and published again. A second
+// message for a run is harmless: the claim lets only one of them execute it.
+const (
+	reapEvery        = 2 * time.Second
+	unpublishedAfter = 5 * time.Second
+	staleAfter       = 15 * time.Minute
+	reapBatch        = 1000
+)
+
+// Reaper republishes runs whose message may never arrive. It runs on the leader only.
+type Reaper struct {
+	q      *sqlcgen.Queries
+	disp   *Dispatcher
+	logger *slog.Logger
+}
+
+// NewReaper returns a reaper that finds runs through q and publishes them through disp.
+func NewReaper(q *sqlcgen.Queries, disp *Dispatcher, logger *slog.Logger) *Reaper {
+	return &Reaper{q: q, disp: disp, logger: logger}
+}
+
+// Run reaps every few seconds until ctx is done.
+func (r *Reaper) Run(ctx context.Context) {
+	tick := time.NewTicker(reapEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			r.reap(ctx)
+		}
+	}
+}
+
+func (r *Reaper) reap(ctx context.Context) {
+	now := time.Now()
+	rows, err := r.q.RunListOrphaned(ctx, sqlcgen.RunListOrphanedParams{
+		UnpublishedBefore: now.Add(-unpublishedAfter),
+		StaleBefore:       now.Add(-staleAfter),
+		MaxRows:           reapBatch,
+	})
+	if err != nil {
+		if ctx.Err() == nil {
+			r.logger.Warn("List orphaned runs failed", "error", err)
+		}
+		return
+	}
+	if len(rows) == 0 {
+		return
+	}
+	msgs := make([]RunMessage, len(rows))
+	for i, row := range rows {
+		msgs[i] = RunMessage{RunID: row.ID, JobID: row.JobID}
+	}
+	r.logger.Info("Publishing orphaned runs", "runs", len(msgs))
+	r.disp.Publish(ctx, msgs)
+}
