@@ -88,7 +88,7 @@ func (r *Runner) run(ctx context.Context, d amqp.Delivery, c sqlcgen.RunClaimRow
 		Attempt:        int(c.Attempts),
 		ScheduledAt:    c.ScheduledAt,
 		Payload:        c.Payload,
-		IdempotencyKey: fmt.Sprintf("cronflow-%d-%d", c.JobID, c.ID),
+		IdempotencyKey: idempotencyKey(c.JobID, c.ID),
 	}
 	start := time.Now()
 	output, execErr := r.exec.Execute(ctx, c.Type, time.Duration(c.TimeoutMs)*time.Millisecond, task)
@@ -174,4 +174,9 @@ func cut(s string, n int) string {
 		n--
 	}
 	return s[:n] + "…(truncated)"
+}
+
+// idempotencyKey is the same for every attempt of a run and differs between runs.
+func idempotencyKey(jobID, runID int64) string {
+	return fmt.Sprintf("cronflow-%d-%d", jobID, runID)
 }

@@ -98,17 +98,25 @@ func (s *Scheduler) Run(ctx context.Context) error {
 
 	changed := make(chan int64, 256)
 	listenErr := make(chan error, 1)
+	listenCtx, stopListening := context.WithCancel(ctx)
+	listening := make(chan struct{})
 	go func() {
+		defer close(listening)
 		for {
-			n, err := listener.Conn().WaitForNotification(ctx)
+			n, err := listener.Conn().WaitForNotification(listenCtx)
 			if err != nil {
 				listenErr <- err
 				return
 			}
 			id, _ := strconv.ParseInt(n.Payload, 10, 64)
-			changed <- id
+			select {
+			case changed <- id:
+			case <-listenCtx.Done():
+			}
 		}
 	}()
+	// The listening goroutine must be gone before the connection goes back to the pool.
+	defer func() { stopListening(); <-listening }()
 	resync := time.NewTicker(resyncEvery)
 	defer resync.Stop()
 	for {

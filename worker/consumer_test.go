@@ -1,0 +1,207 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+// deadMessages reads what is in the dead-letter queue now, without consuming it for good.
+func deadMessages(t *testing.T, top Topology) []amqp.Delivery {
+	t.Helper()
+	conn, err := amqp.Dial(amqpURL())
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatalf("channel: %v", err)
+	}
+	var out []amqp.Delivery
+	for {
+		d, ok, err := ch.Get(top.DeadQueue, false)
+		if err != nil {
+			t.Fatalf("get from %s: %v", top.DeadQueue, err)
+		}
+		if !ok {
+			break
+		}
+		out = append(out, d)
+	}
+	_ = ch.Close() // unacked messages go back to the queue
+	return out
+}
+
+// deadRunIDs returns the run ids of the dead-lettered messages, and how many were not runs at all.
+func deadRunIDs(t *testing.T, top Topology) (ids []int64, poison int) {
+	for _, d := range deadMessages(t, top) {
+		var m RunMessage
+		if json.Unmarshal(d.Body, &m) != nil || m.RunID == 0 {
+			poison++
+			continue
+		}
+		ids = append(ids, m.RunID)
+	}
+	return ids, poison
+}
+
+func publishRaw(t *testing.T, top Topology, body []byte) {
+	t.Helper()
+	conn, err := amqp.Dial(amqpURL())
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatalf("channel: %v", err)
+	}
+	if err := ch.Confirm(false); err != nil {
+		t.Fatalf("confirm: %v", err)
+	}
+	dc, err := ch.PublishWithDeferredConfirm(top.Exchange, workRoutingKey, true, false, amqp.Publishing{Body: body, DeliveryMode: amqp.Persistent})
+	if err != nil || !dc.Wait() {
+		t.Fatalf("publish raw message: %v", err)
+	}
+}
+
+func TestFailingRunIsRetriedThenDeadLettered(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 4)
+	failing := newRecordingTarget(t, func(string, int) int { return http.StatusServiceUnavailable })
+	healthy := newRecordingTarget(t, nil)
+	bad := h.insertJob(jobOpts{payload: map[string]string{"url": failing.URL}, maxRetries: 3, retryDelay: 2 * time.Second})
+	good := h.insertJob(jobOpts{payload: map[string]string{"url": healthy.URL}})
+
+	run := h.runNow(bad.ID)
+	h.waitStatus(run.ID, "failed", 10*time.Second)
+
+	t.Run("HealthyRunsGoOnWhileTheFailingOneWaits", func(t *testing.T) {
+		for range 3 {
+			ok := h.runNow(good.ID)
+			h.waitStatus(ok.ID, "completed", 10*time.Second)
+			if r := h.run(run.ID); r.Status == "permanently_failed" {
+				t.Fatalf("the healthy run finished only after the failing run gave up")
+			}
+		}
+	})
+
+	final := h.waitStatus(run.ID, "permanently_failed", 30*time.Second)
+	t.Run("TriedFourTimesSpacedByTheRetryDelay", func(t *testing.T) {
+		hits := failing.hitsFor(idempotencyKey(bad.ID, run.ID))
+		if len(hits) != 4 {
+			t.Fatalf("target got %d requests, want 4", len(hits))
+		}
+		for i := 1; i < len(hits); i++ {
+			if gap := hits[i].Sub(hits[i-1]); gap < 2*time.Second-50*time.Millisecond {
+				t.Errorf("attempt %d came %s after the previous one, want at least the 2s retry delay", i+1, gap)
+			}
+		}
+		if final.Attempts != 4 || final.RetryCount != 3 {
+			t.Errorf("attempts=%d retry_count=%d, want 4 and 3", final.Attempts, final.RetryCount)
+		}
+		if final.Error == "" || final.CompletedAt == nil {
+			t.Errorf("a permanently failed run keeps its error and completion time: %+v", final)
+		}
+	})
+	t.Run("MessageIsDeadLettered", func(t *testing.T) {
+		waitFor(t, 5*time.Second, "dead-lettered run", func() bool {
+			ids, _ := deadRunIDs(t, h.top)
+			return len(ids) == 1 && ids[0] == run.ID
+		})
+	})
+}
+
+func TestPoisonMessagesAreDeadLetteredAndConsumersGoOn(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 2)
+	tg := newRecordingTarget(t, nil)
+	job := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}})
+
+	publishRaw(t, h.top, []byte("this is not JSON"))
+	publishRaw(t, h.top, []byte(`{"run_id": "seven"}`))
+	publishRaw(t, h.top, []byte(`{"run_id": 987654321, "job_id": 1}`)) // no such run
+
+	waitFor(t, 10*time.Second, "three dead-lettered messages", func() bool {
+		ids, poison := deadRunIDs(t, h.top)
+		return poison == 2 && len(ids) == 1 && ids[0] == 987654321
+	})
+	run := h.runNow(job.ID)
+	h.waitStatus(run.ID, "completed", 10*time.Second)
+}
+
+func TestACompletedRunIsNotExecutedAgainWhenRedelivered(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 1)
+	tg := newRecordingTarget(t, nil)
+	job := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}})
+	run := h.runNow(job.ID)
+	h.waitStatus(run.ID, "completed", 10*time.Second)
+
+	// The same message twice more, then a fresh run behind them: with one consumer the queue is
+	// worked in order, so once the fresh run is done the duplicates have been handled.
+	h.disp.Publish(context.Background(), []RunMessage{{RunID: run.ID, JobID: job.ID}, {RunID: run.ID, JobID: job.ID}})
+	sentinel := h.runNow(job.ID)
+	h.waitStatus(sentinel.ID, "completed", 10*time.Second)
+
+	if hits := tg.hitsFor(idempotencyKey(job.ID, run.ID)); len(hits) != 1 {
+		t.Fatalf("the completed run was executed %d times, want 1", len(hits))
+	}
+	if r := h.run(run.ID); r.Attempts != 1 || r.Status != "completed" {
+		t.Fatalf("run after redelivery: status=%s attempts=%d", r.Status, r.Attempts)
+	}
+	if ids, poison := deadRunIDs(t, h.top); len(ids)+poison != 0 {
+		t.Fatalf("a duplicate of a finished run is dropped, not dead-lettered; dead queue has %d", len(ids)+poison)
+	}
+}
+
+func TestARetryWaitSurvivesAConsumerRestart(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 2)
+	// The first attempt fails, the second succeeds.
+	tg := newRecordingTarget(t, func(_ string, n int) int {
+		if n == 1 {
+			return http.StatusInternalServerError
+		}
+		return http.StatusOK
+	})
+	job := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}, maxRetries: 3, retryDelay: 2 * time.Second})
+	run := h.runNow(job.ID)
+	h.waitStatus(run.ID, "failed", 10*time.Second)
+
+	h.stopConsumer()
+	h.startConsumer(2)
+
+	done := h.waitStatus(run.ID, "completed", 15*time.Second)
+	if done.Attempts != 2 || done.RetryCount != 1 {
+		t.Fatalf("attempts=%d retry_count=%d, want 2 and 1", done.Attempts, done.RetryCount)
+	}
+}
+
+func TestARunNeverPublishedIsPublishedByTheReaper(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 2)
+	tg := newRecordingTarget(t, nil)
+	job := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}})
+
+	// A dispatcher whose broker is unreachable stores the run but cannot publish it.
+	down := NewDispatcher(h.q, h.startPublisher("amqp://guest:guest@127.0.0.1:1/"), h.logger)
+	run, err := h.q.RunInsertManual(context.Background(), job.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	down.Publish(context.Background(), []RunMessage{{RunID: run.ID, JobID: job.ID}})
+	if r := h.run(run.ID); r.Status != "queued" || r.PublishedAt != nil {
+		t.Fatalf("run after a failed publish: status=%s published_at=%v, want queued and unpublished", r.Status, r.PublishedAt)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go NewReaper(h.q, h.disp, h.logger).Run(ctx)
+	h.waitStatus(run.ID, "completed", 20*time.Second)
+}

@@ -1,0 +1,252 @@
+package worker
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/cronflow/cronflow/queries/dbtest"
+	"github.com/cronflow/cronflow/sqlcgen"
+)
+
+// amqpURL is the broker the tests use: TEST_AMQP_URL, or the local RabbitMQ.
+func amqpURL() string {
+	if u := os.Getenv("TEST_AMQP_URL"); u != "" {
+		return u
+	}
+	return "amqp://guest:guest@127.0.0.1:5672/"
+}
+
+// testTopology returns broker names unique to the test, deleted when it ends.
+func testTopology(t *testing.T) Topology {
+	t.Helper()
+	buf := make([]byte, 5)
+	_, _ = rand.Read(buf)
+	top := NewTopology("cftest." + hex.EncodeToString(buf))
+	t.Cleanup(func() {
+		conn, err := amqp.Dial(amqpURL())
+		if err != nil {
+			t.Errorf("connect to clean up: %v", err)
+			return
+		}
+		defer conn.Close()
+		queues := []string{top.WorkQueue, top.DeadQueue}
+		for _, d := range []time.Duration{time.Second, 2 * time.Second} {
+			queues = append(queues, top.RetryQueue(d))
+		}
+		for _, q := range queues {
+			// Each delete gets its own channel: deleting a queue that is not there closes the channel.
+			if ch, err := conn.Channel(); err == nil {
+				_, _ = ch.QueueDelete(q, false, false, false)
+				_ = ch.Close()
+			}
+		}
+		for _, ex := range []string{top.Exchange, top.DeadExchange} {
+			if ch, err := conn.Channel(); err == nil {
+				_ = ch.ExchangeDelete(ex, false, false)
+				_ = ch.Close()
+			}
+		}
+	})
+	return top
+}
+
+func testLogger(t *testing.T) *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// harness is a database, a broker topology, a publisher and a consumer, all real, stopped when the
+// test ends.
+type harness struct {
+	t        *testing.T
+	pool     *pgxpool.Pool
+	q        *sqlcgen.Queries
+	top      Topology
+	logger   *slog.Logger
+	pub      *Publisher
+	disp     *Dispatcher
+	consumer *Consumer
+	stopCons context.CancelFunc
+	consDone chan struct{}
+}
+
+// newHarness starts a publisher and a consumer with the given number of goroutines.
+func newHarness(t *testing.T, consumers int) *harness {
+	t.Helper()
+	h := &harness{t: t, pool: dbtest.NewPool(t), top: testTopology(t), logger: testLogger(t)}
+	h.q = sqlcgen.New(h.pool)
+	h.pub = h.startPublisher(amqpURL())
+	h.disp = NewDispatcher(h.q, h.pub, h.logger)
+	h.startConsumer(consumers)
+	return h
+}
+
+// startPublisher starts a publisher, stopped at cleanup, and waits for it to connect if it can.
+func (h *harness) startPublisher(url string) *Publisher {
+	ctx, cancel := context.WithCancel(context.Background())
+	pub := NewPublisher(url, h.top, h.logger)
+	done := make(chan struct{})
+	go func() { defer close(done); pub.Run(ctx) }()
+	h.t.Cleanup(func() { cancel(); <-done })
+	return pub
+}
+
+// startConsumer starts (or restarts) the harness's consumer and waits until it consumes.
+func (h *harness) startConsumer(workers int) {
+	ctx, cancel := context.WithCancel(context.Background())
+	exec := NewExecutor(NewHTTPClient(workers), MailConfig{})
+	h.consumer = NewConsumer(amqpURL(), h.top, workers, 5*time.Second, NewRunner(h.q, exec, h.pub, h.logger), h.logger)
+	h.stopCons = cancel
+	h.consDone = make(chan struct{})
+	done := h.consDone
+	go func() { defer close(done); h.consumer.Run(ctx) }()
+	h.t.Cleanup(h.stopConsumer)
+	waitFor(h.t, 10*time.Second, "consumer connects", h.consumer.Connected)
+	waitFor(h.t, 10*time.Second, "publisher connects", h.pub.Connected)
+}
+
+// stopConsumer stops the consumer as a shutdown would, letting in-flight runs finish.
+func (h *harness) stopConsumer() {
+	h.stopCons()
+	<-h.consDone
+}
+
+// jobOpts are the fields of a test job that tests change.
+type jobOpts struct {
+	typ        string
+	payload    any
+	cron       string
+	maxRetries int32
+	retryDelay time.Duration
+	paused     bool
+}
+
+// insertJob stores a job; by default a ping that never fires on its own.
+func (h *harness) insertJob(o jobOpts) sqlcgen.Job {
+	h.t.Helper()
+	if o.typ == "" {
+		o.typ = "ping"
+	}
+	if o.cron == "" {
+		o.cron = "0 0 1 1 *"
+	}
+	if o.retryDelay == 0 {
+		o.retryDelay = 2 * time.Second
+	}
+	payload, _ := json.Marshal(o.payload)
+	sched, err := ParseSchedule(o.cron, "UTC")
+	if err != nil {
+		h.t.Fatalf("parse %q: %v", o.cron, err)
+	}
+	next := sched.Next(time.Now())
+	job, err := h.q.JobInsert(context.Background(), sqlcgen.JobInsertParams{
+		Name: "test job", Type: o.typ, Payload: payload, Cron: o.cron, Timezone: "UTC",
+		MaxRetries: o.maxRetries, RetryDelayMs: o.retryDelay.Milliseconds(), TimeoutMs: 5000,
+		Paused: o.paused, NextRunAt: &next,
+	})
+	if err != nil {
+		h.t.Fatalf("insert job: %v", err)
+	}
+	return job
+}
+
+// runNow makes a manual run of a job and publishes it.
+func (h *harness) runNow(jobID int64) sqlcgen.Run {
+	h.t.Helper()
+	run, err := h.q.RunInsertManual(context.Background(), jobID)
+	if err != nil {
+		h.t.Fatalf("insert run: %v", err)
+	}
+	h.disp.Publish(context.Background(), []RunMessage{{RunID: run.ID, JobID: jobID}})
+	return run
+}
+
+// run reads a run.
+func (h *harness) run(id int64) sqlcgen.Run {
+	h.t.Helper()
+	r, err := h.q.RunGet(context.Background(), id)
+	if err != nil {
+		h.t.Fatalf("get run %d: %v", id, err)
+	}
+	return r
+}
+
+// waitStatus waits until a run has the status.
+func (h *harness) waitStatus(id int64, status string, within time.Duration) sqlcgen.Run {
+	h.t.Helper()
+	var r sqlcgen.Run
+	waitFor(h.t, within, "run "+status, func() bool { r = h.run(id); return r.Status == status })
+	return r
+}
+
+// waitFor polls cond until it is true, failing the test after within.
+func waitFor(t testing.TB, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for: %s", within, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// recordingTarget is an HTTP server that records every request it gets, keyed by Idempotency-Key.
+type recordingTarget struct {
+	*httptest.Server
+	mu   sync.Mutex
+	hits map[string][]time.Time
+	// status answers each request; nil means 200.
+	status func(key string, n int) int
+}
+
+func newRecordingTarget(t *testing.T, status func(key string, n int) int) *recordingTarget {
+	tg := &recordingTarget{hits: map[string][]time.Time{}, status: status}
+	tg.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := r.Header.Get("Idempotency-Key")
+		tg.mu.Lock()
+		tg.hits[key] = append(tg.hits[key], time.Now())
+		n := len(tg.hits[key])
+		tg.mu.Unlock()
+		code := http.StatusOK
+		if tg.status != nil {
+			code = tg.status(key, n)
+		}
+		w.WriteHeader(code)
+		_, _ = io.WriteString(w, "pong")
+	}))
+	t.Cleanup(tg.Close)
+	return tg
+}
+
+// hitsFor returns the times of the requests made for one idempotency key.
+func (tg *recordingTarget) hitsFor(key string) []time.Time {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return append([]time.Time(nil), tg.hits[key]...)
+}
+
+// total returns the number of requests and of distinct keys.
+func (tg *recordingTarget) total() (requests, keys int) {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	for _, h := range tg.hits {
+		requests += len(h)
+	}
+	return requests, len(tg.hits)
+}

@@ -1,0 +1,200 @@
+package worker
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/cronflow/cronflow/sqlcgen"
+)
+
+// startScheduler runs a scheduler with its own dispatcher until the test ends, as a leader would.
+func (h *harness) startScheduler(catchUp time.Duration) {
+	ctx, cancel := context.WithCancel(context.Background())
+	disp := NewDispatcher(h.q, h.pub, h.logger)
+	s := NewScheduler(h.pool, disp, catchUp, h.logger)
+	done := make(chan struct{}, 2)
+	go func() { disp.Run(ctx); done <- struct{}{} }()
+	go func() { _ = s.Run(ctx); done <- struct{}{} }()
+	h.t.Cleanup(func() { cancel(); <-done; <-done })
+}
+
+// runsOf lists a job's runs, newest first.
+func (h *harness) runsOf(jobID int64) []sqlcgen.Run {
+	h.t.Helper()
+	runs, err := h.q.RunList(context.Background(), sqlcgen.RunListParams{JobID: &jobID, MaxRows: 1000})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return runs
+}
+
+func TestTwoSchedulersMakeOneRunPerSlot(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 4)
+	tg := newRecordingTarget(t, nil)
+	job := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}, cron: "* * * * * *"})
+	h.startScheduler(0)
+	h.startScheduler(0)
+
+	waitFor(t, 15*time.Second, "five completed runs", func() bool {
+		n := 0
+		for _, r := range h.runsOf(job.ID) {
+			if r.Status == "completed" {
+				n++
+			}
+		}
+		return n >= 5
+	})
+	runs := h.runsOf(job.ID)
+	seen := map[time.Time]bool{}
+	for i, r := range runs {
+		if seen[r.ScheduledAt] {
+			t.Fatalf("slot %s has two runs", r.ScheduledAt)
+		}
+		seen[r.ScheduledAt] = true
+		if i > 0 && runs[i-1].ScheduledAt.Sub(r.ScheduledAt) != time.Second {
+			t.Errorf("slots %s and %s are not consecutive: a slot was lost", r.ScheduledAt, runs[i-1].ScheduledAt)
+		}
+		if r.ScheduledAt.Nanosecond() != 0 {
+			t.Errorf("scheduled_at %s is not the schedule's slot", r.ScheduledAt)
+		}
+	}
+	if requests, keys := tg.total(); requests != keys {
+		t.Errorf("target got %d requests for %d runs", requests, keys)
+	}
+}
+
+func TestTheSchedulerFollowsJobChanges(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 4)
+	tg := newRecordingTarget(t, nil)
+	job := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}, cron: "* * * * * *", paused: true})
+	h.startScheduler(0)
+	ctx := context.Background()
+
+	t.Run("APausedJobDoesNotRun", func(t *testing.T) {
+		// Give the scheduler a run of its own to prove it is working, then check the paused one.
+		other := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}, cron: "* * * * * *"})
+		waitFor(t, 10*time.Second, "the active job runs", func() bool { return len(h.runsOf(other.ID)) >= 2 })
+		if runs := h.runsOf(job.ID); len(runs) != 0 {
+			t.Fatalf("the paused job got %d runs", len(runs))
+		}
+		if _, err := h.q.JobDelete(ctx, other.ID); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("ResumingStartsIt", func(t *testing.T) {
+		if _, err := h.q.JobSetPaused(ctx, sqlcgen.JobSetPausedParams{ID: job.ID, Paused: false}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 10*time.Second, "runs after resume", func() bool { return len(h.runsOf(job.ID)) >= 2 })
+	})
+	t.Run("EditingTheScheduleTakesEffect", func(t *testing.T) {
+		_, err := h.q.JobUpdate(ctx, sqlcgen.JobUpdateParams{
+			ID: job.ID, Name: job.Name, Type: job.Type, Payload: job.Payload, Cron: "*/2 * * * * *",
+			Timezone: "UTC", MaxRetries: 0, RetryDelayMs: 1000, TimeoutMs: 5000,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		edited := time.Now().Add(time.Second)
+		waitFor(t, 10*time.Second, "three runs on the new schedule", func() bool {
+			n := 0
+			for _, r := range h.runsOf(job.ID) {
+				if r.ScheduledAt.After(edited) {
+					if r.ScheduledAt.Second()%2 != 0 {
+						t.Fatalf("run at %s does not fit */2", r.ScheduledAt)
+					}
+					n++
+				}
+			}
+			return n >= 3
+		})
+	})
+	t.Run("DeletingStopsIt", func(t *testing.T) {
+		if _, err := h.q.JobDelete(ctx, job.ID); err != nil {
+			t.Fatal(err)
+		}
+		// A fresh job proves the scheduler goes on; the deleted one must not come back.
+		probe := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}, cron: "* * * * * *"})
+		waitFor(t, 10*time.Second, "the probe job runs twice", func() bool { return len(h.runsOf(probe.ID)) >= 2 })
+		if runs := h.runsOf(job.ID); len(runs) != 0 {
+			t.Fatalf("the deleted job still has %d runs", len(runs))
+		}
+	})
+}
+
+func TestMissedSlotsAreCaughtUpOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 2)
+	tg := newRecordingTarget(t, nil)
+	ctx := context.Background()
+	recent := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}, cron: "*/10 * * * *"})
+	old := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}, cron: "0 0 1 1 *"})
+	// As if the scheduler had been down: recent's next slot passed 25 minutes ago, old's a year ago.
+	missed := time.Now().Add(-25 * time.Minute).Truncate(10 * time.Minute)
+	longAgo := time.Now().AddDate(-1, 0, 0)
+	err := h.q.JobSetNextRuns(ctx, sqlcgen.JobSetNextRunsParams{Ids: []int64{recent.ID, old.ID}, NextRunAts: []time.Time{missed, longAgo}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.startScheduler(time.Hour)
+	h.startScheduler(time.Hour) // a second scheduler must not double the catch-up
+
+	waitFor(t, 10*time.Second, "the catch-up run completes", func() bool {
+		runs := h.runsOf(recent.ID)
+		return len(runs) == 1 && runs[0].Status == "completed"
+	})
+	runs := h.runsOf(recent.ID)
+	latest := missed
+	for n := latest.Add(10 * time.Minute); !n.After(time.Now()); n = n.Add(10 * time.Minute) {
+		latest = n
+	}
+	if !runs[0].ScheduledAt.Equal(latest) {
+		t.Errorf("caught-up run is for %s, want the most recent missed slot %s", runs[0].ScheduledAt, latest)
+	}
+	if n := len(h.runsOf(old.ID)); n != 0 {
+		t.Errorf("a slot older than the catch-up window got %d runs", n)
+	}
+	job, err := h.q.JobGet(ctx, old.ID)
+	if err != nil || job.NextRunAt == nil || job.NextRunAt.Before(time.Now()) {
+		t.Errorf("the skipped job's next run moves on to the future, got %v (%v)", job.NextRunAt, err)
+	}
+}
+
+func TestOneLeaderAtATimeAndATakeover(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 1)
+	leading := make(chan int, 10)
+	start := func(id int) (*Leader, context.CancelFunc, chan struct{}) {
+		ctx, cancel := context.WithCancel(context.Background())
+		l := NewLeader(h.pool, 100*time.Millisecond, h.logger)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			l.Run(ctx, func(ctx context.Context) error { leading <- id; <-ctx.Done(); return nil })
+		}()
+		return l, cancel, done
+	}
+	a, stopA, doneA := start(1)
+	b, stopB, doneB := start(2)
+	defer func() { stopB(); <-doneB }()
+
+	first := <-leading
+	waitFor(t, 2*time.Second, "a leader", func() bool { return a.Leading() || b.Leading() })
+	if a.Leading() && b.Leading() {
+		t.Fatal("both replicas lead")
+	}
+	if first != 1 {
+		a, b = b, a
+		stopA, stopB = stopB, stopA
+		doneA, doneB = doneB, doneA
+	}
+	stopA()
+	<-doneA
+	if second := <-leading; second == first {
+		t.Fatalf("replica %d led again after it stopped", second)
+	}
+	waitFor(t, 2*time.Second, "the other replica leads", b.Leading)
+}
