@@ -58,3 +58,64 @@ SELECT id, cron, timezone, next_run_at FROM jobs
 WHERE NOT paused AND next_run_at < @before::timestamptz
 ORDER BY next_run_at
 LIMIT @max_rows;
+
+-- Dashboard queries below.
+
+-- name: JobPageBefore :many
+-- JobPageBefore is a page of the dashboard's job list, newest first, below a keyset cursor, with each
+-- job's last run. The type and paused filters are optional: every shape of this query walks the
+-- primary key, which is the right plan whatever they are.
+SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.paused, j.created_at, j.next_run_at,
+    COALESCE(lr.status, '')::text AS last_run_status
+FROM jobs AS j
+LEFT JOIN LATERAL (SELECT r.id, r.status FROM runs AS r WHERE r.job_id = j.id ORDER BY r.id DESC LIMIT 1) AS lr ON true
+WHERE j.id < @before_id
+  AND (sqlc.narg(type)::text IS NULL OR j.type = sqlc.narg(type))
+  AND (sqlc.narg(paused)::boolean IS NULL OR j.paused = sqlc.narg(paused))
+ORDER BY j.id DESC
+LIMIT @max_rows;
+
+-- name: JobPageAfter :many
+-- JobPageAfter is JobPageBefore's page above a cursor, oldest first: the caller reverses it.
+SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.paused, j.created_at, j.next_run_at,
+    COALESCE(lr.status, '')::text AS last_run_status
+FROM jobs AS j
+LEFT JOIN LATERAL (SELECT r.id, r.status FROM runs AS r WHERE r.job_id = j.id ORDER BY r.id DESC LIMIT 1) AS lr ON true
+WHERE j.id > @after_id
+  AND (sqlc.narg(type)::text IS NULL OR j.type = sqlc.narg(type))
+  AND (sqlc.narg(paused)::boolean IS NULL OR j.paused = sqlc.narg(paused))
+ORDER BY j.id
+LIMIT @max_rows;
+
+-- name: JobSearchBefore :many
+-- JobSearchBefore is JobPageBefore for jobs whose name contains a pattern (an ILIKE pattern, with
+-- its wildcards escaped by the caller), which the trigram index answers.
+SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.paused, j.created_at, j.next_run_at,
+    COALESCE(lr.status, '')::text AS last_run_status
+FROM jobs AS j
+LEFT JOIN LATERAL (SELECT r.id, r.status FROM runs AS r WHERE r.job_id = j.id ORDER BY r.id DESC LIMIT 1) AS lr ON true
+WHERE j.name ILIKE @pattern
+  AND j.id < @before_id
+  AND (sqlc.narg(type)::text IS NULL OR j.type = sqlc.narg(type))
+  AND (sqlc.narg(paused)::boolean IS NULL OR j.paused = sqlc.narg(paused))
+ORDER BY j.id DESC
+LIMIT @max_rows;
+
+-- name: JobSearchAfter :many
+SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.paused, j.created_at, j.next_run_at,
+    COALESCE(lr.status, '')::text AS last_run_status
+FROM jobs AS j
+LEFT JOIN LATERAL (SELECT r.id, r.status FROM runs AS r WHERE r.job_id = j.id ORDER BY r.id DESC LIMIT 1) AS lr ON true
+WHERE j.name ILIKE @pattern
+  AND j.id > @after_id
+  AND (sqlc.narg(type)::text IS NULL OR j.type = sqlc.narg(type))
+  AND (sqlc.narg(paused)::boolean IS NULL OR j.paused = sqlc.narg(paused))
+ORDER BY j.id
+LIMIT @max_rows;
+
+-- name: JobListUpcoming :many
+-- JobListUpcoming is the home page's "next runs": active jobs by their next slot.
+SELECT id, name, type, cron, timezone, next_run_at FROM jobs
+WHERE NOT paused AND next_run_at IS NOT NULL
+ORDER BY next_run_at
+LIMIT @max_rows;

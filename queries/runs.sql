@@ -89,3 +89,117 @@ WHERE (status = 'queued'
        AND (published_at IS NULL OR published_at < lease_until OR published_at < @stale_before::timestamptz))
 ORDER BY id
 LIMIT @max_rows;
+
+-- Dashboard queries below.
+
+-- name: RunPageBefore :many
+-- RunPageBefore is a page of the dashboard's runs, newest first, below a keyset cursor. The run
+-- pages come in one query per filter shape (all, by status, by job, by both), because an optional
+-- filter written as "(@x IS NULL OR col = @x)" gets a generic plan that walks the whole table for a
+-- rare job or status. Output and error are cut to a preview; the run's own page shows them whole.
+SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
+    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at,
+    left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
+    left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
+FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
+WHERE r.id < @before_id
+ORDER BY r.id DESC
+LIMIT @max_rows;
+
+-- name: RunPageAfter :many
+-- RunPageAfter is RunPageBefore's page above a cursor, oldest first: the caller reverses it.
+SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
+    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at,
+    left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
+    left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
+FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
+WHERE r.id > @after_id
+ORDER BY r.id
+LIMIT @max_rows;
+
+-- name: RunPageByStatusBefore :many
+SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
+    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at,
+    left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
+    left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
+FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
+WHERE r.status = @status AND r.id < @before_id
+ORDER BY r.id DESC
+LIMIT @max_rows;
+
+-- name: RunPageByStatusAfter :many
+SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
+    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at,
+    left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
+    left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
+FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
+WHERE r.status = @status AND r.id > @after_id
+ORDER BY r.id
+LIMIT @max_rows;
+
+-- name: RunPageByJobBefore :many
+SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
+    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at,
+    left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
+    left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
+FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
+WHERE r.job_id = @job_id AND r.id < @before_id
+ORDER BY r.id DESC
+LIMIT @max_rows;
+
+-- name: RunPageByJobAfter :many
+SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
+    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at,
+    left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
+    left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
+FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
+WHERE r.job_id = @job_id AND r.id > @after_id
+ORDER BY r.id
+LIMIT @max_rows;
+
+-- name: RunPageByJobStatusBefore :many
+SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
+    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at,
+    left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
+    left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
+FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
+WHERE r.job_id = @job_id AND r.status = @status AND r.id < @before_id
+ORDER BY r.id DESC
+LIMIT @max_rows;
+
+-- name: RunPageByJobStatusAfter :many
+SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
+    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at,
+    left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
+    left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
+FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
+WHERE r.job_id = @job_id AND r.status = @status AND r.id > @after_id
+ORDER BY r.id
+LIMIT @max_rows;
+
+-- name: RunListRecentFailures :many
+-- RunListRecentFailures is the home page's newest failed attempts. One ordered scan per status,
+-- merged, so that each walks the (status, id) index backwards instead of sorting every failure.
+SELECT f.id, f.job_id, j.name AS job_name, f.status, f.scheduled_at, f.completed_at, f.next_attempt_at,
+    left(f.error, 200) AS error
+FROM ((SELECT id, job_id, status, scheduled_at, completed_at, next_attempt_at, error FROM runs
+       WHERE status = 'failed' ORDER BY id DESC LIMIT @max_rows)
+      UNION ALL
+      (SELECT id, job_id, status, scheduled_at, completed_at, next_attempt_at, error FROM runs
+       WHERE status = 'permanently_failed' ORDER BY id DESC LIMIT @max_rows)) AS f
+JOIN jobs AS j ON j.id = f.job_id
+ORDER BY f.id DESC
+LIMIT @max_rows;
+
+-- name: RunCountHourly :many
+-- RunCountHourly counts finished runs by the hour of their slot (hours since the Unix epoch), for
+-- the home page's chart.
+SELECT (floor(extract(epoch FROM scheduled_at) / 3600))::bigint AS hour, status, count(*) AS runs
+FROM runs
+WHERE scheduled_at >= @since::timestamptz AND status IN ('completed', 'failed', 'permanently_failed')
+GROUP BY 1, 2;
+
+-- name: RunCountForJob :one
+-- RunCountForJob counts a job's runs up to a cap, to say what deleting it will delete without
+-- counting a million rows.
+SELECT count(*) FROM (SELECT 1 FROM runs WHERE job_id = @job_id LIMIT @max_rows) AS r;

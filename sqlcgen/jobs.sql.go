@@ -9,6 +9,8 @@ import (
 	"context"
 	"encoding/json"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 const jobCount = `-- name: JobCount :one
@@ -203,6 +205,50 @@ func (q *Queries) JobListOverdue(ctx context.Context, arg JobListOverdueParams) 
 	return items, nil
 }
 
+const jobListUpcoming = `-- name: JobListUpcoming :many
+SELECT id, name, type, cron, timezone, next_run_at FROM jobs
+WHERE NOT paused AND next_run_at IS NOT NULL
+ORDER BY next_run_at
+LIMIT $1
+`
+
+type JobListUpcomingRow struct {
+	ID        int64
+	Name      string
+	Type      string
+	Cron      string
+	Timezone  string
+	NextRunAt *time.Time
+}
+
+// JobListUpcoming is the home page's "next runs": active jobs by their next slot.
+func (q *Queries) JobListUpcoming(ctx context.Context, maxRows int32) ([]JobListUpcomingRow, error) {
+	rows, err := q.db.Query(ctx, jobListUpcoming, maxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []JobListUpcomingRow{}
+	for rows.Next() {
+		var i JobListUpcomingRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Type,
+			&i.Cron,
+			&i.Timezone,
+			&i.NextRunAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const jobListen = `-- name: JobListen :exec
 LISTEN cronflow_jobs
 `
@@ -211,6 +257,148 @@ LISTEN cronflow_jobs
 func (q *Queries) JobListen(ctx context.Context) error {
 	_, err := q.db.Exec(ctx, jobListen)
 	return err
+}
+
+const jobPageAfter = `-- name: JobPageAfter :many
+SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.paused, j.created_at, j.next_run_at,
+    COALESCE(lr.status, '')::text AS last_run_status
+FROM jobs AS j
+LEFT JOIN LATERAL (SELECT r.id, r.status FROM runs AS r WHERE r.job_id = j.id ORDER BY r.id DESC LIMIT 1) AS lr ON true
+WHERE j.id > $1
+  AND ($2::text IS NULL OR j.type = $2)
+  AND ($3::boolean IS NULL OR j.paused = $3)
+ORDER BY j.id
+LIMIT $4
+`
+
+type JobPageAfterParams struct {
+	AfterID int64
+	Type    *string
+	Paused  pgtype.Bool
+	MaxRows int32
+}
+
+type JobPageAfterRow struct {
+	ID            int64
+	Name          string
+	Type          string
+	Payload       json.RawMessage
+	Cron          string
+	Timezone      string
+	Paused        bool
+	CreatedAt     time.Time
+	NextRunAt     *time.Time
+	LastRunStatus string
+}
+
+// JobPageAfter is JobPageBefore's page above a cursor, oldest first: the caller reverses it.
+func (q *Queries) JobPageAfter(ctx context.Context, arg JobPageAfterParams) ([]JobPageAfterRow, error) {
+	rows, err := q.db.Query(ctx, jobPageAfter,
+		arg.AfterID,
+		arg.Type,
+		arg.Paused,
+		arg.MaxRows,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []JobPageAfterRow{}
+	for rows.Next() {
+		var i JobPageAfterRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Type,
+			&i.Payload,
+			&i.Cron,
+			&i.Timezone,
+			&i.Paused,
+			&i.CreatedAt,
+			&i.NextRunAt,
+			&i.LastRunStatus,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const jobPageBefore = `-- name: JobPageBefore :many
+
+SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.paused, j.created_at, j.next_run_at,
+    COALESCE(lr.status, '')::text AS last_run_status
+FROM jobs AS j
+LEFT JOIN LATERAL (SELECT r.id, r.status FROM runs AS r WHERE r.job_id = j.id ORDER BY r.id DESC LIMIT 1) AS lr ON true
+WHERE j.id < $1
+  AND ($2::text IS NULL OR j.type = $2)
+  AND ($3::boolean IS NULL OR j.paused = $3)
+ORDER BY j.id DESC
+LIMIT $4
+`
+
+type JobPageBeforeParams struct {
+	BeforeID int64
+	Type     *string
+	Paused   pgtype.Bool
+	MaxRows  int32
+}
+
+type JobPageBeforeRow struct {
+	ID            int64
+	Name          string
+	Type          string
+	Payload       json.RawMessage
+	Cron          string
+	Timezone      string
+	Paused        bool
+	CreatedAt     time.Time
+	NextRunAt     *time.Time
+	LastRunStatus string
+}
+
+// Dashboard queries below.
+// JobPageBefore is a page of the dashboard's job list, newest first, below a keyset cursor, with each
+// job's last run. The type and paused filters are optional: every shape of this query walks the
+// primary key, which is the right plan whatever they are.
+func (q *Queries) JobPageBefore(ctx context.Context, arg JobPageBeforeParams) ([]JobPageBeforeRow, error) {
+	rows, err := q.db.Query(ctx, jobPageBefore,
+		arg.BeforeID,
+		arg.Type,
+		arg.Paused,
+		arg.MaxRows,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []JobPageBeforeRow{}
+	for rows.Next() {
+		var i JobPageBeforeRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Type,
+			&i.Payload,
+			&i.Cron,
+			&i.Timezone,
+			&i.Paused,
+			&i.CreatedAt,
+			&i.NextRunAt,
+			&i.LastRunStatus,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const jobScheduleGet = `-- name: JobScheduleGet :one
@@ -270,6 +458,150 @@ func (q *Queries) JobScheduleList(ctx context.Context) ([]JobScheduleListRow, er
 			&i.Paused,
 			&i.UpdatedAt,
 			&i.NextRunAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const jobSearchAfter = `-- name: JobSearchAfter :many
+SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.paused, j.created_at, j.next_run_at,
+    COALESCE(lr.status, '')::text AS last_run_status
+FROM jobs AS j
+LEFT JOIN LATERAL (SELECT r.id, r.status FROM runs AS r WHERE r.job_id = j.id ORDER BY r.id DESC LIMIT 1) AS lr ON true
+WHERE j.name ILIKE $1
+  AND j.id > $2
+  AND ($3::text IS NULL OR j.type = $3)
+  AND ($4::boolean IS NULL OR j.paused = $4)
+ORDER BY j.id
+LIMIT $5
+`
+
+type JobSearchAfterParams struct {
+	Pattern string
+	AfterID int64
+	Type    *string
+	Paused  pgtype.Bool
+	MaxRows int32
+}
+
+type JobSearchAfterRow struct {
+	ID            int64
+	Name          string
+	Type          string
+	Payload       json.RawMessage
+	Cron          string
+	Timezone      string
+	Paused        bool
+	CreatedAt     time.Time
+	NextRunAt     *time.Time
+	LastRunStatus string
+}
+
+func (q *Queries) JobSearchAfter(ctx context.Context, arg JobSearchAfterParams) ([]JobSearchAfterRow, error) {
+	rows, err := q.db.Query(ctx, jobSearchAfter,
+		arg.Pattern,
+		arg.AfterID,
+		arg.Type,
+		arg.Paused,
+		arg.MaxRows,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []JobSearchAfterRow{}
+	for rows.Next() {
+		var i JobSearchAfterRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Type,
+			&i.Payload,
+			&i.Cron,
+			&i.Timezone,
+			&i.Paused,
+			&i.CreatedAt,
+			&i.NextRunAt,
+			&i.LastRunStatus,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const jobSearchBefore = `-- name: JobSearchBefore :many
+SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.paused, j.created_at, j.next_run_at,
+    COALESCE(lr.status, '')::text AS last_run_status
+FROM jobs AS j
+LEFT JOIN LATERAL (SELECT r.id, r.status FROM runs AS r WHERE r.job_id = j.id ORDER BY r.id DESC LIMIT 1) AS lr ON true
+WHERE j.name ILIKE $1
+  AND j.id < $2
+  AND ($3::text IS NULL OR j.type = $3)
+  AND ($4::boolean IS NULL OR j.paused = $4)
+ORDER BY j.id DESC
+LIMIT $5
+`
+
+type JobSearchBeforeParams struct {
+	Pattern  string
+	BeforeID int64
+	Type     *string
+	Paused   pgtype.Bool
+	MaxRows  int32
+}
+
+type JobSearchBeforeRow struct {
+	ID            int64
+	Name          string
+	Type          string
+	Payload       json.RawMessage
+	Cron          string
+	Timezone      string
+	Paused        bool
+	CreatedAt     time.Time
+	NextRunAt     *time.Time
+	LastRunStatus string
+}
+
+// JobSearchBefore is JobPageBefore for jobs whose name contains a pattern (an ILIKE pattern, with
+// its wildcards escaped by the caller), which the trigram index answers.
+func (q *Queries) JobSearchBefore(ctx context.Context, arg JobSearchBeforeParams) ([]JobSearchBeforeRow, error) {
+	rows, err := q.db.Query(ctx, jobSearchBefore,
+		arg.Pattern,
+		arg.BeforeID,
+		arg.Type,
+		arg.Paused,
+		arg.MaxRows,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []JobSearchBeforeRow{}
+	for rows.Next() {
+		var i JobSearchBeforeRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Type,
+			&i.Payload,
+			&i.Cron,
+			&i.Timezone,
+			&i.Paused,
+			&i.CreatedAt,
+			&i.NextRunAt,
+			&i.LastRunStatus,
 		); err != nil {
 			return nil, err
 		}

@@ -120,6 +120,59 @@ func (q *Queries) RunCountByStatus(ctx context.Context) ([]RunCountByStatusRow, 
 	return items, nil
 }
 
+const runCountForJob = `-- name: RunCountForJob :one
+SELECT count(*) FROM (SELECT 1 FROM runs WHERE job_id = $1 LIMIT $2) AS r
+`
+
+type RunCountForJobParams struct {
+	JobID   int64
+	MaxRows int32
+}
+
+// RunCountForJob counts a job's runs up to a cap, to say what deleting it will delete without
+// counting a million rows.
+func (q *Queries) RunCountForJob(ctx context.Context, arg RunCountForJobParams) (int64, error) {
+	row := q.db.QueryRow(ctx, runCountForJob, arg.JobID, arg.MaxRows)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
+const runCountHourly = `-- name: RunCountHourly :many
+SELECT (floor(extract(epoch FROM scheduled_at) / 3600))::bigint AS hour, status, count(*) AS runs
+FROM runs
+WHERE scheduled_at >= $1::timestamptz AND status IN ('completed', 'failed', 'permanently_failed')
+GROUP BY 1, 2
+`
+
+type RunCountHourlyRow struct {
+	Hour   int64
+	Status string
+	Runs   int64
+}
+
+// RunCountHourly counts finished runs by the hour of their slot (hours since the Unix epoch), for
+// the home page's chart.
+func (q *Queries) RunCountHourly(ctx context.Context, since time.Time) ([]RunCountHourlyRow, error) {
+	rows, err := q.db.Query(ctx, runCountHourly, since)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RunCountHourlyRow{}
+	for rows.Next() {
+		var i RunCountHourlyRow
+		if err := rows.Scan(&i.Hour, &i.Status, &i.Runs); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const runFail = `-- name: RunFail :one
 UPDATE runs
 SET status = 'failed', output = $1, error = $2, lease_until = NULL, published_at = NULL,
@@ -380,6 +433,61 @@ func (q *Queries) RunListOrphaned(ctx context.Context, arg RunListOrphanedParams
 	return items, nil
 }
 
+const runListRecentFailures = `-- name: RunListRecentFailures :many
+SELECT f.id, f.job_id, j.name AS job_name, f.status, f.scheduled_at, f.completed_at, f.next_attempt_at,
+    left(f.error, 200) AS error
+FROM ((SELECT id, job_id, status, scheduled_at, completed_at, next_attempt_at, error FROM runs
+       WHERE status = 'failed' ORDER BY id DESC LIMIT $1)
+      UNION ALL
+      (SELECT id, job_id, status, scheduled_at, completed_at, next_attempt_at, error FROM runs
+       WHERE status = 'permanently_failed' ORDER BY id DESC LIMIT $1)) AS f
+JOIN jobs AS j ON j.id = f.job_id
+ORDER BY f.id DESC
+LIMIT $1
+`
+
+type RunListRecentFailuresRow struct {
+	ID            int64
+	JobID         int64
+	JobName       string
+	Status        string
+	ScheduledAt   time.Time
+	CompletedAt   *time.Time
+	NextAttemptAt *time.Time
+	Error         string
+}
+
+// RunListRecentFailures is the home page's newest failed attempts. One ordered scan per status,
+// merged, so that each walks the (status, id) index backwards instead of sorting every failure.
+func (q *Queries) RunListRecentFailures(ctx context.Context, maxRows int32) ([]RunListRecentFailuresRow, error) {
+	rows, err := q.db.Query(ctx, runListRecentFailures, maxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RunListRecentFailuresRow{}
+	for rows.Next() {
+		var i RunListRecentFailuresRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.JobID,
+			&i.JobName,
+			&i.Status,
+			&i.ScheduledAt,
+			&i.CompletedAt,
+			&i.NextAttemptAt,
+			&i.Error,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const runMarkPublished = `-- name: RunMarkPublished :exec
 UPDATE runs SET published_at = clock_timestamp()
 WHERE id = ANY($1::bigint[]) AND status IN ('queued', 'failed', 'running')
@@ -398,4 +506,589 @@ UPDATE runs SET published_at = NULL WHERE id = $1 AND status IN ('queued', 'fail
 func (q *Queries) RunMarkUnpublished(ctx context.Context, id int64) error {
 	_, err := q.db.Exec(ctx, runMarkUnpublished, id)
 	return err
+}
+
+const runPageAfter = `-- name: RunPageAfter :many
+SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
+    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at,
+    left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
+    left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
+FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
+WHERE r.id > $1
+ORDER BY r.id
+LIMIT $2
+`
+
+type RunPageAfterParams struct {
+	AfterID int64
+	MaxRows int32
+}
+
+type RunPageAfterRow struct {
+	ID            int64
+	JobID         int64
+	JobName       string
+	Status        string
+	Trigger       string
+	Attempts      int32
+	RetryCount    int32
+	ScheduledAt   time.Time
+	StartedAt     *time.Time
+	CompletedAt   *time.Time
+	NextAttemptAt *time.Time
+	Output        string
+	OutputCut     bool
+	Error         string
+	ErrorCut      bool
+}
+
+// RunPageAfter is RunPageBefore's page above a cursor, oldest first: the caller reverses it.
+func (q *Queries) RunPageAfter(ctx context.Context, arg RunPageAfterParams) ([]RunPageAfterRow, error) {
+	rows, err := q.db.Query(ctx, runPageAfter, arg.AfterID, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RunPageAfterRow{}
+	for rows.Next() {
+		var i RunPageAfterRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.JobID,
+			&i.JobName,
+			&i.Status,
+			&i.Trigger,
+			&i.Attempts,
+			&i.RetryCount,
+			&i.ScheduledAt,
+			&i.StartedAt,
+			&i.CompletedAt,
+			&i.NextAttemptAt,
+			&i.Output,
+			&i.OutputCut,
+			&i.Error,
+			&i.ErrorCut,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const runPageBefore = `-- name: RunPageBefore :many
+
+SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
+    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at,
+    left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
+    left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
+FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
+WHERE r.id < $1
+ORDER BY r.id DESC
+LIMIT $2
+`
+
+type RunPageBeforeParams struct {
+	BeforeID int64
+	MaxRows  int32
+}
+
+type RunPageBeforeRow struct {
+	ID            int64
+	JobID         int64
+	JobName       string
+	Status        string
+	Trigger       string
+	Attempts      int32
+	RetryCount    int32
+	ScheduledAt   time.Time
+	StartedAt     *time.Time
+	CompletedAt   *time.Time
+	NextAttemptAt *time.Time
+	Output        string
+	OutputCut     bool
+	Error         string
+	ErrorCut      bool
+}
+
+// Dashboard queries below.
+// RunPageBefore is a page of the dashboard's runs, newest first, below a keyset cursor. The run
+// pages come in one query per filter shape (all, by status, by job, by both), because an optional
+// filter written as "(@x IS NULL OR col = @x)" gets a generic plan that walks the whole table for a
+// rare job or status. Output and error are cut to a preview; the run's own page shows them whole.
+func (q *Queries) RunPageBefore(ctx context.Context, arg RunPageBeforeParams) ([]RunPageBeforeRow, error) {
+	rows, err := q.db.Query(ctx, runPageBefore, arg.BeforeID, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RunPageBeforeRow{}
+	for rows.Next() {
+		var i RunPageBeforeRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.JobID,
+			&i.JobName,
+			&i.Status,
+			&i.Trigger,
+			&i.Attempts,
+			&i.RetryCount,
+			&i.ScheduledAt,
+			&i.StartedAt,
+			&i.CompletedAt,
+			&i.NextAttemptAt,
+			&i.Output,
+			&i.OutputCut,
+			&i.Error,
+			&i.ErrorCut,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const runPageByJobAfter = `-- name: RunPageByJobAfter :many
+SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
+    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at,
+    left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
+    left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
+FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
+WHERE r.job_id = $1 AND r.id > $2
+ORDER BY r.id
+LIMIT $3
+`
+
+type RunPageByJobAfterParams struct {
+	JobID   int64
+	AfterID int64
+	MaxRows int32
+}
+
+type RunPageByJobAfterRow struct {
+	ID            int64
+	JobID         int64
+	JobName       string
+	Status        string
+	Trigger       string
+	Attempts      int32
+	RetryCount    int32
+	ScheduledAt   time.Time
+	StartedAt     *time.Time
+	CompletedAt   *time.Time
+	NextAttemptAt *time.Time
+	Output        string
+	OutputCut     bool
+	Error         string
+	ErrorCut      bool
+}
+
+func (q *Queries) RunPageByJobAfter(ctx context.Context, arg RunPageByJobAfterParams) ([]RunPageByJobAfterRow, error) {
+	rows, err := q.db.Query(ctx, runPageByJobAfter, arg.JobID, arg.AfterID, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RunPageByJobAfterRow{}
+	for rows.Next() {
+		var i RunPageByJobAfterRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.JobID,
+			&i.JobName,
+			&i.Status,
+			&i.Trigger,
+			&i.Attempts,
+			&i.RetryCount,
+			&i.ScheduledAt,
+			&i.StartedAt,
+			&i.CompletedAt,
+			&i.NextAttemptAt,
+			&i.Output,
+			&i.OutputCut,
+			&i.Error,
+			&i.ErrorCut,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const runPageByJobBefore = `-- name: RunPageByJobBefore :many
+SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
+    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at,
+    left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
+    left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
+FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
+WHERE r.job_id = $1 AND r.id < $2
+ORDER BY r.id DESC
+LIMIT $3
+`
+
+type RunPageByJobBeforeParams struct {
+	JobID    int64
+	BeforeID int64
+	MaxRows  int32
+}
+
+type RunPageByJobBeforeRow struct {
+	ID            int64
+	JobID         int64
+	JobName       string
+	Status        string
+	Trigger       string
+	Attempts      int32
+	RetryCount    int32
+	ScheduledAt   time.Time
+	StartedAt     *time.Time
+	CompletedAt   *time.Time
+	NextAttemptAt *time.Time
+	Output        string
+	OutputCut     bool
+	Error         string
+	ErrorCut      bool
+}
+
+func (q *Queries) RunPageByJobBefore(ctx context.Context, arg RunPageByJobBeforeParams) ([]RunPageByJobBeforeRow, error) {
+	rows, err := q.db.Query(ctx, runPageByJobBefore, arg.JobID, arg.BeforeID, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RunPageByJobBeforeRow{}
+	for rows.Next() {
+		var i RunPageByJobBeforeRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.JobID,
+			&i.JobName,
+			&i.Status,
+			&i.Trigger,
+			&i.Attempts,
+			&i.RetryCount,
+			&i.ScheduledAt,
+			&i.StartedAt,
+			&i.CompletedAt,
+			&i.NextAttemptAt,
+			&i.Output,
+			&i.OutputCut,
+			&i.Error,
+			&i.ErrorCut,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const runPageByJobStatusAfter = `-- name: RunPageByJobStatusAfter :many
+SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
+    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at,
+    left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
+    left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
+FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
+WHERE r.job_id = $1 AND r.status = $2 AND r.id > $3
+ORDER BY r.id
+LIMIT $4
+`
+
+type RunPageByJobStatusAfterParams struct {
+	JobID   int64
+	Status  string
+	AfterID int64
+	MaxRows int32
+}
+
+type RunPageByJobStatusAfterRow struct {
+	ID            int64
+	JobID         int64
+	JobName       string
+	Status        string
+	Trigger       string
+	Attempts      int32
+	RetryCount    int32
+	ScheduledAt   time.Time
+	StartedAt     *time.Time
+	CompletedAt   *time.Time
+	NextAttemptAt *time.Time
+	Output        string
+	OutputCut     bool
+	Error         string
+	ErrorCut      bool
+}
+
+func (q *Queries) RunPageByJobStatusAfter(ctx context.Context, arg RunPageByJobStatusAfterParams) ([]RunPageByJobStatusAfterRow, error) {
+	rows, err := q.db.Query(ctx, runPageByJobStatusAfter,
+		arg.JobID,
+		arg.Status,
+		arg.AfterID,
+		arg.MaxRows,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RunPageByJobStatusAfterRow{}
+	for rows.Next() {
+		var i RunPageByJobStatusAfterRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.JobID,
+			&i.JobName,
+			&i.Status,
+			&i.Trigger,
+			&i.Attempts,
+			&i.RetryCount,
+			&i.ScheduledAt,
+			&i.StartedAt,
+			&i.CompletedAt,
+			&i.NextAttemptAt,
+			&i.Output,
+			&i.OutputCut,
+			&i.Error,
+			&i.ErrorCut,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const runPageByJobStatusBefore = `-- name: RunPageByJobStatusBefore :many
+SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
+    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at,
+    left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
+    left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
+FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
+WHERE r.job_id = $1 AND r.status = $2 AND r.id < $3
+ORDER BY r.id DESC
+LIMIT $4
+`
+
+type RunPageByJobStatusBeforeParams struct {
+	JobID    int64
+	Status   string
+	BeforeID int64
+	MaxRows  int32
+}
+
+type RunPageByJobStatusBeforeRow struct {
+	ID            int64
+	JobID         int64
+	JobName       string
+	Status        string
+	Trigger       string
+	Attempts      int32
+	RetryCount    int32
+	ScheduledAt   time.Time
+	StartedAt     *time.Time
+	CompletedAt   *time.Time
+	NextAttemptAt *time.Time
+	Output        string
+	OutputCut     bool
+	Error         string
+	ErrorCut      bool
+}
+
+func (q *Queries) RunPageByJobStatusBefore(ctx context.Context, arg RunPageByJobStatusBeforeParams) ([]RunPageByJobStatusBeforeRow, error) {
+	rows, err := q.db.Query(ctx, runPageByJobStatusBefore,
+		arg.JobID,
+		arg.Status,
+		arg.BeforeID,
+		arg.MaxRows,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RunPageByJobStatusBeforeRow{}
+	for rows.Next() {
+		var i RunPageByJobStatusBeforeRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.JobID,
+			&i.JobName,
+			&i.Status,
+			&i.Trigger,
+			&i.Attempts,
+			&i.RetryCount,
+			&i.ScheduledAt,
+			&i.StartedAt,
+			&i.CompletedAt,
+			&i.NextAttemptAt,
+			&i.Output,
+			&i.OutputCut,
+			&i.Error,
+			&i.ErrorCut,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const runPageByStatusAfter = `-- name: RunPageByStatusAfter :many
+SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
+    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at,
+    left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
+    left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
+FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
+WHERE r.status = $1 AND r.id > $2
+ORDER BY r.id
+LIMIT $3
+`
+
+type RunPageByStatusAfterParams struct {
+	Status  string
+	AfterID int64
+	MaxRows int32
+}
+
+type RunPageByStatusAfterRow struct {
+	ID            int64
+	JobID         int64
+	JobName       string
+	Status        string
+	Trigger       string
+	Attempts      int32
+	RetryCount    int32
+	ScheduledAt   time.Time
+	StartedAt     *time.Time
+	CompletedAt   *time.Time
+	NextAttemptAt *time.Time
+	Output        string
+	OutputCut     bool
+	Error         string
+	ErrorCut      bool
+}
+
+func (q *Queries) RunPageByStatusAfter(ctx context.Context, arg RunPageByStatusAfterParams) ([]RunPageByStatusAfterRow, error) {
+	rows, err := q.db.Query(ctx, runPageByStatusAfter, arg.Status, arg.AfterID, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RunPageByStatusAfterRow{}
+	for rows.Next() {
+		var i RunPageByStatusAfterRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.JobID,
+			&i.JobName,
+			&i.Status,
+			&i.Trigger,
+			&i.Attempts,
+			&i.RetryCount,
+			&i.ScheduledAt,
+			&i.StartedAt,
+			&i.CompletedAt,
+			&i.NextAttemptAt,
+			&i.Output,
+			&i.OutputCut,
+			&i.Error,
+			&i.ErrorCut,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const runPageByStatusBefore = `-- name: RunPageByStatusBefore :many
+SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
+    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at,
+    left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
+    left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
+FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
+WHERE r.status = $1 AND r.id < $2
+ORDER BY r.id DESC
+LIMIT $3
+`
+
+type RunPageByStatusBeforeParams struct {
+	Status   string
+	BeforeID int64
+	MaxRows  int32
+}
+
+type RunPageByStatusBeforeRow struct {
+	ID            int64
+	JobID         int64
+	JobName       string
+	Status        string
+	Trigger       string
+	Attempts      int32
+	RetryCount    int32
+	ScheduledAt   time.Time
+	StartedAt     *time.Time
+	CompletedAt   *time.Time
+	NextAttemptAt *time.Time
+	Output        string
+	OutputCut     bool
+	Error         string
+	ErrorCut      bool
+}
+
+func (q *Queries) RunPageByStatusBefore(ctx context.Context, arg RunPageByStatusBeforeParams) ([]RunPageByStatusBeforeRow, error) {
+	rows, err := q.db.Query(ctx, runPageByStatusBefore, arg.Status, arg.BeforeID, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RunPageByStatusBeforeRow{}
+	for rows.Next() {
+		var i RunPageByStatusBeforeRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.JobID,
+			&i.JobName,
+			&i.Status,
+			&i.Trigger,
+			&i.Attempts,
+			&i.RetryCount,
+			&i.ScheduledAt,
+			&i.StartedAt,
+			&i.CompletedAt,
+			&i.NextAttemptAt,
+			&i.Output,
+			&i.OutputCut,
+			&i.Error,
+			&i.ErrorCut,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }

@@ -172,3 +172,12 @@ func (c *connection) connected() bool {
 	defer c.mu.Unlock()
 	return c.conn != nil && !c.conn.IsClosed()
 }
+
+// Names lists the queues and exchanges of the topology, with the retry queues of the given delays.
+func (t Topology) Names(delays ...time.Duration) (queues, exchanges []string) {
+	queues = []string{t.WorkQueue, t.DeadQueue}
+	for _, d := range delays {
+		queues = append(queues, t.RetryQueue(d))
+	}
+	return queues, []string{t.Exchange, t.DeadExchange}
+}

@@ -2,64 +2,30 @@ package worker
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/cronflow/cronflow/queries/dbtest"
 	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/brokertest"
 )
 
-// amqpURL is the broker the tests use: TEST_AMQP_URL, or the local RabbitMQ.
-func amqpURL() string {
-	if u := os.Getenv("TEST_AMQP_URL"); u != "" {
-		return u
-	}
-	return "amqp://guest:guest@127.0.0.1:5672/"
-}
+// amqpURL is the broker the tests use.
+func amqpURL() string { return brokertest.URL() }
 
 // testTopology returns broker names unique to the test, deleted when it ends.
 func testTopology(t *testing.T) Topology {
-	t.Helper()
-	buf := make([]byte, 5)
-	_, _ = rand.Read(buf)
-	top := NewTopology("cftest." + hex.EncodeToString(buf))
-	t.Cleanup(func() {
-		conn, err := amqp.Dial(amqpURL())
-		if err != nil {
-			t.Errorf("connect to clean up: %v", err)
-			return
-		}
-		defer conn.Close()
-		queues := []string{top.WorkQueue, top.DeadQueue}
-		for _, d := range []time.Duration{time.Second, 2 * time.Second} {
-			queues = append(queues, top.RetryQueue(d))
-		}
-		for _, q := range queues {
-			// Each delete gets its own channel: deleting a queue that is not there closes the channel.
-			if ch, err := conn.Channel(); err == nil {
-				_, _ = ch.QueueDelete(q, false, false, false)
-				_ = ch.Close()
-			}
-		}
-		for _, ex := range []string{top.Exchange, top.DeadExchange} {
-			if ch, err := conn.Channel(); err == nil {
-				_ = ch.ExchangeDelete(ex, false, false)
-				_ = ch.Close()
-			}
-		}
-	})
+	top := NewTopology(brokertest.Prefix())
+	queues, exchanges := top.Names(time.Second, 2*time.Second)
+	brokertest.DeleteAtCleanup(t, queues, exchanges)
 	return top
 }
 

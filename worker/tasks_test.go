@@ -21,8 +21,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/emersion/go-sasl"
-	gosmtp "github.com/emersion/go-smtp"
+	"github.com/cronflow/cronflow/worker/smtptest"
 )
 
 // request is what a test target saw of one request.
@@ -259,77 +258,13 @@ func TestExecutor(t *testing.T) {
 	})
 }
 
-// smtpMessage is what the in-test SMTP server recorded of one delivery.
-type smtpMessage struct {
-	user, from string
-	to         []string
-	data       []byte
-}
-
-// smtpSession is one connection to the in-test SMTP server. It wants PLAIN auth as cron/s3cret
-// and refuses any recipient at nobody@.
-type smtpSession struct {
-	msg       smtpMessage
-	delivered chan<- smtpMessage
-}
-
-func (s *smtpSession) AuthMechanisms() []string { return []string{sasl.Plain} }
-
-func (s *smtpSession) Auth(string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(_, username, password string) error {
-		if username != "cron" || password != "s3cret" {
-			return errors.New("invalid credentials")
-		}
-		s.msg.user = username
-		return nil
-	}), nil
-}
-
-func (s *smtpSession) Mail(from string, _ *gosmtp.MailOptions) error {
-	if s.msg.user == "" {
-		return gosmtp.ErrAuthRequired
-	}
-	s.msg.from = from
-	return nil
-}
-
-func (s *smtpSession) Rcpt(to string, _ *gosmtp.RcptOptions) error {
-	if strings.HasPrefix(to, "nobody@") {
-		return &gosmtp.SMTPError{Code: 550, EnhancedCode: gosmtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
-	}
-	s.msg.to = append(s.msg.to, to)
-	return nil
-}
-
-func (s *smtpSession) Data(r io.Reader) error {
-	data, err := io.ReadAll(r)
-	s.msg.data = data
-	s.delivered <- s.msg
-	return err
-}
-
-func (s *smtpSession) Reset()        { s.msg = smtpMessage{user: s.msg.user} }
-func (s *smtpSession) Logout() error { return nil }
-
-// newSMTPServer starts an SMTP server on 127.0.0.1 and returns the config to reach it and the
+// newSMTPServer starts an SMTP server inside the test and returns the config to reach it and the
 // channel on which it passes each message it accepts.
-func newSMTPServer(t *testing.T) (MailConfig, <-chan smtpMessage) {
-	t.Helper()
-	delivered := make(chan smtpMessage, 1)
-	srv := gosmtp.NewServer(gosmtp.BackendFunc(func(*gosmtp.Conn) (gosmtp.Session, error) {
-		return &smtpSession{delivered: delivered}, nil
-	}))
-	srv.Domain = "localhost"
-	srv.AllowInsecureAuth = true
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { srv.Close() })
-	cfg := MailConfig{Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, Username: "cron", Password: "s3cret",
+func newSMTPServer(t *testing.T) (MailConfig, <-chan smtptest.Message) {
+	srv := smtptest.Start(t)
+	cfg := MailConfig{Host: srv.Host, Port: srv.Port, Username: smtptest.Username, Password: smtptest.Password,
 		From: "Cronflow <cron@example.com>", TLS: "none"}
-	return cfg, delivered
+	return cfg, srv.Messages
 }
 
 func TestEmailTask(t *testing.T) {
@@ -347,10 +282,10 @@ func TestEmailTask(t *testing.T) {
 			t.Fatalf("Execute = %q, %v", out, err)
 		}
 		got := receive(t, delivered)
-		if got.user != "cron" || got.from != "cron@example.com" || !slices.Equal(got.to, []string{"ann@example.com", "bob@example.com"}) {
-			t.Errorf("server saw user %q, MAIL FROM %q, RCPT %q", got.user, got.from, got.to)
+		if got.User != "cron" || got.From != "cron@example.com" || !slices.Equal(got.To, []string{"ann@example.com", "bob@example.com"}) {
+			t.Errorf("server saw user %q, MAIL FROM %q, RCPT %q", got.User, got.From, got.To)
 		}
-		msg, err := mail.ReadMessage(strings.NewReader(string(got.data)))
+		msg, err := mail.ReadMessage(strings.NewReader(string(got.Data)))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,7 +3,7 @@ CREATE TABLE jobs (
     id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     name           text        NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
     type           text        NOT NULL CHECK (type IN ('ping', 'email', 'slack', 'webhook')),
-    payload        jsonb       NOT NULL,
+    payload        json        NOT NULL, -- json, not jsonb: a webhook body is sent exactly as given
     cron           text        NOT NULL CHECK (length(cron) BETWEEN 1 AND 200),
     timezone       text        NOT NULL DEFAULT 'UTC',
     max_retries    integer     NOT NULL DEFAULT 3 CHECK (max_retries BETWEEN 0 AND 10),

@@ -1,0 +1,262 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cronflow/cronflow/worker/smtptest"
+)
+
+func TestBadConfigurationStopsStartup(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct{ env map[string]string }{
+		"ConsumersNotANumber":    {map[string]string{"CONSUMERS": "many"}},
+		"ConsumersZero":          {map[string]string{"CONSUMERS": "0"}},
+		"PortOutOfRange":         {map[string]string{"DASHBOARD_PORT": "70000"}},
+		"PGPortNotANumber":       {map[string]string{"PG_PORT": "five"}},
+		"CatchUpNotADuration":    {map[string]string{"CATCHUP_WINDOW": "soon"}},
+		"ShutdownGraceNegative":  {map[string]string{"SHUTDOWN_GRACE": "-5s"}},
+		"SMTPTLSUnknown":         {map[string]string{"SMTP_TLS": "maybe"}},
+		"LogLevelUnknown":        {map[string]string{"LOG_LEVEL": "loud"}},
+		"DatabaseURLNotPostgres": {map[string]string{"DATABASE_URL": "mysql://x"}},
+		"AMQPURLNotAMQP":         {map[string]string{"AMQP_URL": "http://x"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var logs syncBuffer
+			err := run(context.Background(), []string{"cronflow"}, func(k string) string { return tc.env[k] }, &logs)
+			for variable := range tc.env {
+				if err == nil || !strings.Contains(err.Error(), variable) {
+					t.Fatalf("run = %v, want an error naming %s", err, variable)
+				}
+			}
+			if logs.String() != "" {
+				t.Errorf("nothing may start before the configuration is valid, but it logged:\n%s", logs.String())
+			}
+		})
+	}
+	t.Run("EveryBadVariableIsNamedAtOnce", func(t *testing.T) {
+		env := map[string]string{"CONSUMERS": "x", "RMQ_PORT": "y"}
+		err := run(context.Background(), []string{"cronflow"}, func(k string) string { return env[k] }, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "CONSUMERS") || !strings.Contains(err.Error(), "RMQ_PORT") {
+			t.Fatalf("run = %v, want both variables named", err)
+		}
+	})
+	t.Run("UnknownCommand", func(t *testing.T) {
+		err := run(context.Background(), []string{"cronflow", "serv"}, func(string) string { return "" }, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), `"serv"`) {
+			t.Fatalf("run = %v, want the unknown command named", err)
+		}
+	})
+}
+
+// httpTarget records the method, content type and body of every request it gets.
+type httpTarget struct {
+	*httptest.Server
+	mu       sync.Mutex
+	requests []string
+}
+
+func newHTTPTarget(t *testing.T, delay time.Duration) *httpTarget {
+	tg := &httpTarget{}
+	tg.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		tg.mu.Lock()
+		tg.requests = append(tg.requests, r.Method+" "+r.Header.Get("Content-Type")+" "+string(body))
+		tg.mu.Unlock()
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+		}
+		_, _ = io.WriteString(w, "ok")
+	}))
+	t.Cleanup(tg.Close)
+	return tg
+}
+
+func (tg *httpTarget) got() []string {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return append([]string(nil), tg.requests...)
+}
+
+func TestEveryTaskTypeRunsEndToEnd(t *testing.T) {
+	t.Parallel()
+	tg := newHTTPTarget(t, 0)
+	smtp := smtptest.Start(t)
+	env := testEnv(t)
+	env["SMTP_HOST"], env["SMTP_PORT"], env["SMTP_TLS"] = smtp.Host, strconv.Itoa(smtp.Port), "none"
+	env["SMTP_USERNAME"], env["MAIL_PASS"], env["SMTP_FROM"] = smtptest.Username, smtptest.Password, "cron@example.com"
+	app := startApp(t, "serve", env)
+
+	jobs := map[string]map[string]any{
+		"ping":    {"url": tg.URL + "/health"},
+		"slack":   {"webhook_url": tg.URL + "/slack", "text": "Line \"one\"\nline two ✓"},
+		"webhook": {"url": tg.URL + "/hook", "body": map[string]any{"event": "tick", "n": 1}},
+		"email":   {"to": []string{"ops@example.com"}, "subject": "Nightly", "body": "All good."},
+	}
+	for typ, payload := range jobs {
+		t.Run(strings.ToUpper(typ[:1])+typ[1:]+"Completes", func(t *testing.T) {
+			job := app.createJob(map[string]any{"type": typ, "cron": "0 0 1 1 *", "payload": payload})
+			var run apiRun
+			if code := app.call(http.MethodPost, fmt.Sprintf("/api/jobs/%d/run", job.ID), nil, &run); code != http.StatusAccepted {
+				t.Fatalf("run now: status %d", code)
+			}
+			if run.Trigger != "manual" {
+				t.Errorf("trigger = %q, want manual", run.Trigger)
+			}
+			done := app.waitRun(run.ID, "completed")
+			if done.Attempts != 1 || done.Output == "" {
+				t.Errorf("completed run: attempts %d, output %q", done.Attempts, done.Output)
+			}
+		})
+	}
+	requests := strings.Join(tg.got(), "\n")
+	for _, want := range []string{"GET  ", `POST application/json {"text":"Line \"one\"\nline two ✓"}`, `POST application/json {"event":"tick","n":1}`} {
+		if !strings.Contains(requests, want) {
+			t.Errorf("the target did not get %q; it got:\n%s", want, requests)
+		}
+	}
+	select {
+	case msg := <-smtp.Messages:
+		if len(msg.To) != 1 || msg.To[0] != "ops@example.com" || msg.User != smtptest.Username {
+			t.Errorf("mail server got %+v", msg)
+		}
+	default:
+		t.Error("the mail server got no message")
+	}
+}
+
+func TestJobsFireAgainAfterARestart(t *testing.T) {
+	t.Parallel()
+	tg := newHTTPTarget(t, 0)
+	env := testEnv(t)
+	first := startApp(t, "serve", env)
+	job := first.createJob(map[string]any{"type": "ping", "cron": "* * * * * *", "payload": map[string]any{"url": tg.URL}})
+	waitFor(t, 15*time.Second, "a scheduled run completes", func() bool {
+		runs := first.runs(job.ID)
+		return len(runs) > 0 && runs[len(runs)-1].Status == "completed"
+	})
+	if err := first.shutdown(); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	restarted := time.Now()
+
+	second := startApp(t, "serve", env)
+	waitFor(t, 20*time.Second, "a run scheduled after the restart completes", func() bool {
+		for _, r := range second.runs(job.ID) {
+			if r.ScheduledAt.After(restarted) && r.Status == "completed" {
+				return true
+			}
+		}
+		return false
+	})
+	seen := map[time.Time]bool{}
+	for _, r := range second.runs(job.ID) {
+		if seen[r.ScheduledAt] {
+			t.Fatalf("slot %s ran twice across the restart", r.ScheduledAt)
+		}
+		seen[r.ScheduledAt] = true
+	}
+}
+
+func TestShutdownLetsInFlightRunsFinish(t *testing.T) {
+	t.Parallel()
+	tg := newHTTPTarget(t, 1500*time.Millisecond)
+	app := startApp(t, "serve", testEnv(t))
+	job := app.createJob(map[string]any{"type": "ping", "cron": "0 0 1 1 *", "payload": map[string]any{"url": tg.URL}})
+	var run apiRun
+	app.call(http.MethodPost, fmt.Sprintf("/api/jobs/%d/run", job.ID), nil, &run)
+	app.waitRun(run.ID, "running")
+
+	if err := app.shutdown(); err != nil {
+		t.Fatalf("run returned %v after SIGTERM, want nil", err)
+	}
+	// The app is gone; read the outcome from a new one on the same database.
+	again := startApp(t, "serve", app.env)
+	var after apiRun
+	again.call(http.MethodGet, fmt.Sprintf("/api/runs/%d", run.ID), nil, &after)
+	if after.Status != "completed" || after.Attempts != 1 {
+		t.Fatalf("in-flight run after shutdown: status %s, attempts %d; want completed after 1", after.Status, after.Attempts)
+	}
+}
+
+func TestWorkerModeOnlyConsumes(t *testing.T) {
+	t.Parallel()
+	tg := newHTTPTarget(t, 0)
+	env := testEnv(t)
+	w := startApp(t, "worker", env)
+
+	t.Run("HealthEndpointsAnswer", func(t *testing.T) {
+		for _, path := range []string{"/healthz", "/readyz"} {
+			if code := w.call(http.MethodGet, path, nil, nil); code != http.StatusOK {
+				t.Errorf("GET %s = %d", path, code)
+			}
+		}
+		if code := w.call(http.MethodGet, "/api/jobs", nil, nil); code != http.StatusNotFound {
+			t.Errorf("a worker serves no API, but GET /api/jobs = %d", code)
+		}
+	})
+	t.Run("ItExecutesRunsAServerQueued", func(t *testing.T) {
+		serverEnv := map[string]string{}
+		for k, v := range env {
+			serverEnv[k] = v
+		}
+		serverEnv["CONSUMERS"] = "1"
+		srv := startApp(t, "serve", serverEnv)
+		job := srv.createJob(map[string]any{"type": "ping", "cron": "0 0 1 1 *", "payload": map[string]any{"url": tg.URL}})
+		var ids []int64
+		for range 20 {
+			var run apiRun
+			srv.call(http.MethodPost, fmt.Sprintf("/api/jobs/%d/run", job.ID), nil, &run)
+			ids = append(ids, run.ID)
+		}
+		for _, id := range ids {
+			srv.waitRun(id, "completed")
+		}
+		if !w.logs.contains(`"msg":"Run completed"`) {
+			t.Errorf("the worker executed none of the 20 runs")
+		}
+	})
+}
+
+func TestAnotherReplicaTakesOverScheduling(t *testing.T) {
+	t.Parallel()
+	tg := newHTTPTarget(t, 0)
+	env := testEnv(t)
+	a := startApp(t, "serve", env)
+	b := startApp(t, "serve", env)
+	job := a.createJob(map[string]any{"type": "ping", "cron": "* * * * * *", "payload": map[string]any{"url": tg.URL}})
+	waitFor(t, 15*time.Second, "a scheduled run", func() bool { return len(a.runs(job.ID)) > 0 })
+
+	leader, other := a, b
+	if b.logs.contains("Became the scheduler leader") {
+		leader, other = b, a
+	}
+	if err := leader.shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	stopped := time.Now()
+	waitFor(t, 15*time.Second, "the other replica schedules a run", func() bool {
+		for _, r := range other.runs(job.ID) {
+			if r.ScheduledAt.After(stopped) && r.Status == "completed" {
+				return true
+			}
+		}
+		return false
+	})
+	if !other.logs.contains("Became the scheduler leader") {
+		t.Error("the surviving replica never said it leads")
+	}
+	var stats map[string]json.RawMessage
+	other.call(http.MethodGet, "/api/stats", nil, &stats)
+}

@@ -1,0 +1,215 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cronflow/cronflow/queries/dbtest"
+	"github.com/cronflow/cronflow/worker"
+	"github.com/cronflow/cronflow/worker/brokertest"
+)
+
+// testApp is Cronflow started through run, as the binary would be, on 127.0.0.1.
+type testApp struct {
+	t    *testing.T
+	URL  string
+	env  map[string]string
+	logs *syncBuffer
+	stop context.CancelFunc
+	done chan error
+}
+
+// testEnv returns the environment of an app on a fresh database and broker names of its own.
+func testEnv(t *testing.T) map[string]string {
+	t.Helper()
+	prefix := brokertest.Prefix()
+	queues, exchanges := worker.NewTopology(prefix).Names(time.Second, 2*time.Second)
+	brokertest.DeleteAtCleanup(t, queues, exchanges)
+	return map[string]string{
+		"DATABASE_URL":   dbtest.NewDatabase(t),
+		"AMQP_URL":       brokertest.URL(),
+		"AMQP_PREFIX":    prefix,
+		"DASHBOARD_HOST": "127.0.0.1",
+		"CONSUMERS":      "4",
+		"LOG_LEVEL":      "debug",
+	}
+}
+
+// startApp runs Cronflow in mode ("serve" or "worker") with env, on a free port, and waits until it
+// is ready. It is stopped when the test ends, if the test has not stopped it.
+func startApp(t *testing.T, mode string, env map[string]string) *testApp {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	_ = l.Close()
+	appEnv := map[string]string{}
+	for k, v := range env {
+		appEnv[k] = v
+	}
+	appEnv["DASHBOARD_PORT"] = strconv.Itoa(port)
+	ctx, cancel := context.WithCancel(context.Background())
+	app := &testApp{t: t, URL: fmt.Sprintf("http://127.0.0.1:%d", port), env: appEnv, logs: &syncBuffer{}, stop: cancel, done: make(chan error, 1)}
+	go func() {
+		app.done <- run(ctx, []string{"cronflow", mode}, func(k string) string { return appEnv[k] }, app.logs)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-app.done
+		if t.Failed() {
+			t.Logf("logs of the app at %s:\n%s", app.URL, app.logs.String())
+		}
+	})
+	waitFor(t, 20*time.Second, "the app is ready", func() bool {
+		select {
+		case err := <-app.done:
+			app.done <- err
+			t.Fatalf("run returned early: %v\n%s", err, app.logs.String())
+		default:
+		}
+		resp, err := http.Get(app.URL + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	return app
+}
+
+// shutdown stops the app as SIGTERM would and returns what run returned.
+func (a *testApp) shutdown() error {
+	a.stop()
+	err := <-a.done
+	a.done <- err // for the cleanup
+	return err
+}
+
+// call sends a JSON request to the app's API and decodes the JSON answer into out, if given.
+func (a *testApp) call(method, path string, body any, out any) int {
+	a.t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, a.URL+path, r)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		a.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			a.t.Fatalf("%s %s: decode %q: %v", method, path, data, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// apiJob and apiRun are what the tests read of the API's answers.
+type apiJob struct {
+	ID        int64      `json:"id"`
+	NextRunAt *time.Time `json:"next_run_at"`
+}
+
+type apiRun struct {
+	ID          int64     `json:"id"`
+	JobID       int64     `json:"job_id"`
+	Status      string    `json:"status"`
+	Trigger     string    `json:"trigger"`
+	Attempts    int       `json:"attempts"`
+	ScheduledAt time.Time `json:"scheduled_at"`
+	Output      string    `json:"output"`
+	Error       string    `json:"error"`
+}
+
+// createJob creates a job through the API and fails the test unless it is created.
+func (a *testApp) createJob(body map[string]any) apiJob {
+	a.t.Helper()
+	var job apiJob
+	if code := a.call(http.MethodPost, "/api/jobs", body, &job); code != http.StatusCreated {
+		a.t.Fatalf("create job: status %d", code)
+	}
+	return job
+}
+
+// runs lists a job's runs, newest first.
+func (a *testApp) runs(jobID int64) []apiRun {
+	a.t.Helper()
+	var out struct{ Runs []apiRun }
+	a.call(http.MethodGet, fmt.Sprintf("/api/runs?job_id=%d&limit=500", jobID), nil, &out)
+	return out.Runs
+}
+
+// waitRun waits until the run has the status.
+func (a *testApp) waitRun(id int64, status string) apiRun {
+	a.t.Helper()
+	var r apiRun
+	waitFor(a.t, 20*time.Second, fmt.Sprintf("run %d %s", id, status), func() bool {
+		a.call(http.MethodGet, fmt.Sprintf("/api/runs/%d", id), nil, &r)
+		return r.Status == status
+	})
+	return r
+}
+
+// waitFor polls cond until it is true, failing the test after within.
+func waitFor(t testing.TB, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for: %s", within, what)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+// syncBuffer is a log sink that the app writes and the test reads at the same time.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// contains reports whether the logs have a line with every one of the fragments.
+func (b *syncBuffer) contains(fragments ...string) bool {
+	for _, line := range strings.Split(b.String(), "\n") {
+		all := true
+		for _, f := range fragments {
+			all = all && strings.Contains(line, f)
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
