@@ -30,7 +30,9 @@ type testApp struct {
 }
 
 // testEnv returns the environment of an app on a fresh database and broker names of its own.
-func testEnv(t *testing.T) map[string]string {
+func testEnv(t *testing.T) map[string]string { return testEnvTB(t) }
+
+func testEnvTB(t testing.TB) map[string]string {
 	t.Helper()
 	prefix := brokertest.Prefix()
 	queues, exchanges := worker.NewTopology(prefix).Names(time.Second, 2*time.Second)
