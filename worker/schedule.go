@@ -41,12 +41,12 @@ func ParseSchedule(spec, tz string) (cron.Schedule, error) {
 	if err != nil {
 		return nil, fmt.Errorf("is not a valid cron expression: %w", err)
 	}
-	spec2, ok := s.(*cron.SpecSchedule)
+	parsed, ok := s.(*cron.SpecSchedule)
 	if !ok {
 		return nil, fmt.Errorf("is not a supported schedule")
 	}
-	spec2.Location = loc
-	return spec2, nil
+	parsed.Location = loc
+	return zonedSchedule{parsed}, nil
 }
 
 // LoadLocation loads an IANA time zone; the empty name means UTC. "Local" is refused, because a
@@ -76,6 +76,68 @@ func NextRuns(s cron.Schedule, t time.Time, n int) []time.Time {
 		times = append(times, t)
 	}
 	return times
+}
+
+// zonedSchedule is a cron expression in a time zone, with the daylight-saving rules of the classic
+// cron daemons: a job at a fixed hour runs once when the clocks go back (not in both copies of the
+// repeated hour), and runs at the change when the clocks go forward past its time (instead of not at
+// all, as robfig/cron would). A job whose hour field is "*" keeps to real time: every hour that
+// passes, once.
+type zonedSchedule struct{ spec *cron.SpecSchedule }
+
+// starBit is robfig/cron's mark of a field given as "*".
+const starBit = 1 << 63
+
+// Next returns the first slot strictly after t.
+func (z zonedSchedule) Next(t time.Time) time.Time {
+	n := z.spec.Next(t)
+	if z.spec.Hour&starBit != 0 {
+		return n
+	}
+	for !n.IsZero() && repeatedWallClock(n) {
+		n = z.spec.Next(n)
+	}
+	if gap := z.springForward(t, n); !gap.IsZero() {
+		return gap
+	}
+	return n
+}
+
+// repeatedWallClock reports whether n's wall-clock time already happened once that day, before the
+// clocks went back.
+func repeatedWallClock(n time.Time) bool {
+	start, _ := n.ZoneBounds()
+	if start.IsZero() {
+		return false
+	}
+	_, now := n.Zone()
+	_, before := start.Add(-time.Second).Zone()
+	return before > now && n.Sub(start) < time.Duration(before-now)*time.Second
+}
+
+// springForward returns the moment the clocks went forward between t and n, if the schedule wanted
+// a wall-clock time in the hour that was skipped; otherwise the zero time.
+func (z zonedSchedule) springForward(t, n time.Time) time.Time {
+	if n.IsZero() {
+		return time.Time{}
+	}
+	change, _ := n.ZoneBounds()
+	if change.IsZero() || !change.After(t) {
+		return time.Time{}
+	}
+	_, now := n.Zone()
+	_, before := change.Add(-time.Second).Zone()
+	if now <= before {
+		return time.Time{}
+	}
+	// Read the schedule on the old clock: a match within the skipped stretch is a skipped slot.
+	old := *z.spec
+	old.Location = time.FixedZone("", before)
+	m := old.Next(change.Add(-time.Second))
+	if !m.IsZero() && m.Before(change.Add(time.Duration(now-before)*time.Second)) {
+		return change.In(n.Location())
+	}
+	return time.Time{}
 }
 
 // everySchedule fires at every multiple of every since the Unix epoch.

@@ -61,3 +61,46 @@ func TestParseScheduleRejects(t *testing.T) {
 		})
 	}
 }
+
+func TestDaylightSavingTime(t *testing.T) {
+	t.Parallel()
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(month time.Month, day, hour, minute int) time.Time {
+		return time.Date(2026, month, day, hour, minute, 0, 0, ny)
+	}
+	tests := []struct {
+		name, spec string
+		from       time.Time
+		want       []time.Time
+	}{
+		{"ADailyRunInTheSkippedHourRunsAtTheChange", "30 2 * * *", at(3, 7, 12, 0), []time.Time{
+			at(3, 8, 3, 0), at(3, 9, 2, 30), at(3, 10, 2, 30)}},
+		{"ADailyRunInTheRepeatedHourRunsOnce", "30 1 * * *", at(10, 31, 12, 0), []time.Time{
+			time.Date(2026, 11, 1, 5, 30, 0, 0, time.UTC), at(11, 2, 1, 30)}},
+		{"AnHourlyJobKeepsToRealTimeWhenTheClocksGoBack", "0 * * * *", at(11, 1, 0, 30), []time.Time{
+			time.Date(2026, 11, 1, 5, 0, 0, 0, time.UTC), time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC),
+			time.Date(2026, 11, 1, 7, 0, 0, 0, time.UTC)}},
+		{"AnHourlyJobSkipsNothingWhenTheClocksGoForward", "0 * * * *", at(3, 8, 0, 30), []time.Time{
+			at(3, 8, 1, 0), at(3, 8, 3, 0), at(3, 8, 4, 0)}},
+		{"ARunOutsideTheSkippedHourIsUntouched", "0 9 * * *", at(3, 7, 12, 0), []time.Time{
+			at(3, 8, 9, 0), at(3, 9, 9, 0)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, err := ParseSchedule(tt.spec, "America/New_York")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := NextRuns(s, tt.from, len(tt.want))
+			for i := range tt.want {
+				if i >= len(got) || !got[i].Equal(tt.want[i]) {
+					t.Fatalf("runs = %v, want %v", got, tt.want)
+				}
+			}
+		})
+	}
+}
