@@ -24,6 +24,9 @@ type config struct {
 	ShutdownGrace time.Duration
 	LogLevel      slog.Level
 	Mail          worker.MailConfig
+	// AllowPrivateTargets lets jobs reach loopback and private addresses (self-hosted users ping
+	// their own services); false refuses them at connect time.
+	AllowPrivateTargets bool
 }
 
 // loadConfig reads the configuration. It accepts the original project's variable names; DATABASE_URL
@@ -87,6 +90,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		r.fail("LOG_LEVEL", "must be debug, info, warn or error")
 	}
 
+	c.AllowPrivateTargets = r.boolean("CRONFLOW_ALLOW_PRIVATE_TARGETS", true)
+
 	c.Mail = worker.MailConfig{
 		Host:     getenv("SMTP_HOST"),
 		Port:     r.port("SMTP_PORT", 587),
@@ -137,6 +142,19 @@ func (r *envReader) integer(name string, def, lo, hi int) int {
 		return def
 	}
 	return n
+}
+
+func (r *envReader) boolean(name string, def bool) bool {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.fail(name, fmt.Sprintf("must be true or false, got %q", v))
+		return def
+	}
+	return b
 }
 
 func (r *envReader) port(name string, def int) int {

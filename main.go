@@ -90,7 +90,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	go func() { defer pubDone.Done(); pub.Run(pubCtx) }()
 	defer pubDone.Wait()
 
-	exec := worker.NewExecutor(worker.NewHTTPClient(cfg.Consumers), cfg.Mail)
+	exec := worker.NewExecutor(worker.NewHTTPClient(cfg.Consumers, cfg.AllowPrivateTargets), cfg.Mail)
 	consumer := worker.NewConsumer(cfg.AMQPURL, top, cfg.Consumers, cfg.ShutdownGrace, worker.NewRunner(q, exec, pub, logger), logger)
 	consumerCtx, stopConsumers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopConsumers()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"time"
@@ -46,13 +47,21 @@ func (e *Executor) Execute(ctx context.Context, taskType string, timeout time.Du
 	return output, err
 }
 
-// NewHTTPClient returns the client shared by every HTTP task: bounded connection set-up, connections
-// reused across runs, and no redirects followed silently past ten.
-func NewHTTPClient(maxConnsPerHost int) *http.Client {
+// NewHTTPClient returns the client shared by every HTTP task: bounded connection set-up and
+// connections reused across runs. With allowPrivate false, it refuses to connect to loopback,
+// private, link-local and cloud-metadata addresses; the check is made on the address being dialled,
+// after DNS resolution, so a name that resolves (or rebinds) to such an address is refused too.
+func NewHTTPClient(maxConnsPerHost int, allowPrivate bool) *http.Client {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConns = 4 * maxConnsPerHost
 	transport.MaxIdleConnsPerHost = maxConnsPerHost
 	transport.TLSHandshakeTimeout = 10 * time.Second
 	transport.ResponseHeaderTimeout = 5 * time.Minute
+	if !allowPrivate {
+		dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Control: refusePrivate}
+		transport.DialContext = dialer.DialContext
+		// A proxy would be the address dialled, and the target could not be checked.
+		transport.Proxy = nil
+	}
 	return &http.Client{Transport: transport}
 }

@@ -31,6 +31,8 @@ type Runner struct {
 	exec   *Executor
 	pub    *Publisher
 	logger *slog.Logger
+	// Metrics, if set, counts attempts by outcome and measures them.
+	Metrics *Metrics
 }
 
 // NewRunner returns a runner that records results through q and publishes retries through pub.
@@ -90,6 +92,7 @@ func (r *Runner) run(ctx context.Context, d amqp.Delivery, c sqlcgen.RunClaimRow
 		Payload:        c.Payload,
 		IdempotencyKey: idempotencyKey(c.JobID, c.ID),
 	}
+	r.Metrics.started(c.Attempts, c.ScheduledAt, c.StartedAt)
 	start := time.Now()
 	output, execErr := r.exec.Execute(ctx, c.Type, time.Duration(c.TimeoutMs)*time.Millisecond, task)
 	output = cut(output, maxOutput)
@@ -101,12 +104,14 @@ func (r *Runner) run(ctx context.Context, d amqp.Delivery, c sqlcgen.RunClaimRow
 
 	if execErr == nil {
 		n, err := r.q.RunComplete(rctx, sqlcgen.RunCompleteParams{ID: c.ID, Attempt: c.Attempts, Output: output})
+		r.Metrics.attemptDone(c.Type, "completed", elapsed)
 		r.settle(ctx, d, n, err, logger, "Run completed", "duration_ms", elapsed.Milliseconds())
 		return
 	}
 	errText := cut(execErr.Error(), maxError)
 	if c.RetryCount >= c.MaxRetries {
 		n, err := r.q.RunFailPermanently(rctx, sqlcgen.RunFailPermanentlyParams{ID: c.ID, Attempt: c.Attempts, Output: output, Error: errText})
+		r.Metrics.attemptDone(c.Type, "permanently_failed", elapsed)
 		if err == nil && n == 1 {
 			// Dead-lettered through the work queue's dead-letter exchange, kept for inspection.
 			logger.Warn("Run permanently failed", "error", errText, "retry_count", c.RetryCount, "duration_ms", elapsed.Milliseconds())
@@ -117,6 +122,7 @@ func (r *Runner) run(ctx context.Context, d amqp.Delivery, c sqlcgen.RunClaimRow
 		return
 	}
 	delay := time.Duration(c.RetryDelayMs) * time.Millisecond
+	r.Metrics.attemptDone(c.Type, "failed", elapsed)
 	_, err := r.q.RunFail(rctx, sqlcgen.RunFailParams{ID: c.ID, Attempt: c.Attempts, Output: output, Error: errText, RetryDelayMs: c.RetryDelayMs})
 	if errors.Is(err, pgx.ErrNoRows) {
 		r.settle(ctx, d, 0, nil, logger, "")

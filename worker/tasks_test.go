@@ -71,7 +71,7 @@ func run(t *testing.T, e *Executor, taskType, payload string) (string, error) {
 
 func TestHTTPTasks(t *testing.T) {
 	t.Parallel()
-	e := NewExecutor(NewHTTPClient(4), MailConfig{})
+	e := NewExecutor(NewHTTPClient(4, true), MailConfig{})
 
 	t.Run("PingSendsAGetNamingCronflowAndTheRun", func(t *testing.T) {
 		t.Parallel()
@@ -234,7 +234,7 @@ func TestExecutor(t *testing.T) {
 			<-r.Context().Done()
 		}))
 		t.Cleanup(srv.Close)
-		e := NewExecutor(NewHTTPClient(4), MailConfig{})
+		e := NewExecutor(NewHTTPClient(4, true), MailConfig{})
 		task := Task{RunID: 1, Payload: json.RawMessage(fmt.Sprintf(`{"url": %q}`, srv.URL))}
 		start := time.Now()
 		_, err := e.Execute(context.Background(), "ping", time.Second, task)

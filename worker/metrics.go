@@ -1,0 +1,86 @@
+package worker
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the worker side's Prometheus series. A nil *Metrics records nothing, so that tests
+// and tools need not set it up.
+type Metrics struct {
+	runs    *prometheus.CounterVec
+	attempt *prometheus.HistogramVec
+	lag     prometheus.Histogram
+	reg     prometheus.Registerer
+}
+
+// NewMetrics creates the series and registers them with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		reg: reg,
+		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cronflow_runs_total",
+			Help: "Attempts finished, by task type and outcome: completed, failed (a retry follows) or permanently_failed.",
+		}, []string{"type", "outcome"}),
+		attempt: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "cronflow_attempt_duration_seconds",
+			Help:    "How long one attempt of a task took, by task type.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300},
+		}, []string{"type"}),
+		lag: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "cronflow_schedule_lag_seconds",
+			Help:    "From a run's scheduled time to the start of its first attempt.",
+			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300},
+		}),
+	}
+	reg.MustRegister(m.runs, m.attempt, m.lag)
+	return m
+}
+
+// Watch registers the series that are read from the running parts when scraped: publishes,
+// consumers, in-flight runs, reconnects and leadership. leader is nil on a consumers-only replica.
+func (m *Metrics) Watch(pub *Publisher, c *Consumer, consumers int, leader *Leader) {
+	counter := func(name, help string, labels prometheus.Labels, f func() int64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help, ConstLabels: labels},
+			func() float64 { return float64(f()) })
+	}
+	gauge := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f)
+	}
+	const publishes = "Runs published, by result: confirmed by the broker, returned as unroutable, or failed."
+	const reconnects = "Broker connections lost and dialled again, by connection."
+	m.reg.MustRegister(
+		counter("cronflow_publishes_total", publishes, prometheus.Labels{"result": "confirmed"}, pub.Confirmed.Load),
+		counter("cronflow_publishes_total", publishes, prometheus.Labels{"result": "returned"}, pub.Returned.Load),
+		counter("cronflow_publishes_total", publishes, prometheus.Labels{"result": "failed"}, pub.Failed.Load),
+		counter("cronflow_broker_reconnects_total", reconnects, prometheus.Labels{"connection": "publisher"}, pub.Reconnects),
+		counter("cronflow_broker_reconnects_total", reconnects, prometheus.Labels{"connection": "consumer"}, c.Reconnects),
+		gauge("cronflow_consumers", "Consumer goroutines in this process.", func() float64 { return float64(consumers) }),
+		gauge("cronflow_runs_in_flight", "Runs being executed in this process now.", func() float64 { return float64(c.InFlight()) }),
+		gauge("cronflow_scheduler_leader", "1 while this process is the scheduler leader.", func() float64 {
+			if leader != nil && leader.Leading() {
+				return 1
+			}
+			return 0
+		}),
+	)
+}
+
+// attemptDone records the end of an attempt.
+func (m *Metrics) attemptDone(taskType, outcome string, took time.Duration) {
+	if m == nil {
+		return
+	}
+	m.runs.WithLabelValues(taskType, outcome).Inc()
+	m.attempt.WithLabelValues(taskType).Observe(took.Seconds())
+}
+
+// started records the start of an attempt; the schedule lag is that of first attempts only, since
+// retries are late on purpose.
+func (m *Metrics) started(attempt int32, scheduledAt time.Time, startedAt *time.Time) {
+	if m == nil || attempt != 1 || startedAt == nil {
+		return
+	}
+	m.lag.Observe(startedAt.Sub(scheduledAt).Seconds())
+}
