@@ -44,16 +44,42 @@ func toJobJSON(j sqlcgen.Job) jobJSON {
 	}
 }
 
-// decodeJSON reads a JSON body into v. A body that is not JSON is a 400.
-func decodeJSON(c echo.Context, v any) error {
-	if err := json.NewDecoder(c.Request().Body).Decode(v); err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
-		}
-		return echo.NewHTTPError(http.StatusBadRequest, "The request body is not valid JSON: "+err.Error())
+// decodeJSON reads a JSON body into v. A body that is not JSON, or has more after the value, is a
+// 400; a value of the wrong type for a field is a problem with that field, for a 422.
+func decodeJSON(c echo.Context, v any) (map[string]string, error) {
+	body := http.MaxBytesReader(c.Response(), c.Request().Body, maxBodyBytes)
+	dec := json.NewDecoder(body)
+	err := dec.Decode(v)
+	if err == nil && dec.More() {
+		err = errors.New("unexpected data after the JSON value")
 	}
-	return nil
+	var tooLarge *http.MaxBytesError
+	var wrongType *json.UnmarshalTypeError
+	switch {
+	case err == nil:
+		return nil, nil
+	case errors.As(err, &tooLarge) || errors.Is(err, echo.ErrStatusRequestEntityTooLarge):
+		return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+	case errors.As(err, &wrongType) && wrongType.Field != "":
+		return map[string]string{wrongType.Field: "must be a JSON " + jsonKind(wrongType.Type.Kind().String())}, nil
+	default:
+		return nil, echo.NewHTTPError(http.StatusBadRequest, "The request body is not valid JSON: "+err.Error())
+	}
+}
+
+// jsonKind names a Go kind as JSON calls it.
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "string"
+	case "slice", "array":
+		return "array"
+	case "map", "struct":
+		return "object"
+	case "bool":
+		return "boolean"
+	}
+	return "number"
 }
 
 // invalid answers 422 with the problems by field.
@@ -74,10 +100,11 @@ func pathID(c echo.Context) (int64, error) {
 func handleAPIJobCreate(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var in jobInput
-		if err := decodeJSON(c, &in); err != nil {
+		problems, err := decodeJSON(c, &in)
+		if err != nil {
 			return err
 		}
-		return createJob(c, q, in, nil)
+		return createJob(c, q, in, problems)
 	}
 }
 
@@ -173,10 +200,14 @@ func handleAPIJobUpdate(q *sqlcgen.Queries) echo.HandlerFunc {
 			return err
 		}
 		var in jobInput
-		if err := decodeJSON(c, &in); err != nil {
+		decodeProblems, err := decodeJSON(c, &in)
+		if err != nil {
 			return err
 		}
 		spec, problems := in.Valid(time.Now())
+		for k, v := range decodeProblems {
+			problems[k] = v
+		}
 		if len(problems) > 0 {
 			return invalid(c, problems)
 		}

@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"encoding/json"
+	"errors"
+	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -17,14 +19,18 @@ func handleAPILegacyCreate(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEApplicationJSON) {
 			var in jobInput
-			if err := decodeJSON(c, &in); err != nil {
+			problems, err := decodeJSON(c, &in)
+			if err != nil {
 				return err
 			}
-			return createJob(c, q, in, nil)
+			return createJob(c, q, in, problems)
 		}
 		form, err := c.FormParams()
-		if err != nil {
+		if errors.Is(err, echo.ErrStatusRequestEntityTooLarge) {
 			return err
+		}
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, "The form cannot be read: "+err.Error())
 		}
 		in, problems := legacyFormInput(form.Get)
 		return createJob(c, q, in, problems)

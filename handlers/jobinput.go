@@ -61,6 +61,8 @@ func (in jobInput) Valid(now time.Time) (jobSpec, map[string]string) {
 	}
 	if len(spec.Name) > 200 {
 		problems["name"] = "must be at most 200 characters"
+	} else if strings.ContainsRune(spec.Name, 0) {
+		problems["name"] = "must not contain NUL characters"
 	}
 
 	spec.Cron = strings.Join(strings.Fields(in.Cron), " ")
@@ -96,6 +98,9 @@ func (in jobInput) Valid(now time.Time) (jobSpec, map[string]string) {
 		payload, payloadProblems := worker.ValidatePayload(spec.Type, in.Payload)
 		for k, v := range payloadProblems {
 			problems[k] = v
+		}
+		if len(payloadProblems) == 0 && hasNUL(payload) {
+			problems["payload"] = "must not contain NUL characters"
 		}
 		spec.Payload = payload
 	}
@@ -137,6 +142,39 @@ func hostOf(raw string) string {
 		return u.Host
 	}
 	return raw
+}
+
+// hasNUL reports whether any string in a JSON value holds a NUL character, which PostgreSQL's
+// text cannot store and no task needs.
+func hasNUL(raw json.RawMessage) bool {
+	if !bytes.Contains(raw, []byte(`\u0000`)) {
+		return false
+	}
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return false
+	}
+	var walk func(any) bool
+	walk = func(v any) bool {
+		switch v := v.(type) {
+		case string:
+			return strings.ContainsRune(v, 0)
+		case []any:
+			for _, e := range v {
+				if walk(e) {
+					return true
+				}
+			}
+		case map[string]any:
+			for k, e := range v {
+				if strings.ContainsRune(k, 0) || walk(e) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return walk(v)
 }
 
 func present(raw json.RawMessage) bool {

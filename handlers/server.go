@@ -20,8 +20,11 @@ import (
 	"github.com/cronflow/cronflow/worker"
 )
 
-// maxBody is the largest request body accepted; larger ones get 413.
-const maxBody = "1M"
+// maxBody is the largest request body accepted, 1 MiB; larger ones get 413.
+const (
+	maxBody      = "1MiB"
+	maxBodyBytes = 1 << 20
+)
 
 // RunPublisher publishes runs that are stored as queued. The worker's Dispatcher is one. Publishing
 // may fail (the broker is down); the run then stays queued and is published later, so callers do not
