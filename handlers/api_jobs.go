@@ -125,7 +125,8 @@ func createJob(c echo.Context, q *sqlcgen.Queries, in jobInput, extra map[string
 	return c.JSON(http.StatusCreated, toJobJSON(job))
 }
 
-// handleAPIJobList serves GET /api/jobs?limit=&after=, jobs by id, a page at a time.
+// handleAPIJobList serves GET /api/jobs?limit=&after=, jobs by id, a page at a time, with secrets in
+// payloads masked (GET /api/jobs/{id} shows one job whole).
 func handleAPIJobList(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		limit, after, problems := pageParams(c, "after")
@@ -145,7 +146,10 @@ func handleAPIJobList(q *sqlcgen.Queries) echo.HandlerFunc {
 			out.NextAfter = &jobs[limit-1].ID
 		}
 		for _, j := range jobs {
-			out.Jobs = append(out.Jobs, toJobJSON(j))
+			// A list is for looking, and gets passed around: its secrets are masked.
+			job := toJobJSON(j)
+			job.Payload = worker.MaskPayload(j.Type, j.Payload)
+			out.Jobs = append(out.Jobs, job)
 		}
 		return c.JSON(http.StatusOK, out)
 	}

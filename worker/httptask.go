@@ -72,9 +72,9 @@ func outputBody(b []byte) string {
 	return strings.ReplaceAll(s, "\x00", "\uFFFD") + suffix
 }
 
-// redactURL returns rawURL fit for an error message or a log: a password and query values in it are
+// RedactURL returns rawURL fit for an error message or a log: a password and query values in it are
 // masked, and a URL that does not parse is not repeated at all, since it cannot be masked.
-func redactURL(rawURL string) string {
+func RedactURL(rawURL string) string {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return "(invalid URL)"
@@ -89,9 +89,9 @@ func redactURL(rawURL string) string {
 	return u.Redacted()
 }
 
-// redactURLPath is redactURL for URLs whose path is itself the secret, such as Slack's incoming
+// RedactURLPath is RedactURL for URLs whose path is itself the secret, such as Slack's incoming
 // webhooks: only the scheme and host are shown.
-func redactURLPath(rawURL string) string {
+func RedactURLPath(rawURL string) string {
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Host == "" {
 		return "(invalid URL)"

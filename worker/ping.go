@@ -37,6 +37,6 @@ func pingExecutor(client *http.Client) ExecuteFunc {
 		if err := json.Unmarshal(t.Payload, &p); err != nil {
 			return "", fmt.Errorf("decode ping payload: %w", err)
 		}
-		return do(ctx, client, http.MethodGet, p.URL, redactURL(p.URL), "", nil, t)
+		return do(ctx, client, http.MethodGet, p.URL, RedactURL(p.URL), "", nil, t)
 	}
 }

@@ -59,6 +59,6 @@ func slackExecutor(client *http.Client) ExecuteFunc {
 		if err != nil {
 			return "", fmt.Errorf("encode slack message: %w", err)
 		}
-		return do(ctx, client, http.MethodPost, p.WebhookURL, redactURLPath(p.WebhookURL), "application/json", body, t)
+		return do(ctx, client, http.MethodPost, p.WebhookURL, RedactURLPath(p.WebhookURL), "application/json", body, t)
 	}
 }

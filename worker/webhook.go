@@ -49,6 +49,6 @@ func webhookExecutor(client *http.Client) ExecuteFunc {
 		if err := json.Unmarshal(t.Payload, &p); err != nil {
 			return "", fmt.Errorf("decode webhook payload: %w", err)
 		}
-		return do(ctx, client, http.MethodPost, p.URL, redactURL(p.URL), "application/json", p.Body, t)
+		return do(ctx, client, http.MethodPost, p.URL, RedactURL(p.URL), "application/json", p.Body, t)
 	}
 }
