@@ -2,8 +2,6 @@ package handlers
 
 import (
 	"github.com/labstack/echo/v4"
-
-	"github.com/cronflow/cronflow/sqlcgen"
 )
 
 // addRoutes is the whole URL map.
@@ -27,10 +25,37 @@ func addRoutes(e *echo.Echo, d Deps) {
 	api.GET("/runs/:id", handleAPIRunGet(q))
 	api.GET("/stats", handleAPIStats(q))
 
-	addPageRoutes(e, q)
+	addPageRoutes(e, d)
 }
 
-// addPageRoutes adds the dashboard's pages and the assets they use.
-func addPageRoutes(e *echo.Echo, q *sqlcgen.Queries) {
-	e.GET("/", handleHomePage(q))
+// addPageRoutes adds the dashboard's pages, the fragments htmx asks for, and the assets they use.
+// State changes are POSTs that work as plain form posts; see pageHeaders for what every page gets.
+func addPageRoutes(e *echo.Echo, d Deps) {
+	q := d.Queries
+	stats := newStatsCache(q, d.Logger)
+	get := func(path string, h echo.HandlerFunc) { e.GET(path, h, pageHeaders) }
+	post := func(path string, h echo.HandlerFunc) { e.POST(path, h, pageHeaders) }
+
+	e.GET("/assets/*", handleAssets())
+
+	get("/", handleHomePage(q, stats))
+	get("/home/stats", handleHomeStats(q, stats)) // the fragment the home page polls
+
+	get("/jobs", handleJobsPage(q))
+	post("/jobs", handleJobCreate(q))
+	get("/jobs/new", handleJobNewPage(q)) // ?from={id} clones a job
+	get("/jobs/schedule", handleJobSchedulePreview())
+	get("/jobs/task-fields", handleJobTaskFields())
+	get("/jobs/:id", handleJobPage(q))
+	post("/jobs/:id", handleJobUpdate(q))
+	get("/jobs/:id/edit", handleJobEditPage(q))
+	post("/jobs/:id/run", handleJobRun(q, d.Publisher))
+	post("/jobs/:id/pause", handleJobPause(q, true))
+	post("/jobs/:id/resume", handleJobPause(q, false))
+	get("/jobs/:id/delete", handleJobDeleteConfirm(q))
+	post("/jobs/:id/delete", handleJobDelete(q))
+
+	get("/runs", handleRunsPage(q))
+	get("/runs/table", handleRunsTable(q)) // the fragment the runs tables poll
+	get("/runs/:id", handleRunPage(q))
 }

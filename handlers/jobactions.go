@@ -1,0 +1,141 @@
+package handlers
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/views"
+)
+
+// maxCountedRuns is how far the delete confirmation counts a job's runs.
+const maxCountedRuns = 10000
+
+// handleJobRun serves POST /jobs/{id}/run: a run now, through the same queue as scheduled runs.
+func handleJobRun(q *sqlcgen.Queries, pub RunPublisher) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		run, err := runNow(c, q, pub, id)
+		if err != nil {
+			return err
+		}
+		job, err := q.JobGet(c.Request().Context(), id)
+		if err != nil {
+			return err
+		}
+		// The runs tables on the page refresh at once instead of at their next poll.
+		c.Response().Header().Set("HX-Trigger", "runs-changed")
+		return actionDone(c, q, job, fmt.Sprintf("Run #%d of “%s” is queued.", run.ID, job.Name))
+	}
+}
+
+// handleJobPause serves POST /jobs/{id}/pause and /resume. Resuming schedules from now on; slots
+// that passed while the job was paused are not caught up.
+func handleJobPause(q *sqlcgen.Queries, paused bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		job, err := setPaused(c, q, id, paused)
+		if err != nil {
+			return err
+		}
+		msg := "Paused “" + job.Name + "”: it does not run on its schedule until it is resumed."
+		if !paused {
+			msg = "Resumed “" + job.Name + "”." + nextRunNote(job, time.Now())
+		}
+		return actionDone(c, q, job, msg)
+	}
+}
+
+// actionDone answers a job action. A plain form post goes back where it came from, with a flash
+// message. htmx gets the part of the page the action changed (the job's row in the list, or the
+// settings on its page, whichever the request targets) with the message beside it.
+func actionDone(c echo.Context, q *sqlcgen.Queries, job sqlcgen.Job, flash string) error {
+	back := localPath(c.FormValue("back"), fmt.Sprintf("/jobs/%d", job.ID))
+	if !isHTMX(c) {
+		return redirectAfter(c, back, flash)
+	}
+	now := time.Now()
+	msg := views.FlashMessage(views.Flash{Kind: "success", Text: flash}, true)
+	if c.Request().Header.Get("HX-Target") == "job-detail" {
+		return render(c, http.StatusOK, templ.Join(views.JobDetailSection(toJobDetail(job, back, now)), msg))
+	}
+	last, err := q.RunPageByJobBefore(c.Request().Context(), sqlcgen.RunPageByJobBeforeParams{
+		JobID: job.ID, BeforeID: math.MaxInt64, MaxRows: 1,
+	})
+	if err != nil {
+		return fmt.Errorf("last run of job %d: %w", job.ID, err)
+	}
+	row := sqlcgen.JobPageBeforeRow{
+		ID: job.ID, Name: job.Name, Type: job.Type, Payload: job.Payload, Cron: job.Cron, Timezone: job.Timezone,
+		Paused: job.Paused, CreatedAt: job.CreatedAt, NextRunAt: job.NextRunAt,
+	}
+	if len(last) > 0 {
+		row.LastRunStatus = last[0].Status
+	}
+	return render(c, http.StatusOK, templ.Join(views.JobRowView(toJobRow(row, now), back), msg))
+}
+
+// handleJobDeleteConfirm serves GET /jobs/{id}/delete?back=, which says what deleting the job will
+// delete and asks: as a dialog over the page for htmx, as a page of its own otherwise.
+func handleJobDeleteConfirm(q *sqlcgen.Queries) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		ctx := c.Request().Context()
+		job, err := q.JobGet(ctx, id)
+		if err != nil {
+			return err
+		}
+		n, err := q.RunCountForJob(ctx, sqlcgen.RunCountForJobParams{JobID: id, MaxRows: maxCountedRuns + 1})
+		if err != nil {
+			return fmt.Errorf("count runs of job %d: %w", id, err)
+		}
+		d := views.DeleteConfirm{
+			ID: id, Name: job.Name, Runs: min(n, maxCountedRuns), RunsCapped: n > maxCountedRuns,
+			Back: localPath(c.QueryParam("back"), fmt.Sprintf("/jobs/%d", id)),
+		}
+		if isHTMX(c) {
+			return render(c, http.StatusOK, views.DeleteDialog(d))
+		}
+		return render(c, http.StatusOK, views.JobDeletePage(newPage(c, "Delete “"+job.Name+"”", "jobs"), d))
+	}
+}
+
+// handleJobDelete serves POST /jobs/{id}/delete; the job's runs go with it. It goes back where the
+// person came from, unless that was the job's own page.
+func handleJobDelete(q *sqlcgen.Queries) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		ctx := c.Request().Context()
+		job, err := q.JobGet(ctx, id)
+		if err != nil {
+			return err
+		}
+		if _, err := q.JobDelete(ctx, id); err != nil {
+			return fmt.Errorf("delete job %d: %w", id, err)
+		}
+		back := localPath(c.FormValue("back"), "/jobs")
+		own := fmt.Sprintf("/jobs/%d", id)
+		if back == own || strings.HasPrefix(back, own+"/") || strings.HasPrefix(back, own+"?") {
+			back = "/jobs"
+		}
+		return redirectAfter(c, back, "Deleted “"+job.Name+"” and its runs.")
+	}
+}

@@ -1,0 +1,163 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/labstack/echo/v4"
+
+	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/views"
+	"github.com/cronflow/cronflow/worker"
+)
+
+// minSearch is the shortest name search: the trigram index needs three characters to narrow a
+// search down, and a shorter one would read every job's name.
+const minSearch = 3
+
+// handleJobsPage serves GET /jobs?q=&type=&state=&before=&after=, every job a page at a time. For
+// htmx (the filters, as the person types) it answers with the table alone.
+func handleJobsPage(q *sqlcgen.Queries) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		l, err := jobsList(c, q)
+		if err != nil {
+			return err
+		}
+		if isHTMX(c) {
+			return render(c, http.StatusOK, views.JobsTable(l))
+		}
+		return render(c, http.StatusOK, views.JobsPage(newPage(c, "Jobs", "jobs"), l, typeOptions()))
+	}
+}
+
+// jobsList reads one page of jobs as the request's query asks.
+func jobsList(c echo.Context, q *sqlcgen.Queries) (views.JobsList, error) {
+	f := views.JobsFilter{
+		Q:     strings.TrimSpace(c.QueryParam("q")),
+		Type:  c.QueryParam("type"),
+		State: c.QueryParam("state"),
+	}
+	l := views.JobsList{Back: requestPath(c)}
+	var typ *string
+	if slices.Contains(worker.TaskTypes(), f.Type) {
+		typ = &f.Type
+	} else {
+		f.Type = ""
+	}
+	var paused pgtype.Bool
+	switch f.State {
+	case "active", "paused":
+		paused = pgtype.Bool{Bool: f.State == "paused", Valid: true}
+	default:
+		f.State = ""
+	}
+	pattern := ""
+	if n := len([]rune(f.Q)); n > 0 && n < minSearch {
+		l.Note = fmt.Sprintf("Type at least %d characters to search by name.", minSearch)
+	} else if n > 0 {
+		pattern = "%" + likeEscaper.Replace(f.Q) + "%"
+	}
+	l.Filter = f
+
+	cur := readCursor(c)
+	rows, err := fetchJobs(c.Request().Context(), q, pattern, typ, paused, cur)
+	if err != nil {
+		return l, fmt.Errorf("list jobs: %w", err)
+	}
+	rows, more := trimPage(rows, jobsPageSize, cur.after > 0)
+	now := time.Now()
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+		l.Rows = append(l.Rows, toJobRow(r, now))
+	}
+	l.Newer, l.Older = pageLinks("/jobs", url.Values{"q": {f.Q}, "type": {f.Type}, "state": {f.State}}, ids, cur, more)
+	return l, nil
+}
+
+// likeEscaper makes a person's text match itself literally in an ILIKE pattern.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// fetchJobs runs the query for the page's shape, reading one row more than a page.
+func fetchJobs(ctx context.Context, q *sqlcgen.Queries, pattern string, typ *string, paused pgtype.Bool, cur cursor) ([]sqlcgen.JobPageBeforeRow, error) {
+	limit := int32(jobsPageSize + 1)
+	var out []sqlcgen.JobPageBeforeRow
+	switch {
+	case pattern == "" && cur.after > 0:
+		rows, err := q.JobPageAfter(ctx, sqlcgen.JobPageAfterParams{AfterID: cur.after, Type: typ, Paused: paused, MaxRows: limit})
+		for _, r := range rows {
+			out = append(out, sqlcgen.JobPageBeforeRow(r))
+		}
+		return out, err
+	case pattern == "":
+		return q.JobPageBefore(ctx, sqlcgen.JobPageBeforeParams{BeforeID: cur.beforeID(), Type: typ, Paused: paused, MaxRows: limit})
+	case cur.after > 0:
+		rows, err := q.JobSearchAfter(ctx, sqlcgen.JobSearchAfterParams{Pattern: pattern, AfterID: cur.after, Type: typ, Paused: paused, MaxRows: limit})
+		for _, r := range rows {
+			out = append(out, sqlcgen.JobPageBeforeRow(r))
+		}
+		return out, err
+	default:
+		rows, err := q.JobSearchBefore(ctx, sqlcgen.JobSearchBeforeParams{Pattern: pattern, BeforeID: cur.beforeID(), Type: typ, Paused: paused, MaxRows: limit})
+		for _, r := range rows {
+			out = append(out, sqlcgen.JobPageBeforeRow(r))
+		}
+		return out, err
+	}
+}
+
+// toJobRow is a job as the list shows it. The next run's exact time is in the job's own zone.
+func toJobRow(r sqlcgen.JobPageBeforeRow, now time.Time) views.JobRow {
+	return views.JobRow{
+		ID: r.ID, Name: r.Name, Type: r.Type, Summary: payloadSummary(r.Type, r.Payload),
+		Cron: r.Cron, Words: worker.DescribeSchedule(r.Cron), Timezone: r.Timezone, Paused: r.Paused,
+		Created: views.NewMoment(&r.CreatedAt, now, nil), NextRun: views.NewMoment(r.NextRunAt, now, zone(r.Timezone)),
+		LastStatus: r.LastRunStatus,
+	}
+}
+
+// handleJobPage serves GET /jobs/{id}: the job's settings, its actions and its runs.
+func handleJobPage(q *sqlcgen.Queries) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		job, err := q.JobGet(c.Request().Context(), id)
+		if err != nil {
+			return err
+		}
+		runs, err := runsList(c, q, views.RunsFilter{JobID: itoa64(id)}, readCursor(c))
+		if err != nil {
+			return err
+		}
+		d := toJobDetail(job, requestPath(c), time.Now())
+		return render(c, http.StatusOK, views.JobPage(newPage(c, job.Name, "jobs"), d, runs))
+	}
+}
+
+// toJobDetail is a job as its page shows it.
+func toJobDetail(j sqlcgen.Job, back string, now time.Time) views.JobDetail {
+	loc := zone(j.Timezone)
+	d := views.JobDetail{
+		ID: j.ID, Name: j.Name, Type: j.Type, Cron: j.Cron, Words: worker.DescribeSchedule(j.Cron),
+		Timezone: j.Timezone, Payload: payloadSettings(j.Type, j.Payload), Paused: j.Paused,
+		MaxRetries: j.MaxRetries,
+		RetryDelay: (time.Duration(j.RetryDelayMs) * time.Millisecond).String(),
+		Timeout:    (time.Duration(j.TimeoutMs) * time.Millisecond).String(),
+		Created:    views.NewMoment(&j.CreatedAt, now, nil),
+		Updated:    views.NewMoment(&j.UpdatedAt, now, nil),
+		Back:       back,
+	}
+	if j.NextRunAt != nil && !j.Paused {
+		d.NextRun = views.NewMoment(j.NextRunAt, now, time.UTC)
+		d.NextRunLocal = views.ShortExact(*j.NextRunAt, loc)
+	}
+	return d
+}

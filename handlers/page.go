@@ -1,0 +1,129 @@
+package handlers
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/cronflow/cronflow/assets"
+	"github.com/cronflow/cronflow/views"
+)
+
+// flashCookie carries the message about an action across the redirect that follows it.
+const flashCookie = "cronflow_flash"
+
+// newPage is the frame of a page: its title, its navigation entry, and the flash message left by
+// the action before, which it clears.
+func newPage(c echo.Context, title, nav string) views.Page {
+	p := views.Page{Title: title, Nav: nav, Assets: assetURLs()}
+	if ck, err := c.Cookie(flashCookie); err == nil && ck.Value != "" {
+		if v, err := url.QueryUnescape(ck.Value); err == nil {
+			kind, text, _ := strings.Cut(v, ":")
+			if kind != "error" {
+				kind = "success"
+			}
+			p.Flash = views.Flash{Kind: kind, Text: text}
+		}
+		c.SetCookie(&http.Cookie{Name: flashCookie, Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	}
+	return p
+}
+
+// setFlash leaves a message for the next page this browser loads.
+func setFlash(c echo.Context, text string) {
+	c.SetCookie(&http.Cookie{
+		Name: flashCookie, Value: url.QueryEscape("success:" + text), Path: "/", MaxAge: 60,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// redirectAfter ends a successful action: a 303 to target for a plain form post, or HX-Redirect for
+// htmx, which then loads target as a whole page. Either way the page shows the flash message.
+func redirectAfter(c echo.Context, target, flash string) error {
+	if flash != "" {
+		setFlash(c, flash)
+	}
+	if isHTMX(c) {
+		c.Response().Header().Set("HX-Redirect", target)
+		return c.NoContent(http.StatusOK)
+	}
+	return c.Redirect(http.StatusSeeOther, target)
+}
+
+// isHTMX reports whether htmx sent the request and expects a fragment. A history restore is htmx
+// asking for a whole page, because the page was not in its cache.
+func isHTMX(c echo.Context) bool {
+	h := c.Request().Header
+	return h.Get("HX-Request") == "true" && h.Get("HX-History-Restore-Request") != "true"
+}
+
+// localPath returns raw if it is a path on this site, and fallback otherwise, so that a "back"
+// field cannot send anyone elsewhere.
+func localPath(raw, fallback string) string {
+	if !strings.HasPrefix(raw, "/") || strings.HasPrefix(raw, "//") || strings.ContainsAny(raw, "\\\r\n") {
+		return fallback
+	}
+	return raw
+}
+
+// requestPath is the request's path and query, for actions to come back to.
+func requestPath(c echo.Context) string {
+	return c.Request().URL.RequestURI()
+}
+
+// pageHeaders marks dashboard answers as depending on HX-Request, since one URL answers with a page
+// or with a fragment, so that no cache hands the fragment to a browser that wants the page. It also
+// refuses a state-changing request that another site made a browser send: the dashboard has no
+// login, so nothing else stops such a request.
+func pageHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Add("Vary", "HX-Request")
+		if c.Request().Method == http.MethodPost && c.Request().Header.Get("Sec-Fetch-Site") == "cross-site" {
+			return echo.NewHTTPError(http.StatusForbidden, "Another site cannot change jobs here.")
+		}
+		return next(c)
+	}
+}
+
+// assetNames are the files of assets.FS that pages link to.
+var assetNames = []string{"pico.min.css", "app.css", "htmx.min.js", "app.js"}
+
+// assetURLs are the pages' links to the assets, each with a hash of its content (see views.Assets).
+var assetURLs = sync.OnceValue(func() views.Assets {
+	v := make(map[string]string, len(assetNames))
+	for _, name := range assetNames {
+		b, _ := fs.ReadFile(assets.FS, name)
+		sum := sha256.Sum256(b)
+		v[name] = "/assets/" + name + "?v=" + hex.EncodeToString(sum[:6])
+	}
+	return views.Assets{PicoCSS: v["pico.min.css"], AppCSS: v["app.css"], HTMX: v["htmx.min.js"], AppJS: v["app.js"]}
+})
+
+// assetMaxAge is how long a browser keeps an asset: links carry a content hash, so a year is safe.
+const assetMaxAge = 365 * 24 * time.Hour
+
+// handleAssets serves GET /assets/*, the embedded CSS and JavaScript, cached for a year.
+func handleAssets() echo.HandlerFunc {
+	files := http.FileServer(http.FS(assets.FS))
+	return func(c echo.Context) error {
+		name := c.Param("*")
+		if name == "" || strings.HasSuffix(name, "/") {
+			return echo.NewHTTPError(http.StatusNotFound, "Not found.")
+		}
+		if _, err := fs.Stat(assets.FS, name); err != nil {
+			return echo.NewHTTPError(http.StatusNotFound, "Not found.")
+		}
+		c.Response().Header().Set("Cache-Control", "public, max-age="+itoa64(int64(assetMaxAge.Seconds()))+", immutable")
+		r := c.Request().Clone(c.Request().Context())
+		r.URL.Path = "/" + name
+		files.ServeHTTP(c.Response(), r)
+		return nil
+	}
+}

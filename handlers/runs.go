@@ -1,0 +1,231 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/labstack/echo/v4"
+
+	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/views"
+)
+
+// handleRunsPage serves GET /runs?job_id=&status=&before=&after=, every run newest first. For htmx
+// (the filters) it answers with the table alone.
+func handleRunsPage(q *sqlcgen.Queries) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		l, err := runsList(c, q, views.RunsFilter{JobID: c.QueryParam("job_id"), Status: c.QueryParam("status")}, readCursor(c))
+		if err != nil {
+			return err
+		}
+		if isHTMX(c) {
+			return render(c, http.StatusOK, views.RunsTable(l))
+		}
+		return render(c, http.StatusOK, views.RunsPage(newPage(c, "Runs", "runs"), l, statusOptions()))
+	}
+}
+
+// handleRunsTable serves GET /runs/table, with the runs page's parameters: the table that the runs
+// page and each job's page poll every 2 s.
+func handleRunsTable(q *sqlcgen.Queries) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		l, err := runsList(c, q, views.RunsFilter{JobID: c.QueryParam("job_id"), Status: c.QueryParam("status")}, readCursor(c))
+		if err != nil {
+			return err
+		}
+		return render(c, http.StatusOK, views.RunsTable(l))
+	}
+}
+
+// statusOptions are the run statuses for the filter, in the order a run goes through them.
+func statusOptions() []views.Option {
+	opts := make([]views.Option, len(runStatuses))
+	for i, s := range runStatuses {
+		opts[i] = views.Option{Value: s, Label: views.StatusLabel(s)}
+	}
+	return opts
+}
+
+// runsList reads one page of runs. A filter that is not a job id or a status is dropped with a
+// note, rather than failing the page.
+func runsList(c echo.Context, q *sqlcgen.Queries, f views.RunsFilter, cur cursor) (views.RunsList, error) {
+	ctx := c.Request().Context()
+	var l views.RunsList
+	var jobID int64
+	if f.JobID != "" {
+		id, err := strconv.ParseInt(f.JobID, 10, 64)
+		if err != nil || id <= 0 {
+			l.Note = fmt.Sprintf("“%s” is not a job ID, so runs of every job are shown.", f.JobID)
+			f.JobID = ""
+		} else {
+			job, err := q.JobGet(ctx, id)
+			switch {
+			case errors.Is(err, pgx.ErrNoRows):
+				l.Note = fmt.Sprintf("There is no job %d: it may have been deleted.", id)
+			case err != nil:
+				return l, fmt.Errorf("get job %d: %w", id, err)
+			default:
+				l.JobName = job.Name
+			}
+			jobID, f.JobID = id, itoa64(id)
+		}
+	}
+	if f.Status != "" && !validStatus(f.Status) {
+		f.Status = ""
+	}
+	l.Filter, l.ShowJob = f, f.JobID == ""
+
+	rows, err := fetchRuns(ctx, q, jobID, f.Status, cur)
+	if err != nil {
+		return l, fmt.Errorf("list runs: %w", err)
+	}
+	rows, more := trimPage(rows, runsPageSize, cur.after > 0)
+	now := time.Now()
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+		l.Rows = append(l.Rows, toRunRow(r, now))
+	}
+	params := url.Values{"job_id": {f.JobID}, "status": {f.Status}}
+	l.Newer, l.Older = pageLinks("/runs", params, ids, cur, more)
+	if cur.after > 0 {
+		params.Set("after", itoa64(cur.after))
+	} else if cur.before > 0 {
+		params.Set("before", itoa64(cur.before))
+	}
+	l.PollURL = "/runs/table"
+	if enc := clean(params).Encode(); enc != "" {
+		l.PollURL += "?" + enc
+	}
+	return l, nil
+}
+
+// clean drops empty parameters, so that URLs stay short and readable.
+func clean(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		if len(vs) > 0 && vs[0] != "" {
+			out.Set(k, vs[0])
+		}
+	}
+	return out
+}
+
+// fetchRuns runs the query for the page's shape (see RunPageBefore), reading one row more than a
+// page. Every shape returns the same columns, so every row converts to RunPageBeforeRow.
+func fetchRuns(ctx context.Context, q *sqlcgen.Queries, jobID int64, status string, cur cursor) ([]sqlcgen.RunPageBeforeRow, error) {
+	limit, before, after := int32(runsPageSize+1), cur.beforeID(), cur.after
+	var out []sqlcgen.RunPageBeforeRow
+	var err error
+	switch up := after > 0; {
+	case jobID > 0 && status != "" && up:
+		var rows []sqlcgen.RunPageByJobStatusAfterRow
+		rows, err = q.RunPageByJobStatusAfter(ctx, sqlcgen.RunPageByJobStatusAfterParams{JobID: jobID, Status: status, AfterID: after, MaxRows: limit})
+		for _, r := range rows {
+			out = append(out, sqlcgen.RunPageBeforeRow(r))
+		}
+	case jobID > 0 && status != "":
+		var rows []sqlcgen.RunPageByJobStatusBeforeRow
+		rows, err = q.RunPageByJobStatusBefore(ctx, sqlcgen.RunPageByJobStatusBeforeParams{JobID: jobID, Status: status, BeforeID: before, MaxRows: limit})
+		for _, r := range rows {
+			out = append(out, sqlcgen.RunPageBeforeRow(r))
+		}
+	case jobID > 0 && up:
+		var rows []sqlcgen.RunPageByJobAfterRow
+		rows, err = q.RunPageByJobAfter(ctx, sqlcgen.RunPageByJobAfterParams{JobID: jobID, AfterID: after, MaxRows: limit})
+		for _, r := range rows {
+			out = append(out, sqlcgen.RunPageBeforeRow(r))
+		}
+	case jobID > 0:
+		var rows []sqlcgen.RunPageByJobBeforeRow
+		rows, err = q.RunPageByJobBefore(ctx, sqlcgen.RunPageByJobBeforeParams{JobID: jobID, BeforeID: before, MaxRows: limit})
+		for _, r := range rows {
+			out = append(out, sqlcgen.RunPageBeforeRow(r))
+		}
+	case status != "" && up:
+		var rows []sqlcgen.RunPageByStatusAfterRow
+		rows, err = q.RunPageByStatusAfter(ctx, sqlcgen.RunPageByStatusAfterParams{Status: status, AfterID: after, MaxRows: limit})
+		for _, r := range rows {
+			out = append(out, sqlcgen.RunPageBeforeRow(r))
+		}
+	case status != "":
+		var rows []sqlcgen.RunPageByStatusBeforeRow
+		rows, err = q.RunPageByStatusBefore(ctx, sqlcgen.RunPageByStatusBeforeParams{Status: status, BeforeID: before, MaxRows: limit})
+		for _, r := range rows {
+			out = append(out, sqlcgen.RunPageBeforeRow(r))
+		}
+	case up:
+		var rows []sqlcgen.RunPageAfterRow
+		rows, err = q.RunPageAfter(ctx, sqlcgen.RunPageAfterParams{AfterID: after, MaxRows: limit})
+		for _, r := range rows {
+			out = append(out, sqlcgen.RunPageBeforeRow(r))
+		}
+	default:
+		out, err = q.RunPageBefore(ctx, sqlcgen.RunPageBeforeParams{BeforeID: before, MaxRows: limit})
+	}
+	return out, err
+}
+
+// toRunRow is a run as the table shows it.
+func toRunRow(r sqlcgen.RunPageBeforeRow, now time.Time) views.RunRow {
+	return views.RunRow{
+		ID: r.ID, JobID: r.JobID, JobName: r.JobName, Status: r.Status, Trigger: r.Trigger,
+		RetryCount: r.RetryCount,
+		Scheduled:  views.NewMoment(&r.ScheduledAt, now, nil),
+		Started:    views.NewMoment(r.StartedAt, now, nil),
+		Completed:  views.NewMoment(r.CompletedAt, now, nil),
+		RetryAt:    views.NewMoment(r.NextAttemptAt, now, nil),
+		Duration:   runDuration(r.Status, r.StartedAt, r.CompletedAt, now),
+		Output:     r.Output, Error: r.Error, OutputCut: r.OutputCut, ErrorCut: r.ErrorCut,
+	}
+}
+
+// runDuration is how long a run took, or has taken so far while it runs.
+func runDuration(status string, started, completed *time.Time, now time.Time) string {
+	switch {
+	case started != nil && completed != nil:
+		return views.Duration(completed.Sub(*started))
+	case started != nil && status == "running":
+		return views.Duration(now.Sub(*started)) + " so far"
+	}
+	return ""
+}
+
+// handleRunPage serves GET /runs/{id}: one run with its output and error in full. For htmx (its own
+// refresh while the run is not settled) it answers with the run's panel alone.
+func handleRunPage(q *sqlcgen.Queries) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		ctx := c.Request().Context()
+		r, err := q.RunGet(ctx, id)
+		if err != nil {
+			return err
+		}
+		job, err := q.JobGet(ctx, r.JobID)
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		d := views.RunDetail{
+			ID: r.ID, JobID: r.JobID, JobName: job.Name, Status: r.Status, Trigger: r.Trigger,
+			Attempts: r.Attempts, RetryCount: r.RetryCount,
+			Scheduled: views.NewMoment(&r.ScheduledAt, now, nil), Created: views.NewMoment(&r.CreatedAt, now, nil),
+			Published: views.NewMoment(r.PublishedAt, now, nil), Started: views.NewMoment(r.StartedAt, now, nil),
+			Completed: views.NewMoment(r.CompletedAt, now, nil), RetryAt: views.NewMoment(r.NextAttemptAt, now, nil),
+			Duration: runDuration(r.Status, r.StartedAt, r.CompletedAt, now), Output: r.Output, Error: r.Error,
+		}
+		if isHTMX(c) {
+			return render(c, http.StatusOK, views.RunDetailPanel(d))
+		}
+		return render(c, http.StatusOK, views.RunPage(newPage(c, fmt.Sprintf("Run #%d", id), "runs"), d))
+	}
+}

@@ -1,0 +1,135 @@
+package views
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Moment is a point in time as the dashboard shows it: relative ("in 3 min", "2 min ago") where that
+// is what a person wants to know, with the exact time, which always names its zone, one hover away.
+// The zero Moment stands for "never" or "not yet".
+type Moment struct {
+	ISO   string // machine-readable, for <time datetime>
+	Rel   string // "in 3 min", "2 min ago", "just now"
+	Exact string // "2026-03-28 10:15:07 UTC"
+}
+
+// IsZero reports whether the moment stands for no time at all.
+func (m Moment) IsZero() bool { return m.ISO == "" }
+
+// NewMoment describes t as seen at now, with its exact time in loc (UTC when loc is nil). A nil t
+// gives the zero Moment, so that optional timestamps need no checks in the templates.
+func NewMoment(t *time.Time, now time.Time, loc *time.Location) Moment {
+	if t == nil || t.IsZero() {
+		return Moment{}
+	}
+	return Moment{ISO: t.UTC().Format(time.RFC3339), Rel: Relative(*t, now), Exact: Exact(*t, loc)}
+}
+
+// Exact writes t in loc to the second, with the zone's name, so that no time on screen is ambiguous.
+func Exact(t time.Time, loc *time.Location) string {
+	if loc == nil {
+		loc = time.UTC
+	}
+	return t.In(loc).Format("2006-01-02 15:04:05 ") + zoneName(loc)
+}
+
+// ShortExact writes t in loc to the minute, with the weekday, for lists of upcoming runs.
+func ShortExact(t time.Time, loc *time.Location) string {
+	if loc == nil {
+		loc = time.UTC
+	}
+	return t.In(loc).Format("Mon 2 Jan 2006, 15:04 ") + zoneName(loc)
+}
+
+func zoneName(loc *time.Location) string {
+	if loc.String() == "" || loc.String() == "Local" {
+		return "UTC"
+	}
+	return loc.String()
+}
+
+// Relative writes how far t is from now in the largest unit that fits: "in 3 min", "2 h ago".
+func Relative(t, now time.Time) string {
+	d := t.Sub(now)
+	future := d > 0
+	if d < 0 {
+		d = -d
+	}
+	var s string
+	switch {
+	case d < 2*time.Second:
+		return "just now"
+	case d < time.Minute:
+		s = fmt.Sprintf("%d s", int(d.Seconds()))
+	case d < time.Hour:
+		s = fmt.Sprintf("%d min", int(d.Minutes()))
+	case d < 48*time.Hour:
+		s = fmt.Sprintf("%d h", int(d.Hours()))
+	default:
+		s = fmt.Sprintf("%d days", int(d.Hours()/24))
+	}
+	if future {
+		return "in " + s
+	}
+	return s + " ago"
+}
+
+// Duration writes a run's duration to a useful precision: "350 ms", "1.2 s", "2 min 5 s".
+func Duration(d time.Duration) string {
+	switch {
+	case d < 0:
+		return ""
+	case d < time.Second:
+		return strconv.FormatInt(d.Milliseconds(), 10) + " ms"
+	case d < 10*time.Second:
+		return strconv.FormatFloat(math.Round(d.Seconds()*10)/10, 'f', -1, 64) + " s"
+	case d < time.Minute:
+		return strconv.Itoa(int(d.Seconds())) + " s"
+	}
+	return fmt.Sprintf("%d min %d s", int(d.Minutes()), int(d.Seconds())%60)
+}
+
+// StatusLabel is a run status in words. A failed run is one whose retry is still to come, which is
+// a different thing from a run that has failed for good.
+func StatusLabel(status string) string {
+	switch status {
+	case "failed":
+		return "failed, will retry"
+	case "permanently_failed":
+		return "failed for good"
+	}
+	return status
+}
+
+// TypeLabel names a task type as the task does.
+func TypeLabel(taskType string) string {
+	switch taskType {
+	case "ping":
+		return "Ping a URL"
+	case "email":
+		return "Send an email"
+	case "slack":
+		return "Send a Slack message"
+	case "webhook":
+		return "Trigger a webhook"
+	}
+	return taskType
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// fieldID turns a form field's name ("payload.url") into the part of an element id that stands for
+// it ("payload-url"), which needs no escaping in a CSS selector.
+func fieldID(field string) string { return strings.ReplaceAll(field, ".", "-") }
+
+// plural picks the word for n things.
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
