@@ -27,15 +27,41 @@ type config struct {
 	// AllowPrivateTargets lets jobs reach loopback and private addresses (self-hosted users ping
 	// their own services); false refuses them at connect time.
 	AllowPrivateTargets bool
+
+	// AdminUser and AdminPassword are the first admin. Without a password, authentication is off
+	// and the dashboard listens on loopback only, unless InsecureNoAuth says otherwise.
+	AdminUser, AdminPassword string
+	InsecureNoAuth           bool
+	// MetricsToken, if set, is the bearer token /metrics wants.
+	MetricsToken string
+	// JobsPerMinute limits the jobs one user or token may create through the API each minute.
+	JobsPerMinute int
 }
 
 // loadConfig reads the configuration. It accepts the original project's variable names; DATABASE_URL
 // and AMQP_URL win over the individual settings. Every bad value is reported, by name, at once.
-func loadConfig(getenv func(string) string) (config, error) {
+func loadConfig(mode string, getenv func(string) string) (config, error) {
 	r := envReader{getenv: getenv}
 	var c config
 
+	c.AdminUser = r.str("CRONFLOW_ADMIN_USER", "admin")
+	c.AdminPassword = getenv("CRONFLOW_ADMIN_PASSWORD")
+	if c.AdminPassword != "" && len(c.AdminPassword) < 8 {
+		r.fail("CRONFLOW_ADMIN_PASSWORD", "must be at least 8 characters")
+	}
+	c.InsecureNoAuth = r.boolean("CRONFLOW_INSECURE_NO_AUTH", false)
+	c.MetricsToken = getenv("CRONFLOW_METRICS_TOKEN")
+	c.JobsPerMinute = r.integer("CRONFLOW_API_JOBS_PER_MINUTE", 60, 1, 100000)
+
 	host := r.str("DASHBOARD_HOST", "0.0.0.0")
+	if mode == "serve" && c.AdminPassword == "" && !c.InsecureNoAuth {
+		if strings.TrimSpace(getenv("DASHBOARD_HOST")) == "" {
+			host = "127.0.0.1"
+		} else if !loopback(host) {
+			r.fail("DASHBOARD_HOST", fmt.Sprintf("is %s, but without CRONFLOW_ADMIN_PASSWORD Cronflow listens on loopback only; "+
+				"set a password, or CRONFLOW_INSECURE_NO_AUTH=true to expose it without one", host))
+		}
+	}
 	port := r.port("DASHBOARD_PORT", 8000)
 	c.HTTPAddr = net.JoinHostPort(host, strconv.Itoa(port))
 
@@ -112,6 +138,15 @@ func loadConfig(getenv func(string) string) (config, error) {
 		r.fail("SMTP_FROM", "must be an email address")
 	}
 	return c, errors.Join(r.errs...)
+}
+
+// loopback reports whether host is a loopback address or name.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // envReader reads typed values and collects one error per bad variable.

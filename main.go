@@ -22,6 +22,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/cronflow/cronflow/handlers"
 	"github.com/cronflow/cronflow/queries"
@@ -48,7 +51,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	default:
 		return fmt.Errorf("unknown command %q: use serve, worker or migrate", mode)
 	}
-	cfg, err := loadConfig(getenv)
+	cfg, err := loadConfig(mode, getenv)
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
@@ -69,6 +72,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	q := sqlcgen.New(pool)
 	top := worker.NewTopology(cfg.AMQPPrefix)
+	if mode == "serve" {
+		if cfg.AdminPassword != "" {
+			if err := handlers.EnsureAdmin(ctx, q, cfg.AdminUser, cfg.AdminPassword); err != nil {
+				return err
+			}
+		} else {
+			logger.Warn("No CRONFLOW_ADMIN_PASSWORD: authentication is off", "addr", cfg.HTTPAddr,
+				"loopback_only", !cfg.InsecureNoAuth)
+		}
+	}
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := worker.NewMetrics(registry)
+	metricsHandler := promhttp.HandlerFor(registry, promhttp.HandlerOpts{})
 
 	var wg sync.WaitGroup
 	start := func(ctx context.Context, fn func(ctx context.Context)) {
@@ -91,7 +108,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	defer pubDone.Wait()
 
 	exec := worker.NewExecutor(worker.NewHTTPClient(cfg.Consumers, cfg.AllowPrivateTargets), cfg.Mail)
-	consumer := worker.NewConsumer(cfg.AMQPURL, top, cfg.Consumers, cfg.ShutdownGrace, worker.NewRunner(q, exec, pub, logger), logger)
+	runner := worker.NewRunner(q, exec, pub, logger)
+	runner.Metrics = metrics
+	consumer := worker.NewConsumer(cfg.AMQPURL, top, cfg.Consumers, cfg.ShutdownGrace, runner, logger)
 	consumerCtx, stopConsumers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopConsumers()
 	var consumersDone sync.WaitGroup
@@ -99,8 +118,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	go func() { defer consumersDone.Done(); consumer.Run(consumerCtx) }()
 
 	disp := worker.NewDispatcher(q, pub, logger)
+	var leader *worker.Leader
 	if mode == "serve" {
-		leader := worker.NewLeader(pool, 5*time.Second, logger)
+		leader = worker.NewLeader(pool, 5*time.Second, logger)
 		scheduler := worker.NewScheduler(pool, disp, cfg.CatchUp, logger)
 		reaper := worker.NewReaper(q, disp, logger)
 		start(ctx, func(ctx context.Context) {
@@ -132,11 +152,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		return problems
 	}
+	metrics.Watch(pub, consumer, cfg.Consumers, leader)
 	var srv http.Handler
 	if mode == "serve" {
-		srv = handlers.NewServer(handlers.Deps{Queries: q, Publisher: disp, ReadyFunc: ready, Logger: logger})
+		srv = handlers.NewServer(handlers.Deps{
+			Queries: q, Publisher: disp, ReadyFunc: ready, Logger: logger, Metrics: metricsHandler,
+			Auth:          handlers.AuthConfig{Enabled: cfg.AdminPassword != "", MetricsToken: cfg.MetricsToken},
+			JobsPerMinute: cfg.JobsPerMinute,
+		})
 	} else {
-		srv = handlers.NewHealthServer(ready, logger)
+		srv = handlers.NewHealthServer(ready, metricsHandler, cfg.MetricsToken, logger)
 	}
 	httpServer := &http.Server{Addr: cfg.HTTPAddr, Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	httpErr := make(chan error, 1)

@@ -30,13 +30,31 @@ func handleReadyz(ready func(ctx context.Context) map[string]string) echo.Handle
 	}
 }
 
-// NewHealthServer returns the HTTP handler of a consumers-only replica: /healthz and /readyz.
-func NewHealthServer(ready func(ctx context.Context) map[string]string, logger *slog.Logger) *echo.Echo {
+// NewHealthServer returns the HTTP handler of a consumers-only replica: /healthz, /readyz and, if
+// metrics is set, /metrics (wanting metricsToken, if that is set).
+func NewHealthServer(ready func(ctx context.Context) map[string]string, metrics http.Handler, metricsToken string, logger *slog.Logger) *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = errorHandler(logger)
+	e.Use(securityHeaders)
 	e.GET("/healthz", handleHealthz())
 	e.GET("/readyz", handleReadyz(ready))
+	if metrics != nil {
+		e.GET("/metrics", handleMetrics(&auth{AuthConfig: AuthConfig{MetricsToken: metricsToken}}, metrics))
+	}
 	return e
+}
+
+// handleMetrics serves GET /metrics in Prometheus' format, to anyone or, with a metrics token set,
+// to the scraper that sends it.
+func handleMetrics(a *auth, metrics http.Handler) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !a.metricsAllowed(c) {
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, "Bearer")
+			return c.JSON(http.StatusUnauthorized, apiError{Error: "Send the metrics token: Authorization: Bearer …"})
+		}
+		metrics.ServeHTTP(c.Response(), c.Request())
+		return nil
+	}
 }

@@ -22,7 +22,7 @@ const flashCookie = "cronflow_flash"
 // newPage is the frame of a page: its title, its navigation entry, and the flash message left by
 // the action before, which it clears.
 func newPage(c echo.Context, title, nav string) views.Page {
-	p := views.Page{Title: title, Nav: nav, Assets: assetURLs()}
+	p := views.Page{Title: title, Nav: nav, Assets: assetURLs(), User: currentUser(c)}
 	if ck, err := c.Cookie(flashCookie); err == nil && ck.Value != "" {
 		if v, err := url.QueryUnescape(ck.Value); err == nil {
 			kind, text, _ := strings.Cut(v, ":")
@@ -79,15 +79,10 @@ func requestPath(c echo.Context) string {
 }
 
 // pageHeaders marks dashboard answers as depending on HX-Request, since one URL answers with a page
-// or with a fragment, so that no cache hands the fragment to a browser that wants the page. It also
-// refuses a state-changing request that another site made a browser send: the dashboard has no
-// login, so nothing else stops such a request.
+// or with a fragment, so that no cache hands the fragment to a browser that wants the page.
 func pageHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		c.Response().Header().Add("Vary", "HX-Request")
-		if c.Request().Method == http.MethodPost && c.Request().Header.Get("Sec-Fetch-Site") == "cross-site" {
-			return echo.NewHTTPError(http.StatusForbidden, "Another site cannot change jobs here.")
-		}
 		return next(c)
 	}
 }

@@ -5,15 +5,26 @@ import (
 )
 
 // addRoutes is the whole URL map.
-func addRoutes(e *echo.Echo, d Deps) {
+func addRoutes(e *echo.Echo, d Deps, a *auth) {
 	q := d.Queries
 
 	e.GET("/healthz", handleHealthz())
 	e.GET("/readyz", handleReadyz(d.ReadyFunc))
+	if d.Metrics != nil {
+		e.GET("/metrics", handleMetrics(a, d.Metrics))
+	}
+
+	e.GET("/login", handleLoginPage())
+	e.POST("/login", handleLogin(a))
+	e.POST("/logout", handleLogout(a))
+	e.GET("/settings/tokens", handleTokensPage(q), pageHeaders)
+	e.POST("/settings/tokens", handleTokenCreate(q), pageHeaders)
+	e.POST("/settings/tokens/:id/revoke", handleTokenRevoke(q), pageHeaders)
 
 	api := e.Group("/api")
-	api.POST("/jobs", handleAPIJobCreate(q))
-	api.POST("/create", handleAPILegacyCreate(q))
+	creating := jobCreationLimit(d.JobsPerMinute)
+	api.POST("/jobs", handleAPIJobCreate(q), creating)
+	api.POST("/create", handleAPILegacyCreate(q), creating)
 	api.GET("/jobs", handleAPIJobList(q))
 	api.GET("/jobs/:id", handleAPIJobGet(q))
 	api.PUT("/jobs/:id", handleAPIJobUpdate(q))

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/jackc/pgx/v5"
@@ -40,6 +41,13 @@ type Deps struct {
 	// ReadyFunc reports, by component, what keeps the service from being ready; empty means ready.
 	ReadyFunc func(ctx context.Context) map[string]string
 	Logger    *slog.Logger
+	// Auth says whether requests must be authenticated.
+	Auth AuthConfig
+	// Metrics serves /metrics; nil leaves it out.
+	Metrics http.Handler
+	// JobsPerMinute limits the jobs one user (or, with authentication off, one client address) may
+	// create through the API each minute; zero means 60.
+	JobsPerMinute int
 }
 
 // NewServer returns the HTTP handler with every route, middleware and the one error handler.
@@ -48,11 +56,18 @@ func NewServer(d Deps) *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = errorHandler(d.Logger)
+	// A client's address and scheme are taken from X-Forwarded-For and X-Forwarded-Proto only when a
+	// proxy on a loopback or private address sent them; anyone else could forge them.
+	e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	a := &auth{AuthConfig: d.Auth, q: d.Queries, logins: newLimiter(5, 12*time.Second), logger: d.Logger}
 	e.Use(middleware.RequestID())
-	e.Use(middleware.Recover())
-	e.Use(middleware.BodyLimit(maxBody))
 	e.Use(requestLogger(d.Logger))
-	addRoutes(e, d)
+	e.Use(middleware.Recover())
+	e.Use(securityHeaders)
+	e.Use(middleware.BodyLimit(maxBody))
+	e.Use(a.middleware)
+	e.Use(csrfProtection())
+	addRoutes(e, d, a)
 	return e
 }
 

@@ -9,6 +9,17 @@ import (
 	"time"
 )
 
+type ApiToken struct {
+	ID         int64
+	Name       string
+	TokenHash  []byte
+	Hint       string
+	UserID     int64
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+}
+
 type Job struct {
 	ID           int64
 	Name         string
@@ -41,4 +52,19 @@ type Run struct {
 	NextAttemptAt *time.Time
 	Output        string
 	Error         string
+}
+
+type Session struct {
+	TokenHash []byte
+	UserID    int64
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+type User struct {
+	ID           int64
+	Username     string
+	PasswordHash string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
