@@ -139,6 +139,9 @@ func (a *auth) startSession(c echo.Context, username string) error {
 	if err != nil {
 		return err
 	}
+	if _, err := a.q.SessionDeleteExpired(ctx); err != nil {
+		a.logger.Warn("Delete expired sessions failed", "error", err)
+	}
 	token := newToken()
 	expires := time.Now().Add(sessionTTL)
 	if err := a.q.SessionInsert(ctx, sqlcgen.SessionInsertParams{TokenHash: hashToken(token), UserID: user.ID, ExpiresAt: expires}); err != nil {
