@@ -2,14 +2,11 @@ package handlers
 
 import (
 	"encoding/json"
-	"net/url"
 	"strings"
 
 	"github.com/cronflow/cronflow/views"
+	"github.com/cronflow/cronflow/worker"
 )
-
-// masked stands in for a secret on screen.
-const masked = "xxxxx"
 
 // storedPayload is every task type's payload fields, as stored.
 type storedPayload struct {
@@ -32,11 +29,11 @@ func summary(taskType string, payload json.RawMessage) string {
 	_ = json.Unmarshal(payload, &p)
 	switch taskType {
 	case "ping":
-		return "GET " + maskURL(p.URL)
+		return "GET " + worker.RedactURL(p.URL)
 	case "webhook":
-		return "POST " + maskURL(p.URL)
+		return "POST " + worker.RedactURL(p.URL)
 	case "slack":
-		return "To " + maskSlackURL(p.WebhookURL) + ": " + clip(p.Text, 60)
+		return "To " + worker.RedactURLPath(p.WebhookURL) + ": " + clip(p.Text, 60)
 	case "email":
 		return "To " + strings.Join(p.To, ", ") + ": " + clip(p.Subject, 60)
 	}
@@ -49,15 +46,15 @@ func payloadSettings(taskType string, payload json.RawMessage) []views.Setting {
 	_ = json.Unmarshal(payload, &p)
 	switch taskType {
 	case "ping":
-		return []views.Setting{{Label: "URL", Value: "GET " + maskURL(p.URL)}}
+		return []views.Setting{{Label: "URL", Value: "GET " + worker.RedactURL(p.URL)}}
 	case "webhook":
 		return []views.Setting{
-			{Label: "URL", Value: "POST " + maskURL(p.URL)},
+			{Label: "URL", Value: "POST " + worker.RedactURL(p.URL)},
 			{Label: "JSON body", Value: clip(string(p.Body), 2000), Code: true},
 		}
 	case "slack":
 		return []views.Setting{
-			{Label: "Slack webhook", Value: maskSlackURL(p.WebhookURL)},
+			{Label: "Slack webhook", Value: worker.RedactURLPath(p.WebhookURL)},
 			{Label: "Message", Value: clip(p.Text, 2000), Code: true},
 		}
 	case "email":
@@ -70,35 +67,6 @@ func payloadSettings(taskType string, payload json.RawMessage) []views.Setting {
 		}
 	}
 	return nil
-}
-
-// maskURL hides a URL's password and its query's values, which is where URLs carry credentials.
-func maskURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return "(not a valid URL)"
-	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), masked)
-	}
-	if u.RawQuery != "" {
-		q := u.Query()
-		for k := range q {
-			q.Set(k, masked)
-		}
-		u.RawQuery = q.Encode()
-	}
-	u.Fragment = ""
-	return u.String()
-}
-
-// maskSlackURL shows only the host of a Slack incoming webhook: its path is the secret.
-func maskSlackURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return "(not a valid URL)"
-	}
-	return u.Scheme + "://" + u.Host + "/" + masked
 }
 
 // clip shortens s to at most n characters, marking the cut.

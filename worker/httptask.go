@@ -86,6 +86,7 @@ func RedactURL(rawURL string) string {
 		}
 		u.RawQuery = q.Encode()
 	}
+	u.Fragment = ""
 	return u.Redacted()
 }
 
