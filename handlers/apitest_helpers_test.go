@@ -17,33 +17,14 @@ import (
 
 	"github.com/cronflow/cronflow/queries/dbtest"
 	"github.com/cronflow/cronflow/sqlcgen"
-	"github.com/cronflow/cronflow/worker"
 )
-
-// apiPublisher records what the API asked to publish. The broker is not the subject of these tests.
-type apiPublisher struct {
-	mu   sync.Mutex
-	msgs []worker.RunMessage
-}
-
-func (p *apiPublisher) Publish(_ context.Context, msgs []worker.RunMessage) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.msgs = append(p.msgs, msgs...)
-}
-
-func (p *apiPublisher) published() []worker.RunMessage {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]worker.RunMessage(nil), p.msgs...)
-}
 
 // apiFixture is a server on a transaction of its own, rolled back when the test ends.
 type apiFixture struct {
 	t      *testing.T
 	server http.Handler
 	q      *sqlcgen.Queries
-	pub    *apiPublisher
+	pub    *recordingPublisher
 
 	mu    sync.Mutex
 	ready map[string]string
@@ -86,7 +67,7 @@ type apiProblem struct {
 func setupAPI(t *testing.T) *apiFixture {
 	t.Helper()
 	q := sqlcgen.New(dbtest.Tx(t))
-	f := &apiFixture{t: t, q: q, pub: &apiPublisher{}}
+	f := &apiFixture{t: t, q: q, pub: &recordingPublisher{}}
 	f.server = NewServer(Deps{
 		Queries:   q,
 		Publisher: f.pub,
