@@ -195,6 +195,9 @@ func openPool(ctx context.Context, cfg config, logger *slog.Logger) (*pgxpool.Po
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
 	pcfg.MaxConns = int32(cfg.Consumers + 10)
+	// Queries with optional filters ("job_id = $1 OR $1 IS NULL") need a plan for the filters given;
+	// a cached generic plan would scan all runs for a rare job or status.
+	pcfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
