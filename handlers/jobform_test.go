@@ -116,7 +116,7 @@ func TestCreateJobFromTheForm(t *testing.T) {
 		f := validForm()
 		f.Del("minute")
 		doc := d.parse(d.request(http.MethodPost, "/jobs", f, true), http.StatusUnprocessableEntity)
-		if got := find(t, doc, "minute-error").Text(); got != "is required" {
+		if got := find(t, doc, "minute-error").Text(); got != "The minute is required." {
 			t.Errorf("minute-error = %q", got)
 		}
 		if got := find(t, doc, "cron-error").Text(); got != "" {

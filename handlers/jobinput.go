@@ -68,7 +68,7 @@ func (in jobInput) Valid(now time.Time) (jobSpec, map[string]string) {
 	spec.Cron = strings.Join(strings.Fields(in.Cron), " ")
 	switch {
 	case spec.Cron != "" && (present(in.Hour) || present(in.Minute)):
-		problems["cron"] = "give either cron, or hour and minute, not both"
+		problems["cron"] = "must be given either as cron, or as hour and minute, not both"
 	case spec.Cron == "" && (present(in.Hour) || present(in.Minute)):
 		hour, hourOK := intField(problems, "hour", in.Hour, 0, 23)
 		minute, minuteOK := intField(problems, "minute", in.Minute, 0, 59)
@@ -76,7 +76,7 @@ func (in jobInput) Valid(now time.Time) (jobSpec, map[string]string) {
 			spec.Cron = fmt.Sprintf("%d %d * * *", minute, hour)
 		}
 	case spec.Cron == "":
-		problems["cron"] = "is required (or give hour and minute)"
+		problems["cron"] = "is required (as cron, or as hour and minute)"
 	}
 	if _, err := worker.LoadLocation(spec.Timezone); err != nil {
 		problems["timezone"] = err.Error()

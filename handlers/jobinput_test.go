@@ -307,8 +307,8 @@ func TestJobInputValidRejects(t *testing.T) {
 		// message is a part of the problem's text, when the text matters.
 		message string
 	}{
-		{"CronAndHourTogetherAreAmbiguous", `{` + pingPayload + `, "cron": "0 9 * * *", "hour": 9, "minute": 0}`, "cron", "give either cron"},
-		{"CronAndMinuteTogetherAreAmbiguous", `{` + pingPayload + `, "cron": "0 9 * * *", "minute": 0}`, "cron", "give either cron"},
+		{"CronAndHourTogetherAreAmbiguous", `{` + pingPayload + `, "cron": "0 9 * * *", "hour": 9, "minute": 0}`, "cron", "either as cron, or as hour and minute"},
+		{"CronAndMinuteTogetherAreAmbiguous", `{` + pingPayload + `, "cron": "0 9 * * *", "minute": 0}`, "cron", "either as cron, or as hour and minute"},
 		{"NeitherCronNorHourIsRejected", `{` + pingPayload + `}`, "cron", "is required"},
 		{"HourWithoutMinuteIsRejected", `{` + pingPayload + `, "hour": 9}`, "minute", "is required"},
 		{"MinuteWithoutHourIsRejected", `{` + pingPayload + `, "minute": 9}`, "hour", "is required"},

@@ -12,7 +12,7 @@ import (
 func handleLoginPage() echo.HandlerFunc {
 	return func(c echo.Context) error {
 		f := views.LoginForm{Next: localPath(c.QueryParam("next"), "/")}
-		return render(c, http.StatusOK, views.LoginPage(newPage(c, "Log in", ""), f))
+		return render(c, http.StatusOK, views.LoginPage(newPage(c, "Log in", "login"), f))
 	}
 }
 
@@ -22,7 +22,7 @@ func handleLoginPage() echo.HandlerFunc {
 func handleLogin(a *auth) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		f := views.LoginForm{Next: localPath(c.FormValue("next"), "/"), Username: c.FormValue("username")}
-		page := newPage(c, "Log in", "")
+		page := newPage(c, "Log in", "login")
 		if !a.logins.allow(c.RealIP()) {
 			f.Error = "Too many login attempts. Wait a minute, then try again."
 			return render(c, http.StatusTooManyRequests, views.LoginPage(page, f))

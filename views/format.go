@@ -133,3 +133,29 @@ func plural(n int64, one, many string) string {
 	}
 	return many
 }
+
+// fieldLabels name a job's fields as a sentence about them starts.
+var fieldLabels = map[string]string{
+	"name": "The name", "type": "The task", "cron": "The schedule", "hour": "The hour", "minute": "The minute",
+	"timezone": "The time zone", "max_retries": "Retries", "retry_delay": "The retry delay", "timeout": "The timeout",
+	"payload": "The task's settings", "payload.url": "The URL", "payload.to": "The recipients",
+	"payload.subject": "The subject", "payload.body": "The body", "payload.webhook_url": "The webhook URL",
+	"payload.text": "The message",
+}
+
+// problemSentence turns a field's problem as validation states it ("is required") into a sentence
+// that reads on its own under the field ("The URL is required.").
+func problemSentence(field, msg string) string {
+	if msg == "" {
+		return ""
+	}
+	label, ok := fieldLabels[field]
+	if !ok {
+		label = "This field"
+	}
+	s := label + " " + msg
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
+}

@@ -173,7 +173,7 @@ func TestJobFormKeepsInputAndShowsErrorsByTheirFields(t *testing.T) {
 	if cron.AttrOr("value", "") != "61 * * * *" || cron.AttrOr("aria-invalid", "") != "true" {
 		t.Errorf("cron input: value %q, aria-invalid %q", cron.AttrOr("value", ""), cron.AttrOr("aria-invalid", ""))
 	}
-	if got := byTestID(t, doc, "cron-error").Text(); got != "is not a valid cron expression" {
+	if got := byTestID(t, doc, "cron-error").Text(); got != "The schedule is not a valid cron expression." {
 		t.Errorf("cron-error = %q", got)
 	}
 	if got := byTestID(t, doc, "payload-url-error").Text(); !strings.Contains(got, "http") {
@@ -234,7 +234,7 @@ func TestSchedulePreviewFragmentFillsAndClearsErrorSlots(t *testing.T) {
 			t.Errorf("%s is not swapped out of band", id)
 		}
 	}
-	if got := byTestID(t, doc, "cron-error").Text(); got != "is not a valid cron expression" {
+	if got := byTestID(t, doc, "cron-error").Text(); got != "The schedule is not a valid cron expression." {
 		t.Errorf("cron-error = %q", got)
 	}
 	ok := parse(t, SchedulePreviewView(SchedulePreview{Words: "At 02:30, every day", Timezone: "Europe/Berlin",

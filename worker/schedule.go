@@ -33,7 +33,7 @@ func ParseSchedule(spec, tz string) (cron.Schedule, error) {
 			return nil, fmt.Errorf("has an invalid @every duration: %w", err)
 		}
 		if d < time.Second || d%time.Second != 0 {
-			return nil, errors.New("@every needs a whole number of seconds, at least 1s")
+			return nil, errors.New("must use a whole number of seconds, at least 1s, with @every")
 		}
 		return everySchedule{every: d}, nil
 	}

@@ -1,0 +1,310 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/chromedp"
+)
+
+// heldTarget is the URL the job pings. It holds each request until it is released, so that the
+// test sees the run in progress before it sees it completed.
+type heldTarget struct {
+	*httptest.Server
+	hits    chan string
+	release func()
+}
+
+func newHeldTarget(t *testing.T) *heldTarget {
+	released := make(chan struct{})
+	var once sync.Once
+	tg := &heldTarget{hits: make(chan string, 16), release: func() { once.Do(func() { close(released) }) }}
+	tg.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case tg.hits <- r.URL.Path:
+		default:
+		}
+		select {
+		case <-released:
+		case <-r.Context().Done():
+		}
+		_, _ = io.WriteString(w, "ok")
+	}))
+	t.Cleanup(tg.Close)
+	return tg
+}
+
+// TestBrowserFlow drives the dashboard in headless Chromium, as a person would: log in, fill the
+// job form (with its live checks and its 422 answer), create a job, run it and watch its run
+// complete without a reload; then look at every page in light, dark and phone sizes, and check
+// that the console stayed clean under the strict CSP.
+//
+// SCREENSHOTS=screenshots saves every page in every mode as screenshots/{page}-{mode}.png (the
+// folder is ignored by git); without it nothing is written.
+func TestBrowserFlow(t *testing.T) {
+	t.Parallel()
+	chromium := chromiumPath(t)
+	start := time.Now()
+	const password = "browser-test-password"
+	target := newHeldTarget(t)
+	env := testEnv(t)
+	env["CRONFLOW_ADMIN_USER"], env["CRONFLOW_ADMIN_PASSWORD"] = "admin", password
+	app := startApp(t, "serve", env)
+	t.Cleanup(target.release) // before the app stops, which waits for the run in flight
+	b := newBrowser(t, chromium, app.URL)
+	// The one failed response the flow causes on purpose: the job form sent back with 422.
+	b.allow(func(e *log.Entry) bool {
+		return e.Source == log.EntrySourceNetwork && e.URL == app.URL+"/jobs" && strings.Contains(e.Text, "422")
+	})
+	t.Logf("app at %s, Chromium started after %s", app.URL, time.Since(start).Round(time.Millisecond))
+
+	var jobID, runID string
+	// Each step of the flow needs the one before.
+	flow := []struct {
+		name string
+		fn   func(t *testing.T)
+	}{
+		{"JobsRedirectsToTheLoginPageAndLoggingInLandsBackOnJobs", func(t *testing.T) {
+			b.open(t, "/jobs")
+			u, err := url.Parse(b.path(t))
+			if err != nil || u.Path != "/login" || u.Query().Get("next") != "/jobs" {
+				t.Fatalf("/jobs without a session landed on %q, want /login?next=/jobs", b.path(t))
+			}
+			b.do(t, "fill the login form",
+				chromedp.WaitVisible(testid("login-form")),
+				chromedp.SendKeys(testid("login-username"), "admin"),
+				chromedp.SendKeys(testid("login-password"), password),
+			)
+			b.follow(t, "log in", chromedp.Click(testid("login-submit")))
+			if p := b.path(t); p != "/jobs" {
+				t.Fatalf("after logging in the browser is on %q, want /jobs", p)
+			}
+			if h1 := get(t, b, "read the heading", chromedp.Text(chromedp.CSS("main h1"))); h1 != "Jobs" {
+				t.Errorf("heading = %q, want Jobs", h1)
+			}
+			b.do(t, "see the logged-in navigation", chromedp.WaitVisible(testid("logout")))
+		}},
+
+		{"ChoosingATaskTypeSwapsInItsFieldsThroughHtmx", func(t *testing.T) {
+			b.open(t, "/jobs/new")
+			b.markPage(t)
+			b.do(t, "see the ping task's URL field",
+				chromedp.WaitVisible(chromedp.CSS(`#task-fields[data-type="ping"] [data-testid="payload-url-input"]`)))
+			for _, tc := range []struct {
+				typ    string
+				fields []string
+			}{
+				{"email", []string{"payload-to-input", "payload-subject-input", "payload-body-input"}},
+				{"slack", []string{"payload-webhook_url-input", "payload-text-input"}},
+				{"webhook", []string{"payload-url-input", "payload-body-input"}},
+			} {
+				b.do(t, "choose "+tc.typ, choose(`[data-testid="task-type"]`, tc.typ))
+				for _, f := range tc.fields {
+					b.do(t, fmt.Sprintf("see the %s task's field %s", tc.typ, f),
+						chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#task-fields[data-type=%q] [data-testid=%q]`, tc.typ, f))))
+				}
+				n := js[int](t, b, `document.querySelectorAll("#task-fields [data-testid$='-input']").length`)
+				if n != len(tc.fields) {
+					t.Errorf("the %s task shows %d fields, want %d (%v): the old task's fields stayed", tc.typ, n, len(tc.fields), tc.fields)
+				}
+			}
+			if !b.samePage(t) {
+				t.Error("choosing a task type reloaded the page; htmx should swap the fields in place")
+			}
+		}},
+
+		{"ABadCronIsFlaggedLiveAndAgainOnSubmitWithTheInputKept", func(t *testing.T) {
+			const bad = "61 * * * *"
+			recordScheduleChecks(t, b)
+			b.do(t, "type a bad cron in advanced mode",
+				chromedp.Click(testid("mode-advanced")),
+				chromedp.WaitVisible(testid("cron-input")),
+				chromedp.SendKeys(testid("cron-input"), bad),
+			)
+			b.waitUntil(t, 5*time.Second, "the live schedule check of "+bad+" to flag the cron field",
+				lastScheduleCheckIs(bad)+` && document.querySelector('[data-testid="cron-error"]').textContent.trim() !== ""`)
+			live := get(t, b, "read the live error", chromedp.Text(testid("cron-error")))
+			t.Logf("live check of %q: %q", bad, live)
+
+			b.do(t, "submit the form", chromedp.Click(testid("submit")))
+			b.do(t, "see the form's problems", chromedp.WaitVisible(testid("form-problems")))
+			if got := get(t, b, "read the cron field", chromedp.Value(testid("cron-input"))); got != bad {
+				t.Errorf("after the 422 the cron field holds %q, want the typed %q", got, bad)
+			}
+			if msg := get(t, b, "read the cron error", chromedp.Text(testid("cron-error"))); strings.TrimSpace(msg) == "" {
+				t.Error("after the 422 the cron field has no error next to it")
+			}
+			if !js[bool](t, b, `document.querySelector('[data-testid="mode-advanced"]').checked`) {
+				t.Error("after the 422 the form is back in simple mode; the person chose advanced")
+			}
+			if got := get(t, b, "read the task type", chromedp.Value(testid("task-type"))); got != "webhook" {
+				t.Errorf("after the 422 the task type is %q, want the chosen webhook", got)
+			}
+			if p := b.path(t); p != "/jobs/new" || !b.samePage(t) {
+				t.Errorf("the 422 should be swapped into the page in place; the browser is on %q (same page: %v)", p, b.samePage(t))
+			}
+		}},
+
+		{"AFixedCronAndAPingCreateTheJobAndLandOnItsPage", func(t *testing.T) {
+			const good = "0 3 * * *"
+			recordScheduleChecks(t, b) // the 422 swapped in a new form
+			b.do(t, "fix the cron",
+				clearField(`[data-testid="cron-input"]`),
+				chromedp.SendKeys(testid("cron-input"), good),
+			)
+			b.waitUntil(t, 5*time.Second, "the live schedule check of "+good+" to clear the error and show the schedule",
+				lastScheduleCheckIs(good)+` && document.querySelector('[data-testid="cron-error"]').textContent.trim() === ""`+
+					` && !!document.querySelector('[data-testid="schedule-words"]')`)
+			b.do(t, "choose ping", choose(`[data-testid="task-type"]`, "ping"))
+			b.do(t, "type the target's URL",
+				chromedp.WaitVisible(chromedp.CSS(`#task-fields[data-type="ping"] [data-testid="payload-url-input"]`)),
+				clearField(`[data-testid="payload-url-input"]`),
+				chromedp.SendKeys(testid("payload-url-input"), target.URL+"/health"),
+			)
+			b.follow(t, "create the job", chromedp.Click(testid("submit")))
+			m := regexp.MustCompile(`^/jobs/(\d+)$`).FindStringSubmatch(b.path(t))
+			if m == nil {
+				t.Fatalf("after creating the job the browser is on %q, want /jobs/{id}", b.path(t))
+			}
+			jobID = m[1]
+			if got := get(t, b, "read the job's cron", chromedp.Text(testid("job-cron"))); got != good {
+				t.Errorf("the job page shows cron %q, want %q", got, good)
+			}
+			if got := get(t, b, "read the job's id", chromedp.AttributeValue(testid("job-detail"), "data-job-id")); got.Value != jobID {
+				t.Errorf("the job page shows job %q, want %s", got.Value, jobID)
+			}
+			if !strings.Contains(get(t, b, "read the job's settings", chromedp.Text(testid("job-detail"))), target.URL+"/health") {
+				t.Error("the job page does not show the URL the job pings")
+			}
+		}},
+
+		{"RunNowShowsTheRunGoFromRunningToCompletedWithoutAReload", func(t *testing.T) {
+			b.markPage(t)
+			b.do(t, "press Run now", chromedp.Click(chromedp.CSS(`#job-detail [data-testid="run-now"]`)))
+			b.waitUntil(t, 5*time.Second, "the flash message that the run is queued",
+				`(document.querySelector('[data-testid="flash"]') || {textContent: ""}).textContent.indexOf("queued") >= 0`)
+			b.waitUntil(t, 5*time.Second, "the run in the job's runs table",
+				`!!document.querySelector('#runs-table [data-testid="run-row"]')`)
+			runID = get(t, b, "read the run's id", chromedp.AttributeValue(chromedp.CSS(`#runs-table [data-testid="run-row"]`), "data-run-id")).Value
+			select {
+			case <-target.hits:
+			case <-time.After(15 * time.Second):
+				t.Fatal("the job's run never pinged the target")
+			}
+			badge := `(document.querySelector('#runs-table [data-testid="run-row"][data-run-id="` + runID + `"] [data-testid="run-status"]') || {dataset: {}}).dataset.status`
+			b.waitUntil(t, 10*time.Second, "run "+runID+"'s badge to say running while the target holds its answer",
+				badge+` === "running"`)
+			target.release()
+			b.waitUntil(t, 10*time.Second, "run "+runID+"'s badge to say completed", badge+` === "completed"`)
+			if !b.samePage(t) {
+				t.Fatal("the run's badge turned completed, but the page was reloaded: the runs table should poll in place")
+			}
+			if p := b.path(t); p != "/jobs/"+jobID {
+				t.Errorf("after Run now the browser is on %q, want /jobs/%s", p, jobID)
+			}
+		}},
+	}
+	for _, s := range flow {
+		if !t.Run(s.name, s.fn) {
+			t.FailNow()
+		}
+	}
+
+	// The rest looks at what the flow made, and each part runs whatever the other finds.
+	t.Run("EveryPageFitsAPhoneAndIsScreenshotInLightDarkAndPhone", func(t *testing.T) {
+		for _, p := range []struct {
+			name, path string
+			prepare    func(t *testing.T)
+		}{
+			{name: "home", path: "/"},
+			{name: "jobs", path: "/jobs"},
+			{name: "job", path: "/jobs/" + jobID},
+			{name: "job-form-error", path: "/jobs/new", prepare: func(t *testing.T) {
+				b.do(t, "submit a bad cron",
+					chromedp.Click(testid("mode-advanced")),
+					chromedp.SendKeys(testid("cron-input"), "61 * * * *"),
+					chromedp.Click(testid("submit")),
+					chromedp.WaitVisible(testid("form-problems")),
+				)
+			}},
+			{name: "runs", path: "/runs"},
+			{name: "run", path: "/runs/" + runID},
+			{name: "tokens", path: "/settings/tokens", prepare: func(t *testing.T) {
+				b.do(t, "name a token", chromedp.SendKeys(testid("token-name"), "backup script"))
+				b.follow(t, "create the token", chromedp.Click(testid("token-create")))
+				b.do(t, "see the new token once", chromedp.WaitVisible(testid("new-token-value")), chromedp.WaitVisible(testid("tokens-table")))
+			}},
+			{name: "login", path: "/", prepare: func(t *testing.T) {
+				b.follow(t, "log out", chromedp.Click(testid("logout")))
+				if p := b.path(t); p != "/login" {
+					t.Fatalf("logging out landed on %q, want /login", p)
+				}
+				b.do(t, "see the login form", chromedp.WaitVisible(testid("login-form")))
+			}},
+		} {
+			b.open(t, p.path)
+			if p.prepare != nil {
+				p.prepare(t)
+			}
+			b.look(t, p.name)
+		}
+		if b.shots != "" {
+			t.Logf("screenshots saved in %s", b.shots)
+		}
+	})
+	t.Run("TheConsoleHasNoErrorsAndNoCSPViolations", func(t *testing.T) {
+		problems := b.consoleProblems()
+		for _, p := range problems {
+			t.Errorf("console: %s", p)
+		}
+		b.mu.Lock()
+		t.Logf("failed responses the flow caused on purpose (the job form's 422): %d", len(b.expected))
+		b.mu.Unlock()
+		// The check itself must work: an inline script is a violation it has to catch. What it
+		// catches is then forgotten, so that it is not reported as a problem of the app.
+		js[chromedp.Void](t, b, `(function () { var s = document.createElement("script"); s.textContent = "1"; document.body.append(s); })()`)
+		waitFor(t, 5*time.Second, "the CSP reporter to catch an inline script", func() bool {
+			for _, p := range b.consoleProblems()[len(problems):] {
+				if strings.Contains(p, "CSP violation: script-src") {
+					return true
+				}
+			}
+			return false
+		})
+		b.mu.Lock()
+		b.problems = b.problems[:len(problems)]
+		b.mu.Unlock()
+	})
+	t.Logf("browser flow took %s", time.Since(start).Round(time.Millisecond))
+}
+
+// recordScheduleChecks makes the page keep the cron of every live schedule check it answered, so
+// that the test waits for the check of exactly what was typed.
+func recordScheduleChecks(t *testing.T, b *browser) {
+	t.Helper()
+	js[chromedp.Void](t, b, `(function () {
+		window.__scheduleChecks = [];
+		if (window.__recording) { return; }
+		window.__recording = true;
+		document.body.addEventListener("htmx:afterRequest", function (e) {
+			var xhr = e.detail && e.detail.xhr;
+			if (!xhr || !xhr.responseURL) { return; }
+			var u = new URL(xhr.responseURL);
+			if (u.pathname === "/jobs/schedule") { window.__scheduleChecks.push(u.searchParams.get("cron")); }
+		});
+	})()`)
+}
+
+// lastScheduleCheckIs is a JavaScript condition: the last live schedule check was for cron.
+func lastScheduleCheckIs(cron string) string {
+	return `(window.__scheduleChecks || []).slice(-1)[0] === ` + quoteJS(cron)
+}
