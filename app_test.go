@@ -83,6 +83,13 @@ func newHTTPTarget(t *testing.T, delay time.Duration) *httpTarget {
 	return tg
 }
 
+// newHTTPTargetWith starts a target that answers with h.
+func newHTTPTargetWith(t *testing.T, h http.Handler) *httptest.Server {
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
 func (tg *httpTarget) got() []string {
 	tg.mu.Lock()
 	defer tg.mu.Unlock()

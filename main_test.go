@@ -164,8 +164,14 @@ func (a *testApp) runs(jobID int64) []apiRun {
 // waitRun waits until the run has the status.
 func (a *testApp) waitRun(id int64, status string) apiRun {
 	a.t.Helper()
+	return a.waitRunWithin(id, status, 20*time.Second)
+}
+
+// waitRunWithin waits until the run has the status, at most within.
+func (a *testApp) waitRunWithin(id int64, status string, within time.Duration) apiRun {
+	a.t.Helper()
 	var r apiRun
-	waitFor(a.t, 20*time.Second, fmt.Sprintf("run %d %s", id, status), func() bool {
+	waitFor(a.t, within, fmt.Sprintf("run %d %s", id, status), func() bool {
 		a.call(http.MethodGet, fmt.Sprintf("/api/runs/%d", id), nil, &r)
 		return r.Status == status
 	})
