@@ -76,14 +76,16 @@ WHERE id = @id AND status = 'running' AND attempts = @attempt;
 
 -- name: RunListOrphaned :many
 -- RunListOrphaned finds runs whose message may never arrive: never published (the broker was down),
--- published so long ago that it must be lost, or held by a consumer whose lease ran out.
+-- published so long ago that it must be lost, a retry whose time passed without it coming back (a
+-- broker restart can drop a message expiring from a retry queue), or held by a consumer whose lease
+-- ran out.
 SELECT id, job_id FROM runs
 WHERE (status = 'queued'
        AND ((published_at IS NULL AND created_at < @unpublished_before::timestamptz)
             OR published_at < @stale_before::timestamptz))
    OR (status = 'failed'
        AND ((published_at IS NULL AND next_attempt_at < clock_timestamp())
-            OR (next_attempt_at < @stale_before::timestamptz AND published_at < @stale_before::timestamptz)))
+            OR (next_attempt_at < @retry_overdue_before::timestamptz AND published_at < @retry_overdue_before::timestamptz)))
    OR (status = 'running'
        AND lease_until < clock_timestamp()
        AND (published_at IS NULL OR published_at < lease_until OR published_at < @stale_before::timestamptz))

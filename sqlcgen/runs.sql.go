@@ -392,18 +392,19 @@ WHERE (status = 'queued'
             OR published_at < $2::timestamptz))
    OR (status = 'failed'
        AND ((published_at IS NULL AND next_attempt_at < clock_timestamp())
-            OR (next_attempt_at < $2::timestamptz AND published_at < $2::timestamptz)))
+            OR (next_attempt_at < $3::timestamptz AND published_at < $3::timestamptz)))
    OR (status = 'running'
        AND lease_until < clock_timestamp()
        AND (published_at IS NULL OR published_at < lease_until OR published_at < $2::timestamptz))
 ORDER BY id
-LIMIT $3
+LIMIT $4
 `
 
 type RunListOrphanedParams struct {
-	UnpublishedBefore time.Time
-	StaleBefore       time.Time
-	MaxRows           int32
+	UnpublishedBefore  time.Time
+	StaleBefore        time.Time
+	RetryOverdueBefore time.Time
+	MaxRows            int32
 }
 
 type RunListOrphanedRow struct {
@@ -412,9 +413,16 @@ type RunListOrphanedRow struct {
 }
 
 // RunListOrphaned finds runs whose message may never arrive: never published (the broker was down),
-// published so long ago that it must be lost, or held by a consumer whose lease ran out.
+// published so long ago that it must be lost, a retry whose time passed without it coming back (a
+// broker restart can drop a message expiring from a retry queue), or held by a consumer whose lease
+// ran out.
 func (q *Queries) RunListOrphaned(ctx context.Context, arg RunListOrphanedParams) ([]RunListOrphanedRow, error) {
-	rows, err := q.db.Query(ctx, runListOrphaned, arg.UnpublishedBefore, arg.StaleBefore, arg.MaxRows)
+	rows, err := q.db.Query(ctx, runListOrphaned,
+		arg.UnpublishedBefore,
+		arg.StaleBefore,
+		arg.RetryOverdueBefore,
+		arg.MaxRows,
+	)
 	if err != nil {
 		return nil, err
 	}

@@ -205,3 +205,41 @@ func TestARunNeverPublishedIsPublishedByTheReaper(t *testing.T) {
 	go NewReaper(h.q, h.disp, h.logger).Run(ctx)
 	h.waitStatus(run.ID, "completed", 20*time.Second)
 }
+
+func TestARetryLostByTheBrokerIsPublishedAgain(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 2)
+	tg := newRecordingTarget(t, func(_ string, n int) int {
+		if n == 1 {
+			return http.StatusBadGateway
+		}
+		return http.StatusOK
+	})
+	job := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}, maxRetries: 3, retryDelay: time.Second})
+	run := h.runNow(job.ID)
+	h.waitStatus(run.ID, "failed", 10*time.Second)
+
+	// As a broker restart can: the message waiting in the retry queue is gone.
+	conn, err := amqp.Dial(amqpURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := ch.QueuePurge(h.top.RetryQueue(time.Second), false); err != nil || n != 1 {
+		t.Fatalf("purge the retry queue: %d messages, %v", n, err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	reaper := NewReaper(h.q, h.disp, h.logger)
+	reaper.RetryOverdueAfter = time.Second
+	go reaper.Run(ctx)
+	done := h.waitStatus(run.ID, "completed", 20*time.Second)
+	if done.Attempts != 2 {
+		t.Fatalf("attempts = %d, want 2", done.Attempts)
+	}
+}

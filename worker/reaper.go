@@ -9,13 +9,16 @@ import (
 )
 
 // The reaper's timing. A queued run unpublished for unpublishedAfter is published (its publish
-// failed); a message not acted on for staleAfter is presumed lost and published again. A second
-// message for a run is harmless: the claim lets only one of them execute it.
+// failed); a retry overdue by retryOverdueAfter is published again (a broker restart can drop a
+// message as it expires from its retry queue); any other message not acted on for staleAfter is
+// presumed lost and published again. A second message for a run is harmless: the claim lets only
+// one of them execute it.
 const (
-	reapEvery        = 2 * time.Second
-	unpublishedAfter = 5 * time.Second
-	staleAfter       = 15 * time.Minute
-	reapBatch        = 1000
+	reapEvery         = 2 * time.Second
+	unpublishedAfter  = 5 * time.Second
+	retryOverdueAfter = 30 * time.Second
+	staleAfter        = 15 * time.Minute
+	reapBatch         = 1000
 )
 
 // Reaper republishes runs whose message may never arrive. It runs on the leader only.
@@ -23,11 +26,13 @@ type Reaper struct {
 	q      *sqlcgen.Queries
 	disp   *Dispatcher
 	logger *slog.Logger
+	// RetryOverdueAfter is how late a retry may be before it is published again.
+	RetryOverdueAfter time.Duration
 }
 
 // NewReaper returns a reaper that finds runs through q and publishes them through disp.
 func NewReaper(q *sqlcgen.Queries, disp *Dispatcher, logger *slog.Logger) *Reaper {
-	return &Reaper{q: q, disp: disp, logger: logger}
+	return &Reaper{q: q, disp: disp, logger: logger, RetryOverdueAfter: retryOverdueAfter}
 }
 
 // Run reaps every few seconds until ctx is done.
@@ -47,9 +52,10 @@ func (r *Reaper) Run(ctx context.Context) {
 func (r *Reaper) reap(ctx context.Context) {
 	now := time.Now()
 	rows, err := r.q.RunListOrphaned(ctx, sqlcgen.RunListOrphanedParams{
-		UnpublishedBefore: now.Add(-unpublishedAfter),
-		StaleBefore:       now.Add(-staleAfter),
-		MaxRows:           reapBatch,
+		UnpublishedBefore:  now.Add(-unpublishedAfter),
+		StaleBefore:        now.Add(-staleAfter),
+		RetryOverdueBefore: now.Add(-r.RetryOverdueAfter),
+		MaxRows:            reapBatch,
 	})
 	if err != nil {
 		if ctx.Err() == nil {
