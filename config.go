@@ -36,6 +36,8 @@ type config struct {
 	MetricsToken string
 	// JobsPerMinute limits the jobs one user or token may create through the API each minute.
 	JobsPerMinute int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and -Proto are believed.
+	TrustedProxies []*net.IPNet
 }
 
 // loadConfig reads the configuration. It accepts the original project's variable names; DATABASE_URL
@@ -52,6 +54,7 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 	c.InsecureNoAuth = r.boolean("CRONFLOW_INSECURE_NO_AUTH", false)
 	c.MetricsToken = getenv("CRONFLOW_METRICS_TOKEN")
 	c.JobsPerMinute = r.integer("CRONFLOW_API_JOBS_PER_MINUTE", 60, 1, 100000)
+	c.TrustedProxies = r.networks("CRONFLOW_TRUSTED_PROXIES")
 
 	host := r.str("DASHBOARD_HOST", "0.0.0.0")
 	if mode == "serve" && c.AdminPassword == "" && !c.InsecureNoAuth {
@@ -190,6 +193,31 @@ func (r *envReader) boolean(name string, def bool) bool {
 		return def
 	}
 	return b
+}
+
+// networks reads a comma-separated list of addresses and CIDR ranges.
+func (r *envReader) networks(name string) []*net.IPNet {
+	var nets []*net.IPNet
+	for _, part := range strings.Split(r.getenv(name), ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if !strings.Contains(part, "/") {
+			if ip := net.ParseIP(part); ip != nil && ip.To4() != nil {
+				part += "/32"
+			} else {
+				part += "/128"
+			}
+		}
+		_, n, err := net.ParseCIDR(part)
+		if err != nil {
+			r.fail(name, fmt.Sprintf("must list addresses or CIDR ranges, such as 10.0.0.0/8; %q is neither", part))
+			continue
+		}
+		nets = append(nets, n)
+	}
+	return nets
 }
 
 func (r *envReader) port(name string, def int) int {

@@ -97,11 +97,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	pubCtx, stopPub := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopPub()
 	pub := worker.NewPublisher(cfg.AMQPURL, top, logger)
-	pub.ReturnedFunc = func(runID int64) {
-		if err := q.RunMarkUnpublished(context.Background(), runID); err != nil {
-			logger.Warn("Mark run unpublished failed", "run_id", runID, "error", err)
-		}
-	}
 	var pubDone sync.WaitGroup
 	pubDone.Add(1)
 	go func() { defer pubDone.Done(); pub.Run(pubCtx) }()
@@ -120,7 +115,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	disp := worker.NewDispatcher(q, pub, logger)
 	var leader *worker.Leader
 	if mode == "serve" {
-		leader = worker.NewLeader(pool, 5*time.Second, logger)
+		leader = worker.NewLeader(pool, 3*time.Second, logger)
 		scheduler := worker.NewScheduler(pool, disp, cfg.CatchUp, logger)
 		reaper := worker.NewReaper(q, disp, logger)
 		start(ctx, func(ctx context.Context) {
@@ -142,7 +137,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	ready := func(ctx context.Context) map[string]string {
 		problems := map[string]string{}
 		if err := pool.Ping(ctx); err != nil {
-			problems["postgres"] = err.Error()
+			// The details (hosts, users) are for the log, not for anyone who asks.
+			logger.Warn("Not ready: PostgreSQL unreachable", "error", err)
+			problems["postgres"] = "unreachable"
 		}
 		if !pub.Connected() {
 			problems["rabbitmq_publisher"] = "not connected"
@@ -157,8 +154,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if mode == "serve" {
 		srv = handlers.NewServer(handlers.Deps{
 			Queries: q, Publisher: disp, ReadyFunc: ready, Logger: logger, Metrics: metricsHandler,
-			Auth:          handlers.AuthConfig{Enabled: cfg.AdminPassword != "", MetricsToken: cfg.MetricsToken},
-			JobsPerMinute: cfg.JobsPerMinute,
+			Auth: handlers.AuthConfig{Enabled: cfg.AdminPassword != "", MetricsToken: cfg.MetricsToken,
+				LoopbackOnly: cfg.AdminPassword == "" && !cfg.InsecureNoAuth},
+			JobsPerMinute:  cfg.JobsPerMinute,
+			TrustedProxies: cfg.TrustedProxies,
 		})
 	} else {
 		srv = handlers.NewHealthServer(ready, metricsHandler, cfg.MetricsToken, logger)
@@ -198,6 +197,12 @@ func openPool(ctx context.Context, cfg config, logger *slog.Logger) (*pgxpool.Po
 	// Queries with optional filters ("job_id = $1 OR $1 IS NULL") need a plan for the filters given;
 	// a cached generic plan would scan all runs for a rare job or status.
 	pcfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	// If this host dies without closing its connections, PostgreSQL notices within about 10 s and
+	// frees the scheduler lock for another replica, instead of after its default two hours.
+	for k, v := range map[string]string{"tcp_keepalives_idle": "4", "tcp_keepalives_interval": "2",
+		"tcp_keepalives_count": "3", "tcp_user_timeout": "10000"} {
+		pcfg.ConnConfig.RuntimeParams[k] = v
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -35,6 +36,9 @@ type AuthConfig struct {
 	Enabled bool
 	// MetricsToken, if set, is the bearer token that /metrics wants; otherwise /metrics is open.
 	MetricsToken string
+	// LoopbackOnly answers only requests addressed to a loopback name, for when authentication is
+	// off: a web page whose name an attacker points at 127.0.0.1 (DNS rebinding) gets nothing.
+	LoopbackOnly bool
 }
 
 // auth authenticates requests: a session cookie for the dashboard; a bearer token or HTTP Basic for
@@ -72,7 +76,9 @@ func (a *auth) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		if strings.HasPrefix(path, "/api/") {
-			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Basic realm="Cronflow", charset="UTF-8"`)
+			// A Bearer challenge, not Basic: a browser would ask for a password, keep it and send it
+			// with every later request, forged ones included.
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="Cronflow"`)
 			return c.JSON(http.StatusUnauthorized, apiError{Error: "Authentication required: send a bearer token (Authorization: Bearer …) or HTTP Basic credentials."})
 		}
 		login := "/login?next=" + url.QueryEscape(c.Request().URL.RequestURI())
@@ -96,10 +102,14 @@ func (a *auth) identify(c echo.Context) (string, error) {
 		return row.Username, err
 	}
 	if username, password, ok := c.Request().BasicAuth(); ok {
-		if !a.logins.allow(c.RealIP()) {
-			return "", echo.NewHTTPError(http.StatusTooManyRequests, "Too many login attempts; wait a minute.")
+		if a.logins.exhausted(c.RealIP()) {
+			return "", echo.NewHTTPError(http.StatusTooManyRequests, "Too many failed logins; wait a minute.")
 		}
-		return a.checkPassword(ctx, username, password)
+		user, err := a.checkPassword(ctx, username, password)
+		if err == nil && user == "" {
+			a.logins.spend(c.RealIP())
+		}
+		return user, err
 	}
 	if cookie, err := c.Cookie(sessionCookie); err == nil {
 		row, err := a.q.SessionGet(ctx, hashToken(cookie.Value))
@@ -211,4 +221,20 @@ func newToken() string {
 func hashToken(token string) []byte {
 	sum := sha256.Sum256([]byte(token))
 	return sum[:]
+}
+
+// loopbackHostOnly refuses requests addressed to anything but a loopback name or address.
+func loopbackHostOnly(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		host := c.Request().Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		host = strings.Trim(host, "[]")
+		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return echo.NewHTTPError(http.StatusMisdirectedRequest,
+				"Without CRONFLOW_ADMIN_PASSWORD, Cronflow answers only at localhost or 127.0.0.1.")
+		}
+		return next(c)
+	}
 }

@@ -2,8 +2,10 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -27,7 +29,7 @@ type locked struct {
 	q      *sqlcgen.Queries
 }
 
-func setupLocked(t *testing.T, cfg AuthConfig, jobsPerMinute int) *locked {
+func setupLocked(t *testing.T, cfg AuthConfig, jobsPerMinute int, trustedProxies ...*net.IPNet) *locked {
 	t.Helper()
 	q := sqlcgen.New(dbtest.Tx(t))
 	if err := EnsureAdmin(context.Background(), q, testAdmin, testPassword); err != nil {
@@ -37,8 +39,9 @@ func setupLocked(t *testing.T, cfg AuthConfig, jobsPerMinute int) *locked {
 	metrics := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "cronflow_up 1\n") })
 	server := NewServer(Deps{
 		Queries: q, Publisher: &recordingPublisher{}, Auth: cfg, Metrics: metrics, JobsPerMinute: jobsPerMinute,
-		ReadyFunc: func(context.Context) map[string]string { return nil },
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		TrustedProxies: trustedProxies,
+		ReadyFunc:      func(context.Context) map[string]string { return nil },
+		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	return &locked{t: t, server: server, q: q}
 }
@@ -152,24 +155,6 @@ func TestLoginSessionsAndLogout(t *testing.T) {
 			t.Fatalf("after logout /jobs answers %d, want a redirect to the login page", rec.Code)
 		}
 	})
-	t.Run("TheSessionCookieIsSecureBehindTLS", func(t *testing.T) {
-		// A TLS-terminating proxy on this machine says the request came over https.
-		form := url.Values{"username": {testAdmin}, "password": {testPassword}}
-		req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Sec-Fetch-Site", "same-origin")
-		req.Header.Set("X-Forwarded-Proto", "https")
-		req.RemoteAddr = "127.0.0.1:40000"
-		rec := httptest.NewRecorder()
-		l.server.ServeHTTP(rec, req)
-		secure := false
-		for _, c := range rec.Result().Cookies() {
-			secure = secure || (c.Name == sessionCookie && c.Secure)
-		}
-		if !secure {
-			t.Fatalf("no Secure session cookie behind TLS (%d)", rec.Code)
-		}
-	})
 }
 
 func TestLoginAttemptsAreRateLimited(t *testing.T) {
@@ -183,6 +168,61 @@ func TestLoginAttemptsAreRateLimited(t *testing.T) {
 	}
 	if codes[0] != http.StatusUnauthorized || codes[len(codes)-1] != http.StatusTooManyRequests {
 		t.Fatalf("status codes of 7 quick wrong logins: %v, want 401 first and 429 last", codes)
+	}
+}
+
+func TestForwardedHeadersAreBelievedOnlyFromTrustedProxies(t *testing.T) {
+	t.Parallel()
+	l := setupLocked(t, AuthConfig{}, 0)
+	form := url.Values{"username": {testAdmin}, "password": {"guess"}}.Encode()
+	var last int
+	for i := range 8 {
+		// Every attempt claims to come from another client; the peer is the same.
+		rec := l.send(http.MethodPost, "/login", strings.NewReader(form), "Sec-Fetch-Site", "same-origin",
+			"X-Forwarded-For", fmt.Sprintf("203.0.113.%d", i))
+		last = rec.Code
+	}
+	if last != http.StatusTooManyRequests {
+		t.Fatalf("the 8th wrong login with a made-up X-Forwarded-For got %d, want 429", last)
+	}
+}
+
+func TestSuccessfulBasicAuthIsNotRateLimited(t *testing.T) {
+	t.Parallel()
+	l := setupLocked(t, AuthConfig{}, 0)
+	for i := range 8 {
+		if rec := l.send(http.MethodGet, "/api/stats", nil, "Authorization", "Basic "+basic(testAdmin, testPassword)); rec.Code != http.StatusOK {
+			t.Fatalf("call %d: %d", i+1, rec.Code)
+		}
+	}
+}
+
+func TestTheLoginRedirectStaysOnThisSite(t *testing.T) {
+	t.Parallel()
+	l := setupLocked(t, AuthConfig{}, 0)
+	for _, next := range []string{"//evil.example", "/\t/evil.example", "/\\evil.example", "https://evil.example/", "/ /evil"} {
+		form := url.Values{"username": {testAdmin}, "password": {testPassword}, "next": {next}}
+		rec := l.send(http.MethodPost, "/login", strings.NewReader(form.Encode()), "Sec-Fetch-Site", "same-origin")
+		if loc := rec.Header().Get("Location"); loc != "/" {
+			t.Errorf("next=%q led to %q, want /", next, loc)
+		}
+	}
+}
+
+func TestWithoutAuthOnlyLoopbackNamesAreAnswered(t *testing.T) {
+	t.Parallel()
+	q := sqlcgen.New(dbtest.Tx(t))
+	server := NewServer(Deps{Queries: q, Publisher: &recordingPublisher{}, Auth: AuthConfig{LoopbackOnly: true},
+		ReadyFunc: func(context.Context) map[string]string { return nil }, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	for host, want := range map[string]int{"127.0.0.1:8000": 200, "localhost:8000": 200, "[::1]:8000": 200,
+		"rebound.evil.example:8000": http.StatusMisdirectedRequest, "192.168.1.5": http.StatusMisdirectedRequest} {
+		req := httptest.NewRequest(http.MethodGet, "/api/jobs", nil)
+		req.Host = host
+		rec := httptest.NewRecorder()
+		server.ServeHTTP(rec, req)
+		if rec.Code != want {
+			t.Errorf("Host %s: %d, want %d", host, rec.Code, want)
+		}
 	}
 }
 
@@ -355,4 +395,26 @@ func basic(user, password string) string {
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
 	req.SetBasicAuth(user, password)
 	return strings.TrimPrefix(req.Header.Get("Authorization"), "Basic ")
+}
+
+func TestTheSessionCookieIsSecureBehindATrustedTLSProxy(t *testing.T) {
+	t.Parallel()
+	// A TLS-terminating proxy on this machine, trusted, says the request came over https.
+	_, loopback, _ := net.ParseCIDR("127.0.0.1/32")
+	l := setupLocked(t, AuthConfig{}, 0, loopback)
+	form := url.Values{"username": {testAdmin}, "password": {testPassword}}
+	req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req.Header.Set("X-Forwarded-Proto", "https")
+	req.RemoteAddr = "127.0.0.1:40000"
+	rec := httptest.NewRecorder()
+	l.server.ServeHTTP(rec, req)
+	secure := false
+	for _, c := range rec.Result().Cookies() {
+		secure = secure || (c.Name == sessionCookie && c.Secure)
+	}
+	if !secure {
+		t.Fatalf("no Secure session cookie behind TLS (%d)", rec.Code)
+	}
 }

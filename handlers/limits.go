@@ -34,6 +34,21 @@ func newLimiter(burst int, every time.Duration) *limiter {
 
 // allow reports whether key may have one more event now, and counts it.
 func (l *limiter) allow(key string) bool {
+	return l.entry(key).AllowN(time.Now(), 1)
+}
+
+// exhausted reports whether key has no event left now, without counting one.
+func (l *limiter) exhausted(key string) bool {
+	return l.entry(key).TokensAt(time.Now()) < 1
+}
+
+// spend counts an event for key, such as a failed login.
+func (l *limiter) spend(key string) {
+	l.entry(key).AllowN(time.Now(), 1)
+}
+
+// entry returns key's rate limiter, forgetting keys unused for a while.
+func (l *limiter) entry(key string) *rate.Limiter {
 	now := time.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -51,7 +66,7 @@ func (l *limiter) allow(key string) bool {
 		l.keys[key] = e
 	}
 	e.seen = now
-	return e.lim.AllowN(now, 1)
+	return e.lim
 }
 
 // jobCreationLimit allows each user (or, with authentication off, each client address) perMinute

@@ -67,7 +67,13 @@ func isHTMX(c echo.Context) bool {
 // localPath returns raw if it is a path on this site, and fallback otherwise, so that a "back"
 // field cannot send anyone elsewhere.
 func localPath(raw, fallback string) string {
-	if !strings.HasPrefix(raw, "/") || strings.HasPrefix(raw, "//") || strings.ContainsAny(raw, "\\\r\n") {
+	// Browsers drop tabs and line breaks from URLs and read a backslash as a slash, so "/\t/evil"
+	// would lead to //evil, another site: any control character, space or backslash is refused.
+	bad := strings.IndexFunc(raw, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '\\' }) >= 0
+	if bad || !strings.HasPrefix(raw, "/") || strings.HasPrefix(raw, "//") {
+		return fallback
+	}
+	if u, err := url.Parse(raw); err != nil || u.Scheme != "" || u.Host != "" {
 		return fallback
 	}
 	return raw

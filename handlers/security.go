@@ -33,9 +33,9 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 
 // csrfProtection wants a token from every state-changing form and htmx request that a browser sends
 // with its cookies. The token comes in the form field _csrf or the X-CSRF-Token header (htmx sends it,
-// see the layout). Requests that carry their own credentials (a bearer token, HTTP Basic) cannot be
-// forged by another site and are not asked; neither are API calls while authentication is off, which
-// only loopback clients can make and which the cross-origin check below still covers.
+// see the layout). Requests with a bearer token cannot be forged by another site (a browser never adds
+// one by itself) and are not asked; neither are API calls without a session cookie, which carry no
+// credential a browser would add either. The cross-origin check below covers every request.
 func csrfProtection() echo.MiddlewareFunc {
 	check := middleware.CSRFWithConfig(middleware.CSRFConfig{
 		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
@@ -47,7 +47,7 @@ func csrfProtection() echo.MiddlewareFunc {
 			return echo.NewHTTPError(http.StatusForbidden, "The form is missing its security token or has an old one. Reload the page and try again.")
 		},
 		Skipper: func(c echo.Context) bool {
-			if c.Request().Header.Get(echo.HeaderAuthorization) != "" {
+			if strings.HasPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ") {
 				return true
 			}
 			if strings.HasPrefix(c.Request().URL.Path, "/api/") {

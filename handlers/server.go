@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -48,6 +49,10 @@ type Deps struct {
 	// JobsPerMinute limits the jobs one user (or, with authentication off, one client address) may
 	// create through the API each minute; zero means 60.
 	JobsPerMinute int
+	// TrustedProxies are the addresses whose X-Forwarded-For and X-Forwarded-Proto are believed.
+	// Without any, the client is the connection's peer, and nobody can pose as another address to
+	// get round the login limit.
+	TrustedProxies []*net.IPNet
 }
 
 // NewServer returns the HTTP handler with every route, middleware and the one error handler.
@@ -56,14 +61,22 @@ func NewServer(d Deps) *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = errorHandler(d.Logger)
-	// A client's address and scheme are taken from X-Forwarded-For and X-Forwarded-Proto only when a
-	// proxy on a loopback or private address sent them; anyone else could forge them.
-	e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	e.IPExtractor, e.SchemeExtractor = echo.ExtractIPDirect(), echo.ExtractSchemeDirect()
+	if len(d.TrustedProxies) > 0 {
+		trust := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+		for _, n := range d.TrustedProxies {
+			trust = append(trust, echo.TrustIPRange(n))
+		}
+		e.IPExtractor, e.SchemeExtractor = echo.ExtractIPFromXFFHeader(trust...), echo.ExtractSchemeFromHeaders(trust...)
+	}
 	a := &auth{AuthConfig: d.Auth, q: d.Queries, logins: newLimiter(5, 12*time.Second), logger: d.Logger}
 	e.Use(middleware.RequestID())
 	e.Use(requestLogger(d.Logger))
 	e.Use(middleware.Recover())
 	e.Use(securityHeaders)
+	if d.Auth.LoopbackOnly {
+		e.Use(loopbackHostOnly)
+	}
 	e.Use(middleware.BodyLimit(maxBody))
 	e.Use(a.middleware)
 	e.Use(csrfProtection())

@@ -23,8 +23,8 @@ func handleLogin(a *auth) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		f := views.LoginForm{Next: localPath(c.FormValue("next"), "/"), Username: c.FormValue("username")}
 		page := newPage(c, "Log in", "login")
-		if !a.logins.allow(c.RealIP()) {
-			f.Error = "Too many login attempts. Wait a minute, then try again."
+		if a.logins.exhausted(c.RealIP()) {
+			f.Error = "Too many failed logins. Wait a minute, then try again."
 			return render(c, http.StatusTooManyRequests, views.LoginPage(page, f))
 		}
 		user, err := a.checkPassword(c.Request().Context(), f.Username, c.FormValue("password"))
@@ -32,6 +32,7 @@ func handleLogin(a *auth) echo.HandlerFunc {
 			return err
 		}
 		if user == "" {
+			a.logins.spend(c.RealIP())
 			f.Error = "That name and password do not match."
 			return render(c, http.StatusUnauthorized, views.LoginPage(page, f))
 		}

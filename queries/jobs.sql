@@ -41,11 +41,13 @@ SELECT id, cron, timezone, paused, updated_at, next_run_at FROM jobs ORDER BY id
 SELECT id, cron, timezone, paused, updated_at, next_run_at FROM jobs WHERE id = @id;
 
 -- name: JobSetNextRuns :exec
--- JobSetNextRuns records where each job's schedule goes next, without touching updated_at.
+-- JobSetNextRuns records where each job's schedule goes next, without touching updated_at. A job
+-- edited since (its updated_at moved on) keeps the next run its edit computed.
 UPDATE jobs
 SET next_run_at = u.next_run_at
-FROM (SELECT unnest(@ids::bigint[]) AS id, unnest(@next_run_ats::timestamptz[]) AS next_run_at) AS u
-WHERE jobs.id = u.id;
+FROM (SELECT unnest(@ids::bigint[]) AS id, unnest(@next_run_ats::timestamptz[]) AS next_run_at,
+             unnest(@updated_ats::timestamptz[]) AS updated_at) AS u
+WHERE jobs.id = u.id AND jobs.updated_at = u.updated_at;
 
 -- name: JobListen :exec
 -- JobListen subscribes the connection to job changes (see the jobs_notify_change trigger).
@@ -54,7 +56,7 @@ LISTEN cronflow_jobs;
 -- name: JobListOverdue :many
 -- JobListOverdue finds active jobs whose next slot passed without a run being made: the scheduler
 -- was down, or could not reach the database when the slot came.
-SELECT id, cron, timezone, next_run_at FROM jobs
+SELECT id, cron, timezone, next_run_at, updated_at FROM jobs
 WHERE NOT paused AND next_run_at < @before::timestamptz
 ORDER BY next_run_at
 LIMIT @max_rows;

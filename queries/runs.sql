@@ -32,10 +32,6 @@ SELECT status, count(*) AS runs FROM runs GROUP BY status;
 UPDATE runs SET published_at = clock_timestamp()
 WHERE id = ANY(@ids::bigint[]) AND status IN ('queued', 'failed', 'running');
 
--- name: RunMarkUnpublished :exec
--- RunMarkUnpublished is for a message the broker handed back: the reaper will publish it again.
-UPDATE runs SET published_at = NULL WHERE id = @id AND status IN ('queued', 'failed');
-
 -- name: RunClaim :one
 -- RunClaim makes one attempt of a run this consumer's. No row back means the run is finished,
 -- is being run by someone else, or is waiting for its retry.

@@ -160,7 +160,7 @@ func (q *Queries) JobList(ctx context.Context, arg JobListParams) ([]Job, error)
 }
 
 const jobListOverdue = `-- name: JobListOverdue :many
-SELECT id, cron, timezone, next_run_at FROM jobs
+SELECT id, cron, timezone, next_run_at, updated_at FROM jobs
 WHERE NOT paused AND next_run_at < $1::timestamptz
 ORDER BY next_run_at
 LIMIT $2
@@ -176,6 +176,7 @@ type JobListOverdueRow struct {
 	Cron      string
 	Timezone  string
 	NextRunAt *time.Time
+	UpdatedAt time.Time
 }
 
 // JobListOverdue finds active jobs whose next slot passed without a run being made: the scheduler
@@ -194,6 +195,7 @@ func (q *Queries) JobListOverdue(ctx context.Context, arg JobListOverdueParams) 
 			&i.Cron,
 			&i.Timezone,
 			&i.NextRunAt,
+			&i.UpdatedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -620,18 +622,21 @@ func (q *Queries) JobSearchBefore(ctx context.Context, arg JobSearchBeforeParams
 const jobSetNextRuns = `-- name: JobSetNextRuns :exec
 UPDATE jobs
 SET next_run_at = u.next_run_at
-FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::timestamptz[]) AS next_run_at) AS u
-WHERE jobs.id = u.id
+FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::timestamptz[]) AS next_run_at,
+             unnest($3::timestamptz[]) AS updated_at) AS u
+WHERE jobs.id = u.id AND jobs.updated_at = u.updated_at
 `
 
 type JobSetNextRunsParams struct {
 	Ids        []int64
 	NextRunAts []time.Time
+	UpdatedAts []time.Time
 }
 
-// JobSetNextRuns records where each job's schedule goes next, without touching updated_at.
+// JobSetNextRuns records where each job's schedule goes next, without touching updated_at. A job
+// edited since (its updated_at moved on) keeps the next run its edit computed.
 func (q *Queries) JobSetNextRuns(ctx context.Context, arg JobSetNextRunsParams) error {
-	_, err := q.db.Exec(ctx, jobSetNextRuns, arg.Ids, arg.NextRunAts)
+	_, err := q.db.Exec(ctx, jobSetNextRuns, arg.Ids, arg.NextRunAts, arg.UpdatedAts)
 	return err
 }
 

@@ -506,16 +506,6 @@ func (q *Queries) RunMarkPublished(ctx context.Context, ids []int64) error {
 	return err
 }
 
-const runMarkUnpublished = `-- name: RunMarkUnpublished :exec
-UPDATE runs SET published_at = NULL WHERE id = $1 AND status IN ('queued', 'failed')
-`
-
-// RunMarkUnpublished is for a message the broker handed back: the reaper will publish it again.
-func (q *Queries) RunMarkUnpublished(ctx context.Context, id int64) error {
-	_, err := q.db.Exec(ctx, runMarkUnpublished, id)
-	return err
-}
-
 const runPageAfter = `-- name: RunPageAfter :many
 SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
     r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at,

@@ -36,7 +36,7 @@ func TestBrokerConnectionsClosedMidBurstLoseNoRun(t *testing.T) {
 	go func() {
 		for range jobs {
 			job := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}})
-			h.disp.Due(ctx, job.ID, slot, next)
+			h.disp.Due(ctx, job.ID, job.UpdatedAt, slot, next)
 		}
 	}()
 

@@ -48,7 +48,9 @@ func (c *Consumer) Run(ctx context.Context) {
 	c.workCtx, c.cancelWork = context.WithCancel(context.WithoutCancel(ctx))
 	defer c.cancelWork()
 	c.conn.run(ctx)
-	c.running.Wait()
+	// Also when ctx ended while the connection was down: runs from the lost channel may still be
+	// executing, and get the same grace.
+	c.waitInFlight()
 }
 
 // Connected reports whether the consumer is connected to the broker.
@@ -103,8 +105,8 @@ func (c *Consumer) setup(ctx context.Context, conn *amqp.Connection) error {
 	return nil
 }
 
-// drain stops new deliveries and waits for in-flight runs; after the grace it cancels them, so
-// that they are recorded as interrupted instead of left running.
+// drain stops new deliveries and waits for in-flight runs before the connection closes, so that
+// they can still be acked.
 func (c *Consumer) drain() {
 	c.mu.Lock()
 	ch, tag := c.ch, c.tag
@@ -114,6 +116,12 @@ func (c *Consumer) drain() {
 			c.logger.Warn("Cancel consumer", "error", err)
 		}
 	}
+	c.waitInFlight()
+}
+
+// waitInFlight waits for in-flight runs; after the grace it cancels them, so that they are
+// recorded as interrupted instead of left running.
+func (c *Consumer) waitInFlight() {
 	done := make(chan struct{})
 	go func() { c.running.Wait(); close(done) }()
 	select {

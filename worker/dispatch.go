@@ -17,10 +17,11 @@ const (
 	dispatchWorkers = 4
 )
 
-// due is one slot of one job that has come due, and the job's slot after it.
+// due is one slot of one job that has come due, and the job's slot after it. updatedAt is the
+// version of the job the slot was computed from.
 type due struct {
-	jobID      int64
-	slot, next time.Time
+	jobID                 int64
+	slot, next, updatedAt time.Time
 }
 
 // Dispatcher turns due slots into queued runs and publishes them. The run is inserted before it is
@@ -37,10 +38,11 @@ func NewDispatcher(q *sqlcgen.Queries, pub *Publisher, logger *slog.Logger) *Dis
 	return &Dispatcher{q: q, pub: pub, logger: logger, in: make(chan due, 4*dispatchBatch)}
 }
 
-// Due hands over a job's slot. It blocks while the dispatcher is behind, or until ctx is done.
-func (d *Dispatcher) Due(ctx context.Context, jobID int64, slot, next time.Time) {
+// Due hands over a slot of a job, as of the job's version updatedAt. It blocks while the
+// dispatcher is behind, or until ctx is done.
+func (d *Dispatcher) Due(ctx context.Context, jobID int64, updatedAt, slot, next time.Time) {
 	select {
-	case d.in <- due{jobID: jobID, slot: slot, next: next}:
+	case d.in <- due{jobID: jobID, slot: slot, next: next, updatedAt: updatedAt}:
 	case <-ctx.Done():
 	}
 }
@@ -100,10 +102,11 @@ func (d *Dispatcher) dispatch(ctx context.Context, batch []due) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
 	params := sqlcgen.RunInsertScheduledParams{JobIds: make([]int64, len(batch)), ScheduledAts: make([]time.Time, len(batch))}
-	next := sqlcgen.JobSetNextRunsParams{Ids: make([]int64, len(batch)), NextRunAts: make([]time.Time, len(batch))}
+	next := sqlcgen.JobSetNextRunsParams{Ids: make([]int64, len(batch)), NextRunAts: make([]time.Time, len(batch)),
+		UpdatedAts: make([]time.Time, len(batch))}
 	for i, b := range batch {
 		params.JobIds[i], params.ScheduledAts[i] = b.jobID, b.slot
-		next.Ids[i], next.NextRunAts[i] = b.jobID, b.next
+		next.Ids[i], next.NextRunAts[i], next.UpdatedAts[i] = b.jobID, b.next, b.updatedAt
 	}
 	rows, err := d.q.RunInsertScheduled(ctx, params)
 	if err != nil {
@@ -141,8 +144,9 @@ func (d *Dispatcher) Publish(ctx context.Context, msgs []RunMessage) {
 }
 
 // skip moves a job's next run time on without making a run, for missed slots left out.
-func (d *Dispatcher) skip(ctx context.Context, jobID int64, next time.Time) {
-	err := d.q.JobSetNextRuns(ctx, sqlcgen.JobSetNextRunsParams{Ids: []int64{jobID}, NextRunAts: []time.Time{next}})
+func (d *Dispatcher) skip(ctx context.Context, jobID int64, updatedAt, next time.Time) {
+	err := d.q.JobSetNextRuns(ctx, sqlcgen.JobSetNextRunsParams{Ids: []int64{jobID}, NextRunAts: []time.Time{next},
+		UpdatedAts: []time.Time{updatedAt}})
 	if err != nil {
 		d.logger.Warn("Record next run time failed", "job_id", jobID, "error", err)
 	}

@@ -28,11 +28,16 @@ type Publisher struct {
 	top    Topology
 	logger *slog.Logger
 	conn   *connection
-	// ReturnedFunc is called with the run of every message the broker could not route.
-	ReturnedFunc func(runID int64)
 
-	mu sync.Mutex
-	ch *amqp.Channel
+	mu      sync.Mutex
+	ch      *amqp.Channel
+	returns <-chan amqp.Return
+
+	// The broker hands an unroutable message back before it confirms it. returnsMu makes taking a
+	// return off the channel and noting it one step, so that a publish that has its confirms and
+	// then collects the returns sees every return that came before them.
+	returnsMu sync.Mutex
+	returned  map[string]bool
 
 	Confirmed atomic.Int64
 	Returned  atomic.Int64
@@ -66,8 +71,8 @@ func (p *Publisher) setup(ctx context.Context, conn *amqp.Connection) error {
 	if err := ch.Confirm(false); err != nil {
 		return fmt.Errorf("enable confirms: %w", err)
 	}
-	returns := ch.NotifyReturn(make(chan amqp.Return, 64))
-	go p.handleReturns(returns)
+	returns := ch.NotifyReturn(make(chan amqp.Return, 1024))
+	go p.watchReturns(returns)
 	// A channel-level error (a declare that did not match, say) closes only the channel; take the
 	// whole connection down with it so that run sets everything up again.
 	chClosed := ch.NotifyClose(make(chan *amqp.Error, 1))
@@ -78,30 +83,54 @@ func (p *Publisher) setup(ctx context.Context, conn *amqp.Connection) error {
 		}
 	}()
 	p.mu.Lock()
-	p.ch = ch
+	p.ch, p.returns = ch, returns
 	p.mu.Unlock()
 	return nil
 }
 
-func (p *Publisher) handleReturns(returns <-chan amqp.Return) {
-	for r := range returns {
-		p.Returned.Add(1)
-		runID, _ := strconv.ParseInt(r.MessageId, 10, 64)
-		p.logger.Error("Broker returned a message", "run_id", runID, "exchange", r.Exchange,
-			"routing_key", r.RoutingKey, "reply", r.ReplyText)
-		if p.ReturnedFunc != nil && runID > 0 {
-			p.ReturnedFunc(runID)
+// watchReturns notes returns that no publish collects, until the channel closes, so that the
+// channel's buffer never fills.
+func (p *Publisher) watchReturns(returns <-chan amqp.Return) {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for range tick.C {
+		if !p.collectReturns(returns) {
+			return
 		}
 	}
 }
 
-func (p *Publisher) channel() (*amqp.Channel, error) {
+// collectReturns notes every return waiting on the channel. It reports false once the channel is
+// closed.
+func (p *Publisher) collectReturns(returns <-chan amqp.Return) bool {
+	p.returnsMu.Lock()
+	defer p.returnsMu.Unlock()
+	for {
+		select {
+		case r, ok := <-returns:
+			if !ok {
+				return false
+			}
+			p.Returned.Add(1)
+			if p.returned == nil {
+				p.returned = map[string]bool{}
+			}
+			p.returned[r.MessageId] = true
+			p.logger.Error("Broker returned a message as unroutable", "run_id", r.MessageId, "exchange", r.Exchange,
+				"routing_key", r.RoutingKey, "reply", r.ReplyText)
+		default:
+			return true
+		}
+	}
+}
+
+func (p *Publisher) channel() (*amqp.Channel, <-chan amqp.Return, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.ch == nil || p.ch.IsClosed() {
-		return nil, ErrNotConnected
+		return nil, nil, ErrNotConnected
 	}
-	return p.ch, nil
+	return p.ch, p.returns, nil
 }
 
 // PublishRuns publishes runs to the work queue and waits for the broker to confirm them. It
@@ -114,7 +143,7 @@ func (p *Publisher) PublishRuns(ctx context.Context, msgs []RunMessage) ([]int64
 // PublishRetry publishes a run to the retry queue of its delay, from which it reaches the work
 // queue delay later. A retry waits in the broker, so it survives restarts and blocks no consumer.
 func (p *Publisher) PublishRetry(ctx context.Context, msg RunMessage, delay time.Duration) error {
-	ch, err := p.channel()
+	ch, _, err := p.channel()
 	if err != nil {
 		return err
 	}
@@ -127,7 +156,7 @@ func (p *Publisher) PublishRetry(ctx context.Context, msg RunMessage, delay time
 }
 
 func (p *Publisher) publish(ctx context.Context, exchange, key string, msgs []RunMessage) ([]int64, error) {
-	ch, err := p.channel()
+	ch, returns, err := p.channel()
 	if err != nil {
 		p.Failed.Add(int64(len(msgs)))
 		return nil, err
@@ -152,21 +181,41 @@ func (p *Publisher) publish(ctx context.Context, exchange, key string, msgs []Ru
 		}
 		confirms = append(confirms, dc)
 	}
-	published := make([]int64, 0, len(confirms))
+	acks := make([]bool, len(confirms))
+	errs := make([]error, len(confirms))
 	for i, dc := range confirms {
-		acked, err := dc.WaitContext(ctx)
+		acks[i], errs[i] = dc.WaitContext(ctx)
+	}
+	p.collectReturns(returns)
+	published := make([]int64, 0, len(confirms))
+	returned := 0
+	for i := range confirms {
+		acked, err := acks[i], errs[i]
 		switch {
 		case err != nil:
 			firstErr = cmpErr(firstErr, fmt.Errorf("wait for confirm of run %d: %w", msgs[i].RunID, err))
 		case !acked:
 			firstErr = cmpErr(firstErr, fmt.Errorf("broker refused run %d", msgs[i].RunID))
+		case p.wasReturned(msgs[i].RunID):
+			returned++
+			firstErr = cmpErr(firstErr, fmt.Errorf("broker could not route run %d", msgs[i].RunID))
 		default:
 			published = append(published, msgs[i].RunID)
 		}
 	}
 	p.Confirmed.Add(int64(len(published)))
-	p.Failed.Add(int64(len(msgs) - len(published)))
+	p.Failed.Add(int64(len(msgs) - len(published) - returned))
 	return published, firstErr
+}
+
+// wasReturned reports, once, whether the broker handed the run's message back as unroutable.
+func (p *Publisher) wasReturned(runID int64) bool {
+	p.returnsMu.Lock()
+	defer p.returnsMu.Unlock()
+	id := strconv.FormatInt(runID, 10)
+	was := p.returned[id]
+	delete(p.returned, id)
+	return was
 }
 
 func cmpErr(first, next error) error {

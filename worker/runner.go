@@ -19,6 +19,9 @@ import (
 // may take it over (its consumer is then presumed dead).
 const leaseMargin = 30 * time.Second
 
+// recordTimeout bounds how long a finished attempt waits for the database to take its result.
+const recordTimeout = 2 * time.Minute
+
 // Stored outputs and errors are cut to these sizes.
 const (
 	maxOutput = 8 << 10
@@ -54,7 +57,9 @@ func (r *Runner) Handle(ctx context.Context, d amqp.Delivery) {
 	}
 	logger := r.logger.With("run_id", m.RunID, "job_id", m.JobID)
 
-	claim, err := r.q.RunClaim(ctx, sqlcgen.RunClaimParams{ID: m.RunID, LeaseMarginMs: leaseMargin.Milliseconds()})
+	claim, err := retryDB(ctx, logger, "claim run", func(ctx context.Context) (sqlcgen.RunClaimRow, error) {
+		return r.q.RunClaim(ctx, sqlcgen.RunClaimParams{ID: m.RunID, LeaseMarginMs: leaseMargin.Milliseconds()})
+	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		r.skip(ctx, d, m, logger)
 		return
@@ -69,7 +74,9 @@ func (r *Runner) Handle(ctx context.Context, d amqp.Delivery) {
 
 // skip answers a delivery whose run could not be claimed.
 func (r *Runner) skip(ctx context.Context, d amqp.Delivery, m RunMessage, logger *slog.Logger) {
-	run, err := r.q.RunGet(ctx, m.RunID)
+	run, err := retryDB(ctx, logger, "look up run", func(ctx context.Context) (sqlcgen.Run, error) {
+		return r.q.RunGet(ctx, m.RunID)
+	})
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		logger.Error("Message dead-lettered: the run no longer exists")
@@ -99,19 +106,24 @@ func (r *Runner) run(ctx context.Context, d amqp.Delivery, c sqlcgen.RunClaimRow
 	output = cut(output, maxOutput)
 	elapsed := time.Since(start)
 
-	// The result is recorded even when shutdown interrupted the attempt.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	// The result is recorded even when shutdown interrupted the attempt, and waits out a database
+	// outage of up to recordTimeout.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
 
 	if execErr == nil {
-		n, err := r.q.RunComplete(rctx, sqlcgen.RunCompleteParams{ID: c.ID, Attempt: c.Attempts, Output: output})
+		n, err := retryDB(rctx, logger, "record completion", func(ctx context.Context) (int64, error) {
+			return r.q.RunComplete(ctx, sqlcgen.RunCompleteParams{ID: c.ID, Attempt: c.Attempts, Output: output})
+		})
 		r.Metrics.attemptDone(c.Type, "completed", elapsed)
 		r.settle(ctx, d, n, err, logger, "Run completed", "duration_ms", elapsed.Milliseconds())
 		return
 	}
 	errText := cut(execErr.Error(), maxError)
 	if c.RetryCount >= c.MaxRetries {
-		n, err := r.q.RunFailPermanently(rctx, sqlcgen.RunFailPermanentlyParams{ID: c.ID, Attempt: c.Attempts, Output: output, Error: errText})
+		n, err := retryDB(rctx, logger, "record failure", func(ctx context.Context) (int64, error) {
+			return r.q.RunFailPermanently(ctx, sqlcgen.RunFailPermanentlyParams{ID: c.ID, Attempt: c.Attempts, Output: output, Error: errText})
+		})
 		r.Metrics.attemptDone(c.Type, "permanently_failed", elapsed)
 		if err == nil && n == 1 {
 			// Dead-lettered through the work queue's dead-letter exchange, kept for inspection.
@@ -124,7 +136,9 @@ func (r *Runner) run(ctx context.Context, d amqp.Delivery, c sqlcgen.RunClaimRow
 	}
 	delay := time.Duration(c.RetryDelayMs) * time.Millisecond
 	r.Metrics.attemptDone(c.Type, "failed", elapsed)
-	_, err := r.q.RunFail(rctx, sqlcgen.RunFailParams{ID: c.ID, Attempt: c.Attempts, Output: output, Error: errText, RetryDelayMs: c.RetryDelayMs})
+	_, err := retryDB(rctx, logger, "record failed attempt", func(ctx context.Context) (*time.Time, error) {
+		return r.q.RunFail(ctx, sqlcgen.RunFailParams{ID: c.ID, Attempt: c.Attempts, Output: output, Error: errText, RetryDelayMs: c.RetryDelayMs})
+	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		r.settle(ctx, d, 0, nil, logger, "")
 		return

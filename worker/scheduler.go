@@ -68,7 +68,7 @@ func (e *entry) Run() {
 	e.next = e.sched.Next(slot)
 	next := e.next
 	e.mu.Unlock()
-	e.s.disp.Due(e.s.ctx, e.jobID, slot, next)
+	e.s.disp.Due(e.s.ctx, e.jobID, e.updatedAt, slot, next)
 }
 
 // Run schedules every job until ctx is done: it loads the jobs, catches up on missed slots, and
@@ -94,7 +94,8 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	s.cron.Start()
 	defer func() { <-s.cron.Stop().Done() }()
 	s.logger.Info("Scheduler started", "jobs", len(s.entries))
-	s.catchUpMissed(ctx)
+	// Nothing is in flight yet: every slot already passed is missed.
+	s.catchUpMissed(ctx, 0)
 
 	changed := make(chan int64, 256)
 	listenErr := make(chan error, 1)
@@ -136,7 +137,8 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			if err := s.resync(ctx); err != nil {
 				s.logger.Warn("Resync jobs failed", "error", err)
 			}
-			s.catchUpMissed(ctx)
+			// Slots of the last few seconds may still be on their way through the dispatcher.
+			s.catchUpMissed(ctx, 5*time.Second)
 		}
 	}
 }
@@ -218,9 +220,9 @@ func (s *Scheduler) remove(id int64) {
 // catchUpMissed runs, once, the most recent missed slot of each job whose next run passed without
 // a run, if that slot is younger than the catch-up window. Older missed slots are skipped, and said
 // so in the log. A slot that did get its run is not run again: the (job, slot) key prevents it.
-func (s *Scheduler) catchUpMissed(ctx context.Context) {
+func (s *Scheduler) catchUpMissed(ctx context.Context, inFlight time.Duration) {
 	now := time.Now()
-	rows, err := s.q.JobListOverdue(ctx, sqlcgen.JobListOverdueParams{Before: now.Add(-5 * time.Second), MaxRows: 10000})
+	rows, err := s.q.JobListOverdue(ctx, sqlcgen.JobListOverdueParams{Before: now.Add(-inFlight), MaxRows: 10000})
 	if err != nil {
 		s.logger.Warn("List overdue jobs failed", "error", err)
 		return
@@ -230,19 +232,24 @@ func (s *Scheduler) catchUpMissed(ctx context.Context) {
 		if err != nil || row.NextRunAt == nil {
 			continue
 		}
-		slot := *row.NextRunAt
+		// Only the schedule's own times are slots: next_run_at may be from before an edit.
+		slot := sched.Next(row.NextRunAt.Add(-time.Second))
+		next := sched.Next(now)
+		if slot.IsZero() || slot.After(now) {
+			s.disp.skip(ctx, row.ID, row.UpdatedAt, next)
+			continue
+		}
 		for n := sched.Next(slot); !n.IsZero() && !n.After(now); n = sched.Next(n) {
 			slot = n
 		}
-		next := sched.Next(now)
 		if s.catchUp > 0 && now.Sub(slot) <= s.catchUp {
 			s.logger.Info("Catching up a missed run", "job_id", row.ID, "scheduled_at", slot)
-			s.disp.Due(ctx, row.ID, slot, next)
+			s.disp.Due(ctx, row.ID, row.UpdatedAt, slot, next)
 			continue
 		}
 		s.logger.Warn("Missed run skipped: older than the catch-up window", "job_id", row.ID,
 			"scheduled_at", slot, "catch_up_window", s.catchUp.String())
-		s.disp.skip(ctx, row.ID, next)
+		s.disp.skip(ctx, row.ID, row.UpdatedAt, next)
 	}
 }
 

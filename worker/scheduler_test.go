@@ -135,7 +135,8 @@ func TestMissedSlotsAreCaughtUpOnce(t *testing.T) {
 	// As if the scheduler had been down: recent's next slot passed 25 minutes ago, old's a year ago.
 	missed := time.Now().Add(-25 * time.Minute).Truncate(10 * time.Minute)
 	longAgo := time.Now().AddDate(-1, 0, 0)
-	err := h.q.JobSetNextRuns(ctx, sqlcgen.JobSetNextRunsParams{Ids: []int64{recent.ID, old.ID}, NextRunAts: []time.Time{missed, longAgo}})
+	err := h.q.JobSetNextRuns(ctx, sqlcgen.JobSetNextRunsParams{Ids: []int64{recent.ID, old.ID},
+		NextRunAts: []time.Time{missed, longAgo}, UpdatedAts: []time.Time{recent.UpdatedAt, old.UpdatedAt}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,4 +198,28 @@ func TestOneLeaderAtATimeAndATakeover(t *testing.T) {
 		t.Fatalf("replica %d led again after it stopped", second)
 	}
 	waitFor(t, 2*time.Second, "the other replica leads", b.Leading)
+}
+
+func TestANewLeaderRunsASlotMissedSecondsAgo(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 2)
+	tg := newRecordingTarget(t, nil)
+	ctx := context.Background()
+	job := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}, cron: "@every 3s"})
+	// The old leader died as this slot came, less than 3 seconds ago, before it made its run.
+	missed := time.Unix(time.Now().Unix()/3*3, 0)
+	err := h.q.JobSetNextRuns(ctx, sqlcgen.JobSetNextRunsParams{Ids: []int64{job.ID},
+		NextRunAts: []time.Time{missed}, UpdatedAts: []time.Time{job.UpdatedAt}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.startScheduler(time.Hour)
+	waitFor(t, 10*time.Second, "a run for the slot missed "+time.Since(missed).Round(time.Second).String()+" ago", func() bool {
+		for _, r := range h.runsOf(job.ID) {
+			if r.ScheduledAt.Equal(missed) {
+				return true
+			}
+		}
+		return false
+	})
 }

@@ -40,7 +40,15 @@ func Tx(t testing.TB) pgx.Tx {
 	t.Helper()
 	sharedOnce.Do(func() {
 		ctx := context.Background()
-		sharedPool, sharedErr = pgxpool.New(ctx, BaseURL())
+		cfg, err := pgxpool.ParseConfig(BaseURL())
+		if err != nil {
+			sharedErr = err
+			return
+		}
+		// Every parallel test holds a connection for its transaction; a test that needs a second
+		// one must not wait for the others to finish.
+		cfg.MaxConns = 32
+		sharedPool, sharedErr = pgxpool.NewWithConfig(ctx, cfg)
 		if sharedErr == nil {
 			sharedErr = queries.Migrate(ctx, sharedPool, discard())
 		}

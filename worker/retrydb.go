@@ -1,0 +1,48 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// retryDB runs fn until it succeeds, fails for good, or ctx ends. A database that is down for a
+// while must not turn into messages bounced back to the broker, which would count against their
+// delivery limit and dead-letter healthy runs; so the consumer waits for the database instead.
+func retryDB[T any](ctx context.Context, logger *slog.Logger, what string, fn func(ctx context.Context) (T, error)) (T, error) {
+	backoff := 250 * time.Millisecond
+	for {
+		v, err := fn(ctx)
+		if err == nil || !transient(err) || ctx.Err() != nil {
+			return v, err
+		}
+		logger.Warn("Database unavailable, retrying", "doing", what, "error", err, "retry_in", backoff.String())
+		select {
+		case <-ctx.Done():
+			return v, err
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+// transient reports whether a database error may go away by itself: the connection failed, the
+// server is starting or stopping, or it is out of resources. An error in the query itself, or "no
+// rows", is not.
+func transient(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		code := pgErr.Code
+		return strings.HasPrefix(code, "08") || strings.HasPrefix(code, "53") || strings.HasPrefix(code, "57P") ||
+			code == "40001" || code == "40P01"
+	}
+	return !errors.Is(err, pgx.ErrNoRows)
+}
