@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -66,7 +67,7 @@ func burst(b *testing.B, jobs int) {
 	deadline := due.Add(2 * time.Minute)
 	var runs []sqlcgen.Run
 	for {
-		runs, err = q.RunList(context.Background(), sqlcgen.RunListParams{MaxRows: int32(jobs) + 1})
+		runs, err = q.RunList(context.Background(), sqlcgen.RunListParams{BeforeID: math.MaxInt64, MaxRows: int32(jobs) + 1})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -194,9 +194,6 @@ func openPool(ctx context.Context, cfg config, logger *slog.Logger) (*pgxpool.Po
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
 	pcfg.MaxConns = int32(cfg.Consumers + 10)
-	// Queries with optional filters ("job_id = $1 OR $1 IS NULL") need a plan for the filters given;
-	// a cached generic plan would scan all runs for a rare job or status.
-	pcfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
 	// If this host dies without closing its connections, PostgreSQL notices within about 10 s and
 	// frees the scheduler lock for another replica, instead of after its default two hours.
 	for k, v := range map[string]string{"tcp_keepalives_idle": "4", "tcp_keepalives_interval": "2",

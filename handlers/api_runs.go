@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"context"
+	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -43,27 +45,25 @@ func toRunJSON(r sqlcgen.Run) runJSON {
 func handleAPIRunList(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		limit, before, problems := pageParams(c, "before")
-		params := sqlcgen.RunListParams{MaxRows: int32(limit) + 1}
-		if before > 0 {
-			params.BeforeID = &before
+		if before <= 0 {
+			before = math.MaxInt64
 		}
+		var jobID int64
 		if v := c.QueryParam("job_id"); v != "" {
 			id, err := strconv.ParseInt(v, 10, 64)
 			if err != nil || id <= 0 {
 				problems["job_id"] = "must be a job id"
 			}
-			params.JobID = &id
+			jobID = id
 		}
-		if v := c.QueryParam("status"); v != "" {
-			if !validStatus(v) {
-				problems["status"] = "must be one of queued, running, completed, failed, permanently_failed"
-			}
-			params.Status = &v
+		status := c.QueryParam("status")
+		if status != "" && !validStatus(status) {
+			problems["status"] = "must be one of queued, running, completed, failed, permanently_failed"
 		}
 		if len(problems) > 0 {
 			return c.JSON(http.StatusUnprocessableEntity, apiError{Error: "Bad query parameters; see fields.", Fields: problems})
 		}
-		runs, err := q.RunList(c.Request().Context(), params)
+		runs, err := listRuns(c.Request().Context(), q, jobID, status, before, int32(limit)+1)
 		if err != nil {
 			return err
 		}
@@ -80,6 +80,19 @@ func handleAPIRunList(q *sqlcgen.Queries) echo.HandlerFunc {
 		}
 		return c.JSON(http.StatusOK, out)
 	}
+}
+
+// listRuns runs the query for the filters given: one query per shape keeps each on its index.
+func listRuns(ctx context.Context, q *sqlcgen.Queries, jobID int64, status string, before int64, limit int32) ([]sqlcgen.Run, error) {
+	switch {
+	case jobID > 0 && status != "":
+		return q.RunListByJobAndStatus(ctx, sqlcgen.RunListByJobAndStatusParams{JobID: jobID, Status: status, BeforeID: before, MaxRows: limit})
+	case jobID > 0:
+		return q.RunListByJob(ctx, sqlcgen.RunListByJobParams{JobID: jobID, BeforeID: before, MaxRows: limit})
+	case status != "":
+		return q.RunListByStatus(ctx, sqlcgen.RunListByStatusParams{Status: status, BeforeID: before, MaxRows: limit})
+	}
+	return q.RunList(ctx, sqlcgen.RunListParams{BeforeID: before, MaxRows: limit})
 }
 
 func validStatus(s string) bool {

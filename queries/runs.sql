@@ -17,11 +17,28 @@ RETURNING *;
 SELECT * FROM runs WHERE id = @id;
 
 -- name: RunList :many
--- RunList pages through runs newest first, optionally for one job and one status.
+-- RunList pages through runs newest first, below a keyset cursor. Each filter shape has its own
+-- query (see RunPageBefore for why "(@x IS NULL OR col = @x)" is avoided).
 SELECT * FROM runs
-WHERE (sqlc.narg(job_id)::bigint IS NULL OR job_id = sqlc.narg(job_id))
-  AND (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status))
-  AND (sqlc.narg(before_id)::bigint IS NULL OR id < sqlc.narg(before_id))
+WHERE id < @before_id
+ORDER BY id DESC
+LIMIT @max_rows;
+
+-- name: RunListByJob :many
+SELECT * FROM runs
+WHERE job_id = @job_id AND id < @before_id
+ORDER BY id DESC
+LIMIT @max_rows;
+
+-- name: RunListByStatus :many
+SELECT * FROM runs
+WHERE status = @status AND id < @before_id
+ORDER BY id DESC
+LIMIT @max_rows;
+
+-- name: RunListByJobAndStatus :many
+SELECT * FROM runs
+WHERE job_id = @job_id AND status = @status AND id < @before_id
 ORDER BY id DESC
 LIMIT @max_rows;
 

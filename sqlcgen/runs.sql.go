@@ -329,28 +329,173 @@ func (q *Queries) RunInsertScheduled(ctx context.Context, arg RunInsertScheduled
 
 const runList = `-- name: RunList :many
 SELECT id, job_id, status, trigger, attempts, retry_count, scheduled_at, created_at, published_at, started_at, completed_at, lease_until, next_attempt_at, output, error FROM runs
-WHERE ($1::bigint IS NULL OR job_id = $1)
-  AND ($2::text IS NULL OR status = $2)
-  AND ($3::bigint IS NULL OR id < $3)
+WHERE id < $1
+ORDER BY id DESC
+LIMIT $2
+`
+
+type RunListParams struct {
+	BeforeID int64
+	MaxRows  int32
+}
+
+// RunList pages through runs newest first, below a keyset cursor. Each filter shape has its own
+// query (see RunPageBefore for why "(@x IS NULL OR col = @x)" is avoided).
+func (q *Queries) RunList(ctx context.Context, arg RunListParams) ([]Run, error) {
+	rows, err := q.db.Query(ctx, runList, arg.BeforeID, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Run{}
+	for rows.Next() {
+		var i Run
+		if err := rows.Scan(
+			&i.ID,
+			&i.JobID,
+			&i.Status,
+			&i.Trigger,
+			&i.Attempts,
+			&i.RetryCount,
+			&i.ScheduledAt,
+			&i.CreatedAt,
+			&i.PublishedAt,
+			&i.StartedAt,
+			&i.CompletedAt,
+			&i.LeaseUntil,
+			&i.NextAttemptAt,
+			&i.Output,
+			&i.Error,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const runListByJob = `-- name: RunListByJob :many
+SELECT id, job_id, status, trigger, attempts, retry_count, scheduled_at, created_at, published_at, started_at, completed_at, lease_until, next_attempt_at, output, error FROM runs
+WHERE job_id = $1 AND id < $2
+ORDER BY id DESC
+LIMIT $3
+`
+
+type RunListByJobParams struct {
+	JobID    int64
+	BeforeID int64
+	MaxRows  int32
+}
+
+func (q *Queries) RunListByJob(ctx context.Context, arg RunListByJobParams) ([]Run, error) {
+	rows, err := q.db.Query(ctx, runListByJob, arg.JobID, arg.BeforeID, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Run{}
+	for rows.Next() {
+		var i Run
+		if err := rows.Scan(
+			&i.ID,
+			&i.JobID,
+			&i.Status,
+			&i.Trigger,
+			&i.Attempts,
+			&i.RetryCount,
+			&i.ScheduledAt,
+			&i.CreatedAt,
+			&i.PublishedAt,
+			&i.StartedAt,
+			&i.CompletedAt,
+			&i.LeaseUntil,
+			&i.NextAttemptAt,
+			&i.Output,
+			&i.Error,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const runListByJobAndStatus = `-- name: RunListByJobAndStatus :many
+SELECT id, job_id, status, trigger, attempts, retry_count, scheduled_at, created_at, published_at, started_at, completed_at, lease_until, next_attempt_at, output, error FROM runs
+WHERE job_id = $1 AND status = $2 AND id < $3
 ORDER BY id DESC
 LIMIT $4
 `
 
-type RunListParams struct {
-	JobID    *int64
-	Status   *string
-	BeforeID *int64
+type RunListByJobAndStatusParams struct {
+	JobID    int64
+	Status   string
+	BeforeID int64
 	MaxRows  int32
 }
 
-// RunList pages through runs newest first, optionally for one job and one status.
-func (q *Queries) RunList(ctx context.Context, arg RunListParams) ([]Run, error) {
-	rows, err := q.db.Query(ctx, runList,
+func (q *Queries) RunListByJobAndStatus(ctx context.Context, arg RunListByJobAndStatusParams) ([]Run, error) {
+	rows, err := q.db.Query(ctx, runListByJobAndStatus,
 		arg.JobID,
 		arg.Status,
 		arg.BeforeID,
 		arg.MaxRows,
 	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Run{}
+	for rows.Next() {
+		var i Run
+		if err := rows.Scan(
+			&i.ID,
+			&i.JobID,
+			&i.Status,
+			&i.Trigger,
+			&i.Attempts,
+			&i.RetryCount,
+			&i.ScheduledAt,
+			&i.CreatedAt,
+			&i.PublishedAt,
+			&i.StartedAt,
+			&i.CompletedAt,
+			&i.LeaseUntil,
+			&i.NextAttemptAt,
+			&i.Output,
+			&i.Error,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const runListByStatus = `-- name: RunListByStatus :many
+SELECT id, job_id, status, trigger, attempts, retry_count, scheduled_at, created_at, published_at, started_at, completed_at, lease_until, next_attempt_at, output, error FROM runs
+WHERE status = $1 AND id < $2
+ORDER BY id DESC
+LIMIT $3
+`
+
+type RunListByStatusParams struct {
+	Status   string
+	BeforeID int64
+	MaxRows  int32
+}
+
+func (q *Queries) RunListByStatus(ctx context.Context, arg RunListByStatusParams) ([]Run, error) {
+	rows, err := q.db.Query(ctx, runListByStatus, arg.Status, arg.BeforeID, arg.MaxRows)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"math"
 	"testing"
 	"time"
 
@@ -22,7 +23,7 @@ func (h *harness) startScheduler(catchUp time.Duration) {
 // runsOf lists a job's runs, newest first.
 func (h *harness) runsOf(jobID int64) []sqlcgen.Run {
 	h.t.Helper()
-	runs, err := h.q.RunList(context.Background(), sqlcgen.RunListParams{JobID: &jobID, MaxRows: 1000})
+	runs, err := h.q.RunListByJob(context.Background(), sqlcgen.RunListByJobParams{JobID: jobID, BeforeID: math.MaxInt64, MaxRows: 1000})
 	if err != nil {
 		h.t.Fatal(err)
 	}
