@@ -13,15 +13,7 @@ import (
 // deadMessages reads what is in the dead-letter queue now, without consuming it for good.
 func deadMessages(t *testing.T, top Topology) []amqp.Delivery {
 	t.Helper()
-	conn, err := amqp.Dial(amqpURL())
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatalf("channel: %v", err)
-	}
+	ch := amqpChannel(t)
 	var out []amqp.Delivery
 	for {
 		d, ok, err := ch.Get(top.DeadQueue, false)
@@ -52,15 +44,7 @@ func deadRunIDs(t *testing.T, top Topology) (ids []int64, poison int) {
 
 func publishRaw(t *testing.T, top Topology, body []byte) {
 	t.Helper()
-	conn, err := amqp.Dial(amqpURL())
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatalf("channel: %v", err)
-	}
+	ch := amqpChannel(t)
 	if err := ch.Confirm(false); err != nil {
 		t.Fatalf("confirm: %v", err)
 	}
@@ -220,15 +204,7 @@ func TestARetryLostByTheBrokerIsPublishedAgain(t *testing.T) {
 	h.waitStatus(run.ID, "failed", 10*time.Second)
 
 	// As a broker restart can: the message waiting in the retry queue is gone.
-	conn, err := amqp.Dial(amqpURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ch := amqpChannel(t)
 	if n, err := ch.QueuePurge(h.top.RetryQueue(time.Second), false); err != nil || n != 1 {
 		t.Fatalf("purge the retry queue: %d messages, %v", n, err)
 	}
@@ -248,15 +224,7 @@ func TestAnUnroutableRunIsNotCountedAsPublished(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, 1)
 	job := h.insertJob(jobOpts{payload: map[string]string{"url": "http://127.0.0.1:1/"}})
-	conn, err := amqp.Dial(amqpURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ch := amqpChannel(t)
 	// Someone removed the binding: the exchange takes the message but routes it nowhere.
 	if err := ch.QueueUnbind(h.top.WorkQueue, workRoutingKey, h.top.Exchange, nil); err != nil {
 		t.Fatal(err)
@@ -272,4 +240,19 @@ func TestAnUnroutableRunIsNotCountedAsPublished(t *testing.T) {
 	if h.pub.Returned.Load() != 1 || h.pub.Confirmed.Load() != 0 {
 		t.Fatalf("returned %d, confirmed %d; want 1 and 0", h.pub.Returned.Load(), h.pub.Confirmed.Load())
 	}
+}
+
+// amqpChannel opens a channel of the test's own, closed when the test ends.
+func amqpChannel(t *testing.T) *amqp.Channel {
+	t.Helper()
+	conn, err := amqp.Dial(amqpURL())
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatalf("channel: %v", err)
+	}
+	return ch
 }
