@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -162,5 +164,37 @@ func TestAKilledProcessLosesNoRunAndDoublesNone(t *testing.T) {
 		if r.Status == "completed" && hits[fmt.Sprintf("cronflow-%d-%d", ticking.ID, r.ID)] != 1 {
 			t.Errorf("run %d was executed %d times", r.ID, hits[fmt.Sprintf("cronflow-%d-%d", ticking.ID, r.ID)])
 		}
+	}
+}
+
+func TestSIGTERMLetsInFlightRunsFinishAndExitsZero(t *testing.T) {
+	t.Parallel()
+	tg := newHTTPTarget(t, 1500*time.Millisecond)
+	env := testEnv(t)
+	p := startProcess(t, env)
+	job := p.app.createJob(map[string]any{"type": "ping", "cron": "0 0 1 1 *", "payload": map[string]any{"url": tg.URL}})
+	var run apiRun
+	p.app.call(http.MethodPost, fmt.Sprintf("/api/jobs/%d/run", job.ID), nil, &run)
+	p.app.waitRun(run.ID, "running")
+
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("after SIGTERM the process exited with %v, want 0", err)
+	}
+	again := startProcess(t, env)
+	var after apiRun
+	again.app.call(http.MethodGet, fmt.Sprintf("/api/runs/%d", run.ID), nil, &after)
+	if after.Status != "completed" || after.Attempts != 1 {
+		t.Fatalf("the in-flight run after SIGTERM: %s after %d attempts, want completed after 1", after.Status, after.Attempts)
+	}
+}
+
+func TestMigrateMigratesAndExits(t *testing.T) {
+	t.Parallel()
+	env := testEnv(t)
+	if err := run(context.Background(), []string{"cronflow", "migrate"}, func(k string) string { return env[k] }, io.Discard); err != nil {
+		t.Fatalf("migrate: %v", err)
 	}
 }

@@ -1,8 +1,10 @@
 package worker
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestMaskPayload(t *testing.T) {
@@ -36,5 +38,15 @@ func TestMaskPayload(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestARunErrorNeverShowsTheSlackSecret(t *testing.T) {
+	t.Parallel()
+	e := NewExecutor(NewHTTPClient(1, true), MailConfig{})
+	payload := []byte(`{"webhook_url": "http://127.0.0.1:1/services/T0/B0/SLACKSECRET", "text": "hi"}`)
+	_, err := e.Execute(context.Background(), "slack", 5*time.Second, Task{Payload: payload})
+	if err == nil || strings.Contains(err.Error(), "SLACKSECRET") || !strings.Contains(err.Error(), "127.0.0.1:1") {
+		t.Fatalf("error = %v; want one that names the host but not the secret path", err)
 	}
 }
