@@ -183,6 +183,7 @@ func toRunRow(r sqlcgen.RunPageBeforeRow, now time.Time) views.RunRow {
 		RetryAt:    views.NewMoment(r.NextAttemptAt, now, nil),
 		Duration:   runDuration(r.Status, r.StartedAt, r.CompletedAt, now),
 		Output:     r.Output, Error: r.Error, OutputCut: r.OutputCut, ErrorCut: r.ErrorCut,
+		Unsent: r.Status == "queued" && r.PublishedAt == nil,
 	}
 }
 

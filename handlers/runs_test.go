@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -134,5 +135,23 @@ func TestRunPageShowsEverything(t *testing.T) {
 	}
 	if rec := d.request(http.MethodGet, "/runs/999999999", nil, false); rec.Code != http.StatusNotFound {
 		t.Errorf("missing run: %d", rec.Code)
+	}
+}
+
+func TestARunTheBrokerHasNotTakenSaysSo(t *testing.T) {
+	t.Parallel()
+	d := setupDash(t)
+	j := d.pingJob("Nightly")
+	unsent := d.run(j.ID, "queued", "", "")
+	sent := d.run(j.ID, "queued", "", "")
+	if err := d.q.RunMarkPublished(context.Background(), []int64{sent.ID}); err != nil {
+		t.Fatal(err)
+	}
+	doc := d.page("/runs/table", true, http.StatusOK)
+	for id, want := range map[int64]int{unsent.ID: 1, sent.ID: 0} {
+		row := doc.Find(`[data-testid="run-row"][data-run-id="` + itoa64(id) + `"]`)
+		if got := row.Find(`[data-testid="run-unsent"]`).Length(); got != want {
+			t.Errorf("run %d shows %d 'waiting for the broker' notes, want %d", id, got, want)
+		}
 	}
 }

@@ -113,7 +113,7 @@ LIMIT @max_rows;
 -- filter written as "(@x IS NULL OR col = @x)" gets a generic plan that walks the whole table for a
 -- rare job or status. Output and error are cut to a preview; the run's own page shows them whole.
 SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
-    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at,
+    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at, r.published_at,
     left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
     left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
 FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
@@ -124,7 +124,7 @@ LIMIT @max_rows;
 -- name: RunPageAfter :many
 -- RunPageAfter is RunPageBefore's page above a cursor, oldest first: the caller reverses it.
 SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
-    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at,
+    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at, r.published_at,
     left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
     left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
 FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
@@ -134,7 +134,7 @@ LIMIT @max_rows;
 
 -- name: RunPageByStatusBefore :many
 SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
-    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at,
+    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at, r.published_at,
     left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
     left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
 FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
@@ -144,7 +144,7 @@ LIMIT @max_rows;
 
 -- name: RunPageByStatusAfter :many
 SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
-    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at,
+    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at, r.published_at,
     left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
     left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
 FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
@@ -154,7 +154,7 @@ LIMIT @max_rows;
 
 -- name: RunPageByJobBefore :many
 SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
-    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at,
+    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at, r.published_at,
     left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
     left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
 FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
@@ -164,7 +164,7 @@ LIMIT @max_rows;
 
 -- name: RunPageByJobAfter :many
 SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
-    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at,
+    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at, r.published_at,
     left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
     left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
 FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
@@ -174,7 +174,7 @@ LIMIT @max_rows;
 
 -- name: RunPageByJobStatusBefore :many
 SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
-    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at,
+    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at, r.published_at,
     left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
     left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
 FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
@@ -184,7 +184,7 @@ LIMIT @max_rows;
 
 -- name: RunPageByJobStatusAfter :many
 SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
-    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at,
+    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at, r.published_at,
     left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
     left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
 FROM runs AS r JOIN jobs AS j ON j.id = r.job_id

@@ -653,7 +653,7 @@ func (q *Queries) RunMarkPublished(ctx context.Context, ids []int64) error {
 
 const runPageAfter = `-- name: RunPageAfter :many
 SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
-    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at,
+    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at, r.published_at,
     left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
     left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
 FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
@@ -679,6 +679,7 @@ type RunPageAfterRow struct {
 	StartedAt     *time.Time
 	CompletedAt   *time.Time
 	NextAttemptAt *time.Time
+	PublishedAt   *time.Time
 	Output        string
 	OutputCut     bool
 	Error         string
@@ -707,6 +708,7 @@ func (q *Queries) RunPageAfter(ctx context.Context, arg RunPageAfterParams) ([]R
 			&i.StartedAt,
 			&i.CompletedAt,
 			&i.NextAttemptAt,
+			&i.PublishedAt,
 			&i.Output,
 			&i.OutputCut,
 			&i.Error,
@@ -725,7 +727,7 @@ func (q *Queries) RunPageAfter(ctx context.Context, arg RunPageAfterParams) ([]R
 const runPageBefore = `-- name: RunPageBefore :many
 
 SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
-    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at,
+    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at, r.published_at,
     left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
     left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
 FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
@@ -751,6 +753,7 @@ type RunPageBeforeRow struct {
 	StartedAt     *time.Time
 	CompletedAt   *time.Time
 	NextAttemptAt *time.Time
+	PublishedAt   *time.Time
 	Output        string
 	OutputCut     bool
 	Error         string
@@ -783,6 +786,7 @@ func (q *Queries) RunPageBefore(ctx context.Context, arg RunPageBeforeParams) ([
 			&i.StartedAt,
 			&i.CompletedAt,
 			&i.NextAttemptAt,
+			&i.PublishedAt,
 			&i.Output,
 			&i.OutputCut,
 			&i.Error,
@@ -800,7 +804,7 @@ func (q *Queries) RunPageBefore(ctx context.Context, arg RunPageBeforeParams) ([
 
 const runPageByJobAfter = `-- name: RunPageByJobAfter :many
 SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
-    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at,
+    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at, r.published_at,
     left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
     left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
 FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
@@ -827,6 +831,7 @@ type RunPageByJobAfterRow struct {
 	StartedAt     *time.Time
 	CompletedAt   *time.Time
 	NextAttemptAt *time.Time
+	PublishedAt   *time.Time
 	Output        string
 	OutputCut     bool
 	Error         string
@@ -854,6 +859,7 @@ func (q *Queries) RunPageByJobAfter(ctx context.Context, arg RunPageByJobAfterPa
 			&i.StartedAt,
 			&i.CompletedAt,
 			&i.NextAttemptAt,
+			&i.PublishedAt,
 			&i.Output,
 			&i.OutputCut,
 			&i.Error,
@@ -871,7 +877,7 @@ func (q *Queries) RunPageByJobAfter(ctx context.Context, arg RunPageByJobAfterPa
 
 const runPageByJobBefore = `-- name: RunPageByJobBefore :many
 SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
-    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at,
+    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at, r.published_at,
     left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
     left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
 FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
@@ -898,6 +904,7 @@ type RunPageByJobBeforeRow struct {
 	StartedAt     *time.Time
 	CompletedAt   *time.Time
 	NextAttemptAt *time.Time
+	PublishedAt   *time.Time
 	Output        string
 	OutputCut     bool
 	Error         string
@@ -925,6 +932,7 @@ func (q *Queries) RunPageByJobBefore(ctx context.Context, arg RunPageByJobBefore
 			&i.StartedAt,
 			&i.CompletedAt,
 			&i.NextAttemptAt,
+			&i.PublishedAt,
 			&i.Output,
 			&i.OutputCut,
 			&i.Error,
@@ -942,7 +950,7 @@ func (q *Queries) RunPageByJobBefore(ctx context.Context, arg RunPageByJobBefore
 
 const runPageByJobStatusAfter = `-- name: RunPageByJobStatusAfter :many
 SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
-    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at,
+    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at, r.published_at,
     left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
     left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
 FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
@@ -970,6 +978,7 @@ type RunPageByJobStatusAfterRow struct {
 	StartedAt     *time.Time
 	CompletedAt   *time.Time
 	NextAttemptAt *time.Time
+	PublishedAt   *time.Time
 	Output        string
 	OutputCut     bool
 	Error         string
@@ -1002,6 +1011,7 @@ func (q *Queries) RunPageByJobStatusAfter(ctx context.Context, arg RunPageByJobS
 			&i.StartedAt,
 			&i.CompletedAt,
 			&i.NextAttemptAt,
+			&i.PublishedAt,
 			&i.Output,
 			&i.OutputCut,
 			&i.Error,
@@ -1019,7 +1029,7 @@ func (q *Queries) RunPageByJobStatusAfter(ctx context.Context, arg RunPageByJobS
 
 const runPageByJobStatusBefore = `-- name: RunPageByJobStatusBefore :many
 SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
-    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at,
+    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at, r.published_at,
     left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
     left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
 FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
@@ -1047,6 +1057,7 @@ type RunPageByJobStatusBeforeRow struct {
 	StartedAt     *time.Time
 	CompletedAt   *time.Time
 	NextAttemptAt *time.Time
+	PublishedAt   *time.Time
 	Output        string
 	OutputCut     bool
 	Error         string
@@ -1079,6 +1090,7 @@ func (q *Queries) RunPageByJobStatusBefore(ctx context.Context, arg RunPageByJob
 			&i.StartedAt,
 			&i.CompletedAt,
 			&i.NextAttemptAt,
+			&i.PublishedAt,
 			&i.Output,
 			&i.OutputCut,
 			&i.Error,
@@ -1096,7 +1108,7 @@ func (q *Queries) RunPageByJobStatusBefore(ctx context.Context, arg RunPageByJob
 
 const runPageByStatusAfter = `-- name: RunPageByStatusAfter :many
 SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
-    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at,
+    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at, r.published_at,
     left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
     left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
 FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
@@ -1123,6 +1135,7 @@ type RunPageByStatusAfterRow struct {
 	StartedAt     *time.Time
 	CompletedAt   *time.Time
 	NextAttemptAt *time.Time
+	PublishedAt   *time.Time
 	Output        string
 	OutputCut     bool
 	Error         string
@@ -1150,6 +1163,7 @@ func (q *Queries) RunPageByStatusAfter(ctx context.Context, arg RunPageByStatusA
 			&i.StartedAt,
 			&i.CompletedAt,
 			&i.NextAttemptAt,
+			&i.PublishedAt,
 			&i.Output,
 			&i.OutputCut,
 			&i.Error,
@@ -1167,7 +1181,7 @@ func (q *Queries) RunPageByStatusAfter(ctx context.Context, arg RunPageByStatusA
 
 const runPageByStatusBefore = `-- name: RunPageByStatusBefore :many
 SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
-    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at,
+    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at, r.published_at,
     left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
     left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
 FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
@@ -1194,6 +1208,7 @@ type RunPageByStatusBeforeRow struct {
 	StartedAt     *time.Time
 	CompletedAt   *time.Time
 	NextAttemptAt *time.Time
+	PublishedAt   *time.Time
 	Output        string
 	OutputCut     bool
 	Error         string
@@ -1221,6 +1236,7 @@ func (q *Queries) RunPageByStatusBefore(ctx context.Context, arg RunPageByStatus
 			&i.StartedAt,
 			&i.CompletedAt,
 			&i.NextAttemptAt,
+			&i.PublishedAt,
 			&i.Output,
 			&i.OutputCut,
 			&i.Error,
