@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -255,4 +256,24 @@ func amqpChannel(t *testing.T) *amqp.Channel {
 		t.Fatalf("channel: %v", err)
 	}
 	return ch
+}
+
+func TestATaskTypeThisReplicaCannotRunFailsTheRunNotTheConsumer(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 1)
+	tg := newRecordingTarget(t, nil)
+	// An older replica, say, that knows webhooks but not pings.
+	h.stopConsumer()
+	full := NewExecutor(NewHTTPClient(1, true), MailConfig{})
+	h.startConsumerWith(&Executor{funcs: map[string]ExecuteFunc{"webhook": full.funcs["webhook"]}}, 1)
+
+	ping := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}})
+	hook := h.insertJob(jobOpts{typ: "webhook", payload: map[string]any{"url": tg.URL, "body": map[string]int{"n": 1}}})
+	bad := h.runNow(ping.ID)
+	failed := h.waitStatus(bad.ID, "permanently_failed", 10*time.Second)
+	if !strings.Contains(failed.Error, `unknown task type "ping"`) {
+		t.Errorf("error = %q", failed.Error)
+	}
+	good := h.runNow(hook.ID)
+	h.waitStatus(good.ID, "completed", 10*time.Second)
 }

@@ -74,8 +74,12 @@ func (h *harness) startPublisher(url string) *Publisher {
 
 // startConsumer starts (or restarts) the harness's consumer and waits until it consumes.
 func (h *harness) startConsumer(workers int) {
+	h.startConsumerWith(NewExecutor(NewHTTPClient(workers, true), MailConfig{}), workers)
+}
+
+// startConsumerWith starts the harness's consumer with an executor of the test's.
+func (h *harness) startConsumerWith(exec *Executor, workers int) {
 	ctx, cancel := context.WithCancel(context.Background())
-	exec := NewExecutor(NewHTTPClient(workers, true), MailConfig{})
 	h.consumer = NewConsumer(amqpURL(), h.top, workers, 5*time.Second, NewRunner(h.q, exec, h.pub, h.logger), h.logger)
 	h.stopCons = cancel
 	h.consDone = make(chan struct{})
