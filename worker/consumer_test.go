@@ -200,13 +200,19 @@ func TestARetryLostByTheBrokerIsPublishedAgain(t *testing.T) {
 		}
 		return http.StatusOK
 	})
-	job := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}, maxRetries: 3, retryDelay: time.Second})
+	job := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}, maxRetries: 3, retryDelay: 5 * time.Second})
 	run := h.runNow(job.ID)
 	h.waitStatus(run.ID, "failed", 10*time.Second)
+	ch := amqpChannel(t)
+	waitFor(t, 10*time.Second, "the retry waiting in its queue", func() bool {
+		// Asking for a queue that is not there yet closes the channel: ask on a fresh one.
+		probe := amqpChannel(t)
+		q, err := probe.QueueDeclarePassive(h.top.RetryQueue(5*time.Second), true, false, false, false, nil)
+		return err == nil && q.Messages == 1
+	})
 
 	// As a broker restart can: the message waiting in the retry queue is gone.
-	ch := amqpChannel(t)
-	if n, err := ch.QueuePurge(h.top.RetryQueue(time.Second), false); err != nil || n != 1 {
+	if n, err := ch.QueuePurge(h.top.RetryQueue(5*time.Second), false); err != nil || n != 1 {
 		t.Fatalf("purge the retry queue: %d messages, %v", n, err)
 	}
 

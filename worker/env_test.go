@@ -24,7 +24,7 @@ func amqpURL() string { return brokertest.URL() }
 // testTopology returns broker names unique to the test, deleted when it ends.
 func testTopology(t *testing.T) Topology {
 	top := NewTopology(brokertest.Prefix())
-	queues, exchanges := top.Names(time.Second, 2*time.Second)
+	queues, exchanges := top.Names(time.Second, 2*time.Second, 5*time.Second)
 	brokertest.DeleteAtCleanup(t, queues, exchanges)
 	return top
 }
