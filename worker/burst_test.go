@@ -43,6 +43,7 @@ func TestBrokerConnectionsClosedMidBurstLoseNoRun(t *testing.T) {
 	// Drop both connections three times while the burst is being worked.
 	for _, at := range []int64{100, 400, 700} {
 		waitFor(t, 60*time.Second, "progress through the burst", func() bool { return h.completedRuns() >= at })
+		waitFor(t, 10*time.Second, "both connections up", func() bool { return h.pub.Connected() && h.consumer.Connected() })
 		h.pub.conn.closeNow()
 		h.consumer.closeConnection()
 	}
