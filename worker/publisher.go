@@ -39,6 +39,7 @@ type Publisher struct {
 	returnsMu sync.Mutex
 	returned  map[string]bool
 
+	// Confirmed, Returned and Failed count published messages by outcome, for /metrics.
 	Confirmed atomic.Int64
 	Returned  atomic.Int64
 	Failed    atomic.Int64
