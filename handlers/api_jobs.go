@@ -279,7 +279,7 @@ func handleAPIJobRun(q *sqlcgen.Queries, pub RunPublisher) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		run, err := runNow(c, q, pub, id)
+		_, run, err := runNow(c, q, pub, id)
 		if err != nil {
 			return err
 		}
@@ -287,18 +287,21 @@ func handleAPIJobRun(q *sqlcgen.Queries, pub RunPublisher) echo.HandlerFunc {
 	}
 }
 
-func runNow(c echo.Context, q *sqlcgen.Queries, pub RunPublisher, jobID int64) (sqlcgen.Run, error) {
+// runNow makes a manual run of a job and publishes it. It returns the job too, for the caller's
+// answer; the run is read again after publishing, so that it shows whether the broker took it.
+func runNow(c echo.Context, q *sqlcgen.Queries, pub RunPublisher, jobID int64) (sqlcgen.Job, sqlcgen.Run, error) {
 	ctx := c.Request().Context()
-	if _, err := q.JobGet(ctx, jobID); err != nil {
-		return sqlcgen.Run{}, err
+	job, err := q.JobGet(ctx, jobID)
+	if err != nil {
+		return job, sqlcgen.Run{}, err
 	}
 	run, err := q.RunInsertManual(ctx, jobID)
 	if err != nil {
-		return run, err
+		return job, run, err
 	}
 	pub.Publish(ctx, []worker.RunMessage{{RunID: run.ID, JobID: run.JobID}})
 	if fresh, err := q.RunGet(ctx, run.ID); err == nil {
 		run = fresh
 	}
-	return run, nil
+	return job, run, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/views"
 )
 
 // handleAPILegacyCreate serves POST /api/create, the original project's endpoint, so that existing
@@ -51,25 +52,10 @@ func legacyFormInput(get func(string) string) (jobInput, map[string]string) {
 		RetryDelay: formString(get("retry_delay")),
 		Timeout:    formString(get("timeout")),
 	}
-	var payload any
-	switch in.Type {
-	case "ping":
-		payload = map[string]string{"url": get("url")}
-	case "slack":
-		payload = map[string]string{"webhook_url": get("url"), "text": get("msg")}
-	case "email":
-		payload = map[string]string{"to": get("email"), "subject": get("subject"), "body": get("body")}
-	case "webhook":
-		body := json.RawMessage(get("body"))
-		if !json.Valid(body) {
-			problems["payload.body"] = "must be valid JSON"
-			body = nil
-		}
-		payload = map[string]any{"url": get("url"), "body": body}
-	default:
-		payload = map[string]string{}
-	}
-	in.Payload, _ = json.Marshal(payload)
+	// The original form names the payload's fields its own way: url for every URL, email, msg.
+	in.Payload = formPayload(in.Type, views.JobFormValues{
+		URL: get("url"), WebhookURL: get("url"), To: get("email"), Subject: get("subject"), Body: get("body"), Text: get("msg"),
+	}, problems)
 	return in, problems
 }
 

@@ -24,11 +24,7 @@ func handleJobRun(q *sqlcgen.Queries, pub RunPublisher) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		run, err := runNow(c, q, pub, id)
-		if err != nil {
-			return err
-		}
-		job, err := q.JobGet(c.Request().Context(), id)
+		job, run, err := runNow(c, q, pub, id)
 		if err != nil {
 			return err
 		}

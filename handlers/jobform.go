@@ -60,14 +60,7 @@ func jobFormFromJob(j sqlcgen.Job) jobForm {
 	if m := dailyCron.FindStringSubmatch(j.Cron); m != nil {
 		f.Mode, f.Minute, f.Hour, f.Cron = modeSimple, m[1], m[2], ""
 	}
-	var p struct {
-		URL        string          `json:"url"`
-		To         []string        `json:"to"`
-		Subject    string          `json:"subject"`
-		Body       json.RawMessage `json:"body"`
-		WebhookURL string          `json:"webhook_url"`
-		Text       string          `json:"text"`
-	}
+	var p storedPayload
 	_ = json.Unmarshal(j.Payload, &p)
 	f.URL, f.To, f.Subject, f.WebhookURL, f.Text = p.URL, strings.Join(p.To, ", "), p.Subject, p.WebhookURL, p.Text
 	f.Body = string(p.Body)
@@ -95,8 +88,16 @@ func (f jobForm) input() (jobInput, map[string]string) {
 	} else {
 		in.Cron = f.Cron
 	}
+	in.Payload = formPayload(f.Type, views.JobFormValues(f), problems)
+	return in, problems
+}
+
+// formPayload builds a task's payload from form fields, which hold text only: the email's
+// recipients as one list, the webhook's body as JSON text. Problems only a form can have go into
+// problems. The dashboard's form and the original project's form post both use it.
+func formPayload(taskType string, f views.JobFormValues, problems map[string]string) json.RawMessage {
 	var payload any
-	switch f.Type {
+	switch taskType {
 	case "ping":
 		payload = map[string]string{"url": f.URL}
 	case "email":
@@ -116,8 +117,8 @@ func (f jobForm) input() (jobInput, map[string]string) {
 	default:
 		payload = map[string]string{}
 	}
-	in.Payload, _ = json.Marshal(payload)
-	return in, problems
+	out, _ := json.Marshal(payload)
+	return out
 }
 
 // splitAddresses reads a list of addresses separated by commas, semicolons or line breaks.

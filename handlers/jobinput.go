@@ -118,11 +118,7 @@ func (in jobInput) Valid(now time.Time) (jobSpec, map[string]string) {
 
 // defaultName names a job after what it does.
 func defaultName(s jobSpec) string {
-	var p struct {
-		URL        string   `json:"url"`
-		WebhookURL string   `json:"webhook_url"`
-		To         []string `json:"to"`
-	}
+	var p storedPayload
 	_ = json.Unmarshal(s.Payload, &p)
 	switch s.Type {
 	case "ping":

@@ -110,7 +110,8 @@ func (d *Dispatcher) dispatch(ctx context.Context, batch []due) {
 	}
 	rows, err := d.q.RunInsertScheduled(ctx, params)
 	if err != nil {
-		// Nothing was stored; the next leader start catches up on the most recent missed slot.
+		// Nothing was stored, and next_run_at stays behind: the scheduler's catch-up, which runs
+		// every minute, runs the most recent missed slot.
 		d.logger.Error("Insert due runs failed", "error", err, "runs", len(batch))
 		return
 	}

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"unicode/utf8"
 )
 
 const (
@@ -47,7 +46,7 @@ func do(ctx context.Context, client *http.Client, method, rawURL, shownURL, cont
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseRead))
-	output := "HTTP " + resp.Status + "\n" + outputBody(data)
+	output := "HTTP " + resp.Status + "\n" + storable(string(data), maxOutputBody)
 	if err != nil {
 		return output, fmt.Errorf("read response to %s %s: %w", method, shownURL, unwrapURLError(err))
 	}
@@ -55,21 +54,6 @@ func do(ctx context.Context, client *http.Client, method, rawURL, shownURL, cont
 		return output, fmt.Errorf("HTTP %s", resp.Status)
 	}
 	return output, nil
-}
-
-// outputBody keeps the start of a response body as text that can be stored and shown: at most
-// maxOutputBody bytes, cut between characters, with invalid UTF-8 and NUL bytes replaced.
-func outputBody(b []byte) string {
-	suffix := ""
-	if len(b) > maxOutputBody {
-		cut := maxOutputBody
-		for cut > 0 && !utf8.RuneStart(b[cut]) {
-			cut--
-		}
-		b, suffix = b[:cut], "…(truncated)"
-	}
-	s := strings.ToValidUTF8(string(b), "\uFFFD")
-	return strings.ReplaceAll(s, "\x00", "\uFFFD") + suffix
 }
 
 // RedactURL returns rawURL fit for an error message or a log: a password and query values in it are

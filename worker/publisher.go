@@ -47,7 +47,7 @@ type Publisher struct {
 
 // NewPublisher returns a publisher for the broker at url. Call Run to connect.
 func NewPublisher(url string, top Topology, logger *slog.Logger) *Publisher {
-	p := &Publisher{top: top, logger: logger}
+	p := &Publisher{top: top, logger: logger, returned: map[string]bool{}}
 	p.conn = &connection{url: url, name: "cronflow-publisher", logger: logger, setup: p.setup}
 	return p
 }
@@ -113,9 +113,6 @@ func (p *Publisher) collectReturns(returns <-chan amqp.Return) bool {
 				return false
 			}
 			p.Returned.Add(1)
-			if p.returned == nil {
-				p.returned = map[string]bool{}
-			}
 			p.returned[r.MessageId] = true
 			p.logger.Error("Broker returned a message as unroutable", "run_id", r.MessageId, "exchange", r.Exchange,
 				"routing_key", r.RoutingKey, "reply", r.ReplyText)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -103,7 +104,7 @@ func (r *Runner) run(ctx context.Context, d amqp.Delivery, c sqlcgen.RunClaimRow
 	r.Metrics.started(c.Attempts, c.ScheduledAt, c.StartedAt)
 	start := time.Now()
 	output, execErr := r.exec.Execute(ctx, c.Type, time.Duration(c.TimeoutMs)*time.Millisecond, task)
-	output = cut(output, maxOutput)
+	output = storable(output, maxOutput)
 	elapsed := time.Since(start)
 
 	// The result is recorded even when shutdown interrupted the attempt, and waits out a database
@@ -119,7 +120,7 @@ func (r *Runner) run(ctx context.Context, d amqp.Delivery, c sqlcgen.RunClaimRow
 		r.settle(ctx, d, n, err, logger, "Run completed", "duration_ms", elapsed.Milliseconds())
 		return
 	}
-	errText := cut(execErr.Error(), maxError)
+	errText := storable(execErr.Error(), maxError)
 	if c.RetryCount >= c.MaxRetries {
 		n, err := retryDB(rctx, logger, "record failure", func(ctx context.Context) (int64, error) {
 			return r.q.RunFailPermanently(ctx, sqlcgen.RunFailPermanentlyParams{ID: c.ID, Attempt: c.Attempts, Output: output, Error: errText})
@@ -186,15 +187,19 @@ func requeueLater(ctx context.Context, d amqp.Delivery) {
 	_ = d.Nack(false, true)
 }
 
-// cut shortens s to at most n bytes without splitting a character.
-func cut(s string, n int) string {
-	if len(s) <= n {
-		return s
+// storable shortens s to at most n bytes without splitting a character, marking the cut, and
+// replaces what PostgreSQL's text cannot hold (invalid UTF-8, NUL), so that any output or error,
+// whatever a target or mail server sent, can be recorded.
+func storable(s string, n int) string {
+	suffix := ""
+	if len(s) > n {
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		s, suffix = s[:n], "…(truncated)"
 	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…(truncated)"
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return strings.ReplaceAll(s, "\x00", "\uFFFD") + suffix
 }
 
 // idempotencyKey is the same for every attempt of a run and differs between runs.
