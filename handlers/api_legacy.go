@@ -2,8 +2,6 @@ package handlers
 
 import (
 	"encoding/json"
-	"errors"
-	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -26,12 +24,9 @@ func handleAPILegacyCreate(q *sqlcgen.Queries) echo.HandlerFunc {
 			}
 			return createJob(c, q, in, problems)
 		}
-		form, err := c.FormParams()
-		if errors.Is(err, echo.ErrStatusRequestEntityTooLarge) {
-			return err
-		}
+		form, err := readForm(c)
 		if err != nil {
-			return echo.NewHTTPError(http.StatusBadRequest, "The form cannot be read: "+err.Error())
+			return err
 		}
 		in, problems := legacyFormInput(form.Get)
 		return createJob(c, q, in, problems)

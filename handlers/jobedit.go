@@ -119,9 +119,9 @@ func handleJobUpdate(q *sqlcgen.Queries) echo.HandlerFunc {
 
 // postedJobForm reads the posted form.
 func postedJobForm(c echo.Context) (jobForm, error) {
-	form, err := c.FormParams()
+	form, err := readForm(c)
 	if err != nil {
-		return jobForm{}, echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+		return jobForm{}, err
 	}
 	return jobFormFrom(form.Get), nil
 }

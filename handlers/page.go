@@ -3,6 +3,7 @@ package handlers
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -127,4 +128,16 @@ func handleAssets() echo.HandlerFunc {
 		files.ServeHTTP(c.Response(), r)
 		return nil
 	}
+}
+
+// readForm reads a posted form: a body over the limit is a 413, one that cannot be parsed a 400.
+func readForm(c echo.Context) (url.Values, error) {
+	form, err := c.FormParams()
+	if errors.Is(err, echo.ErrStatusRequestEntityTooLarge) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, echo.NewHTTPError(http.StatusBadRequest, "The form cannot be read: "+err.Error())
+	}
+	return form, nil
 }
