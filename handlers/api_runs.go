@@ -5,31 +5,30 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/runstatus"
 )
-
-// runStatuses are the states of a run, in the order a run goes through them.
-var runStatuses = []string{"queued", "running", "completed", "failed", "permanently_failed"}
 
 // runJSON is a run as the API shows it.
 type runJSON struct {
-	ID            int64      `json:"id"`
-	JobID         int64      `json:"job_id"`
-	Status        string     `json:"status"`
-	Trigger       string     `json:"trigger"`
-	Attempts      int32      `json:"attempts"`
-	RetryCount    int32      `json:"retry_count"`
-	ScheduledAt   time.Time  `json:"scheduled_at"`
-	PublishedAt   *time.Time `json:"published_at"`
-	StartedAt     *time.Time `json:"started_at"`
-	CompletedAt   *time.Time `json:"completed_at"`
-	NextAttemptAt *time.Time `json:"next_attempt_at"`
-	Output        string     `json:"output"`
-	Error         string     `json:"error"`
+	ID            int64            `json:"id"`
+	JobID         int64            `json:"job_id"`
+	Status        runstatus.Status `json:"status"`
+	Trigger       string           `json:"trigger"`
+	Attempts      int32            `json:"attempts"`
+	RetryCount    int32            `json:"retry_count"`
+	ScheduledAt   time.Time        `json:"scheduled_at"`
+	PublishedAt   *time.Time       `json:"published_at"`
+	StartedAt     *time.Time       `json:"started_at"`
+	CompletedAt   *time.Time       `json:"completed_at"`
+	NextAttemptAt *time.Time       `json:"next_attempt_at"`
+	Output        string           `json:"output"`
+	Error         string           `json:"error"`
 }
 
 func toRunJSON(r sqlcgen.Run) runJSON {
@@ -56,9 +55,9 @@ func handleAPIRunList(q *sqlcgen.Queries) echo.HandlerFunc {
 			}
 			jobID = id
 		}
-		status := c.QueryParam("status")
-		if status != "" && !validStatus(status) {
-			problems["status"] = "must be one of queued, running, completed, failed, permanently_failed"
+		status, ok := runstatus.Parse(c.QueryParam("status"))
+		if !ok && c.QueryParam("status") != "" {
+			problems["status"] = "must be one of " + statusList()
 		}
 		if len(problems) > 0 {
 			return c.JSON(http.StatusUnprocessableEntity, apiError{Error: "Bad query parameters; see fields.", Fields: problems})
@@ -83,7 +82,7 @@ func handleAPIRunList(q *sqlcgen.Queries) echo.HandlerFunc {
 }
 
 // listRuns runs the query for the filters given: one query per shape keeps each on its index.
-func listRuns(ctx context.Context, q *sqlcgen.Queries, jobID int64, status string, before int64, limit int32) ([]sqlcgen.Run, error) {
+func listRuns(ctx context.Context, q *sqlcgen.Queries, jobID int64, status runstatus.Status, before int64, limit int32) ([]sqlcgen.Run, error) {
 	switch {
 	case jobID > 0 && status != "":
 		return q.RunListByJobAndStatus(ctx, sqlcgen.RunListByJobAndStatusParams{JobID: jobID, Status: status, BeforeID: before, MaxRows: limit})
@@ -95,13 +94,13 @@ func listRuns(ctx context.Context, q *sqlcgen.Queries, jobID int64, status strin
 	return q.RunList(ctx, sqlcgen.RunListParams{BeforeID: before, MaxRows: limit})
 }
 
-func validStatus(s string) bool {
-	for _, v := range runStatuses {
-		if s == v {
-			return true
-		}
+// statusList names every run status, for the API's error about a status filter.
+func statusList() string {
+	names := make([]string, 0, len(runstatus.All()))
+	for _, s := range runstatus.All() {
+		names = append(names, s.String())
 	}
-	return false
+	return strings.Join(names, ", ")
 }
 
 // handleAPIRunGet serves GET /api/runs/{id}.
@@ -131,8 +130,8 @@ func handleAPIStats(q *sqlcgen.Queries) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		runs := make(map[string]int64, len(runStatuses))
-		for _, s := range runStatuses {
+		runs := make(map[runstatus.Status]int64, len(runstatus.All()))
+		for _, s := range runstatus.All() {
 			runs[s] = 0
 		}
 		for _, row := range counts {

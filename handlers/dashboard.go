@@ -13,6 +13,7 @@ import (
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/views"
 	"github.com/cronflow/cronflow/worker"
+	"github.com/cronflow/cronflow/worker/runstatus"
 )
 
 // Sizes of the home page's lists.
@@ -184,11 +185,11 @@ func countHome(ctx context.Context, q *sqlcgen.Queries, now time.Time) (homeCoun
 	}
 	for _, row := range byStatus {
 		switch row.Status {
-		case "completed":
+		case runstatus.Completed:
 			c.totals.Completed = row.Runs
-		case "permanently_failed":
+		case runstatus.PermanentlyFailed:
 			c.totals.Failed = row.Runs
-		case "failed":
+		case runstatus.Failed:
 			c.totals.Retrying = row.Runs
 		}
 	}
@@ -202,7 +203,7 @@ func countHome(ctx context.Context, q *sqlcgen.Queries, now time.Time) (homeCoun
 		if i < 0 || i >= 24 {
 			continue
 		}
-		if row.Status == "completed" {
+		if row.Status == runstatus.Completed {
 			c.completed[i] += row.Runs
 		} else {
 			c.failed[i] += row.Runs

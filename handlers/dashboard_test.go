@@ -166,7 +166,7 @@ func (d *dash) run(jobID int64, status, output, errText string) sqlcgen.Run {
 		d.t.Fatalf("take run %d to %s: %v", r.ID, status, err)
 	}
 	got, err := d.q.RunGet(ctx, r.ID)
-	if err != nil || got.Status != status {
+	if err != nil || string(got.Status) != status {
 		d.t.Fatalf("run %d is %q (%v), want %s", r.ID, got.Status, err, status)
 	}
 	return got

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"fmt"
-	"math"
 	"net/http"
 	"strings"
 	"time"
@@ -67,18 +66,9 @@ func actionDone(c echo.Context, q *sqlcgen.Queries, job sqlcgen.Job, flash strin
 	if c.Request().Header.Get("HX-Target") == "job-detail" {
 		return render(c, http.StatusOK, templ.Join(views.JobDetailSection(toJobDetail(job, back, now)), msg))
 	}
-	last, err := q.RunPageByJobBefore(c.Request().Context(), sqlcgen.RunPageByJobBeforeParams{
-		JobID: job.ID, BeforeID: math.MaxInt64, MaxRows: 1,
-	})
+	row, err := q.JobListRowGet(c.Request().Context(), job.ID)
 	if err != nil {
-		return fmt.Errorf("last run of job %d: %w", job.ID, err)
-	}
-	row := sqlcgen.JobPageBeforeRow{
-		ID: job.ID, Name: job.Name, Type: job.Type, Payload: job.Payload, Cron: job.Cron, Timezone: job.Timezone,
-		Paused: job.Paused, CreatedAt: job.CreatedAt, NextRunAt: job.NextRunAt,
-	}
-	if len(last) > 0 {
-		row.LastRunStatus = last[0].Status
+		return fmt.Errorf("get list row of job %d: %w", job.ID, err)
 	}
 	return render(c, http.StatusOK, templ.Join(views.JobRowView(toJobRow(row, now), back), msg))
 }

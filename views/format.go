@@ -93,18 +93,6 @@ func Duration(d time.Duration) string {
 	return fmt.Sprintf("%d min %d s", int(d.Minutes()), int(d.Seconds())%60)
 }
 
-// StatusLabel is a run status in words. A failed run is one whose retry is still to come, which is
-// a different thing from a run that has failed for good.
-func StatusLabel(status string) string {
-	switch status {
-	case "failed":
-		return "failed, will retry"
-	case "permanently_failed":
-		return "failed for good"
-	}
-	return status
-}
-
 // TypeLabel names a task type as the task does.
 func TypeLabel(taskType string) string {
 	switch taskType {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/a-h/templ"
+
+	"github.com/cronflow/cronflow/worker/runstatus"
 )
 
 // parse renders a component and parses the result as HTML.
@@ -57,7 +59,7 @@ func TestStatusBadgeTellsRetryingFromFailedForGood(t *testing.T) {
 	} {
 		t.Run(tt.status, func(t *testing.T) {
 			t.Parallel()
-			doc := parse(t, StatusBadge(tt.status, tt.retryAt))
+			doc := parse(t, StatusBadge(runstatus.Status(tt.status), tt.retryAt))
 			badge := byTestID(t, doc, "run-status")
 			if got := strings.TrimSpace(badge.Text()); got != tt.label {
 				t.Errorf("label = %q, want %q", got, tt.label)

@@ -160,7 +160,7 @@ func (h *harness) run(id int64) sqlcgen.Run {
 func (h *harness) waitStatus(id int64, status string, within time.Duration) sqlcgen.Run {
 	h.t.Helper()
 	var r sqlcgen.Run
-	waitFor(h.t, within, "run "+status, func() bool { r = h.run(id); return r.Status == status })
+	waitFor(h.t, within, "run "+status, func() bool { r = h.run(id); return string(r.Status) == status })
 	return r
 }
 
