@@ -2,7 +2,6 @@ package handlers
 
 import (
 	_ "embed"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -38,5 +37,3 @@ func zone(name string) *time.Location {
 	zones.Store(name, loc)
 	return loc
 }
-
-func itoa64(n int64) string { return strconv.FormatInt(n, 10) }

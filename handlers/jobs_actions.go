@@ -11,6 +11,7 @@ import (
 
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/views"
+	"github.com/cronflow/cronflow/worker"
 )
 
 // maxCountedRuns is how far the delete confirmation counts a job's runs.
@@ -124,4 +125,39 @@ func handleJobDelete(q *sqlcgen.Queries) echo.HandlerFunc {
 		}
 		return redirectAfter(c, back, "Deleted “"+job.Name+"” and its runs.")
 	}
+}
+
+// setPaused pauses or resumes a job, for the API and the dashboard alike. The next run is
+// computed either way, so that a resumed job shows when it runs.
+func setPaused(c echo.Context, q *sqlcgen.Queries, id int64, paused bool) (sqlcgen.Job, error) {
+	ctx := c.Request().Context()
+	job, err := q.JobGet(ctx, id)
+	if err != nil {
+		return job, err
+	}
+	var next *time.Time
+	if sched, err := worker.ParseSchedule(job.Cron, job.Timezone); err == nil {
+		n := sched.Next(time.Now()).UTC()
+		next = &n
+	}
+	return q.JobSetPaused(ctx, sqlcgen.JobSetPausedParams{ID: id, Paused: paused, NextRunAt: next})
+}
+
+// runNow makes a manual run of a job and publishes it. It returns the job too, for the caller's
+// answer; the run is read again after publishing, so that it shows whether the broker took it.
+func runNow(c echo.Context, q *sqlcgen.Queries, pub RunPublisher, jobID int64) (sqlcgen.Job, sqlcgen.Run, error) {
+	ctx := c.Request().Context()
+	job, err := q.JobGet(ctx, jobID)
+	if err != nil {
+		return job, sqlcgen.Run{}, err
+	}
+	run, err := q.RunInsertManual(ctx, jobID)
+	if err != nil {
+		return job, run, err
+	}
+	pub.Publish(ctx, []worker.RunMessage{{RunID: run.ID, JobID: run.JobID}})
+	if fresh, err := q.RunGet(ctx, run.ID); err == nil {
+		run = fresh
+	}
+	return job, run, nil
 }

@@ -2,9 +2,7 @@ package handlers
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -44,58 +42,6 @@ func toJobJSON(j sqlcgen.Job) jobJSON {
 	}
 }
 
-// decodeJSON reads a JSON body into v. A body that is not JSON, or has more after the value, is a
-// 400; a value of the wrong type for a field is a problem with that field, for a 422.
-func decodeJSON(c echo.Context, v any) (map[string]string, error) {
-	body := http.MaxBytesReader(c.Response(), c.Request().Body, maxBodyBytes)
-	dec := json.NewDecoder(body)
-	err := dec.Decode(v)
-	if err == nil && dec.More() {
-		err = errors.New("unexpected data after the JSON value")
-	}
-	var tooLarge *http.MaxBytesError
-	var wrongType *json.UnmarshalTypeError
-	switch {
-	case err == nil:
-		return nil, nil
-	case errors.As(err, &tooLarge) || errors.Is(err, echo.ErrStatusRequestEntityTooLarge):
-		return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge)
-	case errors.As(err, &wrongType) && wrongType.Field != "":
-		return map[string]string{wrongType.Field: "must be a JSON " + jsonKind(wrongType.Type.Kind().String())}, nil
-	default:
-		return nil, echo.NewHTTPError(http.StatusBadRequest, "The request body is not valid JSON: "+err.Error())
-	}
-}
-
-// jsonKind names a Go kind as JSON calls it.
-func jsonKind(goKind string) string {
-	switch goKind {
-	case "string":
-		return "string"
-	case "slice", "array":
-		return "array"
-	case "map", "struct":
-		return "object"
-	case "bool":
-		return "boolean"
-	}
-	return "number"
-}
-
-// invalid answers 422 with the problems by field.
-func invalid(c echo.Context, problems map[string]string) error {
-	return c.JSON(http.StatusUnprocessableEntity, apiError{Error: "The job is not valid; see fields.", Fields: problems})
-}
-
-// pathID reads the {id} path parameter; anything but a positive number is a 404.
-func pathID(c echo.Context) (int64, error) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, echo.NewHTTPError(http.StatusNotFound, "Not found: there is no such id.")
-	}
-	return id, nil
-}
-
 // handleAPIJobCreate serves POST /api/jobs: it validates the job and stores it, 201 with the job.
 func handleAPIJobCreate(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -121,7 +67,7 @@ func createJob(c echo.Context, q *sqlcgen.Queries, in jobInput, extra map[string
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set(echo.HeaderLocation, "/api/jobs/"+strconv.FormatInt(job.ID, 10))
+	c.Response().Header().Set(echo.HeaderLocation, "/api/jobs/"+itoa64(job.ID))
 	return c.JSON(http.StatusCreated, toJobJSON(job))
 }
 
@@ -153,28 +99,6 @@ func handleAPIJobList(q *sqlcgen.Queries) echo.HandlerFunc {
 		}
 		return c.JSON(http.StatusOK, out)
 	}
-}
-
-// pageParams reads limit (1 to 500, default 50) and a keyset cursor parameter.
-func pageParams(c echo.Context, cursorName string) (int, int64, map[string]string) {
-	problems := map[string]string{}
-	limit := 50
-	if v := c.QueryParam("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
-			problems["limit"] = "must be a whole number from 1 to 500"
-		}
-		limit = n
-	}
-	var cursor int64
-	if v := c.QueryParam(cursorName); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
-			problems[cursorName] = "must be an id"
-		}
-		cursor = n
-	}
-	return limit, cursor, problems
 }
 
 // handleAPIJobGet serves GET /api/jobs/{id}.
@@ -257,20 +181,6 @@ func handleAPIJobPause(q *sqlcgen.Queries, paused bool) echo.HandlerFunc {
 	}
 }
 
-func setPaused(c echo.Context, q *sqlcgen.Queries, id int64, paused bool) (sqlcgen.Job, error) {
-	ctx := c.Request().Context()
-	job, err := q.JobGet(ctx, id)
-	if err != nil {
-		return job, err
-	}
-	var next *time.Time
-	if sched, err := worker.ParseSchedule(job.Cron, job.Timezone); err == nil {
-		n := sched.Next(time.Now()).UTC()
-		next = &n
-	}
-	return q.JobSetPaused(ctx, sqlcgen.JobSetPausedParams{ID: id, Paused: paused, NextRunAt: next})
-}
-
 // handleAPIJobRun serves POST /api/jobs/{id}/run: a run now, through the same queue as scheduled
 // ones. 202 with the run, which is queued even if the broker is down at this moment.
 func handleAPIJobRun(q *sqlcgen.Queries, pub RunPublisher) echo.HandlerFunc {
@@ -285,23 +195,4 @@ func handleAPIJobRun(q *sqlcgen.Queries, pub RunPublisher) echo.HandlerFunc {
 		}
 		return c.JSON(http.StatusAccepted, toRunJSON(run))
 	}
-}
-
-// runNow makes a manual run of a job and publishes it. It returns the job too, for the caller's
-// answer; the run is read again after publishing, so that it shows whether the broker took it.
-func runNow(c echo.Context, q *sqlcgen.Queries, pub RunPublisher, jobID int64) (sqlcgen.Job, sqlcgen.Run, error) {
-	ctx := c.Request().Context()
-	job, err := q.JobGet(ctx, jobID)
-	if err != nil {
-		return job, sqlcgen.Run{}, err
-	}
-	run, err := q.RunInsertManual(ctx, jobID)
-	if err != nil {
-		return job, run, err
-	}
-	pub.Publish(ctx, []worker.RunMessage{{RunID: run.ID, JobID: run.JobID}})
-	if fresh, err := q.RunGet(ctx, run.ID); err == nil {
-		run = fresh
-	}
-	return job, run, nil
 }

@@ -1,11 +1,20 @@
 package handlers
 
 import (
+	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/views"
+)
+
+// A session is a browser's login: a random token in a cookie, of which only a hash is stored.
+const (
+	sessionCookie = "cronflow_session"
+	sessionTTL    = 7 * 24 * time.Hour
 )
 
 // handleLoginPage serves GET /login.
@@ -52,4 +61,39 @@ func handleLogout(a *auth) echo.HandlerFunc {
 		}
 		return c.Redirect(http.StatusSeeOther, "/login")
 	}
+}
+
+// startSession logs a user in: a new session, and its token in an HttpOnly, SameSite cookie that is
+// Secure whenever the request came over TLS (directly or through a proxy that says so).
+func (a *auth) startSession(c echo.Context, username string) error {
+	ctx := c.Request().Context()
+	user, err := a.q.UserGetByName(ctx, username)
+	if err != nil {
+		return err
+	}
+	if _, err := a.q.SessionDeleteExpired(ctx); err != nil {
+		a.logger.Warn("Delete expired sessions failed", "error", err)
+	}
+	token := newToken()
+	expires := time.Now().Add(sessionTTL)
+	if err := a.q.SessionInsert(ctx, sqlcgen.SessionInsertParams{TokenHash: hashToken(token), UserID: user.ID, ExpiresAt: expires}); err != nil {
+		return fmt.Errorf("start session: %w", err)
+	}
+	c.SetCookie(&http.Cookie{
+		Name: sessionCookie, Value: token, Path: "/", Expires: expires, MaxAge: int(sessionTTL.Seconds()),
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https",
+	})
+	return nil
+}
+
+// endSession logs the request's session out.
+func (a *auth) endSession(c echo.Context) error {
+	if cookie, err := c.Cookie(sessionCookie); err == nil {
+		if err := a.q.SessionDelete(c.Request().Context(), hashToken(cookie.Value)); err != nil {
+			return err
+		}
+	}
+	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"})
+	return nil
 }
