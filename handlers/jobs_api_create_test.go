@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -21,9 +22,9 @@ func TestAPIJobCreate(t *testing.T) {
 
 	t.Run("PingGetsTheDefaults", func(t *testing.T) {
 		t.Parallel()
-		f := setupAPI(t)
+		f := setup(t)
 		before := time.Now()
-		rec := f.sendJSON(http.MethodPost, "/api/jobs", pingJob)
+		rec := f.send(http.MethodPost, "/api/jobs", jsonBody(pingJob), "Content-Type", "application/json")
 		after := time.Now()
 		var j apiJob
 		f.expect(rec, http.StatusCreated, &j)
@@ -59,9 +60,9 @@ func TestAPIJobCreate(t *testing.T) {
 
 	t.Run("JobHasExactlyTheContractsFields", func(t *testing.T) {
 		t.Parallel()
-		f := setupAPI(t)
+		f := setup(t)
 		var got map[string]json.RawMessage
-		f.expect(f.sendJSON(http.MethodPost, "/api/jobs", pingJob), http.StatusCreated, &got)
+		f.expect(f.send(http.MethodPost, "/api/jobs", jsonBody(pingJob), "Content-Type", "application/json"), http.StatusCreated, &got)
 		want := []string{"created_at", "cron", "id", "max_retries", "name", "next_run_at", "paused", "payload",
 			"retry_delay", "timeout", "timezone", "type", "updated_at"}
 		keys := slices.Sorted(func(yield func(string) bool) {
@@ -78,7 +79,7 @@ func TestAPIJobCreate(t *testing.T) {
 
 	t.Run("RetriesAndDurationsAreKept", func(t *testing.T) {
 		t.Parallel()
-		f := setupAPI(t)
+		f := setup(t)
 		j := f.createJob(`{"type": "ping", "cron": "0 9 * * *", "payload": {"url": "https://example.com"},
 			"max_retries": 0, "retry_delay": "1m30s", "timeout": 45}`)
 		if j.MaxRetries != 0 || j.RetryDelay != "1m30s" || j.Timeout != "45s" {
@@ -94,7 +95,7 @@ func TestAPIJobCreate(t *testing.T) {
 
 	t.Run("EmailToAListIsStoredAsBareAddresses", func(t *testing.T) {
 		t.Parallel()
-		f := setupAPI(t)
+		f := setup(t)
 		j := f.createJob(`{"type": "email", "cron": "0 8 * * 1", "payload": {"to": ["Ann <ann@example.com>", "bob@example.com"],
 			"subject": "Weekly report", "body": "Line 1\nLine 2"}}`)
 		if j.Type != "email" {
@@ -105,14 +106,14 @@ func TestAPIJobCreate(t *testing.T) {
 
 	t.Run("EmailToOneAddressIsStoredAsAList", func(t *testing.T) {
 		t.Parallel()
-		f := setupAPI(t)
+		f := setup(t)
 		j := f.createJob(`{"type": "email", "cron": "0 8 * * 1", "payload": {"to": "ann@example.com", "subject": "Hi", "body": "Hello"}}`)
 		f.checkPayload(j, `{"to": ["ann@example.com"], "subject": "Hi", "body": "Hello"}`)
 	})
 
 	t.Run("Slack", func(t *testing.T) {
 		t.Parallel()
-		f := setupAPI(t)
+		f := setup(t)
 		j := f.createJob(`{"type": "slack", "cron": "0 17 * * 5", "payload": {"webhook_url": "https://hooks.slack.com/services/T/B/X", "text": "Weekend!"}}`)
 		if j.Type != "slack" || j.Name != "Slack message" {
 			t.Errorf("type, name = %q, %q; want slack, Slack message", j.Type, j.Name)
@@ -122,7 +123,7 @@ func TestAPIJobCreate(t *testing.T) {
 
 	t.Run("WebhookWithAnObjectBody", func(t *testing.T) {
 		t.Parallel()
-		f := setupAPI(t)
+		f := setup(t)
 		j := f.createJob(`{"type": "webhook", "cron": "@hourly", "payload": {"url": "https://hooks.example.com/in",
 			"body": {"event": "tick", "tags": ["a", "<b>"], "n": 1.5, "nested": {"ok": true}}}}`)
 		f.checkPayload(j, `{"url": "https://hooks.example.com/in", "body": {"event": "tick", "tags": ["a", "<b>"], "n": 1.5, "nested": {"ok": true}}}`)
@@ -130,7 +131,7 @@ func TestAPIJobCreate(t *testing.T) {
 
 	t.Run("HourAndMinuteAreStoredAsADailyCron", func(t *testing.T) {
 		t.Parallel()
-		f := setupAPI(t)
+		f := setup(t)
 		j := f.createJob(`{"type": "ping", "hour": 7, "minute": 5, "payload": {"url": "https://example.com"}}`)
 		if j.Cron != "5 7 * * *" {
 			t.Errorf("cron = %q, want %q", j.Cron, "5 7 * * *")
@@ -145,7 +146,7 @@ func TestAPIJobCreate(t *testing.T) {
 
 	t.Run("NextRunIsComputedInTheJobsTimeZone", func(t *testing.T) {
 		t.Parallel()
-		f := setupAPI(t)
+		f := setup(t)
 		berlin, err := time.LoadLocation("Europe/Berlin")
 		if err != nil {
 			t.Fatal(err)
@@ -213,9 +214,9 @@ func TestAPILegacyCreate(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f := setupAPI(t)
+			f := setup(t)
 			var j apiJob
-			f.expect(f.postForm("/api/create", tc.form), http.StatusCreated, &j)
+			f.expect(f.send(http.MethodPost, "/api/create", formBody(tc.form)), http.StatusCreated, &j)
 			if j.Type != tc.wantType || j.Cron != "5 7 * * *" || j.Timezone != "UTC" || j.MaxRetries != 3 ||
 				j.RetryDelay != "2s" || j.Timeout != "30s" {
 				t.Errorf("job = %+v, want a %s job at 5 7 * * * with the defaults", j, tc.wantType)
@@ -226,7 +227,7 @@ func TestAPILegacyCreate(t *testing.T) {
 
 	t.Run("MultipartForm", func(t *testing.T) {
 		t.Parallel()
-		f := setupAPI(t)
+		f := setup(t)
 		var body bytes.Buffer
 		w := multipart.NewWriter(&body)
 		for k, v := range map[string]string{"hour": "23", "minute": "59", "type": "ping", "url": "https://example.com"} {
@@ -238,7 +239,7 @@ func TestAPILegacyCreate(t *testing.T) {
 			t.Fatal(err)
 		}
 		var j apiJob
-		f.expect(f.do(http.MethodPost, "/api/create", w.FormDataContentType(), &body), http.StatusCreated, &j)
+		f.expect(f.send(http.MethodPost, "/api/create", &body, "Content-Type", w.FormDataContentType()), http.StatusCreated, &j)
 		if j.Cron != "59 23 * * *" {
 			t.Errorf("cron = %q, want %q", j.Cron, "59 23 * * *")
 		}
@@ -247,10 +248,10 @@ func TestAPILegacyCreate(t *testing.T) {
 
 	t.Run("JSONIsAcceptedToo", func(t *testing.T) {
 		t.Parallel()
-		f := setupAPI(t)
+		f := setup(t)
 		var j apiJob
-		rec := f.do(http.MethodPost, "/api/create", "application/json; charset=utf-8", strings.NewReader(
-			`{"type": "email", "hour": 6, "minute": 0, "timezone": "Europe/Berlin", "payload": {"to": "ann@example.com", "subject": "s", "body": "b"}}`))
+		rec := f.send(http.MethodPost, "/api/create", strings.NewReader(
+			`{"type": "email", "hour": 6, "minute": 0, "timezone": "Europe/Berlin", "payload": {"to": "ann@example.com", "subject": "s", "body": "b"}}`), "Content-Type", "application/json; charset=utf-8")
 		f.expect(rec, http.StatusCreated, &j)
 		if j.Cron != "0 6 * * *" || j.Timezone != "Europe/Berlin" {
 			t.Errorf("cron, timezone = %q, %q; want 0 6 * * *, Europe/Berlin", j.Cron, j.Timezone)
@@ -308,9 +309,9 @@ func TestAPIRejectsInvalidJobs(t *testing.T) {
 		for _, target := range []string{"/api/jobs", "/api/create"} {
 			t.Run(tc.name+"At"+strings.ReplaceAll(target, "/", "_"), func(t *testing.T) {
 				t.Parallel()
-				f := setupAPI(t)
+				f := setup(t)
 				before := f.jobCount()
-				f.expectProblem(f.sendJSON(http.MethodPost, target, tc.body), tc.status, tc.field)
+				f.expectProblem(f.send(http.MethodPost, target, jsonBody(tc.body), "Content-Type", "application/json"), tc.status, tc.field)
 				if after := f.jobCount(); after != before {
 					t.Errorf("jobs = %d after the rejection, want %d", after, before)
 				}
@@ -340,10 +341,9 @@ func TestAPIRejectsInvalidJobs(t *testing.T) {
 
 	t.Run("FormThatCannotBeParsedIsABadRequest", func(t *testing.T) {
 		t.Parallel()
-		f := setupAPI(t)
+		f := setup(t)
 		before := f.jobCount()
-		f.expectProblem(f.do(http.MethodPost, "/api/create", "application/x-www-form-urlencoded",
-			strings.NewReader("type=ping&hour=%zz&minute=0")), http.StatusBadRequest, "")
+		f.expectProblem(f.send(http.MethodPost, "/api/create", strings.NewReader("type=ping&hour=%zz&minute=0"), "Content-Type", "application/x-www-form-urlencoded"), http.StatusBadRequest, "")
 		if after := f.jobCount(); after != before {
 			t.Errorf("jobs = %d after the rejection, want %d", after, before)
 		}
@@ -352,9 +352,9 @@ func TestAPIRejectsInvalidJobs(t *testing.T) {
 	for _, tc := range formCases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f := setupAPI(t)
+			f := setup(t)
 			before := f.jobCount()
-			f.expectProblem(f.postForm("/api/create", tc.form), http.StatusUnprocessableEntity, tc.field)
+			f.expectProblem(f.send(http.MethodPost, "/api/create", formBody(tc.form)), http.StatusUnprocessableEntity, tc.field)
 			if after := f.jobCount(); after != before {
 				t.Errorf("jobs = %d after the rejection, want %d", after, before)
 			}
@@ -370,9 +370,9 @@ func TestAPIBodyLimit(t *testing.T) {
 	for _, target := range []string{"/api/jobs", "/api/create"} {
 		t.Run("JSONOverOneMiBIsTooLargeAt"+strings.ReplaceAll(target, "/", "_"), func(t *testing.T) {
 			t.Parallel()
-			f := setupAPI(t)
+			f := setup(t)
 			before := f.jobCount()
-			f.expectProblem(f.sendJSON(http.MethodPost, target, overLimit), http.StatusRequestEntityTooLarge, "")
+			f.expectProblem(f.send(http.MethodPost, target, jsonBody(overLimit), "Content-Type", "application/json"), http.StatusRequestEntityTooLarge, "")
 			if after := f.jobCount(); after != before {
 				t.Errorf("jobs = %d after the rejection, want %d", after, before)
 			}
@@ -381,11 +381,11 @@ func TestAPIBodyLimit(t *testing.T) {
 
 	t.Run("FormOverOneMiBIsTooLarge", func(t *testing.T) {
 		t.Parallel()
-		f := setupAPI(t)
+		f := setup(t)
 		before := f.jobCount()
 		form := url.Values{"hour": {"1"}, "minute": {"0"}, "type": {"slack"}, "url": {"https://hooks.slack.com/x"},
 			"msg": {strings.Repeat("x", 1<<20)}}
-		f.expectProblem(f.postForm("/api/create", form), http.StatusRequestEntityTooLarge, "")
+		f.expectProblem(f.send(http.MethodPost, "/api/create", formBody(form)), http.StatusRequestEntityTooLarge, "")
 		if after := f.jobCount(); after != before {
 			t.Errorf("jobs = %d after the rejection, want %d", after, before)
 		}
@@ -393,9 +393,9 @@ func TestAPIBodyLimit(t *testing.T) {
 
 	t.Run("UpdateOverOneMiBIsTooLarge", func(t *testing.T) {
 		t.Parallel()
-		f := setupAPI(t)
+		f := setup(t)
 		j := f.createJob(pingJob)
-		f.expectProblem(f.sendJSON(http.MethodPut, fmt.Sprintf("/api/jobs/%d", j.ID), overLimit), http.StatusRequestEntityTooLarge, "")
+		f.expectProblem(f.send(http.MethodPut, fmt.Sprintf("/api/jobs/%d", j.ID), jsonBody(overLimit), "Content-Type", "application/json"), http.StatusRequestEntityTooLarge, "")
 		if s := f.storedJob(j.ID); s.Name != "Health" {
 			t.Errorf("name = %q after the rejected update, want Health", s.Name)
 		}
@@ -403,12 +403,15 @@ func TestAPIBodyLimit(t *testing.T) {
 
 	t.Run("StreamedJSONOverOneMiBIsTooLarge", func(t *testing.T) {
 		t.Parallel()
-		f := setupAPI(t)
+		f := setup(t)
 		before := f.jobCount()
 		// No Content-Length, as with chunked transfer encoding: only the limited reader can stop it.
-		req := f.request(http.MethodPost, "/api/jobs", "application/json", io.NopCloser(strings.NewReader(overLimit)))
+		req := httptest.NewRequest(http.MethodPost, "/api/jobs", io.NopCloser(strings.NewReader(overLimit)))
+		req.Header.Set("Content-Type", "application/json")
 		req.ContentLength = -1
-		f.expectProblem(f.serve(req), http.StatusRequestEntityTooLarge, "")
+		rec := httptest.NewRecorder()
+		f.server.ServeHTTP(rec, req)
+		f.expectProblem(rec, http.StatusRequestEntityTooLarge, "")
 		if after := f.jobCount(); after != before {
 			t.Errorf("jobs = %d after the rejection, want %d", after, before)
 		}
@@ -416,12 +419,12 @@ func TestAPIBodyLimit(t *testing.T) {
 
 	t.Run("BodyJustUnderOneMiBIsRead", func(t *testing.T) {
 		t.Parallel()
-		f := setupAPI(t)
+		f := setup(t)
 		body := `{"name": "` + strings.Repeat("x", 1<<20-200) + `", "type": "ping", "cron": "0 9 * * *", "payload": {"url": "https://example.com"}}`
 		if len(body) > 1<<20 {
 			t.Fatalf("body is %d bytes, want at most 1 MiB", len(body))
 		}
 		// The name is far too long, so the answer is 422; what matters is that the body was read.
-		f.expectProblem(f.sendJSON(http.MethodPost, "/api/jobs", body), http.StatusUnprocessableEntity, "name")
+		f.expectProblem(f.send(http.MethodPost, "/api/jobs", jsonBody(body), "Content-Type", "application/json"), http.StatusUnprocessableEntity, "name")
 	})
 }

@@ -14,8 +14,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/cronflow/cronflow/queries/dbtest"
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/worker"
+	"github.com/cronflow/cronflow/worker/runstatus"
 )
 
 func TestAPIJobGetAndList(t *testing.T) {
@@ -23,10 +25,10 @@ func TestAPIJobGetAndList(t *testing.T) {
 
 	t.Run("GetAnswersTheStoredJob", func(t *testing.T) {
 		t.Parallel()
-		f := setupAPI(t)
+		f := setup(t)
 		created := f.createJob(pingJob)
 		var got apiJob
-		f.expect(f.do(http.MethodGet, fmt.Sprintf("/api/jobs/%d", created.ID), "", nil), http.StatusOK, &got)
+		f.expect(f.send(http.MethodGet, fmt.Sprintf("/api/jobs/%d", created.ID), nil), http.StatusOK, &got)
 		if got.ID != created.ID || got.Name != created.Name || got.Cron != created.Cron || !jsonEqual(t, got.Payload, string(created.Payload)) ||
 			got.NextRunAt == nil || !got.NextRunAt.Equal(*created.NextRunAt) || !got.CreatedAt.Equal(created.CreatedAt) {
 			t.Errorf("GET = %+v, want %+v", got, created)
@@ -35,7 +37,7 @@ func TestAPIJobGetAndList(t *testing.T) {
 
 	t.Run("ListPagesThroughJobsByID", func(t *testing.T) {
 		t.Parallel()
-		f := setupAPI(t)
+		f := setup(t)
 		var ids []int64
 		for i := range 5 {
 			j := f.createJob(fmt.Sprintf(`{"name": "job %d", "type": "ping", "cron": "0 9 * * *", "payload": {"url": "https://example.com"}}`, i))
@@ -52,7 +54,7 @@ func TestAPIJobGetAndList(t *testing.T) {
 				t.Fatalf("more pages than expected; ids so far %v", got)
 			}
 			var p page
-			f.expect(f.do(http.MethodGet, fmt.Sprintf("/api/jobs?limit=2&after=%d", after), "", nil), http.StatusOK, &p)
+			f.expect(f.send(http.MethodGet, fmt.Sprintf("/api/jobs?limit=2&after=%d", after), nil), http.StatusOK, &p)
 			if len(p.Jobs) > 2 {
 				t.Fatalf("page has %d jobs, want at most 2", len(p.Jobs))
 			}
@@ -74,14 +76,14 @@ func TestAPIJobGetAndList(t *testing.T) {
 
 	t.Run("FullLastPageHasNoNextCursor", func(t *testing.T) {
 		t.Parallel()
-		f := setupAPI(t)
+		f := setup(t)
 		first := f.createJob(pingJob)
 		f.createJob(pingJob)
 		var p struct {
 			Jobs      []apiJob        `json:"jobs"`
 			NextAfter json.RawMessage `json:"next_after"`
 		}
-		f.expect(f.do(http.MethodGet, fmt.Sprintf("/api/jobs?limit=2&after=%d", first.ID-1), "", nil), http.StatusOK, &p)
+		f.expect(f.send(http.MethodGet, fmt.Sprintf("/api/jobs?limit=2&after=%d", first.ID-1), nil), http.StatusOK, &p)
 		if len(p.Jobs) != 2 || string(p.NextAfter) != "null" {
 			t.Errorf("got %d jobs and next_after %s, want 2 and null", len(p.Jobs), p.NextAfter)
 		}
@@ -89,9 +91,9 @@ func TestAPIJobGetAndList(t *testing.T) {
 
 	t.Run("EmptyListIsAnEmptyArray", func(t *testing.T) {
 		t.Parallel()
-		f := setupAPI(t)
+		f := setup(t)
 		j := f.createJob(pingJob)
-		rec := f.do(http.MethodGet, fmt.Sprintf("/api/jobs?after=%d", j.ID), "", nil)
+		rec := f.send(http.MethodGet, fmt.Sprintf("/api/jobs?after=%d", j.ID), nil)
 		f.expect(rec, http.StatusOK, nil)
 		if !jsonEqual(t, rec.Body.Bytes(), `{"jobs": [], "next_after": null}`) {
 			t.Errorf("body = %s, want no jobs", rec.Body)
@@ -102,8 +104,8 @@ func TestAPIJobGetAndList(t *testing.T) {
 		field, _, _ := strings.Cut(query, "=")
 		t.Run("BadQueryIsRejected_"+query, func(t *testing.T) {
 			t.Parallel()
-			f := setupAPI(t)
-			f.expectProblem(f.do(http.MethodGet, "/api/jobs?"+query, "", nil), http.StatusUnprocessableEntity, field)
+			f := setup(t)
+			f.expectProblem(f.send(http.MethodGet, "/api/jobs?"+query, nil), http.StatusUnprocessableEntity, field)
 		})
 	}
 }
@@ -126,9 +128,9 @@ func TestAPIUnknownIDIsNotFound(t *testing.T) {
 		for _, id := range []string{"999999999", "abc", "0", "-1"} {
 			t.Run(r.method+strings.ReplaceAll(fmt.Sprintf(r.path, id), "/", "_"), func(t *testing.T) {
 				t.Parallel()
-				f := setupAPI(t)
+				f := setup(t)
 				before := f.jobCount()
-				f.expectProblem(f.sendJSON(r.method, fmt.Sprintf(r.path, id), r.body), http.StatusNotFound, "")
+				f.expectProblem(f.send(r.method, fmt.Sprintf(r.path, id), jsonBody(r.body), "Content-Type", "application/json"), http.StatusNotFound, "")
 				if after := f.jobCount(); after != before {
 					t.Errorf("jobs = %d, want %d", after, before)
 				}
@@ -145,12 +147,12 @@ func TestAPIJobUpdate(t *testing.T) {
 
 	t.Run("UpdateReplacesTheJob", func(t *testing.T) {
 		t.Parallel()
-		f := setupAPI(t)
+		f := setup(t)
 		created := f.createJob(pingJob)
 		var got apiJob
-		rec := f.sendJSON(http.MethodPut, fmt.Sprintf("/api/jobs/%d", created.ID), `{"name": "Report", "type": "email",
+		rec := f.send(http.MethodPut, fmt.Sprintf("/api/jobs/%d", created.ID), jsonBody(`{"name": "Report", "type": "email",
 			"hour": 6, "minute": 30, "timezone": "America/New_York", "max_retries": 5, "retry_delay": "10s", "timeout": "1m",
-			"payload": {"to": "ann@example.com", "subject": "Report", "body": "Attached"}}`)
+			"payload": {"to": "ann@example.com", "subject": "Report", "body": "Attached"}}`), "Content-Type", "application/json")
 		f.expect(rec, http.StatusOK, &got)
 		if got.ID != created.ID || got.Name != "Report" || got.Type != "email" || got.Cron != "30 6 * * *" ||
 			got.Timezone != "America/New_York" || got.MaxRetries != 5 || got.RetryDelay != "10s" || got.Timeout != "1m0s" {
@@ -179,11 +181,10 @@ func TestAPIJobUpdate(t *testing.T) {
 
 	t.Run("InvalidUpdateLeavesTheJobUnchanged", func(t *testing.T) {
 		t.Parallel()
-		f := setupAPI(t)
+		f := setup(t)
 		created := f.createJob(pingJob)
 		before := f.storedJob(created.ID)
-		f.expectProblem(f.sendJSON(http.MethodPut, fmt.Sprintf("/api/jobs/%d", created.ID),
-			`{"name": "Broken", "type": "ping", "hour": 24, "minute": 0, "payload": {"url": "https://example.com"}}`),
+		f.expectProblem(f.send(http.MethodPut, fmt.Sprintf("/api/jobs/%d", created.ID), jsonBody(`{"name": "Broken", "type": "ping", "hour": 24, "minute": 0, "payload": {"url": "https://example.com"}}`), "Content-Type", "application/json"),
 			http.StatusUnprocessableEntity, "hour")
 		after := f.storedJob(created.ID)
 		if !jobsEqual(before, after) {
@@ -193,9 +194,9 @@ func TestAPIJobUpdate(t *testing.T) {
 
 	t.Run("UpdateOfAnUnknownIDIsNotFoundWhateverTheBody", func(t *testing.T) {
 		t.Parallel()
-		f := setupAPI(t)
+		f := setup(t)
 		before := f.jobCount()
-		f.expectProblem(f.sendJSON(http.MethodPut, "/api/jobs/999999999", `{"type": "ping", "hour": 24}`), http.StatusNotFound, "")
+		f.expectProblem(f.send(http.MethodPut, "/api/jobs/999999999", jsonBody(`{"type": "ping", "hour": 24}`), "Content-Type", "application/json"), http.StatusNotFound, "")
 		if after := f.jobCount(); after != before {
 			t.Errorf("jobs = %d, want %d", after, before)
 		}
@@ -203,10 +204,10 @@ func TestAPIJobUpdate(t *testing.T) {
 
 	t.Run("UpdateThatIsNotJSONLeavesTheJobUnchanged", func(t *testing.T) {
 		t.Parallel()
-		f := setupAPI(t)
+		f := setup(t)
 		created := f.createJob(pingJob)
 		before := f.storedJob(created.ID)
-		f.expectProblem(f.sendJSON(http.MethodPut, fmt.Sprintf("/api/jobs/%d", created.ID), `name=Broken`), http.StatusBadRequest, "")
+		f.expectProblem(f.send(http.MethodPut, fmt.Sprintf("/api/jobs/%d", created.ID), jsonBody(`name=Broken`), "Content-Type", "application/json"), http.StatusBadRequest, "")
 		if after := f.storedJob(created.ID); !jobsEqual(before, after) {
 			t.Errorf("job changed by a rejected update:\nbefore %+v\nafter  %+v", before, after)
 		}
@@ -214,11 +215,11 @@ func TestAPIJobUpdate(t *testing.T) {
 
 	t.Run("UpdateOfAPausedJobKeepsItPaused", func(t *testing.T) {
 		t.Parallel()
-		f := setupAPI(t)
+		f := setup(t)
 		created := f.createJob(pingJob)
-		f.expect(f.do(http.MethodPost, fmt.Sprintf("/api/jobs/%d/pause", created.ID), "", nil), http.StatusOK, nil)
+		f.expect(f.send(http.MethodPost, fmt.Sprintf("/api/jobs/%d/pause", created.ID), nil), http.StatusOK, nil)
 		var got apiJob
-		f.expect(f.sendJSON(http.MethodPut, fmt.Sprintf("/api/jobs/%d", created.ID), pingJob), http.StatusOK, &got)
+		f.expect(f.send(http.MethodPut, fmt.Sprintf("/api/jobs/%d", created.ID), jsonBody(pingJob), "Content-Type", "application/json"), http.StatusOK, &got)
 		if !got.Paused || got.NextRunAt != nil {
 			t.Errorf("paused, next_run_at = %v, %v; want true, null", got.Paused, got.NextRunAt)
 		}
@@ -234,14 +235,14 @@ func jobsEqual(a, b sqlcgen.Job) bool {
 
 func TestAPIJobDelete(t *testing.T) {
 	t.Parallel()
-	f := setupAPI(t)
+	f := setup(t)
 	ctx := context.Background()
 	doomed := f.createJob(pingJob)
 	kept := f.createJob(pingJob)
-	doomedRuns := []sqlcgen.Run{f.insertRun(doomed.ID), f.insertRun(doomed.ID)}
-	keptRun := f.insertRun(kept.ID)
+	doomedRuns := []sqlcgen.Run{dbtest.InsertRun(f.t, f.q, doomed.ID, runstatus.Queued, "", ""), dbtest.InsertRun(f.t, f.q, doomed.ID, runstatus.Queued, "", "")}
+	keptRun := dbtest.InsertRun(f.t, f.q, kept.ID, runstatus.Queued, "", "")
 
-	rec := f.do(http.MethodDelete, fmt.Sprintf("/api/jobs/%d", doomed.ID), "", nil)
+	rec := f.send(http.MethodDelete, fmt.Sprintf("/api/jobs/%d", doomed.ID), nil)
 	f.expect(rec, http.StatusNoContent, nil)
 	if rec.Body.Len() != 0 {
 		t.Errorf("204 with a body: %s", rec.Body)
@@ -254,9 +255,9 @@ func TestAPIJobDelete(t *testing.T) {
 			t.Errorf("get run %d of the deleted job: err = %v, want no rows", r.ID, err)
 		}
 	}
-	f.expectProblem(f.do(http.MethodGet, fmt.Sprintf("/api/jobs/%d", doomed.ID), "", nil), http.StatusNotFound, "")
-	f.expectProblem(f.do(http.MethodGet, fmt.Sprintf("/api/runs/%d", doomedRuns[0].ID), "", nil), http.StatusNotFound, "")
-	f.expectProblem(f.do(http.MethodDelete, fmt.Sprintf("/api/jobs/%d", doomed.ID), "", nil), http.StatusNotFound, "")
+	f.expectProblem(f.send(http.MethodGet, fmt.Sprintf("/api/jobs/%d", doomed.ID), nil), http.StatusNotFound, "")
+	f.expectProblem(f.send(http.MethodGet, fmt.Sprintf("/api/runs/%d", doomedRuns[0].ID), nil), http.StatusNotFound, "")
+	f.expectProblem(f.send(http.MethodDelete, fmt.Sprintf("/api/jobs/%d", doomed.ID), nil), http.StatusNotFound, "")
 
 	f.storedJob(kept.ID)
 	if _, err := f.q.RunGet(ctx, keptRun.ID); err != nil {
@@ -266,12 +267,12 @@ func TestAPIJobDelete(t *testing.T) {
 
 func TestAPIJobPauseAndResume(t *testing.T) {
 	t.Parallel()
-	f := setupAPI(t)
+	f := setup(t)
 	j := f.createJob(pingJob)
 	path := fmt.Sprintf("/api/jobs/%d", j.ID)
 
 	var raw map[string]json.RawMessage
-	f.expect(f.do(http.MethodPost, path+"/pause", "", nil), http.StatusOK, &raw)
+	f.expect(f.send(http.MethodPost, path+"/pause", nil), http.StatusOK, &raw)
 	if string(raw["paused"]) != "true" || string(raw["next_run_at"]) != "null" {
 		t.Errorf("after pause: paused %s, next_run_at %s; want true, null", raw["paused"], raw["next_run_at"])
 	}
@@ -279,19 +280,19 @@ func TestAPIJobPauseAndResume(t *testing.T) {
 		t.Error("stored job is not paused")
 	}
 	var got apiJob
-	f.expect(f.do(http.MethodGet, path, "", nil), http.StatusOK, &got)
+	f.expect(f.send(http.MethodGet, path, nil), http.StatusOK, &got)
 	if !got.Paused || got.NextRunAt != nil {
 		t.Errorf("GET after pause: paused %v, next_run_at %v; want true, null", got.Paused, got.NextRunAt)
 	}
 
 	// Pausing twice is harmless.
-	f.expect(f.do(http.MethodPost, path+"/pause", "", nil), http.StatusOK, &got)
+	f.expect(f.send(http.MethodPost, path+"/pause", nil), http.StatusOK, &got)
 	if !got.Paused {
 		t.Error("second pause unpaused the job")
 	}
 
 	before := time.Now()
-	f.expect(f.do(http.MethodPost, path+"/resume", "", nil), http.StatusOK, &got)
+	f.expect(f.send(http.MethodPost, path+"/resume", nil), http.StatusOK, &got)
 	after := time.Now()
 	if got.Paused || got.NextRunAt == nil || !got.NextRunAt.After(before) || got.NextRunAt.After(after.Add(5*time.Minute)) ||
 		got.NextRunAt.Minute()%5 != 0 || got.NextRunAt.Second() != 0 {
@@ -304,11 +305,11 @@ func TestAPIJobPauseAndResume(t *testing.T) {
 
 func TestAPIJobRunNow(t *testing.T) {
 	t.Parallel()
-	f := setupAPI(t)
+	f := setup(t)
 	j := f.createJob(pingJob)
 
 	before := time.Now()
-	rec := f.do(http.MethodPost, fmt.Sprintf("/api/jobs/%d/run", j.ID), "", nil)
+	rec := f.send(http.MethodPost, fmt.Sprintf("/api/jobs/%d/run", j.ID), nil)
 	var run apiRun
 	f.expect(rec, http.StatusAccepted, &run)
 	if run.ID <= 0 || run.JobID != j.ID || run.Status != "queued" || run.Trigger != "manual" || run.Attempts != 0 {
@@ -330,9 +331,9 @@ func TestAPIJobRunNow(t *testing.T) {
 	}
 
 	// A paused job can still be run by hand.
-	f.expect(f.do(http.MethodPost, fmt.Sprintf("/api/jobs/%d/pause", j.ID), "", nil), http.StatusOK, nil)
+	f.expect(f.send(http.MethodPost, fmt.Sprintf("/api/jobs/%d/pause", j.ID), nil), http.StatusOK, nil)
 	var second apiRun
-	f.expect(f.do(http.MethodPost, fmt.Sprintf("/api/jobs/%d/run", j.ID), "", nil), http.StatusAccepted, &second)
+	f.expect(f.send(http.MethodPost, fmt.Sprintf("/api/jobs/%d/run", j.ID), nil), http.StatusAccepted, &second)
 	if second.ID == run.ID || len(f.pub.published()) != 2 {
 		t.Errorf("second run %d, published %v; want a new run published", second.ID, f.pub.published())
 	}

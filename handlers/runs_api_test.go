@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -9,7 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/queries/dbtest"
+	"github.com/cronflow/cronflow/worker/runstatus"
 )
 
 func TestAPIRuns(t *testing.T) {
@@ -17,17 +17,17 @@ func TestAPIRuns(t *testing.T) {
 
 	// setupRuns makes job a with five runs, the oldest completed and the second failed, and job b with
 	// two queued runs.
-	setupRuns := func(t *testing.T) (f *apiFixture, a, b apiJob, aRuns, bRuns []int64) {
-		f = setupAPI(t)
+	setupRuns := func(t *testing.T) (f *fixture, a, b apiJob, aRuns, bRuns []int64) {
+		f = setup(t)
 		a, b = f.createJob(pingJob), f.createJob(pingJob)
 		for range 5 {
-			aRuns = append(aRuns, f.insertRun(a.ID).ID)
+			aRuns = append(aRuns, dbtest.InsertRun(f.t, f.q, a.ID, runstatus.Queued, "", "").ID)
 		}
 		for range 2 {
-			bRuns = append(bRuns, f.insertRun(b.ID).ID)
+			bRuns = append(bRuns, dbtest.InsertRun(f.t, f.q, b.ID, runstatus.Queued, "", "").ID)
 		}
-		claimAndFinish(t, f.q, aRuns[0], "completed")
-		claimAndFinish(t, f.q, aRuns[1], "failed")
+		dbtest.FinishRun(t, f.q, aRuns[0], "completed", "ok", "boom")
+		dbtest.FinishRun(t, f.q, aRuns[1], "failed", "ok", "boom")
 		return f, a, b, aRuns, bRuns
 	}
 	type page struct {
@@ -46,7 +46,7 @@ func TestAPIRuns(t *testing.T) {
 		t.Parallel()
 		f, a, _, aRuns, _ := setupRuns(t)
 		var p page
-		f.expect(f.do(http.MethodGet, fmt.Sprintf("/api/runs?job_id=%d", a.ID), "", nil), http.StatusOK, &p)
+		f.expect(f.send(http.MethodGet, fmt.Sprintf("/api/runs?job_id=%d", a.ID), nil), http.StatusOK, &p)
 		want := slices.Clone(aRuns)
 		slices.Reverse(want)
 		if got := ids(p); !slices.Equal(got, want) || p.NextBefore != nil {
@@ -63,7 +63,7 @@ func TestAPIRuns(t *testing.T) {
 		t.Parallel()
 		f, _, _, aRuns, bRuns := setupRuns(t)
 		var p page
-		f.expect(f.do(http.MethodGet, "/api/runs", "", nil), http.StatusOK, &p)
+		f.expect(f.send(http.MethodGet, "/api/runs", nil), http.StatusOK, &p)
 		got := ids(p)
 		for _, id := range append(slices.Clone(aRuns), bRuns...) {
 			if !slices.Contains(got, id) {
@@ -79,23 +79,23 @@ func TestAPIRuns(t *testing.T) {
 		t.Parallel()
 		f, a, b, aRuns, bRuns := setupRuns(t)
 		var p page
-		f.expect(f.do(http.MethodGet, fmt.Sprintf("/api/runs?job_id=%d&status=completed", a.ID), "", nil), http.StatusOK, &p)
+		f.expect(f.send(http.MethodGet, fmt.Sprintf("/api/runs?job_id=%d&status=completed", a.ID), nil), http.StatusOK, &p)
 		if got := ids(p); !slices.Equal(got, aRuns[:1]) || p.Runs[0].Status != "completed" {
 			t.Errorf("completed runs of a = %v, want %v", got, aRuns[:1])
 		}
-		f.expect(f.do(http.MethodGet, fmt.Sprintf("/api/runs?job_id=%d&status=failed", a.ID), "", nil), http.StatusOK, &p)
+		f.expect(f.send(http.MethodGet, fmt.Sprintf("/api/runs?job_id=%d&status=failed", a.ID), nil), http.StatusOK, &p)
 		if got := ids(p); !slices.Equal(got, aRuns[1:2]) {
 			t.Errorf("failed runs of a = %v, want %v", got, aRuns[1:2])
 		}
-		f.expect(f.do(http.MethodGet, fmt.Sprintf("/api/runs?job_id=%d&status=queued", b.ID), "", nil), http.StatusOK, &p)
+		f.expect(f.send(http.MethodGet, fmt.Sprintf("/api/runs?job_id=%d&status=queued", b.ID), nil), http.StatusOK, &p)
 		if got := ids(p); !slices.Equal(got, []int64{bRuns[1], bRuns[0]}) {
 			t.Errorf("queued runs of b = %v, want %v", got, []int64{bRuns[1], bRuns[0]})
 		}
-		f.expect(f.do(http.MethodGet, fmt.Sprintf("/api/runs?job_id=%d&status=running", b.ID), "", nil), http.StatusOK, &p)
+		f.expect(f.send(http.MethodGet, fmt.Sprintf("/api/runs?job_id=%d&status=running", b.ID), nil), http.StatusOK, &p)
 		if len(p.Runs) != 0 {
 			t.Errorf("running runs of b = %v, want none", ids(p))
 		}
-		f.expect(f.do(http.MethodGet, "/api/runs?status=completed", "", nil), http.StatusOK, &p)
+		f.expect(f.send(http.MethodGet, "/api/runs?status=completed", nil), http.StatusOK, &p)
 		for _, r := range p.Runs {
 			if r.Status != "completed" {
 				t.Errorf("run %d is %s in a list of completed runs", r.ID, r.Status)
@@ -107,20 +107,20 @@ func TestAPIRuns(t *testing.T) {
 		t.Parallel()
 		f, a, _, aRuns, _ := setupRuns(t)
 		var p page
-		f.expect(f.do(http.MethodGet, fmt.Sprintf("/api/runs?job_id=%d&limit=2", a.ID), "", nil), http.StatusOK, &p)
+		f.expect(f.send(http.MethodGet, fmt.Sprintf("/api/runs?job_id=%d&limit=2", a.ID), nil), http.StatusOK, &p)
 		if got := ids(p); !slices.Equal(got, []int64{aRuns[4], aRuns[3]}) || p.NextBefore == nil || *p.NextBefore != aRuns[3] {
 			t.Fatalf("page 1 = %v, next_before %v; want [%d %d], %d", got, p.NextBefore, aRuns[4], aRuns[3], aRuns[3])
 		}
-		f.expect(f.do(http.MethodGet, fmt.Sprintf("/api/runs?job_id=%d&limit=2&before=%d", a.ID, *p.NextBefore), "", nil), http.StatusOK, &p)
+		f.expect(f.send(http.MethodGet, fmt.Sprintf("/api/runs?job_id=%d&limit=2&before=%d", a.ID, *p.NextBefore), nil), http.StatusOK, &p)
 		if got := ids(p); !slices.Equal(got, []int64{aRuns[2], aRuns[1]}) || p.NextBefore == nil || *p.NextBefore != aRuns[1] {
 			t.Fatalf("page 2 = %v, next_before %v; want [%d %d], %d", got, p.NextBefore, aRuns[2], aRuns[1], aRuns[1])
 		}
-		f.expect(f.do(http.MethodGet, fmt.Sprintf("/api/runs?job_id=%d&limit=2&before=%d", a.ID, *p.NextBefore), "", nil), http.StatusOK, &p)
+		f.expect(f.send(http.MethodGet, fmt.Sprintf("/api/runs?job_id=%d&limit=2&before=%d", a.ID, *p.NextBefore), nil), http.StatusOK, &p)
 		if got := ids(p); !slices.Equal(got, aRuns[:1]) || p.NextBefore != nil {
 			t.Errorf("page 3 = %v, next_before %v; want %v, null", got, p.NextBefore, aRuns[:1])
 		}
 		// A page that is exactly full has no next page.
-		f.expect(f.do(http.MethodGet, fmt.Sprintf("/api/runs?job_id=%d&limit=5", a.ID), "", nil), http.StatusOK, &p)
+		f.expect(f.send(http.MethodGet, fmt.Sprintf("/api/runs?job_id=%d&limit=5", a.ID), nil), http.StatusOK, &p)
 		if len(p.Runs) != 5 || p.NextBefore != nil {
 			t.Errorf("limit 5 of 5: %d runs, next_before %v; want 5, null", len(p.Runs), p.NextBefore)
 		}
@@ -130,7 +130,7 @@ func TestAPIRuns(t *testing.T) {
 		t.Parallel()
 		f, a, _, aRuns, _ := setupRuns(t)
 		var r apiRun
-		f.expect(f.do(http.MethodGet, fmt.Sprintf("/api/runs/%d", aRuns[0]), "", nil), http.StatusOK, &r)
+		f.expect(f.send(http.MethodGet, fmt.Sprintf("/api/runs/%d", aRuns[0]), nil), http.StatusOK, &r)
 		if r.ID != aRuns[0] || r.JobID != a.ID || r.Status != "completed" || r.Trigger != "manual" || r.Attempts != 1 {
 			t.Errorf("run = %+v, want run %d of job %d, completed after one attempt", r, aRuns[0], a.ID)
 		}
@@ -140,42 +140,15 @@ func TestAPIRuns(t *testing.T) {
 		field, _, _ := strings.Cut(query, "=")
 		t.Run("BadQueryIsRejected_"+query, func(t *testing.T) {
 			t.Parallel()
-			f := setupAPI(t)
-			f.expectProblem(f.do(http.MethodGet, "/api/runs?"+query, "", nil), http.StatusUnprocessableEntity, field)
+			f := setup(t)
+			f.expectProblem(f.send(http.MethodGet, "/api/runs?"+query, nil), http.StatusUnprocessableEntity, field)
 		})
-	}
-}
-
-// claimAndFinish takes a queued run through one attempt to the given status.
-func claimAndFinish(t *testing.T, q *sqlcgen.Queries, runID int64, status string) {
-	t.Helper()
-	ctx := context.Background()
-	claim, err := q.RunClaim(ctx, sqlcgen.RunClaimParams{ID: runID, LeaseMarginMs: 60000})
-	if err != nil {
-		t.Fatalf("claim run %d: %v", runID, err)
-	}
-	var n int64
-	switch status {
-	case "running":
-		return
-	case "completed":
-		n, err = q.RunComplete(ctx, sqlcgen.RunCompleteParams{ID: runID, Attempt: claim.Attempts, Output: "ok"})
-	case "failed":
-		_, err = q.RunFail(ctx, sqlcgen.RunFailParams{ID: runID, Attempt: claim.Attempts, Error: "boom", RetryDelayMs: 2000})
-		n = 1
-	case "permanently_failed":
-		n, err = q.RunFailPermanently(ctx, sqlcgen.RunFailPermanentlyParams{ID: runID, Attempt: claim.Attempts, Error: "boom"})
-	default:
-		t.Fatalf("unknown status %q", status)
-	}
-	if err != nil || n != 1 {
-		t.Fatalf("finish run %d as %s: %d rows, %v", runID, status, n, err)
 	}
 }
 
 func TestAPIStats(t *testing.T) {
 	t.Parallel()
-	f := setupAPI(t)
+	f := setup(t)
 	type stats struct {
 		Jobs int64            `json:"jobs"`
 		Runs map[string]int64 `json:"runs"`
@@ -183,7 +156,7 @@ func TestAPIStats(t *testing.T) {
 	statuses := []string{"queued", "running", "completed", "failed", "permanently_failed"}
 
 	var before stats
-	f.expect(f.do(http.MethodGet, "/api/stats", "", nil), http.StatusOK, &before)
+	f.expect(f.send(http.MethodGet, "/api/stats", nil), http.StatusOK, &before)
 	for _, s := range statuses {
 		if _, ok := before.Runs[s]; !ok {
 			t.Errorf("runs has no %q count: %v", s, before.Runs)
@@ -196,18 +169,18 @@ func TestAPIStats(t *testing.T) {
 	a, b := f.createJob(pingJob), f.createJob(pingJob)
 	f.createJob(pingJob)
 	// Job a: 1 queued, 1 running, 2 completed; job b: 3 failed, 1 permanently failed.
-	f.insertRun(a.ID)
-	claimAndFinish(t, f.q, f.insertRun(a.ID).ID, "running")
+	dbtest.InsertRun(f.t, f.q, a.ID, runstatus.Queued, "", "")
+	dbtest.InsertRun(f.t, f.q, a.ID, "running", "ok", "boom")
 	for range 2 {
-		claimAndFinish(t, f.q, f.insertRun(a.ID).ID, "completed")
+		dbtest.InsertRun(f.t, f.q, a.ID, "completed", "ok", "boom")
 	}
 	for range 3 {
-		claimAndFinish(t, f.q, f.insertRun(b.ID).ID, "failed")
+		dbtest.InsertRun(f.t, f.q, b.ID, "failed", "ok", "boom")
 	}
-	claimAndFinish(t, f.q, f.insertRun(b.ID).ID, "permanently_failed")
+	dbtest.InsertRun(f.t, f.q, b.ID, "permanently_failed", "ok", "boom")
 
 	var after stats
-	f.expect(f.do(http.MethodGet, "/api/stats", "", nil), http.StatusOK, &after)
+	f.expect(f.send(http.MethodGet, "/api/stats", nil), http.StatusOK, &after)
 	if after.Jobs-before.Jobs != 3 {
 		t.Errorf("jobs went from %d to %d, want 3 more", before.Jobs, after.Jobs)
 	}
@@ -224,10 +197,10 @@ func TestAPIHealth(t *testing.T) {
 
 	t.Run("HealthzIsOK", func(t *testing.T) {
 		t.Parallel()
-		f := setupAPI(t)
+		f := setup(t)
 		f.setReady(map[string]string{"postgres": "down"}) // Liveness does not depend on readiness.
 		var body map[string]string
-		f.expect(f.do(http.MethodGet, "/healthz", "", nil), http.StatusOK, &body)
+		f.expect(f.send(http.MethodGet, "/healthz", nil), http.StatusOK, &body)
 		if body["status"] != "ok" {
 			t.Errorf("body = %v", body)
 		}
@@ -235,27 +208,27 @@ func TestAPIHealth(t *testing.T) {
 
 	t.Run("ReadyzIsOKWhenNothingIsWrong", func(t *testing.T) {
 		t.Parallel()
-		f := setupAPI(t)
+		f := setup(t)
 		var body map[string]any
-		f.expect(f.do(http.MethodGet, "/readyz", "", nil), http.StatusOK, &body)
+		f.expect(f.send(http.MethodGet, "/readyz", nil), http.StatusOK, &body)
 		f.setReady(map[string]string{})
-		f.expect(f.do(http.MethodGet, "/readyz", "", nil), http.StatusOK, &body)
+		f.expect(f.send(http.MethodGet, "/readyz", nil), http.StatusOK, &body)
 	})
 
 	t.Run("ReadyzListsTheProblems", func(t *testing.T) {
 		t.Parallel()
-		f := setupAPI(t)
+		f := setup(t)
 		problems := map[string]string{"rabbitmq": "connection refused", "postgres": "timeout"}
 		f.setReady(problems)
 		var body struct {
 			Problems map[string]string `json:"problems"`
 		}
-		f.expect(f.do(http.MethodGet, "/readyz", "", nil), http.StatusServiceUnavailable, &body)
+		f.expect(f.send(http.MethodGet, "/readyz", nil), http.StatusServiceUnavailable, &body)
 		if len(body.Problems) != 2 || body.Problems["rabbitmq"] != "connection refused" || body.Problems["postgres"] != "timeout" {
 			t.Errorf("problems = %v, want %v", body.Problems, problems)
 		}
 		f.setReady(nil)
-		f.expect(f.do(http.MethodGet, "/readyz", "", nil), http.StatusOK, &body)
+		f.expect(f.send(http.MethodGet, "/readyz", nil), http.StatusOK, &body)
 	})
 }
 
@@ -264,8 +237,8 @@ func TestAPIErrorHandler(t *testing.T) {
 
 	t.Run("PageNotFoundIsNotJSON", func(t *testing.T) {
 		t.Parallel()
-		f := setupAPI(t)
-		rec := f.do(http.MethodGet, "/no/such/page", "", nil)
+		f := setup(t)
+		rec := f.send(http.MethodGet, "/no/such/page", nil)
 		if rec.Code != http.StatusNotFound {
 			t.Fatalf("status = %d, want 404", rec.Code)
 		}
@@ -279,21 +252,19 @@ func TestAPIErrorHandler(t *testing.T) {
 
 	t.Run("PageNotFoundIsJSONForAJSONClient", func(t *testing.T) {
 		t.Parallel()
-		f := setupAPI(t)
-		req := f.request(http.MethodGet, "/no/such/page", "", nil)
-		req.Header.Set("Accept", "application/json")
-		f.expectProblem(f.serve(req), http.StatusNotFound, "")
+		f := setup(t)
+		f.expectProblem(f.send(http.MethodGet, "/no/such/page", nil, "Accept", "application/json"), http.StatusNotFound, "")
 	})
 
 	t.Run("UnknownAPIPathIsJSON", func(t *testing.T) {
 		t.Parallel()
-		f := setupAPI(t)
-		f.expectProblem(f.do(http.MethodGet, "/api/no-such-thing", "", nil), http.StatusNotFound, "")
+		f := setup(t)
+		f.expectProblem(f.send(http.MethodGet, "/api/no-such-thing", nil), http.StatusNotFound, "")
 	})
 
 	t.Run("WrongMethodIsJSON", func(t *testing.T) {
 		t.Parallel()
-		f := setupAPI(t)
-		f.expectProblem(f.do(http.MethodPatch, "/api/jobs/1", "", nil), http.StatusMethodNotAllowed, "")
+		f := setup(t)
+		f.expectProblem(f.send(http.MethodPatch, "/api/jobs/1", nil), http.StatusMethodNotAllowed, "")
 	})
 }
