@@ -77,7 +77,7 @@ func handleAPIJobList(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		limit, after, problems := pageParams(c, "after")
 		if len(problems) > 0 {
-			return c.JSON(http.StatusUnprocessableEntity, apiError{Error: "Bad query parameters; see fields.", Fields: problems})
+			return badQuery(c, problems)
 		}
 		jobs, err := q.JobList(c.Request().Context(), sqlcgen.JobListParams{AfterID: after, MaxRows: int32(limit) + 1})
 		if err != nil {

@@ -60,7 +60,7 @@ func handleAPIRunList(q *sqlcgen.Queries) echo.HandlerFunc {
 			problems["status"] = "must be one of " + statusList()
 		}
 		if len(problems) > 0 {
-			return c.JSON(http.StatusUnprocessableEntity, apiError{Error: "Bad query parameters; see fields.", Fields: problems})
+			return badQuery(c, problems)
 		}
 		runs, err := listRuns(c.Request().Context(), q, jobID, status, before, int32(limit)+1)
 		if err != nil {

@@ -210,6 +210,11 @@ func invalid(c echo.Context, problems map[string]string) error {
 	return c.JSON(http.StatusUnprocessableEntity, apiError{Error: "The job is not valid; see fields.", Fields: problems})
 }
 
+// badQuery answers 422 with the problems by query parameter.
+func badQuery(c echo.Context, problems map[string]string) error {
+	return c.JSON(http.StatusUnprocessableEntity, apiError{Error: "Bad query parameters; see fields.", Fields: problems})
+}
+
 // pathID reads the {id} path parameter; anything but a positive number is a 404.
 func pathID(c echo.Context) (int64, error) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
