@@ -17,7 +17,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"sync"
 	"syscall"
 	"time"
 
@@ -25,11 +24,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/sethvargo/go-retry"
 
 	"github.com/cronflow/cronflow/handlers"
 	"github.com/cronflow/cronflow/queries"
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/worker"
+	"github.com/cronflow/cronflow/worker/broker"
+	"github.com/cronflow/cronflow/worker/task"
 )
 
 func main() {
@@ -71,7 +73,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return nil
 	}
 	q := sqlcgen.New(pool)
-	top := worker.NewTopology(cfg.AMQPPrefix)
+	top := broker.NewTopology(cfg.AMQPPrefix)
 	if mode == "serve" {
 		if cfg.AdminPassword != "" {
 			if err := handlers.EnsureAdmin(ctx, q, cfg.AdminUser, cfg.AdminPassword); err != nil {
@@ -87,52 +89,30 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	metrics := worker.NewMetrics(registry)
 	metricsHandler := promhttp.HandlerFor(registry, promhttp.HandlerOpts{})
 
-	var wg sync.WaitGroup
-	start := func(ctx context.Context, fn func(ctx context.Context)) {
-		wg.Add(1)
-		go func() { defer wg.Done(); fn(ctx) }()
-	}
-
-	// The publisher goes first and stops last: consumers publish retries until they are done.
-	pubCtx, stopPub := context.WithCancel(context.WithoutCancel(ctx))
+	// Start order: the publisher (consumers publish retries until they are done), the consumers,
+	// then, on the leader only, the dispatcher, the reaper and the scheduler. Each is stopped in
+	// reverse order, after HTTP.
+	pub := broker.NewPublisher(cfg.AMQPURL, top, logger)
+	stopPub := start(ctx, pub.Run)
 	defer stopPub()
-	pub := worker.NewPublisher(cfg.AMQPURL, top, logger)
-	var pubDone sync.WaitGroup
-	pubDone.Add(1)
-	go func() { defer pubDone.Done(); pub.Run(pubCtx) }()
-	defer pubDone.Wait()
 
-	exec := worker.NewExecutor(worker.NewHTTPClient(cfg.Consumers, cfg.AllowPrivateTargets), cfg.Mail)
+	exec := task.NewExecutor(task.NewHTTPClient(cfg.Consumers, cfg.AllowPrivateTargets), cfg.Mail)
 	runner := worker.NewRunner(q, exec, pub, logger)
 	runner.Metrics = metrics
-	consumer := worker.NewConsumer(cfg.AMQPURL, top, cfg.Consumers, cfg.ShutdownGrace, runner, logger)
-	consumerCtx, stopConsumers := context.WithCancel(context.WithoutCancel(ctx))
+	consumer := worker.NewConsumer(cfg.AMQPURL, top, cfg.Consumers, cfg.ShutdownGrace, runner.Handle, logger)
+	stopConsumers := start(ctx, consumer.Run)
 	defer stopConsumers()
-	var consumersDone sync.WaitGroup
-	consumersDone.Add(1)
-	go func() { defer consumersDone.Done(); consumer.Run(consumerCtx) }()
 
 	disp := worker.NewDispatcher(q, pub, logger)
 	var leader *worker.Leader
+	stopLeader := func() {}
 	if mode == "serve" {
 		leader = worker.NewLeader(pool, 3*time.Second, logger)
-		scheduler := worker.NewScheduler(pool, disp, cfg.CatchUp, logger)
-		reaper := worker.NewReaper(q, disp, logger)
-		start(ctx, func(ctx context.Context) {
-			leader.Run(ctx, func(ctx context.Context) error {
-				// One term of leadership: the dispatcher and the reaper live as long as the scheduler.
-				ctx, cancel := context.WithCancel(ctx)
-				var lead sync.WaitGroup
-				lead.Add(2)
-				go func() { defer lead.Done(); disp.Run(ctx) }()
-				go func() { defer lead.Done(); reaper.Run(ctx) }()
-				err := scheduler.Run(ctx)
-				cancel()
-				lead.Wait()
-				return err
-			})
-		})
+		services := worker.NewMaintainer(disp, worker.NewReaper(q, disp, logger),
+			worker.NewScheduler(pool, disp, cfg.CatchUp, logger))
+		stopLeader = start(ctx, func(ctx context.Context) { leader.Run(ctx, services.Run) })
 	}
+	defer stopLeader()
 
 	ready := func(ctx context.Context) map[string]string {
 		problems := map[string]string{}
@@ -179,12 +159,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if serr := httpServer.Shutdown(shutdownCtx); serr != nil && !errors.Is(serr, http.ErrServerClosed) {
 		logger.Warn("HTTP shutdown", "error", serr)
 	}
-	wg.Wait() // the scheduler has stopped
+	stopLeader()
 	stopConsumers()
-	consumersDone.Wait()
 	stopPub()
 	logger.Info("Stopped")
 	return err
+}
+
+// start runs fn in its own goroutine until the returned stop is called, which cancels fn's context
+// and waits for fn to return; a second call does nothing. fn's context is not ctx's child: each part
+// is stopped by its own stop, in order, so that in-flight runs finish and publish their retries.
+func start(ctx context.Context, fn func(ctx context.Context)) (stop func()) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() { defer close(done); fn(ctx) }()
+	return func() { cancel(); <-done }
 }
 
 // openPool connects to PostgreSQL, waiting up to 30 s for it to come up.
@@ -204,17 +193,17 @@ func openPool(ctx context.Context, cfg config, logger *slog.Logger) (*pgxpool.Po
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		err := pool.Ping(ctx)
-		if err == nil {
-			return pool, nil
+	backoff := retry.WithMaxDuration(30*time.Second, retry.NewConstant(time.Second))
+	err = retry.Do(ctx, backoff, func(ctx context.Context) error {
+		if err := pool.Ping(ctx); err != nil {
+			logger.Warn("Waiting for PostgreSQL", "error", err)
+			return retry.RetryableError(err)
 		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			pool.Close()
-			return nil, fmt.Errorf("connect to PostgreSQL at %s: %w", pcfg.ConnConfig.Host, err)
-		}
-		logger.Warn("Waiting for PostgreSQL", "error", err)
-		time.Sleep(time.Second)
+		return nil
+	})
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to PostgreSQL at %s: %w", pcfg.ConnConfig.Host, err)
 	}
+	return pool, nil
 }

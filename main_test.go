@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/cronflow/cronflow/queries/dbtest"
-	"github.com/cronflow/cronflow/worker"
+	"github.com/cronflow/cronflow/worker/broker"
 	"github.com/cronflow/cronflow/worker/brokertest"
 )
 
@@ -35,7 +35,7 @@ func testEnv(t *testing.T) map[string]string { return testEnvTB(t) }
 func testEnvTB(t testing.TB) map[string]string {
 	t.Helper()
 	prefix := brokertest.Prefix()
-	queues, exchanges := worker.NewTopology(prefix).Names(time.Second, 2*time.Second)
+	queues, exchanges := broker.NewTopology(prefix).Names(time.Second, 2*time.Second)
 	brokertest.DeleteAtCleanup(t, queues, exchanges)
 	return map[string]string{
 		"DATABASE_URL":   dbtest.NewDatabase(t),

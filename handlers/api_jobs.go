@@ -10,7 +10,9 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/cronflow/cronflow/sqlcgen"
-	"github.com/cronflow/cronflow/worker"
+	"github.com/cronflow/cronflow/worker/runmsg"
+	"github.com/cronflow/cronflow/worker/schedule"
+	"github.com/cronflow/cronflow/worker/task"
 )
 
 // jobJSON is a job as the API shows it.
@@ -148,7 +150,7 @@ func handleAPIJobList(q *sqlcgen.Queries) echo.HandlerFunc {
 		for _, j := range jobs {
 			// A list is for looking, and gets passed around: its secrets are masked.
 			job := toJobJSON(j)
-			job.Payload = worker.MaskPayload(j.Type, j.Payload)
+			job.Payload = task.Mask(j.Type, j.Payload)
 			out.Jobs = append(out.Jobs, job)
 		}
 		return c.JSON(http.StatusOK, out)
@@ -264,7 +266,7 @@ func setPaused(c echo.Context, q *sqlcgen.Queries, id int64, paused bool) (sqlcg
 		return job, err
 	}
 	var next *time.Time
-	if sched, err := worker.ParseSchedule(job.Cron, job.Timezone); err == nil {
+	if sched, err := schedule.Parse(job.Cron, job.Timezone); err == nil {
 		n := sched.Next(time.Now()).UTC()
 		next = &n
 	}
@@ -299,7 +301,7 @@ func runNow(c echo.Context, q *sqlcgen.Queries, pub RunPublisher, jobID int64) (
 	if err != nil {
 		return job, run, err
 	}
-	pub.Publish(ctx, []worker.RunMessage{{RunID: run.ID, JobID: run.JobID}})
+	pub.Publish(ctx, []runmsg.Message{{RunID: run.ID, JobID: run.JobID}})
 	if fresh, err := q.RunGet(ctx, run.ID); err == nil {
 		run = fresh
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cronflow/cronflow/sqlcgen"
-	"github.com/cronflow/cronflow/worker"
+	"github.com/cronflow/cronflow/worker/runmsg"
 )
 
 func TestAPIJobGetAndList(t *testing.T) {
@@ -317,7 +317,7 @@ func TestAPIJobRunNow(t *testing.T) {
 	if run.ScheduledAt.Before(before.Add(-time.Minute)) || run.ScheduledAt.After(time.Now().Add(time.Minute)) {
 		t.Errorf("scheduled_at = %v, want about now", run.ScheduledAt)
 	}
-	want := []worker.RunMessage{{RunID: run.ID, JobID: j.ID}}
+	want := []runmsg.Message{{RunID: run.ID, JobID: j.ID}}
 	if got := f.pub.published(); !slices.Equal(got, want) {
 		t.Errorf("published %v, want %v", got, want)
 	}

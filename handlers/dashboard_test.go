@@ -17,26 +17,26 @@ import (
 
 	"github.com/cronflow/cronflow/queries/dbtest"
 	"github.com/cronflow/cronflow/sqlcgen"
-	"github.com/cronflow/cronflow/worker"
+	"github.com/cronflow/cronflow/worker/runmsg"
 )
 
 // recordingPublisher records the runs the dashboard asked to publish; the broker is not what these
 // tests are about.
 type recordingPublisher struct {
 	mu   sync.Mutex
-	msgs []worker.RunMessage
+	msgs []runmsg.Message
 }
 
-func (p *recordingPublisher) Publish(_ context.Context, msgs []worker.RunMessage) {
+func (p *recordingPublisher) Publish(_ context.Context, msgs []runmsg.Message) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.msgs = append(p.msgs, msgs...)
 }
 
-func (p *recordingPublisher) published() []worker.RunMessage {
+func (p *recordingPublisher) published() []runmsg.Message {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return append([]worker.RunMessage(nil), p.msgs...)
+	return append([]runmsg.Message(nil), p.msgs...)
 }
 
 // dash is a server on a transaction of its own, rolled back when the test ends.

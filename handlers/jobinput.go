@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/cronflow/cronflow/sqlcgen"
-	"github.com/cronflow/cronflow/worker"
+	"github.com/cronflow/cronflow/worker/schedule"
+	"github.com/cronflow/cronflow/worker/task"
 )
 
 // jobInput is a job as a client sends it: the body of POST /api/jobs and PUT /api/jobs/{id}. The
@@ -78,10 +78,10 @@ func (in jobInput) Valid(now time.Time) (jobSpec, map[string]string) {
 	case spec.Cron == "":
 		problems["cron"] = "is required (as cron, or as hour and minute)"
 	}
-	if _, err := worker.LoadLocation(spec.Timezone); err != nil {
+	if _, err := schedule.LoadLocation(spec.Timezone); err != nil {
 		problems["timezone"] = err.Error()
 	} else if spec.Cron != "" {
-		sched, err := worker.ParseSchedule(spec.Cron, spec.Timezone)
+		sched, err := schedule.Parse(spec.Cron, spec.Timezone)
 		if err != nil {
 			problems["cron"] = err.Error()
 		} else if next := sched.Next(now); next.IsZero() {
@@ -93,9 +93,9 @@ func (in jobInput) Valid(now time.Time) (jobSpec, map[string]string) {
 	}
 
 	if spec.Type == "" {
-		problems["type"] = fmt.Sprintf("is required: one of %s", strings.Join(worker.TaskTypes(), ", "))
+		problems["type"] = fmt.Sprintf("is required: one of %s", strings.Join(task.Names(), ", "))
 	} else {
-		payload, payloadProblems := worker.ValidatePayload(spec.Type, in.Payload)
+		payload, payloadProblems := task.Validate(spec.Type, in.Payload)
 		for k, v := range payloadProblems {
 			problems[k] = v
 		}
@@ -118,26 +118,10 @@ func (in jobInput) Valid(now time.Time) (jobSpec, map[string]string) {
 
 // defaultName names a job after what it does.
 func defaultName(s jobSpec) string {
-	var p storedPayload
-	_ = json.Unmarshal(s.Payload, &p)
-	switch s.Type {
-	case "ping":
-		return "Ping " + hostOf(p.URL)
-	case "webhook":
-		return "Webhook to " + hostOf(p.URL)
-	case "slack":
-		return "Slack message"
-	case "email":
-		return "Email to " + strings.Join(p.To, ", ")
+	if t, ok := task.Lookup(s.Type); ok {
+		return t.DefaultNameFunc(s.Payload)
 	}
 	return s.Type
-}
-
-func hostOf(raw string) string {
-	if u, err := url.Parse(raw); err == nil && u.Host != "" {
-		return u.Host
-	}
-	return raw
 }
 
 // hasNUL reports whether any string in a JSON value holds a NUL character, which PostgreSQL's

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -105,17 +106,19 @@ func StatusLabel(status string) string {
 	return status
 }
 
-// TypeLabel names a task type as the task does.
+// typeLabels names each task type as people read it ("Ping a URL"). The task registry lives with
+// the worker, which views do not import; handlers hand its labels over once, at start.
+var typeLabels atomic.Pointer[map[string]string]
+
+// SetTypeLabels sets the labels TypeLabel shows, keyed by task type.
+func SetTypeLabels(labels map[string]string) { typeLabels.Store(&labels) }
+
+// TypeLabel names a task type as the task does; a type without a label shows its name.
 func TypeLabel(taskType string) string {
-	switch taskType {
-	case "ping":
-		return "Ping a URL"
-	case "email":
-		return "Send an email"
-	case "slack":
-		return "Send a Slack message"
-	case "webhook":
-		return "Trigger a webhook"
+	if labels := typeLabels.Load(); labels != nil {
+		if label, ok := (*labels)[taskType]; ok {
+			return label
+		}
 	}
 	return taskType
 }

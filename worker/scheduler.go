@@ -13,6 +13,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/schedule"
 )
 
 // resyncEvery is how often the scheduler compares its cron table with the database in full, in
@@ -193,7 +194,7 @@ func (s *Scheduler) apply(row sqlcgen.JobScheduleListRow) {
 	if old != nil && old.updatedAt.Equal(row.UpdatedAt) {
 		return
 	}
-	sched, err := ParseSchedule(row.Cron, row.Timezone)
+	sched, err := schedule.Parse(row.Cron, row.Timezone)
 	if err != nil {
 		s.logger.Error("Job has an invalid schedule; not scheduled", "job_id", row.ID, "cron", row.Cron, "error", err)
 		s.remove(row.ID)
@@ -228,7 +229,7 @@ func (s *Scheduler) catchUpMissed(ctx context.Context, inFlight time.Duration) {
 		return
 	}
 	for _, row := range rows {
-		sched, err := ParseSchedule(row.Cron, row.Timezone)
+		sched, err := schedule.Parse(row.Cron, row.Timezone)
 		if err != nil || row.NextRunAt == nil {
 			continue
 		}

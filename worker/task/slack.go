@@ -1,4 +1,4 @@
-package worker
+package task
 
 import (
 	"context"
@@ -16,6 +16,41 @@ const maxSlackText = 40000
 type slackPayload struct {
 	WebhookURL string `json:"webhook_url"`
 	Text       string `json:"text"`
+}
+
+func init() {
+	register(Type{
+		Name: "slack", Label: "Send a Slack message", Order: 3,
+		Fields: []Field{
+			{Name: "payload.webhook_url", Label: "Slack webhook URL", Input: "url",
+				Hint: "An incoming-webhook URL from Slack, https://hooks.slack.com/services/…; it is kept secret on every page."},
+			{Name: "payload.text", Label: "Message", Input: "textarea",
+				Hint: "Slack formatting works: *bold*, _italic_, <https://example.com|links>."},
+		},
+		ValidateFunc: validateSlack,
+		ExecutorFunc: slackExecutor,
+		SummaryFunc: func(payload json.RawMessage) string {
+			p := decode[slackPayload](payload)
+			return "To " + RedactURLPath(p.WebhookURL) + ": " + Clip(p.Text, 60)
+		},
+		SettingsFunc: func(payload json.RawMessage) []Setting {
+			p := decode[slackPayload](payload)
+			return []Setting{
+				{Label: "Slack webhook", Value: RedactURLPath(p.WebhookURL)},
+				{Label: "Message", Value: Clip(p.Text, 2000), Code: true},
+			}
+		},
+		DefaultNameFunc: func(json.RawMessage) string { return "Slack message" },
+		// The webhook's path is its secret.
+		MaskedFields: map[string]func(string) string{"webhook_url": RedactURLPath},
+		FormValuesFunc: func(payload json.RawMessage) map[string]string {
+			p := decode[slackPayload](payload)
+			return map[string]string{"payload.webhook_url": p.WebhookURL, "payload.text": p.Text}
+		},
+		FormPayloadFunc: func(v, _ map[string]string) any {
+			return slackPayload{WebhookURL: v["payload.webhook_url"], Text: v["payload.text"]}
+		},
+	})
 }
 
 // validateSlack checks a slack payload and returns it with unknown fields dropped and the URL trimmed.
@@ -38,16 +73,12 @@ func validateSlack(payload json.RawMessage) (json.RawMessage, map[string]string)
 	if len(problems) > 0 {
 		return nil, problems
 	}
-	out, err := json.Marshal(p)
-	if err != nil {
-		return nil, map[string]string{"payload": "cannot be stored: " + err.Error()}
-	}
-	return out, nil
+	return store(p)
 }
 
 // slackExecutor returns the executor for slack tasks: it posts the text to the incoming webhook.
 // The message is built with encoding/json so that quotes, newlines and any character survive.
-func slackExecutor(client *http.Client) ExecuteFunc {
+func slackExecutor(env Env) ExecuteFunc {
 	return func(ctx context.Context, t Task) (string, error) {
 		var p slackPayload
 		if err := json.Unmarshal(t.Payload, &p); err != nil {
@@ -59,6 +90,6 @@ func slackExecutor(client *http.Client) ExecuteFunc {
 		if err != nil {
 			return "", fmt.Errorf("encode slack message: %w", err)
 		}
-		return do(ctx, client, http.MethodPost, p.WebhookURL, RedactURLPath(p.WebhookURL), "application/json", body, t)
+		return do(ctx, env.HTTP, http.MethodPost, p.WebhookURL, RedactURLPath(p.WebhookURL), "application/json", body, t)
 	}
 }

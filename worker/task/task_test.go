@@ -1,4 +1,4 @@
-package worker
+package task
 
 import (
 	"bytes"
@@ -61,9 +61,9 @@ func receive[T any](t *testing.T, ch <-chan T) T {
 // run validates payload as a job of taskType would be, then executes it as run 42.
 func run(t *testing.T, e *Executor, taskType, payload string) (string, error) {
 	t.Helper()
-	stored, problems := ValidatePayload(taskType, json.RawMessage(payload))
+	stored, problems := Validate(taskType, json.RawMessage(payload))
 	if problems != nil {
-		t.Fatalf("ValidatePayload(%s) problems: %v", payload, problems)
+		t.Fatalf("Validate(%s) problems: %v", payload, problems)
 	}
 	task := Task{RunID: 42, JobID: 7, Attempt: 1, Payload: stored, IdempotencyKey: "run-42"}
 	return e.Execute(context.Background(), taskType, 10*time.Second, task)
@@ -370,10 +370,10 @@ func TestValidatePayload(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got, problems := ValidatePayload(tc.taskType, json.RawMessage(tc.payload))
+			got, problems := Validate(tc.taskType, json.RawMessage(tc.payload))
 			keys := slices.Sorted(maps.Keys(problems))
 			if !slices.Equal(keys, tc.problems) || string(got) != tc.want {
-				t.Errorf("ValidatePayload = %s, %v; want %s with problems on %v", got, problems, tc.want, tc.problems)
+				t.Errorf("Validate = %s, %v; want %s with problems on %v", got, problems, tc.want, tc.problems)
 			}
 		})
 	}

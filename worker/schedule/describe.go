@@ -1,4 +1,4 @@
-package worker
+package schedule
 
 import (
 	"fmt"
@@ -24,15 +24,15 @@ var (
 	dayNames = []string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"}
 )
 
-// DescribeSchedule puts a cron expression or descriptor into English ("At 02:30, every day",
+// Describe puts a cron expression or descriptor into English ("At 02:30, every day",
 // "Every 30 seconds", "At 09:00, Monday through Friday"), so that a person can check a schedule
 // without reading cron. Common shapes get a natural sentence; anything else is described field by
-// field, which is always correct if not always elegant. It returns "" for a spec that ParseSchedule
+// field, which is always correct if not always elegant. It returns "" for a spec that Parse
 // would refuse, so that a caller never shows words for a schedule that does not exist. The words
 // do not name a time zone: the caller shows the job's.
-func DescribeSchedule(spec string) string {
+func Describe(spec string) string {
 	spec = strings.Join(strings.Fields(spec), " ")
-	if _, err := ParseSchedule(spec, "UTC"); err != nil {
+	if _, err := Parse(spec, "UTC"); err != nil {
 		return ""
 	}
 	if rest, ok := strings.CutPrefix(spec, "@every "); ok {
@@ -162,7 +162,7 @@ type field struct {
 // part is one item of a field's list: lo-hi/step.
 type part struct{ lo, hi, step int }
 
-// parseField reads one field of an expression that ParseSchedule accepted. names, when given, map
+// parseField reads one field of an expression that Parse accepted. names, when given, map
 // a value's first three letters (case-insensitive) to its index.
 func parseField(s string, lo, hi int, names []string) field {
 	f := field{lo: lo, hi: hi, names: names, star: s == "*" || s == "?"}
