@@ -43,15 +43,12 @@ func main() {
 
 // run starts Cronflow and blocks until ctx is done or SIGINT/SIGTERM arrives, then stops it in
 // reverse order: HTTP, the scheduler, the consumers (letting in-flight runs finish), the publisher.
+// It is longer than 60 lines on purpose: it is the one place that reads as the wiring, the start
+// order and the stop order, top to bottom.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	mode := "serve"
-	if len(args) > 1 {
-		mode = args[1]
-	}
-	switch mode {
-	case "serve", "worker", "migrate":
-	default:
-		return fmt.Errorf("unknown command %q: use serve, worker or migrate", mode)
+	mode, err := parseMode(args)
+	if err != nil {
+		return err
 	}
 	cfg, err := loadConfig(mode, getenv)
 	if err != nil {
@@ -75,13 +72,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	q := sqlcgen.New(pool)
 	top := broker.NewTopology(cfg.AMQPPrefix)
 	if mode == "serve" {
-		if cfg.AdminPassword != "" {
-			if err := handlers.EnsureAdmin(ctx, q, cfg.AdminUser, cfg.AdminPassword); err != nil {
-				return err
-			}
-		} else {
-			logger.Warn("No CRONFLOW_ADMIN_PASSWORD: authentication is off", "addr", cfg.HTTPAddr,
-				"loopback_only", !cfg.InsecureNoAuth)
+		if err := ensureAdmin(ctx, cfg, q, logger); err != nil {
+			return err
 		}
 	}
 	registry := prometheus.NewRegistry()
@@ -114,7 +106,74 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	defer stopLeader()
 
-	ready := func(ctx context.Context) map[string]string {
+	metrics.Watch(pub, consumer, cfg.Consumers, leader)
+	ready := readyFunc(pool, pub, consumer, logger)
+	srv := handlers.NewHealthServer(ready, metricsHandler, cfg.MetricsToken, logger)
+	if mode == "serve" {
+		srv = handlers.NewServer(handlers.Deps{
+			Queries: q, Publisher: disp, ReadyFunc: ready, Logger: logger, Metrics: metricsHandler,
+			Auth: handlers.AuthConfig{Enabled: cfg.AdminPassword != "", MetricsToken: cfg.MetricsToken,
+				LoopbackOnly: cfg.AdminPassword == "" && !cfg.InsecureNoAuth},
+			JobsPerMinute: cfg.JobsPerMinute, TrustedProxies: cfg.TrustedProxies,
+		})
+	}
+	logger.Info("Cronflow started", "mode", mode, "addr", cfg.HTTPAddr, "consumers", cfg.Consumers)
+	err = serveHTTP(ctx, cfg.HTTPAddr, srv, logger)
+	stop()
+	stopLeader()
+	stopConsumers()
+	stopPub()
+	logger.Info("Stopped")
+	return err
+}
+
+// parseMode reads the command: serve (the default), worker or migrate.
+func parseMode(args []string) (string, error) {
+	mode := "serve"
+	if len(args) > 1 {
+		mode = args[1]
+	}
+	switch mode {
+	case "serve", "worker", "migrate":
+		return mode, nil
+	}
+	return "", fmt.Errorf("unknown command %q: use serve, worker or migrate", mode)
+}
+
+// serveHTTP serves srv on addr until ctx is done or the server fails, then shuts it down, letting
+// requests in progress finish for up to 10 s.
+func serveHTTP(ctx context.Context, addr string, srv http.Handler, logger *slog.Logger) error {
+	httpServer := &http.Server{Addr: addr, Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	httpErr := make(chan error, 1)
+	go func() { httpErr <- httpServer.ListenAndServe() }()
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-httpErr:
+		err = fmt.Errorf("http server: %w", err)
+	}
+	logger.Info("Shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if serr := httpServer.Shutdown(shutdownCtx); serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		logger.Warn("HTTP shutdown", "error", serr)
+	}
+	return err
+}
+
+// ensureAdmin creates or updates the admin user, or warns that authentication is off.
+func ensureAdmin(ctx context.Context, cfg config, q *sqlcgen.Queries, logger *slog.Logger) error {
+	if cfg.AdminPassword == "" {
+		logger.Warn("No CRONFLOW_ADMIN_PASSWORD: authentication is off", "addr", cfg.HTTPAddr,
+			"loopback_only", !cfg.InsecureNoAuth)
+		return nil
+	}
+	return handlers.EnsureAdmin(ctx, q, cfg.AdminUser, cfg.AdminPassword)
+}
+
+// readyFunc answers /readyz: the database and both broker connections must be up.
+func readyFunc(pool *pgxpool.Pool, pub *broker.Publisher, consumer *worker.Consumer, logger *slog.Logger) func(ctx context.Context) map[string]string {
+	return func(ctx context.Context) map[string]string {
 		problems := map[string]string{}
 		if err := pool.Ping(ctx); err != nil {
 			// The details (hosts, users) are for the log, not for anyone who asks.
@@ -129,41 +188,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		return problems
 	}
-	metrics.Watch(pub, consumer, cfg.Consumers, leader)
-	var srv http.Handler
-	if mode == "serve" {
-		srv = handlers.NewServer(handlers.Deps{
-			Queries: q, Publisher: disp, ReadyFunc: ready, Logger: logger, Metrics: metricsHandler,
-			Auth: handlers.AuthConfig{Enabled: cfg.AdminPassword != "", MetricsToken: cfg.MetricsToken,
-				LoopbackOnly: cfg.AdminPassword == "" && !cfg.InsecureNoAuth},
-			JobsPerMinute:  cfg.JobsPerMinute,
-			TrustedProxies: cfg.TrustedProxies,
-		})
-	} else {
-		srv = handlers.NewHealthServer(ready, metricsHandler, cfg.MetricsToken, logger)
-	}
-	httpServer := &http.Server{Addr: cfg.HTTPAddr, Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-	httpErr := make(chan error, 1)
-	go func() { httpErr <- httpServer.ListenAndServe() }()
-	logger.Info("Cronflow started", "mode", mode, "addr", cfg.HTTPAddr, "consumers", cfg.Consumers)
-
-	select {
-	case <-ctx.Done():
-	case err = <-httpErr:
-		err = fmt.Errorf("http server: %w", err)
-		stop()
-	}
-	logger.Info("Shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if serr := httpServer.Shutdown(shutdownCtx); serr != nil && !errors.Is(serr, http.ErrServerClosed) {
-		logger.Warn("HTTP shutdown", "error", serr)
-	}
-	stopLeader()
-	stopConsumers()
-	stopPub()
-	logger.Info("Stopped")
-	return err
 }
 
 // start runs fn in its own goroutine until the returned stop is called, which cancels fn's context

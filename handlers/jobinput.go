@@ -65,6 +65,35 @@ func (in jobInput) Valid(now time.Time) (jobSpec, map[string]string) {
 		problems["name"] = "must not contain NUL characters"
 	}
 
+	in.validSchedule(&spec, problems, now)
+
+	if spec.Type == "" {
+		problems["type"] = fmt.Sprintf("is required: one of %s", strings.Join(task.Names(), ", "))
+	} else {
+		payload, payloadProblems := task.Validate(spec.Type, in.Payload)
+		for k, v := range payloadProblems {
+			problems[k] = v
+		}
+		if len(payloadProblems) == 0 && hasNUL(payload) {
+			problems["payload"] = "must not contain NUL characters"
+		}
+		spec.Payload = payload
+	}
+
+	retries, _ := intField(problems, "max_retries", orDefault(in.MaxRetries, "3"), 0, maxRetriesLimit)
+	spec.MaxRetries = int32(retries)
+	spec.RetryDelay = durationField(problems, "retry_delay", orDefault(in.RetryDelay, `"2s"`), minRetryDelay, maxRetryDelay)
+	spec.Timeout = durationField(problems, "timeout", orDefault(in.Timeout, `"30s"`), minTimeout, maxTimeout)
+
+	if spec.Name == "" && len(problems) == 0 {
+		spec.Name = defaultName(spec)
+	}
+	return spec, problems
+}
+
+// validSchedule checks the schedule fields (a cron expression, or an hour and a minute, in a time
+// zone) and sets the spec's cron and first run.
+func (in jobInput) validSchedule(spec *jobSpec, problems map[string]string, now time.Time) {
 	spec.Cron = strings.Join(strings.Fields(in.Cron), " ")
 	switch {
 	case spec.Cron != "" && (present(in.Hour) || present(in.Minute)):
@@ -91,29 +120,6 @@ func (in jobInput) Valid(now time.Time) (jobSpec, map[string]string) {
 			spec.NextRunAt = &next
 		}
 	}
-
-	if spec.Type == "" {
-		problems["type"] = fmt.Sprintf("is required: one of %s", strings.Join(task.Names(), ", "))
-	} else {
-		payload, payloadProblems := task.Validate(spec.Type, in.Payload)
-		for k, v := range payloadProblems {
-			problems[k] = v
-		}
-		if len(payloadProblems) == 0 && hasNUL(payload) {
-			problems["payload"] = "must not contain NUL characters"
-		}
-		spec.Payload = payload
-	}
-
-	retries, _ := intField(problems, "max_retries", orDefault(in.MaxRetries, "3"), 0, maxRetriesLimit)
-	spec.MaxRetries = int32(retries)
-	spec.RetryDelay = durationField(problems, "retry_delay", orDefault(in.RetryDelay, `"2s"`), minRetryDelay, maxRetryDelay)
-	spec.Timeout = durationField(problems, "timeout", orDefault(in.Timeout, `"30s"`), minTimeout, maxTimeout)
-
-	if spec.Name == "" && len(problems) == 0 {
-		spec.Name = defaultName(spec)
-	}
-	return spec, problems
 }
 
 // defaultName names a job after what it does.

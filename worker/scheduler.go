@@ -102,21 +102,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	listenErr := make(chan error, 1)
 	listenCtx, stopListening := context.WithCancel(ctx)
 	listening := make(chan struct{})
-	go func() {
-		defer close(listening)
-		for {
-			n, err := listener.Conn().WaitForNotification(listenCtx)
-			if err != nil {
-				listenErr <- err
-				return
-			}
-			id, _ := strconv.ParseInt(n.Payload, 10, 64)
-			select {
-			case changed <- id:
-			case <-listenCtx.Done():
-			}
-		}
-	}()
+	go func() { defer close(listening); listenErr <- listen(listenCtx, listener, changed) }()
 	// The listening goroutine must be gone before the connection goes back to the pool.
 	defer func() { stopListening(); <-listening }()
 	resync := time.NewTicker(resyncEvery)
@@ -140,6 +126,22 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			}
 			// Slots of the last few seconds may still be on their way through the dispatcher.
 			s.catchUpMissed(ctx, 5*time.Second)
+		}
+	}
+}
+
+// listen passes the id of every changed job on to changed until the listening connection fails or
+// ctx is done, and returns why it stopped.
+func listen(ctx context.Context, listener *pgxpool.Conn, changed chan<- int64) error {
+	for {
+		n, err := listener.Conn().WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		id, _ := strconv.ParseInt(n.Payload, 10, 64)
+		select {
+		case changed <- id:
+		case <-ctx.Done():
 		}
 	}
 }

@@ -54,7 +54,7 @@ type Setting struct {
 // Type is everything Cronflow knows about one kind of task. Every function takes the payload as
 // stored, which its ValidateFunc produced.
 type Type struct {
-	// Name is what jobs store and the API takes ("ping"); Label is what people read ("Ping a URL").
+	// Name is what jobs store and the API takes; Label is what people read, such as Ping a URL.
 	Name, Label string
 	// Order places the type in the dashboard's list of types.
 	Order int
