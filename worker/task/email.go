@@ -97,9 +97,9 @@ func splitAddresses(s string) []string {
 // validateEmail checks an email payload and returns it with the recipients as a list of bare
 // addresses.
 func validateEmail(payload json.RawMessage) (json.RawMessage, map[string]string) {
-	var in emailInput
-	if err := json.Unmarshal(payload, &in); err != nil {
-		return nil, map[string]string{"payload": "must be a JSON object"}
+	in, problems := given[emailInput](payload)
+	if problems != nil {
+		return nil, problems
 	}
 	p, problems := checkEmail(in)
 	if len(problems) > 0 {
@@ -168,13 +168,13 @@ func emailExecutor(cfg MailConfig) ExecuteFunc {
 		if cfg.Host == "" {
 			return "", errors.New("SMTP is not configured: set SMTP_HOST")
 		}
-		var in emailInput
-		if err := json.Unmarshal(t.Payload, &in); err != nil {
-			return "", fmt.Errorf("decode email payload: %w", err)
+		in, err := payloadOf[emailInput](t, "email")
+		if err != nil {
+			return "", err
 		}
 		p, problems := checkEmail(in)
-		for field, problem := range problems {
-			return "", fmt.Errorf("check email payload: %q %s", strings.TrimPrefix(field, "payload."), problem)
+		if len(problems) > 0 {
+			return "", fmt.Errorf("check email payload: %v", problems)
 		}
 		msg, err := buildMessage(cfg.From, p, t)
 		if err != nil {

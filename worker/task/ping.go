@@ -3,7 +3,6 @@ package task
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 )
@@ -22,9 +21,9 @@ func init() {
 		ValidateFunc: validatePing,
 		ExecutorFunc: func(env Env) ExecuteFunc {
 			return func(ctx context.Context, t Task) (string, error) {
-				var p pingPayload
-				if err := json.Unmarshal(t.Payload, &p); err != nil {
-					return "", fmt.Errorf("decode ping payload: %w", err)
+				p, err := payloadOf[pingPayload](t, "ping")
+				if err != nil {
+					return "", err
 				}
 				return do(ctx, env.HTTP, http.MethodGet, p.URL, RedactURL(p.URL), "", nil, t)
 			}
@@ -48,9 +47,9 @@ func init() {
 
 // validatePing checks a ping payload and returns it with unknown fields dropped and the URL trimmed.
 func validatePing(payload json.RawMessage) (json.RawMessage, map[string]string) {
-	var p pingPayload
-	if err := json.Unmarshal(payload, &p); err != nil {
-		return nil, map[string]string{"payload": "must be a JSON object"}
+	p, problems := given[pingPayload](payload)
+	if problems != nil {
+		return nil, problems
 	}
 	p.URL = strings.TrimSpace(p.URL)
 	if problem := checkHTTPURL(p.URL); problem != "" {

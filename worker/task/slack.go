@@ -55,11 +55,11 @@ func init() {
 
 // validateSlack checks a slack payload and returns it with unknown fields dropped and the URL trimmed.
 func validateSlack(payload json.RawMessage) (json.RawMessage, map[string]string) {
-	var p slackPayload
-	if err := json.Unmarshal(payload, &p); err != nil {
-		return nil, map[string]string{"payload": "must be a JSON object"}
+	p, problems := given[slackPayload](payload)
+	if problems != nil {
+		return nil, problems
 	}
-	problems := map[string]string{}
+	problems = map[string]string{}
 	p.WebhookURL = strings.TrimSpace(p.WebhookURL)
 	if problem := checkHTTPURL(p.WebhookURL); problem != "" {
 		problems["payload.webhook_url"] = problem
@@ -80,9 +80,9 @@ func validateSlack(payload json.RawMessage) (json.RawMessage, map[string]string)
 // The message is built with encoding/json so that quotes, newlines and any character survive.
 func slackExecutor(env Env) ExecuteFunc {
 	return func(ctx context.Context, t Task) (string, error) {
-		var p slackPayload
-		if err := json.Unmarshal(t.Payload, &p); err != nil {
-			return "", fmt.Errorf("decode slack payload: %w", err)
+		p, err := payloadOf[slackPayload](t, "slack")
+		if err != nil {
+			return "", err
 		}
 		body, err := json.Marshal(struct {
 			Text string `json:"text"`

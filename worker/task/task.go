@@ -145,6 +145,25 @@ func decode[P any](payload json.RawMessage) P {
 	return p
 }
 
+// given reads a payload as a job's author sent it, for validation; a payload that is not an
+// object of the type's fields is a problem on "payload".
+func given[P any](payload json.RawMessage) (P, map[string]string) {
+	var p P
+	if err := json.Unmarshal(payload, &p); err != nil {
+		return p, map[string]string{"payload": "must be a JSON object"}
+	}
+	return p, nil
+}
+
+// payloadOf reads the stored payload of a task about to be executed.
+func payloadOf[P any](t Task, taskType string) (P, error) {
+	var p P
+	if err := json.Unmarshal(t.Payload, &p); err != nil {
+		return p, fmt.Errorf("decode %s payload: %w", taskType, err)
+	}
+	return p, nil
+}
+
 // store encodes a validated payload for storing.
 func store(p any) (json.RawMessage, map[string]string) {
 	out, err := json.Marshal(p)

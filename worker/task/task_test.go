@@ -378,3 +378,44 @@ func TestValidatePayload(t *testing.T) {
 		})
 	}
 }
+
+func TestEveryTaskTypeIsCompleteAndInOrder(t *testing.T) {
+	t.Parallel()
+	var names []string
+	for i, typ := range Types() {
+		names = append(names, typ.Name)
+		if typ.Order != i+1 || typ.Label == "" || len(typ.Fields) == 0 {
+			t.Errorf("%s: order %d at position %d, label %q, %d fields", typ.Name, typ.Order, i+1, typ.Label, len(typ.Fields))
+		}
+		if typ.ValidateFunc == nil || typ.ExecutorFunc == nil || typ.SummaryFunc == nil || typ.SettingsFunc == nil ||
+			typ.DefaultNameFunc == nil || typ.FormValuesFunc == nil || typ.FormPayloadFunc == nil {
+			t.Errorf("%s lacks a function", typ.Name)
+		}
+		for _, f := range typ.Fields {
+			if !strings.HasPrefix(f.Name, "payload.") || f.Label == "" || !slices.Contains([]string{"text", "url", "textarea"}, f.Input) {
+				t.Errorf("%s: field %+v", typ.Name, f)
+			}
+		}
+	}
+	if want := []string{"ping", "email", "slack", "webhook"}; !slices.Equal(names, want) {
+		t.Errorf("types in order %v, want %v", names, want)
+	}
+}
+
+func TestAPayloadSurvivesTheFormBothWays(t *testing.T) {
+	t.Parallel()
+	for name, stored := range map[string]string{
+		"ping":    `{"url":"https://example.com/health"}`,
+		"email":   `{"to":["a@example.com","b@example.com"],"subject":"Hi","body":"Hello"}`,
+		"slack":   `{"webhook_url":"https://hooks.example.com/T1","text":"a\n\"b\""}`,
+		"webhook": `{"url":"http://example.com","body":{"a":[1,2]}}`,
+	} {
+		typ, _ := Lookup(name)
+		problems := map[string]string{}
+		given, _ := json.Marshal(typ.FormPayloadFunc(typ.FormValuesFunc(json.RawMessage(stored)), problems))
+		again, validation := Validate(name, given)
+		if len(problems) > 0 || validation != nil || string(again) != stored {
+			t.Errorf("%s: through the form %s became %s (%v, %v)", name, stored, again, problems, validation)
+		}
+	}
+}

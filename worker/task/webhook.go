@@ -25,9 +25,9 @@ func init() {
 		ValidateFunc: validateWebhook,
 		ExecutorFunc: func(env Env) ExecuteFunc {
 			return func(ctx context.Context, t Task) (string, error) {
-				var p webhookPayload
-				if err := json.Unmarshal(t.Payload, &p); err != nil {
-					return "", fmt.Errorf("decode webhook payload: %w", err)
+				p, err := payloadOf[webhookPayload](t, "webhook")
+				if err != nil {
+					return "", err
 				}
 				return do(ctx, env.HTTP, http.MethodPost, p.URL, RedactURL(p.URL), "application/json", p.Body, t)
 			}
@@ -70,11 +70,11 @@ func webhookFormPayload(v, problems map[string]string) any {
 // validateWebhook checks a webhook payload. The body may be any JSON value; a JSON string stays a
 // string, even when its content is itself JSON, because that is what the author sent.
 func validateWebhook(payload json.RawMessage) (json.RawMessage, map[string]string) {
-	var p webhookPayload
-	if err := json.Unmarshal(payload, &p); err != nil {
-		return nil, map[string]string{"payload": "must be a JSON object"}
+	p, problems := given[webhookPayload](payload)
+	if problems != nil {
+		return nil, problems
 	}
-	problems := map[string]string{}
+	problems = map[string]string{}
 	p.URL = strings.TrimSpace(p.URL)
 	if problem := checkHTTPURL(p.URL); problem != "" {
 		problems["payload.url"] = problem
