@@ -12,8 +12,8 @@ import (
 
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/views"
-	"github.com/cronflow/cronflow/worker"
 	"github.com/cronflow/cronflow/worker/runstatus"
+	"github.com/cronflow/cronflow/worker/schedule"
 )
 
 // Sizes of the home page's lists.
@@ -64,7 +64,7 @@ func homeStats(ctx context.Context, q *sqlcgen.Queries, stats *statsCache) (view
 	}
 	for _, u := range upcoming {
 		s.Upcoming = append(s.Upcoming, views.UpcomingRun{
-			JobID: u.ID, JobName: u.Name, Words: worker.DescribeSchedule(u.Cron),
+			JobID: u.ID, JobName: u.Name, Words: schedule.Describe(u.Cron),
 			At: views.NewMoment(u.NextRunAt, now, nil), Local: views.ShortExact(*u.NextRunAt, zone(u.Timezone)),
 		})
 	}

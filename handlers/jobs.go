@@ -14,7 +14,8 @@ import (
 
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/views"
-	"github.com/cronflow/cronflow/worker"
+	"github.com/cronflow/cronflow/worker/schedule"
+	"github.com/cronflow/cronflow/worker/task"
 )
 
 // minSearch is the shortest name search: the trigram index needs three characters to narrow a
@@ -45,7 +46,7 @@ func jobsList(c echo.Context, q *sqlcgen.Queries) (views.JobsList, error) {
 	}
 	l := views.JobsList{Back: requestPath(c)}
 	var typ *string
-	if slices.Contains(worker.TaskTypes(), f.Type) {
+	if slices.Contains(task.Names(), f.Type) {
 		typ = &f.Type
 	} else {
 		f.Type = ""
@@ -102,8 +103,8 @@ func fetchJobs(ctx context.Context, q *sqlcgen.Queries, pattern string, typ *str
 // toJobRow is a job as the list shows it. The next run's exact time is in the job's own zone.
 func toJobRow(r sqlcgen.JobListRow, now time.Time) views.JobRow {
 	return views.JobRow{
-		ID: r.ID, Name: r.Name, Type: r.Type, Summary: payloadSummary(r.Type, r.Payload),
-		Cron: r.Cron, Words: worker.DescribeSchedule(r.Cron), Timezone: r.Timezone, Paused: r.Paused,
+		ID: r.ID, Name: r.Name, Type: r.Type, TypeLabel: typeLabel(r.Type), Summary: payloadSummary(r.Type, r.Payload),
+		Cron: r.Cron, Words: schedule.Describe(r.Cron), Timezone: r.Timezone, Paused: r.Paused,
 		Created: views.NewMoment(&r.CreatedAt, now, nil), NextRun: views.NewMoment(r.NextRunAt, now, zone(r.Timezone)),
 		LastStatus: r.LastRunStatus,
 	}
@@ -133,7 +134,7 @@ func handleJobPage(q *sqlcgen.Queries) echo.HandlerFunc {
 func toJobDetail(j sqlcgen.Job, back string, now time.Time) views.JobDetail {
 	loc := zone(j.Timezone)
 	d := views.JobDetail{
-		ID: j.ID, Name: j.Name, Type: j.Type, Cron: j.Cron, Words: worker.DescribeSchedule(j.Cron),
+		ID: j.ID, Name: j.Name, Type: j.Type, TypeLabel: typeLabel(j.Type), Cron: j.Cron, Words: schedule.Describe(j.Cron),
 		Timezone: j.Timezone, Payload: payloadSettings(j.Type, j.Payload), Paused: j.Paused,
 		MaxRetries: j.MaxRetries,
 		RetryDelay: (time.Duration(j.RetryDelayMs) * time.Millisecond).String(),

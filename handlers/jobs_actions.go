@@ -11,7 +11,8 @@ import (
 
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/views"
-	"github.com/cronflow/cronflow/worker"
+	"github.com/cronflow/cronflow/worker/runmsg"
+	"github.com/cronflow/cronflow/worker/schedule"
 )
 
 // maxCountedRuns is how far the delete confirmation counts a job's runs.
@@ -136,7 +137,7 @@ func setPaused(c echo.Context, q *sqlcgen.Queries, id int64, paused bool) (sqlcg
 		return job, err
 	}
 	var next *time.Time
-	if sched, err := worker.ParseSchedule(job.Cron, job.Timezone); err == nil {
+	if sched, err := schedule.Parse(job.Cron, job.Timezone); err == nil {
 		n := sched.Next(time.Now()).UTC()
 		next = &n
 	}
@@ -155,7 +156,7 @@ func runNow(c echo.Context, q *sqlcgen.Queries, pub RunPublisher, jobID int64) (
 	if err != nil {
 		return job, run, err
 	}
-	pub.Publish(ctx, []worker.RunMessage{{RunID: run.ID, JobID: run.JobID}})
+	pub.Publish(ctx, []runmsg.Message{{RunID: run.ID, JobID: run.JobID}})
 	if fresh, err := q.RunGet(ctx, run.ID); err == nil {
 		run = fresh
 	}

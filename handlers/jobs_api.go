@@ -8,7 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/cronflow/cronflow/sqlcgen"
-	"github.com/cronflow/cronflow/worker"
+	"github.com/cronflow/cronflow/worker/task"
 )
 
 // jobJSON is a job as the API shows it.
@@ -94,7 +94,7 @@ func handleAPIJobList(q *sqlcgen.Queries) echo.HandlerFunc {
 		for _, j := range jobs {
 			// A list is for looking, and gets passed around: its secrets are masked.
 			job := toJobJSON(j)
-			job.Payload = worker.MaskPayload(j.Type, j.Payload)
+			job.Payload = task.Mask(j.Type, j.Payload)
 			out.Jobs = append(out.Jobs, job)
 		}
 		return c.JSON(http.StatusOK, out)

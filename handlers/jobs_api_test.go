@@ -16,7 +16,7 @@ import (
 
 	"github.com/cronflow/cronflow/queries/dbtest"
 	"github.com/cronflow/cronflow/sqlcgen"
-	"github.com/cronflow/cronflow/worker"
+	"github.com/cronflow/cronflow/worker/runmsg"
 	"github.com/cronflow/cronflow/worker/runstatus"
 )
 
@@ -318,7 +318,7 @@ func TestAPIJobRunNow(t *testing.T) {
 	if run.ScheduledAt.Before(before.Add(-time.Minute)) || run.ScheduledAt.After(time.Now().Add(time.Minute)) {
 		t.Errorf("scheduled_at = %v, want about now", run.ScheduledAt)
 	}
-	want := []worker.RunMessage{{RunID: run.ID, JobID: j.ID}}
+	want := []runmsg.Message{{RunID: run.ID, JobID: j.ID}}
 	if got := f.pub.published(); !slices.Equal(got, want) {
 		t.Errorf("published %v, want %v", got, want)
 	}

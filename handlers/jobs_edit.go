@@ -159,7 +159,7 @@ func handleJobTaskFields() echo.HandlerFunc {
 	return func(c echo.Context) error {
 		f := jobFormFrom(c.QueryParam)
 		if c.QueryParam("fields_type") != f.Type {
-			f.Body = ""
+			delete(f.Payload, "payload.body")
 		}
 		view := f.view("", "", "", "", nil, time.Now())
 		return render(c, http.StatusOK, views.TaskFields(view))

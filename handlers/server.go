@@ -19,7 +19,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/cronflow/cronflow/sqlcgen"
-	"github.com/cronflow/cronflow/worker"
+	"github.com/cronflow/cronflow/worker/runmsg"
 )
 
 // maxBody is the largest request body accepted, 1 MiB; larger ones get 413.
@@ -32,7 +32,7 @@ const (
 // may fail (the broker is down); the run then stays queued and is published later, so callers do not
 // need to know.
 type RunPublisher interface {
-	Publish(ctx context.Context, msgs []worker.RunMessage)
+	Publish(ctx context.Context, msgs []runmsg.Message)
 }
 
 // Deps is what the server needs from the rest of Cronflow.

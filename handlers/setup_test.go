@@ -20,7 +20,7 @@ import (
 
 	"github.com/cronflow/cronflow/queries/dbtest"
 	"github.com/cronflow/cronflow/sqlcgen"
-	"github.com/cronflow/cronflow/worker"
+	"github.com/cronflow/cronflow/worker/runmsg"
 )
 
 // The admin that setup creates when authentication is on.
@@ -89,19 +89,19 @@ func withTrustedProxies(nets ...*net.IPNet) func(*Deps) {
 // tests are about.
 type recordingPublisher struct {
 	mu   sync.Mutex
-	msgs []worker.RunMessage
+	msgs []runmsg.Message
 }
 
-func (p *recordingPublisher) Publish(_ context.Context, msgs []worker.RunMessage) {
+func (p *recordingPublisher) Publish(_ context.Context, msgs []runmsg.Message) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.msgs = append(p.msgs, msgs...)
 }
 
-func (p *recordingPublisher) published() []worker.RunMessage {
+func (p *recordingPublisher) published() []runmsg.Message {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return append([]worker.RunMessage(nil), p.msgs...)
+	return append([]runmsg.Message(nil), p.msgs...)
 }
 
 // login logs in through the form and returns the session cookie header value.

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cronflow/cronflow/worker"
+	"github.com/cronflow/cronflow/worker/schedule"
 )
 
 // timezoneList is UTC and every zone of the IANA database's zone.tab and zone1970.tab, one a line:
@@ -30,7 +30,7 @@ func zone(name string) *time.Location {
 	if loc, ok := zones.Load(name); ok {
 		return loc.(*time.Location)
 	}
-	loc, err := worker.LoadLocation(name)
+	loc, err := schedule.LoadLocation(name)
 	if err != nil {
 		loc = time.UTC
 	}

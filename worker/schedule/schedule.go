@@ -1,4 +1,6 @@
-package worker
+// Package schedule reads job schedules: it parses cron expressions in a time zone, puts them into
+// words and lists their next runs. It does no I/O, so that pages and the scheduler share it.
+package schedule
 
 import (
 	"errors"
@@ -12,10 +14,10 @@ import (
 // parser accepts standard 5-field expressions, an optional leading seconds field, and descriptors.
 var parser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
-// ParseSchedule parses a cron expression evaluated in the IANA time zone tz. "@every d" schedules
+// Parse parses a cron expression evaluated in the IANA time zone tz. "@every d" schedules
 // are aligned to multiples of d since the Unix epoch instead of to the moment they were loaded, so
 // that every replica and every restart computes the same slots, and a slot is a stable key.
-func ParseSchedule(spec, tz string) (cron.Schedule, error) {
+func Parse(spec, tz string) (cron.Schedule, error) {
 	loc, err := LoadLocation(tz)
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package worker
+package schedule
 
 import (
 	"testing"
@@ -26,9 +26,9 @@ func TestParseSchedule(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s, err := ParseSchedule(tt.spec, tt.tz)
+			s, err := Parse(tt.spec, tt.tz)
 			if err != nil {
-				t.Fatalf("ParseSchedule(%q, %q): %v", tt.spec, tt.tz, err)
+				t.Fatalf("Parse(%q, %q): %v", tt.spec, tt.tz, err)
 			}
 			got := NextRuns(s, base, len(tt.want))
 			for i := range tt.want {
@@ -55,8 +55,8 @@ func TestParseScheduleRejects(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if _, err := ParseSchedule(tt.spec, tt.tz); err == nil {
-				t.Fatalf("ParseSchedule(%q, %q) accepted it", tt.spec, tt.tz)
+			if _, err := Parse(tt.spec, tt.tz); err == nil {
+				t.Fatalf("Parse(%q, %q) accepted it", tt.spec, tt.tz)
 			}
 		})
 	}
@@ -91,7 +91,7 @@ func TestDaylightSavingTime(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s, err := ParseSchedule(tt.spec, "America/New_York")
+			s, err := Parse(tt.spec, "America/New_York")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,21 +1,15 @@
-package worker
+// Package broker talks to RabbitMQ: it names and declares the topology, keeps connections up
+// (reconnecting with backoff), and publishes runs with publisher confirms. The run lifecycle in
+// package worker uses it; nothing that renders pages does.
+package broker
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"log/slog"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 )
-
-// ErrNotConnected is returned by a publish while the broker connection is down. The run stays
-// unpublished in the database, and the reaper publishes it once the connection is back.
-var ErrNotConnected = errors.New("not connected to RabbitMQ")
 
 // Topology names the exchanges and queues. Every replica declares all of them at startup and after
 // every reconnect; declaring is idempotent.
@@ -32,7 +26,8 @@ type Topology struct {
 	RetryPrefix string
 }
 
-const workRoutingKey = "run"
+// WorkRoutingKey routes a message from the exchange to the work queue.
+const WorkRoutingKey = "run"
 
 // NewTopology names the topology after prefix ("cronflow" in production, unique in tests).
 func NewTopology(prefix string) Topology {
@@ -72,7 +67,7 @@ func (t Topology) Declare(ch *amqp.Channel) error {
 	if _, err := ch.QueueDeclare(t.WorkQueue, true, false, false, false, args); err != nil {
 		return fmt.Errorf("declare queue %s: %w", t.WorkQueue, err)
 	}
-	if err := ch.QueueBind(t.WorkQueue, workRoutingKey, t.Exchange, false, nil); err != nil {
+	if err := ch.QueueBind(t.WorkQueue, WorkRoutingKey, t.Exchange, false, nil); err != nil {
 		return fmt.Errorf("bind queue %s: %w", t.WorkQueue, err)
 	}
 	return nil
@@ -86,91 +81,13 @@ func (t Topology) DeclareRetryQueue(ch *amqp.Channel, delay time.Duration) (stri
 	args := amqp.Table{
 		"x-message-ttl":             delay.Milliseconds(),
 		"x-dead-letter-exchange":    t.Exchange,
-		"x-dead-letter-routing-key": workRoutingKey,
+		"x-dead-letter-routing-key": WorkRoutingKey,
 		"x-expires":                 (2*delay + 10*time.Minute).Milliseconds(),
 	}
 	if _, err := ch.QueueDeclare(name, true, false, false, false, args); err != nil {
 		return "", fmt.Errorf("declare queue %s: %w", name, err)
 	}
 	return name, nil
-}
-
-// connection keeps one AMQP connection open, dialling again with backoff whenever it is lost.
-// setup runs on every new connection; it declares what it needs and opens its channels.
-type connection struct {
-	url    string
-	name   string
-	logger *slog.Logger
-	setup  func(ctx context.Context, conn *amqp.Connection) error
-	// teardown, if set, runs when ctx is done, before the connection is closed: the consumer uses
-	// it to stop taking deliveries and let in-flight runs finish and ack.
-	teardown   func()
-	reconnects atomic.Int64
-
-	mu   sync.Mutex
-	conn *amqp.Connection
-}
-
-// run keeps the connection up until ctx is done, then closes it.
-func (c *connection) run(ctx context.Context) {
-	backoff := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		conn, err := amqp.DialConfig(c.url, amqp.Config{
-			Heartbeat:  10 * time.Second,
-			Properties: amqp.Table{"connection_name": c.name},
-		})
-		if err == nil {
-			if err = c.setup(ctx, conn); err != nil {
-				_ = conn.Close()
-			}
-		}
-		if err != nil {
-			c.logger.Warn("Broker connection failed", "connection", c.name, "error", err, "retry_in", backoff.String())
-			select {
-			case <-ctx.Done():
-			case <-time.After(backoff):
-			}
-			backoff = min(2*backoff, 5*time.Second)
-			continue
-		}
-		backoff = 100 * time.Millisecond
-		c.mu.Lock()
-		c.conn = conn
-		c.mu.Unlock()
-		c.logger.Info("Broker connected", "connection", c.name)
-
-		closed := conn.NotifyClose(make(chan *amqp.Error, 1))
-		select {
-		case <-ctx.Done():
-			if c.teardown != nil {
-				c.teardown()
-			}
-			_ = conn.Close()
-		case amqpErr := <-closed:
-			c.reconnects.Add(1)
-			c.logger.Warn("Broker connection lost", "connection", c.name, "error", amqpErr)
-		}
-		c.mu.Lock()
-		c.conn = nil
-		c.mu.Unlock()
-	}
-}
-
-// closeNow closes the current connection, if any, as a broker restart would. Tests use it.
-func (c *connection) closeNow() {
-	c.mu.Lock()
-	conn := c.conn
-	c.mu.Unlock()
-	if conn != nil {
-		_ = conn.Close()
-	}
-}
-
-// connected reports whether the connection is up.
-func (c *connection) connected() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.conn != nil && !c.conn.IsClosed()
 }
 
 // Names lists the queues and exchanges of the topology, with the retry queues of the given delays.

@@ -1,4 +1,4 @@
-package worker
+package task
 
 import (
 	"context"
@@ -26,7 +26,7 @@ func TestMaskPayload(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := string(MaskPayload(tt.taskType, []byte(tt.payload)))
+			got := string(Mask(tt.taskType, []byte(tt.payload)))
 			for _, h := range tt.hidden {
 				if strings.Contains(got, h) {
 					t.Errorf("masked payload %s still shows %q", got, h)

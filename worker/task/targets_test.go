@@ -1,11 +1,14 @@
-package worker
+package task
 
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -27,7 +30,9 @@ func TestPrivateAddresses(t *testing.T) {
 
 func TestPrivateTargetsAreRefusedWhenNotAllowed(t *testing.T) {
 	t.Parallel()
-	tg := newRecordingTarget(t, nil)
+	var requests atomic.Int64
+	tg := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { requests.Add(1) }))
+	t.Cleanup(tg.Close)
 	u, _ := url.Parse(tg.URL)
 	// "localhost" is a name that resolves to 127.0.0.1: the check must see through it.
 	byName := "http://localhost:" + u.Port() + "/"
@@ -44,7 +49,7 @@ func TestPrivateTargetsAreRefusedWhenNotAllowed(t *testing.T) {
 			}
 		})
 	}
-	if requests, _ := tg.total(); requests != 2 {
+	if requests := requests.Load(); requests != 2 {
 		t.Errorf("the target got %d requests, want only the 2 allowed ones", requests)
 	}
 }

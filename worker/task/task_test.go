@@ -1,4 +1,4 @@
-package worker
+package task
 
 import (
 	"bytes"
@@ -61,9 +61,9 @@ func receive[T any](t *testing.T, ch <-chan T) T {
 // run validates payload as a job of taskType would be, then executes it as run 42.
 func run(t *testing.T, e *Executor, taskType, payload string) (string, error) {
 	t.Helper()
-	stored, problems := ValidatePayload(taskType, json.RawMessage(payload))
+	stored, problems := Validate(taskType, json.RawMessage(payload))
 	if problems != nil {
-		t.Fatalf("ValidatePayload(%s) problems: %v", payload, problems)
+		t.Fatalf("Validate(%s) problems: %v", payload, problems)
 	}
 	task := Task{RunID: 42, JobID: 7, Attempt: 1, Payload: stored, IdempotencyKey: "run-42"}
 	return e.Execute(context.Background(), taskType, 10*time.Second, task)
@@ -370,11 +370,52 @@ func TestValidatePayload(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got, problems := ValidatePayload(tc.taskType, json.RawMessage(tc.payload))
+			got, problems := Validate(tc.taskType, json.RawMessage(tc.payload))
 			keys := slices.Sorted(maps.Keys(problems))
 			if !slices.Equal(keys, tc.problems) || string(got) != tc.want {
-				t.Errorf("ValidatePayload = %s, %v; want %s with problems on %v", got, problems, tc.want, tc.problems)
+				t.Errorf("Validate = %s, %v; want %s with problems on %v", got, problems, tc.want, tc.problems)
 			}
 		})
+	}
+}
+
+func TestEveryTaskTypeIsCompleteAndInOrder(t *testing.T) {
+	t.Parallel()
+	var names []string
+	for i, typ := range Types() {
+		names = append(names, typ.Name)
+		if typ.Order != i+1 || typ.Label == "" || len(typ.Fields) == 0 {
+			t.Errorf("%s: order %d at position %d, label %q, %d fields", typ.Name, typ.Order, i+1, typ.Label, len(typ.Fields))
+		}
+		if typ.ValidateFunc == nil || typ.ExecutorFunc == nil || typ.SummaryFunc == nil || typ.SettingsFunc == nil ||
+			typ.DefaultNameFunc == nil || typ.FormValuesFunc == nil || typ.FormPayloadFunc == nil {
+			t.Errorf("%s lacks a function", typ.Name)
+		}
+		for _, f := range typ.Fields {
+			if !strings.HasPrefix(f.Name, "payload.") || f.Label == "" || !slices.Contains([]string{"text", "url", "textarea"}, f.Input) {
+				t.Errorf("%s: field %+v", typ.Name, f)
+			}
+		}
+	}
+	if want := []string{"ping", "email", "slack", "webhook"}; !slices.Equal(names, want) {
+		t.Errorf("types in order %v, want %v", names, want)
+	}
+}
+
+func TestAPayloadSurvivesTheFormBothWays(t *testing.T) {
+	t.Parallel()
+	for name, stored := range map[string]string{
+		"ping":    `{"url":"https://example.com/health"}`,
+		"email":   `{"to":["a@example.com","b@example.com"],"subject":"Hi","body":"Hello"}`,
+		"slack":   `{"webhook_url":"https://hooks.example.com/T1","text":"a\n\"b\""}`,
+		"webhook": `{"url":"http://example.com","body":{"a":[1,2]}}`,
+	} {
+		typ, _ := Lookup(name)
+		problems := map[string]string{}
+		given, _ := json.Marshal(typ.FormPayloadFunc(typ.FormValuesFunc(json.RawMessage(stored)), problems))
+		again, validation := Validate(name, given)
+		if len(problems) > 0 || validation != nil || string(again) != stored {
+			t.Errorf("%s: through the form %s became %s (%v, %v)", name, stored, again, problems, validation)
+		}
 	}
 }

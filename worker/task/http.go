@@ -1,4 +1,4 @@
-package worker
+package task
 
 import (
 	"bytes"
@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 const (
@@ -46,7 +48,7 @@ func do(ctx context.Context, client *http.Client, method, rawURL, shownURL, cont
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseRead))
-	output := "HTTP " + resp.Status + "\n" + storable(string(data), maxOutputBody)
+	output := "HTTP " + resp.Status + "\n" + Storable(string(data), maxOutputBody)
 	if err != nil {
 		return output, fmt.Errorf("read response to %s %s: %w", method, shownURL, unwrapURLError(err))
 	}
@@ -54,34 +56,6 @@ func do(ctx context.Context, client *http.Client, method, rawURL, shownURL, cont
 		return output, fmt.Errorf("HTTP %s", resp.Status)
 	}
 	return output, nil
-}
-
-// RedactURL returns rawURL fit for an error message or a log: a password and query values in it are
-// masked, and a URL that does not parse is not repeated at all, since it cannot be masked.
-func RedactURL(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return "(invalid URL)"
-	}
-	if u.RawQuery != "" {
-		q := u.Query()
-		for k := range q {
-			q.Set(k, "xxxxx")
-		}
-		u.RawQuery = q.Encode()
-	}
-	u.Fragment = ""
-	return u.Redacted()
-}
-
-// RedactURLPath is RedactURL for URLs whose path is itself the secret, such as Slack's incoming
-// webhooks: only the scheme and host are shown.
-func RedactURLPath(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil || u.Host == "" {
-		return "(invalid URL)"
-	}
-	return u.Scheme + "://" + u.Host + "/xxxxx"
 }
 
 // unwrapURLError drops the *url.Error wrapper that net/http and net/url put around errors: it repeats
@@ -105,4 +79,23 @@ func checkHTTPURL(rawURL string) string {
 		return "must be an absolute http or https URL"
 	}
 	return ""
+}
+
+// NewHTTPClient returns the client shared by every HTTP task: bounded connection set-up and
+// connections reused across runs. With allowPrivate false, it refuses to connect to loopback,
+// private, link-local and cloud-metadata addresses; the check is made on the address being dialled,
+// after DNS resolution, so a name that resolves (or rebinds) to such an address is refused too.
+func NewHTTPClient(maxConnsPerHost int, allowPrivate bool) *http.Client {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConns = 4 * maxConnsPerHost
+	transport.MaxIdleConnsPerHost = maxConnsPerHost
+	transport.TLSHandshakeTimeout = 10 * time.Second
+	transport.ResponseHeaderTimeout = 5 * time.Minute
+	if !allowPrivate {
+		dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Control: refusePrivate}
+		transport.DialContext = dialer.DialContext
+		// A proxy would be the address dialled, and the target could not be checked.
+		transport.Proxy = nil
+	}
+	return &http.Client{Transport: transport}
 }

@@ -1,4 +1,4 @@
-package worker
+package schedule
 
 import "testing"
 
@@ -42,8 +42,8 @@ func TestDescribeSchedule(t *testing.T) {
 	} {
 		t.Run(tt.spec, func(t *testing.T) {
 			t.Parallel()
-			if got := DescribeSchedule(tt.spec); got != tt.want {
-				t.Errorf("DescribeSchedule(%q) = %q, want %q", tt.spec, got, tt.want)
+			if got := Describe(tt.spec); got != tt.want {
+				t.Errorf("Describe(%q) = %q, want %q", tt.spec, got, tt.want)
 			}
 		})
 	}

@@ -1,8 +1,7 @@
-package worker
+package broker
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -11,14 +10,9 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
-)
 
-// RunMessage is the body of every message: the identity of a run. Everything else about the run
-// is read from the database, which is the truth.
-type RunMessage struct {
-	RunID int64 `json:"run_id"`
-	JobID int64 `json:"job_id"`
-}
+	"github.com/cronflow/cronflow/worker/runmsg"
+)
 
 // confirmTimeout bounds how long a publish waits for the broker's confirm.
 const confirmTimeout = 15 * time.Second
@@ -27,7 +21,7 @@ const confirmTimeout = 15 * time.Second
 type Publisher struct {
 	top    Topology
 	logger *slog.Logger
-	conn   *connection
+	conn   *Connection
 
 	mu      sync.Mutex
 	ch      *amqp.Channel
@@ -48,18 +42,22 @@ type Publisher struct {
 // NewPublisher returns a publisher for the broker at url. Call Run to connect.
 func NewPublisher(url string, top Topology, logger *slog.Logger) *Publisher {
 	p := &Publisher{top: top, logger: logger, returned: map[string]bool{}}
-	p.conn = &connection{url: url, name: "cronflow-publisher", logger: logger, setup: p.setup}
+	p.conn = NewConnection(url, "cronflow-publisher", logger, p.setup, nil)
 	return p
 }
 
 // Run keeps the publisher connected until ctx is done.
-func (p *Publisher) Run(ctx context.Context) { p.conn.run(ctx) }
+func (p *Publisher) Run(ctx context.Context) { p.conn.Run(ctx) }
 
 // Connected reports whether the publisher can publish now.
-func (p *Publisher) Connected() bool { return p.conn.connected() }
+func (p *Publisher) Connected() bool { return p.conn.Connected() }
 
 // Reconnects counts the connections lost since start.
-func (p *Publisher) Reconnects() int64 { return p.conn.reconnects.Load() }
+func (p *Publisher) Reconnects() int64 { return p.conn.Reconnects() }
+
+// CloseConnection drops the broker connection, as a broker restart would; the publisher dials
+// again. Fault tests use it.
+func (p *Publisher) CloseConnection() { p.conn.CloseNow() }
 
 func (p *Publisher) setup(ctx context.Context, conn *amqp.Connection) error {
 	ch, err := conn.Channel()
@@ -134,13 +132,13 @@ func (p *Publisher) channel() (*amqp.Channel, <-chan amqp.Return, error) {
 // PublishRuns publishes runs to the work queue and waits for the broker to confirm them. It
 // returns the ids of the runs that were confirmed, which may be fewer than asked for, and the
 // first error met.
-func (p *Publisher) PublishRuns(ctx context.Context, msgs []RunMessage) ([]int64, error) {
-	return p.publish(ctx, p.top.Exchange, workRoutingKey, msgs)
+func (p *Publisher) PublishRuns(ctx context.Context, msgs []runmsg.Message) ([]int64, error) {
+	return p.publish(ctx, p.top.Exchange, WorkRoutingKey, msgs)
 }
 
 // PublishRetry publishes a run to the retry queue of its delay, from which it reaches the work
 // queue delay later. A retry waits in the broker, so it survives restarts and blocks no consumer.
-func (p *Publisher) PublishRetry(ctx context.Context, msg RunMessage, delay time.Duration) error {
+func (p *Publisher) PublishRetry(ctx context.Context, msg runmsg.Message, delay time.Duration) error {
 	ch, _, err := p.channel()
 	if err != nil {
 		return err
@@ -149,11 +147,11 @@ func (p *Publisher) PublishRetry(ctx context.Context, msg RunMessage, delay time
 	if err != nil {
 		return err
 	}
-	_, err = p.publish(ctx, "", queue, []RunMessage{msg})
+	_, err = p.publish(ctx, "", queue, []runmsg.Message{msg})
 	return err
 }
 
-func (p *Publisher) publish(ctx context.Context, exchange, key string, msgs []RunMessage) ([]int64, error) {
+func (p *Publisher) publish(ctx context.Context, exchange, key string, msgs []runmsg.Message) ([]int64, error) {
 	ch, returns, err := p.channel()
 	if err != nil {
 		p.Failed.Add(int64(len(msgs)))
@@ -165,13 +163,12 @@ func (p *Publisher) publish(ctx context.Context, exchange, key string, msgs []Ru
 	confirms := make([]*amqp.DeferredConfirmation, 0, len(msgs))
 	var firstErr error
 	for _, m := range msgs {
-		body, _ := json.Marshal(m)
 		dc, err := ch.PublishWithDeferredConfirmWithContext(ctx, exchange, key, true, false, amqp.Publishing{
 			ContentType:  "application/json",
 			DeliveryMode: amqp.Persistent,
 			MessageId:    strconv.FormatInt(m.RunID, 10),
 			Timestamp:    time.Now(),
-			Body:         body,
+			Body:         m.Encode(),
 		})
 		if err != nil {
 			firstErr = fmt.Errorf("publish run %d: %w", m.RunID, err)
