@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cronflow/cronflow/worker/secret"
 	"github.com/cronflow/cronflow/worker/task"
 )
 
@@ -38,6 +39,9 @@ type config struct {
 	JobsPerMinute int
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For and -Proto are believed.
 	TrustedProxies []*net.IPNet
+	// SecretKey seals secrets (nil: secrets are off); PreviousSecretKey, after a rotation, opens
+	// the values still sealed with the key before, which startup seals again with SecretKey.
+	SecretKey, PreviousSecretKey []byte
 }
 
 // loadConfig reads the configuration. It accepts the original project's variable names; DATABASE_URL
@@ -120,6 +124,11 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 	}
 
 	c.AllowPrivateTargets = r.boolean("CRONFLOW_ALLOW_PRIVATE_TARGETS", true)
+	c.SecretKey = r.secretKey("CRONFLOW_SECRET_KEY")
+	c.PreviousSecretKey = r.secretKey("CRONFLOW_SECRET_KEY_PREVIOUS")
+	if c.PreviousSecretKey != nil && strings.TrimSpace(getenv("CRONFLOW_SECRET_KEY")) == "" {
+		r.fail("CRONFLOW_SECRET_KEY_PREVIOUS", "needs CRONFLOW_SECRET_KEY, the key that replaces it")
+	}
 
 	c.Mail = task.MailConfig{
 		Host:     getenv("SMTP_HOST"),
@@ -218,6 +227,19 @@ func (r *envReader) networks(name string) []*net.IPNet {
 		nets = append(nets, n)
 	}
 	return nets
+}
+
+// secretKey reads a key for sealing secrets; empty is nil.
+func (r *envReader) secretKey(name string) []byte {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		return nil
+	}
+	key, err := secret.ParseKey(v)
+	if err != nil {
+		r.fail(name, err.Error())
+	}
+	return key
 }
 
 func (r *envReader) port(name string, def int) int {

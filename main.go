@@ -31,6 +31,7 @@ import (
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/worker"
 	"github.com/cronflow/cronflow/worker/broker"
+	"github.com/cronflow/cronflow/worker/secret"
 	"github.com/cronflow/cronflow/worker/task"
 )
 
@@ -70,6 +71,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return nil
 	}
 	q := sqlcgen.New(pool)
+	keys, err := openSecrets(ctx, cfg, q, logger)
+	if err != nil {
+		return err
+	}
 	top := broker.NewTopology(cfg.AMQPPrefix)
 	if mode == "serve" {
 		if err := ensureAdmin(ctx, cfg, q, logger); err != nil {
@@ -91,6 +96,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	exec := task.NewExecutor(task.NewHTTPClient(cfg.Consumers, cfg.AllowPrivateTargets), cfg.Mail)
 	runner := worker.NewRunner(q, exec, pub, logger)
 	runner.Metrics = metrics
+	runner.Secrets = worker.NewSecrets(q, keys)
 	consumer := worker.NewConsumer(cfg.AMQPURL, top, cfg.Consumers, cfg.ShutdownGrace, runner.Handle, logger)
 	stopConsumers := start(ctx, consumer.Run)
 	defer stopConsumers()
@@ -114,7 +120,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			Queries: q, Publisher: disp, ReadyFunc: ready, Logger: logger, Metrics: metricsHandler,
 			Auth: handlers.AuthConfig{Enabled: cfg.AdminPassword != "", MetricsToken: cfg.MetricsToken,
 				LoopbackOnly: cfg.AdminPassword == "" && !cfg.InsecureNoAuth},
-			JobsPerMinute: cfg.JobsPerMinute, TrustedProxies: cfg.TrustedProxies,
+			JobsPerMinute: cfg.JobsPerMinute, TrustedProxies: cfg.TrustedProxies, Secrets: keys,
 		})
 	}
 	logger.Info("Cronflow started", "mode", mode, "addr", cfg.HTTPAddr, "consumers", cfg.Consumers)
@@ -169,6 +175,23 @@ func ensureAdmin(ctx context.Context, cfg config, q *sqlcgen.Queries, logger *sl
 		return nil
 	}
 	return handlers.EnsureAdmin(ctx, q, cfg.AdminUser, cfg.AdminPassword)
+}
+
+// openSecrets builds the keyring from the configured keys (nil without CRONFLOW_SECRET_KEY) and,
+// after a key rotation, seals again every secret still sealed with the previous key.
+func openSecrets(ctx context.Context, cfg config, q *sqlcgen.Queries, logger *slog.Logger) (*secret.Keyring, error) {
+	if cfg.SecretKey == nil {
+		return nil, nil
+	}
+	keys, err := secret.NewKeyring(cfg.SecretKey, cfg.PreviousSecretKey)
+	if err != nil {
+		return nil, fmt.Errorf("CRONFLOW_SECRET_KEY: %w", err)
+	}
+	n, err := worker.NewSecrets(q, keys).Reseal(ctx, logger)
+	if n > 0 {
+		logger.Info("Secrets sealed again with the new CRONFLOW_SECRET_KEY", "secrets", n)
+	}
+	return keys, err
 }
 
 // readyFunc answers /readyz: the database and both broker connections must be up.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/views"
+	"github.com/cronflow/cronflow/worker/retrypolicy"
 	"github.com/cronflow/cronflow/worker/schedule"
 	"github.com/cronflow/cronflow/worker/task"
 )
@@ -130,6 +131,24 @@ func handleJobPage(q *sqlcgen.Queries) echo.HandlerFunc {
 	}
 }
 
+// retriesText says how a job's failed attempts are retried, such as "3 retries of transient
+// failures, 2s apart".
+func retriesText(j sqlcgen.Job) string {
+	if j.MaxRetries == 0 {
+		return "None"
+	}
+	delay := time.Duration(j.RetryDelayMs) * time.Millisecond
+	what := "transient failures (timeouts, 408, 429, 5xx)"
+	if j.RetryOn == retrypolicy.OnAny {
+		what = "any failure"
+	}
+	spacing := delay.String() + " apart"
+	if j.RetryBackoff == retrypolicy.BackoffExponential {
+		spacing = "from " + delay.String() + ", doubling each time (±20 %, at most 1h)"
+	}
+	return fmt.Sprintf("%d on %s, %s", j.MaxRetries, what, spacing)
+}
+
 // toJobDetail is a job as its page shows it.
 func toJobDetail(j sqlcgen.Job, back string, now time.Time) views.JobDetail {
 	loc := zone(j.Timezone)
@@ -142,6 +161,7 @@ func toJobDetail(j sqlcgen.Job, back string, now time.Time) views.JobDetail {
 		Created:    views.NewMoment(&j.CreatedAt, now, nil),
 		Updated:    views.NewMoment(&j.UpdatedAt, now, nil),
 		Back:       back,
+		Retries:    retriesText(j), SigningSecret: signingSecret(j),
 	}
 	if j.NextRunAt != nil && !j.Paused {
 		d.NextRun = views.NewMoment(j.NextRunAt, now, time.UTC)

@@ -26,6 +26,11 @@ type jobJSON struct {
 	CreatedAt  time.Time       `json:"created_at"`
 	UpdatedAt  time.Time       `json:"updated_at"`
 	NextRunAt  *time.Time      `json:"next_run_at"`
+	// RetryOn and RetryBackoff are the retry policy.
+	RetryOn      string `json:"retry_on"`
+	RetryBackoff string `json:"retry_backoff"`
+	// SigningSecret keys a signed webhook's signatures; only a single job's answer shows it.
+	SigningSecret string `json:"signing_secret,omitempty"`
 }
 
 func toJobJSON(j sqlcgen.Job) jobJSON {
@@ -39,7 +44,16 @@ func toJobJSON(j sqlcgen.Job) jobJSON {
 		RetryDelay: (time.Duration(j.RetryDelayMs) * time.Millisecond).String(),
 		Timeout:    (time.Duration(j.TimeoutMs) * time.Millisecond).String(),
 		Paused:     j.Paused, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt, NextRunAt: next,
+		RetryOn: j.RetryOn, RetryBackoff: j.RetryBackoff, SigningSecret: signingSecret(j),
 	}
+}
+
+// signingSecret is a job's signing secret if it signs its requests, or "".
+func signingSecret(j sqlcgen.Job) string {
+	if j.SigningSecret == nil || !task.Signed(j.Type, j.Payload) {
+		return ""
+	}
+	return *j.SigningSecret
 }
 
 // handleAPIJobCreate serves POST /api/jobs: it validates the job and stores it, 201 with the job.
@@ -59,6 +73,9 @@ func createJob(c echo.Context, q *sqlcgen.Queries, in jobInput, extra map[string
 	spec, problems := in.Valid(time.Now())
 	for k, v := range extra {
 		problems[k] = v
+	}
+	if err := checkSecretRefs(c.Request().Context(), q, spec, problems); err != nil {
+		return err
 	}
 	if len(problems) > 0 {
 		return invalid(c, problems)
@@ -94,7 +111,8 @@ func handleAPIJobList(q *sqlcgen.Queries) echo.HandlerFunc {
 		for _, j := range jobs {
 			// A list is for looking, and gets passed around: its secrets are masked.
 			job := toJobJSON(j)
-			job.Payload = task.Mask(j.Type, j.Payload)
+			job.Payload, job.SigningSecret = task.Mask(j.Type, j.Payload), ""
+
 			out.Jobs = append(out.Jobs, job)
 		}
 		return c.JSON(http.StatusOK, out)
@@ -135,6 +153,9 @@ func handleAPIJobUpdate(q *sqlcgen.Queries) echo.HandlerFunc {
 		spec, problems := in.Valid(time.Now())
 		for k, v := range decodeProblems {
 			problems[k] = v
+		}
+		if err := checkSecretRefs(c.Request().Context(), q, spec, problems); err != nil {
+			return err
 		}
 		if len(problems) > 0 {
 			return invalid(c, problems)

@@ -30,8 +30,7 @@ func handleJobNewPage(q *sqlcgen.Queries) echo.HandlerFunc {
 			f.Name = copyName(job.Name)
 			title = "Copy of “" + job.Name + "”"
 		}
-		view := f.view("/jobs", title, "Create job", "/jobs", nil, time.Now())
-		return render(c, http.StatusOK, views.JobFormPage(newPage(c, title, "new"), view))
+		return showForm(c, q, http.StatusOK, f.view("/jobs", title, "Create job", "/jobs", nil, time.Now()), "new")
 	}
 }
 
@@ -54,8 +53,11 @@ func handleJobCreate(q *sqlcgen.Queries) echo.HandlerFunc {
 		}
 		now := time.Now()
 		spec, problems := f.Valid(now)
+		if err := checkSecretRefs(c.Request().Context(), q, spec, problems); err != nil {
+			return err
+		}
 		if len(problems) > 0 {
-			return formProblems(c, f.view("/jobs", "New job", "Create job", "/jobs", problems, now), "new")
+			return showForm(c, q, http.StatusUnprocessableEntity, f.view("/jobs", "New job", "Create job", "/jobs", problems, now), "new")
 		}
 		job, err := q.JobInsert(c.Request().Context(), spec.insertParams())
 		if err != nil {
@@ -78,7 +80,7 @@ func handleJobEditPage(q *sqlcgen.Queries) echo.HandlerFunc {
 		}
 		title := "Edit “" + job.Name + "”"
 		view := jobFormFromJob(job).view(fmt.Sprintf("/jobs/%d", id), title, "Save changes", fmt.Sprintf("/jobs/%d", id), nil, time.Now())
-		return render(c, http.StatusOK, views.JobFormPage(newPage(c, title, "jobs"), view))
+		return showForm(c, q, http.StatusOK, view, "jobs")
 	}
 }
 
@@ -101,9 +103,12 @@ func handleJobUpdate(q *sqlcgen.Queries) echo.HandlerFunc {
 		}
 		now := time.Now()
 		spec, problems := f.Valid(now)
+		if err := checkSecretRefs(ctx, q, spec, problems); err != nil {
+			return err
+		}
 		if len(problems) > 0 {
 			page := fmt.Sprintf("/jobs/%d", id)
-			return formProblems(c, f.view(page, "Edit “"+old.Name+"”", "Save changes", page, problems, now), "jobs")
+			return showForm(c, q, http.StatusUnprocessableEntity, f.view(page, "Edit “"+old.Name+"”", "Save changes", page, problems, now), "jobs")
 		}
 		job, err := q.JobUpdate(ctx, spec.updateParams(id))
 		if err != nil {
@@ -126,13 +131,19 @@ func postedJobForm(c echo.Context) (jobForm, error) {
 	return jobFormFrom(form.Get), nil
 }
 
-// formProblems sends the form back with its problems and the person's input: the form alone for
-// htmx, which swaps it in place, and the whole page otherwise. 422 says the job was not saved.
-func formProblems(c echo.Context, view views.JobForm, nav string) error {
-	if isHTMX(c) {
-		return render(c, http.StatusUnprocessableEntity, views.JobFormView(view))
+// showForm shows the job form, offering the secrets by name. With problems (status 422, the job
+// was not saved) it sends the person's input back: the form alone for htmx, which swaps it in
+// place, and the whole page otherwise.
+func showForm(c echo.Context, q *sqlcgen.Queries, status int, view views.JobForm, nav string) error {
+	names, err := q.SecretNames(c.Request().Context())
+	if err != nil {
+		return fmt.Errorf("list secret names: %w", err)
 	}
-	return render(c, http.StatusUnprocessableEntity, views.JobFormPage(newPage(c, view.Title, nav), view))
+	view.Secrets = names
+	if status == http.StatusUnprocessableEntity && isHTMX(c) {
+		return render(c, status, views.JobFormView(view))
+	}
+	return render(c, status, views.JobFormPage(newPage(c, view.Title, nav), view))
 }
 
 // nextRunNote tells when a saved job runs first.

@@ -34,8 +34,21 @@ func addRoutes(e *echo.Echo, d Deps, a *auth) {
 	api.GET("/runs", handleAPIRunList(q))
 	api.GET("/runs/:id", handleAPIRunGet(q))
 	api.GET("/stats", handleAPIStats(q))
+	addSecretRoutes(e, api, secrets{q: q, keys: d.Secrets})
 
 	addPageRoutes(e, d)
+}
+
+// addSecretRoutes adds the secrets' API and page.
+func addSecretRoutes(e *echo.Echo, api *echo.Group, s secrets) {
+	api.GET("/secrets", handleAPISecretList(s))
+	api.POST("/secrets", handleAPISecretCreate(s))
+	api.PUT("/secrets/:name", handleAPISecretUpdate(s))
+	api.DELETE("/secrets/:name", handleAPISecretDelete(s))
+	e.GET("/secrets", handleSecretsPage(s), pageHeaders)
+	e.POST("/secrets", handleSecretCreate(s), pageHeaders)
+	e.POST("/secrets/:name", handleSecretUpdate(s), pageHeaders)
+	e.POST("/secrets/:name/delete", handleSecretDelete(s), pageHeaders)
 }
 
 // addHealthRoutes adds the checks and metrics that the full server and a consumers-only replica's

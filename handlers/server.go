@@ -20,6 +20,7 @@ import (
 
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/worker/runmsg"
+	"github.com/cronflow/cronflow/worker/secret"
 )
 
 // maxBody is the largest request body accepted, 1 MiB; larger ones get 413.
@@ -53,6 +54,8 @@ type Deps struct {
 	// Without any, the client is the connection's peer, and nobody can pose as another address to
 	// get round the login limit.
 	TrustedProxies []*net.IPNet
+	// Secrets seals the values of secrets; nil (no CRONFLOW_SECRET_KEY) refuses to store any.
+	Secrets *secret.Keyring
 }
 
 // NewServer returns the HTTP handler with every route, middleware and the one error handler.

@@ -1,6 +1,8 @@
 -- name: JobInsert :one
-INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, next_run_at)
-VALUES (@name, @type, @payload, @cron, @timezone, @max_retries, @retry_delay_ms, @timeout_ms, @paused, @next_run_at)
+INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, next_run_at,
+    retry_on, retry_backoff, signing_secret, secret_refs)
+VALUES (@name, @type, @payload, @cron, @timezone, @max_retries, @retry_delay_ms, @timeout_ms, @paused, @next_run_at,
+    @retry_on, @retry_backoff, @signing_secret, @secret_refs::text[])
 RETURNING *;
 
 -- name: JobGet :one
@@ -17,7 +19,9 @@ LIMIT @max_rows;
 UPDATE jobs
 SET name = @name, type = @type, payload = @payload, cron = @cron, timezone = @timezone,
     max_retries = @max_retries, retry_delay_ms = @retry_delay_ms, timeout_ms = @timeout_ms,
-    next_run_at = @next_run_at, updated_at = clock_timestamp()
+    next_run_at = @next_run_at, retry_on = @retry_on, retry_backoff = @retry_backoff,
+    signing_secret = COALESCE(signing_secret, @signing_secret), secret_refs = @secret_refs::text[],
+    updated_at = clock_timestamp()
 WHERE id = @id
 RETURNING *;
 

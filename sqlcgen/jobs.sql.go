@@ -37,7 +37,7 @@ func (q *Queries) JobDelete(ctx context.Context, id int64) (int64, error) {
 }
 
 const jobGet = `-- name: JobGet :one
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at FROM jobs WHERE id = $1
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, retry_on, retry_backoff, signing_secret, secret_refs FROM jobs WHERE id = $1
 `
 
 func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
@@ -57,27 +57,37 @@ func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.NextRunAt,
+		&i.RetryOn,
+		&i.RetryBackoff,
+		&i.SigningSecret,
+		&i.SecretRefs,
 	)
 	return i, err
 }
 
 const jobInsert = `-- name: JobInsert :one
-INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, next_run_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at
+INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, next_run_at,
+    retry_on, retry_backoff, signing_secret, secret_refs)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+    $11, $12, $13, $14::text[])
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, retry_on, retry_backoff, signing_secret, secret_refs
 `
 
 type JobInsertParams struct {
-	Name         string
-	Type         string
-	Payload      json.RawMessage
-	Cron         string
-	Timezone     string
-	MaxRetries   int32
-	RetryDelayMs int64
-	TimeoutMs    int64
-	Paused       bool
-	NextRunAt    *time.Time
+	Name          string
+	Type          string
+	Payload       json.RawMessage
+	Cron          string
+	Timezone      string
+	MaxRetries    int32
+	RetryDelayMs  int64
+	TimeoutMs     int64
+	Paused        bool
+	NextRunAt     *time.Time
+	RetryOn       string
+	RetryBackoff  string
+	SigningSecret *string
+	SecretRefs    []string
 }
 
 func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, error) {
@@ -92,6 +102,10 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 		arg.TimeoutMs,
 		arg.Paused,
 		arg.NextRunAt,
+		arg.RetryOn,
+		arg.RetryBackoff,
+		arg.SigningSecret,
+		arg.SecretRefs,
 	)
 	var i Job
 	err := row.Scan(
@@ -108,12 +122,16 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.NextRunAt,
+		&i.RetryOn,
+		&i.RetryBackoff,
+		&i.SigningSecret,
+		&i.SecretRefs,
 	)
 	return i, err
 }
 
 const jobList = `-- name: JobList :many
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at FROM jobs
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, retry_on, retry_backoff, signing_secret, secret_refs FROM jobs
 WHERE id > $1
 ORDER BY id
 LIMIT $2
@@ -148,6 +166,10 @@ func (q *Queries) JobList(ctx context.Context, arg JobListParams) ([]Job, error)
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.NextRunAt,
+			&i.RetryOn,
+			&i.RetryBackoff,
+			&i.SigningSecret,
+			&i.SecretRefs,
 		); err != nil {
 			return nil, err
 		}
@@ -604,7 +626,7 @@ const jobSetPaused = `-- name: JobSetPaused :one
 UPDATE jobs
 SET paused = $1, next_run_at = $2, updated_at = clock_timestamp()
 WHERE id = $3
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, retry_on, retry_backoff, signing_secret, secret_refs
 `
 
 type JobSetPausedParams struct {
@@ -630,6 +652,10 @@ func (q *Queries) JobSetPaused(ctx context.Context, arg JobSetPausedParams) (Job
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.NextRunAt,
+		&i.RetryOn,
+		&i.RetryBackoff,
+		&i.SigningSecret,
+		&i.SecretRefs,
 	)
 	return i, err
 }
@@ -638,22 +664,28 @@ const jobUpdate = `-- name: JobUpdate :one
 UPDATE jobs
 SET name = $1, type = $2, payload = $3, cron = $4, timezone = $5,
     max_retries = $6, retry_delay_ms = $7, timeout_ms = $8,
-    next_run_at = $9, updated_at = clock_timestamp()
-WHERE id = $10
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at
+    next_run_at = $9, retry_on = $10, retry_backoff = $11,
+    signing_secret = COALESCE(signing_secret, $12), secret_refs = $13::text[],
+    updated_at = clock_timestamp()
+WHERE id = $14
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, retry_on, retry_backoff, signing_secret, secret_refs
 `
 
 type JobUpdateParams struct {
-	Name         string
-	Type         string
-	Payload      json.RawMessage
-	Cron         string
-	Timezone     string
-	MaxRetries   int32
-	RetryDelayMs int64
-	TimeoutMs    int64
-	NextRunAt    *time.Time
-	ID           int64
+	Name          string
+	Type          string
+	Payload       json.RawMessage
+	Cron          string
+	Timezone      string
+	MaxRetries    int32
+	RetryDelayMs  int64
+	TimeoutMs     int64
+	NextRunAt     *time.Time
+	RetryOn       string
+	RetryBackoff  string
+	SigningSecret *string
+	SecretRefs    []string
+	ID            int64
 }
 
 func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, error) {
@@ -667,6 +699,10 @@ func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, erro
 		arg.RetryDelayMs,
 		arg.TimeoutMs,
 		arg.NextRunAt,
+		arg.RetryOn,
+		arg.RetryBackoff,
+		arg.SigningSecret,
+		arg.SecretRefs,
 		arg.ID,
 	)
 	var i Job
@@ -684,6 +720,10 @@ func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, erro
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.NextRunAt,
+		&i.RetryOn,
+		&i.RetryBackoff,
+		&i.SigningSecret,
+		&i.SecretRefs,
 	)
 	return i, err
 }

@@ -23,19 +23,23 @@ type ApiToken struct {
 }
 
 type Job struct {
-	ID           int64
-	Name         string
-	Type         string
-	Payload      json.RawMessage
-	Cron         string
-	Timezone     string
-	MaxRetries   int32
-	RetryDelayMs int64
-	TimeoutMs    int64
-	Paused       bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	NextRunAt    *time.Time
+	ID            int64
+	Name          string
+	Type          string
+	Payload       json.RawMessage
+	Cron          string
+	Timezone      string
+	MaxRetries    int32
+	RetryDelayMs  int64
+	TimeoutMs     int64
+	Paused        bool
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	NextRunAt     *time.Time
+	RetryOn       string
+	RetryBackoff  string
+	SigningSecret *string
+	SecretRefs    []string
 }
 
 type JobListRow struct {
@@ -86,6 +90,15 @@ type RunListRow struct {
 	OutputCut     bool
 	Error         string
 	ErrorCut      bool
+}
+
+type Secret struct {
+	ID        int64
+	Name      string
+	KeyID     string
+	Sealed    []byte
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 type Session struct {

@@ -1,0 +1,161 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/labstack/echo/v4"
+
+	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/secret"
+)
+
+// maxSecretValue bounds a secret's value: a token or a password, not a file.
+const maxSecretValue = 8 << 10
+
+// secrets creates, changes and deletes secrets for the API and the dashboard alike. Values go in
+// sealed and never come out: no answer, page or log line holds one.
+type secrets struct {
+	q    *sqlcgen.Queries
+	keys *secret.Keyring
+}
+
+// secretJSON is a secret as the API shows it: its name and dates, never its value.
+type secretJSON struct {
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Jobs      *int64    `json:"jobs,omitempty"`
+}
+
+// jobRef names a job that uses a secret.
+type jobRef struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+}
+
+// errSecretExists and errSecretInUse are the refusals of create and delete.
+var (
+	errSecretExists = errors.New("secret exists")
+	errSecretInUse  = errors.New("secret in use")
+)
+
+// checkValue returns the problems with a secret's value by field.
+func checkValue(value string, problems map[string]string) {
+	switch {
+	case value == "":
+		problems["value"] = "is required"
+	case len(value) > maxSecretValue:
+		problems["value"] = fmt.Sprintf("must be at most %d bytes", maxSecretValue)
+	case strings.ContainsRune(value, 0):
+		problems["value"] = "must not contain NUL characters"
+	}
+}
+
+// create stores a new secret, or returns its problems by field, errSecretExists or secret.ErrNoKey.
+func (s secrets) create(ctx context.Context, name, value string) (secretJSON, map[string]string, error) {
+	problems := map[string]string{}
+	if problem := secret.CheckName(name); problem != "" {
+		problems["name"] = problem
+	}
+	checkValue(value, problems)
+	if len(problems) > 0 {
+		return secretJSON{}, problems, nil
+	}
+	if s.keys == nil {
+		return secretJSON{}, nil, secret.ErrNoKey
+	}
+	keyID, sealed, err := s.keys.Seal(name, []byte(value))
+	if err != nil {
+		return secretJSON{}, nil, fmt.Errorf("seal secret %s: %w", name, err)
+	}
+	row, err := s.q.SecretInsert(ctx, sqlcgen.SecretInsertParams{Name: name, KeyID: keyID, Sealed: sealed})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return secretJSON{}, nil, errSecretExists
+	}
+	if err != nil {
+		return secretJSON{}, nil, fmt.Errorf("insert secret %s: %w", name, err)
+	}
+	return secretJSON{Name: row.Name, CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt}, nil, nil
+}
+
+// update gives a secret a new value; a secret that does not exist is pgx.ErrNoRows, a 404.
+func (s secrets) update(ctx context.Context, name, value string) (secretJSON, map[string]string, error) {
+	problems := map[string]string{}
+	checkValue(value, problems)
+	if len(problems) > 0 {
+		return secretJSON{}, problems, nil
+	}
+	if s.keys == nil {
+		return secretJSON{}, nil, secret.ErrNoKey
+	}
+	keyID, sealed, err := s.keys.Seal(name, []byte(value))
+	if err != nil {
+		return secretJSON{}, nil, fmt.Errorf("seal secret %s: %w", name, err)
+	}
+	row, err := s.q.SecretUpdate(ctx, sqlcgen.SecretUpdateParams{Name: name, KeyID: keyID, Sealed: sealed})
+	if err != nil {
+		return secretJSON{}, nil, fmt.Errorf("update secret %s: %w", name, err)
+	}
+	return secretJSON{Name: row.Name, CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt}, nil, nil
+}
+
+// remove deletes a secret no job uses. In use, it returns errSecretInUse with the jobs that use it;
+// a secret that does not exist is pgx.ErrNoRows.
+func (s secrets) remove(ctx context.Context, name string) ([]jobRef, error) {
+	n, err := s.q.SecretDelete(ctx, name)
+	if err != nil || n > 0 {
+		return nil, err
+	}
+	rows, err := s.q.SecretJobsUsing(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("list jobs using secret %s: %w", name, err)
+	}
+	if len(rows) == 0 {
+		return nil, pgx.ErrNoRows
+	}
+	jobs := make([]jobRef, len(rows))
+	for i, r := range rows {
+		jobs[i] = jobRef{ID: r.ID, Name: r.Name}
+	}
+	return jobs, errSecretInUse
+}
+
+// secretName reads the {name} path parameter; a name no secret can have is a 404.
+func secretName(c echo.Context) (string, error) {
+	name := c.Param("name")
+	if secret.CheckName(name) != "" {
+		return "", echo.NewHTTPError(http.StatusNotFound, "Not found: there is no secret with that name.")
+	}
+	return name, nil
+}
+
+// checkSecretRefs adds a problem for each secret a job names that does not exist, on the payload
+// field that names it, so that a job cannot be saved with a reference that would fail every run.
+func checkSecretRefs(ctx context.Context, q *sqlcgen.Queries, spec jobSpec, problems map[string]string) error {
+	var all []string
+	for _, names := range spec.SecretRefs {
+		all = append(all, names...)
+	}
+	if len(all) == 0 {
+		return nil
+	}
+	known, err := q.SecretNamesIn(ctx, all)
+	if err != nil {
+		return fmt.Errorf("check secret references: %w", err)
+	}
+	for field, names := range spec.SecretRefs {
+		for _, name := range names {
+			if !slices.Contains(known, name) && problems[field] == "" {
+				problems[field] = fmt.Sprintf("names the secret %s, which does not exist: create it on the Secrets page or with POST /api/secrets", name)
+			}
+		}
+	}
+	return nil
+}
