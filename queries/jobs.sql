@@ -2,7 +2,9 @@
 INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, next_run_at,
     retry_on, retry_backoff, signing_secret, secret_refs)
 VALUES (@name, @type, @payload, @cron, @timezone, @max_retries, @retry_delay_ms, @timeout_ms, @paused, @next_run_at,
-    @retry_on, @retry_backoff, @signing_secret, @secret_refs::text[])
+    -- An empty policy or no references take the column's defaults, so every caller need not name them.
+    COALESCE(NULLIF(@retry_on::text, ''), 'transient'), COALESCE(NULLIF(@retry_backoff::text, ''), 'fixed'),
+    @signing_secret, COALESCE(@secret_refs::text[], '{}'))
 RETURNING *;
 
 -- name: JobGet :one
@@ -19,8 +21,9 @@ LIMIT @max_rows;
 UPDATE jobs
 SET name = @name, type = @type, payload = @payload, cron = @cron, timezone = @timezone,
     max_retries = @max_retries, retry_delay_ms = @retry_delay_ms, timeout_ms = @timeout_ms,
-    next_run_at = @next_run_at, retry_on = @retry_on, retry_backoff = @retry_backoff,
-    signing_secret = COALESCE(signing_secret, @signing_secret), secret_refs = @secret_refs::text[],
+    next_run_at = @next_run_at, retry_on = COALESCE(NULLIF(@retry_on::text, ''), 'transient'),
+    retry_backoff = COALESCE(NULLIF(@retry_backoff::text, ''), 'fixed'),
+    signing_secret = COALESCE(signing_secret, @signing_secret), secret_refs = COALESCE(@secret_refs::text[], '{}'),
     updated_at = clock_timestamp()
 WHERE id = @id
 RETURNING *;

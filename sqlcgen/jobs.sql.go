@@ -69,7 +69,9 @@ const jobInsert = `-- name: JobInsert :one
 INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, next_run_at,
     retry_on, retry_backoff, signing_secret, secret_refs)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-    $11, $12, $13, $14::text[])
+    -- An empty policy or no references take the column's defaults, so every caller need not name them.
+    COALESCE(NULLIF($11::text, ''), 'transient'), COALESCE(NULLIF($12::text, ''), 'fixed'),
+    $13, COALESCE($14::text[], '{}'))
 RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, retry_on, retry_backoff, signing_secret, secret_refs
 `
 
@@ -664,8 +666,9 @@ const jobUpdate = `-- name: JobUpdate :one
 UPDATE jobs
 SET name = $1, type = $2, payload = $3, cron = $4, timezone = $5,
     max_retries = $6, retry_delay_ms = $7, timeout_ms = $8,
-    next_run_at = $9, retry_on = $10, retry_backoff = $11,
-    signing_secret = COALESCE(signing_secret, $12), secret_refs = $13::text[],
+    next_run_at = $9, retry_on = COALESCE(NULLIF($10::text, ''), 'transient'),
+    retry_backoff = COALESCE(NULLIF($11::text, ''), 'fixed'),
+    signing_secret = COALESCE(signing_secret, $12), secret_refs = COALESCE($13::text[], '{}'),
     updated_at = clock_timestamp()
 WHERE id = $14
 RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, retry_on, retry_backoff, signing_secret, secret_refs

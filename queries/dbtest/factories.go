@@ -16,8 +16,7 @@ func Job(name, taskType, payload, cron string) sqlcgen.JobInsertParams {
 	next := time.Now().Add(time.Hour).UTC()
 	return sqlcgen.JobInsertParams{
 		Name: name, Type: taskType, Payload: json.RawMessage(payload), Cron: cron, Timezone: "UTC",
-		MaxRetries: 3, RetryDelayMs: 2000, TimeoutMs: 30000, NextRunAt: &next, RetryOn: "transient", RetryBackoff: "fixed",
-		SecretRefs: []string{},
+		MaxRetries: 3, RetryDelayMs: 2000, TimeoutMs: 30000, NextRunAt: &next,
 	}
 }
 

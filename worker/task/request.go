@@ -33,25 +33,29 @@ type requestInput struct {
 
 // requestOptions is what ping and webhook payloads store of their request besides the URL: the
 // method, extra headers (their values may hold templates), and what answer counts as a success.
+// Defaults (the type's first method, any 2xx) are stored as nothing, so a payload says only what
+// its author chose.
 type requestOptions struct {
-	Method       string            `json:"method"`
+	Method       string            `json:"method,omitempty"`
 	Headers      map[string]string `json:"headers,omitempty"`
-	ExpectStatus []statusRange     `json:"expect_status"`
+	ExpectStatus []statusRange     `json:"expect_status,omitempty"`
 	ExpectBody   string            `json:"expect_body,omitempty"`
 }
 
 // check validates the options as given; methods are the type's methods, its default first.
 func (in requestInput) check(methods []string, problems map[string]string) requestOptions {
 	o := requestOptions{Method: strings.ToUpper(strings.TrimSpace(in.Method)), ExpectBody: in.ExpectBody}
-	if o.Method == "" {
-		o.Method = methods[0]
-	} else if !slices.Contains(methods, o.Method) {
+	if o.Method != "" && !slices.Contains(methods, o.Method) {
 		problems["payload.method"] = "must be " + orList(methods)
+	} else if o.Method == methods[0] {
+		o.Method = ""
 	}
 	o.Headers = checkHeaders(in.Headers, problems)
 	var problem string
 	if o.ExpectStatus, problem = checkExpectStatus(in.ExpectStatus); problem != "" {
 		problems["payload.expect_status"] = problem
+	} else if slices.Equal(o.ExpectStatus, defaultExpect) {
+		o.ExpectStatus = nil
 	}
 	if len(o.ExpectBody) > maxExpectBodyText {
 		problems["payload.expect_body"] = fmt.Sprintf("must be at most %d bytes", maxExpectBodyText)
