@@ -29,6 +29,7 @@ type request struct {
 	method string
 	header http.Header
 	body   []byte
+	url    string
 }
 
 // newTarget starts an HTTP server on 127.0.0.1 that answers every request with status and reply, and
