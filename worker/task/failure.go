@@ -28,6 +28,12 @@ func Permanent(err error, reason string) error {
 	return &failure{err: err, permanent: reason}
 }
 
+// RetryLater marks err as a transient failure after which the target asked to be left alone for
+// after, as a Retry-After header does.
+func RetryLater(err error, after time.Duration) error {
+	return &failure{err: err, retryAfter: after}
+}
+
 // PermanentReason returns why err cannot be mended by retrying, or "" if it may be transient.
 func PermanentReason(err error) string {
 	var f *failure
