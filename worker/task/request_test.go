@@ -129,7 +129,9 @@ func TestRequestOptions(t *testing.T) {
 
 	t.Run("ExpectedBodyPassesAndFails", func(t *testing.T) {
 		t.Parallel()
-		url, _ := echoTarget(t, func(w http.ResponseWriter, _ *http.Request, _ []byte) { _, _ = io.WriteString(w, `{"status": "healthy"}`) })
+		url, _ := echoTarget(t, func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+			_, _ = io.WriteString(w, `{"status": "healthy"}`)
+		})
 		if _, err := runTask(t, e, "ping", fmt.Sprintf(`{"url": %q, "expect_body": "healthy"}`, url), nil); err != nil {
 			t.Errorf("healthy answer failed: %v", err)
 		}
@@ -212,7 +214,7 @@ func TestFailuresSayWhetherToRetry(t *testing.T) {
 			if err == nil || (PermanentReason(err) != "") != tc.permanent {
 				t.Fatalf("err = %v, permanent %q, want permanent %v", err, PermanentReason(err), tc.permanent)
 			}
-			if got := RetryAfter(err); (got-tc.after).Abs() > 2*time.Second {
+			if got := RetryAfter(err); (got - tc.after).Abs() > 2*time.Second {
 				t.Errorf("RetryAfter = %s, want about %s", got, tc.after)
 			}
 		})
