@@ -42,8 +42,8 @@ func NewTopology(prefix string) Topology {
 
 // RetryDelays are the delays of the retry queues, shortest first. A retry waits in the queue of the
 // shortest of them that is at least its delay (see RetryDelayAtLeast), so that however many
-// delays jobs ask for, at most this many retry queues exist; each step is at most half again the
-// one before it, which bounds how much longer than asked a retry waits.
+// delays jobs ask for, at most this many retry queues exist; from 2 s on, each step is at most half
+// again the one before it, which bounds how much longer than asked a retry waits.
 var RetryDelays = []time.Duration{
 	1 * time.Second, 2 * time.Second, 3 * time.Second, 4 * time.Second, 5 * time.Second, 6 * time.Second,
 	8 * time.Second, 10 * time.Second, 12 * time.Second, 15 * time.Second, 20 * time.Second, 25 * time.Second,
