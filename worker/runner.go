@@ -12,6 +12,7 @@ import (
 
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/worker/runmsg"
+	"github.com/cronflow/cronflow/worker/runstatus"
 	"github.com/cronflow/cronflow/worker/task"
 )
 
@@ -117,7 +118,7 @@ func (r *Runner) run(ctx context.Context, d amqp.Delivery, c sqlcgen.RunClaimRow
 	// outage of up to recordTimeout.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
-	recorded, err := retryDB(rctx, logger, "record "+o.status, o.record)
+	recorded, err := retryDB(rctx, logger, "record "+string(o.status), o.record)
 	r.Metrics.attemptDone(c.Type, o.status, elapsed)
 	switch {
 	case err != nil:
@@ -145,8 +146,8 @@ func (r *Runner) run(ctx context.Context, d amqp.Delivery, c sqlcgen.RunClaimRow
 
 // outcome is what an attempt came to, decided before anything is recorded.
 type outcome struct {
-	// status names the outcome in metrics: completed, failed (a retry follows) or permanently_failed.
-	status string
+	// status is the run's status once the outcome is recorded, and names the outcome in metrics.
+	status runstatus.Status
 	// record stores the result; it reports false when the claim had expired and nothing was stored.
 	record  func(ctx context.Context) (bool, error)
 	level   slog.Level
@@ -161,7 +162,7 @@ type outcome struct {
 // outcome decides what an attempt with this output and error comes to.
 func (r *Runner) outcome(c sqlcgen.RunClaimRow, output string, execErr error) outcome {
 	if execErr == nil {
-		return outcome{status: "completed", level: slog.LevelInfo, message: "Run completed",
+		return outcome{status: runstatus.Completed, level: slog.LevelInfo, message: "Run completed",
 			record: func(ctx context.Context) (bool, error) {
 				n, err := r.q.RunComplete(ctx, sqlcgen.RunCompleteParams{ID: c.ID, Attempt: c.Attempts, Output: output})
 				return n > 0, err
@@ -169,7 +170,7 @@ func (r *Runner) outcome(c sqlcgen.RunClaimRow, output string, execErr error) ou
 	}
 	errText := task.Storable(execErr.Error(), maxError)
 	if c.RetryCount >= c.MaxRetries {
-		return outcome{status: "permanently_failed", level: slog.LevelWarn, message: "Run permanently failed",
+		return outcome{status: runstatus.PermanentlyFailed, level: slog.LevelWarn, message: "Run permanently failed",
 			logArgs: []any{"error", errText, "retry_count", c.RetryCount}, deadLetter: true,
 			record: func(ctx context.Context) (bool, error) {
 				n, err := r.q.RunFailPermanently(ctx, sqlcgen.RunFailPermanentlyParams{ID: c.ID, Attempt: c.Attempts,
@@ -178,7 +179,7 @@ func (r *Runner) outcome(c sqlcgen.RunClaimRow, output string, execErr error) ou
 			}}
 	}
 	delay := time.Duration(c.RetryDelayMs) * time.Millisecond
-	return outcome{status: "failed", level: slog.LevelWarn, message: "Run attempt failed, retry scheduled",
+	return outcome{status: runstatus.Failed, level: slog.LevelWarn, message: "Run attempt failed, retry scheduled",
 		logArgs: []any{"error", errText, "retry_in", delay.String()}, retryIn: delay,
 		record: func(ctx context.Context) (bool, error) {
 			_, err := r.q.RunFail(ctx, sqlcgen.RunFailParams{ID: c.ID, Attempt: c.Attempts, Output: output,
