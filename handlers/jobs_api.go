@@ -122,11 +122,7 @@ func handleAPIJobList(q *sqlcgen.Queries) echo.HandlerFunc {
 // handleAPIJobGet serves GET /api/jobs/{id}.
 func handleAPIJobGet(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := pathID(c)
-		if err != nil {
-			return err
-		}
-		job, err := q.JobGet(c.Request().Context(), id)
+		job, err := pathJob(c, q)
 		if err != nil {
 			return err
 		}

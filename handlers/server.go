@@ -227,6 +227,15 @@ func pathID(c echo.Context) (int64, error) {
 	return id, nil
 }
 
+// pathJob reads the job that the path's id names; an unknown id is a 404 (see the error handler).
+func pathJob(c echo.Context, q *sqlcgen.Queries) (sqlcgen.Job, error) {
+	id, err := pathID(c)
+	if err != nil {
+		return sqlcgen.Job{}, err
+	}
+	return q.JobGet(c.Request().Context(), id)
+}
+
 // pageParams reads limit (1 to 500, default 50) and a keyset cursor parameter.
 func pageParams(c echo.Context, cursorName string) (int, int64, map[string]string) {
 	problems := map[string]string{}

@@ -16,6 +16,7 @@ import (
 	"github.com/cronflow/cronflow/worker/broker"
 	"github.com/cronflow/cronflow/worker/retrypolicy"
 	"github.com/cronflow/cronflow/worker/runmsg"
+	"github.com/cronflow/cronflow/worker/runstatus"
 	"github.com/cronflow/cronflow/worker/task"
 )
 
@@ -128,7 +129,7 @@ func (r *Runner) run(ctx context.Context, d amqp.Delivery, c sqlcgen.RunClaimRow
 	// outage of up to recordTimeout.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
-	recorded, err := retryDB(rctx, logger, "record "+o.status, o.record)
+	recorded, err := retryDB(rctx, logger, "record "+string(o.status), o.record)
 	r.Metrics.attemptDone(c.Type, o.status, elapsed)
 	switch {
 	case err != nil:
@@ -156,8 +157,8 @@ func (r *Runner) run(ctx context.Context, d amqp.Delivery, c sqlcgen.RunClaimRow
 
 // outcome is what an attempt came to, decided before anything is recorded.
 type outcome struct {
-	// status names the outcome in metrics: completed, failed (a retry follows) or permanently_failed.
-	status string
+	// status is the run's status once the outcome is recorded, and names the outcome in metrics.
+	status runstatus.Status
 	// record stores the result; it reports false when the claim had expired and nothing was stored.
 	record  func(ctx context.Context) (bool, error)
 	level   slog.Level
@@ -172,7 +173,7 @@ type outcome struct {
 // outcome decides what an attempt with this output and error comes to.
 func (r *Runner) outcome(c sqlcgen.RunClaimRow, output string, execErr error) outcome {
 	if execErr == nil {
-		return outcome{status: "completed", level: slog.LevelInfo, message: "Run completed",
+		return outcome{status: runstatus.Completed, level: slog.LevelInfo, message: "Run completed",
 			record: func(ctx context.Context) (bool, error) {
 				n, err := r.q.RunComplete(ctx, sqlcgen.RunCompleteParams{ID: c.ID, Attempt: c.Attempts, Output: output})
 				return n > 0, err
@@ -184,7 +185,7 @@ func (r *Runner) outcome(c sqlcgen.RunClaimRow, output string, execErr error) ou
 	// A note on why the run was not retried comes first, where no cut of a long error can lose it.
 	errText := task.Storable(strings.TrimSpace(decision.Note+" "+execErr.Error()), maxError)
 	if !decision.Retry {
-		return outcome{status: "permanently_failed", level: slog.LevelWarn, message: "Run permanently failed",
+		return outcome{status: runstatus.PermanentlyFailed, level: slog.LevelWarn, message: "Run permanently failed",
 			logArgs: []any{"error", errText, "retry_count", c.RetryCount}, deadLetter: true,
 			record: func(ctx context.Context) (bool, error) {
 				n, err := r.q.RunFailPermanently(ctx, sqlcgen.RunFailPermanentlyParams{ID: c.ID, Attempt: c.Attempts,
@@ -195,7 +196,7 @@ func (r *Runner) outcome(c sqlcgen.RunClaimRow, output string, execErr error) ou
 	// The delay is that of the retry queue the run will wait in, so that the database expects it back
 	// when the broker brings it.
 	delay := broker.RetryDelayAtLeast(decision.Delay)
-	return outcome{status: "failed", level: slog.LevelWarn, message: "Run attempt failed, retry scheduled",
+	return outcome{status: runstatus.Failed, level: slog.LevelWarn, message: "Run attempt failed, retry scheduled",
 		logArgs: []any{"error", errText, "retry_in", delay.String()}, retryIn: delay,
 		record: func(ctx context.Context) (bool, error) {
 			_, err := r.q.RunFail(ctx, sqlcgen.RunFailParams{ID: c.ID, Attempt: c.Attempts, Output: output,
