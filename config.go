@@ -124,11 +124,7 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 	}
 
 	c.AllowPrivateTargets = r.boolean("CRONFLOW_ALLOW_PRIVATE_TARGETS", true)
-	c.SecretKey = r.secretKey("CRONFLOW_SECRET_KEY")
-	c.PreviousSecretKey = r.secretKey("CRONFLOW_SECRET_KEY_PREVIOUS")
-	if c.PreviousSecretKey != nil && strings.TrimSpace(getenv("CRONFLOW_SECRET_KEY")) == "" {
-		r.fail("CRONFLOW_SECRET_KEY_PREVIOUS", "needs CRONFLOW_SECRET_KEY, the key that replaces it")
-	}
+	c.SecretKey, c.PreviousSecretKey = r.secretKeys()
 
 	c.Mail = task.MailConfig{
 		Host:     getenv("SMTP_HOST"),
@@ -227,6 +223,15 @@ func (r *envReader) networks(name string) []*net.IPNet {
 		nets = append(nets, n)
 	}
 	return nets
+}
+
+// secretKeys reads the key that seals secrets and the one before a rotation, which needs the first.
+func (r *envReader) secretKeys() (current, previous []byte) {
+	current, previous = r.secretKey("CRONFLOW_SECRET_KEY"), r.secretKey("CRONFLOW_SECRET_KEY_PREVIOUS")
+	if strings.TrimSpace(r.getenv("CRONFLOW_SECRET_KEY_PREVIOUS")) != "" && strings.TrimSpace(r.getenv("CRONFLOW_SECRET_KEY")) == "" {
+		r.fail("CRONFLOW_SECRET_KEY_PREVIOUS", "needs CRONFLOW_SECRET_KEY, the key that replaces it")
+	}
+	return current, previous
 }
 
 // secretKey reads a key for sealing secrets; empty is nil.

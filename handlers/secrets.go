@@ -58,6 +58,18 @@ func checkValue(value string, problems map[string]string) {
 	}
 }
 
+// seal encrypts a value for storing, or returns secret.ErrNoKey when secrets are off.
+func (s secrets) seal(name, value string) (string, []byte, error) {
+	if s.keys == nil {
+		return "", nil, secret.ErrNoKey
+	}
+	keyID, sealed, err := s.keys.Seal(name, []byte(value))
+	if err != nil {
+		return "", nil, fmt.Errorf("seal secret %s: %w", name, err)
+	}
+	return keyID, sealed, nil
+}
+
 // create stores a new secret, or returns its problems by field, errSecretExists or secret.ErrNoKey.
 func (s secrets) create(ctx context.Context, name, value string) (secretJSON, map[string]string, error) {
 	problems := map[string]string{}
@@ -68,12 +80,9 @@ func (s secrets) create(ctx context.Context, name, value string) (secretJSON, ma
 	if len(problems) > 0 {
 		return secretJSON{}, problems, nil
 	}
-	if s.keys == nil {
-		return secretJSON{}, nil, secret.ErrNoKey
-	}
-	keyID, sealed, err := s.keys.Seal(name, []byte(value))
+	keyID, sealed, err := s.seal(name, value)
 	if err != nil {
-		return secretJSON{}, nil, fmt.Errorf("seal secret %s: %w", name, err)
+		return secretJSON{}, nil, err
 	}
 	row, err := s.q.SecretInsert(ctx, sqlcgen.SecretInsertParams{Name: name, KeyID: keyID, Sealed: sealed})
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -92,12 +101,9 @@ func (s secrets) update(ctx context.Context, name, value string) (secretJSON, ma
 	if len(problems) > 0 {
 		return secretJSON{}, problems, nil
 	}
-	if s.keys == nil {
-		return secretJSON{}, nil, secret.ErrNoKey
-	}
-	keyID, sealed, err := s.keys.Seal(name, []byte(value))
+	keyID, sealed, err := s.seal(name, value)
 	if err != nil {
-		return secretJSON{}, nil, fmt.Errorf("seal secret %s: %w", name, err)
+		return secretJSON{}, nil, err
 	}
 	row, err := s.q.SecretUpdate(ctx, sqlcgen.SecretUpdateParams{Name: name, KeyID: keyID, Sealed: sealed})
 	if err != nil {

@@ -45,16 +45,16 @@ func init() {
 		},
 		SummaryFunc: func(payload json.RawMessage) string {
 			p := decode[pingPayload](payload)
-			return p.method(http.MethodGet) + " " + redactTemplated(p.URL, RedactURL)
+			return p.requestLine(http.MethodGet, p.URL)
 		},
 		SettingsFunc: func(payload json.RawMessage) []Setting {
 			p := decode[pingPayload](payload)
-			return append([]Setting{{Label: "URL", Value: p.method(http.MethodGet) + " " + redactTemplated(p.URL, RedactURL)}}, p.settings()...)
+			return append([]Setting{{Label: "URL", Value: p.requestLine(http.MethodGet, p.URL)}}, p.settings()...)
 		},
 		DefaultNameFunc: func(payload json.RawMessage) string {
 			return "Ping " + hostOf(decode[pingPayload](payload).URL)
 		},
-		MaskedFields:   map[string]func(string) string{"url": func(u string) string { return redactTemplated(u, RedactURL) }},
+		MaskedFields:   map[string]func(string) string{"url": redactTemplatedURL},
 		MaskFieldsFunc: maskHeaders,
 		FormValuesFunc: func(payload json.RawMessage) map[string]string {
 			p := decode[pingPayload](payload)

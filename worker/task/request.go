@@ -142,6 +142,14 @@ func redactTemplated(rawURL string, redact func(string) string) string {
 	return restore(redact(filled))
 }
 
+// redactTemplatedURL is RedactURL for a URL that may hold templates.
+func redactTemplatedURL(rawURL string) string { return redactTemplated(rawURL, RedactURL) }
+
+// requestLine is the method and the masked URL, as a job's summary and page show them.
+func (o requestOptions) requestLine(def, rawURL string) string {
+	return o.method(def) + " " + redactTemplatedURL(rawURL)
+}
+
 // sensitiveHeader reports whether a header's value is a credential that pages should not show.
 func sensitiveHeader(name string) bool {
 	n := strings.ToLower(name)

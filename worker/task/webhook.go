@@ -42,12 +42,12 @@ func init() {
 		ExecutorFunc: webhookExecutor,
 		SummaryFunc: func(payload json.RawMessage) string {
 			p := decode[webhookPayload](payload)
-			return p.method(http.MethodPost) + " " + redactTemplated(p.URL, RedactURL)
+			return p.requestLine(http.MethodPost, p.URL)
 		},
 		SettingsFunc: func(payload json.RawMessage) []Setting {
 			p := decode[webhookPayload](payload)
 			out := []Setting{
-				{Label: "URL", Value: p.method(http.MethodPost) + " " + redactTemplated(p.URL, RedactURL)},
+				{Label: "URL", Value: p.requestLine(http.MethodPost, p.URL)},
 				{Label: "JSON body", Value: Clip(string(p.Body), 2000), Code: true},
 			}
 			return append(out, p.settings()...)
@@ -56,7 +56,7 @@ func init() {
 			return "Webhook to " + hostOf(decode[webhookPayload](payload).URL)
 		},
 		SignedFunc:     func(payload json.RawMessage) bool { return decode[webhookPayload](payload).Sign },
-		MaskedFields:   map[string]func(string) string{"url": func(u string) string { return redactTemplated(u, RedactURL) }},
+		MaskedFields:   map[string]func(string) string{"url": redactTemplatedURL},
 		MaskFieldsFunc: maskHeaders,
 		FormValuesFunc: func(payload json.RawMessage) map[string]string {
 			p := decode[webhookPayload](payload)
