@@ -155,16 +155,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		srv = handlers.NewServer(handlers.Deps{
 			Queries: q, Publisher: disp, ReadyFunc: ready, Logger: logger, Metrics: metricsHandler,
 			Auth: handlers.AuthConfig{Enabled: cfg.AdminPassword != "", MetricsToken: cfg.MetricsToken,
-				LoopbackOnly: cfg.AdminPassword == "" && !cfg.InsecureNoAuth},
-			JobsPerMinute:  cfg.JobsPerMinute,
-			TrustedProxies: cfg.TrustedProxies,
+				LoopbackOnly: cfg.AdminPassword == "" && !cfg.InsecureNoAuth, AdminUser: cfg.AdminUser,
+				SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime},
+			JobsPerMinute:   cfg.JobsPerMinute,
+			RunNowPerMinute: cfg.RunNowPerMinute,
+			TrustedProxies:  cfg.TrustedProxies,
 		})
 	} else {
 		srv = handlers.NewHealthServer(ready, metricsHandler, cfg.MetricsToken, logger)
 	}
-	httpServer := &http.Server{Addr: cfg.HTTPAddr, Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	httpServer := cfg.HTTP.Server(cfg.HTTPAddr, srv)
 	httpErr := make(chan error, 1)
-	go func() { httpErr <- httpServer.ListenAndServe() }()
+	go func() { httpErr <- cfg.HTTP.ListenAndServe(httpServer) }()
 	logger.Info("Cronflow started", "mode", mode, "addr", cfg.HTTPAddr, "consumers", cfg.Consumers)
 
 	select {

@@ -44,9 +44,14 @@ func toJobJSON(j sqlcgen.Job) jobJSON {
 	}
 }
 
-// decodeJSON reads a JSON body into v. A body that is not JSON, or has more after the value, is a
-// 400; a value of the wrong type for a field is a problem with that field, for a 422.
+// decodeJSON reads a JSON body into v. A body not sent as application/json is a 415; one that is not
+// JSON, or has more after the value, is a 400; a value of the wrong type for a field is a problem
+// with that field, for a 422.
 func decodeJSON(c echo.Context, v any) (map[string]string, error) {
+	if !isJSON(c.Request().Header.Get(echo.HeaderContentType)) {
+		// Only JSON: a page on another site can post a form or text/plain without asking first.
+		return nil, echo.NewHTTPError(http.StatusUnsupportedMediaType, "Send the body as JSON, with Content-Type: application/json.")
+	}
 	body := http.MaxBytesReader(c.Response(), c.Request().Body, maxBodyBytes)
 	dec := json.NewDecoder(body)
 	err := dec.Decode(v)
@@ -84,7 +89,7 @@ func jsonKind(goKind string) string {
 
 // invalid answers 422 with the problems by field.
 func invalid(c echo.Context, problems map[string]string) error {
-	return c.JSON(http.StatusUnprocessableEntity, apiError{Error: "The job is not valid; see fields.", Fields: problems})
+	return invalidInput(c, "job", problems)
 }
 
 // pathID reads the {id} path parameter; anything but a positive number is a 404.
@@ -177,7 +182,8 @@ func pageParams(c echo.Context, cursorName string) (int, int64, map[string]strin
 	return limit, cursor, problems
 }
 
-// handleAPIJobGet serves GET /api/jobs/{id}.
+// handleAPIJobGet serves GET /api/jobs/{id}: the job whole, for editing it, to those whose role may
+// edit it; a viewer sees its secrets masked, as in the list.
 func handleAPIJobGet(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
@@ -188,7 +194,11 @@ func handleAPIJobGet(q *sqlcgen.Queries) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, toJobJSON(job))
+		out := toJobJSON(job)
+		if !currentPrincipal(c).Role.atLeast(roleEditor) {
+			out.Payload = worker.MaskPayload(job.Type, job.Payload)
+		}
+		return c.JSON(http.StatusOK, out)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,9 +25,11 @@ import (
 
 const (
 	sessionCookie = "cronflow_session"
-	sessionTTL    = 7 * 24 * time.Hour
-	// userKey is where the middleware leaves the authenticated user's name in the echo.Context.
-	userKey = "cronflow_user"
+	// sessionTouchEvery is how often a session in use notes it: its idle timeout is this precise.
+	sessionTouchEvery = time.Minute
+	// Session timeouts when the configuration names none.
+	defaultSessionIdle     = 12 * time.Hour
+	defaultSessionLifetime = 7 * 24 * time.Hour
 )
 
 // AuthConfig says whether and how requests are authenticated.
@@ -39,6 +42,27 @@ type AuthConfig struct {
 	// LoopbackOnly answers only requests addressed to a loopback name, for when authentication is
 	// off: a web page whose name an attacker points at 127.0.0.1 (DNS rebinding) gets nothing.
 	LoopbackOnly bool
+	// AdminUser is the bootstrap admin from the environment. It cannot be demoted, disabled or
+	// deleted from the dashboard or the API, because the environment is the way back in.
+	AdminUser string
+	// SessionIdle ends a session unused for this long; zero means 12 hours.
+	SessionIdle time.Duration
+	// SessionLifetime ends a session this long after its login, used or not; zero means 7 days.
+	SessionLifetime time.Duration
+}
+
+func (c AuthConfig) idle() time.Duration {
+	if c.SessionIdle > 0 {
+		return c.SessionIdle
+	}
+	return defaultSessionIdle
+}
+
+func (c AuthConfig) lifetime() time.Duration {
+	if c.SessionLifetime > 0 {
+		return c.SessionLifetime
+	}
+	return defaultSessionLifetime
 }
 
 // auth authenticates requests: a session cookie for the dashboard; a bearer token or HTTP Basic for
@@ -46,7 +70,7 @@ type AuthConfig struct {
 type auth struct {
 	AuthConfig
 	q      *sqlcgen.Queries
-	logins *limiter
+	guard  *loginGuard
 	logger *slog.Logger
 }
 
@@ -59,20 +83,21 @@ func publicPath(path string) bool {
 	return strings.HasPrefix(path, "/assets/")
 }
 
-// middleware lets a request through if it is authenticated or needs no authentication. Otherwise an
-// API request gets 401 with a JSON error, and a page request is sent to the login page.
+// middleware lets a request through if it is authenticated or needs no authentication, with its
+// principal in the context. Otherwise an API request gets 401 with a JSON error, and a page request
+// is sent to the login page.
 func (a *auth) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		path := c.Request().URL.Path
 		if !a.Enabled || publicPath(path) {
 			return next(c)
 		}
-		user, err := a.identify(c)
+		p, ok, err := a.identify(c)
 		if err != nil {
 			return err
 		}
-		if user != "" {
-			c.Set(userKey, user)
+		if ok {
+			c.Set(principalKey, p)
 			return next(c)
 		}
 		if strings.HasPrefix(path, "/api/") {
@@ -90,75 +115,126 @@ func (a *auth) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// identify returns the name of the request's user, or "" if it carries no valid credentials.
-func (a *auth) identify(c echo.Context) (string, error) {
+// identify returns who the request's credentials belong to; ok is false if it carries none that
+// are valid.
+func (a *auth) identify(c echo.Context) (p principal, ok bool, err error) {
 	ctx := c.Request().Context()
 	header := c.Request().Header.Get(echo.HeaderAuthorization)
-	if token, ok := strings.CutPrefix(header, "Bearer "); ok {
+	if token, isBearer := strings.CutPrefix(header, "Bearer "); isBearer {
 		row, err := a.q.APITokenAuthenticate(ctx, hashToken(strings.TrimSpace(token)))
 		if errors.Is(err, pgx.ErrNoRows) {
-			return "", nil
+			return p, false, nil
 		}
-		return row.Username, err
+		if err != nil {
+			return p, false, fmt.Errorf("authenticate API token: %w", err)
+		}
+		return principal{UserID: row.ID, Name: row.Username, Role: lower(role(row.UserRole), role(row.TokenRole)), Via: credToken}, true, nil
 	}
-	if username, password, ok := c.Request().BasicAuth(); ok {
-		if a.logins.exhausted(c.RealIP()) {
-			return "", echo.NewHTTPError(http.StatusTooManyRequests, "Too many failed logins; wait a minute.")
+	if username, password, isBasic := c.Request().BasicAuth(); isBasic {
+		user, err := a.checkPassword(c, "basic", username, password)
+		if err != nil || user == nil {
+			return p, false, err
 		}
-		user, err := a.checkPassword(ctx, username, password)
-		if err == nil && user == "" {
-			a.logins.spend(c.RealIP())
-		}
-		return user, err
+		return principal{UserID: user.ID, Name: user.Username, Role: role(user.Role), Via: credBasic}, true, nil
 	}
 	if cookie, err := c.Cookie(sessionCookie); err == nil {
-		row, err := a.q.SessionGet(ctx, hashToken(cookie.Value))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return "", nil
-		}
-		return row.Username, err
+		return a.sessionPrincipal(c, cookie.Value)
 	}
-	return "", nil
+	return p, false, nil
 }
 
-// checkPassword returns username if password is theirs, "" if not.
-func (a *auth) checkPassword(ctx context.Context, username, password string) (string, error) {
+// sessionPrincipal finds the user of a live session, and notes its use now and then.
+func (a *auth) sessionPrincipal(c echo.Context, token string) (principal, bool, error) {
+	ctx := c.Request().Context()
+	row, err := a.q.SessionGet(ctx, sqlcgen.SessionGetParams{TokenHash: hashToken(token), IdleSince: time.Now().Add(-a.idle())})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return principal{}, false, nil
+	}
+	if err != nil {
+		return principal{}, false, fmt.Errorf("look up session: %w", err)
+	}
+	if time.Since(row.LastSeenAt) > sessionTouchEvery {
+		if err := a.q.SessionTouch(ctx, sqlcgen.SessionTouchParams{ID: row.SessionID, ClientIp: clip(c.RealIP(), 64)}); err != nil {
+			a.logger.Warn("Note session use failed", "error", err)
+		}
+	}
+	return principal{UserID: row.ID, Name: row.Username, Role: role(row.Role), Via: credSession, SessionID: row.SessionID}, true, nil
+}
+
+// checkPassword returns the user if password is theirs, nil if not. The check waits its turn
+// behind the login guard; a refusal is a 429 that says when to try again. via ("form", "basic",
+// "password change") goes into the log line of a failure.
+func (a *auth) checkPassword(c echo.Context, via, username, password string) (*sqlcgen.User, error) {
+	ctx := c.Request().Context()
+	att, refusal := a.guard.begin(ctx, c.RealIP(), username)
+	if refusal != nil {
+		a.loginFailed(c, via, username, refusal.Reason)
+		c.Response().Header().Set("Retry-After", strconv.Itoa(refusal.RetryAfter))
+		return nil, echo.NewHTTPError(http.StatusTooManyRequests,
+			fmt.Sprintf("Too many login attempts (%s). Try again in %d seconds.", refusal.Reason, refusal.RetryAfter))
+	}
+	user, problem, err := a.verify(ctx, username, password)
+	att.release()
+	if err != nil {
+		att.refund()
+		return nil, err
+	}
+	if problem != "" {
+		a.loginFailed(c, via, username, problem)
+		return nil, nil
+	}
+	att.succeeded()
+	return &user, nil
+}
+
+// verify compares password with the user's hash. problem says why it does not let them in: an
+// unknown name, a disabled user or a wrong password.
+func (a *auth) verify(ctx context.Context, username, password string) (sqlcgen.User, string, error) {
 	user, err := a.q.UserGetByName(ctx, username)
 	if errors.Is(err, pgx.ErrNoRows) {
 		// Spend the same time as for a real user, so that timing does not tell which names exist.
 		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
-		return "", nil
+		return user, "unknown user", nil
 	}
 	if err != nil {
-		return "", err
+		return user, "", fmt.Errorf("look up user %q: %w", username, err)
 	}
 	if bcrypt.CompareHashAndPassword([]byte(user.PasswordHash), []byte(password)) != nil {
-		a.logger.Warn("Login failed", "username", username)
-		return "", nil
+		return user, "wrong password", nil
 	}
-	return user.Username, nil
+	if user.DisabledAt != nil {
+		return user, "user disabled", nil
+	}
+	return user, "", nil
+}
+
+// loginFailed logs a failed login in one stable shape, for people and for tools such as fail2ban:
+// the message "Login failed" with client_ip, username, via and reason.
+func (a *auth) loginFailed(c echo.Context, via, username, reason string) {
+	a.logger.Warn("Login failed", "client_ip", c.RealIP(), "username", clip(username, 100), "via", via,
+		"reason", reason, "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 }
 
 var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a password"), bcrypt.DefaultCost)
 
 // startSession logs a user in: a new session, and its token in an HttpOnly, SameSite cookie that is
 // Secure whenever the request came over TLS (directly or through a proxy that says so).
-func (a *auth) startSession(c echo.Context, username string) error {
+func (a *auth) startSession(c echo.Context, user sqlcgen.User) error {
 	ctx := c.Request().Context()
-	user, err := a.q.UserGetByName(ctx, username)
-	if err != nil {
-		return err
-	}
-	if _, err := a.q.SessionDeleteExpired(ctx); err != nil {
+	if _, err := a.q.SessionDeleteExpired(ctx, time.Now().Add(-a.idle())); err != nil {
 		a.logger.Warn("Delete expired sessions failed", "error", err)
 	}
 	token := newToken()
-	expires := time.Now().Add(sessionTTL)
-	if err := a.q.SessionInsert(ctx, sqlcgen.SessionInsertParams{TokenHash: hashToken(token), UserID: user.ID, ExpiresAt: expires}); err != nil {
+	expires := time.Now().Add(a.lifetime())
+	err := a.q.SessionInsert(ctx, sqlcgen.SessionInsertParams{
+		TokenHash: hashToken(token), UserID: user.ID, ExpiresAt: expires,
+		ClientIp: clip(c.RealIP(), 64), UserAgent: clip(c.Request().UserAgent(), 255),
+	})
+	if err != nil {
 		return fmt.Errorf("start session: %w", err)
 	}
 	c.SetCookie(&http.Cookie{
-		Name: sessionCookie, Value: token, Path: "/", Expires: expires, MaxAge: int(sessionTTL.Seconds()),
+		Name: sessionCookie, Value: token, Path: "/", Expires: expires, MaxAge: int(a.lifetime().Seconds()),
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https",
 	})
 	return nil
@@ -176,36 +252,63 @@ func (a *auth) endSession(c echo.Context) error {
 	return nil
 }
 
-// metricsAllowed reports whether a request may read /metrics.
+// metricsAllowed reports whether a request may read /metrics: with a metrics token set, it must
+// come as "Authorization: Bearer <token>".
 func (a *auth) metricsAllowed(c echo.Context) bool {
 	if a.MetricsToken == "" {
 		return true
 	}
-	got, _ := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
-	return subtle.ConstantTimeCompare([]byte(got), []byte(a.MetricsToken)) == 1
+	got, ok := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(a.MetricsToken)) == 1
 }
 
-// EnsureAdmin creates the first admin from the configuration, or gives it the configured password
-// if it has another one, so that the environment stays the way to recover access.
+// EnsureAdmin makes the bootstrap admin from the configuration: it creates the user, or makes it an
+// enabled admin with the configured password, so that the environment stays the way to recover
+// access. A changed password ends every session of that user.
 func EnsureAdmin(ctx context.Context, q *sqlcgen.Queries, username, password string) error {
 	user, err := q.UserGetByName(ctx, username)
-	if err == nil && bcrypt.CompareHashAndPassword([]byte(user.PasswordHash), []byte(password)) == nil {
-		return nil
-	}
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("look up admin %q: %w", username, err)
 	}
-	hash, herr := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
-	if herr != nil {
-		return fmt.Errorf("hash admin password: %w", herr)
-	}
 	if errors.Is(err, pgx.ErrNoRows) {
-		_, err = q.UserInsert(ctx, sqlcgen.UserInsertParams{Username: username, PasswordHash: string(hash)})
-	} else {
-		err = q.UserSetPassword(ctx, sqlcgen.UserSetPasswordParams{ID: user.ID, PasswordHash: string(hash)})
+		hash, err := hashPassword(password)
+		if err != nil {
+			return fmt.Errorf("hash admin password: %w", err)
+		}
+		if _, err := q.UserInsert(ctx, sqlcgen.UserInsertParams{Username: username, PasswordHash: hash, Role: string(roleAdmin)}); err != nil {
+			return fmt.Errorf("store admin %q: %w", username, err)
+		}
+		return nil
 	}
+	if user.Role != string(roleAdmin) || user.DisabledAt != nil {
+		if _, err := q.UserUpdate(ctx, sqlcgen.UserUpdateParams{ID: user.ID, Role: string(roleAdmin), Disabled: false}); err != nil {
+			return fmt.Errorf("make %q an admin again: %w", username, err)
+		}
+	}
+	if bcrypt.CompareHashAndPassword([]byte(user.PasswordHash), []byte(password)) == nil {
+		return nil
+	}
+	return setPassword(ctx, q, user.ID, password, 0)
+}
+
+// hashPassword is what is stored of a password.
+func hashPassword(password string) (string, error) {
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	return string(hash), err
+}
+
+// setPassword gives a user a new password and ends their sessions but keepSession (0 keeps none):
+// whoever knew the old password is out.
+func setPassword(ctx context.Context, q *sqlcgen.Queries, userID int64, password string, keepSession int64) error {
+	hash, err := hashPassword(password)
 	if err != nil {
-		return fmt.Errorf("store admin %q: %w", username, err)
+		return fmt.Errorf("hash password: %w", err)
+	}
+	if err := q.UserSetPassword(ctx, sqlcgen.UserSetPasswordParams{ID: userID, PasswordHash: hash}); err != nil {
+		return fmt.Errorf("store password of user %d: %w", userID, err)
+	}
+	if _, err := q.SessionDeleteForUser(ctx, sqlcgen.SessionDeleteForUserParams{UserID: userID, KeepID: keepSession}); err != nil {
+		return fmt.Errorf("end sessions of user %d: %w", userID, err)
 	}
 	return nil
 }

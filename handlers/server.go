@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/a-h/templ"
 	"github.com/jackc/pgx/v5"
@@ -47,8 +46,11 @@ type Deps struct {
 	// Metrics serves /metrics; nil leaves it out.
 	Metrics http.Handler
 	// JobsPerMinute limits the jobs one user (or, with authentication off, one client address) may
-	// create through the API each minute; zero means 60.
+	// create each minute, through the API and the dashboard together; zero means 60.
 	JobsPerMinute int
+	// RunNowPerMinute limits the runs one user (or client address) may start by hand each minute;
+	// zero means 60.
+	RunNowPerMinute int
 	// TrustedProxies are the addresses whose X-Forwarded-For and X-Forwarded-Proto are believed.
 	// Without any, the client is the connection's peer, and nobody can pose as another address to
 	// get round the login limit.
@@ -69,7 +71,7 @@ func NewServer(d Deps) *echo.Echo {
 		}
 		e.IPExtractor, e.SchemeExtractor = echo.ExtractIPFromXFFHeader(trust...), echo.ExtractSchemeFromHeaders(trust...)
 	}
-	a := &auth{AuthConfig: d.Auth, q: d.Queries, logins: newLimiter(5, 12*time.Second), logger: d.Logger}
+	a := &auth{AuthConfig: d.Auth, q: d.Queries, guard: newLoginGuard(), logger: d.Logger}
 	e.Use(middleware.RequestID())
 	e.Use(requestLogger(d.Logger))
 	e.Use(middleware.Recover())
@@ -79,6 +81,7 @@ func NewServer(d Deps) *echo.Echo {
 	}
 	e.Use(middleware.BodyLimit(maxBody))
 	e.Use(a.middleware)
+	e.Use(a.authorize)
 	e.Use(csrfProtection())
 	addRoutes(e, d, a)
 	return e

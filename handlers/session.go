@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -17,29 +18,34 @@ func handleLoginPage() echo.HandlerFunc {
 }
 
 // handleLogin serves POST /login: a right name and password start a session and go on to the page
-// the person wanted. Attempts are limited per client address, so that passwords cannot be guessed
-// at speed.
+// the person wanted. Password checks go through the login guard, so that passwords cannot be
+// guessed at speed nor the server flooded with them.
 func handleLogin(a *auth) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		f := views.LoginForm{Next: localPath(c.FormValue("next"), "/"), Username: c.FormValue("username")}
-		page := newPage(c, "Log in", "login")
-		if a.logins.exhausted(c.RealIP()) {
-			f.Error = "Too many failed logins. Wait a minute, then try again."
-			return render(c, http.StatusTooManyRequests, views.LoginPage(page, f))
-		}
-		user, err := a.checkPassword(c.Request().Context(), f.Username, c.FormValue("password"))
+		form, err := readForm(c)
 		if err != nil {
 			return err
 		}
-		if user == "" {
-			a.logins.spend(c.RealIP())
+		f := views.LoginForm{Next: localPath(form.Get("next"), "/"), Username: form.Get("username")}
+		page := newPage(c, "Log in", "login")
+		user, err := a.checkPassword(c, "form", f.Username, form.Get("password"))
+		var he *echo.HTTPError
+		if errors.As(err, &he) && he.Code == http.StatusTooManyRequests {
+			f.Error, _ = he.Message.(string)
+			return render(c, http.StatusTooManyRequests, views.LoginPage(page, f))
+		}
+		if err != nil {
+			return err
+		}
+		if user == nil {
 			f.Error = "That name and password do not match."
 			return render(c, http.StatusUnauthorized, views.LoginPage(page, f))
 		}
-		if err := a.startSession(c, user); err != nil {
+		if err := a.startSession(c, *user); err != nil {
 			return err
 		}
-		a.logger.Info("Logged in", "username", user, "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+		a.logger.Info("Logged in", "username", user.Username, "client_ip", c.RealIP(),
+			"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 		return c.Redirect(http.StatusSeeOther, f.Next)
 	}
 }

@@ -18,6 +18,8 @@ const (
 	maxResponseRead = 64 << 10
 	// maxOutputBody bounds how much of a response body a run keeps as its output.
 	maxOutputBody = 2 << 10
+	// maxURLLength bounds a task's URL, as most servers and proxies do.
+	maxURLLength = 2048
 )
 
 // do sends one HTTP request for task t and reports the response as a run's output: the status line,
@@ -56,8 +58,9 @@ func do(ctx context.Context, client *http.Client, method, rawURL, shownURL, cont
 	return output, nil
 }
 
-// RedactURL returns rawURL fit for an error message or a log: a password and query values in it are
-// masked, and a URL that does not parse is not repeated at all, since it cannot be masked.
+// RedactURL returns rawURL fit for a list, an error message or a log: its user-info, query values
+// and path segments that look like tokens are masked, and a URL that does not parse is not
+// repeated at all, since it cannot be masked.
 func RedactURL(rawURL string) string {
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -66,12 +69,14 @@ func RedactURL(rawURL string) string {
 	if u.RawQuery != "" {
 		q := u.Query()
 		for k := range q {
-			q.Set(k, "xxxxx")
+			q.Set(k, redacted)
 		}
 		u.RawQuery = q.Encode()
 	}
 	u.Fragment = ""
-	return u.Redacted()
+	redactUserinfo(u)
+	redactPath(u)
+	return u.String()
 }
 
 // RedactURLPath is RedactURL for URLs whose path is itself the secret, such as Slack's incoming
@@ -81,7 +86,7 @@ func RedactURLPath(rawURL string) string {
 	if err != nil || u.Host == "" {
 		return "(invalid URL)"
 	}
-	return u.Scheme + "://" + u.Host + "/xxxxx"
+	return u.Scheme + "://" + u.Host + "/" + redacted
 }
 
 // unwrapURLError drops the *url.Error wrapper that net/http and net/url put around errors: it repeats
@@ -99,6 +104,9 @@ func unwrapURLError(err error) error {
 func checkHTTPURL(rawURL string) string {
 	if strings.TrimSpace(rawURL) == "" {
 		return "is required"
+	}
+	if len(rawURL) > maxURLLength {
+		return fmt.Sprintf("must be at most %d characters", maxURLLength)
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

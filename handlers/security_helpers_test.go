@@ -1,0 +1,161 @@
+package handlers
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/cronflow/cronflow/queries/dbtest"
+	"github.com/cronflow/cronflow/sqlcgen"
+)
+
+// secure is a server with authentication on, on a transaction of its own, whose log is kept.
+type secure struct {
+	*locked
+	echo *echo.Echo
+	logs *lockedBuffer
+}
+
+// setupSecure starts a server like setupLocked's, with the bootstrap admin, after adjust has
+// changed its dependencies.
+func setupSecure(t *testing.T, adjust func(*Deps)) *secure {
+	t.Helper()
+	return setupSecureOn(t, sqlcgen.New(dbtest.Tx(t)), adjust)
+}
+
+func setupSecureOn(t *testing.T, q *sqlcgen.Queries, adjust func(*Deps)) *secure {
+	t.Helper()
+	if err := EnsureAdmin(context.Background(), q, testAdmin, testPassword); err != nil {
+		t.Fatal(err)
+	}
+	logs := &lockedBuffer{}
+	d := Deps{
+		Queries: q, Publisher: &recordingPublisher{},
+		Auth:      AuthConfig{Enabled: true, AdminUser: testAdmin},
+		ReadyFunc: func(context.Context) map[string]string { return nil },
+		Logger:    slog.New(slog.NewJSONHandler(logs, nil)),
+	}
+	if adjust != nil {
+		adjust(&d)
+	}
+	e := NewServer(d)
+	return &secure{locked: &locked{t: t, server: e, q: q}, echo: e, logs: logs}
+}
+
+// addUser makes a user with a role, straight through the queries.
+func (s *secure) addUser(name, password string, r role) sqlcgen.User {
+	s.t.Helper()
+	hash, err := hashPassword(password)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	u, err := s.q.UserInsert(context.Background(), sqlcgen.UserInsertParams{Username: name, PasswordHash: hash, Role: string(r)})
+	if err != nil {
+		s.t.Fatalf("add user %s: %v", name, err)
+	}
+	return u
+}
+
+// loginAs logs in through the form and returns the session cookie header value.
+func (s *secure) loginAs(name, password string) string {
+	s.t.Helper()
+	form := url.Values{"username": {name}, "password": {password}}
+	rec := s.send(http.MethodPost, "/login", strings.NewReader(form.Encode()), "Sec-Fetch-Site", "same-origin")
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == sessionCookie && c.Value != "" {
+			return c.Name + "=" + c.Value
+		}
+	}
+	s.t.Fatalf("login as %s: %d, no session cookie", name, rec.Code)
+	return ""
+}
+
+// loggedIn reports whether a session cookie still opens a page.
+func (s *secure) loggedIn(cookie string) bool {
+	return s.send(http.MethodGet, "/jobs", nil, "Cookie", cookie).Code == http.StatusOK
+}
+
+// postPage posts a form as a page of the session would: with its CSRF token.
+func (s *secure) postPage(cookie, target string, form url.Values) int {
+	s.t.Helper()
+	form.Set("_csrf", s.pageToken(cookie))
+	return s.send(http.MethodPost, target, strings.NewReader(form.Encode()), "Cookie", cookie).Code
+}
+
+// basicJSON sends a JSON request with HTTP Basic credentials.
+func (s *secure) basicJSON(method, target, user, password, body string) (int, map[string]any) {
+	s.t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	return decoded(s.t, s.send(method, target, r, "Content-Type", "application/json", "Authorization", "Basic "+basic(user, password)))
+}
+
+// bearerJSON sends a JSON request with an API token.
+func (s *secure) bearerJSON(method, target, token, body string) (int, map[string]any) {
+	s.t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	return decoded(s.t, s.send(method, target, r, "Content-Type", "application/json", "Authorization", "Bearer "+token))
+}
+
+func decoded(t *testing.T, rec interface {
+	Result() *http.Response
+}) (int, map[string]any) {
+	t.Helper()
+	res := rec.Result()
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	var out map[string]any
+	if len(bytes.TrimSpace(body)) > 0 && strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
+		if err := json.Unmarshal(body, &out); err != nil {
+			t.Fatalf("decode %s: %v", body, err)
+		}
+	}
+	return res.StatusCode, out
+}
+
+// logLines are the JSON log lines with the message msg.
+func (s *secure) logLines(msg string) []map[string]any {
+	s.t.Helper()
+	var out []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(s.logs.String()))
+	for sc.Scan() {
+		var line map[string]any
+		if json.Unmarshal(sc.Bytes(), &line) == nil && line["msg"] == msg {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// lockedBuffer is a bytes.Buffer that requests may log into at the same time.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
