@@ -138,7 +138,7 @@ func plural(n int64, one, many string) string {
 var fieldLabels = map[string]string{
 	"password": "The password", "role": "The role", "current": "That", "confirm": "The confirmation",
 	"disabled": "Disabled",
-	"name": "The name", "type": "The task", "cron": "The schedule", "hour": "The hour", "minute": "The minute",
+	"name":     "The name", "type": "The task", "cron": "The schedule", "hour": "The hour", "minute": "The minute",
 	"timezone": "The time zone", "max_retries": "Retries", "retry_delay": "The retry delay", "timeout": "The timeout",
 	"payload": "The task's settings", "payload.url": "The URL", "payload.to": "The recipients",
 	"payload.subject": "The subject", "payload.body": "The body", "payload.webhook_url": "The webhook URL",
