@@ -18,7 +18,7 @@ UPDATE sessions SET last_seen_at = now(), client_ip = @client_ip WHERE id = @id;
 -- SessionListByUser lists a user's live sessions, the most recently used first.
 SELECT id, created_at, last_seen_at, expires_at, client_ip, user_agent FROM sessions
 WHERE user_id = @user_id AND expires_at > now() AND last_seen_at > @idle_since
-ORDER BY last_seen_at DESC
+ORDER BY last_seen_at DESC, id DESC
 LIMIT 100;
 
 -- name: SessionDelete :exec

@@ -130,7 +130,7 @@ func (q *Queries) SessionInsert(ctx context.Context, arg SessionInsertParams) er
 const sessionListByUser = `-- name: SessionListByUser :many
 SELECT id, created_at, last_seen_at, expires_at, client_ip, user_agent FROM sessions
 WHERE user_id = $1 AND expires_at > now() AND last_seen_at > $2
-ORDER BY last_seen_at DESC
+ORDER BY last_seen_at DESC, id DESC
 LIMIT 100
 `
 
