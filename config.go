@@ -49,7 +49,8 @@ type config struct {
 }
 
 // loadConfig reads the configuration. It accepts the original project's variable names; DATABASE_URL
-// and AMQP_URL win over the individual settings. Every bad value is reported, by name, at once.
+// and AMQP_URL win over the individual settings. Every bad value is reported, by name, at once. It
+// is long on purpose: one flat list, where every variable is read, checked and given its default.
 func loadConfig(mode string, getenv func(string) string) (config, error) {
 	r := envReader{getenv: getenv}
 	var c config

@@ -69,6 +69,38 @@ func (in jobInput) Valid(now time.Time) (jobSpec, map[string]string) {
 		problems["name"] = "must not contain NUL characters"
 	}
 
+	in.schedule(&spec, problems, now)
+
+	switch {
+	case spec.Type == "":
+		problems["type"] = fmt.Sprintf("is required: one of %s", strings.Join(worker.TaskTypes(), ", "))
+	case len(in.Payload) > maxPayloadBytes:
+		problems["payload"] = fmt.Sprintf("must be at most %d KiB of JSON", maxPayloadBytes>>10)
+	default:
+		payload, payloadProblems := worker.ValidatePayload(spec.Type, in.Payload)
+		for k, v := range payloadProblems {
+			problems[k] = v
+		}
+		if len(payloadProblems) == 0 && hasNUL(payload) {
+			problems["payload"] = "must not contain NUL characters"
+		}
+		spec.Payload = payload
+	}
+
+	retries, _ := intField(problems, "max_retries", orDefault(in.MaxRetries, "3"), 0, maxRetriesLimit)
+	spec.MaxRetries = int32(retries)
+	spec.RetryDelay = durationField(problems, "retry_delay", orDefault(in.RetryDelay, `"2s"`), minRetryDelay, maxRetryDelay)
+	spec.Timeout = durationField(problems, "timeout", orDefault(in.Timeout, `"30s"`), minTimeout, maxTimeout)
+
+	if spec.Name == "" && len(problems) == 0 {
+		spec.Name = defaultName(spec)
+	}
+	return spec, problems
+}
+
+// schedule checks the schedule fields (cron, or hour and minute, in the time zone) into spec: its
+// cron expression and first run after now.
+func (in jobInput) schedule(spec *jobSpec, problems map[string]string, now time.Time) {
 	spec.Cron = strings.Join(strings.Fields(in.Cron), " ")
 	switch {
 	case len(spec.Cron) > maxCronLength:
@@ -99,32 +131,6 @@ func (in jobInput) Valid(now time.Time) (jobSpec, map[string]string) {
 			spec.NextRunAt = &next
 		}
 	}
-
-	switch {
-	case spec.Type == "":
-		problems["type"] = fmt.Sprintf("is required: one of %s", strings.Join(worker.TaskTypes(), ", "))
-	case len(in.Payload) > maxPayloadBytes:
-		problems["payload"] = fmt.Sprintf("must be at most %d KiB of JSON", maxPayloadBytes>>10)
-	default:
-		payload, payloadProblems := worker.ValidatePayload(spec.Type, in.Payload)
-		for k, v := range payloadProblems {
-			problems[k] = v
-		}
-		if len(payloadProblems) == 0 && hasNUL(payload) {
-			problems["payload"] = "must not contain NUL characters"
-		}
-		spec.Payload = payload
-	}
-
-	retries, _ := intField(problems, "max_retries", orDefault(in.MaxRetries, "3"), 0, maxRetriesLimit)
-	spec.MaxRetries = int32(retries)
-	spec.RetryDelay = durationField(problems, "retry_delay", orDefault(in.RetryDelay, `"2s"`), minRetryDelay, maxRetryDelay)
-	spec.Timeout = durationField(problems, "timeout", orDefault(in.Timeout, `"30s"`), minTimeout, maxTimeout)
-
-	if spec.Name == "" && len(problems) == 0 {
-		spec.Name = defaultName(spec)
-	}
-	return spec, problems
 }
 
 // defaultName names a job after what it does.

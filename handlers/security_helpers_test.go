@@ -95,37 +95,30 @@ func (s *secure) postPage(cookie, target string, form url.Values) int {
 // basicJSON sends a JSON request with HTTP Basic credentials.
 func (s *secure) basicJSON(method, target, user, password, body string) (int, map[string]any) {
 	s.t.Helper()
-	var r io.Reader
-	if body != "" {
-		r = strings.NewReader(body)
-	}
-	return decoded(s.t, s.send(method, target, r, "Content-Type", "application/json", "Authorization", "Basic "+basic(user, password)))
+	return s.callJSON(method, target, "Basic "+basic(user, password), body)
 }
 
 // bearerJSON sends a JSON request with an API token.
 func (s *secure) bearerJSON(method, target, token, body string) (int, map[string]any) {
 	s.t.Helper()
+	return s.callJSON(method, target, "Bearer "+token, body)
+}
+
+// callJSON sends a JSON request with an Authorization header and decodes the JSON answer.
+func (s *secure) callJSON(method, target, authorization, body string) (int, map[string]any) {
+	s.t.Helper()
 	var r io.Reader
 	if body != "" {
 		r = strings.NewReader(body)
 	}
-	return decoded(s.t, s.send(method, target, r, "Content-Type", "application/json", "Authorization", "Bearer "+token))
-}
-
-func decoded(t *testing.T, rec interface {
-	Result() *http.Response
-}) (int, map[string]any) {
-	t.Helper()
-	res := rec.Result()
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
+	rec := s.send(method, target, r, "Content-Type", "application/json", "Authorization", authorization)
 	var out map[string]any
-	if len(bytes.TrimSpace(body)) > 0 && strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
-		if err := json.Unmarshal(body, &out); err != nil {
-			t.Fatalf("decode %s: %v", body, err)
+	if strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") && len(bytes.TrimSpace(rec.Body.Bytes())) > 0 {
+		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+			s.t.Fatalf("decode %s: %v", rec.Body, err)
 		}
 	}
-	return res.StatusCode, out
+	return rec.Code, out
 }
 
 // logLines are the JSON log lines with the message msg.
