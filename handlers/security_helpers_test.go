@@ -14,10 +14,13 @@ import (
 	"testing"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/cronflow/cronflow/queries/dbtest"
 	"github.com/cronflow/cronflow/sqlcgen"
 )
+
+func init() { passwordCost = bcrypt.MinCost }
 
 // secure is a server with authentication on, on a transaction of its own, whose log is kept.
 type secure struct {
