@@ -20,15 +20,6 @@ import (
 	"github.com/cronflow/cronflow/sqlcgen"
 )
 
-const (
-	sessionCookie = "cronflow_session"
-	// sessionTouchEvery is how often a session in use notes it: its idle timeout is this precise.
-	sessionTouchEvery = time.Minute
-	// Session timeouts when the configuration names none.
-	defaultSessionIdle     = 12 * time.Hour
-	defaultSessionLifetime = 7 * 24 * time.Hour
-)
-
 // AuthConfig says whether and how requests are authenticated.
 type AuthConfig struct {
 	// Enabled is false when no admin password is configured: every request is let through, and
@@ -138,59 +129,6 @@ func (a *auth) identify(c echo.Context) (p principal, ok bool, err error) {
 		return a.sessionPrincipal(c, cookie.Value)
 	}
 	return p, false, nil
-}
-
-// sessionPrincipal finds the user of a live session, and notes its use now and then.
-func (a *auth) sessionPrincipal(c echo.Context, token string) (principal, bool, error) {
-	ctx := c.Request().Context()
-	row, err := a.q.SessionGet(ctx, sqlcgen.SessionGetParams{TokenHash: hashToken(token), IdleSince: time.Now().Add(-a.idle())})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return principal{}, false, nil
-	}
-	if err != nil {
-		return principal{}, false, fmt.Errorf("look up session: %w", err)
-	}
-	if time.Since(row.LastSeenAt) > sessionTouchEvery {
-		if err := a.q.SessionTouch(ctx, sqlcgen.SessionTouchParams{ID: row.SessionID, ClientIp: clip(c.RealIP(), 64)}); err != nil {
-			a.logger.Warn("Note session use failed", "error", err)
-		}
-	}
-	return principal{UserID: row.ID, Name: row.Username, Role: role(row.Role), Via: credSession, SessionID: row.SessionID}, true, nil
-}
-
-// startSession logs a user in: a new session, and its token in an HttpOnly, SameSite cookie that is
-// Secure whenever the request came over TLS (directly or through a proxy that says so).
-func (a *auth) startSession(c echo.Context, user sqlcgen.User) error {
-	ctx := c.Request().Context()
-	if _, err := a.q.SessionDeleteExpired(ctx, time.Now().Add(-a.idle())); err != nil {
-		a.logger.Warn("Delete expired sessions failed", "error", err)
-	}
-	token := newToken()
-	expires := time.Now().Add(a.lifetime())
-	err := a.q.SessionInsert(ctx, sqlcgen.SessionInsertParams{
-		TokenHash: hashToken(token), UserID: user.ID, ExpiresAt: expires,
-		ClientIp: clip(c.RealIP(), 64), UserAgent: clip(c.Request().UserAgent(), 255),
-	})
-	if err != nil {
-		return fmt.Errorf("start session: %w", err)
-	}
-	c.SetCookie(&http.Cookie{
-		Name: sessionCookie, Value: token, Path: "/", Expires: expires, MaxAge: int(a.lifetime().Seconds()),
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https",
-	})
-	return nil
-}
-
-// endSession logs the request's session out.
-func (a *auth) endSession(c echo.Context) error {
-	if cookie, err := c.Cookie(sessionCookie); err == nil {
-		if err := a.q.SessionDelete(c.Request().Context(), hashToken(cookie.Value)); err != nil {
-			return err
-		}
-	}
-	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"})
-	return nil
 }
 
 // metricsAllowed reports whether a request may read /metrics: with a metrics token set, it must

@@ -15,15 +15,11 @@ import (
 
 func TestWithoutAuthenticationOnlyThisOriginChangesAnything(t *testing.T) {
 	t.Parallel()
-	f := setupAPI(t)
+	f := setup(t)
 	form := url.Values{"hour": {"9"}, "minute": {"0"}, "type": {"ping"}, "url": {"https://example.com/"}}.Encode()
 	job := `{"type": "ping", "cron": "@hourly", "payload": {"url": "https://example.com/"}}`
 	post := func(target, contentType, body string, header ...string) int {
-		req := f.request(http.MethodPost, target, contentType, strings.NewReader(body))
-		for i := 0; i+1 < len(header); i += 2 {
-			req.Header.Set(header[i], header[i+1])
-		}
-		return f.serve(req).Code
+		return f.send(http.MethodPost, target, strings.NewReader(body), append([]string{"Content-Type", contentType}, header...)...).Code
 	}
 	for name, code := range map[string]int{
 		"AFormFromAnotherOrigin":       post("/api/create", "application/x-www-form-urlencoded", form, "Origin", "https://evil.example"),
@@ -61,7 +57,7 @@ func TestWithoutAuthenticationOnlyThisOriginChangesAnything(t *testing.T) {
 
 func TestTheCSRFTokenIsBoundToTheSession(t *testing.T) {
 	t.Parallel()
-	l := setupLocked(t, AuthConfig{}, 0)
+	l := setup(t, withAuth(AuthConfig{}))
 	cookie := l.login()
 	job, err := l.q.JobInsert(context.Background(), sqlcgen.JobInsertParams{Name: "n", Type: "ping", Payload: []byte(`{"url":"http://example.com"}`),
 		Cron: "@hourly", Timezone: "UTC", MaxRetries: 3, RetryDelayMs: 2000, TimeoutMs: 30000})
@@ -115,7 +111,7 @@ func TestTheCSRFTokenIsBoundToTheSession(t *testing.T) {
 func TestTheCSRFCookieIsSecureBehindTLS(t *testing.T) {
 	t.Parallel()
 	_, loopback, _ := net.ParseCIDR("127.0.0.1/32")
-	l := setupLocked(t, AuthConfig{}, 0, loopback)
+	l := setup(t, withAuth(AuthConfig{}), withTrustedProxies(loopback))
 	req := httptest.NewRequest(http.MethodGet, "/login", nil)
 	req.Header.Set("X-Forwarded-Proto", "https")
 	req.RemoteAddr = "127.0.0.1:40000"

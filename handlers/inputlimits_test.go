@@ -15,14 +15,14 @@ var hugeCron = strings.Repeat("0,", 212_000) + "0 * * * *"
 
 func TestAnOversizeCronIsAProblemWithTheCronField(t *testing.T) {
 	t.Parallel()
-	f := setupAPI(t)
+	f := setup(t)
 	for field, body := range map[string]string{
 		"cron":        `{"type": "ping", "cron": "` + hugeCron + `", "payload": {"url": "https://example.com"}}`,
 		"timezone":    `{"type": "ping", "cron": "@hourly", "timezone": "` + strings.Repeat("Europe/", 20_000) + `", "payload": {"url": "https://example.com"}}`,
 		"payload":     `{"type": "webhook", "cron": "@hourly", "payload": {"url": "https://example.com", "body": "` + strings.Repeat("x", 70_000) + `"}}`,
 		"payload.url": `{"type": "ping", "cron": "@hourly", "payload": {"url": "https://example.com/` + strings.Repeat("a", 3000) + `"}}`,
 	} {
-		rec := f.sendJSON(http.MethodPost, "/api/jobs", body)
+		rec := f.send(http.MethodPost, "/api/jobs", strings.NewReader(body), "Content-Type", "application/json")
 		f.expectProblem(rec, http.StatusUnprocessableEntity, field)
 		if rec.Body.Len() > 2000 {
 			t.Errorf("the answer about %s repeats the input: %d bytes", field, rec.Body.Len())
@@ -35,7 +35,7 @@ func TestAnOversizeCronIsAProblemWithTheCronField(t *testing.T) {
 
 func TestThePreviewRefusesAnOversizeCron(t *testing.T) {
 	t.Parallel()
-	d := setupDash(t)
+	d := setup(t)
 	doc := d.page("/jobs/schedule?mode=advanced&type=ping&cron="+url.QueryEscape(hugeCron), true, http.StatusOK)
 	if got := find(t, doc, "cron-error").Text(); !strings.Contains(got, "at most 200 characters") {
 		t.Errorf("the preview of a 425 KB cron says %q", got)
@@ -93,7 +93,7 @@ func TestAnswersThatCanHoldSecretsAreNotCached(t *testing.T) {
 
 func TestTheMetricsTokenMustComeAsABearerToken(t *testing.T) {
 	t.Parallel()
-	l := setupLocked(t, AuthConfig{MetricsToken: "scrape-me"}, 0)
+	l := setup(t, withAuth(AuthConfig{MetricsToken: "scrape-me"}))
 	for _, header := range []string{"scrape-me", "Basic scrape-me", "Token scrape-me"} {
 		if rec := l.send(http.MethodGet, "/metrics", nil, "Authorization", header); rec.Code != http.StatusUnauthorized {
 			t.Errorf("Authorization: %s: %d, want 401", header, rec.Code)

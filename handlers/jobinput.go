@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/cronflow/cronflow/sqlcgen"
-	"github.com/cronflow/cronflow/worker"
+	"github.com/cronflow/cronflow/worker/schedule"
+	"github.com/cronflow/cronflow/worker/task"
 )
 
 // jobInput is a job as a client sends it: the body of POST /api/jobs and PUT /api/jobs/{id}. The
@@ -69,15 +69,15 @@ func (in jobInput) Valid(now time.Time) (jobSpec, map[string]string) {
 		problems["name"] = "must not contain NUL characters"
 	}
 
-	in.schedule(&spec, problems, now)
+	in.validSchedule(&spec, problems, now)
 
 	switch {
 	case spec.Type == "":
-		problems["type"] = fmt.Sprintf("is required: one of %s", strings.Join(worker.TaskTypes(), ", "))
+		problems["type"] = fmt.Sprintf("is required: one of %s", strings.Join(task.Names(), ", "))
 	case len(in.Payload) > maxPayloadBytes:
 		problems["payload"] = fmt.Sprintf("must be at most %d KiB of JSON", maxPayloadBytes>>10)
 	default:
-		payload, payloadProblems := worker.ValidatePayload(spec.Type, in.Payload)
+		payload, payloadProblems := task.Validate(spec.Type, in.Payload)
 		for k, v := range payloadProblems {
 			problems[k] = v
 		}
@@ -98,9 +98,9 @@ func (in jobInput) Valid(now time.Time) (jobSpec, map[string]string) {
 	return spec, problems
 }
 
-// schedule checks the schedule fields (cron, or hour and minute, in the time zone) into spec: its
-// cron expression and first run after now.
-func (in jobInput) schedule(spec *jobSpec, problems map[string]string, now time.Time) {
+// validSchedule checks the schedule fields (a cron expression, or an hour and a minute, in a time
+// zone) and sets the spec's cron and first run.
+func (in jobInput) validSchedule(spec *jobSpec, problems map[string]string, now time.Time) {
 	spec.Cron = strings.Join(strings.Fields(in.Cron), " ")
 	switch {
 	case len(spec.Cron) > maxCronLength:
@@ -118,10 +118,10 @@ func (in jobInput) schedule(spec *jobSpec, problems map[string]string, now time.
 	}
 	if len(spec.Timezone) > maxTimezoneLength {
 		problems["timezone"] = fmt.Sprintf("must be an IANA time zone name of at most %d characters", maxTimezoneLength)
-	} else if _, err := worker.LoadLocation(spec.Timezone); err != nil {
+	} else if _, err := schedule.LoadLocation(spec.Timezone); err != nil {
 		problems["timezone"] = err.Error()
 	} else if spec.Cron != "" && problems["cron"] == "" {
-		sched, err := worker.ParseSchedule(spec.Cron, spec.Timezone)
+		sched, err := schedule.Parse(spec.Cron, spec.Timezone)
 		if err != nil {
 			problems["cron"] = err.Error()
 		} else if next := sched.Next(now); next.IsZero() {
@@ -135,26 +135,10 @@ func (in jobInput) schedule(spec *jobSpec, problems map[string]string, now time.
 
 // defaultName names a job after what it does.
 func defaultName(s jobSpec) string {
-	var p storedPayload
-	_ = json.Unmarshal(s.Payload, &p)
-	switch s.Type {
-	case "ping":
-		return "Ping " + hostOf(p.URL)
-	case "webhook":
-		return "Webhook to " + hostOf(p.URL)
-	case "slack":
-		return "Slack message"
-	case "email":
-		return "Email to " + strings.Join(p.To, ", ")
+	if t, ok := task.Lookup(s.Type); ok {
+		return t.DefaultNameFunc(s.Payload)
 	}
 	return s.Type
-}
-
-func hostOf(raw string) string {
-	if u, err := url.Parse(raw); err == nil && u.Host != "" {
-		return u.Host
-	}
-	return raw
 }
 
 // hasNUL reports whether any string in a JSON value holds a NUL character, which PostgreSQL's

@@ -13,9 +13,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/cronflow/cronflow/queries/dbtest"
-	"github.com/cronflow/cronflow/sqlcgen"
 )
 
 // parallel runs n requests at once and counts their status codes.
@@ -44,7 +41,7 @@ func TestConcurrentGuessesAreLimited(t *testing.T) {
 	t.Parallel()
 	t.Run("HTTPBasic", func(t *testing.T) {
 		t.Parallel()
-		s := setupSecureOn(t, sqlcgen.New(dbtest.NewPool(t)), nil)
+		s := setupSecure(t, withPool(t))
 		codes := parallel(50, func(i int) int {
 			return s.send(http.MethodGet, "/api/stats", nil, "Authorization", "Basic "+basic(testAdmin, fmt.Sprintf("guess %d", i))).Code
 		})
@@ -54,7 +51,7 @@ func TestConcurrentGuessesAreLimited(t *testing.T) {
 	})
 	t.Run("LoginForm", func(t *testing.T) {
 		t.Parallel()
-		s := setupSecureOn(t, sqlcgen.New(dbtest.NewPool(t)), nil)
+		s := setupSecure(t, withPool(t))
 		codes := parallel(100, func(i int) int {
 			password := fmt.Sprintf("guess %d", i)
 			if i == 73 {
@@ -74,7 +71,7 @@ func TestConcurrentGuessesAreLimited(t *testing.T) {
 func TestALoginFloodLeavesTheServerResponsive(t *testing.T) {
 	// Not parallel: it measures how fast the server answers while its cores are busy.
 	_, loopback, _ := net.ParseCIDR("127.0.0.0/8")
-	s := setupSecureOn(t, sqlcgen.New(dbtest.NewPool(t)), func(d *Deps) { d.TrustedProxies = []*net.IPNet{loopback} })
+	s := setupSecure(t, withPool(t), func(d *Deps) { d.TrustedProxies = []*net.IPNet{loopback} })
 	var arrived atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		arrived.Add(1)
@@ -171,7 +168,7 @@ func TestGuessingFromElsewhereLocksTheOwnerOutForHalfAMinuteAtMost(t *testing.T)
 
 func TestFailedLoginsAreLoggedWithTheClientAddress(t *testing.T) {
 	t.Parallel()
-	s := setupSecure(t, nil)
+	s := setupSecure(t)
 	form := url.Values{"username": {"mallory"}, "password": {"guess"}}.Encode()
 	s.send(http.MethodPost, "/login", strings.NewReader(form), "Sec-Fetch-Site", "same-origin")
 	s.send(http.MethodGet, "/api/jobs", nil, "Authorization", "Basic "+basic(testAdmin, "guess"))

@@ -12,7 +12,7 @@ import (
 
 func TestUserInfoAndPathSecretsAreMaskedInLists(t *testing.T) {
 	t.Parallel()
-	l := setupLocked(t, AuthConfig{}, 0)
+	l := setup(t, withAuth(AuthConfig{}))
 	ctx := context.Background()
 	var ids []int64
 	for typ, payload := range map[string]string{

@@ -21,7 +21,7 @@ type roleFixture struct {
 
 func setupRoles(t *testing.T) *roleFixture {
 	t.Helper()
-	s := setupSecure(t, nil)
+	s := setupSecure(t)
 	s.addUser("vera", "vera's password", roleViewer)
 	s.addUser("ed", "ed's password", roleEditor)
 	job, err := s.q.JobInsert(context.Background(), sqlcgen.JobInsertParams{Name: "n", Type: "ping",

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -22,37 +23,29 @@ import (
 
 func init() { passwordCost = bcrypt.MinCost }
 
-// secure is a server with authentication on, on a transaction of its own, whose log is kept.
+// secure is a server with authentication on (see setup), whose log is kept.
 type secure struct {
-	*locked
+	*fixture
 	echo *echo.Echo
 	logs *lockedBuffer
 }
 
-// setupSecure starts a server like setupLocked's, with the bootstrap admin, after adjust has
-// changed its dependencies.
-func setupSecure(t *testing.T, adjust func(*Deps)) *secure {
+// setupSecure starts a server with authentication on, the bootstrap admin (testAdmin), and a JSON
+// log the test can read, as the options then set it.
+func setupSecure(t *testing.T, opts ...func(*Deps)) *secure {
 	t.Helper()
-	return setupSecureOn(t, sqlcgen.New(dbtest.Tx(t)), adjust)
+	logs := &lockedBuffer{}
+	opts = append([]func(*Deps){withAuth(AuthConfig{AdminUser: testAdmin}), func(d *Deps) {
+		d.Logger = slog.New(slog.NewJSONHandler(logs, nil))
+	}}, opts...)
+	f := setup(t, opts...)
+	return &secure{fixture: f, echo: f.server.(*echo.Echo), logs: logs}
 }
 
-func setupSecureOn(t *testing.T, q *sqlcgen.Queries, adjust func(*Deps)) *secure {
-	t.Helper()
-	if err := EnsureAdmin(context.Background(), q, testAdmin, testPassword); err != nil {
-		t.Fatal(err)
-	}
-	logs := &lockedBuffer{}
-	d := Deps{
-		Queries: q, Publisher: &recordingPublisher{},
-		Auth:      AuthConfig{Enabled: true, AdminUser: testAdmin},
-		ReadyFunc: func(context.Context) map[string]string { return nil },
-		Logger:    slog.New(slog.NewJSONHandler(logs, nil)),
-	}
-	if adjust != nil {
-		adjust(&d)
-	}
-	e := NewServer(d)
-	return &secure{locked: &locked{t: t, server: e, q: q}, echo: e, logs: logs}
+// withPool gives the server a fresh database of its own, for tests that send requests at the
+// same time: a test transaction serves one query at a time.
+func withPool(t *testing.T) func(*Deps) {
+	return func(d *Deps) { d.Queries = sqlcgen.New(dbtest.NewPool(t)) }
 }
 
 // addUser makes a user with a role, straight through the queries.
@@ -67,6 +60,17 @@ func (s *secure) addUser(name, password string, r role) sqlcgen.User {
 		s.t.Fatalf("add user %s: %v", name, err)
 	}
 	return u
+}
+
+// pageToken is the CSRF token that the pages of a session carry.
+func (f *fixture) pageToken(cookie string) string {
+	f.t.Helper()
+	page := f.send(http.MethodGet, "/settings/account", nil, "Cookie", cookie)
+	m := regexp.MustCompile(`name="_csrf" value="([^"]+)"`).FindStringSubmatch(page.Body.String())
+	if m == nil {
+		f.t.Fatalf("the account page (%d) carries no CSRF token", page.Code)
+	}
+	return m[1]
 }
 
 // loginAs logs in through the form and returns the session cookie header value.

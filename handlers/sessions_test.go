@@ -8,14 +8,11 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/cronflow/cronflow/queries/dbtest"
-	"github.com/cronflow/cronflow/sqlcgen"
 )
 
 func TestAPasswordChangeFromTheEnvironmentEndsTheSessions(t *testing.T) {
 	t.Parallel()
-	s := setupSecure(t, nil)
+	s := setupSecure(t)
 	first, second := s.loginAs(testAdmin, testPassword), s.loginAs(testAdmin, testPassword)
 	// A restart with another CRONFLOW_ADMIN_PASSWORD.
 	if err := EnsureAdmin(context.Background(), s.q, testAdmin, "a brand new secret"); err != nil {
@@ -40,7 +37,7 @@ func TestAPasswordChangeFromTheEnvironmentEndsTheSessions(t *testing.T) {
 
 func TestAPasswordChangeFromTheDashboardEndsTheOtherSessions(t *testing.T) {
 	t.Parallel()
-	s := setupSecure(t, nil)
+	s := setupSecure(t)
 	s.addUser("ann", "ann's old password", roleEditor)
 	here, elsewhere := s.loginAs("ann", "ann's old password"), s.loginAs("ann", "ann's old password")
 	t.Run("AWrongCurrentPasswordIsAProblem", func(t *testing.T) {
@@ -64,7 +61,7 @@ func TestAPasswordChangeFromTheDashboardEndsTheOtherSessions(t *testing.T) {
 
 func TestSignOutEverywhere(t *testing.T) {
 	t.Parallel()
-	s := setupSecure(t, nil)
+	s := setupSecure(t)
 	s.addUser("bob", "bob's password", roleViewer)
 	other := s.loginAs("bob", "bob's password")
 	a, b := s.loginAs(testAdmin, testPassword), s.loginAs(testAdmin, testPassword)
@@ -109,7 +106,7 @@ func TestAnIdleSessionEnds(t *testing.T) {
 
 func TestASessionEndsAtItsLifetime(t *testing.T) {
 	t.Parallel()
-	s := setupSecureOn(t, sqlcgen.New(dbtest.NewPool(t)), func(d *Deps) { d.Auth.SessionLifetime = 2 * time.Second })
+	s := setupSecure(t, withPool(t), func(d *Deps) { d.Auth.SessionLifetime = 2 * time.Second })
 	cookie := s.loginAs(testAdmin, testPassword)
 	if !s.loggedIn(cookie) {
 		t.Fatal("a new session does not open pages")
