@@ -29,7 +29,8 @@ type jobJSON struct {
 	// RetryOn and RetryBackoff are the retry policy.
 	RetryOn      string `json:"retry_on"`
 	RetryBackoff string `json:"retry_backoff"`
-	// SigningSecret keys a signed webhook's signatures; only a single job's answer shows it.
+	// SigningSecret keys a signed webhook's signatures; only a single job's answer shows it, and only
+	// to those who may edit the job.
 	SigningSecret string `json:"signing_secret,omitempty"`
 }
 
@@ -119,14 +120,19 @@ func handleAPIJobList(q *sqlcgen.Queries) echo.HandlerFunc {
 	}
 }
 
-// handleAPIJobGet serves GET /api/jobs/{id}.
+// handleAPIJobGet serves GET /api/jobs/{id}: the job whole, for editing it, to those whose role may
+// edit it; a viewer sees its secrets masked, as in the list.
 func handleAPIJobGet(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		job, err := pathJob(c, q)
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, toJobJSON(job))
+		out := toJobJSON(job)
+		if !currentPrincipal(c).Role.atLeast(roleEditor) {
+			out.Payload, out.SigningSecret = task.Mask(job.Type, job.Payload), ""
+		}
+		return c.JSON(http.StatusOK, out)
 	}
 }
 

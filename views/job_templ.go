@@ -367,7 +367,7 @@ func JobDetailSection(d JobDetail) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		if d.SigningSecret != "" {
+		if d.SigningSecret != "" && can(ctx).Edit {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "<dt>Signing secret</dt><dd><code data-testid=\"job-signing-secret\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
