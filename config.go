@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cronflow/cronflow/worker/secret"
 	"github.com/cronflow/cronflow/handlers"
+	"github.com/cronflow/cronflow/worker/secret"
 	"github.com/cronflow/cronflow/worker/task"
 )
 
