@@ -1,6 +1,10 @@
 -- name: JobInsert :one
-INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, next_run_at)
-VALUES (@name, @type, @payload, @cron, @timezone, @max_retries, @retry_delay_ms, @timeout_ms, @paused, @next_run_at)
+-- JobInsert stores a job. Without alert channels given, it alerts the channels marked default.
+INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, next_run_at,
+                  alert_channels, alert_after)
+VALUES (@name, @type, @payload, @cron, @timezone, @max_retries, @retry_delay_ms, @timeout_ms, @paused, @next_run_at,
+        COALESCE(sqlc.narg(alert_channels)::bigint[], ARRAY(SELECT c.id FROM channels AS c WHERE c.is_default ORDER BY c.id)),
+        COALESCE(sqlc.narg(alert_after)::integer, 1))
 RETURNING *;
 
 -- name: JobGet :one
@@ -17,7 +21,10 @@ LIMIT @max_rows;
 UPDATE jobs
 SET name = @name, type = @type, payload = @payload, cron = @cron, timezone = @timezone,
     max_retries = @max_retries, retry_delay_ms = @retry_delay_ms, timeout_ms = @timeout_ms,
-    next_run_at = @next_run_at, updated_at = clock_timestamp()
+    next_run_at = @next_run_at, updated_at = clock_timestamp(),
+    -- Alerts not given are kept as they are.
+    alert_channels = COALESCE(sqlc.narg(alert_channels)::bigint[], alert_channels),
+    alert_after = COALESCE(sqlc.narg(alert_after)::integer, alert_after)
 WHERE id = @id
 RETURNING *;
 
