@@ -123,13 +123,13 @@ SET status = 'queued', published_at = NULL, completed_at = NULL, lease_until = N
 WHERE id = ANY(@ids::bigint[]) AND status IN ('permanently_failed', 'missed')
 RETURNING id, job_id;
 
--- name: RunRetryByJob :many
--- RunRetryByJob retries up to max_rows of a job's runs in a status, oldest first.
-UPDATE runs
-SET status = 'queued', published_at = NULL, completed_at = NULL, lease_until = NULL, next_attempt_at = NULL
-WHERE id IN (SELECT r.id FROM runs AS r WHERE r.job_id = @job_id AND r.status = @status ORDER BY r.id LIMIT @max_rows)
-  AND status IN ('permanently_failed', 'missed')
-RETURNING id, job_id;
+-- name: RunIDsByJobAndStatus :many
+-- RunIDsByJobAndStatus lists up to max_rows of a job's runs in a status, oldest first, for a
+-- retry of them all (RunRetryMany).
+SELECT id FROM runs
+WHERE job_id = @job_id AND status = @status
+ORDER BY id
+LIMIT @max_rows;
 
 -- name: RunListOrphaned :many
 -- RunListOrphaned finds runs whose message may never arrive: never published (the broker was down),

@@ -278,6 +278,41 @@ func (q *Queries) RunGet(ctx context.Context, id int64) (Run, error) {
 	return i, err
 }
 
+const runIDsByJobAndStatus = `-- name: RunIDsByJobAndStatus :many
+SELECT id FROM runs
+WHERE job_id = $1 AND status = $2
+ORDER BY id
+LIMIT $3
+`
+
+type RunIDsByJobAndStatusParams struct {
+	JobID   int64
+	Status  runstatus.Status
+	MaxRows int32
+}
+
+// RunIDsByJobAndStatus lists up to max_rows of a job's runs in a status, oldest first, for a
+// retry of them all (RunRetryMany).
+func (q *Queries) RunIDsByJobAndStatus(ctx context.Context, arg RunIDsByJobAndStatusParams) ([]int64, error) {
+	rows, err := q.db.Query(ctx, runIDsByJobAndStatus, arg.JobID, arg.Status, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const runInsertManual = `-- name: RunInsertManual :one
 INSERT INTO runs (job_id, scheduled_at, trigger)
 VALUES ($1, clock_timestamp(), 'manual')
@@ -1122,46 +1157,6 @@ func (q *Queries) RunRetry(ctx context.Context, id int64) (Run, error) {
 		&i.Error,
 	)
 	return i, err
-}
-
-const runRetryByJob = `-- name: RunRetryByJob :many
-UPDATE runs
-SET status = 'queued', published_at = NULL, completed_at = NULL, lease_until = NULL, next_attempt_at = NULL
-WHERE id IN (SELECT r.id FROM runs AS r WHERE r.job_id = $1 AND r.status = $2 ORDER BY r.id LIMIT $3)
-  AND status IN ('permanently_failed', 'missed')
-RETURNING id, job_id
-`
-
-type RunRetryByJobParams struct {
-	JobID   int64
-	Status  runstatus.Status
-	MaxRows int32
-}
-
-type RunRetryByJobRow struct {
-	ID    int64
-	JobID int64
-}
-
-// RunRetryByJob retries up to max_rows of a job's runs in a status, oldest first.
-func (q *Queries) RunRetryByJob(ctx context.Context, arg RunRetryByJobParams) ([]RunRetryByJobRow, error) {
-	rows, err := q.db.Query(ctx, runRetryByJob, arg.JobID, arg.Status, arg.MaxRows)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []RunRetryByJobRow{}
-	for rows.Next() {
-		var i RunRetryByJobRow
-		if err := rows.Scan(&i.ID, &i.JobID); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
 }
 
 const runRetryMany = `-- name: RunRetryMany :many
