@@ -145,12 +145,12 @@ func handleAPIRunRetry(q *sqlcgen.Queries, pub RunPublisher) echo.HandlerFunc {
 func handleAPIRunRetryMany(q *sqlcgen.Queries, pub RunPublisher) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var in retryInput
-		problems, err := decodeJSON(c, &in)
+		decodeProblems, err := decodeJSON(c, &in)
 		if err != nil {
 			return err
 		}
-		status, more := in.Valid()
-		for k, v := range more {
+		status, problems := in.Valid()
+		for k, v := range decodeProblems {
 			problems[k] = v
 		}
 		ctx := c.Request().Context()
