@@ -18,8 +18,9 @@ import (
 // maxDeliveries is how many of a channel's notices its page shows.
 const maxDeliveries = 50
 
-// channelForm reads the channel form: the chosen type's settings through the type's own mapping,
-// so that the form and the API accept the same channels.
+// channelFormFrom reads the channel form with every type's settings; channelFormInput then maps
+// the chosen type's settings through the type's own mapping, so that the form and the API accept
+// the same channels.
 func channelFormFrom(get func(string) string) views.ChannelFormValues {
 	v := views.ChannelFormValues{Name: get("name"), Type: strings.TrimSpace(get("type")), Default: get("default") == "true",
 		Config: map[string]string{}}

@@ -224,8 +224,8 @@ func TestJobHealth(t *testing.T) {
 	strip := find(t, doc, "job-strip")
 	var marks []string
 	strip.Find("i").Each(func(_ int, s *goquery.Selection) { marks = append(marks, s.AttrOr("class", "")) })
-	if strings.Join(marks, " ") != "mc mp mc mc" || !strings.Contains(strip.AttrOr("aria-label", ""), "3 completed") {
-		t.Errorf("strip marks = %v, label %q; want oldest first", marks, strip.AttrOr("aria-label", ""))
+	if strings.Join(marks, ",") != "c,p,c w2" || !strings.Contains(strip.AttrOr("title", ""), "Last 4 runs: 3 completed, 1 failed for good") {
+		t.Errorf("strip marks = %v, title %q; want oldest first, runs of a status grouped", marks, strip.AttrOr("title", ""))
 	}
 	page := f.page(fmt.Sprintf("/jobs/%d", job.ID), false, http.StatusOK)
 	if got := find(t, page, "success-day").Text(); got != "75.0% of 4" {

@@ -481,31 +481,35 @@ func (q *Queries) JobScheduleList(ctx context.Context) ([]JobScheduleListRow, er
 }
 
 const jobSearchAfter = `-- name: JobSearchAfter :many
-WITH matches AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE jobs.name ILIKE $5)
+WITH matches AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE jobs.name ILIKE $1),
+page AS MATERIALIZED (
+    SELECT jobs.id FROM jobs
+    JOIN matches AS m ON m.id = jobs.id
+    WHERE jobs.id > $2
+      AND ($3::text IS NULL OR jobs.type = $3)
+      AND ($4::boolean IS NULL OR jobs.paused = $4)
+    ORDER BY jobs.id
+    LIMIT $5)
 SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.paused, j.created_at, j.next_run_at, j.last_run_status, j.recent_statuses FROM job_list_rows AS j
-JOIN matches AS m ON m.id = j.id
-WHERE j.id > $1
-  AND ($2::text IS NULL OR j.type = $2)
-  AND ($3::boolean IS NULL OR j.paused = $3)
+JOIN page AS p ON p.id = j.id
 ORDER BY j.id
-LIMIT $4
 `
 
 type JobSearchAfterParams struct {
+	Pattern string
 	AfterID int64
 	Type    *string
 	Paused  pgtype.Bool
 	MaxRows int32
-	Pattern string
 }
 
 func (q *Queries) JobSearchAfter(ctx context.Context, arg JobSearchAfterParams) ([]JobListRow, error) {
 	rows, err := q.db.Query(ctx, jobSearchAfter,
+		arg.Pattern,
 		arg.AfterID,
 		arg.Type,
 		arg.Paused,
 		arg.MaxRows,
-		arg.Pattern,
 	)
 	if err != nil {
 		return nil, err
@@ -538,35 +542,40 @@ func (q *Queries) JobSearchAfter(ctx context.Context, arg JobSearchAfterParams) 
 }
 
 const jobSearchBefore = `-- name: JobSearchBefore :many
-WITH matches AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE jobs.name ILIKE $5)
+WITH matches AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE jobs.name ILIKE $1),
+page AS MATERIALIZED (
+    SELECT jobs.id FROM jobs
+    JOIN matches AS m ON m.id = jobs.id
+    WHERE jobs.id < $2
+      AND ($3::text IS NULL OR jobs.type = $3)
+      AND ($4::boolean IS NULL OR jobs.paused = $4)
+    ORDER BY jobs.id DESC
+    LIMIT $5)
 SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.paused, j.created_at, j.next_run_at, j.last_run_status, j.recent_statuses FROM job_list_rows AS j
-JOIN matches AS m ON m.id = j.id
-WHERE j.id < $1
-  AND ($2::text IS NULL OR j.type = $2)
-  AND ($3::boolean IS NULL OR j.paused = $3)
+JOIN page AS p ON p.id = j.id
 ORDER BY j.id DESC
-LIMIT $4
 `
 
 type JobSearchBeforeParams struct {
+	Pattern  string
 	BeforeID int64
 	Type     *string
 	Paused   pgtype.Bool
 	MaxRows  int32
-	Pattern  string
 }
 
 // JobSearchBefore is JobPageBefore for jobs whose name matches an ILIKE pattern (wildcards in the
 // user's text escaped by the caller). The matches are found first, through the trigram index, and
 // only then ordered: written as one filtered walk of the primary key, a generic plan would read all
 // 100,000 names for a name that matches none.
+// The page's ids are chosen before the view is joined, so that only they pay for its last runs.
 func (q *Queries) JobSearchBefore(ctx context.Context, arg JobSearchBeforeParams) ([]JobListRow, error) {
 	rows, err := q.db.Query(ctx, jobSearchBefore,
+		arg.Pattern,
 		arg.BeforeID,
 		arg.Type,
 		arg.Paused,
 		arg.MaxRows,
-		arg.Pattern,
 	)
 	if err != nil {
 		return nil, err
