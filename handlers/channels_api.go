@@ -119,7 +119,7 @@ func handleAPIChannelList(q *sqlcgen.Queries) echo.HandlerFunc {
 	}
 }
 
-// handleAPIChannelGet serves GET /api/channels/{id}, the channel whole, for editing.
+// handleAPIChannelGet serves GET /api/channels/{id}, the channel whole for an editor.
 func handleAPIChannelGet(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
@@ -130,7 +130,12 @@ func handleAPIChannelGet(q *sqlcgen.Queries) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, toChannelJSON(ch))
+		out := toChannelJSON(ch)
+		// Whole settings are for editing; a viewer sees them masked, as in the list.
+		if !currentPrincipal(c).Role.atLeast(roleEditor) {
+			out.Config = notify.Mask(ch.Type, ch.Config)
+		}
+		return c.JSON(http.StatusOK, out)
 	}
 }
 

@@ -113,14 +113,11 @@ func toJobRow(r sqlcgen.JobListRow, now time.Time) views.JobRow {
 // handleJobPage serves GET /jobs/{id}: the job's settings, its actions and its runs.
 func handleJobPage(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := pathID(c)
+		job, err := pathJob(c, q)
 		if err != nil {
 			return err
 		}
-		job, err := q.JobGet(c.Request().Context(), id)
-		if err != nil {
-			return err
-		}
+		id := job.ID
 		runs, err := runsList(c, q, itoa64(id), "", readCursor(c))
 		if err != nil {
 			return err

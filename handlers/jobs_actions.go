@@ -79,15 +79,12 @@ func actionDone(c echo.Context, q *sqlcgen.Queries, job sqlcgen.Job, flash strin
 // delete and asks: as a dialog over the page for htmx, as a page of its own otherwise.
 func handleJobDeleteConfirm(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := pathID(c)
-		if err != nil {
-			return err
-		}
 		ctx := c.Request().Context()
-		job, err := q.JobGet(ctx, id)
+		job, err := pathJob(c, q)
 		if err != nil {
 			return err
 		}
+		id := job.ID
 		n, err := q.RunCountForJob(ctx, sqlcgen.RunCountForJobParams{JobID: id, MaxRows: maxCountedRuns + 1})
 		if err != nil {
 			return fmt.Errorf("count runs of job %d: %w", id, err)
@@ -107,15 +104,12 @@ func handleJobDeleteConfirm(q *sqlcgen.Queries) echo.HandlerFunc {
 // person came from, unless that was the job's own page.
 func handleJobDelete(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := pathID(c)
-		if err != nil {
-			return err
-		}
 		ctx := c.Request().Context()
-		job, err := q.JobGet(ctx, id)
+		job, err := pathJob(c, q)
 		if err != nil {
 			return err
 		}
+		id := job.ID
 		if _, err := q.JobDelete(ctx, id); err != nil {
 			return fmt.Errorf("delete job %d: %w", id, err)
 		}

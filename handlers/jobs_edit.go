@@ -74,14 +74,11 @@ func handleJobCreate(q *sqlcgen.Queries) echo.HandlerFunc {
 // handleJobEditPage serves GET /jobs/{id}/edit, the form filled with the job.
 func handleJobEditPage(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := pathID(c)
+		job, err := pathJob(c, q)
 		if err != nil {
 			return err
 		}
-		job, err := q.JobGet(c.Request().Context(), id)
-		if err != nil {
-			return err
-		}
+		id := job.ID
 		title := "Edit “" + job.Name + "”"
 		view := jobFormFromJob(job).view(fmt.Sprintf("/jobs/%d", id), title, "Save changes", fmt.Sprintf("/jobs/%d", id), nil, time.Now())
 		view, err = withAlerts(c.Request().Context(), q, view, false)

@@ -24,7 +24,7 @@ type RunDetail struct {
 	Scheduled, Created, Published, Started Moment
 	Completed, RetryAt                     Moment
 	Duration, Output, Error                string
-	// History is every attempt, oldest first; Retryable offers the Retry button.
+	// History is every attempt, oldest first; Retryable offers the Retry button (to an editor).
 	History   []Attempt
 	Retryable bool
 }

@@ -121,7 +121,7 @@ func (r *Runner) run(ctx context.Context, d amqp.Delivery, c sqlcgen.RunClaimRow
 	// outage of up to recordTimeout.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
-	recorded, err := retryDB(rctx, logger, "record "+o.status, o.record)
+	recorded, err := retryDB(rctx, logger, "record "+string(o.status), o.record)
 	r.Metrics.attemptDone(c.Type, o.status, elapsed)
 	switch {
 	case err != nil:
@@ -149,8 +149,8 @@ func (r *Runner) run(ctx context.Context, d amqp.Delivery, c sqlcgen.RunClaimRow
 
 // outcome is what an attempt came to, decided before anything is recorded.
 type outcome struct {
-	// status names the outcome in metrics: completed, failed (a retry follows) or permanently_failed.
-	status string
+	// status is the run's status once the outcome is recorded, and names the outcome in metrics.
+	status runstatus.Status
 	// record stores the result; it reports false when the claim had expired and nothing was stored.
 	record  func(ctx context.Context) (bool, error)
 	level   slog.Level
@@ -165,7 +165,7 @@ type outcome struct {
 // outcome decides what an attempt with this output and error comes to.
 func (r *Runner) outcome(c sqlcgen.RunClaimRow, output string, execErr error) outcome {
 	if execErr == nil {
-		return outcome{status: "completed", level: slog.LevelInfo, message: "Run completed",
+		return outcome{status: runstatus.Completed, level: slog.LevelInfo, message: "Run completed",
 			record: r.settle(c, runstatus.Completed, "", func(ctx context.Context, q *sqlcgen.Queries) (bool, error) {
 				n, err := q.RunComplete(ctx, sqlcgen.RunCompleteParams{ID: c.ID, Attempt: c.Attempts, Output: output})
 				return n > 0, err
@@ -173,7 +173,7 @@ func (r *Runner) outcome(c sqlcgen.RunClaimRow, output string, execErr error) ou
 	}
 	errText := task.Storable(execErr.Error(), maxError)
 	if c.RetryCount >= c.MaxRetries {
-		return outcome{status: "permanently_failed", level: slog.LevelWarn, message: "Run permanently failed",
+		return outcome{status: runstatus.PermanentlyFailed, level: slog.LevelWarn, message: "Run permanently failed",
 			logArgs: []any{"error", errText, "retry_count", c.RetryCount}, deadLetter: true,
 			record: r.settle(c, runstatus.PermanentlyFailed, errText, func(ctx context.Context, q *sqlcgen.Queries) (bool, error) {
 				n, err := q.RunFailPermanently(ctx, sqlcgen.RunFailPermanentlyParams{ID: c.ID, Attempt: c.Attempts,
@@ -182,7 +182,7 @@ func (r *Runner) outcome(c sqlcgen.RunClaimRow, output string, execErr error) ou
 			})}
 	}
 	delay := time.Duration(c.RetryDelayMs) * time.Millisecond
-	return outcome{status: "failed", level: slog.LevelWarn, message: "Run attempt failed, retry scheduled",
+	return outcome{status: runstatus.Failed, level: slog.LevelWarn, message: "Run attempt failed, retry scheduled",
 		logArgs: []any{"error", errText, "retry_in", delay.String()}, retryIn: delay,
 		record: func(ctx context.Context) (bool, error) {
 			_, err := r.q.RunFail(ctx, sqlcgen.RunFailParams{ID: c.ID, Attempt: c.Attempts, Output: output,
