@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgtype"
+
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/worker/schedule"
 	"github.com/cronflow/cronflow/worker/task"
@@ -27,6 +29,7 @@ type jobInput struct {
 	MaxRetries json.RawMessage `json:"max_retries"`
 	RetryDelay json.RawMessage `json:"retry_delay"`
 	Timeout    json.RawMessage `json:"timeout"`
+	Alerts     json.RawMessage `json:"alerts"`
 }
 
 // jobSpec is a validated job, ready to store.
@@ -36,6 +39,9 @@ type jobSpec struct {
 	MaxRetries                 int32
 	RetryDelay, Timeout        time.Duration
 	NextRunAt                  *time.Time
+	// AlertChannels and AlertAfter are nil and not valid when the input gave no alerts.
+	AlertChannels []int64
+	AlertAfter    pgtype.Int4
 }
 
 // Limits on what a job may ask for. Every text is bounded here, so that an oversize one is a 422
@@ -91,6 +97,7 @@ func (in jobInput) Valid(now time.Time) (jobSpec, map[string]string) {
 	spec.MaxRetries = int32(retries)
 	spec.RetryDelay = durationField(problems, "retry_delay", orDefault(in.RetryDelay, `"2s"`), minRetryDelay, maxRetryDelay)
 	spec.Timeout = durationField(problems, "timeout", orDefault(in.Timeout, `"30s"`), minTimeout, maxTimeout)
+	spec.AlertChannels, spec.AlertAfter = readAlerts(in.Alerts, problems)
 
 	if spec.Name == "" && len(problems) == 0 {
 		spec.Name = defaultName(spec)
@@ -230,7 +237,7 @@ func (s jobSpec) insertParams() sqlcgen.JobInsertParams {
 	return sqlcgen.JobInsertParams{
 		Name: s.Name, Type: s.Type, Payload: s.Payload, Cron: s.Cron, Timezone: s.Timezone,
 		MaxRetries: s.MaxRetries, RetryDelayMs: s.RetryDelay.Milliseconds(), TimeoutMs: s.Timeout.Milliseconds(),
-		NextRunAt: s.NextRunAt,
+		NextRunAt: s.NextRunAt, AlertChannels: s.AlertChannels, AlertAfter: s.AlertAfter,
 	}
 }
 
@@ -240,5 +247,6 @@ func (s jobSpec) updateParams(id int64) sqlcgen.JobUpdateParams {
 	return sqlcgen.JobUpdateParams{
 		ID: id, Name: p.Name, Type: p.Type, Payload: p.Payload, Cron: p.Cron, Timezone: p.Timezone,
 		MaxRetries: p.MaxRetries, RetryDelayMs: p.RetryDelayMs, TimeoutMs: p.TimeoutMs, NextRunAt: p.NextRunAt,
+		AlertChannels: p.AlertChannels, AlertAfter: p.AlertAfter,
 	}
 }

@@ -26,6 +26,7 @@ type jobJSON struct {
 	CreatedAt  time.Time       `json:"created_at"`
 	UpdatedAt  time.Time       `json:"updated_at"`
 	NextRunAt  *time.Time      `json:"next_run_at"`
+	Alerts     alertsJSON      `json:"alerts"`
 }
 
 func toJobJSON(j sqlcgen.Job) jobJSON {
@@ -39,6 +40,7 @@ func toJobJSON(j sqlcgen.Job) jobJSON {
 		RetryDelay: (time.Duration(j.RetryDelayMs) * time.Millisecond).String(),
 		Timeout:    (time.Duration(j.TimeoutMs) * time.Millisecond).String(),
 		Paused:     j.Paused, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt, NextRunAt: next,
+		Alerts: alertsJSON{Channels: j.AlertChannels, After: j.AlertAfter},
 	}
 }
 
@@ -59,6 +61,9 @@ func createJob(c echo.Context, q *sqlcgen.Queries, in jobInput, extra map[string
 	spec, problems := in.Valid(time.Now())
 	for k, v := range extra {
 		problems[k] = v
+	}
+	if err := checkAlertChannels(c.Request().Context(), q, spec.AlertChannels, problems); err != nil {
+		return err
 	}
 	if len(problems) > 0 {
 		return invalid(c, problems)
@@ -136,6 +141,9 @@ func handleAPIJobUpdate(q *sqlcgen.Queries) echo.HandlerFunc {
 		spec, problems := in.Valid(time.Now())
 		for k, v := range decodeProblems {
 			problems[k] = v
+		}
+		if err := checkAlertChannels(c.Request().Context(), q, spec.AlertChannels, problems); err != nil {
+			return err
 		}
 		if len(problems) > 0 {
 			return invalid(c, problems)

@@ -30,7 +30,10 @@ func handleJobNewPage(q *sqlcgen.Queries) echo.HandlerFunc {
 			f.Name = copyName(job.Name)
 			title = "Copy of “" + job.Name + "”"
 		}
-		view := f.view("/jobs", title, "Create job", "/jobs", nil, time.Now())
+		view, err := withAlerts(c.Request().Context(), q, f.view("/jobs", title, "Create job", "/jobs", nil, time.Now()), c.QueryParam("from") == "")
+		if err != nil {
+			return err
+		}
 		return render(c, http.StatusOK, views.JobFormPage(newPage(c, title, "new"), view))
 	}
 }
@@ -54,8 +57,11 @@ func handleJobCreate(q *sqlcgen.Queries) echo.HandlerFunc {
 		}
 		now := time.Now()
 		spec, problems := f.Valid(now)
+		if err := checkAlertChannels(c.Request().Context(), q, spec.AlertChannels, problems); err != nil {
+			return err
+		}
 		if len(problems) > 0 {
-			return formProblems(c, f.view("/jobs", "New job", "Create job", "/jobs", problems, now), "new")
+			return formProblems(c, q, f.view("/jobs", "New job", "Create job", "/jobs", problems, now), "new")
 		}
 		job, err := q.JobInsert(c.Request().Context(), spec.insertParams())
 		if err != nil {
@@ -75,6 +81,10 @@ func handleJobEditPage(q *sqlcgen.Queries) echo.HandlerFunc {
 		id := job.ID
 		title := "Edit “" + job.Name + "”"
 		view := jobFormFromJob(job).view(fmt.Sprintf("/jobs/%d", id), title, "Save changes", fmt.Sprintf("/jobs/%d", id), nil, time.Now())
+		view, err = withAlerts(c.Request().Context(), q, view, false)
+		if err != nil {
+			return err
+		}
 		return render(c, http.StatusOK, views.JobFormPage(newPage(c, title, "jobs"), view))
 	}
 }
@@ -98,9 +108,12 @@ func handleJobUpdate(q *sqlcgen.Queries) echo.HandlerFunc {
 		}
 		now := time.Now()
 		spec, problems := f.Valid(now)
+		if err := checkAlertChannels(ctx, q, spec.AlertChannels, problems); err != nil {
+			return err
+		}
 		if len(problems) > 0 {
 			page := fmt.Sprintf("/jobs/%d", id)
-			return formProblems(c, f.view(page, "Edit “"+old.Name+"”", "Save changes", page, problems, now), "jobs")
+			return formProblems(c, q, f.view(page, "Edit “"+old.Name+"”", "Save changes", page, problems, now), "jobs")
 		}
 		job, err := q.JobUpdate(ctx, spec.updateParams(id))
 		if err != nil {
@@ -120,12 +133,18 @@ func postedJobForm(c echo.Context) (jobForm, error) {
 	if err != nil {
 		return jobForm{}, err
 	}
-	return jobFormFrom(form.Get), nil
+	f := jobFormFrom(form.Get)
+	f.AlertChannels = form["alerts.channels"]
+	return f, nil
 }
 
 // formProblems sends the form back with its problems and the person's input: the form alone for
 // htmx, which swaps it in place, and the whole page otherwise. 422 says the job was not saved.
-func formProblems(c echo.Context, view views.JobForm, nav string) error {
+func formProblems(c echo.Context, q *sqlcgen.Queries, view views.JobForm, nav string) error {
+	view, err := withAlerts(c.Request().Context(), q, view, false)
+	if err != nil {
+		return err
+	}
 	if isHTMX(c) {
 		return render(c, http.StatusUnprocessableEntity, views.JobFormView(view))
 	}

@@ -55,6 +55,14 @@ type Deps struct {
 	// Without any, the client is the connection's peer, and nobody can pose as another address to
 	// get round the login limit.
 	TrustedProxies []*net.IPNet
+	// Channels sends test notices; nil answers a test with 503.
+	Channels ChannelTester
+}
+
+// ChannelTester sends a channel a test notice now and returns it as recorded; the worker's
+// Notifier is one.
+type ChannelTester interface {
+	SendTest(ctx context.Context, ch sqlcgen.Channel) (sqlcgen.Notice, error)
 }
 
 // NewServer returns the HTTP handler with every route, middleware and the one error handler.

@@ -42,6 +42,9 @@ type Runner struct {
 	logger *slog.Logger
 	// Metrics, if set, counts attempts by outcome and measures them.
 	Metrics *Metrics
+	// Alerts, if set, takes every settled run through the alert step, in the transaction that
+	// records it (see alert.go).
+	Alerts *Alerter
 }
 
 // NewRunner returns a runner that records results through q and publishes retries through pub.
@@ -163,20 +166,20 @@ type outcome struct {
 func (r *Runner) outcome(c sqlcgen.RunClaimRow, output string, execErr error) outcome {
 	if execErr == nil {
 		return outcome{status: runstatus.Completed, level: slog.LevelInfo, message: "Run completed",
-			record: func(ctx context.Context) (bool, error) {
-				n, err := r.q.RunComplete(ctx, sqlcgen.RunCompleteParams{ID: c.ID, Attempt: c.Attempts, Output: output})
+			record: r.settle(c, runstatus.Completed, "", func(ctx context.Context, q *sqlcgen.Queries) (bool, error) {
+				n, err := q.RunComplete(ctx, sqlcgen.RunCompleteParams{ID: c.ID, Attempt: c.Attempts, Output: output})
 				return n > 0, err
-			}}
+			})}
 	}
 	errText := task.Storable(execErr.Error(), maxError)
 	if c.RetryCount >= c.MaxRetries {
 		return outcome{status: runstatus.PermanentlyFailed, level: slog.LevelWarn, message: "Run permanently failed",
 			logArgs: []any{"error", errText, "retry_count", c.RetryCount}, deadLetter: true,
-			record: func(ctx context.Context) (bool, error) {
-				n, err := r.q.RunFailPermanently(ctx, sqlcgen.RunFailPermanentlyParams{ID: c.ID, Attempt: c.Attempts,
+			record: r.settle(c, runstatus.PermanentlyFailed, errText, func(ctx context.Context, q *sqlcgen.Queries) (bool, error) {
+				n, err := q.RunFailPermanently(ctx, sqlcgen.RunFailPermanentlyParams{ID: c.ID, Attempt: c.Attempts,
 					Output: output, Error: errText})
 				return n > 0, err
-			}}
+			})}
 	}
 	delay := time.Duration(c.RetryDelayMs) * time.Millisecond
 	return outcome{status: runstatus.Failed, level: slog.LevelWarn, message: "Run attempt failed, retry scheduled",

@@ -78,13 +78,13 @@ func init() {
 			return map[string]string{"payload.to": strings.Join(p.To, ", "), "payload.subject": p.Subject, "payload.body": p.Body}
 		},
 		FormPayloadFunc: func(v, _ map[string]string) any {
-			return emailPayload{To: splitAddresses(v["payload.to"]), Subject: v["payload.subject"], Body: v["payload.body"]}
+			return emailPayload{To: SplitAddresses(v["payload.to"]), Subject: v["payload.subject"], Body: v["payload.body"]}
 		},
 	})
 }
 
-// splitAddresses reads a form's list of addresses separated by commas, semicolons or line breaks.
-func splitAddresses(s string) []string {
+// SplitAddresses reads a form's list of addresses separated by commas, semicolons or line breaks.
+func SplitAddresses(s string) []string {
 	out := []string{}
 	for _, a := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' || r == '\n' || r == '\r' }) {
 		if a = strings.TrimSpace(a); a != "" {
