@@ -45,6 +45,8 @@ type config struct {
 	// SecretKey seals secrets (nil: secrets are off); PreviousSecretKey, after a rotation, opens
 	// the values still sealed with the key before, which startup seals again with SecretKey.
 	SecretKey, PreviousSecretKey []byte
+	// PublicURL is where people reach the dashboard, the base of the links in alerts.
+	PublicURL string
 	// SessionIdle and SessionLifetime end dashboard sessions: unused for that long, or that long
 	// after their login.
 	SessionIdle, SessionLifetime time.Duration
@@ -86,6 +88,7 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 	}
 	port := r.port("DASHBOARD_PORT", 8000)
 	c.HTTPAddr = net.JoinHostPort(host, strconv.Itoa(port))
+	c.PublicURL = r.publicURL("CRONFLOW_PUBLIC_URL", "http://localhost:"+strconv.Itoa(port))
 
 	c.DatabaseURL = getenv("DATABASE_URL")
 	if c.DatabaseURL == "" {
@@ -294,4 +297,19 @@ func (r *envReader) duration(name string, def, lo, hi time.Duration) time.Durati
 		return def
 	}
 	return d
+}
+
+// publicURL reads an absolute http or https URL without query or fragment; a trailing slash is
+// dropped, so that paths can be appended.
+func (r *envReader) publicURL(name, def string) string {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		return def
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		r.fail(name, fmt.Sprintf("must be an absolute http or https URL such as https://cron.example.com, got %q", v))
+		return def
+	}
+	return strings.TrimRight(v, "/")
 }

@@ -32,8 +32,12 @@ import (
 	"github.com/cronflow/cronflow/worker"
 	"github.com/cronflow/cronflow/worker/broker"
 	"github.com/cronflow/cronflow/worker/secret"
+	"github.com/cronflow/cronflow/worker/notify"
 	"github.com/cronflow/cronflow/worker/task"
 )
+
+// noticeConsumers is how many notices one process delivers at once: alerts are few.
+const noticeConsumers = 4
 
 func main() {
 	if err := run(context.Background(), os.Args, os.Getenv, os.Stdout); err != nil {
@@ -43,7 +47,8 @@ func main() {
 }
 
 // run starts Cronflow and blocks until ctx is done or SIGINT/SIGTERM arrives, then stops it in
-// reverse order: HTTP, the scheduler, the consumers (letting in-flight runs finish), the publisher.
+// reverse order: HTTP, the scheduler, the notice and run consumers (letting in-flight work finish),
+// the publisher.
 // It is longer than 60 lines on purpose: it is the one place that reads as the wiring, the start
 // order and the stop order, top to bottom.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
@@ -93,15 +98,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	stopPub := start(ctx, pub.Run)
 	defer stopPub()
 
+	disp := worker.NewDispatcher(q, pub, logger)
 	exec := task.NewExecutor(task.NewHTTPClient(cfg.Consumers, cfg.AllowPrivateTargets), cfg.Mail)
 	runner := worker.NewRunner(q, exec, pub, logger)
 	runner.Metrics = metrics
 	runner.Secrets = worker.NewSecrets(q, keys)
+	runner.Alerts = worker.NewAlerter(pool, q, disp, logger)
 	consumer := worker.NewConsumer(cfg.AMQPURL, top, cfg.Consumers, cfg.ShutdownGrace, runner.Handle, logger)
 	stopConsumers := start(ctx, consumer.Run)
 	defer stopConsumers()
+	notifier := worker.NewNotifier(q, notify.NewSender(exec, cfg.PublicURL, 30*time.Second), pub, logger)
+	notices := worker.NewNoticeConsumer(cfg.AMQPURL, top, noticeConsumers, cfg.ShutdownGrace, notifier.Handle, logger)
+	stopNotices := start(ctx, notices.Run)
+	defer stopNotices()
 
-	disp := worker.NewDispatcher(q, pub, logger)
 	var leader *worker.Leader
 	stopLeader := func() {}
 	if mode == "serve" {
@@ -123,12 +133,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 				SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime},
 			JobsPerMinute: cfg.JobsPerMinute, RunNowPerMinute: cfg.RunNowPerMinute, TrustedProxies: cfg.TrustedProxies,
 			Secrets: keys,
+			Channels: notifier,
 		})
 	}
 	logger.Info("Cronflow started", "mode", mode, "addr", cfg.HTTPAddr, "consumers", cfg.Consumers)
 	err = serveHTTP(ctx, cfg.HTTP, cfg.HTTPAddr, srv, logger)
 	stop()
 	stopLeader()
+	stopNotices()
 	stopConsumers()
 	stopPub()
 	logger.Info("Stopped")

@@ -34,6 +34,16 @@
     }
   });
 
+  // A "select all" box ticks or clears every box of the name it gives (the runs to retry).
+  document.addEventListener("change", function (e) {
+    var all = e.target.closest && e.target.closest("[data-select-all]");
+    if (!all) { return; }
+    var name = all.getAttribute("data-select-all");
+    document.querySelectorAll('input[type="checkbox"][name="' + CSS.escape(name) + '"]').forEach(function (box) {
+      box.checked = all.checked;
+    });
+  });
+
   // Polling stops while the tab is hidden (nobody watches it) and catches up when it is shown.
   document.addEventListener("htmx:beforeRequest", function (e) {
     var elt = e.detail && e.detail.elt;

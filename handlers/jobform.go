@@ -38,6 +38,7 @@ func jobFormFrom(get func(string) string) jobForm {
 		Timezone: get("timezone"), Type: strings.TrimSpace(get("type")), Payload: map[string]string{},
 		MaxRetries: get("max_retries"), RetryDelay: get("retry_delay"), Timeout: get("timeout"),
 		RetryOn: get("retry_on"), RetryBackoff: get("retry_backoff"),
+		AlertAfter: get("alerts.after"),
 	}
 	// Every type's fields are read, so that what both types have (a URL) survives a change of type.
 	for _, name := range task.FormFields() {
@@ -59,10 +60,11 @@ var dailyCron = regexp.MustCompile(`^(\d{1,2}) (\d{1,2}) \* \* \*$`)
 func jobFormFromJob(j sqlcgen.Job) jobForm {
 	f := jobForm{
 		Name: j.Name, Mode: modeAdvanced, Cron: j.Cron, Timezone: j.Timezone, Type: j.Type,
-		MaxRetries: itoa64(int64(j.MaxRetries)),
-		RetryDelay: (time.Duration(j.RetryDelayMs) * time.Millisecond).String(),
-		Timeout:    (time.Duration(j.TimeoutMs) * time.Millisecond).String(),
-		RetryOn:    j.RetryOn, RetryBackoff: j.RetryBackoff,
+		MaxRetries:    itoa64(int64(j.MaxRetries)),
+		RetryDelay:    (time.Duration(j.RetryDelayMs) * time.Millisecond).String(),
+		Timeout:       (time.Duration(j.TimeoutMs) * time.Millisecond).String(),
+		AlertChannels: alertChannelValues(j.AlertChannels), AlertAfter: itoa64(int64(j.AlertAfter)),
+		RetryOn:       j.RetryOn, RetryBackoff: j.RetryBackoff,
 	}
 	if m := dailyCron.FindStringSubmatch(j.Cron); m != nil {
 		f.Mode, f.Minute, f.Hour, f.Cron = modeSimple, m[1], m[2], ""
@@ -94,6 +96,7 @@ func (f jobForm) input() (jobInput, map[string]string) {
 		in.Cron = f.Cron
 	}
 	in.Payload = formPayload(f.Type, f.Payload, problems)
+	in.Alerts = formAlerts(f.AlertChannels, f.AlertAfter, problems)
 	return in, problems
 }
 

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgtype"
+
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/worker/retrypolicy"
 	"github.com/cronflow/cronflow/worker/schedule"
@@ -32,6 +34,7 @@ type jobInput struct {
 	// RetryOn and RetryBackoff are the retry policy (see worker/retrypolicy).
 	RetryOn      string `json:"retry_on"`
 	RetryBackoff string `json:"retry_backoff"`
+	Alerts     json.RawMessage `json:"alerts"`
 }
 
 // jobSpec is a validated job, ready to store.
@@ -44,6 +47,9 @@ type jobSpec struct {
 	RetryOn, RetryBackoff      string
 	// SecretRefs are the secrets the payload names, by the payload field that names them.
 	SecretRefs map[string][]string
+	// AlertChannels and AlertAfter are nil and not valid when the input gave no alerts.
+	AlertChannels []int64
+	AlertAfter    pgtype.Int4
 }
 
 // Limits on what a job may ask for. Every text is bounded here, so that an oversize one is a 422
@@ -102,6 +108,7 @@ func (in jobInput) Valid(now time.Time) (jobSpec, map[string]string) {
 	spec.RetryOn = choiceField(problems, "retry_on", in.RetryOn, retrypolicy.OnTransient, retrypolicy.OnAny)
 	spec.RetryBackoff = choiceField(problems, "retry_backoff", in.RetryBackoff, retrypolicy.BackoffFixed, retrypolicy.BackoffExponential)
 	spec.SecretRefs = task.SecretRefs(spec.Payload)
+	spec.AlertChannels, spec.AlertAfter = readAlerts(in.Alerts, problems)
 
 	if spec.Name == "" && len(problems) == 0 {
 		spec.Name = defaultName(spec)
@@ -260,7 +267,7 @@ func (s jobSpec) insertParams() sqlcgen.JobInsertParams {
 		Name: s.Name, Type: s.Type, Payload: s.Payload, Cron: s.Cron, Timezone: s.Timezone,
 		MaxRetries: s.MaxRetries, RetryDelayMs: s.RetryDelay.Milliseconds(), TimeoutMs: s.Timeout.Milliseconds(),
 		NextRunAt: s.NextRunAt, RetryOn: s.RetryOn, RetryBackoff: s.RetryBackoff, SigningSecret: signing,
-		SecretRefs: task.AllSecretRefs(s.Payload),
+		SecretRefs: task.AllSecretRefs(s.Payload), AlertChannels: s.AlertChannels, AlertAfter: s.AlertAfter,
 	}
 }
 
@@ -271,5 +278,6 @@ func (s jobSpec) updateParams(id int64) sqlcgen.JobUpdateParams {
 		ID: id, Name: p.Name, Type: p.Type, Payload: p.Payload, Cron: p.Cron, Timezone: p.Timezone,
 		MaxRetries: p.MaxRetries, RetryDelayMs: p.RetryDelayMs, TimeoutMs: p.TimeoutMs, NextRunAt: p.NextRunAt,
 		RetryOn: p.RetryOn, RetryBackoff: p.RetryBackoff, SigningSecret: p.SigningSecret, SecretRefs: p.SecretRefs,
+		AlertChannels: p.AlertChannels, AlertAfter: p.AlertAfter,
 	}
 }

@@ -107,7 +107,7 @@ func toJobRow(r sqlcgen.JobListRow, now time.Time) views.JobRow {
 		ID: r.ID, Name: r.Name, Type: r.Type, TypeLabel: typeLabel(r.Type), Summary: payloadSummary(r.Type, r.Payload),
 		Cron: r.Cron, Words: schedule.Describe(r.Cron), Timezone: r.Timezone, Paused: r.Paused,
 		Created: views.NewMoment(&r.CreatedAt, now, nil), NextRun: views.NewMoment(r.NextRunAt, now, zone(r.Timezone)),
-		LastStatus: r.LastRunStatus,
+		LastStatus: r.LastRunStatus, Recent: oldestFirst(r.RecentStatuses),
 	}
 }
 
@@ -123,8 +123,13 @@ func handleJobPage(q *sqlcgen.Queries) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		d := toJobDetail(job, requestPath(c), time.Now())
-		return render(c, http.StatusOK, views.JobPage(newPage(c, job.Name, "jobs"), d, runs))
+		now := time.Now()
+		health, err := jobHealth(c.Request().Context(), q, job, now)
+		if err != nil {
+			return err
+		}
+		d := toJobDetail(job, requestPath(c), now)
+		return render(c, http.StatusOK, views.JobPage(newPage(c, job.Name, "jobs"), d, health, runs))
 	}
 }
 

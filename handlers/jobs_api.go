@@ -32,6 +32,7 @@ type jobJSON struct {
 	// SigningSecret keys a signed webhook's signatures; only a single job's answer shows it, and only
 	// to those who may edit the job.
 	SigningSecret string `json:"signing_secret,omitempty"`
+	Alerts     alertsJSON      `json:"alerts"`
 }
 
 func toJobJSON(j sqlcgen.Job) jobJSON {
@@ -46,6 +47,7 @@ func toJobJSON(j sqlcgen.Job) jobJSON {
 		Timeout:    (time.Duration(j.TimeoutMs) * time.Millisecond).String(),
 		Paused:     j.Paused, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt, NextRunAt: next,
 		RetryOn: j.RetryOn, RetryBackoff: j.RetryBackoff, SigningSecret: signingSecret(j),
+		Alerts: alertsJSON{Channels: j.AlertChannels, After: j.AlertAfter},
 	}
 }
 
@@ -74,6 +76,9 @@ func createJob(c echo.Context, q *sqlcgen.Queries, in jobInput, extra map[string
 	spec, problems := in.Valid(time.Now())
 	for k, v := range extra {
 		problems[k] = v
+	}
+	if err := checkAlertChannels(c.Request().Context(), q, spec.AlertChannels, problems); err != nil {
+		return err
 	}
 	if err := checkSecretRefs(c.Request().Context(), q, spec, problems); err != nil {
 		return err
@@ -155,6 +160,9 @@ func handleAPIJobUpdate(q *sqlcgen.Queries) echo.HandlerFunc {
 		spec, problems := in.Valid(time.Now())
 		for k, v := range decodeProblems {
 			problems[k] = v
+		}
+		if err := checkAlertChannels(c.Request().Context(), q, spec.AlertChannels, problems); err != nil {
+			return err
 		}
 		if err := checkSecretRefs(c.Request().Context(), q, spec, problems); err != nil {
 			return err

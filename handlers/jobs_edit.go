@@ -30,7 +30,11 @@ func handleJobNewPage(q *sqlcgen.Queries) echo.HandlerFunc {
 			f.Name = copyName(job.Name)
 			title = "Copy of “" + job.Name + "”"
 		}
-		return showForm(c, q, http.StatusOK, f.view("/jobs", title, "Create job", "/jobs", nil, time.Now()), "new")
+		view, err := formExtras(c.Request().Context(), q, f.view("/jobs", title, "Create job", "/jobs", nil, time.Now()), c.QueryParam("from") == "")
+		if err != nil {
+			return err
+		}
+		return render(c, http.StatusOK, views.JobFormPage(newPage(c, title, "new"), view))
 	}
 }
 
@@ -53,11 +57,14 @@ func handleJobCreate(q *sqlcgen.Queries) echo.HandlerFunc {
 		}
 		now := time.Now()
 		spec, problems := f.Valid(now)
+		if err := checkAlertChannels(c.Request().Context(), q, spec.AlertChannels, problems); err != nil {
+			return err
+		}
 		if err := checkSecretRefs(c.Request().Context(), q, spec, problems); err != nil {
 			return err
 		}
 		if len(problems) > 0 {
-			return showForm(c, q, http.StatusUnprocessableEntity, f.view("/jobs", "New job", "Create job", "/jobs", problems, now), "new")
+			return formProblems(c, q, f.view("/jobs", "New job", "Create job", "/jobs", problems, now), "new")
 		}
 		job, err := q.JobInsert(c.Request().Context(), spec.insertParams())
 		if err != nil {
@@ -77,7 +84,11 @@ func handleJobEditPage(q *sqlcgen.Queries) echo.HandlerFunc {
 		id := job.ID
 		title := "Edit “" + job.Name + "”"
 		view := jobFormFromJob(job).view(fmt.Sprintf("/jobs/%d", id), title, "Save changes", fmt.Sprintf("/jobs/%d", id), nil, time.Now())
-		return showForm(c, q, http.StatusOK, view, "jobs")
+		view, err = formExtras(c.Request().Context(), q, view, false)
+		if err != nil {
+			return err
+		}
+		return render(c, http.StatusOK, views.JobFormPage(newPage(c, title, "jobs"), view))
 	}
 }
 
@@ -100,12 +111,15 @@ func handleJobUpdate(q *sqlcgen.Queries) echo.HandlerFunc {
 		}
 		now := time.Now()
 		spec, problems := f.Valid(now)
+		if err := checkAlertChannels(ctx, q, spec.AlertChannels, problems); err != nil {
+			return err
+		}
 		if err := checkSecretRefs(ctx, q, spec, problems); err != nil {
 			return err
 		}
 		if len(problems) > 0 {
 			page := fmt.Sprintf("/jobs/%d", id)
-			return showForm(c, q, http.StatusUnprocessableEntity, f.view(page, "Edit “"+old.Name+"”", "Save changes", page, problems, now), "jobs")
+			return formProblems(c, q, f.view(page, "Edit “"+old.Name+"”", "Save changes", page, problems, now), "jobs")
 		}
 		job, err := q.JobUpdate(ctx, spec.updateParams(id))
 		if err != nil {
@@ -125,22 +139,22 @@ func postedJobForm(c echo.Context) (jobForm, error) {
 	if err != nil {
 		return jobForm{}, err
 	}
-	return jobFormFrom(form.Get), nil
+	f := jobFormFrom(form.Get)
+	f.AlertChannels = form["alerts.channels"]
+	return f, nil
 }
 
-// showForm shows the job form, offering the secrets by name. With problems (status 422, the job
-// was not saved) it sends the person's input back: the form alone for htmx, which swaps it in
-// place, and the whole page otherwise.
-func showForm(c echo.Context, q *sqlcgen.Queries, status int, view views.JobForm, nav string) error {
-	names, err := q.SecretNames(c.Request().Context())
+// formProblems sends the form back with its problems and the person's input: the form alone for
+// htmx, which swaps it in place, and the whole page otherwise. 422 says the job was not saved.
+func formProblems(c echo.Context, q *sqlcgen.Queries, view views.JobForm, nav string) error {
+	view, err := formExtras(c.Request().Context(), q, view, false)
 	if err != nil {
-		return fmt.Errorf("list secret names: %w", err)
+		return err
 	}
-	view.Secrets = names
-	if status == http.StatusUnprocessableEntity && isHTMX(c) {
-		return render(c, status, views.JobFormView(view))
+	if isHTMX(c) {
+		return render(c, http.StatusUnprocessableEntity, views.JobFormView(view))
 	}
-	return render(c, status, views.JobFormPage(newPage(c, view.Title, nav), view))
+	return render(c, http.StatusUnprocessableEntity, views.JobFormPage(newPage(c, view.Title, nav), view))
 }
 
 // nextRunNote tells when a saved job runs first.

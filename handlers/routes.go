@@ -36,7 +36,15 @@ func addRoutes(e *echo.Echo, d Deps, a *auth) {
 	api.POST("/jobs/:id/pause", handleAPIJobPause(q, true))
 	api.POST("/jobs/:id/resume", handleAPIJobPause(q, false))
 	api.GET("/runs", handleAPIRunList(q))
+	api.POST("/runs/retry", handleAPIRunRetryMany(q, d.Publisher))
 	api.GET("/runs/:id", handleAPIRunGet(q))
+	api.POST("/runs/:id/retry", handleAPIRunRetry(q, d.Publisher))
+	api.POST("/channels", handleAPIChannelCreate(q))
+	api.GET("/channels", handleAPIChannelList(q))
+	api.GET("/channels/:id", handleAPIChannelGet(q))
+	api.PUT("/channels/:id", handleAPIChannelUpdate(q))
+	api.DELETE("/channels/:id", handleAPIChannelDelete(q))
+	api.POST("/channels/:id/test", handleAPIChannelTest(q, d.Channels))
 	api.GET("/stats", handleAPIStats(q))
 	addSecretRoutes(e, api, secrets{q: q, keys: d.Secrets})
 	api.GET("/users", handleAPIUserList(q))
@@ -124,5 +132,14 @@ func addPageRoutes(e *echo.Echo, d Deps, lim routeLimits) {
 
 	get("/runs", handleRunsPage(q))
 	get("/runs/table", handleRunsTable(q)) // the fragment the runs tables poll
+	post("/runs/retry", handleRunRetrySelected(q, d.Publisher))
 	get("/runs/:id", handleRunPage(q))
+	post("/runs/:id/retry", handleRunRetry(q, d.Publisher))
+
+	get("/channels", handleChannelsPage(q))
+	post("/channels", handleChannelCreate(q))
+	get("/channels/:id", handleChannelPage(q))
+	post("/channels/:id", handleChannelUpdate(q))
+	post("/channels/:id/test", handleChannelTest(q, d.Channels))
+	post("/channels/:id/delete", handleChannelDelete(q))
 }

@@ -81,6 +81,7 @@ func runsList(c echo.Context, q *sqlcgen.Queries, jobFilter, statusFilter string
 	}
 	f.Status, _ = runstatus.Parse(statusFilter)
 	l.Filter, l.ShowJob = f, f.JobID == ""
+	l.Selectable = retryable(f.Status) && currentPrincipal(c).Role.atLeast(roleEditor)
 
 	rows, err := fetchRuns(ctx, q, jobID, f.Status, cur)
 	if err != nil {
@@ -100,9 +101,10 @@ func runsList(c echo.Context, q *sqlcgen.Queries, jobFilter, statusFilter string
 	} else if cur.before > 0 {
 		params.Set("before", itoa64(cur.before))
 	}
-	l.PollURL = "/runs/table"
+	l.PollURL, l.Back = "/runs/table", "/runs"
 	if enc := clean(params).Encode(); enc != "" {
 		l.PollURL += "?" + enc
+		l.Back += "?" + enc
 	}
 	return l, nil
 }
@@ -184,9 +186,15 @@ func handleRunPage(q *sqlcgen.Queries) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		attempts, err := runAttempts(ctx, q, id)
+		if err != nil {
+			return err
+		}
 		now := time.Now()
 		d := views.RunDetail{
-			ID: r.ID, JobID: r.JobID, JobName: job.Name, Status: r.Status, Trigger: r.Trigger,
+			History:   toAttemptViews(attempts, now),
+			Retryable: retryable(r.Status) && currentPrincipal(c).Role.atLeast(roleEditor),
+			ID:        r.ID, JobID: r.JobID, JobName: job.Name, Status: r.Status, Trigger: r.Trigger,
 			Attempts: r.Attempts, RetryCount: r.RetryCount,
 			Scheduled: views.NewMoment(&r.ScheduledAt, now, nil), Created: views.NewMoment(&r.CreatedAt, now, nil),
 			Published: views.NewMoment(r.PublishedAt, now, nil), Started: views.NewMoment(r.StartedAt, now, nil),

@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/views"
 	"github.com/cronflow/cronflow/worker/secret"
 )
 
@@ -140,6 +141,19 @@ func secretName(c echo.Context) (string, error) {
 		return "", echo.NewHTTPError(http.StatusNotFound, "Not found: there is no secret with that name.")
 	}
 	return name, nil
+}
+
+// formExtras fills in what the job form offers from the database: the alert channels (see
+// withAlerts) and the names of the secrets a job may use.
+func formExtras(ctx context.Context, q *sqlcgen.Queries, view views.JobForm, fresh bool) (views.JobForm, error) {
+	view, err := withAlerts(ctx, q, view, fresh)
+	if err != nil {
+		return view, err
+	}
+	if view.Secrets, err = q.SecretNames(ctx); err != nil {
+		return view, fmt.Errorf("list secret names: %w", err)
+	}
+	return view, nil
 }
 
 // checkSecretRefs adds a problem for each secret a job names that does not exist, on the payload

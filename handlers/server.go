@@ -58,6 +58,14 @@ type Deps struct {
 	TrustedProxies []*net.IPNet
 	// Secrets seals the values of secrets; nil (no CRONFLOW_SECRET_KEY) refuses to store any.
 	Secrets *secret.Keyring
+	// Channels sends test notices; nil answers a test with 503.
+	Channels ChannelTester
+}
+
+// ChannelTester sends a channel a test notice now and returns it as recorded; the worker's
+// Notifier is one.
+type ChannelTester interface {
+	SendTest(ctx context.Context, ch sqlcgen.Channel) (sqlcgen.Notice, error)
 }
 
 // NewServer returns the HTTP handler with every route, middleware and the one error handler.

@@ -1,10 +1,14 @@
 -- name: JobInsert :one
+-- JobInsert stores a job. Without alert channels given, it alerts the channels marked default. An
+-- empty retry policy or no secret references take the columns' defaults, so every caller need not
+-- name them.
 INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, next_run_at,
-    retry_on, retry_backoff, signing_secret, secret_refs)
+                  alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs)
 VALUES (@name, @type, @payload, @cron, @timezone, @max_retries, @retry_delay_ms, @timeout_ms, @paused, @next_run_at,
-    -- An empty policy or no references take the column's defaults, so every caller need not name them.
-    COALESCE(NULLIF(@retry_on::text, ''), 'transient'), COALESCE(NULLIF(@retry_backoff::text, ''), 'fixed'),
-    @signing_secret, COALESCE(@secret_refs::text[], '{}'))
+        COALESCE(sqlc.narg(alert_channels)::bigint[], ARRAY(SELECT c.id FROM channels AS c WHERE c.is_default ORDER BY c.id)),
+        COALESCE(sqlc.narg(alert_after)::integer, 1),
+        COALESCE(NULLIF(@retry_on::text, ''), 'transient'), COALESCE(NULLIF(@retry_backoff::text, ''), 'fixed'),
+        @signing_secret, COALESCE(@secret_refs::text[], '{}'))
 RETURNING *;
 
 -- name: JobGet :one
@@ -21,10 +25,13 @@ LIMIT @max_rows;
 UPDATE jobs
 SET name = @name, type = @type, payload = @payload, cron = @cron, timezone = @timezone,
     max_retries = @max_retries, retry_delay_ms = @retry_delay_ms, timeout_ms = @timeout_ms,
-    next_run_at = @next_run_at, retry_on = COALESCE(NULLIF(@retry_on::text, ''), 'transient'),
+    next_run_at = @next_run_at, updated_at = clock_timestamp(),
+    -- Alerts not given are kept as they are.
+    alert_channels = COALESCE(sqlc.narg(alert_channels)::bigint[], alert_channels),
+    alert_after = COALESCE(sqlc.narg(alert_after)::integer, alert_after),
+    retry_on = COALESCE(NULLIF(@retry_on::text, ''), 'transient'),
     retry_backoff = COALESCE(NULLIF(@retry_backoff::text, ''), 'fixed'),
-    signing_secret = COALESCE(signing_secret, @signing_secret), secret_refs = COALESCE(@secret_refs::text[], '{}'),
-    updated_at = clock_timestamp()
+    signing_secret = COALESCE(signing_secret, @signing_secret), secret_refs = COALESCE(@secret_refs::text[], '{}')
 WHERE id = @id
 RETURNING *;
 
@@ -96,24 +103,33 @@ LIMIT @max_rows;
 -- user's text escaped by the caller). The matches are found first, through the trigram index, and
 -- only then ordered: written as one filtered walk of the primary key, a generic plan would read all
 -- 100,000 names for a name that matches none.
-WITH matches AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE jobs.name ILIKE @pattern)
+-- The page's ids are chosen before the view is joined, so that only they pay for its last runs.
+WITH matches AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE jobs.name ILIKE @pattern),
+page AS MATERIALIZED (
+    SELECT jobs.id FROM jobs
+    JOIN matches AS m ON m.id = jobs.id
+    WHERE jobs.id < @before_id
+      AND (sqlc.narg(type)::text IS NULL OR jobs.type = sqlc.narg(type))
+      AND (sqlc.narg(paused)::boolean IS NULL OR jobs.paused = sqlc.narg(paused))
+    ORDER BY jobs.id DESC
+    LIMIT @max_rows)
 SELECT j.* FROM job_list_rows AS j
-JOIN matches AS m ON m.id = j.id
-WHERE j.id < @before_id
-  AND (sqlc.narg(type)::text IS NULL OR j.type = sqlc.narg(type))
-  AND (sqlc.narg(paused)::boolean IS NULL OR j.paused = sqlc.narg(paused))
-ORDER BY j.id DESC
-LIMIT @max_rows;
+JOIN page AS p ON p.id = j.id
+ORDER BY j.id DESC;
 
 -- name: JobSearchAfter :many
-WITH matches AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE jobs.name ILIKE @pattern)
+WITH matches AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE jobs.name ILIKE @pattern),
+page AS MATERIALIZED (
+    SELECT jobs.id FROM jobs
+    JOIN matches AS m ON m.id = jobs.id
+    WHERE jobs.id > @after_id
+      AND (sqlc.narg(type)::text IS NULL OR jobs.type = sqlc.narg(type))
+      AND (sqlc.narg(paused)::boolean IS NULL OR jobs.paused = sqlc.narg(paused))
+    ORDER BY jobs.id
+    LIMIT @max_rows)
 SELECT j.* FROM job_list_rows AS j
-JOIN matches AS m ON m.id = j.id
-WHERE j.id > @after_id
-  AND (sqlc.narg(type)::text IS NULL OR j.type = sqlc.narg(type))
-  AND (sqlc.narg(paused)::boolean IS NULL OR j.paused = sqlc.narg(paused))
-ORDER BY j.id
-LIMIT @max_rows;
+JOIN page AS p ON p.id = j.id
+ORDER BY j.id;
 
 -- name: JobListRowGet :one
 -- JobListRowGet is one job as the jobs list shows it, for the row an action on it redraws.

@@ -69,24 +69,68 @@ RETURNING r.id, r.job_id, r.attempts, r.retry_count, r.scheduled_at, r.started_a
     j.name, j.type, j.payload, j.max_retries, j.retry_delay_ms, j.timeout_ms, j.retry_on, j.retry_backoff,
     j.signing_secret, j.secret_refs;
 
+-- The three statements that record an attempt's result also keep the attempt in run_attempts, in
+-- the same statement: whatever records results (one at a time or batched) keeps the history too.
+
 -- name: RunComplete :execrows
-UPDATE runs
-SET status = 'completed', completed_at = clock_timestamp(), output = @output, error = '', lease_until = NULL
-WHERE id = @id AND status = 'running' AND attempts = @attempt;
+WITH done AS (
+    UPDATE runs
+    SET status = 'completed', completed_at = clock_timestamp(), output = @output, error = '', lease_until = NULL
+    WHERE id = @id AND status = 'running' AND attempts = @attempt
+    RETURNING id, attempts, started_at, completed_at, output, error
+)
+INSERT INTO run_attempts (run_id, attempt, started_at, finished_at, outcome, output, error)
+SELECT id, attempts, COALESCE(started_at, completed_at), completed_at, 'completed', output, error FROM done;
 
 -- name: RunFail :one
 -- RunFail records a failed attempt that will be retried after the job's retry delay.
-UPDATE runs
-SET status = 'failed', output = @output, error = @error, lease_until = NULL, published_at = NULL,
-    next_attempt_at = clock_timestamp() + (@retry_delay_ms::bigint) * interval '1 millisecond'
-WHERE id = @id AND status = 'running' AND attempts = @attempt
-RETURNING next_attempt_at;
+WITH done AS (
+    UPDATE runs
+    SET status = 'failed', output = @output, error = @error, lease_until = NULL, published_at = NULL,
+        next_attempt_at = clock_timestamp() + (@retry_delay_ms::bigint) * interval '1 millisecond'
+    WHERE id = @id AND status = 'running' AND attempts = @attempt
+    RETURNING id, attempts, started_at, output, error, next_attempt_at
+), kept AS (
+    INSERT INTO run_attempts (run_id, attempt, started_at, finished_at, outcome, output, error)
+    SELECT id, attempts, COALESCE(started_at, clock_timestamp()), clock_timestamp(), 'failed', output, error FROM done
+)
+SELECT next_attempt_at FROM done;
 
 -- name: RunFailPermanently :execrows
+WITH done AS (
+    UPDATE runs
+    SET status = 'permanently_failed', completed_at = clock_timestamp(), output = @output, error = @error,
+        lease_until = NULL
+    WHERE id = @id AND status = 'running' AND attempts = @attempt
+    RETURNING id, attempts, started_at, completed_at, output, error
+)
+INSERT INTO run_attempts (run_id, attempt, started_at, finished_at, outcome, output, error)
+SELECT id, attempts, COALESCE(started_at, completed_at), completed_at, 'permanently_failed', output, error FROM done;
+
+-- Retrying by hand. Only a run that failed for good, or was missed, can be put back in the queue:
+-- as queued and unpublished, so that its next attempt is claimed like any other (and published
+-- again by the reaper if the publish fails). It gets one attempt; if that fails too, it is
+-- permanently failed again.
+
+-- name: RunRetry :one
 UPDATE runs
-SET status = 'permanently_failed', completed_at = clock_timestamp(), output = @output, error = @error,
-    lease_until = NULL
-WHERE id = @id AND status = 'running' AND attempts = @attempt;
+SET status = 'queued', published_at = NULL, completed_at = NULL, lease_until = NULL, next_attempt_at = NULL
+WHERE id = @id AND status IN ('permanently_failed', 'missed')
+RETURNING *;
+
+-- name: RunRetryMany :many
+UPDATE runs
+SET status = 'queued', published_at = NULL, completed_at = NULL, lease_until = NULL, next_attempt_at = NULL
+WHERE id = ANY(@ids::bigint[]) AND status IN ('permanently_failed', 'missed')
+RETURNING id, job_id;
+
+-- name: RunIDsByJobAndStatus :many
+-- RunIDsByJobAndStatus lists up to max_rows of a job's runs in a status, oldest first, for a
+-- retry of them all (RunRetryMany).
+SELECT id FROM runs
+WHERE job_id = @job_id AND status = @status
+ORDER BY id
+LIMIT @max_rows;
 
 -- name: RunListOrphaned :many
 -- RunListOrphaned finds runs whose message may never arrive: never published (the broker was down),

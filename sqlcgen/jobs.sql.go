@@ -37,7 +37,7 @@ func (q *Queries) JobDelete(ctx context.Context, id int64) (int64, error) {
 }
 
 const jobGet = `-- name: JobGet :one
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, retry_on, retry_backoff, signing_secret, secret_refs FROM jobs WHERE id = $1
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after FROM jobs WHERE id = $1
 `
 
 func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
@@ -61,18 +61,21 @@ func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
 		&i.RetryBackoff,
 		&i.SigningSecret,
 		&i.SecretRefs,
+		&i.AlertChannels,
+		&i.AlertAfter,
 	)
 	return i, err
 }
 
 const jobInsert = `-- name: JobInsert :one
 INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, next_run_at,
-    retry_on, retry_backoff, signing_secret, secret_refs)
+                  alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-    -- An empty policy or no references take the column's defaults, so every caller need not name them.
-    COALESCE(NULLIF($11::text, ''), 'transient'), COALESCE(NULLIF($12::text, ''), 'fixed'),
-    $13, COALESCE($14::text[], '{}'))
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, retry_on, retry_backoff, signing_secret, secret_refs
+        COALESCE($11::bigint[], ARRAY(SELECT c.id FROM channels AS c WHERE c.is_default ORDER BY c.id)),
+        COALESCE($12::integer, 1),
+        COALESCE(NULLIF($13::text, ''), 'transient'), COALESCE(NULLIF($14::text, ''), 'fixed'),
+        $15, COALESCE($16::text[], '{}'))
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after
 `
 
 type JobInsertParams struct {
@@ -86,12 +89,17 @@ type JobInsertParams struct {
 	TimeoutMs     int64
 	Paused        bool
 	NextRunAt     *time.Time
+	AlertChannels []int64
+	AlertAfter    pgtype.Int4
 	RetryOn       string
 	RetryBackoff  string
 	SigningSecret *string
 	SecretRefs    []string
 }
 
+// JobInsert stores a job. Without alert channels given, it alerts the channels marked default. An
+// empty retry policy or no secret references take the columns' defaults, so every caller need not
+// name them.
 func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, error) {
 	row := q.db.QueryRow(ctx, jobInsert,
 		arg.Name,
@@ -104,6 +112,8 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 		arg.TimeoutMs,
 		arg.Paused,
 		arg.NextRunAt,
+		arg.AlertChannels,
+		arg.AlertAfter,
 		arg.RetryOn,
 		arg.RetryBackoff,
 		arg.SigningSecret,
@@ -128,12 +138,14 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 		&i.RetryBackoff,
 		&i.SigningSecret,
 		&i.SecretRefs,
+		&i.AlertChannels,
+		&i.AlertAfter,
 	)
 	return i, err
 }
 
 const jobList = `-- name: JobList :many
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, retry_on, retry_backoff, signing_secret, secret_refs FROM jobs
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after FROM jobs
 WHERE id > $1
 ORDER BY id
 LIMIT $2
@@ -172,6 +184,8 @@ func (q *Queries) JobList(ctx context.Context, arg JobListParams) ([]Job, error)
 			&i.RetryBackoff,
 			&i.SigningSecret,
 			&i.SecretRefs,
+			&i.AlertChannels,
+			&i.AlertAfter,
 		); err != nil {
 			return nil, err
 		}
@@ -232,7 +246,7 @@ func (q *Queries) JobListOverdue(ctx context.Context, arg JobListOverdueParams) 
 }
 
 const jobListRowGet = `-- name: JobListRowGet :one
-SELECT id, name, type, payload, cron, timezone, paused, created_at, next_run_at, last_run_status FROM job_list_rows WHERE id = $1
+SELECT id, name, type, payload, cron, timezone, paused, created_at, next_run_at, last_run_status, recent_statuses FROM job_list_rows WHERE id = $1
 `
 
 // JobListRowGet is one job as the jobs list shows it, for the row an action on it redraws.
@@ -250,6 +264,7 @@ func (q *Queries) JobListRowGet(ctx context.Context, id int64) (JobListRow, erro
 		&i.CreatedAt,
 		&i.NextRunAt,
 		&i.LastRunStatus,
+		&i.RecentStatuses,
 	)
 	return i, err
 }
@@ -309,7 +324,7 @@ func (q *Queries) JobListen(ctx context.Context) error {
 }
 
 const jobPageAfter = `-- name: JobPageAfter :many
-SELECT id, name, type, payload, cron, timezone, paused, created_at, next_run_at, last_run_status FROM job_list_rows AS j
+SELECT id, name, type, payload, cron, timezone, paused, created_at, next_run_at, last_run_status, recent_statuses FROM job_list_rows AS j
 WHERE j.id > $1
   AND ($2::text IS NULL OR j.type = $2)
   AND ($3::boolean IS NULL OR j.paused = $3)
@@ -350,6 +365,7 @@ func (q *Queries) JobPageAfter(ctx context.Context, arg JobPageAfterParams) ([]J
 			&i.CreatedAt,
 			&i.NextRunAt,
 			&i.LastRunStatus,
+			&i.RecentStatuses,
 		); err != nil {
 			return nil, err
 		}
@@ -363,7 +379,7 @@ func (q *Queries) JobPageAfter(ctx context.Context, arg JobPageAfterParams) ([]J
 
 const jobPageBefore = `-- name: JobPageBefore :many
 
-SELECT id, name, type, payload, cron, timezone, paused, created_at, next_run_at, last_run_status FROM job_list_rows AS j
+SELECT id, name, type, payload, cron, timezone, paused, created_at, next_run_at, last_run_status, recent_statuses FROM job_list_rows AS j
 WHERE j.id < $1
   AND ($2::text IS NULL OR j.type = $2)
   AND ($3::boolean IS NULL OR j.paused = $3)
@@ -408,6 +424,7 @@ func (q *Queries) JobPageBefore(ctx context.Context, arg JobPageBeforeParams) ([
 			&i.CreatedAt,
 			&i.NextRunAt,
 			&i.LastRunStatus,
+			&i.RecentStatuses,
 		); err != nil {
 			return nil, err
 		}
@@ -488,31 +505,35 @@ func (q *Queries) JobScheduleList(ctx context.Context) ([]JobScheduleListRow, er
 }
 
 const jobSearchAfter = `-- name: JobSearchAfter :many
-WITH matches AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE jobs.name ILIKE $5)
-SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.paused, j.created_at, j.next_run_at, j.last_run_status FROM job_list_rows AS j
-JOIN matches AS m ON m.id = j.id
-WHERE j.id > $1
-  AND ($2::text IS NULL OR j.type = $2)
-  AND ($3::boolean IS NULL OR j.paused = $3)
+WITH matches AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE jobs.name ILIKE $1),
+page AS MATERIALIZED (
+    SELECT jobs.id FROM jobs
+    JOIN matches AS m ON m.id = jobs.id
+    WHERE jobs.id > $2
+      AND ($3::text IS NULL OR jobs.type = $3)
+      AND ($4::boolean IS NULL OR jobs.paused = $4)
+    ORDER BY jobs.id
+    LIMIT $5)
+SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.paused, j.created_at, j.next_run_at, j.last_run_status, j.recent_statuses FROM job_list_rows AS j
+JOIN page AS p ON p.id = j.id
 ORDER BY j.id
-LIMIT $4
 `
 
 type JobSearchAfterParams struct {
+	Pattern string
 	AfterID int64
 	Type    *string
 	Paused  pgtype.Bool
 	MaxRows int32
-	Pattern string
 }
 
 func (q *Queries) JobSearchAfter(ctx context.Context, arg JobSearchAfterParams) ([]JobListRow, error) {
 	rows, err := q.db.Query(ctx, jobSearchAfter,
+		arg.Pattern,
 		arg.AfterID,
 		arg.Type,
 		arg.Paused,
 		arg.MaxRows,
-		arg.Pattern,
 	)
 	if err != nil {
 		return nil, err
@@ -532,6 +553,7 @@ func (q *Queries) JobSearchAfter(ctx context.Context, arg JobSearchAfterParams) 
 			&i.CreatedAt,
 			&i.NextRunAt,
 			&i.LastRunStatus,
+			&i.RecentStatuses,
 		); err != nil {
 			return nil, err
 		}
@@ -544,35 +566,40 @@ func (q *Queries) JobSearchAfter(ctx context.Context, arg JobSearchAfterParams) 
 }
 
 const jobSearchBefore = `-- name: JobSearchBefore :many
-WITH matches AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE jobs.name ILIKE $5)
-SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.paused, j.created_at, j.next_run_at, j.last_run_status FROM job_list_rows AS j
-JOIN matches AS m ON m.id = j.id
-WHERE j.id < $1
-  AND ($2::text IS NULL OR j.type = $2)
-  AND ($3::boolean IS NULL OR j.paused = $3)
+WITH matches AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE jobs.name ILIKE $1),
+page AS MATERIALIZED (
+    SELECT jobs.id FROM jobs
+    JOIN matches AS m ON m.id = jobs.id
+    WHERE jobs.id < $2
+      AND ($3::text IS NULL OR jobs.type = $3)
+      AND ($4::boolean IS NULL OR jobs.paused = $4)
+    ORDER BY jobs.id DESC
+    LIMIT $5)
+SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.paused, j.created_at, j.next_run_at, j.last_run_status, j.recent_statuses FROM job_list_rows AS j
+JOIN page AS p ON p.id = j.id
 ORDER BY j.id DESC
-LIMIT $4
 `
 
 type JobSearchBeforeParams struct {
+	Pattern  string
 	BeforeID int64
 	Type     *string
 	Paused   pgtype.Bool
 	MaxRows  int32
-	Pattern  string
 }
 
 // JobSearchBefore is JobPageBefore for jobs whose name matches an ILIKE pattern (wildcards in the
 // user's text escaped by the caller). The matches are found first, through the trigram index, and
 // only then ordered: written as one filtered walk of the primary key, a generic plan would read all
 // 100,000 names for a name that matches none.
+// The page's ids are chosen before the view is joined, so that only they pay for its last runs.
 func (q *Queries) JobSearchBefore(ctx context.Context, arg JobSearchBeforeParams) ([]JobListRow, error) {
 	rows, err := q.db.Query(ctx, jobSearchBefore,
+		arg.Pattern,
 		arg.BeforeID,
 		arg.Type,
 		arg.Paused,
 		arg.MaxRows,
-		arg.Pattern,
 	)
 	if err != nil {
 		return nil, err
@@ -592,6 +619,7 @@ func (q *Queries) JobSearchBefore(ctx context.Context, arg JobSearchBeforeParams
 			&i.CreatedAt,
 			&i.NextRunAt,
 			&i.LastRunStatus,
+			&i.RecentStatuses,
 		); err != nil {
 			return nil, err
 		}
@@ -628,7 +656,7 @@ const jobSetPaused = `-- name: JobSetPaused :one
 UPDATE jobs
 SET paused = $1, next_run_at = $2, updated_at = clock_timestamp()
 WHERE id = $3
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, retry_on, retry_backoff, signing_secret, secret_refs
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after
 `
 
 type JobSetPausedParams struct {
@@ -658,6 +686,8 @@ func (q *Queries) JobSetPaused(ctx context.Context, arg JobSetPausedParams) (Job
 		&i.RetryBackoff,
 		&i.SigningSecret,
 		&i.SecretRefs,
+		&i.AlertChannels,
+		&i.AlertAfter,
 	)
 	return i, err
 }
@@ -666,12 +696,15 @@ const jobUpdate = `-- name: JobUpdate :one
 UPDATE jobs
 SET name = $1, type = $2, payload = $3, cron = $4, timezone = $5,
     max_retries = $6, retry_delay_ms = $7, timeout_ms = $8,
-    next_run_at = $9, retry_on = COALESCE(NULLIF($10::text, ''), 'transient'),
-    retry_backoff = COALESCE(NULLIF($11::text, ''), 'fixed'),
-    signing_secret = COALESCE(signing_secret, $12), secret_refs = COALESCE($13::text[], '{}'),
-    updated_at = clock_timestamp()
-WHERE id = $14
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, retry_on, retry_backoff, signing_secret, secret_refs
+    next_run_at = $9, updated_at = clock_timestamp(),
+    -- Alerts not given are kept as they are.
+    alert_channels = COALESCE($10::bigint[], alert_channels),
+    alert_after = COALESCE($11::integer, alert_after),
+    retry_on = COALESCE(NULLIF($12::text, ''), 'transient'),
+    retry_backoff = COALESCE(NULLIF($13::text, ''), 'fixed'),
+    signing_secret = COALESCE(signing_secret, $14), secret_refs = COALESCE($15::text[], '{}')
+WHERE id = $16
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after
 `
 
 type JobUpdateParams struct {
@@ -684,6 +717,8 @@ type JobUpdateParams struct {
 	RetryDelayMs  int64
 	TimeoutMs     int64
 	NextRunAt     *time.Time
+	AlertChannels []int64
+	AlertAfter    pgtype.Int4
 	RetryOn       string
 	RetryBackoff  string
 	SigningSecret *string
@@ -702,6 +737,8 @@ func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, erro
 		arg.RetryDelayMs,
 		arg.TimeoutMs,
 		arg.NextRunAt,
+		arg.AlertChannels,
+		arg.AlertAfter,
 		arg.RetryOn,
 		arg.RetryBackoff,
 		arg.SigningSecret,
@@ -727,6 +764,8 @@ func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, erro
 		&i.RetryBackoff,
 		&i.SigningSecret,
 		&i.SecretRefs,
+		&i.AlertChannels,
+		&i.AlertAfter,
 	)
 	return i, err
 }

@@ -23,6 +23,16 @@ type ApiToken struct {
 	Role       string
 }
 
+type Channel struct {
+	ID        int64
+	Name      string
+	Type      string
+	Config    []byte
+	IsDefault bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
 type Job struct {
 	ID            int64
 	Name          string
@@ -41,19 +51,57 @@ type Job struct {
 	RetryBackoff  string
 	SigningSecret *string
 	SecretRefs    []string
+	AlertChannels []int64
+	AlertAfter    int32
+}
+
+type JobAlertState struct {
+	JobID               int64
+	ConsecutiveFailures int32
+	Failing             bool
+	Episode             int64
+	UpdatedAt           time.Time
+}
+
+type JobHourlyStat struct {
+	JobID     int64
+	Hour      time.Time
+	Completed int32
+	Failed    int32
 }
 
 type JobListRow struct {
-	ID            int64
-	Name          string
-	Type          string
-	Payload       json.RawMessage
-	Cron          string
-	Timezone      string
-	Paused        bool
-	CreatedAt     time.Time
-	NextRunAt     *time.Time
-	LastRunStatus runstatus.Status
+	ID             int64
+	Name           string
+	Type           string
+	Payload        json.RawMessage
+	Cron           string
+	Timezone       string
+	Paused         bool
+	CreatedAt      time.Time
+	NextRunAt      *time.Time
+	LastRunStatus  runstatus.Status
+	RecentStatuses []runstatus.Status
+}
+
+type Notice struct {
+	ID                  int64
+	ChannelID           int64
+	JobID               *int64
+	RunID               *int64
+	Event               string
+	Episode             int64
+	ConsecutiveFailures int32
+	Details             []byte
+	Status              string
+	Attempts            int32
+	CreatedAt           time.Time
+	PublishedAt         *time.Time
+	LeaseUntil          *time.Time
+	NextAttemptAt       *time.Time
+	SentAt              *time.Time
+	Output              string
+	Error               string
 }
 
 type Run struct {
@@ -72,6 +120,16 @@ type Run struct {
 	NextAttemptAt *time.Time
 	Output        string
 	Error         string
+}
+
+type RunAttempt struct {
+	RunID      int64
+	Attempt    int32
+	StartedAt  time.Time
+	FinishedAt time.Time
+	Outcome    string
+	Error      string
+	Output     string
 }
 
 type RunListRow struct {

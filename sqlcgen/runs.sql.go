@@ -83,9 +83,15 @@ func (q *Queries) RunClaim(ctx context.Context, arg RunClaimParams) (RunClaimRow
 }
 
 const runComplete = `-- name: RunComplete :execrows
-UPDATE runs
-SET status = 'completed', completed_at = clock_timestamp(), output = $1, error = '', lease_until = NULL
-WHERE id = $2 AND status = 'running' AND attempts = $3
+
+WITH done AS (
+    UPDATE runs
+    SET status = 'completed', completed_at = clock_timestamp(), output = $1, error = '', lease_until = NULL
+    WHERE id = $2 AND status = 'running' AND attempts = $3
+    RETURNING id, attempts, started_at, completed_at, output, error
+)
+INSERT INTO run_attempts (run_id, attempt, started_at, finished_at, outcome, output, error)
+SELECT id, attempts, COALESCE(started_at, completed_at), completed_at, 'completed', output, error FROM done
 `
 
 type RunCompleteParams struct {
@@ -94,6 +100,8 @@ type RunCompleteParams struct {
 	Attempt int32
 }
 
+// The three statements that record an attempt's result also keep the attempt in run_attempts, in
+// the same statement: whatever records results (one at a time or batched) keeps the history too.
 func (q *Queries) RunComplete(ctx context.Context, arg RunCompleteParams) (int64, error) {
 	result, err := q.db.Exec(ctx, runComplete, arg.Output, arg.ID, arg.Attempt)
 	if err != nil {
@@ -185,11 +193,17 @@ func (q *Queries) RunCountHourly(ctx context.Context, since time.Time) ([]RunCou
 }
 
 const runFail = `-- name: RunFail :one
-UPDATE runs
-SET status = 'failed', output = $1, error = $2, lease_until = NULL, published_at = NULL,
-    next_attempt_at = clock_timestamp() + ($3::bigint) * interval '1 millisecond'
-WHERE id = $4 AND status = 'running' AND attempts = $5
-RETURNING next_attempt_at
+WITH done AS (
+    UPDATE runs
+    SET status = 'failed', output = $1, error = $2, lease_until = NULL, published_at = NULL,
+        next_attempt_at = clock_timestamp() + ($3::bigint) * interval '1 millisecond'
+    WHERE id = $4 AND status = 'running' AND attempts = $5
+    RETURNING id, attempts, started_at, output, error, next_attempt_at
+), kept AS (
+    INSERT INTO run_attempts (run_id, attempt, started_at, finished_at, outcome, output, error)
+    SELECT id, attempts, COALESCE(started_at, clock_timestamp()), clock_timestamp(), 'failed', output, error FROM done
+)
+SELECT next_attempt_at FROM done
 `
 
 type RunFailParams struct {
@@ -215,10 +229,15 @@ func (q *Queries) RunFail(ctx context.Context, arg RunFailParams) (*time.Time, e
 }
 
 const runFailPermanently = `-- name: RunFailPermanently :execrows
-UPDATE runs
-SET status = 'permanently_failed', completed_at = clock_timestamp(), output = $1, error = $2,
-    lease_until = NULL
-WHERE id = $3 AND status = 'running' AND attempts = $4
+WITH done AS (
+    UPDATE runs
+    SET status = 'permanently_failed', completed_at = clock_timestamp(), output = $1, error = $2,
+        lease_until = NULL
+    WHERE id = $3 AND status = 'running' AND attempts = $4
+    RETURNING id, attempts, started_at, completed_at, output, error
+)
+INSERT INTO run_attempts (run_id, attempt, started_at, finished_at, outcome, output, error)
+SELECT id, attempts, COALESCE(started_at, completed_at), completed_at, 'permanently_failed', output, error FROM done
 `
 
 type RunFailPermanentlyParams struct {
@@ -266,6 +285,41 @@ func (q *Queries) RunGet(ctx context.Context, id int64) (Run, error) {
 		&i.Error,
 	)
 	return i, err
+}
+
+const runIDsByJobAndStatus = `-- name: RunIDsByJobAndStatus :many
+SELECT id FROM runs
+WHERE job_id = $1 AND status = $2
+ORDER BY id
+LIMIT $3
+`
+
+type RunIDsByJobAndStatusParams struct {
+	JobID   int64
+	Status  runstatus.Status
+	MaxRows int32
+}
+
+// RunIDsByJobAndStatus lists up to max_rows of a job's runs in a status, oldest first, for a
+// retry of them all (RunRetryMany).
+func (q *Queries) RunIDsByJobAndStatus(ctx context.Context, arg RunIDsByJobAndStatusParams) ([]int64, error) {
+	rows, err := q.db.Query(ctx, runIDsByJobAndStatus, arg.JobID, arg.Status, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const runInsertManual = `-- name: RunInsertManual :one
@@ -1069,6 +1123,73 @@ func (q *Queries) RunPageByStatusBefore(ctx context.Context, arg RunPageByStatus
 			&i.Error,
 			&i.ErrorCut,
 		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const runRetry = `-- name: RunRetry :one
+
+UPDATE runs
+SET status = 'queued', published_at = NULL, completed_at = NULL, lease_until = NULL, next_attempt_at = NULL
+WHERE id = $1 AND status IN ('permanently_failed', 'missed')
+RETURNING id, job_id, status, trigger, attempts, retry_count, scheduled_at, created_at, published_at, started_at, completed_at, lease_until, next_attempt_at, output, error
+`
+
+// Retrying by hand. Only a run that failed for good, or was missed, can be put back in the queue:
+// as queued and unpublished, so that its next attempt is claimed like any other (and published
+// again by the reaper if the publish fails). It gets one attempt; if that fails too, it is
+// permanently failed again.
+func (q *Queries) RunRetry(ctx context.Context, id int64) (Run, error) {
+	row := q.db.QueryRow(ctx, runRetry, id)
+	var i Run
+	err := row.Scan(
+		&i.ID,
+		&i.JobID,
+		&i.Status,
+		&i.Trigger,
+		&i.Attempts,
+		&i.RetryCount,
+		&i.ScheduledAt,
+		&i.CreatedAt,
+		&i.PublishedAt,
+		&i.StartedAt,
+		&i.CompletedAt,
+		&i.LeaseUntil,
+		&i.NextAttemptAt,
+		&i.Output,
+		&i.Error,
+	)
+	return i, err
+}
+
+const runRetryMany = `-- name: RunRetryMany :many
+UPDATE runs
+SET status = 'queued', published_at = NULL, completed_at = NULL, lease_until = NULL, next_attempt_at = NULL
+WHERE id = ANY($1::bigint[]) AND status IN ('permanently_failed', 'missed')
+RETURNING id, job_id
+`
+
+type RunRetryManyRow struct {
+	ID    int64
+	JobID int64
+}
+
+func (q *Queries) RunRetryMany(ctx context.Context, ids []int64) ([]RunRetryManyRow, error) {
+	rows, err := q.db.Query(ctx, runRetryMany, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RunRetryManyRow{}
+	for rows.Next() {
+		var i RunRetryManyRow
+		if err := rows.Scan(&i.ID, &i.JobID); err != nil {
 			return nil, err
 		}
 		items = append(items, i)

@@ -115,7 +115,9 @@ var fieldLabels = map[string]string{
 	"timezone": "The time zone", "max_retries": "Retries", "retry_delay": "The retry delay", "timeout": "The timeout",
 	"payload": "The task's settings", "payload.url": "The URL", "payload.to": "The recipients",
 	"payload.subject": "The subject", "payload.body": "The body", "payload.webhook_url": "The webhook URL",
-	"payload.text": "The message",
+	"payload.text": "The message", "config.to": "The recipients", "config.webhook_url": "The webhook URL",
+	"config.url": "The URL", "config": "The settings", "alerts.channels": "The alert channels",
+	"alerts.after": "The number of failed runs",
 }
 
 // problemSentence turns a field's problem as validation states it ("is required") into a sentence

@@ -47,6 +47,8 @@ type harness struct {
 	consumer *Consumer
 	stopCons context.CancelFunc
 	consDone chan struct{}
+	// alerts, if set before the consumer starts, takes settled runs through the alert step.
+	alerts *Alerter
 }
 
 // setup starts a publisher and a consumer with the given number of goroutines.
@@ -78,7 +80,9 @@ func (h *harness) startConsumer(workers int) {
 // startConsumerWith starts the harness's consumer with an executor of the test's.
 func (h *harness) startConsumerWith(exec *task.Executor, workers int) {
 	ctx, cancel := context.WithCancel(context.Background())
-	h.consumer = NewConsumer(amqpURL(), h.top, workers, 5*time.Second, NewRunner(h.q, exec, h.pub, h.logger).Handle, h.logger)
+	runner := NewRunner(h.q, exec, h.pub, h.logger)
+	runner.Alerts = h.alerts
+	h.consumer = NewConsumer(amqpURL(), h.top, workers, 5*time.Second, runner.Handle, h.logger)
 	h.stopCons = cancel
 	h.consDone = make(chan struct{})
 	done := h.consDone

@@ -48,6 +48,9 @@ type Runner struct {
 	Metrics *Metrics
 	// Secrets, if set, opens the secrets that payloads name; without it such a run fails.
 	Secrets *Secrets
+	// Alerts, if set, takes every settled run through the alert step, in the transaction that
+	// records it (see alert.go).
+	Alerts *Alerter
 }
 
 // NewRunner returns a runner that records results through q and publishes retries through pub.
@@ -174,10 +177,10 @@ type outcome struct {
 func (r *Runner) outcome(c sqlcgen.RunClaimRow, output string, execErr error) outcome {
 	if execErr == nil {
 		return outcome{status: runstatus.Completed, level: slog.LevelInfo, message: "Run completed",
-			record: func(ctx context.Context) (bool, error) {
-				n, err := r.q.RunComplete(ctx, sqlcgen.RunCompleteParams{ID: c.ID, Attempt: c.Attempts, Output: output})
+			record: r.settle(c, runstatus.Completed, "", func(ctx context.Context, q *sqlcgen.Queries) (bool, error) {
+				n, err := q.RunComplete(ctx, sqlcgen.RunCompleteParams{ID: c.ID, Attempt: c.Attempts, Output: output})
 				return n > 0, err
-			}}
+			})}
 	}
 	policy := retrypolicy.Policy{On: c.RetryOn, Backoff: c.RetryBackoff, MaxRetries: int(c.MaxRetries),
 		Delay: time.Duration(c.RetryDelayMs) * time.Millisecond}
@@ -187,11 +190,11 @@ func (r *Runner) outcome(c sqlcgen.RunClaimRow, output string, execErr error) ou
 	if !decision.Retry {
 		return outcome{status: runstatus.PermanentlyFailed, level: slog.LevelWarn, message: "Run permanently failed",
 			logArgs: []any{"error", errText, "retry_count", c.RetryCount}, deadLetter: true,
-			record: func(ctx context.Context) (bool, error) {
-				n, err := r.q.RunFailPermanently(ctx, sqlcgen.RunFailPermanentlyParams{ID: c.ID, Attempt: c.Attempts,
+			record: r.settle(c, runstatus.PermanentlyFailed, errText, func(ctx context.Context, q *sqlcgen.Queries) (bool, error) {
+				n, err := q.RunFailPermanently(ctx, sqlcgen.RunFailPermanentlyParams{ID: c.ID, Attempt: c.Attempts,
 					Output: output, Error: errText})
 				return n > 0, err
-			}}
+			})}
 	}
 	// The delay is that of the retry queue the run will wait in, so that the database expects it back
 	// when the broker brings it.

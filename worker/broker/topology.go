@@ -24,6 +24,9 @@ type Topology struct {
 	DeadQueue    string
 	// RetryPrefix starts the name of the per-delay retry queues, such as "cronflow.retry.2000ms".
 	RetryPrefix string
+	// NoticeQueue holds the alerts to deliver, apart from runs so that neither waits for the other;
+	// NoticeRetryPrefix names its retry queues (see notices.go).
+	NoticeQueue, NoticeRetryPrefix string
 }
 
 // WorkRoutingKey routes a message from the exchange to the work queue.
@@ -32,11 +35,13 @@ const WorkRoutingKey = "run"
 // NewTopology names the topology after prefix ("cronflow" in production, unique in tests).
 func NewTopology(prefix string) Topology {
 	return Topology{
-		Exchange:     prefix,
-		WorkQueue:    prefix + ".runs",
-		DeadExchange: prefix + ".dead",
-		DeadQueue:    prefix + ".runs.dead",
-		RetryPrefix:  prefix + ".retry.",
+		Exchange:          prefix,
+		WorkQueue:         prefix + ".runs",
+		DeadExchange:      prefix + ".dead",
+		DeadQueue:         prefix + ".runs.dead",
+		RetryPrefix:       prefix + ".retry.",
+		NoticeQueue:       prefix + ".notices",
+		NoticeRetryPrefix: prefix + ".notices.retry.",
 	}
 }
 
@@ -94,18 +99,22 @@ func (t Topology) Declare(ch *amqp.Channel) error {
 	if err := ch.QueueBind(t.WorkQueue, WorkRoutingKey, t.Exchange, false, nil); err != nil {
 		return fmt.Errorf("bind queue %s: %w", t.WorkQueue, err)
 	}
-	return nil
+	return t.declareNotices(ch)
 }
 
 // DeclareRetryQueue declares the queue where runs wait delay before their next attempt. Messages
 // expire after delay into the work exchange, so a queue only ever holds messages of one delay and
 // none waits behind a longer one. An unused queue deletes itself well after its last message left.
 func (t Topology) DeclareRetryQueue(ch *amqp.Channel, delay time.Duration) (string, error) {
-	name := t.RetryQueue(delay)
+	return t.declareDelayQueue(ch, t.RetryQueue(delay), delay, WorkRoutingKey)
+}
+
+// declareDelayQueue declares a queue whose messages wait delay, then go to the exchange with key.
+func (t Topology) declareDelayQueue(ch *amqp.Channel, name string, delay time.Duration, key string) (string, error) {
 	args := amqp.Table{
 		"x-message-ttl":             delay.Milliseconds(),
 		"x-dead-letter-exchange":    t.Exchange,
-		"x-dead-letter-routing-key": WorkRoutingKey,
+		"x-dead-letter-routing-key": key,
 		"x-expires":                 (2*delay + 10*time.Minute).Milliseconds(),
 	}
 	if _, err := ch.QueueDeclare(name, true, false, false, false, args); err != nil {
@@ -116,9 +125,9 @@ func (t Topology) DeclareRetryQueue(ch *amqp.Channel, delay time.Duration) (stri
 
 // Names lists the queues and exchanges of the topology, with the retry queues of the given delays.
 func (t Topology) Names(delays ...time.Duration) (queues, exchanges []string) {
-	queues = []string{t.WorkQueue, t.DeadQueue}
+	queues = []string{t.WorkQueue, t.DeadQueue, t.NoticeQueue}
 	for _, d := range delays {
-		queues = append(queues, t.RetryQueue(d))
+		queues = append(queues, t.RetryQueue(d), t.NoticeRetryQueue(d))
 	}
 	return queues, []string{t.Exchange, t.DeadExchange}
 }

@@ -91,14 +91,14 @@ func init() {
 				"payload.bcc": strings.Join(p.Bcc, ", "), "payload.subject": p.Subject, "payload.body": p.Body}
 		},
 		FormPayloadFunc: func(v, _ map[string]string) any {
-			return emailPayload{To: splitAddresses(v["payload.to"]), Cc: splitAddresses(v["payload.cc"]),
-				Bcc: splitAddresses(v["payload.bcc"]), Subject: v["payload.subject"], Body: v["payload.body"]}
+			return emailPayload{To: SplitAddresses(v["payload.to"]), Cc: SplitAddresses(v["payload.cc"]),
+				Bcc: SplitAddresses(v["payload.bcc"]), Subject: v["payload.subject"], Body: v["payload.body"]}
 		},
 	})
 }
 
-// splitAddresses reads a form's list of addresses separated by commas, semicolons or line breaks.
-func splitAddresses(s string) []string {
+// SplitAddresses reads a form's list of addresses separated by commas, semicolons or line breaks.
+func SplitAddresses(s string) []string {
 	out := []string{}
 	for _, a := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' || r == '\n' || r == '\r' }) {
 		if a = strings.TrimSpace(a); a != "" {
