@@ -31,8 +31,8 @@ import (
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/worker"
 	"github.com/cronflow/cronflow/worker/broker"
-	"github.com/cronflow/cronflow/worker/secret"
 	"github.com/cronflow/cronflow/worker/notify"
+	"github.com/cronflow/cronflow/worker/secret"
 	"github.com/cronflow/cronflow/worker/task"
 )
 
@@ -132,7 +132,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 				LoopbackOnly: cfg.AdminPassword == "" && !cfg.InsecureNoAuth, AdminUser: cfg.AdminUser,
 				SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime},
 			JobsPerMinute: cfg.JobsPerMinute, RunNowPerMinute: cfg.RunNowPerMinute, TrustedProxies: cfg.TrustedProxies,
-			Secrets: keys,
+			Secrets:  keys,
 			Channels: notifier,
 		})
 	}

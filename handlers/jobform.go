@@ -64,7 +64,7 @@ func jobFormFromJob(j sqlcgen.Job) jobForm {
 		RetryDelay:    (time.Duration(j.RetryDelayMs) * time.Millisecond).String(),
 		Timeout:       (time.Duration(j.TimeoutMs) * time.Millisecond).String(),
 		AlertChannels: alertChannelValues(j.AlertChannels), AlertAfter: itoa64(int64(j.AlertAfter)),
-		RetryOn:       j.RetryOn, RetryBackoff: j.RetryBackoff,
+		RetryOn: j.RetryOn, RetryBackoff: j.RetryBackoff,
 	}
 	if m := dailyCron.FindStringSubmatch(j.Cron); m != nil {
 		f.Mode, f.Minute, f.Hour, f.Cron = modeSimple, m[1], m[2], ""

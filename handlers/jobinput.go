@@ -32,9 +32,9 @@ type jobInput struct {
 	RetryDelay json.RawMessage `json:"retry_delay"`
 	Timeout    json.RawMessage `json:"timeout"`
 	// RetryOn and RetryBackoff are the retry policy (see worker/retrypolicy).
-	RetryOn      string `json:"retry_on"`
-	RetryBackoff string `json:"retry_backoff"`
-	Alerts     json.RawMessage `json:"alerts"`
+	RetryOn      string          `json:"retry_on"`
+	RetryBackoff string          `json:"retry_backoff"`
+	Alerts       json.RawMessage `json:"alerts"`
 }
 
 // jobSpec is a validated job, ready to store.

@@ -31,8 +31,8 @@ type jobJSON struct {
 	RetryBackoff string `json:"retry_backoff"`
 	// SigningSecret keys a signed webhook's signatures; only a single job's answer shows it, and only
 	// to those who may edit the job.
-	SigningSecret string `json:"signing_secret,omitempty"`
-	Alerts     alertsJSON      `json:"alerts"`
+	SigningSecret string     `json:"signing_secret,omitempty"`
+	Alerts        alertsJSON `json:"alerts"`
 }
 
 func toJobJSON(j sqlcgen.Job) jobJSON {
