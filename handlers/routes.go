@@ -68,5 +68,6 @@ func addPageRoutes(e *echo.Echo, d Deps) {
 
 	get("/runs", handleRunsPage(q))
 	get("/runs/table", handleRunsTable(q)) // the fragment the runs tables poll
+	get("/runs/job-options", handleRunsJobOptions(q))
 	get("/runs/:id", handleRunPage(q))
 }

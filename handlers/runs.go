@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -20,7 +21,11 @@ import (
 // (the filters) it answers with the table alone.
 func handleRunsPage(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		l, err := runsList(c, q, views.RunsFilter{JobID: c.QueryParam("job_id"), Status: c.QueryParam("status")}, readCursor(c))
+		job, err := pickedJob(c, q)
+		if err != nil {
+			return err
+		}
+		l, err := runsList(c, q, views.RunsFilter{JobID: job, Status: c.QueryParam("status")}, readCursor(c))
 		if err != nil {
 			return err
 		}
@@ -35,7 +40,11 @@ func handleRunsPage(q *sqlcgen.Queries) echo.HandlerFunc {
 // page and each job's page poll every 2 s.
 func handleRunsTable(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		l, err := runsList(c, q, views.RunsFilter{JobID: c.QueryParam("job_id"), Status: c.QueryParam("status")}, readCursor(c))
+		job, err := pickedJob(c, q)
+		if err != nil {
+			return err
+		}
+		l, err := runsList(c, q, views.RunsFilter{JobID: job, Status: c.QueryParam("status")}, readCursor(c))
 		if err != nil {
 			return err
 		}
@@ -61,8 +70,9 @@ func runsList(c echo.Context, q *sqlcgen.Queries, f views.RunsFilter, cur cursor
 	if f.JobID != "" {
 		id, err := strconv.ParseInt(f.JobID, 10, 64)
 		if err != nil || id <= 0 {
-			l.Note = fmt.Sprintf("“%s” is not a job ID, so runs of every job are shown.", f.JobID)
-			f.JobID = ""
+			// A name that fits no single job (see pickedJob) shows no runs rather than every run.
+			l.Note = fmt.Sprintf("No single job is named “%s”: type more of its name, or pick one from the list.", f.JobID)
+			jobID = math.MaxInt64
 		} else {
 			job, err := q.JobGet(ctx, id)
 			switch {

@@ -73,6 +73,7 @@ func NewServer(d Deps) *echo.Echo {
 	e.Use(middleware.RequestID())
 	e.Use(requestLogger(d.Logger))
 	e.Use(middleware.Recover())
+	e.Use(compress())
 	e.Use(securityHeaders)
 	if d.Auth.LoopbackOnly {
 		e.Use(loopbackHostOnly)
@@ -146,7 +147,9 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 			_ = c.JSON(code, apiError{Error: msg})
 			return
 		}
-		_ = c.String(code, msg)
+		if err := renderError(c, code, msg); err != nil {
+			_ = c.String(code, msg)
+		}
 	}
 }
 
