@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cronflow/cronflow/worker"
+	"github.com/cronflow/cronflow/worker/task"
 )
 
 // config is everything Cronflow reads from its environment, validated before anything starts.
@@ -23,7 +23,7 @@ type config struct {
 	CatchUp       time.Duration
 	ShutdownGrace time.Duration
 	LogLevel      slog.Level
-	Mail          worker.MailConfig
+	Mail          task.MailConfig
 	// AllowPrivateTargets lets jobs reach loopback and private addresses (self-hosted users ping
 	// their own services); false refuses them at connect time.
 	AllowPrivateTargets bool
@@ -121,7 +121,7 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 
 	c.AllowPrivateTargets = r.boolean("CRONFLOW_ALLOW_PRIVATE_TARGETS", true)
 
-	c.Mail = worker.MailConfig{
+	c.Mail = task.MailConfig{
 		Host:     getenv("SMTP_HOST"),
 		Port:     r.port("SMTP_PORT", 587),
 		Username: getenv("SMTP_USERNAME"),

@@ -2,9 +2,7 @@ package handlers
 
 import (
 	"compress/gzip"
-	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,7 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/cronflow/cronflow/queries/dbtest"
-	"github.com/cronflow/cronflow/sqlcgen"
 )
 
 // gunzip reads a gzipped body, failing the test unless it is one.
@@ -35,10 +32,10 @@ func gunzip(t *testing.T, rec *httptest.ResponseRecorder) string {
 
 func TestPagesFragmentsAndAssetsAreSentCompressed(t *testing.T) {
 	t.Parallel()
-	d := setupDash(t)
-	job := d.pingJob("Compressed")
+	d := setup(t)
+	job := dbtest.InsertJob(t, d.q, pingJobParams("Compressed"))
 	for range 20 {
-		d.run(job.ID, "completed", strings.Repeat("all good ", 30), "")
+		dbtest.InsertRun(t, d.q, job.ID, "completed", strings.Repeat("all good ", 30), "")
 	}
 	for name, tc := range map[string]struct {
 		target string
@@ -52,7 +49,11 @@ func TestPagesFragmentsAndAssetsAreSentCompressed(t *testing.T) {
 		"Script":       {"/assets/htmx.min.js", false, "htmx"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			rec := d.request(http.MethodGet, tc.target, nil, tc.htmx, "Accept-Encoding", "gzip, deflate, br")
+			header := []string{"Accept-Encoding", "gzip, deflate, br"}
+			if tc.htmx {
+				header = append(header, "HX-Request", "true")
+			}
+			rec := d.send(http.MethodGet, tc.target, nil, header...)
 			if rec.Code != http.StatusOK {
 				t.Fatalf("status %d", rec.Code)
 			}
@@ -65,13 +66,13 @@ func TestPagesFragmentsAndAssetsAreSentCompressed(t *testing.T) {
 		})
 	}
 	t.Run("NotToAClientThatDoesNotAcceptIt", func(t *testing.T) {
-		rec := d.request(http.MethodGet, "/runs", nil, false)
+		rec := d.send(http.MethodGet, "/runs", nil)
 		if rec.Header().Get("Content-Encoding") != "" || !strings.Contains(rec.Body.String(), `data-testid="runs-table"`) {
 			t.Errorf("a client without Accept-Encoding got Content-Encoding %q", rec.Header().Get("Content-Encoding"))
 		}
 	})
 	t.Run("AnEmptyAnswerStaysEmpty", func(t *testing.T) {
-		rec := d.request(http.MethodPost, "/jobs/"+itoa64(job.ID)+"/delete", nil, true, "Accept-Encoding", "gzip")
+		rec := d.send(http.MethodPost, "/jobs/"+itoa64(job.ID)+"/delete", nil, "HX-Request", "true", "Sec-Fetch-Site", "same-origin", "Accept-Encoding", "gzip")
 		if rec.Code != http.StatusOK || rec.Header().Get("HX-Redirect") == "" {
 			t.Fatalf("delete: status %d, HX-Redirect %q", rec.Code, rec.Header().Get("HX-Redirect"))
 		}
@@ -84,15 +85,8 @@ func TestPagesFragmentsAndAssetsAreSentCompressed(t *testing.T) {
 
 func TestMetricsAreCompressedOnceByThePrometheusHandler(t *testing.T) {
 	t.Parallel()
-	server := NewServer(Deps{
-		Queries: sqlcgen.New(dbtest.Tx(t)), Publisher: &recordingPublisher{}, Metrics: promhttp.Handler(),
-		ReadyFunc: func(context.Context) map[string]string { return nil },
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
-	req.Header.Set("Accept-Encoding", "gzip")
-	rec := httptest.NewRecorder()
-	server.ServeHTTP(rec, req)
+	d := setup(t, func(deps *Deps) { deps.Metrics = promhttp.Handler() })
+	rec := d.send(http.MethodGet, "/metrics", nil, "Accept-Encoding", "gzip")
 	if body := gunzip(t, rec); !strings.Contains(body, "go_goroutines") {
 		t.Errorf("/metrics unzipped once is not the metrics text: %.200q", body)
 	}

@@ -8,7 +8,7 @@ import (
 
 func TestErrorsAreShownInsideTheLayoutWithAWayBack(t *testing.T) {
 	t.Parallel()
-	d := setupDash(t)
+	d := setup(t)
 	for name, tc := range map[string]struct {
 		target   string
 		status   int
@@ -45,14 +45,14 @@ func TestErrorsAreShownInsideTheLayoutWithAWayBack(t *testing.T) {
 		})
 	}
 	t.Run("AForbiddenPostSaysWhyInsideTheLayout", func(t *testing.T) {
-		rec := d.request(http.MethodPost, "/jobs", nil, false, "Sec-Fetch-Site", "cross-site")
+		rec := d.send(http.MethodPost, "/jobs", nil, "Sec-Fetch-Site", "cross-site")
 		page := d.parse(rec, http.StatusForbidden)
 		if isFragment(page) || find(t, page, "error-title").Text() != "Not allowed" {
 			t.Errorf("a refused post shows %q", find(t, page, "error-title").Text())
 		}
 	})
 	t.Run("TheAPIKeepsAnsweringInJSON", func(t *testing.T) {
-		rec := d.request(http.MethodGet, "/api/jobs/987654321", nil, false)
+		rec := d.send(http.MethodGet, "/api/jobs/987654321", nil)
 		if rec.Code != http.StatusNotFound || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
 			t.Errorf("the API's 404: status %d, Content-Type %q", rec.Code, rec.Header().Get("Content-Type"))
 		}

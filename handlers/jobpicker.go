@@ -23,7 +23,7 @@ const jobOptionsShown = 20
 func handleRunsJobOptions(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		typed := strings.TrimSpace(c.QueryParam("job"))
-		var rows []sqlcgen.JobPageBeforeRow
+		var rows []sqlcgen.JobListRow
 		var err error
 		if len([]rune(typed)) < minSearch {
 			rows, err = q.JobPageBefore(c.Request().Context(), sqlcgen.JobPageBeforeParams{BeforeID: math.MaxInt64, MaxRows: jobOptionsShown})
@@ -35,7 +35,7 @@ func handleRunsJobOptions(q *sqlcgen.Queries) echo.HandlerFunc {
 		}
 		opts := make([]views.JobOption, len(rows))
 		for i, r := range rows {
-			opts[i] = views.JobOption{ID: r.ID, Name: r.Name, Type: r.Type}
+			opts[i] = views.JobOption{ID: r.ID, Name: r.Name, TypeLabel: typeLabel(r.Type)}
 		}
 		return render(c, http.StatusOK, views.JobOptions(opts))
 	}
@@ -92,11 +92,6 @@ func jobByName(ctx context.Context, q *sqlcgen.Queries, name string) (string, er
 }
 
 // searchJobs is the newest jobs whose name matches an ILIKE pattern.
-func searchJobs(ctx context.Context, q *sqlcgen.Queries, pattern string, limit int32) ([]sqlcgen.JobPageBeforeRow, error) {
-	rows, err := q.JobSearchBefore(ctx, sqlcgen.JobSearchBeforeParams{Pattern: pattern, BeforeID: math.MaxInt64, MaxRows: limit})
-	out := make([]sqlcgen.JobPageBeforeRow, len(rows))
-	for i, r := range rows {
-		out[i] = sqlcgen.JobPageBeforeRow(r)
-	}
-	return out, err
+func searchJobs(ctx context.Context, q *sqlcgen.Queries, pattern string, limit int32) ([]sqlcgen.JobListRow, error) {
+	return q.JobSearchBefore(ctx, sqlcgen.JobSearchBeforeParams{Pattern: pattern, BeforeID: math.MaxInt64, MaxRows: limit})
 }

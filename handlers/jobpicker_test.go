@@ -6,17 +6,19 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cronflow/cronflow/queries/dbtest"
+
 	"github.com/PuerkitoBio/goquery"
 )
 
 func TestTheRunsPageFiltersByJobName(t *testing.T) {
 	t.Parallel()
-	d := setupDash(t)
-	billing := d.pingJob("Nightly billing check")
-	invoices := d.pingJob("Warm the invoice cache")
-	d.pingJob("Nightly backup")
-	d.run(billing.ID, "completed", "ok", "")
-	d.run(invoices.ID, "completed", "ok", "")
+	d := setup(t)
+	billing := dbtest.InsertJob(t, d.q, pingJobParams("Nightly billing check"))
+	invoices := dbtest.InsertJob(t, d.q, pingJobParams("Warm the invoice cache"))
+	dbtest.InsertJob(t, d.q, pingJobParams("Nightly backup"))
+	dbtest.InsertRun(t, d.q, billing.ID, "completed", "ok", "")
+	dbtest.InsertRun(t, d.q, invoices.ID, "completed", "ok", "")
 	runsOf := func(t *testing.T, query url.Values) (string, int) {
 		t.Helper()
 		doc := d.page("/runs?"+query.Encode(), false, http.StatusOK)

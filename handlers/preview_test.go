@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cronflow/cronflow/queries/dbtest"
+
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/cronflow/cronflow/sqlcgen"
@@ -14,7 +16,7 @@ import (
 
 func TestASubMinuteSchedulePreviewsToTheSecond(t *testing.T) {
 	t.Parallel()
-	d := setupDash(t)
+	d := setup(t)
 	check := func(cron string, withSeconds bool) {
 		t.Helper()
 		q := url.Values{"mode": {"advanced"}, "cron": {cron}, "timezone": {"UTC"}}
@@ -38,15 +40,15 @@ func TestASubMinuteSchedulePreviewsToTheSecond(t *testing.T) {
 
 func TestDurationsAreWordedWithoutGosFormat(t *testing.T) {
 	t.Parallel()
-	d := setupDash(t)
+	d := setup(t)
 	f := validForm()
 	f.Set("retry_delay", "2h")
-	page := d.parse(d.request(http.MethodPost, "/jobs", f, false), http.StatusUnprocessableEntity)
+	page := d.parse(d.send(http.MethodPost, "/jobs", formBody(f), "Sec-Fetch-Site", "same-origin"), http.StatusUnprocessableEntity)
 	got := find(t, page, "retry_delay-error").Text()
 	if got != "The retry delay must be a duration from 1 second to 1 hour, such as 30s or 5m." {
 		t.Errorf("retry delay problem %q", got)
 	}
-	job := d.job("Hourly retries", "ping", `{"url":"https://example.com"}`, "@hourly")
+	job := dbtest.InsertJob(t, d.q, dbtest.Job("Hourly retries", "ping", `{"url":"https://example.com"}`, "@hourly"))
 	if _, err := d.q.JobUpdate(t.Context(), sqlcgen.JobUpdateParams{
 		ID: job.ID, Name: job.Name, Type: job.Type, Payload: job.Payload, Cron: job.Cron, Timezone: job.Timezone,
 		MaxRetries: 3, RetryDelayMs: 3600000, TimeoutMs: job.TimeoutMs, NextRunAt: job.NextRunAt,

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/cronflow/cronflow/worker"
+	"github.com/cronflow/cronflow/worker/schedule"
 )
 
 // maxZoneSuggestions is how many zones a problem with the time zone field suggests.
@@ -19,7 +19,7 @@ func findZone(typed string) (string, string) {
 	if q == "" {
 		return "UTC", ""
 	}
-	if _, err := worker.LoadLocation(q); err == nil {
+	if _, err := schedule.LoadLocation(q); err == nil {
 		return q, ""
 	}
 	key := zoneKey(q)

@@ -49,14 +49,14 @@ func TestTheZoneFieldFindsZonesAsPeopleTypeThem(t *testing.T) {
 
 func TestTheJobFormTakesACityForItsZone(t *testing.T) {
 	t.Parallel()
-	d := setupDash(t)
+	d := setup(t)
 	f := validForm()
 	f.Set("timezone", "berlin")
 	preview := d.page("/jobs/schedule?"+f.Encode(), true, http.StatusOK)
 	if got := find(t, preview, "schedule-preview").Text(); !strings.Contains(got, "Europe/Berlin") {
 		t.Errorf("the live check of the zone “berlin” shows %q, want Europe/Berlin", got)
 	}
-	rec := d.request(http.MethodPost, "/jobs", f, false)
+	rec := d.send(http.MethodPost, "/jobs", formBody(f), "Sec-Fetch-Site", "same-origin")
 	if rec.Code != http.StatusSeeOther {
 		t.Fatalf("status %d; body %.500s", rec.Code, rec.Body)
 	}
@@ -69,7 +69,7 @@ func TestTheJobFormTakesACityForItsZone(t *testing.T) {
 		t.Errorf("the job is stored in %q (%v), want Europe/Berlin", job.Timezone, err)
 	}
 	f.Set("timezone", "Berlinn")
-	page := d.parse(d.request(http.MethodPost, "/jobs", f, false), http.StatusUnprocessableEntity)
+	page := d.parse(d.send(http.MethodPost, "/jobs", formBody(f), "Sec-Fetch-Site", "same-origin"), http.StatusUnprocessableEntity)
 	if got := find(t, page, "timezone-error").Text(); !strings.HasPrefix(got, "The time zone “Berlinn” is not a zone or a city") {
 		t.Errorf("an unknown zone says %q", got)
 	}
