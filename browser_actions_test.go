@@ -23,6 +23,26 @@ const activeKey = `(document.activeElement.getAttribute("data-key") || document.
 // wired up (htmx wires it 20 ms after the swap; a key pressed before goes to the plain form).
 const swapsDone = ` && !document.querySelector(".htmx-swapping, .htmx-settling, .htmx-added")`
 
+// focusRingJS checks the focused element's ring: a solid outline at least 2 px wide whose colour
+// has a contrast of at least 3:1 against the page's background (WCAG 2.4.11 and 1.4.11). It returns
+// what is wrong, or "". The body has the focus when Tab has left a modal dialog for the browser's own
+// controls, as Chromium lets it; nothing on the page is then focused.
+const focusRingJS = `(function () {
+	var a = document.activeElement, cs = getComputedStyle(a);
+	if (a === document.body) { return ""; }
+	function rgb(c) { return c.match(/[\d.]+/g).slice(0, 3).map(Number); }
+	function lum(c) {
+		return c.map(function (v) { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); })
+			.reduce(function (s, v, i) { return s + v * [0.2126, 0.7152, 0.0722][i]; }, 0);
+	}
+	var bg = getComputedStyle(document.body).backgroundColor, ring = cs.outlineColor;
+	var l1 = lum(rgb(ring)), l2 = lum(rgb(bg)), ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+	var name = a.getAttribute("data-testid") || a.tagName;
+	if (cs.outlineStyle !== "solid" || parseFloat(cs.outlineWidth) < 2) { return name + " has no solid focus ring (" + cs.outline + ")"; }
+	if (ratio < 3) { return name + "'s focus ring " + ring + " is " + ratio.toFixed(2) + ":1 against " + bg; }
+	return "";
+})()`
+
 // jobRow selects a job's row in the jobs list.
 func jobRow(id int64) string { return fmt.Sprintf(`[data-testid="job-row"][data-job-id="%d"]`, id) }
 
@@ -73,6 +93,9 @@ func checkDeleteDialog(t *testing.T, b *browser, d realisticData) {
 			`(document.querySelector('[data-testid="delete-dialog"]') || {matches: function () { return false; }}).matches(":modal")`)
 		for i := 1; i <= 4; i++ {
 			b.do(t, "press Tab", chromedp.KeyEvent(kb.Tab))
+			if ring := js[string](t, b, focusRingJS); ring != "" {
+				t.Errorf("after Tab %d: %s", i, ring)
+			}
 			outside := js[string](t, b, `(function () { var a = document.activeElement;
 				return a && a !== document.body && !a.closest("dialog") ? (a.getAttribute("data-testid") || a.tagName) : ""; })()`)
 			if outside != "" {
