@@ -38,7 +38,8 @@ var screenModes = []screenMode{
 // whose content is wider than its box (a table wider than its column, a word sticking out of a
 // cell), any element sticking out of its parent, and any text cut with an ellipsis whose whole text
 // is not in a tooltip. Form fields (whose text scrolls inside them by design) and visually hidden
-// elements are left out. At most 15 are listed.
+// elements are left out; a menu or a dialog over the page must lie inside the window. At most 15
+// are listed.
 const overflowJS = `(function () {
 	var doc = document.documentElement, vw = doc.clientWidth, out = [];
 	function name(el) {
@@ -76,8 +77,12 @@ const overflowJS = `(function () {
 				out.push(name(el) + " has content " + el.scrollWidth + " px wide in a box of " + el.clientWidth + " px");
 			}
 		}
+		if (cs.position === "fixed" || cs.position === "absolute") { // a dialog or a menu over the page
+			if (r.left < -1 || r.right > vw + 1) { out.push(name(el) + " lies outside the window: " + Math.round(r.left) + "–" + Math.round(r.right) + " px"); }
+			return;
+		}
 		var p = el.parentElement;
-		if (!p || p === document.body || cs.position === "fixed") { return; }
+		if (!p || p === document.body) { return; }
 		var ps = getComputedStyle(p);
 		if (ps.overflowX !== "visible" || ps.display === "contents") { return; }
 		var pr = p.getBoundingClientRect();

@@ -275,6 +275,16 @@ func TestBrowserFlow(t *testing.T) {
 		for _, p := range []inspectedPage{
 			{name: "home", path: "/"},
 			{name: "jobs", path: "/jobs"},
+			{name: "jobs-menu", path: "/jobs", prepare: func(t *testing.T) {
+				b.do(t, "open the first row's menu", chromedp.Click(chromedp.CSS(`[data-testid="job-row"] [data-testid="more"] summary`)),
+					chromedp.WaitVisible(chromedp.CSS(`[data-testid="job-row"] [data-testid="delete"]`)))
+			}},
+			{name: "delete-dialog", path: "/jobs", prepare: func(t *testing.T) {
+				b.do(t, "ask to delete the first row's job",
+					chromedp.Click(chromedp.CSS(`[data-testid="job-row"] [data-testid="more"] summary`)),
+					chromedp.Click(chromedp.CSS(`[data-testid="job-row"] [data-testid="delete"]`)))
+				b.waitUntil(t, 5*time.Second, "the delete dialog", `!!document.querySelector('[data-testid="delete-dialog"][open]')`)
+			}},
 			{name: "new-job", path: "/jobs/new"},
 			{name: "new-job-problems", path: "/jobs/new", prepare: func(t *testing.T) {
 				b.do(t, "choose an email and submit a bad cron with nothing else",

@@ -5,12 +5,22 @@ import (
 	"time"
 )
 
-// firstLine is the first line of a text that has any, for one-line previews that the full text
-// follows.
+// previewRunes is the most of a text a one-line preview shows: a table cell shows fewer, and the
+// whole text is one hover or one click away.
+const previewRunes = 100
+
+// firstLine is the start of a text's first line, for one-line previews that the full text follows.
 func firstLine(s string) string {
 	s = strings.TrimSpace(s)
+	cut := false
 	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
-		return strings.TrimSpace(s[:i]) + " …"
+		s, cut = strings.TrimSpace(s[:i]), true
+	}
+	if r := []rune(s); len(r) > previewRunes {
+		s, cut = string(r[:previewRunes]), true
+	}
+	if cut {
+		s += " …"
 	}
 	return s
 }

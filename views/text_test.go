@@ -1,6 +1,7 @@
 package views
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -87,5 +88,20 @@ func TestSubMinuteTimesShowTheirSeconds(t *testing.T) {
 	berlin, _ := time.LoadLocation("Europe/Berlin")
 	if got := ShortExactSeconds(at, berlin); got != "Wed 2 Dec 2026, 08:58:10 Europe/Berlin" {
 		t.Errorf("ShortExactSeconds = %q", got)
+	}
+}
+
+func TestPreviewsAreTheStartOfTheFirstLine(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("é", 150)
+	for in, want := range map[string]string{
+		"HTTP 503\nbody":  "HTTP 503 …",
+		"  one line  ":    "one line",
+		long:              strings.Repeat("é", 100) + " …",
+		long + "\nsecond": strings.Repeat("é", 100) + " …",
+	} {
+		if got := firstLine(in); got != want {
+			t.Errorf("firstLine(%.20q…) = %.30q…, want %.30q…", in, got, want)
+		}
 	}
 }
