@@ -269,7 +269,7 @@ func TestBrowserFlow(t *testing.T) {
 	t.Run("InPlaceActionsKeepTheFocusOnTheirControl", func(t *testing.T) { checkFocusAfterActions(t, b, data) })
 	t.Run("TheDeleteDialogIsModalAndGivesTheFocusBack", func(t *testing.T) { checkDeleteDialog(t, b, data) })
 	t.Run("TheJobsListRefreshesItself", func(t *testing.T) { checkJobsListRefreshes(t, b, app) })
-	t.Run("TheRunsPageFindsAJobByNameAndNamesItByIDInTheURL", func(t *testing.T) { checkRunsJobPicker(t, b, data) })
+	t.Run("TheRunsPageFindsAJobByNameAndNamesItByIDInTheURL", func(t *testing.T) { checkRunsJobPicker(t, b, app, data) })
 	t.Run("AConnectionProblemClearsItselfWhenCronflowAnswersAgain", func(t *testing.T) { checkConnectionState(t, b, app) })
 	t.Run("EveryPageFitsEveryScreenAndPassesAxe", func(t *testing.T) {
 		for _, p := range []inspectedPage{
