@@ -52,7 +52,7 @@ func seedRealisticData(t *testing.T, app *testApp) realisticData {
 	var d realisticData
 	d.longJob = app.createJob(map[string]any{
 		"name": longName, "type": "ping", "cron": "*/5 * * * *", "timezone": "America/Argentina/Buenos_Aires",
-		"max_retries": 0, "payload": map[string]any{"url": refused + "/v2/health/" + strings.Repeat("deep-path-segment/", 6) + token},
+		"max_retries": 0, "payload": map[string]any{"url": refused + "/v2/health/" + strings.Repeat("deep-path-segment/", 16) + "status"},
 	}).ID
 	failingJob := app.createJob(map[string]any{
 		"name": "Warm the invoice cache", "type": "ping", "cron": "15 * * * *", "max_retries": 0,

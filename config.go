@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cronflow/cronflow/handlers"
 	"github.com/cronflow/cronflow/worker/task"
 )
 
@@ -34,27 +35,41 @@ type config struct {
 	InsecureNoAuth           bool
 	// MetricsToken, if set, is the bearer token /metrics wants.
 	MetricsToken string
-	// JobsPerMinute limits the jobs one user or token may create through the API each minute.
+	// JobsPerMinute limits the jobs one user or token may create each minute (API and dashboard).
 	JobsPerMinute int
+	// RunNowPerMinute limits the runs one user or token may start by hand each minute.
+	RunNowPerMinute int
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For and -Proto are believed.
 	TrustedProxies []*net.IPNet
+	// SessionIdle and SessionLifetime end dashboard sessions: unused for that long, or that long
+	// after their login.
+	SessionIdle, SessionLifetime time.Duration
+	// HTTP bounds what clients can hold of the HTTP server: timeouts, header size, connections.
+	HTTP handlers.ServerLimits
 }
 
 // loadConfig reads the configuration. It accepts the original project's variable names; DATABASE_URL
-// and AMQP_URL win over the individual settings. Every bad value is reported, by name, at once.
+// and AMQP_URL win over the individual settings. Every bad value is reported, by name, at once. It
+// is long on purpose: one flat list, where every variable is read, checked and given its default.
 func loadConfig(mode string, getenv func(string) string) (config, error) {
 	r := envReader{getenv: getenv}
 	var c config
 
 	c.AdminUser = r.str("CRONFLOW_ADMIN_USER", "admin")
 	c.AdminPassword = getenv("CRONFLOW_ADMIN_PASSWORD")
-	if c.AdminPassword != "" && len(c.AdminPassword) < 8 {
-		r.fail("CRONFLOW_ADMIN_PASSWORD", "must be at least 8 characters")
+	if c.AdminPassword != "" && (len(c.AdminPassword) < 8 || len(c.AdminPassword) > 72) {
+		// bcrypt reads 72 bytes at most: a longer password would be cut without a word.
+		r.fail("CRONFLOW_ADMIN_PASSWORD", "must be 8 to 72 bytes long")
 	}
 	c.InsecureNoAuth = r.boolean("CRONFLOW_INSECURE_NO_AUTH", false)
 	c.MetricsToken = getenv("CRONFLOW_METRICS_TOKEN")
 	c.JobsPerMinute = r.integer("CRONFLOW_API_JOBS_PER_MINUTE", 60, 1, 100000)
+	c.RunNowPerMinute = r.integer("CRONFLOW_RUN_NOW_PER_MINUTE", 60, 1, 100000)
 	c.TrustedProxies = r.networks("CRONFLOW_TRUSTED_PROXIES")
+	c.SessionIdle = r.duration("CRONFLOW_SESSION_IDLE_TIMEOUT", 12*time.Hour, 5*time.Minute, 90*24*time.Hour)
+	c.SessionLifetime = r.duration("CRONFLOW_SESSION_LIFETIME", 7*24*time.Hour, 5*time.Minute, 365*24*time.Hour)
+	c.HTTP = r.serverLimits()
+	c.HTTP.SharedClients = c.TrustedProxies
 
 	host := r.str("DASHBOARD_HOST", "0.0.0.0")
 	if mode == "serve" && c.AdminPassword == "" && !c.InsecureNoAuth {
@@ -141,6 +156,20 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 		r.fail("SMTP_FROM", "must be an email address")
 	}
 	return c, errors.Join(r.errs...)
+}
+
+// serverLimits reads the HTTP server's limits. No timeout may be longer than a minute: the
+// dashboard has no long polls, and a longer one only helps a client that holds connections open.
+func (r *envReader) serverLimits() handlers.ServerLimits {
+	return handlers.ServerLimits{
+		ReadHeaderTimeout: r.duration("CRONFLOW_HTTP_READ_HEADER_TIMEOUT", 10*time.Second, time.Second, time.Minute),
+		ReadTimeout:       r.duration("CRONFLOW_HTTP_READ_TIMEOUT", 30*time.Second, time.Second, time.Minute),
+		WriteTimeout:      r.duration("CRONFLOW_HTTP_WRITE_TIMEOUT", time.Minute, time.Second, time.Minute),
+		IdleTimeout:       r.duration("CRONFLOW_HTTP_IDLE_TIMEOUT", time.Minute, time.Second, time.Minute),
+		MaxHeaderBytes:    r.integer("CRONFLOW_HTTP_MAX_HEADER_BYTES", 64<<10, 4<<10, 1<<20),
+		MaxConns:          r.integer("CRONFLOW_HTTP_MAX_CONNECTIONS", 1000, 10, 100000),
+		MaxConnsPerClient: r.integer("CRONFLOW_HTTP_MAX_CONNECTIONS_PER_CLIENT", 100, 0, 100000),
+	}
 }
 
 // loopback reports whether host is a loopback address or name.

@@ -19,23 +19,55 @@ func addRoutes(e *echo.Echo, d Deps, a *auth) {
 	e.GET("/settings/tokens", handleTokensPage(q), pageHeaders)
 	e.POST("/settings/tokens", handleTokenCreate(q), pageHeaders)
 	e.POST("/settings/tokens/:id/revoke", handleTokenRevoke(q), pageHeaders)
+	addAccountRoutes(e, a)
 
 	api := e.Group("/api")
-	creating := jobCreationLimit(d.JobsPerMinute)
-	api.POST("/jobs", handleAPIJobCreate(q), creating)
-	api.POST("/create", handleAPILegacyCreate(q), creating)
+	lim := routeLimits{
+		create: perUserLimit(d.JobsPerMinute, "jobs created"),
+		runNow: perUserLimit(d.RunNowPerMinute, "runs started by hand"),
+	}
+	api.POST("/jobs", handleAPIJobCreate(q), lim.create)
+	api.POST("/create", handleAPILegacyCreate(q), lim.create)
 	api.GET("/jobs", handleAPIJobList(q))
 	api.GET("/jobs/:id", handleAPIJobGet(q))
 	api.PUT("/jobs/:id", handleAPIJobUpdate(q))
 	api.DELETE("/jobs/:id", handleAPIJobDelete(q))
-	api.POST("/jobs/:id/run", handleAPIJobRun(q, d.Publisher))
+	api.POST("/jobs/:id/run", handleAPIJobRun(q, d.Publisher), lim.runNow)
 	api.POST("/jobs/:id/pause", handleAPIJobPause(q, true))
 	api.POST("/jobs/:id/resume", handleAPIJobPause(q, false))
 	api.GET("/runs", handleAPIRunList(q))
 	api.GET("/runs/:id", handleAPIRunGet(q))
 	api.GET("/stats", handleAPIStats(q))
+	api.GET("/users", handleAPIUserList(q))
+	api.POST("/users", handleAPIUserCreate(q))
+	api.PUT("/users/:id", handleAPIUserUpdate(a))
+	api.DELETE("/users/:id", handleAPIUserDelete(a))
+	api.GET("/tokens", handleAPITokenList(q))
+	api.POST("/tokens", handleAPITokenCreate(q))
+	api.DELETE("/tokens/:id", handleAPITokenRevoke(q))
 
-	addPageRoutes(e, d)
+	addPageRoutes(e, d, lim)
+}
+
+// routeLimits are the per-user limits that the API and the dashboard share.
+type routeLimits struct {
+	create, runNow echo.MiddlewareFunc
+}
+
+// addAccountRoutes adds the pages where people see to themselves and admins to users: who may use
+// them is in routeAccess.
+func addAccountRoutes(e *echo.Echo, a *auth) {
+	get := func(path string, h echo.HandlerFunc) { e.GET(path, h, pageHeaders) }
+	post := func(path string, h echo.HandlerFunc) { e.POST(path, h, pageHeaders) }
+	get("/settings/account", handleAccountPage(a))
+	post("/settings/password", handlePasswordChange(a))
+	post("/settings/sessions/end-all", handleSessionEndAll(a))
+	post("/settings/sessions/:id/end", handleSessionEnd(a))
+	get("/settings/users", handleUsersPage(a.q))
+	post("/settings/users", handleUserCreate(a.q))
+	get("/settings/users/:id", handleUserPage(a))
+	post("/settings/users/:id", handleUserUpdate(a))
+	post("/settings/users/:id/delete", handleUserDelete(a))
 }
 
 // addHealthRoutes adds the checks and metrics that the full server and a consumers-only replica's
@@ -50,11 +82,13 @@ func addHealthRoutes(e *echo.Echo, ready func(ctx context.Context) map[string]st
 
 // addPageRoutes adds the dashboard's pages, the fragments htmx asks for, and the assets they use.
 // State changes are POSTs that work as plain form posts; see pageHeaders for what every page gets.
-func addPageRoutes(e *echo.Echo, d Deps) {
+func addPageRoutes(e *echo.Echo, d Deps, lim routeLimits) {
 	q := d.Queries
 	stats := newStatsCache(q, d.Logger)
 	get := func(path string, h echo.HandlerFunc) { e.GET(path, h, pageHeaders) }
-	post := func(path string, h echo.HandlerFunc) { e.POST(path, h, pageHeaders) }
+	post := func(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+		e.POST(path, h, append([]echo.MiddlewareFunc{pageHeaders}, m...)...)
+	}
 
 	e.GET("/assets/*", handleAssets())
 
@@ -62,14 +96,14 @@ func addPageRoutes(e *echo.Echo, d Deps) {
 	get("/home/stats", handleHomeStats(q, stats)) // the fragment the home page polls
 
 	get("/jobs", handleJobsPage(q))
-	post("/jobs", handleJobCreate(q))
+	post("/jobs", handleJobCreate(q), lim.create)
 	get("/jobs/new", handleJobNewPage(q)) // ?from={id} clones a job
 	get("/jobs/schedule", handleJobSchedulePreview())
 	get("/jobs/task-fields", handleJobTaskFields())
 	get("/jobs/:id", handleJobPage(q))
 	post("/jobs/:id", handleJobUpdate(q))
 	get("/jobs/:id/edit", handleJobEditPage(q))
-	post("/jobs/:id/run", handleJobRun(q, d.Publisher))
+	post("/jobs/:id/run", handleJobRun(q, d.Publisher), lim.runNow)
 	post("/jobs/:id/pause", handleJobPause(q, true))
 	post("/jobs/:id/resume", handleJobPause(q, false))
 	get("/jobs/:id/delete", handleJobDeleteConfirm(q))

@@ -58,8 +58,9 @@ func setup(t *testing.T, opts ...func(*Deps)) *fixture {
 	for _, o := range opts {
 		o(&d)
 	}
+	f.q = d.Queries // an option may give the server a database of its own (withPool)
 	if d.Auth.Enabled {
-		if err := EnsureAdmin(context.Background(), q, testAdmin, testPassword); err != nil {
+		if err := EnsureAdmin(context.Background(), f.q, testAdmin, testPassword); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -20,6 +20,7 @@ type ApiToken struct {
 	CreatedAt  time.Time
 	LastUsedAt *time.Time
 	RevokedAt  *time.Time
+	Role       string
 }
 
 type Job struct {
@@ -89,10 +90,14 @@ type RunListRow struct {
 }
 
 type Session struct {
-	TokenHash []byte
-	UserID    int64
-	CreatedAt time.Time
-	ExpiresAt time.Time
+	TokenHash  []byte
+	UserID     int64
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	ID         int64
+	LastSeenAt time.Time
+	ClientIp   string
+	UserAgent  string
 }
 
 type User struct {
@@ -101,4 +106,6 @@ type User struct {
 	PasswordHash string
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	Role         string
+	DisabledAt   *time.Time
 }
