@@ -309,6 +309,9 @@ func TestBrowserFlow(t *testing.T) {
 				b.do(t, "see the error inside the layout with a way back",
 					chromedp.WaitVisible(testid("error-page")), chromedp.WaitVisible(testid("nav-jobs")), chromedp.WaitVisible(testid("error-back")))
 			}},
+			{name: "users", path: "/settings/users"},
+			{name: "user", path: "/settings/users/1"},
+			{name: "account", path: "/settings/account"},
 			{name: "tokens", path: "/settings/tokens", prepare: func(t *testing.T) {
 				b.do(t, "name a token", chromedp.SendKeys(testid("token-name"), "backup script"))
 				b.follow(t, "create the token", chromedp.Click(testid("token-create")))
