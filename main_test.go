@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -100,7 +101,7 @@ func (a *testApp) shutdown() error {
 	return err
 }
 
-// call sends a JSON request to the app's API and decodes the JSON answer into out, if given.
+// call sends a JSON request to the app's API (as the admin, when the app has a password) and decodes the JSON answer into out, if given.
 func (a *testApp) call(method, path string, body any, out any) int {
 	a.t.Helper()
 	var r io.Reader
@@ -113,6 +114,9 @@ func (a *testApp) call(method, path string, body any, out any) int {
 		a.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if password := a.env["CRONFLOW_ADMIN_PASSWORD"]; password != "" {
+		req.SetBasicAuth(cmp.Or(a.env["CRONFLOW_ADMIN_USER"], "admin"), password)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		a.t.Fatalf("%s %s: %v", method, path, err)

@@ -133,37 +133,20 @@ func handleJobPage(q *sqlcgen.Queries) echo.HandlerFunc {
 	}
 }
 
-// retriesText says how a job's failed attempts are retried, such as "3 retries of transient
-// failures, 2s apart".
-func retriesText(j sqlcgen.Job) string {
-	if j.MaxRetries == 0 {
-		return "None"
-	}
-	delay := time.Duration(j.RetryDelayMs) * time.Millisecond
-	what := "transient failures (timeouts, 408, 429, 5xx)"
-	if j.RetryOn == retrypolicy.OnAny {
-		what = "any failure"
-	}
-	spacing := delay.String() + " apart"
-	if j.RetryBackoff == retrypolicy.BackoffExponential {
-		spacing = "from " + delay.String() + ", doubling each time (±20 %, at most 1h)"
-	}
-	return fmt.Sprintf("%d on %s, %s", j.MaxRetries, what, spacing)
-}
-
 // toJobDetail is a job as its page shows it.
 func toJobDetail(j sqlcgen.Job, back string, now time.Time) views.JobDetail {
 	loc := zone(j.Timezone)
 	d := views.JobDetail{
 		ID: j.ID, Name: j.Name, Type: j.Type, TypeLabel: typeLabel(j.Type), Cron: j.Cron, Words: schedule.Describe(j.Cron),
 		Timezone: j.Timezone, Payload: payloadSettings(j.Type, j.Payload), Paused: j.Paused,
-		MaxRetries: j.MaxRetries,
-		RetryDelay: (time.Duration(j.RetryDelayMs) * time.Millisecond).String(),
-		Timeout:    (time.Duration(j.TimeoutMs) * time.Millisecond).String(),
-		Created:    views.NewMoment(&j.CreatedAt, now, nil),
-		Updated:    views.NewMoment(&j.UpdatedAt, now, nil),
-		Back:       back,
-		Retries:    retriesText(j), SigningSecret: signingSecret(j),
+		MaxRetries:  j.MaxRetries,
+		RetryDelay:  views.DurationWords(time.Duration(j.RetryDelayMs) * time.Millisecond),
+		Timeout:     views.DurationWords(time.Duration(j.TimeoutMs) * time.Millisecond),
+		Created:     views.NewMoment(&j.CreatedAt, now, nil),
+		Updated:     views.NewMoment(&j.UpdatedAt, now, nil),
+		Back:        back,
+		Exponential: j.RetryBackoff == retrypolicy.BackoffExponential, RetryOnAny: j.RetryOn == retrypolicy.OnAny,
+		SigningSecret: signingSecret(j),
 	}
 	if j.NextRunAt != nil && !j.Paused {
 		d.NextRun = views.NewMoment(j.NextRunAt, now, time.UTC)

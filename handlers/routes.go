@@ -133,6 +133,7 @@ func addPageRoutes(e *echo.Echo, d Deps, lim routeLimits) {
 	get("/runs", handleRunsPage(q))
 	get("/runs/table", handleRunsTable(q)) // the fragment the runs tables poll
 	post("/runs/retry", handleRunRetrySelected(q, d.Publisher))
+	get("/runs/job-options", handleRunsJobOptions(q))
 	get("/runs/:id", handleRunPage(q))
 	post("/runs/:id/retry", handleRunRetry(q, d.Publisher))
 

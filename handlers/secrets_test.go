@@ -171,8 +171,8 @@ func TestJobRetryPolicyAndSigning(t *testing.T) {
 		t.Error("the list shows the signing secret")
 	}
 	doc := f.page("/jobs/"+id, false, http.StatusOK)
-	if find(t, doc, "job-signing-secret").Text() != secretText || !strings.Contains(find(t, doc, "job-retries").Text(), "transient") {
-		t.Errorf("job page: %q, %q", find(t, doc, "job-signing-secret").Text(), find(t, doc, "job-retries").Text())
+	if find(t, doc, "job-signing-secret").Text() != secretText || !strings.Contains(find(t, doc, "job-retry-on").Text(), "Transient") {
+		t.Errorf("job page: %q, %q", find(t, doc, "job-signing-secret").Text(), find(t, doc, "job-retry-on").Text())
 	}
 }
 

@@ -86,6 +86,7 @@ func NewServer(d Deps) *echo.Echo {
 	e.Use(middleware.RequestID())
 	e.Use(requestLogger(d.Logger))
 	e.Use(middleware.Recover())
+	e.Use(compress())
 	e.Use(securityHeaders)
 	if d.Auth.LoopbackOnly {
 		e.Use(loopbackHostOnly)
@@ -160,7 +161,9 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 			_ = c.JSON(code, apiError{Error: msg})
 			return
 		}
-		_ = c.String(code, msg)
+		if err := renderError(c, code, msg); err != nil {
+			_ = c.String(code, msg)
+		}
 	}
 }
 
@@ -281,3 +284,22 @@ func pageParams(c echo.Context, cursorName string) (int, int64, map[string]strin
 
 // itoa64 writes an id for a URL or a header.
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+// minCompressed is the smallest answer worth compressing: below it gzip's framing costs more than
+// it saves, and empty answers (an HX-Redirect, a 204) stay exactly empty.
+const minCompressed = 1024
+
+// compress gzips pages, the fragments htmx polls (the runs table every 2 s is mostly repeated
+// markup, a tenth of its size compressed) and the assets, for clients that accept gzip. /metrics
+// is left alone: the Prometheus handler compresses by itself. A range request is left alone too,
+// because its byte range is of the uncompressed file. Nothing Cronflow serves streams, so buffering
+// the first kilobyte to decide is harmless.
+func compress() echo.MiddlewareFunc {
+	return middleware.GzipWithConfig(middleware.GzipConfig{
+		Level:     5,
+		MinLength: minCompressed,
+		Skipper: func(c echo.Context) bool {
+			return c.Request().URL.Path == "/metrics" || c.Request().Header.Get("Range") != ""
+		},
+	})
+}

@@ -173,7 +173,7 @@ func parseRecipients(raw json.RawMessage, required bool) ([]string, string) {
 		return nil, ""
 	}
 	if len(raw) == 0 || string(raw) == "null" {
-		return nil, "is required"
+		return nil, "need at least one address"
 	}
 	var list []string
 	var one string
@@ -184,7 +184,7 @@ func parseRecipients(raw json.RawMessage, required bool) ([]string, string) {
 	}
 	switch {
 	case len(list) == 0 && required:
-		return nil, "is required"
+		return nil, "need at least one address"
 	case len(list) > maxRecipients:
 		return nil, fmt.Sprintf("must list at most %d addresses", maxRecipients)
 	}
@@ -192,7 +192,7 @@ func parseRecipients(raw json.RawMessage, required bool) ([]string, string) {
 	for _, s := range list {
 		addr, err := mail.ParseAddress(strings.TrimSpace(s))
 		if err != nil {
-			return nil, fmt.Sprintf("%q is not a valid email address", s)
+			return nil, fmt.Sprintf("include “%s”, which is not an email address", strings.TrimSpace(s))
 		}
 		addrs = append(addrs, addr.Address)
 	}
