@@ -38,6 +38,8 @@ type config struct {
 	JobsPerMinute int
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For and -Proto are believed.
 	TrustedProxies []*net.IPNet
+	// Retention says how long finished runs are kept.
+	Retention worker.RetentionConfig
 }
 
 // loadConfig reads the configuration. It accepts the original project's variable names; DATABASE_URL
@@ -120,6 +122,14 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 	}
 
 	c.AllowPrivateTargets = r.boolean("CRONFLOW_ALLOW_PRIVATE_TARGETS", true)
+
+	const day = 24 * time.Hour
+	c.Retention = worker.RetentionConfig{
+		Completed:  r.age("RETENTION_COMPLETED", 30*day, 100*365*day),
+		Failed:     r.age("RETENTION_FAILED", 90*day, 100*365*day),
+		KeepPerJob: r.integer("RETENTION_KEEP_PER_JOB", 20, 0, 100000),
+		Interval:   r.age("RETENTION_INTERVAL", time.Minute, day),
+	}
 
 	c.Mail = worker.MailConfig{
 		Host:     getenv("SMTP_HOST"),
@@ -222,6 +232,23 @@ func (r *envReader) networks(name string) []*net.IPNet {
 
 func (r *envReader) port(name string, def int) int {
 	return r.integer(name, def, 1, 65535)
+}
+
+// age reads a duration of at least a second in whole seconds, minutes, hours or days: "90s",
+// "15m", "12h", "30d".
+func (r *envReader) age(name string, def, hi time.Duration) time.Duration {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		return def
+	}
+	units := map[byte]time.Duration{'s': time.Second, 'm': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour}
+	unit := units[v[len(v)-1]]
+	n, err := strconv.ParseInt(v[:len(v)-1], 10, 64)
+	if unit == 0 || err != nil || n < 1 || n > int64(hi/unit) {
+		r.fail(name, fmt.Sprintf("must be a whole number of s, m, h or d (such as 90s, 15m, 12h, 30d), from 1s to %dd, got %q", hi/(24*time.Hour), v))
+		return def
+	}
+	return time.Duration(n) * unit
 }
 
 func (r *envReader) duration(name string, def, lo, hi time.Duration) time.Duration {

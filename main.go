@@ -6,11 +6,16 @@
 //	cronflow [serve]   HTTP dashboard and API, the scheduler (one leader among replicas) and consumers
 //	cronflow worker    consumers only, for scaled-out replicas, with /healthz and /readyz
 //	cronflow migrate   migrate the database and exit
+//	cronflow export    print every job as an export document
+//	cronflow import FILE [--dry-run] [--mode=upsert|create]
+//	                   import an export document (see the README)
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -47,15 +52,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		mode = args[1]
 	}
 	switch mode {
-	case "serve", "worker", "migrate":
+	case "serve", "worker", "migrate", "export", "import":
 	default:
-		return fmt.Errorf("unknown command %q: use serve, worker or migrate", mode)
+		return fmt.Errorf("unknown command %q: use serve, worker, migrate, export or import", mode)
 	}
 	cfg, err := loadConfig(mode, getenv)
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
-	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	logOut := stdout
+	if mode == "export" {
+		logOut = os.Stderr // stdout is the document
+	}
+	logger := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -67,14 +76,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := queries.Migrate(ctx, pool, logger); err != nil {
 		return err
 	}
-	if mode == "migrate" {
-		return nil
-	}
 	q := sqlcgen.New(pool)
+	switch mode {
+	case "migrate":
+		return nil
+	case "export":
+		return handlers.Export(ctx, q, stdout)
+	case "import":
+		return importCommand(ctx, args[2:], pool, stdout)
+	}
 	top := worker.NewTopology(cfg.AMQPPrefix)
 	if mode == "serve" {
 		if cfg.AdminPassword != "" {
-			if err := handlers.EnsureAdmin(ctx, q, cfg.AdminUser, cfg.AdminPassword); err != nil {
+			if err := handlers.EnsureAdmin(ctx, pool, cfg.AdminUser, cfg.AdminPassword); err != nil {
 				return err
 			}
 		} else {
@@ -118,14 +132,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		leader = worker.NewLeader(pool, 3*time.Second, logger)
 		scheduler := worker.NewScheduler(pool, disp, cfg.CatchUp, logger)
 		reaper := worker.NewReaper(q, disp, logger)
+		retention := worker.NewRetention(q, cfg.Retention, logger)
+		retention.Register(registry)
 		start(ctx, func(ctx context.Context) {
 			leader.Run(ctx, func(ctx context.Context) error {
-				// One term of leadership: the dispatcher and the reaper live as long as the scheduler.
+				// One term of leadership: the dispatcher, the reaper and retention live as long as the scheduler.
 				ctx, cancel := context.WithCancel(ctx)
 				var lead sync.WaitGroup
-				lead.Add(2)
+				lead.Add(3)
 				go func() { defer lead.Done(); disp.Run(ctx) }()
 				go func() { defer lead.Done(); reaper.Run(ctx) }()
+				go func() { defer lead.Done(); retention.Run(ctx) }()
 				err := scheduler.Run(ctx)
 				cancel()
 				lead.Wait()
@@ -153,7 +170,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	var srv http.Handler
 	if mode == "serve" {
 		srv = handlers.NewServer(handlers.Deps{
-			Queries: q, Publisher: disp, ReadyFunc: ready, Logger: logger, Metrics: metricsHandler,
+			Queries: q, DB: pool, Publisher: disp, ReadyFunc: ready, Logger: logger, Metrics: metricsHandler,
 			Auth: handlers.AuthConfig{Enabled: cfg.AdminPassword != "", MetricsToken: cfg.MetricsToken,
 				LoopbackOnly: cfg.AdminPassword == "" && !cfg.InsecureNoAuth},
 			JobsPerMinute:  cfg.JobsPerMinute,
@@ -217,4 +234,39 @@ func openPool(ctx context.Context, cfg config, logger *slog.Logger) (*pgxpool.Po
 		logger.Warn("Waiting for PostgreSQL", "error", err)
 		time.Sleep(time.Second)
 	}
+}
+
+// importCommand is cronflow import FILE [--dry-run] [--mode=upsert|create]: it imports a document
+// straight into the database, as POST /api/import does, and prints what it did.
+func importCommand(ctx context.Context, args []string, pool *pgxpool.Pool, stdout io.Writer) error {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	dryRun := fs.Bool("dry-run", false, "check the document and say what would change, storing nothing")
+	mode := fs.String("mode", handlers.ImportUpsert, "upsert or create")
+	err := fs.Parse(args)
+	file := fs.Arg(0)
+	if err == nil && file != "" {
+		err = fs.Parse(fs.Args()[1:]) // flags may follow the file too
+	}
+	if err != nil || file == "" || fs.NArg() != 0 {
+		return fmt.Errorf("usage: cronflow import FILE [--dry-run] [--mode=upsert|create]")
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return fmt.Errorf("open document: %w", err)
+	}
+	defer f.Close()
+	res, err := handlers.Import(ctx, pool, f, handlers.ImportOptions{Mode: *mode, DryRun: *dryRun, Actor: "cli"})
+	var invalid *handlers.InvalidImportError
+	if errors.As(err, &invalid) {
+		for _, p := range invalid.Jobs {
+			for field, problem := range p.Fields {
+				fmt.Fprintf(stdout, "job %d (%q): %s %s\n", p.Index, p.Name, field, problem)
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("import %s: %w", file, err)
+	}
+	return json.NewEncoder(stdout).Encode(res)
 }

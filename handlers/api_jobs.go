@@ -3,10 +3,12 @@ package handlers
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
 	"github.com/cronflow/cronflow/sqlcgen"
@@ -54,17 +56,26 @@ func decodeJSON(c echo.Context, v any) (map[string]string, error) {
 		err = errors.New("unexpected data after the JSON value")
 	}
 	var tooLarge *http.MaxBytesError
-	var wrongType *json.UnmarshalTypeError
 	switch {
 	case err == nil:
 		return nil, nil
 	case errors.As(err, &tooLarge) || errors.Is(err, echo.ErrStatusRequestEntityTooLarge):
 		return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge)
-	case errors.As(err, &wrongType) && wrongType.Field != "":
-		return map[string]string{wrongType.Field: "must be a JSON " + jsonKind(wrongType.Type.Kind().String())}, nil
+	case fieldTypeProblem(err) != nil:
+		return fieldTypeProblem(err), nil
 	default:
 		return nil, echo.NewHTTPError(http.StatusBadRequest, "The request body is not valid JSON: "+err.Error())
 	}
+}
+
+// fieldTypeProblem turns a JSON value of the wrong type for a field into a problem with that
+// field; any other error gives none.
+func fieldTypeProblem(err error) map[string]string {
+	var wrongType *json.UnmarshalTypeError
+	if errors.As(err, &wrongType) && wrongType.Field != "" {
+		return map[string]string{wrongType.Field: "must be a JSON " + jsonKind(wrongType.Type.Kind().String())}
+	}
+	return nil
 }
 
 // jsonKind names a Go kind as JSON calls it.
@@ -97,19 +108,19 @@ func pathID(c echo.Context) (int64, error) {
 }
 
 // handleAPIJobCreate serves POST /api/jobs: it validates the job and stores it, 201 with the job.
-func handleAPIJobCreate(q *sqlcgen.Queries) echo.HandlerFunc {
+func handleAPIJobCreate(db TxStarter) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var in jobInput
 		problems, err := decodeJSON(c, &in)
 		if err != nil {
 			return err
 		}
-		return createJob(c, q, in, problems)
+		return createJob(c, db, in, problems)
 	}
 }
 
 // createJob validates and stores a job. extra holds problems found before validation.
-func createJob(c echo.Context, q *sqlcgen.Queries, in jobInput, extra map[string]string) error {
+func createJob(c echo.Context, db TxStarter, in jobInput, extra map[string]string) error {
 	spec, problems := in.Valid(time.Now())
 	for k, v := range extra {
 		problems[k] = v
@@ -117,7 +128,7 @@ func createJob(c echo.Context, q *sqlcgen.Queries, in jobInput, extra map[string
 	if len(problems) > 0 {
 		return invalid(c, problems)
 	}
-	job, err := q.JobInsert(c.Request().Context(), spec.insertParams())
+	job, err := insertJob(c, db, spec)
 	if err != nil {
 		return err
 	}
@@ -194,7 +205,7 @@ func handleAPIJobGet(q *sqlcgen.Queries) echo.HandlerFunc {
 
 // handleAPIJobUpdate serves PUT /api/jobs/{id}, which takes the same body as create. The scheduler
 // picks the change up at once, whichever replica it runs on.
-func handleAPIJobUpdate(q *sqlcgen.Queries) echo.HandlerFunc {
+func handleAPIJobUpdate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
@@ -215,7 +226,7 @@ func handleAPIJobUpdate(q *sqlcgen.Queries) echo.HandlerFunc {
 		if len(problems) > 0 {
 			return invalid(c, problems)
 		}
-		job, err := q.JobUpdate(c.Request().Context(), spec.updateParams(id))
+		job, err := updateJob(c, db, id, spec)
 		if err != nil {
 			return err
 		}
@@ -224,18 +235,16 @@ func handleAPIJobUpdate(q *sqlcgen.Queries) echo.HandlerFunc {
 }
 
 // handleAPIJobDelete serves DELETE /api/jobs/{id}; the job's runs go with it.
-func handleAPIJobDelete(q *sqlcgen.Queries) echo.HandlerFunc {
+func handleAPIJobDelete(db TxStarter) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
 			return err
 		}
-		n, err := q.JobDelete(c.Request().Context(), id)
-		if err != nil {
-			return err
-		}
-		if n == 0 {
+		if _, err := deleteJob(c, db, id); errors.Is(err, pgx.ErrNoRows) {
 			return echo.NewHTTPError(http.StatusNotFound, "Not found: there is no job with that id.")
+		} else if err != nil {
+			return err
 		}
 		return c.NoContent(http.StatusNoContent)
 	}
@@ -243,13 +252,13 @@ func handleAPIJobDelete(q *sqlcgen.Queries) echo.HandlerFunc {
 
 // handleAPIJobPause serves POST /api/jobs/{id}/pause and /resume. Resuming schedules from now on;
 // slots that passed while the job was paused are not caught up.
-func handleAPIJobPause(q *sqlcgen.Queries, paused bool) echo.HandlerFunc {
+func handleAPIJobPause(db TxStarter, paused bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
 			return err
 		}
-		job, err := setPaused(c, q, id, paused)
+		job, err := setPaused(c, db, id, paused)
 		if err != nil {
 			return err
 		}
@@ -257,29 +266,41 @@ func handleAPIJobPause(q *sqlcgen.Queries, paused bool) echo.HandlerFunc {
 	}
 }
 
-func setPaused(c echo.Context, q *sqlcgen.Queries, id int64, paused bool) (sqlcgen.Job, error) {
-	ctx := c.Request().Context()
-	job, err := q.JobGet(ctx, id)
-	if err != nil {
-		return job, err
-	}
-	var next *time.Time
-	if sched, err := worker.ParseSchedule(job.Cron, job.Timezone); err == nil {
-		n := sched.Next(time.Now()).UTC()
-		next = &n
-	}
-	return q.JobSetPaused(ctx, sqlcgen.JobSetPausedParams{ID: id, Paused: paused, NextRunAt: next})
+// setPaused pauses or resumes a job, and records it in the audit log unless nothing changed.
+func setPaused(c echo.Context, db TxStarter, id int64, paused bool) (sqlcgen.Job, error) {
+	var job sqlcgen.Job
+	err := audited(c, db, func(q *sqlcgen.Queries) ([]auditEntry, error) {
+		ctx := c.Request().Context()
+		old, err := q.JobGetForUpdate(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		var next *time.Time
+		if sched, err := worker.ParseSchedule(old.Cron, old.Timezone); err == nil {
+			n := sched.Next(time.Now()).UTC()
+			next = &n
+		}
+		if job, err = q.JobSetPaused(ctx, sqlcgen.JobSetPausedParams{ID: id, Paused: paused, NextRunAt: next}); err != nil {
+			return nil, fmt.Errorf("pause job %d: %w", id, err)
+		}
+		action := "job.resume"
+		if paused {
+			action = "job.pause"
+		}
+		return ifChanged(jobEntry(action, &old, &job)), nil
+	})
+	return job, err
 }
 
 // handleAPIJobRun serves POST /api/jobs/{id}/run: a run now, through the same queue as scheduled
 // ones. 202 with the run, which is queued even if the broker is down at this moment.
-func handleAPIJobRun(q *sqlcgen.Queries, pub RunPublisher) echo.HandlerFunc {
+func handleAPIJobRun(q *sqlcgen.Queries, db TxStarter, pub RunPublisher) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
 			return err
 		}
-		_, run, err := runNow(c, q, pub, id)
+		_, run, err := runNow(c, q, db, pub, id)
 		if err != nil {
 			return err
 		}
@@ -287,15 +308,24 @@ func handleAPIJobRun(q *sqlcgen.Queries, pub RunPublisher) echo.HandlerFunc {
 	}
 }
 
-// runNow makes a manual run of a job and publishes it. It returns the job too, for the caller's
-// answer; the run is read again after publishing, so that it shows whether the broker took it.
-func runNow(c echo.Context, q *sqlcgen.Queries, pub RunPublisher, jobID int64) (sqlcgen.Job, sqlcgen.Run, error) {
+// runNow makes a manual run of a job, records it in the audit log, and publishes it once both are
+// committed. It returns the job too, for the caller's answer; the run is read again after
+// publishing, so that it shows whether the broker took it.
+func runNow(c echo.Context, q *sqlcgen.Queries, db TxStarter, pub RunPublisher, jobID int64) (sqlcgen.Job, sqlcgen.Run, error) {
 	ctx := c.Request().Context()
-	job, err := q.JobGet(ctx, jobID)
-	if err != nil {
-		return job, sqlcgen.Run{}, err
-	}
-	run, err := q.RunInsertManual(ctx, jobID)
+	var job sqlcgen.Job
+	var run sqlcgen.Run
+	err := audited(c, db, func(q *sqlcgen.Queries) ([]auditEntry, error) {
+		var err error
+		if job, err = q.JobGet(ctx, jobID); err != nil {
+			return nil, err
+		}
+		if run, err = q.RunInsertManual(ctx, jobID); err != nil {
+			return nil, fmt.Errorf("insert run of job %d: %w", jobID, err)
+		}
+		runID, _ := json.Marshal(run.ID)
+		return []auditEntry{{Action: "job.run", JobID: &jobID, Changes: map[string]fieldChange{"run_id": {From: orNull(nil), To: runID}}}}, nil
+	})
 	if err != nil {
 		return job, run, err
 	}

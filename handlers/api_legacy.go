@@ -6,7 +6,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/views"
 )
 
@@ -14,7 +13,7 @@ import (
 // clients keep working. It takes the same JSON as POST /api/jobs, or the original's form post:
 // hour, minute, type, and url (ping, slack, webhook), email, subject, body (email; the webhook's
 // JSON body), msg (slack).
-func handleAPILegacyCreate(q *sqlcgen.Queries) echo.HandlerFunc {
+func handleAPILegacyCreate(db TxStarter) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEApplicationJSON) {
 			var in jobInput
@@ -22,14 +21,14 @@ func handleAPILegacyCreate(q *sqlcgen.Queries) echo.HandlerFunc {
 			if err != nil {
 				return err
 			}
-			return createJob(c, q, in, problems)
+			return createJob(c, db, in, problems)
 		}
 		form, err := readForm(c)
 		if err != nil {
 			return err
 		}
 		in, problems := legacyFormInput(form.Get)
-		return createJob(c, q, in, problems)
+		return createJob(c, db, in, problems)
 	}
 }
 

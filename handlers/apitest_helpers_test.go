@@ -66,10 +66,12 @@ type apiProblem struct {
 
 func setupAPI(t *testing.T) *apiFixture {
 	t.Helper()
-	q := sqlcgen.New(dbtest.Tx(t))
+	tx := dbtest.Tx(t)
+	q := sqlcgen.New(tx)
 	f := &apiFixture{t: t, q: q, pub: &recordingPublisher{}}
 	f.server = NewServer(Deps{
 		Queries:   q,
+		DB:        tx,
 		Publisher: f.pub,
 		ReadyFunc: func(context.Context) map[string]string {
 			f.mu.Lock()

@@ -99,6 +99,7 @@ func (a *auth) identify(c echo.Context) (string, error) {
 		if errors.Is(err, pgx.ErrNoRows) {
 			return "", nil
 		}
+		c.Set(actorKey, row.Name)
 		return row.Username, err
 	}
 	if username, password, ok := c.Request().BasicAuth(); ok {
@@ -186,8 +187,15 @@ func (a *auth) metricsAllowed(c echo.Context) bool {
 }
 
 // EnsureAdmin creates the first admin from the configuration, or gives it the configured password
-// if it has another one, so that the environment stays the way to recover access.
-func EnsureAdmin(ctx context.Context, q *sqlcgen.Queries, username, password string) error {
+// if it has another one, so that the environment stays the way to recover access. The audit log
+// records either as done by the environment.
+func EnsureAdmin(ctx context.Context, db TxStarter, username, password string) error {
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin storing admin %q: %w", username, err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	q := sqlcgen.New(tx)
 	user, err := q.UserGetByName(ctx, username)
 	if err == nil && bcrypt.CompareHashAndPassword([]byte(user.PasswordHash), []byte(password)) == nil {
 		return nil
@@ -199,7 +207,9 @@ func EnsureAdmin(ctx context.Context, q *sqlcgen.Queries, username, password str
 	if herr != nil {
 		return fmt.Errorf("hash admin password: %w", herr)
 	}
+	entry := userEntry("user.password", username)
 	if errors.Is(err, pgx.ErrNoRows) {
+		entry = userEntry("user.create", username)
 		_, err = q.UserInsert(ctx, sqlcgen.UserInsertParams{Username: username, PasswordHash: string(hash)})
 	} else {
 		err = q.UserSetPassword(ctx, sqlcgen.UserSetPasswordParams{ID: user.ID, PasswordHash: string(hash)})
@@ -207,7 +217,10 @@ func EnsureAdmin(ctx context.Context, q *sqlcgen.Queries, username, password str
 	if err != nil {
 		return fmt.Errorf("store admin %q: %w", username, err)
 	}
-	return nil
+	if err := q.AuditInsert(ctx, entry); err != nil {
+		return fmt.Errorf("record admin %q: %w", username, err)
+	}
+	return tx.Commit(ctx)
 }
 
 // newToken returns 32 random bytes, URL-safe encoded.

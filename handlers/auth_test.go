@@ -31,14 +31,15 @@ type locked struct {
 
 func setupLocked(t *testing.T, cfg AuthConfig, jobsPerMinute int, trustedProxies ...*net.IPNet) *locked {
 	t.Helper()
-	q := sqlcgen.New(dbtest.Tx(t))
-	if err := EnsureAdmin(context.Background(), q, testAdmin, testPassword); err != nil {
+	tx := dbtest.Tx(t)
+	q := sqlcgen.New(tx)
+	if err := EnsureAdmin(context.Background(), tx, testAdmin, testPassword); err != nil {
 		t.Fatal(err)
 	}
 	cfg.Enabled = true
 	metrics := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "cronflow_up 1\n") })
 	server := NewServer(Deps{
-		Queries: q, Publisher: &recordingPublisher{}, Auth: cfg, Metrics: metrics, JobsPerMinute: jobsPerMinute,
+		Queries: q, DB: tx, Publisher: &recordingPublisher{}, Auth: cfg, Metrics: metrics, JobsPerMinute: jobsPerMinute,
 		TrustedProxies: trustedProxies,
 		ReadyFunc:      func(context.Context) map[string]string { return nil },
 		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -211,8 +212,8 @@ func TestTheLoginRedirectStaysOnThisSite(t *testing.T) {
 
 func TestWithoutAuthOnlyLoopbackNamesAreAnswered(t *testing.T) {
 	t.Parallel()
-	q := sqlcgen.New(dbtest.Tx(t))
-	server := NewServer(Deps{Queries: q, Publisher: &recordingPublisher{}, Auth: AuthConfig{LoopbackOnly: true},
+	tx := dbtest.Tx(t)
+	server := NewServer(Deps{Queries: sqlcgen.New(tx), DB: tx, Publisher: &recordingPublisher{}, Auth: AuthConfig{LoopbackOnly: true},
 		ReadyFunc: func(context.Context) map[string]string { return nil }, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	for host, want := range map[string]int{"127.0.0.1:8000": 200, "localhost:8000": 200, "[::1]:8000": 200,
 		"rebound.evil.example:8000": http.StatusMisdirectedRequest, "192.168.1.5": http.StatusMisdirectedRequest} {

@@ -49,10 +49,12 @@ type dash struct {
 
 func setupDash(t *testing.T) *dash {
 	t.Helper()
-	q := sqlcgen.New(dbtest.Tx(t))
+	tx := dbtest.Tx(t)
+	q := sqlcgen.New(tx)
 	d := &dash{t: t, q: q, pub: &recordingPublisher{}}
 	d.server = NewServer(Deps{
 		Queries:   q,
+		DB:        tx,
 		Publisher: d.pub,
 		ReadyFunc: func(context.Context) map[string]string { return nil },
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),

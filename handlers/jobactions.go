@@ -18,13 +18,13 @@ import (
 const maxCountedRuns = 10000
 
 // handleJobRun serves POST /jobs/{id}/run: a run now, through the same queue as scheduled runs.
-func handleJobRun(q *sqlcgen.Queries, pub RunPublisher) echo.HandlerFunc {
+func handleJobRun(q *sqlcgen.Queries, db TxStarter, pub RunPublisher) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
 			return err
 		}
-		job, run, err := runNow(c, q, pub, id)
+		job, run, err := runNow(c, q, db, pub, id)
 		if err != nil {
 			return err
 		}
@@ -36,13 +36,13 @@ func handleJobRun(q *sqlcgen.Queries, pub RunPublisher) echo.HandlerFunc {
 
 // handleJobPause serves POST /jobs/{id}/pause and /resume. Resuming schedules from now on; slots
 // that passed while the job was paused are not caught up.
-func handleJobPause(q *sqlcgen.Queries, paused bool) echo.HandlerFunc {
+func handleJobPause(q *sqlcgen.Queries, db TxStarter, paused bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
 			return err
 		}
-		job, err := setPaused(c, q, id, paused)
+		job, err := setPaused(c, db, id, paused)
 		if err != nil {
 			return err
 		}
@@ -113,19 +113,15 @@ func handleJobDeleteConfirm(q *sqlcgen.Queries) echo.HandlerFunc {
 
 // handleJobDelete serves POST /jobs/{id}/delete; the job's runs go with it. It goes back where the
 // person came from, unless that was the job's own page.
-func handleJobDelete(q *sqlcgen.Queries) echo.HandlerFunc {
+func handleJobDelete(db TxStarter) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
 			return err
 		}
-		ctx := c.Request().Context()
-		job, err := q.JobGet(ctx, id)
+		job, err := deleteJob(c, db, id)
 		if err != nil {
 			return err
-		}
-		if _, err := q.JobDelete(ctx, id); err != nil {
-			return fmt.Errorf("delete job %d: %w", id, err)
 		}
 		back := localPath(c.FormValue("back"), "/jobs")
 		own := fmt.Sprintf("/jobs/%d", id)

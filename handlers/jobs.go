@@ -122,7 +122,7 @@ func toJobRow(r sqlcgen.JobPageBeforeRow, now time.Time) views.JobRow {
 	}
 }
 
-// handleJobPage serves GET /jobs/{id}: the job's settings, its actions and its runs.
+// handleJobPage serves GET /jobs/{id}: the job's settings, its actions, its runs and its history.
 func handleJobPage(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
@@ -137,8 +137,13 @@ func handleJobPage(q *sqlcgen.Queries) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		d := toJobDetail(job, requestPath(c), time.Now())
-		return render(c, http.StatusOK, views.JobPage(newPage(c, job.Name, "jobs"), d, runs))
+		now := time.Now()
+		history, err := jobHistory(c.Request().Context(), q, id, now)
+		if err != nil {
+			return err
+		}
+		d := toJobDetail(job, requestPath(c), now)
+		return render(c, http.StatusOK, views.JobPage(newPage(c, job.Name, "jobs"), d, runs, history))
 	}
 }
 

@@ -37,7 +37,9 @@ type RunPublisher interface {
 
 // Deps is what the server needs from the rest of Cronflow.
 type Deps struct {
-	Queries   *sqlcgen.Queries
+	Queries *sqlcgen.Queries
+	// DB starts the transactions in which changes are made together with their audit entries.
+	DB        TxStarter
 	Publisher RunPublisher
 	// ReadyFunc reports, by component, what keeps the service from being ready; empty means ready.
 	ReadyFunc func(ctx context.Context) map[string]string
@@ -77,7 +79,7 @@ func NewServer(d Deps) *echo.Echo {
 	if d.Auth.LoopbackOnly {
 		e.Use(loopbackHostOnly)
 	}
-	e.Use(middleware.BodyLimit(maxBody))
+	e.Use(bodyLimit)
 	e.Use(a.middleware)
 	e.Use(csrfProtection())
 	addRoutes(e, d, a)
@@ -130,7 +132,7 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 				msg = http.StatusText(code)
 			}
 			if code == http.StatusRequestEntityTooLarge {
-				msg = "The request body is larger than 1 MiB."
+				msg = "The request body is larger than " + bodyLimitWords(c) + "."
 			}
 		case errors.Is(err, pgx.ErrNoRows):
 			code, msg = http.StatusNotFound, "Not found: it may have been deleted."

@@ -40,7 +40,7 @@ func renderTokens(c echo.Context, q *sqlcgen.Queries, status int, newToken, name
 
 // handleTokenCreate serves POST /settings/tokens. The token is shown once, in this answer; only its
 // hash is stored.
-func handleTokenCreate(q *sqlcgen.Queries) echo.HandlerFunc {
+func handleTokenCreate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		name := strings.TrimSpace(c.FormValue("name"))
 		if name == "" || len(name) > 100 {
@@ -54,8 +54,11 @@ func handleTokenCreate(q *sqlcgen.Queries) echo.HandlerFunc {
 			return err
 		}
 		token := tokenPrefix + newToken()
-		_, err = q.APITokenInsert(c.Request().Context(), sqlcgen.APITokenInsertParams{
-			Name: name, TokenHash: hashToken(token), Hint: token[:len(tokenPrefix)+4], UserID: user.ID,
+		err = audited(c, db, func(q *sqlcgen.Queries) ([]auditEntry, error) {
+			_, err := q.APITokenInsert(c.Request().Context(), sqlcgen.APITokenInsertParams{
+				Name: name, TokenHash: hashToken(token), Hint: token[:len(tokenPrefix)+4], UserID: user.ID,
+			})
+			return []auditEntry{tokenEntry("token.create", name, user.Username)}, err
 		})
 		if err != nil {
 			return err
@@ -65,13 +68,21 @@ func handleTokenCreate(q *sqlcgen.Queries) echo.HandlerFunc {
 }
 
 // handleTokenRevoke serves POST /settings/tokens/{id}/revoke. A revoked token is refused at once.
-func handleTokenRevoke(q *sqlcgen.Queries) echo.HandlerFunc {
+func handleTokenRevoke(db TxStarter) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
 			return err
 		}
-		if _, err := q.APITokenRevoke(c.Request().Context(), id); err != nil {
+		err = audited(c, db, func(q *sqlcgen.Queries) ([]auditEntry, error) {
+			names, err := q.APITokenRevoke(c.Request().Context(), id)
+			var entries []auditEntry
+			for _, name := range names {
+				entries = append(entries, tokenEntry("token.revoke", name, ""))
+			}
+			return entries, err
+		})
+		if err != nil {
 			return err
 		}
 		return redirectAfter(c, "/settings/tokens", "Token revoked.")

@@ -14,19 +14,20 @@ const aPITokenAuthenticate = `-- name: APITokenAuthenticate :one
 UPDATE api_tokens t SET last_used_at = now()
 FROM users u
 WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.id = t.user_id
-RETURNING u.id, u.username
+RETURNING u.id, u.username, t.name
 `
 
 type APITokenAuthenticateRow struct {
 	ID       int64
 	Username string
+	Name     string
 }
 
 // APITokenAuthenticate finds the user of a token that has not been revoked, and notes its use.
 func (q *Queries) APITokenAuthenticate(ctx context.Context, tokenHash []byte) (APITokenAuthenticateRow, error) {
 	row := q.db.QueryRow(ctx, aPITokenAuthenticate, tokenHash)
 	var i APITokenAuthenticateRow
-	err := row.Scan(&i.ID, &i.Username)
+	err := row.Scan(&i.ID, &i.Username, &i.Name)
 	return i, err
 }
 
@@ -108,14 +109,27 @@ func (q *Queries) APITokenList(ctx context.Context) ([]APITokenListRow, error) {
 	return items, nil
 }
 
-const aPITokenRevoke = `-- name: APITokenRevoke :execrows
-UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL
+const aPITokenRevoke = `-- name: APITokenRevoke :many
+UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING name
 `
 
-func (q *Queries) APITokenRevoke(ctx context.Context, id int64) (int64, error) {
-	result, err := q.db.Exec(ctx, aPITokenRevoke, id)
+// APITokenRevoke revokes a token in use, answering its name; none if there was none to revoke.
+func (q *Queries) APITokenRevoke(ctx context.Context, id int64) ([]string, error) {
+	rows, err := q.db.Query(ctx, aPITokenRevoke, id)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	return result.RowsAffected(), nil
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		items = append(items, name)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }

@@ -20,6 +20,16 @@ type ApiToken struct {
 	RevokedAt  *time.Time
 }
 
+type AuditLog struct {
+	ID      int64
+	At      time.Time
+	Actor   string
+	Action  string
+	Subject string
+	JobID   *int64
+	Changes []byte
+}
+
 type Job struct {
 	ID           int64
 	Name         string

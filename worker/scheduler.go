@@ -19,6 +19,9 @@ import (
 // case a change notification was lost. Notifications make changes take effect at once.
 const resyncEvery = time.Minute
 
+// allJobs stands for a notification about every job ('*', which an import sends once).
+const allJobs = 0
+
 // Scheduler keeps one robfig/cron entry per active job and turns each firing into a due slot for
 // the dispatcher. Only the leader runs it.
 type Scheduler struct {
@@ -109,7 +112,10 @@ func (s *Scheduler) Run(ctx context.Context) error {
 				listenErr <- err
 				return
 			}
-			id, _ := strconv.ParseInt(n.Payload, 10, 64)
+			id, err := strconv.ParseInt(n.Payload, 10, 64)
+			if err != nil {
+				id = allJobs // '*', or anything else that is not one job
+			}
 			select {
 			case changed <- id:
 			case <-listenCtx.Done():
@@ -132,6 +138,13 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			listener.Conn().Close(context.Background())
 			return err
 		case id := <-changed:
+			if id == allJobs {
+				// An import changed many jobs and said so once.
+				if err := s.resync(ctx); err != nil {
+					s.logger.Warn("Resync jobs failed", "error", err)
+				}
+				continue
+			}
 			s.syncJob(ctx, id)
 		case <-resync.C:
 			if err := s.resync(ctx); err != nil {

@@ -1,0 +1,258 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"reflect"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/labstack/echo/v4"
+
+	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker"
+)
+
+// TxStarter starts the transactions in which changes are made and audited: a *pgxpool.Pool, or in
+// tests the pgx.Tx the test runs in, whose Begin makes a savepoint.
+type TxStarter interface {
+	Begin(ctx context.Context) (pgx.Tx, error)
+}
+
+// actorKey is where the middleware leaves the name of the API token a request came with.
+const actorKey = "cronflow_actor"
+
+// localActor is the actor of every change while authentication is off.
+const localActor = "local"
+
+// auditActor is who the audit log says made the request's changes: the API token's name, the
+// logged-in user's, or "local" without authentication.
+func auditActor(c echo.Context) string {
+	if token, ok := c.Get(actorKey).(string); ok && token != "" {
+		return token
+	}
+	if user := currentUser(c); user != "" {
+		return user
+	}
+	return localActor
+}
+
+// fieldChange is one field's value before and after a change; null is "not there".
+type fieldChange struct {
+	From json.RawMessage `json:"from"`
+	To   json.RawMessage `json:"to"`
+}
+
+// auditEntry is one change as the audit log records it.
+type auditEntry struct {
+	Action string
+	// Subject names what changed: a job's, a user's or a token's name.
+	Subject string
+	JobID   *int64
+	Changes map[string]fieldChange
+}
+
+// audited runs change in one transaction and records the entries it returns in the same
+// transaction, as the request's actor: a change is never stored without its record, nor the other
+// way round.
+func audited(c echo.Context, db TxStarter, change func(q *sqlcgen.Queries) ([]auditEntry, error)) error {
+	ctx := c.Request().Context()
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	q := sqlcgen.New(tx)
+	entries, err := change(q)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := q.AuditInsert(ctx, e.params(auditActor(c))); err != nil {
+			return fmt.Errorf("record %s: %w", e.Action, err)
+		}
+	}
+	return tx.Commit(ctx)
+}
+
+// params is the entry as actor's, ready to store.
+func (e auditEntry) params(actor string) sqlcgen.AuditInsertParams {
+	changes, _ := json.Marshal(e.Changes) // raw JSON values and strings: it cannot fail
+	if e.Changes == nil {
+		changes = []byte("{}")
+	}
+	return sqlcgen.AuditInsertParams{Actor: actor, Action: e.Action, Subject: e.Subject, JobID: e.JobID, Changes: changes}
+}
+
+// jobEntry is the audit entry of a change to a job, from old to new (nil when it did not exist, or
+// no longer does).
+func jobEntry(action string, old, new *sqlcgen.Job) auditEntry {
+	j := new
+	if j == nil {
+		j = old
+	}
+	return auditEntry{Action: action, Subject: j.Name, JobID: &j.ID, Changes: jobChanges(old, new)}
+}
+
+// secretValue stands for a password or token in the audit log, which never holds one.
+var secretValue = json.RawMessage(`"(secret)"`)
+
+// userEntry is the audit entry of a user made, or given a new password, from the environment at
+// startup.
+func userEntry(action, username string) sqlcgen.AuditInsertParams {
+	changes := map[string]fieldChange{"password": {From: secretValue, To: secretValue}}
+	if action == "user.create" {
+		name, _ := json.Marshal(username)
+		changes = map[string]fieldChange{"username": {From: orNull(nil), To: name}, "password": {From: orNull(nil), To: secretValue}}
+	}
+	return auditEntry{Action: action, Subject: username, Changes: changes}.params("environment")
+}
+
+// jobChanges lists the fields that differ between two versions of a job. Values are compared as
+// stored and shown masked (see worker.MaskPayload), so that a changed secret shows as a change
+// without showing the secret.
+func jobChanges(old, new *sqlcgen.Job) map[string]fieldChange {
+	before, after := jobFields(old, false), jobFields(new, false)
+	shownBefore, shownAfter := jobFields(old, true), jobFields(new, true)
+	changes := map[string]fieldChange{}
+	for _, name := range unionKeys(before, after) {
+		if !sameJSON(before[name], after[name]) {
+			changes[name] = fieldChange{From: orNull(shownBefore[name]), To: orNull(shownAfter[name])}
+		}
+	}
+	return changes
+}
+
+// jobFields is a job as the audit log compares it: its export fields as JSON values, the payload
+// field by field ("payload.url"). A nil job has none.
+func jobFields(j *sqlcgen.Job, masked bool) map[string]json.RawMessage {
+	fields := map[string]json.RawMessage{}
+	if j == nil {
+		return fields
+	}
+	t := toTransferJob(*j)
+	if masked {
+		t.Payload = worker.MaskPayload(j.Type, j.Payload)
+	}
+	raw, _ := json.Marshal(t)
+	_ = json.Unmarshal(raw, &fields)
+	var payload map[string]json.RawMessage
+	if json.Unmarshal(t.Payload, &payload) == nil {
+		delete(fields, "payload")
+		for k, v := range payload {
+			fields["payload."+k] = v
+		}
+	}
+	return fields
+}
+
+func unionKeys(a, b map[string]json.RawMessage) []string {
+	var keys []string
+	for k := range a {
+		keys = append(keys, k)
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// sameJSON reports whether two JSON texts hold the same value, whatever their spacing.
+func sameJSON(a, b json.RawMessage) bool {
+	if bytes.Equal(a, b) {
+		return true
+	}
+	var x, y any
+	decode := func(raw json.RawMessage, v *any) error {
+		d := json.NewDecoder(bytes.NewReader(raw))
+		d.UseNumber()
+		return d.Decode(v)
+	}
+	if decode(a, &x) != nil || decode(b, &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
+}
+
+func orNull(raw json.RawMessage) json.RawMessage {
+	if len(raw) == 0 {
+		return json.RawMessage("null")
+	}
+	return raw
+}
+
+// tokenEntry is the audit entry of an API token created for user, or revoked (user empty). The
+// token itself is never recorded.
+func tokenEntry(action, name, user string) auditEntry {
+	changes := map[string]fieldChange{"revoked": {From: json.RawMessage("false"), To: json.RawMessage("true")}}
+	if action == "token.create" {
+		n, _ := json.Marshal(name)
+		u, _ := json.Marshal(user)
+		changes = map[string]fieldChange{"name": {From: orNull(nil), To: n}, "user": {From: orNull(nil), To: u}}
+	}
+	return auditEntry{Action: action, Subject: name, Changes: changes}
+}
+
+// auditJSON is an audit entry as the API shows it.
+type auditJSON struct {
+	ID      int64           `json:"id"`
+	At      time.Time       `json:"at"`
+	Actor   string          `json:"actor"`
+	Action  string          `json:"action"`
+	Subject string          `json:"subject"`
+	JobID   *int64          `json:"job_id"`
+	Changes json.RawMessage `json:"changes"`
+}
+
+// handleAPIAuditList serves GET /api/audit?job_id=&limit=&before=, the audit log newest first.
+func handleAPIAuditList(q *sqlcgen.Queries) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		limit, before, problems := pageParams(c, "before")
+		if before <= 0 {
+			before = math.MaxInt64
+		}
+		var jobID int64
+		if v := c.QueryParam("job_id"); v != "" {
+			id, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || id <= 0 {
+				problems["job_id"] = "must be a job id"
+			}
+			jobID = id
+		}
+		if len(problems) > 0 {
+			return c.JSON(http.StatusUnprocessableEntity, apiError{Error: "Bad query parameters; see fields.", Fields: problems})
+		}
+		rows, err := listAudit(c.Request().Context(), q, jobID, before, int32(limit)+1)
+		if err != nil {
+			return fmt.Errorf("list audit entries: %w", err)
+		}
+		out := struct {
+			Entries    []auditJSON `json:"entries"`
+			NextBefore *int64      `json:"next_before"`
+		}{Entries: []auditJSON{}}
+		if len(rows) > limit {
+			rows = rows[:limit]
+			out.NextBefore = &rows[limit-1].ID
+		}
+		for _, r := range rows {
+			out.Entries = append(out.Entries, auditJSON{ID: r.ID, At: r.At, Actor: r.Actor, Action: r.Action,
+				Subject: r.Subject, JobID: r.JobID, Changes: r.Changes})
+		}
+		return c.JSON(http.StatusOK, out)
+	}
+}
+
+// listAudit reads a page of the log, or of one job's history when jobID is set.
+func listAudit(ctx context.Context, q *sqlcgen.Queries, jobID, before int64, limit int32) ([]sqlcgen.AuditLog, error) {
+	if jobID > 0 {
+		return q.AuditListByJob(ctx, sqlcgen.AuditListByJobParams{JobID: &jobID, BeforeID: before, MaxRows: limit})
+	}
+	return q.AuditList(ctx, sqlcgen.AuditListParams{BeforeID: before, MaxRows: limit})
+}

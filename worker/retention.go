@@ -1,0 +1,179 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cronflow/cronflow/sqlcgen"
+)
+
+// retentionBatch is how many runs one delete statement looks at. Each batch is its own short
+// statement that locks only the rows it deletes, so consumers and pages never wait behind it.
+const retentionBatch = 2000
+
+// AuditRetention is how long audit log entries are kept.
+const AuditRetention = 365 * 24 * time.Hour
+
+// RetentionConfig says how long finished runs are kept.
+type RetentionConfig struct {
+	// Completed is the age after which completed runs are deleted.
+	Completed time.Duration
+	// Failed is the age after which permanently failed and missed runs are deleted.
+	Failed time.Duration
+	// KeepPerJob is how many of each job's newest runs are kept whatever their age.
+	KeepPerJob int
+	// Interval is the time between two passes.
+	Interval time.Duration
+}
+
+// retentionClass is a kind of finished run that expires after one age. A status with no runs (such
+// as missed, before it exists) costs one index probe.
+type retentionClass struct {
+	kind     string
+	statuses []string
+	age      func(RetentionConfig) time.Duration
+}
+
+var retentionClasses = []retentionClass{
+	{kind: "completed", statuses: []string{"completed"}, age: func(c RetentionConfig) time.Duration { return c.Completed }},
+	{kind: "failed", statuses: []string{"permanently_failed", "missed"}, age: func(c RetentionConfig) time.Duration { return c.Failed }},
+}
+
+// retentionKinds are what retention counts: the run classes, and audit entries.
+var retentionKinds = []string{"completed", "failed", "audit"}
+
+// Retention deletes old finished runs and old audit entries. Only the leader runs it, so two
+// replicas never delete the same rows at once.
+type Retention struct {
+	q      *sqlcgen.Queries
+	cfg    RetentionConfig
+	logger *slog.Logger
+
+	deleted  map[string]*atomic.Int64 // by kind, since the process started
+	lastPass atomic.Int64             // nanoseconds
+}
+
+// NewRetention returns the retention service.
+func NewRetention(q *sqlcgen.Queries, cfg RetentionConfig, logger *slog.Logger) *Retention {
+	r := &Retention{q: q, cfg: cfg, logger: logger, deleted: map[string]*atomic.Int64{}}
+	for _, kind := range retentionKinds {
+		r.deleted[kind] = new(atomic.Int64)
+	}
+	return r
+}
+
+// Run makes a pass at once, and then every interval, until ctx is done.
+func (r *Retention) Run(ctx context.Context) {
+	tick := time.NewTicker(r.cfg.Interval)
+	defer tick.Stop()
+	for {
+		if _, err := r.Pass(ctx); err != nil && ctx.Err() == nil {
+			r.logger.Warn("Retention pass failed", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// Pass deletes, batch by batch, what has expired now. It answers how many rows it deleted of each
+// kind ("completed", "failed", "audit").
+func (r *Retention) Pass(ctx context.Context) (map[string]int64, error) {
+	start := time.Now()
+	deleted := map[string]int64{}
+	err := r.sweep(ctx, start, deleted)
+	r.lastPass.Store(int64(time.Since(start)))
+	if deleted["completed"]+deleted["failed"]+deleted["audit"] > 0 {
+		r.logger.Info("Retention deleted old rows", "completed_runs", deleted["completed"], "failed_runs", deleted["failed"],
+			"audit_entries", deleted["audit"], "duration_ms", time.Since(start).Milliseconds())
+	}
+	return deleted, err
+}
+
+// sweep deletes each class of runs, and then the audit entries, that expired by now, adding what it
+// deleted to deleted and to the process's counters.
+func (r *Retention) sweep(ctx context.Context, now time.Time, deleted map[string]int64) error {
+	count := func(kind string, n int64) {
+		deleted[kind] += n
+		r.deleted[kind].Add(n)
+	}
+	for _, class := range retentionClasses {
+		for _, status := range class.statuses {
+			n, err := r.expireRuns(ctx, status, now.Add(-class.age(r.cfg)))
+			count(class.kind, n)
+			if err != nil {
+				return fmt.Errorf("delete old %s runs: %w", status, err)
+			}
+		}
+	}
+	n, err := r.expireAudit(ctx, now.Add(-AuditRetention))
+	count("audit", n)
+	if err != nil {
+		return fmt.Errorf("delete old audit entries: %w", err)
+	}
+	return nil
+}
+
+// expireRuns deletes the runs of one status that finished before a moment, except each job's newest.
+func (r *Retention) expireRuns(ctx context.Context, status string, before time.Time) (int64, error) {
+	bound, err := r.q.RunRetentionBound(ctx, before)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	var deleted, after int64
+	for ctx.Err() == nil {
+		row, err := r.q.RunDeleteExpired(ctx, sqlcgen.RunDeleteExpiredParams{
+			Status: status, AfterID: after, MaxID: bound, MaxRows: retentionBatch,
+			Before: before, Keep: int32(r.cfg.KeepPerJob),
+		})
+		if err != nil {
+			return deleted, err
+		}
+		deleted += row.Deleted
+		if row.LastID == 0 {
+			break
+		}
+		after = row.LastID
+	}
+	return deleted, ctx.Err()
+}
+
+// expireAudit deletes audit entries older than a moment.
+func (r *Retention) expireAudit(ctx context.Context, before time.Time) (int64, error) {
+	var deleted int64
+	for ctx.Err() == nil {
+		n, err := r.q.AuditDeleteBefore(ctx, sqlcgen.AuditDeleteBeforeParams{Before: before, MaxRows: retentionBatch})
+		deleted += n
+		if err != nil || n < retentionBatch {
+			return deleted, err
+		}
+	}
+	return deleted, ctx.Err()
+}
+
+// Register adds retention's series to reg: what it deleted, by kind, and how long its last pass took.
+func (r *Retention) Register(reg prometheus.Registerer) {
+	const help = "Rows deleted by retention, by kind: completed runs, failed (permanently failed and missed) runs, audit entries."
+	for _, kind := range retentionKinds {
+		v := r.deleted[kind]
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "cronflow_retention_deleted_total", Help: help, ConstLabels: prometheus.Labels{"kind": kind},
+		}, func() float64 { return float64(v.Load()) }))
+	}
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "cronflow_retention_last_pass_seconds",
+		Help: "How long the last retention pass on this replica took.",
+	}, func() float64 { return time.Duration(r.lastPass.Load()).Seconds() }))
+}
