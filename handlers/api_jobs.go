@@ -324,7 +324,7 @@ func runNow(c echo.Context, q *sqlcgen.Queries, db TxStarter, pub RunPublisher, 
 			return nil, fmt.Errorf("insert run of job %d: %w", jobID, err)
 		}
 		runID, _ := json.Marshal(run.ID)
-		return []auditEntry{{Action: "job.run", JobID: &jobID, Changes: map[string]fieldChange{"run_id": {From: orNull(nil), To: runID}}}}, nil
+		return []auditEntry{{Action: "job.run", Subject: job.Name, JobID: &jobID, Changes: map[string]fieldChange{"run_id": {From: orNull(nil), To: runID}}}}, nil
 	})
 	if err != nil {
 		return job, run, err

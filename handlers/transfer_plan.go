@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -14,12 +15,6 @@ import (
 
 // importBatch is how many jobs one insert or update statement of an import carries.
 const importBatch = 1000
-
-// importJobInput is a job of an export document: what POST /api/jobs takes, and whether it is paused.
-type importJobInput struct {
-	jobInput
-	Paused *bool `json:"paused"`
-}
 
 // planImport checks every job of a document and decides what to do with each: create it, update
 // the stored job of the same name (upsert), or leave that job as it is. Any problem with any job
@@ -53,27 +48,30 @@ func planImport(ctx context.Context, q *sqlcgen.Queries, entries []json.RawMessa
 // checkImportJob validates one job of a document as the API validates a new job, and answers it
 // as it would be stored, its name, and its problems by field.
 func checkImportJob(raw json.RawMessage, now time.Time) (sqlcgen.Job, string, map[string]string) {
-	var in importJobInput
+	var in jobInput
+	var state struct {
+		Paused *bool `json:"paused"`
+	}
 	typeProblems := map[string]string{}
-	if err := json.Unmarshal(raw, &in); err != nil {
-		p := fieldTypeProblem(err)
-		if p == nil {
-			return sqlcgen.Job{}, "", map[string]string{"job": "must be a JSON object"}
+	for _, v := range []any{&in, &state} {
+		if err := json.Unmarshal(raw, v); err != nil {
+			p := fieldTypeProblem(err)
+			if p == nil {
+				return sqlcgen.Job{}, "", map[string]string{"job": "must be a JSON object"}
+			}
+			maps.Copy(typeProblems, p)
 		}
-		typeProblems = p
 	}
 	spec, problems := in.Valid(now)
-	for k, v := range typeProblems {
-		problems[k] = v
-	}
+	maps.Copy(problems, typeProblems)
 	name := spec.Name
-	if name == "" {
-		name = strings.TrimSpace(in.Name)
+	if len(problems) > 0 {
+		name = strings.TrimSpace(in.Name) // the name as given, not one made up for it
 	}
 	p := spec.insertParams()
 	job := sqlcgen.Job{
 		Name: name, Type: p.Type, Payload: p.Payload, Cron: p.Cron, Timezone: p.Timezone, MaxRetries: p.MaxRetries,
-		RetryDelayMs: p.RetryDelayMs, TimeoutMs: p.TimeoutMs, Paused: in.Paused != nil && *in.Paused, NextRunAt: p.NextRunAt,
+		RetryDelayMs: p.RetryDelayMs, TimeoutMs: p.TimeoutMs, Paused: state.Paused != nil && *state.Paused, NextRunAt: p.NextRunAt,
 	}
 	return job, name, problems
 }

@@ -1,0 +1,221 @@
+package handlers
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// apiAuditEntry is an audit entry as the API contract names its fields.
+type apiAuditEntry struct {
+	ID      int64                             `json:"id"`
+	At      time.Time                         `json:"at"`
+	Actor   string                            `json:"actor"`
+	Action  string                            `json:"action"`
+	Subject string                            `json:"subject"`
+	JobID   *int64                            `json:"job_id"`
+	Changes map[string]struct{ From, To any } `json:"changes"`
+}
+
+type apiAuditPage struct {
+	Entries    []apiAuditEntry `json:"entries"`
+	NextBefore *int64          `json:"next_before"`
+}
+
+// audit reads the API's audit log at target.
+func audit(t *testing.T, serve func(*http.Request) *http.Response, target string) apiAuditPage {
+	t.Helper()
+	res := serve(httpGet(target))
+	defer res.Body.Close()
+	var p apiAuditPage
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d", target, res.StatusCode)
+	}
+	if err := json.NewDecoder(res.Body).Decode(&p); err != nil {
+		t.Fatalf("decode audit: %v", err)
+	}
+	return p
+}
+
+func httpGet(target string) *http.Request {
+	req, _ := http.NewRequest(http.MethodGet, target, nil)
+	return req
+}
+
+func (f *apiFixture) audit(target string) apiAuditPage {
+	f.t.Helper()
+	return audit(f.t, func(r *http.Request) *http.Response { return f.serve(r).Result() }, target)
+}
+
+func TestEveryJobChangeIsAudited(t *testing.T) {
+	t.Parallel()
+	f := setupAPI(t)
+	job := f.createJob(`{"name": "Nightly", "type": "ping", "cron": "0 2 * * *", "payload": {"url": "https://example.com/a"}}`)
+	path := fmt.Sprintf("/api/jobs/%d", job.ID)
+	f.expect(f.sendJSON(http.MethodPut, path, `{"name": "Nightly", "type": "ping", "cron": "0 3 * * *", "timeout": "10s", "payload": {"url": "https://example.com/b"}}`), http.StatusOK, nil)
+	f.expect(f.sendJSON(http.MethodPost, path+"/pause", ""), http.StatusOK, nil)
+	f.expect(f.sendJSON(http.MethodPost, path+"/pause", ""), http.StatusOK, nil) // already paused: nothing changes
+	f.expect(f.sendJSON(http.MethodPost, path+"/resume", ""), http.StatusOK, nil)
+	var run apiRun
+	f.expect(f.sendJSON(http.MethodPost, path+"/run", ""), http.StatusAccepted, &run)
+	f.expect(f.sendJSON(http.MethodDelete, path, ""), http.StatusNoContent, nil)
+
+	entries := f.audit(fmt.Sprintf("/api/audit?job_id=%d", job.ID)).Entries
+	var actions []string
+	for _, e := range entries {
+		actions = append(actions, e.Action)
+		if e.Actor != "local" || e.JobID == nil || *e.JobID != job.ID || e.Subject != "Nightly" {
+			t.Errorf("%s: actor %q, job %v, subject %q; want local, %d, Nightly", e.Action, e.Actor, e.JobID, e.Subject, job.ID)
+		}
+	}
+	want := []string{"job.delete", "job.run", "job.resume", "job.pause", "job.update", "job.create"}
+	if strings.Join(actions, " ") != strings.Join(want, " ") {
+		t.Fatalf("actions newest first = %v, want %v", actions, want)
+	}
+	byAction := map[string]apiAuditEntry{}
+	for _, e := range entries {
+		byAction[e.Action] = e
+	}
+
+	t.Run("AnUpdateListsExactlyTheFieldsThatChanged", func(t *testing.T) {
+		got := byAction["job.update"].Changes
+		if len(got) != 3 || got["cron"].From != "0 2 * * *" || got["cron"].To != "0 3 * * *" ||
+			got["timeout"].From != "30s" || got["timeout"].To != "10s" || got["payload.url"].To != "https://example.com/b" {
+			t.Errorf("changes = %+v", got)
+		}
+	})
+	t.Run("PauseAndResumeChangePaused", func(t *testing.T) {
+		if c := byAction["job.pause"].Changes["paused"]; c.From != false || c.To != true || len(byAction["job.pause"].Changes) != 1 {
+			t.Errorf("pause changes = %+v", byAction["job.pause"].Changes)
+		}
+		if c := byAction["job.resume"].Changes["paused"]; c.From != true || c.To != false {
+			t.Errorf("resume changes = %+v", byAction["job.resume"].Changes)
+		}
+	})
+	t.Run("RunNowNamesTheRun", func(t *testing.T) {
+		if c := byAction["job.run"].Changes["run_id"]; c.From != nil || c.To != float64(run.ID) {
+			t.Errorf("run changes = %+v, want run %d", byAction["job.run"].Changes, run.ID)
+		}
+	})
+	t.Run("CreateAndDeleteRecordEveryField", func(t *testing.T) {
+		created, deleted := byAction["job.create"].Changes, byAction["job.delete"].Changes
+		if created["name"].From != nil || created["name"].To != "Nightly" || created["cron"].To != "0 2 * * *" {
+			t.Errorf("create changes = %+v", created)
+		}
+		if deleted["name"].From != "Nightly" || deleted["name"].To != nil || deleted["cron"].From != "0 3 * * *" {
+			t.Errorf("delete changes = %+v", deleted)
+		}
+	})
+	t.Run("TheHistoryOfADeletedJobStays", func(t *testing.T) {
+		if len(entries) != len(want) {
+			t.Errorf("%d entries after the delete, want %d", len(entries), len(want))
+		}
+	})
+}
+
+func TestAuditNeverShowsSecrets(t *testing.T) {
+	t.Parallel()
+	f := setupAPI(t)
+	job := f.createJob(`{"name": "Standup", "type": "slack", "cron": "0 9 * * 1-5", "payload": {"webhook_url": "https://hooks.slack.com/services/T000/B000/FIRSTSECRET", "text": "hi"}}`)
+	f.expect(f.sendJSON(http.MethodPut, fmt.Sprintf("/api/jobs/%d", job.ID),
+		`{"name": "Standup", "type": "slack", "cron": "0 9 * * 1-5", "payload": {"webhook_url": "https://hooks.slack.com/services/T000/B000/NEWSECRET", "text": "hi"}}`), http.StatusOK, nil)
+	rec := f.do(http.MethodGet, fmt.Sprintf("/api/audit?job_id=%d", job.ID), "", nil)
+	if strings.Contains(rec.Body.String(), "FIRSTSECRET") || strings.Contains(rec.Body.String(), "NEWSECRET") {
+		t.Fatalf("the audit log shows a Slack secret: %s", rec.Body)
+	}
+	entries := f.audit(fmt.Sprintf("/api/audit?job_id=%d", job.ID)).Entries
+	if len(entries) != 2 || entries[0].Action != "job.update" || entries[0].Changes["payload.webhook_url"].From == nil {
+		t.Fatalf("a changed secret must show as a change, masked: %+v", entries)
+	}
+	page := f.do(http.MethodGet, fmt.Sprintf("/jobs/%d", job.ID), "", nil).Body.String()
+	if !strings.Contains(page, `data-testid="job-history"`) || strings.Contains(page, "NEWSECRET") || strings.Contains(page, "FIRSTSECRET") {
+		t.Fatal("the job's page, with its history, must show no Slack secret")
+	}
+}
+
+func TestTheActorIsWhoeverMadeTheChange(t *testing.T) {
+	t.Parallel()
+	l := setupLocked(t, AuthConfig{}, 0)
+	cookie := l.login()
+	rec := l.send(http.MethodPost, "/settings/tokens", strings.NewReader("name=deploy+bot"), "Cookie", cookie, "Sec-Fetch-Site", "same-origin")
+	token := regexp.MustCompile(`data-testid="new-token-value">(cf_[A-Za-z0-9_-]+)<`).FindStringSubmatch(rec.Body.String())
+	if token == nil {
+		t.Fatalf("create token: %d", rec.Code)
+	}
+	body := `{"name": "By token", "type": "ping", "cron": "@hourly", "payload": {"url": "https://example.com"}}`
+	if rec := l.send(http.MethodPost, "/api/jobs", strings.NewReader(body), "Content-Type", "application/json", "Authorization", "Bearer "+token[1]); rec.Code != http.StatusCreated {
+		t.Fatalf("create with the token: %d %s", rec.Code, rec.Body)
+	}
+	form := url.Values{"mode": {"advanced"}, "cron": {"@daily"}, "timezone": {"UTC"}, "type": {"ping"}, "payload.url": {"https://example.com"}, "name": {"By form"}}
+	if rec := l.send(http.MethodPost, "/jobs", strings.NewReader(form.Encode()), "Cookie", cookie, "Sec-Fetch-Site", "same-origin"); rec.Code != http.StatusSeeOther {
+		t.Fatalf("create with the form: %d %s", rec.Code, rec.Body)
+	}
+	serve := func(r *http.Request) *http.Response {
+		return l.send(r.Method, r.URL.String(), nil, "Authorization", "Basic "+basic(testAdmin, testPassword)).Result()
+	}
+	actors := map[string]string{}
+	for _, e := range audit(t, serve, "/api/audit").Entries {
+		actors[e.Action+" "+e.Subject] = e.Actor
+	}
+	want := map[string]string{
+		"job.create By token":      "deploy bot",
+		"job.create By form":       testAdmin,
+		"token.create deploy bot":  testAdmin,
+		"user.create " + testAdmin: "environment",
+	}
+	for k, v := range want {
+		if actors[k] != v {
+			t.Errorf("actor of %q = %q, want %q (all: %v)", k, actors[k], v, actors)
+		}
+	}
+}
+
+func TestAuditListPagesAndChecksItsParameters(t *testing.T) {
+	t.Parallel()
+	f := setupAPI(t)
+	for i := range 3 {
+		f.createJob(fmt.Sprintf(`{"name": "job %d", "type": "ping", "cron": "@hourly", "payload": {"url": "https://example.com"}}`, i))
+	}
+	first := f.audit("/api/audit?limit=2")
+	if len(first.Entries) != 2 || first.NextBefore == nil || first.Entries[0].ID <= first.Entries[1].ID {
+		t.Fatalf("first page = %+v", first)
+	}
+	rest := f.audit(fmt.Sprintf("/api/audit?limit=2&before=%d", *first.NextBefore))
+	if len(rest.Entries) != 1 || rest.NextBefore != nil || rest.Entries[0].ID >= first.Entries[1].ID {
+		t.Fatalf("second page = %+v", rest)
+	}
+	for _, q := range []string{"limit=0", "before=x", "job_id=-1"} {
+		field := strings.SplitN(q, "=", 2)[0]
+		f.expectProblem(f.do(http.MethodGet, "/api/audit?"+q, "", nil), http.StatusUnprocessableEntity, field)
+	}
+}
+
+func TestTheJobPageShowsItsHistory(t *testing.T) {
+	t.Parallel()
+	d := setupDash(t)
+	form := url.Values{"mode": {"advanced"}, "cron": {"@daily"}, "timezone": {"UTC"}, "type": {"ping"}, "payload.url": {"https://example.com"}, "name": {"Paged"}}
+	rec := d.request(http.MethodPost, "/jobs", form, false)
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("create: %d %s", rec.Code, rec.Body)
+	}
+	page := rec.Header().Get("Location")
+	if rec := d.request(http.MethodPost, page+"/pause", url.Values{}, false); rec.Code != http.StatusSeeOther {
+		t.Fatalf("pause: %d", rec.Code)
+	}
+	doc := d.page(page, false, http.StatusOK)
+	rows := find(t, doc, "history-row")
+	if rows.Length() != 2 || rows.First().AttrOr("data-action", "") != "job.pause" || rows.Last().AttrOr("data-action", "") != "job.create" {
+		t.Fatalf("history rows: %d, first %q", rows.Length(), rows.First().AttrOr("data-action", ""))
+	}
+	if actor := rows.First().Find(`[data-testid="history-actor"]`).Text(); actor != "local" {
+		t.Errorf("actor = %q, want local", actor)
+	}
+	if ch := rows.First().Find(`[data-testid="change"][data-field="paused"]`).Text(); !strings.Contains(ch, "false → true") {
+		t.Errorf("pause change = %q", ch)
+	}
+}
