@@ -61,8 +61,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return fmt.Errorf("configuration: %w", err)
 	}
 	logOut := stdout
-	if mode == "export" {
-		logOut = os.Stderr // stdout is the document
+	if mode == "export" || mode == "import" {
+		logOut = os.Stderr // stdout is the document, or what the import did
 	}
 	logger := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/cronflow/cronflow/queries/dbtest"
 	"github.com/cronflow/cronflow/worker"
 	"github.com/cronflow/cronflow/worker/brokertest"
@@ -27,6 +29,9 @@ type testApp struct {
 	logs *syncBuffer
 	stop context.CancelFunc
 	done chan error
+
+	poolOnce sync.Once
+	db       *pgxpool.Pool
 }
 
 // testEnv returns the environment of an app on a fresh database and broker names of its own.
@@ -89,6 +94,19 @@ func startApp(t *testing.T, mode string, env map[string]string) *testApp {
 		return resp.StatusCode == http.StatusOK
 	})
 	return app
+}
+
+// pool is a connection pool on the app's database, closed when the test ends.
+func (a *testApp) pool(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	a.poolOnce.Do(func() {
+		var err error
+		if a.db, err = pgxpool.New(context.Background(), a.env["DATABASE_URL"]); err != nil {
+			t.Fatal(err)
+		}
+		a.t.Cleanup(a.db.Close)
+	})
+	return a.db
 }
 
 // shutdown stops the app as SIGTERM would and returns what run returned.

@@ -35,6 +35,7 @@ type Scheduler struct {
 	cron    *cron.Cron
 	entries map[int64]*entry
 	ctx     context.Context
+	started bool // the cron table runs; only Run's goroutine reads or writes it
 }
 
 // NewScheduler returns a scheduler. catchUp is how old a missed slot may be and still run once
@@ -89,12 +90,14 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	s.mu.Lock()
 	s.ctx = ctx
 	s.entries = map[int64]*entry{}
+	s.started = false
 	s.cron = cron.New(cron.WithLocation(time.UTC), cron.WithChain(cron.Recover(cronLogger{s.logger})))
 	s.mu.Unlock()
 	if err := s.resync(ctx); err != nil {
 		return err
 	}
 	s.cron.Start()
+	s.started = true
 	defer func() { <-s.cron.Stop().Done() }()
 	s.logger.Info("Scheduler started", "jobs", len(s.entries))
 	// Nothing is in flight yet: every slot already passed is missed.
@@ -177,10 +180,12 @@ func (s *Scheduler) resync(ctx context.Context) error {
 		return err
 	}
 	seen := make(map[int64]bool, len(rows))
+	resume := s.pauseForBulk(ctx, rows)
 	for _, row := range rows {
 		seen[row.ID] = true
 		s.apply(row)
 	}
+	resume()
 	s.mu.Lock()
 	var gone []int64
 	for id := range s.entries {
