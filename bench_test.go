@@ -162,7 +162,9 @@ func benchApp(b *testing.B, env map[string]string) string {
 	_ = l.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"cronflow", "serve"}, func(k string) string { return env[k] }, io.Discard) }()
+	go func() {
+		done <- run(ctx, []string{"cronflow", "serve"}, func(k string) string { return env[k] }, io.Discard)
+	}()
 	b.Cleanup(func() { cancel(); <-done })
 	waitFor(b, 30*time.Second, "the app is ready", func() bool {
 		resp, err := http.Get(url + "/readyz")
