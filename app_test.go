@@ -20,6 +20,7 @@ import (
 
 	"github.com/cronflow/cronflow/worker"
 	"github.com/cronflow/cronflow/worker/smtptest"
+	"github.com/cronflow/cronflow/worker/workertest"
 )
 
 func TestBadConfigurationStopsStartup(t *testing.T) {
@@ -160,7 +161,7 @@ func TestJobsFireAgainAfterARestart(t *testing.T) {
 	env := testEnv(t)
 	first := startApp(t, "serve", env)
 	job := first.createJob(map[string]any{"type": "ping", "cron": "* * * * * *", "payload": map[string]any{"url": tg.URL}})
-	waitFor(t, 15*time.Second, "a scheduled run completes", func() bool {
+	workertest.WaitFor(t, 15*time.Second, "a scheduled run completes", func() bool {
 		runs := first.runs(job.ID)
 		return len(runs) > 0 && runs[len(runs)-1].Status == "completed"
 	})
@@ -170,7 +171,7 @@ func TestJobsFireAgainAfterARestart(t *testing.T) {
 	restarted := time.Now()
 
 	second := startApp(t, "serve", env)
-	waitFor(t, 20*time.Second, "a run scheduled after the restart completes", func() bool {
+	workertest.WaitFor(t, 20*time.Second, "a run scheduled after the restart completes", func() bool {
 		for _, r := range second.runs(job.ID) {
 			if r.ScheduledAt.After(restarted) && r.Status == "completed" {
 				return true
@@ -254,7 +255,7 @@ func TestAnotherReplicaTakesOverScheduling(t *testing.T) {
 	a := startApp(t, "serve", env)
 	b := startApp(t, "serve", env)
 	job := a.createJob(map[string]any{"type": "ping", "cron": "* * * * * *", "payload": map[string]any{"url": tg.URL}})
-	waitFor(t, 15*time.Second, "a scheduled run", func() bool { return len(a.runs(job.ID)) > 0 })
+	workertest.WaitFor(t, 15*time.Second, "a scheduled run", func() bool { return len(a.runs(job.ID)) > 0 })
 
 	leader, other := a, b
 	if b.logs.contains("Became the scheduler leader") {
@@ -264,7 +265,7 @@ func TestAnotherReplicaTakesOverScheduling(t *testing.T) {
 		t.Fatal(err)
 	}
 	stopped := time.Now()
-	waitFor(t, 15*time.Second, "the other replica schedules a run", func() bool {
+	workertest.WaitFor(t, 15*time.Second, "the other replica schedules a run", func() bool {
 		for _, r := range other.runs(job.ID) {
 			if r.ScheduledAt.After(stopped) && r.Status == "completed" {
 				return true
@@ -366,7 +367,7 @@ func TestRetentionRunsOnTheLeader(t *testing.T) {
 		app.call(http.MethodPost, fmt.Sprintf("/api/jobs/%d/run", job.ID), nil, &newest)
 		app.waitRun(newest.ID, "completed")
 	}
-	waitFor(t, 20*time.Second, "retention keeps only the newest run", func() bool {
+	workertest.WaitFor(t, 20*time.Second, "retention keeps only the newest run", func() bool {
 		runs := app.runs(job.ID)
 		return len(runs) == 1 && runs[0].ID == newest.ID
 	})
@@ -444,7 +445,7 @@ func TestTenThousandImportedJobsAreScheduled(t *testing.T) {
 		}
 	})
 	t.Run("EveryJobsNextSlotFires", func(t *testing.T) {
-		waitFor(t, 90*time.Second, "a run of every imported job", func() bool {
+		workertest.WaitFor(t, 90*time.Second, "a run of every imported job", func() bool {
 			var n int
 			err := app.pool(t).QueryRow(ctx, "SELECT count(DISTINCT job_id) FROM runs").Scan(&n)
 			return err == nil && n == jobs

@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/workertest"
 )
 
 // BenchmarkBurst makes 10,000 jobs come due in the same second, against a local HTTP target, with
@@ -166,7 +167,7 @@ func benchApp(b *testing.B, env map[string]string) string {
 		done <- run(ctx, []string{"cronflow", "serve"}, func(k string) string { return env[k] }, io.Discard)
 	}()
 	b.Cleanup(func() { cancel(); <-done })
-	waitFor(b, 30*time.Second, "the app is ready", func() bool {
+	workertest.WaitFor(b, 30*time.Second, "the app is ready", func() bool {
 		resp, err := http.Get(url + "/readyz")
 		if err != nil {
 			return false
@@ -216,7 +217,7 @@ func BenchmarkImport(b *testing.B) {
 		}
 		resp.Body.Close()
 		imported += time.Since(start)
-		waitFor(b, 2*time.Minute, "a run of every imported job", func() bool {
+		workertest.WaitFor(b, 2*time.Minute, "a run of every imported job", func() bool {
 			var n int
 			err := pool.QueryRow(context.Background(), "SELECT count(*) FROM runs WHERE scheduled_at = $1", slot).Scan(&n)
 			return err == nil && n == jobs
@@ -359,7 +360,7 @@ func measureRetention(b *testing.B, url string, jobID int64, want int) {
 			}
 		}()
 	}
-	waitFor(b, 10*time.Minute, "retention deletes the old runs", func() bool {
+	workertest.WaitFor(b, 10*time.Minute, "retention deletes the old runs", func() bool {
 		return metricValue(url, `cronflow_retention_deleted_total{kind="completed"}`) >= float64(want)
 	})
 	close(done)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cronflow/cronflow/worker"
+	"github.com/cronflow/cronflow/worker/task"
 )
 
 // config is everything Cronflow reads from its environment, validated before anything starts.
@@ -23,7 +24,7 @@ type config struct {
 	CatchUp       time.Duration
 	ShutdownGrace time.Duration
 	LogLevel      slog.Level
-	Mail          worker.MailConfig
+	Mail          task.MailConfig
 	// AllowPrivateTargets lets jobs reach loopback and private addresses (self-hosted users ping
 	// their own services); false refuses them at connect time.
 	AllowPrivateTargets bool
@@ -131,7 +132,7 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 		Interval:   r.age("RETENTION_INTERVAL", time.Minute, day),
 	}
 
-	c.Mail = worker.MailConfig{
+	c.Mail = task.MailConfig{
 		Host:     getenv("SMTP_HOST"),
 		Port:     r.port("SMTP_PORT", 587),
 		Username: getenv("SMTP_USERNAME"),

@@ -15,7 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/cronflow/cronflow/sqlcgen"
-	"github.com/cronflow/cronflow/worker"
+	"github.com/cronflow/cronflow/worker/task"
 )
 
 // TxStarter starts the transactions in which changes are made and audited: a *pgxpool.Pool, or in
@@ -99,6 +99,12 @@ func jobEntry(action string, old, new *sqlcgen.Job) auditEntry {
 	return auditEntry{Action: action, Subject: j.Name, JobID: &j.ID, Changes: jobChanges(old, new)}
 }
 
+// runEntry is the audit entry of a run made with Run now.
+func runEntry(job sqlcgen.Job, run sqlcgen.Run) auditEntry {
+	id, _ := json.Marshal(run.ID)
+	return auditEntry{Action: "job.run", Subject: job.Name, JobID: &job.ID, Changes: map[string]fieldChange{"run_id": {From: orNull(nil), To: id}}}
+}
+
 // secretValue stands for a password or token in the audit log, which never holds one.
 var secretValue = json.RawMessage(`"(secret)"`)
 
@@ -114,7 +120,7 @@ func userEntry(action, username string) sqlcgen.AuditInsertParams {
 }
 
 // jobChanges lists the fields that differ between two versions of a job. Values are compared as
-// stored and shown masked (see worker.MaskPayload), so that a changed secret shows as a change
+// stored and shown masked (see task.Mask), so that a changed secret shows as a change
 // without showing the secret.
 func jobChanges(old, new *sqlcgen.Job) map[string]fieldChange {
 	before, after := jobFields(old, false), jobFields(new, false)
@@ -137,7 +143,7 @@ func jobFields(j *sqlcgen.Job, masked bool) map[string]json.RawMessage {
 	}
 	t := toTransferJob(*j)
 	if masked {
-		t.Payload = worker.MaskPayload(j.Type, j.Payload)
+		t.Payload = task.Mask(j.Type, j.Payload)
 	}
 	raw, _ := json.Marshal(t)
 	_ = json.Unmarshal(raw, &fields)

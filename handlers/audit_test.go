@@ -47,23 +47,23 @@ func httpGet(target string) *http.Request {
 	return req
 }
 
-func (f *apiFixture) audit(target string) apiAuditPage {
+func (f *fixture) audit(target string) apiAuditPage {
 	f.t.Helper()
-	return audit(f.t, func(r *http.Request) *http.Response { return f.serve(r).Result() }, target)
+	return audit(f.t, func(r *http.Request) *http.Response { return f.send(r.Method, r.URL.String(), nil).Result() }, target)
 }
 
 func TestEveryJobChangeIsAudited(t *testing.T) {
 	t.Parallel()
-	f := setupAPI(t)
+	f := setup(t)
 	job := f.createJob(`{"name": "Nightly", "type": "ping", "cron": "0 2 * * *", "payload": {"url": "https://example.com/a"}}`)
 	path := fmt.Sprintf("/api/jobs/%d", job.ID)
-	f.expect(f.sendJSON(http.MethodPut, path, `{"name": "Nightly", "type": "ping", "cron": "0 3 * * *", "timeout": "10s", "payload": {"url": "https://example.com/b"}}`), http.StatusOK, nil)
-	f.expect(f.sendJSON(http.MethodPost, path+"/pause", ""), http.StatusOK, nil)
-	f.expect(f.sendJSON(http.MethodPost, path+"/pause", ""), http.StatusOK, nil) // already paused: nothing changes
-	f.expect(f.sendJSON(http.MethodPost, path+"/resume", ""), http.StatusOK, nil)
+	f.expect(f.send(http.MethodPut, path, jsonBody(`{"name": "Nightly", "type": "ping", "cron": "0 3 * * *", "timeout": "10s", "payload": {"url": "https://example.com/b"}}`), "Content-Type", "application/json"), http.StatusOK, nil)
+	f.expect(f.send(http.MethodPost, path+"/pause", jsonBody(""), "Content-Type", "application/json"), http.StatusOK, nil)
+	f.expect(f.send(http.MethodPost, path+"/pause", jsonBody(""), "Content-Type", "application/json"), http.StatusOK, nil) // already paused: nothing changes
+	f.expect(f.send(http.MethodPost, path+"/resume", jsonBody(""), "Content-Type", "application/json"), http.StatusOK, nil)
 	var run apiRun
-	f.expect(f.sendJSON(http.MethodPost, path+"/run", ""), http.StatusAccepted, &run)
-	f.expect(f.sendJSON(http.MethodDelete, path, ""), http.StatusNoContent, nil)
+	f.expect(f.send(http.MethodPost, path+"/run", jsonBody(""), "Content-Type", "application/json"), http.StatusAccepted, &run)
+	f.expect(f.send(http.MethodDelete, path, jsonBody(""), "Content-Type", "application/json"), http.StatusNoContent, nil)
 
 	entries := f.audit(fmt.Sprintf("/api/audit?job_id=%d", job.ID)).Entries
 	var actions []string
@@ -120,11 +120,10 @@ func TestEveryJobChangeIsAudited(t *testing.T) {
 
 func TestAuditNeverShowsSecrets(t *testing.T) {
 	t.Parallel()
-	f := setupAPI(t)
+	f := setup(t)
 	job := f.createJob(`{"name": "Standup", "type": "slack", "cron": "0 9 * * 1-5", "payload": {"webhook_url": "https://hooks.slack.com/services/T000/B000/FIRSTSECRET", "text": "hi"}}`)
-	f.expect(f.sendJSON(http.MethodPut, fmt.Sprintf("/api/jobs/%d", job.ID),
-		`{"name": "Standup", "type": "slack", "cron": "0 9 * * 1-5", "payload": {"webhook_url": "https://hooks.slack.com/services/T000/B000/NEWSECRET", "text": "hi"}}`), http.StatusOK, nil)
-	rec := f.do(http.MethodGet, fmt.Sprintf("/api/audit?job_id=%d", job.ID), "", nil)
+	f.expect(f.send(http.MethodPut, fmt.Sprintf("/api/jobs/%d", job.ID), jsonBody(`{"name": "Standup", "type": "slack", "cron": "0 9 * * 1-5", "payload": {"webhook_url": "https://hooks.slack.com/services/T000/B000/NEWSECRET", "text": "hi"}}`), "Content-Type", "application/json"), http.StatusOK, nil)
+	rec := f.send(http.MethodGet, fmt.Sprintf("/api/audit?job_id=%d", job.ID), nil)
 	if strings.Contains(rec.Body.String(), "FIRSTSECRET") || strings.Contains(rec.Body.String(), "NEWSECRET") {
 		t.Fatalf("the audit log shows a Slack secret: %s", rec.Body)
 	}
@@ -132,7 +131,7 @@ func TestAuditNeverShowsSecrets(t *testing.T) {
 	if len(entries) != 2 || entries[0].Action != "job.update" || entries[0].Changes["payload.webhook_url"].From == nil {
 		t.Fatalf("a changed secret must show as a change, masked: %+v", entries)
 	}
-	page := f.do(http.MethodGet, fmt.Sprintf("/jobs/%d", job.ID), "", nil).Body.String()
+	page := f.send(http.MethodGet, fmt.Sprintf("/jobs/%d", job.ID), nil).Body.String()
 	if !strings.Contains(page, `data-testid="job-history"`) || strings.Contains(page, "NEWSECRET") || strings.Contains(page, "FIRSTSECRET") {
 		t.Fatal("the job's page, with its history, must show no Slack secret")
 	}
@@ -140,7 +139,7 @@ func TestAuditNeverShowsSecrets(t *testing.T) {
 
 func TestTheActorIsWhoeverMadeTheChange(t *testing.T) {
 	t.Parallel()
-	l := setupLocked(t, AuthConfig{}, 0)
+	l := setup(t, withAuth(AuthConfig{}))
 	cookie := l.login()
 	rec := l.send(http.MethodPost, "/settings/tokens", strings.NewReader("name=deploy+bot"), "Cookie", cookie, "Sec-Fetch-Site", "same-origin")
 	token := regexp.MustCompile(`data-testid="new-token-value">(cf_[A-Za-z0-9_-]+)<`).FindStringSubmatch(rec.Body.String())
@@ -152,7 +151,7 @@ func TestTheActorIsWhoeverMadeTheChange(t *testing.T) {
 		t.Fatalf("create with the token: %d %s", rec.Code, rec.Body)
 	}
 	form := url.Values{"mode": {"advanced"}, "cron": {"@daily"}, "timezone": {"UTC"}, "type": {"ping"}, "payload.url": {"https://example.com"}, "name": {"By form"}}
-	if rec := l.send(http.MethodPost, "/jobs", strings.NewReader(form.Encode()), "Cookie", cookie, "Sec-Fetch-Site", "same-origin"); rec.Code != http.StatusSeeOther {
+	if rec := l.send(http.MethodPost, "/jobs", formBody(form), "Cookie", cookie, "Sec-Fetch-Site", "same-origin"); rec.Code != http.StatusSeeOther {
 		t.Fatalf("create with the form: %d %s", rec.Code, rec.Body)
 	}
 	serve := func(r *http.Request) *http.Response {
@@ -177,7 +176,7 @@ func TestTheActorIsWhoeverMadeTheChange(t *testing.T) {
 
 func TestAuditListPagesAndChecksItsParameters(t *testing.T) {
 	t.Parallel()
-	f := setupAPI(t)
+	f := setup(t)
 	for i := range 3 {
 		f.createJob(fmt.Sprintf(`{"name": "job %d", "type": "ping", "cron": "@hourly", "payload": {"url": "https://example.com"}}`, i))
 	}
@@ -191,20 +190,20 @@ func TestAuditListPagesAndChecksItsParameters(t *testing.T) {
 	}
 	for _, q := range []string{"limit=0", "before=x", "job_id=-1"} {
 		field := strings.SplitN(q, "=", 2)[0]
-		f.expectProblem(f.do(http.MethodGet, "/api/audit?"+q, "", nil), http.StatusUnprocessableEntity, field)
+		f.expectProblem(f.send(http.MethodGet, "/api/audit?"+q, nil), http.StatusUnprocessableEntity, field)
 	}
 }
 
 func TestTheJobPageShowsItsHistory(t *testing.T) {
 	t.Parallel()
-	d := setupDash(t)
+	d := setup(t)
 	form := url.Values{"mode": {"advanced"}, "cron": {"@daily"}, "timezone": {"UTC"}, "type": {"ping"}, "payload.url": {"https://example.com"}, "name": {"Paged"}}
-	rec := d.request(http.MethodPost, "/jobs", form, false)
+	rec := d.send(http.MethodPost, "/jobs", formBody(form), "Sec-Fetch-Site", "same-origin")
 	if rec.Code != http.StatusSeeOther {
 		t.Fatalf("create: %d %s", rec.Code, rec.Body)
 	}
 	page := rec.Header().Get("Location")
-	if rec := d.request(http.MethodPost, page+"/pause", url.Values{}, false); rec.Code != http.StatusSeeOther {
+	if rec := d.send(http.MethodPost, page+"/pause", formBody(url.Values{}), "Sec-Fetch-Site", "same-origin"); rec.Code != http.StatusSeeOther {
 		t.Fatalf("pause: %d", rec.Code)
 	}
 	doc := d.page(page, false, http.StatusOK)

@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -16,7 +14,6 @@ import (
 	"time"
 
 	"github.com/cronflow/cronflow/queries/dbtest"
-	"github.com/cronflow/cronflow/sqlcgen"
 )
 
 // apiExport is an export document as the API contract names its fields.
@@ -53,17 +50,17 @@ const threeJobs = `{"version": 1, "jobs": [
 	{"name": "Hook", "type": "webhook", "cron": "@hourly", "payload": {"url": "https://example.com/in", "body": {"a": [1, 2, {"b": "<&>"}]}}}
 ]}`
 
-func (f *apiFixture) importDoc(query, doc string) *apiImportResult {
+func (f *fixture) importDoc(query, doc string) *apiImportResult {
 	f.t.Helper()
 	var res apiImportResult
-	f.expect(f.sendJSON(http.MethodPost, "/api/import"+query, doc), http.StatusOK, &res)
+	f.expect(f.send(http.MethodPost, "/api/import"+query, jsonBody(doc), "Content-Type", "application/json"), http.StatusOK, &res)
 	return &res
 }
 
-func (f *apiFixture) export() apiExport {
+func (f *fixture) export() apiExport {
 	f.t.Helper()
 	var doc apiExport
-	f.expect(f.do(http.MethodGet, "/api/export", "", nil), http.StatusOK, &doc)
+	f.expect(f.send(http.MethodGet, "/api/export", nil), http.StatusOK, &doc)
 	return doc
 }
 
@@ -81,7 +78,7 @@ func exportedJobs(t *testing.T, doc apiExport) []any {
 
 func TestExportThenImportGivesTheSameJobs(t *testing.T) {
 	t.Parallel()
-	from := setupAPI(t)
+	from := setup(t)
 	if res := from.importDoc("", threeJobs); *res != (apiImportResult{Created: 3}) {
 		t.Fatalf("import = %+v, want 3 created", res)
 	}
@@ -91,7 +88,7 @@ func TestExportThenImportGivesTheSameJobs(t *testing.T) {
 	}
 	doc, _ := json.Marshal(exported)
 
-	to := setupAPI(t)
+	to := setup(t)
 	if res := to.importDoc("", string(doc)); *res != (apiImportResult{Created: 3}) {
 		t.Fatalf("import into another installation = %+v, want 3 created", res)
 	}
@@ -105,7 +102,7 @@ func TestExportThenImportGivesTheSameJobs(t *testing.T) {
 	})
 	t.Run("ThePausedJobStaysPausedAndTheOthersAreScheduled", func(t *testing.T) {
 		var list struct{ Jobs []apiJob }
-		to.expect(to.do(http.MethodGet, "/api/jobs", "", nil), http.StatusOK, &list)
+		to.expect(to.send(http.MethodGet, "/api/jobs", nil), http.StatusOK, &list)
 		for _, j := range list.Jobs {
 			stored := to.storedJob(j.ID)
 			if j.Paused != (j.Name == "Report") || stored.NextRunAt == nil || !stored.NextRunAt.After(time.Now()) {
@@ -129,7 +126,7 @@ func TestExportThenImportGivesTheSameJobs(t *testing.T) {
 
 func TestUpsertUpdatesByNameAndCreateMakesNewJobs(t *testing.T) {
 	t.Parallel()
-	f := setupAPI(t)
+	f := setup(t)
 	f.importDoc("", threeJobs)
 	changed := strings.Replace(threeJobs, `"*/5 * * * *"`, `"*/10 * * * *"`, 1)
 	if res := f.importDoc("?mode=upsert", changed); *res != (apiImportResult{Updated: 1, Unchanged: 2}) {
@@ -147,7 +144,7 @@ func TestUpsertUpdatesByNameAndCreateMakesNewJobs(t *testing.T) {
 	}
 	t.Run("ANameThatMatchesTwoJobsIsAnErrorForThatEntry", func(t *testing.T) {
 		var got apiImportErrors
-		f.expect(f.sendJSON(http.MethodPost, "/api/import", threeJobs), http.StatusUnprocessableEntity, &got)
+		f.expect(f.send(http.MethodPost, "/api/import", jsonBody(threeJobs), "Content-Type", "application/json"), http.StatusUnprocessableEntity, &got)
 		if len(got.Errors) != 3 || got.Errors[0].Name != "Health" || !strings.Contains(got.Errors[0].Fields["name"], "matches 2 stored jobs") {
 			t.Fatalf("errors = %+v", got)
 		}
@@ -156,7 +153,7 @@ func TestUpsertUpdatesByNameAndCreateMakesNewJobs(t *testing.T) {
 
 func TestADryRunStoresNothing(t *testing.T) {
 	t.Parallel()
-	f := setupAPI(t)
+	f := setup(t)
 	res := f.importDoc("?dry_run=true", threeJobs)
 	if *res != (apiImportResult{Created: 3, DryRun: true}) {
 		t.Fatalf("dry run = %+v", res)
@@ -171,7 +168,7 @@ func TestADryRunStoresNothing(t *testing.T) {
 
 func TestAnInvalidDocumentStoresNothing(t *testing.T) {
 	t.Parallel()
-	f := setupAPI(t)
+	f := setup(t)
 	t.Run("InvalidJobsAreListedWithTheirIndexNameAndFields", func(t *testing.T) {
 		doc := `{"version": 1, "jobs": [
 			{"name": "Fine", "type": "ping", "cron": "@hourly", "payload": {"url": "https://example.com"}},
@@ -182,7 +179,7 @@ func TestAnInvalidDocumentStoresNothing(t *testing.T) {
 			[1, 2]
 		]}`
 		var got apiImportErrors
-		f.expect(f.sendJSON(http.MethodPost, "/api/import", doc), http.StatusUnprocessableEntity, &got)
+		f.expect(f.send(http.MethodPost, "/api/import", jsonBody(doc), "Content-Type", "application/json"), http.StatusUnprocessableEntity, &got)
 		type problem struct {
 			index int
 			name  string
@@ -221,12 +218,12 @@ func TestAnInvalidDocumentStoresNothing(t *testing.T) {
 		"DataAfterTheDoc": {`{"version": 1, "jobs": []} {}`, http.StatusBadRequest, ""},
 	} {
 		t.Run(name, func(t *testing.T) {
-			f.expectProblem(f.sendJSON(http.MethodPost, "/api/import", tc.doc), tc.status, tc.field)
+			f.expectProblem(f.send(http.MethodPost, "/api/import", jsonBody(tc.doc), "Content-Type", "application/json"), tc.status, tc.field)
 		})
 	}
 	t.Run("BadParameters", func(t *testing.T) {
-		f.expectProblem(f.sendJSON(http.MethodPost, "/api/import?mode=merge", threeJobs), http.StatusUnprocessableEntity, "mode")
-		f.expectProblem(f.sendJSON(http.MethodPost, "/api/import?dry_run=maybe", threeJobs), http.StatusUnprocessableEntity, "dry_run")
+		f.expectProblem(f.send(http.MethodPost, "/api/import?mode=merge", jsonBody(threeJobs), "Content-Type", "application/json"), http.StatusUnprocessableEntity, "mode")
+		f.expectProblem(f.send(http.MethodPost, "/api/import?dry_run=maybe", jsonBody(threeJobs), "Content-Type", "application/json"), http.StatusUnprocessableEntity, "dry_run")
 	})
 	if n := f.jobCount(); n != 0 {
 		t.Fatalf("%d jobs stored from rejected documents", n)
@@ -250,24 +247,21 @@ func bigDocument(n, size int) string {
 
 func TestAnImportIsOneCreationAndMayBeLargerThanOtherRequests(t *testing.T) {
 	t.Parallel()
-	tx := dbtest.Tx(t)
-	f := &apiFixture{t: t, q: sqlcgen.New(tx), pub: &recordingPublisher{}}
-	f.server = NewServer(Deps{Queries: f.q, DB: tx, Publisher: f.pub, JobsPerMinute: 1,
-		ReadyFunc: func(context.Context) map[string]string { return nil }, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	f := setup(t, withJobsPerMinute(1))
 	doc := bigDocument(300, 5000) // 1.5 MB
 	if res := f.importDoc("", doc); res.Created != 300 {
 		t.Fatalf("import = %+v", res)
 	}
-	f.expectProblem(f.sendJSON(http.MethodPost, "/api/jobs", pingJob), http.StatusTooManyRequests, "")
+	f.expectProblem(f.send(http.MethodPost, "/api/jobs", jsonBody(pingJob), "Content-Type", "application/json"), http.StatusTooManyRequests, "")
 	t.Run("OtherRequestsStayLimitedTo1MiB", func(t *testing.T) {
-		rec := f.sendJSON(http.MethodPut, "/api/jobs/1", doc)
+		rec := f.send(http.MethodPut, "/api/jobs/1", jsonBody(doc), "Content-Type", "application/json")
 		p := f.expectProblem(rec, http.StatusRequestEntityTooLarge, "")
 		if !strings.Contains(p.Error, "1 MiB") {
 			t.Errorf("error = %q", p.Error)
 		}
 	})
 	t.Run("AnImportOver64MiBIsRefused", func(t *testing.T) {
-		rec := f.sendJSON(http.MethodPost, "/api/import?dry_run=true", bigDocument(70, 1<<20))
+		rec := f.send(http.MethodPost, "/api/import?dry_run=true", jsonBody(bigDocument(70, 1<<20)), "Content-Type", "application/json")
 		if p := f.expectProblem(rec, http.StatusRequestEntityTooLarge, ""); !strings.Contains(p.Error, "64 MiB") {
 			t.Errorf("error = %q", p.Error)
 		}
@@ -308,8 +302,8 @@ func multipartForm(t *testing.T, fields map[string]string, fileName, file string
 
 func TestTheDashboardPreviewsAnImportAndImportsOnConfirmation(t *testing.T) {
 	t.Parallel()
-	d := setupDash(t)
-	d.job("Health", "ping", `{"url": "https://example.com/old"}`, "*/5 * * * *")
+	d := setup(t)
+	dbtest.InsertJob(t, d.q, dbtest.Job("Health", "ping", `{"url": "https://example.com/old"}`, "*/5 * * * *"))
 	post := func(fields map[string]string, fileName, file string) *httptest.ResponseRecorder {
 		body, ct := multipartForm(t, fields, fileName, file)
 		req, _ := http.NewRequest(http.MethodPost, "/jobs/import", body)
@@ -345,7 +339,7 @@ func TestTheDashboardPreviewsAnImportAndImportsOnConfirmation(t *testing.T) {
 		}
 	})
 	t.Run("ExportIsADownload", func(t *testing.T) {
-		rec := d.request(http.MethodGet, "/jobs/export", nil, false)
+		rec := d.send(http.MethodGet, "/jobs/export", nil)
 		if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Disposition"), "attachment") ||
 			!strings.Contains(rec.Body.String(), `"Hook"`) {
 			t.Fatalf("export: %d %q", rec.Code, rec.Header().Get("Content-Disposition"))

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/runstatus"
 )
 
 // retentionBatch is how many runs one delete statement looks at. Each batch is its own short
@@ -33,21 +34,21 @@ type RetentionConfig struct {
 	Interval time.Duration
 }
 
-// retentionClass is a kind of finished run that expires after one age. A status with no runs (such
-// as missed, before it exists) costs one index probe.
-type retentionClass struct {
-	kind     string
-	statuses []string
-	age      func(RetentionConfig) time.Duration
-}
-
-var retentionClasses = []retentionClass{
-	{kind: "completed", statuses: []string{"completed"}, age: func(c RetentionConfig) time.Duration { return c.Completed }},
-	{kind: "failed", statuses: []string{"permanently_failed", "missed"}, age: func(c RetentionConfig) time.Duration { return c.Failed }},
-}
-
-// retentionKinds are what retention counts: the run classes, and audit entries.
+// retentionKinds are what retention counts: completed runs, failed runs (every other settled
+// status: permanently failed, missed) and audit entries.
 var retentionKinds = []string{"completed", "failed", "audit"}
+
+// expiry is how long runs of a status are kept and what retention counts them as. Runs that are
+// not settled (queued, running, waiting for a retry) are never deleted.
+func (c RetentionConfig) expiry(s runstatus.Status) (age time.Duration, kind string, ok bool) {
+	switch {
+	case !s.Settled():
+		return 0, "", false
+	case s == runstatus.Completed:
+		return c.Completed, "completed", true
+	}
+	return c.Failed, "failed", true
+}
 
 // Retention deletes old finished runs and old audit entries. Only the leader runs it, so two
 // replicas never delete the same rows at once.
@@ -69,8 +70,9 @@ func NewRetention(q *sqlcgen.Queries, cfg RetentionConfig, logger *slog.Logger) 
 	return r
 }
 
-// Run makes a pass at once, and then every interval, until ctx is done.
-func (r *Retention) Run(ctx context.Context) {
+// Run makes a pass at once, and then every interval, until ctx is done. A pass that fails is
+// logged and tried again at the next interval; Run returns nil when ctx is done.
+func (r *Retention) Run(ctx context.Context) error {
 	tick := time.NewTicker(r.cfg.Interval)
 	defer tick.Stop()
 	for {
@@ -79,7 +81,7 @@ func (r *Retention) Run(ctx context.Context) {
 		}
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-tick.C:
 		}
 	}
@@ -106,13 +108,15 @@ func (r *Retention) sweep(ctx context.Context, now time.Time, deleted map[string
 		deleted[kind] += n
 		r.deleted[kind].Add(n)
 	}
-	for _, class := range retentionClasses {
-		for _, status := range class.statuses {
-			n, err := r.expireRuns(ctx, status, now.Add(-class.age(r.cfg)))
-			count(class.kind, n)
-			if err != nil {
-				return fmt.Errorf("delete old %s runs: %w", status, err)
-			}
+	for _, status := range runstatus.All() {
+		age, kind, ok := r.cfg.expiry(status)
+		if !ok {
+			continue
+		}
+		n, err := r.expireRuns(ctx, status, now.Add(-age))
+		count(kind, n)
+		if err != nil {
+			return fmt.Errorf("delete old %s runs: %w", status, err)
 		}
 	}
 	n, err := r.expireAudit(ctx, now.Add(-AuditRetention))
@@ -124,7 +128,7 @@ func (r *Retention) sweep(ctx context.Context, now time.Time, deleted map[string
 }
 
 // expireRuns deletes the runs of one status that finished before a moment, except each job's newest.
-func (r *Retention) expireRuns(ctx context.Context, status string, before time.Time) (int64, error) {
+func (r *Retention) expireRuns(ctx context.Context, status runstatus.Status, before time.Time) (int64, error) {
 	bound, err := r.q.RunRetentionBound(ctx, before)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, nil

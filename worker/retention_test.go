@@ -10,6 +10,7 @@ import (
 
 	"github.com/cronflow/cronflow/queries/dbtest"
 	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/workertest"
 )
 
 // seedJob stores a job that never fires on its own.
@@ -90,7 +91,7 @@ func TestRetentionDeletesOldRunsAndKeepsTheNewestOfEachJob(t *testing.T) {
 		}
 	}
 
-	r := NewRetention(q, RetentionConfig{Completed: 30 * day, Failed: 90 * day, KeepPerJob: 3, Interval: time.Minute}, testLogger(t))
+	r := NewRetention(q, RetentionConfig{Completed: 30 * day, Failed: 90 * day, KeepPerJob: 3, Interval: time.Minute}, workertest.Logger(t))
 	deleted, err := r.Pass(context.Background())
 	if err != nil {
 		t.Fatalf("pass: %v", err)
@@ -159,7 +160,7 @@ func TestRetentionSkipsRowsOthersHoldInsteadOfWaiting(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	r := NewRetention(q, RetentionConfig{Completed: 30 * day, Failed: 90 * day, KeepPerJob: 0, Interval: time.Minute}, testLogger(t))
+	r := NewRetention(q, RetentionConfig{Completed: 30 * day, Failed: 90 * day, KeepPerJob: 0, Interval: time.Minute}, workertest.Logger(t))
 	passCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	deleted, err := r.Pass(passCtx)

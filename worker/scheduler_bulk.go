@@ -9,6 +9,20 @@ import (
 // bulkAdd is how many jobs new to the cron table make the scheduler add them with it stopped.
 const bulkAdd = 100
 
+// allJobs stands for a notification about every job ('*', which an import sends once).
+const allJobs = 0
+
+// follow brings the cron table in line with a change notification: one job's, or every job's.
+func (s *Scheduler) follow(ctx context.Context, id int64) {
+	if id != allJobs {
+		s.syncJob(ctx, id)
+		return
+	}
+	if err := s.resync(ctx); err != nil {
+		s.logger.Warn("Resync jobs failed", "error", err)
+	}
+}
+
 // pauseForBulk stops the cron table if rows hold many jobs that need a new entry, and returns what
 // starts it again. robfig/cron sorts all its entries each time one is added while it runs, so adding
 // the 10,000 jobs of an import to a table of 100,000 would keep the scheduler busy for half a
