@@ -124,13 +124,7 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 
 	c.AllowPrivateTargets = r.boolean("CRONFLOW_ALLOW_PRIVATE_TARGETS", true)
 
-	const day = 24 * time.Hour
-	c.Retention = worker.RetentionConfig{
-		Completed:  r.age("RETENTION_COMPLETED", 30*day, 100*365*day),
-		Failed:     r.age("RETENTION_FAILED", 90*day, 100*365*day),
-		KeepPerJob: r.integer("RETENTION_KEEP_PER_JOB", 20, 0, 100000),
-		Interval:   r.age("RETENTION_INTERVAL", time.Minute, day),
-	}
+	c.Retention = r.retention()
 
 	c.Mail = task.MailConfig{
 		Host:     getenv("SMTP_HOST"),
@@ -233,6 +227,17 @@ func (r *envReader) networks(name string) []*net.IPNet {
 
 func (r *envReader) port(name string, def int) int {
 	return r.integer(name, def, 1, 65535)
+}
+
+// retention reads how long finished runs are kept.
+func (r *envReader) retention() worker.RetentionConfig {
+	const day = 24 * time.Hour
+	return worker.RetentionConfig{
+		Completed:  r.age("RETENTION_COMPLETED", 30*day, 100*365*day),
+		Failed:     r.age("RETENTION_FAILED", 90*day, 100*365*day),
+		KeepPerJob: r.integer("RETENTION_KEEP_PER_JOB", 20, 0, 100000),
+		Interval:   r.age("RETENTION_INTERVAL", time.Minute, day),
+	}
 }
 
 // age reads a duration of at least a second in whole seconds, minutes, hours or days: "90s",

@@ -59,11 +59,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
-	logOut := stdout
-	if mode == "export" || mode == "import" {
-		logOut = os.Stderr // stdout is the document, or what the import did
-	}
-	logger := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	logger := slog.New(slog.NewJSONHandler(logOutput(mode, stdout), &slog.HandlerOptions{Level: cfg.LogLevel}))
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -154,6 +150,15 @@ func parseMode(args []string) (string, error) {
 		return mode, nil
 	}
 	return "", fmt.Errorf("unknown command %q: use serve, worker, migrate, export or import", mode)
+}
+
+// logOutput is where the logs of a command go: stdout, except for export and import, whose stdout
+// is the document or what the import did.
+func logOutput(mode string, stdout io.Writer) io.Writer {
+	if mode == "export" || mode == "import" {
+		return os.Stderr
+	}
+	return stdout
 }
 
 // serveHTTP serves srv on addr until ctx is done or the server fails, then shuts it down, letting

@@ -89,20 +89,21 @@ func (e auditEntry) params(actor string) sqlcgen.AuditInsertParams {
 	return sqlcgen.AuditInsertParams{Actor: actor, Action: e.Action, Subject: e.Subject, JobID: e.JobID, Changes: changes}
 }
 
-// jobEntry is the audit entry of a change to a job, from old to new (nil when it did not exist, or
-// no longer does).
-func jobEntry(action string, old, new *sqlcgen.Job) auditEntry {
-	j := new
+// jobEntry is the audit entry of a change to a job, from before to after (nil when it did not
+// exist, or no longer does).
+func jobEntry(action string, before, after *sqlcgen.Job) auditEntry {
+	j := after
 	if j == nil {
-		j = old
+		j = before
 	}
-	return auditEntry{Action: action, Subject: j.Name, JobID: &j.ID, Changes: jobChanges(old, new)}
+	return auditEntry{Action: action, Subject: j.Name, JobID: &j.ID, Changes: jobChanges(before, after)}
 }
 
 // runEntry is the audit entry of a run made with Run now.
 func runEntry(job sqlcgen.Job, run sqlcgen.Run) auditEntry {
 	id, _ := json.Marshal(run.ID)
-	return auditEntry{Action: "job.run", Subject: job.Name, JobID: &job.ID, Changes: map[string]fieldChange{"run_id": {From: orNull(nil), To: id}}}
+	changes := map[string]fieldChange{"run_id": {From: orNull(nil), To: id}}
+	return auditEntry{Action: "job.run", Subject: job.Name, JobID: &job.ID, Changes: changes}
 }
 
 // secretValue stands for a password or token in the audit log, which never holds one.
@@ -122,13 +123,13 @@ func userEntry(action, username string) sqlcgen.AuditInsertParams {
 // jobChanges lists the fields that differ between two versions of a job. Values are compared as
 // stored and shown masked (see task.Mask), so that a changed secret shows as a change
 // without showing the secret.
-func jobChanges(old, new *sqlcgen.Job) map[string]fieldChange {
-	before, after := jobFields(old, false), jobFields(new, false)
-	shownBefore, shownAfter := jobFields(old, true), jobFields(new, true)
+func jobChanges(before, after *sqlcgen.Job) map[string]fieldChange {
+	from, to := jobFields(before, false), jobFields(after, false)
+	shownFrom, shownTo := jobFields(before, true), jobFields(after, true)
 	changes := map[string]fieldChange{}
-	for _, name := range unionKeys(before, after) {
-		if !sameJSON(before[name], after[name]) {
-			changes[name] = fieldChange{From: orNull(shownBefore[name]), To: orNull(shownAfter[name])}
+	for _, name := range unionKeys(from, to) {
+		if !sameJSON(from[name], to[name]) {
+			changes[name] = fieldChange{From: orNull(shownFrom[name]), To: orNull(shownTo[name])}
 		}
 	}
 	return changes

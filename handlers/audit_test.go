@@ -1,7 +1,7 @@
 package handlers
 
 import (
-	"encoding/json"
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -27,29 +27,12 @@ type apiAuditPage struct {
 	NextBefore *int64          `json:"next_before"`
 }
 
-// audit reads the API's audit log at target.
-func audit(t *testing.T, serve func(*http.Request) *http.Response, target string) apiAuditPage {
-	t.Helper()
-	res := serve(httpGet(target))
-	defer res.Body.Close()
-	var p apiAuditPage
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %d", target, res.StatusCode)
-	}
-	if err := json.NewDecoder(res.Body).Decode(&p); err != nil {
-		t.Fatalf("decode audit: %v", err)
-	}
-	return p
-}
-
-func httpGet(target string) *http.Request {
-	req, _ := http.NewRequest(http.MethodGet, target, nil)
-	return req
-}
-
-func (f *fixture) audit(target string) apiAuditPage {
+// audit reads the API's audit log at target, with the headers given as name, value pairs.
+func (f *fixture) audit(target string, header ...string) apiAuditPage {
 	f.t.Helper()
-	return audit(f.t, func(r *http.Request) *http.Response { return f.send(r.Method, r.URL.String(), nil).Result() }, target)
+	var p apiAuditPage
+	f.expect(f.send(http.MethodGet, target, nil, header...), http.StatusOK, &p)
+	return p
 }
 
 func TestEveryJobChangeIsAudited(t *testing.T) {
@@ -154,17 +137,22 @@ func TestTheActorIsWhoeverMadeTheChange(t *testing.T) {
 	if rec := l.send(http.MethodPost, "/jobs", formBody(form), "Cookie", cookie, "Sec-Fetch-Site", "same-origin"); rec.Code != http.StatusSeeOther {
 		t.Fatalf("create with the form: %d %s", rec.Code, rec.Body)
 	}
-	serve := func(r *http.Request) *http.Response {
-		return l.send(r.Method, r.URL.String(), nil, "Authorization", "Basic "+basic(testAdmin, testPassword)).Result()
+	tokens, err := l.q.APITokenList(context.Background())
+	if err != nil || len(tokens) != 1 {
+		t.Fatalf("tokens: %v, %v", tokens, err)
+	}
+	if rec := l.send(http.MethodPost, "/settings/tokens/"+itoa64(tokens[0].ID)+"/revoke", nil, "Cookie", cookie, "Sec-Fetch-Site", "same-origin"); rec.Code != http.StatusSeeOther {
+		t.Fatalf("revoke: %d", rec.Code)
 	}
 	actors := map[string]string{}
-	for _, e := range audit(t, serve, "/api/audit").Entries {
+	for _, e := range l.audit("/api/audit", "Authorization", "Basic "+basic(testAdmin, testPassword)).Entries {
 		actors[e.Action+" "+e.Subject] = e.Actor
 	}
 	want := map[string]string{
 		"job.create By token":      "deploy bot",
 		"job.create By form":       testAdmin,
 		"token.create deploy bot":  testAdmin,
+		"token.revoke deploy bot":  testAdmin,
 		"user.create " + testAdmin: "environment",
 	}
 	for k, v := range want {

@@ -27,8 +27,7 @@ func jobHistory(ctx context.Context, q *sqlcgen.Queries, jobID int64, now time.T
 		var changes map[string]fieldChange
 		_ = json.Unmarshal(r.Changes, &changes)
 		out[i] = views.AuditRow{
-			When: views.NewMoment(&r.At, now, nil), Actor: r.Actor, Action: r.Action, Subject: r.Subject,
-			Changes: toAuditChanges(changes),
+			When: views.NewMoment(&r.At, now, nil), Actor: r.Actor, Action: r.Action, Changes: toAuditChanges(changes),
 		}
 	}
 	return out, nil

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/cronflow/cronflow/sqlcgen"
@@ -127,9 +128,11 @@ type InvalidImportError struct {
 
 func (e *InvalidImportError) Error() string {
 	if len(e.Document) > 0 {
-		for field, problem := range e.Document {
-			return fmt.Sprintf("the document is not an export: %s %s", field, problem)
+		var problems []string
+		for _, field := range sortedKeys(e.Document) {
+			problems = append(problems, field+" "+e.Document[field])
 		}
+		return "the document is not an export: " + strings.Join(problems, "; ")
 	}
 	return fmt.Sprintf("%d of the document's jobs are not valid; nothing was imported", len(e.Jobs))
 }

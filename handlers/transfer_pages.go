@@ -108,7 +108,7 @@ func previewImport(v *views.ImportView, doc []byte, res ImportResult) {
 			v.More++
 			continue
 		}
-		v.Jobs = append(v.Jobs, views.ImportJobRow{Index: j.Index, Name: j.Name, Action: j.Action, Changes: toAuditChanges(j.Changes)})
+		v.Jobs = append(v.Jobs, views.ImportJobRow{Name: j.Name, Action: j.Action, Changes: toAuditChanges(j.Changes)})
 	}
 }
 

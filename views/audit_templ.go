@@ -11,9 +11,9 @@ import templruntime "github.com/a-h/templ/runtime"
 
 // AuditRow is one entry of the audit log as the dashboard shows it, secrets already masked.
 type AuditRow struct {
-	When                   Moment
-	Actor, Action, Subject string
-	Changes                []AuditChange
+	When          Moment
+	Actor, Action string
+	Changes       []AuditChange
 }
 
 // AuditChange is one field a change touched, its values in words; "–" stands for "not there".
@@ -24,7 +24,7 @@ type AuditChange struct {
 // auditActions are the audit log's actions in words.
 var auditActions = map[string]string{
 	"job.create": "Created", "job.update": "Changed", "job.pause": "Paused", "job.resume": "Resumed",
-	"job.delete": "Deleted", "job.run": "Ran now", "run.retry": "Retried a run",
+	"job.delete": "Deleted", "job.run": "Ran now",
 	"token.create": "Created an API token", "token.revoke": "Revoked an API token",
 	"user.create": "Created a user", "user.password": "Set a password",
 }
