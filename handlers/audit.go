@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -121,41 +123,66 @@ func userEntry(action, username string) sqlcgen.AuditInsertParams {
 }
 
 // jobChanges lists the fields that differ between two versions of a job. Values are compared as
-// stored and shown masked (see task.Mask), so that a changed secret shows as a change
-// without showing the secret.
+// stored and shown masked (see task.Mask), so that a changed secret shows as a change without
+// showing the secret. Only a payload holds secrets, so only a changed payload field is masked.
 func jobChanges(before, after *sqlcgen.Job) map[string]fieldChange {
-	from, to := jobFields(before, false), jobFields(after, false)
-	shownFrom, shownTo := jobFields(before, true), jobFields(after, true)
+	from, to := jobFields(before), jobFields(after)
+	var shownFrom, shownTo map[string]json.RawMessage
 	changes := map[string]fieldChange{}
 	for _, name := range unionKeys(from, to) {
-		if !sameJSON(from[name], to[name]) {
-			changes[name] = fieldChange{From: orNull(shownFrom[name]), To: orNull(shownTo[name])}
+		if sameJSON(from[name], to[name]) {
+			continue
 		}
+		ch := fieldChange{From: orNull(from[name]), To: orNull(to[name])}
+		if strings.HasPrefix(name, payloadPrefix) {
+			if shownFrom == nil {
+				shownFrom, shownTo = maskedPayload(before), maskedPayload(after)
+			}
+			ch = fieldChange{From: orNull(shownFrom[name]), To: orNull(shownTo[name])}
+		}
+		changes[name] = ch
 	}
 	return changes
 }
 
+// payloadPrefix starts the names of a payload's fields in the audit log's changes.
+const payloadPrefix = "payload."
+
 // jobFields is a job as the audit log compares it: its export fields as JSON values, the payload
 // field by field ("payload.url"). A nil job has none.
-func jobFields(j *sqlcgen.Job, masked bool) map[string]json.RawMessage {
+func jobFields(j *sqlcgen.Job) map[string]json.RawMessage {
 	fields := map[string]json.RawMessage{}
 	if j == nil {
 		return fields
 	}
-	t := toTransferJob(*j)
-	if masked {
-		t.Payload = task.Mask(j.Type, j.Payload)
-	}
-	raw, _ := json.Marshal(t)
+	raw, _ := json.Marshal(toTransferJob(*j))
 	_ = json.Unmarshal(raw, &fields)
-	var payload map[string]json.RawMessage
-	if json.Unmarshal(t.Payload, &payload) == nil {
+	if payload := payloadFields(j.Payload); payload != nil {
 		delete(fields, "payload")
-		for k, v := range payload {
-			fields["payload."+k] = v
-		}
+		maps.Copy(fields, payload)
 	}
 	return fields
+}
+
+// maskedPayload is a job's payload fields as lists show them, secrets masked.
+func maskedPayload(j *sqlcgen.Job) map[string]json.RawMessage {
+	if j == nil {
+		return nil
+	}
+	return payloadFields(task.Mask(j.Type, j.Payload))
+}
+
+// payloadFields are a payload object's fields, named "payload.<field>"; nil if it is no object.
+func payloadFields(payload json.RawMessage) map[string]json.RawMessage {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(payload, &fields) != nil {
+		return nil
+	}
+	out := make(map[string]json.RawMessage, len(fields))
+	for k, v := range fields {
+		out[payloadPrefix+k] = v
+	}
+	return out
 }
 
 func unionKeys(a, b map[string]json.RawMessage) []string {
@@ -173,8 +200,8 @@ func unionKeys(a, b map[string]json.RawMessage) []string {
 
 // sameJSON reports whether two JSON texts hold the same value, whatever their spacing.
 func sameJSON(a, b json.RawMessage) bool {
-	if bytes.Equal(a, b) {
-		return true
+	if bytes.Equal(a, b) || len(a) == 0 || len(b) == 0 {
+		return bytes.Equal(a, b) // a field that is not there is not the same as any value
 	}
 	var x, y any
 	decode := func(raw json.RawMessage, v *any) error {

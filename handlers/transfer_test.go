@@ -346,3 +346,19 @@ func TestTheDashboardPreviewsAnImportAndImportsOnConfirmation(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkImportEngine imports 10,000 webhook jobs straight through Import (no HTTP) into a fresh
+// database, a new set per iteration (mode=create). Run it with:
+//
+//	go test ./handlers/ -run '^$' -bench ImportEngine -benchtime 3x
+func BenchmarkImportEngine(b *testing.B) {
+	pool := dbtest.NewPool(b)
+	doc := bigDocument(10000, 20)
+	for b.Loop() {
+		res, err := Import(context.Background(), pool, strings.NewReader(doc), ImportOptions{Mode: ImportCreate, Actor: "bench"})
+		if err != nil || res.Created != 10000 {
+			b.Fatalf("import: %+v, %v", res, err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/import")
+}
