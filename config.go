@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cronflow/cronflow/handlers"
 	"github.com/cronflow/cronflow/worker"
 	"github.com/cronflow/cronflow/worker/task"
 )
@@ -35,29 +36,43 @@ type config struct {
 	InsecureNoAuth           bool
 	// MetricsToken, if set, is the bearer token /metrics wants.
 	MetricsToken string
-	// JobsPerMinute limits the jobs one user or token may create through the API each minute.
+	// JobsPerMinute limits the jobs one user or token may create each minute (API and dashboard).
 	JobsPerMinute int
+	// RunNowPerMinute limits the runs one user or token may start by hand each minute.
+	RunNowPerMinute int
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For and -Proto are believed.
 	TrustedProxies []*net.IPNet
+	// SessionIdle and SessionLifetime end dashboard sessions: unused for that long, or that long
+	// after their login.
+	SessionIdle, SessionLifetime time.Duration
+	// HTTP bounds what clients can hold of the HTTP server: timeouts, header size, connections.
+	HTTP handlers.ServerLimits
 	// Retention says how long finished runs are kept.
 	Retention worker.RetentionConfig
 }
 
 // loadConfig reads the configuration. It accepts the original project's variable names; DATABASE_URL
-// and AMQP_URL win over the individual settings. Every bad value is reported, by name, at once.
+// and AMQP_URL win over the individual settings. Every bad value is reported, by name, at once. It
+// is long on purpose: one flat list, where every variable is read, checked and given its default.
 func loadConfig(mode string, getenv func(string) string) (config, error) {
 	r := envReader{getenv: getenv}
 	var c config
 
 	c.AdminUser = r.str("CRONFLOW_ADMIN_USER", "admin")
 	c.AdminPassword = getenv("CRONFLOW_ADMIN_PASSWORD")
-	if c.AdminPassword != "" && len(c.AdminPassword) < 8 {
-		r.fail("CRONFLOW_ADMIN_PASSWORD", "must be at least 8 characters")
+	if c.AdminPassword != "" && (len(c.AdminPassword) < 8 || len(c.AdminPassword) > 72) {
+		// bcrypt reads 72 bytes at most: a longer password would be cut without a word.
+		r.fail("CRONFLOW_ADMIN_PASSWORD", "must be 8 to 72 bytes long")
 	}
 	c.InsecureNoAuth = r.boolean("CRONFLOW_INSECURE_NO_AUTH", false)
 	c.MetricsToken = getenv("CRONFLOW_METRICS_TOKEN")
 	c.JobsPerMinute = r.integer("CRONFLOW_API_JOBS_PER_MINUTE", 60, 1, 100000)
+	c.RunNowPerMinute = r.integer("CRONFLOW_RUN_NOW_PER_MINUTE", 60, 1, 100000)
 	c.TrustedProxies = r.networks("CRONFLOW_TRUSTED_PROXIES")
+	c.SessionIdle = r.duration("CRONFLOW_SESSION_IDLE_TIMEOUT", 12*time.Hour, 5*time.Minute, 90*24*time.Hour)
+	c.SessionLifetime = r.duration("CRONFLOW_SESSION_LIFETIME", 7*24*time.Hour, 5*time.Minute, 365*24*time.Hour)
+	c.HTTP = r.serverLimits()
+	c.HTTP.SharedClients = c.TrustedProxies
 
 	host := r.str("DASHBOARD_HOST", "0.0.0.0")
 	if mode == "serve" && c.AdminPassword == "" && !c.InsecureNoAuth {
@@ -146,6 +161,20 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 		r.fail("SMTP_FROM", "must be an email address")
 	}
 	return c, errors.Join(r.errs...)
+}
+
+// serverLimits reads the HTTP server's limits. No timeout may be longer than a minute: the
+// dashboard has no long polls, and a longer one only helps a client that holds connections open.
+func (r *envReader) serverLimits() handlers.ServerLimits {
+	return handlers.ServerLimits{
+		ReadHeaderTimeout: r.duration("CRONFLOW_HTTP_READ_HEADER_TIMEOUT", 10*time.Second, time.Second, time.Minute),
+		ReadTimeout:       r.duration("CRONFLOW_HTTP_READ_TIMEOUT", 30*time.Second, time.Second, time.Minute),
+		WriteTimeout:      r.duration("CRONFLOW_HTTP_WRITE_TIMEOUT", time.Minute, time.Second, time.Minute),
+		IdleTimeout:       r.duration("CRONFLOW_HTTP_IDLE_TIMEOUT", time.Minute, time.Second, time.Minute),
+		MaxHeaderBytes:    r.integer("CRONFLOW_HTTP_MAX_HEADER_BYTES", 64<<10, 4<<10, 1<<20),
+		MaxConns:          r.integer("CRONFLOW_HTTP_MAX_CONNECTIONS", 1000, 10, 100000),
+		MaxConnsPerClient: r.integer("CRONFLOW_HTTP_MAX_CONNECTIONS_PER_CLIENT", 100, 0, 100000),
+	}
 }
 
 // loopback reports whether host is a loopback address or name.
@@ -240,21 +269,18 @@ func (r *envReader) retention() worker.RetentionConfig {
 	}
 }
 
-// age reads a duration of at least a second in whole seconds, minutes, hours or days: "90s",
-// "15m", "12h", "30d".
+// age reads a retention duration (see worker.ParseAge), at most hi.
 func (r *envReader) age(name string, def, hi time.Duration) time.Duration {
 	v := strings.TrimSpace(r.getenv(name))
 	if v == "" {
 		return def
 	}
-	units := map[byte]time.Duration{'s': time.Second, 'm': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour}
-	unit := units[v[len(v)-1]]
-	n, err := strconv.ParseInt(v[:len(v)-1], 10, 64)
-	if unit == 0 || err != nil || n < 1 || n > int64(hi/unit) {
-		r.fail(name, fmt.Sprintf("must be a whole number of s, m, h or d (such as 90s, 15m, 12h, 30d), from 1s to %dd, got %q", hi/(24*time.Hour), v))
+	d, err := worker.ParseAge(v, hi)
+	if err != nil {
+		r.fail(name, err.Error())
 		return def
 	}
-	return time.Duration(n) * unit
+	return d
 }
 
 func (r *envReader) duration(name string, def, lo, hi time.Duration) time.Duration {

@@ -125,12 +125,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		srv = handlers.NewServer(handlers.Deps{
 			Queries: q, DB: pool, Publisher: disp, ReadyFunc: ready, Logger: logger, Metrics: metricsHandler,
 			Auth: handlers.AuthConfig{Enabled: cfg.AdminPassword != "", MetricsToken: cfg.MetricsToken,
-				LoopbackOnly: cfg.AdminPassword == "" && !cfg.InsecureNoAuth},
-			JobsPerMinute: cfg.JobsPerMinute, TrustedProxies: cfg.TrustedProxies,
+				LoopbackOnly: cfg.AdminPassword == "" && !cfg.InsecureNoAuth, AdminUser: cfg.AdminUser,
+				SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime},
+			JobsPerMinute: cfg.JobsPerMinute, RunNowPerMinute: cfg.RunNowPerMinute, TrustedProxies: cfg.TrustedProxies,
 		})
 	}
 	logger.Info("Cronflow started", "mode", mode, "addr", cfg.HTTPAddr, "consumers", cfg.Consumers)
-	err = serveHTTP(ctx, cfg.HTTPAddr, srv, logger)
+	err = serveHTTP(ctx, cfg.HTTP, cfg.HTTPAddr, srv, logger)
 	stop()
 	stopLeader()
 	stopConsumers()
@@ -161,12 +162,12 @@ func logOutput(mode string, stdout io.Writer) io.Writer {
 	return stdout
 }
 
-// serveHTTP serves srv on addr until ctx is done or the server fails, then shuts it down, letting
-// requests in progress finish for up to 10 s.
-func serveHTTP(ctx context.Context, addr string, srv http.Handler, logger *slog.Logger) error {
-	httpServer := &http.Server{Addr: addr, Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+// serveHTTP serves srv on addr, within limits, until ctx is done or the server fails, then shuts it
+// down, letting requests in progress finish for up to 10 s.
+func serveHTTP(ctx context.Context, limits handlers.ServerLimits, addr string, srv http.Handler, logger *slog.Logger) error {
+	httpServer := limits.Server(addr, srv)
 	httpErr := make(chan error, 1)
-	go func() { httpErr <- httpServer.ListenAndServe() }()
+	go func() { httpErr <- limits.ListenAndServe(httpServer) }()
 	var err error
 	select {
 	case <-ctx.Done():

@@ -71,8 +71,12 @@
     flash.replaceChildren(p);
   }
   document.addEventListener("htmx:responseError", function (e) {
-    var status = e.detail && e.detail.xhr ? e.detail.xhr.status : 0;
-    problem(status === 404 ? "Not found: it may have been deleted." : "Something went wrong. The error has been logged; try again.");
+    var xhr = e.detail && e.detail.xhr;
+    var status = xhr ? xhr.status : 0;
+    // A refusal (a role that may not, a limit reached) says why in plain text; show that.
+    var plain = xhr && /^text\/plain/.test(xhr.getResponseHeader("Content-Type") || "");
+    var said = plain && (status === 403 || status === 429) ? xhr.responseText : "";
+    problem(status === 404 ? "Not found: it may have been deleted." : said || "Something went wrong. The error has been logged; try again.");
   });
   document.addEventListener("htmx:sendError", function () {
     problem("Cronflow did not answer. Check the connection; the page retries by itself.");

@@ -26,20 +26,18 @@ type TxStarter interface {
 	Begin(ctx context.Context) (pgx.Tx, error)
 }
 
-// actorKey is where the middleware leaves the name of the API token a request came with.
-const actorKey = "cronflow_actor"
-
 // localActor is the actor of every change while authentication is off.
 const localActor = "local"
 
 // auditActor is who the audit log says made the request's changes: the API token's name, the
-// logged-in user's, or "local" without authentication.
+// user's, or "local" without authentication.
 func auditActor(c echo.Context) string {
-	if token, ok := c.Get(actorKey).(string); ok && token != "" {
-		return token
-	}
-	if user := currentUser(c); user != "" {
-		return user
+	p := currentPrincipal(c)
+	switch {
+	case p.Via == credToken && p.Token != "":
+		return p.Token
+	case p.Name != "":
+		return p.Name
 	}
 	return localActor
 }
@@ -108,39 +106,30 @@ func runEntry(job sqlcgen.Job, run sqlcgen.Run) auditEntry {
 	return auditEntry{Action: "job.run", Subject: job.Name, JobID: &job.ID, Changes: changes}
 }
 
-// secretValue stands for a password or token in the audit log, which never holds one.
-var secretValue = json.RawMessage(`"(secret)"`)
-
-// userEntry is the audit entry of a user made, or given a new password, from the environment at
-// startup.
-func userEntry(action, username string) sqlcgen.AuditInsertParams {
-	changes := map[string]fieldChange{"password": {From: secretValue, To: secretValue}}
-	if action == "user.create" {
-		name, _ := json.Marshal(username)
-		changes = map[string]fieldChange{"username": {From: orNull(nil), To: name}, "password": {From: orNull(nil), To: secretValue}}
-	}
-	return auditEntry{Action: action, Subject: username, Changes: changes}.params("environment")
-}
-
 // jobChanges lists the fields that differ between two versions of a job. Values are compared as
 // stored and shown masked (see task.Mask), so that a changed secret shows as a change without
 // showing the secret. Only a payload holds secrets, so only a changed payload field is masked.
 func jobChanges(before, after *sqlcgen.Job) map[string]fieldChange {
-	from, to := jobFields(before), jobFields(after)
+	changes := diffFields(jobFields(before), jobFields(after))
 	var shownFrom, shownTo map[string]json.RawMessage
-	changes := map[string]fieldChange{}
-	for _, name := range unionKeys(from, to) {
-		if sameJSON(from[name], to[name]) {
-			continue
-		}
-		ch := fieldChange{From: orNull(from[name]), To: orNull(to[name])}
+	for name := range changes {
 		if strings.HasPrefix(name, payloadPrefix) {
 			if shownFrom == nil {
 				shownFrom, shownTo = maskedPayload(before), maskedPayload(after)
 			}
-			ch = fieldChange{From: orNull(shownFrom[name]), To: orNull(shownTo[name])}
+			changes[name] = fieldChange{From: orNull(shownFrom[name]), To: orNull(shownTo[name])}
 		}
-		changes[name] = ch
+	}
+	return changes
+}
+
+// diffFields lists the fields whose values differ between two versions of something.
+func diffFields(from, to map[string]json.RawMessage) map[string]fieldChange {
+	changes := map[string]fieldChange{}
+	for _, name := range unionKeys(from, to) {
+		if !sameJSON(from[name], to[name]) {
+			changes[name] = fieldChange{From: orNull(from[name]), To: orNull(to[name])}
+		}
 	}
 	return changes
 }
@@ -220,18 +209,6 @@ func orNull(raw json.RawMessage) json.RawMessage {
 		return json.RawMessage("null")
 	}
 	return raw
-}
-
-// tokenEntry is the audit entry of an API token created for user, or revoked (user empty). The
-// token itself is never recorded.
-func tokenEntry(action, name, user string) auditEntry {
-	changes := map[string]fieldChange{"revoked": {From: json.RawMessage("false"), To: json.RawMessage("true")}}
-	if action == "token.create" {
-		n, _ := json.Marshal(name)
-		u, _ := json.Marshal(user)
-		changes = map[string]fieldChange{"name": {From: orNull(nil), To: n}, "user": {From: orNull(nil), To: u}}
-	}
-	return auditEntry{Action: action, Subject: name, Changes: changes}
 }
 
 // auditJSON is an audit entry as the API shows it.

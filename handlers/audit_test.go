@@ -1,11 +1,9 @@
 package handlers
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -122,44 +120,66 @@ func TestAuditNeverShowsSecrets(t *testing.T) {
 
 func TestTheActorIsWhoeverMadeTheChange(t *testing.T) {
 	t.Parallel()
-	l := setup(t, withAuth(AuthConfig{}))
-	cookie := l.login()
-	rec := l.send(http.MethodPost, "/settings/tokens", strings.NewReader("name=deploy+bot"), "Cookie", cookie, "Sec-Fetch-Site", "same-origin")
-	token := regexp.MustCompile(`data-testid="new-token-value">(cf_[A-Za-z0-9_-]+)<`).FindStringSubmatch(rec.Body.String())
-	if token == nil {
-		t.Fatalf("create token: %d", rec.Code)
+	s := setupSecure(t)
+	admin := func(method, target, body string) map[string]any {
+		code, out := s.basicJSON(method, target, testAdmin, testPassword, body)
+		if code >= 300 {
+			t.Fatalf("%s %s: %d %v", method, target, code, out)
+		}
+		return out
 	}
-	body := `{"name": "By token", "type": "ping", "cron": "@hourly", "payload": {"url": "https://example.com"}}`
-	if rec := l.send(http.MethodPost, "/api/jobs", strings.NewReader(body), "Content-Type", "application/json", "Authorization", "Bearer "+token[1]); rec.Code != http.StatusCreated {
-		t.Fatalf("create with the token: %d %s", rec.Code, rec.Body)
+	token := admin(http.MethodPost, "/api/tokens", `{"name": "deploy bot", "role": "editor"}`)
+	if code, out := s.bearerJSON(http.MethodPost, "/api/jobs", token["token"].(string),
+		`{"name": "By token", "type": "ping", "cron": "@hourly", "payload": {"url": "https://example.com"}}`); code != http.StatusCreated {
+		t.Fatalf("create with the token: %d %v", code, out)
 	}
-	form := url.Values{"mode": {"advanced"}, "cron": {"@daily"}, "timezone": {"UTC"}, "type": {"ping"}, "payload.url": {"https://example.com"}, "name": {"By form"}}
-	if rec := l.send(http.MethodPost, "/jobs", formBody(form), "Cookie", cookie, "Sec-Fetch-Site", "same-origin"); rec.Code != http.StatusSeeOther {
-		t.Fatalf("create with the form: %d %s", rec.Code, rec.Body)
+	form := url.Values{"mode": {"advanced"}, "cron": {"@daily"}, "timezone": {"UTC"}, "type": {"ping"},
+		"payload.url": {"https://example.com"}, "name": {"By form"}}
+	if code := s.postPage(s.login(), "/jobs", form); code != http.StatusSeeOther {
+		t.Fatalf("create with the form: %d", code)
 	}
-	tokens, err := l.q.APITokenList(context.Background())
-	if err != nil || len(tokens) != 1 {
-		t.Fatalf("tokens: %v, %v", tokens, err)
+	user := admin(http.MethodPost, "/api/users", `{"name": "ann", "password": "long enough", "role": "viewer"}`)
+	admin(http.MethodPut, fmt.Sprintf("/api/users/%v", user["id"]), `{"role": "editor", "password": "another long one"}`)
+	admin(http.MethodDelete, fmt.Sprintf("/api/users/%v", user["id"]), "")
+	admin(http.MethodDelete, fmt.Sprintf("/api/tokens/%v", token["id"]), "")
+
+	entries := s.audit("/api/audit", "Authorization", "Basic "+basic(testAdmin, testPassword)).Entries
+	byKey := map[string]apiAuditEntry{}
+	for _, e := range entries {
+		byKey[e.Action+" "+e.Subject] = e
 	}
-	if rec := l.send(http.MethodPost, "/settings/tokens/"+itoa64(tokens[0].ID)+"/revoke", nil, "Cookie", cookie, "Sec-Fetch-Site", "same-origin"); rec.Code != http.StatusSeeOther {
-		t.Fatalf("revoke: %d", rec.Code)
-	}
-	actors := map[string]string{}
-	for _, e := range l.audit("/api/audit", "Authorization", "Basic "+basic(testAdmin, testPassword)).Entries {
-		actors[e.Action+" "+e.Subject] = e.Actor
-	}
-	want := map[string]string{
-		"job.create By token":      "deploy bot",
-		"job.create By form":       testAdmin,
-		"token.create deploy bot":  testAdmin,
-		"token.revoke deploy bot":  testAdmin,
+	for key, actor := range map[string]string{
+		"job.create By token": "deploy bot", "job.create By form": testAdmin,
+		"token.create deploy bot": testAdmin, "token.revoke deploy bot": testAdmin,
+		"user.create ann": testAdmin, "user.update ann": testAdmin, "user.delete ann": testAdmin,
 		"user.create " + testAdmin: "environment",
-	}
-	for k, v := range want {
-		if actors[k] != v {
-			t.Errorf("actor of %q = %q, want %q (all: %v)", k, actors[k], v, actors)
+	} {
+		if byKey[key].Actor != actor {
+			t.Errorf("actor of %q = %q, want %q (entries: %+v)", key, byKey[key].Actor, actor, entries)
 		}
 	}
+	t.Run("AUserChangeListsWhatChangedAndHidesThePassword", func(t *testing.T) {
+		ch := byKey["user.update ann"].Changes
+		if len(ch) != 2 || ch["role"].From != "viewer" || ch["role"].To != "editor" || ch["password"].To != "(secret)" {
+			t.Errorf("changes = %+v", ch)
+		}
+		rec := s.send(http.MethodGet, "/api/audit", nil, "Authorization", "Basic "+basic(testAdmin, testPassword))
+		raw := rec.Body.String()
+		if rec.Code != http.StatusOK || strings.Contains(raw, "long enough") || strings.Contains(raw, "another long one") ||
+			strings.Contains(raw, token["token"].(string)) {
+			t.Errorf("the audit log (%d) shows a password or a token", rec.Code)
+		}
+	})
+	t.Run("ChangingYourOwnPasswordIsRecorded", func(t *testing.T) {
+		form := url.Values{"current": {testPassword}, "password": {"a new password"}, "confirm": {"a new password"}}
+		if code := s.postPage(s.login(), "/settings/password", form); code != http.StatusSeeOther {
+			t.Fatalf("change password: %d", code)
+		}
+		e := s.audit("/api/audit?limit=1", "Authorization", "Basic "+basic(testAdmin, "a new password")).Entries
+		if len(e) != 1 || e[0].Action != "user.password" || e[0].Actor != testAdmin || e[0].Changes["password"].To != "(secret)" {
+			t.Fatalf("latest entry = %+v", e)
+		}
+	})
 }
 
 func TestAuditListPagesAndChecksItsParameters(t *testing.T) {

@@ -38,13 +38,17 @@ type jobSpec struct {
 	NextRunAt                  *time.Time
 }
 
-// Limits on what a job may ask for.
+// Limits on what a job may ask for. Every text is bounded here, so that an oversize one is a 422
+// naming its field, never left to the database to refuse, nor parsed at length.
 const (
-	maxRetriesLimit = 10
-	minRetryDelay   = time.Second
-	maxRetryDelay   = time.Hour
-	minTimeout      = time.Second
-	maxTimeout      = 5 * time.Minute
+	maxCronLength     = 200
+	maxTimezoneLength = 64
+	maxPayloadBytes   = 64 << 10
+	maxRetriesLimit   = 10
+	minRetryDelay     = time.Second
+	maxRetryDelay     = time.Hour
+	minTimeout        = time.Second
+	maxTimeout        = 5 * time.Minute
 )
 
 // Valid checks the input and returns the job to store, or the problems by field name. now is the
@@ -67,9 +71,12 @@ func (in jobInput) Valid(now time.Time) (jobSpec, map[string]string) {
 
 	in.validSchedule(&spec, problems, now)
 
-	if spec.Type == "" {
+	switch {
+	case spec.Type == "":
 		problems["type"] = fmt.Sprintf("is required: one of %s", strings.Join(task.Names(), ", "))
-	} else {
+	case len(in.Payload) > maxPayloadBytes:
+		problems["payload"] = fmt.Sprintf("must be at most %d KiB of JSON", maxPayloadBytes>>10)
+	default:
 		payload, payloadProblems := task.Validate(spec.Type, in.Payload)
 		for k, v := range payloadProblems {
 			problems[k] = v
@@ -96,6 +103,8 @@ func (in jobInput) Valid(now time.Time) (jobSpec, map[string]string) {
 func (in jobInput) validSchedule(spec *jobSpec, problems map[string]string, now time.Time) {
 	spec.Cron = strings.Join(strings.Fields(in.Cron), " ")
 	switch {
+	case len(spec.Cron) > maxCronLength:
+		problems["cron"] = fmt.Sprintf("must be at most %d characters", maxCronLength)
 	case spec.Cron != "" && (present(in.Hour) || present(in.Minute)):
 		problems["cron"] = "must be given either as cron, or as hour and minute, not both"
 	case spec.Cron == "" && (present(in.Hour) || present(in.Minute)):
@@ -107,9 +116,11 @@ func (in jobInput) validSchedule(spec *jobSpec, problems map[string]string, now 
 	case spec.Cron == "":
 		problems["cron"] = "is required (as cron, or as hour and minute)"
 	}
-	if _, err := schedule.LoadLocation(spec.Timezone); err != nil {
+	if len(spec.Timezone) > maxTimezoneLength {
+		problems["timezone"] = fmt.Sprintf("must be an IANA time zone name of at most %d characters", maxTimezoneLength)
+	} else if _, err := schedule.LoadLocation(spec.Timezone); err != nil {
 		problems["timezone"] = err.Error()
-	} else if spec.Cron != "" {
+	} else if spec.Cron != "" && problems["cron"] == "" {
 		sched, err := schedule.Parse(spec.Cron, spec.Timezone)
 		if err != nil {
 			problems["cron"] = err.Error()

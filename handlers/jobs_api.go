@@ -103,14 +103,19 @@ func handleAPIJobList(q *sqlcgen.Queries) echo.HandlerFunc {
 	}
 }
 
-// handleAPIJobGet serves GET /api/jobs/{id}.
+// handleAPIJobGet serves GET /api/jobs/{id}: the job whole, for editing it, to those whose role may
+// edit it; a viewer sees its secrets masked, as in the list.
 func handleAPIJobGet(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		job, err := pathJob(c, q)
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, toJobJSON(job))
+		out := toJobJSON(job)
+		if !currentPrincipal(c).Role.atLeast(roleEditor) {
+			out.Payload = task.Mask(job.Type, job.Payload)
+		}
+		return c.JSON(http.StatusOK, out)
 	}
 }
 

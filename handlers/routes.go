@@ -19,26 +19,58 @@ func addRoutes(e *echo.Echo, d Deps, a *auth) {
 	e.GET("/settings/tokens", handleTokensPage(q), pageHeaders)
 	e.POST("/settings/tokens", handleTokenCreate(q, d.DB), pageHeaders)
 	e.POST("/settings/tokens/:id/revoke", handleTokenRevoke(d.DB), pageHeaders)
+	addAccountRoutes(e, a)
 
 	api := e.Group("/api")
-	creating := jobCreationLimit(d.JobsPerMinute)
-	api.POST("/jobs", handleAPIJobCreate(d.DB), creating)
-	api.POST("/create", handleAPILegacyCreate(d.DB), creating)
+	lim := routeLimits{
+		create: perUserLimit(d.JobsPerMinute, "jobs created"),
+		runNow: perUserLimit(d.RunNowPerMinute, "runs started by hand"),
+	}
+	api.POST("/jobs", handleAPIJobCreate(d.DB), lim.create)
+	api.POST("/create", handleAPILegacyCreate(d.DB), lim.create)
 	api.GET("/jobs", handleAPIJobList(q))
 	api.GET("/jobs/:id", handleAPIJobGet(q))
 	api.PUT("/jobs/:id", handleAPIJobUpdate(q, d.DB))
 	api.DELETE("/jobs/:id", handleAPIJobDelete(d.DB))
-	api.POST("/jobs/:id/run", handleAPIJobRun(q, d.DB, d.Publisher))
+	api.POST("/jobs/:id/run", handleAPIJobRun(q, d.DB, d.Publisher), lim.runNow)
 	api.POST("/jobs/:id/pause", handleAPIJobPause(d.DB, true))
 	api.POST("/jobs/:id/resume", handleAPIJobPause(d.DB, false))
 	api.GET("/runs", handleAPIRunList(q))
 	api.GET("/runs/:id", handleAPIRunGet(q))
 	api.GET("/stats", handleAPIStats(q))
+	api.GET("/users", handleAPIUserList(q))
+	api.POST("/users", handleAPIUserCreate(q, d.DB))
+	api.PUT("/users/:id", handleAPIUserUpdate(a))
+	api.DELETE("/users/:id", handleAPIUserDelete(a))
+	api.GET("/tokens", handleAPITokenList(q))
+	api.POST("/tokens", handleAPITokenCreate(d.DB))
+	api.DELETE("/tokens/:id", handleAPITokenRevoke(d.DB))
 	api.GET("/audit", handleAPIAuditList(q))
 	api.GET("/export", handleAPIExport(q))
-	api.POST("/import", handleAPIImport(d.DB), creating) // one import counts as one creation
+	api.POST("/import", handleAPIImport(d.DB), lim.create) // one import counts as one creation
 
-	addPageRoutes(e, d)
+	addPageRoutes(e, d, lim)
+}
+
+// routeLimits are the per-user limits that the API and the dashboard share.
+type routeLimits struct {
+	create, runNow echo.MiddlewareFunc
+}
+
+// addAccountRoutes adds the pages where people see to themselves and admins to users: who may use
+// them is in routeAccess.
+func addAccountRoutes(e *echo.Echo, a *auth) {
+	get := func(path string, h echo.HandlerFunc) { e.GET(path, h, pageHeaders) }
+	post := func(path string, h echo.HandlerFunc) { e.POST(path, h, pageHeaders) }
+	get("/settings/account", handleAccountPage(a))
+	post("/settings/password", handlePasswordChange(a))
+	post("/settings/sessions/end-all", handleSessionEndAll(a))
+	post("/settings/sessions/:id/end", handleSessionEnd(a))
+	get("/settings/users", handleUsersPage(a.q))
+	post("/settings/users", handleUserCreate(a.q, a.db))
+	get("/settings/users/:id", handleUserPage(a))
+	post("/settings/users/:id", handleUserUpdate(a))
+	post("/settings/users/:id/delete", handleUserDelete(a))
 }
 
 // addHealthRoutes adds the checks and metrics that the full server and a consumers-only replica's
@@ -53,11 +85,13 @@ func addHealthRoutes(e *echo.Echo, ready func(ctx context.Context) map[string]st
 
 // addPageRoutes adds the dashboard's pages, the fragments htmx asks for, and the assets they use.
 // State changes are POSTs that work as plain form posts; see pageHeaders for what every page gets.
-func addPageRoutes(e *echo.Echo, d Deps) {
+func addPageRoutes(e *echo.Echo, d Deps, lim routeLimits) {
 	q := d.Queries
 	stats := newStatsCache(q, d.Logger)
 	get := func(path string, h echo.HandlerFunc) { e.GET(path, h, pageHeaders) }
-	post := func(path string, h echo.HandlerFunc) { e.POST(path, h, pageHeaders) }
+	post := func(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+		e.POST(path, h, append([]echo.MiddlewareFunc{pageHeaders}, m...)...)
+	}
 
 	e.GET("/assets/*", handleAssets())
 
@@ -65,17 +99,17 @@ func addPageRoutes(e *echo.Echo, d Deps) {
 	get("/home/stats", handleHomeStats(q, stats)) // the fragment the home page polls
 
 	get("/jobs", handleJobsPage(q))
-	post("/jobs", handleJobCreate(d.DB))
+	post("/jobs", handleJobCreate(d.DB), lim.create)
 	get("/jobs/new", handleJobNewPage(q)) // ?from={id} clones a job
 	get("/jobs/export", handleJobsExport(q))
 	get("/jobs/import", handleJobsImportPage())
-	post("/jobs/import", handleJobsImport(d.DB))
+	post("/jobs/import", handleJobsImport(d.DB), lim.create)
 	get("/jobs/schedule", handleJobSchedulePreview())
 	get("/jobs/task-fields", handleJobTaskFields())
 	get("/jobs/:id", handleJobPage(q))
 	post("/jobs/:id", handleJobUpdate(q, d.DB))
 	get("/jobs/:id/edit", handleJobEditPage(q))
-	post("/jobs/:id/run", handleJobRun(q, d.DB, d.Publisher))
+	post("/jobs/:id/run", handleJobRun(q, d.DB, d.Publisher), lim.runNow)
 	post("/jobs/:id/pause", handleJobPause(q, d.DB, true))
 	post("/jobs/:id/resume", handleJobPause(q, d.DB, false))
 	get("/jobs/:id/delete", handleJobDeleteConfirm(q))

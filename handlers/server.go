@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/a-h/templ"
 	"github.com/jackc/pgx/v5"
@@ -49,8 +48,11 @@ type Deps struct {
 	// Metrics serves /metrics; nil leaves it out.
 	Metrics http.Handler
 	// JobsPerMinute limits the jobs one user (or, with authentication off, one client address) may
-	// create through the API each minute; zero means 60.
+	// create each minute, through the API and the dashboard together; zero means 60.
 	JobsPerMinute int
+	// RunNowPerMinute limits the runs one user (or client address) may start by hand each minute;
+	// zero means 60.
+	RunNowPerMinute int
 	// TrustedProxies are the addresses whose X-Forwarded-For and X-Forwarded-Proto are believed.
 	// Without any, the client is the connection's peer, and nobody can pose as another address to
 	// get round the login limit.
@@ -71,7 +73,7 @@ func NewServer(d Deps) *echo.Echo {
 		}
 		e.IPExtractor, e.SchemeExtractor = echo.ExtractIPFromXFFHeader(trust...), echo.ExtractSchemeFromHeaders(trust...)
 	}
-	a := &auth{AuthConfig: d.Auth, q: d.Queries, logins: newLimiter(5, 12*time.Second), logger: d.Logger}
+	a := &auth{AuthConfig: d.Auth, q: d.Queries, db: d.DB, guard: newLoginGuard(), logger: d.Logger}
 	e.Use(middleware.RequestID())
 	e.Use(requestLogger(d.Logger))
 	e.Use(middleware.Recover())
@@ -81,6 +83,7 @@ func NewServer(d Deps) *echo.Echo {
 	}
 	e.Use(bodyLimit)
 	e.Use(a.middleware)
+	e.Use(a.authorize)
 	e.Use(csrfProtection())
 	addRoutes(e, d, a)
 	return e
@@ -169,9 +172,14 @@ func render(c echo.Context, status int, component templ.Component) error {
 	return c.HTMLBlob(status, buf.Bytes())
 }
 
-// decodeJSON reads a JSON body into v. A body that is not JSON, or has more after the value, is a
-// 400; a value of the wrong type for a field is a problem with that field, for a 422.
+// decodeJSON reads a JSON body into v. A body not sent as application/json is a 415; one that is not
+// JSON, or has more after the value, is a 400; a value of the wrong type for a field is a problem
+// with that field, for a 422.
 func decodeJSON(c echo.Context, v any) (map[string]string, error) {
+	if !isJSON(c.Request().Header.Get(echo.HeaderContentType)) {
+		// Only JSON: a page on another site can post a form or text/plain without asking first.
+		return nil, echo.NewHTTPError(http.StatusUnsupportedMediaType, "Send the body as JSON, with Content-Type: application/json.")
+	}
 	body := http.MaxBytesReader(c.Response(), c.Request().Body, maxBodyBytes)
 	dec := json.NewDecoder(body)
 	err := dec.Decode(v)
@@ -218,7 +226,12 @@ func jsonKind(goKind string) string {
 
 // invalid answers 422 with the problems by field.
 func invalid(c echo.Context, problems map[string]string) error {
-	return c.JSON(http.StatusUnprocessableEntity, apiError{Error: "The job is not valid; see fields.", Fields: problems})
+	return invalidInput(c, "job", problems)
+}
+
+// invalidInput answers 422 with the problems of what ("job", "user", "token") by field.
+func invalidInput(c echo.Context, what string, problems map[string]string) error {
+	return c.JSON(http.StatusUnprocessableEntity, apiError{Error: "The " + what + " is not valid; see fields.", Fields: problems})
 }
 
 // badQuery answers 422 with the problems by query parameter.

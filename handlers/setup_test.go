@@ -34,6 +34,7 @@ type fixture struct {
 	t      *testing.T
 	server http.Handler
 	q      *sqlcgen.Queries
+	db     TxStarter
 	pub    *recordingPublisher
 
 	mu    sync.Mutex
@@ -60,8 +61,9 @@ func setup(t *testing.T, opts ...func(*Deps)) *fixture {
 	for _, o := range opts {
 		o(&d)
 	}
+	f.q, f.db = d.Queries, d.DB // an option may give the server a database of its own (withPool)
 	if d.Auth.Enabled {
-		if err := EnsureAdmin(context.Background(), tx, testAdmin, testPassword); err != nil {
+		if err := EnsureAdmin(context.Background(), d.DB, testAdmin, testPassword); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -13,26 +13,37 @@ import (
 const aPITokenAuthenticate = `-- name: APITokenAuthenticate :one
 UPDATE api_tokens t SET last_used_at = now()
 FROM users u
-WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.id = t.user_id
-RETURNING u.id, u.username, t.name
+WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.id = t.user_id AND u.disabled_at IS NULL
+RETURNING u.id, u.username, u.role AS user_role, t.role AS token_role, t.name AS token_name
 `
 
 type APITokenAuthenticateRow struct {
-	ID       int64
-	Username string
-	Name     string
+	ID        int64
+	Username  string
+	UserRole  string
+	TokenRole string
+	TokenName string
 }
 
-// APITokenAuthenticate finds the user of a token that has not been revoked, and notes its use.
+// APITokenAuthenticate finds the enabled user of a token that has not been revoked, with both
+// their roles, and notes its use.
 func (q *Queries) APITokenAuthenticate(ctx context.Context, tokenHash []byte) (APITokenAuthenticateRow, error) {
 	row := q.db.QueryRow(ctx, aPITokenAuthenticate, tokenHash)
 	var i APITokenAuthenticateRow
-	err := row.Scan(&i.ID, &i.Username, &i.Name)
+	err := row.Scan(
+		&i.ID,
+		&i.Username,
+		&i.UserRole,
+		&i.TokenRole,
+		&i.TokenName,
+	)
 	return i, err
 }
 
 const aPITokenInsert = `-- name: APITokenInsert :one
-INSERT INTO api_tokens (name, token_hash, hint, user_id) VALUES ($1, $2, $3, $4) RETURNING id, name, token_hash, hint, user_id, created_at, last_used_at, revoked_at
+INSERT INTO api_tokens (name, token_hash, hint, user_id, role)
+VALUES ($1, $2, $3, $4, $5)
+RETURNING id, name, token_hash, hint, user_id, created_at, last_used_at, revoked_at, role
 `
 
 type APITokenInsertParams struct {
@@ -40,6 +51,7 @@ type APITokenInsertParams struct {
 	TokenHash []byte
 	Hint      string
 	UserID    int64
+	Role      string
 }
 
 func (q *Queries) APITokenInsert(ctx context.Context, arg APITokenInsertParams) (ApiToken, error) {
@@ -48,6 +60,7 @@ func (q *Queries) APITokenInsert(ctx context.Context, arg APITokenInsertParams) 
 		arg.TokenHash,
 		arg.Hint,
 		arg.UserID,
+		arg.Role,
 	)
 	var i ApiToken
 	err := row.Scan(
@@ -59,12 +72,13 @@ func (q *Queries) APITokenInsert(ctx context.Context, arg APITokenInsertParams) 
 		&i.CreatedAt,
 		&i.LastUsedAt,
 		&i.RevokedAt,
+		&i.Role,
 	)
 	return i, err
 }
 
 const aPITokenList = `-- name: APITokenList :many
-SELECT t.id, t.name, t.hint, t.created_at, t.last_used_at, t.revoked_at, u.username
+SELECT t.id, t.name, t.hint, t.role, t.created_at, t.last_used_at, t.revoked_at, u.username
 FROM api_tokens t JOIN users u ON u.id = t.user_id
 ORDER BY t.revoked_at IS NOT NULL, t.id DESC
 LIMIT 500
@@ -74,6 +88,7 @@ type APITokenListRow struct {
 	ID         int64
 	Name       string
 	Hint       string
+	Role       string
 	CreatedAt  time.Time
 	LastUsedAt *time.Time
 	RevokedAt  *time.Time
@@ -94,6 +109,7 @@ func (q *Queries) APITokenList(ctx context.Context) ([]APITokenListRow, error) {
 			&i.ID,
 			&i.Name,
 			&i.Hint,
+			&i.Role,
 			&i.CreatedAt,
 			&i.LastUsedAt,
 			&i.RevokedAt,

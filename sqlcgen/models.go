@@ -20,6 +20,7 @@ type ApiToken struct {
 	CreatedAt  time.Time
 	LastUsedAt *time.Time
 	RevokedAt  *time.Time
+	Role       string
 }
 
 type AuditLog struct {
@@ -99,10 +100,14 @@ type RunListRow struct {
 }
 
 type Session struct {
-	TokenHash []byte
-	UserID    int64
-	CreatedAt time.Time
-	ExpiresAt time.Time
+	TokenHash  []byte
+	UserID     int64
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	ID         int64
+	LastSeenAt time.Time
+	ClientIp   string
+	UserAgent  string
 }
 
 type User struct {
@@ -111,4 +116,6 @@ type User struct {
 	PasswordHash string
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	Role         string
+	DisabledAt   *time.Time
 }

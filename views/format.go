@@ -107,9 +107,11 @@ func plural(n int64, one, many string) string {
 	return many
 }
 
-// fieldLabels name a job's fields as a sentence about them starts.
+// fieldLabels name a form's fields (a job's, a user's, a token's) as a sentence about them starts.
 var fieldLabels = map[string]string{
-	"name": "The name", "type": "The task", "cron": "The schedule", "hour": "The hour", "minute": "The minute",
+	"password": "The password", "role": "The role", "current": "That", "confirm": "The confirmation",
+	"disabled": "Disabled",
+	"name":     "The name", "type": "The task", "cron": "The schedule", "hour": "The hour", "minute": "The minute",
 	"timezone": "The time zone", "max_retries": "Retries", "retry_delay": "The retry delay", "timeout": "The timeout",
 	"payload": "The task's settings", "payload.url": "The URL", "payload.to": "The recipients",
 	"payload.subject": "The subject", "payload.body": "The body", "payload.webhook_url": "The webhook URL",

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -32,6 +33,23 @@ type RetentionConfig struct {
 	KeepPerJob int
 	// Interval is the time between two passes.
 	Interval time.Duration
+}
+
+// ParseAge reads a retention duration: a whole number, at least 1, of seconds, minutes, hours or
+// days ("90s", "15m", "12h", "30d"), at most hi. Days are what retention is usually set in, and Go's
+// own durations have none.
+func ParseAge(s string, hi time.Duration) (time.Duration, error) {
+	const day = 24 * time.Hour
+	bad := fmt.Errorf("must be a whole number of s, m, h or d (such as 90s, 15m, 12h, 30d), from 1s to %dd, got %q", hi/day, s)
+	if s == "" {
+		return 0, bad
+	}
+	unit := map[byte]time.Duration{'s': time.Second, 'm': time.Minute, 'h': time.Hour, 'd': day}[s[len(s)-1]]
+	n, err := strconv.ParseInt(s[:len(s)-1], 10, 64)
+	if unit == 0 || err != nil || n < 1 || n > int64(hi/unit) {
+		return 0, bad
+	}
+	return time.Duration(n) * unit, nil
 }
 
 // retentionKinds are what retention counts: completed runs, failed runs (every other settled

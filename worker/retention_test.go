@@ -184,3 +184,18 @@ func TestRetentionSkipsRowsOthersHoldInsteadOfWaiting(t *testing.T) {
 		t.Fatalf("runs left = %v, want the new queued one", got)
 	}
 }
+
+func TestParseAge(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]time.Duration{"1s": time.Second, "90s": 90 * time.Second, "15m": 15 * time.Minute,
+		"12h": 12 * time.Hour, "30d": 30 * day, "365d": 365 * day} {
+		if got, err := ParseAge(in, 365*day); err != nil || got != want {
+			t.Errorf("ParseAge(%q) = %s, %v; want %s", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "d", "0d", "-1d", "1.5d", "5dd", "1w", "1h30m", "366d", "30 d"} {
+		if got, err := ParseAge(in, 365*day); err == nil {
+			t.Errorf("ParseAge(%q) = %s, want an error", in, got)
+		}
+	}
+}
