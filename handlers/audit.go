@@ -222,7 +222,8 @@ type auditJSON struct {
 	Changes json.RawMessage `json:"changes"`
 }
 
-// handleAPIAuditList serves GET /api/audit?job_id=&limit=&before=, the audit log newest first.
+// handleAPIAuditList serves GET /api/audit?job_id=&limit=&before=, the audit log newest first:
+// every entry for an admin, the entries about jobs for anyone else.
 func handleAPIAuditList(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		limit, before, problems := pageParams(c, "before")
@@ -238,9 +239,9 @@ func handleAPIAuditList(q *sqlcgen.Queries) echo.HandlerFunc {
 			jobID = id
 		}
 		if len(problems) > 0 {
-			return c.JSON(http.StatusUnprocessableEntity, apiError{Error: "Bad query parameters; see fields.", Fields: problems})
+			return badQuery(c, problems)
 		}
-		rows, err := listAudit(c.Request().Context(), q, jobID, before, int32(limit)+1)
+		rows, err := listAudit(c.Request().Context(), q, jobID, currentPrincipal(c).Role.atLeast(roleAdmin), before, int32(limit)+1)
 		if err != nil {
 			return fmt.Errorf("list audit entries: %w", err)
 		}
@@ -260,10 +261,14 @@ func handleAPIAuditList(q *sqlcgen.Queries) echo.HandlerFunc {
 	}
 }
 
-// listAudit reads a page of the log, or of one job's history when jobID is set.
-func listAudit(ctx context.Context, q *sqlcgen.Queries, jobID, before int64, limit int32) ([]sqlcgen.AuditLog, error) {
-	if jobID > 0 {
+// listAudit reads a page of the log, or of one job's history when jobID is set. Only admins, who
+// manage users and tokens, see the entries about them.
+func listAudit(ctx context.Context, q *sqlcgen.Queries, jobID int64, admin bool, before int64, limit int32) ([]sqlcgen.AuditLog, error) {
+	switch {
+	case jobID > 0:
 		return q.AuditListByJob(ctx, sqlcgen.AuditListByJobParams{JobID: &jobID, BeforeID: before, MaxRows: limit})
+	case !admin:
+		return q.AuditListOfJobs(ctx, sqlcgen.AuditListOfJobsParams{BeforeID: before, MaxRows: limit})
 	}
 	return q.AuditList(ctx, sqlcgen.AuditListParams{BeforeID: before, MaxRows: limit})
 }

@@ -226,3 +226,35 @@ func TestTheJobPageShowsItsHistory(t *testing.T) {
 		t.Errorf("pause change = %q", ch)
 	}
 }
+
+func TestWhoMayReadTheAuditLogAndMoveJobs(t *testing.T) {
+	t.Parallel()
+	s := setupSecure(t)
+	s.addUser("vera", "viewer password", roleViewer)
+	s.addUser("ed", "editor password", roleEditor)
+	if code, out := s.basicJSON(http.MethodPost, "/api/jobs", "ed", "editor password",
+		`{"name": "Seen", "type": "ping", "cron": "@hourly", "payload": {"url": "https://example.com"}}`); code != http.StatusCreated {
+		t.Fatalf("create: %d %v", code, out)
+	}
+	t.Run("AViewerSeesTheJobEntriesOnly", func(t *testing.T) {
+		entries := s.audit("/api/audit", "Authorization", "Basic "+basic("vera", "viewer password")).Entries
+		if len(entries) != 1 || entries[0].Action != "job.create" || entries[0].Actor != "ed" {
+			t.Fatalf("a viewer's audit log = %+v", entries)
+		}
+		if all := s.audit("/api/audit", "Authorization", "Basic "+basic(testAdmin, testPassword)).Entries; len(all) < 2 {
+			t.Fatalf("an admin's audit log = %+v, want the bootstrap admin's entry too", all)
+		}
+	})
+	t.Run("ExportAndImportNeedAnEditor", func(t *testing.T) {
+		for _, r := range []struct{ method, target, body string }{
+			{http.MethodGet, "/api/export", ""}, {http.MethodPost, "/api/import?dry_run=true", threeJobs},
+		} {
+			if code, _ := s.basicJSON(r.method, r.target, "vera", "viewer password", r.body); code != http.StatusForbidden {
+				t.Errorf("%s %s as a viewer: %d, want 403", r.method, r.target, code)
+			}
+			if code, out := s.basicJSON(r.method, r.target, "ed", "editor password", r.body); code != http.StatusOK {
+				t.Errorf("%s %s as an editor: %d %v", r.method, r.target, code, out)
+			}
+		}
+	})
+}

@@ -61,7 +61,7 @@ func handleAPIImport(db TxStarter) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		opts, problems := importOptions(c, c.QueryParam("mode"), c.QueryParam("dry_run"))
 		if len(problems) > 0 {
-			return c.JSON(http.StatusUnprocessableEntity, apiError{Error: "Bad query parameters; see fields.", Fields: problems})
+			return badQuery(c, problems)
 		}
 		body := http.MaxBytesReader(c.Response(), c.Request().Body, maxImportBytes)
 		res, err := Import(c.Request().Context(), db, body, opts)

@@ -16,6 +16,14 @@ WHERE id < @before_id
 ORDER BY id DESC
 LIMIT @max_rows;
 
+-- name: AuditListOfJobs :many
+-- AuditListOfJobs is AuditList with only the entries about jobs, for those who may not see the
+-- changes to users and tokens.
+SELECT * FROM audit_log
+WHERE job_id IS NOT NULL AND id < @before_id
+ORDER BY id DESC
+LIMIT @max_rows;
+
 -- name: AuditListByJob :many
 -- AuditListByJob is one job's history, newest first, below a keyset cursor.
 SELECT * FROM audit_log

@@ -163,3 +163,45 @@ func (q *Queries) AuditListByJob(ctx context.Context, arg AuditListByJobParams) 
 	}
 	return items, nil
 }
+
+const auditListOfJobs = `-- name: AuditListOfJobs :many
+SELECT id, at, actor, action, subject, job_id, changes FROM audit_log
+WHERE job_id IS NOT NULL AND id < $1
+ORDER BY id DESC
+LIMIT $2
+`
+
+type AuditListOfJobsParams struct {
+	BeforeID int64
+	MaxRows  int32
+}
+
+// AuditListOfJobs is AuditList with only the entries about jobs, for those who may not see the
+// changes to users and tokens.
+func (q *Queries) AuditListOfJobs(ctx context.Context, arg AuditListOfJobsParams) ([]AuditLog, error) {
+	rows, err := q.db.Query(ctx, auditListOfJobs, arg.BeforeID, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []AuditLog{}
+	for rows.Next() {
+		var i AuditLog
+		if err := rows.Scan(
+			&i.ID,
+			&i.At,
+			&i.Actor,
+			&i.Action,
+			&i.Subject,
+			&i.JobID,
+			&i.Changes,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
