@@ -156,6 +156,7 @@ func (r *Retention) expireRuns(ctx context.Context, status runstatus.Status, bef
 	}
 	var deleted, after int64
 	for ctx.Err() == nil {
+		start := time.Now()
 		row, err := r.q.RunDeleteExpired(ctx, sqlcgen.RunDeleteExpiredParams{
 			Status: status, AfterID: after, MaxID: bound, MaxRows: retentionBatch,
 			Before: before, Keep: int32(r.cfg.KeepPerJob),
@@ -168,19 +169,34 @@ func (r *Retention) expireRuns(ctx context.Context, status runstatus.Status, bef
 			break
 		}
 		after = row.LastID
+		pace(ctx, time.Since(start))
 	}
 	return deleted, ctx.Err()
+}
+
+// pace waits after a batch as long as the batch took (at most a second), so that a backlog of
+// expired rows takes at most half of the database's time and the consumers and pages keep the
+// rest. A pass over the rows of a normal interval is a batch or two and hardly waits.
+func pace(ctx context.Context, took time.Duration) {
+	t := time.NewTimer(min(took, time.Second))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }
 
 // expireAudit deletes audit entries older than a moment.
 func (r *Retention) expireAudit(ctx context.Context, before time.Time) (int64, error) {
 	var deleted int64
 	for ctx.Err() == nil {
+		start := time.Now()
 		n, err := r.q.AuditDeleteBefore(ctx, sqlcgen.AuditDeleteBeforeParams{Before: before, MaxRows: retentionBatch})
 		deleted += n
 		if err != nil || n < retentionBatch {
 			return deleted, err
 		}
+		pace(ctx, time.Since(start))
 	}
 	return deleted, ctx.Err()
 }
