@@ -116,8 +116,7 @@ func checkDeleteDialog(t *testing.T, b *browser, d realisticData) {
 func checkJobsListRefreshes(t *testing.T, b *browser, app *testApp) {
 	b.open(t, "/jobs")
 	b.markPage(t)
-	api := *app
-	api.t = t
+	api := app.forTest(t)
 	job := api.createJob(map[string]any{"name": "Ping the dashboard itself", "type": "ping", "cron": "0 0 1 1 *",
 		"payload": map[string]any{"url": app.URL + "/healthz"}})
 	row := jobRow(job.ID)
@@ -154,8 +153,7 @@ func checkRunsJobPicker(t *testing.T, b *browser, app *testApp, d realisticData)
 	if len(shown) == 0 {
 		t.Error("no runs shown; the long job has one at least")
 	}
-	api := *app
-	api.t = t
+	api := app.forTest(t)
 	for _, id := range shown {
 		var run apiRun
 		if api.call(http.MethodGet, "/api/runs/"+id, nil, &run); run.JobID != d.longJob {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cronflow/cronflow/handlers"
+	"github.com/cronflow/cronflow/worker"
 	"github.com/cronflow/cronflow/worker/secret"
 	"github.com/cronflow/cronflow/worker/task"
 )
@@ -52,6 +53,8 @@ type config struct {
 	SessionIdle, SessionLifetime time.Duration
 	// HTTP bounds what clients can hold of the HTTP server: timeouts, header size, connections.
 	HTTP handlers.ServerLimits
+	// Retention says how long finished runs are kept.
+	Retention worker.RetentionConfig
 }
 
 // loadConfig reads the configuration. It accepts the original project's variable names; DATABASE_URL
@@ -142,7 +145,12 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 	}
 
 	c.AllowPrivateTargets = r.boolean("CRONFLOW_ALLOW_PRIVATE_TARGETS", true)
-	c.SecretKey, c.PreviousSecretKey = r.secretKeys()
+	var err error
+	if c.SecretKey, c.PreviousSecretKey, err = secret.ReadKeys(getenv); err != nil {
+		r.errs = append(r.errs, err)
+	}
+
+	c.Retention = r.retention()
 
 	c.Mail = task.MailConfig{
 		Host:     getenv("SMTP_HOST"),
@@ -257,30 +265,33 @@ func (r *envReader) networks(name string) []*net.IPNet {
 	return nets
 }
 
-// secretKeys reads the key that seals secrets and the one before a rotation, which needs the first.
-func (r *envReader) secretKeys() (current, previous []byte) {
-	current, previous = r.secretKey("CRONFLOW_SECRET_KEY"), r.secretKey("CRONFLOW_SECRET_KEY_PREVIOUS")
-	if strings.TrimSpace(r.getenv("CRONFLOW_SECRET_KEY_PREVIOUS")) != "" && strings.TrimSpace(r.getenv("CRONFLOW_SECRET_KEY")) == "" {
-		r.fail("CRONFLOW_SECRET_KEY_PREVIOUS", "needs CRONFLOW_SECRET_KEY, the key that replaces it")
-	}
-	return current, previous
-}
-
-// secretKey reads a key for sealing secrets; empty is nil.
-func (r *envReader) secretKey(name string) []byte {
-	v := strings.TrimSpace(r.getenv(name))
-	if v == "" {
-		return nil
-	}
-	key, err := secret.ParseKey(v)
-	if err != nil {
-		r.fail(name, err.Error())
-	}
-	return key
-}
-
 func (r *envReader) port(name string, def int) int {
 	return r.integer(name, def, 1, 65535)
+}
+
+// retention reads how long finished runs are kept.
+func (r *envReader) retention() worker.RetentionConfig {
+	const day = 24 * time.Hour
+	return worker.RetentionConfig{
+		Completed:  r.age("RETENTION_COMPLETED", 30*day, 100*365*day),
+		Failed:     r.age("RETENTION_FAILED", 90*day, 100*365*day),
+		KeepPerJob: r.integer("RETENTION_KEEP_PER_JOB", 20, 0, 100000),
+		Interval:   r.age("RETENTION_INTERVAL", time.Minute, day),
+	}
+}
+
+// age reads a retention duration (see worker.ParseAge), at most hi.
+func (r *envReader) age(name string, def, hi time.Duration) time.Duration {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		return def
+	}
+	d, err := worker.ParseAge(v, hi)
+	if err != nil {
+		r.fail(name, err.Error())
+		return def
+	}
+	return d
 }
 
 func (r *envReader) duration(name string, def, lo, hi time.Duration) time.Duration {

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/cronflow/cronflow/queries/dbtest"
 	"github.com/cronflow/cronflow/worker/broker"
 	"github.com/cronflow/cronflow/worker/brokertest"
@@ -29,6 +31,14 @@ type testApp struct {
 	logs *syncBuffer
 	stop context.CancelFunc
 	done chan error
+
+	poolOnce sync.Once
+	db       *pgxpool.Pool
+}
+
+// forTest is the same app for a subtest: its calls fail t instead of the test that started it.
+func (a *testApp) forTest(t *testing.T) *testApp {
+	return &testApp{t: t, URL: a.URL, env: a.env, logs: a.logs, stop: a.stop, done: a.done}
 }
 
 // testEnv returns the environment of an app on a fresh database and broker names of its own.
@@ -91,6 +101,19 @@ func startApp(t *testing.T, mode string, env map[string]string) *testApp {
 		return resp.StatusCode == http.StatusOK
 	})
 	return app
+}
+
+// pool is a connection pool on the app's database, closed when the test ends.
+func (a *testApp) pool(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	a.poolOnce.Do(func() {
+		var err error
+		if a.db, err = pgxpool.New(context.Background(), a.env["DATABASE_URL"]); err != nil {
+			t.Fatal(err)
+		}
+		a.t.Cleanup(a.db.Close)
+	})
+	return a.db
 }
 
 // shutdown stops the app as SIGTERM would and returns what run returned.

@@ -111,7 +111,7 @@ func toJobRow(r sqlcgen.JobListRow, now time.Time) views.JobRow {
 	}
 }
 
-// handleJobPage serves GET /jobs/{id}: the job's settings, its actions and its runs.
+// handleJobPage serves GET /jobs/{id}: the job's settings, its actions, its runs and its history.
 func handleJobPage(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		job, err := pathJob(c, q)
@@ -124,12 +124,17 @@ func handleJobPage(q *sqlcgen.Queries) echo.HandlerFunc {
 			return err
 		}
 		now := time.Now()
-		health, err := jobHealth(c.Request().Context(), q, job, now)
+		ctx := c.Request().Context()
+		health, err := jobHealth(ctx, q, job, now)
+		if err != nil {
+			return err
+		}
+		history, err := jobHistory(ctx, q, id, now)
 		if err != nil {
 			return err
 		}
 		d := toJobDetail(job, requestPath(c), now)
-		return render(c, http.StatusOK, views.JobPage(newPage(c, job.Name, "jobs"), d, health, runs))
+		return render(c, http.StatusOK, views.JobPage(newPage(c, job.Name, "jobs"), d, health, runs, history))
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -222,4 +223,36 @@ func mustInt(t *testing.T, s string) int64 {
 		t.Fatalf("id %q: %v", s, err)
 	}
 	return n
+}
+
+func TestImportKeepsTheRetryPolicyAndChecksSecrets(t *testing.T) {
+	t.Parallel()
+	f := setup(t, withSecretKey(t))
+	doc := `{"version": 1, "jobs": [{"name": "Signed", "type": "webhook", "cron": "@hourly", "retry_on": "any",
+		"retry_backoff": "exponential", "payload": {"url": "https://example.com/in", "sign": true, "body": {"k": "{{secrets.HOOK_KEY}}"}}}]}`
+	var refused apiImportErrors
+	f.expect(f.send(http.MethodPost, "/api/import", jsonBody(doc), "Content-Type", "application/json"), http.StatusUnprocessableEntity, &refused)
+	if len(refused.Errors) != 1 || !strings.Contains(refused.Errors[0].Fields["payload.body"], "HOOK_KEY, which does not exist") {
+		t.Fatalf("import naming a missing secret: %+v", refused)
+	}
+	f.sendJSON(http.MethodPost, "/api/secrets", `{"name": "HOOK_KEY", "value": "k-1"}`)
+	if res := f.importDoc("", doc); res.Created != 1 {
+		t.Fatalf("import = %+v", res)
+	}
+	rows, err := f.q.JobListByNames(context.Background(), []string{"Signed"})
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("imported jobs: %v, %v", rows, err)
+	}
+	j := rows[0]
+	if j.RetryOn != "any" || j.RetryBackoff != "exponential" || j.SigningSecret == nil || fmt.Sprint(j.SecretRefs) != "[HOOK_KEY]" {
+		t.Errorf("imported job: retry %s/%s, signing %v, refs %v", j.RetryOn, j.RetryBackoff, j.SigningSecret, j.SecretRefs)
+	}
+	var exported struct {
+		Jobs []map[string]any `json:"jobs"`
+	}
+	f.expect(f.send(http.MethodGet, "/api/export", nil), http.StatusOK, &exported)
+	if got := exported.Jobs[0]; got["retry_on"] != "any" || got["retry_backoff"] != "exponential" || got["signing_secret"] != nil {
+		t.Errorf("exported job = %v", got)
+	}
+	f.expect(f.send(http.MethodDelete, "/api/secrets/HOOK_KEY", nil), http.StatusConflict, nil)
 }

@@ -37,7 +37,9 @@ type RunPublisher interface {
 
 // Deps is what the server needs from the rest of Cronflow.
 type Deps struct {
-	Queries   *sqlcgen.Queries
+	Queries *sqlcgen.Queries
+	// DB starts the transactions in which changes are made together with their audit entries.
+	DB        TxStarter
 	Publisher RunPublisher
 	// ReadyFunc reports, by component, what keeps the service from being ready; empty means ready.
 	ReadyFunc func(ctx context.Context) map[string]string
@@ -82,7 +84,7 @@ func NewServer(d Deps) *echo.Echo {
 		}
 		e.IPExtractor, e.SchemeExtractor = echo.ExtractIPFromXFFHeader(trust...), echo.ExtractSchemeFromHeaders(trust...)
 	}
-	a := &auth{AuthConfig: d.Auth, q: d.Queries, guard: newLoginGuard(), logger: d.Logger}
+	a := &auth{AuthConfig: d.Auth, q: d.Queries, db: d.DB, guard: newLoginGuard(), logger: d.Logger}
 	e.Use(middleware.RequestID())
 	e.Use(requestLogger(d.Logger))
 	e.Use(middleware.Recover())
@@ -91,7 +93,7 @@ func NewServer(d Deps) *echo.Echo {
 	if d.Auth.LoopbackOnly {
 		e.Use(loopbackHostOnly)
 	}
-	e.Use(middleware.BodyLimit(maxBody))
+	e.Use(bodyLimit)
 	e.Use(a.middleware)
 	e.Use(a.authorize)
 	e.Use(csrfProtection())
@@ -145,7 +147,7 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 				msg = http.StatusText(code)
 			}
 			if code == http.StatusRequestEntityTooLarge {
-				msg = "The request body is larger than 1 MiB."
+				msg = "The request body is larger than " + bodyLimitWords(c) + "."
 			}
 		case errors.Is(err, pgx.ErrNoRows):
 			code, msg = http.StatusNotFound, "Not found: it may have been deleted."
@@ -199,17 +201,26 @@ func decodeJSON(c echo.Context, v any) (map[string]string, error) {
 		err = errors.New("unexpected data after the JSON value")
 	}
 	var tooLarge *http.MaxBytesError
-	var wrongType *json.UnmarshalTypeError
 	switch {
 	case err == nil:
 		return nil, nil
 	case errors.As(err, &tooLarge) || errors.Is(err, echo.ErrStatusRequestEntityTooLarge):
 		return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge)
-	case errors.As(err, &wrongType) && wrongType.Field != "":
-		return map[string]string{wrongType.Field: "must be a JSON " + jsonKind(wrongType.Type.Kind().String())}, nil
+	case fieldTypeProblem(err) != nil:
+		return fieldTypeProblem(err), nil
 	default:
 		return nil, echo.NewHTTPError(http.StatusBadRequest, "The request body is not valid JSON: "+err.Error())
 	}
+}
+
+// fieldTypeProblem turns a JSON value of the wrong type for a field into a problem with that
+// field; any other error gives none.
+func fieldTypeProblem(err error) map[string]string {
+	var wrongType *json.UnmarshalTypeError
+	if errors.As(err, &wrongType) && wrongType.Field != "" {
+		return map[string]string{wrongType.Field: "must be a JSON " + jsonKind(wrongType.Type.Kind().String())}
+	}
+	return nil
 }
 
 // jsonKind names a Go kind as JSON calls it.

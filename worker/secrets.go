@@ -24,6 +24,23 @@ func NewSecrets(q *sqlcgen.Queries, keys *secret.Keyring) *Secrets {
 	return &Secrets{q: q, keys: keys}
 }
 
+// OpenSecrets builds the keyring from the configured keys (nil without a current key) and, after
+// a key rotation, seals again every secret still sealed with the previous key.
+func OpenSecrets(ctx context.Context, q *sqlcgen.Queries, current, previous []byte, logger *slog.Logger) (*secret.Keyring, error) {
+	if current == nil {
+		return nil, nil
+	}
+	keys, err := secret.NewKeyring(current, previous)
+	if err != nil {
+		return nil, fmt.Errorf("CRONFLOW_SECRET_KEY: %w", err)
+	}
+	n, err := NewSecrets(q, keys).Reseal(ctx, logger)
+	if n > 0 {
+		logger.Info("Secrets sealed again with the new CRONFLOW_SECRET_KEY", "secrets", n)
+	}
+	return keys, err
+}
+
 // Values returns the values of the named secrets. A secret that is missing, or cannot be opened,
 // fails the attempt without a retry: waiting does not bring it back. A database that is down is
 // waited for, as the runner does for its other queries.
