@@ -138,7 +138,7 @@ func diffFields(from, to map[string]json.RawMessage) map[string]fieldChange {
 const payloadPrefix = "payload."
 
 // jobFields is a job as the audit log compares it: its export fields as JSON values, the payload
-// field by field ("payload.url"). A nil job has none.
+// and the alerts field by field ("payload.url", "alerts.after"). A nil job has none.
 func jobFields(j *sqlcgen.Job) map[string]json.RawMessage {
 	fields := map[string]json.RawMessage{}
 	if j == nil {
@@ -146,9 +146,11 @@ func jobFields(j *sqlcgen.Job) map[string]json.RawMessage {
 	}
 	raw, _ := json.Marshal(toTransferJob(*j))
 	_ = json.Unmarshal(raw, &fields)
-	if payload := payloadFields(j.Payload); payload != nil {
-		delete(fields, "payload")
-		maps.Copy(fields, payload)
+	for _, name := range []string{"payload", "alerts"} {
+		if sub := subFields(name, fields[name]); sub != nil {
+			delete(fields, name)
+			maps.Copy(fields, sub)
+		}
 	}
 	return fields
 }
@@ -158,18 +160,19 @@ func maskedPayload(j *sqlcgen.Job) map[string]json.RawMessage {
 	if j == nil {
 		return nil
 	}
-	return payloadFields(task.Mask(j.Type, j.Payload))
+	return subFields("payload", task.Mask(j.Type, j.Payload))
 }
 
-// payloadFields are a payload object's fields, named "payload.<field>"; nil if it is no object.
-func payloadFields(payload json.RawMessage) map[string]json.RawMessage {
+// subFields are the fields of a job's object field (its payload, its alerts), each named
+// "<name>.<field>"; nil if the value is no object.
+func subFields(name string, value json.RawMessage) map[string]json.RawMessage {
 	var fields map[string]json.RawMessage
-	if json.Unmarshal(payload, &fields) != nil {
+	if json.Unmarshal(value, &fields) != nil {
 		return nil
 	}
 	out := make(map[string]json.RawMessage, len(fields))
 	for k, v := range fields {
-		out[payloadPrefix+k] = v
+		out[name+"."+k] = v
 	}
 	return out
 }

@@ -14,6 +14,11 @@ SELECT * FROM channels ORDER BY lower(name), id LIMIT @max_rows;
 -- ChannelListIDs returns those of the ids that name a channel, to check a job's alerts.
 SELECT id FROM channels WHERE id = ANY(@ids::bigint[]) ORDER BY id;
 
+-- name: ChannelListDefaultIDs :many
+-- ChannelListDefaultIDs are the channels marked default, which a new job alerts unless it names
+-- its own (as JobInsert does).
+SELECT id FROM channels WHERE is_default ORDER BY id;
+
 -- name: ChannelUpdate :one
 UPDATE channels
 SET name = @name, type = @type, config = @config, is_default = @is_default, updated_at = clock_timestamp()

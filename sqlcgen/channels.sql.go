@@ -112,6 +112,32 @@ func (q *Queries) ChannelList(ctx context.Context, maxRows int32) ([]Channel, er
 	return items, nil
 }
 
+const channelListDefaultIDs = `-- name: ChannelListDefaultIDs :many
+SELECT id FROM channels WHERE is_default ORDER BY id
+`
+
+// ChannelListDefaultIDs are the channels marked default, which a new job alerts unless it names
+// its own (as JobInsert does).
+func (q *Queries) ChannelListDefaultIDs(ctx context.Context) ([]int64, error) {
+	rows, err := q.db.Query(ctx, channelListDefaultIDs)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const channelListIDs = `-- name: ChannelListIDs :many
 SELECT id FROM channels WHERE id = ANY($1::bigint[]) ORDER BY id
 `
