@@ -101,21 +101,37 @@ func jobEntry(action string, before, after *sqlcgen.Job) auditEntry {
 
 // runEntry is the audit entry of a run made with Run now.
 func runEntry(job sqlcgen.Job, run sqlcgen.Run) auditEntry {
-	id, _ := json.Marshal(run.ID)
-	changes := map[string]fieldChange{"run_id": {From: orNull(nil), To: id}}
+	changes := map[string]fieldChange{"run_id": newValue(run.ID)}
 	return auditEntry{Action: "job.run", Subject: job.Name, JobID: &job.ID, Changes: changes}
+}
+
+// newValue is the change of a field that was not there before an action made it: a run's id.
+func newValue(v any) fieldChange {
+	raw, _ := json.Marshal(v) // numbers and lists of them: it cannot fail
+	return fieldChange{From: orNull(nil), To: raw}
 }
 
 // jobChanges lists the fields that differ between two versions of a job. Values are compared as
 // stored and shown masked (see task.Mask), so that a changed secret shows as a change without
 // showing the secret. Only a payload holds secrets, so only a changed payload field is masked.
 func jobChanges(before, after *sqlcgen.Job) map[string]fieldChange {
-	changes := diffFields(jobFields(before), jobFields(after))
+	return maskedChanges(jobFields(before), jobFields(after), payloadPrefix, func() (from, to map[string]json.RawMessage) {
+		return maskedPayload(before), maskedPayload(after)
+	})
+}
+
+// maskedChanges lists the fields that differ between two versions of something, compared as
+// stored. A changed field whose name starts with prefix is shown as the masked versions have it;
+// masked is called once, and only if such a field changed.
+func maskedChanges(from, to map[string]json.RawMessage, prefix string, masked func() (from, to map[string]json.RawMessage)) map[string]fieldChange {
+	changes := diffFields(from, to)
 	var shownFrom, shownTo map[string]json.RawMessage
+	shown := false
 	for name := range changes {
-		if strings.HasPrefix(name, payloadPrefix) {
-			if shownFrom == nil {
-				shownFrom, shownTo = maskedPayload(before), maskedPayload(after)
+		if strings.HasPrefix(name, prefix) {
+			if !shown {
+				shownFrom, shownTo = masked()
+				shown = true
 			}
 			changes[name] = fieldChange{From: orNull(shownFrom[name]), To: orNull(shownTo[name])}
 		}

@@ -6,6 +6,10 @@ RETURNING *;
 -- name: ChannelGet :one
 SELECT * FROM channels WHERE id = @id;
 
+-- name: ChannelGetForUpdate :one
+-- ChannelGetForUpdate reads a channel to change it, locked until the change's transaction ends.
+SELECT * FROM channels WHERE id = @id FOR UPDATE;
+
 -- name: ChannelList :many
 -- ChannelList is every channel by name. Channels are a handful, not thousands; max_rows bounds it.
 SELECT * FROM channels ORDER BY lower(name), id LIMIT @max_rows;

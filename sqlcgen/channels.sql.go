@@ -46,6 +46,26 @@ func (q *Queries) ChannelGet(ctx context.Context, id int64) (Channel, error) {
 	return i, err
 }
 
+const channelGetForUpdate = `-- name: ChannelGetForUpdate :one
+SELECT id, name, type, config, is_default, created_at, updated_at FROM channels WHERE id = $1 FOR UPDATE
+`
+
+// ChannelGetForUpdate reads a channel to change it, locked until the change's transaction ends.
+func (q *Queries) ChannelGetForUpdate(ctx context.Context, id int64) (Channel, error) {
+	row := q.db.QueryRow(ctx, channelGetForUpdate, id)
+	var i Channel
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Type,
+		&i.Config,
+		&i.IsDefault,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
 const channelInsert = `-- name: ChannelInsert :one
 INSERT INTO channels (name, type, config, is_default)
 VALUES ($1, $2, $3, $4)
