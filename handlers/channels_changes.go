@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 
@@ -33,12 +34,8 @@ func insertChannel(c echo.Context, db TxStarter, spec sqlcgen.ChannelInsertParam
 // updateChannel replaces a channel's settings. A channel that does not exist is pgx.ErrNoRows.
 func updateChannel(c echo.Context, db TxStarter, id int64, spec sqlcgen.ChannelInsertParams) (sqlcgen.Channel, error) {
 	var ch sqlcgen.Channel
-	err := audited(c, db, func(q *sqlcgen.Queries) ([]auditEntry, error) {
-		ctx := c.Request().Context()
-		old, err := q.ChannelGetForUpdate(ctx, id)
-		if err != nil {
-			return nil, err
-		}
+	_, err := lockedChange(c, db, id, (*sqlcgen.Queries).ChannelGetForUpdate, func(ctx context.Context, q *sqlcgen.Queries, old sqlcgen.Channel) ([]auditEntry, error) {
+		var err error
 		if ch, err = q.ChannelUpdate(ctx, channelUpdate(id, spec)); err != nil {
 			return nil, fmt.Errorf("update channel %d: %w", id, err)
 		}
@@ -50,19 +47,12 @@ func updateChannel(c echo.Context, db TxStarter, id int64, spec sqlcgen.ChannelI
 // deleteChannel deletes a channel, takes it out of every job's alerts, and answers it as it was. A
 // channel that does not exist is pgx.ErrNoRows.
 func deleteChannel(c echo.Context, db TxStarter, id int64) (sqlcgen.Channel, error) {
-	var old sqlcgen.Channel
-	err := audited(c, db, func(q *sqlcgen.Queries) ([]auditEntry, error) {
-		ctx := c.Request().Context()
-		var err error
-		if old, err = q.ChannelGetForUpdate(ctx, id); err != nil {
-			return nil, err
-		}
+	return lockedChange(c, db, id, (*sqlcgen.Queries).ChannelGetForUpdate, func(ctx context.Context, q *sqlcgen.Queries, old sqlcgen.Channel) ([]auditEntry, error) {
 		if _, err := q.ChannelDelete(ctx, id); err != nil {
 			return nil, fmt.Errorf("delete channel %d: %w", id, err)
 		}
 		return []auditEntry{channelEntry("channel.delete", &old, nil)}, nil
 	})
-	return old, err
 }
 
 // channelEntry is the audit entry of a change to a channel, from before to after (nil when it did
