@@ -283,8 +283,11 @@ func TestBrowserFlow(t *testing.T) {
 	previewDoc, invalidDoc := importDocuments(t, app)
 	upload := func(file string) func(t *testing.T) {
 		return func(t *testing.T) {
-			b.do(t, "choose the file", chromedp.SetUploadFiles(testid("import-file"), []string{file}))
-			b.follow(t, "preview the import", chromedp.Click(testid("import-preview")))
+			b.do(t, "choose the file and preview the import", chromedp.SetUploadFiles(testid("import-file"), []string{file}),
+				chromedp.Click(testid("import-preview")), chromedp.WaitVisible(chromedp.CSS(`[data-testid="import-summary"], [data-testid="import-problems"], [data-testid="import-error"]`)))
+			if msg := js[string](t, b, `(document.querySelector('[data-testid="import-error"]') || {}).textContent || ""`); msg != "" {
+				t.Fatalf("the import page says: %s", msg)
+			}
 		}
 	}
 	t.Run("EveryPageFitsEveryScreenAndPassesAxe", func(t *testing.T) {
@@ -335,7 +338,7 @@ func TestBrowserFlow(t *testing.T) {
 				b.do(t, "see the changes", chromedp.WaitVisible(testid("import-summary")),
 					chromedp.WaitVisible(chromedp.CSS(`[data-testid="import-job"][data-action="update"] [data-field="alerts.after"]`)))
 			}},
-			{name: "import-problems", path: "/jobs/import", status: 200, prepare: func(t *testing.T) {
+			{name: "import-problems", path: "/jobs/import", prepare: func(t *testing.T) {
 				upload(invalidDoc)(t)
 				b.do(t, "see the problems", chromedp.WaitVisible(testid("import-problems")))
 			}},
