@@ -28,6 +28,7 @@ type transferJob struct {
 	RetryDelay string          `json:"retry_delay"`
 	Timeout    string          `json:"timeout"`
 	Paused     bool            `json:"paused"`
+	Alerts     alertsJSON      `json:"alerts"`
 	// RetryOn and RetryBackoff are the retry policy; a signed webhook gets a signing secret of its
 	// own where it is imported.
 	RetryOn      string `json:"retry_on"`
@@ -39,7 +40,7 @@ func toTransferJob(j sqlcgen.Job) transferJob {
 	a := toJobJSON(j)
 	return transferJob{
 		Name: a.Name, Type: a.Type, Cron: a.Cron, Timezone: a.Timezone, Payload: a.Payload,
-		MaxRetries: a.MaxRetries, RetryDelay: a.RetryDelay, Timeout: a.Timeout, Paused: j.Paused,
+		MaxRetries: a.MaxRetries, RetryDelay: a.RetryDelay, Timeout: a.Timeout, Paused: j.Paused, Alerts: a.Alerts,
 		RetryOn: a.RetryOn, RetryBackoff: a.RetryBackoff,
 	}
 }

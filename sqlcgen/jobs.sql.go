@@ -179,17 +179,19 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 
 const jobInsertMany = `-- name: JobInsertMany :many
 INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, next_run_at,
-                  retry_on, retry_backoff, signing_secret, secret_refs)
+                  alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs)
 SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_delay_ms, u.timeout_ms, u.paused, u.next_run_at,
+       u.alert_channels::bigint[], u.alert_after,
        u.retry_on, u.retry_backoff, NULLIF(u.signing_secret, ''), COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}')
 FROM (SELECT unnest($1::text[]) AS name, unnest($2::text[]) AS type, unnest($3::json[]) AS payload,
              unnest($4::text[]) AS cron, unnest($5::text[]) AS timezone,
              unnest($6::integer[]) AS max_retries, unnest($7::bigint[]) AS retry_delay_ms,
              unnest($8::bigint[]) AS timeout_ms, unnest($9::boolean[]) AS paused,
              unnest($10::timestamptz[]) AS next_run_at,
-             unnest($11::text[]) AS retry_on, unnest($12::text[]) AS retry_backoff,
-             unnest($13::text[]) AS signing_secret, unnest($14::text[]) AS secret_refs,
-             unnest($15::integer[]) AS ordinal) AS u
+             unnest($11::text[]) AS alert_channels, unnest($12::integer[]) AS alert_after,
+             unnest($13::text[]) AS retry_on, unnest($14::text[]) AS retry_backoff,
+             unnest($15::text[]) AS signing_secret, unnest($16::text[]) AS secret_refs,
+             unnest($17::integer[]) AS ordinal) AS u
 ORDER BY u.ordinal
 RETURNING id
 `
@@ -205,6 +207,8 @@ type JobInsertManyParams struct {
 	TimeoutMs      []int64
 	Paused         []bool
 	NextRunAts     []time.Time
+	AlertChannels  []string
+	AlertAfters    []int32
 	RetryOns       []string
 	RetryBackoffs  []string
 	SigningSecrets []string
@@ -213,9 +217,10 @@ type JobInsertManyParams struct {
 }
 
 // JobInsertMany creates a batch of imported jobs in one statement. Identity values are taken in the
-// order the rows are inserted, so the ids answered, sorted, follow the order of the arrays. A job's
-// secret references come as one comma-separated text (a name holds no comma), and an empty signing
-// secret is none.
+// order the rows are inserted, so the ids answered, sorted, follow the order of the arrays.
+// Each job's alert channels come as an array literal ('{1,2}'), since an array of arrays cannot
+// be unnested row by row; for the same reason its secret references come as one comma-separated
+// text (a name holds no comma). An empty signing secret is none.
 func (q *Queries) JobInsertMany(ctx context.Context, arg JobInsertManyParams) ([]int64, error) {
 	rows, err := q.db.Query(ctx, jobInsertMany,
 		arg.Names,
@@ -228,6 +233,8 @@ func (q *Queries) JobInsertMany(ctx context.Context, arg JobInsertManyParams) ([
 		arg.TimeoutMs,
 		arg.Paused,
 		arg.NextRunAts,
+		arg.AlertChannels,
+		arg.AlertAfters,
 		arg.RetryOns,
 		arg.RetryBackoffs,
 		arg.SigningSecrets,
@@ -1008,6 +1015,7 @@ UPDATE jobs
 SET name = u.name, type = u.type, payload = u.payload, cron = u.cron, timezone = u.timezone,
     max_retries = u.max_retries, retry_delay_ms = u.retry_delay_ms, timeout_ms = u.timeout_ms,
     paused = u.paused, next_run_at = u.next_run_at, updated_at = clock_timestamp(),
+    alert_channels = u.alert_channels::bigint[], alert_after = u.alert_after,
     retry_on = u.retry_on, retry_backoff = u.retry_backoff,
     signing_secret = COALESCE(jobs.signing_secret, NULLIF(u.signing_secret, '')),
     secret_refs = COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}')
@@ -1016,8 +1024,9 @@ FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::text[]) AS name, unnest($3::
              unnest($6::text[]) AS timezone, unnest($7::integer[]) AS max_retries,
              unnest($8::bigint[]) AS retry_delay_ms, unnest($9::bigint[]) AS timeout_ms,
              unnest($10::boolean[]) AS paused, unnest($11::timestamptz[]) AS next_run_at,
-             unnest($12::text[]) AS retry_on, unnest($13::text[]) AS retry_backoff,
-             unnest($14::text[]) AS signing_secret, unnest($15::text[]) AS secret_refs) AS u
+             unnest($12::text[]) AS alert_channels, unnest($13::integer[]) AS alert_after,
+             unnest($14::text[]) AS retry_on, unnest($15::text[]) AS retry_backoff,
+             unnest($16::text[]) AS signing_secret, unnest($17::text[]) AS secret_refs) AS u
 WHERE jobs.id = u.id
 `
 
@@ -1033,6 +1042,8 @@ type JobUpdateManyParams struct {
 	TimeoutMs      []int64
 	Paused         []bool
 	NextRunAts     []time.Time
+	AlertChannels  []string
+	AlertAfters    []int32
 	RetryOns       []string
 	RetryBackoffs  []string
 	SigningSecrets []string
@@ -1055,6 +1066,8 @@ func (q *Queries) JobUpdateMany(ctx context.Context, arg JobUpdateManyParams) er
 		arg.TimeoutMs,
 		arg.Paused,
 		arg.NextRunAts,
+		arg.AlertChannels,
+		arg.AlertAfters,
 		arg.RetryOns,
 		arg.RetryBackoffs,
 		arg.SigningSecrets,
