@@ -12,6 +12,7 @@ import (
 
 	"github.com/cronflow/cronflow/handlers"
 	"github.com/cronflow/cronflow/worker"
+	"github.com/cronflow/cronflow/worker/secret"
 	"github.com/cronflow/cronflow/worker/task"
 )
 
@@ -42,6 +43,9 @@ type config struct {
 	RunNowPerMinute int
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For and -Proto are believed.
 	TrustedProxies []*net.IPNet
+	// SecretKey seals secrets (nil: secrets are off); PreviousSecretKey, after a rotation, opens
+	// the values still sealed with the key before, which startup seals again with SecretKey.
+	SecretKey, PreviousSecretKey []byte
 	// PublicURL is where people reach the dashboard, the base of the links in alerts.
 	PublicURL string
 	// SessionIdle and SessionLifetime end dashboard sessions: unused for that long, or that long
@@ -141,6 +145,10 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 	}
 
 	c.AllowPrivateTargets = r.boolean("CRONFLOW_ALLOW_PRIVATE_TARGETS", true)
+	var err error
+	if c.SecretKey, c.PreviousSecretKey, err = secret.ReadKeys(getenv); err != nil {
+		r.errs = append(r.errs, err)
+	}
 
 	c.Retention = r.retention()
 

@@ -85,6 +85,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "import":
 		return importCommand(ctx, args[2:], pool, stdout)
 	}
+	keys, err := worker.OpenSecrets(ctx, q, cfg.SecretKey, cfg.PreviousSecretKey, logger)
+	if err != nil {
+		return err
+	}
 	top := broker.NewTopology(cfg.AMQPPrefix)
 	if mode == "serve" {
 		if err := ensureAdmin(ctx, cfg, pool, logger); err != nil {
@@ -107,6 +111,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	exec := task.NewExecutor(task.NewHTTPClient(cfg.Consumers, cfg.AllowPrivateTargets), cfg.Mail)
 	runner := worker.NewRunner(q, exec, pub, logger)
 	runner.Metrics = metrics
+	runner.Secrets = worker.NewSecrets(q, keys)
 	runner.Alerts = worker.NewAlerter(pool, q, disp, logger)
 	consumer := worker.NewConsumer(cfg.AMQPURL, top, cfg.Consumers, cfg.ShutdownGrace, runner.Handle, logger)
 	stopConsumers := start(ctx, consumer.Run)
@@ -138,6 +143,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 				LoopbackOnly: cfg.AdminPassword == "" && !cfg.InsecureNoAuth, AdminUser: cfg.AdminUser,
 				SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime},
 			JobsPerMinute: cfg.JobsPerMinute, RunNowPerMinute: cfg.RunNowPerMinute, TrustedProxies: cfg.TrustedProxies,
+			Secrets:  keys,
 			Channels: notifier,
 		})
 	}

@@ -47,7 +47,7 @@ func testEnv(t *testing.T) map[string]string { return testEnvTB(t) }
 func testEnvTB(t testing.TB) map[string]string {
 	t.Helper()
 	prefix := brokertest.Prefix()
-	queues, exchanges := broker.NewTopology(prefix).Names(time.Second, 2*time.Second)
+	queues, exchanges := broker.NewTopology(prefix).Names(broker.RetryDelays...)
 	brokertest.DeleteAtCleanup(t, queues, exchanges)
 	return map[string]string{
 		"DATABASE_URL":   dbtest.NewDatabase(t),

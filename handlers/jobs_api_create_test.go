@@ -64,7 +64,7 @@ func TestAPIJobCreate(t *testing.T) {
 		var got map[string]json.RawMessage
 		f.expect(f.send(http.MethodPost, "/api/jobs", jsonBody(pingJob), "Content-Type", "application/json"), http.StatusCreated, &got)
 		want := []string{"alerts", "created_at", "cron", "id", "max_retries", "name", "next_run_at", "paused", "payload",
-			"retry_delay", "timeout", "timezone", "type", "updated_at"}
+			"retry_backoff", "retry_delay", "retry_on", "timeout", "timezone", "type", "updated_at"}
 		keys := slices.Sorted(func(yield func(string) bool) {
 			for k := range got {
 				if !yield(k) {

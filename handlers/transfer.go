@@ -29,6 +29,10 @@ type transferJob struct {
 	Timeout    string          `json:"timeout"`
 	Paused     bool            `json:"paused"`
 	Alerts     alertsJSON      `json:"alerts"`
+	// RetryOn and RetryBackoff are the retry policy; a signed webhook gets a signing secret of its
+	// own where it is imported.
+	RetryOn      string `json:"retry_on"`
+	RetryBackoff string `json:"retry_backoff"`
 }
 
 // toTransferJob is a job as export writes it, in the API's notation.
@@ -37,6 +41,7 @@ func toTransferJob(j sqlcgen.Job) transferJob {
 	return transferJob{
 		Name: a.Name, Type: a.Type, Cron: a.Cron, Timezone: a.Timezone, Payload: a.Payload,
 		MaxRetries: a.MaxRetries, RetryDelay: a.RetryDelay, Timeout: a.Timeout, Paused: j.Paused, Alerts: a.Alerts,
+		RetryOn: a.RetryOn, RetryBackoff: a.RetryBackoff,
 	}
 }
 

@@ -66,7 +66,8 @@ WHERE r.id = @id
        OR (r.status = 'failed' AND r.next_attempt_at <= clock_timestamp() + interval '1 second')
        OR (r.status = 'running' AND r.lease_until < clock_timestamp()))
 RETURNING r.id, r.job_id, r.attempts, r.retry_count, r.scheduled_at, r.started_at,
-    j.name, j.type, j.payload, j.max_retries, j.retry_delay_ms, j.timeout_ms;
+    j.name, j.type, j.payload, j.max_retries, j.retry_delay_ms, j.timeout_ms, j.retry_on, j.retry_backoff,
+    j.signing_secret, j.secret_refs;
 
 -- The three statements that record an attempt's result also keep the attempt in run_attempts, in
 -- the same statement: whatever records results (one at a time or batched) keeps the history too.

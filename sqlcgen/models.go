@@ -57,6 +57,10 @@ type Job struct {
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 	NextRunAt     *time.Time
+	RetryOn       string
+	RetryBackoff  string
+	SigningSecret *string
+	SecretRefs    []string
 	AlertChannels []int64
 	AlertAfter    int32
 }
@@ -155,6 +159,15 @@ type RunListRow struct {
 	OutputCut     bool
 	Error         string
 	ErrorCut      bool
+}
+
+type Secret struct {
+	ID        int64
+	Name      string
+	KeyID     string
+	Sealed    []byte
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 type Session struct {

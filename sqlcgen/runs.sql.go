@@ -28,7 +28,8 @@ WHERE r.id = $2
        OR (r.status = 'failed' AND r.next_attempt_at <= clock_timestamp() + interval '1 second')
        OR (r.status = 'running' AND r.lease_until < clock_timestamp()))
 RETURNING r.id, r.job_id, r.attempts, r.retry_count, r.scheduled_at, r.started_at,
-    j.name, j.type, j.payload, j.max_retries, j.retry_delay_ms, j.timeout_ms
+    j.name, j.type, j.payload, j.max_retries, j.retry_delay_ms, j.timeout_ms, j.retry_on, j.retry_backoff,
+    j.signing_secret, j.secret_refs
 `
 
 type RunClaimParams struct {
@@ -37,18 +38,22 @@ type RunClaimParams struct {
 }
 
 type RunClaimRow struct {
-	ID           int64
-	JobID        int64
-	Attempts     int32
-	RetryCount   int32
-	ScheduledAt  time.Time
-	StartedAt    *time.Time
-	Name         string
-	Type         string
-	Payload      json.RawMessage
-	MaxRetries   int32
-	RetryDelayMs int64
-	TimeoutMs    int64
+	ID            int64
+	JobID         int64
+	Attempts      int32
+	RetryCount    int32
+	ScheduledAt   time.Time
+	StartedAt     *time.Time
+	Name          string
+	Type          string
+	Payload       json.RawMessage
+	MaxRetries    int32
+	RetryDelayMs  int64
+	TimeoutMs     int64
+	RetryOn       string
+	RetryBackoff  string
+	SigningSecret *string
+	SecretRefs    []string
 }
 
 // RunClaim makes one attempt of a run this consumer's. No row back means the run is finished,
@@ -69,6 +74,10 @@ func (q *Queries) RunClaim(ctx context.Context, arg RunClaimParams) (RunClaimRow
 		&i.MaxRetries,
 		&i.RetryDelayMs,
 		&i.TimeoutMs,
+		&i.RetryOn,
+		&i.RetryBackoff,
+		&i.SigningSecret,
+		&i.SecretRefs,
 	)
 	return i, err
 }

@@ -73,7 +73,7 @@ func TestAttemptHistory(t *testing.T) {
 				t.Errorf("attempt %d = %+v, want number %d, outcome %s", i, a, i+1, want[i])
 			}
 		}
-		if attempts[0].Error != "HTTP 503 Service Unavailable" || attempts[2].Error != "" || attempts[2].Output == "" {
+		if attempts[0].Error != "HTTP 503 Service Unavailable, expected 2xx" || attempts[2].Error != "" || attempts[2].Output == "" {
 			t.Errorf("errors and output not kept per attempt: %+v", attempts)
 		}
 	})
@@ -234,7 +234,7 @@ func TestAlerts(t *testing.T) {
 	first := hook.got[0]
 	if first.Event.Job == nil || first.Event.Job.URL != fmt.Sprintf("https://cron.example.com/jobs/%d", job.ID) ||
 		first.Event.Run == nil || first.Event.Run.ID != third.ID || first.Event.Run.Status != "permanently_failed" ||
-		first.Event.Run.Error != "HTTP 502 Bad Gateway" || first.Event.ConsecutiveFailures != after {
+		first.Event.Run.Error != "HTTP 502 Bad Gateway, expected 2xx" || first.Event.ConsecutiveFailures != after {
 		t.Errorf("failing notice body = %+v", first.Event)
 	}
 	if hook.got[1].Key != first.Key || first.Key == "" {

@@ -29,7 +29,7 @@ func amqpURL() string { return brokertest.URL() }
 // testTopology returns broker names unique to the test, deleted when it ends.
 func testTopology(t *testing.T) broker.Topology {
 	top := broker.NewTopology(brokertest.Prefix())
-	queues, exchanges := top.Names(time.Second, 2*time.Second, 5*time.Second)
+	queues, exchanges := top.Names(broker.RetryDelays...)
 	brokertest.DeleteAtCleanup(t, queues, exchanges)
 	return top
 }
@@ -106,6 +106,8 @@ type jobOpts struct {
 	maxRetries int32
 	retryDelay time.Duration
 	paused     bool
+	// retryOn and backoff are the retry policy; empty takes the defaults.
+	retryOn, backoff string
 }
 
 // insertJob stores a job; by default a ping that never fires on its own.
@@ -129,7 +131,7 @@ func (h *harness) insertJob(o jobOpts) sqlcgen.Job {
 	job, err := h.q.JobInsert(context.Background(), sqlcgen.JobInsertParams{
 		Name: "test job", Type: o.typ, Payload: payload, Cron: o.cron, Timezone: "UTC",
 		MaxRetries: o.maxRetries, RetryDelayMs: o.retryDelay.Milliseconds(), TimeoutMs: 5000,
-		Paused: o.paused, NextRunAt: &next,
+		Paused: o.paused, NextRunAt: &next, RetryOn: o.retryOn, RetryBackoff: o.backoff,
 	})
 	if err != nil {
 		h.t.Fatalf("insert job: %v", err)

@@ -135,14 +135,15 @@ func (p *Publisher) PublishRuns(ctx context.Context, msgs []runmsg.Message) ([]i
 	return publish(ctx, p, p.top.Exchange, WorkRoutingKey, msgs)
 }
 
-// PublishRetry publishes a run to the retry queue of its delay, from which it reaches the work
-// queue delay later. A retry waits in the broker, so it survives restarts and blocks no consumer.
+// PublishRetry publishes a run to the retry queue of its delay (rounded up onto RetryDelays), from
+// which it reaches the work queue that much later. A retry waits in the broker, so it survives
+// restarts and blocks no consumer.
 func (p *Publisher) PublishRetry(ctx context.Context, msg runmsg.Message, delay time.Duration) error {
 	ch, _, err := p.channel()
 	if err != nil {
 		return err
 	}
-	queue, err := p.top.DeclareRetryQueue(ch, delay)
+	queue, err := p.top.DeclareRetryQueue(ch, RetryDelayAtLeast(delay))
 	if err != nil {
 		return err
 	}

@@ -45,6 +45,30 @@ func NewTopology(prefix string) Topology {
 	}
 }
 
+// RetryDelays are the delays of the retry queues, shortest first. A retry waits in the queue of the
+// shortest of them that is at least its delay (see RetryDelayAtLeast), so that however many
+// delays jobs ask for, at most this many retry queues exist; from 2 s on, each step is at most half
+// again the one before it, which bounds how much longer than asked a retry waits.
+var RetryDelays = []time.Duration{
+	1 * time.Second, 2 * time.Second, 3 * time.Second, 4 * time.Second, 5 * time.Second, 6 * time.Second,
+	8 * time.Second, 10 * time.Second, 12 * time.Second, 15 * time.Second, 20 * time.Second, 25 * time.Second,
+	30 * time.Second, 40 * time.Second, 50 * time.Second,
+	1 * time.Minute, 90 * time.Second, 2 * time.Minute, 3 * time.Minute, 4 * time.Minute, 5 * time.Minute,
+	6 * time.Minute, 8 * time.Minute, 10 * time.Minute, 12 * time.Minute, 15 * time.Minute, 20 * time.Minute,
+	25 * time.Minute, 30 * time.Minute, 40 * time.Minute, 50 * time.Minute, time.Hour,
+}
+
+// RetryDelayAtLeast is the delay of the retry queue a retry of delay d waits in: the shortest of
+// RetryDelays that is not shorter than d, and the longest for a longer d.
+func RetryDelayAtLeast(d time.Duration) time.Duration {
+	for _, q := range RetryDelays {
+		if q >= d {
+			return q
+		}
+	}
+	return RetryDelays[len(RetryDelays)-1]
+}
+
 // RetryQueue names the queue in which a run waits delay before it goes back to the work queue.
 func (t Topology) RetryQueue(delay time.Duration) string {
 	return t.RetryPrefix + strconv.FormatInt(delay.Milliseconds(), 10) + "ms"
