@@ -7,11 +7,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/cronflow/cronflow/worker/smtptest"
 )
@@ -19,16 +22,23 @@ import (
 func TestBadConfigurationStopsStartup(t *testing.T) {
 	t.Parallel()
 	for name, tc := range map[string]struct{ env map[string]string }{
-		"ConsumersNotANumber":    {map[string]string{"CONSUMERS": "many"}},
-		"ConsumersZero":          {map[string]string{"CONSUMERS": "0"}},
-		"PortOutOfRange":         {map[string]string{"DASHBOARD_PORT": "70000"}},
-		"PGPortNotANumber":       {map[string]string{"PG_PORT": "five"}},
-		"CatchUpNotADuration":    {map[string]string{"CATCHUP_WINDOW": "soon"}},
-		"ShutdownGraceNegative":  {map[string]string{"SHUTDOWN_GRACE": "-5s"}},
-		"SMTPTLSUnknown":         {map[string]string{"SMTP_TLS": "maybe"}},
-		"LogLevelUnknown":        {map[string]string{"LOG_LEVEL": "loud"}},
-		"DatabaseURLNotPostgres": {map[string]string{"DATABASE_URL": "mysql://x"}},
-		"AMQPURLNotAMQP":         {map[string]string{"AMQP_URL": "http://x"}},
+		"ConsumersNotANumber":              {map[string]string{"CONSUMERS": "many"}},
+		"ConsumersZero":                    {map[string]string{"CONSUMERS": "0"}},
+		"PortOutOfRange":                   {map[string]string{"DASHBOARD_PORT": "70000"}},
+		"PGPortNotANumber":                 {map[string]string{"PG_PORT": "five"}},
+		"CatchUpNotADuration":              {map[string]string{"CATCHUP_WINDOW": "soon"}},
+		"ShutdownGraceNegative":            {map[string]string{"SHUTDOWN_GRACE": "-5s"}},
+		"SMTPTLSUnknown":                   {map[string]string{"SMTP_TLS": "maybe"}},
+		"LogLevelUnknown":                  {map[string]string{"LOG_LEVEL": "loud"}},
+		"DatabaseURLNotPostgres":           {map[string]string{"DATABASE_URL": "mysql://x"}},
+		"AMQPURLNotAMQP":                   {map[string]string{"AMQP_URL": "http://x"}},
+		"AMQPURLSecondNodeNotAMQP":         {map[string]string{"AMQP_URL": "amqp://h1:5672/,http://h2:5672/"}},
+		"AMQPURLEmptyNode":                 {map[string]string{"AMQP_URL": "amqp://h1:5672/,,amqp://h2:5672/"}},
+		"AMQPURLNodeTwice":                 {map[string]string{"AMQP_URL": "amqp://h1:5672/,amqp://h1:5672/"}},
+		"AMQPURLTwoVirtualHosts":           {map[string]string{"AMQP_URL": "amqp://h1:5672/a,amqp://h2:5672/b"}},
+		"RMQHostBadPort":                   {map[string]string{"RMQ_HOST": "h1,h2:seventy"}},
+		"DatabaseURLHostsWithoutReadWrite": {map[string]string{"DATABASE_URL": "postgres://u@h1:5432,h2:5432/db"}},
+		"DatabaseURLBadPort":               {map[string]string{"DATABASE_URL": "postgres://u@h1:port/db"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -49,6 +59,14 @@ func TestBadConfigurationStopsStartup(t *testing.T) {
 		err := run(context.Background(), []string{"cronflow"}, func(k string) string { return env[k] }, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), "CONSUMERS") || !strings.Contains(err.Error(), "RMQ_PORT") {
 			t.Fatalf("run = %v, want both variables named", err)
+		}
+	})
+	t.Run("APasswordInABadAddressIsNeverShown", func(t *testing.T) {
+		env := map[string]string{"AMQP_URL": "amqp://u:hunter22@h1/,http://u:hunter22@h2/",
+			"DATABASE_URL": "postgres://u:hunter22@h1:port/db"}
+		err := run(context.Background(), []string{"cronflow"}, func(k string) string { return env[k] }, io.Discard)
+		if err == nil || strings.Contains(err.Error(), "hunter22") {
+			t.Fatalf("run = %v, want an error that does not show the password", err)
 		}
 	})
 	t.Run("UnknownCommand", func(t *testing.T) {
@@ -287,6 +305,38 @@ func TestWhereCronflowListens(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestNodeListsAreRead(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		env  map[string]string
+		want []string
+	}{
+		"OneNodeByDefault": {map[string]string{}, []string{"amqp://guest:guest@127.0.0.1:5672/"}},
+		"AMQPURLWithThreeNodes": {map[string]string{"AMQP_URL": "amqp://u:p@h1:5701/vh, amqp://u:p@h2:5702/vh,amqp://u:p@h3/vh"},
+			[]string{"amqp://u:p@h1:5701/vh", "amqp://u:p@h2:5702/vh", "amqp://u:p@h3/vh"}},
+		"RMQHostWithPortsOrNot": {map[string]string{"RMQ_HOST": "h1,h2:5673,[::1]", "RMQ_PORT": "5701", "RMQ_VHOST": "a/b"},
+			[]string{"amqp://guest:guest@h1:5701/a%2Fb", "amqp://guest:guest@h2:5673/a%2Fb", "amqp://guest:guest@[::1]:5701/a%2Fb"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg, err := loadConfig("worker", func(k string) string { return tc.env[k] })
+			if err != nil || !slices.Equal(cfg.AMQPURLs, tc.want) {
+				t.Fatalf("AMQPURLs = %q, %v; want %q", cfg.AMQPURLs, err, tc.want)
+			}
+			for _, u := range cfg.AMQPURLs {
+				if uri, err := amqp.ParseURI(u); err != nil || (tc.env["RMQ_VHOST"] != "" && uri.Vhost != tc.env["RMQ_VHOST"]) {
+					t.Errorf("the driver reads %s as %+v, %v", u, uri, err)
+				}
+			}
+		})
+	}
+	t.Run("DatabaseURLWithAStandby", func(t *testing.T) {
+		env := map[string]string{"DATABASE_URL": "postgres://u@[::1]:5432,h2:5433/db?target_session_attrs=read-write"}
+		if _, err := loadConfig("worker", func(k string) string { return env[k] }); err != nil {
+			t.Fatalf("loadConfig = %v, want a multi-host URL with target_session_attrs accepted", err)
+		}
+	})
 }
 
 func TestMetricsAreScraped(t *testing.T) {

@@ -10,14 +10,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/cronflow/cronflow/worker"
 )
 
 // config is everything Cronflow reads from its environment, validated before anything starts.
 type config struct {
-	HTTPAddr      string
-	DatabaseURL   string
-	AMQPURL       string
+	HTTPAddr    string
+	DatabaseURL string
+	// AMQPURLs are the nodes of one RabbitMQ cluster (often just one node).
+	AMQPURLs      []string
 	AMQPPrefix    string
 	Consumers     int
 	CatchUp       time.Duration
@@ -42,6 +45,7 @@ type config struct {
 
 // loadConfig reads the configuration. It accepts the original project's variable names; DATABASE_URL
 // and AMQP_URL win over the individual settings. Every bad value is reported, by name, at once.
+// AMQP_URL and RMQ_HOST may list several nodes of one cluster, separated by commas.
 func loadConfig(mode string, getenv func(string) string) (config, error) {
 	r := envReader{getenv: getenv}
 	var c config
@@ -81,41 +85,33 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 			u.User = url.User(r.str("PG_USER", "postgres"))
 		}
 		c.DatabaseURL = u.String()
-	} else if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		r.fail("DATABASE_URL", "must be a postgres:// URL")
+	} else if err := checkDatabaseURL(c.DatabaseURL); err != nil {
+		r.fail("DATABASE_URL", err.Error())
 	}
 
-	c.AMQPURL = getenv("AMQP_URL")
-	if c.AMQPURL == "" {
+	if strings.TrimSpace(getenv("AMQP_URL")) != "" {
+		var problems []string
+		c.AMQPURLs, problems = worker.ParseNodes(getenv("AMQP_URL"))
+		for _, p := range problems {
+			r.fail("AMQP_URL", p)
+		}
+	} else {
 		vhost := r.str("RMQ_VHOST", "/")
-		u := url.URL{
-			Scheme: "amqp",
-			User:   url.UserPassword(r.str("RMQ_USER", "guest"), r.str("RMQ_PASSWORD", "guest")),
-			Host:   net.JoinHostPort(r.str("RMQ_HOST", "127.0.0.1"), strconv.Itoa(r.port("RMQ_PORT", 5672))),
-			Path:   "/" + url.PathEscape(vhost),
+		for _, hp := range r.hostPorts("RMQ_HOST", "127.0.0.1", r.port("RMQ_PORT", 5672)) {
+			u := url.URL{Scheme: "amqp", User: url.UserPassword(r.str("RMQ_USER", "guest"), r.str("RMQ_PASSWORD", "guest")),
+				Host: hp, Path: "/" + vhost, RawPath: "/" + url.PathEscape(vhost)}
+			if vhost == "/" {
+				u.Path, u.RawPath = "/", ""
+			}
+			c.AMQPURLs = append(c.AMQPURLs, u.String())
 		}
-		if vhost == "/" {
-			u.Path = "/"
-		}
-		c.AMQPURL = u.String()
-	} else if u, err := url.Parse(c.AMQPURL); err != nil || (u.Scheme != "amqp" && u.Scheme != "amqps") {
-		r.fail("AMQP_URL", "must be an amqp:// or amqps:// URL")
 	}
 	c.AMQPPrefix = r.str("AMQP_PREFIX", "cronflow")
 
 	c.Consumers = r.integer("CONSUMERS", 16, 1, 1024)
 	c.CatchUp = r.duration("CATCHUP_WINDOW", time.Hour, 0, 7*24*time.Hour)
 	c.ShutdownGrace = r.duration("SHUTDOWN_GRACE", 30*time.Second, 0, time.Hour)
-	switch strings.ToLower(r.str("LOG_LEVEL", "info")) {
-	case "debug":
-		c.LogLevel = slog.LevelDebug
-	case "info":
-		c.LogLevel = slog.LevelInfo
-	case "warn":
-		c.LogLevel = slog.LevelWarn
-	case "error":
-		c.LogLevel = slog.LevelError
-	default:
+	if err := c.LogLevel.UnmarshalText([]byte(r.str("LOG_LEVEL", "info"))); err != nil {
 		r.fail("LOG_LEVEL", "must be debug, info, warn or error")
 	}
 
@@ -218,6 +214,50 @@ func (r *envReader) networks(name string) []*net.IPNet {
 		nets = append(nets, n)
 	}
 	return nets
+}
+
+// checkDatabaseURL checks a postgres:// URL as pgx reads it. With several hosts it must say
+// target_session_attrs=read-write (or primary): otherwise pgx takes whichever host answers first,
+// a read-only standby included.
+func checkDatabaseURL(s string) error {
+	if !strings.HasPrefix(s, "postgres://") && !strings.HasPrefix(s, "postgresql://") {
+		return errors.New("must be a postgres:// URL")
+	}
+	pc, err := pgconn.ParseConfig(s)
+	if err != nil {
+		return fmt.Errorf("is not a URL PostgreSQL's driver can use: %w", err)
+	}
+	hosts := map[string]bool{net.JoinHostPort(pc.Host, strconv.Itoa(int(pc.Port))): true}
+	for _, f := range pc.Fallbacks {
+		hosts[net.JoinHostPort(f.Host, strconv.Itoa(int(f.Port)))] = true
+	}
+	_, query, _ := strings.Cut(s, "?")
+	params, _ := url.ParseQuery(query)
+	if attrs := params.Get("target_session_attrs"); len(hosts) > 1 && attrs != "read-write" && attrs != "primary" {
+		return fmt.Errorf("names %d hosts but not target_session_attrs=read-write, so a read-only standby could be "+
+			"chosen; add ?target_session_attrs=read-write", len(hosts))
+	}
+	return nil
+}
+
+// hostPorts reads a comma-separated list of host or host:port ([v6]:port), the port defaulting to
+// port, and returns them as host:port.
+func (r *envReader) hostPorts(name, def string, port int) []string {
+	var out []string
+	for _, part := range strings.Split(r.str(name, def), ",") {
+		part = strings.TrimSpace(part)
+		host, p, err := net.SplitHostPort(part)
+		if err != nil {
+			host, p = strings.Trim(part, "[]"), strconv.Itoa(port)
+		}
+		n, perr := strconv.Atoi(p)
+		if host == "" || strings.ContainsAny(host, "/@? ") || perr != nil || n < 1 || n > 65535 {
+			r.fail(name, fmt.Sprintf("must list host or host:port separated by commas; %q is neither", part))
+			continue
+		}
+		out = append(out, net.JoinHostPort(host, p))
+	}
+	return out
 }
 
 func (r *envReader) port(name string, def int) int {

@@ -96,7 +96,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// The publisher goes first and stops last: consumers publish retries until they are done.
 	pubCtx, stopPub := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopPub()
-	pub := worker.NewPublisher(cfg.AMQPURL, top, logger)
+	pub := worker.NewPublisher(cfg.AMQPURLs[0], top, logger)
 	var pubDone sync.WaitGroup
 	pubDone.Add(1)
 	go func() { defer pubDone.Done(); pub.Run(pubCtx) }()
@@ -105,7 +105,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	exec := worker.NewExecutor(worker.NewHTTPClient(cfg.Consumers, cfg.AllowPrivateTargets), cfg.Mail)
 	runner := worker.NewRunner(q, exec, pub, logger)
 	runner.Metrics = metrics
-	consumer := worker.NewConsumer(cfg.AMQPURL, top, cfg.Consumers, cfg.ShutdownGrace, runner, logger)
+	consumer := worker.NewConsumer(cfg.AMQPURLs[0], top, cfg.Consumers, cfg.ShutdownGrace, runner, logger)
 	consumerCtx, stopConsumers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopConsumers()
 	var consumersDone sync.WaitGroup
