@@ -37,7 +37,7 @@ func (q *Queries) JobDelete(ctx context.Context, id int64) (int64, error) {
 }
 
 const jobGet = `-- name: JobGet :one
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at FROM jobs WHERE id = $1
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup FROM jobs WHERE id = $1
 `
 
 func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
@@ -57,6 +57,7 @@ func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.NextRunAt,
+		&i.Catchup,
 	)
 	return i, err
 }
@@ -64,7 +65,7 @@ func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
 const jobInsert = `-- name: JobInsert :one
 INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, next_run_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup
 `
 
 type JobInsertParams struct {
@@ -108,12 +109,13 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.NextRunAt,
+		&i.Catchup,
 	)
 	return i, err
 }
 
 const jobList = `-- name: JobList :many
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at FROM jobs
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup FROM jobs
 WHERE id > $1
 ORDER BY id
 LIMIT $2
@@ -148,6 +150,7 @@ func (q *Queries) JobList(ctx context.Context, arg JobListParams) ([]Job, error)
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.NextRunAt,
+			&i.Catchup,
 		); err != nil {
 			return nil, err
 		}
@@ -644,7 +647,7 @@ const jobSetPaused = `-- name: JobSetPaused :one
 UPDATE jobs
 SET paused = $1, next_run_at = $2, updated_at = clock_timestamp()
 WHERE id = $3
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup
 `
 
 type JobSetPausedParams struct {
@@ -670,6 +673,7 @@ func (q *Queries) JobSetPaused(ctx context.Context, arg JobSetPausedParams) (Job
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.NextRunAt,
+		&i.Catchup,
 	)
 	return i, err
 }
@@ -680,7 +684,7 @@ SET name = $1, type = $2, payload = $3, cron = $4, timezone = $5,
     max_retries = $6, retry_delay_ms = $7, timeout_ms = $8,
     next_run_at = $9, updated_at = clock_timestamp()
 WHERE id = $10
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup
 `
 
 type JobUpdateParams struct {
@@ -724,6 +728,7 @@ func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, erro
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.NextRunAt,
+		&i.Catchup,
 	)
 	return i, err
 }

@@ -34,6 +34,7 @@ type Job struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	NextRunAt    *time.Time
+	Catchup      string
 }
 
 type Run struct {
