@@ -17,6 +17,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/cronflow/cronflow/worker/smtptest"
+	"github.com/cronflow/cronflow/worker/workertest"
 )
 
 func TestBadConfigurationStopsStartup(t *testing.T) {
@@ -167,7 +168,7 @@ func TestJobsFireAgainAfterARestart(t *testing.T) {
 	env := testEnv(t)
 	first := startApp(t, "serve", env)
 	job := first.createJob(map[string]any{"type": "ping", "cron": "* * * * * *", "payload": map[string]any{"url": tg.URL}})
-	waitFor(t, 15*time.Second, "a scheduled run completes", func() bool {
+	workertest.WaitFor(t, 15*time.Second, "a scheduled run completes", func() bool {
 		runs := first.runs(job.ID)
 		return len(runs) > 0 && runs[len(runs)-1].Status == "completed"
 	})
@@ -177,7 +178,7 @@ func TestJobsFireAgainAfterARestart(t *testing.T) {
 	restarted := time.Now()
 
 	second := startApp(t, "serve", env)
-	waitFor(t, 20*time.Second, "a run scheduled after the restart completes", func() bool {
+	workertest.WaitFor(t, 20*time.Second, "a run scheduled after the restart completes", func() bool {
 		for _, r := range second.runs(job.ID) {
 			if r.ScheduledAt.After(restarted) && r.Status == "completed" {
 				return true
@@ -261,7 +262,7 @@ func TestAnotherReplicaTakesOverScheduling(t *testing.T) {
 	a := startApp(t, "serve", env)
 	b := startApp(t, "serve", env)
 	job := a.createJob(map[string]any{"type": "ping", "cron": "* * * * * *", "payload": map[string]any{"url": tg.URL}})
-	waitFor(t, 15*time.Second, "a scheduled run", func() bool { return len(a.runs(job.ID)) > 0 })
+	workertest.WaitFor(t, 15*time.Second, "a scheduled run", func() bool { return len(a.runs(job.ID)) > 0 })
 
 	leader, other := a, b
 	if b.logs.contains("Became the scheduler leader") {
@@ -271,7 +272,7 @@ func TestAnotherReplicaTakesOverScheduling(t *testing.T) {
 		t.Fatal(err)
 	}
 	stopped := time.Now()
-	waitFor(t, 15*time.Second, "the other replica schedules a run", func() bool {
+	workertest.WaitFor(t, 15*time.Second, "the other replica schedules a run", func() bool {
 		for _, r := range other.runs(job.ID) {
 			if r.ScheduledAt.After(stopped) && r.Status == "completed" {
 				return true

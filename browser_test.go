@@ -14,6 +14,7 @@ import (
 
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/chromedp"
+	"github.com/cronflow/cronflow/worker/workertest"
 )
 
 // heldTarget is the URL the job pings. It holds each request until it is released, so that the
@@ -272,7 +273,7 @@ func TestBrowserFlow(t *testing.T) {
 		// The check itself must work: an inline script is a violation it has to catch. What it
 		// catches is then forgotten, so that it is not reported as a problem of the app.
 		js[chromedp.Void](t, b, `(function () { var s = document.createElement("script"); s.textContent = "1"; document.body.append(s); })()`)
-		waitFor(t, 5*time.Second, "the CSP reporter to catch an inline script", func() bool {
+		workertest.WaitFor(t, 5*time.Second, "the CSP reporter to catch an inline script", func() bool {
 			for _, p := range b.consoleProblems()[len(problems):] {
 				if strings.Contains(p, "CSP violation: script-src") {
 					return true

@@ -12,7 +12,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/cronflow/cronflow/worker"
+	"github.com/cronflow/cronflow/worker/broker"
+	"github.com/cronflow/cronflow/worker/task"
 )
 
 // config is everything Cronflow reads from its environment, validated before anything starts.
@@ -26,7 +27,7 @@ type config struct {
 	CatchUp       time.Duration
 	ShutdownGrace time.Duration
 	LogLevel      slog.Level
-	Mail          worker.MailConfig
+	Mail          task.MailConfig
 	// AllowPrivateTargets lets jobs reach loopback and private addresses (self-hosted users ping
 	// their own services); false refuses them at connect time.
 	AllowPrivateTargets bool
@@ -91,7 +92,7 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 
 	if strings.TrimSpace(getenv("AMQP_URL")) != "" {
 		var problems []string
-		c.AMQPURLs, problems = worker.ParseNodes(getenv("AMQP_URL"))
+		c.AMQPURLs, problems = broker.ParseNodes(getenv("AMQP_URL"))
 		for _, p := range problems {
 			r.fail("AMQP_URL", p)
 		}
@@ -117,7 +118,7 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 
 	c.AllowPrivateTargets = r.boolean("CRONFLOW_ALLOW_PRIVATE_TARGETS", true)
 
-	c.Mail = worker.MailConfig{
+	c.Mail = task.MailConfig{
 		Host:     getenv("SMTP_HOST"),
 		Port:     r.port("SMTP_PORT", 587),
 		Username: getenv("SMTP_USERNAME"),

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cronflow/cronflow/worker/workertest"
 )
 
 // process is Cronflow running as its own process, so that a test can kill it as a crash would.
@@ -79,7 +81,7 @@ func startProcess(t *testing.T, env map[string]string) *process {
 		}
 	})
 	p.app = &testApp{t: t, URL: fmt.Sprintf("http://127.0.0.1:%d", port), env: env, logs: p.logs}
-	waitFor(t, 30*time.Second, "the process is ready", func() bool {
+	workertest.WaitFor(t, 30*time.Second, "the process is ready", func() bool {
 		resp, err := http.Get(p.app.URL + "/readyz")
 		if err != nil {
 			return false
@@ -127,7 +129,7 @@ func TestAKilledProcessLosesNoRunAndDoublesNone(t *testing.T) {
 	var run apiRun
 	first.app.call(http.MethodPost, fmt.Sprintf("/api/jobs/%d/run", slow.ID), nil, &run)
 	first.app.waitRun(run.ID, "running")
-	waitFor(t, 10*time.Second, "scheduled runs", func() bool { return len(first.app.runs(ticking.ID)) >= 2 })
+	workertest.WaitFor(t, 10*time.Second, "scheduled runs", func() bool { return len(first.app.runs(ticking.ID)) >= 2 })
 
 	first.kill()
 	killed := time.Now()
@@ -144,7 +146,7 @@ func TestAKilledProcessLosesNoRunAndDoublesNone(t *testing.T) {
 	if slowHits != 2 {
 		t.Errorf("the target saw the run %d times, want 2 (same Idempotency-Key both times)", slowHits)
 	}
-	waitFor(t, 20*time.Second, "scheduled runs after the crash", func() bool {
+	workertest.WaitFor(t, 20*time.Second, "scheduled runs after the crash", func() bool {
 		for _, r := range second.app.runs(ticking.ID) {
 			if r.ScheduledAt.After(killed) && r.Status == "completed" {
 				return true

@@ -17,7 +17,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"sync"
 	"syscall"
 	"time"
 
@@ -25,11 +24,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/sethvargo/go-retry"
 
 	"github.com/cronflow/cronflow/handlers"
 	"github.com/cronflow/cronflow/queries"
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/worker"
+	"github.com/cronflow/cronflow/worker/broker"
+	"github.com/cronflow/cronflow/worker/task"
 )
 
 func main() {
@@ -41,15 +43,12 @@ func main() {
 
 // run starts Cronflow and blocks until ctx is done or SIGINT/SIGTERM arrives, then stops it in
 // reverse order: HTTP, the scheduler, the consumers (letting in-flight runs finish), the publisher.
+// It is longer than 60 lines on purpose: it is the one place that reads as the wiring, the start
+// order and the stop order, top to bottom.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	mode := "serve"
-	if len(args) > 1 {
-		mode = args[1]
-	}
-	switch mode {
-	case "serve", "worker", "migrate":
-	default:
-		return fmt.Errorf("unknown command %q: use serve, worker or migrate", mode)
+	mode, err := parseMode(args)
+	if err != nil {
+		return err
 	}
 	cfg, err := loadConfig(mode, getenv)
 	if err != nil {
@@ -71,15 +70,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return nil
 	}
 	q := sqlcgen.New(pool)
-	top := worker.NewTopology(cfg.AMQPPrefix)
+	top := broker.NewTopology(cfg.AMQPPrefix)
 	if mode == "serve" {
-		if cfg.AdminPassword != "" {
-			if err := handlers.EnsureAdmin(ctx, q, cfg.AdminUser, cfg.AdminPassword); err != nil {
-				return err
-			}
-		} else {
-			logger.Warn("No CRONFLOW_ADMIN_PASSWORD: authentication is off", "addr", cfg.HTTPAddr,
-				"loopback_only", !cfg.InsecureNoAuth)
+		if err := ensureAdmin(ctx, cfg, q, logger); err != nil {
+			return err
 		}
 	}
 	registry := prometheus.NewRegistry()
@@ -87,54 +81,99 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	metrics := worker.NewMetrics(registry)
 	metricsHandler := promhttp.HandlerFor(registry, promhttp.HandlerOpts{})
 
-	var wg sync.WaitGroup
-	start := func(ctx context.Context, fn func(ctx context.Context)) {
-		wg.Add(1)
-		go func() { defer wg.Done(); fn(ctx) }()
-	}
-
-	// The publisher goes first and stops last: consumers publish retries until they are done.
-	pubCtx, stopPub := context.WithCancel(context.WithoutCancel(ctx))
+	// Start order: the publisher (consumers publish retries until they are done), the consumers,
+	// then, on the leader only, the dispatcher, the reaper and the scheduler. Each is stopped in
+	// reverse order, after HTTP.
+	pub := broker.NewPublisher(cfg.AMQPURLs[0], top, logger)
+	stopPub := start(ctx, pub.Run)
 	defer stopPub()
-	pub := worker.NewPublisher(cfg.AMQPURLs[0], top, logger)
-	var pubDone sync.WaitGroup
-	pubDone.Add(1)
-	go func() { defer pubDone.Done(); pub.Run(pubCtx) }()
-	defer pubDone.Wait()
 
-	exec := worker.NewExecutor(worker.NewHTTPClient(cfg.Consumers, cfg.AllowPrivateTargets), cfg.Mail)
+	exec := task.NewExecutor(task.NewHTTPClient(cfg.Consumers, cfg.AllowPrivateTargets), cfg.Mail)
 	runner := worker.NewRunner(q, exec, pub, logger)
 	runner.Metrics = metrics
-	consumer := worker.NewConsumer(cfg.AMQPURLs[0], top, cfg.Consumers, cfg.ShutdownGrace, runner, logger)
-	consumerCtx, stopConsumers := context.WithCancel(context.WithoutCancel(ctx))
+	consumer := worker.NewConsumer(cfg.AMQPURLs[0], top, cfg.Consumers, cfg.ShutdownGrace, runner.Handle, logger)
+	stopConsumers := start(ctx, consumer.Run)
 	defer stopConsumers()
-	var consumersDone sync.WaitGroup
-	consumersDone.Add(1)
-	go func() { defer consumersDone.Done(); consumer.Run(consumerCtx) }()
 
 	disp := worker.NewDispatcher(q, pub, logger)
 	var leader *worker.Leader
+	stopLeader := func() {}
 	if mode == "serve" {
 		leader = worker.NewLeader(pool, 3*time.Second, logger)
-		scheduler := worker.NewScheduler(pool, disp, cfg.CatchUp, logger)
-		reaper := worker.NewReaper(q, disp, logger)
-		start(ctx, func(ctx context.Context) {
-			leader.Run(ctx, func(ctx context.Context) error {
-				// One term of leadership: the dispatcher and the reaper live as long as the scheduler.
-				ctx, cancel := context.WithCancel(ctx)
-				var lead sync.WaitGroup
-				lead.Add(2)
-				go func() { defer lead.Done(); disp.Run(ctx) }()
-				go func() { defer lead.Done(); reaper.Run(ctx) }()
-				err := scheduler.Run(ctx)
-				cancel()
-				lead.Wait()
-				return err
-			})
+		services := worker.NewMaintainer(disp, worker.NewReaper(q, disp, logger),
+			worker.NewScheduler(pool, disp, cfg.CatchUp, logger))
+		stopLeader = start(ctx, func(ctx context.Context) { leader.Run(ctx, services.Run) })
+	}
+	defer stopLeader()
+
+	metrics.Watch(pub, consumer, cfg.Consumers, leader)
+	ready := readyFunc(pool, pub, consumer, logger)
+	srv := handlers.NewHealthServer(ready, metricsHandler, cfg.MetricsToken, logger)
+	if mode == "serve" {
+		srv = handlers.NewServer(handlers.Deps{
+			Queries: q, Publisher: disp, ReadyFunc: ready, Logger: logger, Metrics: metricsHandler,
+			Auth: handlers.AuthConfig{Enabled: cfg.AdminPassword != "", MetricsToken: cfg.MetricsToken,
+				LoopbackOnly: cfg.AdminPassword == "" && !cfg.InsecureNoAuth},
+			JobsPerMinute: cfg.JobsPerMinute, TrustedProxies: cfg.TrustedProxies,
 		})
 	}
+	logger.Info("Cronflow started", "mode", mode, "addr", cfg.HTTPAddr, "consumers", cfg.Consumers)
+	err = serveHTTP(ctx, cfg.HTTPAddr, srv, logger)
+	stop()
+	stopLeader()
+	stopConsumers()
+	stopPub()
+	logger.Info("Stopped")
+	return err
+}
 
-	ready := func(ctx context.Context) map[string]string {
+// parseMode reads the command: serve (the default), worker or migrate.
+func parseMode(args []string) (string, error) {
+	mode := "serve"
+	if len(args) > 1 {
+		mode = args[1]
+	}
+	switch mode {
+	case "serve", "worker", "migrate":
+		return mode, nil
+	}
+	return "", fmt.Errorf("unknown command %q: use serve, worker or migrate", mode)
+}
+
+// serveHTTP serves srv on addr until ctx is done or the server fails, then shuts it down, letting
+// requests in progress finish for up to 10 s.
+func serveHTTP(ctx context.Context, addr string, srv http.Handler, logger *slog.Logger) error {
+	httpServer := &http.Server{Addr: addr, Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	httpErr := make(chan error, 1)
+	go func() { httpErr <- httpServer.ListenAndServe() }()
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-httpErr:
+		err = fmt.Errorf("http server: %w", err)
+	}
+	logger.Info("Shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if serr := httpServer.Shutdown(shutdownCtx); serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		logger.Warn("HTTP shutdown", "error", serr)
+	}
+	return err
+}
+
+// ensureAdmin creates or updates the admin user, or warns that authentication is off.
+func ensureAdmin(ctx context.Context, cfg config, q *sqlcgen.Queries, logger *slog.Logger) error {
+	if cfg.AdminPassword == "" {
+		logger.Warn("No CRONFLOW_ADMIN_PASSWORD: authentication is off", "addr", cfg.HTTPAddr,
+			"loopback_only", !cfg.InsecureNoAuth)
+		return nil
+	}
+	return handlers.EnsureAdmin(ctx, q, cfg.AdminUser, cfg.AdminPassword)
+}
+
+// readyFunc answers /readyz: the database and both broker connections must be up.
+func readyFunc(pool *pgxpool.Pool, pub *broker.Publisher, consumer *worker.Consumer, logger *slog.Logger) func(ctx context.Context) map[string]string {
+	return func(ctx context.Context) map[string]string {
 		problems := map[string]string{}
 		if err := pool.Ping(ctx); err != nil {
 			// The details (hosts, users) are for the log, not for anyone who asks.
@@ -149,42 +188,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		return problems
 	}
-	metrics.Watch(pub, consumer, cfg.Consumers, leader)
-	var srv http.Handler
-	if mode == "serve" {
-		srv = handlers.NewServer(handlers.Deps{
-			Queries: q, Publisher: disp, ReadyFunc: ready, Logger: logger, Metrics: metricsHandler,
-			Auth: handlers.AuthConfig{Enabled: cfg.AdminPassword != "", MetricsToken: cfg.MetricsToken,
-				LoopbackOnly: cfg.AdminPassword == "" && !cfg.InsecureNoAuth},
-			JobsPerMinute:  cfg.JobsPerMinute,
-			TrustedProxies: cfg.TrustedProxies,
-		})
-	} else {
-		srv = handlers.NewHealthServer(ready, metricsHandler, cfg.MetricsToken, logger)
-	}
-	httpServer := &http.Server{Addr: cfg.HTTPAddr, Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-	httpErr := make(chan error, 1)
-	go func() { httpErr <- httpServer.ListenAndServe() }()
-	logger.Info("Cronflow started", "mode", mode, "addr", cfg.HTTPAddr, "consumers", cfg.Consumers)
+}
 
-	select {
-	case <-ctx.Done():
-	case err = <-httpErr:
-		err = fmt.Errorf("http server: %w", err)
-		stop()
-	}
-	logger.Info("Shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if serr := httpServer.Shutdown(shutdownCtx); serr != nil && !errors.Is(serr, http.ErrServerClosed) {
-		logger.Warn("HTTP shutdown", "error", serr)
-	}
-	wg.Wait() // the scheduler has stopped
-	stopConsumers()
-	consumersDone.Wait()
-	stopPub()
-	logger.Info("Stopped")
-	return err
+// start runs fn in its own goroutine until the returned stop is called, which cancels fn's context
+// and waits for fn to return; a second call does nothing. fn's context is not ctx's child: each part
+// is stopped by its own stop, in order, so that in-flight runs finish and publish their retries.
+func start(ctx context.Context, fn func(ctx context.Context)) (stop func()) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() { defer close(done); fn(ctx) }()
+	return func() { cancel(); <-done }
 }
 
 // openPool connects to PostgreSQL, waiting up to 30 s for it to come up.
@@ -204,17 +217,17 @@ func openPool(ctx context.Context, cfg config, logger *slog.Logger) (*pgxpool.Po
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		err := pool.Ping(ctx)
-		if err == nil {
-			return pool, nil
+	backoff := retry.WithMaxDuration(30*time.Second, retry.NewConstant(time.Second))
+	err = retry.Do(ctx, backoff, func(ctx context.Context) error {
+		if err := pool.Ping(ctx); err != nil {
+			logger.Warn("Waiting for PostgreSQL", "error", err)
+			return retry.RetryableError(err)
 		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			pool.Close()
-			return nil, fmt.Errorf("connect to PostgreSQL at %s: %w", pcfg.ConnConfig.Host, err)
-		}
-		logger.Warn("Waiting for PostgreSQL", "error", err)
-		time.Sleep(time.Second)
+		return nil
+	})
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to PostgreSQL at %s: %w", pcfg.ConnConfig.Host, err)
 	}
+	return pool, nil
 }

@@ -15,8 +15,9 @@ import (
 	"time"
 
 	"github.com/cronflow/cronflow/queries/dbtest"
-	"github.com/cronflow/cronflow/worker"
+	"github.com/cronflow/cronflow/worker/broker"
 	"github.com/cronflow/cronflow/worker/brokertest"
+	"github.com/cronflow/cronflow/worker/workertest"
 )
 
 // testApp is Cronflow started through run, as the binary would be, on 127.0.0.1.
@@ -35,7 +36,7 @@ func testEnv(t *testing.T) map[string]string { return testEnvTB(t) }
 func testEnvTB(t testing.TB) map[string]string {
 	t.Helper()
 	prefix := brokertest.Prefix()
-	queues, exchanges := worker.NewTopology(prefix).Names(time.Second, 2*time.Second)
+	queues, exchanges := broker.NewTopology(prefix).Names(time.Second, 2*time.Second)
 	brokertest.DeleteAtCleanup(t, queues, exchanges)
 	return map[string]string{
 		"DATABASE_URL":   dbtest.NewDatabase(t),
@@ -74,7 +75,7 @@ func startApp(t *testing.T, mode string, env map[string]string) *testApp {
 			t.Logf("logs of the app at %s:\n%s", app.URL, app.logs.String())
 		}
 	})
-	waitFor(t, 20*time.Second, "the app is ready", func() bool {
+	workertest.WaitFor(t, 20*time.Second, "the app is ready", func() bool {
 		select {
 		case err := <-app.done:
 			app.done <- err
@@ -171,23 +172,11 @@ func (a *testApp) waitRun(id int64, status string) apiRun {
 func (a *testApp) waitRunWithin(id int64, status string, within time.Duration) apiRun {
 	a.t.Helper()
 	var r apiRun
-	waitFor(a.t, within, fmt.Sprintf("run %d %s", id, status), func() bool {
+	workertest.WaitFor(a.t, within, fmt.Sprintf("run %d %s", id, status), func() bool {
 		a.call(http.MethodGet, fmt.Sprintf("/api/runs/%d", id), nil, &r)
 		return r.Status == status
 	})
 	return r
-}
-
-// waitFor polls cond until it is true, failing the test after within.
-func waitFor(t testing.TB, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for: %s", within, what)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
 }
 
 // syncBuffer is a log sink that the app writes and the test reads at the same time.

@@ -7,7 +7,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/cronflow/cronflow/sqlcgen"
-	"github.com/cronflow/cronflow/views"
 )
 
 // handleAPILegacyCreate serves POST /api/create, the original project's endpoint, so that existing
@@ -47,11 +46,19 @@ func legacyFormInput(get func(string) string) (jobInput, map[string]string) {
 		RetryDelay: formString(get("retry_delay")),
 		Timeout:    formString(get("timeout")),
 	}
-	// The original form names the payload's fields its own way: url for every URL, email, msg.
-	in.Payload = formPayload(in.Type, views.JobFormValues{
-		URL: get("url"), WebhookURL: get("url"), To: get("email"), Subject: get("subject"), Body: get("body"), Text: get("msg"),
-	}, problems)
+	values := map[string]string{}
+	for field, legacy := range legacyFields {
+		values[field] = get(legacy)
+	}
+	in.Payload = formPayload(in.Type, values, problems)
 	return in, problems
+}
+
+// legacyFields maps the dashboard form's payload fields to the original form's names for them: url
+// for every URL, email, msg.
+var legacyFields = map[string]string{
+	"payload.url": "url", "payload.webhook_url": "url", "payload.to": "email", "payload.subject": "subject",
+	"payload.body": "body", "payload.text": "msg",
 }
 
 func formNumber(v string) json.RawMessage {

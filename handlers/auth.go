@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
@@ -22,12 +21,8 @@ import (
 	"github.com/cronflow/cronflow/sqlcgen"
 )
 
-const (
-	sessionCookie = "cronflow_session"
-	sessionTTL    = 7 * 24 * time.Hour
-	// userKey is where the middleware leaves the authenticated user's name in the echo.Context.
-	userKey = "cronflow_user"
-)
+// userKey is where the middleware leaves the authenticated user's name in the echo.Context.
+const userKey = "cronflow_user"
 
 // AuthConfig says whether and how requests are authenticated.
 type AuthConfig struct {
@@ -140,41 +135,6 @@ func (a *auth) checkPassword(ctx context.Context, username, password string) (st
 }
 
 var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a password"), bcrypt.DefaultCost)
-
-// startSession logs a user in: a new session, and its token in an HttpOnly, SameSite cookie that is
-// Secure whenever the request came over TLS (directly or through a proxy that says so).
-func (a *auth) startSession(c echo.Context, username string) error {
-	ctx := c.Request().Context()
-	user, err := a.q.UserGetByName(ctx, username)
-	if err != nil {
-		return err
-	}
-	if _, err := a.q.SessionDeleteExpired(ctx); err != nil {
-		a.logger.Warn("Delete expired sessions failed", "error", err)
-	}
-	token := newToken()
-	expires := time.Now().Add(sessionTTL)
-	if err := a.q.SessionInsert(ctx, sqlcgen.SessionInsertParams{TokenHash: hashToken(token), UserID: user.ID, ExpiresAt: expires}); err != nil {
-		return fmt.Errorf("start session: %w", err)
-	}
-	c.SetCookie(&http.Cookie{
-		Name: sessionCookie, Value: token, Path: "/", Expires: expires, MaxAge: int(sessionTTL.Seconds()),
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https",
-	})
-	return nil
-}
-
-// endSession logs the request's session out.
-func (a *auth) endSession(c echo.Context) error {
-	if cookie, err := c.Cookie(sessionCookie); err == nil {
-		if err := a.q.SessionDelete(c.Request().Context(), hashToken(cookie.Value)); err != nil {
-			return err
-		}
-	}
-	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"})
-	return nil
-}
 
 // metricsAllowed reports whether a request may read /metrics.
 func (a *auth) metricsAllowed(c echo.Context) bool {

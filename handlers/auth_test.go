@@ -17,72 +17,9 @@ import (
 	"github.com/cronflow/cronflow/sqlcgen"
 )
 
-const (
-	testAdmin    = "admin"
-	testPassword = "correct horse battery"
-)
-
-// locked is a server with authentication on, on a transaction of its own.
-type locked struct {
-	t      *testing.T
-	server http.Handler
-	q      *sqlcgen.Queries
-}
-
-func setupLocked(t *testing.T, cfg AuthConfig, jobsPerMinute int, trustedProxies ...*net.IPNet) *locked {
-	t.Helper()
-	q := sqlcgen.New(dbtest.Tx(t))
-	if err := EnsureAdmin(context.Background(), q, testAdmin, testPassword); err != nil {
-		t.Fatal(err)
-	}
-	cfg.Enabled = true
-	metrics := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "cronflow_up 1\n") })
-	server := NewServer(Deps{
-		Queries: q, Publisher: &recordingPublisher{}, Auth: cfg, Metrics: metrics, JobsPerMinute: jobsPerMinute,
-		TrustedProxies: trustedProxies,
-		ReadyFunc:      func(context.Context) map[string]string { return nil },
-		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	return &locked{t: t, server: server, q: q}
-}
-
-// send serves a request, with the headers given as name, value pairs.
-func (l *locked) send(method, target string, body io.Reader, header ...string) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(method, target, body)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Add(header[i], header[i+1])
-	}
-	rec := httptest.NewRecorder()
-	l.server.ServeHTTP(rec, req)
-	return rec
-}
-
-// login logs in through the form and returns the session cookie header value.
-func (l *locked) login() string {
-	l.t.Helper()
-	form := url.Values{"username": {testAdmin}, "password": {testPassword}, "next": {"/jobs"}}
-	rec := l.send(http.MethodPost, "/login", strings.NewReader(form.Encode()), "Sec-Fetch-Site", "same-origin")
-	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/jobs" {
-		l.t.Fatalf("login: %d to %q", rec.Code, rec.Header().Get("Location"))
-	}
-	for _, c := range rec.Result().Cookies() {
-		if c.Name == sessionCookie {
-			if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode {
-				l.t.Errorf("session cookie HttpOnly=%v SameSite=%v", c.HttpOnly, c.SameSite)
-			}
-			return c.Name + "=" + c.Value
-		}
-	}
-	l.t.Fatal("login set no session cookie")
-	return ""
-}
-
 func TestUnauthenticatedRequestsAreRefused(t *testing.T) {
 	t.Parallel()
-	l := setupLocked(t, AuthConfig{}, 0)
+	l := setup(t, withAuth(AuthConfig{}))
 	t.Run("APageRedirectsToTheLoginPage", func(t *testing.T) {
 		rec := l.send(http.MethodGet, "/jobs?type=ping", nil)
 		if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/login?next=%2Fjobs%3Ftype%3Dping" {
@@ -130,7 +67,7 @@ func TestUnauthenticatedRequestsAreRefused(t *testing.T) {
 
 func TestLoginSessionsAndLogout(t *testing.T) {
 	t.Parallel()
-	l := setupLocked(t, AuthConfig{}, 0)
+	l := setup(t, withAuth(AuthConfig{}))
 	t.Run("AWrongPasswordShowsTheFormAgain", func(t *testing.T) {
 		form := url.Values{"username": {testAdmin}, "password": {"nope"}}
 		rec := l.send(http.MethodPost, "/login", strings.NewReader(form.Encode()), "Sec-Fetch-Site", "same-origin")
@@ -159,7 +96,7 @@ func TestLoginSessionsAndLogout(t *testing.T) {
 
 func TestLoginAttemptsAreRateLimited(t *testing.T) {
 	t.Parallel()
-	l := setupLocked(t, AuthConfig{}, 0)
+	l := setup(t, withAuth(AuthConfig{}))
 	form := url.Values{"username": {testAdmin}, "password": {"guess"}}.Encode()
 	codes := []int{}
 	for range 7 {
@@ -173,7 +110,7 @@ func TestLoginAttemptsAreRateLimited(t *testing.T) {
 
 func TestForwardedHeadersAreBelievedOnlyFromTrustedProxies(t *testing.T) {
 	t.Parallel()
-	l := setupLocked(t, AuthConfig{}, 0)
+	l := setup(t, withAuth(AuthConfig{}))
 	form := url.Values{"username": {testAdmin}, "password": {"guess"}}.Encode()
 	var last int
 	for i := range 8 {
@@ -189,7 +126,7 @@ func TestForwardedHeadersAreBelievedOnlyFromTrustedProxies(t *testing.T) {
 
 func TestSuccessfulBasicAuthIsNotRateLimited(t *testing.T) {
 	t.Parallel()
-	l := setupLocked(t, AuthConfig{}, 0)
+	l := setup(t, withAuth(AuthConfig{}))
 	for i := range 8 {
 		if rec := l.send(http.MethodGet, "/api/stats", nil, "Authorization", "Basic "+basic(testAdmin, testPassword)); rec.Code != http.StatusOK {
 			t.Fatalf("call %d: %d", i+1, rec.Code)
@@ -199,7 +136,7 @@ func TestSuccessfulBasicAuthIsNotRateLimited(t *testing.T) {
 
 func TestTheLoginRedirectStaysOnThisSite(t *testing.T) {
 	t.Parallel()
-	l := setupLocked(t, AuthConfig{}, 0)
+	l := setup(t, withAuth(AuthConfig{}))
 	for _, next := range []string{"//evil.example", "/\t/evil.example", "/\\evil.example", "https://evil.example/", "/ /evil"} {
 		form := url.Values{"username": {testAdmin}, "password": {testPassword}, "next": {next}}
 		rec := l.send(http.MethodPost, "/login", strings.NewReader(form.Encode()), "Sec-Fetch-Site", "same-origin")
@@ -228,7 +165,7 @@ func TestWithoutAuthOnlyLoopbackNamesAreAnswered(t *testing.T) {
 
 func TestAPITokens(t *testing.T) {
 	t.Parallel()
-	l := setupLocked(t, AuthConfig{}, 0)
+	l := setup(t, withAuth(AuthConfig{}))
 	cookie := l.login()
 	rec := l.send(http.MethodPost, "/settings/tokens", strings.NewReader("name=backup+script"), "Cookie", cookie, "Sec-Fetch-Site", "same-origin")
 	token := regexp.MustCompile(`data-testid="new-token-value">(cf_[A-Za-z0-9_-]+)<`).FindStringSubmatch(rec.Body.String())
@@ -268,7 +205,7 @@ func TestAPITokens(t *testing.T) {
 
 func TestCSRF(t *testing.T) {
 	t.Parallel()
-	l := setupLocked(t, AuthConfig{}, 0)
+	l := setup(t, withAuth(AuthConfig{}))
 	cookie := l.login()
 	job, err := l.q.JobInsert(context.Background(), sqlcgen.JobInsertParams{Name: "n", Type: "ping", Payload: []byte(`{"url":"http://example.com"}`),
 		Cron: "@hourly", Timezone: "UTC", MaxRetries: 3, RetryDelayMs: 2000, TimeoutMs: 30000})
@@ -317,7 +254,7 @@ func TestCSRF(t *testing.T) {
 
 func TestSecurityHeaders(t *testing.T) {
 	t.Parallel()
-	l := setupLocked(t, AuthConfig{}, 0)
+	l := setup(t, withAuth(AuthConfig{}))
 	rec := l.send(http.MethodGet, "/login", nil)
 	h := rec.Header()
 	csp := h.Get("Content-Security-Policy")
@@ -336,7 +273,7 @@ func TestSecurityHeaders(t *testing.T) {
 
 func TestMetricsToken(t *testing.T) {
 	t.Parallel()
-	l := setupLocked(t, AuthConfig{MetricsToken: "scrape-me"}, 0)
+	l := setup(t, withAuth(AuthConfig{MetricsToken: "scrape-me"}))
 	if rec := l.send(http.MethodGet, "/metrics", nil); rec.Code != http.StatusUnauthorized {
 		t.Errorf("without the token: %d", rec.Code)
 	}
@@ -347,7 +284,7 @@ func TestMetricsToken(t *testing.T) {
 
 func TestJobCreationThroughTheAPIIsRateLimited(t *testing.T) {
 	t.Parallel()
-	l := setupLocked(t, AuthConfig{}, 2)
+	l := setup(t, withAuth(AuthConfig{}), withJobsPerMinute(2))
 	body := `{"type": "ping", "cron": "@hourly", "payload": {"url": "https://example.com"}}`
 	var codes []int
 	for range 3 {
@@ -365,7 +302,7 @@ func TestJobCreationThroughTheAPIIsRateLimited(t *testing.T) {
 
 func TestSecretsAreMaskedInLists(t *testing.T) {
 	t.Parallel()
-	l := setupLocked(t, AuthConfig{}, 0)
+	l := setup(t, withAuth(AuthConfig{}))
 	ctx := context.Background()
 	for typ, payload := range map[string]string{
 		"slack": `{"webhook_url": "https://hooks.slack.com/services/T0/B0/SLACKSECRET", "text": "hi"}`,
@@ -401,7 +338,7 @@ func TestTheSessionCookieIsSecureBehindATrustedTLSProxy(t *testing.T) {
 	t.Parallel()
 	// A TLS-terminating proxy on this machine, trusted, says the request came over https.
 	_, loopback, _ := net.ParseCIDR("127.0.0.1/32")
-	l := setupLocked(t, AuthConfig{}, 0, loopback)
+	l := setup(t, withAuth(AuthConfig{}), withTrustedProxies(loopback))
 	form := url.Values{"username": {testAdmin}, "password": {testPassword}}
 	req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

@@ -38,11 +38,7 @@ func NewHealthServer(ready func(ctx context.Context) map[string]string, metrics 
 	e.HidePort = true
 	e.HTTPErrorHandler = errorHandler(logger)
 	e.Use(securityHeaders)
-	e.GET("/healthz", handleHealthz())
-	e.GET("/readyz", handleReadyz(ready))
-	if metrics != nil {
-		e.GET("/metrics", handleMetrics(&auth{AuthConfig: AuthConfig{MetricsToken: metricsToken}}, metrics))
-	}
+	addHealthRoutes(e, ready, metrics, &auth{AuthConfig: AuthConfig{MetricsToken: metricsToken}})
 	return e
 }
 

@@ -3,13 +3,13 @@ package handlers
 import (
 	"encoding/json"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/views"
-	"github.com/cronflow/cronflow/worker"
+	"github.com/cronflow/cronflow/worker/schedule"
+	"github.com/cronflow/cronflow/worker/task"
 )
 
 // jobForm is the dashboard's job form as posted: every field as typed, so that a form with problems
@@ -23,19 +23,22 @@ const (
 	modeAdvanced = "advanced"
 )
 
-// newJobForm is the form for a new job: a daily ping in UTC, with the API's defaults.
+// newJobForm is the form for a new job: a daily job of the first task type (a ping) in UTC, with
+// the API's defaults.
 func newJobForm() jobForm {
-	return jobForm{Mode: modeSimple, Timezone: "UTC", Type: "ping", MaxRetries: "3", RetryDelay: "2s", Timeout: "30s"}
+	return jobForm{Mode: modeSimple, Timezone: "UTC", Type: task.Types()[0].Name, MaxRetries: "3", RetryDelay: "2s", Timeout: "30s"}
 }
 
 // jobFormFrom reads the form's fields through get (a form post's or a query's values).
 func jobFormFrom(get func(string) string) jobForm {
 	f := jobForm{
 		Name: get("name"), Mode: get("mode"), Hour: get("hour"), Minute: get("minute"), Cron: get("cron"),
-		Timezone: get("timezone"), Type: strings.TrimSpace(get("type")),
-		URL: get("payload.url"), To: get("payload.to"), Subject: get("payload.subject"), Body: get("payload.body"),
-		WebhookURL: get("payload.webhook_url"), Text: get("payload.text"),
+		Timezone: get("timezone"), Type: strings.TrimSpace(get("type")), Payload: map[string]string{},
 		MaxRetries: get("max_retries"), RetryDelay: get("retry_delay"), Timeout: get("timeout"),
+	}
+	// Every type's fields are read, so that what both types have (a URL) survives a change of type.
+	for _, name := range task.FormFields() {
+		f.Payload[name] = get(name)
 	}
 	if f.Mode != modeSimple && f.Mode != modeAdvanced {
 		f.Mode = modeSimple
@@ -60,12 +63,9 @@ func jobFormFromJob(j sqlcgen.Job) jobForm {
 	if m := dailyCron.FindStringSubmatch(j.Cron); m != nil {
 		f.Mode, f.Minute, f.Hour, f.Cron = modeSimple, m[1], m[2], ""
 	}
-	var p storedPayload
-	_ = json.Unmarshal(j.Payload, &p)
-	f.URL, f.To, f.Subject, f.WebhookURL, f.Text = p.URL, strings.Join(p.To, ", "), p.Subject, p.WebhookURL, p.Text
-	f.Body = string(p.Body)
-	if j.Type == "email" {
-		_ = json.Unmarshal(p.Body, &f.Body) // the email's text is a JSON string; the webhook's body is JSON
+	f.Payload = map[string]string{}
+	if t, ok := task.Lookup(j.Type); ok {
+		f.Payload = t.FormValuesFunc(j.Payload)
 	}
 	return f
 }
@@ -88,47 +88,19 @@ func (f jobForm) input() (jobInput, map[string]string) {
 	} else {
 		in.Cron = f.Cron
 	}
-	in.Payload = formPayload(f.Type, views.JobFormValues(f), problems)
+	in.Payload = formPayload(f.Type, f.Payload, problems)
 	return in, problems
 }
 
-// formPayload builds a task's payload from form fields, which hold text only: the email's
-// recipients as one list, the webhook's body as JSON text. Problems only a form can have go into
-// problems. The dashboard's form and the original project's form post both use it.
-func formPayload(taskType string, f views.JobFormValues, problems map[string]string) json.RawMessage {
-	var payload any
-	switch taskType {
-	case "ping":
-		payload = map[string]string{"url": f.URL}
-	case "email":
-		payload = map[string]any{"to": splitAddresses(f.To), "subject": f.Subject, "body": f.Body}
-	case "slack":
-		payload = map[string]string{"webhook_url": f.WebhookURL, "text": f.Text}
-	case "webhook":
-		body := json.RawMessage(strings.TrimSpace(f.Body))
-		switch {
-		case len(body) == 0:
-			body = nil
-		case !json.Valid(body):
-			problems["payload.body"] = "must be valid JSON, such as {\"event\": \"nightly\"}"
-			body = nil
-		}
-		payload = map[string]any{"url": f.URL, "body": body}
-	default:
-		payload = map[string]string{}
+// formPayload builds a task's payload from form fields, keyed by field name, which hold text only:
+// the email's recipients as one list, the webhook's body as JSON text. Problems only a form can
+// have go into problems. The dashboard's form and the original project's form post both use it.
+func formPayload(taskType string, values, problems map[string]string) json.RawMessage {
+	t, ok := task.Lookup(taskType)
+	if !ok {
+		return json.RawMessage("{}")
 	}
-	out, _ := json.Marshal(payload)
-	return out
-}
-
-// splitAddresses reads a list of addresses separated by commas, semicolons or line breaks.
-func splitAddresses(s string) []string {
-	out := []string{}
-	for _, a := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' || r == '\n' || r == '\r' }) {
-		if a = strings.TrimSpace(a); a != "" {
-			out = append(out, a)
-		}
-	}
+	out, _ := json.Marshal(t.FormPayloadFunc(values, problems))
 	return out
 }
 
@@ -165,13 +137,13 @@ func (f jobForm) preview(now time.Time) views.SchedulePreview {
 		}
 		return p
 	}
-	loc, _ := worker.LoadLocation(spec.Timezone)
-	sched, err := worker.ParseSchedule(spec.Cron, spec.Timezone)
+	loc, _ := schedule.LoadLocation(spec.Timezone)
+	sched, err := schedule.Parse(spec.Cron, spec.Timezone)
 	if err != nil {
 		return p
 	}
-	p.Words = worker.DescribeSchedule(spec.Cron)
-	for _, t := range worker.NextRuns(sched, now, 5) {
+	p.Words = schedule.Describe(spec.Cron)
+	for _, t := range schedule.NextRuns(sched, now, 5) {
 		p.Next = append(p.Next, views.NextRun{Local: views.ShortExact(t, loc), UTC: views.ShortExact(t, time.UTC)})
 	}
 	return p
@@ -185,24 +157,30 @@ func (f jobForm) view(action, title, submit, cancel string, problems map[string]
 	return views.JobForm{
 		Action: action, Title: title, Submit: submit, Cancel: cancel,
 		Values: views.JobFormValues(f), Errors: problems, Preview: f.preview(now),
-		Timezones: timezones(), Types: typeOptions(),
+		Timezones: timezones(), Types: typeOptions(), Fields: taskFields(f.Type),
 	}
+}
+
+// taskFields are the form's fields for a task type. An unknown type (a form post that named none)
+// shows those of the first type, which the type list shows as chosen.
+func taskFields(taskType string) []views.TaskField {
+	t, ok := task.Lookup(taskType)
+	if !ok {
+		t = task.Types()[0]
+	}
+	fields := make([]views.TaskField, len(t.Fields))
+	for i, f := range t.Fields {
+		fields[i] = views.TaskField{Name: f.Name, Label: f.Label, Input: f.Input, Hint: f.Hint}
+	}
+	return fields
 }
 
 // typeOptions are the task types, named for what they do, in the original project's order.
 func typeOptions() []views.Option {
-	order := map[string]int{"ping": 1, "email": 2, "slack": 3, "webhook": 4}
-	rank := func(t string) int {
-		if r, ok := order[t]; ok {
-			return r
-		}
-		return len(order) + 1
-	}
-	types := worker.TaskTypes()
-	slices.SortStableFunc(types, func(a, b string) int { return rank(a) - rank(b) })
+	types := task.Types()
 	opts := make([]views.Option, len(types))
 	for i, t := range types {
-		opts[i] = views.Option{Value: t, Label: views.TypeLabel(t)}
+		opts[i] = views.Option{Value: t.Name, Label: t.Label}
 	}
 	return opts
 }

@@ -5,11 +5,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/PuerkitoBio/goquery"
-
+	"github.com/cronflow/cronflow/queries/dbtest"
 	"github.com/cronflow/cronflow/sqlcgen"
 )
 
@@ -17,7 +17,7 @@ func sqlcgenPause(id int64) sqlcgen.JobSetPausedParams {
 	return sqlcgen.JobSetPausedParams{ID: id, Paused: true}
 }
 
-func (d *dash) storedPaused(id int64) bool {
+func (d *fixture) storedPaused(id int64) bool {
 	d.t.Helper()
 	j, err := d.q.JobGet(context.Background(), id)
 	if err != nil {
@@ -35,19 +35,6 @@ func cookieValue(rec *httptest.ResponseRecorder, name string) string {
 	return ""
 }
 
-func newCookieRequest(target, name, value string) *http.Request {
-	req := httptest.NewRequest(http.MethodGet, target, nil)
-	req.AddCookie(&http.Cookie{Name: name, Value: value})
-	return req
-}
-
-func httptestServe(d *dash, req *http.Request) *goquery.Document {
-	d.t.Helper()
-	rec := httptest.NewRecorder()
-	d.server.ServeHTTP(rec, req)
-	return d.parse(rec, http.StatusOK)
-}
-
 // validForm is a complete form for a daily ping.
 func validForm() url.Values {
 	return url.Values{
@@ -59,10 +46,10 @@ func validForm() url.Values {
 
 func TestCreateJobFromTheForm(t *testing.T) {
 	t.Parallel()
-	d := setupDash(t)
+	d := setup(t)
 
 	t.Run("PlainPostRedirectsToTheNewJob", func(t *testing.T) {
-		rec := d.request(http.MethodPost, "/jobs", validForm(), false)
+		rec := d.send(http.MethodPost, "/jobs", formBody(validForm()), "Sec-Fetch-Site", "same-origin")
 		if rec.Code != http.StatusSeeOther || !strings.HasPrefix(rec.Header().Get("Location"), "/jobs/") {
 			t.Fatalf("%d to %q; body %.500s", rec.Code, rec.Header().Get("Location"), rec.Body)
 		}
@@ -83,7 +70,7 @@ func TestCreateJobFromTheForm(t *testing.T) {
 		f.Set("payload.to", "a@example.com, b@example.com")
 		f.Set("payload.subject", "Report")
 		f.Set("payload.body", "Hello")
-		rec := d.request(http.MethodPost, "/jobs", f, true)
+		rec := d.send(http.MethodPost, "/jobs", formBody(f), "Sec-Fetch-Site", "same-origin", "HX-Request", "true")
 		if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("HX-Redirect"), "/jobs/") {
 			t.Fatalf("%d, HX-Redirect %q; body %.500s", rec.Code, rec.Header().Get("HX-Redirect"), rec.Body)
 		}
@@ -94,7 +81,7 @@ func TestCreateJobFromTheForm(t *testing.T) {
 		f.Set("cron", "61 * * * *")
 		f.Set("payload.url", "ftp://nope")
 		for _, htmx := range []bool{false, true} {
-			doc := d.parse(d.request(http.MethodPost, "/jobs", f, htmx), http.StatusUnprocessableEntity)
+			doc := d.parse(d.send(http.MethodPost, "/jobs", formBody(f), "Sec-Fetch-Site", "same-origin", "HX-Request", strconv.FormatBool(htmx)), http.StatusUnprocessableEntity)
 			if isFragment(doc) != htmx {
 				t.Errorf("htmx=%v: fragment = %v", htmx, isFragment(doc))
 			}
@@ -115,7 +102,7 @@ func TestCreateJobFromTheForm(t *testing.T) {
 	t.Run("SimpleModeWantsHourAndMinute", func(t *testing.T) {
 		f := validForm()
 		f.Del("minute")
-		doc := d.parse(d.request(http.MethodPost, "/jobs", f, true), http.StatusUnprocessableEntity)
+		doc := d.parse(d.send(http.MethodPost, "/jobs", formBody(f), "Sec-Fetch-Site", "same-origin", "HX-Request", "true"), http.StatusUnprocessableEntity)
 		if got := find(t, doc, "minute-error").Text(); got != "The minute is required." {
 			t.Errorf("minute-error = %q", got)
 		}
@@ -127,7 +114,7 @@ func TestCreateJobFromTheForm(t *testing.T) {
 		f := validForm()
 		f.Set("type", "webhook")
 		f.Set("payload.body", "{not json")
-		doc := d.parse(d.request(http.MethodPost, "/jobs", f, true), http.StatusUnprocessableEntity)
+		doc := d.parse(d.send(http.MethodPost, "/jobs", formBody(f), "Sec-Fetch-Site", "same-origin", "HX-Request", "true"), http.StatusUnprocessableEntity)
 		if got := find(t, doc, "payload-body-error").Text(); !strings.Contains(got, "JSON") {
 			t.Errorf("payload-body-error = %q", got)
 		}
@@ -139,7 +126,7 @@ func TestCreateJobFromTheForm(t *testing.T) {
 
 func TestSchedulePreviewDescribesAndChecksAsThePersonTypes(t *testing.T) {
 	t.Parallel()
-	d := setupDash(t)
+	d := setup(t)
 	doc := d.page("/jobs/schedule?mode=advanced&cron="+url.QueryEscape("*/5 * * * *")+"&timezone=Europe/Berlin", true, http.StatusOK)
 	if got := find(t, doc, "schedule-words").Text(); got != "Every 5 minutes" {
 		t.Errorf("words = %q", got)
@@ -171,7 +158,7 @@ func TestSchedulePreviewDescribesAndChecksAsThePersonTypes(t *testing.T) {
 
 func TestTaskFieldsSwapWithTheType(t *testing.T) {
 	t.Parallel()
-	d := setupDash(t)
+	d := setup(t)
 	doc := d.page("/jobs/task-fields?type=webhook&fields_type=ping&payload.url=https%3A%2F%2Fexample.com", true, http.StatusOK)
 	if got := find(t, doc, "payload-url-input").AttrOr("value", ""); got != "https://example.com" {
 		t.Errorf("the URL carries over: %q", got)
@@ -185,8 +172,8 @@ func TestTaskFieldsSwapWithTheType(t *testing.T) {
 
 func TestEditAndCloneStartFromTheJob(t *testing.T) {
 	t.Parallel()
-	d := setupDash(t)
-	j := d.job("Mail", "email", `{"to":["a@example.com","b@example.com"],"subject":"Hi","body":"Hello there"}`, "0 9 * * 1-5")
+	d := setup(t)
+	j := dbtest.InsertJob(d.t, d.q, dbtest.Job("Mail", "email", `{"to":["a@example.com","b@example.com"],"subject":"Hi","body":"Hello there"}`, "0 9 * * 1-5"))
 	id := itoa64(j.ID)
 
 	edit := d.page("/jobs/"+id+"/edit", false, http.StatusOK)
@@ -212,7 +199,7 @@ func TestEditAndCloneStartFromTheJob(t *testing.T) {
 
 	f := url.Values{"name": {"Mail 2"}, "mode": {"simple"}, "hour": {"7"}, "minute": {"5"}, "timezone": {"UTC"},
 		"type": {"email"}, "payload.to": {"c@example.com"}, "payload.subject": {"Hi"}, "payload.body": {"Hello"}}
-	rec := d.request(http.MethodPost, "/jobs/"+id, f, false)
+	rec := d.send(http.MethodPost, "/jobs/"+id, formBody(f), "Sec-Fetch-Site", "same-origin")
 	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/jobs/"+id {
 		t.Fatalf("%d to %q; %.500s", rec.Code, rec.Header().Get("Location"), rec.Body)
 	}

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/cronflow/cronflow/sqlcgen"
-	"github.com/cronflow/cronflow/worker"
+	"github.com/cronflow/cronflow/worker/schedule"
+	"github.com/cronflow/cronflow/worker/task"
 )
 
 // jobInput is a job as a client sends it: the body of POST /api/jobs and PUT /api/jobs/{id}. The
@@ -65,37 +65,12 @@ func (in jobInput) Valid(now time.Time) (jobSpec, map[string]string) {
 		problems["name"] = "must not contain NUL characters"
 	}
 
-	spec.Cron = strings.Join(strings.Fields(in.Cron), " ")
-	switch {
-	case spec.Cron != "" && (present(in.Hour) || present(in.Minute)):
-		problems["cron"] = "must be given either as cron, or as hour and minute, not both"
-	case spec.Cron == "" && (present(in.Hour) || present(in.Minute)):
-		hour, hourOK := intField(problems, "hour", in.Hour, 0, 23)
-		minute, minuteOK := intField(problems, "minute", in.Minute, 0, 59)
-		if hourOK && minuteOK {
-			spec.Cron = fmt.Sprintf("%d %d * * *", minute, hour)
-		}
-	case spec.Cron == "":
-		problems["cron"] = "is required (as cron, or as hour and minute)"
-	}
-	if _, err := worker.LoadLocation(spec.Timezone); err != nil {
-		problems["timezone"] = err.Error()
-	} else if spec.Cron != "" {
-		sched, err := worker.ParseSchedule(spec.Cron, spec.Timezone)
-		if err != nil {
-			problems["cron"] = err.Error()
-		} else if next := sched.Next(now); next.IsZero() {
-			problems["cron"] = "never matches a date"
-		} else {
-			next = next.UTC()
-			spec.NextRunAt = &next
-		}
-	}
+	in.validSchedule(&spec, problems, now)
 
 	if spec.Type == "" {
-		problems["type"] = fmt.Sprintf("is required: one of %s", strings.Join(worker.TaskTypes(), ", "))
+		problems["type"] = fmt.Sprintf("is required: one of %s", strings.Join(task.Names(), ", "))
 	} else {
-		payload, payloadProblems := worker.ValidatePayload(spec.Type, in.Payload)
+		payload, payloadProblems := task.Validate(spec.Type, in.Payload)
 		for k, v := range payloadProblems {
 			problems[k] = v
 		}
@@ -116,28 +91,43 @@ func (in jobInput) Valid(now time.Time) (jobSpec, map[string]string) {
 	return spec, problems
 }
 
-// defaultName names a job after what it does.
-func defaultName(s jobSpec) string {
-	var p storedPayload
-	_ = json.Unmarshal(s.Payload, &p)
-	switch s.Type {
-	case "ping":
-		return "Ping " + hostOf(p.URL)
-	case "webhook":
-		return "Webhook to " + hostOf(p.URL)
-	case "slack":
-		return "Slack message"
-	case "email":
-		return "Email to " + strings.Join(p.To, ", ")
+// validSchedule checks the schedule fields (a cron expression, or an hour and a minute, in a time
+// zone) and sets the spec's cron and first run.
+func (in jobInput) validSchedule(spec *jobSpec, problems map[string]string, now time.Time) {
+	spec.Cron = strings.Join(strings.Fields(in.Cron), " ")
+	switch {
+	case spec.Cron != "" && (present(in.Hour) || present(in.Minute)):
+		problems["cron"] = "must be given either as cron, or as hour and minute, not both"
+	case spec.Cron == "" && (present(in.Hour) || present(in.Minute)):
+		hour, hourOK := intField(problems, "hour", in.Hour, 0, 23)
+		minute, minuteOK := intField(problems, "minute", in.Minute, 0, 59)
+		if hourOK && minuteOK {
+			spec.Cron = fmt.Sprintf("%d %d * * *", minute, hour)
+		}
+	case spec.Cron == "":
+		problems["cron"] = "is required (as cron, or as hour and minute)"
 	}
-	return s.Type
+	if _, err := schedule.LoadLocation(spec.Timezone); err != nil {
+		problems["timezone"] = err.Error()
+	} else if spec.Cron != "" {
+		sched, err := schedule.Parse(spec.Cron, spec.Timezone)
+		if err != nil {
+			problems["cron"] = err.Error()
+		} else if next := sched.Next(now); next.IsZero() {
+			problems["cron"] = "never matches a date"
+		} else {
+			next = next.UTC()
+			spec.NextRunAt = &next
+		}
+	}
 }
 
-func hostOf(raw string) string {
-	if u, err := url.Parse(raw); err == nil && u.Host != "" {
-		return u.Host
+// defaultName names a job after what it does.
+func defaultName(s jobSpec) string {
+	if t, ok := task.Lookup(s.Type); ok {
+		return t.DefaultNameFunc(s.Payload)
 	}
-	return raw
+	return s.Type
 }
 
 // hasNUL reports whether any string in a JSON value holds a NUL character, which PostgreSQL's

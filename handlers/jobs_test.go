@@ -9,15 +9,16 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/cronflow/cronflow/queries/dbtest"
 )
 
 func TestJobsPageListsJobsWithMaskedPayloads(t *testing.T) {
 	t.Parallel()
-	d := setupDash(t)
-	d.job("Standup", "slack", `{"webhook_url":"https://hooks.slack.com/services/T0/B0/sekrit","text":"Standup!"}`, "0 9 * * 1-5")
-	d.job("Hook", "webhook", `{"url":"https://bob:hunter2@example.com/in?token=abc","body":{"a":1}}`, "@every 30s")
-	j := d.pingJob("Nightly ping")
-	d.run(j.ID, "completed", "ok", "")
+	d := setup(t)
+	dbtest.InsertJob(d.t, d.q, dbtest.Job("Standup", "slack", `{"webhook_url":"https://hooks.slack.com/services/T0/B0/sekrit","text":"Standup!"}`, "0 9 * * 1-5"))
+	dbtest.InsertJob(d.t, d.q, dbtest.Job("Hook", "webhook", `{"url":"https://bob:hunter2@example.com/in?token=abc","body":{"a":1}}`, "@every 30s"))
+	j := dbtest.InsertJob(d.t, d.q, pingJobParams("Nightly ping"))
+	dbtest.InsertRun(d.t, d.q, j.ID, "completed", "ok", "")
 
 	for _, htmx := range []bool{false, true} {
 		t.Run(map[bool]string{false: "Plain", true: "HTMX"}[htmx], func(t *testing.T) {
@@ -48,12 +49,12 @@ func TestJobsPageListsJobsWithMaskedPayloads(t *testing.T) {
 
 func TestJobsPageSearchesFiltersAndPages(t *testing.T) {
 	t.Parallel()
-	d := setupDash(t)
+	d := setup(t)
 	for i := range jobsPageSize + 3 {
-		d.pingJob(fmt.Sprintf("Ping %02d", i))
+		dbtest.InsertJob(d.t, d.q, pingJobParams(fmt.Sprintf("Ping %02d", i)))
 	}
-	d.job("Weekly mail", "email", `{"to":["a@example.com"],"subject":"Hi","body":"Hello"}`, "0 9 * * 1")
-	paused := d.pingJob("Sleepy 100%_match")
+	dbtest.InsertJob(d.t, d.q, dbtest.Job("Weekly mail", "email", `{"to":["a@example.com"],"subject":"Hi","body":"Hello"}`, "0 9 * * 1"))
+	paused := dbtest.InsertJob(d.t, d.q, pingJobParams("Sleepy 100%_match"))
 	if _, err := d.q.JobSetPaused(context.Background(), sqlcgenPause(paused.ID)); err != nil {
 		t.Fatal(err)
 	}
@@ -98,9 +99,9 @@ func TestJobsPageSearchesFiltersAndPages(t *testing.T) {
 
 func TestJobPageShowsSettingsActionsAndRuns(t *testing.T) {
 	t.Parallel()
-	d := setupDash(t)
-	j := d.job("Standup", "slack", `{"webhook_url":"https://hooks.slack.com/services/T0/B0/sekrit","text":"Standup!"}`, "0 9 * * 1-5")
-	d.run(j.ID, "completed", "ok", "")
+	d := setup(t)
+	j := dbtest.InsertJob(d.t, d.q, dbtest.Job("Standup", "slack", `{"webhook_url":"https://hooks.slack.com/services/T0/B0/sekrit","text":"Standup!"}`, "0 9 * * 1-5"))
+	dbtest.InsertRun(d.t, d.q, j.ID, "completed", "ok", "")
 	doc := d.page("/jobs/"+itoa64(j.ID), false, http.StatusOK)
 	if got := find(t, doc, "job-name").Text(); got != "Standup" {
 		t.Errorf("name = %q", got)
@@ -121,19 +122,19 @@ func TestJobPageShowsSettingsActionsAndRuns(t *testing.T) {
 	if table.Find(`[data-testid="run-row"]`).Length() != 1 {
 		t.Error("the job's run is listed")
 	}
-	if rec := d.request(http.MethodGet, "/jobs/999999999", nil, false); rec.Code != http.StatusNotFound {
+	if rec := d.send(http.MethodGet, "/jobs/999999999", nil); rec.Code != http.StatusNotFound {
 		t.Errorf("missing job: %d", rec.Code)
 	}
 }
 
 func TestJobActionsWorkAsFormPostsAndWithHTMX(t *testing.T) {
 	t.Parallel()
-	d := setupDash(t)
-	j := d.pingJob("Nightly")
+	d := setup(t)
+	j := dbtest.InsertJob(d.t, d.q, pingJobParams("Nightly"))
 	id := itoa64(j.ID)
 
 	t.Run("RunNowPlainGoesBackWithAFlash", func(t *testing.T) {
-		rec := d.request(http.MethodPost, "/jobs/"+id+"/run", url.Values{"back": {"/jobs?q=nig"}}, false)
+		rec := d.send(http.MethodPost, "/jobs/"+id+"/run", formBody(url.Values{"back": {"/jobs?q=nig"}}), "Sec-Fetch-Site", "same-origin")
 		if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/jobs?q=nig" {
 			t.Fatalf("%d to %q", rec.Code, rec.Header().Get("Location"))
 		}
@@ -144,14 +145,13 @@ func TestJobActionsWorkAsFormPostsAndWithHTMX(t *testing.T) {
 		if !strings.Contains(flash, "queued") {
 			t.Errorf("flash cookie = %q", flash)
 		}
-		req := newCookieRequest("/jobs", flashCookie, flash)
-		page := httptestServe(d, req)
+		page := d.parse(d.send(http.MethodGet, "/jobs", nil, "Cookie", flashCookie+"="+flash), http.StatusOK)
 		if !strings.Contains(find(t, page, "flash").Text(), "is queued") {
 			t.Error("the next page shows the flash message")
 		}
 	})
 	t.Run("RunNowHTMXSwapsTheRow", func(t *testing.T) {
-		rec := d.request(http.MethodPost, "/jobs/"+id+"/run", url.Values{"back": {"/jobs"}}, true, "HX-Target", "job-"+id)
+		rec := d.send(http.MethodPost, "/jobs/"+id+"/run", formBody(url.Values{"back": {"/jobs"}}), "Sec-Fetch-Site", "same-origin", "HX-Request", "true", "HX-Target", "job-"+id)
 		if rec.Code != http.StatusOK {
 			t.Fatalf("status %d", rec.Code)
 		}
@@ -174,7 +174,7 @@ func TestJobActionsWorkAsFormPostsAndWithHTMX(t *testing.T) {
 		}
 	})
 	t.Run("PauseHTMXOnTheJobPageSwapsItsSettings", func(t *testing.T) {
-		rec := d.request(http.MethodPost, "/jobs/"+id+"/pause", url.Values{"back": {"/jobs/" + id}}, true, "HX-Target", "job-detail")
+		rec := d.send(http.MethodPost, "/jobs/"+id+"/pause", formBody(url.Values{"back": {"/jobs/" + id}}), "Sec-Fetch-Site", "same-origin", "HX-Request", "true", "HX-Target", "job-detail")
 		doc := d.parse(rec, http.StatusOK)
 		if got := find(t, doc, "job-state").Text(); got != "Paused" {
 			t.Errorf("state = %q", got)
@@ -185,7 +185,7 @@ func TestJobActionsWorkAsFormPostsAndWithHTMX(t *testing.T) {
 		}
 	})
 	t.Run("ResumePlain", func(t *testing.T) {
-		rec := d.request(http.MethodPost, "/jobs/"+id+"/resume", url.Values{"back": {"https://evil.example/"}}, false)
+		rec := d.send(http.MethodPost, "/jobs/"+id+"/resume", formBody(url.Values{"back": {"https://evil.example/"}}), "Sec-Fetch-Site", "same-origin")
 		if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/jobs/"+id {
 			t.Errorf("%d to %q: a foreign back URL is ignored", rec.Code, rec.Header().Get("Location"))
 		}
@@ -197,11 +197,11 @@ func TestJobActionsWorkAsFormPostsAndWithHTMX(t *testing.T) {
 
 func TestDeleteAsksWithTheRunCountThenDeletes(t *testing.T) {
 	t.Parallel()
-	d := setupDash(t)
-	j := d.pingJob("Doomed")
+	d := setup(t)
+	j := dbtest.InsertJob(d.t, d.q, pingJobParams("Doomed"))
 	id := itoa64(j.ID)
-	d.run(j.ID, "completed", "", "")
-	d.run(j.ID, "completed", "", "")
+	dbtest.InsertRun(d.t, d.q, j.ID, "completed", "", "")
+	dbtest.InsertRun(d.t, d.q, j.ID, "completed", "", "")
 
 	page := d.page("/jobs/"+id+"/delete?back=/jobs/"+id, false, http.StatusOK)
 	if got := find(t, page, "delete-what").Text(); !strings.Contains(got, "its 2 runs") {
@@ -211,7 +211,7 @@ func TestDeleteAsksWithTheRunCountThenDeletes(t *testing.T) {
 	if !isFragment(dialog) || find(t, dialog, "delete-dialog").Length() != 1 {
 		t.Error("htmx gets the dialog alone")
 	}
-	rec := d.request(http.MethodPost, "/jobs/"+id+"/delete", url.Values{"back": {"/jobs/" + id}}, false)
+	rec := d.send(http.MethodPost, "/jobs/"+id+"/delete", formBody(url.Values{"back": {"/jobs/" + id}}), "Sec-Fetch-Site", "same-origin")
 	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/jobs" {
 		t.Errorf("%d to %q: after deleting from its page, go to the list", rec.Code, rec.Header().Get("Location"))
 	}

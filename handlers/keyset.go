@@ -63,7 +63,7 @@ func pageLinks(base string, params url.Values, ids []int64, cur cursor, more boo
 			}
 		}
 		if key != "" {
-			v.Set(key, strconv.FormatInt(id, 10))
+			v.Set(key, itoa64(id))
 		}
 		if len(v) == 0 {
 			return base

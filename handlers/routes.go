@@ -1,6 +1,9 @@
 package handlers
 
 import (
+	"context"
+	"net/http"
+
 	"github.com/labstack/echo/v4"
 )
 
@@ -8,11 +11,7 @@ import (
 func addRoutes(e *echo.Echo, d Deps, a *auth) {
 	q := d.Queries
 
-	e.GET("/healthz", handleHealthz())
-	e.GET("/readyz", handleReadyz(d.ReadyFunc))
-	if d.Metrics != nil {
-		e.GET("/metrics", handleMetrics(a, d.Metrics))
-	}
+	addHealthRoutes(e, d.ReadyFunc, d.Metrics, a)
 
 	e.GET("/login", handleLoginPage())
 	e.POST("/login", handleLogin(a))
@@ -37,6 +36,16 @@ func addRoutes(e *echo.Echo, d Deps, a *auth) {
 	api.GET("/stats", handleAPIStats(q))
 
 	addPageRoutes(e, d)
+}
+
+// addHealthRoutes adds the checks and metrics that the full server and a consumers-only replica's
+// health server both answer; metrics nil leaves /metrics out.
+func addHealthRoutes(e *echo.Echo, ready func(ctx context.Context) map[string]string, metrics http.Handler, a *auth) {
+	e.GET("/healthz", handleHealthz())
+	e.GET("/readyz", handleReadyz(ready))
+	if metrics != nil {
+		e.GET("/metrics", handleMetrics(a, metrics))
+	}
 }
 
 // addPageRoutes adds the dashboard's pages, the fragments htmx asks for, and the assets they use.

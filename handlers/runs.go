@@ -14,13 +14,14 @@ import (
 
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/views"
+	"github.com/cronflow/cronflow/worker/runstatus"
 )
 
 // handleRunsPage serves GET /runs?job_id=&status=&before=&after=, every run newest first. For htmx
 // (the filters) it answers with the table alone.
 func handleRunsPage(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		l, err := runsList(c, q, views.RunsFilter{JobID: c.QueryParam("job_id"), Status: c.QueryParam("status")}, readCursor(c))
+		l, err := runsList(c, q, c.QueryParam("job_id"), c.QueryParam("status"), readCursor(c))
 		if err != nil {
 			return err
 		}
@@ -35,7 +36,7 @@ func handleRunsPage(q *sqlcgen.Queries) echo.HandlerFunc {
 // page and each job's page poll every 2 s.
 func handleRunsTable(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		l, err := runsList(c, q, views.RunsFilter{JobID: c.QueryParam("job_id"), Status: c.QueryParam("status")}, readCursor(c))
+		l, err := runsList(c, q, c.QueryParam("job_id"), c.QueryParam("status"), readCursor(c))
 		if err != nil {
 			return err
 		}
@@ -45,24 +46,26 @@ func handleRunsTable(q *sqlcgen.Queries) echo.HandlerFunc {
 
 // statusOptions are the run statuses for the filter, in the order a run goes through them.
 func statusOptions() []views.Option {
-	opts := make([]views.Option, len(runStatuses))
-	for i, s := range runStatuses {
-		opts[i] = views.Option{Value: s, Label: views.StatusLabel(s)}
+	all := runstatus.All()
+	opts := make([]views.Option, len(all))
+	for i, s := range all {
+		opts[i] = views.Option{Value: s.String(), Label: s.Label()}
 	}
 	return opts
 }
 
-// runsList reads one page of runs. A filter that is not a job id or a status is dropped with a
-// note, rather than failing the page.
-func runsList(c echo.Context, q *sqlcgen.Queries, f views.RunsFilter, cur cursor) (views.RunsList, error) {
+// runsList reads one page of runs, filtered by the job and status given (either may be ""). A
+// filter that is not a job id is dropped with a note, and one that is not a status silently,
+// rather than failing the page.
+func runsList(c echo.Context, q *sqlcgen.Queries, jobFilter, statusFilter string, cur cursor) (views.RunsList, error) {
 	ctx := c.Request().Context()
 	var l views.RunsList
+	var f views.RunsFilter
 	var jobID int64
-	if f.JobID != "" {
-		id, err := strconv.ParseInt(f.JobID, 10, 64)
+	if jobFilter != "" {
+		id, err := strconv.ParseInt(jobFilter, 10, 64)
 		if err != nil || id <= 0 {
-			l.Note = fmt.Sprintf("“%s” is not a job ID, so runs of every job are shown.", f.JobID)
-			f.JobID = ""
+			l.Note = fmt.Sprintf("“%s” is not a job ID, so runs of every job are shown.", jobFilter)
 		} else {
 			job, err := q.JobGet(ctx, id)
 			switch {
@@ -76,9 +79,7 @@ func runsList(c echo.Context, q *sqlcgen.Queries, f views.RunsFilter, cur cursor
 			jobID, f.JobID = id, itoa64(id)
 		}
 	}
-	if f.Status != "" && !validStatus(f.Status) {
-		f.Status = ""
-	}
+	f.Status, _ = runstatus.Parse(statusFilter)
 	l.Filter, l.ShowJob = f, f.JobID == ""
 
 	rows, err := fetchRuns(ctx, q, jobID, f.Status, cur)
@@ -92,7 +93,7 @@ func runsList(c echo.Context, q *sqlcgen.Queries, f views.RunsFilter, cur cursor
 		ids[i] = r.ID
 		l.Rows = append(l.Rows, toRunRow(r, now))
 	}
-	params := url.Values{"job_id": {f.JobID}, "status": {f.Status}}
+	params := url.Values{"job_id": {f.JobID}, "status": {f.Status.String()}}
 	l.Newer, l.Older = pageLinks("/runs", params, ids, cur, more)
 	if cur.after > 0 {
 		params.Set("after", itoa64(cur.after))
@@ -118,62 +119,30 @@ func clean(v url.Values) url.Values {
 }
 
 // fetchRuns runs the query for the page's shape (see RunPageBefore), reading one row more than a
-// page. Every shape returns the same columns, so every row converts to RunPageBeforeRow.
-func fetchRuns(ctx context.Context, q *sqlcgen.Queries, jobID int64, status string, cur cursor) ([]sqlcgen.RunPageBeforeRow, error) {
+// page. Every shape selects the run_list_rows view, so all return the same row type.
+func fetchRuns(ctx context.Context, q *sqlcgen.Queries, jobID int64, status runstatus.Status, cur cursor) ([]sqlcgen.RunListRow, error) {
 	limit, before, after := int32(runsPageSize+1), cur.beforeID(), cur.after
-	var out []sqlcgen.RunPageBeforeRow
-	var err error
 	switch up := after > 0; {
 	case jobID > 0 && status != "" && up:
-		var rows []sqlcgen.RunPageByJobStatusAfterRow
-		rows, err = q.RunPageByJobStatusAfter(ctx, sqlcgen.RunPageByJobStatusAfterParams{JobID: jobID, Status: status, AfterID: after, MaxRows: limit})
-		for _, r := range rows {
-			out = append(out, sqlcgen.RunPageBeforeRow(r))
-		}
+		return q.RunPageByJobStatusAfter(ctx, sqlcgen.RunPageByJobStatusAfterParams{JobID: jobID, Status: status, AfterID: after, MaxRows: limit})
 	case jobID > 0 && status != "":
-		var rows []sqlcgen.RunPageByJobStatusBeforeRow
-		rows, err = q.RunPageByJobStatusBefore(ctx, sqlcgen.RunPageByJobStatusBeforeParams{JobID: jobID, Status: status, BeforeID: before, MaxRows: limit})
-		for _, r := range rows {
-			out = append(out, sqlcgen.RunPageBeforeRow(r))
-		}
+		return q.RunPageByJobStatusBefore(ctx, sqlcgen.RunPageByJobStatusBeforeParams{JobID: jobID, Status: status, BeforeID: before, MaxRows: limit})
 	case jobID > 0 && up:
-		var rows []sqlcgen.RunPageByJobAfterRow
-		rows, err = q.RunPageByJobAfter(ctx, sqlcgen.RunPageByJobAfterParams{JobID: jobID, AfterID: after, MaxRows: limit})
-		for _, r := range rows {
-			out = append(out, sqlcgen.RunPageBeforeRow(r))
-		}
+		return q.RunPageByJobAfter(ctx, sqlcgen.RunPageByJobAfterParams{JobID: jobID, AfterID: after, MaxRows: limit})
 	case jobID > 0:
-		var rows []sqlcgen.RunPageByJobBeforeRow
-		rows, err = q.RunPageByJobBefore(ctx, sqlcgen.RunPageByJobBeforeParams{JobID: jobID, BeforeID: before, MaxRows: limit})
-		for _, r := range rows {
-			out = append(out, sqlcgen.RunPageBeforeRow(r))
-		}
+		return q.RunPageByJobBefore(ctx, sqlcgen.RunPageByJobBeforeParams{JobID: jobID, BeforeID: before, MaxRows: limit})
 	case status != "" && up:
-		var rows []sqlcgen.RunPageByStatusAfterRow
-		rows, err = q.RunPageByStatusAfter(ctx, sqlcgen.RunPageByStatusAfterParams{Status: status, AfterID: after, MaxRows: limit})
-		for _, r := range rows {
-			out = append(out, sqlcgen.RunPageBeforeRow(r))
-		}
+		return q.RunPageByStatusAfter(ctx, sqlcgen.RunPageByStatusAfterParams{Status: status, AfterID: after, MaxRows: limit})
 	case status != "":
-		var rows []sqlcgen.RunPageByStatusBeforeRow
-		rows, err = q.RunPageByStatusBefore(ctx, sqlcgen.RunPageByStatusBeforeParams{Status: status, BeforeID: before, MaxRows: limit})
-		for _, r := range rows {
-			out = append(out, sqlcgen.RunPageBeforeRow(r))
-		}
+		return q.RunPageByStatusBefore(ctx, sqlcgen.RunPageByStatusBeforeParams{Status: status, BeforeID: before, MaxRows: limit})
 	case up:
-		var rows []sqlcgen.RunPageAfterRow
-		rows, err = q.RunPageAfter(ctx, sqlcgen.RunPageAfterParams{AfterID: after, MaxRows: limit})
-		for _, r := range rows {
-			out = append(out, sqlcgen.RunPageBeforeRow(r))
-		}
-	default:
-		out, err = q.RunPageBefore(ctx, sqlcgen.RunPageBeforeParams{BeforeID: before, MaxRows: limit})
+		return q.RunPageAfter(ctx, sqlcgen.RunPageAfterParams{AfterID: after, MaxRows: limit})
 	}
-	return out, err
+	return q.RunPageBefore(ctx, sqlcgen.RunPageBeforeParams{BeforeID: before, MaxRows: limit})
 }
 
 // toRunRow is a run as the table shows it.
-func toRunRow(r sqlcgen.RunPageBeforeRow, now time.Time) views.RunRow {
+func toRunRow(r sqlcgen.RunListRow, now time.Time) views.RunRow {
 	return views.RunRow{
 		ID: r.ID, JobID: r.JobID, JobName: r.JobName, Status: r.Status, Trigger: r.Trigger,
 		RetryCount: r.RetryCount,
@@ -183,16 +152,16 @@ func toRunRow(r sqlcgen.RunPageBeforeRow, now time.Time) views.RunRow {
 		RetryAt:    views.NewMoment(r.NextAttemptAt, now, nil),
 		Duration:   runDuration(r.Status, r.StartedAt, r.CompletedAt, now),
 		Output:     r.Output, Error: r.Error, OutputCut: r.OutputCut, ErrorCut: r.ErrorCut,
-		Unsent: r.Status == "queued" && r.PublishedAt == nil,
+		Unsent: r.Status == runstatus.Queued && r.PublishedAt == nil,
 	}
 }
 
 // runDuration is how long a run took, or has taken so far while it runs.
-func runDuration(status string, started, completed *time.Time, now time.Time) string {
+func runDuration(status runstatus.Status, started, completed *time.Time, now time.Time) string {
 	switch {
 	case started != nil && completed != nil:
 		return views.Duration(completed.Sub(*started))
-	case started != nil && status == "running":
+	case started != nil && status == runstatus.Running:
 		return views.Duration(now.Sub(*started)) + " so far"
 	}
 	return ""

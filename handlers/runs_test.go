@@ -8,16 +8,17 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/cronflow/cronflow/queries/dbtest"
 )
 
 func TestRunsPageFiltersAndPolls(t *testing.T) {
 	t.Parallel()
-	d := setupDash(t)
-	a, b := d.pingJob("Alpha"), d.pingJob("Beta")
-	d.run(a.ID, "completed", "HTTP 200 "+strings.Repeat("x", 400), "")
-	retrying := d.run(a.ID, "failed", "", "HTTP 503")
-	forGood := d.run(b.ID, "permanently_failed", "", "HTTP 500")
-	d.run(b.ID, "queued", "", "")
+	d := setup(t)
+	a, b := dbtest.InsertJob(d.t, d.q, pingJobParams("Alpha")), dbtest.InsertJob(d.t, d.q, pingJobParams("Beta"))
+	dbtest.InsertRun(d.t, d.q, a.ID, "completed", "HTTP 200 "+strings.Repeat("x", 400), "")
+	retrying := dbtest.InsertRun(d.t, d.q, a.ID, "failed", "", "HTTP 503")
+	forGood := dbtest.InsertRun(d.t, d.q, b.ID, "permanently_failed", "", "HTTP 500")
+	dbtest.InsertRun(d.t, d.q, b.ID, "queued", "", "")
 
 	t.Run("EveryRunNewestFirst", func(t *testing.T) {
 		doc := d.page("/runs", false, http.StatusOK)
@@ -84,10 +85,10 @@ func TestRunsPageFiltersAndPolls(t *testing.T) {
 
 func TestRunsPagePagesByKeysetAndKeepsThePageWhenPolled(t *testing.T) {
 	t.Parallel()
-	d := setupDash(t)
-	j := d.pingJob("Busy")
+	d := setup(t)
+	j := dbtest.InsertJob(d.t, d.q, pingJobParams("Busy"))
 	for range runsPageSize + 3 {
-		d.run(j.ID, "queued", "", "")
+		dbtest.InsertRun(d.t, d.q, j.ID, "queued", "", "")
 	}
 	doc := d.page("/runs", false, http.StatusOK)
 	older := find(t, doc, "page-older").AttrOr("href", "")
@@ -110,10 +111,10 @@ func TestRunsPagePagesByKeysetAndKeepsThePageWhenPolled(t *testing.T) {
 
 func TestRunPageShowsEverything(t *testing.T) {
 	t.Parallel()
-	d := setupDash(t)
-	j := d.pingJob("Alpha")
+	d := setup(t)
+	j := dbtest.InsertJob(d.t, d.q, pingJobParams("Alpha"))
 	long := strings.Repeat("y", 1000)
-	r := d.run(j.ID, "permanently_failed", long, "HTTP 500")
+	r := dbtest.InsertRun(d.t, d.q, j.ID, "permanently_failed", long, "HTTP 500")
 	for _, htmx := range []bool{false, true} {
 		doc := d.page("/runs/"+itoa64(r.ID), htmx, http.StatusOK)
 		if isFragment(doc) != htmx {
@@ -129,21 +130,21 @@ func TestRunPageShowsEverything(t *testing.T) {
 			t.Error("a settled run does not poll")
 		}
 	}
-	q := d.run(j.ID, "queued", "", "")
+	q := dbtest.InsertRun(d.t, d.q, j.ID, "queued", "", "")
 	if _, polls := find(t, d.page("/runs/"+itoa64(q.ID), false, http.StatusOK), "run-detail").Attr("hx-get"); !polls {
 		t.Error("a queued run's page refreshes")
 	}
-	if rec := d.request(http.MethodGet, "/runs/999999999", nil, false); rec.Code != http.StatusNotFound {
+	if rec := d.send(http.MethodGet, "/runs/999999999", nil); rec.Code != http.StatusNotFound {
 		t.Errorf("missing run: %d", rec.Code)
 	}
 }
 
 func TestARunTheBrokerHasNotTakenSaysSo(t *testing.T) {
 	t.Parallel()
-	d := setupDash(t)
-	j := d.pingJob("Nightly")
-	unsent := d.run(j.ID, "queued", "", "")
-	sent := d.run(j.ID, "queued", "", "")
+	d := setup(t)
+	j := dbtest.InsertJob(d.t, d.q, pingJobParams("Nightly"))
+	unsent := dbtest.InsertRun(d.t, d.q, j.ID, "queued", "", "")
+	sent := dbtest.InsertRun(d.t, d.q, j.ID, "queued", "", "")
 	if err := d.q.RunMarkPublished(context.Background(), []int64{sent.ID}); err != nil {
 		t.Fatal(err)
 	}

@@ -3,14 +3,14 @@
 package handlers
 
 import (
-	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/a-h/templ"
@@ -19,7 +19,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/cronflow/cronflow/sqlcgen"
-	"github.com/cronflow/cronflow/worker"
+	"github.com/cronflow/cronflow/worker/runmsg"
 )
 
 // maxBody is the largest request body accepted, 1 MiB; larger ones get 413.
@@ -32,7 +32,7 @@ const (
 // may fail (the broker is down); the run then stays queued and is published later, so callers do not
 // need to know.
 type RunPublisher interface {
-	Publish(ctx context.Context, msgs []worker.RunMessage)
+	Publish(ctx context.Context, msgs []runmsg.Message)
 }
 
 // Deps is what the server needs from the rest of Cronflow.
@@ -150,21 +150,101 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 	}
 }
 
+// wantsJSON reports whether a client outside /api/ asked for JSON rather than a page.
 func wantsJSON(c echo.Context) bool {
 	accept := c.Request().Header.Get(echo.HeaderAccept)
 	return strings.Contains(accept, "application/json") && !strings.Contains(accept, "text/html")
 }
 
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// render writes a component into a pooled buffer first, so that a template error becomes a clean 500
-// instead of half a page.
+// render writes a component into one of templ's pooled buffers first, so that a template error
+// becomes a clean 500 instead of half a page.
 func render(c echo.Context, status int, component templ.Component) error {
-	buf := bufPool.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer bufPool.Put(buf)
+	buf := templ.GetBuffer()
+	defer templ.ReleaseBuffer(buf)
 	if err := component.Render(c.Request().Context(), buf); err != nil {
 		return err
 	}
 	return c.HTMLBlob(status, buf.Bytes())
 }
+
+// decodeJSON reads a JSON body into v. A body that is not JSON, or has more after the value, is a
+// 400; a value of the wrong type for a field is a problem with that field, for a 422.
+func decodeJSON(c echo.Context, v any) (map[string]string, error) {
+	body := http.MaxBytesReader(c.Response(), c.Request().Body, maxBodyBytes)
+	dec := json.NewDecoder(body)
+	err := dec.Decode(v)
+	if err == nil && dec.More() {
+		err = errors.New("unexpected data after the JSON value")
+	}
+	var tooLarge *http.MaxBytesError
+	var wrongType *json.UnmarshalTypeError
+	switch {
+	case err == nil:
+		return nil, nil
+	case errors.As(err, &tooLarge) || errors.Is(err, echo.ErrStatusRequestEntityTooLarge):
+		return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+	case errors.As(err, &wrongType) && wrongType.Field != "":
+		return map[string]string{wrongType.Field: "must be a JSON " + jsonKind(wrongType.Type.Kind().String())}, nil
+	default:
+		return nil, echo.NewHTTPError(http.StatusBadRequest, "The request body is not valid JSON: "+err.Error())
+	}
+}
+
+// jsonKind names a Go kind as JSON calls it.
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "string"
+	case "slice", "array":
+		return "array"
+	case "map", "struct":
+		return "object"
+	case "bool":
+		return "boolean"
+	}
+	return "number"
+}
+
+// invalid answers 422 with the problems by field.
+func invalid(c echo.Context, problems map[string]string) error {
+	return c.JSON(http.StatusUnprocessableEntity, apiError{Error: "The job is not valid; see fields.", Fields: problems})
+}
+
+// badQuery answers 422 with the problems by query parameter.
+func badQuery(c echo.Context, problems map[string]string) error {
+	return c.JSON(http.StatusUnprocessableEntity, apiError{Error: "Bad query parameters; see fields.", Fields: problems})
+}
+
+// pathID reads the {id} path parameter; anything but a positive number is a 404.
+func pathID(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, echo.NewHTTPError(http.StatusNotFound, "Not found: there is no such id.")
+	}
+	return id, nil
+}
+
+// pageParams reads limit (1 to 500, default 50) and a keyset cursor parameter.
+func pageParams(c echo.Context, cursorName string) (int, int64, map[string]string) {
+	problems := map[string]string{}
+	limit := 50
+	if v := c.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			problems["limit"] = "must be a whole number from 1 to 500"
+		}
+		limit = n
+	}
+	var cursor int64
+	if v := c.QueryParam(cursorName); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			problems[cursorName] = "must be an id"
+		}
+		cursor = n
+	}
+	return limit, cursor, problems
+}
+
+// itoa64 writes an id for a URL or a header.
+func itoa64(n int64) string { return strconv.FormatInt(n, 10) }

@@ -2,12 +2,11 @@ package handlers
 
 import (
 	_ "embed"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/cronflow/cronflow/worker"
+	"github.com/cronflow/cronflow/worker/schedule"
 )
 
 // timezoneList is UTC and every zone of the IANA database's zone.tab and zone1970.tab, one a line:
@@ -31,12 +30,10 @@ func zone(name string) *time.Location {
 	if loc, ok := zones.Load(name); ok {
 		return loc.(*time.Location)
 	}
-	loc, err := worker.LoadLocation(name)
+	loc, err := schedule.LoadLocation(name)
 	if err != nil {
 		loc = time.UTC
 	}
 	zones.Store(name, loc)
 	return loc
 }
-
-func itoa64(n int64) string { return strconv.FormatInt(n, 10) }

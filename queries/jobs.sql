@@ -66,11 +66,9 @@ LIMIT @max_rows;
 -- name: JobPageBefore :many
 -- JobPageBefore is a page of the dashboard's job list, newest first, below a keyset cursor, with each
 -- job's last run. The type and paused filters are optional: every shape of this query walks the
--- primary key, which is the right plan whatever they are.
-SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.paused, j.created_at, j.next_run_at,
-    COALESCE(lr.status, '')::text AS last_run_status
-FROM jobs AS j
-LEFT JOIN LATERAL (SELECT r.id, r.status FROM runs AS r WHERE r.job_id = j.id ORDER BY r.id DESC LIMIT 1) AS lr ON true
+-- primary key, which is the right plan whatever they are. Every job list selects the job_list_rows
+-- view, so all return sqlcgen.JobListRow.
+SELECT * FROM job_list_rows AS j
 WHERE j.id < @before_id
   AND (sqlc.narg(type)::text IS NULL OR j.type = sqlc.narg(type))
   AND (sqlc.narg(paused)::boolean IS NULL OR j.paused = sqlc.narg(paused))
@@ -79,10 +77,7 @@ LIMIT @max_rows;
 
 -- name: JobPageAfter :many
 -- JobPageAfter is JobPageBefore's page above a cursor, oldest first: the caller reverses it.
-SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.paused, j.created_at, j.next_run_at,
-    COALESCE(lr.status, '')::text AS last_run_status
-FROM jobs AS j
-LEFT JOIN LATERAL (SELECT r.id, r.status FROM runs AS r WHERE r.job_id = j.id ORDER BY r.id DESC LIMIT 1) AS lr ON true
+SELECT * FROM job_list_rows AS j
 WHERE j.id > @after_id
   AND (sqlc.narg(type)::text IS NULL OR j.type = sqlc.narg(type))
   AND (sqlc.narg(paused)::boolean IS NULL OR j.paused = sqlc.narg(paused))
@@ -95,11 +90,8 @@ LIMIT @max_rows;
 -- only then ordered: written as one filtered walk of the primary key, a generic plan would read all
 -- 100,000 names for a name that matches none.
 WITH matches AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE jobs.name ILIKE @pattern)
-SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.paused, j.created_at, j.next_run_at,
-    COALESCE(lr.status, '')::text AS last_run_status
-FROM jobs AS j
+SELECT j.* FROM job_list_rows AS j
 JOIN matches AS m ON m.id = j.id
-LEFT JOIN LATERAL (SELECT r.id, r.status FROM runs AS r WHERE r.job_id = j.id ORDER BY r.id DESC LIMIT 1) AS lr ON true
 WHERE j.id < @before_id
   AND (sqlc.narg(type)::text IS NULL OR j.type = sqlc.narg(type))
   AND (sqlc.narg(paused)::boolean IS NULL OR j.paused = sqlc.narg(paused))
@@ -108,16 +100,17 @@ LIMIT @max_rows;
 
 -- name: JobSearchAfter :many
 WITH matches AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE jobs.name ILIKE @pattern)
-SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.paused, j.created_at, j.next_run_at,
-    COALESCE(lr.status, '')::text AS last_run_status
-FROM jobs AS j
+SELECT j.* FROM job_list_rows AS j
 JOIN matches AS m ON m.id = j.id
-LEFT JOIN LATERAL (SELECT r.id, r.status FROM runs AS r WHERE r.job_id = j.id ORDER BY r.id DESC LIMIT 1) AS lr ON true
 WHERE j.id > @after_id
   AND (sqlc.narg(type)::text IS NULL OR j.type = sqlc.narg(type))
   AND (sqlc.narg(paused)::boolean IS NULL OR j.paused = sqlc.narg(paused))
 ORDER BY j.id
 LIMIT @max_rows;
+
+-- name: JobListRowGet :one
+-- JobListRowGet is one job as the jobs list shows it, for the row an action on it redraws.
+SELECT * FROM job_list_rows WHERE id = @id;
 
 -- name: JobListUpcoming :many
 -- JobListUpcoming is the home page's "next runs": active jobs by their next slot.

@@ -111,85 +111,53 @@ LIMIT @max_rows;
 -- RunPageBefore is a page of the dashboard's runs, newest first, below a keyset cursor. The run
 -- pages come in one query per filter shape (all, by status, by job, by both), because an optional
 -- filter written as "(@x IS NULL OR col = @x)" gets a generic plan that walks the whole table for a
--- rare job or status. Output and error are cut to a preview; the run's own page shows them whole.
-SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
-    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at, r.published_at,
-    left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
-    left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
-FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
-WHERE r.id < @before_id
-ORDER BY r.id DESC
+-- rare job or status. Every shape selects the run_list_rows view, so all return sqlcgen.RunListRow.
+SELECT * FROM run_list_rows
+WHERE id < @before_id
+ORDER BY id DESC
 LIMIT @max_rows;
 
 -- name: RunPageAfter :many
 -- RunPageAfter is RunPageBefore's page above a cursor, oldest first: the caller reverses it.
-SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
-    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at, r.published_at,
-    left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
-    left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
-FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
-WHERE r.id > @after_id
-ORDER BY r.id
+SELECT * FROM run_list_rows
+WHERE id > @after_id
+ORDER BY id
 LIMIT @max_rows;
 
 -- name: RunPageByStatusBefore :many
-SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
-    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at, r.published_at,
-    left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
-    left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
-FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
-WHERE r.status = @status AND r.id < @before_id
-ORDER BY r.id DESC
+SELECT * FROM run_list_rows
+WHERE status = @status AND id < @before_id
+ORDER BY id DESC
 LIMIT @max_rows;
 
 -- name: RunPageByStatusAfter :many
-SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
-    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at, r.published_at,
-    left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
-    left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
-FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
-WHERE r.status = @status AND r.id > @after_id
-ORDER BY r.id
+SELECT * FROM run_list_rows
+WHERE status = @status AND id > @after_id
+ORDER BY id
 LIMIT @max_rows;
 
 -- name: RunPageByJobBefore :many
-SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
-    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at, r.published_at,
-    left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
-    left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
-FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
-WHERE r.job_id = @job_id AND r.id < @before_id
-ORDER BY r.id DESC
+SELECT * FROM run_list_rows
+WHERE job_id = @job_id AND id < @before_id
+ORDER BY id DESC
 LIMIT @max_rows;
 
 -- name: RunPageByJobAfter :many
-SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
-    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at, r.published_at,
-    left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
-    left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
-FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
-WHERE r.job_id = @job_id AND r.id > @after_id
-ORDER BY r.id
+SELECT * FROM run_list_rows
+WHERE job_id = @job_id AND id > @after_id
+ORDER BY id
 LIMIT @max_rows;
 
 -- name: RunPageByJobStatusBefore :many
-SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
-    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at, r.published_at,
-    left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
-    left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
-FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
-WHERE r.job_id = @job_id AND r.status = @status AND r.id < @before_id
-ORDER BY r.id DESC
+SELECT * FROM run_list_rows
+WHERE job_id = @job_id AND status = @status AND id < @before_id
+ORDER BY id DESC
 LIMIT @max_rows;
 
 -- name: RunPageByJobStatusAfter :many
-SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
-    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at, r.published_at,
-    left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
-    left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
-FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
-WHERE r.job_id = @job_id AND r.status = @status AND r.id > @after_id
-ORDER BY r.id
+SELECT * FROM run_list_rows
+WHERE job_id = @job_id AND status = @status AND id > @after_id
+ORDER BY id
 LIMIT @max_rows;
 
 -- name: RunListRecentFailures :many

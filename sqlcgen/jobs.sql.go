@@ -210,6 +210,29 @@ func (q *Queries) JobListOverdue(ctx context.Context, arg JobListOverdueParams) 
 	return items, nil
 }
 
+const jobListRowGet = `-- name: JobListRowGet :one
+SELECT id, name, type, payload, cron, timezone, paused, created_at, next_run_at, last_run_status FROM job_list_rows WHERE id = $1
+`
+
+// JobListRowGet is one job as the jobs list shows it, for the row an action on it redraws.
+func (q *Queries) JobListRowGet(ctx context.Context, id int64) (JobListRow, error) {
+	row := q.db.QueryRow(ctx, jobListRowGet, id)
+	var i JobListRow
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Type,
+		&i.Payload,
+		&i.Cron,
+		&i.Timezone,
+		&i.Paused,
+		&i.CreatedAt,
+		&i.NextRunAt,
+		&i.LastRunStatus,
+	)
+	return i, err
+}
+
 const jobListUpcoming = `-- name: JobListUpcoming :many
 SELECT id, name, type, cron, timezone, next_run_at FROM jobs
 WHERE NOT paused AND next_run_at IS NOT NULL
@@ -265,10 +288,7 @@ func (q *Queries) JobListen(ctx context.Context) error {
 }
 
 const jobPageAfter = `-- name: JobPageAfter :many
-SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.paused, j.created_at, j.next_run_at,
-    COALESCE(lr.status, '')::text AS last_run_status
-FROM jobs AS j
-LEFT JOIN LATERAL (SELECT r.id, r.status FROM runs AS r WHERE r.job_id = j.id ORDER BY r.id DESC LIMIT 1) AS lr ON true
+SELECT id, name, type, payload, cron, timezone, paused, created_at, next_run_at, last_run_status FROM job_list_rows AS j
 WHERE j.id > $1
   AND ($2::text IS NULL OR j.type = $2)
   AND ($3::boolean IS NULL OR j.paused = $3)
@@ -283,21 +303,8 @@ type JobPageAfterParams struct {
 	MaxRows int32
 }
 
-type JobPageAfterRow struct {
-	ID            int64
-	Name          string
-	Type          string
-	Payload       json.RawMessage
-	Cron          string
-	Timezone      string
-	Paused        bool
-	CreatedAt     time.Time
-	NextRunAt     *time.Time
-	LastRunStatus string
-}
-
 // JobPageAfter is JobPageBefore's page above a cursor, oldest first: the caller reverses it.
-func (q *Queries) JobPageAfter(ctx context.Context, arg JobPageAfterParams) ([]JobPageAfterRow, error) {
+func (q *Queries) JobPageAfter(ctx context.Context, arg JobPageAfterParams) ([]JobListRow, error) {
 	rows, err := q.db.Query(ctx, jobPageAfter,
 		arg.AfterID,
 		arg.Type,
@@ -308,9 +315,9 @@ func (q *Queries) JobPageAfter(ctx context.Context, arg JobPageAfterParams) ([]J
 		return nil, err
 	}
 	defer rows.Close()
-	items := []JobPageAfterRow{}
+	items := []JobListRow{}
 	for rows.Next() {
-		var i JobPageAfterRow
+		var i JobListRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.Name,
@@ -335,10 +342,7 @@ func (q *Queries) JobPageAfter(ctx context.Context, arg JobPageAfterParams) ([]J
 
 const jobPageBefore = `-- name: JobPageBefore :many
 
-SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.paused, j.created_at, j.next_run_at,
-    COALESCE(lr.status, '')::text AS last_run_status
-FROM jobs AS j
-LEFT JOIN LATERAL (SELECT r.id, r.status FROM runs AS r WHERE r.job_id = j.id ORDER BY r.id DESC LIMIT 1) AS lr ON true
+SELECT id, name, type, payload, cron, timezone, paused, created_at, next_run_at, last_run_status FROM job_list_rows AS j
 WHERE j.id < $1
   AND ($2::text IS NULL OR j.type = $2)
   AND ($3::boolean IS NULL OR j.paused = $3)
@@ -353,24 +357,12 @@ type JobPageBeforeParams struct {
 	MaxRows  int32
 }
 
-type JobPageBeforeRow struct {
-	ID            int64
-	Name          string
-	Type          string
-	Payload       json.RawMessage
-	Cron          string
-	Timezone      string
-	Paused        bool
-	CreatedAt     time.Time
-	NextRunAt     *time.Time
-	LastRunStatus string
-}
-
 // Dashboard queries below.
 // JobPageBefore is a page of the dashboard's job list, newest first, below a keyset cursor, with each
 // job's last run. The type and paused filters are optional: every shape of this query walks the
-// primary key, which is the right plan whatever they are.
-func (q *Queries) JobPageBefore(ctx context.Context, arg JobPageBeforeParams) ([]JobPageBeforeRow, error) {
+// primary key, which is the right plan whatever they are. Every job list selects the job_list_rows
+// view, so all return sqlcgen.JobListRow.
+func (q *Queries) JobPageBefore(ctx context.Context, arg JobPageBeforeParams) ([]JobListRow, error) {
 	rows, err := q.db.Query(ctx, jobPageBefore,
 		arg.BeforeID,
 		arg.Type,
@@ -381,9 +373,9 @@ func (q *Queries) JobPageBefore(ctx context.Context, arg JobPageBeforeParams) ([
 		return nil, err
 	}
 	defer rows.Close()
-	items := []JobPageBeforeRow{}
+	items := []JobListRow{}
 	for rows.Next() {
-		var i JobPageBeforeRow
+		var i JobListRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.Name,
@@ -476,11 +468,8 @@ func (q *Queries) JobScheduleList(ctx context.Context) ([]JobScheduleListRow, er
 
 const jobSearchAfter = `-- name: JobSearchAfter :many
 WITH matches AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE jobs.name ILIKE $5)
-SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.paused, j.created_at, j.next_run_at,
-    COALESCE(lr.status, '')::text AS last_run_status
-FROM jobs AS j
+SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.paused, j.created_at, j.next_run_at, j.last_run_status FROM job_list_rows AS j
 JOIN matches AS m ON m.id = j.id
-LEFT JOIN LATERAL (SELECT r.id, r.status FROM runs AS r WHERE r.job_id = j.id ORDER BY r.id DESC LIMIT 1) AS lr ON true
 WHERE j.id > $1
   AND ($2::text IS NULL OR j.type = $2)
   AND ($3::boolean IS NULL OR j.paused = $3)
@@ -496,20 +485,7 @@ type JobSearchAfterParams struct {
 	Pattern string
 }
 
-type JobSearchAfterRow struct {
-	ID            int64
-	Name          string
-	Type          string
-	Payload       json.RawMessage
-	Cron          string
-	Timezone      string
-	Paused        bool
-	CreatedAt     time.Time
-	NextRunAt     *time.Time
-	LastRunStatus string
-}
-
-func (q *Queries) JobSearchAfter(ctx context.Context, arg JobSearchAfterParams) ([]JobSearchAfterRow, error) {
+func (q *Queries) JobSearchAfter(ctx context.Context, arg JobSearchAfterParams) ([]JobListRow, error) {
 	rows, err := q.db.Query(ctx, jobSearchAfter,
 		arg.AfterID,
 		arg.Type,
@@ -521,9 +497,9 @@ func (q *Queries) JobSearchAfter(ctx context.Context, arg JobSearchAfterParams) 
 		return nil, err
 	}
 	defer rows.Close()
-	items := []JobSearchAfterRow{}
+	items := []JobListRow{}
 	for rows.Next() {
-		var i JobSearchAfterRow
+		var i JobListRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.Name,
@@ -548,11 +524,8 @@ func (q *Queries) JobSearchAfter(ctx context.Context, arg JobSearchAfterParams) 
 
 const jobSearchBefore = `-- name: JobSearchBefore :many
 WITH matches AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE jobs.name ILIKE $5)
-SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.paused, j.created_at, j.next_run_at,
-    COALESCE(lr.status, '')::text AS last_run_status
-FROM jobs AS j
+SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.paused, j.created_at, j.next_run_at, j.last_run_status FROM job_list_rows AS j
 JOIN matches AS m ON m.id = j.id
-LEFT JOIN LATERAL (SELECT r.id, r.status FROM runs AS r WHERE r.job_id = j.id ORDER BY r.id DESC LIMIT 1) AS lr ON true
 WHERE j.id < $1
   AND ($2::text IS NULL OR j.type = $2)
   AND ($3::boolean IS NULL OR j.paused = $3)
@@ -568,24 +541,11 @@ type JobSearchBeforeParams struct {
 	Pattern  string
 }
 
-type JobSearchBeforeRow struct {
-	ID            int64
-	Name          string
-	Type          string
-	Payload       json.RawMessage
-	Cron          string
-	Timezone      string
-	Paused        bool
-	CreatedAt     time.Time
-	NextRunAt     *time.Time
-	LastRunStatus string
-}
-
 // JobSearchBefore is JobPageBefore for jobs whose name matches an ILIKE pattern (wildcards in the
 // user's text escaped by the caller). The matches are found first, through the trigram index, and
 // only then ordered: written as one filtered walk of the primary key, a generic plan would read all
 // 100,000 names for a name that matches none.
-func (q *Queries) JobSearchBefore(ctx context.Context, arg JobSearchBeforeParams) ([]JobSearchBeforeRow, error) {
+func (q *Queries) JobSearchBefore(ctx context.Context, arg JobSearchBeforeParams) ([]JobListRow, error) {
 	rows, err := q.db.Query(ctx, jobSearchBefore,
 		arg.BeforeID,
 		arg.Type,
@@ -597,9 +557,9 @@ func (q *Queries) JobSearchBefore(ctx context.Context, arg JobSearchBeforeParams
 		return nil, err
 	}
 	defer rows.Close()
-	items := []JobSearchBeforeRow{}
+	items := []JobListRow{}
 	for rows.Next() {
-		var i JobSearchBeforeRow
+		var i JobListRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.Name,

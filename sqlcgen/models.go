@@ -7,6 +7,8 @@ package sqlcgen
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/cronflow/cronflow/worker/runstatus"
 )
 
 type ApiToken struct {
@@ -37,10 +39,23 @@ type Job struct {
 	Catchup      string
 }
 
+type JobListRow struct {
+	ID            int64
+	Name          string
+	Type          string
+	Payload       json.RawMessage
+	Cron          string
+	Timezone      string
+	Paused        bool
+	CreatedAt     time.Time
+	NextRunAt     *time.Time
+	LastRunStatus runstatus.Status
+}
+
 type Run struct {
 	ID            int64
 	JobID         int64
-	Status        string
+	Status        runstatus.Status
 	Trigger       string
 	Attempts      int32
 	RetryCount    int32
@@ -53,6 +68,25 @@ type Run struct {
 	NextAttemptAt *time.Time
 	Output        string
 	Error         string
+}
+
+type RunListRow struct {
+	ID            int64
+	JobID         int64
+	JobName       string
+	Status        runstatus.Status
+	Trigger       string
+	Attempts      int32
+	RetryCount    int32
+	ScheduledAt   time.Time
+	StartedAt     *time.Time
+	CompletedAt   *time.Time
+	NextAttemptAt *time.Time
+	PublishedAt   *time.Time
+	Output        string
+	OutputCut     bool
+	Error         string
+	ErrorCut      bool
 }
 
 type Session struct {

@@ -9,6 +9,8 @@ import (
 	"context"
 	"encoding/json"
 	"time"
+
+	"github.com/cronflow/cronflow/worker/runstatus"
 )
 
 const runClaim = `-- name: RunClaim :one
@@ -96,7 +98,7 @@ SELECT status, count(*) AS runs FROM runs GROUP BY status
 `
 
 type RunCountByStatusRow struct {
-	Status string
+	Status runstatus.Status
 	Runs   int64
 }
 
@@ -147,7 +149,7 @@ GROUP BY 1, 2
 
 type RunCountHourlyRow struct {
 	Hour   int64
-	Status string
+	Status runstatus.Status
 	Runs   int64
 }
 
@@ -435,7 +437,7 @@ LIMIT $4
 
 type RunListByJobAndStatusParams struct {
 	JobID    int64
-	Status   string
+	Status   runstatus.Status
 	BeforeID int64
 	MaxRows  int32
 }
@@ -489,7 +491,7 @@ LIMIT $3
 `
 
 type RunListByStatusParams struct {
-	Status   string
+	Status   runstatus.Status
 	BeforeID int64
 	MaxRows  int32
 }
@@ -603,7 +605,7 @@ type RunListRecentFailuresRow struct {
 	ID            int64
 	JobID         int64
 	JobName       string
-	Status        string
+	Status        runstatus.Status
 	ScheduledAt   time.Time
 	CompletedAt   *time.Time
 	NextAttemptAt *time.Time
@@ -652,13 +654,9 @@ func (q *Queries) RunMarkPublished(ctx context.Context, ids []int64) error {
 }
 
 const runPageAfter = `-- name: RunPageAfter :many
-SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
-    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at, r.published_at,
-    left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
-    left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
-FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
-WHERE r.id > $1
-ORDER BY r.id
+SELECT id, job_id, job_name, status, trigger, attempts, retry_count, scheduled_at, started_at, completed_at, next_attempt_at, published_at, output, output_cut, error, error_cut FROM run_list_rows
+WHERE id > $1
+ORDER BY id
 LIMIT $2
 `
 
@@ -667,35 +665,16 @@ type RunPageAfterParams struct {
 	MaxRows int32
 }
 
-type RunPageAfterRow struct {
-	ID            int64
-	JobID         int64
-	JobName       string
-	Status        string
-	Trigger       string
-	Attempts      int32
-	RetryCount    int32
-	ScheduledAt   time.Time
-	StartedAt     *time.Time
-	CompletedAt   *time.Time
-	NextAttemptAt *time.Time
-	PublishedAt   *time.Time
-	Output        string
-	OutputCut     bool
-	Error         string
-	ErrorCut      bool
-}
-
 // RunPageAfter is RunPageBefore's page above a cursor, oldest first: the caller reverses it.
-func (q *Queries) RunPageAfter(ctx context.Context, arg RunPageAfterParams) ([]RunPageAfterRow, error) {
+func (q *Queries) RunPageAfter(ctx context.Context, arg RunPageAfterParams) ([]RunListRow, error) {
 	rows, err := q.db.Query(ctx, runPageAfter, arg.AfterID, arg.MaxRows)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []RunPageAfterRow{}
+	items := []RunListRow{}
 	for rows.Next() {
-		var i RunPageAfterRow
+		var i RunListRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.JobID,
@@ -726,13 +705,9 @@ func (q *Queries) RunPageAfter(ctx context.Context, arg RunPageAfterParams) ([]R
 
 const runPageBefore = `-- name: RunPageBefore :many
 
-SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
-    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at, r.published_at,
-    left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
-    left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
-FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
-WHERE r.id < $1
-ORDER BY r.id DESC
+SELECT id, job_id, job_name, status, trigger, attempts, retry_count, scheduled_at, started_at, completed_at, next_attempt_at, published_at, output, output_cut, error, error_cut FROM run_list_rows
+WHERE id < $1
+ORDER BY id DESC
 LIMIT $2
 `
 
@@ -741,39 +716,20 @@ type RunPageBeforeParams struct {
 	MaxRows  int32
 }
 
-type RunPageBeforeRow struct {
-	ID            int64
-	JobID         int64
-	JobName       string
-	Status        string
-	Trigger       string
-	Attempts      int32
-	RetryCount    int32
-	ScheduledAt   time.Time
-	StartedAt     *time.Time
-	CompletedAt   *time.Time
-	NextAttemptAt *time.Time
-	PublishedAt   *time.Time
-	Output        string
-	OutputCut     bool
-	Error         string
-	ErrorCut      bool
-}
-
 // Dashboard queries below.
 // RunPageBefore is a page of the dashboard's runs, newest first, below a keyset cursor. The run
 // pages come in one query per filter shape (all, by status, by job, by both), because an optional
 // filter written as "(@x IS NULL OR col = @x)" gets a generic plan that walks the whole table for a
-// rare job or status. Output and error are cut to a preview; the run's own page shows them whole.
-func (q *Queries) RunPageBefore(ctx context.Context, arg RunPageBeforeParams) ([]RunPageBeforeRow, error) {
+// rare job or status. Every shape selects the run_list_rows view, so all return sqlcgen.RunListRow.
+func (q *Queries) RunPageBefore(ctx context.Context, arg RunPageBeforeParams) ([]RunListRow, error) {
 	rows, err := q.db.Query(ctx, runPageBefore, arg.BeforeID, arg.MaxRows)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []RunPageBeforeRow{}
+	items := []RunListRow{}
 	for rows.Next() {
-		var i RunPageBeforeRow
+		var i RunListRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.JobID,
@@ -803,13 +759,9 @@ func (q *Queries) RunPageBefore(ctx context.Context, arg RunPageBeforeParams) ([
 }
 
 const runPageByJobAfter = `-- name: RunPageByJobAfter :many
-SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
-    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at, r.published_at,
-    left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
-    left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
-FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
-WHERE r.job_id = $1 AND r.id > $2
-ORDER BY r.id
+SELECT id, job_id, job_name, status, trigger, attempts, retry_count, scheduled_at, started_at, completed_at, next_attempt_at, published_at, output, output_cut, error, error_cut FROM run_list_rows
+WHERE job_id = $1 AND id > $2
+ORDER BY id
 LIMIT $3
 `
 
@@ -819,34 +771,15 @@ type RunPageByJobAfterParams struct {
 	MaxRows int32
 }
 
-type RunPageByJobAfterRow struct {
-	ID            int64
-	JobID         int64
-	JobName       string
-	Status        string
-	Trigger       string
-	Attempts      int32
-	RetryCount    int32
-	ScheduledAt   time.Time
-	StartedAt     *time.Time
-	CompletedAt   *time.Time
-	NextAttemptAt *time.Time
-	PublishedAt   *time.Time
-	Output        string
-	OutputCut     bool
-	Error         string
-	ErrorCut      bool
-}
-
-func (q *Queries) RunPageByJobAfter(ctx context.Context, arg RunPageByJobAfterParams) ([]RunPageByJobAfterRow, error) {
+func (q *Queries) RunPageByJobAfter(ctx context.Context, arg RunPageByJobAfterParams) ([]RunListRow, error) {
 	rows, err := q.db.Query(ctx, runPageByJobAfter, arg.JobID, arg.AfterID, arg.MaxRows)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []RunPageByJobAfterRow{}
+	items := []RunListRow{}
 	for rows.Next() {
-		var i RunPageByJobAfterRow
+		var i RunListRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.JobID,
@@ -876,13 +809,9 @@ func (q *Queries) RunPageByJobAfter(ctx context.Context, arg RunPageByJobAfterPa
 }
 
 const runPageByJobBefore = `-- name: RunPageByJobBefore :many
-SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
-    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at, r.published_at,
-    left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
-    left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
-FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
-WHERE r.job_id = $1 AND r.id < $2
-ORDER BY r.id DESC
+SELECT id, job_id, job_name, status, trigger, attempts, retry_count, scheduled_at, started_at, completed_at, next_attempt_at, published_at, output, output_cut, error, error_cut FROM run_list_rows
+WHERE job_id = $1 AND id < $2
+ORDER BY id DESC
 LIMIT $3
 `
 
@@ -892,34 +821,15 @@ type RunPageByJobBeforeParams struct {
 	MaxRows  int32
 }
 
-type RunPageByJobBeforeRow struct {
-	ID            int64
-	JobID         int64
-	JobName       string
-	Status        string
-	Trigger       string
-	Attempts      int32
-	RetryCount    int32
-	ScheduledAt   time.Time
-	StartedAt     *time.Time
-	CompletedAt   *time.Time
-	NextAttemptAt *time.Time
-	PublishedAt   *time.Time
-	Output        string
-	OutputCut     bool
-	Error         string
-	ErrorCut      bool
-}
-
-func (q *Queries) RunPageByJobBefore(ctx context.Context, arg RunPageByJobBeforeParams) ([]RunPageByJobBeforeRow, error) {
+func (q *Queries) RunPageByJobBefore(ctx context.Context, arg RunPageByJobBeforeParams) ([]RunListRow, error) {
 	rows, err := q.db.Query(ctx, runPageByJobBefore, arg.JobID, arg.BeforeID, arg.MaxRows)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []RunPageByJobBeforeRow{}
+	items := []RunListRow{}
 	for rows.Next() {
-		var i RunPageByJobBeforeRow
+		var i RunListRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.JobID,
@@ -949,43 +859,20 @@ func (q *Queries) RunPageByJobBefore(ctx context.Context, arg RunPageByJobBefore
 }
 
 const runPageByJobStatusAfter = `-- name: RunPageByJobStatusAfter :many
-SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
-    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at, r.published_at,
-    left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
-    left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
-FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
-WHERE r.job_id = $1 AND r.status = $2 AND r.id > $3
-ORDER BY r.id
+SELECT id, job_id, job_name, status, trigger, attempts, retry_count, scheduled_at, started_at, completed_at, next_attempt_at, published_at, output, output_cut, error, error_cut FROM run_list_rows
+WHERE job_id = $1 AND status = $2 AND id > $3
+ORDER BY id
 LIMIT $4
 `
 
 type RunPageByJobStatusAfterParams struct {
 	JobID   int64
-	Status  string
+	Status  runstatus.Status
 	AfterID int64
 	MaxRows int32
 }
 
-type RunPageByJobStatusAfterRow struct {
-	ID            int64
-	JobID         int64
-	JobName       string
-	Status        string
-	Trigger       string
-	Attempts      int32
-	RetryCount    int32
-	ScheduledAt   time.Time
-	StartedAt     *time.Time
-	CompletedAt   *time.Time
-	NextAttemptAt *time.Time
-	PublishedAt   *time.Time
-	Output        string
-	OutputCut     bool
-	Error         string
-	ErrorCut      bool
-}
-
-func (q *Queries) RunPageByJobStatusAfter(ctx context.Context, arg RunPageByJobStatusAfterParams) ([]RunPageByJobStatusAfterRow, error) {
+func (q *Queries) RunPageByJobStatusAfter(ctx context.Context, arg RunPageByJobStatusAfterParams) ([]RunListRow, error) {
 	rows, err := q.db.Query(ctx, runPageByJobStatusAfter,
 		arg.JobID,
 		arg.Status,
@@ -996,9 +883,9 @@ func (q *Queries) RunPageByJobStatusAfter(ctx context.Context, arg RunPageByJobS
 		return nil, err
 	}
 	defer rows.Close()
-	items := []RunPageByJobStatusAfterRow{}
+	items := []RunListRow{}
 	for rows.Next() {
-		var i RunPageByJobStatusAfterRow
+		var i RunListRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.JobID,
@@ -1028,43 +915,20 @@ func (q *Queries) RunPageByJobStatusAfter(ctx context.Context, arg RunPageByJobS
 }
 
 const runPageByJobStatusBefore = `-- name: RunPageByJobStatusBefore :many
-SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
-    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at, r.published_at,
-    left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
-    left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
-FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
-WHERE r.job_id = $1 AND r.status = $2 AND r.id < $3
-ORDER BY r.id DESC
+SELECT id, job_id, job_name, status, trigger, attempts, retry_count, scheduled_at, started_at, completed_at, next_attempt_at, published_at, output, output_cut, error, error_cut FROM run_list_rows
+WHERE job_id = $1 AND status = $2 AND id < $3
+ORDER BY id DESC
 LIMIT $4
 `
 
 type RunPageByJobStatusBeforeParams struct {
 	JobID    int64
-	Status   string
+	Status   runstatus.Status
 	BeforeID int64
 	MaxRows  int32
 }
 
-type RunPageByJobStatusBeforeRow struct {
-	ID            int64
-	JobID         int64
-	JobName       string
-	Status        string
-	Trigger       string
-	Attempts      int32
-	RetryCount    int32
-	ScheduledAt   time.Time
-	StartedAt     *time.Time
-	CompletedAt   *time.Time
-	NextAttemptAt *time.Time
-	PublishedAt   *time.Time
-	Output        string
-	OutputCut     bool
-	Error         string
-	ErrorCut      bool
-}
-
-func (q *Queries) RunPageByJobStatusBefore(ctx context.Context, arg RunPageByJobStatusBeforeParams) ([]RunPageByJobStatusBeforeRow, error) {
+func (q *Queries) RunPageByJobStatusBefore(ctx context.Context, arg RunPageByJobStatusBeforeParams) ([]RunListRow, error) {
 	rows, err := q.db.Query(ctx, runPageByJobStatusBefore,
 		arg.JobID,
 		arg.Status,
@@ -1075,9 +939,9 @@ func (q *Queries) RunPageByJobStatusBefore(ctx context.Context, arg RunPageByJob
 		return nil, err
 	}
 	defer rows.Close()
-	items := []RunPageByJobStatusBeforeRow{}
+	items := []RunListRow{}
 	for rows.Next() {
-		var i RunPageByJobStatusBeforeRow
+		var i RunListRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.JobID,
@@ -1107,50 +971,27 @@ func (q *Queries) RunPageByJobStatusBefore(ctx context.Context, arg RunPageByJob
 }
 
 const runPageByStatusAfter = `-- name: RunPageByStatusAfter :many
-SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
-    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at, r.published_at,
-    left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
-    left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
-FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
-WHERE r.status = $1 AND r.id > $2
-ORDER BY r.id
+SELECT id, job_id, job_name, status, trigger, attempts, retry_count, scheduled_at, started_at, completed_at, next_attempt_at, published_at, output, output_cut, error, error_cut FROM run_list_rows
+WHERE status = $1 AND id > $2
+ORDER BY id
 LIMIT $3
 `
 
 type RunPageByStatusAfterParams struct {
-	Status  string
+	Status  runstatus.Status
 	AfterID int64
 	MaxRows int32
 }
 
-type RunPageByStatusAfterRow struct {
-	ID            int64
-	JobID         int64
-	JobName       string
-	Status        string
-	Trigger       string
-	Attempts      int32
-	RetryCount    int32
-	ScheduledAt   time.Time
-	StartedAt     *time.Time
-	CompletedAt   *time.Time
-	NextAttemptAt *time.Time
-	PublishedAt   *time.Time
-	Output        string
-	OutputCut     bool
-	Error         string
-	ErrorCut      bool
-}
-
-func (q *Queries) RunPageByStatusAfter(ctx context.Context, arg RunPageByStatusAfterParams) ([]RunPageByStatusAfterRow, error) {
+func (q *Queries) RunPageByStatusAfter(ctx context.Context, arg RunPageByStatusAfterParams) ([]RunListRow, error) {
 	rows, err := q.db.Query(ctx, runPageByStatusAfter, arg.Status, arg.AfterID, arg.MaxRows)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []RunPageByStatusAfterRow{}
+	items := []RunListRow{}
 	for rows.Next() {
-		var i RunPageByStatusAfterRow
+		var i RunListRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.JobID,
@@ -1180,50 +1021,27 @@ func (q *Queries) RunPageByStatusAfter(ctx context.Context, arg RunPageByStatusA
 }
 
 const runPageByStatusBefore = `-- name: RunPageByStatusBefore :many
-SELECT r.id, r.job_id, j.name AS job_name, r.status, r.trigger, r.attempts, r.retry_count,
-    r.scheduled_at, r.started_at, r.completed_at, r.next_attempt_at, r.published_at,
-    left(r.output, 300) AS output, length(r.output) > 300 AS output_cut,
-    left(r.error, 300) AS error, length(r.error) > 300 AS error_cut
-FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
-WHERE r.status = $1 AND r.id < $2
-ORDER BY r.id DESC
+SELECT id, job_id, job_name, status, trigger, attempts, retry_count, scheduled_at, started_at, completed_at, next_attempt_at, published_at, output, output_cut, error, error_cut FROM run_list_rows
+WHERE status = $1 AND id < $2
+ORDER BY id DESC
 LIMIT $3
 `
 
 type RunPageByStatusBeforeParams struct {
-	Status   string
+	Status   runstatus.Status
 	BeforeID int64
 	MaxRows  int32
 }
 
-type RunPageByStatusBeforeRow struct {
-	ID            int64
-	JobID         int64
-	JobName       string
-	Status        string
-	Trigger       string
-	Attempts      int32
-	RetryCount    int32
-	ScheduledAt   time.Time
-	StartedAt     *time.Time
-	CompletedAt   *time.Time
-	NextAttemptAt *time.Time
-	PublishedAt   *time.Time
-	Output        string
-	OutputCut     bool
-	Error         string
-	ErrorCut      bool
-}
-
-func (q *Queries) RunPageByStatusBefore(ctx context.Context, arg RunPageByStatusBeforeParams) ([]RunPageByStatusBeforeRow, error) {
+func (q *Queries) RunPageByStatusBefore(ctx context.Context, arg RunPageByStatusBeforeParams) ([]RunListRow, error) {
 	rows, err := q.db.Query(ctx, runPageByStatusBefore, arg.Status, arg.BeforeID, arg.MaxRows)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []RunPageByStatusBeforeRow{}
+	items := []RunListRow{}
 	for rows.Next() {
-		var i RunPageByStatusBeforeRow
+		var i RunListRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.JobID,

@@ -93,33 +93,6 @@ func Duration(d time.Duration) string {
 	return fmt.Sprintf("%d min %d s", int(d.Minutes()), int(d.Seconds())%60)
 }
 
-// StatusLabel is a run status in words. A failed run is one whose retry is still to come, which is
-// a different thing from a run that has failed for good.
-func StatusLabel(status string) string {
-	switch status {
-	case "failed":
-		return "failed, will retry"
-	case "permanently_failed":
-		return "failed for good"
-	}
-	return status
-}
-
-// TypeLabel names a task type as the task does.
-func TypeLabel(taskType string) string {
-	switch taskType {
-	case "ping":
-		return "Ping a URL"
-	case "email":
-		return "Send an email"
-	case "slack":
-		return "Send a Slack message"
-	case "webhook":
-		return "Trigger a webhook"
-	}
-	return taskType
-}
-
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // fieldID turns a form field's name ("payload.url") into the part of an element id that stands for

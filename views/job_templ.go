@@ -13,15 +13,15 @@ import "fmt"
 
 // JobDetail is a job's settings as its page shows them, secrets in the payload masked.
 type JobDetail struct {
-	ID                                int64
-	Name, Type, Cron, Words, Timezone string
-	Payload                           []Setting
-	Paused                            bool
-	MaxRetries                        int32
-	RetryDelay, Timeout               string
-	Created, Updated, NextRun         Moment
-	NextRunLocal                      string // the next run in the job's own zone
-	Back                              string
+	ID                                           int64
+	Name, Type, TypeLabel, Cron, Words, Timezone string // TypeLabel as on the job list
+	Payload                                      []Setting
+	Paused                                       bool
+	MaxRetries                                   int32
+	RetryDelay, Timeout                          string
+	Created, Updated, NextRun                    Moment
+	NextRunLocal                                 string // the next run in the job's own zone
+	Back                                         string
 }
 
 // Setting is one labelled value of a job's task.
@@ -187,9 +187,9 @@ func JobDetailSection(d JobDetail) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var9 string
-		templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(TypeLabel(d.Type))
+		templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(d.TypeLabel)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/job.templ`, Line: 59, Col: 23}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/job.templ`, Line: 59, Col: 17}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var9))
 		if templ_7745c5c3_Err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/cronflow/cronflow/worker/workertest"
 )
 
 // completedRuns counts the runs in the harness's database that completed.
@@ -24,7 +26,7 @@ func (h *harness) completedRuns() int64 {
 func TestBrokerConnectionsClosedMidBurstLoseNoRun(t *testing.T) {
 	t.Parallel()
 	const jobs = 1000
-	h := newHarness(t, 16)
+	h := setup(t, 16)
 	tg := newRecordingTarget(t, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -42,12 +44,12 @@ func TestBrokerConnectionsClosedMidBurstLoseNoRun(t *testing.T) {
 
 	// Drop both connections three times while the burst is being worked.
 	for _, at := range []int64{100, 400, 700} {
-		waitFor(t, 60*time.Second, "progress through the burst", func() bool { return h.completedRuns() >= at })
-		waitFor(t, 10*time.Second, "both connections up", func() bool { return h.pub.Connected() && h.consumer.Connected() })
-		h.pub.conn.closeNow()
+		workertest.WaitFor(t, 60*time.Second, "progress through the burst", func() bool { return h.completedRuns() >= at })
+		workertest.WaitFor(t, 10*time.Second, "both connections up", func() bool { return h.pub.Connected() && h.consumer.Connected() })
+		h.pub.CloseConnection()
 		h.consumer.closeConnection()
 	}
-	waitFor(t, 90*time.Second, "every run completed", func() bool { return h.completedRuns() == jobs })
+	workertest.WaitFor(t, 90*time.Second, "every run completed", func() bool { return h.completedRuns() == jobs })
 
 	requests, keys := tg.total()
 	if keys != jobs {

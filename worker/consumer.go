@@ -9,16 +9,21 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/cronflow/cronflow/worker/broker"
 )
 
+// HandlerFunc answers one delivery: it must ack or nack it before it returns. Runner.Handle is one.
+type HandlerFunc func(ctx context.Context, d amqp.Delivery)
+
 // Consumer takes runs from the work queue with a fixed number of goroutines, over a connection of
-// its own, and hands each delivery to a Runner.
+// its own, and hands each delivery to its handler.
 type Consumer struct {
-	top     Topology
+	top     broker.Topology
 	logger  *slog.Logger
-	conn    *connection
+	conn    *broker.Connection
 	workers int
-	runner  *Runner
+	handle  HandlerFunc
 	grace   time.Duration
 
 	// workCtx is what runs execute under. It outlives the consumer's ctx by the shutdown grace, so
@@ -36,9 +41,9 @@ type Consumer struct {
 
 // NewConsumer returns a consumer with workers goroutines and a prefetch of the same size. On
 // shutdown, in-flight runs get grace to finish before their context is cancelled.
-func NewConsumer(url string, top Topology, workers int, grace time.Duration, runner *Runner, logger *slog.Logger) *Consumer {
-	c := &Consumer{top: top, logger: logger, workers: workers, runner: runner, grace: grace}
-	c.conn = &connection{url: url, name: "cronflow-consumer", logger: logger, setup: c.setup, teardown: c.drain}
+func NewConsumer(url string, top broker.Topology, workers int, grace time.Duration, handle HandlerFunc, logger *slog.Logger) *Consumer {
+	c := &Consumer{top: top, logger: logger, workers: workers, handle: handle, grace: grace}
+	c.conn = broker.NewConnection(url, "cronflow-consumer", logger, c.setup, c.drain)
 	return c
 }
 
@@ -47,23 +52,23 @@ func NewConsumer(url string, top Topology, workers int, grace time.Duration, run
 func (c *Consumer) Run(ctx context.Context) {
 	c.workCtx, c.cancelWork = context.WithCancel(context.WithoutCancel(ctx))
 	defer c.cancelWork()
-	c.conn.run(ctx)
+	c.conn.Run(ctx)
 	// Also when ctx ended while the connection was down: runs from the lost channel may still be
 	// executing, and get the same grace.
 	c.waitInFlight()
 }
 
 // Connected reports whether the consumer is connected to the broker.
-func (c *Consumer) Connected() bool { return c.conn.connected() }
+func (c *Consumer) Connected() bool { return c.conn.Connected() }
 
 // Reconnects counts the connections lost since start.
-func (c *Consumer) Reconnects() int64 { return c.conn.reconnects.Load() }
+func (c *Consumer) Reconnects() int64 { return c.conn.Reconnects() }
 
 // InFlight counts the deliveries being handled now.
 func (c *Consumer) InFlight() int64 { return c.inFlight.Load() }
 
 // closeConnection drops the broker connection, as a broker restart would. Tests use it.
-func (c *Consumer) closeConnection() { c.conn.closeNow() }
+func (c *Consumer) closeConnection() { c.conn.CloseNow() }
 
 func (c *Consumer) setup(ctx context.Context, conn *amqp.Connection) error {
 	ch, err := conn.Channel()
@@ -97,7 +102,7 @@ func (c *Consumer) setup(ctx context.Context, conn *amqp.Connection) error {
 			defer c.running.Done()
 			for d := range deliveries {
 				c.inFlight.Add(1)
-				c.runner.Handle(c.workCtx, d)
+				c.handle(c.workCtx, d)
 				c.inFlight.Add(-1)
 			}
 		}()

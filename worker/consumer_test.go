@@ -8,11 +8,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cronflow/cronflow/worker/broker"
+	"github.com/cronflow/cronflow/worker/runmsg"
+	"github.com/cronflow/cronflow/worker/task"
+	"github.com/cronflow/cronflow/worker/workertest"
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
 // deadMessages reads what is in the dead-letter queue now, without consuming it for good.
-func deadMessages(t *testing.T, top Topology) []amqp.Delivery {
+func deadMessages(t *testing.T, top broker.Topology) []amqp.Delivery {
 	t.Helper()
 	ch := amqpChannel(t)
 	var out []amqp.Delivery
@@ -31,9 +35,9 @@ func deadMessages(t *testing.T, top Topology) []amqp.Delivery {
 }
 
 // deadRunIDs returns the run ids of the dead-lettered messages, and how many were not runs at all.
-func deadRunIDs(t *testing.T, top Topology) (ids []int64, poison int) {
+func deadRunIDs(t *testing.T, top broker.Topology) (ids []int64, poison int) {
 	for _, d := range deadMessages(t, top) {
-		var m RunMessage
+		var m runmsg.Message
 		if json.Unmarshal(d.Body, &m) != nil || m.RunID == 0 {
 			poison++
 			continue
@@ -43,13 +47,13 @@ func deadRunIDs(t *testing.T, top Topology) (ids []int64, poison int) {
 	return ids, poison
 }
 
-func publishRaw(t *testing.T, top Topology, body []byte) {
+func publishRaw(t *testing.T, top broker.Topology, body []byte) {
 	t.Helper()
 	ch := amqpChannel(t)
 	if err := ch.Confirm(false); err != nil {
 		t.Fatalf("confirm: %v", err)
 	}
-	dc, err := ch.PublishWithDeferredConfirm(top.Exchange, workRoutingKey, true, false, amqp.Publishing{Body: body, DeliveryMode: amqp.Persistent})
+	dc, err := ch.PublishWithDeferredConfirm(top.Exchange, broker.WorkRoutingKey, true, false, amqp.Publishing{Body: body, DeliveryMode: amqp.Persistent})
 	if err != nil || !dc.Wait() {
 		t.Fatalf("publish raw message: %v", err)
 	}
@@ -57,7 +61,7 @@ func publishRaw(t *testing.T, top Topology, body []byte) {
 
 func TestFailingRunIsRetriedThenDeadLettered(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, 4)
+	h := setup(t, 4)
 	failing := newRecordingTarget(t, func(string, int) int { return http.StatusServiceUnavailable })
 	healthy := newRecordingTarget(t, nil)
 	bad := h.insertJob(jobOpts{payload: map[string]string{"url": failing.URL}, maxRetries: 3, retryDelay: 2 * time.Second})
@@ -95,7 +99,7 @@ func TestFailingRunIsRetriedThenDeadLettered(t *testing.T) {
 		}
 	})
 	t.Run("MessageIsDeadLettered", func(t *testing.T) {
-		waitFor(t, 5*time.Second, "dead-lettered run", func() bool {
+		workertest.WaitFor(t, 5*time.Second, "dead-lettered run", func() bool {
 			ids, _ := deadRunIDs(t, h.top)
 			return len(ids) == 1 && ids[0] == run.ID
 		})
@@ -104,7 +108,7 @@ func TestFailingRunIsRetriedThenDeadLettered(t *testing.T) {
 
 func TestPoisonMessagesAreDeadLetteredAndConsumersGoOn(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, 2)
+	h := setup(t, 2)
 	tg := newRecordingTarget(t, nil)
 	job := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}})
 
@@ -112,7 +116,7 @@ func TestPoisonMessagesAreDeadLetteredAndConsumersGoOn(t *testing.T) {
 	publishRaw(t, h.top, []byte(`{"run_id": "seven"}`))
 	publishRaw(t, h.top, []byte(`{"run_id": 987654321, "job_id": 1}`)) // no such run
 
-	waitFor(t, 10*time.Second, "three dead-lettered messages", func() bool {
+	workertest.WaitFor(t, 10*time.Second, "three dead-lettered messages", func() bool {
 		ids, poison := deadRunIDs(t, h.top)
 		return poison == 2 && len(ids) == 1 && ids[0] == 987654321
 	})
@@ -122,7 +126,7 @@ func TestPoisonMessagesAreDeadLetteredAndConsumersGoOn(t *testing.T) {
 
 func TestACompletedRunIsNotExecutedAgainWhenRedelivered(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, 1)
+	h := setup(t, 1)
 	tg := newRecordingTarget(t, nil)
 	job := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}})
 	run := h.runNow(job.ID)
@@ -130,7 +134,7 @@ func TestACompletedRunIsNotExecutedAgainWhenRedelivered(t *testing.T) {
 
 	// The same message twice more, then a fresh run behind them: with one consumer the queue is
 	// worked in order, so once the fresh run is done the duplicates have been handled.
-	h.disp.Publish(context.Background(), []RunMessage{{RunID: run.ID, JobID: job.ID}, {RunID: run.ID, JobID: job.ID}})
+	h.disp.Publish(context.Background(), []runmsg.Message{{RunID: run.ID, JobID: job.ID}, {RunID: run.ID, JobID: job.ID}})
 	sentinel := h.runNow(job.ID)
 	h.waitStatus(sentinel.ID, "completed", 10*time.Second)
 
@@ -147,7 +151,7 @@ func TestACompletedRunIsNotExecutedAgainWhenRedelivered(t *testing.T) {
 
 func TestARetryWaitSurvivesAConsumerRestart(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, 2)
+	h := setup(t, 2)
 	// The first attempt fails, the second succeeds.
 	tg := newRecordingTarget(t, func(_ string, n int) int {
 		if n == 1 {
@@ -170,7 +174,7 @@ func TestARetryWaitSurvivesAConsumerRestart(t *testing.T) {
 
 func TestARunNeverPublishedIsPublishedByTheReaper(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, 2)
+	h := setup(t, 2)
 	tg := newRecordingTarget(t, nil)
 	job := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}})
 
@@ -180,7 +184,7 @@ func TestARunNeverPublishedIsPublishedByTheReaper(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	down.Publish(context.Background(), []RunMessage{{RunID: run.ID, JobID: job.ID}})
+	down.Publish(context.Background(), []runmsg.Message{{RunID: run.ID, JobID: job.ID}})
 	if r := h.run(run.ID); r.Status != "queued" || r.PublishedAt != nil {
 		t.Fatalf("run after a failed publish: status=%s published_at=%v, want queued and unpublished", r.Status, r.PublishedAt)
 	}
@@ -193,7 +197,7 @@ func TestARunNeverPublishedIsPublishedByTheReaper(t *testing.T) {
 
 func TestARetryLostByTheBrokerIsPublishedAgain(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, 2)
+	h := setup(t, 2)
 	tg := newRecordingTarget(t, func(_ string, n int) int {
 		if n == 1 {
 			return http.StatusBadGateway
@@ -204,7 +208,7 @@ func TestARetryLostByTheBrokerIsPublishedAgain(t *testing.T) {
 	run := h.runNow(job.ID)
 	h.waitStatus(run.ID, "failed", 10*time.Second)
 	ch := amqpChannel(t)
-	waitFor(t, 10*time.Second, "the retry waiting in its queue", func() bool {
+	workertest.WaitFor(t, 10*time.Second, "the retry waiting in its queue", func() bool {
 		// Asking for a queue that is not there yet closes the channel: ask on a fresh one.
 		probe := amqpChannel(t)
 		q, err := probe.QueueDeclarePassive(h.top.RetryQueue(5*time.Second), true, false, false, false, nil)
@@ -229,18 +233,18 @@ func TestARetryLostByTheBrokerIsPublishedAgain(t *testing.T) {
 
 func TestAnUnroutableRunIsNotCountedAsPublished(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, 1)
+	h := setup(t, 1)
 	job := h.insertJob(jobOpts{payload: map[string]string{"url": "http://127.0.0.1:1/"}})
 	ch := amqpChannel(t)
 	// Someone removed the binding: the exchange takes the message but routes it nowhere.
-	if err := ch.QueueUnbind(h.top.WorkQueue, workRoutingKey, h.top.Exchange, nil); err != nil {
+	if err := ch.QueueUnbind(h.top.WorkQueue, broker.WorkRoutingKey, h.top.Exchange, nil); err != nil {
 		t.Fatal(err)
 	}
 	run, err := h.q.RunInsertManual(context.Background(), job.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.disp.Publish(context.Background(), []RunMessage{{RunID: run.ID, JobID: job.ID}})
+	h.disp.Publish(context.Background(), []runmsg.Message{{RunID: run.ID, JobID: job.ID}})
 	if r := h.run(run.ID); r.PublishedAt != nil {
 		t.Fatalf("an unroutable run is marked published at %s", r.PublishedAt)
 	}
@@ -266,12 +270,12 @@ func amqpChannel(t *testing.T) *amqp.Channel {
 
 func TestATaskTypeThisReplicaCannotRunFailsTheRunNotTheConsumer(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, 1)
+	h := setup(t, 1)
 	tg := newRecordingTarget(t, nil)
 	// An older replica, say, that knows webhooks but not pings.
 	h.stopConsumer()
-	full := NewExecutor(NewHTTPClient(1, true), MailConfig{})
-	h.startConsumerWith(&Executor{funcs: map[string]ExecuteFunc{"webhook": full.funcs["webhook"]}}, 1)
+	full := task.NewExecutor(task.NewHTTPClient(1, true), task.MailConfig{})
+	h.startConsumerWith(full.Only("webhook"), 1)
 
 	ping := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}})
 	hook := h.insertJob(jobOpts{typ: "webhook", payload: map[string]any{"url": tg.URL, "body": map[string]int{"n": 1}}})

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/broker"
+	"github.com/cronflow/cronflow/worker/runmsg"
 )
 
 // Batching: a burst of due runs is inserted and published in batches of up to dispatchBatch, by
@@ -28,13 +30,13 @@ type due struct {
 // published, so a failed publish leaves a visible, unpublished run that the reaper publishes later.
 type Dispatcher struct {
 	q      *sqlcgen.Queries
-	pub    *Publisher
+	pub    *broker.Publisher
 	logger *slog.Logger
 	in     chan due
 }
 
 // NewDispatcher returns a dispatcher that stores runs through q and publishes them through pub.
-func NewDispatcher(q *sqlcgen.Queries, pub *Publisher, logger *slog.Logger) *Dispatcher {
+func NewDispatcher(q *sqlcgen.Queries, pub *broker.Publisher, logger *slog.Logger) *Dispatcher {
 	return &Dispatcher{q: q, pub: pub, logger: logger, in: make(chan due, 4*dispatchBatch)}
 }
 
@@ -47,8 +49,8 @@ func (d *Dispatcher) Due(ctx context.Context, jobID int64, updatedAt, slot, next
 	}
 }
 
-// Run dispatches until ctx is done.
-func (d *Dispatcher) Run(ctx context.Context) {
+// Run dispatches until ctx is done, then returns nil.
+func (d *Dispatcher) Run(ctx context.Context) error {
 	done := make(chan struct{})
 	for range dispatchWorkers {
 		go func() {
@@ -65,6 +67,7 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	for range dispatchWorkers {
 		<-done
 	}
+	return nil
 }
 
 // collect waits for one due slot, then gathers what else arrives within the linger.
@@ -118,16 +121,16 @@ func (d *Dispatcher) dispatch(ctx context.Context, batch []due) {
 	if err := d.q.JobSetNextRuns(ctx, next); err != nil {
 		d.logger.Warn("Record next run times failed", "error", err)
 	}
-	msgs := make([]RunMessage, len(rows))
+	msgs := make([]runmsg.Message, len(rows))
 	for i, r := range rows {
-		msgs[i] = RunMessage{RunID: r.ID, JobID: r.JobID}
+		msgs[i] = runmsg.Message{RunID: r.ID, JobID: r.JobID}
 	}
 	d.Publish(ctx, msgs)
 }
 
 // Publish publishes runs that are already stored and records which ones the broker confirmed.
 // Runs left unconfirmed are published again by the reaper.
-func (d *Dispatcher) Publish(ctx context.Context, msgs []RunMessage) {
+func (d *Dispatcher) Publish(ctx context.Context, msgs []runmsg.Message) {
 	if len(msgs) == 0 {
 		return
 	}

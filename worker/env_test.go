@@ -15,25 +15,23 @@ import (
 
 	"github.com/cronflow/cronflow/queries/dbtest"
 	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/broker"
 	"github.com/cronflow/cronflow/worker/brokertest"
+	"github.com/cronflow/cronflow/worker/runmsg"
+	"github.com/cronflow/cronflow/worker/schedule"
+	"github.com/cronflow/cronflow/worker/task"
+	"github.com/cronflow/cronflow/worker/workertest"
 )
 
 // amqpURL is the broker the tests use.
 func amqpURL() string { return brokertest.URL() }
 
 // testTopology returns broker names unique to the test, deleted when it ends.
-func testTopology(t *testing.T) Topology {
-	top := NewTopology(brokertest.Prefix())
+func testTopology(t *testing.T) broker.Topology {
+	top := broker.NewTopology(brokertest.Prefix())
 	queues, exchanges := top.Names(time.Second, 2*time.Second, 5*time.Second)
 	brokertest.DeleteAtCleanup(t, queues, exchanges)
 	return top
-}
-
-func testLogger(t *testing.T) *slog.Logger {
-	if testing.Verbose() {
-		return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
 // harness is a database, a broker topology, a publisher and a consumer, all real, stopped when the
@@ -42,19 +40,19 @@ type harness struct {
 	t        *testing.T
 	pool     *pgxpool.Pool
 	q        *sqlcgen.Queries
-	top      Topology
+	top      broker.Topology
 	logger   *slog.Logger
-	pub      *Publisher
+	pub      *broker.Publisher
 	disp     *Dispatcher
 	consumer *Consumer
 	stopCons context.CancelFunc
 	consDone chan struct{}
 }
 
-// newHarness starts a publisher and a consumer with the given number of goroutines.
-func newHarness(t *testing.T, consumers int) *harness {
+// setup starts a publisher and a consumer with the given number of goroutines.
+func setup(t *testing.T, consumers int) *harness {
 	t.Helper()
-	h := &harness{t: t, pool: dbtest.NewPool(t), top: testTopology(t), logger: testLogger(t)}
+	h := &harness{t: t, pool: dbtest.NewPool(t), top: testTopology(t), logger: workertest.Logger(t)}
 	h.q = sqlcgen.New(h.pool)
 	h.pub = h.startPublisher(amqpURL())
 	h.disp = NewDispatcher(h.q, h.pub, h.logger)
@@ -63,9 +61,9 @@ func newHarness(t *testing.T, consumers int) *harness {
 }
 
 // startPublisher starts a publisher, stopped at cleanup, and waits for it to connect if it can.
-func (h *harness) startPublisher(url string) *Publisher {
+func (h *harness) startPublisher(url string) *broker.Publisher {
 	ctx, cancel := context.WithCancel(context.Background())
-	pub := NewPublisher(url, h.top, h.logger)
+	pub := broker.NewPublisher(url, h.top, h.logger)
 	done := make(chan struct{})
 	go func() { defer close(done); pub.Run(ctx) }()
 	h.t.Cleanup(func() { cancel(); <-done })
@@ -74,20 +72,20 @@ func (h *harness) startPublisher(url string) *Publisher {
 
 // startConsumer starts (or restarts) the harness's consumer and waits until it consumes.
 func (h *harness) startConsumer(workers int) {
-	h.startConsumerWith(NewExecutor(NewHTTPClient(workers, true), MailConfig{}), workers)
+	h.startConsumerWith(task.NewExecutor(task.NewHTTPClient(workers, true), task.MailConfig{}), workers)
 }
 
 // startConsumerWith starts the harness's consumer with an executor of the test's.
-func (h *harness) startConsumerWith(exec *Executor, workers int) {
+func (h *harness) startConsumerWith(exec *task.Executor, workers int) {
 	ctx, cancel := context.WithCancel(context.Background())
-	h.consumer = NewConsumer(amqpURL(), h.top, workers, 5*time.Second, NewRunner(h.q, exec, h.pub, h.logger), h.logger)
+	h.consumer = NewConsumer(amqpURL(), h.top, workers, 5*time.Second, NewRunner(h.q, exec, h.pub, h.logger).Handle, h.logger)
 	h.stopCons = cancel
 	h.consDone = make(chan struct{})
 	done := h.consDone
 	go func() { defer close(done); h.consumer.Run(ctx) }()
 	h.t.Cleanup(h.stopConsumer)
-	waitFor(h.t, 10*time.Second, "consumer connects", h.consumer.Connected)
-	waitFor(h.t, 10*time.Second, "publisher connects", h.pub.Connected)
+	workertest.WaitFor(h.t, 10*time.Second, "consumer connects", h.consumer.Connected)
+	workertest.WaitFor(h.t, 10*time.Second, "publisher connects", h.pub.Connected)
 }
 
 // stopConsumer stops the consumer as a shutdown would, letting in-flight runs finish.
@@ -119,7 +117,7 @@ func (h *harness) insertJob(o jobOpts) sqlcgen.Job {
 		o.retryDelay = 2 * time.Second
 	}
 	payload, _ := json.Marshal(o.payload)
-	sched, err := ParseSchedule(o.cron, "UTC")
+	sched, err := schedule.Parse(o.cron, "UTC")
 	if err != nil {
 		h.t.Fatalf("parse %q: %v", o.cron, err)
 	}
@@ -142,7 +140,7 @@ func (h *harness) runNow(jobID int64) sqlcgen.Run {
 	if err != nil {
 		h.t.Fatalf("insert run: %v", err)
 	}
-	h.disp.Publish(context.Background(), []RunMessage{{RunID: run.ID, JobID: jobID}})
+	h.disp.Publish(context.Background(), []runmsg.Message{{RunID: run.ID, JobID: jobID}})
 	return run
 }
 
@@ -160,20 +158,8 @@ func (h *harness) run(id int64) sqlcgen.Run {
 func (h *harness) waitStatus(id int64, status string, within time.Duration) sqlcgen.Run {
 	h.t.Helper()
 	var r sqlcgen.Run
-	waitFor(h.t, within, "run "+status, func() bool { r = h.run(id); return r.Status == status })
+	workertest.WaitFor(h.t, within, "run "+status, func() bool { r = h.run(id); return string(r.Status) == status })
 	return r
-}
-
-// waitFor polls cond until it is true, failing the test after within.
-func waitFor(t testing.TB, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for: %s", within, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // recordingTarget is an HTTP server that records every request it gets, keyed by Idempotency-Key.

@@ -1,3 +1,6 @@
+// Package worker runs the run lifecycle: the leader election, the scheduler that turns cron
+// firings into due slots, the dispatcher that stores and publishes runs, the reaper that publishes
+// what was lost, and the consumers whose runner executes, retries and records every run.
 package worker
 
 import (
@@ -47,6 +50,27 @@ func (l *Leader) Run(ctx context.Context, lead func(ctx context.Context) error) 
 	}
 }
 
+// watchSession returns when ctx is done or the lock's session fails. The lock holds only while its
+// session does; it is checked often enough to step down quickly.
+func (l *Leader) watchSession(ctx context.Context, conn *pgxpool.Conn) {
+	check := time.NewTicker(min(l.interval, 2*time.Second))
+	defer check.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-check.C:
+			pctx, pcancel := context.WithTimeout(ctx, 2*time.Second)
+			err := conn.Ping(pctx)
+			pcancel()
+			if err != nil && ctx.Err() == nil {
+				l.logger.Error("Lost the scheduler lock's database session; stepping down", "error", err)
+				return
+			}
+		}
+	}
+}
+
 // term tries once for the lock and, if it gets it, leads until the lock's session fails or ctx ends.
 func (l *Leader) term(ctx context.Context, lead func(ctx context.Context) error) {
 	conn, err := l.pool.Acquire(ctx)
@@ -80,23 +104,7 @@ func (l *Leader) term(ctx context.Context, lead func(ctx context.Context) error)
 		}
 	}()
 
-	// The lock holds only while its session does; check it often enough to step down quickly.
-	check := time.NewTicker(min(l.interval, 2*time.Second))
-	defer check.Stop()
-	for lost := false; !lost; {
-		select {
-		case <-ctx.Done():
-			lost = true
-		case <-check.C:
-			pctx, pcancel := context.WithTimeout(ctx, 2*time.Second)
-			err := conn.Ping(pctx)
-			pcancel()
-			if err != nil && ctx.Err() == nil {
-				l.logger.Error("Lost the scheduler lock's database session; stepping down", "error", err)
-				lost = true
-			}
-		}
-	}
+	l.watchSession(ctx, conn)
 	cancel()
 	<-done
 	l.leading.Store(false)

@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cronflow/cronflow/worker/broker"
 )
 
 // Metrics are the worker side's Prometheus series. A nil *Metrics records nothing, so that tests
@@ -40,7 +42,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 
 // Watch registers the series that are read from the running parts when scraped: publishes,
 // consumers, in-flight runs, reconnects and leadership. leader is nil on a consumers-only replica.
-func (m *Metrics) Watch(pub *Publisher, c *Consumer, consumers int, leader *Leader) {
+func (m *Metrics) Watch(pub *broker.Publisher, c *Consumer, consumers int, leader *Leader) {
 	counter := func(name, help string, labels prometheus.Labels, f func() int64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help, ConstLabels: labels},
 			func() float64 { return float64(f()) })

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/runmsg"
 )
 
 // The reaper's timing. A queued run unpublished for unpublishedAfter is published (its publish
@@ -35,14 +36,14 @@ func NewReaper(q *sqlcgen.Queries, disp *Dispatcher, logger *slog.Logger) *Reape
 	return &Reaper{q: q, disp: disp, logger: logger, RetryOverdueAfter: retryOverdueAfter}
 }
 
-// Run reaps every few seconds until ctx is done.
-func (r *Reaper) Run(ctx context.Context) {
+// Run reaps every few seconds until ctx is done, then returns nil.
+func (r *Reaper) Run(ctx context.Context) error {
 	tick := time.NewTicker(reapEvery)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-tick.C:
 			r.reap(ctx)
 		}
@@ -66,9 +67,9 @@ func (r *Reaper) reap(ctx context.Context) {
 	if len(rows) == 0 {
 		return
 	}
-	msgs := make([]RunMessage, len(rows))
+	msgs := make([]runmsg.Message, len(rows))
 	for i, row := range rows {
-		msgs[i] = RunMessage{RunID: row.ID, JobID: row.JobID}
+		msgs[i] = runmsg.Message{RunID: row.ID, JobID: row.JobID}
 	}
 	r.logger.Info("Publishing orphaned runs", "runs", len(msgs))
 	r.disp.Publish(ctx, msgs)

@@ -9,26 +9,22 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/sethvargo/go-retry"
 )
 
 // retryDB runs fn until it succeeds, fails for good, or ctx ends. A database that is down for a
 // while must not turn into messages bounced back to the broker, which would count against their
 // delivery limit and dead-letter healthy runs; so the consumer waits for the database instead.
 func retryDB[T any](ctx context.Context, logger *slog.Logger, what string, fn func(ctx context.Context) (T, error)) (T, error) {
-	backoff := 250 * time.Millisecond
-	for {
+	backoff := retry.WithCappedDuration(5*time.Second, retry.NewExponential(250*time.Millisecond))
+	return retry.DoValue(ctx, backoff, func(ctx context.Context) (T, error) {
 		v, err := fn(ctx)
-		if err == nil || !transient(err) || ctx.Err() != nil {
-			return v, err
+		if err != nil && transient(err) && ctx.Err() == nil {
+			logger.Warn("Database unavailable, retrying", "doing", what, "error", err)
+			return v, retry.RetryableError(err)
 		}
-		logger.Warn("Database unavailable, retrying", "doing", what, "error", err, "retry_in", backoff.String())
-		select {
-		case <-ctx.Done():
-			return v, err
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 5*time.Second)
-	}
+		return v, err
+	})
 }
 
 // transient reports whether a database error may go away by itself: the connection failed, the

@@ -2,18 +2,17 @@ package worker
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/runmsg"
+	"github.com/cronflow/cronflow/worker/task"
 )
 
 // leaseMargin is how much longer than its timeout a run may stay claimed before another consumer
@@ -29,18 +28,23 @@ const (
 	maxError  = 4 << 10
 )
 
+// RetryPublisher publishes a run again after a delay; the broker's publisher is one.
+type RetryPublisher interface {
+	PublishRetry(ctx context.Context, msg runmsg.Message, delay time.Duration) error
+}
+
 // Runner handles one delivery: claim the run, execute it, record the result, then ack.
 type Runner struct {
 	q      *sqlcgen.Queries
-	exec   *Executor
-	pub    *Publisher
+	exec   *task.Executor
+	pub    RetryPublisher
 	logger *slog.Logger
 	// Metrics, if set, counts attempts by outcome and measures them.
 	Metrics *Metrics
 }
 
 // NewRunner returns a runner that records results through q and publishes retries through pub.
-func NewRunner(q *sqlcgen.Queries, exec *Executor, pub *Publisher, logger *slog.Logger) *Runner {
+func NewRunner(q *sqlcgen.Queries, exec *task.Executor, pub RetryPublisher, logger *slog.Logger) *Runner {
 	return &Runner{q: q, exec: exec, pub: pub, logger: logger}
 }
 
@@ -48,8 +52,8 @@ func NewRunner(q *sqlcgen.Queries, exec *Executor, pub *Publisher, logger *slog.
 // that is not a run, or names a run that is gone, is dead-lettered; a run that is finished, taken or
 // waiting for its retry is acked and dropped, because the database already knows its state.
 func (r *Runner) Handle(ctx context.Context, d amqp.Delivery) {
-	var m RunMessage
-	if err := json.Unmarshal(d.Body, &m); err != nil || m.RunID <= 0 {
+	m, err := runmsg.Decode(d.Body)
+	if err != nil {
 		// The body is not logged: it could hold anything, secrets included.
 		r.logger.Error("Message dead-lettered: not a run", "error", err, "message_id", d.MessageId,
 			"body_bytes", len(d.Body))
@@ -74,7 +78,7 @@ func (r *Runner) Handle(ctx context.Context, d amqp.Delivery) {
 }
 
 // skip answers a delivery whose run could not be claimed.
-func (r *Runner) skip(ctx context.Context, d amqp.Delivery, m RunMessage, logger *slog.Logger) {
+func (r *Runner) skip(ctx context.Context, d amqp.Delivery, m runmsg.Message, logger *slog.Logger) {
 	run, err := retryDB(ctx, logger, "look up run", func(ctx context.Context) (sqlcgen.Run, error) {
 		return r.q.RunGet(ctx, m.RunID)
 	})
@@ -91,8 +95,10 @@ func (r *Runner) skip(ctx context.Context, d amqp.Delivery, m RunMessage, logger
 	}
 }
 
+// run executes a claimed run, then records what came of it once, counts it once and answers the
+// delivery once.
 func (r *Runner) run(ctx context.Context, d amqp.Delivery, c sqlcgen.RunClaimRow, logger *slog.Logger) {
-	task := Task{
+	t := task.Task{
 		RunID:          c.ID,
 		JobID:          c.JobID,
 		JobName:        c.Name,
@@ -103,77 +109,94 @@ func (r *Runner) run(ctx context.Context, d amqp.Delivery, c sqlcgen.RunClaimRow
 	}
 	r.Metrics.started(c.Attempts, c.ScheduledAt, c.StartedAt)
 	start := time.Now()
-	output, execErr := r.exec.Execute(ctx, c.Type, time.Duration(c.TimeoutMs)*time.Millisecond, task)
-	output = storable(output, maxOutput)
+	output, execErr := r.exec.Execute(ctx, c.Type, time.Duration(c.TimeoutMs)*time.Millisecond, t)
 	elapsed := time.Since(start)
+	o := r.outcome(c, task.Storable(output, maxOutput), execErr)
 
 	// The result is recorded even when shutdown interrupted the attempt, and waits out a database
 	// outage of up to recordTimeout.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
-
-	if execErr == nil {
-		n, err := retryDB(rctx, logger, "record completion", func(ctx context.Context) (int64, error) {
-			return r.q.RunComplete(ctx, sqlcgen.RunCompleteParams{ID: c.ID, Attempt: c.Attempts, Output: output})
-		})
-		r.Metrics.attemptDone(c.Type, "completed", elapsed)
-		r.settle(ctx, d, n, err, logger, "Run completed", "duration_ms", elapsed.Milliseconds())
+	recorded, err := retryDB(rctx, logger, "record "+o.status, o.record)
+	r.Metrics.attemptDone(c.Type, o.status, elapsed)
+	switch {
+	case err != nil:
+		// The run stays claimed: the message is requeued, and once the lease is over the run is
+		// taken again.
+		logger.Error("Record run result failed, requeueing", "error", err)
+		requeueLater(ctx, d)
+		return
+	case !recorded:
+		logger.Warn("Run result discarded: the claim expired and another consumer took the run")
+		_ = d.Ack(false)
 		return
 	}
-	errText := storable(execErr.Error(), maxError)
-	if c.RetryCount >= c.MaxRetries {
-		n, err := retryDB(rctx, logger, "record failure", func(ctx context.Context) (int64, error) {
-			return r.q.RunFailPermanently(ctx, sqlcgen.RunFailPermanentlyParams{ID: c.ID, Attempt: c.Attempts, Output: output, Error: errText})
-		})
-		r.Metrics.attemptDone(c.Type, "permanently_failed", elapsed)
-		if err == nil && n == 1 {
-			// Dead-lettered through the work queue's dead-letter exchange, kept for inspection.
-			logger.Warn("Run permanently failed", "error", errText, "retry_count", c.RetryCount, "duration_ms", elapsed.Milliseconds())
-			_ = d.Nack(false, false)
-			return
-		}
-		r.settle(ctx, d, n, err, logger, "")
-		return
+	logger.Log(ctx, o.level, o.message, append(o.logArgs, "duration_ms", elapsed.Milliseconds())...)
+	if o.retryIn > 0 {
+		r.publishRetry(rctx, runmsg.Message{RunID: c.ID, JobID: c.JobID}, o.retryIn, logger)
 	}
-	delay := time.Duration(c.RetryDelayMs) * time.Millisecond
-	r.Metrics.attemptDone(c.Type, "failed", elapsed)
-	_, err := retryDB(rctx, logger, "record failed attempt", func(ctx context.Context) (*time.Time, error) {
-		return r.q.RunFail(ctx, sqlcgen.RunFailParams{ID: c.ID, Attempt: c.Attempts, Output: output, Error: errText, RetryDelayMs: c.RetryDelayMs})
-	})
-	if errors.Is(err, pgx.ErrNoRows) {
-		r.settle(ctx, d, 0, nil, logger, "")
+	if o.deadLetter {
+		// Dead-lettered through the work queue's dead-letter exchange, kept for inspection.
+		_ = d.Nack(false, false)
 		return
-	}
-	if err != nil {
-		r.settle(ctx, d, 0, err, logger, "")
-		return
-	}
-	logger.Warn("Run attempt failed, retry scheduled", "error", errText, "retry_in", delay.String(), "duration_ms", elapsed.Milliseconds())
-	msg := RunMessage{RunID: c.ID, JobID: c.JobID}
-	if err := r.pub.PublishRetry(rctx, msg, delay); err != nil {
-		// The run stays failed and unpublished; the reaper publishes it when its delay is over.
-		logger.Warn("Publish retry failed; the reaper will retry", "error", err)
-	} else if err := r.q.RunMarkPublished(rctx, []int64{c.ID}); err != nil {
-		logger.Warn("Mark retry published failed", "error", err)
 	}
 	_ = d.Ack(false)
 }
 
-// settle acks a delivery once its result is committed. A result that could not be stored leaves
-// the run claimed: the message is requeued, and once the lease is over the run is taken again.
-func (r *Runner) settle(ctx context.Context, d amqp.Delivery, rows int64, err error, logger *slog.Logger, msg string, args ...any) {
-	switch {
-	case err != nil:
-		logger.Error("Record run result failed, requeueing", "error", err)
-		requeueLater(ctx, d)
-	case rows == 0:
-		logger.Warn("Run result discarded: the claim expired and another consumer took the run")
-		_ = d.Ack(false)
-	default:
-		if msg != "" {
-			logger.Info(msg, args...)
-		}
-		_ = d.Ack(false)
+// outcome is what an attempt came to, decided before anything is recorded.
+type outcome struct {
+	// status names the outcome in metrics: completed, failed (a retry follows) or permanently_failed.
+	status string
+	// record stores the result; it reports false when the claim had expired and nothing was stored.
+	record  func(ctx context.Context) (bool, error)
+	level   slog.Level
+	message string
+	logArgs []any
+	// retryIn, when not zero, is the delay after which the run is published again.
+	retryIn time.Duration
+	// deadLetter answers the delivery by dead-lettering it instead of acking it.
+	deadLetter bool
+}
+
+// outcome decides what an attempt with this output and error comes to.
+func (r *Runner) outcome(c sqlcgen.RunClaimRow, output string, execErr error) outcome {
+	if execErr == nil {
+		return outcome{status: "completed", level: slog.LevelInfo, message: "Run completed",
+			record: func(ctx context.Context) (bool, error) {
+				n, err := r.q.RunComplete(ctx, sqlcgen.RunCompleteParams{ID: c.ID, Attempt: c.Attempts, Output: output})
+				return n > 0, err
+			}}
+	}
+	errText := task.Storable(execErr.Error(), maxError)
+	if c.RetryCount >= c.MaxRetries {
+		return outcome{status: "permanently_failed", level: slog.LevelWarn, message: "Run permanently failed",
+			logArgs: []any{"error", errText, "retry_count", c.RetryCount}, deadLetter: true,
+			record: func(ctx context.Context) (bool, error) {
+				n, err := r.q.RunFailPermanently(ctx, sqlcgen.RunFailPermanentlyParams{ID: c.ID, Attempt: c.Attempts,
+					Output: output, Error: errText})
+				return n > 0, err
+			}}
+	}
+	delay := time.Duration(c.RetryDelayMs) * time.Millisecond
+	return outcome{status: "failed", level: slog.LevelWarn, message: "Run attempt failed, retry scheduled",
+		logArgs: []any{"error", errText, "retry_in", delay.String()}, retryIn: delay,
+		record: func(ctx context.Context) (bool, error) {
+			_, err := r.q.RunFail(ctx, sqlcgen.RunFailParams{ID: c.ID, Attempt: c.Attempts, Output: output,
+				Error: errText, RetryDelayMs: c.RetryDelayMs})
+			if errors.Is(err, pgx.ErrNoRows) {
+				return false, nil
+			}
+			return err == nil, err
+		}}
+}
+
+// publishRetry publishes a failed run to wait out its delay in the broker. A retry that could not be
+// published stays failed and unpublished; the reaper publishes it when its delay is over.
+func (r *Runner) publishRetry(ctx context.Context, msg runmsg.Message, delay time.Duration, logger *slog.Logger) {
+	if err := r.pub.PublishRetry(ctx, msg, delay); err != nil {
+		logger.Warn("Publish retry failed; the reaper will retry", "error", err)
+	} else if err := r.q.RunMarkPublished(ctx, []int64{msg.RunID}); err != nil {
+		logger.Warn("Mark retry published failed", "error", err)
 	}
 }
 
@@ -185,21 +208,6 @@ func requeueLater(ctx context.Context, d amqp.Delivery) {
 	case <-time.After(time.Second):
 	}
 	_ = d.Nack(false, true)
-}
-
-// storable shortens s to at most n bytes without splitting a character, marking the cut, and
-// replaces what PostgreSQL's text cannot hold (invalid UTF-8, NUL), so that any output or error,
-// whatever a target or mail server sent, can be recorded.
-func storable(s string, n int) string {
-	suffix := ""
-	if len(s) > n {
-		for n > 0 && !utf8.RuneStart(s[n]) {
-			n--
-		}
-		s, suffix = s[:n], "…(truncated)"
-	}
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	return strings.ReplaceAll(s, "\x00", "\uFFFD") + suffix
 }
 
 // idempotencyKey is the same for every attempt of a run and differs between runs.

@@ -13,6 +13,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/schedule"
 )
 
 // resyncEvery is how often the scheduler compares its cron table with the database in full, in
@@ -101,21 +102,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	listenErr := make(chan error, 1)
 	listenCtx, stopListening := context.WithCancel(ctx)
 	listening := make(chan struct{})
-	go func() {
-		defer close(listening)
-		for {
-			n, err := listener.Conn().WaitForNotification(listenCtx)
-			if err != nil {
-				listenErr <- err
-				return
-			}
-			id, _ := strconv.ParseInt(n.Payload, 10, 64)
-			select {
-			case changed <- id:
-			case <-listenCtx.Done():
-			}
-		}
-	}()
+	go func() { defer close(listening); listenErr <- listen(listenCtx, listener, changed) }()
 	// The listening goroutine must be gone before the connection goes back to the pool.
 	defer func() { stopListening(); <-listening }()
 	resync := time.NewTicker(resyncEvery)
@@ -139,6 +126,22 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			}
 			// Slots of the last few seconds may still be on their way through the dispatcher.
 			s.catchUpMissed(ctx, 5*time.Second)
+		}
+	}
+}
+
+// listen passes the id of every changed job on to changed until the listening connection fails or
+// ctx is done, and returns why it stopped.
+func listen(ctx context.Context, listener *pgxpool.Conn, changed chan<- int64) error {
+	for {
+		n, err := listener.Conn().WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		id, _ := strconv.ParseInt(n.Payload, 10, 64)
+		select {
+		case changed <- id:
+		case <-ctx.Done():
 		}
 	}
 }
@@ -193,7 +196,7 @@ func (s *Scheduler) apply(row sqlcgen.JobScheduleListRow) {
 	if old != nil && old.updatedAt.Equal(row.UpdatedAt) {
 		return
 	}
-	sched, err := ParseSchedule(row.Cron, row.Timezone)
+	sched, err := schedule.Parse(row.Cron, row.Timezone)
 	if err != nil {
 		s.logger.Error("Job has an invalid schedule; not scheduled", "job_id", row.ID, "cron", row.Cron, "error", err)
 		s.remove(row.ID)
@@ -228,7 +231,7 @@ func (s *Scheduler) catchUpMissed(ctx context.Context, inFlight time.Duration) {
 		return
 	}
 	for _, row := range rows {
-		sched, err := ParseSchedule(row.Cron, row.Timezone)
+		sched, err := schedule.Parse(row.Cron, row.Timezone)
 		if err != nil || row.NextRunAt == nil {
 			continue
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/workertest"
 )
 
 // startScheduler runs a scheduler with its own dispatcher until the test ends, as a leader would.
@@ -32,13 +33,13 @@ func (h *harness) runsOf(jobID int64) []sqlcgen.Run {
 
 func TestTwoSchedulersMakeOneRunPerSlot(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, 4)
+	h := setup(t, 4)
 	tg := newRecordingTarget(t, nil)
 	job := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}, cron: "* * * * * *"})
 	h.startScheduler(0)
 	h.startScheduler(0)
 
-	waitFor(t, 15*time.Second, "five completed runs", func() bool {
+	workertest.WaitFor(t, 15*time.Second, "five completed runs", func() bool {
 		n := 0
 		for _, r := range h.runsOf(job.ID) {
 			if r.Status == "completed" {
@@ -68,7 +69,7 @@ func TestTwoSchedulersMakeOneRunPerSlot(t *testing.T) {
 
 func TestTheSchedulerFollowsJobChanges(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, 4)
+	h := setup(t, 4)
 	tg := newRecordingTarget(t, nil)
 	job := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}, cron: "* * * * * *", paused: true})
 	h.startScheduler(0)
@@ -77,7 +78,7 @@ func TestTheSchedulerFollowsJobChanges(t *testing.T) {
 	t.Run("APausedJobDoesNotRun", func(t *testing.T) {
 		// Give the scheduler a run of its own to prove it is working, then check the paused one.
 		other := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}, cron: "* * * * * *"})
-		waitFor(t, 10*time.Second, "the active job runs", func() bool { return len(h.runsOf(other.ID)) >= 2 })
+		workertest.WaitFor(t, 10*time.Second, "the active job runs", func() bool { return len(h.runsOf(other.ID)) >= 2 })
 		if runs := h.runsOf(job.ID); len(runs) != 0 {
 			t.Fatalf("the paused job got %d runs", len(runs))
 		}
@@ -89,7 +90,7 @@ func TestTheSchedulerFollowsJobChanges(t *testing.T) {
 		if _, err := h.q.JobSetPaused(ctx, sqlcgen.JobSetPausedParams{ID: job.ID, Paused: false}); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, 10*time.Second, "runs after resume", func() bool { return len(h.runsOf(job.ID)) >= 2 })
+		workertest.WaitFor(t, 10*time.Second, "runs after resume", func() bool { return len(h.runsOf(job.ID)) >= 2 })
 	})
 	t.Run("EditingTheScheduleTakesEffect", func(t *testing.T) {
 		_, err := h.q.JobUpdate(ctx, sqlcgen.JobUpdateParams{
@@ -100,7 +101,7 @@ func TestTheSchedulerFollowsJobChanges(t *testing.T) {
 			t.Fatal(err)
 		}
 		edited := time.Now().Add(time.Second)
-		waitFor(t, 10*time.Second, "three runs on the new schedule", func() bool {
+		workertest.WaitFor(t, 10*time.Second, "three runs on the new schedule", func() bool {
 			n := 0
 			for _, r := range h.runsOf(job.ID) {
 				if r.ScheduledAt.After(edited) {
@@ -119,7 +120,7 @@ func TestTheSchedulerFollowsJobChanges(t *testing.T) {
 		}
 		// A fresh job proves the scheduler goes on; the deleted one must not come back.
 		probe := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}, cron: "* * * * * *"})
-		waitFor(t, 10*time.Second, "the probe job runs twice", func() bool { return len(h.runsOf(probe.ID)) >= 2 })
+		workertest.WaitFor(t, 10*time.Second, "the probe job runs twice", func() bool { return len(h.runsOf(probe.ID)) >= 2 })
 		if runs := h.runsOf(job.ID); len(runs) != 0 {
 			t.Fatalf("the deleted job still has %d runs", len(runs))
 		}
@@ -128,7 +129,7 @@ func TestTheSchedulerFollowsJobChanges(t *testing.T) {
 
 func TestMissedSlotsAreCaughtUpOnce(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, 2)
+	h := setup(t, 2)
 	tg := newRecordingTarget(t, nil)
 	ctx := context.Background()
 	recent := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}, cron: "*/10 * * * *"})
@@ -144,7 +145,7 @@ func TestMissedSlotsAreCaughtUpOnce(t *testing.T) {
 	h.startScheduler(time.Hour)
 	h.startScheduler(time.Hour) // a second scheduler must not double the catch-up
 
-	waitFor(t, 10*time.Second, "the catch-up run completes", func() bool {
+	workertest.WaitFor(t, 10*time.Second, "the catch-up run completes", func() bool {
 		runs := h.runsOf(recent.ID)
 		return len(runs) == 1 && runs[0].Status == "completed"
 	})
@@ -167,7 +168,7 @@ func TestMissedSlotsAreCaughtUpOnce(t *testing.T) {
 
 func TestOneLeaderAtATimeAndATakeover(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, 1)
+	h := setup(t, 1)
 	leading := make(chan int, 10)
 	start := func(id int) (*Leader, context.CancelFunc, chan struct{}) {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -184,7 +185,7 @@ func TestOneLeaderAtATimeAndATakeover(t *testing.T) {
 	defer func() { stopB(); <-doneB }()
 
 	first := <-leading
-	waitFor(t, 2*time.Second, "a leader", func() bool { return a.Leading() || b.Leading() })
+	workertest.WaitFor(t, 2*time.Second, "a leader", func() bool { return a.Leading() || b.Leading() })
 	if a.Leading() && b.Leading() {
 		t.Fatal("both replicas lead")
 	}
@@ -198,12 +199,12 @@ func TestOneLeaderAtATimeAndATakeover(t *testing.T) {
 	if second := <-leading; second == first {
 		t.Fatalf("replica %d led again after it stopped", second)
 	}
-	waitFor(t, 2*time.Second, "the other replica leads", b.Leading)
+	workertest.WaitFor(t, 2*time.Second, "the other replica leads", b.Leading)
 }
 
 func TestANewLeaderRunsASlotMissedSecondsAgo(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, 2)
+	h := setup(t, 2)
 	tg := newRecordingTarget(t, nil)
 	ctx := context.Background()
 	job := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}, cron: "@every 3s"})
@@ -215,7 +216,7 @@ func TestANewLeaderRunsASlotMissedSecondsAgo(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.startScheduler(time.Hour)
-	waitFor(t, 10*time.Second, "a run for the slot missed "+time.Since(missed).Round(time.Second).String()+" ago", func() bool {
+	workertest.WaitFor(t, 10*time.Second, "a run for the slot missed "+time.Since(missed).Round(time.Second).String()+" ago", func() bool {
 		for _, r := range h.runsOf(job.ID) {
 			if r.ScheduledAt.Equal(missed) {
 				return true

@@ -1,0 +1,213 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/views"
+	"github.com/cronflow/cronflow/worker/runstatus"
+	"github.com/cronflow/cronflow/worker/schedule"
+)
+
+// Sizes of the home page's lists.
+const (
+	upcomingShown = 8
+	failuresShown = 8
+)
+
+// handleHomePage serves GET /, what an operator looks at first: the totals, the last 24 hours, the
+// next runs and the latest failures.
+func handleHomePage(q *sqlcgen.Queries, stats *statsCache) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		s, err := homeStats(c.Request().Context(), q, stats)
+		if err != nil {
+			return err
+		}
+		return render(c, http.StatusOK, views.HomePage(newPage(c, "Dashboard", "home"), s))
+	}
+}
+
+// handleHomeStats serves GET /home/stats, the home page's content, which it polls every 5 s.
+func handleHomeStats(q *sqlcgen.Queries, stats *statsCache) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		s, err := homeStats(c.Request().Context(), q, stats)
+		if err != nil {
+			return err
+		}
+		return render(c, http.StatusOK, views.HomeStatsPanel(s))
+	}
+}
+
+// homeStats gathers the home page: the counts from the cache, the lists fresh (each is a short walk
+// of an index).
+func homeStats(ctx context.Context, q *sqlcgen.Queries, stats *statsCache) (views.HomeStats, error) {
+	counts, err := stats.get(ctx)
+	if err != nil {
+		return views.HomeStats{}, err
+	}
+	now := time.Now()
+	s := views.HomeStats{
+		Totals:    counts.totals,
+		CountedAt: views.NewMoment(&counts.at, now, nil),
+		Chart:     views.NewChart(counts.hourStart, counts.completed, counts.failed),
+	}
+	upcoming, err := q.JobListUpcoming(ctx, upcomingShown)
+	if err != nil {
+		return s, fmt.Errorf("list upcoming runs: %w", err)
+	}
+	for _, u := range upcoming {
+		s.Upcoming = append(s.Upcoming, views.UpcomingRun{
+			JobID: u.ID, JobName: u.Name, Words: schedule.Describe(u.Cron),
+			At: views.NewMoment(u.NextRunAt, now, nil), Local: views.ShortExact(*u.NextRunAt, zone(u.Timezone)),
+		})
+	}
+	failures, err := q.RunListRecentFailures(ctx, failuresShown)
+	if err != nil {
+		return s, fmt.Errorf("list recent failures: %w", err)
+	}
+	for _, f := range failures {
+		when := f.CompletedAt
+		if when == nil {
+			when = &f.ScheduledAt
+		}
+		s.Failures = append(s.Failures, views.FailureRow{
+			RunID: f.ID, JobID: f.JobID, JobName: f.JobName, Status: f.Status,
+			When: views.NewMoment(when, now, nil), RetryAt: views.NewMoment(f.NextAttemptAt, now, nil),
+			Error: clip(f.Error, 160),
+		})
+	}
+	return s, nil
+}
+
+// statsTTL is how old the home page's counts may get before they are counted again, and staleWait
+// how long a request waits for a count in progress before it takes the older counts instead.
+const (
+	statsTTL  = 5 * time.Second
+	staleWait = 20 * time.Millisecond
+)
+
+// homeCounts are the numbers that take counting every run: the totals and the chart's hours.
+type homeCounts struct {
+	totals            views.Totals
+	hourStart         time.Time // the chart's first hour
+	completed, failed [24]int64
+	at                time.Time
+}
+
+// statsCache keeps the home page's counts, which take a scan of the runs table (over 100 ms at a
+// million runs), so that no page or poll waits for one. Counts older than statsTTL start one fresh
+// count in the background, however many requests ask at once, and are served as they are if the
+// count takes longer than staleWait. Only the very first request waits for a whole count.
+type statsCache struct {
+	q      *sqlcgen.Queries
+	logger *slog.Logger
+
+	mu      sync.Mutex
+	counts  *homeCounts
+	err     error
+	running chan struct{} // closed when the count in progress ends; nil when none runs
+}
+
+func newStatsCache(q *sqlcgen.Queries, logger *slog.Logger) *statsCache {
+	return &statsCache{q: q, logger: logger}
+}
+
+// get returns the latest counts, starting a new count if they are stale.
+func (s *statsCache) get(ctx context.Context) (homeCounts, error) {
+	s.mu.Lock()
+	if s.counts != nil && time.Since(s.counts.at) < statsTTL {
+		defer s.mu.Unlock()
+		return *s.counts, nil
+	}
+	done := s.running
+	if done == nil {
+		done = make(chan struct{})
+		s.running = done
+		go s.refresh(context.WithoutCancel(ctx), done)
+	}
+	stale := s.counts
+	s.mu.Unlock()
+	var timeout <-chan time.Time
+	if stale != nil {
+		// A small database counts in a few milliseconds: worth a short wait for fresh numbers.
+		t := time.NewTimer(staleWait)
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case <-done:
+	case <-timeout:
+		return *stale, nil
+	case <-ctx.Done():
+		return homeCounts{}, ctx.Err()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.counts == nil {
+		return homeCounts{}, s.err
+	}
+	return *s.counts, nil
+}
+
+// refresh counts and stores the result; a failed count keeps the old counts.
+func (s *statsCache) refresh(ctx context.Context, done chan struct{}) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	counts, err := countHome(ctx, s.q, time.Now())
+	s.mu.Lock()
+	if err == nil {
+		s.counts = &counts
+	} else {
+		s.logger.Error("Counting runs for the dashboard failed", "error", err)
+	}
+	s.err, s.running = err, nil
+	s.mu.Unlock()
+	close(done)
+}
+
+// countHome counts jobs, runs by status, and the last 24 hours of runs by hour.
+func countHome(ctx context.Context, q *sqlcgen.Queries, now time.Time) (homeCounts, error) {
+	c := homeCounts{at: now, hourStart: now.UTC().Truncate(time.Hour).Add(-23 * time.Hour)}
+	var err error
+	if c.totals.Jobs, err = q.JobCount(ctx); err != nil {
+		return c, fmt.Errorf("count jobs: %w", err)
+	}
+	byStatus, err := q.RunCountByStatus(ctx)
+	if err != nil {
+		return c, fmt.Errorf("count runs by status: %w", err)
+	}
+	for _, row := range byStatus {
+		switch row.Status {
+		case runstatus.Completed:
+			c.totals.Completed = row.Runs
+		case runstatus.PermanentlyFailed:
+			c.totals.Failed = row.Runs
+		case runstatus.Failed:
+			c.totals.Retrying = row.Runs
+		}
+	}
+	hourly, err := q.RunCountHourly(ctx, c.hourStart)
+	if err != nil {
+		return c, fmt.Errorf("count runs by hour: %w", err)
+	}
+	first := c.hourStart.Unix() / 3600
+	for _, row := range hourly {
+		i := row.Hour - first
+		if i < 0 || i >= 24 {
+			continue
+		}
+		if row.Status == runstatus.Completed {
+			c.completed[i] += row.Runs
+		} else {
+			c.failed[i] += row.Runs
+		}
+	}
+	return c, nil
+}

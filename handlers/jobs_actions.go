@@ -1,0 +1,164 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/views"
+	"github.com/cronflow/cronflow/worker/runmsg"
+	"github.com/cronflow/cronflow/worker/schedule"
+)
+
+// maxCountedRuns is how far the delete confirmation counts a job's runs.
+const maxCountedRuns = 10000
+
+// handleJobRun serves POST /jobs/{id}/run: a run now, through the same queue as scheduled runs.
+func handleJobRun(q *sqlcgen.Queries, pub RunPublisher) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		job, run, err := runNow(c, q, pub, id)
+		if err != nil {
+			return err
+		}
+		// The runs tables on the page refresh at once instead of at their next poll.
+		c.Response().Header().Set("HX-Trigger", "runs-changed")
+		return actionDone(c, q, job, fmt.Sprintf("Run #%d of “%s” is queued.", run.ID, job.Name))
+	}
+}
+
+// handleJobPause serves POST /jobs/{id}/pause and /resume. Resuming schedules from now on; slots
+// that passed while the job was paused are not caught up.
+func handleJobPause(q *sqlcgen.Queries, paused bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		job, err := setPaused(c, q, id, paused)
+		if err != nil {
+			return err
+		}
+		msg := "Paused “" + job.Name + "”: it does not run on its schedule until it is resumed."
+		if !paused {
+			msg = "Resumed “" + job.Name + "”." + nextRunNote(job, time.Now())
+		}
+		return actionDone(c, q, job, msg)
+	}
+}
+
+// actionDone answers a job action. A plain form post goes back where it came from, with a flash
+// message. htmx gets the part of the page the action changed (the job's row in the list, or the
+// settings on its page, whichever the request targets) with the message beside it.
+func actionDone(c echo.Context, q *sqlcgen.Queries, job sqlcgen.Job, flash string) error {
+	back := localPath(c.FormValue("back"), fmt.Sprintf("/jobs/%d", job.ID))
+	if !isHTMX(c) {
+		return redirectAfter(c, back, flash)
+	}
+	now := time.Now()
+	msg := views.FlashMessage(views.Flash{Kind: "success", Text: flash}, true)
+	if c.Request().Header.Get("HX-Target") == "job-detail" {
+		return render(c, http.StatusOK, templ.Join(views.JobDetailSection(toJobDetail(job, back, now)), msg))
+	}
+	row, err := q.JobListRowGet(c.Request().Context(), job.ID)
+	if err != nil {
+		return fmt.Errorf("get list row of job %d: %w", job.ID, err)
+	}
+	return render(c, http.StatusOK, templ.Join(views.JobRowView(toJobRow(row, now), back), msg))
+}
+
+// handleJobDeleteConfirm serves GET /jobs/{id}/delete?back=, which says what deleting the job will
+// delete and asks: as a dialog over the page for htmx, as a page of its own otherwise.
+func handleJobDeleteConfirm(q *sqlcgen.Queries) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		ctx := c.Request().Context()
+		job, err := q.JobGet(ctx, id)
+		if err != nil {
+			return err
+		}
+		n, err := q.RunCountForJob(ctx, sqlcgen.RunCountForJobParams{JobID: id, MaxRows: maxCountedRuns + 1})
+		if err != nil {
+			return fmt.Errorf("count runs of job %d: %w", id, err)
+		}
+		d := views.DeleteConfirm{
+			ID: id, Name: job.Name, Runs: min(n, maxCountedRuns), RunsCapped: n > maxCountedRuns,
+			Back: localPath(c.QueryParam("back"), fmt.Sprintf("/jobs/%d", id)),
+		}
+		if isHTMX(c) {
+			return render(c, http.StatusOK, views.DeleteDialog(d))
+		}
+		return render(c, http.StatusOK, views.JobDeletePage(newPage(c, "Delete “"+job.Name+"”", "jobs"), d))
+	}
+}
+
+// handleJobDelete serves POST /jobs/{id}/delete; the job's runs go with it. It goes back where the
+// person came from, unless that was the job's own page.
+func handleJobDelete(q *sqlcgen.Queries) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		ctx := c.Request().Context()
+		job, err := q.JobGet(ctx, id)
+		if err != nil {
+			return err
+		}
+		if _, err := q.JobDelete(ctx, id); err != nil {
+			return fmt.Errorf("delete job %d: %w", id, err)
+		}
+		back := localPath(c.FormValue("back"), "/jobs")
+		own := fmt.Sprintf("/jobs/%d", id)
+		if back == own || strings.HasPrefix(back, own+"/") || strings.HasPrefix(back, own+"?") {
+			back = "/jobs"
+		}
+		return redirectAfter(c, back, "Deleted “"+job.Name+"” and its runs.")
+	}
+}
+
+// setPaused pauses or resumes a job, for the API and the dashboard alike. The next run is
+// computed either way, so that a resumed job shows when it runs.
+func setPaused(c echo.Context, q *sqlcgen.Queries, id int64, paused bool) (sqlcgen.Job, error) {
+	ctx := c.Request().Context()
+	job, err := q.JobGet(ctx, id)
+	if err != nil {
+		return job, err
+	}
+	var next *time.Time
+	if sched, err := schedule.Parse(job.Cron, job.Timezone); err == nil {
+		n := sched.Next(time.Now()).UTC()
+		next = &n
+	}
+	return q.JobSetPaused(ctx, sqlcgen.JobSetPausedParams{ID: id, Paused: paused, NextRunAt: next})
+}
+
+// runNow makes a manual run of a job and publishes it. It returns the job too, for the caller's
+// answer; the run is read again after publishing, so that it shows whether the broker took it.
+func runNow(c echo.Context, q *sqlcgen.Queries, pub RunPublisher, jobID int64) (sqlcgen.Job, sqlcgen.Run, error) {
+	ctx := c.Request().Context()
+	job, err := q.JobGet(ctx, jobID)
+	if err != nil {
+		return job, sqlcgen.Run{}, err
+	}
+	run, err := q.RunInsertManual(ctx, jobID)
+	if err != nil {
+		return job, run, err
+	}
+	pub.Publish(ctx, []runmsg.Message{{RunID: run.ID, JobID: run.JobID}})
+	if fresh, err := q.RunGet(ctx, run.ID); err == nil {
+		run = fresh
+	}
+	return job, run, nil
+}

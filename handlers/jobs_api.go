@@ -1,0 +1,198 @@
+package handlers
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/task"
+)
+
+// jobJSON is a job as the API shows it.
+type jobJSON struct {
+	ID         int64           `json:"id"`
+	Name       string          `json:"name"`
+	Type       string          `json:"type"`
+	Payload    json.RawMessage `json:"payload"`
+	Cron       string          `json:"cron"`
+	Timezone   string          `json:"timezone"`
+	MaxRetries int32           `json:"max_retries"`
+	RetryDelay string          `json:"retry_delay"`
+	Timeout    string          `json:"timeout"`
+	Paused     bool            `json:"paused"`
+	CreatedAt  time.Time       `json:"created_at"`
+	UpdatedAt  time.Time       `json:"updated_at"`
+	NextRunAt  *time.Time      `json:"next_run_at"`
+}
+
+func toJobJSON(j sqlcgen.Job) jobJSON {
+	next := j.NextRunAt
+	if j.Paused {
+		next = nil
+	}
+	return jobJSON{
+		ID: j.ID, Name: j.Name, Type: j.Type, Payload: j.Payload, Cron: j.Cron, Timezone: j.Timezone,
+		MaxRetries: j.MaxRetries,
+		RetryDelay: (time.Duration(j.RetryDelayMs) * time.Millisecond).String(),
+		Timeout:    (time.Duration(j.TimeoutMs) * time.Millisecond).String(),
+		Paused:     j.Paused, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt, NextRunAt: next,
+	}
+}
+
+// handleAPIJobCreate serves POST /api/jobs: it validates the job and stores it, 201 with the job.
+func handleAPIJobCreate(q *sqlcgen.Queries) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var in jobInput
+		problems, err := decodeJSON(c, &in)
+		if err != nil {
+			return err
+		}
+		return createJob(c, q, in, problems)
+	}
+}
+
+// createJob validates and stores a job. extra holds problems found before validation.
+func createJob(c echo.Context, q *sqlcgen.Queries, in jobInput, extra map[string]string) error {
+	spec, problems := in.Valid(time.Now())
+	for k, v := range extra {
+		problems[k] = v
+	}
+	if len(problems) > 0 {
+		return invalid(c, problems)
+	}
+	job, err := q.JobInsert(c.Request().Context(), spec.insertParams())
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/api/jobs/"+itoa64(job.ID))
+	return c.JSON(http.StatusCreated, toJobJSON(job))
+}
+
+// handleAPIJobList serves GET /api/jobs?limit=&after=, jobs by id, a page at a time, with secrets in
+// payloads masked (GET /api/jobs/{id} shows one job whole).
+func handleAPIJobList(q *sqlcgen.Queries) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		limit, after, problems := pageParams(c, "after")
+		if len(problems) > 0 {
+			return badQuery(c, problems)
+		}
+		jobs, err := q.JobList(c.Request().Context(), sqlcgen.JobListParams{AfterID: after, MaxRows: int32(limit) + 1})
+		if err != nil {
+			return err
+		}
+		out := struct {
+			Jobs      []jobJSON `json:"jobs"`
+			NextAfter *int64    `json:"next_after"`
+		}{Jobs: []jobJSON{}}
+		if len(jobs) > limit {
+			jobs = jobs[:limit]
+			out.NextAfter = &jobs[limit-1].ID
+		}
+		for _, j := range jobs {
+			// A list is for looking, and gets passed around: its secrets are masked.
+			job := toJobJSON(j)
+			job.Payload = task.Mask(j.Type, j.Payload)
+			out.Jobs = append(out.Jobs, job)
+		}
+		return c.JSON(http.StatusOK, out)
+	}
+}
+
+// handleAPIJobGet serves GET /api/jobs/{id}.
+func handleAPIJobGet(q *sqlcgen.Queries) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		job, err := q.JobGet(c.Request().Context(), id)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, toJobJSON(job))
+	}
+}
+
+// handleAPIJobUpdate serves PUT /api/jobs/{id}, which takes the same body as create. The scheduler
+// picks the change up at once, whichever replica it runs on.
+func handleAPIJobUpdate(q *sqlcgen.Queries) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		if _, err := q.JobGet(c.Request().Context(), id); err != nil {
+			return err
+		}
+		var in jobInput
+		decodeProblems, err := decodeJSON(c, &in)
+		if err != nil {
+			return err
+		}
+		spec, problems := in.Valid(time.Now())
+		for k, v := range decodeProblems {
+			problems[k] = v
+		}
+		if len(problems) > 0 {
+			return invalid(c, problems)
+		}
+		job, err := q.JobUpdate(c.Request().Context(), spec.updateParams(id))
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, toJobJSON(job))
+	}
+}
+
+// handleAPIJobDelete serves DELETE /api/jobs/{id}; the job's runs go with it.
+func handleAPIJobDelete(q *sqlcgen.Queries) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		n, err := q.JobDelete(c.Request().Context(), id)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return echo.NewHTTPError(http.StatusNotFound, "Not found: there is no job with that id.")
+		}
+		return c.NoContent(http.StatusNoContent)
+	}
+}
+
+// handleAPIJobPause serves POST /api/jobs/{id}/pause and /resume. Resuming schedules from now on;
+// slots that passed while the job was paused are not caught up.
+func handleAPIJobPause(q *sqlcgen.Queries, paused bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		job, err := setPaused(c, q, id, paused)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, toJobJSON(job))
+	}
+}
+
+// handleAPIJobRun serves POST /api/jobs/{id}/run: a run now, through the same queue as scheduled
+// ones. 202 with the run, which is queued even if the broker is down at this moment.
+func handleAPIJobRun(q *sqlcgen.Queries, pub RunPublisher) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		_, run, err := runNow(c, q, pub, id)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusAccepted, toRunJSON(run))
+	}
+}

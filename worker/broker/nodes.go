@@ -1,0 +1,36 @@
+package broker
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// ParseNodes reads a list of broker nodes: amqp:// or amqps:// URLs of the nodes of one RabbitMQ
+// cluster, separated by commas. For a bad list it returns what is wrong, each problem a phrase that
+// follows the variable's name. Problems name an address by its position and host, never whole,
+// since a URL may hold a password.
+func ParseNodes(list string) (urls, problems []string) {
+	seen := map[string]bool{}
+	vhost := ""
+	for i, part := range strings.Split(list, ",") {
+		part = strings.TrimSpace(part)
+		u, err := url.Parse(part)
+		switch {
+		case part == "":
+			problems = append(problems, fmt.Sprintf("has an empty address at position %d; separate node URLs with single commas", i+1))
+		case err != nil || (u.Scheme != "amqp" && u.Scheme != "amqps") || u.Hostname() == "":
+			problems = append(problems, fmt.Sprintf("must list amqp:// or amqps:// URLs separated by commas; address %d is not one", i+1))
+		case seen[u.Host]:
+			problems = append(problems, fmt.Sprintf("lists the node %s twice", u.Host))
+		case len(urls) > 0 && u.Path != vhost:
+			// A cluster's virtual hosts are the same on every node: two names mean two clusters, or a typo.
+			problems = append(problems, fmt.Sprintf("must name the same virtual host on every node; %s names %q, the first node %q",
+				u.Host, u.Path, vhost))
+		default:
+			seen[u.Host], vhost = true, u.Path
+			urls = append(urls, part)
+		}
+	}
+	return urls, problems
+}

@@ -1,0 +1,100 @@
+// Package broker talks to RabbitMQ: it names and declares the topology, keeps connections up
+// (reconnecting with backoff), and publishes runs with publisher confirms. The run lifecycle in
+// package worker uses it; nothing that renders pages does.
+package broker
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+// Topology names the exchanges and queues. Every replica declares all of them at startup and after
+// every reconnect; declaring is idempotent.
+type Topology struct {
+	// Exchange routes new and retried runs to WorkQueue.
+	Exchange string
+	// WorkQueue is a quorum queue: its delivery limit dead-letters a message that keeps coming back.
+	WorkQueue string
+	// DeadExchange and DeadQueue hold what was given up on: runs that failed permanently and
+	// messages that could not be handled. Nothing expires there; an operator inspects them.
+	DeadExchange string
+	DeadQueue    string
+	// RetryPrefix starts the name of the per-delay retry queues, such as "cronflow.retry.2000ms".
+	RetryPrefix string
+}
+
+// WorkRoutingKey routes a message from the exchange to the work queue.
+const WorkRoutingKey = "run"
+
+// NewTopology names the topology after prefix ("cronflow" in production, unique in tests).
+func NewTopology(prefix string) Topology {
+	return Topology{
+		Exchange:     prefix,
+		WorkQueue:    prefix + ".runs",
+		DeadExchange: prefix + ".dead",
+		DeadQueue:    prefix + ".runs.dead",
+		RetryPrefix:  prefix + ".retry.",
+	}
+}
+
+// RetryQueue names the queue in which a run waits delay before it goes back to the work queue.
+func (t Topology) RetryQueue(delay time.Duration) string {
+	return t.RetryPrefix + strconv.FormatInt(delay.Milliseconds(), 10) + "ms"
+}
+
+// Declare declares the durable exchanges and queues and their bindings.
+func (t Topology) Declare(ch *amqp.Channel) error {
+	if err := ch.ExchangeDeclare(t.Exchange, amqp.ExchangeDirect, true, false, false, false, nil); err != nil {
+		return fmt.Errorf("declare exchange %s: %w", t.Exchange, err)
+	}
+	if err := ch.ExchangeDeclare(t.DeadExchange, amqp.ExchangeFanout, true, false, false, false, nil); err != nil {
+		return fmt.Errorf("declare exchange %s: %w", t.DeadExchange, err)
+	}
+	if _, err := ch.QueueDeclare(t.DeadQueue, true, false, false, false, nil); err != nil {
+		return fmt.Errorf("declare queue %s: %w", t.DeadQueue, err)
+	}
+	if err := ch.QueueBind(t.DeadQueue, "", t.DeadExchange, false, nil); err != nil {
+		return fmt.Errorf("bind queue %s: %w", t.DeadQueue, err)
+	}
+	args := amqp.Table{
+		amqp.QueueTypeArg:        amqp.QueueTypeQuorum,
+		"x-dead-letter-exchange": t.DeadExchange,
+		"x-delivery-limit":       int64(20),
+	}
+	if _, err := ch.QueueDeclare(t.WorkQueue, true, false, false, false, args); err != nil {
+		return fmt.Errorf("declare queue %s: %w", t.WorkQueue, err)
+	}
+	if err := ch.QueueBind(t.WorkQueue, WorkRoutingKey, t.Exchange, false, nil); err != nil {
+		return fmt.Errorf("bind queue %s: %w", t.WorkQueue, err)
+	}
+	return nil
+}
+
+// DeclareRetryQueue declares the queue where runs wait delay before their next attempt. Messages
+// expire after delay into the work exchange, so a queue only ever holds messages of one delay and
+// none waits behind a longer one. An unused queue deletes itself well after its last message left.
+func (t Topology) DeclareRetryQueue(ch *amqp.Channel, delay time.Duration) (string, error) {
+	name := t.RetryQueue(delay)
+	args := amqp.Table{
+		"x-message-ttl":             delay.Milliseconds(),
+		"x-dead-letter-exchange":    t.Exchange,
+		"x-dead-letter-routing-key": WorkRoutingKey,
+		"x-expires":                 (2*delay + 10*time.Minute).Milliseconds(),
+	}
+	if _, err := ch.QueueDeclare(name, true, false, false, false, args); err != nil {
+		return "", fmt.Errorf("declare queue %s: %w", name, err)
+	}
+	return name, nil
+}
+
+// Names lists the queues and exchanges of the topology, with the retry queues of the given delays.
+func (t Topology) Names(delays ...time.Duration) (queues, exchanges []string) {
+	queues = []string{t.WorkQueue, t.DeadQueue}
+	for _, d := range delays {
+		queues = append(queues, t.RetryQueue(d))
+	}
+	return queues, []string{t.Exchange, t.DeadExchange}
+}

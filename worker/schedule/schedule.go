@@ -1,0 +1,154 @@
+// Package schedule reads job schedules: it parses cron expressions in a time zone, puts them into
+// words and lists their next runs. It does no I/O, so that pages and the scheduler share it.
+package schedule
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// parser accepts standard 5-field expressions, an optional leading seconds field, and descriptors.
+var parser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// Parse parses a cron expression evaluated in the IANA time zone tz. "@every d" schedules
+// are aligned to multiples of d since the Unix epoch instead of to the moment they were loaded, so
+// that every replica and every restart computes the same slots, and a slot is a stable key.
+func Parse(spec, tz string) (cron.Schedule, error) {
+	loc, err := LoadLocation(tz)
+	if err != nil {
+		return nil, err
+	}
+	spec = strings.TrimSpace(spec)
+	if spec == "" {
+		return nil, errors.New("is required")
+	}
+	if strings.HasPrefix(spec, "CRON_TZ=") || strings.HasPrefix(spec, "TZ=") {
+		return nil, errors.New("must not name a time zone; use the timezone field")
+	}
+	if rest, ok := strings.CutPrefix(spec, "@every "); ok {
+		d, err := time.ParseDuration(strings.TrimSpace(rest))
+		if err != nil {
+			return nil, fmt.Errorf("has an invalid @every duration: %w", err)
+		}
+		if d < time.Second || d%time.Second != 0 {
+			return nil, errors.New("must use a whole number of seconds, at least 1s, with @every")
+		}
+		return everySchedule{every: d}, nil
+	}
+	s, err := parser.Parse(spec)
+	if err != nil {
+		return nil, fmt.Errorf("is not a valid cron expression: %w", err)
+	}
+	parsed, ok := s.(*cron.SpecSchedule)
+	if !ok {
+		return nil, fmt.Errorf("is not a supported schedule")
+	}
+	parsed.Location = loc
+	return zonedSchedule{parsed}, nil
+}
+
+// LoadLocation loads an IANA time zone; the empty name means UTC. "Local" is refused, because a
+// schedule must not change meaning with the server's settings.
+func LoadLocation(tz string) (*time.Location, error) {
+	if tz == "" || tz == "UTC" {
+		return time.UTC, nil
+	}
+	if tz == "Local" {
+		return nil, errors.New("must be an IANA time zone name such as Europe/Berlin, not Local")
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return nil, fmt.Errorf("is not a known IANA time zone: %q", tz)
+	}
+	return loc, nil
+}
+
+// NextRuns returns the next n times of s after t.
+func NextRuns(s cron.Schedule, t time.Time, n int) []time.Time {
+	times := make([]time.Time, 0, n)
+	for len(times) < n {
+		t = s.Next(t)
+		if t.IsZero() {
+			break
+		}
+		times = append(times, t)
+	}
+	return times
+}
+
+// zonedSchedule is a cron expression in a time zone, with the daylight-saving rules of the classic
+// cron daemons: a job at a fixed hour runs once when the clocks go back (not in both copies of the
+// repeated hour), and runs at the change when the clocks go forward past its time (instead of not at
+// all, as robfig/cron would). A job whose hour field is "*" keeps to real time: every hour that
+// passes, once.
+type zonedSchedule struct{ spec *cron.SpecSchedule }
+
+// starBit is robfig/cron's mark of a field given as "*".
+const starBit = 1 << 63
+
+// Next returns the first slot strictly after t.
+func (z zonedSchedule) Next(t time.Time) time.Time {
+	n := z.spec.Next(t)
+	if z.spec.Hour&starBit != 0 {
+		return n
+	}
+	for !n.IsZero() && repeatedWallClock(n) {
+		n = z.spec.Next(n)
+	}
+	if gap := z.springForward(t, n); !gap.IsZero() {
+		return gap
+	}
+	return n
+}
+
+// repeatedWallClock reports whether n's wall-clock time already happened once that day, before the
+// clocks went back.
+func repeatedWallClock(n time.Time) bool {
+	start, _ := n.ZoneBounds()
+	if start.IsZero() {
+		return false
+	}
+	_, now := n.Zone()
+	_, before := start.Add(-time.Second).Zone()
+	return before > now && n.Sub(start) < time.Duration(before-now)*time.Second
+}
+
+// springForward returns the moment the clocks went forward between t and n, if the schedule wanted
+// a wall-clock time in the hour that was skipped; otherwise the zero time.
+func (z zonedSchedule) springForward(t, n time.Time) time.Time {
+	if n.IsZero() {
+		return time.Time{}
+	}
+	change, _ := n.ZoneBounds()
+	if change.IsZero() || !change.After(t) {
+		return time.Time{}
+	}
+	_, now := n.Zone()
+	_, before := change.Add(-time.Second).Zone()
+	if now <= before {
+		return time.Time{}
+	}
+	// Read the schedule on the old clock: a match within the skipped stretch is a skipped slot.
+	old := *z.spec
+	old.Location = time.FixedZone("", before)
+	m := old.Next(change.Add(-time.Second))
+	if !m.IsZero() && m.Before(change.Add(time.Duration(now-before)*time.Second)) {
+		return change.In(n.Location())
+	}
+	return time.Time{}
+}
+
+// everySchedule fires at every multiple of every since the Unix epoch.
+type everySchedule struct{ every time.Duration }
+
+// Next returns the first multiple of every strictly after t.
+func (e everySchedule) Next(t time.Time) time.Time {
+	step := int64(e.every / time.Second)
+	sec := t.Unix()
+	next := (sec/step + 1) * step
+	return time.Unix(next, 0).In(t.Location())
+}

@@ -1,0 +1,95 @@
+package task
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+	"github.com/wneessen/go-mail/smtp"
+)
+
+// noDeadline bounds a send whose context has no deadline of its own.
+const noDeadline = 5 * time.Minute
+
+// loginAuth is PLAIN authentication that notes that it started, so that a failed connection can
+// say whether the server refused the login or failed before it. PLAIN refuses to send the password
+// over an unencrypted connection to anything but localhost.
+type loginAuth struct {
+	smtp.Auth
+	started bool
+}
+
+// Start begins the PLAIN exchange.
+func (a *loginAuth) Start(server *smtp.ServerInfo) (string, []byte, error) {
+	a.started = true
+	return a.Auth.Start(server)
+}
+
+// sendMail delivers msg to the recipients over one SMTP connection that lives no longer than ctx.
+// go-mail connects, greets, applies the TLS policy and logs in; each envelope step below is named
+// in its error, so that a run says which recipient the server refused.
+func sendMail(ctx context.Context, cfg MailConfig, msg *gomail.Msg, to []string) error {
+	timeout := noDeadline
+	if deadline, ok := ctx.Deadline(); ok {
+		timeout = max(time.Until(deadline), time.Millisecond)
+	}
+	var auth *loginAuth
+	var smtpAuth smtp.Auth
+	if cfg.Username != "" {
+		auth = &loginAuth{Auth: smtp.PlainAuth("", cfg.Username, cfg.Password, cfg.Host, false)}
+		smtpAuth = auth
+	}
+	client, err := mailClient(cfg, smtpAuth, timeout)
+	if err != nil {
+		return err
+	}
+	sc, err := client.DialToSMTPClientWithContext(ctx)
+	if err != nil {
+		return connectError(cfg, auth, err)
+	}
+	defer sc.Close()
+	stop := context.AfterFunc(ctx, func() { _ = sc.Close() })
+	defer stop()
+	from, err := msg.GetSender(false)
+	if err != nil {
+		return fmt.Errorf("read sender address: %w", err)
+	}
+	if err := sc.Mail(from); err != nil {
+		return fmt.Errorf("smtp MAIL FROM %s: %w", from, err)
+	}
+	for _, addr := range to {
+		if err := sc.Rcpt(addr); err != nil {
+			return fmt.Errorf("smtp RCPT %s: %w", addr, err)
+		}
+	}
+	w, err := sc.Data()
+	if err != nil {
+		return fmt.Errorf("smtp DATA: %w", err)
+	}
+	if _, err := msg.WriteTo(w); err != nil {
+		return fmt.Errorf("smtp DATA: write message: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("smtp DATA: %w", err)
+	}
+	_ = sc.Quit() // The server has accepted the message; a failed goodbye does not unsend it.
+	return nil
+}
+
+// connectError names the step of connecting that failed: the dial, the login, or the greeting and
+// STARTTLS between them.
+func connectError(cfg MailConfig, auth *loginAuth, err error) error {
+	var opErr *net.OpError
+	switch {
+	case auth != nil && auth.started:
+		return fmt.Errorf("smtp AUTH PLAIN as %s: %w", cfg.Username, err)
+	case errors.As(err, &opErr) && opErr.Op == "dial":
+		return fmt.Errorf("dial SMTP server %s: %w", cfg.Host, err)
+	case cfg.TLS == "starttls":
+		return fmt.Errorf("smtp STARTTLS with %s: %w", cfg.Host, err)
+	}
+	return fmt.Errorf("smtp greeting from %s: %w", cfg.Host, err)
+}
