@@ -84,14 +84,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// Start order: the publisher (consumers publish retries until they are done), the consumers,
 	// then, on the leader only, the dispatcher, the reaper and the scheduler. Each is stopped in
 	// reverse order, after HTTP.
-	pub := broker.NewPublisher(cfg.AMQPURLs[0], top, logger)
+	pub := broker.NewPublisher(cfg.AMQPURLs, top, logger)
 	stopPub := start(ctx, pub.Run)
 	defer stopPub()
 
 	exec := task.NewExecutor(task.NewHTTPClient(cfg.Consumers, cfg.AllowPrivateTargets), cfg.Mail)
 	runner := worker.NewRunner(q, exec, pub, logger)
 	runner.Metrics = metrics
-	consumer := worker.NewConsumer(cfg.AMQPURLs[0], top, cfg.Consumers, cfg.ShutdownGrace, runner.Handle, logger)
+	consumer := worker.NewConsumer(cfg.AMQPURLs, top, cfg.Consumers, cfg.ShutdownGrace, runner.Handle, logger)
 	stopConsumers := start(ctx, consumer.Run)
 	defer stopConsumers()
 

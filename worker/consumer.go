@@ -39,11 +39,12 @@ type Consumer struct {
 	inFlight atomic.Int64
 }
 
-// NewConsumer returns a consumer with workers goroutines and a prefetch of the same size. On
-// shutdown, in-flight runs get grace to finish before their context is cancelled.
-func NewConsumer(url string, top broker.Topology, workers int, grace time.Duration, handle HandlerFunc, logger *slog.Logger) *Consumer {
+// NewConsumer returns a consumer of the cluster whose nodes are at urls, with workers goroutines
+// and a prefetch of the same size. On shutdown, in-flight runs get grace to finish before their
+// context is cancelled.
+func NewConsumer(urls []string, top broker.Topology, workers int, grace time.Duration, handle HandlerFunc, logger *slog.Logger) *Consumer {
 	c := &Consumer{top: top, logger: logger, workers: workers, handle: handle, grace: grace}
-	c.conn = broker.NewConnection(url, "cronflow-consumer", logger, c.setup, c.drain)
+	c.conn = broker.NewConnection(urls, "cronflow-consumer", logger, c.setup, c.drain)
 	return c
 }
 

@@ -63,7 +63,7 @@ func setup(t *testing.T, consumers int) *harness {
 // startPublisher starts a publisher, stopped at cleanup, and waits for it to connect if it can.
 func (h *harness) startPublisher(url string) *broker.Publisher {
 	ctx, cancel := context.WithCancel(context.Background())
-	pub := broker.NewPublisher(url, h.top, h.logger)
+	pub := broker.NewPublisher([]string{url}, h.top, h.logger)
 	done := make(chan struct{})
 	go func() { defer close(done); pub.Run(ctx) }()
 	h.t.Cleanup(func() { cancel(); <-done })
@@ -78,7 +78,7 @@ func (h *harness) startConsumer(workers int) {
 // startConsumerWith starts the harness's consumer with an executor of the test's.
 func (h *harness) startConsumerWith(exec *task.Executor, workers int) {
 	ctx, cancel := context.WithCancel(context.Background())
-	h.consumer = NewConsumer(amqpURL(), h.top, workers, 5*time.Second, NewRunner(h.q, exec, h.pub, h.logger).Handle, h.logger)
+	h.consumer = NewConsumer([]string{amqpURL()}, h.top, workers, 5*time.Second, NewRunner(h.q, exec, h.pub, h.logger).Handle, h.logger)
 	h.stopCons = cancel
 	h.consDone = make(chan struct{})
 	done := h.consDone

@@ -29,8 +29,13 @@ func Prefix() string {
 // DeleteAtCleanup deletes the queues and exchanges when the test ends. Names that do not exist are
 // passed over.
 func DeleteAtCleanup(t testing.TB, queues, exchanges []string) {
+	DeleteAtCleanupOn(t, URL(), queues, exchanges)
+}
+
+// DeleteAtCleanupOn is DeleteAtCleanup on the broker at url, such as a node of a test cluster.
+func DeleteAtCleanupOn(t testing.TB, url string, queues, exchanges []string) {
 	t.Cleanup(func() {
-		conn, err := amqp.Dial(URL())
+		conn, err := amqp.Dial(url)
 		if err != nil {
 			t.Errorf("connect to clean up: %v", err)
 			return
