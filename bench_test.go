@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/schedule"
 )
 
 // BenchmarkBurst makes 10,000 jobs come due in the same second, against a local HTTP target, with
@@ -50,7 +51,7 @@ func burst(b *testing.B, jobs int) {
 	payload, _ := json.Marshal(map[string]string{"url": target.URL})
 	insertJobs(b, q, jobs, sqlcgen.JobInsertParams{
 		Name: "burst", Type: "ping", Payload: payload, Cron: spec, Timezone: "UTC",
-		MaxRetries: 3, RetryDelayMs: 2000, TimeoutMs: 30000, NextRunAt: &due,
+		MaxRetries: 3, RetryDelayMs: 2000, TimeoutMs: 30000, Catchup: schedule.CatchupLatest, NextRunAt: &due,
 	})
 	if time.Until(due) < 5*time.Second {
 		b.Fatalf("inserting the jobs took too long; the due second is too close")
@@ -124,7 +125,7 @@ func benchEnv(b *testing.B) map[string]string {
 }
 
 // insertJobs stores n copies of a job, several at a time.
-func insertJobs(b *testing.B, q *sqlcgen.Queries, n int, p sqlcgen.JobInsertParams) {
+func insertJobs(b testing.TB, q *sqlcgen.Queries, n int, p sqlcgen.JobInsertParams) {
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
 	for w := range 8 {
@@ -143,5 +144,49 @@ func insertJobs(b *testing.B, q *sqlcgen.Queries, n int, p sqlcgen.JobInsertPara
 	close(errs)
 	if err := <-errs; err != nil {
 		b.Fatal(err)
+	}
+}
+
+// reportSlots reports what a fault did to the runs, and the delays from slot to completed.
+func reportSlots(b *testing.B, rep slotReport) {
+	b.ReportMetric(float64(rep.slots), "slots")
+	b.ReportMetric(float64(rep.missing), "missing")
+	b.ReportMetric(float64(rep.doubled), "doubled")
+	b.ReportMetric(float64(rep.unfinished), "unfinished")
+	b.ReportMetric(float64(rep.reexecuted), "reexecuted")
+	b.ReportMetric(float64(quantile(rep.delays, 0.5).Milliseconds()), "p50-ms")
+	b.ReportMetric(float64(quantile(rep.delays, 0.99).Milliseconds()), "p99-ms")
+	b.ReportMetric(float64(quantile(rep.delays, 1).Milliseconds()), "max-ms")
+}
+
+// BenchmarkClusterNodeCrash runs 50 jobs every second on the three-node cluster (a serve and a
+// worker replica given all three nodes) and kills the node holding most of their connections for
+// 20 s. It reports every slot's fate, and the delays from slot to completed of the runs due from
+// 5 s after the crash until the restart. It needs the cluster (CRONFLOW_TEST_CLUSTER=1):
+//
+//	CRONFLOW_TEST_CLUSTER=1 go test -run '^$' -bench ClusterNodeCrash -benchtime 1x .
+func BenchmarkClusterNodeCrash(b *testing.B) {
+	for range b.N {
+		reportSlots(b, nodeCrashScenario(b, 50, 20*time.Second))
+	}
+}
+
+// BenchmarkClusterBurstCrash makes 3,000 runs due in the same second on the cluster and kills the
+// busiest node 200 ms after that second, leaving it down. max-ms is the delay of the last run.
+//
+//	CRONFLOW_TEST_CLUSTER=1 go test -run '^$' -bench ClusterBurstCrash -benchtime 1x .
+func BenchmarkClusterBurstCrash(b *testing.B) {
+	for range b.N {
+		reportSlots(b, burstScenario(b, 3000))
+	}
+}
+
+// BenchmarkDatabaseOutage runs 50 jobs every second and takes PostgreSQL away for 8 s. The delays
+// are those of the slots due during the outage.
+//
+//	go test -run '^$' -bench DatabaseOutage -benchtime 1x .
+func BenchmarkDatabaseOutage(b *testing.B) {
+	for range b.N {
+		reportSlots(b, databaseOutageScenario(b, 50, 8*time.Second))
 	}
 }

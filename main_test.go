@@ -22,7 +22,7 @@ import (
 
 // testApp is Cronflow started through run, as the binary would be, on 127.0.0.1.
 type testApp struct {
-	t    *testing.T
+	t    testing.TB
 	URL  string
 	env  map[string]string
 	logs *syncBuffer
@@ -50,7 +50,7 @@ func testEnvTB(t testing.TB) map[string]string {
 
 // startApp runs Cronflow in mode ("serve" or "worker") with env, on a free port, and waits until it
 // is ready. It is stopped when the test ends, if the test has not stopped it.
-func startApp(t *testing.T, mode string, env map[string]string) *testApp {
+func startApp(t testing.TB, mode string, env map[string]string) *testApp {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -26,7 +26,8 @@ const (
 // newJobForm is the form for a new job: a daily job of the first task type (a ping) in UTC, with
 // the API's defaults.
 func newJobForm() jobForm {
-	return jobForm{Mode: modeSimple, Timezone: "UTC", Type: task.Types()[0].Name, MaxRetries: "3", RetryDelay: "2s", Timeout: "30s"}
+	return jobForm{Mode: modeSimple, Timezone: "UTC", Type: task.Types()[0].Name, MaxRetries: "3", RetryDelay: "2s", Timeout: "30s",
+		Catchup: string(schedule.CatchupLatest)}
 }
 
 // jobFormFrom reads the form's fields through get (a form post's or a query's values).
@@ -35,6 +36,7 @@ func jobFormFrom(get func(string) string) jobForm {
 		Name: get("name"), Mode: get("mode"), Hour: get("hour"), Minute: get("minute"), Cron: get("cron"),
 		Timezone: get("timezone"), Type: strings.TrimSpace(get("type")), Payload: map[string]string{},
 		MaxRetries: get("max_retries"), RetryDelay: get("retry_delay"), Timeout: get("timeout"),
+		Catchup: get("catchup"),
 	}
 	// Every type's fields are read, so that what both types have (a URL) survives a change of type.
 	for _, name := range task.FormFields() {
@@ -59,6 +61,7 @@ func jobFormFromJob(j sqlcgen.Job) jobForm {
 		MaxRetries: itoa64(int64(j.MaxRetries)),
 		RetryDelay: (time.Duration(j.RetryDelayMs) * time.Millisecond).String(),
 		Timeout:    (time.Duration(j.TimeoutMs) * time.Millisecond).String(),
+		Catchup:    string(j.Catchup),
 	}
 	if m := dailyCron.FindStringSubmatch(j.Cron); m != nil {
 		f.Mode, f.Minute, f.Hour, f.Cron = modeSimple, m[1], m[2], ""
@@ -76,6 +79,7 @@ func (f jobForm) input() (jobInput, map[string]string) {
 	in := jobInput{
 		Name: f.Name, Type: f.Type, Timezone: f.Timezone,
 		MaxRetries: formNumber(f.MaxRetries), RetryDelay: formString(f.RetryDelay), Timeout: formString(f.Timeout),
+		Catchup: f.Catchup,
 	}
 	if f.Mode == modeSimple {
 		in.Hour, in.Minute = formNumber(f.Hour), formNumber(f.Minute)
@@ -157,7 +161,7 @@ func (f jobForm) view(action, title, submit, cancel string, problems map[string]
 	return views.JobForm{
 		Action: action, Title: title, Submit: submit, Cancel: cancel,
 		Values: views.JobFormValues(f), Errors: problems, Preview: f.preview(now),
-		Timezones: timezones(), Types: typeOptions(), Fields: taskFields(f.Type),
+		Timezones: timezones(), Types: typeOptions(), Catchups: catchupOptions(), Fields: taskFields(f.Type),
 	}
 }
 
@@ -176,6 +180,15 @@ func taskFields(taskType string) []views.TaskField {
 }
 
 // typeOptions are the task types, named for what they do, in the original project's order.
+// catchupOptions are the catch-up policies, for the form's select.
+func catchupOptions() []views.Option {
+	opts := make([]views.Option, 0, len(schedule.Catchups()))
+	for _, c := range schedule.Catchups() {
+		opts = append(opts, views.Option{Value: string(c), Label: c.Label()})
+	}
+	return opts
+}
+
 func typeOptions() []views.Option {
 	types := task.Types()
 	opts := make([]views.Option, len(types))

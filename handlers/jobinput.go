@@ -27,6 +27,7 @@ type jobInput struct {
 	MaxRetries json.RawMessage `json:"max_retries"`
 	RetryDelay json.RawMessage `json:"retry_delay"`
 	Timeout    json.RawMessage `json:"timeout"`
+	Catchup    string          `json:"catchup"`
 }
 
 // jobSpec is a validated job, ready to store.
@@ -35,6 +36,7 @@ type jobSpec struct {
 	Payload                    json.RawMessage
 	MaxRetries                 int32
 	RetryDelay, Timeout        time.Duration
+	Catchup                    schedule.Catchup
 	NextRunAt                  *time.Time
 }
 
@@ -84,6 +86,15 @@ func (in jobInput) Valid(now time.Time) (jobSpec, map[string]string) {
 	spec.MaxRetries = int32(retries)
 	spec.RetryDelay = durationField(problems, "retry_delay", orDefault(in.RetryDelay, `"2s"`), minRetryDelay, maxRetryDelay)
 	spec.Timeout = durationField(problems, "timeout", orDefault(in.Timeout, `"30s"`), minTimeout, maxTimeout)
+	catchup, ok := schedule.ParseCatchup(strings.TrimSpace(in.Catchup))
+	if !ok {
+		names := make([]string, 0, len(schedule.Catchups()))
+		for _, c := range schedule.Catchups() {
+			names = append(names, string(c))
+		}
+		problems["catchup"] = "must be " + strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+	}
+	spec.Catchup = catchup
 
 	if spec.Name == "" && len(problems) == 0 {
 		spec.Name = defaultName(spec)
@@ -219,7 +230,7 @@ func (s jobSpec) insertParams() sqlcgen.JobInsertParams {
 	return sqlcgen.JobInsertParams{
 		Name: s.Name, Type: s.Type, Payload: s.Payload, Cron: s.Cron, Timezone: s.Timezone,
 		MaxRetries: s.MaxRetries, RetryDelayMs: s.RetryDelay.Milliseconds(), TimeoutMs: s.Timeout.Milliseconds(),
-		NextRunAt: s.NextRunAt,
+		Catchup: s.Catchup, NextRunAt: s.NextRunAt,
 	}
 }
 
@@ -228,6 +239,7 @@ func (s jobSpec) updateParams(id int64) sqlcgen.JobUpdateParams {
 	p := s.insertParams()
 	return sqlcgen.JobUpdateParams{
 		ID: id, Name: p.Name, Type: p.Type, Payload: p.Payload, Cron: p.Cron, Timezone: p.Timezone,
-		MaxRetries: p.MaxRetries, RetryDelayMs: p.RetryDelayMs, TimeoutMs: p.TimeoutMs, NextRunAt: p.NextRunAt,
+		MaxRetries: p.MaxRetries, RetryDelayMs: p.RetryDelayMs, TimeoutMs: p.TimeoutMs, Catchup: p.Catchup,
+		NextRunAt: p.NextRunAt,
 	}
 }

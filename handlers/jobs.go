@@ -139,6 +139,7 @@ func toJobDetail(j sqlcgen.Job, back string, now time.Time) views.JobDetail {
 		MaxRetries: j.MaxRetries,
 		RetryDelay: (time.Duration(j.RetryDelayMs) * time.Millisecond).String(),
 		Timeout:    (time.Duration(j.TimeoutMs) * time.Millisecond).String(),
+		Catchup:    j.Catchup.Label(),
 		Created:    views.NewMoment(&j.CreatedAt, now, nil),
 		Updated:    views.NewMoment(&j.UpdatedAt, now, nil),
 		Back:       back,

@@ -1,6 +1,6 @@
 -- name: JobInsert :one
-INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, next_run_at)
-VALUES (@name, @type, @payload, @cron, @timezone, @max_retries, @retry_delay_ms, @timeout_ms, @paused, @next_run_at)
+INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused, next_run_at)
+VALUES (@name, @type, @payload, @cron, @timezone, @max_retries, @retry_delay_ms, @timeout_ms, @catchup, @paused, @next_run_at)
 RETURNING *;
 
 -- name: JobGet :one
@@ -17,7 +17,7 @@ LIMIT @max_rows;
 UPDATE jobs
 SET name = @name, type = @type, payload = @payload, cron = @cron, timezone = @timezone,
     max_retries = @max_retries, retry_delay_ms = @retry_delay_ms, timeout_ms = @timeout_ms,
-    next_run_at = @next_run_at, updated_at = clock_timestamp()
+    catchup = @catchup, next_run_at = @next_run_at, updated_at = clock_timestamp()
 WHERE id = @id
 RETURNING *;
 
@@ -42,9 +42,10 @@ SELECT id, cron, timezone, paused, updated_at, next_run_at FROM jobs WHERE id = 
 
 -- name: JobSetNextRuns :exec
 -- JobSetNextRuns records where each job's schedule goes next, without touching updated_at. A job
--- edited since (its updated_at moved on) keeps the next run its edit computed.
+-- edited since (its updated_at moved on) keeps the next run its edit computed. It only moves
+-- forward: slots stored late (after a database outage) must not pull it back.
 UPDATE jobs
-SET next_run_at = u.next_run_at
+SET next_run_at = GREATEST(jobs.next_run_at, u.next_run_at)
 FROM (SELECT unnest(@ids::bigint[]) AS id, unnest(@next_run_ats::timestamptz[]) AS next_run_at,
              unnest(@updated_ats::timestamptz[]) AS updated_at) AS u
 WHERE jobs.id = u.id AND jobs.updated_at = u.updated_at;
@@ -56,7 +57,7 @@ LISTEN cronflow_jobs;
 -- name: JobListOverdue :many
 -- JobListOverdue finds active jobs whose next slot passed without a run being made: the scheduler
 -- was down, or could not reach the database when the slot came.
-SELECT id, cron, timezone, next_run_at, updated_at FROM jobs
+SELECT id, cron, timezone, next_run_at, updated_at, catchup FROM jobs
 WHERE NOT paused AND next_run_at < @before::timestamptz
 ORDER BY next_run_at
 LIMIT @max_rows;

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/cronflow/cronflow/worker/schedule"
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
@@ -63,8 +64,8 @@ func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
 }
 
 const jobInsert = `-- name: JobInsert :one
-INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, next_run_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused, next_run_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup
 `
 
@@ -77,6 +78,7 @@ type JobInsertParams struct {
 	MaxRetries   int32
 	RetryDelayMs int64
 	TimeoutMs    int64
+	Catchup      schedule.Catchup
 	Paused       bool
 	NextRunAt    *time.Time
 }
@@ -91,6 +93,7 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 		arg.MaxRetries,
 		arg.RetryDelayMs,
 		arg.TimeoutMs,
+		arg.Catchup,
 		arg.Paused,
 		arg.NextRunAt,
 	)
@@ -163,7 +166,7 @@ func (q *Queries) JobList(ctx context.Context, arg JobListParams) ([]Job, error)
 }
 
 const jobListOverdue = `-- name: JobListOverdue :many
-SELECT id, cron, timezone, next_run_at, updated_at FROM jobs
+SELECT id, cron, timezone, next_run_at, updated_at, catchup FROM jobs
 WHERE NOT paused AND next_run_at < $1::timestamptz
 ORDER BY next_run_at
 LIMIT $2
@@ -180,6 +183,7 @@ type JobListOverdueRow struct {
 	Timezone  string
 	NextRunAt *time.Time
 	UpdatedAt time.Time
+	Catchup   schedule.Catchup
 }
 
 // JobListOverdue finds active jobs whose next slot passed without a run being made: the scheduler
@@ -199,6 +203,7 @@ func (q *Queries) JobListOverdue(ctx context.Context, arg JobListOverdueParams) 
 			&i.Timezone,
 			&i.NextRunAt,
 			&i.UpdatedAt,
+			&i.Catchup,
 		); err != nil {
 			return nil, err
 		}
@@ -584,7 +589,7 @@ func (q *Queries) JobSearchBefore(ctx context.Context, arg JobSearchBeforeParams
 
 const jobSetNextRuns = `-- name: JobSetNextRuns :exec
 UPDATE jobs
-SET next_run_at = u.next_run_at
+SET next_run_at = GREATEST(jobs.next_run_at, u.next_run_at)
 FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::timestamptz[]) AS next_run_at,
              unnest($3::timestamptz[]) AS updated_at) AS u
 WHERE jobs.id = u.id AND jobs.updated_at = u.updated_at
@@ -597,7 +602,8 @@ type JobSetNextRunsParams struct {
 }
 
 // JobSetNextRuns records where each job's schedule goes next, without touching updated_at. A job
-// edited since (its updated_at moved on) keeps the next run its edit computed.
+// edited since (its updated_at moved on) keeps the next run its edit computed. It only moves
+// forward: slots stored late (after a database outage) must not pull it back.
 func (q *Queries) JobSetNextRuns(ctx context.Context, arg JobSetNextRunsParams) error {
 	_, err := q.db.Exec(ctx, jobSetNextRuns, arg.Ids, arg.NextRunAts, arg.UpdatedAts)
 	return err
@@ -642,8 +648,8 @@ const jobUpdate = `-- name: JobUpdate :one
 UPDATE jobs
 SET name = $1, type = $2, payload = $3, cron = $4, timezone = $5,
     max_retries = $6, retry_delay_ms = $7, timeout_ms = $8,
-    next_run_at = $9, updated_at = clock_timestamp()
-WHERE id = $10
+    catchup = $9, next_run_at = $10, updated_at = clock_timestamp()
+WHERE id = $11
 RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup
 `
 
@@ -656,6 +662,7 @@ type JobUpdateParams struct {
 	MaxRetries   int32
 	RetryDelayMs int64
 	TimeoutMs    int64
+	Catchup      schedule.Catchup
 	NextRunAt    *time.Time
 	ID           int64
 }
@@ -670,6 +677,7 @@ func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, erro
 		arg.MaxRetries,
 		arg.RetryDelayMs,
 		arg.TimeoutMs,
+		arg.Catchup,
 		arg.NextRunAt,
 		arg.ID,
 	)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cronflow/cronflow/worker/runstatus"
+	"github.com/cronflow/cronflow/worker/schedule"
 )
 
 type ApiToken struct {
@@ -36,7 +37,7 @@ type Job struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	NextRunAt    *time.Time
-	Catchup      string
+	Catchup      schedule.Catchup
 }
 
 type JobListRow struct {

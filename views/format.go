@@ -111,6 +111,7 @@ func plural(n int64, one, many string) string {
 var fieldLabels = map[string]string{
 	"name": "The name", "type": "The task", "cron": "The schedule", "hour": "The hour", "minute": "The minute",
 	"timezone": "The time zone", "max_retries": "Retries", "retry_delay": "The retry delay", "timeout": "The timeout",
+	"catchup": "Missed runs",
 	"payload": "The task's settings", "payload.url": "The URL", "payload.to": "The recipients",
 	"payload.subject": "The subject", "payload.body": "The body", "payload.webhook_url": "The webhook URL",
 	"payload.text": "The message",

@@ -101,6 +101,7 @@ type jobOpts struct {
 	cron       string
 	maxRetries int32
 	retryDelay time.Duration
+	catchup    schedule.Catchup
 	paused     bool
 }
 
@@ -116,6 +117,9 @@ func (h *harness) insertJob(o jobOpts) sqlcgen.Job {
 	if o.retryDelay == 0 {
 		o.retryDelay = 2 * time.Second
 	}
+	if o.catchup == "" {
+		o.catchup = schedule.CatchupLatest
+	}
 	payload, _ := json.Marshal(o.payload)
 	sched, err := schedule.Parse(o.cron, "UTC")
 	if err != nil {
@@ -125,7 +129,7 @@ func (h *harness) insertJob(o jobOpts) sqlcgen.Job {
 	job, err := h.q.JobInsert(context.Background(), sqlcgen.JobInsertParams{
 		Name: "test job", Type: o.typ, Payload: payload, Cron: o.cron, Timezone: "UTC",
 		MaxRetries: o.maxRetries, RetryDelayMs: o.retryDelay.Milliseconds(), TimeoutMs: 5000,
-		Paused: o.paused, NextRunAt: &next,
+		Catchup: o.catchup, Paused: o.paused, NextRunAt: &next,
 	})
 	if err != nil {
 		h.t.Fatalf("insert job: %v", err)

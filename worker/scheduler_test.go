@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/schedule"
 	"github.com/cronflow/cronflow/worker/workertest"
 )
 
@@ -95,7 +96,7 @@ func TestTheSchedulerFollowsJobChanges(t *testing.T) {
 	t.Run("EditingTheScheduleTakesEffect", func(t *testing.T) {
 		_, err := h.q.JobUpdate(ctx, sqlcgen.JobUpdateParams{
 			ID: job.ID, Name: job.Name, Type: job.Type, Payload: job.Payload, Cron: "*/2 * * * * *",
-			Timezone: "UTC", MaxRetries: 0, RetryDelayMs: 1000, TimeoutMs: 5000,
+			Timezone: "UTC", MaxRetries: 0, RetryDelayMs: 1000, TimeoutMs: 5000, Catchup: schedule.CatchupLatest,
 		})
 		if err != nil {
 			t.Fatal(err)
