@@ -115,6 +115,17 @@ func (b *backlog) remove(stored []due) {
 	b.slots = slices.DeleteFunc(b.slots, func(d due) bool { return gone[slotKey{d.jobID, d.slot}] })
 }
 
+// reset forgets every kept slot and refusal, and returns how many slots it forgot.
+func (b *backlog) reset() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := len(b.slots)
+	b.slots = nil
+	clear(b.keys)
+	clear(b.refused)
+	return n
+}
+
 // size is the number of kept slots.
 func (b *backlog) size() int {
 	b.mu.Lock()

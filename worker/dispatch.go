@@ -2,8 +2,11 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
+
+	"github.com/sethvargo/go-retry"
 
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/worker/broker"
@@ -19,6 +22,10 @@ const (
 	dispatchWorkers = 4
 )
 
+// storeTimeout bounds one attempt to store a batch: past it, the batch is held for a database
+// that is out of reach, and the dispatcher goes on taking slots.
+const storeTimeout = 10 * time.Second
+
 // due is one slot of one job that has come due, and the job's slot after it. updatedAt is the
 // version of the job the slot was computed from.
 type due struct {
@@ -28,16 +35,38 @@ type due struct {
 
 // Dispatcher turns due slots into queued runs and publishes them. The run is inserted before it is
 // published, so a failed publish leaves a visible, unpublished run that the reaper publishes later.
+// While the database is out of reach it holds the slots (see backlog) and stores them, oldest
+// first, once it is back.
 type Dispatcher struct {
 	q      *sqlcgen.Queries
 	pub    *broker.Publisher
 	logger *slog.Logger
 	in     chan due
+	held   *backlog
 }
 
 // NewDispatcher returns a dispatcher that stores runs through q and publishes them through pub.
 func NewDispatcher(q *sqlcgen.Queries, pub *broker.Publisher, logger *slog.Logger) *Dispatcher {
-	return &Dispatcher{q: q, pub: pub, logger: logger, in: make(chan due, 4*dispatchBatch)}
+	return &Dispatcher{q: q, pub: pub, logger: logger, in: make(chan due, 4*dispatchBatch), held: newBacklog(maxBacklog)}
+}
+
+// Held counts the due slots held for the database, for /readyz and /metrics.
+func (d *Dispatcher) Held() int { return d.held.size() }
+
+// NeedsCatchup reports whether every held slot is stored but some jobs were left to a catch-up
+// (the backlog was full, or the outage outlasted the catch-up window).
+func (d *Dispatcher) NeedsCatchup() bool { return d.held.size() == 0 && d.held.needsCatchup() }
+
+// CaughtUp tells the dispatcher that a catch-up that started at started has run, so that the jobs
+// left to it are dispatched as usual again.
+func (d *Dispatcher) CaughtUp(started time.Time) { d.held.caughtUp(started) }
+
+// HandOver leaves to the catch-up every job that has a slot held since before cutoff: an outage
+// that outlasted the catch-up window is the job's policy to decide.
+func (d *Dispatcher) HandOver(cutoff time.Time) {
+	if n := d.held.refuseOlder(cutoff); n > 0 {
+		d.logger.Warn("Held due slots older than the catch-up window are left to the catch-up", "slots", n)
+	}
 }
 
 // Due hands over a slot of a job, as of the job's version updatedAt. It blocks while the
@@ -49,8 +78,18 @@ func (d *Dispatcher) Due(ctx context.Context, jobID int64, updatedAt, slot, next
 	}
 }
 
-// Run dispatches until ctx is done, then returns nil.
+// Run dispatches until ctx is done, then returns nil. Slots still held then are dropped: the next
+// leader's catch-up finds them, since their jobs' next run did not move on.
 func (d *Dispatcher) Run(ctx context.Context) error {
+	d.held.reset()
+	defer func() {
+		if n := d.held.reset(); n > 0 {
+			d.logger.Warn("Leadership ended with due slots held; the next leader's catch-up decides about them", "slots", n)
+		}
+	}()
+	flushed := make(chan struct{})
+	go func() { defer close(flushed); d.flushLoop(ctx) }()
+	defer func() { <-flushed }()
 	done := make(chan struct{})
 	for range dispatchWorkers {
 		go func() {
@@ -100,23 +139,48 @@ func (d *Dispatcher) collect(ctx context.Context) []due {
 	return batch
 }
 
+// dispatch stores and publishes a batch, or holds it while the database is out of reach, or while
+// older slots are held, so that all are stored oldest first.
 func (d *Dispatcher) dispatch(ctx context.Context, batch []due) {
+	if batch, _ = d.held.filter(batch); len(batch) == 0 {
+		return
+	}
+	if d.held.size() > 0 {
+		d.hold(batch, nil)
+		return
+	}
 	// The batch is finished even if ctx ends meanwhile: slots already taken must become runs.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()
+	if err := d.store(ctx, batch); err != nil {
+		if !unreachable(err) {
+			// Nothing was stored, and next_run_at stays behind: the catch-up decides.
+			d.logger.Error("Insert due runs failed", "error", err, "runs", len(batch))
+			return
+		}
+		d.hold(batch, err)
+	}
+}
+
+// store inserts the runs of a batch, moves the jobs' next runs on, and publishes the runs. It fails
+// only if the runs could not be inserted.
+func (d *Dispatcher) store(ctx context.Context, batch []due) error {
 	params := sqlcgen.RunInsertScheduledParams{JobIds: make([]int64, len(batch)), ScheduledAts: make([]time.Time, len(batch))}
-	next := sqlcgen.JobSetNextRunsParams{Ids: make([]int64, len(batch)), NextRunAts: make([]time.Time, len(batch)),
-		UpdatedAts: make([]time.Time, len(batch))}
+	// One next run per job, the latest: a batch of held slots has many of the same job.
+	latest := make(map[int64]due, len(batch))
 	for i, b := range batch {
 		params.JobIds[i], params.ScheduledAts[i] = b.jobID, b.slot
-		next.Ids[i], next.NextRunAts[i], next.UpdatedAts[i] = b.jobID, b.next, b.updatedAt
+		if l, ok := latest[b.jobID]; !ok || b.next.After(l.next) {
+			latest[b.jobID] = b
+		}
+	}
+	var next sqlcgen.JobSetNextRunsParams
+	for id, b := range latest {
+		next.Ids, next.NextRunAts, next.UpdatedAts = append(next.Ids, id), append(next.NextRunAts, b.next), append(next.UpdatedAts, b.updatedAt)
 	}
 	rows, err := d.q.RunInsertScheduled(ctx, params)
 	if err != nil {
-		// Nothing was stored, and next_run_at stays behind: the scheduler's catch-up, which runs
-		// every minute, runs the most recent missed slot.
-		d.logger.Error("Insert due runs failed", "error", err, "runs", len(batch))
-		return
+		return err
 	}
 	if err := d.q.JobSetNextRuns(ctx, next); err != nil {
 		d.logger.Warn("Record next run times failed", "error", err)
@@ -126,6 +190,66 @@ func (d *Dispatcher) dispatch(ctx context.Context, batch []due) {
 		msgs[i] = runmsg.Message{RunID: r.ID, JobID: r.JobID}
 	}
 	d.Publish(ctx, msgs)
+	return nil
+}
+
+// unreachable reports whether a store failed for want of the database: a transient error, or no
+// answer within storeTimeout.
+func unreachable(err error) bool {
+	return transient(err) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// hold keeps slots that could not be stored yet; err is why, if the database refused them.
+func (d *Dispatcher) hold(batch []due, err error) {
+	refused := d.held.add(batch)
+	if err != nil {
+		d.logger.Warn("Database unreachable; holding due slots until it is back", "error", err,
+			"slots", len(batch), "held", d.held.size())
+	}
+	if refused > 0 {
+		d.logger.Error("Too many due slots held; the catch-up decides about the rest of their jobs",
+			"refused", refused, "held", d.held.size())
+	}
+}
+
+// flushLoop stores held slots whenever there are some, until ctx is done.
+func (d *Dispatcher) flushLoop(ctx context.Context) {
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if d.held.size() > 0 {
+				d.flush(ctx)
+			}
+		}
+	}
+}
+
+// flush stores the held slots, oldest first, a batch at a time, waiting out the database with
+// backoff, until none is held or ctx is done.
+func (d *Dispatcher) flush(ctx context.Context) {
+	backoff := retry.WithCappedDuration(2*time.Second, retry.NewExponential(100*time.Millisecond))
+	_ = retry.Do(ctx, backoff, func(ctx context.Context) error {
+		for batch := d.held.oldest(dispatchBatch); len(batch) > 0; batch = d.held.oldest(dispatchBatch) {
+			sctx, cancel := context.WithTimeout(ctx, storeTimeout)
+			err := d.store(sctx, batch)
+			cancel()
+			if err != nil && unreachable(err) && ctx.Err() == nil {
+				return retry.RetryableError(err)
+			}
+			if err != nil {
+				// As for a batch never held: next_run_at stays behind and the catch-up decides.
+				d.logger.Error("Insert held due runs failed", "error", err, "runs", len(batch))
+			} else {
+				d.logger.Info("Stored held due slots", "slots", len(batch), "still_held", d.held.size()-len(batch))
+			}
+			d.held.remove(batch)
+		}
+		return nil
+	})
 }
 
 // Publish publishes runs that are already stored and records which ones the broker confirmed.
@@ -144,14 +268,5 @@ func (d *Dispatcher) Publish(ctx context.Context, msgs []runmsg.Message) {
 	}
 	if err := d.q.RunMarkPublished(ctx, published); err != nil {
 		d.logger.Warn("Mark runs published failed", "error", err)
-	}
-}
-
-// skip moves a job's next run time on without making a run, for missed slots left out.
-func (d *Dispatcher) skip(ctx context.Context, jobID int64, updatedAt, next time.Time) {
-	err := d.q.JobSetNextRuns(ctx, sqlcgen.JobSetNextRunsParams{Ids: []int64{jobID}, NextRunAts: []time.Time{next},
-		UpdatedAts: []time.Time{updatedAt}})
-	if err != nil {
-		d.logger.Warn("Record next run time failed", "job_id", jobID, "error", err)
 	}
 }

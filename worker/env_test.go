@@ -210,3 +210,15 @@ func (tg *recordingTarget) total() (requests, keys int) {
 	}
 	return requests, len(tg.hits)
 }
+
+// setNextRun moves a job's next run to at, as if no scheduler had run since. It edits the job, as a
+// person could: the scheduler itself never moves a next run back.
+func (h *harness) setNextRun(j sqlcgen.Job, at time.Time) {
+	h.t.Helper()
+	_, err := h.q.JobUpdate(context.Background(), sqlcgen.JobUpdateParams{ID: j.ID, Name: j.Name, Type: j.Type,
+		Payload: j.Payload, Cron: j.Cron, Timezone: j.Timezone, MaxRetries: j.MaxRetries, RetryDelayMs: j.RetryDelayMs,
+		TimeoutMs: j.TimeoutMs, Catchup: j.Catchup, NextRunAt: &at})
+	if err != nil {
+		h.t.Fatalf("set the next run of job %d: %v", j.ID, err)
+	}
+}

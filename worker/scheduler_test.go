@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -138,28 +139,35 @@ func TestMissedSlotsAreCaughtUpOnce(t *testing.T) {
 	// As if the scheduler had been down: recent's next slot passed 25 minutes ago, old's a year ago.
 	missed := time.Now().Add(-25 * time.Minute).Truncate(10 * time.Minute)
 	longAgo := time.Now().AddDate(-1, 0, 0)
-	err := h.q.JobSetNextRuns(ctx, sqlcgen.JobSetNextRunsParams{Ids: []int64{recent.ID, old.ID},
-		NextRunAts: []time.Time{missed, longAgo}, UpdatedAts: []time.Time{recent.UpdatedAt, old.UpdatedAt}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h.setNextRun(recent, missed)
+	h.setNextRun(old, longAgo)
 	h.startScheduler(time.Hour)
 	h.startScheduler(time.Hour) // a second scheduler must not double the catch-up
 
-	workertest.WaitFor(t, 10*time.Second, "the catch-up run completes", func() bool {
-		runs := h.runsOf(recent.ID)
-		return len(runs) == 1 && runs[0].Status == "completed"
-	})
-	runs := h.runsOf(recent.ID)
 	latest := missed
 	for n := latest.Add(10 * time.Minute); !n.After(time.Now()); n = n.Add(10 * time.Minute) {
 		latest = n
 	}
-	if !runs[0].ScheduledAt.Equal(latest) {
-		t.Errorf("caught-up run is for %s, want the most recent missed slot %s", runs[0].ScheduledAt, latest)
+	workertest.WaitFor(t, 10*time.Second, "the catch-up run completes", func() bool {
+		for _, r := range h.runsOf(recent.ID) {
+			if r.ScheduledAt.Equal(latest) && r.Status == "completed" {
+				return true
+			}
+		}
+		return false
+	})
+	// Every slot that passed is a row: the latest ran, the others are recorded as missed, once.
+	runs := h.runsOf(recent.ID)
+	if want := int(latest.Sub(missed)/(10*time.Minute)) + 1; len(runs) != want {
+		t.Fatalf("%d rows for the recent job, want one per slot that passed, %d", len(runs), want)
 	}
-	if n := len(h.runsOf(old.ID)); n != 0 {
-		t.Errorf("a slot older than the catch-up window got %d runs", n)
+	for _, r := range runs {
+		if !r.ScheduledAt.Equal(latest) && (r.Status != "missed" || !strings.Contains(r.Error, "catchup latest")) {
+			t.Errorf("slot %s: %s %q, want missed because a later slot ran", r.ScheduledAt, r.Status, r.Error)
+		}
+	}
+	if runs := h.runsOf(old.ID); len(runs) != 1 || runs[0].Status != "missed" || !strings.Contains(runs[0].Error, "CATCHUP_WINDOW") {
+		t.Errorf("the slot older than the catch-up window: %+v, want one missed run saying why", runs)
 	}
 	job, err := h.q.JobGet(ctx, old.ID)
 	if err != nil || job.NextRunAt == nil || job.NextRunAt.Before(time.Now()) {
@@ -207,15 +215,10 @@ func TestANewLeaderRunsASlotMissedSecondsAgo(t *testing.T) {
 	t.Parallel()
 	h := setup(t, 2)
 	tg := newRecordingTarget(t, nil)
-	ctx := context.Background()
 	job := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}, cron: "@every 3s"})
 	// The old leader died as this slot came, less than 3 seconds ago, before it made its run.
 	missed := time.Unix(time.Now().Unix()/3*3, 0)
-	err := h.q.JobSetNextRuns(ctx, sqlcgen.JobSetNextRunsParams{Ids: []int64{job.ID},
-		NextRunAts: []time.Time{missed}, UpdatedAts: []time.Time{job.UpdatedAt}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h.setNextRun(job, missed)
 	h.startScheduler(time.Hour)
 	workertest.WaitFor(t, 10*time.Second, "a run for the slot missed "+time.Since(missed).Round(time.Second).String()+" ago", func() bool {
 		for _, r := range h.runsOf(job.ID) {
