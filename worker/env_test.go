@@ -17,6 +17,7 @@ import (
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/worker/broker"
 	"github.com/cronflow/cronflow/worker/brokertest"
+	"github.com/cronflow/cronflow/worker/clustertest"
 	"github.com/cronflow/cronflow/worker/runmsg"
 	"github.com/cronflow/cronflow/worker/schedule"
 	"github.com/cronflow/cronflow/worker/task"
@@ -27,10 +28,13 @@ import (
 func amqpURL() string { return brokertest.URL() }
 
 // testTopology returns broker names unique to the test, deleted when it ends.
-func testTopology(t *testing.T) broker.Topology {
+func testTopology(t *testing.T) broker.Topology { return testTopologyOn(t, amqpURL()) }
+
+// testTopologyOn is testTopology on the broker at url.
+func testTopologyOn(t *testing.T, url string) broker.Topology {
 	top := broker.NewTopology(brokertest.Prefix())
-	queues, exchanges := top.Names(time.Second, 2*time.Second, 5*time.Second)
-	brokertest.DeleteAtCleanup(t, queues, exchanges)
+	queues, exchanges := top.Names(time.Second, 2*time.Second, 5*time.Second, 15*time.Second)
+	brokertest.DeleteAtCleanupOn(t, url, queues, exchanges)
 	return top
 }
 
@@ -47,23 +51,35 @@ type harness struct {
 	consumer *Consumer
 	stopCons context.CancelFunc
 	consDone chan struct{}
+	// urls are the broker nodes the consumer uses: the local broker unless set.
+	urls []string
 }
 
 // setup starts a publisher and a consumer with the given number of goroutines.
 func setup(t *testing.T, consumers int) *harness {
 	t.Helper()
-	h := &harness{t: t, pool: dbtest.NewPool(t), top: testTopology(t), logger: workertest.Logger(t)}
+	return setupOn(t, nil, consumers)
+}
+
+// setupOn is setup on the cluster r, or on the local broker if r is nil.
+func setupOn(t *testing.T, r *clustertest.Rabbit, consumers int) *harness {
+	t.Helper()
+	h := &harness{t: t, pool: dbtest.NewPool(t), logger: workertest.Logger(t), urls: []string{amqpURL()}}
+	if r != nil {
+		h.urls = r.URLs
+	}
+	h.top = testTopologyOn(t, h.urls[0])
 	h.q = sqlcgen.New(h.pool)
-	h.pub = h.startPublisher(amqpURL())
+	h.pub = h.startPublisher(h.urls...)
 	h.disp = NewDispatcher(h.q, h.pub, h.logger)
 	h.startConsumer(consumers)
 	return h
 }
 
-// startPublisher starts a publisher, stopped at cleanup, and waits for it to connect if it can.
-func (h *harness) startPublisher(url string) *broker.Publisher {
+// startPublisher starts a publisher of the nodes at urls, stopped at cleanup.
+func (h *harness) startPublisher(urls ...string) *broker.Publisher {
 	ctx, cancel := context.WithCancel(context.Background())
-	pub := broker.NewPublisher([]string{url}, h.top, h.logger)
+	pub := broker.NewPublisher(urls, h.top, h.logger)
 	done := make(chan struct{})
 	go func() { defer close(done); pub.Run(ctx) }()
 	h.t.Cleanup(func() { cancel(); <-done })
@@ -78,7 +94,11 @@ func (h *harness) startConsumer(workers int) {
 // startConsumerWith starts the harness's consumer with an executor of the test's.
 func (h *harness) startConsumerWith(exec *task.Executor, workers int) {
 	ctx, cancel := context.WithCancel(context.Background())
-	h.consumer = NewConsumer([]string{amqpURL()}, h.top, workers, 5*time.Second, NewRunner(h.q, exec, h.pub, h.logger).Handle, h.logger)
+	urls := h.urls
+	if urls == nil {
+		urls = []string{amqpURL()}
+	}
+	h.consumer = NewConsumer(urls, h.top, workers, 5*time.Second, NewRunner(h.q, exec, h.pub, h.logger).Handle, h.logger)
 	h.stopCons = cancel
 	h.consDone = make(chan struct{})
 	done := h.consDone
