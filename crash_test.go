@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -218,6 +219,7 @@ func TestMigrateMigratesAndExits(t *testing.T) {
 type fleet struct {
 	tb     testing.TB
 	env    map[string]string
+	pool   *pgxpool.Pool
 	q      *sqlcgen.Queries
 	target *countingTarget
 	apps   []*testApp
@@ -233,7 +235,7 @@ func newFleet(tb testing.TB, env map[string]string, dbURL string) *fleet {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(pool.Close)
-	return &fleet{tb: tb, env: env, q: sqlcgen.New(pool), target: newCountingTarget(tb)}
+	return &fleet{tb: tb, env: env, pool: pool, q: sqlcgen.New(pool), target: newCountingTarget(tb)}
 }
 
 // start starts a serve and a worker replica and returns once both are ready.
@@ -491,4 +493,59 @@ func TestANodeCrashMidBurstRunsEveryRunOnce(t *testing.T) {
 func TestADatabaseOutageUnderLoadLosesNoSlot(t *testing.T) {
 	t.Parallel()
 	wantEveryRunOnce(t, databaseOutageScenario(t, 10, 4*time.Second))
+}
+
+func TestAPrimaryDemotedUnderLoadIsLeftForTheNewOne(t *testing.T) {
+	pg := clustertest.NewPostgres(t)
+	env := testEnv(t)
+	env["DATABASE_URL"] = pg.URL
+	env["LOG_LEVEL"] = "info"
+	f := newFleet(t, env, pg.URL).start()
+	f.insertJobs(5, "* * * * * *")
+	from := f.steadyFrom(5)
+	waitUntil(from.Add(2 * time.Second))
+
+	pg.Switchover()
+	switched := time.Now()
+	// The test's own connections are on the demoted primary too; new ones find the new one.
+	f.pool.Reset()
+	until := switched.Add(8 * time.Second).Truncate(time.Second)
+	waitUntil(until.Add(time.Second))
+	f.waitSettled(until, 60*time.Second)
+	wantEveryRunOnce(t, f.checkSlots(from, until, switched, until))
+	// The leader saw its lock's session turn read-only and took the lock on the new primary; the
+	// worker, which holds no lock, met a write refused as read-only and let its connections go.
+	if serve := f.apps[0]; !serve.logs.contains("read-only server") || !serve.logs.contains("Took the scheduler lock again") {
+		t.Error("the leader did not take its lock again after its session turned read-only")
+	}
+	if worker := f.apps[1]; !worker.logs.contains("refused a write as read-only") {
+		t.Error("the worker did not drop its connections to the demoted primary")
+	}
+}
+
+func TestADatabaseURLWhoseFirstHostIsDownUsesTheNext(t *testing.T) {
+	t.Parallel()
+	env := testEnv(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := l.Addr().String()
+	_ = l.Close()
+	u, err := url.Parse(env["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Host = down + "," + u.Host
+	q := u.Query()
+	q.Set("target_session_attrs", "read-write")
+	u.RawQuery = q.Encode()
+	env["DATABASE_URL"] = u.String()
+
+	tg := newHTTPTarget(t, 0)
+	app := startApp(t, "serve", env)
+	job := app.createJob(map[string]any{"type": "ping", "cron": "0 0 1 1 *", "payload": map[string]any{"url": tg.URL}})
+	var run apiRun
+	app.call(http.MethodPost, fmt.Sprintf("/api/jobs/%d/run", job.ID), nil, &run)
+	app.waitRun(run.ID, "completed")
 }
