@@ -7,6 +7,7 @@ INSERT INTO runs (job_id, scheduled_at, trigger)
 SELECT u.job_id, u.scheduled_at, 'schedule'
 FROM (SELECT unnest(@job_ids::bigint[]) AS job_id, unnest(@scheduled_ats::timestamptz[]) AS scheduled_at) AS u
 JOIN jobs AS j ON j.id = u.job_id AND NOT j.paused
+ORDER BY u.scheduled_at -- ids oldest first: a catch-up's runs are made in the order of their slots
 ON CONFLICT (job_id, scheduled_at) DO UPDATE
     SET status = 'queued', error = '', created_at = clock_timestamp()
     WHERE runs.status = 'missed'

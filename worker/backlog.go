@@ -78,20 +78,27 @@ func (b *backlog) filter(batch []due) ([]due, int) {
 func (b *backlog) refuseOlder(cutoff time.Time) int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	old := map[int64]bool{}
 	for _, d := range b.slots {
 		if d.slot.Before(cutoff) {
-			b.refused[d.jobID] = true
-			b.refusedAt = time.Now()
+			old[d.jobID] = true
 		}
+	}
+	if len(old) == 0 {
+		return 0
 	}
 	n := len(b.slots)
 	b.slots = slices.DeleteFunc(b.slots, func(d due) bool {
-		if b.refused[d.jobID] {
+		if old[d.jobID] {
 			delete(b.keys, slotKey{d.jobID, d.slot})
 			return true
 		}
 		return false
 	})
+	for id := range old {
+		b.refused[id] = true
+	}
+	b.refusedAt = time.Now()
 	return n - len(b.slots)
 }
 

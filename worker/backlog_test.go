@@ -46,8 +46,9 @@ func TestBacklogKeepsEachSlotOnceOldestFirstAndRefusesWhatItCannotHold(t *testin
 func TestBacklogHandsJobsPastTheWindowToTheCatchup(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	b := newBacklog(100)
+	b := newBacklog(3)
 	b.add([]due{{jobID: 1, slot: t0}, {jobID: 1, slot: t0.Add(time.Hour)}, {jobID: 2, slot: t0.Add(time.Hour)}})
+	b.add([]due{{jobID: 3, slot: t0.Add(time.Hour)}}) // refused: the backlog is full
 	if n := b.refuseOlder(t0.Add(time.Minute)); n != 2 || b.size() != 1 {
 		t.Fatalf("took out %d, kept %d; want both of job 1's slots out, job 2's kept", n, b.size())
 	}

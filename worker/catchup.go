@@ -30,6 +30,7 @@ func (s *Scheduler) catchUpMissed(ctx context.Context, inFlight time.Duration) {
 		s.logger.Warn("List overdue jobs failed", "error", err)
 		return
 	}
+	var runs []due
 	var missed sqlcgen.RunInsertMissedParams
 	var next sqlcgen.JobSetNextRunsParams
 	for _, row := range rows {
@@ -39,7 +40,7 @@ func (s *Scheduler) catchUpMissed(ctx context.Context, inFlight time.Duration) {
 		}
 		plan := row.Catchup.Plan(sched, *row.NextRunAt, until, s.catchUp)
 		for _, slot := range plan.Run {
-			s.disp.Due(ctx, row.ID, row.UpdatedAt, slot, sched.Next(slot))
+			runs = append(runs, due{jobID: row.ID, slot: slot, next: sched.Next(slot), updatedAt: row.UpdatedAt})
 		}
 		for _, m := range plan.Missed {
 			missed.JobIds = append(missed.JobIds, row.ID)
@@ -51,6 +52,7 @@ func (s *Scheduler) catchUpMissed(ctx context.Context, inFlight time.Duration) {
 		s.logPlan(row, plan)
 		s.Metrics.missedSlots(plan.MissedTotal)
 	}
+	s.disp.dispatchCatchUp(ctx, runs)
 	if err := s.storeCatchUp(ctx, missed, next); err != nil {
 		s.logger.Warn("Record missed runs failed; the next catch-up tries again", "error", err)
 		return

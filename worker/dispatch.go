@@ -140,11 +140,24 @@ func (d *Dispatcher) collect(ctx context.Context) []due {
 }
 
 // dispatch stores and publishes a batch, or holds it while the database is out of reach, or while
-// older slots are held, so that all are stored oldest first.
+// older slots are held, so that all are stored oldest first. Slots of jobs left to the catch-up
+// are dropped: the catch-up decides about them.
 func (d *Dispatcher) dispatch(ctx context.Context, batch []due) {
-	if batch, _ = d.held.filter(batch); len(batch) == 0 {
-		return
+	if batch, _ = d.held.filter(batch); len(batch) > 0 {
+		d.storeOrHold(ctx, batch)
 	}
+}
+
+// dispatchCatchUp stores and publishes the runs a catch-up decided on, now and in their order
+// (oldest first), including those of jobs that were left to it.
+func (d *Dispatcher) dispatchCatchUp(ctx context.Context, slots []due) {
+	for i := 0; i < len(slots); i += dispatchBatch {
+		d.storeOrHold(ctx, slots[i:min(i+dispatchBatch, len(slots))])
+	}
+}
+
+// storeOrHold stores and publishes a batch, or holds it.
+func (d *Dispatcher) storeOrHold(ctx context.Context, batch []due) {
 	if d.held.size() > 0 {
 		d.hold(batch, nil)
 		return

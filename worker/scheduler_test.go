@@ -156,6 +156,11 @@ func TestMissedSlotsAreCaughtUpOnce(t *testing.T) {
 		}
 		return false
 	})
+	// The catch-up is recorded: the skipped job's next run moves on to the future.
+	workertest.WaitFor(t, 10*time.Second, "the skipped job's next run in the future", func() bool {
+		job, err := h.q.JobGet(ctx, old.ID)
+		return err == nil && job.NextRunAt != nil && job.NextRunAt.After(time.Now())
+	})
 	// Every slot that passed is a row: the latest ran, the others are recorded as missed, once.
 	runs := h.runsOf(recent.ID)
 	if want := int(latest.Sub(missed)/(10*time.Minute)) + 1; len(runs) != want {
@@ -168,10 +173,6 @@ func TestMissedSlotsAreCaughtUpOnce(t *testing.T) {
 	}
 	if runs := h.runsOf(old.ID); len(runs) != 1 || runs[0].Status != "missed" || !strings.Contains(runs[0].Error, "CATCHUP_WINDOW") {
 		t.Errorf("the slot older than the catch-up window: %+v, want one missed run saying why", runs)
-	}
-	job, err := h.q.JobGet(ctx, old.ID)
-	if err != nil || job.NextRunAt == nil || job.NextRunAt.Before(time.Now()) {
-		t.Errorf("the skipped job's next run moves on to the future, got %v (%v)", job.NextRunAt, err)
 	}
 }
 
@@ -228,4 +229,55 @@ func TestANewLeaderRunsASlotMissedSecondsAgo(t *testing.T) {
 		}
 		return false
 	})
+}
+
+func TestEachJobsCatchupPolicyDecidesItsMissedSlots(t *testing.T) {
+	t.Parallel()
+	h := setup(t, 2)
+	tg := newRecordingTarget(t, nil)
+	// As if the scheduler had been down for the last three slots of a job every 10 minutes.
+	first := time.Now().Add(-25 * time.Minute).Truncate(10 * time.Minute)
+	var slots []time.Time
+	for s := first; !s.After(time.Now()); s = s.Add(10 * time.Minute) {
+		slots = append(slots, s)
+	}
+	jobs := map[schedule.Catchup]sqlcgen.Job{}
+	for _, c := range schedule.Catchups() {
+		jobs[c] = h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}, cron: "*/10 * * * *", catchup: c})
+		h.setNextRun(jobs[c], first)
+	}
+	h.startScheduler(time.Hour)
+
+	want := map[schedule.Catchup]func(i int) string{
+		schedule.CatchupLatest: func(i int) string { return map[bool]string{true: "completed", false: "missed"}[i == len(slots)-1] },
+		schedule.CatchupAll:    func(int) string { return "completed" },
+		schedule.CatchupNone:   func(int) string { return "missed" },
+	}
+	for c, job := range jobs {
+		workertest.WaitFor(t, 15*time.Second, string(c)+": a settled row for every slot", func() bool {
+			runs := h.runsOf(job.ID)
+			for _, r := range runs {
+				if !r.Status.Settled() {
+					return false
+				}
+			}
+			return len(runs) == len(slots)
+		})
+		bySlot := map[time.Time]string{}
+		for _, r := range h.runsOf(job.ID) {
+			bySlot[r.ScheduledAt] = string(r.Status)
+		}
+		for i, s := range slots {
+			if got := bySlot[s]; got != want[c](i) {
+				t.Errorf("catchup %s, slot %s: %q, want %q", c, s.Format(time.TimeOnly), got, want[c](i))
+			}
+		}
+	}
+	// catchup all makes the missed slots' runs oldest first (runsOf lists the newest run first).
+	runs := h.runsOf(jobs[schedule.CatchupAll].ID)
+	for i := 1; i < len(runs); i++ {
+		if runs[i].ScheduledAt.After(runs[i-1].ScheduledAt) {
+			t.Errorf("the run for %s was made before the one for %s", runs[i].ScheduledAt, runs[i-1].ScheduledAt)
+		}
+	}
 }
