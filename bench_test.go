@@ -157,6 +157,11 @@ func reportSlots(b *testing.B, rep slotReport) {
 	b.ReportMetric(float64(quantile(rep.delays, 0.5).Milliseconds()), "p50-ms")
 	b.ReportMetric(float64(quantile(rep.delays, 0.99).Milliseconds()), "p99-ms")
 	b.ReportMetric(float64(quantile(rep.delays, 1).Milliseconds()), "max-ms")
+	led := 0.0
+	if rep.killedWorkLeader {
+		led = 1
+	}
+	b.ReportMetric(led, "killed-work-queue-leader")
 }
 
 // BenchmarkClusterNodeCrash runs 50 jobs every second on the three-node cluster (a serve and a

@@ -302,6 +302,8 @@ func (f *fleet) steadyFrom(jobs int) time.Time {
 // slotReport is what a fault did to the runs of every-second jobs between two slots.
 type slotReport struct {
 	slots, missing, doubled, unfinished, reexecuted int
+	// killedWorkLeader says whether the killed broker node led the work queue.
+	killedWorkLeader bool
 	// delays are from each slot to its run's completion, for the slots in the measured window.
 	delays []time.Duration
 }
@@ -394,7 +396,7 @@ func (tg *countingTarget) hits(key string) int {
 func clusterEnv(tb testing.TB, r *clustertest.Rabbit) map[string]string {
 	env := testEnvTB(tb)
 	queues, exchanges := broker.NewTopology(env["AMQP_PREFIX"]).Names(time.Second, 2*time.Second)
-	brokertest.DeleteAtCleanupOn(tb, r.URLs[0], queues, exchanges)
+	brokertest.DeleteAtCleanupOn(tb, r.URLs, queues, exchanges)
 	env["AMQP_URL"] = r.URL()
 	env["LOG_LEVEL"] = "info"
 	return env
@@ -415,6 +417,7 @@ func nodeCrashScenario(tb testing.TB, jobs int, down time.Duration) slotReport {
 	from := f.steadyFrom(jobs)
 	waitUntil(from.Add(3 * time.Second))
 	node := r.Busiest()
+	led := r.Leader(broker.NewTopology(env["AMQP_PREFIX"]).WorkQueue) == node
 	crash := time.Now()
 	r.Kill(node)
 	waitUntil(crash.Add(down))
@@ -423,7 +426,9 @@ func nodeCrashScenario(tb testing.TB, jobs int, down time.Duration) slotReport {
 	until := restarted.Add(5 * time.Second).Truncate(time.Second)
 	waitUntil(until.Add(time.Second))
 	f.waitSettled(until, 90*time.Second)
-	return f.checkSlots(from, until, crash.Add(5*time.Second), restarted)
+	rep := f.checkSlots(from, until, crash.Add(5*time.Second), restarted)
+	rep.killedWorkLeader = led
+	return rep
 }
 
 // burstScenario makes jobs jobs due in the same second on the cluster, kills the node holding
@@ -437,13 +442,17 @@ func burstScenario(tb testing.TB, jobs int) slotReport {
 	due := time.Now().Truncate(time.Second).Add(15*time.Second + time.Duration(jobs/200)*time.Second)
 	f.insertJobs(jobs, fmt.Sprintf("%d %d %d * * *", due.Second(), due.Minute(), due.Hour()))
 	f.start()
+	node := r.Busiest()
+	led := r.Leader(broker.NewTopology(env["AMQP_PREFIX"]).WorkQueue) == node
 	if time.Until(due) < time.Second {
 		tb.Fatal("the start-up took too long; the due second is too close")
 	}
 	waitUntil(due.Add(200 * time.Millisecond))
-	r.Kill(r.Busiest())
+	r.Kill(node)
 	f.waitSettled(due, 90*time.Second)
-	return f.checkSlots(due, due, due, due)
+	rep := f.checkSlots(due, due, due, due)
+	rep.killedWorkLeader = led
+	return rep
 }
 
 // databaseOutageScenario runs jobs every-second jobs, takes PostgreSQL away from Cronflow for

@@ -28,13 +28,13 @@ import (
 func amqpURL() string { return brokertest.URL() }
 
 // testTopology returns broker names unique to the test, deleted when it ends.
-func testTopology(t *testing.T) broker.Topology { return testTopologyOn(t, amqpURL()) }
+func testTopology(t *testing.T) broker.Topology { return testTopologyOn(t, []string{amqpURL()}) }
 
-// testTopologyOn is testTopology on the broker at url.
-func testTopologyOn(t *testing.T, url string) broker.Topology {
+// testTopologyOn is testTopology on the broker nodes at urls.
+func testTopologyOn(t *testing.T, urls []string) broker.Topology {
 	top := broker.NewTopology(brokertest.Prefix())
 	queues, exchanges := top.Names(time.Second, 2*time.Second, 5*time.Second, 15*time.Second)
-	brokertest.DeleteAtCleanupOn(t, url, queues, exchanges)
+	brokertest.DeleteAtCleanupOn(t, urls, queues, exchanges)
 	return top
 }
 
@@ -68,7 +68,7 @@ func setupOn(t *testing.T, r *clustertest.Rabbit, consumers int) *harness {
 	if r != nil {
 		h.urls = r.URLs
 	}
-	h.top = testTopologyOn(t, h.urls[0])
+	h.top = testTopologyOn(t, h.urls)
 	h.q = sqlcgen.New(h.pool)
 	h.pub = h.startPublisher(h.urls...)
 	h.disp = NewDispatcher(h.q, h.pub, h.logger)

@@ -65,7 +65,7 @@ func TestAPublisherMovesToAnotherNodeWhenItsNodeDies(t *testing.T) {
 	r := clustertest.NewRabbit(t)
 	top := NewTopology(brokertest.Prefix())
 	queues, exchanges := top.Names()
-	brokertest.DeleteAtCleanupOn(t, r.URLs[0], queues, exchanges)
+	brokertest.DeleteAtCleanupOn(t, r.URLs, queues, exchanges)
 	pub := NewPublisher(r.URLs, top, workertest.Logger(t))
 	run(t, pub.Run)
 	workertest.WaitFor(t, 20*time.Second, "the publisher connects", pub.Connected)
