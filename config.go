@@ -73,40 +73,8 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 	port := r.port("DASHBOARD_PORT", 8000)
 	c.HTTPAddr = net.JoinHostPort(host, strconv.Itoa(port))
 
-	c.DatabaseURL = getenv("DATABASE_URL")
-	if c.DatabaseURL == "" {
-		u := url.URL{
-			Scheme:   "postgres",
-			User:     url.UserPassword(r.str("PG_USER", "postgres"), getenv("PG_PASSWORD")),
-			Host:     net.JoinHostPort(r.str("PG_HOST", "127.0.0.1"), strconv.Itoa(r.port("PG_PORT", 5432))),
-			Path:     "/" + r.str("PG_DBNAME", "postgres"),
-			RawQuery: "sslmode=disable",
-		}
-		if getenv("PG_PASSWORD") == "" {
-			u.User = url.User(r.str("PG_USER", "postgres"))
-		}
-		c.DatabaseURL = u.String()
-	} else if err := checkDatabaseURL(c.DatabaseURL); err != nil {
-		r.fail("DATABASE_URL", err.Error())
-	}
-
-	if strings.TrimSpace(getenv("AMQP_URL")) != "" {
-		var problems []string
-		c.AMQPURLs, problems = broker.ParseNodes(getenv("AMQP_URL"))
-		for _, p := range problems {
-			r.fail("AMQP_URL", p)
-		}
-	} else {
-		vhost := r.str("RMQ_VHOST", "/")
-		for _, hp := range r.hostPorts("RMQ_HOST", "127.0.0.1", r.port("RMQ_PORT", 5672)) {
-			u := url.URL{Scheme: "amqp", User: url.UserPassword(r.str("RMQ_USER", "guest"), r.str("RMQ_PASSWORD", "guest")),
-				Host: hp, Path: "/" + vhost, RawPath: "/" + url.PathEscape(vhost)}
-			if vhost == "/" {
-				u.Path, u.RawPath = "/", ""
-			}
-			c.AMQPURLs = append(c.AMQPURLs, u.String())
-		}
-	}
+	c.DatabaseURL = r.databaseURL()
+	c.AMQPURLs = r.amqpURLs()
 	c.AMQPPrefix = r.str("AMQP_PREFIX", "cronflow")
 
 	c.Consumers = r.integer("CONSUMERS", 16, 1, 1024)
@@ -215,6 +183,50 @@ func (r *envReader) networks(name string) []*net.IPNet {
 		nets = append(nets, n)
 	}
 	return nets
+}
+
+// databaseURL is DATABASE_URL, checked, or the URL the PG_* variables make.
+func (r *envReader) databaseURL() string {
+	if s := r.getenv("DATABASE_URL"); s != "" {
+		if err := checkDatabaseURL(s); err != nil {
+			r.fail("DATABASE_URL", err.Error())
+		}
+		return s
+	}
+	u := url.URL{
+		Scheme:   "postgres",
+		User:     url.UserPassword(r.str("PG_USER", "postgres"), r.getenv("PG_PASSWORD")),
+		Host:     net.JoinHostPort(r.str("PG_HOST", "127.0.0.1"), strconv.Itoa(r.port("PG_PORT", 5432))),
+		Path:     "/" + r.str("PG_DBNAME", "postgres"),
+		RawQuery: "sslmode=disable",
+	}
+	if r.getenv("PG_PASSWORD") == "" {
+		u.User = url.User(r.str("PG_USER", "postgres"))
+	}
+	return u.String()
+}
+
+// amqpURLs are the broker nodes: AMQP_URL's list, or one URL per RMQ_HOST node with the other
+// RMQ_* variables.
+func (r *envReader) amqpURLs() []string {
+	if strings.TrimSpace(r.getenv("AMQP_URL")) != "" {
+		urls, problems := broker.ParseNodes(r.getenv("AMQP_URL"))
+		for _, p := range problems {
+			r.fail("AMQP_URL", p)
+		}
+		return urls
+	}
+	var urls []string
+	vhost := r.str("RMQ_VHOST", "/")
+	for _, hp := range r.hostPorts("RMQ_HOST", "127.0.0.1", r.port("RMQ_PORT", 5672)) {
+		u := url.URL{Scheme: "amqp", User: url.UserPassword(r.str("RMQ_USER", "guest"), r.str("RMQ_PASSWORD", "guest")),
+			Host: hp, Path: "/" + vhost, RawPath: "/" + url.PathEscape(vhost)}
+		if vhost == "/" {
+			u.Path, u.RawPath = "/", ""
+		}
+		urls = append(urls, u.String())
+	}
+	return urls
 }
 
 // checkDatabaseURL checks a postgres:// URL as pgx reads it. With several hosts it must say
