@@ -522,6 +522,22 @@ func TestAPrimaryDemotedUnderLoadIsLeftForTheNewOne(t *testing.T) {
 	waitUntil(until.Add(time.Second))
 	f.waitSettled(until, 60*time.Second)
 	wantEveryRunOnce(t, f.checkSlots(from, until, switched, until))
+	// The scheduler listens on the new primary: a job added there runs at once, not at the next
+	// full resync a minute later.
+	probe, err := f.q.JobInsert(context.Background(), sqlcgen.JobInsertParams{Name: "probe", Type: "ping",
+		Payload: json.RawMessage(`{"url": "` + f.target.URL + `"}`), Cron: "* * * * * *", Timezone: "UTC",
+		MaxRetries: 0, RetryDelayMs: 1000, TimeoutMs: 5000, Catchup: schedule.CatchupLatest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	workertest.WaitFor(t, 20*time.Second, "a run of a job added on the new primary", func() bool {
+		for _, r := range f.allRuns() {
+			if r.JobID == probe.ID && r.Status == "completed" {
+				return true
+			}
+		}
+		return false
+	})
 	// The leader saw its lock's session turn read-only and took the lock on the new primary; the
 	// worker, which holds no lock, met a write refused as read-only and let its connections go.
 	if serve := f.apps[0]; !serve.logs.contains("read-only server") || !serve.logs.contains("Took the scheduler lock again") {

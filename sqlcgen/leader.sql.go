@@ -9,19 +9,6 @@ import (
 	"context"
 )
 
-const leaderSessionWritable = `-- name: LeaderSessionWritable :one
-SELECT (NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off')::bool AS writable
-`
-
-// LeaderSessionWritable tells whether the lock's session is on a server that takes writes: a
-// demoted primary (read-only, or a standby) holds a lock that guards nothing.
-func (q *Queries) LeaderSessionWritable(ctx context.Context) (bool, error) {
-	row := q.db.QueryRow(ctx, leaderSessionWritable)
-	var writable bool
-	err := row.Scan(&writable)
-	return writable, err
-}
-
 const leaderTryLock = `-- name: LeaderTryLock :one
 SELECT pg_try_advisory_lock($1::bigint)::bool AS locked
 `
@@ -43,4 +30,17 @@ func (q *Queries) LeaderUnlock(ctx context.Context, key int64) (bool, error) {
 	var unlocked bool
 	err := row.Scan(&unlocked)
 	return unlocked, err
+}
+
+const sessionWritable = `-- name: SessionWritable :one
+SELECT (NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off')::bool AS writable
+`
+
+// SessionWritable tells whether the session is on a server that takes writes: on a demoted primary
+// (read-only, or a standby) the leader's lock guards nothing, and a listener hears no job changes.
+func (q *Queries) SessionWritable(ctx context.Context) (bool, error) {
+	row := q.db.QueryRow(ctx, sessionWritable)
+	var writable bool
+	err := row.Scan(&writable)
+	return writable, err
 }

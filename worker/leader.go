@@ -80,10 +80,13 @@ func (l *Leader) tryLock(ctx context.Context) (*pgxpool.Conn, error) {
 }
 
 // check reports whether the lock's session is alive and on a server that takes writes.
-func (l *Leader) check(ctx context.Context, conn *pgxpool.Conn) error {
+func (l *Leader) check(ctx context.Context, conn *pgxpool.Conn) error { return checkWritable(ctx, conn) }
+
+// checkWritable reports whether a session is alive and on a server that takes writes.
+func checkWritable(ctx context.Context, conn *pgxpool.Conn) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	writable, err := sqlcgen.New(conn).LeaderSessionWritable(ctx)
+	writable, err := sqlcgen.New(conn).SessionWritable(ctx)
 	if err == nil && !writable {
 		err = errReadOnly
 	}

@@ -25,6 +25,10 @@ const resyncEvery = time.Minute
 // held through a database outage, and left jobs for a catch-up.
 const heldCheckEvery = time.Second
 
+// listenCheckEvery is how long a quiet listening connection waits before it makes sure it is still
+// on the primary: one left on a demoted primary would hear no change made on the new one.
+const listenCheckEvery = 5 * time.Second
+
 // resyncAll, sent on the change channel, asks for a full resync: a new listening connection has
 // not heard the changes made while there was none. Job ids start at 1.
 const resyncAll = 0
@@ -177,7 +181,15 @@ func (s *Scheduler) listen(ctx context.Context, changed chan<- int64, resync boo
 		}
 	}
 	for {
-		n, err := conn.Conn().WaitForNotification(ctx)
+		wctx, cancel := context.WithTimeout(ctx, listenCheckEvery)
+		n, err := conn.Conn().WaitForNotification(wctx)
+		cancel()
+		if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			if err := checkWritable(ctx, conn); err != nil {
+				return err
+			}
+			continue
+		}
 		if err != nil {
 			return err
 		}
