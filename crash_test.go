@@ -470,12 +470,15 @@ func databaseOutageScenario(tb testing.TB, jobs int, outage time.Duration) slotR
 	waitUntil(from.Add(3 * time.Second))
 	cut := time.Now()
 	proxy.Stop()
+	serve := f.apps[0]
+	workertest.WaitFor(tb, outage, "the serve replica says it is not ready", func() bool { return serve.readyz() == http.StatusServiceUnavailable })
 	waitUntil(cut.Add(outage))
 	proxy.Start()
 	back := time.Now()
 	until := back.Add(5 * time.Second).Truncate(time.Second)
 	waitUntil(until.Add(time.Second))
 	f.waitSettled(until, 90*time.Second)
+	workertest.WaitFor(tb, 10*time.Second, "the serve replica is ready again", func() bool { return serve.readyz() == http.StatusOK })
 	return f.checkSlots(from, until, cut, back)
 }
 

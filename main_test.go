@@ -82,14 +82,19 @@ func startApp(t testing.TB, mode string, env map[string]string) *testApp {
 			t.Fatalf("run returned early: %v\n%s", err, app.logs.String())
 		default:
 		}
-		resp, err := http.Get(app.URL + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
+		return app.readyz() == http.StatusOK
 	})
 	return app
+}
+
+// readyz is the status of the app's /readyz, or 0 if it does not answer.
+func (a *testApp) readyz() int {
+	resp, err := http.Get(a.URL + "/readyz")
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 // shutdown stops the app as SIGTERM would and returns what run returned.

@@ -80,7 +80,9 @@ func (l *Leader) tryLock(ctx context.Context) (*pgxpool.Conn, error) {
 }
 
 // check reports whether the lock's session is alive and on a server that takes writes.
-func (l *Leader) check(ctx context.Context, conn *pgxpool.Conn) error { return checkWritable(ctx, conn) }
+func (l *Leader) check(ctx context.Context, conn *pgxpool.Conn) error {
+	return checkWritable(ctx, conn)
+}
 
 // checkWritable reports whether a session is alive and on a server that takes writes.
 func checkWritable(ctx context.Context, conn *pgxpool.Conn) error {
