@@ -14,8 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/schedule"
 	"github.com/cronflow/cronflow/worker/smtptest"
 	"github.com/cronflow/cronflow/worker/workertest"
 )
@@ -375,4 +378,42 @@ func TestMetricsAreScraped(t *testing.T) {
 			t.Errorf("/metrics lacks %q", want)
 		}
 	}
+}
+
+func TestMissedRunsAreCountedAndShown(t *testing.T) {
+	t.Parallel()
+	env := testEnv(t)
+	pool, err := pgxpool.New(context.Background(), env["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	// A job every hour whose last ten slots passed while no Cronflow was running (hourly, so that
+	// no new slot comes while the test runs).
+	q := sqlcgen.New(pool)
+	tg := newHTTPTarget(t, 0)
+	from := time.Now().Truncate(time.Hour).Add(-9 * time.Hour)
+	insertJobs(t, q, 1, sqlcgen.JobInsertParams{Name: "hourly", Type: "ping", Payload: json.RawMessage(`{"url": "` + tg.URL + `"}`),
+		Cron: "0 * * * *", Timezone: "UTC", MaxRetries: 0, RetryDelayMs: 1000, TimeoutMs: 5000,
+		Catchup: schedule.CatchupLatest, NextRunAt: &from})
+	app := startApp(t, "serve", env)
+
+	var stats struct {
+		Runs map[string]int64 `json:"runs"`
+	}
+	workertest.WaitFor(t, 20*time.Second, "one run and nine missed", func() bool {
+		app.call(http.MethodGet, "/api/stats", nil, &stats)
+		return stats.Runs["completed"] == 1 && stats.Runs["missed"] == 9
+	})
+	body := app.get("/metrics")
+	if !strings.Contains(body, "cronflow_missed_slots_total 9\n") {
+		t.Errorf("/metrics does not count the nine missed slots")
+	}
+	if page := app.get("/runs?status=missed"); strings.Count(page, "older than the catch-up window") != 9 {
+		t.Errorf("the runs page filtered by missed does not show the nine missed runs with their reason")
+	}
+	// The home page's totals are counted every few seconds.
+	workertest.WaitFor(t, 20*time.Second, "the home page counts the missed runs", func() bool {
+		return strings.Contains(app.get("/"), "9 missed runs")
+	})
 }

@@ -97,6 +97,21 @@ func (a *testApp) readyz() int {
 	return resp.StatusCode
 }
 
+// get returns the body of a GET of path, failing the test unless it answers 200.
+func (a *testApp) get(path string) string {
+	a.t.Helper()
+	resp, err := http.Get(a.URL + path)
+	if err != nil {
+		a.t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		a.t.Fatalf("GET %s: status %d", path, resp.StatusCode)
+	}
+	return string(body)
+}
+
 // shutdown stops the app as SIGTERM would and returns what run returned.
 func (a *testApp) shutdown() error {
 	a.stop()
