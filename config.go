@@ -10,8 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
-
+	"github.com/cronflow/cronflow/handlers"
+	"github.com/cronflow/cronflow/queries"
+	"github.com/cronflow/cronflow/worker"
 	"github.com/cronflow/cronflow/worker/broker"
 	"github.com/cronflow/cronflow/worker/task"
 )
@@ -38,28 +39,48 @@ type config struct {
 	InsecureNoAuth           bool
 	// MetricsToken, if set, is the bearer token /metrics wants.
 	MetricsToken string
-	// JobsPerMinute limits the jobs one user or token may create through the API each minute.
+	// JobsPerMinute limits the jobs one user or token may create each minute (API and dashboard).
 	JobsPerMinute int
+	// RunNowPerMinute limits the runs one user or token may start by hand each minute.
+	RunNowPerMinute int
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For and -Proto are believed.
 	TrustedProxies []*net.IPNet
+	// PublicURL is where people reach the dashboard, the base of the links in alerts.
+	PublicURL string
+	// SessionIdle and SessionLifetime end dashboard sessions: unused for that long, or that long
+	// after their login.
+	SessionIdle, SessionLifetime time.Duration
+	// HTTP bounds what clients can hold of the HTTP server: timeouts, header size, connections.
+	HTTP handlers.ServerLimits
+	// Retention says how long finished runs are kept.
+	Retention worker.RetentionConfig
 }
 
 // loadConfig reads the configuration. It accepts the original project's variable names; DATABASE_URL
-// and AMQP_URL win over the individual settings. Every bad value is reported, by name, at once.
-// AMQP_URL and RMQ_HOST may list several nodes of one cluster, separated by commas.
+// and AMQP_URL win over the individual settings; AMQP_URL and RMQ_HOST may list several nodes of
+// one cluster. Every bad value is reported, by name, at once. It is long on purpose: one flat
+// list, where every variable is read, checked and given its default.
 func loadConfig(mode string, getenv func(string) string) (config, error) {
 	r := envReader{getenv: getenv}
 	var c config
 
 	c.AdminUser = r.str("CRONFLOW_ADMIN_USER", "admin")
 	c.AdminPassword = getenv("CRONFLOW_ADMIN_PASSWORD")
-	if c.AdminPassword != "" && len(c.AdminPassword) < 8 {
-		r.fail("CRONFLOW_ADMIN_PASSWORD", "must be at least 8 characters")
+	if c.AdminPassword != "" && (len(c.AdminPassword) < 8 || len(c.AdminPassword) > 72) {
+		// bcrypt reads 72 bytes at most: a longer password would be cut without a word.
+		r.fail("CRONFLOW_ADMIN_PASSWORD", "must be 8 to 72 bytes long")
 	}
 	c.InsecureNoAuth = r.boolean("CRONFLOW_INSECURE_NO_AUTH", false)
 	c.MetricsToken = getenv("CRONFLOW_METRICS_TOKEN")
 	c.JobsPerMinute = r.integer("CRONFLOW_API_JOBS_PER_MINUTE", 60, 1, 100000)
-	c.TrustedProxies = r.networks("CRONFLOW_TRUSTED_PROXIES")
+	c.RunNowPerMinute = r.integer("CRONFLOW_RUN_NOW_PER_MINUTE", 60, 1, 100000)
+	var proxyProblems []string
+	c.TrustedProxies, proxyProblems = handlers.ParseNetworks(getenv("CRONFLOW_TRUSTED_PROXIES"))
+	r.failAll("CRONFLOW_TRUSTED_PROXIES", proxyProblems)
+	c.SessionIdle = r.duration("CRONFLOW_SESSION_IDLE_TIMEOUT", 12*time.Hour, 5*time.Minute, 90*24*time.Hour)
+	c.SessionLifetime = r.duration("CRONFLOW_SESSION_LIFETIME", 7*24*time.Hour, 5*time.Minute, 365*24*time.Hour)
+	c.HTTP = r.serverLimits()
+	c.HTTP.SharedClients = c.TrustedProxies
 
 	host := r.str("DASHBOARD_HOST", "0.0.0.0")
 	if mode == "serve" && c.AdminPassword == "" && !c.InsecureNoAuth {
@@ -72,6 +93,7 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 	}
 	port := r.port("DASHBOARD_PORT", 8000)
 	c.HTTPAddr = net.JoinHostPort(host, strconv.Itoa(port))
+	c.PublicURL = r.publicURL("CRONFLOW_PUBLIC_URL", "http://localhost:"+strconv.Itoa(port))
 
 	c.DatabaseURL = r.databaseURL()
 	c.AMQPURLs = r.amqpURLs()
@@ -85,6 +107,8 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 	}
 
 	c.AllowPrivateTargets = r.boolean("CRONFLOW_ALLOW_PRIVATE_TARGETS", true)
+
+	c.Retention = r.retention()
 
 	c.Mail = task.MailConfig{
 		Host:     getenv("SMTP_HOST"),
@@ -108,6 +132,20 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 	return c, errors.Join(r.errs...)
 }
 
+// serverLimits reads the HTTP server's limits. No timeout may be longer than a minute: the
+// dashboard has no long polls, and a longer one only helps a client that holds connections open.
+func (r *envReader) serverLimits() handlers.ServerLimits {
+	return handlers.ServerLimits{
+		ReadHeaderTimeout: r.duration("CRONFLOW_HTTP_READ_HEADER_TIMEOUT", 10*time.Second, time.Second, time.Minute),
+		ReadTimeout:       r.duration("CRONFLOW_HTTP_READ_TIMEOUT", 30*time.Second, time.Second, time.Minute),
+		WriteTimeout:      r.duration("CRONFLOW_HTTP_WRITE_TIMEOUT", time.Minute, time.Second, time.Minute),
+		IdleTimeout:       r.duration("CRONFLOW_HTTP_IDLE_TIMEOUT", time.Minute, time.Second, time.Minute),
+		MaxHeaderBytes:    r.integer("CRONFLOW_HTTP_MAX_HEADER_BYTES", 64<<10, 4<<10, 1<<20),
+		MaxConns:          r.integer("CRONFLOW_HTTP_MAX_CONNECTIONS", 1000, 10, 100000),
+		MaxConnsPerClient: r.integer("CRONFLOW_HTTP_MAX_CONNECTIONS_PER_CLIENT", 100, 0, 100000),
+	}
+}
+
 // loopback reports whether host is a loopback address or name.
 func loopback(host string) bool {
 	if host == "localhost" {
@@ -125,6 +163,12 @@ type envReader struct {
 
 func (r *envReader) fail(name, problem string) {
 	r.errs = append(r.errs, fmt.Errorf("%s %s", name, problem))
+}
+
+func (r *envReader) failAll(name string, problems []string) {
+	for _, p := range problems {
+		r.fail(name, p)
+	}
 }
 
 func (r *envReader) str(name, def string) string {
@@ -160,121 +204,60 @@ func (r *envReader) boolean(name string, def bool) bool {
 	return b
 }
 
-// networks reads a comma-separated list of addresses and CIDR ranges.
-func (r *envReader) networks(name string) []*net.IPNet {
-	var nets []*net.IPNet
-	for _, part := range strings.Split(r.getenv(name), ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		if !strings.Contains(part, "/") {
-			if ip := net.ParseIP(part); ip != nil && ip.To4() != nil {
-				part += "/32"
-			} else {
-				part += "/128"
-			}
-		}
-		_, n, err := net.ParseCIDR(part)
-		if err != nil {
-			r.fail(name, fmt.Sprintf("must list addresses or CIDR ranges, such as 10.0.0.0/8; %q is neither", part))
-			continue
-		}
-		nets = append(nets, n)
-	}
-	return nets
-}
-
 // databaseURL is DATABASE_URL, checked, or the URL the PG_* variables make.
 func (r *envReader) databaseURL() string {
 	if s := r.getenv("DATABASE_URL"); s != "" {
-		if err := checkDatabaseURL(s); err != nil {
+		if err := queries.CheckURL(s); err != nil {
 			r.fail("DATABASE_URL", err.Error())
 		}
 		return s
 	}
-	u := url.URL{
-		Scheme:   "postgres",
-		User:     url.UserPassword(r.str("PG_USER", "postgres"), r.getenv("PG_PASSWORD")),
-		Host:     net.JoinHostPort(r.str("PG_HOST", "127.0.0.1"), strconv.Itoa(r.port("PG_PORT", 5432))),
-		Path:     "/" + r.str("PG_DBNAME", "postgres"),
-		RawQuery: "sslmode=disable",
-	}
-	if r.getenv("PG_PASSWORD") == "" {
-		u.User = url.User(r.str("PG_USER", "postgres"))
-	}
-	return u.String()
+	return queries.URL(r.str("PG_HOST", "127.0.0.1"), r.port("PG_PORT", 5432), r.str("PG_USER", "postgres"),
+		r.getenv("PG_PASSWORD"), r.str("PG_DBNAME", "postgres"))
 }
 
 // amqpURLs are the broker nodes: AMQP_URL's list, or one URL per RMQ_HOST node with the other
 // RMQ_* variables.
 func (r *envReader) amqpURLs() []string {
-	if strings.TrimSpace(r.getenv("AMQP_URL")) != "" {
-		urls, problems := broker.ParseNodes(r.getenv("AMQP_URL"))
-		for _, p := range problems {
-			r.fail("AMQP_URL", p)
-		}
-		return urls
+	name, urls, problems := "AMQP_URL", []string(nil), []string(nil)
+	if list := r.getenv("AMQP_URL"); strings.TrimSpace(list) != "" {
+		urls, problems = broker.ParseNodes(list)
+	} else {
+		name = "RMQ_HOST"
+		urls, problems = broker.NodeURLs(r.str("RMQ_HOST", "127.0.0.1"), r.port("RMQ_PORT", 5672),
+			r.str("RMQ_USER", "guest"), r.str("RMQ_PASSWORD", "guest"), r.str("RMQ_VHOST", "/"))
 	}
-	var urls []string
-	vhost := r.str("RMQ_VHOST", "/")
-	for _, hp := range r.hostPorts("RMQ_HOST", "127.0.0.1", r.port("RMQ_PORT", 5672)) {
-		u := url.URL{Scheme: "amqp", User: url.UserPassword(r.str("RMQ_USER", "guest"), r.str("RMQ_PASSWORD", "guest")),
-			Host: hp, Path: "/" + vhost, RawPath: "/" + url.PathEscape(vhost)}
-		if vhost == "/" {
-			u.Path, u.RawPath = "/", ""
-		}
-		urls = append(urls, u.String())
-	}
+	r.failAll(name, problems)
 	return urls
-}
-
-// checkDatabaseURL checks a postgres:// URL as pgx reads it. With several hosts it must say
-// target_session_attrs=read-write (or primary): otherwise pgx takes whichever host answers first,
-// a read-only standby included.
-func checkDatabaseURL(s string) error {
-	if !strings.HasPrefix(s, "postgres://") && !strings.HasPrefix(s, "postgresql://") {
-		return errors.New("must be a postgres:// URL")
-	}
-	pc, err := pgconn.ParseConfig(s)
-	if err != nil {
-		return fmt.Errorf("is not a URL PostgreSQL's driver can use: %w", err)
-	}
-	hosts := map[string]bool{net.JoinHostPort(pc.Host, strconv.Itoa(int(pc.Port))): true}
-	for _, f := range pc.Fallbacks {
-		hosts[net.JoinHostPort(f.Host, strconv.Itoa(int(f.Port)))] = true
-	}
-	_, query, _ := strings.Cut(s, "?")
-	params, _ := url.ParseQuery(query)
-	if attrs := params.Get("target_session_attrs"); len(hosts) > 1 && attrs != "read-write" && attrs != "primary" {
-		return fmt.Errorf("names %d hosts but not target_session_attrs=read-write, so a read-only standby could be "+
-			"chosen; add ?target_session_attrs=read-write", len(hosts))
-	}
-	return nil
-}
-
-// hostPorts reads a comma-separated list of host or host:port ([v6]:port), the port defaulting to
-// port, and returns them as host:port.
-func (r *envReader) hostPorts(name, def string, port int) []string {
-	var out []string
-	for _, part := range strings.Split(r.str(name, def), ",") {
-		part = strings.TrimSpace(part)
-		host, p, err := net.SplitHostPort(part)
-		if err != nil {
-			host, p = strings.Trim(part, "[]"), strconv.Itoa(port)
-		}
-		n, perr := strconv.Atoi(p)
-		if host == "" || strings.ContainsAny(host, "/@? ") || perr != nil || n < 1 || n > 65535 {
-			r.fail(name, fmt.Sprintf("must list host or host:port separated by commas; %q is neither", part))
-			continue
-		}
-		out = append(out, net.JoinHostPort(host, p))
-	}
-	return out
 }
 
 func (r *envReader) port(name string, def int) int {
 	return r.integer(name, def, 1, 65535)
+}
+
+// retention reads how long finished runs are kept.
+func (r *envReader) retention() worker.RetentionConfig {
+	const day = 24 * time.Hour
+	return worker.RetentionConfig{
+		Completed:  r.age("RETENTION_COMPLETED", 30*day, 100*365*day),
+		Failed:     r.age("RETENTION_FAILED", 90*day, 100*365*day),
+		KeepPerJob: r.integer("RETENTION_KEEP_PER_JOB", 20, 0, 100000),
+		Interval:   r.age("RETENTION_INTERVAL", time.Minute, day),
+	}
+}
+
+// age reads a retention duration (see worker.ParseAge), at most hi.
+func (r *envReader) age(name string, def, hi time.Duration) time.Duration {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		return def
+	}
+	d, err := worker.ParseAge(v, hi)
+	if err != nil {
+		r.fail(name, err.Error())
+		return def
+	}
+	return d
 }
 
 func (r *envReader) duration(name string, def, lo, hi time.Duration) time.Duration {
@@ -291,4 +274,19 @@ func (r *envReader) duration(name string, def, lo, hi time.Duration) time.Durati
 		return def
 	}
 	return d
+}
+
+// publicURL reads an absolute http or https URL without query or fragment; a trailing slash is
+// dropped, so that paths can be appended.
+func (r *envReader) publicURL(name, def string) string {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		return def
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		r.fail(name, fmt.Sprintf("must be an absolute http or https URL such as https://cron.example.com, got %q", v))
+		return def
+	}
+	return strings.TrimRight(v, "/")
 }

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -13,16 +12,13 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/cronflow/cronflow/sqlcgen"
 )
-
-// userKey is where the middleware leaves the authenticated user's name in the echo.Context.
-const userKey = "cronflow_user"
 
 // AuthConfig says whether and how requests are authenticated.
 type AuthConfig struct {
@@ -34,6 +30,27 @@ type AuthConfig struct {
 	// LoopbackOnly answers only requests addressed to a loopback name, for when authentication is
 	// off: a web page whose name an attacker points at 127.0.0.1 (DNS rebinding) gets nothing.
 	LoopbackOnly bool
+	// AdminUser is the bootstrap admin from the environment. It cannot be demoted, disabled or
+	// deleted from the dashboard or the API, because the environment is the way back in.
+	AdminUser string
+	// SessionIdle ends a session unused for this long; zero means 12 hours.
+	SessionIdle time.Duration
+	// SessionLifetime ends a session this long after its login, used or not; zero means 7 days.
+	SessionLifetime time.Duration
+}
+
+func (c AuthConfig) idle() time.Duration {
+	if c.SessionIdle > 0 {
+		return c.SessionIdle
+	}
+	return defaultSessionIdle
+}
+
+func (c AuthConfig) lifetime() time.Duration {
+	if c.SessionLifetime > 0 {
+		return c.SessionLifetime
+	}
+	return defaultSessionLifetime
 }
 
 // auth authenticates requests: a session cookie for the dashboard; a bearer token or HTTP Basic for
@@ -41,7 +58,8 @@ type AuthConfig struct {
 type auth struct {
 	AuthConfig
 	q      *sqlcgen.Queries
-	logins *limiter
+	db     TxStarter // for changes to users, made with their audit entries
+	guard  *loginGuard
 	logger *slog.Logger
 }
 
@@ -54,20 +72,21 @@ func publicPath(path string) bool {
 	return strings.HasPrefix(path, "/assets/")
 }
 
-// middleware lets a request through if it is authenticated or needs no authentication. Otherwise an
-// API request gets 401 with a JSON error, and a page request is sent to the login page.
+// middleware lets a request through if it is authenticated or needs no authentication, with its
+// principal in the context. Otherwise an API request gets 401 with a JSON error, and a page request
+// is sent to the login page.
 func (a *auth) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		path := c.Request().URL.Path
 		if !a.Enabled || publicPath(path) {
 			return next(c)
 		}
-		user, err := a.identify(c)
+		p, ok, err := a.identify(c)
 		if err != nil {
 			return err
 		}
-		if user != "" {
-			c.Set(userKey, user)
+		if ok {
+			c.Set(principalKey, p)
 			return next(c)
 		}
 		if strings.HasPrefix(path, "/api/") {
@@ -85,89 +104,43 @@ func (a *auth) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// identify returns the name of the request's user, or "" if it carries no valid credentials.
-func (a *auth) identify(c echo.Context) (string, error) {
+// identify returns who the request's credentials belong to; ok is false if it carries none that
+// are valid.
+func (a *auth) identify(c echo.Context) (p principal, ok bool, err error) {
 	ctx := c.Request().Context()
 	header := c.Request().Header.Get(echo.HeaderAuthorization)
-	if token, ok := strings.CutPrefix(header, "Bearer "); ok {
+	if token, isBearer := strings.CutPrefix(header, "Bearer "); isBearer {
 		row, err := a.q.APITokenAuthenticate(ctx, hashToken(strings.TrimSpace(token)))
 		if errors.Is(err, pgx.ErrNoRows) {
-			return "", nil
+			return p, false, nil
 		}
-		return row.Username, err
+		if err != nil {
+			return p, false, fmt.Errorf("authenticate API token: %w", err)
+		}
+		return principal{UserID: row.ID, Name: row.Username, Role: lower(role(row.UserRole), role(row.TokenRole)), Via: credToken,
+			Token: row.TokenName}, true, nil
 	}
-	if username, password, ok := c.Request().BasicAuth(); ok {
-		if a.logins.exhausted(c.RealIP()) {
-			return "", echo.NewHTTPError(http.StatusTooManyRequests, "Too many failed logins; wait a minute.")
+	if username, password, isBasic := c.Request().BasicAuth(); isBasic {
+		user, err := a.checkPassword(c, "basic", username, password)
+		if err != nil || user == nil {
+			return p, false, err
 		}
-		user, err := a.checkPassword(ctx, username, password)
-		if err == nil && user == "" {
-			a.logins.spend(c.RealIP())
-		}
-		return user, err
+		return principal{UserID: user.ID, Name: user.Username, Role: role(user.Role), Via: credBasic}, true, nil
 	}
 	if cookie, err := c.Cookie(sessionCookie); err == nil {
-		row, err := a.q.SessionGet(ctx, hashToken(cookie.Value))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return "", nil
-		}
-		return row.Username, err
+		return a.sessionPrincipal(c, cookie.Value)
 	}
-	return "", nil
+	return p, false, nil
 }
 
-// checkPassword returns username if password is theirs, "" if not.
-func (a *auth) checkPassword(ctx context.Context, username, password string) (string, error) {
-	user, err := a.q.UserGetByName(ctx, username)
-	if errors.Is(err, pgx.ErrNoRows) {
-		// Spend the same time as for a real user, so that timing does not tell which names exist.
-		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
-		return "", nil
-	}
-	if err != nil {
-		return "", err
-	}
-	if bcrypt.CompareHashAndPassword([]byte(user.PasswordHash), []byte(password)) != nil {
-		a.logger.Warn("Login failed", "username", username)
-		return "", nil
-	}
-	return user.Username, nil
-}
-
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a password"), bcrypt.DefaultCost)
-
-// metricsAllowed reports whether a request may read /metrics.
+// metricsAllowed reports whether a request may read /metrics: with a metrics token set, it must
+// come as "Authorization: Bearer <token>".
 func (a *auth) metricsAllowed(c echo.Context) bool {
 	if a.MetricsToken == "" {
 		return true
 	}
-	got, _ := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
-	return subtle.ConstantTimeCompare([]byte(got), []byte(a.MetricsToken)) == 1
-}
-
-// EnsureAdmin creates the first admin from the configuration, or gives it the configured password
-// if it has another one, so that the environment stays the way to recover access.
-func EnsureAdmin(ctx context.Context, q *sqlcgen.Queries, username, password string) error {
-	user, err := q.UserGetByName(ctx, username)
-	if err == nil && bcrypt.CompareHashAndPassword([]byte(user.PasswordHash), []byte(password)) == nil {
-		return nil
-	}
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("look up admin %q: %w", username, err)
-	}
-	hash, herr := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
-	if herr != nil {
-		return fmt.Errorf("hash admin password: %w", herr)
-	}
-	if errors.Is(err, pgx.ErrNoRows) {
-		_, err = q.UserInsert(ctx, sqlcgen.UserInsertParams{Username: username, PasswordHash: string(hash)})
-	} else {
-		err = q.UserSetPassword(ctx, sqlcgen.UserSetPasswordParams{ID: user.ID, PasswordHash: string(hash)})
-	}
-	if err != nil {
-		return fmt.Errorf("store admin %q: %w", username, err)
-	}
-	return nil
+	got, ok := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(a.MetricsToken)) == 1
 }
 
 // newToken returns 32 random bytes, URL-safe encoded.

@@ -3,6 +3,7 @@ package handlers
 import (
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,7 +37,7 @@ func jobFormFrom(get func(string) string) jobForm {
 		Name: get("name"), Mode: get("mode"), Hour: get("hour"), Minute: get("minute"), Cron: get("cron"),
 		Timezone: get("timezone"), Type: strings.TrimSpace(get("type")), Payload: map[string]string{},
 		MaxRetries: get("max_retries"), RetryDelay: get("retry_delay"), Timeout: get("timeout"),
-		Catchup: get("catchup"),
+		Catchup: get("catchup"), AlertAfter: get("alerts.after"),
 	}
 	// Every type's fields are read, so that what both types have (a URL) survives a change of type.
 	for _, name := range task.FormFields() {
@@ -58,10 +59,11 @@ var dailyCron = regexp.MustCompile(`^(\d{1,2}) (\d{1,2}) \* \* \*$`)
 func jobFormFromJob(j sqlcgen.Job) jobForm {
 	f := jobForm{
 		Name: j.Name, Mode: modeAdvanced, Cron: j.Cron, Timezone: j.Timezone, Type: j.Type,
-		MaxRetries: itoa64(int64(j.MaxRetries)),
-		RetryDelay: (time.Duration(j.RetryDelayMs) * time.Millisecond).String(),
-		Timeout:    (time.Duration(j.TimeoutMs) * time.Millisecond).String(),
-		Catchup:    string(j.Catchup),
+		MaxRetries:    itoa64(int64(j.MaxRetries)),
+		RetryDelay:    views.DurationInput(time.Duration(j.RetryDelayMs) * time.Millisecond),
+		Timeout:       views.DurationInput(time.Duration(j.TimeoutMs) * time.Millisecond),
+		AlertChannels: alertChannelValues(j.AlertChannels), AlertAfter: itoa64(int64(j.AlertAfter)),
+		Catchup: string(j.Catchup),
 	}
 	if m := dailyCron.FindStringSubmatch(j.Cron); m != nil {
 		f.Mode, f.Minute, f.Hour, f.Cron = modeSimple, m[1], m[2], ""
@@ -76,8 +78,12 @@ func jobFormFromJob(j sqlcgen.Job) jobForm {
 // input maps the form onto the API's job input, with the problems only the form can have.
 func (f jobForm) input() (jobInput, map[string]string) {
 	problems := map[string]string{}
+	tz, tzProblem := findZone(f.Timezone)
+	if tzProblem != "" {
+		problems["timezone"] = tzProblem
+	}
 	in := jobInput{
-		Name: f.Name, Type: f.Type, Timezone: f.Timezone,
+		Name: f.Name, Type: f.Type, Timezone: tz,
 		MaxRetries: formNumber(f.MaxRetries), RetryDelay: formString(f.RetryDelay), Timeout: formString(f.Timeout),
 		Catchup: f.Catchup,
 	}
@@ -93,6 +99,7 @@ func (f jobForm) input() (jobInput, map[string]string) {
 		in.Cron = f.Cron
 	}
 	in.Payload = formPayload(f.Type, f.Payload, problems)
+	in.Alerts = formAlerts(f.AlertChannels, f.AlertAfter, problems)
 	return in, problems
 }
 
@@ -147,8 +154,13 @@ func (f jobForm) preview(now time.Time) views.SchedulePreview {
 		return p
 	}
 	p.Words = schedule.Describe(spec.Cron)
-	for _, t := range schedule.NextRuns(sched, now, 5) {
-		p.Next = append(p.Next, views.NextRun{Local: views.ShortExact(t, loc), UTC: views.ShortExact(t, time.UTC)})
+	next := schedule.NextRuns(sched, now, 5)
+	show := views.ShortExact
+	if slices.ContainsFunc(next, func(t time.Time) bool { return t.Second() != 0 }) {
+		show = views.ShortExactSeconds // a seconds field: to the minute, every run would look the same
+	}
+	for _, t := range next {
+		p.Next = append(p.Next, views.NextRun{Local: show(t, loc), UTC: show(t, time.UTC)})
 	}
 	return p
 }

@@ -8,7 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgtype"
+
 	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/views"
 	"github.com/cronflow/cronflow/worker/schedule"
 	"github.com/cronflow/cronflow/worker/task"
 )
@@ -28,6 +31,7 @@ type jobInput struct {
 	RetryDelay json.RawMessage `json:"retry_delay"`
 	Timeout    json.RawMessage `json:"timeout"`
 	Catchup    string          `json:"catchup"`
+	Alerts     json.RawMessage `json:"alerts"`
 }
 
 // jobSpec is a validated job, ready to store.
@@ -38,15 +42,22 @@ type jobSpec struct {
 	RetryDelay, Timeout        time.Duration
 	Catchup                    schedule.Catchup
 	NextRunAt                  *time.Time
+	// AlertChannels and AlertAfter are nil and not valid when the input gave no alerts.
+	AlertChannels []int64
+	AlertAfter    pgtype.Int4
 }
 
-// Limits on what a job may ask for.
+// Limits on what a job may ask for. Every text is bounded here, so that an oversize one is a 422
+// naming its field, never left to the database to refuse, nor parsed at length.
 const (
-	maxRetriesLimit = 10
-	minRetryDelay   = time.Second
-	maxRetryDelay   = time.Hour
-	minTimeout      = time.Second
-	maxTimeout      = 5 * time.Minute
+	maxCronLength     = 200
+	maxTimezoneLength = 64
+	maxPayloadBytes   = 64 << 10
+	maxRetriesLimit   = 10
+	minRetryDelay     = time.Second
+	maxRetryDelay     = time.Hour
+	minTimeout        = time.Second
+	maxTimeout        = 5 * time.Minute
 )
 
 // Valid checks the input and returns the job to store, or the problems by field name. now is the
@@ -69,9 +80,12 @@ func (in jobInput) Valid(now time.Time) (jobSpec, map[string]string) {
 
 	in.validSchedule(&spec, problems, now)
 
-	if spec.Type == "" {
+	switch {
+	case spec.Type == "":
 		problems["type"] = fmt.Sprintf("is required: one of %s", strings.Join(task.Names(), ", "))
-	} else {
+	case len(in.Payload) > maxPayloadBytes:
+		problems["payload"] = fmt.Sprintf("must be at most %d KiB of JSON", maxPayloadBytes>>10)
+	default:
 		payload, payloadProblems := task.Validate(spec.Type, in.Payload)
 		for k, v := range payloadProblems {
 			problems[k] = v
@@ -95,6 +109,7 @@ func (in jobInput) Valid(now time.Time) (jobSpec, map[string]string) {
 		problems["catchup"] = "must be " + strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 	}
 	spec.Catchup = catchup
+	spec.AlertChannels, spec.AlertAfter = readAlerts(in.Alerts, problems)
 
 	if spec.Name == "" && len(problems) == 0 {
 		spec.Name = defaultName(spec)
@@ -107,6 +122,8 @@ func (in jobInput) Valid(now time.Time) (jobSpec, map[string]string) {
 func (in jobInput) validSchedule(spec *jobSpec, problems map[string]string, now time.Time) {
 	spec.Cron = strings.Join(strings.Fields(in.Cron), " ")
 	switch {
+	case len(spec.Cron) > maxCronLength:
+		problems["cron"] = fmt.Sprintf("must be at most %d characters", maxCronLength)
 	case spec.Cron != "" && (present(in.Hour) || present(in.Minute)):
 		problems["cron"] = "must be given either as cron, or as hour and minute, not both"
 	case spec.Cron == "" && (present(in.Hour) || present(in.Minute)):
@@ -118,9 +135,11 @@ func (in jobInput) validSchedule(spec *jobSpec, problems map[string]string, now 
 	case spec.Cron == "":
 		problems["cron"] = "is required (as cron, or as hour and minute)"
 	}
-	if _, err := schedule.LoadLocation(spec.Timezone); err != nil {
+	if len(spec.Timezone) > maxTimezoneLength {
+		problems["timezone"] = fmt.Sprintf("must be an IANA time zone name of at most %d characters", maxTimezoneLength)
+	} else if _, err := schedule.LoadLocation(spec.Timezone); err != nil {
 		problems["timezone"] = err.Error()
-	} else if spec.Cron != "" {
+	} else if spec.Cron != "" && problems["cron"] == "" {
 		sched, err := schedule.Parse(spec.Cron, spec.Timezone)
 		if err != nil {
 			problems["cron"] = err.Error()
@@ -219,7 +238,7 @@ func durationField(problems map[string]string, field string, raw json.RawMessage
 		err = fmt.Errorf("not a duration")
 	}
 	if err != nil || d < lo || d > hi || d%time.Millisecond != 0 {
-		problems[field] = fmt.Sprintf("must be a duration from %s to %s, such as \"30s\" or \"5m\"", lo, hi)
+		problems[field] = fmt.Sprintf("must be a duration from %s to %s, such as 30s or 5m", views.DurationWords(lo), views.DurationWords(hi))
 		return 0
 	}
 	return d
@@ -230,7 +249,7 @@ func (s jobSpec) insertParams() sqlcgen.JobInsertParams {
 	return sqlcgen.JobInsertParams{
 		Name: s.Name, Type: s.Type, Payload: s.Payload, Cron: s.Cron, Timezone: s.Timezone,
 		MaxRetries: s.MaxRetries, RetryDelayMs: s.RetryDelay.Milliseconds(), TimeoutMs: s.Timeout.Milliseconds(),
-		Catchup: s.Catchup, NextRunAt: s.NextRunAt,
+		Catchup: s.Catchup, NextRunAt: s.NextRunAt, AlertChannels: s.AlertChannels, AlertAfter: s.AlertAfter,
 	}
 }
 
@@ -240,6 +259,6 @@ func (s jobSpec) updateParams(id int64) sqlcgen.JobUpdateParams {
 	return sqlcgen.JobUpdateParams{
 		ID: id, Name: p.Name, Type: p.Type, Payload: p.Payload, Cron: p.Cron, Timezone: p.Timezone,
 		MaxRetries: p.MaxRetries, RetryDelayMs: p.RetryDelayMs, TimeoutMs: p.TimeoutMs, Catchup: p.Catchup,
-		NextRunAt: p.NextRunAt,
+		NextRunAt: p.NextRunAt, AlertChannels: p.AlertChannels, AlertAfter: p.AlertAfter,
 	}
 }

@@ -106,27 +106,34 @@ func toJobRow(r sqlcgen.JobListRow, now time.Time) views.JobRow {
 		ID: r.ID, Name: r.Name, Type: r.Type, TypeLabel: typeLabel(r.Type), Summary: payloadSummary(r.Type, r.Payload),
 		Cron: r.Cron, Words: schedule.Describe(r.Cron), Timezone: r.Timezone, Paused: r.Paused,
 		Created: views.NewMoment(&r.CreatedAt, now, nil), NextRun: views.NewMoment(r.NextRunAt, now, zone(r.Timezone)),
-		LastStatus: r.LastRunStatus,
+		LastStatus: r.LastRunStatus, Recent: oldestFirst(r.RecentStatuses),
 	}
 }
 
-// handleJobPage serves GET /jobs/{id}: the job's settings, its actions and its runs.
+// handleJobPage serves GET /jobs/{id}: the job's settings, its actions, its runs and its history.
 func handleJobPage(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := pathID(c)
+		job, err := pathJob(c, q)
 		if err != nil {
 			return err
 		}
-		job, err := q.JobGet(c.Request().Context(), id)
-		if err != nil {
-			return err
-		}
+		id := job.ID
 		runs, err := runsList(c, q, itoa64(id), "", readCursor(c))
 		if err != nil {
 			return err
 		}
-		d := toJobDetail(job, requestPath(c), time.Now())
-		return render(c, http.StatusOK, views.JobPage(newPage(c, job.Name, "jobs"), d, runs))
+		now := time.Now()
+		ctx := c.Request().Context()
+		health, err := jobHealth(ctx, q, job, now)
+		if err != nil {
+			return err
+		}
+		history, err := jobHistory(ctx, q, id, now)
+		if err != nil {
+			return err
+		}
+		d := toJobDetail(job, requestPath(c), now)
+		return render(c, http.StatusOK, views.JobPage(newPage(c, job.Name, "jobs"), d, health, runs, history))
 	}
 }
 
@@ -137,8 +144,8 @@ func toJobDetail(j sqlcgen.Job, back string, now time.Time) views.JobDetail {
 		ID: j.ID, Name: j.Name, Type: j.Type, TypeLabel: typeLabel(j.Type), Cron: j.Cron, Words: schedule.Describe(j.Cron),
 		Timezone: j.Timezone, Payload: payloadSettings(j.Type, j.Payload), Paused: j.Paused,
 		MaxRetries: j.MaxRetries,
-		RetryDelay: (time.Duration(j.RetryDelayMs) * time.Millisecond).String(),
-		Timeout:    (time.Duration(j.TimeoutMs) * time.Millisecond).String(),
+		RetryDelay: views.DurationWords(time.Duration(j.RetryDelayMs) * time.Millisecond),
+		Timeout:    views.DurationWords(time.Duration(j.TimeoutMs) * time.Millisecond),
 		Catchup:    j.Catchup.Label(),
 		Created:    views.NewMoment(&j.CreatedAt, now, nil),
 		Updated:    views.NewMoment(&j.UpdatedAt, now, nil),

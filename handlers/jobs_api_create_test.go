@@ -63,7 +63,7 @@ func TestAPIJobCreate(t *testing.T) {
 		f := setup(t)
 		var got map[string]json.RawMessage
 		f.expect(f.send(http.MethodPost, "/api/jobs", jsonBody(pingJob), "Content-Type", "application/json"), http.StatusCreated, &got)
-		want := []string{"catchup", "created_at", "cron", "id", "max_retries", "name", "next_run_at", "paused", "payload",
+		want := []string{"alerts", "catchup", "created_at", "cron", "id", "max_retries", "name", "next_run_at", "paused", "payload",
 			"retry_delay", "timeout", "timezone", "type", "updated_at"}
 		keys := slices.Sorted(func(yield func(string) bool) {
 			for k := range got {

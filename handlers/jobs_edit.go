@@ -30,7 +30,10 @@ func handleJobNewPage(q *sqlcgen.Queries) echo.HandlerFunc {
 			f.Name = copyName(job.Name)
 			title = "Copy of “" + job.Name + "”"
 		}
-		view := f.view("/jobs", title, "Create job", "/jobs", nil, time.Now())
+		view, err := withAlerts(c.Request().Context(), q, f.view("/jobs", title, "Create job", "/jobs", nil, time.Now()), c.QueryParam("from") == "")
+		if err != nil {
+			return err
+		}
 		return render(c, http.StatusOK, views.JobFormPage(newPage(c, title, "new"), view))
 	}
 }
@@ -46,7 +49,7 @@ func copyName(name string) string {
 
 // handleJobCreate serves POST /jobs: a job from the form. Problems send the form back with 422;
 // success goes to the new job's page.
-func handleJobCreate(q *sqlcgen.Queries) echo.HandlerFunc {
+func handleJobCreate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		f, err := postedJobForm(c)
 		if err != nil {
@@ -54,12 +57,15 @@ func handleJobCreate(q *sqlcgen.Queries) echo.HandlerFunc {
 		}
 		now := time.Now()
 		spec, problems := f.Valid(now)
-		if len(problems) > 0 {
-			return formProblems(c, f.view("/jobs", "New job", "Create job", "/jobs", problems, now), "new")
+		if err := checkAlertChannels(c.Request().Context(), q, spec.AlertChannels, problems); err != nil {
+			return err
 		}
-		job, err := q.JobInsert(c.Request().Context(), spec.insertParams())
+		if len(problems) > 0 {
+			return formProblems(c, q, f.view("/jobs", "New job", "Create job", "/jobs", problems, now), "new")
+		}
+		job, err := insertJob(c, db, spec)
 		if err != nil {
-			return fmt.Errorf("insert job: %w", err)
+			return err
 		}
 		return redirectAfter(c, fmt.Sprintf("/jobs/%d", job.ID), "Created “"+job.Name+"”."+nextRunNote(job, now))
 	}
@@ -68,23 +74,24 @@ func handleJobCreate(q *sqlcgen.Queries) echo.HandlerFunc {
 // handleJobEditPage serves GET /jobs/{id}/edit, the form filled with the job.
 func handleJobEditPage(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := pathID(c)
+		job, err := pathJob(c, q)
 		if err != nil {
 			return err
 		}
-		job, err := q.JobGet(c.Request().Context(), id)
-		if err != nil {
-			return err
-		}
+		id := job.ID
 		title := "Edit “" + job.Name + "”"
 		view := jobFormFromJob(job).view(fmt.Sprintf("/jobs/%d", id), title, "Save changes", fmt.Sprintf("/jobs/%d", id), nil, time.Now())
+		view, err = withAlerts(c.Request().Context(), q, view, false)
+		if err != nil {
+			return err
+		}
 		return render(c, http.StatusOK, views.JobFormPage(newPage(c, title, "jobs"), view))
 	}
 }
 
 // handleJobUpdate serves POST /jobs/{id}, the edit form's post. The scheduler picks the change up at
 // once, as it does for the API.
-func handleJobUpdate(q *sqlcgen.Queries) echo.HandlerFunc {
+func handleJobUpdate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
@@ -101,13 +108,16 @@ func handleJobUpdate(q *sqlcgen.Queries) echo.HandlerFunc {
 		}
 		now := time.Now()
 		spec, problems := f.Valid(now)
+		if err := checkAlertChannels(ctx, q, spec.AlertChannels, problems); err != nil {
+			return err
+		}
 		if len(problems) > 0 {
 			page := fmt.Sprintf("/jobs/%d", id)
-			return formProblems(c, f.view(page, "Edit “"+old.Name+"”", "Save changes", page, problems, now), "jobs")
+			return formProblems(c, q, f.view(page, "Edit “"+old.Name+"”", "Save changes", page, problems, now), "jobs")
 		}
-		job, err := q.JobUpdate(ctx, spec.updateParams(id))
+		job, err := updateJob(c, db, id, spec)
 		if err != nil {
-			return fmt.Errorf("update job %d: %w", id, err)
+			return err
 		}
 		note := nextRunNote(job, now)
 		if job.Paused {
@@ -123,12 +133,18 @@ func postedJobForm(c echo.Context) (jobForm, error) {
 	if err != nil {
 		return jobForm{}, err
 	}
-	return jobFormFrom(form.Get), nil
+	f := jobFormFrom(form.Get)
+	f.AlertChannels = form["alerts.channels"]
+	return f, nil
 }
 
 // formProblems sends the form back with its problems and the person's input: the form alone for
 // htmx, which swaps it in place, and the whole page otherwise. 422 says the job was not saved.
-func formProblems(c echo.Context, view views.JobForm, nav string) error {
+func formProblems(c echo.Context, q *sqlcgen.Queries, view views.JobForm, nav string) error {
+	view, err := withAlerts(c.Request().Context(), q, view, false)
+	if err != nil {
+		return err
+	}
 	if isHTMX(c) {
 		return render(c, http.StatusUnprocessableEntity, views.JobFormView(view))
 	}

@@ -17,25 +17,68 @@ func addRoutes(e *echo.Echo, d Deps, a *auth) {
 	e.POST("/login", handleLogin(a))
 	e.POST("/logout", handleLogout(a))
 	e.GET("/settings/tokens", handleTokensPage(q), pageHeaders)
-	e.POST("/settings/tokens", handleTokenCreate(q), pageHeaders)
-	e.POST("/settings/tokens/:id/revoke", handleTokenRevoke(q), pageHeaders)
+	e.POST("/settings/tokens", handleTokenCreate(q, d.DB), pageHeaders)
+	e.POST("/settings/tokens/:id/revoke", handleTokenRevoke(d.DB), pageHeaders)
+	addAccountRoutes(e, a)
 
 	api := e.Group("/api")
-	creating := jobCreationLimit(d.JobsPerMinute)
-	api.POST("/jobs", handleAPIJobCreate(q), creating)
-	api.POST("/create", handleAPILegacyCreate(q), creating)
+	lim := routeLimits{
+		create: perUserLimit(d.JobsPerMinute, "jobs created"),
+		runNow: perUserLimit(d.RunNowPerMinute, "runs started by hand"),
+	}
+	api.POST("/jobs", handleAPIJobCreate(q, d.DB), lim.create)
+	api.POST("/create", handleAPILegacyCreate(q, d.DB), lim.create)
 	api.GET("/jobs", handleAPIJobList(q))
 	api.GET("/jobs/:id", handleAPIJobGet(q))
-	api.PUT("/jobs/:id", handleAPIJobUpdate(q))
-	api.DELETE("/jobs/:id", handleAPIJobDelete(q))
-	api.POST("/jobs/:id/run", handleAPIJobRun(q, d.Publisher))
-	api.POST("/jobs/:id/pause", handleAPIJobPause(q, true))
-	api.POST("/jobs/:id/resume", handleAPIJobPause(q, false))
+	api.PUT("/jobs/:id", handleAPIJobUpdate(q, d.DB))
+	api.DELETE("/jobs/:id", handleAPIJobDelete(d.DB))
+	api.POST("/jobs/:id/run", handleAPIJobRun(q, d.DB, d.Publisher), lim.runNow)
+	api.POST("/jobs/:id/pause", handleAPIJobPause(d.DB, true))
+	api.POST("/jobs/:id/resume", handleAPIJobPause(d.DB, false))
 	api.GET("/runs", handleAPIRunList(q))
+	api.POST("/runs/retry", handleAPIRunRetryMany(q, d.Publisher))
 	api.GET("/runs/:id", handleAPIRunGet(q))
+	api.POST("/runs/:id/retry", handleAPIRunRetry(q, d.Publisher))
+	api.POST("/channels", handleAPIChannelCreate(q))
+	api.GET("/channels", handleAPIChannelList(q))
+	api.GET("/channels/:id", handleAPIChannelGet(q))
+	api.PUT("/channels/:id", handleAPIChannelUpdate(q))
+	api.DELETE("/channels/:id", handleAPIChannelDelete(q))
+	api.POST("/channels/:id/test", handleAPIChannelTest(q, d.Channels))
 	api.GET("/stats", handleAPIStats(q))
+	api.GET("/users", handleAPIUserList(q))
+	api.POST("/users", handleAPIUserCreate(q, d.DB))
+	api.PUT("/users/:id", handleAPIUserUpdate(a))
+	api.DELETE("/users/:id", handleAPIUserDelete(a))
+	api.GET("/tokens", handleAPITokenList(q))
+	api.POST("/tokens", handleAPITokenCreate(d.DB))
+	api.DELETE("/tokens/:id", handleAPITokenRevoke(d.DB))
+	api.GET("/audit", handleAPIAuditList(q))
+	api.GET("/export", handleAPIExport(q))
+	api.POST("/import", handleAPIImport(d.DB), lim.create) // one import counts as one creation
 
-	addPageRoutes(e, d)
+	addPageRoutes(e, d, lim)
+}
+
+// routeLimits are the per-user limits that the API and the dashboard share.
+type routeLimits struct {
+	create, runNow echo.MiddlewareFunc
+}
+
+// addAccountRoutes adds the pages where people see to themselves and admins to users: who may use
+// them is in routeAccess.
+func addAccountRoutes(e *echo.Echo, a *auth) {
+	get := func(path string, h echo.HandlerFunc) { e.GET(path, h, pageHeaders) }
+	post := func(path string, h echo.HandlerFunc) { e.POST(path, h, pageHeaders) }
+	get("/settings/account", handleAccountPage(a))
+	post("/settings/password", handlePasswordChange(a))
+	post("/settings/sessions/end-all", handleSessionEndAll(a))
+	post("/settings/sessions/:id/end", handleSessionEnd(a))
+	get("/settings/users", handleUsersPage(a.q))
+	post("/settings/users", handleUserCreate(a.q, a.db))
+	get("/settings/users/:id", handleUserPage(a))
+	post("/settings/users/:id", handleUserUpdate(a))
+	post("/settings/users/:id/delete", handleUserDelete(a))
 }
 
 // addHealthRoutes adds the checks and metrics that the full server and a consumers-only replica's
@@ -50,11 +93,13 @@ func addHealthRoutes(e *echo.Echo, ready func(ctx context.Context) map[string]st
 
 // addPageRoutes adds the dashboard's pages, the fragments htmx asks for, and the assets they use.
 // State changes are POSTs that work as plain form posts; see pageHeaders for what every page gets.
-func addPageRoutes(e *echo.Echo, d Deps) {
+func addPageRoutes(e *echo.Echo, d Deps, lim routeLimits) {
 	q := d.Queries
 	stats := newStatsCache(q, d.Logger)
 	get := func(path string, h echo.HandlerFunc) { e.GET(path, h, pageHeaders) }
-	post := func(path string, h echo.HandlerFunc) { e.POST(path, h, pageHeaders) }
+	post := func(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+		e.POST(path, h, append([]echo.MiddlewareFunc{pageHeaders}, m...)...)
+	}
 
 	e.GET("/assets/*", handleAssets())
 
@@ -62,20 +107,33 @@ func addPageRoutes(e *echo.Echo, d Deps) {
 	get("/home/stats", handleHomeStats(q, stats)) // the fragment the home page polls
 
 	get("/jobs", handleJobsPage(q))
-	post("/jobs", handleJobCreate(q))
+	post("/jobs", handleJobCreate(q, d.DB), lim.create)
 	get("/jobs/new", handleJobNewPage(q)) // ?from={id} clones a job
+	get("/jobs/export", handleJobsExport(q))
+	get("/jobs/import", handleJobsImportPage())
+	post("/jobs/import", handleJobsImport(d.DB), lim.create)
 	get("/jobs/schedule", handleJobSchedulePreview())
 	get("/jobs/task-fields", handleJobTaskFields())
 	get("/jobs/:id", handleJobPage(q))
-	post("/jobs/:id", handleJobUpdate(q))
+	post("/jobs/:id", handleJobUpdate(q, d.DB))
 	get("/jobs/:id/edit", handleJobEditPage(q))
-	post("/jobs/:id/run", handleJobRun(q, d.Publisher))
-	post("/jobs/:id/pause", handleJobPause(q, true))
-	post("/jobs/:id/resume", handleJobPause(q, false))
+	post("/jobs/:id/run", handleJobRun(q, d.DB, d.Publisher), lim.runNow)
+	post("/jobs/:id/pause", handleJobPause(q, d.DB, true))
+	post("/jobs/:id/resume", handleJobPause(q, d.DB, false))
 	get("/jobs/:id/delete", handleJobDeleteConfirm(q))
-	post("/jobs/:id/delete", handleJobDelete(q))
+	post("/jobs/:id/delete", handleJobDelete(d.DB))
 
 	get("/runs", handleRunsPage(q))
 	get("/runs/table", handleRunsTable(q)) // the fragment the runs tables poll
+	post("/runs/retry", handleRunRetrySelected(q, d.Publisher))
+	get("/runs/job-options", handleRunsJobOptions(q))
 	get("/runs/:id", handleRunPage(q))
+	post("/runs/:id/retry", handleRunRetry(q, d.Publisher))
+
+	get("/channels", handleChannelsPage(q))
+	post("/channels", handleChannelCreate(q))
+	get("/channels/:id", handleChannelPage(q))
+	post("/channels/:id", handleChannelUpdate(q))
+	post("/channels/:id/test", handleChannelTest(q, d.Channels))
+	post("/channels/:id/delete", handleChannelDelete(q))
 }

@@ -103,7 +103,7 @@ func statusList() string {
 	return strings.Join(names, ", ")
 }
 
-// handleAPIRunGet serves GET /api/runs/{id}.
+// handleAPIRunGet serves GET /api/runs/{id}: the run with its attempt_history.
 func handleAPIRunGet(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
@@ -114,7 +114,11 @@ func handleAPIRunGet(q *sqlcgen.Queries) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, toRunJSON(run))
+		attempts, err := runAttempts(c.Request().Context(), q, id)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, runDetailJSON{runJSON: toRunJSON(run), AttemptHistory: toAttemptsJSON(attempts)})
 	}
 }
 

@@ -1,13 +1,12 @@
 package handlers
 
 import (
+	"fmt"
+	"net"
 	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
-
-	"github.com/cronflow/cronflow/views"
 )
 
 // contentSecurityPolicy allows only Cronflow's own scripts, styles and images: no inline script or
@@ -24,6 +23,9 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		// Pages and API answers can hold secrets (the edit form, one job in the API, a new token):
+		// no cache keeps them. The assets say otherwise for themselves.
+		h.Set("Cache-Control", "no-store")
 		if c.Scheme() == "https" {
 			h.Set("Strict-Transport-Security", "max-age=31536000")
 		}
@@ -31,46 +33,32 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// csrfProtection wants a token from every state-changing form and htmx request that a browser sends
-// with its cookies. The token comes in the form field _csrf or the X-CSRF-Token header (htmx sends it,
-// see the layout). Requests with a bearer token cannot be forged by another site (a browser never adds
-// one by itself) and are not asked; neither are API calls without a session cookie, which carry no
-// credential a browser would add either. The cross-origin check below covers every request.
-func csrfProtection() echo.MiddlewareFunc {
-	check := middleware.CSRFWithConfig(middleware.CSRFConfig{
-		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
-		CookieName:     "cronflow_csrf",
-		CookiePath:     "/",
-		CookieHTTPOnly: true,
-		CookieSameSite: http.SameSiteStrictMode,
-		ErrorHandler: func(err error, c echo.Context) error {
-			return echo.NewHTTPError(http.StatusForbidden, "The form is missing its security token or has an old one. Reload the page and try again.")
-		},
-		Skipper: func(c echo.Context) bool {
-			if strings.HasPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ") {
-				return true
-			}
-			if strings.HasPrefix(c.Request().URL.Path, "/api/") {
-				_, err := c.Cookie(sessionCookie)
-				return err != nil // no session cookie: nothing for another site to ride on
-			}
-			return false
-		},
-	})
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return check(func(c echo.Context) error {
-			if c.Request().Header.Get("Sec-Fetch-Site") == "cross-site" && !safeMethod(c.Request().Method) {
-				return echo.NewHTTPError(http.StatusForbidden, "Another site cannot change anything here.")
-			}
-			if token, ok := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string); ok {
-				ctx := views.WithCSRF(c.Request().Context(), token)
-				c.SetRequest(c.Request().WithContext(ctx))
-			}
-			return next(c)
-		})
-	}
-}
-
 func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// ParseNetworks reads a comma-separated list of addresses and CIDR ranges, such as the reverse
+// proxies whose forwarded headers are believed. A bad entry is a problem, worded to follow the
+// name of the variable it came from.
+func ParseNetworks(list string) (nets []*net.IPNet, problems []string) {
+	for _, part := range strings.Split(list, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if !strings.Contains(part, "/") {
+			if ip := net.ParseIP(part); ip != nil && ip.To4() != nil {
+				part += "/32"
+			} else {
+				part += "/128"
+			}
+		}
+		_, n, err := net.ParseCIDR(part)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("must list addresses or CIDR ranges, such as 10.0.0.0/8; %q is neither", part))
+			continue
+		}
+		nets = append(nets, n)
+	}
+	return nets, problems
 }

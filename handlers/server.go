@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/a-h/templ"
 	"github.com/jackc/pgx/v5"
@@ -37,7 +36,9 @@ type RunPublisher interface {
 
 // Deps is what the server needs from the rest of Cronflow.
 type Deps struct {
-	Queries   *sqlcgen.Queries
+	Queries *sqlcgen.Queries
+	// DB starts the transactions in which changes are made together with their audit entries.
+	DB        TxStarter
 	Publisher RunPublisher
 	// ReadyFunc reports, by component, what keeps the service from being ready; empty means ready.
 	ReadyFunc func(ctx context.Context) map[string]string
@@ -47,12 +48,23 @@ type Deps struct {
 	// Metrics serves /metrics; nil leaves it out.
 	Metrics http.Handler
 	// JobsPerMinute limits the jobs one user (or, with authentication off, one client address) may
-	// create through the API each minute; zero means 60.
+	// create each minute, through the API and the dashboard together; zero means 60.
 	JobsPerMinute int
+	// RunNowPerMinute limits the runs one user (or client address) may start by hand each minute;
+	// zero means 60.
+	RunNowPerMinute int
 	// TrustedProxies are the addresses whose X-Forwarded-For and X-Forwarded-Proto are believed.
 	// Without any, the client is the connection's peer, and nobody can pose as another address to
 	// get round the login limit.
 	TrustedProxies []*net.IPNet
+	// Channels sends test notices; nil answers a test with 503.
+	Channels ChannelTester
+}
+
+// ChannelTester sends a channel a test notice now and returns it as recorded; the worker's
+// Notifier is one.
+type ChannelTester interface {
+	SendTest(ctx context.Context, ch sqlcgen.Channel) (sqlcgen.Notice, error)
 }
 
 // NewServer returns the HTTP handler with every route, middleware and the one error handler.
@@ -69,16 +81,18 @@ func NewServer(d Deps) *echo.Echo {
 		}
 		e.IPExtractor, e.SchemeExtractor = echo.ExtractIPFromXFFHeader(trust...), echo.ExtractSchemeFromHeaders(trust...)
 	}
-	a := &auth{AuthConfig: d.Auth, q: d.Queries, logins: newLimiter(5, 12*time.Second), logger: d.Logger}
+	a := &auth{AuthConfig: d.Auth, q: d.Queries, db: d.DB, guard: newLoginGuard(), logger: d.Logger}
 	e.Use(middleware.RequestID())
 	e.Use(requestLogger(d.Logger))
 	e.Use(middleware.Recover())
+	e.Use(compress())
 	e.Use(securityHeaders)
 	if d.Auth.LoopbackOnly {
 		e.Use(loopbackHostOnly)
 	}
-	e.Use(middleware.BodyLimit(maxBody))
+	e.Use(bodyLimit)
 	e.Use(a.middleware)
+	e.Use(a.authorize)
 	e.Use(csrfProtection())
 	addRoutes(e, d, a)
 	return e
@@ -130,7 +144,7 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 				msg = http.StatusText(code)
 			}
 			if code == http.StatusRequestEntityTooLarge {
-				msg = "The request body is larger than 1 MiB."
+				msg = "The request body is larger than " + bodyLimitWords(c) + "."
 			}
 		case errors.Is(err, pgx.ErrNoRows):
 			code, msg = http.StatusNotFound, "Not found: it may have been deleted."
@@ -146,7 +160,9 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 			_ = c.JSON(code, apiError{Error: msg})
 			return
 		}
-		_ = c.String(code, msg)
+		if err := renderError(c, code, msg); err != nil {
+			_ = c.String(code, msg)
+		}
 	}
 }
 
@@ -167,9 +183,14 @@ func render(c echo.Context, status int, component templ.Component) error {
 	return c.HTMLBlob(status, buf.Bytes())
 }
 
-// decodeJSON reads a JSON body into v. A body that is not JSON, or has more after the value, is a
-// 400; a value of the wrong type for a field is a problem with that field, for a 422.
+// decodeJSON reads a JSON body into v. A body not sent as application/json is a 415; one that is not
+// JSON, or has more after the value, is a 400; a value of the wrong type for a field is a problem
+// with that field, for a 422.
 func decodeJSON(c echo.Context, v any) (map[string]string, error) {
+	if !isJSON(c.Request().Header.Get(echo.HeaderContentType)) {
+		// Only JSON: a page on another site can post a form or text/plain without asking first.
+		return nil, echo.NewHTTPError(http.StatusUnsupportedMediaType, "Send the body as JSON, with Content-Type: application/json.")
+	}
 	body := http.MaxBytesReader(c.Response(), c.Request().Body, maxBodyBytes)
 	dec := json.NewDecoder(body)
 	err := dec.Decode(v)
@@ -177,17 +198,26 @@ func decodeJSON(c echo.Context, v any) (map[string]string, error) {
 		err = errors.New("unexpected data after the JSON value")
 	}
 	var tooLarge *http.MaxBytesError
-	var wrongType *json.UnmarshalTypeError
 	switch {
 	case err == nil:
 		return nil, nil
 	case errors.As(err, &tooLarge) || errors.Is(err, echo.ErrStatusRequestEntityTooLarge):
 		return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge)
-	case errors.As(err, &wrongType) && wrongType.Field != "":
-		return map[string]string{wrongType.Field: "must be a JSON " + jsonKind(wrongType.Type.Kind().String())}, nil
+	case fieldTypeProblem(err) != nil:
+		return fieldTypeProblem(err), nil
 	default:
 		return nil, echo.NewHTTPError(http.StatusBadRequest, "The request body is not valid JSON: "+err.Error())
 	}
+}
+
+// fieldTypeProblem turns a JSON value of the wrong type for a field into a problem with that
+// field; any other error gives none.
+func fieldTypeProblem(err error) map[string]string {
+	var wrongType *json.UnmarshalTypeError
+	if errors.As(err, &wrongType) && wrongType.Field != "" {
+		return map[string]string{wrongType.Field: "must be a JSON " + jsonKind(wrongType.Type.Kind().String())}
+	}
+	return nil
 }
 
 // jsonKind names a Go kind as JSON calls it.
@@ -207,7 +237,12 @@ func jsonKind(goKind string) string {
 
 // invalid answers 422 with the problems by field.
 func invalid(c echo.Context, problems map[string]string) error {
-	return c.JSON(http.StatusUnprocessableEntity, apiError{Error: "The job is not valid; see fields.", Fields: problems})
+	return invalidInput(c, "job", problems)
+}
+
+// invalidInput answers 422 with the problems of what ("job", "user", "token") by field.
+func invalidInput(c echo.Context, what string, problems map[string]string) error {
+	return c.JSON(http.StatusUnprocessableEntity, apiError{Error: "The " + what + " is not valid; see fields.", Fields: problems})
 }
 
 // badQuery answers 422 with the problems by query parameter.
@@ -222,6 +257,15 @@ func pathID(c echo.Context) (int64, error) {
 		return 0, echo.NewHTTPError(http.StatusNotFound, "Not found: there is no such id.")
 	}
 	return id, nil
+}
+
+// pathJob reads the job that the path's id names; an unknown id is a 404 (see the error handler).
+func pathJob(c echo.Context, q *sqlcgen.Queries) (sqlcgen.Job, error) {
+	id, err := pathID(c)
+	if err != nil {
+		return sqlcgen.Job{}, err
+	}
+	return q.JobGet(c.Request().Context(), id)
 }
 
 // pageParams reads limit (1 to 500, default 50) and a keyset cursor parameter.
@@ -248,3 +292,22 @@ func pageParams(c echo.Context, cursorName string) (int, int64, map[string]strin
 
 // itoa64 writes an id for a URL or a header.
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+// minCompressed is the smallest answer worth compressing: below it gzip's framing costs more than
+// it saves, and empty answers (an HX-Redirect, a 204) stay exactly empty.
+const minCompressed = 1024
+
+// compress gzips pages, the fragments htmx polls (the runs table every 2 s is mostly repeated
+// markup, a tenth of its size compressed) and the assets, for clients that accept gzip. /metrics
+// is left alone: the Prometheus handler compresses by itself. A range request is left alone too,
+// because its byte range is of the uncompressed file. Nothing Cronflow serves streams, so buffering
+// the first kilobyte to decide is harmless.
+func compress() echo.MiddlewareFunc {
+	return middleware.GzipWithConfig(middleware.GzipConfig{
+		Level:     5,
+		MinLength: minCompressed,
+		Skipper: func(c echo.Context) bool {
+			return c.Request().URL.Path == "/metrics" || c.Request().Header.Get("Range") != ""
+		},
+	})
+}

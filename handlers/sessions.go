@@ -1,10 +1,12 @@
 package handlers
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
 	"github.com/cronflow/cronflow/sqlcgen"
@@ -14,7 +16,11 @@ import (
 // A session is a browser's login: a random token in a cookie, of which only a hash is stored.
 const (
 	sessionCookie = "cronflow_session"
-	sessionTTL    = 7 * 24 * time.Hour
+	// sessionTouchEvery is how often a session in use notes it: its idle timeout is this precise.
+	sessionTouchEvery = time.Minute
+	// Session timeouts when the configuration names none.
+	defaultSessionIdle     = 12 * time.Hour
+	defaultSessionLifetime = 7 * 24 * time.Hour
 )
 
 // handleLoginPage serves GET /login.
@@ -26,29 +32,34 @@ func handleLoginPage() echo.HandlerFunc {
 }
 
 // handleLogin serves POST /login: a right name and password start a session and go on to the page
-// the person wanted. Attempts are limited per client address, so that passwords cannot be guessed
-// at speed.
+// the person wanted. Password checks go through the login guard, so that passwords cannot be
+// guessed at speed nor the server flooded with them.
 func handleLogin(a *auth) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		f := views.LoginForm{Next: localPath(c.FormValue("next"), "/"), Username: c.FormValue("username")}
-		page := newPage(c, "Log in", "login")
-		if a.logins.exhausted(c.RealIP()) {
-			f.Error = "Too many failed logins. Wait a minute, then try again."
-			return render(c, http.StatusTooManyRequests, views.LoginPage(page, f))
-		}
-		user, err := a.checkPassword(c.Request().Context(), f.Username, c.FormValue("password"))
+		form, err := readForm(c)
 		if err != nil {
 			return err
 		}
-		if user == "" {
-			a.logins.spend(c.RealIP())
+		f := views.LoginForm{Next: localPath(form.Get("next"), "/"), Username: form.Get("username")}
+		page := newPage(c, "Log in", "login")
+		user, err := a.checkPassword(c, "form", f.Username, form.Get("password"))
+		var he *echo.HTTPError
+		if errors.As(err, &he) && he.Code == http.StatusTooManyRequests {
+			f.Error, _ = he.Message.(string)
+			return render(c, http.StatusTooManyRequests, views.LoginPage(page, f))
+		}
+		if err != nil {
+			return err
+		}
+		if user == nil {
 			f.Error = "That name and password do not match."
 			return render(c, http.StatusUnauthorized, views.LoginPage(page, f))
 		}
-		if err := a.startSession(c, user); err != nil {
+		if err := a.startSession(c, *user); err != nil {
 			return err
 		}
-		a.logger.Info("Logged in", "username", user, "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+		a.logger.Info("Logged in", "username", user.Username, "client_ip", c.RealIP(),
+			"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 		return c.Redirect(http.StatusSeeOther, f.Next)
 	}
 }
@@ -63,24 +74,42 @@ func handleLogout(a *auth) echo.HandlerFunc {
 	}
 }
 
+// sessionPrincipal finds the user of a live session, and notes its use now and then.
+func (a *auth) sessionPrincipal(c echo.Context, token string) (principal, bool, error) {
+	ctx := c.Request().Context()
+	row, err := a.q.SessionGet(ctx, sqlcgen.SessionGetParams{TokenHash: hashToken(token), IdleSince: time.Now().Add(-a.idle())})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return principal{}, false, nil
+	}
+	if err != nil {
+		return principal{}, false, fmt.Errorf("look up session: %w", err)
+	}
+	if time.Since(row.LastSeenAt) > sessionTouchEvery {
+		if err := a.q.SessionTouch(ctx, sqlcgen.SessionTouchParams{ID: row.SessionID, ClientIp: clip(c.RealIP(), 64)}); err != nil {
+			a.logger.Warn("Note session use failed", "error", err)
+		}
+	}
+	return principal{UserID: row.ID, Name: row.Username, Role: role(row.Role), Via: credSession, SessionID: row.SessionID}, true, nil
+}
+
 // startSession logs a user in: a new session, and its token in an HttpOnly, SameSite cookie that is
 // Secure whenever the request came over TLS (directly or through a proxy that says so).
-func (a *auth) startSession(c echo.Context, username string) error {
+func (a *auth) startSession(c echo.Context, user sqlcgen.User) error {
 	ctx := c.Request().Context()
-	user, err := a.q.UserGetByName(ctx, username)
-	if err != nil {
-		return err
-	}
-	if _, err := a.q.SessionDeleteExpired(ctx); err != nil {
+	if _, err := a.q.SessionDeleteExpired(ctx, time.Now().Add(-a.idle())); err != nil {
 		a.logger.Warn("Delete expired sessions failed", "error", err)
 	}
 	token := newToken()
-	expires := time.Now().Add(sessionTTL)
-	if err := a.q.SessionInsert(ctx, sqlcgen.SessionInsertParams{TokenHash: hashToken(token), UserID: user.ID, ExpiresAt: expires}); err != nil {
+	expires := time.Now().Add(a.lifetime())
+	err := a.q.SessionInsert(ctx, sqlcgen.SessionInsertParams{
+		TokenHash: hashToken(token), UserID: user.ID, ExpiresAt: expires,
+		ClientIp: clip(c.RealIP(), 64), UserAgent: clip(c.Request().UserAgent(), 255),
+	})
+	if err != nil {
 		return fmt.Errorf("start session: %w", err)
 	}
 	c.SetCookie(&http.Cookie{
-		Name: sessionCookie, Value: token, Path: "/", Expires: expires, MaxAge: int(sessionTTL.Seconds()),
+		Name: sessionCookie, Value: token, Path: "/", Expires: expires, MaxAge: int(a.lifetime().Seconds()),
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https",
 	})
 	return nil

@@ -1,6 +1,11 @@
 -- name: JobInsert :one
-INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused, next_run_at)
-VALUES (@name, @type, @payload, @cron, @timezone, @max_retries, @retry_delay_ms, @timeout_ms, @catchup, @paused, @next_run_at)
+-- JobInsert stores a job. Without alert channels given, it alerts the channels marked default.
+INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
+                  next_run_at, alert_channels, alert_after)
+VALUES (@name, @type, @payload, @cron, @timezone, @max_retries, @retry_delay_ms, @timeout_ms, @catchup, @paused,
+        @next_run_at,
+        COALESCE(sqlc.narg(alert_channels)::bigint[], ARRAY(SELECT c.id FROM channels AS c WHERE c.is_default ORDER BY c.id)),
+        COALESCE(sqlc.narg(alert_after)::integer, 1))
 RETURNING *;
 
 -- name: JobGet :one
@@ -17,7 +22,10 @@ LIMIT @max_rows;
 UPDATE jobs
 SET name = @name, type = @type, payload = @payload, cron = @cron, timezone = @timezone,
     max_retries = @max_retries, retry_delay_ms = @retry_delay_ms, timeout_ms = @timeout_ms,
-    catchup = @catchup, next_run_at = @next_run_at, updated_at = clock_timestamp()
+    catchup = @catchup, next_run_at = @next_run_at, updated_at = clock_timestamp(),
+    -- Alerts not given are kept as they are.
+    alert_channels = COALESCE(sqlc.narg(alert_channels)::bigint[], alert_channels),
+    alert_after = COALESCE(sqlc.narg(alert_after)::integer, alert_after)
 WHERE id = @id
 RETURNING *;
 
@@ -90,24 +98,33 @@ LIMIT @max_rows;
 -- user's text escaped by the caller). The matches are found first, through the trigram index, and
 -- only then ordered: written as one filtered walk of the primary key, a generic plan would read all
 -- 100,000 names for a name that matches none.
-WITH matches AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE jobs.name ILIKE @pattern)
+-- The page's ids are chosen before the view is joined, so that only they pay for its last runs.
+WITH matches AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE jobs.name ILIKE @pattern),
+page AS MATERIALIZED (
+    SELECT jobs.id FROM jobs
+    JOIN matches AS m ON m.id = jobs.id
+    WHERE jobs.id < @before_id
+      AND (sqlc.narg(type)::text IS NULL OR jobs.type = sqlc.narg(type))
+      AND (sqlc.narg(paused)::boolean IS NULL OR jobs.paused = sqlc.narg(paused))
+    ORDER BY jobs.id DESC
+    LIMIT @max_rows)
 SELECT j.* FROM job_list_rows AS j
-JOIN matches AS m ON m.id = j.id
-WHERE j.id < @before_id
-  AND (sqlc.narg(type)::text IS NULL OR j.type = sqlc.narg(type))
-  AND (sqlc.narg(paused)::boolean IS NULL OR j.paused = sqlc.narg(paused))
-ORDER BY j.id DESC
-LIMIT @max_rows;
+JOIN page AS p ON p.id = j.id
+ORDER BY j.id DESC;
 
 -- name: JobSearchAfter :many
-WITH matches AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE jobs.name ILIKE @pattern)
+WITH matches AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE jobs.name ILIKE @pattern),
+page AS MATERIALIZED (
+    SELECT jobs.id FROM jobs
+    JOIN matches AS m ON m.id = jobs.id
+    WHERE jobs.id > @after_id
+      AND (sqlc.narg(type)::text IS NULL OR jobs.type = sqlc.narg(type))
+      AND (sqlc.narg(paused)::boolean IS NULL OR jobs.paused = sqlc.narg(paused))
+    ORDER BY jobs.id
+    LIMIT @max_rows)
 SELECT j.* FROM job_list_rows AS j
-JOIN matches AS m ON m.id = j.id
-WHERE j.id > @after_id
-  AND (sqlc.narg(type)::text IS NULL OR j.type = sqlc.narg(type))
-  AND (sqlc.narg(paused)::boolean IS NULL OR j.paused = sqlc.narg(paused))
-ORDER BY j.id
-LIMIT @max_rows;
+JOIN page AS p ON p.id = j.id
+ORDER BY j.id;
 
 -- name: JobListRowGet :one
 -- JobListRowGet is one job as the jobs list shows it, for the row an action on it redraws.
@@ -119,3 +136,62 @@ SELECT id, name, type, cron, timezone, next_run_at FROM jobs
 WHERE NOT paused AND next_run_at IS NOT NULL
 ORDER BY next_run_at
 LIMIT @max_rows;
+
+-- name: JobGetForUpdate :one
+-- JobGetForUpdate reads a job that is about to change and locks it until the transaction ends, so
+-- that the audit log's "from" is the version that was changed.
+SELECT * FROM jobs WHERE id = @id FOR UPDATE;
+
+-- Import and export below.
+
+-- name: JobListAll :many
+-- JobListAll pages through every job by id with all its fields, for export.
+SELECT * FROM jobs
+WHERE id > @after_id
+ORDER BY id
+LIMIT @max_rows;
+
+-- name: JobListByNames :many
+-- JobListByNames finds the jobs that have any of the names, for an import to match against, and
+-- locks them until the import's transaction ends.
+SELECT j.* FROM jobs AS j
+JOIN (SELECT DISTINCT unnest(@names::text[]) AS name) AS n ON n.name = j.name
+ORDER BY j.id
+FOR UPDATE OF j;
+
+-- name: JobInsertMany :many
+-- JobInsertMany creates a batch of imported jobs in one statement. Identity values are taken in the
+-- order the rows are inserted, so the ids answered, sorted, follow the order of the arrays.
+INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, next_run_at)
+SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_delay_ms, u.timeout_ms, u.paused, u.next_run_at
+FROM (SELECT unnest(@names::text[]) AS name, unnest(@types::text[]) AS type, unnest(@payloads::json[]) AS payload,
+             unnest(@crons::text[]) AS cron, unnest(@timezones::text[]) AS timezone,
+             unnest(@max_retries::integer[]) AS max_retries, unnest(@retry_delay_ms::bigint[]) AS retry_delay_ms,
+             unnest(@timeout_ms::bigint[]) AS timeout_ms, unnest(@paused::boolean[]) AS paused,
+             unnest(@next_run_ats::timestamptz[]) AS next_run_at,
+             unnest(@ordinals::integer[]) AS ordinal) AS u
+ORDER BY u.ordinal
+RETURNING id;
+
+-- name: JobUpdateMany :exec
+-- JobUpdateMany changes a batch of imported jobs in one statement. updated_at moves on, so that the
+-- scheduler takes the new schedule when the import's single notification reaches it.
+UPDATE jobs
+SET name = u.name, type = u.type, payload = u.payload, cron = u.cron, timezone = u.timezone,
+    max_retries = u.max_retries, retry_delay_ms = u.retry_delay_ms, timeout_ms = u.timeout_ms,
+    paused = u.paused, next_run_at = u.next_run_at, updated_at = clock_timestamp()
+FROM (SELECT unnest(@ids::bigint[]) AS id, unnest(@names::text[]) AS name, unnest(@types::text[]) AS type,
+             unnest(@payloads::json[]) AS payload, unnest(@crons::text[]) AS cron,
+             unnest(@timezones::text[]) AS timezone, unnest(@max_retries::integer[]) AS max_retries,
+             unnest(@retry_delay_ms::bigint[]) AS retry_delay_ms, unnest(@timeout_ms::bigint[]) AS timeout_ms,
+             unnest(@paused::boolean[]) AS paused, unnest(@next_run_ats::timestamptz[]) AS next_run_at) AS u
+WHERE jobs.id = u.id;
+
+-- name: JobQuietNotifications :exec
+-- JobQuietNotifications keeps the jobs trigger from notifying for the rest of the transaction (see
+-- migration 00007); the transaction calls JobNotifyAll instead.
+SELECT set_config('cronflow.quiet_jobs', 'on', true);
+
+-- name: JobNotifyAll :exec
+-- JobNotifyAll tells every scheduler to compare all jobs with its cron table, once, at commit.
+SELECT pg_notify('cronflow_jobs', '*');

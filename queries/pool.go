@@ -2,8 +2,13 @@ package queries
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -14,6 +19,40 @@ import (
 
 // readOnly is SQLSTATE read_only_sql_transaction: a write reached a server that takes none.
 const readOnly = "25006"
+
+// URL is the URL of a PostgreSQL database on one host, without TLS (the PG_* variables).
+func URL(host string, port int, user, password, database string) string {
+	u := url.URL{Scheme: "postgres", User: url.UserPassword(user, password), Host: net.JoinHostPort(host, strconv.Itoa(port)),
+		Path: "/" + database, RawQuery: "sslmode=disable"}
+	if password == "" {
+		u.User = url.User(user)
+	}
+	return u.String()
+}
+
+// CheckURL checks a postgres:// URL as pgx reads it. With several hosts it must say
+// target_session_attrs=read-write (or primary): otherwise pgx takes whichever host answers first,
+// a read-only standby included.
+func CheckURL(s string) error {
+	if !strings.HasPrefix(s, "postgres://") && !strings.HasPrefix(s, "postgresql://") {
+		return errors.New("must be a postgres:// URL")
+	}
+	pc, err := pgconn.ParseConfig(s)
+	if err != nil {
+		return fmt.Errorf("is not a URL PostgreSQL's driver can use: %w", err)
+	}
+	hosts := map[string]bool{net.JoinHostPort(pc.Host, strconv.Itoa(int(pc.Port))): true}
+	for _, f := range pc.Fallbacks {
+		hosts[net.JoinHostPort(f.Host, strconv.Itoa(int(f.Port)))] = true
+	}
+	_, query, _ := strings.Cut(s, "?")
+	params, _ := url.ParseQuery(query)
+	if attrs := params.Get("target_session_attrs"); len(hosts) > 1 && attrs != "read-write" && attrs != "primary" {
+		return fmt.Errorf("names %d hosts but not target_session_attrs=read-write, so a read-only standby could be "+
+			"chosen; add ?target_session_attrs=read-write", len(hosts))
+	}
+	return nil
+}
 
 // OpenPool connects to PostgreSQL at url (one host, or several with target_session_attrs), with
 // at most maxConns connections, waiting up to 30 s for it to come up.

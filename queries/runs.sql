@@ -83,24 +83,68 @@ WHERE r.id = @id
 RETURNING r.id, r.job_id, r.attempts, r.retry_count, r.scheduled_at, r.started_at,
     j.name, j.type, j.payload, j.max_retries, j.retry_delay_ms, j.timeout_ms;
 
+-- The three statements that record an attempt's result also keep the attempt in run_attempts, in
+-- the same statement: whatever records results (one at a time or batched) keeps the history too.
+
 -- name: RunComplete :execrows
-UPDATE runs
-SET status = 'completed', completed_at = clock_timestamp(), output = @output, error = '', lease_until = NULL
-WHERE id = @id AND status = 'running' AND attempts = @attempt;
+WITH done AS (
+    UPDATE runs
+    SET status = 'completed', completed_at = clock_timestamp(), output = @output, error = '', lease_until = NULL
+    WHERE id = @id AND status = 'running' AND attempts = @attempt
+    RETURNING id, attempts, started_at, completed_at, output, error
+)
+INSERT INTO run_attempts (run_id, attempt, started_at, finished_at, outcome, output, error)
+SELECT id, attempts, COALESCE(started_at, completed_at), completed_at, 'completed', output, error FROM done;
 
 -- name: RunFail :one
 -- RunFail records a failed attempt that will be retried after the job's retry delay.
-UPDATE runs
-SET status = 'failed', output = @output, error = @error, lease_until = NULL, published_at = NULL,
-    next_attempt_at = clock_timestamp() + (@retry_delay_ms::bigint) * interval '1 millisecond'
-WHERE id = @id AND status = 'running' AND attempts = @attempt
-RETURNING next_attempt_at;
+WITH done AS (
+    UPDATE runs
+    SET status = 'failed', output = @output, error = @error, lease_until = NULL, published_at = NULL,
+        next_attempt_at = clock_timestamp() + (@retry_delay_ms::bigint) * interval '1 millisecond'
+    WHERE id = @id AND status = 'running' AND attempts = @attempt
+    RETURNING id, attempts, started_at, output, error, next_attempt_at
+), kept AS (
+    INSERT INTO run_attempts (run_id, attempt, started_at, finished_at, outcome, output, error)
+    SELECT id, attempts, COALESCE(started_at, clock_timestamp()), clock_timestamp(), 'failed', output, error FROM done
+)
+SELECT next_attempt_at FROM done;
 
 -- name: RunFailPermanently :execrows
+WITH done AS (
+    UPDATE runs
+    SET status = 'permanently_failed', completed_at = clock_timestamp(), output = @output, error = @error,
+        lease_until = NULL
+    WHERE id = @id AND status = 'running' AND attempts = @attempt
+    RETURNING id, attempts, started_at, completed_at, output, error
+)
+INSERT INTO run_attempts (run_id, attempt, started_at, finished_at, outcome, output, error)
+SELECT id, attempts, COALESCE(started_at, completed_at), completed_at, 'permanently_failed', output, error FROM done;
+
+-- Retrying by hand. Only a run that failed for good, or was missed, can be put back in the queue:
+-- as queued and unpublished, so that its next attempt is claimed like any other (and published
+-- again by the reaper if the publish fails). It gets one attempt; if that fails too, it is
+-- permanently failed again.
+
+-- name: RunRetry :one
 UPDATE runs
-SET status = 'permanently_failed', completed_at = clock_timestamp(), output = @output, error = @error,
-    lease_until = NULL
-WHERE id = @id AND status = 'running' AND attempts = @attempt;
+SET status = 'queued', published_at = NULL, completed_at = NULL, lease_until = NULL, next_attempt_at = NULL
+WHERE id = @id AND status IN ('permanently_failed', 'missed')
+RETURNING *;
+
+-- name: RunRetryMany :many
+UPDATE runs
+SET status = 'queued', published_at = NULL, completed_at = NULL, lease_until = NULL, next_attempt_at = NULL
+WHERE id = ANY(@ids::bigint[]) AND status IN ('permanently_failed', 'missed')
+RETURNING id, job_id;
+
+-- name: RunIDsByJobAndStatus :many
+-- RunIDsByJobAndStatus lists up to max_rows of a job's runs in a status, oldest first, for a
+-- retry of them all (RunRetryMany).
+SELECT id FROM runs
+WHERE job_id = @job_id AND status = @status
+ORDER BY id
+LIMIT @max_rows;
 
 -- name: RunListOrphaned :many
 -- RunListOrphaned finds runs whose message may never arrive: never published (the broker was down),
@@ -201,3 +245,37 @@ GROUP BY 1, 2;
 -- RunCountForJob counts a job's runs up to a cap, to say what deleting it will delete without
 -- counting a million rows.
 SELECT count(*) FROM (SELECT 1 FROM runs WHERE job_id = @job_id LIMIT @max_rows) AS r;
+
+-- Retention below.
+
+-- name: RunRetentionBound :one
+-- RunRetentionBound is the id of the run with the latest slot before a moment. Retention walks the
+-- runs of a status by id up to it, which keeps each walk to the old runs instead of all of them; the
+-- exact age test is RunDeleteExpired's.
+SELECT id FROM runs
+WHERE scheduled_at < @before::timestamptz
+ORDER BY scheduled_at DESC
+LIMIT 1;
+
+-- name: RunDeleteExpired :one
+-- RunDeleteExpired deletes one batch of finished runs of a status that finished before a
+-- moment, walking them by id from a cursor up to a bound, and keeping each job's newest @keep runs
+-- whatever their status. It answers how far it looked (0 when there was nothing left to look at)
+-- and how many it deleted. Rows someone else holds are skipped, not waited for.
+WITH scanned AS (
+    SELECT r.id, r.job_id, COALESCE(r.completed_at, r.scheduled_at) AS finished_at
+    FROM runs AS r
+    WHERE r.status = @status AND r.id > @after_id AND r.id <= @max_id
+    ORDER BY r.id
+    LIMIT @max_rows
+), doomed AS (
+    SELECT r.id FROM runs AS r
+    JOIN scanned AS s ON s.id = r.id
+    WHERE s.finished_at < @before::timestamptz
+      AND s.id <= (SELECT k.id FROM runs AS k WHERE k.job_id = s.job_id ORDER BY k.id DESC OFFSET @keep LIMIT 1)
+    FOR UPDATE OF r SKIP LOCKED
+), deleted AS (
+    DELETE FROM runs USING doomed WHERE runs.id = doomed.id RETURNING runs.id
+)
+SELECT COALESCE((SELECT max(scanned.id) FROM scanned), 0)::bigint AS last_id,
+       (SELECT count(*) FROM deleted) AS deleted;

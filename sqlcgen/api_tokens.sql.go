@@ -13,25 +13,37 @@ import (
 const aPITokenAuthenticate = `-- name: APITokenAuthenticate :one
 UPDATE api_tokens t SET last_used_at = now()
 FROM users u
-WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.id = t.user_id
-RETURNING u.id, u.username
+WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.id = t.user_id AND u.disabled_at IS NULL
+RETURNING u.id, u.username, u.role AS user_role, t.role AS token_role, t.name AS token_name
 `
 
 type APITokenAuthenticateRow struct {
-	ID       int64
-	Username string
+	ID        int64
+	Username  string
+	UserRole  string
+	TokenRole string
+	TokenName string
 }
 
-// APITokenAuthenticate finds the user of a token that has not been revoked, and notes its use.
+// APITokenAuthenticate finds the enabled user of a token that has not been revoked, with both
+// their roles, and notes its use.
 func (q *Queries) APITokenAuthenticate(ctx context.Context, tokenHash []byte) (APITokenAuthenticateRow, error) {
 	row := q.db.QueryRow(ctx, aPITokenAuthenticate, tokenHash)
 	var i APITokenAuthenticateRow
-	err := row.Scan(&i.ID, &i.Username)
+	err := row.Scan(
+		&i.ID,
+		&i.Username,
+		&i.UserRole,
+		&i.TokenRole,
+		&i.TokenName,
+	)
 	return i, err
 }
 
 const aPITokenInsert = `-- name: APITokenInsert :one
-INSERT INTO api_tokens (name, token_hash, hint, user_id) VALUES ($1, $2, $3, $4) RETURNING id, name, token_hash, hint, user_id, created_at, last_used_at, revoked_at
+INSERT INTO api_tokens (name, token_hash, hint, user_id, role)
+VALUES ($1, $2, $3, $4, $5)
+RETURNING id, name, token_hash, hint, user_id, created_at, last_used_at, revoked_at, role
 `
 
 type APITokenInsertParams struct {
@@ -39,6 +51,7 @@ type APITokenInsertParams struct {
 	TokenHash []byte
 	Hint      string
 	UserID    int64
+	Role      string
 }
 
 func (q *Queries) APITokenInsert(ctx context.Context, arg APITokenInsertParams) (ApiToken, error) {
@@ -47,6 +60,7 @@ func (q *Queries) APITokenInsert(ctx context.Context, arg APITokenInsertParams) 
 		arg.TokenHash,
 		arg.Hint,
 		arg.UserID,
+		arg.Role,
 	)
 	var i ApiToken
 	err := row.Scan(
@@ -58,12 +72,13 @@ func (q *Queries) APITokenInsert(ctx context.Context, arg APITokenInsertParams) 
 		&i.CreatedAt,
 		&i.LastUsedAt,
 		&i.RevokedAt,
+		&i.Role,
 	)
 	return i, err
 }
 
 const aPITokenList = `-- name: APITokenList :many
-SELECT t.id, t.name, t.hint, t.created_at, t.last_used_at, t.revoked_at, u.username
+SELECT t.id, t.name, t.hint, t.role, t.created_at, t.last_used_at, t.revoked_at, u.username
 FROM api_tokens t JOIN users u ON u.id = t.user_id
 ORDER BY t.revoked_at IS NOT NULL, t.id DESC
 LIMIT 500
@@ -73,6 +88,7 @@ type APITokenListRow struct {
 	ID         int64
 	Name       string
 	Hint       string
+	Role       string
 	CreatedAt  time.Time
 	LastUsedAt *time.Time
 	RevokedAt  *time.Time
@@ -93,6 +109,7 @@ func (q *Queries) APITokenList(ctx context.Context) ([]APITokenListRow, error) {
 			&i.ID,
 			&i.Name,
 			&i.Hint,
+			&i.Role,
 			&i.CreatedAt,
 			&i.LastUsedAt,
 			&i.RevokedAt,
@@ -108,14 +125,27 @@ func (q *Queries) APITokenList(ctx context.Context) ([]APITokenListRow, error) {
 	return items, nil
 }
 
-const aPITokenRevoke = `-- name: APITokenRevoke :execrows
-UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL
+const aPITokenRevoke = `-- name: APITokenRevoke :many
+UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING name
 `
 
-func (q *Queries) APITokenRevoke(ctx context.Context, id int64) (int64, error) {
-	result, err := q.db.Exec(ctx, aPITokenRevoke, id)
+// APITokenRevoke revokes a token in use, answering its name; none if there was none to revoke.
+func (q *Queries) APITokenRevoke(ctx context.Context, id int64) ([]string, error) {
+	rows, err := q.db.Query(ctx, aPITokenRevoke, id)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	return result.RowsAffected(), nil
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		items = append(items, name)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }

@@ -38,7 +38,7 @@ func (q *Queries) JobDelete(ctx context.Context, id int64) (int64, error) {
 }
 
 const jobGet = `-- name: JobGet :one
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup FROM jobs WHERE id = $1
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, alert_channels, alert_after FROM jobs WHERE id = $1
 `
 
 func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
@@ -59,30 +59,69 @@ func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
 		&i.UpdatedAt,
 		&i.NextRunAt,
 		&i.Catchup,
+		&i.AlertChannels,
+		&i.AlertAfter,
+	)
+	return i, err
+}
+
+const jobGetForUpdate = `-- name: JobGetForUpdate :one
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, alert_channels, alert_after FROM jobs WHERE id = $1 FOR UPDATE
+`
+
+// JobGetForUpdate reads a job that is about to change and locks it until the transaction ends, so
+// that the audit log's "from" is the version that was changed.
+func (q *Queries) JobGetForUpdate(ctx context.Context, id int64) (Job, error) {
+	row := q.db.QueryRow(ctx, jobGetForUpdate, id)
+	var i Job
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Type,
+		&i.Payload,
+		&i.Cron,
+		&i.Timezone,
+		&i.MaxRetries,
+		&i.RetryDelayMs,
+		&i.TimeoutMs,
+		&i.Paused,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.NextRunAt,
+		&i.Catchup,
+		&i.AlertChannels,
+		&i.AlertAfter,
 	)
 	return i, err
 }
 
 const jobInsert = `-- name: JobInsert :one
-INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused, next_run_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup
+INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
+                  next_run_at, alert_channels, alert_after)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+        $11,
+        COALESCE($12::bigint[], ARRAY(SELECT c.id FROM channels AS c WHERE c.is_default ORDER BY c.id)),
+        COALESCE($13::integer, 1))
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, alert_channels, alert_after
 `
 
 type JobInsertParams struct {
-	Name         string
-	Type         string
-	Payload      json.RawMessage
-	Cron         string
-	Timezone     string
-	MaxRetries   int32
-	RetryDelayMs int64
-	TimeoutMs    int64
-	Catchup      schedule.Catchup
-	Paused       bool
-	NextRunAt    *time.Time
+	Name          string
+	Type          string
+	Payload       json.RawMessage
+	Cron          string
+	Timezone      string
+	MaxRetries    int32
+	RetryDelayMs  int64
+	TimeoutMs     int64
+	Catchup       schedule.Catchup
+	Paused        bool
+	NextRunAt     *time.Time
+	AlertChannels []int64
+	AlertAfter    pgtype.Int4
 }
 
+// JobInsert stores a job. Without alert channels given, it alerts the channels marked default.
 func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, error) {
 	row := q.db.QueryRow(ctx, jobInsert,
 		arg.Name,
@@ -96,6 +135,8 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 		arg.Catchup,
 		arg.Paused,
 		arg.NextRunAt,
+		arg.AlertChannels,
+		arg.AlertAfter,
 	)
 	var i Job
 	err := row.Scan(
@@ -113,12 +154,75 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 		&i.UpdatedAt,
 		&i.NextRunAt,
 		&i.Catchup,
+		&i.AlertChannels,
+		&i.AlertAfter,
 	)
 	return i, err
 }
 
+const jobInsertMany = `-- name: JobInsertMany :many
+INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, next_run_at)
+SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_delay_ms, u.timeout_ms, u.paused, u.next_run_at
+FROM (SELECT unnest($1::text[]) AS name, unnest($2::text[]) AS type, unnest($3::json[]) AS payload,
+             unnest($4::text[]) AS cron, unnest($5::text[]) AS timezone,
+             unnest($6::integer[]) AS max_retries, unnest($7::bigint[]) AS retry_delay_ms,
+             unnest($8::bigint[]) AS timeout_ms, unnest($9::boolean[]) AS paused,
+             unnest($10::timestamptz[]) AS next_run_at,
+             unnest($11::integer[]) AS ordinal) AS u
+ORDER BY u.ordinal
+RETURNING id
+`
+
+type JobInsertManyParams struct {
+	Names        []string
+	Types        []string
+	Payloads     []json.RawMessage
+	Crons        []string
+	Timezones    []string
+	MaxRetries   []int32
+	RetryDelayMs []int64
+	TimeoutMs    []int64
+	Paused       []bool
+	NextRunAts   []time.Time
+	Ordinals     []int32
+}
+
+// JobInsertMany creates a batch of imported jobs in one statement. Identity values are taken in the
+// order the rows are inserted, so the ids answered, sorted, follow the order of the arrays.
+func (q *Queries) JobInsertMany(ctx context.Context, arg JobInsertManyParams) ([]int64, error) {
+	rows, err := q.db.Query(ctx, jobInsertMany,
+		arg.Names,
+		arg.Types,
+		arg.Payloads,
+		arg.Crons,
+		arg.Timezones,
+		arg.MaxRetries,
+		arg.RetryDelayMs,
+		arg.TimeoutMs,
+		arg.Paused,
+		arg.NextRunAts,
+		arg.Ordinals,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const jobList = `-- name: JobList :many
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup FROM jobs
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, alert_channels, alert_after FROM jobs
 WHERE id > $1
 ORDER BY id
 LIMIT $2
@@ -154,6 +258,106 @@ func (q *Queries) JobList(ctx context.Context, arg JobListParams) ([]Job, error)
 			&i.UpdatedAt,
 			&i.NextRunAt,
 			&i.Catchup,
+			&i.AlertChannels,
+			&i.AlertAfter,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const jobListAll = `-- name: JobListAll :many
+
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, alert_channels, alert_after FROM jobs
+WHERE id > $1
+ORDER BY id
+LIMIT $2
+`
+
+type JobListAllParams struct {
+	AfterID int64
+	MaxRows int32
+}
+
+// Import and export below.
+// JobListAll pages through every job by id with all its fields, for export.
+func (q *Queries) JobListAll(ctx context.Context, arg JobListAllParams) ([]Job, error) {
+	rows, err := q.db.Query(ctx, jobListAll, arg.AfterID, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Job{}
+	for rows.Next() {
+		var i Job
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Type,
+			&i.Payload,
+			&i.Cron,
+			&i.Timezone,
+			&i.MaxRetries,
+			&i.RetryDelayMs,
+			&i.TimeoutMs,
+			&i.Paused,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.NextRunAt,
+			&i.Catchup,
+			&i.AlertChannels,
+			&i.AlertAfter,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const jobListByNames = `-- name: JobListByNames :many
+SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.max_retries, j.retry_delay_ms, j.timeout_ms, j.paused, j.created_at, j.updated_at, j.next_run_at, j.catchup, j.alert_channels, j.alert_after FROM jobs AS j
+JOIN (SELECT DISTINCT unnest($1::text[]) AS name) AS n ON n.name = j.name
+ORDER BY j.id
+FOR UPDATE OF j
+`
+
+// JobListByNames finds the jobs that have any of the names, for an import to match against, and
+// locks them until the import's transaction ends.
+func (q *Queries) JobListByNames(ctx context.Context, names []string) ([]Job, error) {
+	rows, err := q.db.Query(ctx, jobListByNames, names)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Job{}
+	for rows.Next() {
+		var i Job
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Type,
+			&i.Payload,
+			&i.Cron,
+			&i.Timezone,
+			&i.MaxRetries,
+			&i.RetryDelayMs,
+			&i.TimeoutMs,
+			&i.Paused,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.NextRunAt,
+			&i.Catchup,
+			&i.AlertChannels,
+			&i.AlertAfter,
 		); err != nil {
 			return nil, err
 		}
@@ -216,7 +420,7 @@ func (q *Queries) JobListOverdue(ctx context.Context, arg JobListOverdueParams) 
 }
 
 const jobListRowGet = `-- name: JobListRowGet :one
-SELECT id, name, type, payload, cron, timezone, paused, created_at, next_run_at, last_run_status FROM job_list_rows WHERE id = $1
+SELECT id, name, type, payload, cron, timezone, paused, created_at, next_run_at, last_run_status, recent_statuses FROM job_list_rows WHERE id = $1
 `
 
 // JobListRowGet is one job as the jobs list shows it, for the row an action on it redraws.
@@ -234,6 +438,7 @@ func (q *Queries) JobListRowGet(ctx context.Context, id int64) (JobListRow, erro
 		&i.CreatedAt,
 		&i.NextRunAt,
 		&i.LastRunStatus,
+		&i.RecentStatuses,
 	)
 	return i, err
 }
@@ -292,8 +497,18 @@ func (q *Queries) JobListen(ctx context.Context) error {
 	return err
 }
 
+const jobNotifyAll = `-- name: JobNotifyAll :exec
+SELECT pg_notify('cronflow_jobs', '*')
+`
+
+// JobNotifyAll tells every scheduler to compare all jobs with its cron table, once, at commit.
+func (q *Queries) JobNotifyAll(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, jobNotifyAll)
+	return err
+}
+
 const jobPageAfter = `-- name: JobPageAfter :many
-SELECT id, name, type, payload, cron, timezone, paused, created_at, next_run_at, last_run_status FROM job_list_rows AS j
+SELECT id, name, type, payload, cron, timezone, paused, created_at, next_run_at, last_run_status, recent_statuses FROM job_list_rows AS j
 WHERE j.id > $1
   AND ($2::text IS NULL OR j.type = $2)
   AND ($3::boolean IS NULL OR j.paused = $3)
@@ -334,6 +549,7 @@ func (q *Queries) JobPageAfter(ctx context.Context, arg JobPageAfterParams) ([]J
 			&i.CreatedAt,
 			&i.NextRunAt,
 			&i.LastRunStatus,
+			&i.RecentStatuses,
 		); err != nil {
 			return nil, err
 		}
@@ -347,7 +563,7 @@ func (q *Queries) JobPageAfter(ctx context.Context, arg JobPageAfterParams) ([]J
 
 const jobPageBefore = `-- name: JobPageBefore :many
 
-SELECT id, name, type, payload, cron, timezone, paused, created_at, next_run_at, last_run_status FROM job_list_rows AS j
+SELECT id, name, type, payload, cron, timezone, paused, created_at, next_run_at, last_run_status, recent_statuses FROM job_list_rows AS j
 WHERE j.id < $1
   AND ($2::text IS NULL OR j.type = $2)
   AND ($3::boolean IS NULL OR j.paused = $3)
@@ -392,6 +608,7 @@ func (q *Queries) JobPageBefore(ctx context.Context, arg JobPageBeforeParams) ([
 			&i.CreatedAt,
 			&i.NextRunAt,
 			&i.LastRunStatus,
+			&i.RecentStatuses,
 		); err != nil {
 			return nil, err
 		}
@@ -401,6 +618,17 @@ func (q *Queries) JobPageBefore(ctx context.Context, arg JobPageBeforeParams) ([
 		return nil, err
 	}
 	return items, nil
+}
+
+const jobQuietNotifications = `-- name: JobQuietNotifications :exec
+SELECT set_config('cronflow.quiet_jobs', 'on', true)
+`
+
+// JobQuietNotifications keeps the jobs trigger from notifying for the rest of the transaction (see
+// migration 00007); the transaction calls JobNotifyAll instead.
+func (q *Queries) JobQuietNotifications(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, jobQuietNotifications)
+	return err
 }
 
 const jobScheduleGet = `-- name: JobScheduleGet :one
@@ -472,31 +700,35 @@ func (q *Queries) JobScheduleList(ctx context.Context) ([]JobScheduleListRow, er
 }
 
 const jobSearchAfter = `-- name: JobSearchAfter :many
-WITH matches AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE jobs.name ILIKE $5)
-SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.paused, j.created_at, j.next_run_at, j.last_run_status FROM job_list_rows AS j
-JOIN matches AS m ON m.id = j.id
-WHERE j.id > $1
-  AND ($2::text IS NULL OR j.type = $2)
-  AND ($3::boolean IS NULL OR j.paused = $3)
+WITH matches AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE jobs.name ILIKE $1),
+page AS MATERIALIZED (
+    SELECT jobs.id FROM jobs
+    JOIN matches AS m ON m.id = jobs.id
+    WHERE jobs.id > $2
+      AND ($3::text IS NULL OR jobs.type = $3)
+      AND ($4::boolean IS NULL OR jobs.paused = $4)
+    ORDER BY jobs.id
+    LIMIT $5)
+SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.paused, j.created_at, j.next_run_at, j.last_run_status, j.recent_statuses FROM job_list_rows AS j
+JOIN page AS p ON p.id = j.id
 ORDER BY j.id
-LIMIT $4
 `
 
 type JobSearchAfterParams struct {
+	Pattern string
 	AfterID int64
 	Type    *string
 	Paused  pgtype.Bool
 	MaxRows int32
-	Pattern string
 }
 
 func (q *Queries) JobSearchAfter(ctx context.Context, arg JobSearchAfterParams) ([]JobListRow, error) {
 	rows, err := q.db.Query(ctx, jobSearchAfter,
+		arg.Pattern,
 		arg.AfterID,
 		arg.Type,
 		arg.Paused,
 		arg.MaxRows,
-		arg.Pattern,
 	)
 	if err != nil {
 		return nil, err
@@ -516,6 +748,7 @@ func (q *Queries) JobSearchAfter(ctx context.Context, arg JobSearchAfterParams) 
 			&i.CreatedAt,
 			&i.NextRunAt,
 			&i.LastRunStatus,
+			&i.RecentStatuses,
 		); err != nil {
 			return nil, err
 		}
@@ -528,35 +761,40 @@ func (q *Queries) JobSearchAfter(ctx context.Context, arg JobSearchAfterParams) 
 }
 
 const jobSearchBefore = `-- name: JobSearchBefore :many
-WITH matches AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE jobs.name ILIKE $5)
-SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.paused, j.created_at, j.next_run_at, j.last_run_status FROM job_list_rows AS j
-JOIN matches AS m ON m.id = j.id
-WHERE j.id < $1
-  AND ($2::text IS NULL OR j.type = $2)
-  AND ($3::boolean IS NULL OR j.paused = $3)
+WITH matches AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE jobs.name ILIKE $1),
+page AS MATERIALIZED (
+    SELECT jobs.id FROM jobs
+    JOIN matches AS m ON m.id = jobs.id
+    WHERE jobs.id < $2
+      AND ($3::text IS NULL OR jobs.type = $3)
+      AND ($4::boolean IS NULL OR jobs.paused = $4)
+    ORDER BY jobs.id DESC
+    LIMIT $5)
+SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.paused, j.created_at, j.next_run_at, j.last_run_status, j.recent_statuses FROM job_list_rows AS j
+JOIN page AS p ON p.id = j.id
 ORDER BY j.id DESC
-LIMIT $4
 `
 
 type JobSearchBeforeParams struct {
+	Pattern  string
 	BeforeID int64
 	Type     *string
 	Paused   pgtype.Bool
 	MaxRows  int32
-	Pattern  string
 }
 
 // JobSearchBefore is JobPageBefore for jobs whose name matches an ILIKE pattern (wildcards in the
 // user's text escaped by the caller). The matches are found first, through the trigram index, and
 // only then ordered: written as one filtered walk of the primary key, a generic plan would read all
 // 100,000 names for a name that matches none.
+// The page's ids are chosen before the view is joined, so that only they pay for its last runs.
 func (q *Queries) JobSearchBefore(ctx context.Context, arg JobSearchBeforeParams) ([]JobListRow, error) {
 	rows, err := q.db.Query(ctx, jobSearchBefore,
+		arg.Pattern,
 		arg.BeforeID,
 		arg.Type,
 		arg.Paused,
 		arg.MaxRows,
-		arg.Pattern,
 	)
 	if err != nil {
 		return nil, err
@@ -576,6 +814,7 @@ func (q *Queries) JobSearchBefore(ctx context.Context, arg JobSearchBeforeParams
 			&i.CreatedAt,
 			&i.NextRunAt,
 			&i.LastRunStatus,
+			&i.RecentStatuses,
 		); err != nil {
 			return nil, err
 		}
@@ -613,7 +852,7 @@ const jobSetPaused = `-- name: JobSetPaused :one
 UPDATE jobs
 SET paused = $1, next_run_at = $2, updated_at = clock_timestamp()
 WHERE id = $3
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, alert_channels, alert_after
 `
 
 type JobSetPausedParams struct {
@@ -640,6 +879,8 @@ func (q *Queries) JobSetPaused(ctx context.Context, arg JobSetPausedParams) (Job
 		&i.UpdatedAt,
 		&i.NextRunAt,
 		&i.Catchup,
+		&i.AlertChannels,
+		&i.AlertAfter,
 	)
 	return i, err
 }
@@ -648,23 +889,28 @@ const jobUpdate = `-- name: JobUpdate :one
 UPDATE jobs
 SET name = $1, type = $2, payload = $3, cron = $4, timezone = $5,
     max_retries = $6, retry_delay_ms = $7, timeout_ms = $8,
-    catchup = $9, next_run_at = $10, updated_at = clock_timestamp()
-WHERE id = $11
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup
+    catchup = $9, next_run_at = $10, updated_at = clock_timestamp(),
+    -- Alerts not given are kept as they are.
+    alert_channels = COALESCE($11::bigint[], alert_channels),
+    alert_after = COALESCE($12::integer, alert_after)
+WHERE id = $13
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, alert_channels, alert_after
 `
 
 type JobUpdateParams struct {
-	Name         string
-	Type         string
-	Payload      json.RawMessage
-	Cron         string
-	Timezone     string
-	MaxRetries   int32
-	RetryDelayMs int64
-	TimeoutMs    int64
-	Catchup      schedule.Catchup
-	NextRunAt    *time.Time
-	ID           int64
+	Name          string
+	Type          string
+	Payload       json.RawMessage
+	Cron          string
+	Timezone      string
+	MaxRetries    int32
+	RetryDelayMs  int64
+	TimeoutMs     int64
+	Catchup       schedule.Catchup
+	NextRunAt     *time.Time
+	AlertChannels []int64
+	AlertAfter    pgtype.Int4
+	ID            int64
 }
 
 func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, error) {
@@ -679,6 +925,8 @@ func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, erro
 		arg.TimeoutMs,
 		arg.Catchup,
 		arg.NextRunAt,
+		arg.AlertChannels,
+		arg.AlertAfter,
 		arg.ID,
 	)
 	var i Job
@@ -697,6 +945,54 @@ func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, erro
 		&i.UpdatedAt,
 		&i.NextRunAt,
 		&i.Catchup,
+		&i.AlertChannels,
+		&i.AlertAfter,
 	)
 	return i, err
+}
+
+const jobUpdateMany = `-- name: JobUpdateMany :exec
+UPDATE jobs
+SET name = u.name, type = u.type, payload = u.payload, cron = u.cron, timezone = u.timezone,
+    max_retries = u.max_retries, retry_delay_ms = u.retry_delay_ms, timeout_ms = u.timeout_ms,
+    paused = u.paused, next_run_at = u.next_run_at, updated_at = clock_timestamp()
+FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::text[]) AS name, unnest($3::text[]) AS type,
+             unnest($4::json[]) AS payload, unnest($5::text[]) AS cron,
+             unnest($6::text[]) AS timezone, unnest($7::integer[]) AS max_retries,
+             unnest($8::bigint[]) AS retry_delay_ms, unnest($9::bigint[]) AS timeout_ms,
+             unnest($10::boolean[]) AS paused, unnest($11::timestamptz[]) AS next_run_at) AS u
+WHERE jobs.id = u.id
+`
+
+type JobUpdateManyParams struct {
+	Ids          []int64
+	Names        []string
+	Types        []string
+	Payloads     []json.RawMessage
+	Crons        []string
+	Timezones    []string
+	MaxRetries   []int32
+	RetryDelayMs []int64
+	TimeoutMs    []int64
+	Paused       []bool
+	NextRunAts   []time.Time
+}
+
+// JobUpdateMany changes a batch of imported jobs in one statement. updated_at moves on, so that the
+// scheduler takes the new schedule when the import's single notification reaches it.
+func (q *Queries) JobUpdateMany(ctx context.Context, arg JobUpdateManyParams) error {
+	_, err := q.db.Exec(ctx, jobUpdateMany,
+		arg.Ids,
+		arg.Names,
+		arg.Types,
+		arg.Payloads,
+		arg.Crons,
+		arg.Timezones,
+		arg.MaxRetries,
+		arg.RetryDelayMs,
+		arg.TimeoutMs,
+		arg.Paused,
+		arg.NextRunAts,
+	)
+	return err
 }

@@ -21,36 +21,95 @@ type ApiToken struct {
 	CreatedAt  time.Time
 	LastUsedAt *time.Time
 	RevokedAt  *time.Time
+	Role       string
+}
+
+type AuditLog struct {
+	ID      int64
+	At      time.Time
+	Actor   string
+	Action  string
+	Subject string
+	JobID   *int64
+	Changes []byte
+}
+
+type Channel struct {
+	ID        int64
+	Name      string
+	Type      string
+	Config    []byte
+	IsDefault bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 type Job struct {
-	ID           int64
-	Name         string
-	Type         string
-	Payload      json.RawMessage
-	Cron         string
-	Timezone     string
-	MaxRetries   int32
-	RetryDelayMs int64
-	TimeoutMs    int64
-	Paused       bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	NextRunAt    *time.Time
-	Catchup      schedule.Catchup
-}
-
-type JobListRow struct {
 	ID            int64
 	Name          string
 	Type          string
 	Payload       json.RawMessage
 	Cron          string
 	Timezone      string
+	MaxRetries    int32
+	RetryDelayMs  int64
+	TimeoutMs     int64
 	Paused        bool
 	CreatedAt     time.Time
+	UpdatedAt     time.Time
 	NextRunAt     *time.Time
-	LastRunStatus runstatus.Status
+	Catchup       schedule.Catchup
+	AlertChannels []int64
+	AlertAfter    int32
+}
+
+type JobAlertState struct {
+	JobID               int64
+	ConsecutiveFailures int32
+	Failing             bool
+	Episode             int64
+	UpdatedAt           time.Time
+}
+
+type JobHourlyStat struct {
+	JobID     int64
+	Hour      time.Time
+	Completed int32
+	Failed    int32
+}
+
+type JobListRow struct {
+	ID             int64
+	Name           string
+	Type           string
+	Payload        json.RawMessage
+	Cron           string
+	Timezone       string
+	Paused         bool
+	CreatedAt      time.Time
+	NextRunAt      *time.Time
+	LastRunStatus  runstatus.Status
+	RecentStatuses []runstatus.Status
+}
+
+type Notice struct {
+	ID                  int64
+	ChannelID           int64
+	JobID               *int64
+	RunID               *int64
+	Event               string
+	Episode             int64
+	ConsecutiveFailures int32
+	Details             []byte
+	Status              string
+	Attempts            int32
+	CreatedAt           time.Time
+	PublishedAt         *time.Time
+	LeaseUntil          *time.Time
+	NextAttemptAt       *time.Time
+	SentAt              *time.Time
+	Output              string
+	Error               string
 }
 
 type Run struct {
@@ -69,6 +128,16 @@ type Run struct {
 	NextAttemptAt *time.Time
 	Output        string
 	Error         string
+}
+
+type RunAttempt struct {
+	RunID      int64
+	Attempt    int32
+	StartedAt  time.Time
+	FinishedAt time.Time
+	Outcome    string
+	Error      string
+	Output     string
 }
 
 type RunListRow struct {
@@ -91,10 +160,14 @@ type RunListRow struct {
 }
 
 type Session struct {
-	TokenHash []byte
-	UserID    int64
-	CreatedAt time.Time
-	ExpiresAt time.Time
+	TokenHash  []byte
+	UserID     int64
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	ID         int64
+	LastSeenAt time.Time
+	ClientIp   string
+	UserAgent  string
 }
 
 type User struct {
@@ -103,4 +176,6 @@ type User struct {
 	PasswordHash string
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	Role         string
+	DisabledAt   *time.Time
 }

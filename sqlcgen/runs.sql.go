@@ -74,9 +74,15 @@ func (q *Queries) RunClaim(ctx context.Context, arg RunClaimParams) (RunClaimRow
 }
 
 const runComplete = `-- name: RunComplete :execrows
-UPDATE runs
-SET status = 'completed', completed_at = clock_timestamp(), output = $1, error = '', lease_until = NULL
-WHERE id = $2 AND status = 'running' AND attempts = $3
+
+WITH done AS (
+    UPDATE runs
+    SET status = 'completed', completed_at = clock_timestamp(), output = $1, error = '', lease_until = NULL
+    WHERE id = $2 AND status = 'running' AND attempts = $3
+    RETURNING id, attempts, started_at, completed_at, output, error
+)
+INSERT INTO run_attempts (run_id, attempt, started_at, finished_at, outcome, output, error)
+SELECT id, attempts, COALESCE(started_at, completed_at), completed_at, 'completed', output, error FROM done
 `
 
 type RunCompleteParams struct {
@@ -85,6 +91,8 @@ type RunCompleteParams struct {
 	Attempt int32
 }
 
+// The three statements that record an attempt's result also keep the attempt in run_attempts, in
+// the same statement: whatever records results (one at a time or batched) keeps the history too.
 func (q *Queries) RunComplete(ctx context.Context, arg RunCompleteParams) (int64, error) {
 	result, err := q.db.Exec(ctx, runComplete, arg.Output, arg.ID, arg.Attempt)
 	if err != nil {
@@ -175,12 +183,70 @@ func (q *Queries) RunCountHourly(ctx context.Context, since time.Time) ([]RunCou
 	return items, nil
 }
 
+const runDeleteExpired = `-- name: RunDeleteExpired :one
+WITH scanned AS (
+    SELECT r.id, r.job_id, COALESCE(r.completed_at, r.scheduled_at) AS finished_at
+    FROM runs AS r
+    WHERE r.status = $1 AND r.id > $2 AND r.id <= $3
+    ORDER BY r.id
+    LIMIT $4
+), doomed AS (
+    SELECT r.id FROM runs AS r
+    JOIN scanned AS s ON s.id = r.id
+    WHERE s.finished_at < $5::timestamptz
+      AND s.id <= (SELECT k.id FROM runs AS k WHERE k.job_id = s.job_id ORDER BY k.id DESC OFFSET $6 LIMIT 1)
+    FOR UPDATE OF r SKIP LOCKED
+), deleted AS (
+    DELETE FROM runs USING doomed WHERE runs.id = doomed.id RETURNING runs.id
+)
+SELECT COALESCE((SELECT max(scanned.id) FROM scanned), 0)::bigint AS last_id,
+       (SELECT count(*) FROM deleted) AS deleted
+`
+
+type RunDeleteExpiredParams struct {
+	Status  runstatus.Status
+	AfterID int64
+	MaxID   int64
+	MaxRows int32
+	Before  time.Time
+	Keep    int32
+}
+
+type RunDeleteExpiredRow struct {
+	LastID  int64
+	Deleted int64
+}
+
+// RunDeleteExpired deletes one batch of finished runs of a status that finished before a
+// moment, walking them by id from a cursor up to a bound, and keeping each job's newest @keep runs
+// whatever their status. It answers how far it looked (0 when there was nothing left to look at)
+// and how many it deleted. Rows someone else holds are skipped, not waited for.
+func (q *Queries) RunDeleteExpired(ctx context.Context, arg RunDeleteExpiredParams) (RunDeleteExpiredRow, error) {
+	row := q.db.QueryRow(ctx, runDeleteExpired,
+		arg.Status,
+		arg.AfterID,
+		arg.MaxID,
+		arg.MaxRows,
+		arg.Before,
+		arg.Keep,
+	)
+	var i RunDeleteExpiredRow
+	err := row.Scan(&i.LastID, &i.Deleted)
+	return i, err
+}
+
 const runFail = `-- name: RunFail :one
-UPDATE runs
-SET status = 'failed', output = $1, error = $2, lease_until = NULL, published_at = NULL,
-    next_attempt_at = clock_timestamp() + ($3::bigint) * interval '1 millisecond'
-WHERE id = $4 AND status = 'running' AND attempts = $5
-RETURNING next_attempt_at
+WITH done AS (
+    UPDATE runs
+    SET status = 'failed', output = $1, error = $2, lease_until = NULL, published_at = NULL,
+        next_attempt_at = clock_timestamp() + ($3::bigint) * interval '1 millisecond'
+    WHERE id = $4 AND status = 'running' AND attempts = $5
+    RETURNING id, attempts, started_at, output, error, next_attempt_at
+), kept AS (
+    INSERT INTO run_attempts (run_id, attempt, started_at, finished_at, outcome, output, error)
+    SELECT id, attempts, COALESCE(started_at, clock_timestamp()), clock_timestamp(), 'failed', output, error FROM done
+)
+SELECT next_attempt_at FROM done
 `
 
 type RunFailParams struct {
@@ -206,10 +272,15 @@ func (q *Queries) RunFail(ctx context.Context, arg RunFailParams) (*time.Time, e
 }
 
 const runFailPermanently = `-- name: RunFailPermanently :execrows
-UPDATE runs
-SET status = 'permanently_failed', completed_at = clock_timestamp(), output = $1, error = $2,
-    lease_until = NULL
-WHERE id = $3 AND status = 'running' AND attempts = $4
+WITH done AS (
+    UPDATE runs
+    SET status = 'permanently_failed', completed_at = clock_timestamp(), output = $1, error = $2,
+        lease_until = NULL
+    WHERE id = $3 AND status = 'running' AND attempts = $4
+    RETURNING id, attempts, started_at, completed_at, output, error
+)
+INSERT INTO run_attempts (run_id, attempt, started_at, finished_at, outcome, output, error)
+SELECT id, attempts, COALESCE(started_at, completed_at), completed_at, 'permanently_failed', output, error FROM done
 `
 
 type RunFailPermanentlyParams struct {
@@ -257,6 +328,41 @@ func (q *Queries) RunGet(ctx context.Context, id int64) (Run, error) {
 		&i.Error,
 	)
 	return i, err
+}
+
+const runIDsByJobAndStatus = `-- name: RunIDsByJobAndStatus :many
+SELECT id FROM runs
+WHERE job_id = $1 AND status = $2
+ORDER BY id
+LIMIT $3
+`
+
+type RunIDsByJobAndStatusParams struct {
+	JobID   int64
+	Status  runstatus.Status
+	MaxRows int32
+}
+
+// RunIDsByJobAndStatus lists up to max_rows of a job's runs in a status, oldest first, for a
+// retry of them all (RunRetryMany).
+func (q *Queries) RunIDsByJobAndStatus(ctx context.Context, arg RunIDsByJobAndStatusParams) ([]int64, error) {
+	rows, err := q.db.Query(ctx, runIDsByJobAndStatus, arg.JobID, arg.Status, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const runInsertManual = `-- name: RunInsertManual :one
@@ -1090,6 +1196,92 @@ func (q *Queries) RunPageByStatusBefore(ctx context.Context, arg RunPageByStatus
 			&i.Error,
 			&i.ErrorCut,
 		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const runRetentionBound = `-- name: RunRetentionBound :one
+
+SELECT id FROM runs
+WHERE scheduled_at < $1::timestamptz
+ORDER BY scheduled_at DESC
+LIMIT 1
+`
+
+// Retention below.
+// RunRetentionBound is the id of the run with the latest slot before a moment. Retention walks the
+// runs of a status by id up to it, which keeps each walk to the old runs instead of all of them; the
+// exact age test is RunDeleteExpired's.
+func (q *Queries) RunRetentionBound(ctx context.Context, before time.Time) (int64, error) {
+	row := q.db.QueryRow(ctx, runRetentionBound, before)
+	var id int64
+	err := row.Scan(&id)
+	return id, err
+}
+
+const runRetry = `-- name: RunRetry :one
+
+UPDATE runs
+SET status = 'queued', published_at = NULL, completed_at = NULL, lease_until = NULL, next_attempt_at = NULL
+WHERE id = $1 AND status IN ('permanently_failed', 'missed')
+RETURNING id, job_id, status, trigger, attempts, retry_count, scheduled_at, created_at, published_at, started_at, completed_at, lease_until, next_attempt_at, output, error
+`
+
+// Retrying by hand. Only a run that failed for good, or was missed, can be put back in the queue:
+// as queued and unpublished, so that its next attempt is claimed like any other (and published
+// again by the reaper if the publish fails). It gets one attempt; if that fails too, it is
+// permanently failed again.
+func (q *Queries) RunRetry(ctx context.Context, id int64) (Run, error) {
+	row := q.db.QueryRow(ctx, runRetry, id)
+	var i Run
+	err := row.Scan(
+		&i.ID,
+		&i.JobID,
+		&i.Status,
+		&i.Trigger,
+		&i.Attempts,
+		&i.RetryCount,
+		&i.ScheduledAt,
+		&i.CreatedAt,
+		&i.PublishedAt,
+		&i.StartedAt,
+		&i.CompletedAt,
+		&i.LeaseUntil,
+		&i.NextAttemptAt,
+		&i.Output,
+		&i.Error,
+	)
+	return i, err
+}
+
+const runRetryMany = `-- name: RunRetryMany :many
+UPDATE runs
+SET status = 'queued', published_at = NULL, completed_at = NULL, lease_until = NULL, next_attempt_at = NULL
+WHERE id = ANY($1::bigint[]) AND status IN ('permanently_failed', 'missed')
+RETURNING id, job_id
+`
+
+type RunRetryManyRow struct {
+	ID    int64
+	JobID int64
+}
+
+func (q *Queries) RunRetryMany(ctx context.Context, ids []int64) ([]RunRetryManyRow, error) {
+	rows, err := q.db.Query(ctx, runRetryMany, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RunRetryManyRow{}
+	for rows.Next() {
+		var i RunRetryManyRow
+		if err := rows.Scan(&i.ID, &i.JobID); err != nil {
 			return nil, err
 		}
 		items = append(items, i)

@@ -20,11 +20,48 @@ func (q *Queries) SessionDelete(ctx context.Context, tokenHash []byte) error {
 }
 
 const sessionDeleteExpired = `-- name: SessionDeleteExpired :execrows
-DELETE FROM sessions WHERE expires_at <= now()
+DELETE FROM sessions WHERE expires_at <= now() OR last_seen_at <= $1
 `
 
-func (q *Queries) SessionDeleteExpired(ctx context.Context) (int64, error) {
-	result, err := q.db.Exec(ctx, sessionDeleteExpired)
+func (q *Queries) SessionDeleteExpired(ctx context.Context, idleSince time.Time) (int64, error) {
+	result, err := q.db.Exec(ctx, sessionDeleteExpired, idleSince)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const sessionDeleteForUser = `-- name: SessionDeleteForUser :execrows
+DELETE FROM sessions WHERE user_id = $1 AND id <> $2
+`
+
+type SessionDeleteForUserParams struct {
+	UserID int64
+	KeepID int64
+}
+
+// SessionDeleteForUser ends every session of a user but keep_id (0 keeps none): after a password
+// change, or when the user signs out everywhere.
+func (q *Queries) SessionDeleteForUser(ctx context.Context, arg SessionDeleteForUserParams) (int64, error) {
+	result, err := q.db.Exec(ctx, sessionDeleteForUser, arg.UserID, arg.KeepID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const sessionDeleteOne = `-- name: SessionDeleteOne :execrows
+DELETE FROM sessions WHERE id = $1 AND user_id = $2
+`
+
+type SessionDeleteOneParams struct {
+	ID     int64
+	UserID int64
+}
+
+// SessionDeleteOne ends one of a user's sessions; another user's session is not found.
+func (q *Queries) SessionDeleteOne(ctx context.Context, arg SessionDeleteOneParams) (int64, error) {
+	result, err := q.db.Exec(ctx, sessionDeleteOne, arg.ID, arg.UserID)
 	if err != nil {
 		return 0, err
 	}
@@ -32,34 +69,124 @@ func (q *Queries) SessionDeleteExpired(ctx context.Context) (int64, error) {
 }
 
 const sessionGet = `-- name: SessionGet :one
-SELECT u.id, u.username FROM sessions s JOIN users u ON u.id = s.user_id
-WHERE s.token_hash = $1 AND s.expires_at > now()
+SELECT s.id AS session_id, s.last_seen_at, u.id, u.username, u.role
+FROM sessions s JOIN users u ON u.id = s.user_id
+WHERE s.token_hash = $1 AND s.expires_at > now() AND s.last_seen_at > $2
+  AND u.disabled_at IS NULL
 `
 
-type SessionGetRow struct {
-	ID       int64
-	Username string
+type SessionGetParams struct {
+	TokenHash []byte
+	IdleSince time.Time
 }
 
-// SessionGet finds the user of a session that has not expired.
-func (q *Queries) SessionGet(ctx context.Context, tokenHash []byte) (SessionGetRow, error) {
-	row := q.db.QueryRow(ctx, sessionGet, tokenHash)
+type SessionGetRow struct {
+	SessionID  int64
+	LastSeenAt time.Time
+	ID         int64
+	Username   string
+	Role       string
+}
+
+// SessionGet finds the enabled user of a session that has neither expired nor gone unused since
+// idle_since.
+func (q *Queries) SessionGet(ctx context.Context, arg SessionGetParams) (SessionGetRow, error) {
+	row := q.db.QueryRow(ctx, sessionGet, arg.TokenHash, arg.IdleSince)
 	var i SessionGetRow
-	err := row.Scan(&i.ID, &i.Username)
+	err := row.Scan(
+		&i.SessionID,
+		&i.LastSeenAt,
+		&i.ID,
+		&i.Username,
+		&i.Role,
+	)
 	return i, err
 }
 
 const sessionInsert = `-- name: SessionInsert :exec
-INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ($1, $2, $3)
+INSERT INTO sessions (token_hash, user_id, expires_at, client_ip, user_agent)
+VALUES ($1, $2, $3, $4, $5)
 `
 
 type SessionInsertParams struct {
 	TokenHash []byte
 	UserID    int64
 	ExpiresAt time.Time
+	ClientIp  string
+	UserAgent string
 }
 
 func (q *Queries) SessionInsert(ctx context.Context, arg SessionInsertParams) error {
-	_, err := q.db.Exec(ctx, sessionInsert, arg.TokenHash, arg.UserID, arg.ExpiresAt)
+	_, err := q.db.Exec(ctx, sessionInsert,
+		arg.TokenHash,
+		arg.UserID,
+		arg.ExpiresAt,
+		arg.ClientIp,
+		arg.UserAgent,
+	)
+	return err
+}
+
+const sessionListByUser = `-- name: SessionListByUser :many
+SELECT id, created_at, last_seen_at, expires_at, client_ip, user_agent FROM sessions
+WHERE user_id = $1 AND expires_at > now() AND last_seen_at > $2
+ORDER BY last_seen_at DESC, id DESC
+LIMIT 100
+`
+
+type SessionListByUserParams struct {
+	UserID    int64
+	IdleSince time.Time
+}
+
+type SessionListByUserRow struct {
+	ID         int64
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time
+	ClientIp   string
+	UserAgent  string
+}
+
+// SessionListByUser lists a user's live sessions, the most recently used first.
+func (q *Queries) SessionListByUser(ctx context.Context, arg SessionListByUserParams) ([]SessionListByUserRow, error) {
+	rows, err := q.db.Query(ctx, sessionListByUser, arg.UserID, arg.IdleSince)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SessionListByUserRow{}
+	for rows.Next() {
+		var i SessionListByUserRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.CreatedAt,
+			&i.LastSeenAt,
+			&i.ExpiresAt,
+			&i.ClientIp,
+			&i.UserAgent,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const sessionTouch = `-- name: SessionTouch :exec
+UPDATE sessions SET last_seen_at = now(), client_ip = $1 WHERE id = $2
+`
+
+type SessionTouchParams struct {
+	ClientIp string
+	ID       int64
+}
+
+// SessionTouch notes that a session was used, and from where.
+func (q *Queries) SessionTouch(ctx context.Context, arg SessionTouchParams) error {
+	_, err := q.db.Exec(ctx, sessionTouch, arg.ClientIp, arg.ID)
 	return err
 }

@@ -7,10 +7,42 @@ package sqlcgen
 
 import (
 	"context"
+	"time"
 )
 
+const userDelete = `-- name: UserDelete :execrows
+DELETE FROM users WHERE id = $1
+`
+
+func (q *Queries) UserDelete(ctx context.Context, id int64) (int64, error) {
+	result, err := q.db.Exec(ctx, userDelete, id)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const userGet = `-- name: UserGet :one
+SELECT id, username, password_hash, created_at, updated_at, role, disabled_at FROM users WHERE id = $1
+`
+
+func (q *Queries) UserGet(ctx context.Context, id int64) (User, error) {
+	row := q.db.QueryRow(ctx, userGet, id)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Username,
+		&i.PasswordHash,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Role,
+		&i.DisabledAt,
+	)
+	return i, err
+}
+
 const userGetByName = `-- name: UserGetByName :one
-SELECT id, username, password_hash, created_at, updated_at FROM users WHERE username = $1
+SELECT id, username, password_hash, created_at, updated_at, role, disabled_at FROM users WHERE username = $1
 `
 
 func (q *Queries) UserGetByName(ctx context.Context, username string) (User, error) {
@@ -22,21 +54,24 @@ func (q *Queries) UserGetByName(ctx context.Context, username string) (User, err
 		&i.PasswordHash,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Role,
+		&i.DisabledAt,
 	)
 	return i, err
 }
 
 const userInsert = `-- name: UserInsert :one
-INSERT INTO users (username, password_hash) VALUES ($1, $2) RETURNING id, username, password_hash, created_at, updated_at
+INSERT INTO users (username, password_hash, role) VALUES ($1, $2, $3) RETURNING id, username, password_hash, created_at, updated_at, role, disabled_at
 `
 
 type UserInsertParams struct {
 	Username     string
 	PasswordHash string
+	Role         string
 }
 
 func (q *Queries) UserInsert(ctx context.Context, arg UserInsertParams) (User, error) {
-	row := q.db.QueryRow(ctx, userInsert, arg.Username, arg.PasswordHash)
+	row := q.db.QueryRow(ctx, userInsert, arg.Username, arg.PasswordHash, arg.Role)
 	var i User
 	err := row.Scan(
 		&i.ID,
@@ -44,8 +79,53 @@ func (q *Queries) UserInsert(ctx context.Context, arg UserInsertParams) (User, e
 		&i.PasswordHash,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Role,
+		&i.DisabledAt,
 	)
 	return i, err
+}
+
+const userList = `-- name: UserList :many
+SELECT id, username, role, disabled_at, created_at, updated_at FROM users
+ORDER BY username
+LIMIT 1000
+`
+
+type UserListRow struct {
+	ID         int64
+	Username   string
+	Role       string
+	DisabledAt *time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// UserList lists the users by name, for the users page and GET /api/users.
+func (q *Queries) UserList(ctx context.Context) ([]UserListRow, error) {
+	rows, err := q.db.Query(ctx, userList)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []UserListRow{}
+	for rows.Next() {
+		var i UserListRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Username,
+			&i.Role,
+			&i.DisabledAt,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const userSetPassword = `-- name: UserSetPassword :exec
@@ -60,4 +140,36 @@ type UserSetPasswordParams struct {
 func (q *Queries) UserSetPassword(ctx context.Context, arg UserSetPasswordParams) error {
 	_, err := q.db.Exec(ctx, userSetPassword, arg.PasswordHash, arg.ID)
 	return err
+}
+
+const userUpdate = `-- name: UserUpdate :one
+UPDATE users
+SET role = $1,
+    disabled_at = CASE WHEN $2::boolean THEN COALESCE(disabled_at, now()) END,
+    updated_at = now()
+WHERE id = $3
+RETURNING id, username, password_hash, created_at, updated_at, role, disabled_at
+`
+
+type UserUpdateParams struct {
+	Role     string
+	Disabled bool
+	ID       int64
+}
+
+// UserUpdate sets a user's role and whether they are disabled; a user disabled before keeps the
+// time it happened.
+func (q *Queries) UserUpdate(ctx context.Context, arg UserUpdateParams) (User, error) {
+	row := q.db.QueryRow(ctx, userUpdate, arg.Role, arg.Disabled, arg.ID)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Username,
+		&i.PasswordHash,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Role,
+		&i.DisabledAt,
+	)
+	return i, err
 }

@@ -107,14 +107,18 @@ func plural(n int64, one, many string) string {
 	return many
 }
 
-// fieldLabels name a job's fields as a sentence about them starts.
+// fieldLabels name a form's fields (a job's, a user's, a token's) as a sentence about them starts.
 var fieldLabels = map[string]string{
-	"name": "The name", "type": "The task", "cron": "The schedule", "hour": "The hour", "minute": "The minute",
+	"password": "The password", "role": "The role", "current": "That", "confirm": "The confirmation",
+	"disabled": "Disabled",
+	"name":     "The name", "type": "The task", "cron": "The schedule", "hour": "The hour", "minute": "The minute",
 	"timezone": "The time zone", "max_retries": "Retries", "retry_delay": "The retry delay", "timeout": "The timeout",
 	"catchup": "Missed runs",
 	"payload": "The task's settings", "payload.url": "The URL", "payload.to": "The recipients",
 	"payload.subject": "The subject", "payload.body": "The body", "payload.webhook_url": "The webhook URL",
-	"payload.text": "The message",
+	"payload.text": "The message", "config.to": "The recipients", "config.webhook_url": "The webhook URL",
+	"config.url": "The URL", "config": "The settings", "alerts.channels": "The alert channels",
+	"alerts.after": "The number of failed runs",
 }
 
 // problemSentence turns a field's problem as validation states it ("is required") into a sentence
@@ -127,9 +131,5 @@ func problemSentence(field, msg string) string {
 	if !ok {
 		label = "This field"
 	}
-	s := label + " " + msg
-	if !strings.HasSuffix(s, ".") {
-		s += "."
-	}
-	return s
+	return sentence(label, msg)
 }

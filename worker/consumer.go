@@ -20,6 +20,7 @@ type HandlerFunc func(ctx context.Context, d amqp.Delivery)
 // its own, and hands each delivery to its handler.
 type Consumer struct {
 	top     broker.Topology
+	queue   string
 	logger  *slog.Logger
 	conn    *broker.Connection
 	workers int
@@ -39,12 +40,22 @@ type Consumer struct {
 	inFlight atomic.Int64
 }
 
-// NewConsumer returns a consumer of the cluster whose nodes are at urls, with workers goroutines
-// and a prefetch of the same size. On shutdown, in-flight runs get grace to finish before their
-// context is cancelled.
+// NewConsumer returns a consumer of the work queue of the cluster whose nodes are at urls, with
+// workers goroutines and a prefetch of the same size. On shutdown, in-flight runs get grace to
+// finish before their context is cancelled.
 func NewConsumer(urls []string, top broker.Topology, workers int, grace time.Duration, handle HandlerFunc, logger *slog.Logger) *Consumer {
-	c := &Consumer{top: top, logger: logger, workers: workers, handle: handle, grace: grace}
-	c.conn = broker.NewConnection(urls, "cronflow-consumer", logger, c.setup, c.drain)
+	return newConsumer(urls, "cronflow-consumer", top, top.WorkQueue, workers, grace, handle, logger)
+}
+
+// NewNoticeConsumer returns a consumer of the notice queue, on a connection of its own; a
+// Notifier's Handle answers its deliveries.
+func NewNoticeConsumer(urls []string, top broker.Topology, workers int, grace time.Duration, handle HandlerFunc, logger *slog.Logger) *Consumer {
+	return newConsumer(urls, "cronflow-notices", top, top.NoticeQueue, workers, grace, handle, logger)
+}
+
+func newConsumer(urls []string, name string, top broker.Topology, queue string, workers int, grace time.Duration, handle HandlerFunc, logger *slog.Logger) *Consumer {
+	c := &Consumer{top: top, queue: queue, logger: logger, workers: workers, handle: handle, grace: grace}
+	c.conn = broker.NewConnection(urls, name, logger, c.setup, c.drain)
 	return c
 }
 
@@ -83,9 +94,9 @@ func (c *Consumer) setup(ctx context.Context, conn *amqp.Connection) error {
 		return fmt.Errorf("set prefetch: %w", err)
 	}
 	tag := fmt.Sprintf("cronflow-%d", time.Now().UnixNano())
-	deliveries, err := ch.Consume(c.top.WorkQueue, tag, false, false, false, false, nil)
+	deliveries, err := ch.Consume(c.queue, tag, false, false, false, false, nil)
 	if err != nil {
-		return fmt.Errorf("consume %s: %w", c.top.WorkQueue, err)
+		return fmt.Errorf("consume %s: %w", c.queue, err)
 	}
 	chClosed := ch.NotifyClose(make(chan *amqp.Error, 1))
 	go func() {

@@ -53,6 +53,8 @@ type harness struct {
 	consDone chan struct{}
 	// urls are the broker nodes the consumer uses: the local broker unless set.
 	urls []string
+	// alerts, if set before the consumer starts, takes settled runs through the alert step.
+	alerts *Alerter
 }
 
 // setup starts a publisher and a consumer with the given number of goroutines.
@@ -98,7 +100,9 @@ func (h *harness) startConsumerWith(exec *task.Executor, workers int) {
 	if urls == nil {
 		urls = []string{amqpURL()}
 	}
-	h.consumer = NewConsumer(urls, h.top, workers, 5*time.Second, NewRunner(h.q, exec, h.pub, h.logger).Handle, h.logger)
+	runner := NewRunner(h.q, exec, h.pub, h.logger)
+	runner.Alerts = h.alerts
+	h.consumer = NewConsumer(urls, h.top, workers, 5*time.Second, runner.Handle, h.logger)
 	h.stopCons = cancel
 	h.consDone = make(chan struct{})
 	done := h.consDone

@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cronflow/cronflow/worker/broker"
+	"github.com/cronflow/cronflow/worker/runstatus"
 )
 
 // Metrics are the worker side's Prometheus series. A nil *Metrics records nothing, so that tests
@@ -87,11 +88,11 @@ func (m *Metrics) Watch(pub *broker.Publisher, c *Consumer, consumers int, leade
 }
 
 // attemptDone records the end of an attempt.
-func (m *Metrics) attemptDone(taskType, outcome string, took time.Duration) {
+func (m *Metrics) attemptDone(taskType string, outcome runstatus.Status, took time.Duration) {
 	if m == nil {
 		return
 	}
-	m.runs.WithLabelValues(taskType, outcome).Inc()
+	m.runs.WithLabelValues(taskType, string(outcome)).Inc()
 	m.attempt.WithLabelValues(taskType).Observe(took.Seconds())
 }
 

@@ -52,6 +52,7 @@ func (r *Reaper) Run(ctx context.Context) error {
 
 func (r *Reaper) reap(ctx context.Context) {
 	now := time.Now()
+	r.reapNotices(ctx, now)
 	rows, err := r.q.RunListOrphaned(ctx, sqlcgen.RunListOrphanedParams{
 		UnpublishedBefore:  now.Add(-unpublishedAfter),
 		StaleBefore:        now.Add(-staleAfter),

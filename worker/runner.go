@@ -12,6 +12,7 @@ import (
 
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/worker/runmsg"
+	"github.com/cronflow/cronflow/worker/runstatus"
 	"github.com/cronflow/cronflow/worker/task"
 )
 
@@ -41,6 +42,9 @@ type Runner struct {
 	logger *slog.Logger
 	// Metrics, if set, counts attempts by outcome and measures them.
 	Metrics *Metrics
+	// Alerts, if set, takes every settled run through the alert step, in the transaction that
+	// records it (see alert.go).
+	Alerts *Alerter
 }
 
 // NewRunner returns a runner that records results through q and publishes retries through pub.
@@ -117,7 +121,7 @@ func (r *Runner) run(ctx context.Context, d amqp.Delivery, c sqlcgen.RunClaimRow
 	// outage of up to recordTimeout.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
-	recorded, err := retryDB(rctx, logger, "record "+o.status, o.record)
+	recorded, err := retryDB(rctx, logger, "record "+string(o.status), o.record)
 	r.Metrics.attemptDone(c.Type, o.status, elapsed)
 	switch {
 	case err != nil:
@@ -145,8 +149,8 @@ func (r *Runner) run(ctx context.Context, d amqp.Delivery, c sqlcgen.RunClaimRow
 
 // outcome is what an attempt came to, decided before anything is recorded.
 type outcome struct {
-	// status names the outcome in metrics: completed, failed (a retry follows) or permanently_failed.
-	status string
+	// status is the run's status once the outcome is recorded, and names the outcome in metrics.
+	status runstatus.Status
 	// record stores the result; it reports false when the claim had expired and nothing was stored.
 	record  func(ctx context.Context) (bool, error)
 	level   slog.Level
@@ -161,24 +165,24 @@ type outcome struct {
 // outcome decides what an attempt with this output and error comes to.
 func (r *Runner) outcome(c sqlcgen.RunClaimRow, output string, execErr error) outcome {
 	if execErr == nil {
-		return outcome{status: "completed", level: slog.LevelInfo, message: "Run completed",
-			record: func(ctx context.Context) (bool, error) {
-				n, err := r.q.RunComplete(ctx, sqlcgen.RunCompleteParams{ID: c.ID, Attempt: c.Attempts, Output: output})
+		return outcome{status: runstatus.Completed, level: slog.LevelInfo, message: "Run completed",
+			record: r.settle(c, runstatus.Completed, "", func(ctx context.Context, q *sqlcgen.Queries) (bool, error) {
+				n, err := q.RunComplete(ctx, sqlcgen.RunCompleteParams{ID: c.ID, Attempt: c.Attempts, Output: output})
 				return n > 0, err
-			}}
+			})}
 	}
 	errText := task.Storable(execErr.Error(), maxError)
 	if c.RetryCount >= c.MaxRetries {
-		return outcome{status: "permanently_failed", level: slog.LevelWarn, message: "Run permanently failed",
+		return outcome{status: runstatus.PermanentlyFailed, level: slog.LevelWarn, message: "Run permanently failed",
 			logArgs: []any{"error", errText, "retry_count", c.RetryCount}, deadLetter: true,
-			record: func(ctx context.Context) (bool, error) {
-				n, err := r.q.RunFailPermanently(ctx, sqlcgen.RunFailPermanentlyParams{ID: c.ID, Attempt: c.Attempts,
+			record: r.settle(c, runstatus.PermanentlyFailed, errText, func(ctx context.Context, q *sqlcgen.Queries) (bool, error) {
+				n, err := q.RunFailPermanently(ctx, sqlcgen.RunFailPermanentlyParams{ID: c.ID, Attempt: c.Attempts,
 					Output: output, Error: errText})
 				return n > 0, err
-			}}
+			})}
 	}
 	delay := time.Duration(c.RetryDelayMs) * time.Millisecond
-	return outcome{status: "failed", level: slog.LevelWarn, message: "Run attempt failed, retry scheduled",
+	return outcome{status: runstatus.Failed, level: slog.LevelWarn, message: "Run attempt failed, retry scheduled",
 		logArgs: []any{"error", errText, "retry_in", delay.String()}, retryIn: delay,
 		record: func(ctx context.Context) (bool, error) {
 			_, err := r.q.RunFail(ctx, sqlcgen.RunFailParams{ID: c.ID, Attempt: c.Attempts, Output: output,

@@ -29,10 +29,6 @@ const heldCheckEvery = time.Second
 // on the primary: one left on a demoted primary would hear no change made on the new one.
 const listenCheckEvery = 5 * time.Second
 
-// resyncAll, sent on the change channel, asks for a full resync: a new listening connection has
-// not heard the changes made while there was none. Job ids start at 1.
-const resyncAll = 0
-
 // Scheduler keeps one robfig/cron entry per active job and turns each firing into a due slot for
 // the dispatcher. Only the leader runs it.
 type Scheduler struct {
@@ -48,6 +44,7 @@ type Scheduler struct {
 	cron    *cron.Cron
 	entries map[int64]*entry
 	ctx     context.Context
+	started bool // the cron table runs; only Run's goroutine reads or writes it
 }
 
 // NewScheduler returns a scheduler. catchUp is how old a missed slot may be and still run once
@@ -97,6 +94,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	s.mu.Lock()
 	s.ctx = ctx
 	s.entries = map[int64]*entry{}
+	s.started = false
 	s.cron = cron.New(cron.WithLocation(time.UTC), cron.WithChain(cron.Recover(cronLogger{s.logger})))
 	s.mu.Unlock()
 	if _, err := retryDB(ctx, s.logger, "load jobs", func(ctx context.Context) (struct{}, error) {
@@ -105,6 +103,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		return err
 	}
 	s.cron.Start()
+	s.started = true
 	defer func() { <-s.cron.Stop().Done() }()
 	s.logger.Info("Scheduler started", "jobs", len(s.entries))
 	// Nothing is in flight yet: every slot already passed is missed.
@@ -112,7 +111,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 
 	changed := make(chan int64, 256)
 	following := make(chan struct{})
-	go func() { defer close(following); s.follow(ctx, changed) }()
+	go func() { defer close(following); s.keepListening(ctx, changed) }()
 	defer func() { <-following }()
 	resync := time.NewTicker(resyncEvery)
 	defer resync.Stop()
@@ -123,11 +122,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case id := <-changed:
-			if id != resyncAll {
-				s.syncJob(ctx, id)
-			} else if err := s.resync(ctx); err != nil {
-				s.logger.Warn("Resync jobs failed", "error", err)
-			}
+			s.follow(ctx, id)
 		case <-resync.C:
 			if err := s.resync(ctx); err != nil {
 				s.logger.Warn("Resync jobs failed", "error", err)
@@ -143,10 +138,10 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}
 }
 
-// follow passes the id of every changed job on to changed until ctx is done, over a listening
-// connection of its own. When that breaks (a database outage, a failover) it listens again, with
-// backoff, and asks for a full resync, since changes made meanwhile were not heard.
-func (s *Scheduler) follow(ctx context.Context, changed chan<- int64) {
+// keepListening passes the id of every changed job on to changed until ctx is done, over a
+// listening connection of its own. When that breaks (a database outage, a failover) it listens
+// again, with backoff, and asks for a full resync, since changes made meanwhile were not heard.
+func (s *Scheduler) keepListening(ctx context.Context, changed chan<- int64) {
 	backoff := retry.WithCappedDuration(5*time.Second, retry.NewExponential(250*time.Millisecond))
 	first := true
 	_ = retry.Do(ctx, backoff, func(ctx context.Context) error {
@@ -176,7 +171,7 @@ func (s *Scheduler) listen(ctx context.Context, changed chan<- int64, resync boo
 	}
 	if resync {
 		select {
-		case changed <- resyncAll:
+		case changed <- allJobs:
 		case <-ctx.Done():
 		}
 	}
@@ -193,7 +188,10 @@ func (s *Scheduler) listen(ctx context.Context, changed chan<- int64, resync boo
 		if err != nil {
 			return err
 		}
-		id, _ := strconv.ParseInt(n.Payload, 10, 64)
+		id, err := strconv.ParseInt(n.Payload, 10, 64)
+		if err != nil {
+			id = allJobs // '*', or anything else that is not one job
+		}
 		select {
 		case changed <- id:
 		case <-ctx.Done():
@@ -222,10 +220,12 @@ func (s *Scheduler) resync(ctx context.Context) error {
 		return err
 	}
 	seen := make(map[int64]bool, len(rows))
+	resume := s.pauseForBulk(ctx, rows)
 	for _, row := range rows {
 		seen[row.ID] = true
 		s.apply(row)
 	}
+	resume()
 	s.mu.Lock()
 	var gone []int64
 	for id := range s.entries {

@@ -2,7 +2,9 @@ package broker
 
 import (
 	"fmt"
+	"net"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -31,6 +33,31 @@ func ParseNodes(list string) (urls, problems []string) {
 			seen[u.Host], vhost = true, u.Path
 			urls = append(urls, part)
 		}
+	}
+	return urls, problems
+}
+
+// NodeURLs builds the URLs of a cluster's nodes from their hosts, a comma-separated list of host or
+// host:port ([v6]:port) where the port defaults to port, and the credentials and virtual host
+// they share. Problems are as ParseNodes returns them.
+func NodeURLs(hosts string, port int, user, password, vhost string) (urls, problems []string) {
+	for _, part := range strings.Split(hosts, ",") {
+		part = strings.TrimSpace(part)
+		host, p, err := net.SplitHostPort(part)
+		if err != nil {
+			host, p = strings.Trim(part, "[]"), strconv.Itoa(port)
+		}
+		n, perr := strconv.Atoi(p)
+		if host == "" || strings.ContainsAny(host, "/@? ") || perr != nil || n < 1 || n > 65535 {
+			problems = append(problems, fmt.Sprintf("must list host or host:port separated by commas; %q is neither", part))
+			continue
+		}
+		u := url.URL{Scheme: "amqp", User: url.UserPassword(user, password), Host: net.JoinHostPort(host, p),
+			Path: "/" + vhost, RawPath: "/" + url.PathEscape(vhost)}
+		if vhost == "/" {
+			u.Path, u.RawPath = "/", ""
+		}
+		urls = append(urls, u.String())
 	}
 	return urls, problems
 }

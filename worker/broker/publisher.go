@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -123,7 +122,7 @@ func (p *Publisher) collectReturns(returns <-chan amqp.Return) bool {
 			}
 			p.Returned.Add(1)
 			p.returned[r.MessageId] = true
-			p.logger.Error("Broker returned a message as unroutable", "run_id", r.MessageId, "exchange", r.Exchange,
+			p.logger.Error("Broker returned a message as unroutable", "message_id", r.MessageId, "exchange", r.Exchange,
 				"routing_key", r.RoutingKey, "reply", r.ReplyText)
 		default:
 			return true
@@ -144,7 +143,7 @@ func (p *Publisher) channel() (*amqp.Channel, <-chan amqp.Return, error) {
 // returns the ids of the runs that were confirmed, which may be fewer than asked for, and the
 // first error met.
 func (p *Publisher) PublishRuns(ctx context.Context, msgs []runmsg.Message) ([]int64, error) {
-	return p.publish(ctx, p.top.Exchange, WorkRoutingKey, msgs)
+	return publish(ctx, p, p.top.Exchange, WorkRoutingKey, msgs)
 }
 
 // PublishRetry publishes a run to the retry queue of its delay, from which it reaches the work
@@ -158,11 +157,23 @@ func (p *Publisher) PublishRetry(ctx context.Context, msg runmsg.Message, delay 
 	if err != nil {
 		return err
 	}
-	_, err = p.publish(ctx, "", queue, []runmsg.Message{msg})
+	_, err = publish(ctx, p, "", queue, []runmsg.Message{msg})
 	return err
 }
 
-func (p *Publisher) publish(ctx context.Context, exchange, key string, msgs []runmsg.Message) ([]int64, error) {
+// message is what the publisher sends: a run or a notice, each with an id for the broker.
+type message interface {
+	Encode() []byte
+	// ID is the run's or notice's id; MessageID is that made unique among both; String names it
+	// in errors ("run 7").
+	ID() int64
+	MessageID() string
+	String() string
+}
+
+// publish sends msgs, persistent and mandatory, and returns the ids (of runs or notices) that the
+// broker confirmed and did not return.
+func publish[M message](ctx context.Context, p *Publisher, exchange, key string, msgs []M) ([]int64, error) {
 	ch, returns, err := p.channel()
 	if err != nil {
 		p.Failed.Add(int64(len(msgs)))
@@ -177,12 +188,12 @@ func (p *Publisher) publish(ctx context.Context, exchange, key string, msgs []ru
 		dc, err := ch.PublishWithDeferredConfirmWithContext(ctx, exchange, key, true, false, amqp.Publishing{
 			ContentType:  "application/json",
 			DeliveryMode: amqp.Persistent,
-			MessageId:    strconv.FormatInt(m.RunID, 10),
+			MessageId:    m.MessageID(),
 			Timestamp:    time.Now(),
 			Body:         m.Encode(),
 		})
 		if err != nil {
-			firstErr = fmt.Errorf("publish run %d: %w", m.RunID, err)
+			firstErr = fmt.Errorf("publish %s: %w", m, err)
 			break
 		}
 		confirms = append(confirms, dc)
@@ -199,14 +210,14 @@ func (p *Publisher) publish(ctx context.Context, exchange, key string, msgs []ru
 		acked, err := acks[i], errs[i]
 		switch {
 		case err != nil:
-			firstErr = cmpErr(firstErr, fmt.Errorf("wait for confirm of run %d: %w", msgs[i].RunID, err))
+			firstErr = cmpErr(firstErr, fmt.Errorf("wait for confirm of %s: %w", msgs[i], err))
 		case !acked:
-			firstErr = cmpErr(firstErr, fmt.Errorf("broker refused run %d", msgs[i].RunID))
-		case p.wasReturned(msgs[i].RunID):
+			firstErr = cmpErr(firstErr, fmt.Errorf("broker refused %s", msgs[i]))
+		case p.wasReturned(msgs[i].MessageID()):
 			returned++
-			firstErr = cmpErr(firstErr, fmt.Errorf("broker could not route run %d", msgs[i].RunID))
+			firstErr = cmpErr(firstErr, fmt.Errorf("broker could not route %s", msgs[i]))
 		default:
-			published = append(published, msgs[i].RunID)
+			published = append(published, msgs[i].ID())
 		}
 	}
 	p.Confirmed.Add(int64(len(published)))
@@ -214,11 +225,10 @@ func (p *Publisher) publish(ctx context.Context, exchange, key string, msgs []ru
 	return published, firstErr
 }
 
-// wasReturned reports, once, whether the broker handed the run's message back as unroutable.
-func (p *Publisher) wasReturned(runID int64) bool {
+// wasReturned reports, once, whether the broker handed the message back as unroutable.
+func (p *Publisher) wasReturned(id string) bool {
 	p.returnsMu.Lock()
 	defer p.returnsMu.Unlock()
-	id := strconv.FormatInt(runID, 10)
 	was := p.returned[id]
 	delete(p.returned, id)
 	return was

@@ -25,6 +25,9 @@ type Topology struct {
 	DeadQueue    string
 	// RetryPrefix starts the name of the per-delay retry queues, such as "cronflow.runs.retry.2000ms".
 	RetryPrefix string
+	// NoticeQueue holds the alerts to deliver, apart from runs so that neither waits for the other;
+	// NoticeRetryPrefix names its retry queues (see notices.go). Both are quorum queues too.
+	NoticeQueue, NoticeRetryPrefix string
 	// LegacyDeadQueue is the classic dead-letter queue of earlier versions, which MoveLegacy
 	// empties into DeadQueue. Their classic retry queues need nothing: they expire into the work
 	// queue and delete themselves.
@@ -46,12 +49,14 @@ const WorkRoutingKey = "run"
 // NewTopology names the topology after prefix ("cronflow" in production, unique in tests).
 func NewTopology(prefix string) Topology {
 	return Topology{
-		Exchange:     prefix,
-		WorkQueue:    prefix + ".runs",
-		DeadExchange: prefix + ".dead",
-		DeadQueue:    prefix + ".runs.dlq",
-		RetryPrefix:  prefix + ".runs.retry.",
-		// An earlier version's names; new names let both versions run side by side in a rollout.
+		Exchange:          prefix,
+		WorkQueue:         prefix + ".runs",
+		DeadExchange:      prefix + ".dead",
+		DeadQueue:         prefix + ".runs.dlq",
+		RetryPrefix:       prefix + ".runs.retry.",
+		NoticeQueue:       prefix + ".notices",
+		NoticeRetryPrefix: prefix + ".notices.retry.",
+		// An earlier version's name; new names let both versions run side by side in a rollout.
 		LegacyDeadQueue: prefix + ".runs.dead",
 	}
 }
@@ -91,7 +96,7 @@ func (t Topology) Declare(ch *amqp.Channel) error {
 	if err := ch.QueueBind(t.WorkQueue, WorkRoutingKey, t.Exchange, false, nil); err != nil {
 		return fmt.Errorf("bind queue %s: %w", t.WorkQueue, err)
 	}
-	return nil
+	return t.declareNotices(ch)
 }
 
 // DeclareRetryQueue declares the queue where runs wait delay before their next attempt. Messages
@@ -101,12 +106,16 @@ func (t Topology) Declare(ch *amqp.Channel) error {
 // reject-publish overflow (there is no length limit, so nothing is rejected). An unused queue
 // deletes itself well after its last message left.
 func (t Topology) DeclareRetryQueue(ch *amqp.Channel, delay time.Duration) (string, error) {
-	name := t.RetryQueue(delay)
+	return t.declareDelayQueue(ch, t.RetryQueue(delay), delay, WorkRoutingKey)
+}
+
+// declareDelayQueue declares a queue whose messages wait delay, then go to the exchange with key.
+func (t Topology) declareDelayQueue(ch *amqp.Channel, name string, delay time.Duration, key string) (string, error) {
 	args := amqp.Table{
 		amqp.QueueTypeArg:           amqp.QueueTypeQuorum,
 		amqp.QueueMessageTTLArg:     delay.Milliseconds(),
 		"x-dead-letter-exchange":    t.Exchange,
-		"x-dead-letter-routing-key": WorkRoutingKey,
+		"x-dead-letter-routing-key": key,
 		"x-dead-letter-strategy":    "at-least-once",
 		amqp.QueueOverflowArg:       amqp.QueueOverflowRejectPublish,
 		amqp.QueueTTLArg:            (2*delay + 10*time.Minute).Milliseconds(),
@@ -119,9 +128,9 @@ func (t Topology) DeclareRetryQueue(ch *amqp.Channel, delay time.Duration) (stri
 
 // Names lists the queues and exchanges of the topology, with the retry queues of the given delays.
 func (t Topology) Names(delays ...time.Duration) (queues, exchanges []string) {
-	queues = []string{t.WorkQueue, t.DeadQueue, t.LegacyDeadQueue}
+	queues = []string{t.WorkQueue, t.DeadQueue, t.NoticeQueue, t.LegacyDeadQueue}
 	for _, d := range delays {
-		queues = append(queues, t.RetryQueue(d))
+		queues = append(queues, t.RetryQueue(d), t.NoticeRetryQueue(d))
 	}
 	return queues, []string{t.Exchange, t.DeadExchange}
 }

@@ -20,6 +20,8 @@ const (
 	maxResponseRead = 64 << 10
 	// maxOutputBody bounds how much of a response body a run keeps as its output.
 	maxOutputBody = 2 << 10
+	// maxURLLength bounds a task's URL, as most servers and proxies do.
+	maxURLLength = 2048
 )
 
 // do sends one HTTP request for task t and reports the response as a run's output: the status line,
@@ -73,6 +75,9 @@ func unwrapURLError(err error) error {
 func checkHTTPURL(rawURL string) string {
 	if strings.TrimSpace(rawURL) == "" {
 		return "is required"
+	}
+	if len(rawURL) > maxURLLength {
+		return fmt.Sprintf("must be at most %d characters", maxURLLength)
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -6,9 +6,9 @@ import (
 )
 
 // Mask returns a payload fit to be listed: each of the type's secret fields is masked (a Slack
-// webhook URL keeps only its host, since its path is the secret; passwords and query values in
-// URLs are masked). Lists show this; a single job's own page or GET keeps the real payload, so
-// that it can be edited.
+// webhook URL keeps only its host, since its path is the secret; user-info, query values and path
+// segments that look like tokens are masked in other URLs). Lists show this; a single job's own
+// page or GET keeps the real payload, so that it can be edited.
 func Mask(taskType string, payload json.RawMessage) json.RawMessage {
 	t, ok := registry[taskType]
 	if !ok || len(t.MaskedFields) == 0 {
@@ -31,8 +31,9 @@ func Mask(taskType string, payload json.RawMessage) json.RawMessage {
 	return out
 }
 
-// RedactURL returns rawURL fit for an error message or a log: a password and query values in it are
-// masked, and a URL that does not parse is not repeated at all, since it cannot be masked.
+// RedactURL returns rawURL fit for a list, an error message or a log: its user-info, query values
+// and path segments that look like tokens are masked, and a URL that does not parse is not
+// repeated at all, since it cannot be masked.
 func RedactURL(rawURL string) string {
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -41,12 +42,14 @@ func RedactURL(rawURL string) string {
 	if u.RawQuery != "" {
 		q := u.Query()
 		for k := range q {
-			q.Set(k, "xxxxx")
+			q.Set(k, redacted)
 		}
 		u.RawQuery = q.Encode()
 	}
 	u.Fragment = ""
-	return u.Redacted()
+	redactUserinfo(u)
+	redactPath(u)
+	return u.String()
 }
 
 // RedactURLPath is RedactURL for URLs whose path is itself the secret, such as Slack's incoming
@@ -56,7 +59,7 @@ func RedactURLPath(rawURL string) string {
 	if err != nil || u.Host == "" {
 		return "(invalid URL)"
 	}
-	return u.Scheme + "://" + u.Host + "/xxxxx"
+	return u.Scheme + "://" + u.Host + "/" + redacted
 }
 
 // hostOf is the host a URL points at, to name a job after it; a URL without one is shown whole.

@@ -9,11 +9,7 @@ import (
 )
 
 // ErrPrivateTarget is the error of a connection refused by CRONFLOW_ALLOW_PRIVATE_TARGETS=false.
-var ErrPrivateTarget = errors.New("private, loopback, link-local and cloud-metadata addresses are not allowed (CRONFLOW_ALLOW_PRIVATE_TARGETS=false)")
-
-// sharedAddressSpace is 100.64.0.0/10 (RFC 6598): carrier-grade NAT, and where some clouds put
-// their metadata service.
-var sharedAddressSpace = netip.MustParsePrefix("100.64.0.0/10")
+var ErrPrivateTarget = errors.New("private, loopback, link-local, reserved and this host's own addresses are not allowed (CRONFLOW_ALLOW_PRIVATE_TARGETS=false)")
 
 // refusePrivate is a net.Dialer Control function: it runs after DNS resolution, on the very address
 // about to be connected to, and refuses addresses inside private networks.
@@ -32,12 +28,10 @@ func refusePrivate(network, address string, _ syscall.RawConn) error {
 	return nil
 }
 
-// privateAddr reports whether addr is inside a network that a job must not reach when private
-// targets are not allowed. Cloud metadata services (169.254.169.254, fd00:ec2::254) are link-local
-// or private addresses, so they are covered.
+// privateAddr reports whether addr is one that a job must not reach when private targets are not
+// allowed: a special-purpose range (see refusedPrefixes; cloud metadata services such as
+// 169.254.169.254 and fd00:ec2::254 are link-local or private), an IPv4 address of such a range
+// embedded in an IPv6 one, or an address of this host.
 func privateAddr(addr netip.Addr) bool {
-	addr = addr.Unmap()
-	return addr.IsLoopback() || addr.IsPrivate() || addr.IsLinkLocalUnicast() || addr.IsLinkLocalMulticast() ||
-		addr.IsInterfaceLocalMulticast() || addr.IsUnspecified() || addr.IsMulticast() ||
-		sharedAddressSpace.Contains(addr)
+	return specialPurpose(addr) || hostAddresses.has(addr)
 }

@@ -1,0 +1,116 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/views"
+)
+
+// handleAccountPage serves GET /settings/account: who you are, the form to change your password,
+// and your sessions, each of which you can end.
+func handleAccountPage(a *auth) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		return renderAccount(c, a, http.StatusOK, nil)
+	}
+}
+
+func renderAccount(c echo.Context, a *auth, status int, problems map[string]string) error {
+	p := currentPrincipal(c)
+	rows, err := a.q.SessionListByUser(c.Request().Context(), sqlcgen.SessionListByUserParams{
+		UserID: p.UserID, IdleSince: time.Now().Add(-a.idle()),
+	})
+	if err != nil {
+		return fmt.Errorf("list sessions of user %d: %w", p.UserID, err)
+	}
+	now := time.Now()
+	v := views.Account{Name: p.Name, Role: string(p.Role), Errors: problems}
+	for _, r := range rows {
+		v.Sessions = append(v.Sessions, views.SessionRow{
+			ID: r.ID, Current: r.ID == p.SessionID, ClientIP: r.ClientIp, UserAgent: clip(r.UserAgent, 80),
+			Created: views.NewMoment(&r.CreatedAt, now, time.UTC), LastSeen: views.NewMoment(&r.LastSeenAt, now, time.UTC),
+			Expires: views.NewMoment(&r.ExpiresAt, now, time.UTC),
+		})
+	}
+	return render(c, status, views.AccountPage(newPage(c, "Your account", "account"), v))
+}
+
+// handlePasswordChange serves POST /settings/password: with the current password, a new one. Every
+// other session of the user ends, so that whoever knew the old password is out.
+func handlePasswordChange(a *auth) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		form, err := readForm(c)
+		if err != nil {
+			return err
+		}
+		p := currentPrincipal(c)
+		problems := map[string]string{}
+		user, err := a.checkPassword(c, "password change", p.Name, form.Get("current"))
+		if err != nil {
+			return err
+		}
+		if user == nil {
+			problems["current"] = "is not your password"
+		}
+		next := form.Get("password")
+		if problem := passwordProblem(next); problem != "" {
+			problems["password"] = problem
+		} else if form.Get("confirm") != next {
+			problems["confirm"] = "must be the new password again"
+		}
+		if len(problems) > 0 {
+			return renderAccount(c, a, http.StatusUnprocessableEntity, problems)
+		}
+		if err := a.changeOwnPassword(c, next); err != nil {
+			return err
+		}
+		return redirectAfter(c, "/settings/account", "Password changed. Every other session is signed out.")
+	}
+}
+
+// handleSessionEnd serves POST /settings/sessions/{id}/end: one of your sessions ends. Ending the
+// current one logs you out.
+func handleSessionEnd(a *auth) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		p := currentPrincipal(c)
+		n, err := a.q.SessionDeleteOne(c.Request().Context(), sqlcgen.SessionDeleteOneParams{ID: id, UserID: p.UserID})
+		if err != nil {
+			return fmt.Errorf("end session %d: %w", id, err)
+		}
+		if n == 0 {
+			return echo.NewHTTPError(http.StatusNotFound, "Not found: that session has ended already.")
+		}
+		if id == p.SessionID {
+			return signedOut(c, a)
+		}
+		return redirectAfter(c, "/settings/account", "Session signed out.")
+	}
+}
+
+// handleSessionEndAll serves POST /settings/sessions/end-all: "sign out everywhere", this browser
+// included.
+func handleSessionEndAll(a *auth) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p := currentPrincipal(c)
+		if _, err := a.q.SessionDeleteForUser(c.Request().Context(), sqlcgen.SessionDeleteForUserParams{UserID: p.UserID}); err != nil {
+			return fmt.Errorf("end sessions of user %d: %w", p.UserID, err)
+		}
+		return signedOut(c, a)
+	}
+}
+
+// signedOut drops this browser's session cookie and goes to the login page.
+func signedOut(c echo.Context, a *auth) error {
+	if err := a.endSession(c); err != nil {
+		return err
+	}
+	return redirectAfter(c, "/login", "")
+}

@@ -1,0 +1,167 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/cronflow/cronflow/views"
+)
+
+// role is what a user or an API token may do. The roles are ordered: each may do everything the
+// ones below it may.
+type role string
+
+const (
+	// roleViewer looks at jobs and runs and changes nothing.
+	roleViewer role = "viewer"
+	// roleEditor creates, changes, runs and deletes jobs.
+	roleEditor role = "editor"
+	// roleAdmin does everything, managing users and API tokens included.
+	roleAdmin role = "admin"
+)
+
+// roles are every role, lowest first, as forms and errors list them.
+var roles = []role{roleViewer, roleEditor, roleAdmin}
+
+func (r role) rank() int {
+	for i, known := range roles {
+		if r == known {
+			return i + 1
+		}
+	}
+	return 0 // an unknown role may do nothing
+}
+
+// atLeast reports whether r may do what min may.
+func (r role) atLeast(min role) bool { return r.rank() >= min.rank() }
+
+// parseRole reads a role's name; ok is false for anything else.
+func parseRole(s string) (role, bool) {
+	r := role(s)
+	return r, r.rank() > 0
+}
+
+// lower is the lesser of two roles: a token never does more than its owner may.
+func lower(a, b role) role {
+	if a.rank() < b.rank() {
+		return a
+	}
+	return b
+}
+
+// credential is how a request proved who it acts for.
+type credential int
+
+const (
+	credNone    credential = iota // authentication is off
+	credSession                   // the dashboard's session cookie
+	credBasic                     // HTTP Basic: a name and password
+	credToken                     // an API bearer token
+)
+
+// principal is who a request acts for, and with which role.
+type principal struct {
+	UserID int64
+	Name   string
+	Role   role
+	Via    credential
+	// Token is the name of the API token the request came with, if Via is credToken.
+	Token string
+	// SessionID is the session the request came with, if Via is credSession.
+	SessionID int64
+}
+
+// principalKey is where the auth middleware leaves the request's principal in the echo.Context.
+const principalKey = "cronflow_principal"
+
+// currentPrincipal is who the request acts for. With authentication off, nobody logs in and
+// everyone is an admin: Cronflow then answers on loopback only.
+func currentPrincipal(c echo.Context) principal {
+	if p, ok := c.Get(principalKey).(principal); ok {
+		return p
+	}
+	return principal{Role: roleAdmin, Via: credNone}
+}
+
+// access is who may use a route.
+type access struct {
+	min role
+	// password asks for a session or HTTP Basic and refuses a bearer token, so that a leaked token
+	// cannot make new tokens or users for itself, nor end its owner's sessions.
+	password bool
+}
+
+// routeAccess names the routes that need something else than the default, by method and path as
+// registered: reading needs a viewer, every change an editor.
+var routeAccess = map[string]access{
+	// The job form shows a job's secrets as they are stored, to be edited: an editor's tool. So
+	// does an export, of every job; an import changes jobs.
+	"GET /jobs/new":      {min: roleEditor},
+	"GET /jobs/:id/edit": {min: roleEditor},
+	"GET /jobs/export":   {min: roleEditor},
+	"GET /api/export":    {min: roleEditor},
+	"GET /jobs/import":   {min: roleEditor},
+
+	"POST /logout":                    {min: roleViewer},
+	"GET /settings/account":           {min: roleViewer, password: true},
+	"POST /settings/password":         {min: roleViewer, password: true},
+	"POST /settings/sessions/:id/end": {min: roleViewer, password: true},
+	"POST /settings/sessions/end-all": {min: roleViewer, password: true},
+
+	"GET /settings/tokens":             {min: roleAdmin, password: true},
+	"POST /settings/tokens":            {min: roleAdmin, password: true},
+	"POST /settings/tokens/:id/revoke": {min: roleAdmin, password: true},
+	"GET /settings/users":              {min: roleAdmin, password: true},
+	"POST /settings/users":             {min: roleAdmin, password: true},
+	"GET /settings/users/:id":          {min: roleAdmin, password: true},
+	"POST /settings/users/:id":         {min: roleAdmin, password: true},
+	"POST /settings/users/:id/delete":  {min: roleAdmin, password: true},
+	"GET /api/tokens":                  {min: roleAdmin, password: true},
+	"POST /api/tokens":                 {min: roleAdmin, password: true},
+	"DELETE /api/tokens/:id":           {min: roleAdmin, password: true},
+	"GET /api/users":                   {min: roleAdmin, password: true},
+	"POST /api/users":                  {min: roleAdmin, password: true},
+	"PUT /api/users/:id":               {min: roleAdmin, password: true},
+	"DELETE /api/users/:id":            {min: roleAdmin, password: true},
+}
+
+// routeAccessFor is the access rule of the request's route.
+func routeAccessFor(c echo.Context) access {
+	if a, ok := routeAccess[c.Request().Method+" "+c.Path()]; ok {
+		return a
+	}
+	if safeMethod(c.Request().Method) {
+		return access{min: roleViewer}
+	}
+	return access{min: roleEditor}
+}
+
+// authorize refuses a request whose principal may not use its route: 403, with a JSON error for
+// the API. It runs after authentication, and tells pages the principal's role, so that they show
+// only what it may do.
+func (a *auth) authorize(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p := currentPrincipal(c)
+		ctx := views.WithRole(c.Request().Context(), views.Role{
+			Edit: p.Role.atLeast(roleEditor), Admin: p.Role.atLeast(roleAdmin) && p.Via != credNone,
+		})
+		c.SetRequest(c.Request().WithContext(ctx))
+		if publicPath(c.Request().URL.Path) {
+			return next(c)
+		}
+		rule := routeAccessFor(c)
+		switch {
+		case rule.password && p.Via == credNone:
+			return echo.NewHTTPError(http.StatusForbidden,
+				"This needs authentication: set CRONFLOW_ADMIN_PASSWORD and log in.")
+		case rule.password && p.Via == credToken:
+			return echo.NewHTTPError(http.StatusForbidden,
+				"An API token cannot do this: log in, or send a name and password with HTTP Basic.")
+		case !p.Role.atLeast(rule.min):
+			return echo.NewHTTPError(http.StatusForbidden,
+				"Your role ("+string(p.Role)+") may not do this; it needs "+string(rule.min)+".")
+		}
+		return next(c)
+	}
+}

@@ -1,0 +1,121 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestAPasswordChangeFromTheEnvironmentEndsTheSessions(t *testing.T) {
+	t.Parallel()
+	s := setupSecure(t)
+	first, second := s.loginAs(testAdmin, testPassword), s.loginAs(testAdmin, testPassword)
+	// A restart with another CRONFLOW_ADMIN_PASSWORD.
+	if err := EnsureAdmin(context.Background(), s.db, testAdmin, "a brand new secret"); err != nil {
+		t.Fatal(err)
+	}
+	for _, cookie := range []string{first, second} {
+		if s.loggedIn(cookie) {
+			t.Error("a session from before the password change still opens pages")
+		}
+	}
+	s.loginAs(testAdmin, "a brand new secret")
+	t.Run("TheSamePasswordAgainEndsNothing", func(t *testing.T) {
+		cookie := s.loginAs(testAdmin, "a brand new secret")
+		if err := EnsureAdmin(context.Background(), s.db, testAdmin, "a brand new secret"); err != nil {
+			t.Fatal(err)
+		}
+		if !s.loggedIn(cookie) {
+			t.Error("a restart with the same password ended the session")
+		}
+	})
+}
+
+func TestAPasswordChangeFromTheDashboardEndsTheOtherSessions(t *testing.T) {
+	t.Parallel()
+	s := setupSecure(t)
+	s.addUser("ann", "ann's old password", roleEditor)
+	here, elsewhere := s.loginAs("ann", "ann's old password"), s.loginAs("ann", "ann's old password")
+	t.Run("AWrongCurrentPasswordIsAProblem", func(t *testing.T) {
+		code := s.postPage(here, "/settings/password", url.Values{"current": {"nope"}, "password": {"ann's new password"}, "confirm": {"ann's new password"}})
+		if code != http.StatusUnprocessableEntity || !s.loggedIn(elsewhere) {
+			t.Fatalf("%d", code)
+		}
+	})
+	code := s.postPage(here, "/settings/password", url.Values{"current": {"ann's old password"}, "password": {"ann's new password"}, "confirm": {"ann's new password"}})
+	if code != http.StatusSeeOther {
+		t.Fatalf("change password: %d", code)
+	}
+	if !s.loggedIn(here) {
+		t.Error("the session that changed the password was ended")
+	}
+	if s.loggedIn(elsewhere) {
+		t.Error("another session of the user survived the password change")
+	}
+	s.loginAs("ann", "ann's new password")
+}
+
+func TestSignOutEverywhere(t *testing.T) {
+	t.Parallel()
+	s := setupSecure(t)
+	s.addUser("bob", "bob's password", roleViewer)
+	other := s.loginAs("bob", "bob's password")
+	a, b := s.loginAs(testAdmin, testPassword), s.loginAs(testAdmin, testPassword)
+	page := s.send(http.MethodGet, "/settings/account", nil, "Cookie", a).Body.String()
+	if n := strings.Count(page, `data-testid="session-row"`); n != 2 || strings.Count(page, `data-testid="session-current"`) != 1 {
+		t.Fatalf("the account page lists %d sessions (want 2, this one marked)", n)
+	}
+	t.Run("OneSessionEnds", func(t *testing.T) {
+		c := s.loginAs(testAdmin, testPassword)
+		ids := regexp.MustCompile(`/settings/sessions/(\d+)/end`).FindAllStringSubmatch(s.send(http.MethodGet, "/settings/account", nil, "Cookie", a).Body.String(), -1)
+		if len(ids) != 3 {
+			t.Fatalf("%d sessions listed, want 3", len(ids))
+		}
+		// The newest session is listed first: c's.
+		if code := s.postPage(a, "/settings/sessions/"+ids[0][1]+"/end", url.Values{}); code != http.StatusSeeOther {
+			t.Fatalf("end a session: %d", code)
+		}
+		if s.loggedIn(c) || !s.loggedIn(a) {
+			t.Fatal("ending one session did not end that one only")
+		}
+	})
+	if code := s.postPage(a, "/settings/sessions/end-all", url.Values{}); code != http.StatusSeeOther {
+		t.Fatalf("sign out everywhere: %d", code)
+	}
+	if s.loggedIn(a) || s.loggedIn(b) {
+		t.Error("a session survived signing out everywhere")
+	}
+	if !s.loggedIn(other) {
+		t.Error("another user's session was ended")
+	}
+}
+
+func TestAnIdleSessionEnds(t *testing.T) {
+	t.Parallel()
+	// In a test transaction now() stands still, so a session is "last used" when the transaction
+	// began: an idle timeout of a millisecond has passed by the next request.
+	s := setupSecure(t, func(d *Deps) { d.Auth.SessionIdle = time.Millisecond })
+	if cookie := s.loginAs(testAdmin, testPassword); s.loggedIn(cookie) {
+		t.Fatal("a session unused for longer than the idle timeout still opens pages")
+	}
+}
+
+func TestASessionEndsAtItsLifetime(t *testing.T) {
+	t.Parallel()
+	s := setupSecure(t, withPool(t), func(d *Deps) { d.Auth.SessionLifetime = 2 * time.Second })
+	cookie := s.loginAs(testAdmin, testPassword)
+	if !s.loggedIn(cookie) {
+		t.Fatal("a new session does not open pages")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for s.loggedIn(cookie) {
+		if time.Now().After(deadline) {
+			t.Fatal("a session still opens pages 10 s after its 2 s lifetime")
+		}
+		time.Sleep(100 * time.Millisecond) // poll
+	}
+}

@@ -1,0 +1,88 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/cronflow/cronflow/sqlcgen"
+)
+
+// tokenJSON is an API token as GET /api/tokens lists it: never the token itself, which is shown
+// once when it is made.
+type tokenJSON struct {
+	ID         int64      `json:"id"`
+	Name       string     `json:"name"`
+	Hint       string     `json:"hint"`
+	Role       string     `json:"role"`
+	User       string     `json:"user"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+}
+
+// handleAPITokenCreate serves POST /api/tokens ({"name", "role"}): 201 with {"id", "token"}, the
+// only time the token is shown.
+func handleAPITokenCreate(db TxStarter) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var in struct {
+			Name string `json:"name"`
+			Role string `json:"role"`
+		}
+		problems, err := decodeJSON(c, &in)
+		if err != nil {
+			return err
+		}
+		if len(problems) > 0 {
+			return invalidInput(c, "token", problems)
+		}
+		token, row, problems, err := addToken(c, db, in.Name, in.Role)
+		if err != nil {
+			return err
+		}
+		if len(problems) > 0 {
+			return invalidInput(c, "token", problems)
+		}
+		c.Response().Header().Set(echo.HeaderLocation, "/api/tokens/"+strconv.FormatInt(row.ID, 10))
+		return c.JSON(http.StatusCreated, map[string]any{"id": row.ID, "token": token, "name": row.Name, "role": row.Role})
+	}
+}
+
+// handleAPITokenList serves GET /api/tokens.
+func handleAPITokenList(q *sqlcgen.Queries) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		rows, err := q.APITokenList(c.Request().Context())
+		if err != nil {
+			return fmt.Errorf("list API tokens: %w", err)
+		}
+		out := struct {
+			Tokens []tokenJSON `json:"tokens"`
+		}{Tokens: make([]tokenJSON, len(rows))}
+		for i, r := range rows {
+			out.Tokens[i] = tokenJSON{ID: r.ID, Name: r.Name, Hint: r.Hint, Role: r.Role, User: r.Username,
+				CreatedAt: r.CreatedAt, LastUsedAt: r.LastUsedAt, RevokedAt: r.RevokedAt}
+		}
+		return c.JSON(http.StatusOK, out)
+	}
+}
+
+// handleAPITokenRevoke serves DELETE /api/tokens/{id}: 204, and the token is refused from now on.
+func handleAPITokenRevoke(db TxStarter) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		revoked, err := revokeToken(c, db, id)
+		if err != nil {
+			return err
+		}
+		if !revoked {
+			return echo.NewHTTPError(http.StatusNotFound, "Not found: there is no live token with that id.")
+		}
+		return c.NoContent(http.StatusNoContent)
+	}
+}

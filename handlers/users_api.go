@@ -1,0 +1,115 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/cronflow/cronflow/sqlcgen"
+)
+
+// userJSON is a user as the API shows it; a password hash never leaves the database.
+type userJSON struct {
+	ID        int64     `json:"id"`
+	Name      string    `json:"name"`
+	Role      string    `json:"role"`
+	Disabled  bool      `json:"disabled"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+func toUserJSON(u sqlcgen.User) userJSON {
+	return userJSON{ID: u.ID, Name: u.Username, Role: u.Role, Disabled: u.DisabledAt != nil, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+}
+
+// handleAPIUserList serves GET /api/users.
+func handleAPIUserList(q *sqlcgen.Queries) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		rows, err := q.UserList(c.Request().Context())
+		if err != nil {
+			return fmt.Errorf("list users: %w", err)
+		}
+		out := struct {
+			Users []userJSON `json:"users"`
+		}{Users: make([]userJSON, len(rows))}
+		for i, r := range rows {
+			out.Users[i] = toUserJSON(sqlcgen.User{ID: r.ID, Username: r.Username, Role: r.Role, DisabledAt: r.DisabledAt,
+				CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt})
+		}
+		return c.JSON(http.StatusOK, out)
+	}
+}
+
+// handleAPIUserCreate serves POST /api/users ({"name", "password", "role"}): 201 with the user.
+func handleAPIUserCreate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var in userChange
+		problems, err := decodeJSON(c, &in)
+		if err != nil {
+			return err
+		}
+		if len(problems) > 0 {
+			return invalidInput(c, "user", problems)
+		}
+		user, problems, err := addUser(c, db, in)
+		if err != nil {
+			return err
+		}
+		if len(problems) > 0 {
+			return invalidInput(c, "user", problems)
+		}
+		c.Response().Header().Set(echo.HeaderLocation, "/api/users/"+strconv.FormatInt(user.ID, 10))
+		return c.JSON(http.StatusCreated, toUserJSON(user))
+	}
+}
+
+// handleAPIUserUpdate serves PUT /api/users/{id}: any of role, password and disabled.
+func handleAPIUserUpdate(a *auth) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		target, err := a.q.UserGet(c.Request().Context(), id)
+		if err != nil {
+			return err
+		}
+		var in userChange
+		problems, err := decodeJSON(c, &in)
+		if err != nil {
+			return err
+		}
+		if len(problems) > 0 {
+			return invalidInput(c, "user", problems)
+		}
+		user, problems, err := a.updateUser(c, target, in)
+		if err != nil {
+			return err
+		}
+		if len(problems) > 0 {
+			return invalidInput(c, "user", problems)
+		}
+		return c.JSON(http.StatusOK, toUserJSON(user))
+	}
+}
+
+// handleAPIUserDelete serves DELETE /api/users/{id}: 204, and the user's sessions and tokens are gone.
+func handleAPIUserDelete(a *auth) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		refusal, err := a.removeUser(c, id)
+		if err != nil {
+			return err
+		}
+		if refusal != "" {
+			return echo.NewHTTPError(http.StatusConflict, refusal)
+		}
+		return c.NoContent(http.StatusNoContent)
+	}
+}

@@ -1,0 +1,134 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/views"
+)
+
+// handleUsersPage serves GET /settings/users: every user, and the form to add one.
+func handleUsersPage(q *sqlcgen.Queries) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		return renderUsers(c, q, http.StatusOK, views.UserForm{Role: string(roleViewer)})
+	}
+}
+
+func renderUsers(c echo.Context, q *sqlcgen.Queries, status int, form views.UserForm) error {
+	rows, err := q.UserList(c.Request().Context())
+	if err != nil {
+		return fmt.Errorf("list users: %w", err)
+	}
+	now := time.Now()
+	users := make([]views.UserRow, len(rows))
+	for i, r := range rows {
+		users[i] = views.UserRow{ID: r.ID, Name: r.Username, Role: r.Role, Disabled: r.DisabledAt != nil,
+			Created: views.NewMoment(&r.CreatedAt, now, time.UTC)}
+	}
+	form.Roles = roleNames(roleAdmin)
+	return render(c, status, views.UsersPage(newPage(c, "Users", "users"), users, form))
+}
+
+// handleUserCreate serves POST /settings/users: a new user with a name, a password and a role.
+func handleUserCreate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		form, err := readForm(c)
+		if err != nil {
+			return err
+		}
+		in := userForm(form)
+		user, problems, err := addUser(c, db, in)
+		if err != nil {
+			return err
+		}
+		if len(problems) > 0 {
+			return renderUsers(c, q, http.StatusUnprocessableEntity, views.UserForm{Name: in.Name, Role: *in.Role, Errors: problems})
+		}
+		return redirectAfter(c, "/settings/users", "Added “"+user.Username+"” as "+user.Role+".")
+	}
+}
+
+// userForm reads a user form's fields; an empty password means "leave it as it is".
+func userForm(form url.Values) userChange {
+	in := userChange{Name: form.Get("name")}
+	r, disabled := form.Get("role"), form.Get("disabled") == "on"
+	in.Role, in.Disabled = &r, &disabled
+	if pw := form.Get("password"); pw != "" {
+		in.Password = &pw
+	}
+	return in
+}
+
+// handleUserPage serves GET /settings/users/{id}: a user's role, whether they are disabled, a new
+// password, and deleting them.
+func handleUserPage(a *auth) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		user, err := a.q.UserGet(c.Request().Context(), id)
+		if err != nil {
+			return err
+		}
+		return renderUser(c, a, http.StatusOK, user, nil)
+	}
+}
+
+func renderUser(c echo.Context, a *auth, status int, user sqlcgen.User, problems map[string]string) error {
+	v := views.UserEdit{
+		ID: user.ID, Name: user.Username, Role: user.Role, Disabled: user.DisabledAt != nil, Roles: roleNames(roleAdmin),
+		Keeper: a.keeperOf(currentPrincipal(c), user), Errors: problems,
+	}
+	return render(c, status, views.UserEditPage(newPage(c, "User “"+user.Username+"”", "users"), v))
+}
+
+// handleUserUpdate serves POST /settings/users/{id}. Disabling a user or resetting their password
+// ends their sessions.
+func handleUserUpdate(a *auth) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		target, err := a.q.UserGet(c.Request().Context(), id)
+		if err != nil {
+			return err
+		}
+		form, err := readForm(c)
+		if err != nil {
+			return err
+		}
+		user, problems, err := a.updateUser(c, target, userForm(form))
+		if err != nil {
+			return err
+		}
+		if len(problems) > 0 {
+			return renderUser(c, a, http.StatusUnprocessableEntity, target, problems)
+		}
+		return redirectAfter(c, "/settings/users", "Saved “"+user.Username+"”.")
+	}
+}
+
+// handleUserDelete serves POST /settings/users/{id}/delete.
+func handleUserDelete(a *auth) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		refusal, err := a.removeUser(c, id)
+		if err != nil {
+			return err
+		}
+		if refusal != "" {
+			return echo.NewHTTPError(http.StatusConflict, refusal)
+		}
+		return redirectAfter(c, "/settings/users", "User deleted, with their sessions and API tokens.")
+	}
+}

@@ -1,0 +1,30 @@
+-- name: ChannelInsert :one
+INSERT INTO channels (name, type, config, is_default)
+VALUES (@name, @type, @config, @is_default)
+RETURNING *;
+
+-- name: ChannelGet :one
+SELECT * FROM channels WHERE id = @id;
+
+-- name: ChannelList :many
+-- ChannelList is every channel by name. Channels are a handful, not thousands; max_rows bounds it.
+SELECT * FROM channels ORDER BY lower(name), id LIMIT @max_rows;
+
+-- name: ChannelListIDs :many
+-- ChannelListIDs returns those of the ids that name a channel, to check a job's alerts.
+SELECT id FROM channels WHERE id = ANY(@ids::bigint[]) ORDER BY id;
+
+-- name: ChannelUpdate :one
+UPDATE channels
+SET name = @name, type = @type, config = @config, is_default = @is_default, updated_at = clock_timestamp()
+WHERE id = @id
+RETURNING *;
+
+-- name: ChannelDelete :execrows
+-- ChannelDelete deletes a channel and takes it out of every job's alerts, in one statement. Its
+-- notices go with it.
+WITH unlinked AS (
+    UPDATE jobs SET alert_channels = array_remove(alert_channels, @id::bigint)
+    WHERE alert_channels @> ARRAY[@id::bigint]
+)
+DELETE FROM channels WHERE id = @id::bigint;

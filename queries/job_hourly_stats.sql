@@ -1,0 +1,29 @@
+-- name: JobStatsAdd :exec
+-- JobStatsAdd counts a settled run in the hour it settled.
+INSERT INTO job_hourly_stats (job_id, hour, completed, failed)
+VALUES (@job_id, date_trunc('hour', clock_timestamp()), @completed, @failed)
+ON CONFLICT (job_id, hour) DO UPDATE
+SET completed = job_hourly_stats.completed + EXCLUDED.completed, failed = job_hourly_stats.failed + EXCLUDED.failed;
+
+-- name: JobStatsSummary :one
+-- JobStatsSummary adds up a job's settled runs over the last 24 hours and 7 days: at most 168 rows.
+SELECT
+    COALESCE(sum(completed) FILTER (WHERE hour >= @day_start::timestamptz), 0)::bigint AS completed_day,
+    COALESCE(sum(failed) FILTER (WHERE hour >= @day_start::timestamptz), 0)::bigint AS failed_day,
+    COALESCE(sum(completed), 0)::bigint AS completed_week,
+    COALESCE(sum(failed), 0)::bigint AS failed_week
+FROM job_hourly_stats
+WHERE job_id = @job_id AND hour >= @week_start::timestamptz;
+
+-- name: JobDurations :one
+-- JobDurations is the median and 95th percentile of a job's last max_rows completed runs, read
+-- backwards along the (job_id, status, id) index.
+SELECT
+    COALESCE(percentile_cont(0.5) WITHIN GROUP (ORDER BY d.ms), 0)::float8 AS median_ms,
+    COALESCE(percentile_cont(0.95) WITHIN GROUP (ORDER BY d.ms), 0)::float8 AS p95_ms,
+    count(*) AS runs
+FROM (SELECT extract(epoch FROM r.completed_at - r.started_at) * 1000 AS ms
+      FROM runs AS r
+      WHERE r.job_id = @job_id AND r.status = 'completed' AND r.started_at IS NOT NULL
+      ORDER BY r.id DESC
+      LIMIT @max_rows) AS d;

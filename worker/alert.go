@@ -1,0 +1,185 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/notify"
+	"github.com/cronflow/cronflow/worker/runstatus"
+)
+
+// TxBeginner starts transactions; a *pgxpool.Pool is one.
+type TxBeginner interface {
+	Begin(ctx context.Context) (pgx.Tx, error)
+}
+
+// NoticePublisher publishes stored notices for delivery; the Dispatcher is one. A notice it could
+// not publish stays unpublished, and the reaper publishes it.
+type NoticePublisher interface {
+	PublishNotices(ctx context.Context, ids []int64)
+}
+
+// Alerter is the step every settled run goes through, in the transaction that records it: the run
+// is counted in its job's hourly numbers, and its job's alert state moves on. When the job has now
+// failed alert_after runs in a row it starts failing, and each of its channels gets one failing
+// notice; its next completed run makes it recover, with one recovered notice. Because the step
+// commits with the result or not at all, a result recorded twice (it cannot be) or a consumer that
+// dies before it commits never makes a notice twice or loses one.
+type Alerter struct {
+	db     TxBeginner
+	q      *sqlcgen.Queries
+	pub    NoticePublisher
+	logger *slog.Logger
+}
+
+// NewAlerter returns an alerter that opens its transactions on db and publishes notices through pub.
+func NewAlerter(db TxBeginner, q *sqlcgen.Queries, pub NoticePublisher, logger *slog.Logger) *Alerter {
+	return &Alerter{db: db, q: q, pub: pub, logger: logger}
+}
+
+// Settled is a run that has come to a status nothing follows: completed, permanently failed, or
+// missed. Anything but completed counts as a failure.
+type Settled struct {
+	JobID, RunID int64
+	JobName      string
+	Status       runstatus.Status
+	Error        string
+	ScheduledAt  time.Time
+}
+
+// Settle runs record (which stores the run's result and reports whether it did) and the alert step
+// in one transaction, then publishes the notices it made. With nothing recorded, nothing else is.
+func (a *Alerter) Settle(ctx context.Context, s Settled, record func(ctx context.Context, q *sqlcgen.Queries) (bool, error)) (bool, error) {
+	tx, err := a.db.Begin(ctx)
+	if err != nil {
+		return false, fmt.Errorf("begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	qtx := a.q.WithTx(tx)
+	recorded, err := record(ctx, qtx)
+	if err != nil || !recorded {
+		return recorded, err
+	}
+	notices, err := a.Step(ctx, qtx, s)
+	if err != nil {
+		return false, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return false, fmt.Errorf("commit: %w", err)
+	}
+	if len(notices) > 0 {
+		a.logger.Info("Alert notices made", "job_id", s.JobID, "run_id", s.RunID, "notices", len(notices))
+		a.pub.PublishNotices(ctx, notices)
+	}
+	return true, nil
+}
+
+// Step counts a settled run and moves its job's alert state on, through q, which must be the
+// transaction that records the run. It returns the ids of the notices it made, for the caller to
+// publish once the transaction has committed. Whatever records a missed run calls it too.
+func (a *Alerter) Step(ctx context.Context, q *sqlcgen.Queries, s Settled) ([]int64, error) {
+	failed := s.Status != runstatus.Completed
+	counts := sqlcgen.JobStatsAddParams{JobID: s.JobID, Completed: 1}
+	if failed {
+		counts = sqlcgen.JobStatsAddParams{JobID: s.JobID, Failed: 1}
+	}
+	if err := q.JobStatsAdd(ctx, counts); err != nil {
+		return nil, fmt.Errorf("count run %d: %w", s.RunID, err)
+	}
+	row, err := q.JobAlertStateLock(ctx, s.JobID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		if !failed {
+			return nil, nil // a job that never failed has nothing to recover from
+		}
+		if err := q.JobAlertStateInit(ctx, s.JobID); err != nil {
+			return nil, fmt.Errorf("start alert state of job %d: %w", s.JobID, err)
+		}
+		row, err = q.JobAlertStateLock(ctx, s.JobID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lock alert state of job %d: %w", s.JobID, err)
+	}
+	was := alertState{failures: row.ConsecutiveFailures, failing: row.Failing, episode: row.Episode}
+	now, event := decide(was, row.AlertAfter, failed)
+	if now == was {
+		return nil, nil
+	}
+	err = q.JobAlertStateSet(ctx, sqlcgen.JobAlertStateSetParams{JobID: s.JobID, ConsecutiveFailures: now.failures,
+		Failing: now.failing, Episode: now.episode})
+	if err != nil {
+		return nil, fmt.Errorf("set alert state of job %d: %w", s.JobID, err)
+	}
+	if event == "" || row.Channels == 0 {
+		return nil, nil
+	}
+	return a.makeNotices(ctx, q, s, event, now, was.failures)
+}
+
+// makeNotices stores one notice of event per channel of the job.
+func (a *Alerter) makeNotices(ctx context.Context, q *sqlcgen.Queries, s Settled, event string, st alertState, failures int32) ([]int64, error) {
+	if event == notify.Failing {
+		failures = st.failures
+	}
+	details, err := json.Marshal(notify.Event{
+		Event: event, Job: &notify.EventJob{ID: s.JobID, Name: s.JobName}, ConsecutiveFailures: failures,
+		Run: &notify.EventRun{ID: s.RunID, Status: string(s.Status), Error: s.Error, ScheduledAt: s.ScheduledAt},
+		At:  time.Now().UTC(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("encode notice: %w", err)
+	}
+	ids, err := q.NoticeInsertForJob(ctx, sqlcgen.NoticeInsertForJobParams{JobID: s.JobID, RunID: &s.RunID, Event: event,
+		Episode: st.episode, ConsecutiveFailures: failures, Details: details})
+	if err != nil {
+		return nil, fmt.Errorf("make %s notices of job %d: %w", event, s.JobID, err)
+	}
+	return ids, nil
+}
+
+// alertState is where a job stands: failed runs in a row, whether it is failing (its failing
+// notice went out), and the episode, counted up each time it starts failing.
+type alertState struct {
+	failures int32
+	failing  bool
+	episode  int64
+}
+
+// decide moves a job's alert state on by one settled run, and names the notice it calls for, if
+// any: failing when the failures in a row reach after (once per episode), recovered when a job
+// that was failing completes a run.
+func decide(s alertState, after int32, failed bool) (alertState, string) {
+	if !failed {
+		event := ""
+		if s.failing {
+			event = notify.Recovered
+		}
+		return alertState{episode: s.episode}, event
+	}
+	s.failures++
+	if !s.failing && s.failures >= after {
+		s.failing = true
+		s.episode++
+		return s, notify.Failing
+	}
+	return s, ""
+}
+
+// settle is how the runner records a settled run: through the alerter when it has one, in one
+// transaction with the alert step; otherwise on its own.
+func (r *Runner) settle(c sqlcgen.RunClaimRow, status runstatus.Status, errText string,
+	record func(ctx context.Context, q *sqlcgen.Queries) (bool, error)) func(ctx context.Context) (bool, error) {
+	return func(ctx context.Context) (bool, error) {
+		if r.Alerts == nil {
+			return record(ctx, r.q)
+		}
+		return r.Alerts.Settle(ctx, Settled{JobID: c.JobID, RunID: c.ID, JobName: c.Name, Status: status,
+			Error: errText, ScheduledAt: c.ScheduledAt}, record)
+	}
+}

@@ -1,0 +1,199 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/notify"
+	"github.com/cronflow/cronflow/worker/runmsg"
+	"github.com/cronflow/cronflow/worker/task"
+)
+
+// noticeLease is how long a notice may stay claimed before another consumer may take it over: the
+// sender's timeout and a margin.
+const (
+	noticeTimeout = 30 * time.Second
+	noticeLease   = noticeTimeout + leaseMargin
+)
+
+// NoticeRetryDelays are the waits before each retry of a notice that could not be delivered: six
+// attempts over about 40 minutes, then it is failed for good (its channel's page says so).
+var NoticeRetryDelays = []time.Duration{5 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute, 30 * time.Minute}
+
+// NoticeRetryPublisher publishes a notice again after a delay; the broker's publisher is one.
+type NoticeRetryPublisher interface {
+	PublishNoticeRetry(ctx context.Context, id int64, delay time.Duration) error
+}
+
+// Notifier delivers notices, one delivery of the notice queue at a time, as the runner runs runs:
+// claim the notice, send it, record what came of it, then ack. A notice that is sent, or taken by
+// someone else, is never sent again by a duplicate message; the idempotency key it carries (the
+// same on every attempt) lets a receiver drop the one resend that a crash between sending and
+// recording can cause.
+type Notifier struct {
+	q      *sqlcgen.Queries
+	sender *notify.Sender
+	pub    NoticeRetryPublisher
+	logger *slog.Logger
+	// RetryDelays are the waits before each retry; NoticeRetryDelays unless a test sets them.
+	RetryDelays []time.Duration
+}
+
+// NewNotifier returns a notifier that sends through sender and publishes retries through pub.
+func NewNotifier(q *sqlcgen.Queries, sender *notify.Sender, pub NoticeRetryPublisher, logger *slog.Logger) *Notifier {
+	return &Notifier{q: q, sender: sender, pub: pub, logger: logger, RetryDelays: NoticeRetryDelays}
+}
+
+// Handle delivers the notice a message names. Like Runner.Handle, it answers every delivery: a
+// message that names no notice is dead-lettered, one whose notice is done or taken is acked.
+func (n *Notifier) Handle(ctx context.Context, d amqp.Delivery) {
+	m, err := runmsg.DecodeNotice(d.Body)
+	if err != nil {
+		n.logger.Error("Message dead-lettered: not a notice", "error", err, "message_id", d.MessageId)
+		_ = d.Nack(false, false)
+		return
+	}
+	logger := n.logger.With("notice_id", m.NoticeID)
+	claim, err := retryDB(ctx, logger, "claim notice", func(ctx context.Context) (sqlcgen.NoticeClaimRow, error) {
+		return n.q.NoticeClaim(ctx, sqlcgen.NoticeClaimParams{ID: m.NoticeID, LeaseMs: noticeLease.Milliseconds()})
+	})
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		logger.Info("Notice message dropped: the notice is done, gone, taken or waiting for its retry")
+		_ = d.Ack(false)
+		return
+	case err != nil:
+		logger.Error("Claim notice failed, requeueing", "error", err)
+		requeueLater(ctx, d)
+		return
+	}
+	logger = logger.With("channel", claim.ChannelName, "event", claim.Event, "attempt", claim.Attempts)
+	output, sendErr := n.send(ctx, claim)
+	rec := n.outcome(claim, output, sendErr)
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	recorded, err := retryDB(rctx, logger, "record notice", func(ctx context.Context) (int64, error) {
+		return n.q.NoticeRecord(ctx, rec)
+	})
+	switch {
+	case err != nil:
+		logger.Error("Record notice failed, requeueing", "error", err)
+		requeueLater(ctx, d)
+		return
+	case recorded == 0:
+		logger.Warn("Notice result discarded: the claim expired and another consumer took it")
+		_ = d.Ack(false)
+		return
+	}
+	logger.Info("Notice "+rec.Status, "error", rec.Error)
+	if rec.Status == "retrying" {
+		n.publishRetry(rctx, claim.ID, time.Duration(rec.RetryInMs)*time.Millisecond, logger)
+	}
+	_ = d.Ack(false)
+}
+
+// send delivers a claimed notice once.
+func (n *Notifier) send(ctx context.Context, c sqlcgen.NoticeClaimRow) (string, error) {
+	var e notify.Event
+	if err := json.Unmarshal(c.Details, &e); err != nil {
+		return "", fmt.Errorf("decode notice %d: %w", c.ID, err)
+	}
+	return n.sender.Send(ctx, c.ChannelType, c.Config, e, fmt.Sprintf("cronflow-notice-%d", c.ID))
+}
+
+// outcome decides what a delivery attempt comes to: sent, a retry after the next delay, or failed
+// for good once the delays are used up.
+func (n *Notifier) outcome(c sqlcgen.NoticeClaimRow, output string, sendErr error) sqlcgen.NoticeRecordParams {
+	rec := sqlcgen.NoticeRecordParams{ID: c.ID, Attempt: c.Attempts, Status: "sent", Output: task.Storable(output, maxOutput)}
+	if sendErr == nil {
+		return rec
+	}
+	rec.Error = task.Storable(sendErr.Error(), maxError)
+	if retry := int(c.Attempts) - 1; retry < len(n.RetryDelays) {
+		rec.Status, rec.RetryInMs = "retrying", n.RetryDelays[retry].Milliseconds()
+		return rec
+	}
+	rec.Status = "failed"
+	return rec
+}
+
+// publishRetry publishes a notice to wait out its delay; if that fails, the reaper publishes it.
+func (n *Notifier) publishRetry(ctx context.Context, id int64, delay time.Duration, logger *slog.Logger) {
+	if err := n.pub.PublishNoticeRetry(ctx, id, delay); err != nil {
+		logger.Warn("Publish notice retry failed; the reaper will retry", "error", err)
+	} else if err := n.q.NoticeMarkPublished(ctx, []int64{id}); err != nil {
+		logger.Warn("Mark notice retry published failed", "error", err)
+	}
+}
+
+// PublishNotices publishes stored notices and records which ones the broker confirmed; the others
+// are published again by the reaper.
+func (d *Dispatcher) PublishNotices(ctx context.Context, ids []int64) {
+	if len(ids) == 0 {
+		return
+	}
+	published, err := d.pub.PublishNotices(ctx, ids)
+	if err != nil {
+		d.logger.Warn("Publish notices failed; the reaper will publish them", "error", err, "notices", len(ids))
+	}
+	if len(published) == 0 {
+		return
+	}
+	if err := d.q.NoticeMarkPublished(ctx, published); err != nil {
+		d.logger.Warn("Mark notices published failed", "error", err)
+	}
+}
+
+// reapNotices publishes notices whose message may never arrive, as reap does for runs.
+func (r *Reaper) reapNotices(ctx context.Context, now time.Time) {
+	ids, err := r.q.NoticeListOrphaned(ctx, sqlcgen.NoticeListOrphanedParams{
+		UnpublishedBefore:  now.Add(-unpublishedAfter),
+		StaleBefore:        now.Add(-staleAfter),
+		RetryOverdueBefore: now.Add(-r.RetryOverdueAfter),
+		MaxRows:            reapBatch,
+	})
+	if err != nil {
+		if ctx.Err() == nil {
+			r.logger.Warn("List orphaned notices failed", "error", err)
+		}
+		return
+	}
+	if len(ids) > 0 {
+		r.logger.Info("Publishing orphaned notices", "notices", len(ids))
+		r.disp.PublishNotices(ctx, ids)
+	}
+}
+
+// SendTest sends a test notice to a channel now, records it among the channel's deliveries, and
+// returns it as recorded. It is not queued or retried: the person who asked is waiting for the
+// answer.
+func (n *Notifier) SendTest(ctx context.Context, ch sqlcgen.Channel) (sqlcgen.Notice, error) {
+	details, err := json.Marshal(notify.Event{Event: notify.Test, Channel: ch.Name, At: time.Now().UTC()})
+	if err != nil {
+		return sqlcgen.Notice{}, fmt.Errorf("encode test notice: %w", err)
+	}
+	notice, err := n.q.NoticeInsertTest(ctx, sqlcgen.NoticeInsertTestParams{ChannelID: ch.ID, Details: details})
+	if err != nil {
+		return notice, fmt.Errorf("store test notice: %w", err)
+	}
+	claim := sqlcgen.NoticeClaimRow{ID: notice.ID, Event: notice.Event, Attempts: notice.Attempts, Details: details,
+		ChannelName: ch.Name, ChannelType: ch.Type, Config: ch.Config}
+	output, sendErr := n.send(ctx, claim)
+	rec := n.outcome(claim, output, sendErr)
+	if sendErr != nil {
+		rec.Status, rec.RetryInMs = "failed", 0
+	}
+	if _, err := n.q.NoticeRecord(context.WithoutCancel(ctx), rec); err != nil {
+		return notice, fmt.Errorf("record test notice: %w", err)
+	}
+	notice.Status, notice.Output, notice.Error = rec.Status, rec.Output, rec.Error
+	return notice, nil
+}
