@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -420,8 +421,18 @@ func TestMissedRunsAreCountedAndShown(t *testing.T) {
 	if !strings.Contains(body, "cronflow_missed_slots_total 9\n") {
 		t.Errorf("/metrics does not count the nine missed slots")
 	}
-	if page := app.get("/runs?status=missed"); strings.Count(page, "older than the catch-up window") != 9 {
-		t.Errorf("the runs page filtered by missed does not show the nine missed runs with their reason")
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(app.get("/runs?status=missed")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := doc.Find(`[data-testid="run-row"]`)
+	rows.Each(func(_ int, row *goquery.Selection) {
+		if !strings.Contains(row.Text(), "older than the catch-up window") {
+			t.Errorf("a missed run's row does not say why: %q", strings.Join(strings.Fields(row.Text()), " "))
+		}
+	})
+	if rows.Length() != 9 {
+		t.Errorf("the runs page filtered by missed lists %d runs, want 9", rows.Length())
 	}
 	// The home page's totals are counted every few seconds.
 	workertest.WaitFor(t, 20*time.Second, "the home page counts the missed runs", func() bool {

@@ -246,7 +246,7 @@ func BenchmarkImport(b *testing.B) {
 	if n, _ := strconv.Atoi(os.Getenv("BENCH_EXISTING_JOBS")); n > 0 {
 		next := time.Now().Add(24 * time.Hour)
 		payload, _ := json.Marshal(map[string]string{"url": target.URL})
-		insertJobs(b, sqlcgen.New(pool), n, sqlcgen.JobInsertParams{Name: "existing", Type: "ping", Payload: payload,
+		insertJobs(b, sqlcgen.New(pool), n, sqlcgen.JobInsertParams{Catchup: schedule.CatchupLatest, Name: "existing", Type: "ping", Payload: payload,
 			Cron: "0 0 1 1 *", Timezone: "UTC", MaxRetries: 3, RetryDelayMs: 2000, TimeoutMs: 30000, NextRunAt: &next})
 	}
 	url := benchApp(b, env)
@@ -349,7 +349,7 @@ func BenchmarkRetention(b *testing.B) {
 		b.Logf("seeded %d runs in %s", runs, time.Since(start).Round(time.Second))
 		payload, _ := json.Marshal(map[string]string{"url": target.URL})
 		next := time.Now().Add(time.Hour)
-		job, err := sqlcgen.New(pool).JobInsert(context.Background(), sqlcgen.JobInsertParams{Name: "measured", Type: "ping",
+		job, err := sqlcgen.New(pool).JobInsert(context.Background(), sqlcgen.JobInsertParams{Catchup: schedule.CatchupLatest, Name: "measured", Type: "ping",
 			Payload: payload, Cron: "0 0 1 1 *", Timezone: "UTC", MaxRetries: 3, RetryDelayMs: 2000, TimeoutMs: 30000, NextRunAt: &next})
 		if err != nil {
 			b.Fatal(err)

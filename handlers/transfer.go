@@ -27,6 +27,7 @@ type transferJob struct {
 	MaxRetries int32           `json:"max_retries"`
 	RetryDelay string          `json:"retry_delay"`
 	Timeout    string          `json:"timeout"`
+	Catchup    string          `json:"catchup"`
 	Paused     bool            `json:"paused"`
 }
 
@@ -35,7 +36,7 @@ func toTransferJob(j sqlcgen.Job) transferJob {
 	a := toJobJSON(j)
 	return transferJob{
 		Name: a.Name, Type: a.Type, Cron: a.Cron, Timezone: a.Timezone, Payload: a.Payload,
-		MaxRetries: a.MaxRetries, RetryDelay: a.RetryDelay, Timeout: a.Timeout, Paused: j.Paused,
+		MaxRetries: a.MaxRetries, RetryDelay: a.RetryDelay, Timeout: a.Timeout, Catchup: a.Catchup, Paused: j.Paused,
 	}
 }
 

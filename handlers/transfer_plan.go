@@ -71,7 +71,8 @@ func checkImportJob(raw json.RawMessage, now time.Time) (sqlcgen.Job, string, ma
 	p := spec.insertParams()
 	job := sqlcgen.Job{
 		Name: name, Type: p.Type, Payload: p.Payload, Cron: p.Cron, Timezone: p.Timezone, MaxRetries: p.MaxRetries,
-		RetryDelayMs: p.RetryDelayMs, TimeoutMs: p.TimeoutMs, Paused: state.Paused != nil && *state.Paused, NextRunAt: p.NextRunAt,
+		RetryDelayMs: p.RetryDelayMs, TimeoutMs: p.TimeoutMs, Catchup: p.Catchup, Paused: state.Paused != nil && *state.Paused,
+		NextRunAt: p.NextRunAt,
 	}
 	return job, name, problems
 }
@@ -161,7 +162,7 @@ func applyImport(ctx context.Context, q *sqlcgen.Queries, jobs []ImportedJob, ac
 		err := q.JobUpdateMany(ctx, sqlcgen.JobUpdateManyParams{
 			Ids: ids, Names: p.Names, Types: p.Types, Payloads: p.Payloads, Crons: p.Crons,
 			Timezones: p.Timezones, MaxRetries: p.MaxRetries, RetryDelayMs: p.RetryDelayMs, TimeoutMs: p.TimeoutMs,
-			Paused: p.Paused, NextRunAts: p.NextRunAts,
+			Catchups: p.Catchups, Paused: p.Paused, NextRunAts: p.NextRunAts,
 		})
 		if err != nil {
 			return fmt.Errorf("update imported jobs: %w", err)
@@ -188,6 +189,7 @@ func insertManyParams(batch []*ImportedJob) sqlcgen.JobInsertManyParams {
 		p.MaxRetries = append(p.MaxRetries, j.job.MaxRetries)
 		p.RetryDelayMs = append(p.RetryDelayMs, j.job.RetryDelayMs)
 		p.TimeoutMs = append(p.TimeoutMs, j.job.TimeoutMs)
+		p.Catchups = append(p.Catchups, string(j.job.Catchup))
 		p.Paused = append(p.Paused, j.job.Paused)
 		p.NextRunAts = append(p.NextRunAts, *j.job.NextRunAt)
 		p.Ordinals = append(p.Ordinals, int32(k))

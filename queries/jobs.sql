@@ -162,12 +162,14 @@ FOR UPDATE OF j;
 -- name: JobInsertMany :many
 -- JobInsertMany creates a batch of imported jobs in one statement. Identity values are taken in the
 -- order the rows are inserted, so the ids answered, sorted, follow the order of the arrays.
-INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, next_run_at)
-SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_delay_ms, u.timeout_ms, u.paused, u.next_run_at
+INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused, next_run_at)
+SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_delay_ms, u.timeout_ms, u.catchup, u.paused,
+    u.next_run_at
 FROM (SELECT unnest(@names::text[]) AS name, unnest(@types::text[]) AS type, unnest(@payloads::json[]) AS payload,
              unnest(@crons::text[]) AS cron, unnest(@timezones::text[]) AS timezone,
              unnest(@max_retries::integer[]) AS max_retries, unnest(@retry_delay_ms::bigint[]) AS retry_delay_ms,
-             unnest(@timeout_ms::bigint[]) AS timeout_ms, unnest(@paused::boolean[]) AS paused,
+             unnest(@timeout_ms::bigint[]) AS timeout_ms, unnest(@catchups::text[]) AS catchup,
+             unnest(@paused::boolean[]) AS paused,
              unnest(@next_run_ats::timestamptz[]) AS next_run_at,
              unnest(@ordinals::integer[]) AS ordinal) AS u
 ORDER BY u.ordinal
@@ -178,12 +180,13 @@ RETURNING id;
 -- scheduler takes the new schedule when the import's single notification reaches it.
 UPDATE jobs
 SET name = u.name, type = u.type, payload = u.payload, cron = u.cron, timezone = u.timezone,
-    max_retries = u.max_retries, retry_delay_ms = u.retry_delay_ms, timeout_ms = u.timeout_ms,
+    max_retries = u.max_retries, retry_delay_ms = u.retry_delay_ms, timeout_ms = u.timeout_ms, catchup = u.catchup,
     paused = u.paused, next_run_at = u.next_run_at, updated_at = clock_timestamp()
 FROM (SELECT unnest(@ids::bigint[]) AS id, unnest(@names::text[]) AS name, unnest(@types::text[]) AS type,
              unnest(@payloads::json[]) AS payload, unnest(@crons::text[]) AS cron,
              unnest(@timezones::text[]) AS timezone, unnest(@max_retries::integer[]) AS max_retries,
              unnest(@retry_delay_ms::bigint[]) AS retry_delay_ms, unnest(@timeout_ms::bigint[]) AS timeout_ms,
+             unnest(@catchups::text[]) AS catchup,
              unnest(@paused::boolean[]) AS paused, unnest(@next_run_ats::timestamptz[]) AS next_run_at) AS u
 WHERE jobs.id = u.id;
 

@@ -161,14 +161,16 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 }
 
 const jobInsertMany = `-- name: JobInsertMany :many
-INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, next_run_at)
-SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_delay_ms, u.timeout_ms, u.paused, u.next_run_at
+INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused, next_run_at)
+SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_delay_ms, u.timeout_ms, u.catchup, u.paused,
+    u.next_run_at
 FROM (SELECT unnest($1::text[]) AS name, unnest($2::text[]) AS type, unnest($3::json[]) AS payload,
              unnest($4::text[]) AS cron, unnest($5::text[]) AS timezone,
              unnest($6::integer[]) AS max_retries, unnest($7::bigint[]) AS retry_delay_ms,
-             unnest($8::bigint[]) AS timeout_ms, unnest($9::boolean[]) AS paused,
-             unnest($10::timestamptz[]) AS next_run_at,
-             unnest($11::integer[]) AS ordinal) AS u
+             unnest($8::bigint[]) AS timeout_ms, unnest($9::text[]) AS catchup,
+             unnest($10::boolean[]) AS paused,
+             unnest($11::timestamptz[]) AS next_run_at,
+             unnest($12::integer[]) AS ordinal) AS u
 ORDER BY u.ordinal
 RETURNING id
 `
@@ -182,6 +184,7 @@ type JobInsertManyParams struct {
 	MaxRetries   []int32
 	RetryDelayMs []int64
 	TimeoutMs    []int64
+	Catchups     []string
 	Paused       []bool
 	NextRunAts   []time.Time
 	Ordinals     []int32
@@ -199,6 +202,7 @@ func (q *Queries) JobInsertMany(ctx context.Context, arg JobInsertManyParams) ([
 		arg.MaxRetries,
 		arg.RetryDelayMs,
 		arg.TimeoutMs,
+		arg.Catchups,
 		arg.Paused,
 		arg.NextRunAts,
 		arg.Ordinals,
@@ -954,13 +958,14 @@ func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, erro
 const jobUpdateMany = `-- name: JobUpdateMany :exec
 UPDATE jobs
 SET name = u.name, type = u.type, payload = u.payload, cron = u.cron, timezone = u.timezone,
-    max_retries = u.max_retries, retry_delay_ms = u.retry_delay_ms, timeout_ms = u.timeout_ms,
+    max_retries = u.max_retries, retry_delay_ms = u.retry_delay_ms, timeout_ms = u.timeout_ms, catchup = u.catchup,
     paused = u.paused, next_run_at = u.next_run_at, updated_at = clock_timestamp()
 FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::text[]) AS name, unnest($3::text[]) AS type,
              unnest($4::json[]) AS payload, unnest($5::text[]) AS cron,
              unnest($6::text[]) AS timezone, unnest($7::integer[]) AS max_retries,
              unnest($8::bigint[]) AS retry_delay_ms, unnest($9::bigint[]) AS timeout_ms,
-             unnest($10::boolean[]) AS paused, unnest($11::timestamptz[]) AS next_run_at) AS u
+             unnest($10::text[]) AS catchup,
+             unnest($11::boolean[]) AS paused, unnest($12::timestamptz[]) AS next_run_at) AS u
 WHERE jobs.id = u.id
 `
 
@@ -974,6 +979,7 @@ type JobUpdateManyParams struct {
 	MaxRetries   []int32
 	RetryDelayMs []int64
 	TimeoutMs    []int64
+	Catchups     []string
 	Paused       []bool
 	NextRunAts   []time.Time
 }
@@ -991,6 +997,7 @@ func (q *Queries) JobUpdateMany(ctx context.Context, arg JobUpdateManyParams) er
 		arg.MaxRetries,
 		arg.RetryDelayMs,
 		arg.TimeoutMs,
+		arg.Catchups,
 		arg.Paused,
 		arg.NextRunAts,
 	)

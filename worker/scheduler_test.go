@@ -307,7 +307,7 @@ func TestManyJobsAddedAtOnceAreScheduledWithoutLosingASlot(t *testing.T) {
 	payload := []byte(`{"url": "` + tg.URL + `"}`)
 	spec := fmt.Sprintf("%d %d %d * * *", slot.Second(), slot.Minute(), slot.Hour())
 	for range jobs {
-		if _, err := q.JobInsert(ctx, sqlcgen.JobInsertParams{Name: "imported", Type: "ping", Payload: payload, Cron: spec,
+		if _, err := q.JobInsert(ctx, sqlcgen.JobInsertParams{Catchup: schedule.CatchupLatest, Name: "imported", Type: "ping", Payload: payload, Cron: spec,
 			Timezone: "UTC", MaxRetries: 3, RetryDelayMs: 2000, TimeoutMs: 5000, NextRunAt: &slot}); err != nil {
 			t.Fatal(err)
 		}
