@@ -13,16 +13,21 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/worker"
+	"github.com/cronflow/cronflow/worker/schedule"
 	"github.com/cronflow/cronflow/worker/smtptest"
 	"github.com/cronflow/cronflow/worker/workertest"
 )
@@ -30,24 +35,31 @@ import (
 func TestBadConfigurationStopsStartup(t *testing.T) {
 	t.Parallel()
 	for name, tc := range map[string]struct{ env map[string]string }{
-		"ConsumersNotANumber":    {map[string]string{"CONSUMERS": "many"}},
-		"ConsumersZero":          {map[string]string{"CONSUMERS": "0"}},
-		"PortOutOfRange":         {map[string]string{"DASHBOARD_PORT": "70000"}},
-		"PGPortNotANumber":       {map[string]string{"PG_PORT": "five"}},
-		"CatchUpNotADuration":    {map[string]string{"CATCHUP_WINDOW": "soon"}},
-		"ShutdownGraceNegative":  {map[string]string{"SHUTDOWN_GRACE": "-5s"}},
-		"SMTPTLSUnknown":         {map[string]string{"SMTP_TLS": "maybe"}},
-		"LogLevelUnknown":        {map[string]string{"LOG_LEVEL": "loud"}},
-		"DatabaseURLNotPostgres": {map[string]string{"DATABASE_URL": "mysql://x"}},
-		"AMQPURLNotAMQP":         {map[string]string{"AMQP_URL": "http://x"}},
-		"SecretKeyNotBase64":     {map[string]string{"CRONFLOW_SECRET_KEY": "not a key!"}},
-		"SecretKeyTooShort":      {map[string]string{"CRONFLOW_SECRET_KEY": "c2hvcnQ="}},
-		"PreviousKeyAlone":       {map[string]string{"CRONFLOW_SECRET_KEY_PREVIOUS": "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwMfKQ9r8GKYo="}},
-		"RetentionInWeeks":       {map[string]string{"RETENTION_COMPLETED": "4w"}},
-		"RetentionZero":          {map[string]string{"RETENTION_FAILED": "0d"}},
-		"RetentionFraction":      {map[string]string{"RETENTION_COMPLETED": "1.5d"}},
-		"KeepPerJobNegative":     {map[string]string{"RETENTION_KEEP_PER_JOB": "-1"}},
-		"IntervalOverADay":       {map[string]string{"RETENTION_INTERVAL": "2d"}},
+		"ConsumersNotANumber":              {map[string]string{"CONSUMERS": "many"}},
+		"ConsumersZero":                    {map[string]string{"CONSUMERS": "0"}},
+		"PortOutOfRange":                   {map[string]string{"DASHBOARD_PORT": "70000"}},
+		"PGPortNotANumber":                 {map[string]string{"PG_PORT": "five"}},
+		"CatchUpNotADuration":              {map[string]string{"CATCHUP_WINDOW": "soon"}},
+		"ShutdownGraceNegative":            {map[string]string{"SHUTDOWN_GRACE": "-5s"}},
+		"SMTPTLSUnknown":                   {map[string]string{"SMTP_TLS": "maybe"}},
+		"LogLevelUnknown":                  {map[string]string{"LOG_LEVEL": "loud"}},
+		"DatabaseURLNotPostgres":           {map[string]string{"DATABASE_URL": "mysql://x"}},
+		"AMQPURLNotAMQP":                   {map[string]string{"AMQP_URL": "http://x"}},
+		"AMQPURLSecondNodeNotAMQP":         {map[string]string{"AMQP_URL": "amqp://h1:5672/,http://h2:5672/"}},
+		"AMQPURLEmptyNode":                 {map[string]string{"AMQP_URL": "amqp://h1:5672/,,amqp://h2:5672/"}},
+		"AMQPURLNodeTwice":                 {map[string]string{"AMQP_URL": "amqp://h1:5672/,amqp://h1:5672/"}},
+		"AMQPURLTwoVirtualHosts":           {map[string]string{"AMQP_URL": "amqp://h1:5672/a,amqp://h2:5672/b"}},
+		"RMQHostBadPort":                   {map[string]string{"RMQ_HOST": "h1,h2:seventy"}},
+		"DatabaseURLHostsWithoutReadWrite": {map[string]string{"DATABASE_URL": "postgres://u@h1:5432,h2:5432/db"}},
+		"DatabaseURLBadPort":               {map[string]string{"DATABASE_URL": "postgres://u@h1:port/db"}},
+		"SecretKeyNotBase64":               {map[string]string{"CRONFLOW_SECRET_KEY": "not a key!"}},
+		"SecretKeyTooShort":                {map[string]string{"CRONFLOW_SECRET_KEY": "c2hvcnQ="}},
+		"PreviousKeyAlone":                 {map[string]string{"CRONFLOW_SECRET_KEY_PREVIOUS": "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwMfKQ9r8GKYo="}},
+		"RetentionInWeeks":                 {map[string]string{"RETENTION_COMPLETED": "4w"}},
+		"RetentionZero":                    {map[string]string{"RETENTION_FAILED": "0d"}},
+		"RetentionFraction":                {map[string]string{"RETENTION_COMPLETED": "1.5d"}},
+		"KeepPerJobNegative":               {map[string]string{"RETENTION_KEEP_PER_JOB": "-1"}},
+		"IntervalOverADay":                 {map[string]string{"RETENTION_INTERVAL": "2d"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -68,6 +80,14 @@ func TestBadConfigurationStopsStartup(t *testing.T) {
 		err := run(context.Background(), []string{"cronflow"}, func(k string) string { return env[k] }, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), "CONSUMERS") || !strings.Contains(err.Error(), "RMQ_PORT") {
 			t.Fatalf("run = %v, want both variables named", err)
+		}
+	})
+	t.Run("APasswordInABadAddressIsNeverShown", func(t *testing.T) {
+		env := map[string]string{"AMQP_URL": "amqp://u:hunter22@h1/,http://u:hunter22@h2/",
+			"DATABASE_URL": "postgres://u:hunter22@h1:port/db"}
+		err := run(context.Background(), []string{"cronflow"}, func(k string) string { return env[k] }, io.Discard)
+		if err == nil || strings.Contains(err.Error(), "hunter22") {
+			t.Fatalf("run = %v, want an error that does not show the password", err)
 		}
 	})
 	t.Run("UnknownCommand", func(t *testing.T) {
@@ -308,6 +328,38 @@ func TestWhereCronflowListens(t *testing.T) {
 	}
 }
 
+func TestNodeListsAreRead(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		env  map[string]string
+		want []string
+	}{
+		"OneNodeByDefault": {map[string]string{}, []string{"amqp://guest:guest@127.0.0.1:5672/"}},
+		"AMQPURLWithThreeNodes": {map[string]string{"AMQP_URL": "amqp://u:p@h1:5701/vh, amqp://u:p@h2:5702/vh,amqp://u:p@h3/vh"},
+			[]string{"amqp://u:p@h1:5701/vh", "amqp://u:p@h2:5702/vh", "amqp://u:p@h3/vh"}},
+		"RMQHostWithPortsOrNot": {map[string]string{"RMQ_HOST": "h1,h2:5673,[::1]", "RMQ_PORT": "5701", "RMQ_VHOST": "a/b"},
+			[]string{"amqp://guest:guest@h1:5701/a%2Fb", "amqp://guest:guest@h2:5673/a%2Fb", "amqp://guest:guest@[::1]:5701/a%2Fb"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg, err := loadConfig("worker", func(k string) string { return tc.env[k] })
+			if err != nil || !slices.Equal(cfg.AMQPURLs, tc.want) {
+				t.Fatalf("AMQPURLs = %q, %v; want %q", cfg.AMQPURLs, err, tc.want)
+			}
+			for _, u := range cfg.AMQPURLs {
+				if uri, err := amqp.ParseURI(u); err != nil || (tc.env["RMQ_VHOST"] != "" && uri.Vhost != tc.env["RMQ_VHOST"]) {
+					t.Errorf("the driver reads %s as %+v, %v", u, uri, err)
+				}
+			}
+		})
+	}
+	t.Run("DatabaseURLWithAStandby", func(t *testing.T) {
+		env := map[string]string{"DATABASE_URL": "postgres://u@[::1]:5432,h2:5433/db?target_session_attrs=read-write"}
+		if _, err := loadConfig("worker", func(k string) string { return env[k] }); err != nil {
+			t.Fatalf("loadConfig = %v, want a multi-host URL with target_session_attrs accepted", err)
+		}
+	})
+}
+
 func TestMetricsAreScraped(t *testing.T) {
 	t.Parallel()
 	tg := newHTTPTarget(t, 0)
@@ -378,21 +430,6 @@ func (tg *echoingTarget) lastAuthorization() string {
 	tg.mu.Lock()
 	defer tg.mu.Unlock()
 	return tg.last
-}
-
-// get fetches a page or an API answer as text.
-func (a *testApp) get(path string) string {
-	a.t.Helper()
-	resp, err := http.Get(a.URL + path)
-	if err != nil {
-		a.t.Fatalf("GET %s: %v", path, err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		a.t.Fatalf("GET %s: %d %s", path, resp.StatusCode, body)
-	}
-	return string(body)
 }
 
 func TestASecretReachesTheTargetAndNothingElse(t *testing.T) {
@@ -499,6 +536,53 @@ func TestWithoutAKeySecretsAreRefused(t *testing.T) {
 	}
 }
 
+func TestMissedRunsAreCountedAndShown(t *testing.T) {
+	t.Parallel()
+	env := testEnv(t)
+	pool, err := pgxpool.New(context.Background(), env["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	// A job every hour whose last ten slots passed while no Cronflow was running (hourly, so that
+	// no new slot comes while the test runs).
+	q := sqlcgen.New(pool)
+	tg := newHTTPTarget(t, 0)
+	from := time.Now().Truncate(time.Hour).Add(-9 * time.Hour)
+	insertJobs(t, q, 1, sqlcgen.JobInsertParams{Name: "hourly", Type: "ping", Payload: json.RawMessage(`{"url": "` + tg.URL + `"}`),
+		Cron: "0 * * * *", Timezone: "UTC", MaxRetries: 0, RetryDelayMs: 1000, TimeoutMs: 5000,
+		Catchup: schedule.CatchupLatest, NextRunAt: &from})
+	app := startApp(t, "serve", env)
+
+	var stats struct {
+		Runs map[string]int64 `json:"runs"`
+	}
+	workertest.WaitFor(t, 20*time.Second, "one run and nine missed", func() bool {
+		app.call(http.MethodGet, "/api/stats", nil, &stats)
+		return stats.Runs["completed"] == 1 && stats.Runs["missed"] == 9
+	})
+	body := app.get("/metrics")
+	if !strings.Contains(body, "cronflow_missed_slots_total 9\n") {
+		t.Errorf("/metrics does not count the nine missed slots")
+	}
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(app.get("/runs?status=missed")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := doc.Find(`[data-testid="run-row"]`)
+	rows.Each(func(_ int, row *goquery.Selection) {
+		if !strings.Contains(row.Text(), "older than the catch-up window") {
+			t.Errorf("a missed run's row does not say why: %q", strings.Join(strings.Fields(row.Text()), " "))
+		}
+	})
+	if rows.Length() != 9 {
+		t.Errorf("the runs page filtered by missed lists %d runs, want 9", rows.Length())
+	}
+	// The home page's totals are counted every few seconds.
+	workertest.WaitFor(t, 20*time.Second, "the home page counts the missed runs", func() bool {
+		return strings.Contains(app.get("/"), "9 missed runs")
+	})
+}
 func TestRetentionSettings(t *testing.T) {
 	t.Parallel()
 	env := map[string]string{"RETENTION_COMPLETED": "7d", "RETENTION_FAILED": "36h", "RETENTION_KEEP_PER_JOB": "0", "RETENTION_INTERVAL": "1s"}
@@ -532,17 +616,12 @@ func TestRetentionRunsOnTheLeader(t *testing.T) {
 		runs := app.runs(job.ID)
 		return len(runs) == 1 && runs[0].ID == newest.ID
 	})
-	resp, err := http.Get(app.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	for _, want := range []string{`cronflow_retention_deleted_total{kind="completed"} 2`, `cronflow_retention_deleted_total{kind="failed"} 0`} {
-		if !strings.Contains(string(body), want+"\n") {
-			t.Errorf("/metrics lacks %q", want)
-		}
-	}
+	// The counters are updated as each batch is deleted, a moment after its rows are gone.
+	workertest.WaitFor(t, 10*time.Second, "/metrics counts the two deleted runs", func() bool {
+		body := app.get("/metrics")
+		return strings.Contains(body, `cronflow_retention_deleted_total{kind="completed"} 2`+"\n") &&
+			strings.Contains(body, `cronflow_retention_deleted_total{kind="failed"} 0`+"\n")
+	})
 }
 
 // tenThousandJobs is an export document of n ping jobs to url that fire every 20 seconds.

@@ -29,7 +29,7 @@ const (
 // the API's defaults.
 func newJobForm() jobForm {
 	return jobForm{Mode: modeSimple, Timezone: "UTC", Type: task.Types()[0].Name, MaxRetries: "3", RetryDelay: "2s", Timeout: "30s",
-		RetryOn: retrypolicy.OnTransient, RetryBackoff: retrypolicy.BackoffFixed}
+		RetryOn: retrypolicy.OnTransient, RetryBackoff: retrypolicy.BackoffFixed, Catchup: string(schedule.CatchupLatest)}
 }
 
 // jobFormFrom reads the form's fields through get (a form post's or a query's values).
@@ -39,7 +39,7 @@ func jobFormFrom(get func(string) string) jobForm {
 		Timezone: get("timezone"), Type: strings.TrimSpace(get("type")), Payload: map[string]string{},
 		MaxRetries: get("max_retries"), RetryDelay: get("retry_delay"), Timeout: get("timeout"),
 		RetryOn: get("retry_on"), RetryBackoff: get("retry_backoff"),
-		AlertAfter: get("alerts.after"),
+		Catchup: get("catchup"), AlertAfter: get("alerts.after"),
 	}
 	// Every type's fields are read, so that what both types have (a URL) survives a change of type.
 	for _, name := range task.FormFields() {
@@ -65,7 +65,7 @@ func jobFormFromJob(j sqlcgen.Job) jobForm {
 		RetryDelay:    views.DurationInput(time.Duration(j.RetryDelayMs) * time.Millisecond),
 		Timeout:       views.DurationInput(time.Duration(j.TimeoutMs) * time.Millisecond),
 		AlertChannels: alertChannelValues(j.AlertChannels), AlertAfter: itoa64(int64(j.AlertAfter)),
-		RetryOn: j.RetryOn, RetryBackoff: j.RetryBackoff,
+		RetryOn: j.RetryOn, RetryBackoff: j.RetryBackoff, Catchup: string(j.Catchup),
 	}
 	if m := dailyCron.FindStringSubmatch(j.Cron); m != nil {
 		f.Mode, f.Minute, f.Hour, f.Cron = modeSimple, m[1], m[2], ""
@@ -87,7 +87,7 @@ func (f jobForm) input() (jobInput, map[string]string) {
 	in := jobInput{
 		Name: f.Name, Type: f.Type, Timezone: tz,
 		MaxRetries: formNumber(f.MaxRetries), RetryDelay: formString(f.RetryDelay), Timeout: formString(f.Timeout),
-		RetryOn: f.RetryOn, RetryBackoff: f.RetryBackoff,
+		RetryOn: f.RetryOn, RetryBackoff: f.RetryBackoff, Catchup: f.Catchup,
 	}
 	if f.Mode == modeSimple {
 		in.Hour, in.Minute = formNumber(f.Hour), formNumber(f.Minute)
@@ -175,7 +175,7 @@ func (f jobForm) view(action, title, submit, cancel string, problems map[string]
 	return views.JobForm{
 		Action: action, Title: title, Submit: submit, Cancel: cancel,
 		Values: views.JobFormValues(f), Errors: problems, Preview: f.preview(now),
-		Timezones: timezones(), Types: typeOptions(), Fields: taskFields(f.Type, f.Payload),
+		Timezones: timezones(), Types: typeOptions(), Catchups: catchupOptions(), Fields: taskFields(f.Type, f.Payload),
 	}
 }
 
@@ -212,6 +212,15 @@ func headerRows(field string, values map[string]string) []views.HeaderRow {
 }
 
 // typeOptions are the task types, named for what they do, in the original project's order.
+// catchupOptions are the catch-up policies, for the form's select.
+func catchupOptions() []views.Option {
+	opts := make([]views.Option, 0, len(schedule.Catchups()))
+	for _, c := range schedule.Catchups() {
+		opts = append(opts, views.Option{Value: string(c), Label: c.Label()})
+	}
+	return opts
+}
+
 func typeOptions() []views.Option {
 	types := task.Types()
 	opts := make([]views.Option, len(types))

@@ -35,6 +35,7 @@ type jobInput struct {
 	// RetryOn and RetryBackoff are the retry policy (see worker/retrypolicy).
 	RetryOn      string          `json:"retry_on"`
 	RetryBackoff string          `json:"retry_backoff"`
+	Catchup      string          `json:"catchup"`
 	Alerts       json.RawMessage `json:"alerts"`
 }
 
@@ -44,6 +45,7 @@ type jobSpec struct {
 	Payload                    json.RawMessage
 	MaxRetries                 int32
 	RetryDelay, Timeout        time.Duration
+	Catchup                    schedule.Catchup
 	NextRunAt                  *time.Time
 	RetryOn, RetryBackoff      string
 	// SecretRefs are the secrets the payload names, by the payload field that names them.
@@ -109,6 +111,15 @@ func (in jobInput) Valid(now time.Time) (jobSpec, map[string]string) {
 	spec.RetryOn = choiceField(problems, "retry_on", in.RetryOn, retrypolicy.OnTransient, retrypolicy.OnAny)
 	spec.RetryBackoff = choiceField(problems, "retry_backoff", in.RetryBackoff, retrypolicy.BackoffFixed, retrypolicy.BackoffExponential)
 	spec.SecretRefs = task.SecretRefs(spec.Payload)
+	catchup, ok := schedule.ParseCatchup(strings.TrimSpace(in.Catchup))
+	if !ok {
+		names := make([]string, 0, len(schedule.Catchups()))
+		for _, c := range schedule.Catchups() {
+			names = append(names, string(c))
+		}
+		problems["catchup"] = "must be " + strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+	}
+	spec.Catchup = catchup
 	spec.AlertChannels, spec.AlertAfter = readAlerts(in.Alerts, problems)
 
 	if spec.Name == "" && len(problems) == 0 {
@@ -267,7 +278,7 @@ func (s jobSpec) insertParams() sqlcgen.JobInsertParams {
 	return sqlcgen.JobInsertParams{
 		Name: s.Name, Type: s.Type, Payload: s.Payload, Cron: s.Cron, Timezone: s.Timezone,
 		MaxRetries: s.MaxRetries, RetryDelayMs: s.RetryDelay.Milliseconds(), TimeoutMs: s.Timeout.Milliseconds(),
-		NextRunAt: s.NextRunAt, RetryOn: s.RetryOn, RetryBackoff: s.RetryBackoff, SigningSecret: signing,
+		Catchup: s.Catchup, NextRunAt: s.NextRunAt, RetryOn: s.RetryOn, RetryBackoff: s.RetryBackoff, SigningSecret: signing,
 		SecretRefs: task.AllSecretRefs(s.Payload), AlertChannels: s.AlertChannels, AlertAfter: s.AlertAfter,
 	}
 }
@@ -277,8 +288,8 @@ func (s jobSpec) updateParams(id int64) sqlcgen.JobUpdateParams {
 	p := s.insertParams()
 	return sqlcgen.JobUpdateParams{
 		ID: id, Name: p.Name, Type: p.Type, Payload: p.Payload, Cron: p.Cron, Timezone: p.Timezone,
-		MaxRetries: p.MaxRetries, RetryDelayMs: p.RetryDelayMs, TimeoutMs: p.TimeoutMs, NextRunAt: p.NextRunAt,
-		RetryOn: p.RetryOn, RetryBackoff: p.RetryBackoff, SigningSecret: p.SigningSecret, SecretRefs: p.SecretRefs,
-		AlertChannels: p.AlertChannels, AlertAfter: p.AlertAfter,
+		MaxRetries: p.MaxRetries, RetryDelayMs: p.RetryDelayMs, TimeoutMs: p.TimeoutMs, Catchup: p.Catchup,
+		NextRunAt: p.NextRunAt, RetryOn: p.RetryOn, RetryBackoff: p.RetryBackoff, SigningSecret: p.SigningSecret,
+		SecretRefs: p.SecretRefs, AlertChannels: p.AlertChannels, AlertAfter: p.AlertAfter,
 	}
 }

@@ -147,6 +147,7 @@ func toJobDetail(j sqlcgen.Job, back string, now time.Time) views.JobDetail {
 		MaxRetries:  j.MaxRetries,
 		RetryDelay:  views.DurationWords(time.Duration(j.RetryDelayMs) * time.Millisecond),
 		Timeout:     views.DurationWords(time.Duration(j.TimeoutMs) * time.Millisecond),
+		Catchup:     j.Catchup.Label(),
 		Created:     views.NewMoment(&j.CreatedAt, now, nil),
 		Updated:     views.NewMoment(&j.UpdatedAt, now, nil),
 		Back:        back,

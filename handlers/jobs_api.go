@@ -24,6 +24,7 @@ type jobJSON struct {
 	MaxRetries int32           `json:"max_retries"`
 	RetryDelay string          `json:"retry_delay"`
 	Timeout    string          `json:"timeout"`
+	Catchup    string          `json:"catchup"`
 	Paused     bool            `json:"paused"`
 	CreatedAt  time.Time       `json:"created_at"`
 	UpdatedAt  time.Time       `json:"updated_at"`
@@ -47,6 +48,7 @@ func toJobJSON(j sqlcgen.Job) jobJSON {
 		MaxRetries: j.MaxRetries,
 		RetryDelay: (time.Duration(j.RetryDelayMs) * time.Millisecond).String(),
 		Timeout:    (time.Duration(j.TimeoutMs) * time.Millisecond).String(),
+		Catchup:    string(j.Catchup),
 		Paused:     j.Paused, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt, NextRunAt: next,
 		RetryOn: j.RetryOn, RetryBackoff: j.RetryBackoff, SigningSecret: signingSecret(j),
 		Alerts: alertsJSON{Channels: j.AlertChannels, After: j.AlertAfter},

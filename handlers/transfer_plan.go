@@ -77,9 +77,9 @@ func checkImportJob(raw json.RawMessage, now time.Time) (sqlcgen.Job, string, ma
 	p := spec.insertParams()
 	job := sqlcgen.Job{
 		Name: name, Type: p.Type, Payload: p.Payload, Cron: p.Cron, Timezone: p.Timezone, MaxRetries: p.MaxRetries,
-		RetryDelayMs: p.RetryDelayMs, TimeoutMs: p.TimeoutMs, Paused: state.Paused != nil && *state.Paused, NextRunAt: p.NextRunAt,
-		RetryOn: p.RetryOn, RetryBackoff: p.RetryBackoff, SigningSecret: p.SigningSecret, SecretRefs: p.SecretRefs,
-		AlertChannels: spec.AlertChannels, AlertAfter: spec.AlertAfter.Int32, // nil channels: no alerts given
+		RetryDelayMs: p.RetryDelayMs, TimeoutMs: p.TimeoutMs, Catchup: p.Catchup, Paused: state.Paused != nil && *state.Paused,
+		NextRunAt: p.NextRunAt, RetryOn: p.RetryOn, RetryBackoff: p.RetryBackoff, SigningSecret: p.SigningSecret,
+		SecretRefs: p.SecretRefs, AlertChannels: spec.AlertChannels, AlertAfter: spec.AlertAfter.Int32, // nil channels: no alerts given
 	}
 	return job, name, problems
 }
@@ -223,8 +223,9 @@ func applyImport(ctx context.Context, q *sqlcgen.Queries, jobs []ImportedJob, ac
 		err := q.JobUpdateMany(ctx, sqlcgen.JobUpdateManyParams{
 			Ids: ids, Names: p.Names, Types: p.Types, Payloads: p.Payloads, Crons: p.Crons,
 			Timezones: p.Timezones, MaxRetries: p.MaxRetries, RetryDelayMs: p.RetryDelayMs, TimeoutMs: p.TimeoutMs,
-			Paused: p.Paused, NextRunAts: p.NextRunAts, AlertChannels: p.AlertChannels, AlertAfters: p.AlertAfters,
-			RetryOns: p.RetryOns, RetryBackoffs: p.RetryBackoffs, SigningSecrets: p.SigningSecrets, SecretRefs: p.SecretRefs,
+			Catchups: p.Catchups, Paused: p.Paused, NextRunAts: p.NextRunAts, AlertChannels: p.AlertChannels,
+			AlertAfters: p.AlertAfters, RetryOns: p.RetryOns, RetryBackoffs: p.RetryBackoffs,
+			SigningSecrets: p.SigningSecrets, SecretRefs: p.SecretRefs,
 		})
 		if err != nil {
 			return fmt.Errorf("update imported jobs: %w", err)
@@ -251,6 +252,7 @@ func insertManyParams(batch []*ImportedJob) sqlcgen.JobInsertManyParams {
 		p.MaxRetries = append(p.MaxRetries, j.job.MaxRetries)
 		p.RetryDelayMs = append(p.RetryDelayMs, j.job.RetryDelayMs)
 		p.TimeoutMs = append(p.TimeoutMs, j.job.TimeoutMs)
+		p.Catchups = append(p.Catchups, string(j.job.Catchup))
 		p.Paused = append(p.Paused, j.job.Paused)
 		p.NextRunAts = append(p.NextRunAts, *j.job.NextRunAt)
 		p.AlertChannels = append(p.AlertChannels, alertChannelsLiteral(j.job.AlertChannels))

@@ -2,9 +2,10 @@
 -- JobInsert stores a job. Without alert channels given, it alerts the channels marked default. An
 -- empty retry policy or no secret references take the columns' defaults, so every caller need not
 -- name them.
-INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, next_run_at,
-                  alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs)
-VALUES (@name, @type, @payload, @cron, @timezone, @max_retries, @retry_delay_ms, @timeout_ms, @paused, @next_run_at,
+INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
+                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs)
+VALUES (@name, @type, @payload, @cron, @timezone, @max_retries, @retry_delay_ms, @timeout_ms, @catchup, @paused,
+        @next_run_at,
         COALESCE(sqlc.narg(alert_channels)::bigint[], ARRAY(SELECT c.id FROM channels AS c WHERE c.is_default ORDER BY c.id)),
         COALESCE(sqlc.narg(alert_after)::integer, 1),
         COALESCE(NULLIF(@retry_on::text, ''), 'transient'), COALESCE(NULLIF(@retry_backoff::text, ''), 'fixed'),
@@ -25,7 +26,7 @@ LIMIT @max_rows;
 UPDATE jobs
 SET name = @name, type = @type, payload = @payload, cron = @cron, timezone = @timezone,
     max_retries = @max_retries, retry_delay_ms = @retry_delay_ms, timeout_ms = @timeout_ms,
-    next_run_at = @next_run_at, updated_at = clock_timestamp(),
+    catchup = @catchup, next_run_at = @next_run_at, updated_at = clock_timestamp(),
     -- Alerts not given are kept as they are.
     alert_channels = COALESCE(sqlc.narg(alert_channels)::bigint[], alert_channels),
     alert_after = COALESCE(sqlc.narg(alert_after)::integer, alert_after),
@@ -56,9 +57,10 @@ SELECT id, cron, timezone, paused, updated_at, next_run_at FROM jobs WHERE id = 
 
 -- name: JobSetNextRuns :exec
 -- JobSetNextRuns records where each job's schedule goes next, without touching updated_at. A job
--- edited since (its updated_at moved on) keeps the next run its edit computed.
+-- edited since (its updated_at moved on) keeps the next run its edit computed. It only moves
+-- forward: slots stored late (after a database outage) must not pull it back.
 UPDATE jobs
-SET next_run_at = u.next_run_at
+SET next_run_at = GREATEST(jobs.next_run_at, u.next_run_at)
 FROM (SELECT unnest(@ids::bigint[]) AS id, unnest(@next_run_ats::timestamptz[]) AS next_run_at,
              unnest(@updated_ats::timestamptz[]) AS updated_at) AS u
 WHERE jobs.id = u.id AND jobs.updated_at = u.updated_at;
@@ -70,7 +72,7 @@ LISTEN cronflow_jobs;
 -- name: JobListOverdue :many
 -- JobListOverdue finds active jobs whose next slot passed without a run being made: the scheduler
 -- was down, or could not reach the database when the slot came.
-SELECT id, cron, timezone, next_run_at, updated_at FROM jobs
+SELECT id, cron, timezone, next_run_at, updated_at, catchup FROM jobs
 WHERE NOT paused AND next_run_at < @before::timestamptz
 ORDER BY next_run_at
 LIMIT @max_rows;
@@ -170,15 +172,16 @@ FOR UPDATE OF j;
 -- Each job's alert channels come as an array literal ('{1,2}'), since an array of arrays cannot
 -- be unnested row by row; for the same reason its secret references come as one comma-separated
 -- text (a name holds no comma). An empty signing secret is none.
-INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, next_run_at,
-                  alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs)
-SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_delay_ms, u.timeout_ms, u.paused, u.next_run_at,
-       u.alert_channels::bigint[], u.alert_after,
+INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
+                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs)
+SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_delay_ms, u.timeout_ms, u.catchup, u.paused,
+       u.next_run_at, u.alert_channels::bigint[], u.alert_after,
        u.retry_on, u.retry_backoff, NULLIF(u.signing_secret, ''), COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}')
 FROM (SELECT unnest(@names::text[]) AS name, unnest(@types::text[]) AS type, unnest(@payloads::json[]) AS payload,
              unnest(@crons::text[]) AS cron, unnest(@timezones::text[]) AS timezone,
              unnest(@max_retries::integer[]) AS max_retries, unnest(@retry_delay_ms::bigint[]) AS retry_delay_ms,
-             unnest(@timeout_ms::bigint[]) AS timeout_ms, unnest(@paused::boolean[]) AS paused,
+             unnest(@timeout_ms::bigint[]) AS timeout_ms, unnest(@catchups::text[]) AS catchup,
+             unnest(@paused::boolean[]) AS paused,
              unnest(@next_run_ats::timestamptz[]) AS next_run_at,
              unnest(@alert_channels::text[]) AS alert_channels, unnest(@alert_afters::integer[]) AS alert_after,
              unnest(@retry_ons::text[]) AS retry_on, unnest(@retry_backoffs::text[]) AS retry_backoff,
@@ -193,7 +196,7 @@ RETURNING id;
 -- the signing secret it has.
 UPDATE jobs
 SET name = u.name, type = u.type, payload = u.payload, cron = u.cron, timezone = u.timezone,
-    max_retries = u.max_retries, retry_delay_ms = u.retry_delay_ms, timeout_ms = u.timeout_ms,
+    max_retries = u.max_retries, retry_delay_ms = u.retry_delay_ms, timeout_ms = u.timeout_ms, catchup = u.catchup,
     paused = u.paused, next_run_at = u.next_run_at, updated_at = clock_timestamp(),
     alert_channels = u.alert_channels::bigint[], alert_after = u.alert_after,
     retry_on = u.retry_on, retry_backoff = u.retry_backoff,
@@ -203,6 +206,7 @@ FROM (SELECT unnest(@ids::bigint[]) AS id, unnest(@names::text[]) AS name, unnes
              unnest(@payloads::json[]) AS payload, unnest(@crons::text[]) AS cron,
              unnest(@timezones::text[]) AS timezone, unnest(@max_retries::integer[]) AS max_retries,
              unnest(@retry_delay_ms::bigint[]) AS retry_delay_ms, unnest(@timeout_ms::bigint[]) AS timeout_ms,
+             unnest(@catchups::text[]) AS catchup,
              unnest(@paused::boolean[]) AS paused, unnest(@next_run_ats::timestamptz[]) AS next_run_at,
              unnest(@alert_channels::text[]) AS alert_channels, unnest(@alert_afters::integer[]) AS alert_after,
              unnest(@retry_ons::text[]) AS retry_on, unnest(@retry_backoffs::text[]) AS retry_backoff,

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/cronflow/cronflow/worker/schedule"
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
@@ -37,7 +38,7 @@ func (q *Queries) JobDelete(ctx context.Context, id int64) (int64, error) {
 }
 
 const jobGet = `-- name: JobGet :one
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after FROM jobs WHERE id = $1
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after FROM jobs WHERE id = $1
 `
 
 func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
@@ -57,6 +58,7 @@ func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.NextRunAt,
+		&i.Catchup,
 		&i.RetryOn,
 		&i.RetryBackoff,
 		&i.SigningSecret,
@@ -68,7 +70,7 @@ func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
 }
 
 const jobGetForUpdate = `-- name: JobGetForUpdate :one
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after FROM jobs WHERE id = $1 FOR UPDATE
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after FROM jobs WHERE id = $1 FOR UPDATE
 `
 
 // JobGetForUpdate reads a job that is about to change and locks it until the transaction ends, so
@@ -90,6 +92,7 @@ func (q *Queries) JobGetForUpdate(ctx context.Context, id int64) (Job, error) {
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.NextRunAt,
+		&i.Catchup,
 		&i.RetryOn,
 		&i.RetryBackoff,
 		&i.SigningSecret,
@@ -101,14 +104,15 @@ func (q *Queries) JobGetForUpdate(ctx context.Context, id int64) (Job, error) {
 }
 
 const jobInsert = `-- name: JobInsert :one
-INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, next_run_at,
-                  alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs)
+INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
+                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-        COALESCE($11::bigint[], ARRAY(SELECT c.id FROM channels AS c WHERE c.is_default ORDER BY c.id)),
-        COALESCE($12::integer, 1),
-        COALESCE(NULLIF($13::text, ''), 'transient'), COALESCE(NULLIF($14::text, ''), 'fixed'),
-        $15, COALESCE($16::text[], '{}'))
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after
+        $11,
+        COALESCE($12::bigint[], ARRAY(SELECT c.id FROM channels AS c WHERE c.is_default ORDER BY c.id)),
+        COALESCE($13::integer, 1),
+        COALESCE(NULLIF($14::text, ''), 'transient'), COALESCE(NULLIF($15::text, ''), 'fixed'),
+        $16, COALESCE($17::text[], '{}'))
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after
 `
 
 type JobInsertParams struct {
@@ -120,6 +124,7 @@ type JobInsertParams struct {
 	MaxRetries    int32
 	RetryDelayMs  int64
 	TimeoutMs     int64
+	Catchup       schedule.Catchup
 	Paused        bool
 	NextRunAt     *time.Time
 	AlertChannels []int64
@@ -143,6 +148,7 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 		arg.MaxRetries,
 		arg.RetryDelayMs,
 		arg.TimeoutMs,
+		arg.Catchup,
 		arg.Paused,
 		arg.NextRunAt,
 		arg.AlertChannels,
@@ -167,6 +173,7 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.NextRunAt,
+		&i.Catchup,
 		&i.RetryOn,
 		&i.RetryBackoff,
 		&i.SigningSecret,
@@ -178,20 +185,21 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 }
 
 const jobInsertMany = `-- name: JobInsertMany :many
-INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, next_run_at,
-                  alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs)
-SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_delay_ms, u.timeout_ms, u.paused, u.next_run_at,
-       u.alert_channels::bigint[], u.alert_after,
+INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
+                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs)
+SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_delay_ms, u.timeout_ms, u.catchup, u.paused,
+       u.next_run_at, u.alert_channels::bigint[], u.alert_after,
        u.retry_on, u.retry_backoff, NULLIF(u.signing_secret, ''), COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}')
 FROM (SELECT unnest($1::text[]) AS name, unnest($2::text[]) AS type, unnest($3::json[]) AS payload,
              unnest($4::text[]) AS cron, unnest($5::text[]) AS timezone,
              unnest($6::integer[]) AS max_retries, unnest($7::bigint[]) AS retry_delay_ms,
-             unnest($8::bigint[]) AS timeout_ms, unnest($9::boolean[]) AS paused,
-             unnest($10::timestamptz[]) AS next_run_at,
-             unnest($11::text[]) AS alert_channels, unnest($12::integer[]) AS alert_after,
-             unnest($13::text[]) AS retry_on, unnest($14::text[]) AS retry_backoff,
-             unnest($15::text[]) AS signing_secret, unnest($16::text[]) AS secret_refs,
-             unnest($17::integer[]) AS ordinal) AS u
+             unnest($8::bigint[]) AS timeout_ms, unnest($9::text[]) AS catchup,
+             unnest($10::boolean[]) AS paused,
+             unnest($11::timestamptz[]) AS next_run_at,
+             unnest($12::text[]) AS alert_channels, unnest($13::integer[]) AS alert_after,
+             unnest($14::text[]) AS retry_on, unnest($15::text[]) AS retry_backoff,
+             unnest($16::text[]) AS signing_secret, unnest($17::text[]) AS secret_refs,
+             unnest($18::integer[]) AS ordinal) AS u
 ORDER BY u.ordinal
 RETURNING id
 `
@@ -205,6 +213,7 @@ type JobInsertManyParams struct {
 	MaxRetries     []int32
 	RetryDelayMs   []int64
 	TimeoutMs      []int64
+	Catchups       []string
 	Paused         []bool
 	NextRunAts     []time.Time
 	AlertChannels  []string
@@ -231,6 +240,7 @@ func (q *Queries) JobInsertMany(ctx context.Context, arg JobInsertManyParams) ([
 		arg.MaxRetries,
 		arg.RetryDelayMs,
 		arg.TimeoutMs,
+		arg.Catchups,
 		arg.Paused,
 		arg.NextRunAts,
 		arg.AlertChannels,
@@ -260,7 +270,7 @@ func (q *Queries) JobInsertMany(ctx context.Context, arg JobInsertManyParams) ([
 }
 
 const jobList = `-- name: JobList :many
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after FROM jobs
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after FROM jobs
 WHERE id > $1
 ORDER BY id
 LIMIT $2
@@ -295,6 +305,7 @@ func (q *Queries) JobList(ctx context.Context, arg JobListParams) ([]Job, error)
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.NextRunAt,
+			&i.Catchup,
 			&i.RetryOn,
 			&i.RetryBackoff,
 			&i.SigningSecret,
@@ -314,7 +325,7 @@ func (q *Queries) JobList(ctx context.Context, arg JobListParams) ([]Job, error)
 
 const jobListAll = `-- name: JobListAll :many
 
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after FROM jobs
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after FROM jobs
 WHERE id > $1
 ORDER BY id
 LIMIT $2
@@ -350,6 +361,7 @@ func (q *Queries) JobListAll(ctx context.Context, arg JobListAllParams) ([]Job, 
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.NextRunAt,
+			&i.Catchup,
 			&i.RetryOn,
 			&i.RetryBackoff,
 			&i.SigningSecret,
@@ -368,7 +380,7 @@ func (q *Queries) JobListAll(ctx context.Context, arg JobListAllParams) ([]Job, 
 }
 
 const jobListByNames = `-- name: JobListByNames :many
-SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.max_retries, j.retry_delay_ms, j.timeout_ms, j.paused, j.created_at, j.updated_at, j.next_run_at, j.retry_on, j.retry_backoff, j.signing_secret, j.secret_refs, j.alert_channels, j.alert_after FROM jobs AS j
+SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.max_retries, j.retry_delay_ms, j.timeout_ms, j.paused, j.created_at, j.updated_at, j.next_run_at, j.catchup, j.retry_on, j.retry_backoff, j.signing_secret, j.secret_refs, j.alert_channels, j.alert_after FROM jobs AS j
 JOIN (SELECT DISTINCT unnest($1::text[]) AS name) AS n ON n.name = j.name
 ORDER BY j.id
 FOR UPDATE OF j
@@ -399,6 +411,7 @@ func (q *Queries) JobListByNames(ctx context.Context, names []string) ([]Job, er
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.NextRunAt,
+			&i.Catchup,
 			&i.RetryOn,
 			&i.RetryBackoff,
 			&i.SigningSecret,
@@ -417,7 +430,7 @@ func (q *Queries) JobListByNames(ctx context.Context, names []string) ([]Job, er
 }
 
 const jobListOverdue = `-- name: JobListOverdue :many
-SELECT id, cron, timezone, next_run_at, updated_at FROM jobs
+SELECT id, cron, timezone, next_run_at, updated_at, catchup FROM jobs
 WHERE NOT paused AND next_run_at < $1::timestamptz
 ORDER BY next_run_at
 LIMIT $2
@@ -434,6 +447,7 @@ type JobListOverdueRow struct {
 	Timezone  string
 	NextRunAt *time.Time
 	UpdatedAt time.Time
+	Catchup   schedule.Catchup
 }
 
 // JobListOverdue finds active jobs whose next slot passed without a run being made: the scheduler
@@ -453,6 +467,7 @@ func (q *Queries) JobListOverdue(ctx context.Context, arg JobListOverdueParams) 
 			&i.Timezone,
 			&i.NextRunAt,
 			&i.UpdatedAt,
+			&i.Catchup,
 		); err != nil {
 			return nil, err
 		}
@@ -873,7 +888,7 @@ func (q *Queries) JobSearchBefore(ctx context.Context, arg JobSearchBeforeParams
 
 const jobSetNextRuns = `-- name: JobSetNextRuns :exec
 UPDATE jobs
-SET next_run_at = u.next_run_at
+SET next_run_at = GREATEST(jobs.next_run_at, u.next_run_at)
 FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::timestamptz[]) AS next_run_at,
              unnest($3::timestamptz[]) AS updated_at) AS u
 WHERE jobs.id = u.id AND jobs.updated_at = u.updated_at
@@ -886,7 +901,8 @@ type JobSetNextRunsParams struct {
 }
 
 // JobSetNextRuns records where each job's schedule goes next, without touching updated_at. A job
-// edited since (its updated_at moved on) keeps the next run its edit computed.
+// edited since (its updated_at moved on) keeps the next run its edit computed. It only moves
+// forward: slots stored late (after a database outage) must not pull it back.
 func (q *Queries) JobSetNextRuns(ctx context.Context, arg JobSetNextRunsParams) error {
 	_, err := q.db.Exec(ctx, jobSetNextRuns, arg.Ids, arg.NextRunAts, arg.UpdatedAts)
 	return err
@@ -896,7 +912,7 @@ const jobSetPaused = `-- name: JobSetPaused :one
 UPDATE jobs
 SET paused = $1, next_run_at = $2, updated_at = clock_timestamp()
 WHERE id = $3
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after
 `
 
 type JobSetPausedParams struct {
@@ -922,6 +938,7 @@ func (q *Queries) JobSetPaused(ctx context.Context, arg JobSetPausedParams) (Job
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.NextRunAt,
+		&i.Catchup,
 		&i.RetryOn,
 		&i.RetryBackoff,
 		&i.SigningSecret,
@@ -936,15 +953,15 @@ const jobUpdate = `-- name: JobUpdate :one
 UPDATE jobs
 SET name = $1, type = $2, payload = $3, cron = $4, timezone = $5,
     max_retries = $6, retry_delay_ms = $7, timeout_ms = $8,
-    next_run_at = $9, updated_at = clock_timestamp(),
+    catchup = $9, next_run_at = $10, updated_at = clock_timestamp(),
     -- Alerts not given are kept as they are.
-    alert_channels = COALESCE($10::bigint[], alert_channels),
-    alert_after = COALESCE($11::integer, alert_after),
-    retry_on = COALESCE(NULLIF($12::text, ''), 'transient'),
-    retry_backoff = COALESCE(NULLIF($13::text, ''), 'fixed'),
-    signing_secret = COALESCE(signing_secret, $14), secret_refs = COALESCE($15::text[], '{}')
-WHERE id = $16
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after
+    alert_channels = COALESCE($11::bigint[], alert_channels),
+    alert_after = COALESCE($12::integer, alert_after),
+    retry_on = COALESCE(NULLIF($13::text, ''), 'transient'),
+    retry_backoff = COALESCE(NULLIF($14::text, ''), 'fixed'),
+    signing_secret = COALESCE(signing_secret, $15), secret_refs = COALESCE($16::text[], '{}')
+WHERE id = $17
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after
 `
 
 type JobUpdateParams struct {
@@ -956,6 +973,7 @@ type JobUpdateParams struct {
 	MaxRetries    int32
 	RetryDelayMs  int64
 	TimeoutMs     int64
+	Catchup       schedule.Catchup
 	NextRunAt     *time.Time
 	AlertChannels []int64
 	AlertAfter    pgtype.Int4
@@ -976,6 +994,7 @@ func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, erro
 		arg.MaxRetries,
 		arg.RetryDelayMs,
 		arg.TimeoutMs,
+		arg.Catchup,
 		arg.NextRunAt,
 		arg.AlertChannels,
 		arg.AlertAfter,
@@ -1000,6 +1019,7 @@ func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, erro
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.NextRunAt,
+		&i.Catchup,
 		&i.RetryOn,
 		&i.RetryBackoff,
 		&i.SigningSecret,
@@ -1013,7 +1033,7 @@ func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, erro
 const jobUpdateMany = `-- name: JobUpdateMany :exec
 UPDATE jobs
 SET name = u.name, type = u.type, payload = u.payload, cron = u.cron, timezone = u.timezone,
-    max_retries = u.max_retries, retry_delay_ms = u.retry_delay_ms, timeout_ms = u.timeout_ms,
+    max_retries = u.max_retries, retry_delay_ms = u.retry_delay_ms, timeout_ms = u.timeout_ms, catchup = u.catchup,
     paused = u.paused, next_run_at = u.next_run_at, updated_at = clock_timestamp(),
     alert_channels = u.alert_channels::bigint[], alert_after = u.alert_after,
     retry_on = u.retry_on, retry_backoff = u.retry_backoff,
@@ -1023,10 +1043,11 @@ FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::text[]) AS name, unnest($3::
              unnest($4::json[]) AS payload, unnest($5::text[]) AS cron,
              unnest($6::text[]) AS timezone, unnest($7::integer[]) AS max_retries,
              unnest($8::bigint[]) AS retry_delay_ms, unnest($9::bigint[]) AS timeout_ms,
-             unnest($10::boolean[]) AS paused, unnest($11::timestamptz[]) AS next_run_at,
-             unnest($12::text[]) AS alert_channels, unnest($13::integer[]) AS alert_after,
-             unnest($14::text[]) AS retry_on, unnest($15::text[]) AS retry_backoff,
-             unnest($16::text[]) AS signing_secret, unnest($17::text[]) AS secret_refs) AS u
+             unnest($10::text[]) AS catchup,
+             unnest($11::boolean[]) AS paused, unnest($12::timestamptz[]) AS next_run_at,
+             unnest($13::text[]) AS alert_channels, unnest($14::integer[]) AS alert_after,
+             unnest($15::text[]) AS retry_on, unnest($16::text[]) AS retry_backoff,
+             unnest($17::text[]) AS signing_secret, unnest($18::text[]) AS secret_refs) AS u
 WHERE jobs.id = u.id
 `
 
@@ -1040,6 +1061,7 @@ type JobUpdateManyParams struct {
 	MaxRetries     []int32
 	RetryDelayMs   []int64
 	TimeoutMs      []int64
+	Catchups       []string
 	Paused         []bool
 	NextRunAts     []time.Time
 	AlertChannels  []string
@@ -1064,6 +1086,7 @@ func (q *Queries) JobUpdateMany(ctx context.Context, arg JobUpdateManyParams) er
 		arg.MaxRetries,
 		arg.RetryDelayMs,
 		arg.TimeoutMs,
+		arg.Catchups,
 		arg.Paused,
 		arg.NextRunAts,
 		arg.AlertChannels,

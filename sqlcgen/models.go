@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cronflow/cronflow/worker/runstatus"
+	"github.com/cronflow/cronflow/worker/schedule"
 )
 
 type ApiToken struct {
@@ -57,6 +58,7 @@ type Job struct {
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 	NextRunAt     *time.Time
+	Catchup       schedule.Catchup
 	RetryOn       string
 	RetryBackoff  string
 	SigningSecret *string

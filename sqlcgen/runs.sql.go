@@ -403,12 +403,40 @@ func (q *Queries) RunInsertManual(ctx context.Context, jobID int64) (Run, error)
 	return i, err
 }
 
+const runInsertMissed = `-- name: RunInsertMissed :execrows
+INSERT INTO runs (job_id, scheduled_at, trigger, status, error)
+SELECT u.job_id, u.scheduled_at, 'schedule', 'missed', u.reason
+FROM (SELECT unnest($1::bigint[]) AS job_id, unnest($2::timestamptz[]) AS scheduled_at,
+             unnest($3::text[]) AS reason) AS u
+JOIN jobs AS j ON j.id = u.job_id
+ON CONFLICT (job_id, scheduled_at) DO NOTHING
+`
+
+type RunInsertMissedParams struct {
+	JobIds       []int64
+	ScheduledAts []time.Time
+	Reasons      []string
+}
+
+// RunInsertMissed records slots that were not run, each with the reason, as missed runs. A slot
+// that has a run keeps it.
+func (q *Queries) RunInsertMissed(ctx context.Context, arg RunInsertMissedParams) (int64, error) {
+	result, err := q.db.Exec(ctx, runInsertMissed, arg.JobIds, arg.ScheduledAts, arg.Reasons)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const runInsertScheduled = `-- name: RunInsertScheduled :many
 INSERT INTO runs (job_id, scheduled_at, trigger)
 SELECT u.job_id, u.scheduled_at, 'schedule'
 FROM (SELECT unnest($1::bigint[]) AS job_id, unnest($2::timestamptz[]) AS scheduled_at) AS u
 JOIN jobs AS j ON j.id = u.job_id AND NOT j.paused
-ON CONFLICT (job_id, scheduled_at) DO NOTHING
+ORDER BY u.scheduled_at -- ids oldest first: a catch-up's runs are made in the order of their slots
+ON CONFLICT (job_id, scheduled_at) DO UPDATE
+    SET status = 'queued', error = '', created_at = clock_timestamp()
+    WHERE runs.status = 'missed'
 RETURNING id, job_id
 `
 
@@ -423,7 +451,9 @@ type RunInsertScheduledRow struct {
 }
 
 // RunInsertScheduled makes one run per (job, slot). A slot that already has a run, or a job that is
-// paused or gone, gets none: that is what keeps two schedulers from doubling a run.
+// paused or gone, gets none: that is what keeps two schedulers from doubling a run. A slot recorded
+// as missed (a catch-up gave up on it while it was on its way, held by a leader that waited out a
+// database outage) becomes a run after all: it is still one run.
 func (q *Queries) RunInsertScheduled(ctx context.Context, arg RunInsertScheduledParams) ([]RunInsertScheduledRow, error) {
 	rows, err := q.db.Query(ctx, runInsertScheduled, arg.JobIds, arg.ScheduledAts)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/worker/notify"
 	"github.com/cronflow/cronflow/worker/runmsg"
+	"github.com/cronflow/cronflow/worker/schedule"
 	"github.com/cronflow/cronflow/worker/task"
 	"github.com/cronflow/cronflow/worker/workertest"
 )
@@ -187,7 +188,7 @@ func TestAlerts(t *testing.T) {
 	})
 	job := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}})
 	after := int32(3)
-	if _, err := h.q.JobUpdate(context.Background(), sqlcgen.JobUpdateParams{ID: job.ID, Name: job.Name, Type: job.Type,
+	if _, err := h.q.JobUpdate(context.Background(), sqlcgen.JobUpdateParams{Catchup: schedule.CatchupLatest, ID: job.ID, Name: job.Name, Type: job.Type,
 		Payload: job.Payload, Cron: job.Cron, Timezone: job.Timezone, MaxRetries: 0, RetryDelayMs: job.RetryDelayMs,
 		TimeoutMs: job.TimeoutMs, NextRunAt: job.NextRunAt, AlertChannels: []int64{ch.ID}, AlertAfter: pgInt4(after)}); err != nil {
 		t.Fatal(err)
@@ -248,7 +249,7 @@ func TestAlerts(t *testing.T) {
 // startNoticeConsumer consumes the harness's notice queue with notifier until the test ends.
 func startNoticeConsumer(t *testing.T, h *harness, notifier *Notifier) {
 	ctx, cancel := context.WithCancel(context.Background())
-	c := NewNoticeConsumer(amqpURL(), h.top, 2, 5*time.Second, notifier.Handle, h.logger)
+	c := NewNoticeConsumer([]string{amqpURL()}, h.top, 2, 5*time.Second, notifier.Handle, h.logger)
 	done := make(chan struct{})
 	go func() { defer close(done); c.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })

@@ -38,10 +38,11 @@ type Publisher struct {
 	Failed    atomic.Int64
 }
 
-// NewPublisher returns a publisher for the broker at url. Call Run to connect.
-func NewPublisher(url string, top Topology, logger *slog.Logger) *Publisher {
+// NewPublisher returns a publisher for the broker, any of the cluster nodes at urls. Call Run to
+// connect.
+func NewPublisher(urls []string, top Topology, logger *slog.Logger) *Publisher {
 	p := &Publisher{top: top, logger: logger, returned: map[string]bool{}}
-	p.conn = NewConnection(url, "cronflow-publisher", logger, p.setup, nil)
+	p.conn = NewConnection(urls, "cronflow-publisher", logger, p.setup, nil)
 	return p
 }
 
@@ -83,6 +84,16 @@ func (p *Publisher) setup(ctx context.Context, conn *amqp.Connection) error {
 	p.mu.Lock()
 	p.ch, p.returns = ch, returns
 	p.mu.Unlock()
+	// An earlier version's dead letters move to the quorum queue in the background: there may be many.
+	go func() {
+		n, err := p.top.MoveLegacy(conn)
+		if err != nil && !conn.IsClosed() {
+			p.logger.Warn("Moving an earlier version's dead letters stopped; the next connection goes on",
+				"queue", p.top.LegacyDeadQueue, "moved", n, "error", err)
+		} else if n > 0 {
+			p.logger.Info("Moved an earlier version's dead letters", "queue", p.top.LegacyDeadQueue, "to", p.top.DeadQueue, "moved", n)
+		}
+	}()
 	return nil
 }
 
