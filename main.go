@@ -36,6 +36,7 @@ import (
 	"github.com/cronflow/cronflow/worker"
 	"github.com/cronflow/cronflow/worker/broker"
 	"github.com/cronflow/cronflow/worker/notify"
+	"github.com/cronflow/cronflow/worker/secret"
 	"github.com/cronflow/cronflow/worker/task"
 )
 
@@ -107,29 +108,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	defer stopPub()
 
 	disp := worker.NewDispatcher(q, pub, logger)
-	exec := task.NewExecutor(task.NewHTTPClient(cfg.Consumers, cfg.AllowPrivateTargets), cfg.Mail)
-	runner := worker.NewRunner(q, exec, pub, logger)
-	runner.Metrics = metrics
-	runner.Secrets = worker.NewSecrets(q, keys)
-	runner.Alerts = worker.NewAlerter(pool, q, disp, logger)
-	consumer := worker.NewConsumer(cfg.AMQPURLs, top, cfg.Consumers, cfg.ShutdownGrace, runner.Handle, logger)
-	stopConsumers := start(ctx, consumer.Run)
+	consumer, notifier, stopConsumers := startConsumers(ctx, cfg, pool, top, pub, disp, keys, metrics, logger)
 	defer stopConsumers()
-	notifier := worker.NewNotifier(q, notify.NewSender(exec, cfg.PublicURL, 30*time.Second), pub, logger)
-	notices := worker.NewNoticeConsumer(cfg.AMQPURLs, top, noticeConsumers, cfg.ShutdownGrace, notifier.Handle, logger)
-	stopNotices := start(ctx, notices.Run)
-	defer stopNotices()
 
 	var leader *worker.Leader
 	stopLeader := func() {}
 	if mode == "serve" {
-		leader = worker.NewLeader(pool, 3*time.Second, logger)
-		retention := worker.NewRetention(q, cfg.Retention, logger)
-		retention.Register(registry)
-		scheduler := worker.NewScheduler(pool, disp, cfg.CatchUp, logger)
-		scheduler.Metrics = metrics
-		services := worker.NewMaintainer(disp, worker.NewReaper(q, disp, logger), retention, scheduler)
-		stopLeader = start(ctx, func(ctx context.Context) { leader.Run(ctx, services.Run) })
+		leader, stopLeader = startLeader(ctx, cfg, pool, disp, registry, metrics, logger)
 	}
 	defer stopLeader()
 
@@ -139,23 +124,58 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if mode == "serve" {
 		srv = handlers.NewServer(handlers.Deps{
 			Queries: q, DB: pool, Publisher: disp, ReadyFunc: ready, Logger: logger, Metrics: metricsHandler,
-			Auth: handlers.AuthConfig{Enabled: cfg.AdminPassword != "", MetricsToken: cfg.MetricsToken,
-				LoopbackOnly: cfg.AdminPassword == "" && !cfg.InsecureNoAuth, AdminUser: cfg.AdminUser,
-				SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime},
-			JobsPerMinute: cfg.JobsPerMinute, RunNowPerMinute: cfg.RunNowPerMinute, TrustedProxies: cfg.TrustedProxies,
-			Secrets:  keys,
-			Channels: notifier,
+			Auth: authConfig(cfg), JobsPerMinute: cfg.JobsPerMinute, RunNowPerMinute: cfg.RunNowPerMinute,
+			TrustedProxies: cfg.TrustedProxies, Secrets: keys, Channels: notifier,
 		})
 	}
 	logger.Info("Cronflow started", "mode", mode, "addr", cfg.HTTPAddr, "consumers", cfg.Consumers)
 	err = serveHTTP(ctx, cfg.HTTP, cfg.HTTPAddr, srv, logger)
 	stop()
 	stopLeader()
-	stopNotices()
 	stopConsumers()
 	stopPub()
 	logger.Info("Stopped")
 	return err
+}
+
+// startConsumers starts the run consumers, then the notice consumers, sharing one executor; the
+// function returned stops them in reverse order, letting in-flight work finish.
+func startConsumers(ctx context.Context, cfg config, pool *pgxpool.Pool, top broker.Topology, pub *broker.Publisher,
+	disp *worker.Dispatcher, keys *secret.Keyring, metrics *worker.Metrics, logger *slog.Logger) (*worker.Consumer, *worker.Notifier, func()) {
+	q := sqlcgen.New(pool)
+	exec := task.NewExecutor(task.NewHTTPClient(cfg.Consumers, cfg.AllowPrivateTargets), cfg.Mail)
+	runner := worker.NewRunner(q, exec, pub, logger)
+	runner.Metrics = metrics
+	runner.Secrets = worker.NewSecrets(q, keys)
+	runner.Alerts = worker.NewAlerter(pool, q, disp, logger)
+	consumer := worker.NewConsumer(cfg.AMQPURLs, top, cfg.Consumers, cfg.ShutdownGrace, runner.Handle, logger)
+	stopRuns := start(ctx, consumer.Run)
+	notifier := worker.NewNotifier(q, notify.NewSender(exec, cfg.PublicURL, 30*time.Second), pub, logger)
+	notices := worker.NewNoticeConsumer(cfg.AMQPURLs, top, noticeConsumers, cfg.ShutdownGrace, notifier.Handle, logger)
+	stopNotices := start(ctx, notices.Run)
+	return consumer, notifier, func() { stopNotices(); stopRuns() }
+}
+
+// startLeader starts the leader election; the replica that wins runs the dispatcher, the reaper,
+// retention and the scheduler as one set, until it stops leading. The function returned stops it.
+func startLeader(ctx context.Context, cfg config, pool *pgxpool.Pool, disp *worker.Dispatcher,
+	registry *prometheus.Registry, metrics *worker.Metrics, logger *slog.Logger) (*worker.Leader, func()) {
+	q := sqlcgen.New(pool)
+	leader := worker.NewLeader(pool, 3*time.Second, logger)
+	retention := worker.NewRetention(q, cfg.Retention, logger)
+	retention.Register(registry)
+	scheduler := worker.NewScheduler(pool, disp, cfg.CatchUp, logger)
+	scheduler.Metrics = metrics
+	services := worker.NewMaintainer(disp, worker.NewReaper(q, disp, logger), retention, scheduler)
+	return leader, start(ctx, func(ctx context.Context) { leader.Run(ctx, services.Run) })
+}
+
+// authConfig is how the dashboard and API authenticate: with an admin password, or, without one,
+// on loopback only unless the operator insists.
+func authConfig(cfg config) handlers.AuthConfig {
+	return handlers.AuthConfig{Enabled: cfg.AdminPassword != "", MetricsToken: cfg.MetricsToken,
+		LoopbackOnly: cfg.AdminPassword == "" && !cfg.InsecureNoAuth, AdminUser: cfg.AdminUser,
+		SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime}
 }
 
 // parseMode reads the command: serve (the default), worker, migrate, export or import.

@@ -4,12 +4,10 @@ package handlers
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/a-h/templ"
@@ -185,116 +183,6 @@ func render(c echo.Context, status int, component templ.Component) error {
 	}
 	return c.HTMLBlob(status, buf.Bytes())
 }
-
-// decodeJSON reads a JSON body into v. A body not sent as application/json is a 415; one that is not
-// JSON, or has more after the value, is a 400; a value of the wrong type for a field is a problem
-// with that field, for a 422.
-func decodeJSON(c echo.Context, v any) (map[string]string, error) {
-	if !isJSON(c.Request().Header.Get(echo.HeaderContentType)) {
-		// Only JSON: a page on another site can post a form or text/plain without asking first.
-		return nil, echo.NewHTTPError(http.StatusUnsupportedMediaType, "Send the body as JSON, with Content-Type: application/json.")
-	}
-	body := http.MaxBytesReader(c.Response(), c.Request().Body, maxBodyBytes)
-	dec := json.NewDecoder(body)
-	err := dec.Decode(v)
-	if err == nil && dec.More() {
-		err = errors.New("unexpected data after the JSON value")
-	}
-	var tooLarge *http.MaxBytesError
-	switch {
-	case err == nil:
-		return nil, nil
-	case errors.As(err, &tooLarge) || errors.Is(err, echo.ErrStatusRequestEntityTooLarge):
-		return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge)
-	case fieldTypeProblem(err) != nil:
-		return fieldTypeProblem(err), nil
-	default:
-		return nil, echo.NewHTTPError(http.StatusBadRequest, "The request body is not valid JSON: "+err.Error())
-	}
-}
-
-// fieldTypeProblem turns a JSON value of the wrong type for a field into a problem with that
-// field; any other error gives none.
-func fieldTypeProblem(err error) map[string]string {
-	var wrongType *json.UnmarshalTypeError
-	if errors.As(err, &wrongType) && wrongType.Field != "" {
-		return map[string]string{wrongType.Field: "must be a JSON " + jsonKind(wrongType.Type.Kind().String())}
-	}
-	return nil
-}
-
-// jsonKind names a Go kind as JSON calls it.
-func jsonKind(goKind string) string {
-	switch goKind {
-	case "string":
-		return "string"
-	case "slice", "array":
-		return "array"
-	case "map", "struct":
-		return "object"
-	case "bool":
-		return "boolean"
-	}
-	return "number"
-}
-
-// invalid answers 422 with the problems by field.
-func invalid(c echo.Context, problems map[string]string) error {
-	return invalidInput(c, "job", problems)
-}
-
-// invalidInput answers 422 with the problems of what ("job", "user", "token") by field.
-func invalidInput(c echo.Context, what string, problems map[string]string) error {
-	return c.JSON(http.StatusUnprocessableEntity, apiError{Error: "The " + what + " is not valid; see fields.", Fields: problems})
-}
-
-// badQuery answers 422 with the problems by query parameter.
-func badQuery(c echo.Context, problems map[string]string) error {
-	return c.JSON(http.StatusUnprocessableEntity, apiError{Error: "Bad query parameters; see fields.", Fields: problems})
-}
-
-// pathID reads the {id} path parameter; anything but a positive number is a 404.
-func pathID(c echo.Context) (int64, error) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, echo.NewHTTPError(http.StatusNotFound, "Not found: there is no such id.")
-	}
-	return id, nil
-}
-
-// pathJob reads the job that the path's id names; an unknown id is a 404 (see the error handler).
-func pathJob(c echo.Context, q *sqlcgen.Queries) (sqlcgen.Job, error) {
-	id, err := pathID(c)
-	if err != nil {
-		return sqlcgen.Job{}, err
-	}
-	return q.JobGet(c.Request().Context(), id)
-}
-
-// pageParams reads limit (1 to 500, default 50) and a keyset cursor parameter.
-func pageParams(c echo.Context, cursorName string) (int, int64, map[string]string) {
-	problems := map[string]string{}
-	limit := 50
-	if v := c.QueryParam("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
-			problems["limit"] = "must be a whole number from 1 to 500"
-		}
-		limit = n
-	}
-	var cursor int64
-	if v := c.QueryParam(cursorName); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
-			problems[cursorName] = "must be an id"
-		}
-		cursor = n
-	}
-	return limit, cursor, problems
-}
-
-// itoa64 writes an id for a URL or a header.
-func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
 
 // minCompressed is the smallest answer worth compressing: below it gzip's framing costs more than
 // it saves, and empty answers (an HX-Redirect, a 204) stay exactly empty.

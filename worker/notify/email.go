@@ -14,7 +14,7 @@ type emailConfig struct {
 
 func init() {
 	register(Type{
-		Name: "email", Label: "Email", Order: 1, TaskType: "email",
+		Name: task.EmailName, Label: "Email", Order: 1, TaskType: task.EmailName,
 		Fields: []Field{{Name: "config.to", Label: "To", Input: "text", Hint: "One or more addresses, separated by commas."}},
 		Sample: map[string]any{"subject": "Cronflow", "body": "Cronflow"},
 		PayloadFunc: func(config json.RawMessage, e Event) any {

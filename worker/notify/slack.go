@@ -13,7 +13,7 @@ type slackConfig struct {
 
 func init() {
 	register(Type{
-		Name: "slack", Label: "Slack", Order: 2, TaskType: "slack",
+		Name: task.SlackName, Label: "Slack", Order: 2, TaskType: task.SlackName,
 		Fields: []Field{{Name: "config.webhook_url", Label: "Slack webhook URL", Input: "url",
 			Hint: "An incoming-webhook URL from Slack; it is kept secret on every page."}},
 		Sample: map[string]any{"text": "Cronflow"},

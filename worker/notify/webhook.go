@@ -13,7 +13,7 @@ type webhookConfig struct {
 
 func init() {
 	register(Type{
-		Name: "webhook", Label: "Webhook", Order: 3, TaskType: "webhook",
+		Name: task.WebhookName, Label: "Webhook", Order: 3, TaskType: task.WebhookName,
 		Fields: []Field{{Name: "config.url", Label: "URL", Input: "url",
 			Hint: "Cronflow POSTs each notice as JSON: event, job, run, consecutive_failures and at."}},
 		Sample: map[string]any{"body": map[string]any{}},

@@ -12,6 +12,9 @@ import (
 	gomail "github.com/wneessen/go-mail"
 )
 
+// EmailName is the email task type's name; notification channels of the same name are delivered by it.
+const EmailName = "email"
+
 const (
 	// maxRecipients bounds to, cc and bcc together: Cronflow sends notifications, not newsletters.
 	maxRecipients = 10
@@ -57,7 +60,7 @@ func (p emailPayload) recipients() []string {
 
 func init() {
 	register(Type{
-		Name: "email", Label: "Send an email", Order: 2,
+		Name: EmailName, Label: "Send an email", Order: 2,
 		Fields: []Field{
 			{Name: "payload.to", Label: "To", Input: "text", Hint: "One or more addresses, separated by commas; at most 10 with Cc and Bcc."},
 			{Name: "payload.cc", Label: "Cc (optional)", Input: "text"},
@@ -206,7 +209,7 @@ func emailExecutor(cfg MailConfig) ExecuteFunc {
 		if cfg.Host == "" {
 			return "", errors.New("SMTP is not configured: set SMTP_HOST")
 		}
-		in, err := payloadOf[emailInput](t, "email")
+		in, err := payloadOf[emailInput](t, EmailName)
 		if err != nil {
 			return "", err
 		}

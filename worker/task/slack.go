@@ -9,6 +9,9 @@ import (
 	"unicode/utf8"
 )
 
+// SlackName is the slack task type's name; notification channels of the same name are delivered by it.
+const SlackName = "slack"
+
 // maxSlackText is the longest message Slack accepts in a message's text field, in characters.
 const maxSlackText = 40000
 
@@ -20,7 +23,7 @@ type slackPayload struct {
 
 func init() {
 	register(Type{
-		Name: "slack", Label: "Send a Slack message", Order: 3,
+		Name: SlackName, Label: "Send a Slack message", Order: 3,
 		Fields: []Field{
 			{Name: "payload.webhook_url", Label: "Slack webhook URL", Input: "url",
 				Hint: "An incoming-webhook URL from Slack, https://hooks.slack.com/services/…, or {{secrets.NAME}} holding one; it is kept secret on every page."},
@@ -84,7 +87,7 @@ func validateSlack(payload json.RawMessage) (json.RawMessage, map[string]string)
 // The message is built with encoding/json so that quotes, newlines and any character survive.
 func slackExecutor(env Env) ExecuteFunc {
 	return func(ctx context.Context, t Task) (string, error) {
-		p, err := payloadOf[slackPayload](t, "slack")
+		p, err := payloadOf[slackPayload](t, SlackName)
 		if err != nil {
 			return "", err
 		}

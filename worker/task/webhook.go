@@ -9,6 +9,9 @@ import (
 	"time"
 )
 
+// WebhookName is the webhook task type's name; notification channels of the same name are delivered by it.
+const WebhookName = "webhook"
+
 // webhookMethods are the methods a webhook may use, the default first.
 var webhookMethods = []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
 
@@ -31,7 +34,7 @@ type webhookPayload struct {
 
 func init() {
 	register(Type{
-		Name: "webhook", Label: "Trigger a webhook", Order: 4,
+		Name: WebhookName, Label: "Trigger a webhook", Order: 4,
 		Fields: append([]Field{
 			{Name: "payload.url", Label: "URL", Input: "url", Hint: "Cronflow sends the JSON body with a POST (or the method below); any 2xx answer is a success unless you expect otherwise."},
 			{Name: "payload.body", Label: "JSON body", Input: "textarea", Hint: "Any JSON value, such as {\"event\": \"nightly\", \"run\": \"{{run.id}}\"}; its strings may use templates."},
@@ -75,7 +78,7 @@ func init() {
 // JSON strings, and a signed webhook carries the Standard Webhooks headers over the exact body sent.
 func webhookExecutor(env Env) ExecuteFunc {
 	return func(ctx context.Context, t Task) (string, error) {
-		p, err := payloadOf[webhookPayload](t, "webhook")
+		p, err := payloadOf[webhookPayload](t, WebhookName)
 		if err != nil {
 			return "", err
 		}
