@@ -117,19 +117,22 @@ func TestALoginFloodLeavesTheServerResponsive(t *testing.T) {
 			t.Fatalf("/healthz during the flood: %v", err)
 		}
 		resp.Body.Close()
-		// The figure itself (well under 1 s) is BenchmarkLoginFlood's. This bound only catches a
-		// starved server: before the bound on password checks, /healthz took 4 to 9 s here, and a
-		// machine busy with other test packages must not make the test fail.
-		if took := time.Since(began); resp.StatusCode != http.StatusOK || took > 3*time.Second {
-			t.Errorf("/healthz during a flood of %d logins: %d after %s, want 200 within 3 s", flood, resp.StatusCode, took)
+		// How fast it answers is BenchmarkLoginFlood's figure (p99 well under 1 s). The test asserts
+		// behaviour: the server answers at all while the flood lasts, and the flood is refused with
+		// 429 (below) instead of queueing for bcrypt; the bound only catches a server that stopped
+		// answering, since other test packages share these cores.
+		if took := time.Since(began); resp.StatusCode != http.StatusOK || took > 10*time.Second {
+			t.Errorf("/healthz during a flood of %d logins: %d after %s, want 200", flood, resp.StatusCode, took)
 		}
 		probes++
 		if time.Now().After(deadline.Add(time.Minute)) {
 			t.Fatal("the flood did not end within 90 s")
 		}
 	}
-	if refused.Load() == 0 {
-		t.Errorf("none of %d logins at once was refused with 429", flood)
+	// Each guess is for another name from another address, so only the bound on checks in flight
+	// refuses it: most of a flood this size must be turned away, not queued for bcrypt.
+	if n := refused.Load(); n < flood/2 {
+		t.Errorf("%d of %d logins at once were refused with 429, want most of them", n, flood)
 	}
 }
 
