@@ -37,11 +37,15 @@ type Alerter struct {
 	q      *sqlcgen.Queries
 	pub    NoticePublisher
 	logger *slog.Logger
+	// settles writes the settled runs of all consumers in batches (settle.go).
+	settles *batcher[settleReq, bool]
 }
 
 // NewAlerter returns an alerter that opens its transactions on db and publishes notices through pub.
 func NewAlerter(db TxBeginner, q *sqlcgen.Queries, pub NoticePublisher, logger *slog.Logger) *Alerter {
-	return &Alerter{db: db, q: q, pub: pub, logger: logger}
+	a := &Alerter{db: db, q: q, pub: pub, logger: logger}
+	a.settles = newBatcher(a.settleBatch)
+	return a
 }
 
 // Settled is a run that has come to a status nothing follows: completed, permanently failed, or
@@ -52,33 +56,6 @@ type Settled struct {
 	Status       runstatus.Status
 	Error        string
 	ScheduledAt  time.Time
-}
-
-// Settle runs record (which stores the run's result and reports whether it did) and the alert step
-// in one transaction, then publishes the notices it made. With nothing recorded, nothing else is.
-func (a *Alerter) Settle(ctx context.Context, s Settled, record func(ctx context.Context, q *sqlcgen.Queries) (bool, error)) (bool, error) {
-	tx, err := a.db.Begin(ctx)
-	if err != nil {
-		return false, fmt.Errorf("begin: %w", err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
-	qtx := a.q.WithTx(tx)
-	recorded, err := record(ctx, qtx)
-	if err != nil || !recorded {
-		return recorded, err
-	}
-	notices, err := a.Step(ctx, qtx, s)
-	if err != nil {
-		return false, err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return false, fmt.Errorf("commit: %w", err)
-	}
-	if len(notices) > 0 {
-		a.logger.Info("Alert notices made", "job_id", s.JobID, "run_id", s.RunID, "notices", len(notices))
-		a.pub.PublishNotices(ctx, notices)
-	}
-	return true, nil
 }
 
 // Step counts a settled run and moves its job's alert state on, through q, which must be the
