@@ -1,7 +1,6 @@
 package worker
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -63,30 +62,27 @@ func (a *Alerter) settleTx(ctx context.Context, reqs []settleReq, out []batchRes
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortFunc(order, func(x, y int) int {
-		return cmp.Or(cmp.Compare(reqs[x].s.JobID, reqs[y].s.JobID), cmp.Compare(reqs[x].s.RunID, reqs[y].s.RunID))
-	})
+	slices.SortFunc(order, func(x, y int) int { return settledOrder(reqs[x].s, reqs[y].s) })
 	tx, err := a.db.Begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
 	qtx := a.q.WithTx(tx)
-	var notices []int64
+	settled := make([]Settled, 0, len(reqs))
 	for _, i := range order {
 		recorded, err := reqs[i].record(ctx, qtx)
 		if err != nil {
 			return nil, fmt.Errorf("record run %d: %w", reqs[i].s.RunID, err)
 		}
 		out[i].val = recorded
-		if !recorded {
-			continue
+		if recorded {
+			settled = append(settled, reqs[i].s)
 		}
-		made, err := a.Step(ctx, qtx, reqs[i].s)
-		if err != nil {
-			return nil, err
-		}
-		notices = append(notices, made...)
+	}
+	notices, err := a.Step(ctx, qtx, settled...)
+	if err != nil {
+		return nil, err
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, fmt.Errorf("commit %d settled runs: %w", len(reqs), err)

@@ -2,7 +2,10 @@ package worker
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,7 +17,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/cronflow/cronflow/queries/dbtest"
 	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/notify"
+	"github.com/cronflow/cronflow/worker/runmsg"
+	"github.com/cronflow/cronflow/worker/runstatus"
 	"github.com/cronflow/cronflow/worker/workertest"
 )
 
@@ -106,9 +113,20 @@ func TestBatchWhoseCommitFailsAcksNothingAndLosesNoRun(t *testing.T) {
 	h.startConsumer(8)
 	tg := newRecordingTarget(t, nil)
 	runs := make([]sqlcgen.Run, jobs)
+	msgs := make([]runmsg.Message, jobs)
 	for i := range runs {
-		runs[i] = h.runNow(h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}}).ID)
+		job := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}})
+		run, err := h.q.RunInsertManual(context.Background(), job.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs[i], msgs[i] = run, runmsg.Message{RunID: run.ID, JobID: job.ID}
 	}
+	// Marking the runs published waits for the rows that the held commits lock, so it is done
+	// aside.
+	published := make(chan struct{})
+	go func() { defer close(published); h.disp.Publish(context.Background(), msgs) }()
+	defer func() { <-published }()
 
 	// Every consumer has executed a run and handed its result over; two are in commits held at
 	// the gate, the others wait for the next batch.
@@ -149,6 +167,71 @@ func TestBatchWhoseCommitFailsAcksNothingAndLosesNoRun(t *testing.T) {
 		}
 		if stats.CompletedDay != 1 || stats.FailedDay != 0 {
 			t.Errorf("job %d counted %d completed and %d failed, want 1 and 0", r.JobID, stats.CompletedDay, stats.FailedDay)
+		}
+	}
+}
+
+func TestStepOfABatchTakesEachJobsRunsInOrder(t *testing.T) {
+	t.Parallel()
+	tx := dbtest.Tx(t)
+	q := sqlcgen.New(tx)
+	ctx := context.Background()
+	ch, err := q.ChannelInsert(ctx, sqlcgen.ChannelInsertParams{Name: "hook", Type: "webhook",
+		Config: json.RawMessage(`{"url": "https://hooks.example.com/x"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := dbtest.InsertJob(t, q, dbtest.Job("alerting", "ping", `{"url": "https://example.com/"}`, "0 0 1 1 *"))
+	if _, err := q.JobUpdate(ctx, sqlcgen.JobUpdateParams{ID: job.ID, Name: job.Name, Type: job.Type, Payload: job.Payload,
+		Cron: job.Cron, Timezone: job.Timezone, RetryDelayMs: job.RetryDelayMs, TimeoutMs: job.TimeoutMs,
+		NextRunAt: job.NextRunAt, AlertChannels: []int64{ch.ID}, AlertAfter: pgInt4(2)}); err != nil {
+		t.Fatal(err)
+	}
+	quiet := dbtest.InsertJob(t, q, dbtest.Job("quiet", "ping", `{"url": "https://example.com/"}`, "0 0 1 1 *"))
+	var runs []Settled
+	var ids []int64
+	for _, st := range []runstatus.Status{runstatus.PermanentlyFailed, runstatus.PermanentlyFailed, runstatus.Completed, runstatus.PermanentlyFailed} {
+		r := dbtest.InsertRun(t, q, job.ID, st, "", "")
+		runs = append(runs, Settled{JobID: job.ID, RunID: r.ID, JobName: job.Name, Status: st, ScheduledAt: r.ScheduledAt})
+		ids = append(ids, r.ID)
+	}
+	r := dbtest.InsertRun(t, q, quiet.ID, runstatus.Completed, "", "")
+	runs = append(runs, Settled{JobID: quiet.ID, RunID: r.ID, JobName: quiet.Name, Status: runstatus.Completed})
+	// Handed over out of order, as a batch gathers them.
+	slices.Reverse(runs)
+
+	a := NewAlerter(nil, q, nil, workertest.Logger(t))
+	made, err := a.Step(ctx, q, runs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notices, err := q.NoticeListByJob(ctx, &job.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []string
+	for _, n := range notices {
+		events = append(events, fmt.Sprintf("%s after run %d", n.Event, *n.RunID))
+	}
+	want := []string{fmt.Sprintf("%s after run %d", notify.Failing, ids[1]), fmt.Sprintf("%s after run %d", notify.Recovered, ids[2])}
+	if !slices.Equal(events, want) || len(made) != len(want) {
+		t.Errorf("notices %q (%d made), want %q", events, len(made), want)
+	}
+	state, err := q.JobAlertStateGet(ctx, job.ID)
+	if err != nil || state.ConsecutiveFailures != 1 || state.Failing {
+		t.Errorf("alert state %+v (%v), want one failure in a row and not failing", state, err)
+	}
+	if _, err := q.JobAlertStateGet(ctx, quiet.ID); err == nil {
+		t.Error("a job that never failed has an alert state")
+	}
+	for _, c := range []struct {
+		job               int64
+		completed, failed int64
+	}{{job.ID, 1, 3}, {quiet.ID, 1, 0}} {
+		stats, err := q.JobStatsSummary(ctx, sqlcgen.JobStatsSummaryParams{JobID: c.job,
+			DayStart: time.Now().Add(-time.Hour), WeekStart: time.Now().Add(-time.Hour)})
+		if err != nil || stats.CompletedDay != c.completed || stats.FailedDay != c.failed {
+			t.Errorf("job %d counted %+v (%v), want %d completed and %d failed", c.job, stats, err, c.completed, c.failed)
 		}
 	}
 }
