@@ -111,6 +111,9 @@ func TestBatchWhoseCommitFailsAcksNothingAndLosesNoRun(t *testing.T) {
 		}
 	}
 	h.startConsumer(8)
+	// The gate opens at the latest when the test ends, before the consumer is stopped.
+	openGate := sync.OnceFunc(func() { close(db.gate) })
+	t.Cleanup(openGate)
 	tg := newRecordingTarget(t, nil)
 	runs := make([]sqlcgen.Run, jobs)
 	msgs := make([]runmsg.Message, jobs)
@@ -122,11 +125,11 @@ func TestBatchWhoseCommitFailsAcksNothingAndLosesNoRun(t *testing.T) {
 		}
 		runs[i], msgs[i] = run, runmsg.Message{RunID: run.ID, JobID: job.ID}
 	}
-	// Marking the runs published waits for the rows that the held commits lock, so it is done
-	// aside.
-	published := make(chan struct{})
-	go func() { defer close(published); h.disp.Publish(context.Background(), msgs) }()
-	defer func() { <-published }()
+	// Published without being marked published: marking them would wait for the rows that the
+	// held commits lock, and claims would wait behind it.
+	if published, err := h.pub.PublishRuns(context.Background(), msgs); err != nil || len(published) != jobs {
+		t.Fatalf("published %d of %d runs: %v", len(published), jobs, err)
+	}
 
 	// Every consumer has executed a run and handed its result over; two are in commits held at
 	// the gate, the others wait for the next batch.
@@ -134,7 +137,7 @@ func TestBatchWhoseCommitFailsAcksNothingAndLosesNoRun(t *testing.T) {
 		requests, _ := tg.total()
 		return requests >= 8
 	})
-	close(db.gate)
+	openGate()
 	workertest.WaitFor(t, 30*time.Second, "refused commits of batches of several runs", func() bool {
 		refused, largest := db.stats()
 		return refused >= 3 && largest >= 2
