@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/cronflow/cronflow/worker"
 	"github.com/cronflow/cronflow/worker/smtptest"
 	"github.com/cronflow/cronflow/worker/workertest"
 )
@@ -33,6 +38,11 @@ func TestBadConfigurationStopsStartup(t *testing.T) {
 		"LogLevelUnknown":        {map[string]string{"LOG_LEVEL": "loud"}},
 		"DatabaseURLNotPostgres": {map[string]string{"DATABASE_URL": "mysql://x"}},
 		"AMQPURLNotAMQP":         {map[string]string{"AMQP_URL": "http://x"}},
+		"RetentionInWeeks":       {map[string]string{"RETENTION_COMPLETED": "4w"}},
+		"RetentionZero":          {map[string]string{"RETENTION_FAILED": "0d"}},
+		"RetentionFraction":      {map[string]string{"RETENTION_COMPLETED": "1.5d"}},
+		"KeepPerJobNegative":     {map[string]string{"RETENTION_KEEP_PER_JOB": "-1"}},
+		"IntervalOverADay":       {map[string]string{"RETENTION_INTERVAL": "2d"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -328,6 +338,195 @@ func TestMetricsAreScraped(t *testing.T) {
 			t.Errorf("/metrics lacks %q", want)
 		}
 	}
+}
+
+func TestRetentionSettings(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"RETENTION_COMPLETED": "7d", "RETENTION_FAILED": "36h", "RETENTION_KEEP_PER_JOB": "0", "RETENTION_INTERVAL": "1s"}
+	cfg, err := loadConfig("serve", func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := worker.RetentionConfig{Completed: 7 * 24 * time.Hour, Failed: 36 * time.Hour, KeepPerJob: 0, Interval: time.Second}
+	if cfg.Retention != want {
+		t.Fatalf("retention = %+v, want %+v", cfg.Retention, want)
+	}
+	defaults, _ := loadConfig("serve", func(string) string { return "" })
+	if d := defaults.Retention; d.Completed != 30*24*time.Hour || d.Failed != 90*24*time.Hour || d.KeepPerJob != 20 || d.Interval != time.Minute {
+		t.Fatalf("default retention = %+v", d)
+	}
+}
+
+func TestRetentionRunsOnTheLeader(t *testing.T) {
+	t.Parallel()
+	tg := newHTTPTarget(t, 0)
+	env := testEnv(t)
+	env["RETENTION_COMPLETED"], env["RETENTION_KEEP_PER_JOB"], env["RETENTION_INTERVAL"] = "1s", "1", "1s"
+	app := startApp(t, "serve", env)
+	job := app.createJob(map[string]any{"type": "ping", "cron": "0 0 1 1 *", "payload": map[string]any{"url": tg.URL}})
+	var newest apiRun
+	for range 3 {
+		app.call(http.MethodPost, fmt.Sprintf("/api/jobs/%d/run", job.ID), nil, &newest)
+		app.waitRun(newest.ID, "completed")
+	}
+	workertest.WaitFor(t, 20*time.Second, "retention keeps only the newest run", func() bool {
+		runs := app.runs(job.ID)
+		return len(runs) == 1 && runs[0].ID == newest.ID
+	})
+	resp, err := http.Get(app.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{`cronflow_retention_deleted_total{kind="completed"} 2`, `cronflow_retention_deleted_total{kind="failed"} 0`} {
+		if !strings.Contains(string(body), want+"\n") {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}
+
+// tenThousandJobs is an export document of n ping jobs to url that fire every 20 seconds.
+func tenThousandJobs(n int, url string) []byte {
+	jobs := make([]map[string]any, n)
+	for i := range jobs {
+		jobs[i] = map[string]any{"name": fmt.Sprintf("imported %05d", i), "type": "ping", "cron": "*/20 * * * * *",
+			"payload": map[string]any{"url": url}}
+	}
+	doc, _ := json.Marshal(map[string]any{"version": 1, "jobs": jobs})
+	return doc
+}
+
+func TestTenThousandImportedJobsAreScheduled(t *testing.T) {
+	t.Parallel()
+	const jobs = 10000
+	tg := newHTTPTargetWith(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") }))
+	env := testEnv(t)
+	app := startApp(t, "serve", env)
+	ctx := context.Background()
+	listener, err := pgx.Connect(ctx, env["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer listener.Close(ctx)
+	if _, err := listener.Exec(ctx, "LISTEN cronflow_jobs"); err != nil {
+		t.Fatal(err)
+	}
+
+	doc := tenThousandJobs(jobs, tg.URL)
+	start := time.Now()
+	resp, err := http.Post(app.URL+"/api/import", "application/json", bytes.NewReader(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	t.Logf("imported %d jobs (%d bytes) in %s", jobs, len(doc), time.Since(start).Round(time.Millisecond))
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"created":10000`) {
+		t.Fatalf("import: %d %s", resp.StatusCode, body)
+	}
+
+	t.Run("TheSchedulersAreToldOnce", func(t *testing.T) {
+		// Every notification of the import's transaction arrived at its commit; a marker sent
+		// afterwards must be the next one.
+		if _, err := app.pool(t).Exec(ctx, "SELECT pg_notify('cronflow_jobs', 'marker')"); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for len(got) == 0 || got[len(got)-1] != "marker" {
+			wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			n, err := listener.WaitForNotification(wctx)
+			cancel()
+			if err != nil {
+				t.Fatalf("notifications so far %v: %v", got, err)
+			}
+			got = append(got, n.Payload)
+		}
+		if len(got) != 2 || got[0] != "*" {
+			t.Fatalf("notifications = %.10v (%d), want one '*' and the marker", got, len(got))
+		}
+	})
+	t.Run("EveryJobsNextSlotFires", func(t *testing.T) {
+		workertest.WaitFor(t, 90*time.Second, "a run of every imported job", func() bool {
+			var n int
+			err := app.pool(t).QueryRow(ctx, "SELECT count(DISTINCT job_id) FROM runs").Scan(&n)
+			return err == nil && n == jobs
+		})
+	})
+}
+
+func TestExportAndImportFromTheCommandLine(t *testing.T) {
+	t.Parallel()
+	env := testEnv(t)
+	getenv := func(k string) string { return env[k] }
+	command := func(args ...string) (string, error) {
+		var out syncBuffer
+		err := run(context.Background(), append([]string{"cronflow"}, args...), getenv, &out)
+		return out.String(), err
+	}
+	file := t.TempDir() + "/jobs.json"
+	doc := `{"version": 1, "jobs": [
+		{"name": "Health", "type": "ping", "cron": "*/5 * * * *", "payload": {"url": "https://example.com/health"}},
+		{"name": "Report", "type": "email", "cron": "0 8 * * 1", "paused": true, "payload": {"to": "ops@example.com", "subject": "Weekly", "body": "Hi"}}]}`
+	if err := os.WriteFile(file, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	exported := func() []string {
+		out, err := command("export")
+		var d struct {
+			Version int
+			Jobs    []struct{ Name string }
+		}
+		if err != nil || json.Unmarshal([]byte(out), &d) != nil || d.Version != 1 {
+			t.Fatalf("export: %v\n%s", err, out)
+		}
+		var names []string
+		for _, j := range d.Jobs {
+			names = append(names, j.Name)
+		}
+		return names
+	}
+
+	out, err := command("import", file, "--dry-run")
+	if err != nil || !strings.Contains(out, `{"created":2,"updated":0,"unchanged":0,"dry_run":true}`) {
+		t.Fatalf("dry run: %v\n%s", err, out)
+	}
+	if names := exported(); len(names) != 0 {
+		t.Fatalf("a dry run stored %v", names)
+	}
+	if out, err := command("import", "--mode=upsert", file); err != nil || !strings.Contains(out, `"created":2`) {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	if names := exported(); strings.Join(names, ",") != "Health,Report" {
+		t.Fatalf("exported %v after the import", names)
+	}
+	t.Run("AnInvalidDocumentIsRefusedWithItsProblems", func(t *testing.T) {
+		bad := t.TempDir() + "/bad.json"
+		_ = os.WriteFile(bad, []byte(`{"version": 1, "jobs": [{"name": "New", "type": "ping", "cron": "nope", "payload": {"url": "https://example.com"}}]}`), 0o600)
+		out, err := command("import", bad)
+		if err == nil || !strings.Contains(out, `job 0 ("New"): cron`) {
+			t.Fatalf("import of an invalid document: %v\n%s", err, out)
+		}
+		if names := exported(); len(names) != 2 {
+			t.Fatalf("an invalid document changed the jobs: %v", names)
+		}
+	})
+	t.Run("WithoutAFileItSaysHowToUseIt", func(t *testing.T) {
+		if _, err := command("import", "--dry-run"); err == nil || !strings.Contains(err.Error(), "usage: cronflow import FILE") {
+			t.Fatalf("import without a file: %v", err)
+		}
+	})
+	t.Run("TheAuditLogNamesTheCommandLine", func(t *testing.T) {
+		pool, err := pgxpool.New(context.Background(), env["DATABASE_URL"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pool.Close()
+		var n int
+		if err := pool.QueryRow(context.Background(), "SELECT count(*) FROM audit_log WHERE actor = 'cli' AND action = 'job.create'").Scan(&n); err != nil || n != 2 {
+			t.Fatalf("%d job.create entries by cli, %v; want 2", n, err)
+		}
+	})
 }
 
 func TestBadServerLimitsStopStartup(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -36,7 +36,7 @@ type browser struct {
 	problems []string
 	expected []string
 	// expect says which failed responses the flow causes on purpose (a form sent back with 422).
-	expect func(*log.Entry) bool
+	expect []func(*log.Entry) bool
 }
 
 // cspReporter runs before every page's own scripts and turns each Content-Security-Policy
@@ -77,7 +77,7 @@ func newBrowser(t *testing.T, path, base string) *browser {
 		chromedp.Flag("disable-quic", true),
 		chromedp.NoFirstRun,
 		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
+		chromedp.WindowSize(1366, 900),
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	b := &browser{base: base, shots: os.Getenv("SCREENSHOTS")}
@@ -139,7 +139,7 @@ func (b *browser) listen(ev any) {
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		text := fmt.Sprintf("browser log (%s): %s %s", e.Source, e.Text, e.URL)
-		if b.expect != nil && b.expect(e) {
+		if slices.ContainsFunc(b.expect, func(f func(*log.Entry) bool) bool { return f(e) }) {
 			b.expected = append(b.expected, text)
 		} else {
 			b.problems = append(b.problems, text)
@@ -153,11 +153,24 @@ func (b *browser) listen(ev any) {
 	b.problems = append(b.problems, problem)
 }
 
-// allow tells the console listener which failed responses the flow causes on purpose.
+// allow tells the console listener of more failed responses that the flow causes on purpose.
 func (b *browser) allow(expected func(*log.Entry) bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.expect = expected
+	b.expect = append(b.expect, expected)
+}
+
+// forget drops the problems recorded since the first n that expected says were caused on purpose.
+func (b *browser) forget(n int, expected func(string) bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	kept := b.problems[:n]
+	for _, p := range b.problems[n:] {
+		if !expected(p) {
+			kept = append(kept, p)
+		}
+	}
+	b.problems = kept
 }
 
 // consoleProblems returns the problems recorded so far.
@@ -301,20 +314,6 @@ func clearField(selector string) chromedp.Action[chromedp.Void] {
 	)
 }
 
-// screenMode is a size and colour scheme the pages are looked at in.
-type screenMode struct {
-	name          string
-	width, height int64
-	phone         bool
-	scheme        string
-}
-
-var screenModes = []screenMode{
-	{name: "light", width: 1280, height: 900, scheme: "light"},
-	{name: "dark", width: 1280, height: 900, scheme: "dark"},
-	{name: "phone", width: 375, height: 800, phone: true, scheme: "light"},
-}
-
 // emulate sets the viewport and the colour scheme. Motion is reduced, so that no screenshot
 // catches a colour halfway through a transition.
 func (b *browser) emulate(m screenMode) chromedp.Action[chromedp.Void] {
@@ -334,59 +333,6 @@ func (b *browser) emulate(m screenMode) chromedp.Action[chromedp.Void] {
 			return err
 		}),
 	)
-}
-
-// overflowReport is what the page says about its width: the document's, and the elements that
-// stick out of the viewport (outside a scrolling table container).
-type overflowReport struct {
-	ClientWidth int64    `json:"clientWidth"`
-	ScrollWidth int64    `json:"scrollWidth"`
-	Wide        []string `json:"wide"`
-}
-
-const overflowJS = `(function () {
-	var d = document.documentElement, w = d.clientWidth, wide = [];
-	if (d.scrollWidth > w + 1) {
-		document.querySelectorAll("body *").forEach(function (el) {
-			var r = el.getBoundingClientRect();
-			if (r.right > w + 1 && !el.parentElement.closest(".table-scroll") && wide.length < 12) {
-				var name = el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
-					(el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\s+/).join(".") : "") +
-					(el.dataset.testid ? "[data-testid=" + el.dataset.testid + "]" : "");
-				wide.push(name + " right=" + Math.round(r.right) + " width=" + Math.round(r.width));
-			}
-		});
-	}
-	return {clientWidth: w, scrollWidth: d.scrollWidth, wide: wide};
-})()`
-
-// look looks at the page shown in every screen mode: on a phone it must not scroll sideways (a
-// table may scroll inside its own container), and with SCREENSHOTS set each mode is saved as
-// SCREENSHOTS/{name}-{mode}.png. It leaves the tab as a light desktop.
-func (b *browser) look(t *testing.T, name string) {
-	t.Helper()
-	for _, m := range screenModes {
-		b.do(t, "emulate "+m.name, b.emulate(m))
-		if m.phone {
-			r := js[overflowReport](t, b, overflowJS)
-			if r.ScrollWidth > m.width+1 {
-				t.Errorf("%s scrolls sideways on a %d px phone: the document is %d px wide; sticking out:\n  %s",
-					name, m.width, r.ScrollWidth, strings.Join(r.Wide, "\n  "))
-			}
-		}
-		if b.shots == "" {
-			continue
-		}
-		png := get(t, b, "screenshot "+name+" "+m.name, fullPage(m.width))
-		file := filepath.Join(b.shots, name+"-"+m.name+".png")
-		if err := os.MkdirAll(b.shots, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(file, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	b.do(t, "emulate a light desktop", b.emulate(screenModes[0]))
 }
 
 // fullPage is a PNG of the whole page, as wide as the viewport and as long as the content.

@@ -61,10 +61,14 @@ func TestBrowserFlow(t *testing.T) {
 	env["CRONFLOW_ADMIN_USER"], env["CRONFLOW_ADMIN_PASSWORD"] = "admin", password
 	app := startApp(t, "serve", env)
 	t.Cleanup(target.release) // before the app stops, which waits for the run in flight
+	data := seedRealisticData(t, app)
 	b := newBrowser(t, chromium, app.URL)
-	// The one failed response the flow causes on purpose: the job form sent back with 422.
+	// The failed responses the flow causes on purpose: the job form sent back with 422, and the
+	// page of a job that does not exist.
+	const missing = "/jobs/987654321"
 	b.allow(func(e *log.Entry) bool {
-		return e.Source == log.EntrySourceNetwork && e.URL == app.URL+"/jobs" && strings.Contains(e.Text, "422")
+		return e.Source == log.EntrySourceNetwork && (e.URL == app.URL+"/jobs" && strings.Contains(e.Text, "422") ||
+			e.URL == app.URL+missing && strings.Contains(e.Text, "404"))
 	})
 	t.Logf("app at %s, Chromium started after %s", app.URL, time.Since(start).Round(time.Millisecond))
 
@@ -135,9 +139,24 @@ func TestBrowserFlow(t *testing.T) {
 				lastScheduleCheckIs(bad)+` && document.querySelector('[data-testid="cron-error"]').textContent.trim() !== ""`)
 			live := get(t, b, "read the live error", chromedp.Text(testid("cron-error")))
 			t.Logf("live check of %q: %q", bad, live)
+			if strings.Contains(live, "above maximum") || !strings.Contains(live, "minute") {
+				t.Errorf("the live error %q should name the minute field in words, not the parser's", live)
+			}
+			b.waitUntil(t, 5*time.Second, "the cron field to be marked invalid and the problem announced",
+				`document.querySelector('[data-testid="cron-input"]').getAttribute("aria-invalid") === "true"`+
+					` && document.querySelector('[data-testid="schedule-problems"]').textContent.indexOf("minute") >= 0`)
+			if live := js[string](t, b, `document.querySelector('[data-testid="schedule-problems"]').getAttribute("aria-live")`); live == "" {
+				t.Error("the schedule's problems are not in a live region")
+			}
 
 			b.do(t, "submit the form", chromedp.Click(testid("submit")))
 			b.do(t, "see the form's problems", chromedp.WaitVisible(testid("form-problems")))
+			b.waitUntil(t, 5*time.Second, "the summary of problems to take the focus",
+				`document.activeElement === document.querySelector('[data-testid="form-problems"]')`)
+			b.do(t, "follow the summary's link to the cron field",
+				chromedp.Click(chromedp.CSS(`[data-testid="form-problem-link"][href="#field-cron"]`)))
+			b.waitUntil(t, 5*time.Second, "the cron field to have the focus",
+				`document.activeElement === document.querySelector('[data-testid="cron-input"]')`)
 			if got := get(t, b, "read the cron field", chromedp.Value(testid("cron-input"))); got != bad {
 				t.Errorf("after the 422 the cron field holds %q, want the typed %q", got, bad)
 			}
@@ -150,14 +169,40 @@ func TestBrowserFlow(t *testing.T) {
 			if got := get(t, b, "read the task type", chromedp.Value(testid("task-type"))); got != "webhook" {
 				t.Errorf("after the 422 the task type is %q, want the chosen webhook", got)
 			}
-			if p := b.path(t); p != "/jobs/new" || !b.samePage(t) {
+			if p, _, _ := strings.Cut(b.path(t), "#"); p != "/jobs/new" || !b.samePage(t) {
 				t.Errorf("the 422 should be swapped into the page in place; the browser is on %q (same page: %v)", p, b.samePage(t))
+			}
+		}},
+
+		{"ASubMinuteScheduleInAZoneTypedAsACityPreviewsToTheSecondInThatZone", func(t *testing.T) {
+			const every10s = "*/10 * * * * *"
+			recordScheduleChecks(t, b) // the 422 swapped in a new form
+			b.do(t, "type a schedule with a seconds field and a city for the zone",
+				clearField(`[data-testid="cron-input"]`),
+				chromedp.SendKeys(testid("cron-input"), every10s),
+				clearField(`[data-testid="timezone-input"]`),
+				chromedp.SendKeys(testid("timezone-input"), "berlin"),
+			)
+			b.waitUntil(t, 5*time.Second, "the preview of "+every10s+" in Europe/Berlin",
+				`(window.__scheduleChecks || []).length > 0 && document.querySelectorAll('[data-testid="next-run"]').length === 5`+
+					` && document.querySelector('[data-testid="schedule-preview"]').textContent.indexOf("Europe/Berlin") >= 0`)
+			next := js[[]string](t, b, `Array.from(document.querySelectorAll('[data-testid="next-run"] td:first-child'), function (td) { return td.textContent; })`)
+			seen := map[string]bool{}
+			for _, n := range next {
+				if seen[n] || !regexp.MustCompile(`\d\d:\d\d:\d\d Europe/Berlin$`).MatchString(n) {
+					t.Errorf("next runs %q: each should be a different time to the second, in Europe/Berlin", next)
+					break
+				}
+				seen[n] = true
+			}
+			if msg := get(t, b, "read the zone's problem", chromedp.Text(testid("timezone-error"))); strings.TrimSpace(msg) != "" {
+				t.Errorf("the zone typed as a city is refused: %q", msg)
 			}
 		}},
 
 		{"AFixedCronAndAPingCreateTheJobAndLandOnItsPage", func(t *testing.T) {
 			const good = "0 3 * * *"
-			recordScheduleChecks(t, b) // the 422 swapped in a new form
+			recordScheduleChecks(t, b)
 			b.do(t, "fix the cron",
 				clearField(`[data-testid="cron-input"]`),
 				chromedp.SendKeys(testid("cron-input"), good),
@@ -220,25 +265,53 @@ func TestBrowserFlow(t *testing.T) {
 		}
 	}
 
-	// The rest looks at what the flow made, and each part runs whatever the other finds.
-	t.Run("EveryPageFitsAPhoneAndIsScreenshotInLightDarkAndPhone", func(t *testing.T) {
-		for _, p := range []struct {
-			name, path string
-			prepare    func(t *testing.T)
-		}{
+	// The rest looks at what the flow and the setup made, and each part runs whatever the others find.
+	t.Run("InPlaceActionsKeepTheFocusOnTheirControl", func(t *testing.T) { checkFocusAfterActions(t, b, data) })
+	t.Run("TheDeleteDialogIsModalAndGivesTheFocusBack", func(t *testing.T) { checkDeleteDialog(t, b, data) })
+	t.Run("TheJobsListRefreshesItself", func(t *testing.T) { checkJobsListRefreshes(t, b, app) })
+	t.Run("TheRunsPageFindsAJobByNameAndNamesItByIDInTheURL", func(t *testing.T) { checkRunsJobPicker(t, b, app, data) })
+	t.Run("AConnectionProblemClearsItselfWhenCronflowAnswersAgain", func(t *testing.T) { checkConnectionState(t, b, app) })
+	t.Run("EveryPageFitsEveryScreenAndPassesAxe", func(t *testing.T) {
+		for _, p := range []inspectedPage{
 			{name: "home", path: "/"},
 			{name: "jobs", path: "/jobs"},
-			{name: "job", path: "/jobs/" + jobID},
-			{name: "job-form-error", path: "/jobs/new", prepare: func(t *testing.T) {
-				b.do(t, "submit a bad cron",
+			{name: "jobs-menu", path: "/jobs", prepare: func(t *testing.T) {
+				b.do(t, "open the first row's menu", chromedp.Click(chromedp.CSS(`[data-testid="job-row"] [data-testid="more"] summary`)),
+					chromedp.WaitVisible(chromedp.CSS(`[data-testid="job-row"] [data-testid="delete"]`)))
+			}},
+			{name: "delete-dialog", path: "/jobs", prepare: func(t *testing.T) {
+				b.do(t, "ask to delete the first row's job",
+					chromedp.Click(chromedp.CSS(`[data-testid="job-row"] [data-testid="more"] summary`)),
+					chromedp.Click(chromedp.CSS(`[data-testid="job-row"] [data-testid="delete"]`)))
+				b.waitUntil(t, 5*time.Second, "the delete dialog", `!!document.querySelector('[data-testid="delete-dialog"][open]')`)
+			}},
+			{name: "new-job", path: "/jobs/new"},
+			{name: "new-job-problems", path: "/jobs/new", prepare: func(t *testing.T) {
+				b.do(t, "choose an email and submit a bad cron with nothing else",
 					chromedp.Click(testid("mode-advanced")),
-					chromedp.SendKeys(testid("cron-input"), "61 * * * *"),
+					chromedp.SendKeys(testid("cron-input"), "61 * * *"),
+					choose(`[data-testid="task-type"]`, "email"),
+					chromedp.WaitVisible(testid("payload-to-input")),
 					chromedp.Click(testid("submit")),
 					chromedp.WaitVisible(testid("form-problems")),
 				)
+				for _, want := range []string{"The recipients need at least one address.", "The message is required.", "has 4 parts"} {
+					if got := get(t, b, "read the problems", chromedp.Text(testid("form-problems"))); !strings.Contains(got, want) {
+						t.Errorf("the summary of problems %q does not say %q", got, want)
+					}
+				}
 			}},
+			{name: "job", path: fmt.Sprintf("/jobs/%d", data.longJob)},
+			{name: "edit", path: fmt.Sprintf("/jobs/%d/edit", data.emailJob)},
 			{name: "runs", path: "/runs"},
-			{name: "run", path: "/runs/" + runID},
+			{name: "run", path: fmt.Sprintf("/runs/%d", data.failedRun)},
+			{name: "not-found", path: missing, status: 404, prepare: func(t *testing.T) {
+				b.do(t, "see the error inside the layout with a way back",
+					chromedp.WaitVisible(testid("error-page")), chromedp.WaitVisible(testid("nav-jobs")), chromedp.WaitVisible(testid("error-back")))
+			}},
+			{name: "users", path: "/settings/users"},
+			{name: "user", path: "/settings/users/1"},
+			{name: "account", path: "/settings/account"},
 			{name: "tokens", path: "/settings/tokens", prepare: func(t *testing.T) {
 				b.do(t, "name a token", chromedp.SendKeys(testid("token-name"), "backup script"))
 				b.follow(t, "create the token", chromedp.Click(testid("token-create")))
@@ -252,17 +325,14 @@ func TestBrowserFlow(t *testing.T) {
 				b.do(t, "see the login form", chromedp.WaitVisible(testid("login-form")))
 			}},
 		} {
-			b.open(t, p.path)
-			if p.prepare != nil {
-				p.prepare(t)
-			}
-			b.look(t, p.name)
+			b.inspect(t, p)
 		}
 		if b.shots != "" {
 			t.Logf("screenshots saved in %s", b.shots)
 		}
 	})
 	t.Run("TheConsoleHasNoErrorsAndNoCSPViolations", func(t *testing.T) {
+		b.open(t, "/login") // with the policy in force again
 		problems := b.consoleProblems()
 		for _, p := range problems {
 			t.Errorf("console: %s", p)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cronflow/cronflow/handlers"
+	"github.com/cronflow/cronflow/worker"
 	"github.com/cronflow/cronflow/worker/task"
 )
 
@@ -48,6 +49,8 @@ type config struct {
 	SessionIdle, SessionLifetime time.Duration
 	// HTTP bounds what clients can hold of the HTTP server: timeouts, header size, connections.
 	HTTP handlers.ServerLimits
+	// Retention says how long finished runs are kept.
+	Retention worker.RetentionConfig
 }
 
 // loadConfig reads the configuration. It accepts the original project's variable names; DATABASE_URL
@@ -138,6 +141,8 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 	}
 
 	c.AllowPrivateTargets = r.boolean("CRONFLOW_ALLOW_PRIVATE_TARGETS", true)
+
+	c.Retention = r.retention()
 
 	c.Mail = task.MailConfig{
 		Host:     getenv("SMTP_HOST"),
@@ -254,6 +259,31 @@ func (r *envReader) networks(name string) []*net.IPNet {
 
 func (r *envReader) port(name string, def int) int {
 	return r.integer(name, def, 1, 65535)
+}
+
+// retention reads how long finished runs are kept.
+func (r *envReader) retention() worker.RetentionConfig {
+	const day = 24 * time.Hour
+	return worker.RetentionConfig{
+		Completed:  r.age("RETENTION_COMPLETED", 30*day, 100*365*day),
+		Failed:     r.age("RETENTION_FAILED", 90*day, 100*365*day),
+		KeepPerJob: r.integer("RETENTION_KEEP_PER_JOB", 20, 0, 100000),
+		Interval:   r.age("RETENTION_INTERVAL", time.Minute, day),
+	}
+}
+
+// age reads a retention duration (see worker.ParseAge), at most hi.
+func (r *envReader) age(name string, def, hi time.Duration) time.Duration {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		return def
+	}
+	d, err := worker.ParseAge(v, hi)
+	if err != nil {
+		r.fail(name, err.Error())
+		return def
+	}
+	return d
 }
 
 func (r *envReader) duration(name string, def, lo, hi time.Duration) time.Duration {

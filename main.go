@@ -6,11 +6,16 @@
 //	cronflow [serve]   HTTP dashboard and API, the scheduler (one leader among replicas) and consumers
 //	cronflow worker    consumers only, for scaled-out replicas, with /healthz and /readyz
 //	cronflow migrate   migrate the database and exit
+//	cronflow export    print every job as an export document
+//	cronflow import FILE [--dry-run] [--mode=upsert|create]
+//	                   import an export document (see the README)
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -59,7 +64,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
-	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	logger := slog.New(slog.NewJSONHandler(logOutput(mode, stdout), &slog.HandlerOptions{Level: cfg.LogLevel}))
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -71,13 +76,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := queries.Migrate(ctx, pool, logger); err != nil {
 		return err
 	}
-	if mode == "migrate" {
-		return nil
-	}
 	q := sqlcgen.New(pool)
+	switch mode {
+	case "migrate":
+		return nil
+	case "export":
+		return handlers.Export(ctx, q, stdout)
+	case "import":
+		return importCommand(ctx, args[2:], pool, stdout)
+	}
 	top := broker.NewTopology(cfg.AMQPPrefix)
 	if mode == "serve" {
-		if err := ensureAdmin(ctx, cfg, q, logger); err != nil {
+		if err := ensureAdmin(ctx, cfg, pool, logger); err != nil {
 			return err
 		}
 	}
@@ -87,8 +97,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	metricsHandler := promhttp.HandlerFor(registry, promhttp.HandlerOpts{})
 
 	// Start order: the publisher (consumers publish retries until they are done), the consumers,
-	// then, on the leader only, the dispatcher, the reaper and the scheduler. Each is stopped in
-	// reverse order, after HTTP.
+	// then, on the leader only, the dispatcher, the reaper, retention and the scheduler. Each is
+	// stopped in reverse order, after HTTP.
 	pub := broker.NewPublisher(cfg.AMQPURL, top, logger)
 	stopPub := start(ctx, pub.Run)
 	defer stopPub()
@@ -110,7 +120,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	stopLeader := func() {}
 	if mode == "serve" {
 		leader = worker.NewLeader(pool, 3*time.Second, logger)
-		services := worker.NewMaintainer(disp, worker.NewReaper(q, disp, logger),
+		retention := worker.NewRetention(q, cfg.Retention, logger)
+		retention.Register(registry)
+		services := worker.NewMaintainer(disp, worker.NewReaper(q, disp, logger), retention,
 			worker.NewScheduler(pool, disp, cfg.CatchUp, logger))
 		stopLeader = start(ctx, func(ctx context.Context) { leader.Run(ctx, services.Run) })
 	}
@@ -121,7 +133,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	srv := handlers.NewHealthServer(ready, metricsHandler, cfg.MetricsToken, logger)
 	if mode == "serve" {
 		srv = handlers.NewServer(handlers.Deps{
-			Queries: q, Publisher: disp, ReadyFunc: ready, Logger: logger, Metrics: metricsHandler,
+			Queries: q, DB: pool, Publisher: disp, ReadyFunc: ready, Logger: logger, Metrics: metricsHandler,
 			Auth: handlers.AuthConfig{Enabled: cfg.AdminPassword != "", MetricsToken: cfg.MetricsToken,
 				LoopbackOnly: cfg.AdminPassword == "" && !cfg.InsecureNoAuth, AdminUser: cfg.AdminUser,
 				SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime},
@@ -140,17 +152,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	return err
 }
 
-// parseMode reads the command: serve (the default), worker or migrate.
+// parseMode reads the command: serve (the default), worker, migrate, export or import.
 func parseMode(args []string) (string, error) {
 	mode := "serve"
 	if len(args) > 1 {
 		mode = args[1]
 	}
 	switch mode {
-	case "serve", "worker", "migrate":
+	case "serve", "worker", "migrate", "export", "import":
 		return mode, nil
 	}
-	return "", fmt.Errorf("unknown command %q: use serve, worker or migrate", mode)
+	return "", fmt.Errorf("unknown command %q: use serve, worker, migrate, export or import", mode)
+}
+
+// logOutput is where the logs of a command go: stdout, except for export and import, whose stdout
+// is the document or what the import did.
+func logOutput(mode string, stdout io.Writer) io.Writer {
+	if mode == "export" || mode == "import" {
+		return os.Stderr
+	}
+	return stdout
 }
 
 // serveHTTP serves srv on addr, within limits, until ctx is done or the server fails, then shuts it
@@ -175,13 +196,13 @@ func serveHTTP(ctx context.Context, limits handlers.ServerLimits, addr string, s
 }
 
 // ensureAdmin creates or updates the admin user, or warns that authentication is off.
-func ensureAdmin(ctx context.Context, cfg config, q *sqlcgen.Queries, logger *slog.Logger) error {
+func ensureAdmin(ctx context.Context, cfg config, db handlers.TxStarter, logger *slog.Logger) error {
 	if cfg.AdminPassword == "" {
 		logger.Warn("No CRONFLOW_ADMIN_PASSWORD: authentication is off", "addr", cfg.HTTPAddr,
 			"loopback_only", !cfg.InsecureNoAuth)
 		return nil
 	}
-	return handlers.EnsureAdmin(ctx, q, cfg.AdminUser, cfg.AdminPassword)
+	return handlers.EnsureAdmin(ctx, db, cfg.AdminUser, cfg.AdminPassword)
 }
 
 // readyFunc answers /readyz: the database and both broker connections must be up.
@@ -243,4 +264,39 @@ func openPool(ctx context.Context, cfg config, logger *slog.Logger) (*pgxpool.Po
 		return nil, fmt.Errorf("connect to PostgreSQL at %s: %w", pcfg.ConnConfig.Host, err)
 	}
 	return pool, nil
+}
+
+// importCommand is cronflow import FILE [--dry-run] [--mode=upsert|create]: it imports a document
+// straight into the database, as POST /api/import does, and prints what it did.
+func importCommand(ctx context.Context, args []string, pool *pgxpool.Pool, stdout io.Writer) error {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	dryRun := fs.Bool("dry-run", false, "check the document and say what would change, storing nothing")
+	mode := fs.String("mode", handlers.ImportUpsert, "upsert or create")
+	err := fs.Parse(args)
+	file := fs.Arg(0)
+	if err == nil && file != "" {
+		err = fs.Parse(fs.Args()[1:]) // flags may follow the file too
+	}
+	if err != nil || file == "" || fs.NArg() != 0 {
+		return fmt.Errorf("usage: cronflow import FILE [--dry-run] [--mode=upsert|create]")
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return fmt.Errorf("open document: %w", err)
+	}
+	defer f.Close()
+	res, err := handlers.Import(ctx, pool, f, handlers.ImportOptions{Mode: *mode, DryRun: *dryRun, Actor: "cli"})
+	var invalid *handlers.InvalidImportError
+	if errors.As(err, &invalid) {
+		for _, p := range invalid.Jobs {
+			for field, problem := range p.Fields {
+				fmt.Fprintf(stdout, "job %d (%q): %s %s\n", p.Index, p.Name, field, problem)
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("import %s: %w", file, err)
+	}
+	return json.NewEncoder(stdout).Encode(res)
 }

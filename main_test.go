@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cronflow/cronflow/queries/dbtest"
 	"github.com/cronflow/cronflow/worker/broker"
@@ -28,6 +31,14 @@ type testApp struct {
 	logs *syncBuffer
 	stop context.CancelFunc
 	done chan error
+
+	poolOnce sync.Once
+	db       *pgxpool.Pool
+}
+
+// forTest is the same app for a subtest: its calls fail t instead of the test that started it.
+func (a *testApp) forTest(t *testing.T) *testApp {
+	return &testApp{t: t, URL: a.URL, env: a.env, logs: a.logs, stop: a.stop, done: a.done}
 }
 
 // testEnv returns the environment of an app on a fresh database and broker names of its own.
@@ -92,6 +103,19 @@ func startApp(t *testing.T, mode string, env map[string]string) *testApp {
 	return app
 }
 
+// pool is a connection pool on the app's database, closed when the test ends.
+func (a *testApp) pool(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	a.poolOnce.Do(func() {
+		var err error
+		if a.db, err = pgxpool.New(context.Background(), a.env["DATABASE_URL"]); err != nil {
+			t.Fatal(err)
+		}
+		a.t.Cleanup(a.db.Close)
+	})
+	return a.db
+}
+
 // shutdown stops the app as SIGTERM would and returns what run returned.
 func (a *testApp) shutdown() error {
 	a.stop()
@@ -100,7 +124,7 @@ func (a *testApp) shutdown() error {
 	return err
 }
 
-// call sends a JSON request to the app's API and decodes the JSON answer into out, if given.
+// call sends a JSON request to the app's API (as the admin, when the app has a password) and decodes the JSON answer into out, if given.
 func (a *testApp) call(method, path string, body any, out any) int {
 	a.t.Helper()
 	var r io.Reader
@@ -113,6 +137,9 @@ func (a *testApp) call(method, path string, body any, out any) int {
 		a.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if password := a.env["CRONFLOW_ADMIN_PASSWORD"]; password != "" {
+		req.SetBasicAuth(cmp.Or(a.env["CRONFLOW_ADMIN_USER"], "admin"), password)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		a.t.Fatalf("%s %s: %v", method, path, err)

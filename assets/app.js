@@ -3,39 +3,43 @@
 (function () {
   "use strict";
 
-  // Polled tables replace themselves every 2 s. Keep what the person did to them: expanded output
-  // and errors stay expanded, and the keyboard focus stays on the same link or summary.
+  function on(type, handler) { document.addEventListener(type, handler); }
+  function byKey(key) { return document.querySelector('[data-key="' + CSS.escape(key) + '"]'); }
+  function isPoll(elt) { return !!(elt && elt.hasAttribute && elt.hasAttribute("data-poll")); }
+
+  // ---- Swaps keep what the person was doing ----------------------------------------------------
+  // Polled tables replace themselves every few seconds, and a row's actions replace the row. Keep
+  // what the person did to them: expanded output and open menus stay open, and the keyboard focus
+  // stays on the same control, or on its replacement (Pause becomes Resume under the same key).
   var open = [];
   var focused = null;
 
-  document.addEventListener("htmx:beforeSwap", function () {
+  on("htmx:beforeSwap", function (e) {
     open = Array.prototype.map.call(
       document.querySelectorAll("details[data-key][open]"),
       function (d) { return d.getAttribute("data-key"); }
     );
     var a = document.activeElement;
     focused = a && a.getAttribute ? a.getAttribute("data-key") : null;
+    // A successful answer means Cronflow is reachable again.
+    var xhr = e.detail && e.detail.xhr;
+    if (xhr && xhr.status >= 200 && xhr.status < 400) { connection(""); }
   });
 
-  document.addEventListener("htmx:afterSwap", function () {
+  on("htmx:afterSwap", function () {
     open.forEach(function (key) {
-      var d = document.querySelector('details[data-key="' + CSS.escape(key) + '"]');
+      var d = byKey(key);
       if (d) { d.open = true; }
     });
     if (focused && (!document.activeElement || document.activeElement === document.body)) {
-      var f = document.querySelector('[data-key="' + CSS.escape(focused) + '"]');
+      var f = byKey(focused);
       if (f) { f.focus({ preventScroll: true }); }
     }
-    // A dialog that was just swapped in gets the focus, so the keyboard is where the question is.
-    var dialog = document.querySelector("#dialog dialog[open]");
-    if (dialog && !dialog.contains(document.activeElement)) {
-      var first = dialog.querySelector("[autofocus], button, a[href]");
-      if (first) { first.focus(); }
-    }
+    openDialog();
   });
 
   // A "select all" box ticks or clears every box of the name it gives (the runs to retry).
-  document.addEventListener("change", function (e) {
+  on("change", function (e) {
     var all = e.target.closest && e.target.closest("[data-select-all]");
     if (!all) { return; }
     var name = all.getAttribute("data-select-all");
@@ -44,60 +48,180 @@
     });
   });
 
-  // Polling stops while the tab is hidden (nobody watches it) and catches up when it is shown.
-  document.addEventListener("htmx:beforeRequest", function (e) {
-    var elt = e.detail && e.detail.elt;
-    if (document.hidden && elt && elt.hasAttribute("data-poll")) { e.preventDefault(); }
+  // After a failed submit the summary of problems takes the focus, so that the keyboard and the
+  // screen reader start from what to fix; its items link to the fields.
+  function focusProblems() {
+    var summary = document.querySelector("[data-focus-on-load]");
+    if (summary && !summary.contains(document.activeElement)) {
+      summary.removeAttribute("data-focus-on-load");
+      summary.focus();
+    }
+  }
+  on("htmx:afterSettle", focusProblems);
+  on("DOMContentLoaded", focusProblems);
+
+  // ---- The live schedule check --------------------------------------------------------------
+  // Its answer fills the problem slots under the schedule's fields. Mark each field invalid or
+  // valid to match, and say what changed in a live region, once.
+  on("htmx:afterSettle", function () {
+    var region = document.getElementById("schedule-problems");
+    if (!region) { return; }
+    var said = [];
+    document.querySelectorAll(".schedule small.error[id]").forEach(function (err) {
+      var text = err.textContent.trim();
+      document.querySelectorAll('[aria-describedby~="' + CSS.escape(err.id) + '"]').forEach(function (field) {
+        if (text) { field.setAttribute("aria-invalid", "true"); } else { field.removeAttribute("aria-invalid"); }
+      });
+      var hidden = err.closest(".schedule-simple, .schedule-advanced");
+      if (text && !(hidden && hidden.offsetParent === null)) { said.push(text); }
+    });
+    var message = said.join(" ");
+    if (region.textContent !== message) { region.textContent = message; }
   });
-  document.addEventListener("visibilitychange", function () {
+
+  // ---- Polling --------------------------------------------------------------------------------
+  // Polling stops while the tab is hidden (nobody watches it) and catches up when it is shown.
+  on("htmx:beforeRequest", function (e) {
+    var elt = e.detail && e.detail.elt;
+    if (document.hidden && isPoll(elt)) { e.preventDefault(); }
+  });
+  on("visibilitychange", function () {
     if (document.hidden || !window.htmx) { return; }
     document.querySelectorAll("[data-poll]").forEach(function (el) { window.htmx.trigger(el, "refresh"); });
   });
 
-  // Dialogs close with their Cancel button or Escape, without a round trip.
-  function closeDialog(dialog) {
-    var box = dialog.closest("#dialog");
-    if (box) { box.innerHTML = ""; } else { dialog.remove(); }
+  // ---- Problems -------------------------------------------------------------------------------
+  // A refresh that fails says so in the connection status, which clears itself as soon as an
+  // answer arrives again. An action that fails says so where flash messages appear, in the
+  // server's words and with its link back.
+  function connection(text) {
+    var box = document.getElementById("connection");
+    if (!box || box.textContent === text) { return; }
+    if (!text) { box.replaceChildren(); return; }
+    var p = document.createElement("p");
+    p.setAttribute("data-testid", "connection-problem");
+    p.textContent = text;
+    box.replaceChildren(p);
   }
-  document.addEventListener("click", function (e) {
-    var dismiss = e.target.closest && e.target.closest("[data-dismiss]");
-    var dialog = dismiss && dismiss.closest("dialog");
-    if (dialog) { e.preventDefault(); closeDialog(dialog); }
-  });
-  document.addEventListener("keydown", function (e) {
-    var dialog = document.querySelector("#dialog dialog[open]");
-    if (e.key === "Escape" && dialog) { e.preventDefault(); closeDialog(dialog); }
-  });
 
-  // A request that failed says so where flash messages appear, instead of failing silently.
-  function problem(text) {
+  function flashProblem(text, back) {
     var flash = document.getElementById("flash");
     if (!flash) { return; }
     var p = document.createElement("p");
     p.className = "flash flash-error";
     p.setAttribute("role", "alert");
     p.setAttribute("data-testid", "flash");
-    p.textContent = text;
+    p.textContent = text + " ";
+    if (back) {
+      var a = document.createElement("a");
+      a.href = back.getAttribute("href");
+      a.textContent = back.textContent;
+      p.append(a);
+    }
     flash.replaceChildren(p);
   }
-  document.addEventListener("htmx:responseError", function (e) {
+
+  // serverProblem reads the error panel the server answers with (views.ErrorPanel), if it is one.
+  function serverProblem(xhr) {
+    var type = xhr.getResponseHeader("Content-Type") || "";
+    if (type.indexOf("text/html") !== 0) { return null; }
+    var doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
+    var msg = doc.querySelector("[data-error-message]");
+    var back = doc.querySelector("a[data-error-back][href^='/']");
+    return msg ? { text: msg.textContent.trim(), back: back } : null;
+  }
+
+  on("htmx:responseError", function (e) {
     var xhr = e.detail && e.detail.xhr;
-    var status = xhr ? xhr.status : 0;
-    // A refusal (a role that may not, a limit reached) says why in plain text; show that.
-    var plain = xhr && /^text\/plain/.test(xhr.getResponseHeader("Content-Type") || "");
-    var said = plain && (status === 403 || status === 429) ? xhr.responseText : "";
-    problem(status === 404 ? "Not found: it may have been deleted." : said || "Something went wrong. The error has been logged; try again.");
+    var found = xhr ? serverProblem(xhr) : null;
+    var text = found ? found.text : "Something went wrong. The error has been logged; try again.";
+    if (isPoll(e.detail.elt)) {
+      connection(text + " The page keeps trying.");
+    } else {
+      flashProblem(text, found && found.back);
+    }
   });
-  document.addEventListener("htmx:sendError", function () {
-    problem("Cronflow did not answer. Check the connection; the page retries by itself.");
+  on("htmx:sendError", function (e) {
+    if (isPoll(e.detail && e.detail.elt)) {
+      connection("Cronflow did not answer. Check the connection; the page keeps trying and this message goes away when it answers.");
+    } else {
+      flashProblem("Cronflow did not answer, so nothing was done. Check the connection and try again.", null);
+    }
   });
-  // Once a poll succeeds again, a connection problem shown before is over.
-  document.addEventListener("htmx:afterRequest", function (e) {
+
+  // ---- Dialogs --------------------------------------------------------------------------------
+  // A dialog swapped into #dialog opens as a modal, so that the page behind is out of reach (Tab
+  // stays inside). Closing it (Cancel, Escape) removes it and gives the focus back to the control
+  // that opened it, or to its replacement if a refresh replaced that control meanwhile.
+  var opener = null;
+  on("htmx:beforeRequest", function (e) {
     var elt = e.detail && e.detail.elt;
-    var flash = document.getElementById("flash");
-    if (e.detail && e.detail.successful && elt && elt.hasAttribute("data-poll") && flash) {
-      var shown = flash.querySelector(".flash-error");
-      if (shown && shown.textContent.indexOf("did not answer") >= 0) { flash.replaceChildren(); }
+    if (elt && elt.getAttribute("hx-target") === "#dialog") { opener = elt; }
+  });
+
+  function openDialog() {
+    var dialog = document.querySelector("#dialog dialog[data-modal]:not([open])");
+    if (!dialog) { return; }
+    var back = opener;
+    var backKey = back && back.getAttribute("data-key");
+    dialog.addEventListener("close", function () {
+      dialog.remove();
+      var target = back && back.isConnected ? back : (backKey && byKey(backKey));
+      if (target) { target.focus(); }
+    });
+    dialog.showModal();
+    var first = dialog.querySelector("[autofocus]");
+    if (first) { first.focus(); }
+  }
+
+  on("click", function (e) {
+    var dismiss = e.target.closest && e.target.closest("[data-dismiss]");
+    var dialog = dismiss && dismiss.closest("dialog");
+    if (dialog) { e.preventDefault(); dialog.close(); }
+  });
+
+  // ---- Menus ----------------------------------------------------------------------------------
+  // A row's menu closes when the person clicks elsewhere or presses Escape in it (which puts the
+  // focus back on its button); opening one closes the others.
+  on("click", function (e) {
+    if (e.target.closest && e.target.closest("dialog")) { return; } // a dialog the menu opened
+    document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+      if (!menu.contains(e.target)) { menu.open = false; }
+    });
+  });
+  on("keydown", function (e) {
+    var menu = e.key === "Escape" && e.target.closest && e.target.closest("details.menu[open]");
+    if (menu) {
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    }
+  });
+  document.addEventListener("toggle", function (e) {
+    var menu = e.target;
+    if (!menu.matches || !menu.matches("details.menu") || !menu.open) { return; }
+    document.querySelectorAll("details.menu[open]").forEach(function (other) {
+      if (other !== menu) { other.open = false; }
+    });
+  }, true);
+
+  // ---- The runs page's job picker ---------------------------------------------------------------
+  // Typing shows matching jobs as suggestions; picking one writes its id into the form's job_id, so
+  // that the URL names the job by id, and filters at once. Clearing the field shows every job's runs.
+  on("input", function (e) {
+    var picker = e.target;
+    if (!picker.hasAttribute || !picker.hasAttribute("data-job-picker")) { return; }
+    var form = picker.form;
+    var id = form && form.querySelector('input[name="job_id"]');
+    if (!id) { return; }
+    var list = document.getElementById(picker.getAttribute("list"));
+    var text = picker.value.trim();
+    var match = list && Array.prototype.find.call(list.options, function (o) { return o.value === text; });
+    if (match) {
+      id.value = match.getAttribute("data-id");
+      form.requestSubmit();
+    } else {
+      id.value = "";
+      if (text === "") { form.requestSubmit(); }
     }
   });
 })();

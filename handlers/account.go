@@ -65,7 +65,7 @@ func handlePasswordChange(a *auth) echo.HandlerFunc {
 		if len(problems) > 0 {
 			return renderAccount(c, a, http.StatusUnprocessableEntity, problems)
 		}
-		if err := setPassword(c.Request().Context(), a.q, p.UserID, next, p.SessionID); err != nil {
+		if err := a.changeOwnPassword(c, next); err != nil {
 			return err
 		}
 		return redirectAfter(c, "/settings/account", "Password changed. Every other session is signed out.")

@@ -4,16 +4,15 @@ import (
 	"encoding/json"
 	"strings"
 
-	"github.com/labstack/echo/v4"
-
 	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/labstack/echo/v4"
 )
 
 // handleAPILegacyCreate serves POST /api/create, the original project's endpoint, so that existing
 // clients keep working. It takes the same JSON as POST /api/jobs, or the original's form post:
 // hour, minute, type, and url (ping, slack, webhook), email, subject, body (email; the webhook's
 // JSON body), msg (slack).
-func handleAPILegacyCreate(q *sqlcgen.Queries) echo.HandlerFunc {
+func handleAPILegacyCreate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEApplicationJSON) {
 			var in jobInput
@@ -21,14 +20,14 @@ func handleAPILegacyCreate(q *sqlcgen.Queries) echo.HandlerFunc {
 			if err != nil {
 				return err
 			}
-			return createJob(c, q, in, problems)
+			return createJob(c, q, db, in, problems)
 		}
 		form, err := readForm(c)
 		if err != nil {
 			return err
 		}
 		in, problems := legacyFormInput(form.Get)
-		return createJob(c, q, in, problems)
+		return createJob(c, q, db, in, problems)
 	}
 }
 

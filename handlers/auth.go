@@ -58,6 +58,7 @@ func (c AuthConfig) lifetime() time.Duration {
 type auth struct {
 	AuthConfig
 	q      *sqlcgen.Queries
+	db     TxStarter // for changes to users, made with their audit entries
 	guard  *loginGuard
 	logger *slog.Logger
 }
@@ -116,7 +117,8 @@ func (a *auth) identify(c echo.Context) (p principal, ok bool, err error) {
 		if err != nil {
 			return p, false, fmt.Errorf("authenticate API token: %w", err)
 		}
-		return principal{UserID: row.ID, Name: row.Username, Role: lower(role(row.UserRole), role(row.TokenRole)), Via: credToken}, true, nil
+		return principal{UserID: row.ID, Name: row.Username, Role: lower(role(row.UserRole), role(row.TokenRole)), Via: credToken,
+			Token: row.TokenName}, true, nil
 	}
 	if username, password, isBasic := c.Request().BasicAuth(); isBasic {
 		user, err := a.checkPassword(c, "basic", username, password)

@@ -123,6 +123,7 @@ func BenchmarkDashboardAtScale(b *testing.B) {
 
 	server := NewServer(Deps{
 		Queries:   sqlcgen.New(pool),
+		DB:        pool,
 		Publisher: &recordingPublisher{},
 		ReadyFunc: func(context.Context) map[string]string { return nil },
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),

@@ -3,6 +3,7 @@ package handlers
 import (
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -58,8 +59,8 @@ func jobFormFromJob(j sqlcgen.Job) jobForm {
 	f := jobForm{
 		Name: j.Name, Mode: modeAdvanced, Cron: j.Cron, Timezone: j.Timezone, Type: j.Type,
 		MaxRetries:    itoa64(int64(j.MaxRetries)),
-		RetryDelay:    (time.Duration(j.RetryDelayMs) * time.Millisecond).String(),
-		Timeout:       (time.Duration(j.TimeoutMs) * time.Millisecond).String(),
+		RetryDelay:    views.DurationInput(time.Duration(j.RetryDelayMs) * time.Millisecond),
+		Timeout:       views.DurationInput(time.Duration(j.TimeoutMs) * time.Millisecond),
 		AlertChannels: alertChannelValues(j.AlertChannels), AlertAfter: itoa64(int64(j.AlertAfter)),
 	}
 	if m := dailyCron.FindStringSubmatch(j.Cron); m != nil {
@@ -75,8 +76,12 @@ func jobFormFromJob(j sqlcgen.Job) jobForm {
 // input maps the form onto the API's job input, with the problems only the form can have.
 func (f jobForm) input() (jobInput, map[string]string) {
 	problems := map[string]string{}
+	tz, tzProblem := findZone(f.Timezone)
+	if tzProblem != "" {
+		problems["timezone"] = tzProblem
+	}
 	in := jobInput{
-		Name: f.Name, Type: f.Type, Timezone: f.Timezone,
+		Name: f.Name, Type: f.Type, Timezone: tz,
 		MaxRetries: formNumber(f.MaxRetries), RetryDelay: formString(f.RetryDelay), Timeout: formString(f.Timeout),
 	}
 	if f.Mode == modeSimple {
@@ -146,8 +151,13 @@ func (f jobForm) preview(now time.Time) views.SchedulePreview {
 		return p
 	}
 	p.Words = schedule.Describe(spec.Cron)
-	for _, t := range schedule.NextRuns(sched, now, 5) {
-		p.Next = append(p.Next, views.NextRun{Local: views.ShortExact(t, loc), UTC: views.ShortExact(t, time.UTC)})
+	next := schedule.NextRuns(sched, now, 5)
+	show := views.ShortExact
+	if slices.ContainsFunc(next, func(t time.Time) bool { return t.Second() != 0 }) {
+		show = views.ShortExactSeconds // a seconds field: to the minute, every run would look the same
+	}
+	for _, t := range next {
+		p.Next = append(p.Next, views.NextRun{Local: show(t, loc), UTC: show(t, time.UTC)})
 	}
 	return p
 }

@@ -85,7 +85,7 @@ func TestCreateJobFromTheForm(t *testing.T) {
 			if isFragment(doc) != htmx {
 				t.Errorf("htmx=%v: fragment = %v", htmx, isFragment(doc))
 			}
-			if got := find(t, doc, "cron-error").Text(); !strings.Contains(got, "cron") {
+			if got := find(t, doc, "cron-error").Text(); !strings.Contains(got, "minute field “61”") {
 				t.Errorf("cron-error = %q", got)
 			}
 			if got := find(t, doc, "payload-url-error").Text(); got == "" {

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/views"
 	"github.com/cronflow/cronflow/worker/schedule"
 	"github.com/cronflow/cronflow/worker/task"
 )
@@ -226,7 +227,7 @@ func durationField(problems map[string]string, field string, raw json.RawMessage
 		err = fmt.Errorf("not a duration")
 	}
 	if err != nil || d < lo || d > hi || d%time.Millisecond != 0 {
-		problems[field] = fmt.Sprintf("must be a duration from %s to %s, such as \"30s\" or \"5m\"", lo, hi)
+		problems[field] = fmt.Sprintf("must be a duration from %s to %s, such as 30s or 5m", views.DurationWords(lo), views.DurationWords(hi))
 		return 0
 	}
 	return d

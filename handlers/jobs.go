@@ -110,7 +110,7 @@ func toJobRow(r sqlcgen.JobListRow, now time.Time) views.JobRow {
 	}
 }
 
-// handleJobPage serves GET /jobs/{id}: the job's settings, its actions and its runs.
+// handleJobPage serves GET /jobs/{id}: the job's settings, its actions, its runs and its history.
 func handleJobPage(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		job, err := pathJob(c, q)
@@ -123,12 +123,17 @@ func handleJobPage(q *sqlcgen.Queries) echo.HandlerFunc {
 			return err
 		}
 		now := time.Now()
-		health, err := jobHealth(c.Request().Context(), q, job, now)
+		ctx := c.Request().Context()
+		health, err := jobHealth(ctx, q, job, now)
+		if err != nil {
+			return err
+		}
+		history, err := jobHistory(ctx, q, id, now)
 		if err != nil {
 			return err
 		}
 		d := toJobDetail(job, requestPath(c), now)
-		return render(c, http.StatusOK, views.JobPage(newPage(c, job.Name, "jobs"), d, health, runs))
+		return render(c, http.StatusOK, views.JobPage(newPage(c, job.Name, "jobs"), d, health, runs, history))
 	}
 }
 
@@ -139,8 +144,8 @@ func toJobDetail(j sqlcgen.Job, back string, now time.Time) views.JobDetail {
 		ID: j.ID, Name: j.Name, Type: j.Type, TypeLabel: typeLabel(j.Type), Cron: j.Cron, Words: schedule.Describe(j.Cron),
 		Timezone: j.Timezone, Payload: payloadSettings(j.Type, j.Payload), Paused: j.Paused,
 		MaxRetries: j.MaxRetries,
-		RetryDelay: (time.Duration(j.RetryDelayMs) * time.Millisecond).String(),
-		Timeout:    (time.Duration(j.TimeoutMs) * time.Millisecond).String(),
+		RetryDelay: views.DurationWords(time.Duration(j.RetryDelayMs) * time.Millisecond),
+		Timeout:    views.DurationWords(time.Duration(j.TimeoutMs) * time.Millisecond),
 		Created:    views.NewMoment(&j.CreatedAt, now, nil),
 		Updated:    views.NewMoment(&j.UpdatedAt, now, nil),
 		Back:       back,

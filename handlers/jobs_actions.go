@@ -19,13 +19,13 @@ import (
 const maxCountedRuns = 10000
 
 // handleJobRun serves POST /jobs/{id}/run: a run now, through the same queue as scheduled runs.
-func handleJobRun(q *sqlcgen.Queries, pub RunPublisher) echo.HandlerFunc {
+func handleJobRun(q *sqlcgen.Queries, db TxStarter, pub RunPublisher) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
 			return err
 		}
-		job, run, err := runNow(c, q, pub, id)
+		job, run, err := runNow(c, q, db, pub, id)
 		if err != nil {
 			return err
 		}
@@ -37,13 +37,13 @@ func handleJobRun(q *sqlcgen.Queries, pub RunPublisher) echo.HandlerFunc {
 
 // handleJobPause serves POST /jobs/{id}/pause and /resume. Resuming schedules from now on; slots
 // that passed while the job was paused are not caught up.
-func handleJobPause(q *sqlcgen.Queries, paused bool) echo.HandlerFunc {
+func handleJobPause(q *sqlcgen.Queries, db TxStarter, paused bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
 			return err
 		}
-		job, err := setPaused(c, q, id, paused)
+		job, err := setPaused(c, db, id, paused)
 		if err != nil {
 			return err
 		}
@@ -102,16 +102,15 @@ func handleJobDeleteConfirm(q *sqlcgen.Queries) echo.HandlerFunc {
 
 // handleJobDelete serves POST /jobs/{id}/delete; the job's runs go with it. It goes back where the
 // person came from, unless that was the job's own page.
-func handleJobDelete(q *sqlcgen.Queries) echo.HandlerFunc {
+func handleJobDelete(db TxStarter) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		ctx := c.Request().Context()
-		job, err := pathJob(c, q)
+		id, err := pathID(c)
 		if err != nil {
 			return err
 		}
-		id := job.ID
-		if _, err := q.JobDelete(ctx, id); err != nil {
-			return fmt.Errorf("delete job %d: %w", id, err)
+		job, err := deleteJob(c, db, id)
+		if err != nil {
+			return err
 		}
 		back := localPath(c.FormValue("back"), "/jobs")
 		own := fmt.Sprintf("/jobs/%d", id)
@@ -122,31 +121,51 @@ func handleJobDelete(q *sqlcgen.Queries) echo.HandlerFunc {
 	}
 }
 
-// setPaused pauses or resumes a job, for the API and the dashboard alike. The next run is
-// computed either way, so that a resumed job shows when it runs.
-func setPaused(c echo.Context, q *sqlcgen.Queries, id int64, paused bool) (sqlcgen.Job, error) {
-	ctx := c.Request().Context()
-	job, err := q.JobGet(ctx, id)
-	if err != nil {
-		return job, err
-	}
-	var next *time.Time
-	if sched, err := schedule.Parse(job.Cron, job.Timezone); err == nil {
-		n := sched.Next(time.Now()).UTC()
-		next = &n
-	}
-	return q.JobSetPaused(ctx, sqlcgen.JobSetPausedParams{ID: id, Paused: paused, NextRunAt: next})
+// setPaused pauses or resumes a job, for the API and the dashboard alike, and records it in the
+// audit log unless nothing changed. The next run is computed either way, so that a resumed job
+// shows when it runs.
+func setPaused(c echo.Context, db TxStarter, id int64, paused bool) (sqlcgen.Job, error) {
+	var job sqlcgen.Job
+	err := audited(c, db, func(q *sqlcgen.Queries) ([]auditEntry, error) {
+		ctx := c.Request().Context()
+		old, err := q.JobGetForUpdate(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		var next *time.Time
+		if sched, err := schedule.Parse(old.Cron, old.Timezone); err == nil {
+			n := sched.Next(time.Now()).UTC()
+			next = &n
+		}
+		if job, err = q.JobSetPaused(ctx, sqlcgen.JobSetPausedParams{ID: id, Paused: paused, NextRunAt: next}); err != nil {
+			return nil, fmt.Errorf("pause job %d: %w", id, err)
+		}
+		action := "job.resume"
+		if paused {
+			action = "job.pause"
+		}
+		return ifChanged(jobEntry(action, &old, &job)), nil
+	})
+	return job, err
 }
 
-// runNow makes a manual run of a job and publishes it. It returns the job too, for the caller's
-// answer; the run is read again after publishing, so that it shows whether the broker took it.
-func runNow(c echo.Context, q *sqlcgen.Queries, pub RunPublisher, jobID int64) (sqlcgen.Job, sqlcgen.Run, error) {
+// runNow makes a manual run of a job, records it in the audit log, and publishes it once both are
+// committed. It returns the job too, for the caller's answer; the run is read again after
+// publishing, so that it shows whether the broker took it.
+func runNow(c echo.Context, q *sqlcgen.Queries, db TxStarter, pub RunPublisher, jobID int64) (sqlcgen.Job, sqlcgen.Run, error) {
 	ctx := c.Request().Context()
-	job, err := q.JobGet(ctx, jobID)
-	if err != nil {
-		return job, sqlcgen.Run{}, err
-	}
-	run, err := q.RunInsertManual(ctx, jobID)
+	var job sqlcgen.Job
+	var run sqlcgen.Run
+	err := audited(c, db, func(q *sqlcgen.Queries) ([]auditEntry, error) {
+		var err error
+		if job, err = q.JobGet(ctx, jobID); err != nil {
+			return nil, err
+		}
+		if run, err = q.RunInsertManual(ctx, jobID); err != nil {
+			return nil, fmt.Errorf("insert run of job %d: %w", jobID, err)
+		}
+		return []auditEntry{runEntry(job, run)}, nil
+	})
 	if err != nil {
 		return job, run, err
 	}

@@ -2,9 +2,11 @@ package handlers
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
 	"github.com/cronflow/cronflow/sqlcgen"
@@ -45,19 +47,19 @@ func toJobJSON(j sqlcgen.Job) jobJSON {
 }
 
 // handleAPIJobCreate serves POST /api/jobs: it validates the job and stores it, 201 with the job.
-func handleAPIJobCreate(q *sqlcgen.Queries) echo.HandlerFunc {
+func handleAPIJobCreate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var in jobInput
 		problems, err := decodeJSON(c, &in)
 		if err != nil {
 			return err
 		}
-		return createJob(c, q, in, problems)
+		return createJob(c, q, db, in, problems)
 	}
 }
 
 // createJob validates and stores a job. extra holds problems found before validation.
-func createJob(c echo.Context, q *sqlcgen.Queries, in jobInput, extra map[string]string) error {
+func createJob(c echo.Context, q *sqlcgen.Queries, db TxStarter, in jobInput, extra map[string]string) error {
 	spec, problems := in.Valid(time.Now())
 	for k, v := range extra {
 		problems[k] = v
@@ -68,7 +70,7 @@ func createJob(c echo.Context, q *sqlcgen.Queries, in jobInput, extra map[string
 	if len(problems) > 0 {
 		return invalid(c, problems)
 	}
-	job, err := q.JobInsert(c.Request().Context(), spec.insertParams())
+	job, err := insertJob(c, db, spec)
 	if err != nil {
 		return err
 	}
@@ -124,7 +126,7 @@ func handleAPIJobGet(q *sqlcgen.Queries) echo.HandlerFunc {
 
 // handleAPIJobUpdate serves PUT /api/jobs/{id}, which takes the same body as create. The scheduler
 // picks the change up at once, whichever replica it runs on.
-func handleAPIJobUpdate(q *sqlcgen.Queries) echo.HandlerFunc {
+func handleAPIJobUpdate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
@@ -148,7 +150,7 @@ func handleAPIJobUpdate(q *sqlcgen.Queries) echo.HandlerFunc {
 		if len(problems) > 0 {
 			return invalid(c, problems)
 		}
-		job, err := q.JobUpdate(c.Request().Context(), spec.updateParams(id))
+		job, err := updateJob(c, db, id, spec)
 		if err != nil {
 			return err
 		}
@@ -157,18 +159,16 @@ func handleAPIJobUpdate(q *sqlcgen.Queries) echo.HandlerFunc {
 }
 
 // handleAPIJobDelete serves DELETE /api/jobs/{id}; the job's runs go with it.
-func handleAPIJobDelete(q *sqlcgen.Queries) echo.HandlerFunc {
+func handleAPIJobDelete(db TxStarter) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
 			return err
 		}
-		n, err := q.JobDelete(c.Request().Context(), id)
-		if err != nil {
-			return err
-		}
-		if n == 0 {
+		if _, err := deleteJob(c, db, id); errors.Is(err, pgx.ErrNoRows) {
 			return echo.NewHTTPError(http.StatusNotFound, "Not found: there is no job with that id.")
+		} else if err != nil {
+			return err
 		}
 		return c.NoContent(http.StatusNoContent)
 	}
@@ -176,13 +176,13 @@ func handleAPIJobDelete(q *sqlcgen.Queries) echo.HandlerFunc {
 
 // handleAPIJobPause serves POST /api/jobs/{id}/pause and /resume. Resuming schedules from now on;
 // slots that passed while the job was paused are not caught up.
-func handleAPIJobPause(q *sqlcgen.Queries, paused bool) echo.HandlerFunc {
+func handleAPIJobPause(db TxStarter, paused bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
 			return err
 		}
-		job, err := setPaused(c, q, id, paused)
+		job, err := setPaused(c, db, id, paused)
 		if err != nil {
 			return err
 		}
@@ -192,13 +192,13 @@ func handleAPIJobPause(q *sqlcgen.Queries, paused bool) echo.HandlerFunc {
 
 // handleAPIJobRun serves POST /api/jobs/{id}/run: a run now, through the same queue as scheduled
 // ones. 202 with the run, which is queued even if the broker is down at this moment.
-func handleAPIJobRun(q *sqlcgen.Queries, pub RunPublisher) echo.HandlerFunc {
+func handleAPIJobRun(q *sqlcgen.Queries, db TxStarter, pub RunPublisher) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
 			return err
 		}
-		_, run, err := runNow(c, q, pub, id)
+		_, run, err := runNow(c, q, db, pub, id)
 		if err != nil {
 			return err
 		}

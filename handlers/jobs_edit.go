@@ -49,7 +49,7 @@ func copyName(name string) string {
 
 // handleJobCreate serves POST /jobs: a job from the form. Problems send the form back with 422;
 // success goes to the new job's page.
-func handleJobCreate(q *sqlcgen.Queries) echo.HandlerFunc {
+func handleJobCreate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		f, err := postedJobForm(c)
 		if err != nil {
@@ -63,9 +63,9 @@ func handleJobCreate(q *sqlcgen.Queries) echo.HandlerFunc {
 		if len(problems) > 0 {
 			return formProblems(c, q, f.view("/jobs", "New job", "Create job", "/jobs", problems, now), "new")
 		}
-		job, err := q.JobInsert(c.Request().Context(), spec.insertParams())
+		job, err := insertJob(c, db, spec)
 		if err != nil {
-			return fmt.Errorf("insert job: %w", err)
+			return err
 		}
 		return redirectAfter(c, fmt.Sprintf("/jobs/%d", job.ID), "Created “"+job.Name+"”."+nextRunNote(job, now))
 	}
@@ -91,7 +91,7 @@ func handleJobEditPage(q *sqlcgen.Queries) echo.HandlerFunc {
 
 // handleJobUpdate serves POST /jobs/{id}, the edit form's post. The scheduler picks the change up at
 // once, as it does for the API.
-func handleJobUpdate(q *sqlcgen.Queries) echo.HandlerFunc {
+func handleJobUpdate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
@@ -115,9 +115,9 @@ func handleJobUpdate(q *sqlcgen.Queries) echo.HandlerFunc {
 			page := fmt.Sprintf("/jobs/%d", id)
 			return formProblems(c, q, f.view(page, "Edit “"+old.Name+"”", "Save changes", page, problems, now), "jobs")
 		}
-		job, err := q.JobUpdate(ctx, spec.updateParams(id))
+		job, err := updateJob(c, db, id, spec)
 		if err != nil {
-			return fmt.Errorf("update job %d: %w", id, err)
+			return err
 		}
 		note := nextRunNote(job, now)
 		if job.Paused {

@@ -72,31 +72,63 @@ var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a password"), bcrypt.
 
 // EnsureAdmin makes the bootstrap admin from the configuration: it creates the user, or makes it an
 // enabled admin with the configured password, so that the environment stays the way to recover
-// access. A changed password ends every session of that user.
-func EnsureAdmin(ctx context.Context, q *sqlcgen.Queries, username, password string) error {
+// access. A changed password ends every session of that user. The audit log records what changed
+// as done by the environment.
+func EnsureAdmin(ctx context.Context, db TxStarter, username, password string) error {
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin storing admin %q: %w", username, err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	q := sqlcgen.New(tx)
+	entry, err := bootstrapAdmin(ctx, q, username, password)
+	if err != nil {
+		return err
+	}
+	if entry != nil {
+		if err := q.AuditInsert(ctx, entry.params("environment")); err != nil {
+			return fmt.Errorf("record admin %q: %w", username, err)
+		}
+	}
+	return tx.Commit(ctx)
+}
+
+// bootstrapAdmin is EnsureAdmin's work, in its transaction; it answers the audit entry of what it
+// changed, nil if nothing.
+func bootstrapAdmin(ctx context.Context, q *sqlcgen.Queries, username, password string) (*auditEntry, error) {
 	user, err := q.UserGetByName(ctx, username)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("look up admin %q: %w", username, err)
+		return nil, fmt.Errorf("look up admin %q: %w", username, err)
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		hash, err := hashPassword(password)
 		if err != nil {
-			return fmt.Errorf("hash admin password: %w", err)
+			return nil, fmt.Errorf("hash admin password: %w", err)
 		}
-		if _, err := q.UserInsert(ctx, sqlcgen.UserInsertParams{Username: username, PasswordHash: hash, Role: string(roleAdmin)}); err != nil {
-			return fmt.Errorf("store admin %q: %w", username, err)
+		created, err := q.UserInsert(ctx, sqlcgen.UserInsertParams{Username: username, PasswordHash: hash, Role: string(roleAdmin)})
+		if err != nil {
+			return nil, fmt.Errorf("store admin %q: %w", username, err)
 		}
-		return nil
+		e := userEntry("user.create", nil, &created, true)
+		return &e, nil
 	}
+	after := user
 	if user.Role != string(roleAdmin) || user.DisabledAt != nil {
-		if _, err := q.UserUpdate(ctx, sqlcgen.UserUpdateParams{ID: user.ID, Role: string(roleAdmin), Disabled: false}); err != nil {
-			return fmt.Errorf("make %q an admin again: %w", username, err)
+		if after, err = q.UserUpdate(ctx, sqlcgen.UserUpdateParams{ID: user.ID, Role: string(roleAdmin), Disabled: false}); err != nil {
+			return nil, fmt.Errorf("make %q an admin again: %w", username, err)
 		}
 	}
-	if bcrypt.CompareHashAndPassword([]byte(user.PasswordHash), []byte(password)) == nil {
-		return nil
+	newPassword := bcrypt.CompareHashAndPassword([]byte(user.PasswordHash), []byte(password)) != nil
+	if newPassword {
+		if err := setPassword(ctx, q, user.ID, password, 0); err != nil {
+			return nil, err
+		}
 	}
-	return setPassword(ctx, q, user.ID, password, 0)
+	entries := ifChanged(userEntry("user.update", &user, &after, newPassword))
+	if len(entries) == 0 {
+		return nil, nil
+	}
+	return &entries[0], nil
 }
 
 // passwordCost is bcrypt's cost for new password hashes. The handler tests lower it, to spend their

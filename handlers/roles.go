@@ -66,6 +66,8 @@ type principal struct {
 	Name   string
 	Role   role
 	Via    credential
+	// Token is the name of the API token the request came with, if Via is credToken.
+	Token string
 	// SessionID is the session the request came with, if Via is credSession.
 	SessionID int64
 }
@@ -93,9 +95,13 @@ type access struct {
 // routeAccess names the routes that need something else than the default, by method and path as
 // registered: reading needs a viewer, every change an editor.
 var routeAccess = map[string]access{
-	// The job form shows a job's secrets as they are stored, to be edited: an editor's tool.
+	// The job form shows a job's secrets as they are stored, to be edited: an editor's tool. So
+	// does an export, of every job; an import changes jobs.
 	"GET /jobs/new":      {min: roleEditor},
 	"GET /jobs/:id/edit": {min: roleEditor},
+	"GET /jobs/export":   {min: roleEditor},
+	"GET /api/export":    {min: roleEditor},
+	"GET /jobs/import":   {min: roleEditor},
 
 	"POST /logout":                    {min: roleViewer},
 	"GET /settings/account":           {min: roleViewer, password: true},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -21,7 +22,11 @@ import (
 // (the filters) it answers with the table alone.
 func handleRunsPage(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		l, err := runsList(c, q, c.QueryParam("job_id"), c.QueryParam("status"), readCursor(c))
+		job, err := pickedJob(c, q)
+		if err != nil {
+			return err
+		}
+		l, err := runsList(c, q, job, c.QueryParam("status"), readCursor(c))
 		if err != nil {
 			return err
 		}
@@ -36,7 +41,11 @@ func handleRunsPage(q *sqlcgen.Queries) echo.HandlerFunc {
 // page and each job's page poll every 2 s.
 func handleRunsTable(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		l, err := runsList(c, q, c.QueryParam("job_id"), c.QueryParam("status"), readCursor(c))
+		job, err := pickedJob(c, q)
+		if err != nil {
+			return err
+		}
+		l, err := runsList(c, q, job, c.QueryParam("status"), readCursor(c))
 		if err != nil {
 			return err
 		}
@@ -54,9 +63,9 @@ func statusOptions() []views.Option {
 	return opts
 }
 
-// runsList reads one page of runs, filtered by the job and status given (either may be ""). A
-// filter that is not a job id is dropped with a note, and one that is not a status silently,
-// rather than failing the page.
+// runsList reads one page of runs, filtered by the job and status given (either may be ""). A job
+// filter that is not a job id (a name that fits no single job) shows no runs, with a note; one that
+// is not a status is dropped silently, rather than failing the page.
 func runsList(c echo.Context, q *sqlcgen.Queries, jobFilter, statusFilter string, cur cursor) (views.RunsList, error) {
 	ctx := c.Request().Context()
 	var l views.RunsList
@@ -65,7 +74,9 @@ func runsList(c echo.Context, q *sqlcgen.Queries, jobFilter, statusFilter string
 	if jobFilter != "" {
 		id, err := strconv.ParseInt(jobFilter, 10, 64)
 		if err != nil || id <= 0 {
-			l.Note = fmt.Sprintf("“%s” is not a job ID, so runs of every job are shown.", jobFilter)
+			// A name that fits no single job (see pickedJob) shows no runs rather than every run.
+			l.Note = fmt.Sprintf("No single job is named “%s”: type more of its name, or pick one from the list.", jobFilter)
+			jobID, f.JobID = math.MaxInt64, jobFilter
 		} else {
 			job, err := q.JobGet(ctx, id)
 			switch {

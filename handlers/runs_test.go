@@ -68,12 +68,16 @@ func TestRunsPageFiltersAndPolls(t *testing.T) {
 		}
 	})
 	t.Run("BadFiltersAreDroppedWithANote", func(t *testing.T) {
-		doc := d.page("/runs?job_id=abc&status=bogus", false, http.StatusOK)
-		if !strings.Contains(find(t, doc, "runs-note").Text(), "not a job ID") {
-			t.Error("no note for a bad job ID")
-		}
+		doc := d.page("/runs?status=bogus", false, http.StatusOK)
 		if n := find(t, doc, "run-row").Length(); n != 4 {
-			t.Errorf("%d rows", n)
+			t.Errorf("an unknown status is dropped: %d rows, want all 4", n)
+		}
+		doc = d.page("/runs?job_id=abc", false, http.StatusOK)
+		if !strings.Contains(find(t, doc, "runs-note").Text(), "No single job is named “abc”") {
+			t.Error("no note for a name that fits no job")
+		}
+		if n := doc.Find(`[data-testid="run-row"]`).Length(); n != 0 {
+			t.Errorf("a name that fits no job shows %d rows, want none rather than every run", n)
 		}
 		gone := d.page("/runs?job_id=999999999", false, http.StatusOK)
 		if !strings.Contains(find(t, gone, "runs-note").Text(), "no job 999999999") {

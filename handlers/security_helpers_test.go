@@ -45,7 +45,10 @@ func setupSecure(t *testing.T, opts ...func(*Deps)) *secure {
 // withPool gives the server a fresh database of its own, for tests that send requests at the
 // same time: a test transaction serves one query at a time.
 func withPool(t *testing.T) func(*Deps) {
-	return func(d *Deps) { d.Queries = sqlcgen.New(dbtest.NewPool(t)) }
+	return func(d *Deps) {
+		pool := dbtest.NewPool(t)
+		d.Queries, d.DB = sqlcgen.New(pool), pool
+	}
 }
 
 // addUser makes a user with a role, straight through the queries.

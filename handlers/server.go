@@ -36,7 +36,9 @@ type RunPublisher interface {
 
 // Deps is what the server needs from the rest of Cronflow.
 type Deps struct {
-	Queries   *sqlcgen.Queries
+	Queries *sqlcgen.Queries
+	// DB starts the transactions in which changes are made together with their audit entries.
+	DB        TxStarter
 	Publisher RunPublisher
 	// ReadyFunc reports, by component, what keeps the service from being ready; empty means ready.
 	ReadyFunc func(ctx context.Context) map[string]string
@@ -79,15 +81,16 @@ func NewServer(d Deps) *echo.Echo {
 		}
 		e.IPExtractor, e.SchemeExtractor = echo.ExtractIPFromXFFHeader(trust...), echo.ExtractSchemeFromHeaders(trust...)
 	}
-	a := &auth{AuthConfig: d.Auth, q: d.Queries, guard: newLoginGuard(), logger: d.Logger}
+	a := &auth{AuthConfig: d.Auth, q: d.Queries, db: d.DB, guard: newLoginGuard(), logger: d.Logger}
 	e.Use(middleware.RequestID())
 	e.Use(requestLogger(d.Logger))
 	e.Use(middleware.Recover())
+	e.Use(compress())
 	e.Use(securityHeaders)
 	if d.Auth.LoopbackOnly {
 		e.Use(loopbackHostOnly)
 	}
-	e.Use(middleware.BodyLimit(maxBody))
+	e.Use(bodyLimit)
 	e.Use(a.middleware)
 	e.Use(a.authorize)
 	e.Use(csrfProtection())
@@ -141,7 +144,7 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 				msg = http.StatusText(code)
 			}
 			if code == http.StatusRequestEntityTooLarge {
-				msg = "The request body is larger than 1 MiB."
+				msg = "The request body is larger than " + bodyLimitWords(c) + "."
 			}
 		case errors.Is(err, pgx.ErrNoRows):
 			code, msg = http.StatusNotFound, "Not found: it may have been deleted."
@@ -157,7 +160,9 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 			_ = c.JSON(code, apiError{Error: msg})
 			return
 		}
-		_ = c.String(code, msg)
+		if err := renderError(c, code, msg); err != nil {
+			_ = c.String(code, msg)
+		}
 	}
 }
 
@@ -193,17 +198,26 @@ func decodeJSON(c echo.Context, v any) (map[string]string, error) {
 		err = errors.New("unexpected data after the JSON value")
 	}
 	var tooLarge *http.MaxBytesError
-	var wrongType *json.UnmarshalTypeError
 	switch {
 	case err == nil:
 		return nil, nil
 	case errors.As(err, &tooLarge) || errors.Is(err, echo.ErrStatusRequestEntityTooLarge):
 		return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge)
-	case errors.As(err, &wrongType) && wrongType.Field != "":
-		return map[string]string{wrongType.Field: "must be a JSON " + jsonKind(wrongType.Type.Kind().String())}, nil
+	case fieldTypeProblem(err) != nil:
+		return fieldTypeProblem(err), nil
 	default:
 		return nil, echo.NewHTTPError(http.StatusBadRequest, "The request body is not valid JSON: "+err.Error())
 	}
+}
+
+// fieldTypeProblem turns a JSON value of the wrong type for a field into a problem with that
+// field; any other error gives none.
+func fieldTypeProblem(err error) map[string]string {
+	var wrongType *json.UnmarshalTypeError
+	if errors.As(err, &wrongType) && wrongType.Field != "" {
+		return map[string]string{wrongType.Field: "must be a JSON " + jsonKind(wrongType.Type.Kind().String())}
+	}
+	return nil
 }
 
 // jsonKind names a Go kind as JSON calls it.
@@ -278,3 +292,22 @@ func pageParams(c echo.Context, cursorName string) (int, int64, map[string]strin
 
 // itoa64 writes an id for a URL or a header.
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+// minCompressed is the smallest answer worth compressing: below it gzip's framing costs more than
+// it saves, and empty answers (an HX-Redirect, a 204) stay exactly empty.
+const minCompressed = 1024
+
+// compress gzips pages, the fragments htmx polls (the runs table every 2 s is mostly repeated
+// markup, a tenth of its size compressed) and the assets, for clients that accept gzip. /metrics
+// is left alone: the Prometheus handler compresses by itself. A range request is left alone too,
+// because its byte range is of the uncompressed file. Nothing Cronflow serves streams, so buffering
+// the first kilobyte to decide is harmless.
+func compress() echo.MiddlewareFunc {
+	return middleware.GzipWithConfig(middleware.GzipConfig{
+		Level:     5,
+		MinLength: minCompressed,
+		Skipper: func(c echo.Context) bool {
+			return c.Request().URL.Path == "/metrics" || c.Request().Header.Get("Range") != ""
+		},
+	})
+}

@@ -34,6 +34,7 @@ type fixture struct {
 	t      *testing.T
 	server http.Handler
 	q      *sqlcgen.Queries
+	db     TxStarter
 	pub    *recordingPublisher
 
 	mu    sync.Mutex
@@ -43,10 +44,12 @@ type fixture struct {
 // setup starts a server with authentication off, or as the options set it.
 func setup(t *testing.T, opts ...func(*Deps)) *fixture {
 	t.Helper()
-	q := sqlcgen.New(dbtest.Tx(t))
+	tx := dbtest.Tx(t)
+	q := sqlcgen.New(tx)
 	f := &fixture{t: t, q: q, pub: &recordingPublisher{}}
 	d := Deps{
 		Queries:   q,
+		DB:        tx,
 		Publisher: f.pub,
 		ReadyFunc: func(context.Context) map[string]string {
 			f.mu.Lock()
@@ -58,9 +61,9 @@ func setup(t *testing.T, opts ...func(*Deps)) *fixture {
 	for _, o := range opts {
 		o(&d)
 	}
-	f.q = d.Queries // an option may give the server a database of its own (withPool)
+	f.q, f.db = d.Queries, d.DB // an option may give the server a database of its own (withPool)
 	if d.Auth.Enabled {
-		if err := EnsureAdmin(context.Background(), f.q, testAdmin, testPassword); err != nil {
+		if err := EnsureAdmin(context.Background(), d.DB, testAdmin, testPassword); err != nil {
 			t.Fatal(err)
 		}
 	}

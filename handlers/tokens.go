@@ -44,13 +44,13 @@ func renderTokens(c echo.Context, q *sqlcgen.Queries, status int, newToken strin
 
 // handleTokenCreate serves POST /settings/tokens. The token is shown once, in this answer; only its
 // hash is stored.
-func handleTokenCreate(q *sqlcgen.Queries) echo.HandlerFunc {
+func handleTokenCreate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		form, err := readForm(c)
 		if err != nil {
 			return err
 		}
-		token, _, problems, err := createToken(c.Request().Context(), q, currentPrincipal(c), form.Get("name"), form.Get("role"))
+		token, _, problems, err := addToken(c, db, form.Get("name"), form.Get("role"))
 		if err != nil {
 			return err
 		}
@@ -104,14 +104,14 @@ func roleNames(max role) []string {
 }
 
 // handleTokenRevoke serves POST /settings/tokens/{id}/revoke. A revoked token is refused at once.
-func handleTokenRevoke(q *sqlcgen.Queries) echo.HandlerFunc {
+func handleTokenRevoke(db TxStarter) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
 			return err
 		}
-		if _, err := q.APITokenRevoke(c.Request().Context(), id); err != nil {
-			return fmt.Errorf("revoke API token %d: %w", id, err)
+		if _, err := revokeToken(c, db, id); err != nil {
+			return err
 		}
 		return redirectAfter(c, "/settings/tokens", "Token revoked.")
 	}

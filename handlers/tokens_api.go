@@ -26,7 +26,7 @@ type tokenJSON struct {
 
 // handleAPITokenCreate serves POST /api/tokens ({"name", "role"}): 201 with {"id", "token"}, the
 // only time the token is shown.
-func handleAPITokenCreate(q *sqlcgen.Queries) echo.HandlerFunc {
+func handleAPITokenCreate(db TxStarter) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var in struct {
 			Name string `json:"name"`
@@ -39,7 +39,7 @@ func handleAPITokenCreate(q *sqlcgen.Queries) echo.HandlerFunc {
 		if len(problems) > 0 {
 			return invalidInput(c, "token", problems)
 		}
-		token, row, problems, err := createToken(c.Request().Context(), q, currentPrincipal(c), in.Name, in.Role)
+		token, row, problems, err := addToken(c, db, in.Name, in.Role)
 		if err != nil {
 			return err
 		}
@@ -70,17 +70,17 @@ func handleAPITokenList(q *sqlcgen.Queries) echo.HandlerFunc {
 }
 
 // handleAPITokenRevoke serves DELETE /api/tokens/{id}: 204, and the token is refused from now on.
-func handleAPITokenRevoke(q *sqlcgen.Queries) echo.HandlerFunc {
+func handleAPITokenRevoke(db TxStarter) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
 			return err
 		}
-		n, err := q.APITokenRevoke(c.Request().Context(), id)
+		revoked, err := revokeToken(c, db, id)
 		if err != nil {
-			return fmt.Errorf("revoke API token %d: %w", id, err)
+			return err
 		}
-		if n == 0 {
+		if !revoked {
 			return echo.NewHTTPError(http.StatusNotFound, "Not found: there is no live token with that id.")
 		}
 		return c.NoContent(http.StatusNoContent)

@@ -85,7 +85,7 @@ func createUser(ctx context.Context, q *sqlcgen.Queries, in userChange) (sqlcgen
 // changeUser applies a change to target by actor. The bootstrap admin and the actor themselves stay
 // enabled admins, so that nobody locks the door behind them. Disabling a user or giving them a new
 // password ends their sessions (but the actor's own current one).
-func (a *auth) changeUser(ctx context.Context, actor principal, target sqlcgen.User, in userChange) (sqlcgen.User, map[string]string, error) {
+func (a *auth) changeUser(ctx context.Context, q *sqlcgen.Queries, actor principal, target sqlcgen.User, in userChange) (sqlcgen.User, map[string]string, error) {
 	problems := map[string]string{}
 	r := role(target.Role)
 	if in.Role != nil {
@@ -114,7 +114,7 @@ func (a *auth) changeUser(ctx context.Context, actor principal, target sqlcgen.U
 	if len(problems) > 0 {
 		return target, problems, nil
 	}
-	user, err := a.q.UserUpdate(ctx, sqlcgen.UserUpdateParams{ID: target.ID, Role: string(r), Disabled: disabled})
+	user, err := q.UserUpdate(ctx, sqlcgen.UserUpdateParams{ID: target.ID, Role: string(r), Disabled: disabled})
 	if err != nil {
 		return user, nil, fmt.Errorf("update user %d: %w", target.ID, err)
 	}
@@ -123,9 +123,9 @@ func (a *auth) changeUser(ctx context.Context, actor principal, target sqlcgen.U
 		keep = actor.SessionID
 	}
 	if in.Password != nil {
-		err = setPassword(ctx, a.q, target.ID, *in.Password, keep)
+		err = setPassword(ctx, q, target.ID, *in.Password, keep)
 	} else if disabled {
-		_, err = a.q.SessionDeleteForUser(ctx, sqlcgen.SessionDeleteForUserParams{UserID: target.ID, KeepID: keep})
+		_, err = q.SessionDeleteForUser(ctx, sqlcgen.SessionDeleteForUserParams{UserID: target.ID, KeepID: keep})
 	}
 	return user, nil, err
 }
@@ -144,15 +144,15 @@ func (a *auth) keeperOf(actor principal, target sqlcgen.User) string {
 
 // deleteUser deletes a user, their sessions and API tokens with them; the bootstrap admin and the
 // actor themselves are refused with a problem.
-func (a *auth) deleteUser(ctx context.Context, actor principal, id int64) (string, error) {
-	target, err := a.q.UserGet(ctx, id)
+func (a *auth) deleteUser(ctx context.Context, q *sqlcgen.Queries, actor principal, id int64) (string, error) {
+	target, err := q.UserGet(ctx, id)
 	if err != nil {
 		return "", err
 	}
 	if keeper := a.keeperOf(actor, target); keeper != "" {
 		return "Cannot delete " + keeper + ".", nil
 	}
-	if _, err := a.q.UserDelete(ctx, id); err != nil {
+	if _, err := q.UserDelete(ctx, id); err != nil {
 		return "", fmt.Errorf("delete user %d: %w", id, err)
 	}
 	return "", nil

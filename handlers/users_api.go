@@ -44,7 +44,7 @@ func handleAPIUserList(q *sqlcgen.Queries) echo.HandlerFunc {
 }
 
 // handleAPIUserCreate serves POST /api/users ({"name", "password", "role"}): 201 with the user.
-func handleAPIUserCreate(q *sqlcgen.Queries) echo.HandlerFunc {
+func handleAPIUserCreate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var in userChange
 		problems, err := decodeJSON(c, &in)
@@ -54,7 +54,7 @@ func handleAPIUserCreate(q *sqlcgen.Queries) echo.HandlerFunc {
 		if len(problems) > 0 {
 			return invalidInput(c, "user", problems)
 		}
-		user, problems, err := createUser(c.Request().Context(), q, in)
+		user, problems, err := addUser(c, db, in)
 		if err != nil {
 			return err
 		}
@@ -85,7 +85,7 @@ func handleAPIUserUpdate(a *auth) echo.HandlerFunc {
 		if len(problems) > 0 {
 			return invalidInput(c, "user", problems)
 		}
-		user, problems, err := a.changeUser(c.Request().Context(), currentPrincipal(c), target, in)
+		user, problems, err := a.updateUser(c, target, in)
 		if err != nil {
 			return err
 		}
@@ -103,7 +103,7 @@ func handleAPIUserDelete(a *auth) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		refusal, err := a.deleteUser(c.Request().Context(), currentPrincipal(c), id)
+		refusal, err := a.removeUser(c, id)
 		if err != nil {
 			return err
 		}

@@ -35,14 +35,14 @@ func renderUsers(c echo.Context, q *sqlcgen.Queries, status int, form views.User
 }
 
 // handleUserCreate serves POST /settings/users: a new user with a name, a password and a role.
-func handleUserCreate(q *sqlcgen.Queries) echo.HandlerFunc {
+func handleUserCreate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		form, err := readForm(c)
 		if err != nil {
 			return err
 		}
 		in := userForm(form)
-		user, problems, err := createUser(c.Request().Context(), q, in)
+		user, problems, err := addUser(c, db, in)
 		if err != nil {
 			return err
 		}
@@ -104,7 +104,7 @@ func handleUserUpdate(a *auth) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		user, problems, err := a.changeUser(c.Request().Context(), currentPrincipal(c), target, userForm(form))
+		user, problems, err := a.updateUser(c, target, userForm(form))
 		if err != nil {
 			return err
 		}
@@ -122,7 +122,7 @@ func handleUserDelete(a *auth) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		refusal, err := a.deleteUser(c.Request().Context(), currentPrincipal(c), id)
+		refusal, err := a.removeUser(c, id)
 		if err != nil {
 			return err
 		}

@@ -16,7 +16,8 @@ LIMIT 500;
 UPDATE api_tokens t SET last_used_at = now()
 FROM users u
 WHERE t.token_hash = @token_hash AND t.revoked_at IS NULL AND u.id = t.user_id AND u.disabled_at IS NULL
-RETURNING u.id, u.username, u.role AS user_role, t.role AS token_role;
+RETURNING u.id, u.username, u.role AS user_role, t.role AS token_role, t.name AS token_name;
 
--- name: APITokenRevoke :execrows
-UPDATE api_tokens SET revoked_at = now() WHERE id = @id AND revoked_at IS NULL;
+-- name: APITokenRevoke :many
+-- APITokenRevoke revokes a token in use, answering its name; none if there was none to revoke.
+UPDATE api_tokens SET revoked_at = now() WHERE id = @id AND revoked_at IS NULL RETURNING name;

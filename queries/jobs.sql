@@ -134,3 +134,62 @@ SELECT id, name, type, cron, timezone, next_run_at FROM jobs
 WHERE NOT paused AND next_run_at IS NOT NULL
 ORDER BY next_run_at
 LIMIT @max_rows;
+
+-- name: JobGetForUpdate :one
+-- JobGetForUpdate reads a job that is about to change and locks it until the transaction ends, so
+-- that the audit log's "from" is the version that was changed.
+SELECT * FROM jobs WHERE id = @id FOR UPDATE;
+
+-- Import and export below.
+
+-- name: JobListAll :many
+-- JobListAll pages through every job by id with all its fields, for export.
+SELECT * FROM jobs
+WHERE id > @after_id
+ORDER BY id
+LIMIT @max_rows;
+
+-- name: JobListByNames :many
+-- JobListByNames finds the jobs that have any of the names, for an import to match against, and
+-- locks them until the import's transaction ends.
+SELECT j.* FROM jobs AS j
+JOIN (SELECT DISTINCT unnest(@names::text[]) AS name) AS n ON n.name = j.name
+ORDER BY j.id
+FOR UPDATE OF j;
+
+-- name: JobInsertMany :many
+-- JobInsertMany creates a batch of imported jobs in one statement. Identity values are taken in the
+-- order the rows are inserted, so the ids answered, sorted, follow the order of the arrays.
+INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, next_run_at)
+SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_delay_ms, u.timeout_ms, u.paused, u.next_run_at
+FROM (SELECT unnest(@names::text[]) AS name, unnest(@types::text[]) AS type, unnest(@payloads::json[]) AS payload,
+             unnest(@crons::text[]) AS cron, unnest(@timezones::text[]) AS timezone,
+             unnest(@max_retries::integer[]) AS max_retries, unnest(@retry_delay_ms::bigint[]) AS retry_delay_ms,
+             unnest(@timeout_ms::bigint[]) AS timeout_ms, unnest(@paused::boolean[]) AS paused,
+             unnest(@next_run_ats::timestamptz[]) AS next_run_at,
+             unnest(@ordinals::integer[]) AS ordinal) AS u
+ORDER BY u.ordinal
+RETURNING id;
+
+-- name: JobUpdateMany :exec
+-- JobUpdateMany changes a batch of imported jobs in one statement. updated_at moves on, so that the
+-- scheduler takes the new schedule when the import's single notification reaches it.
+UPDATE jobs
+SET name = u.name, type = u.type, payload = u.payload, cron = u.cron, timezone = u.timezone,
+    max_retries = u.max_retries, retry_delay_ms = u.retry_delay_ms, timeout_ms = u.timeout_ms,
+    paused = u.paused, next_run_at = u.next_run_at, updated_at = clock_timestamp()
+FROM (SELECT unnest(@ids::bigint[]) AS id, unnest(@names::text[]) AS name, unnest(@types::text[]) AS type,
+             unnest(@payloads::json[]) AS payload, unnest(@crons::text[]) AS cron,
+             unnest(@timezones::text[]) AS timezone, unnest(@max_retries::integer[]) AS max_retries,
+             unnest(@retry_delay_ms::bigint[]) AS retry_delay_ms, unnest(@timeout_ms::bigint[]) AS timeout_ms,
+             unnest(@paused::boolean[]) AS paused, unnest(@next_run_ats::timestamptz[]) AS next_run_at) AS u
+WHERE jobs.id = u.id;
+
+-- name: JobQuietNotifications :exec
+-- JobQuietNotifications keeps the jobs trigger from notifying for the rest of the transaction (see
+-- migration 00007); the transaction calls JobNotifyAll instead.
+SELECT set_config('cronflow.quiet_jobs', 'on', true);
+
+-- name: JobNotifyAll :exec
+-- JobNotifyAll tells every scheduler to compare all jobs with its cron table, once, at commit.
+SELECT pg_notify('cronflow_jobs', '*');

@@ -231,3 +231,37 @@ GROUP BY 1, 2;
 -- RunCountForJob counts a job's runs up to a cap, to say what deleting it will delete without
 -- counting a million rows.
 SELECT count(*) FROM (SELECT 1 FROM runs WHERE job_id = @job_id LIMIT @max_rows) AS r;
+
+-- Retention below.
+
+-- name: RunRetentionBound :one
+-- RunRetentionBound is the id of the run with the latest slot before a moment. Retention walks the
+-- runs of a status by id up to it, which keeps each walk to the old runs instead of all of them; the
+-- exact age test is RunDeleteExpired's.
+SELECT id FROM runs
+WHERE scheduled_at < @before::timestamptz
+ORDER BY scheduled_at DESC
+LIMIT 1;
+
+-- name: RunDeleteExpired :one
+-- RunDeleteExpired deletes one batch of finished runs of a status that finished before a
+-- moment, walking them by id from a cursor up to a bound, and keeping each job's newest @keep runs
+-- whatever their status. It answers how far it looked (0 when there was nothing left to look at)
+-- and how many it deleted. Rows someone else holds are skipped, not waited for.
+WITH scanned AS (
+    SELECT r.id, r.job_id, COALESCE(r.completed_at, r.scheduled_at) AS finished_at
+    FROM runs AS r
+    WHERE r.status = @status AND r.id > @after_id AND r.id <= @max_id
+    ORDER BY r.id
+    LIMIT @max_rows
+), doomed AS (
+    SELECT r.id FROM runs AS r
+    JOIN scanned AS s ON s.id = r.id
+    WHERE s.finished_at < @before::timestamptz
+      AND s.id <= (SELECT k.id FROM runs AS k WHERE k.job_id = s.job_id ORDER BY k.id DESC OFFSET @keep LIMIT 1)
+    FOR UPDATE OF r SKIP LOCKED
+), deleted AS (
+    DELETE FROM runs USING doomed WHERE runs.id = doomed.id RETURNING runs.id
+)
+SELECT COALESCE((SELECT max(scanned.id) FROM scanned), 0)::bigint AS last_id,
+       (SELECT count(*) FROM deleted) AS deleted;

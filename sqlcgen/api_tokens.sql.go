@@ -14,7 +14,7 @@ const aPITokenAuthenticate = `-- name: APITokenAuthenticate :one
 UPDATE api_tokens t SET last_used_at = now()
 FROM users u
 WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.id = t.user_id AND u.disabled_at IS NULL
-RETURNING u.id, u.username, u.role AS user_role, t.role AS token_role
+RETURNING u.id, u.username, u.role AS user_role, t.role AS token_role, t.name AS token_name
 `
 
 type APITokenAuthenticateRow struct {
@@ -22,6 +22,7 @@ type APITokenAuthenticateRow struct {
 	Username  string
 	UserRole  string
 	TokenRole string
+	TokenName string
 }
 
 // APITokenAuthenticate finds the enabled user of a token that has not been revoked, with both
@@ -34,6 +35,7 @@ func (q *Queries) APITokenAuthenticate(ctx context.Context, tokenHash []byte) (A
 		&i.Username,
 		&i.UserRole,
 		&i.TokenRole,
+		&i.TokenName,
 	)
 	return i, err
 }
@@ -123,14 +125,27 @@ func (q *Queries) APITokenList(ctx context.Context) ([]APITokenListRow, error) {
 	return items, nil
 }
 
-const aPITokenRevoke = `-- name: APITokenRevoke :execrows
-UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL
+const aPITokenRevoke = `-- name: APITokenRevoke :many
+UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING name
 `
 
-func (q *Queries) APITokenRevoke(ctx context.Context, id int64) (int64, error) {
-	result, err := q.db.Exec(ctx, aPITokenRevoke, id)
+// APITokenRevoke revokes a token in use, answering its name; none if there was none to revoke.
+func (q *Queries) APITokenRevoke(ctx context.Context, id int64) ([]string, error) {
+	rows, err := q.db.Query(ctx, aPITokenRevoke, id)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	return result.RowsAffected(), nil
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		items = append(items, name)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }

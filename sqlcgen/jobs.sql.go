@@ -63,6 +63,35 @@ func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
 	return i, err
 }
 
+const jobGetForUpdate = `-- name: JobGetForUpdate :one
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, alert_channels, alert_after FROM jobs WHERE id = $1 FOR UPDATE
+`
+
+// JobGetForUpdate reads a job that is about to change and locks it until the transaction ends, so
+// that the audit log's "from" is the version that was changed.
+func (q *Queries) JobGetForUpdate(ctx context.Context, id int64) (Job, error) {
+	row := q.db.QueryRow(ctx, jobGetForUpdate, id)
+	var i Job
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Type,
+		&i.Payload,
+		&i.Cron,
+		&i.Timezone,
+		&i.MaxRetries,
+		&i.RetryDelayMs,
+		&i.TimeoutMs,
+		&i.Paused,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.NextRunAt,
+		&i.AlertChannels,
+		&i.AlertAfter,
+	)
+	return i, err
+}
+
 const jobInsert = `-- name: JobInsert :one
 INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, next_run_at,
                   alert_channels, alert_after)
@@ -124,6 +153,67 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 	return i, err
 }
 
+const jobInsertMany = `-- name: JobInsertMany :many
+INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, next_run_at)
+SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_delay_ms, u.timeout_ms, u.paused, u.next_run_at
+FROM (SELECT unnest($1::text[]) AS name, unnest($2::text[]) AS type, unnest($3::json[]) AS payload,
+             unnest($4::text[]) AS cron, unnest($5::text[]) AS timezone,
+             unnest($6::integer[]) AS max_retries, unnest($7::bigint[]) AS retry_delay_ms,
+             unnest($8::bigint[]) AS timeout_ms, unnest($9::boolean[]) AS paused,
+             unnest($10::timestamptz[]) AS next_run_at,
+             unnest($11::integer[]) AS ordinal) AS u
+ORDER BY u.ordinal
+RETURNING id
+`
+
+type JobInsertManyParams struct {
+	Names        []string
+	Types        []string
+	Payloads     []json.RawMessage
+	Crons        []string
+	Timezones    []string
+	MaxRetries   []int32
+	RetryDelayMs []int64
+	TimeoutMs    []int64
+	Paused       []bool
+	NextRunAts   []time.Time
+	Ordinals     []int32
+}
+
+// JobInsertMany creates a batch of imported jobs in one statement. Identity values are taken in the
+// order the rows are inserted, so the ids answered, sorted, follow the order of the arrays.
+func (q *Queries) JobInsertMany(ctx context.Context, arg JobInsertManyParams) ([]int64, error) {
+	rows, err := q.db.Query(ctx, jobInsertMany,
+		arg.Names,
+		arg.Types,
+		arg.Payloads,
+		arg.Crons,
+		arg.Timezones,
+		arg.MaxRetries,
+		arg.RetryDelayMs,
+		arg.TimeoutMs,
+		arg.Paused,
+		arg.NextRunAts,
+		arg.Ordinals,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const jobList = `-- name: JobList :many
 SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, alert_channels, alert_after FROM jobs
 WHERE id > $1
@@ -139,6 +229,102 @@ type JobListParams struct {
 // JobList pages through every job by id, for the API.
 func (q *Queries) JobList(ctx context.Context, arg JobListParams) ([]Job, error) {
 	rows, err := q.db.Query(ctx, jobList, arg.AfterID, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Job{}
+	for rows.Next() {
+		var i Job
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Type,
+			&i.Payload,
+			&i.Cron,
+			&i.Timezone,
+			&i.MaxRetries,
+			&i.RetryDelayMs,
+			&i.TimeoutMs,
+			&i.Paused,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.NextRunAt,
+			&i.AlertChannels,
+			&i.AlertAfter,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const jobListAll = `-- name: JobListAll :many
+
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, alert_channels, alert_after FROM jobs
+WHERE id > $1
+ORDER BY id
+LIMIT $2
+`
+
+type JobListAllParams struct {
+	AfterID int64
+	MaxRows int32
+}
+
+// Import and export below.
+// JobListAll pages through every job by id with all its fields, for export.
+func (q *Queries) JobListAll(ctx context.Context, arg JobListAllParams) ([]Job, error) {
+	rows, err := q.db.Query(ctx, jobListAll, arg.AfterID, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Job{}
+	for rows.Next() {
+		var i Job
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Type,
+			&i.Payload,
+			&i.Cron,
+			&i.Timezone,
+			&i.MaxRetries,
+			&i.RetryDelayMs,
+			&i.TimeoutMs,
+			&i.Paused,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.NextRunAt,
+			&i.AlertChannels,
+			&i.AlertAfter,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const jobListByNames = `-- name: JobListByNames :many
+SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.max_retries, j.retry_delay_ms, j.timeout_ms, j.paused, j.created_at, j.updated_at, j.next_run_at, j.alert_channels, j.alert_after FROM jobs AS j
+JOIN (SELECT DISTINCT unnest($1::text[]) AS name) AS n ON n.name = j.name
+ORDER BY j.id
+FOR UPDATE OF j
+`
+
+// JobListByNames finds the jobs that have any of the names, for an import to match against, and
+// locks them until the import's transaction ends.
+func (q *Queries) JobListByNames(ctx context.Context, names []string) ([]Job, error) {
+	rows, err := q.db.Query(ctx, jobListByNames, names)
 	if err != nil {
 		return nil, err
 	}
@@ -299,6 +485,16 @@ func (q *Queries) JobListen(ctx context.Context) error {
 	return err
 }
 
+const jobNotifyAll = `-- name: JobNotifyAll :exec
+SELECT pg_notify('cronflow_jobs', '*')
+`
+
+// JobNotifyAll tells every scheduler to compare all jobs with its cron table, once, at commit.
+func (q *Queries) JobNotifyAll(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, jobNotifyAll)
+	return err
+}
+
 const jobPageAfter = `-- name: JobPageAfter :many
 SELECT id, name, type, payload, cron, timezone, paused, created_at, next_run_at, last_run_status, recent_statuses FROM job_list_rows AS j
 WHERE j.id > $1
@@ -410,6 +606,17 @@ func (q *Queries) JobPageBefore(ctx context.Context, arg JobPageBeforeParams) ([
 		return nil, err
 	}
 	return items, nil
+}
+
+const jobQuietNotifications = `-- name: JobQuietNotifications :exec
+SELECT set_config('cronflow.quiet_jobs', 'on', true)
+`
+
+// JobQuietNotifications keeps the jobs trigger from notifying for the rest of the transaction (see
+// migration 00007); the transaction calls JobNotifyAll instead.
+func (q *Queries) JobQuietNotifications(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, jobQuietNotifications)
+	return err
 }
 
 const jobScheduleGet = `-- name: JobScheduleGet :one
@@ -725,4 +932,50 @@ func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, erro
 		&i.AlertAfter,
 	)
 	return i, err
+}
+
+const jobUpdateMany = `-- name: JobUpdateMany :exec
+UPDATE jobs
+SET name = u.name, type = u.type, payload = u.payload, cron = u.cron, timezone = u.timezone,
+    max_retries = u.max_retries, retry_delay_ms = u.retry_delay_ms, timeout_ms = u.timeout_ms,
+    paused = u.paused, next_run_at = u.next_run_at, updated_at = clock_timestamp()
+FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::text[]) AS name, unnest($3::text[]) AS type,
+             unnest($4::json[]) AS payload, unnest($5::text[]) AS cron,
+             unnest($6::text[]) AS timezone, unnest($7::integer[]) AS max_retries,
+             unnest($8::bigint[]) AS retry_delay_ms, unnest($9::bigint[]) AS timeout_ms,
+             unnest($10::boolean[]) AS paused, unnest($11::timestamptz[]) AS next_run_at) AS u
+WHERE jobs.id = u.id
+`
+
+type JobUpdateManyParams struct {
+	Ids          []int64
+	Names        []string
+	Types        []string
+	Payloads     []json.RawMessage
+	Crons        []string
+	Timezones    []string
+	MaxRetries   []int32
+	RetryDelayMs []int64
+	TimeoutMs    []int64
+	Paused       []bool
+	NextRunAts   []time.Time
+}
+
+// JobUpdateMany changes a batch of imported jobs in one statement. updated_at moves on, so that the
+// scheduler takes the new schedule when the import's single notification reaches it.
+func (q *Queries) JobUpdateMany(ctx context.Context, arg JobUpdateManyParams) error {
+	_, err := q.db.Exec(ctx, jobUpdateMany,
+		arg.Ids,
+		arg.Names,
+		arg.Types,
+		arg.Payloads,
+		arg.Crons,
+		arg.Timezones,
+		arg.MaxRetries,
+		arg.RetryDelayMs,
+		arg.TimeoutMs,
+		arg.Paused,
+		arg.NextRunAts,
+	)
+	return err
 }

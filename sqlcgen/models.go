@@ -23,6 +23,16 @@ type ApiToken struct {
 	Role       string
 }
 
+type AuditLog struct {
+	ID      int64
+	At      time.Time
+	Actor   string
+	Action  string
+	Subject string
+	JobID   *int64
+	Changes []byte
+}
+
 type Channel struct {
 	ID        int64
 	Name      string

@@ -197,6 +197,58 @@ func (q *Queries) RunCountHourly(ctx context.Context, since time.Time) ([]RunCou
 	return items, nil
 }
 
+const runDeleteExpired = `-- name: RunDeleteExpired :one
+WITH scanned AS (
+    SELECT r.id, r.job_id, COALESCE(r.completed_at, r.scheduled_at) AS finished_at
+    FROM runs AS r
+    WHERE r.status = $1 AND r.id > $2 AND r.id <= $3
+    ORDER BY r.id
+    LIMIT $4
+), doomed AS (
+    SELECT r.id FROM runs AS r
+    JOIN scanned AS s ON s.id = r.id
+    WHERE s.finished_at < $5::timestamptz
+      AND s.id <= (SELECT k.id FROM runs AS k WHERE k.job_id = s.job_id ORDER BY k.id DESC OFFSET $6 LIMIT 1)
+    FOR UPDATE OF r SKIP LOCKED
+), deleted AS (
+    DELETE FROM runs USING doomed WHERE runs.id = doomed.id RETURNING runs.id
+)
+SELECT COALESCE((SELECT max(scanned.id) FROM scanned), 0)::bigint AS last_id,
+       (SELECT count(*) FROM deleted) AS deleted
+`
+
+type RunDeleteExpiredParams struct {
+	Status  runstatus.Status
+	AfterID int64
+	MaxID   int64
+	MaxRows int32
+	Before  time.Time
+	Keep    int32
+}
+
+type RunDeleteExpiredRow struct {
+	LastID  int64
+	Deleted int64
+}
+
+// RunDeleteExpired deletes one batch of finished runs of a status that finished before a
+// moment, walking them by id from a cursor up to a bound, and keeping each job's newest @keep runs
+// whatever their status. It answers how far it looked (0 when there was nothing left to look at)
+// and how many it deleted. Rows someone else holds are skipped, not waited for.
+func (q *Queries) RunDeleteExpired(ctx context.Context, arg RunDeleteExpiredParams) (RunDeleteExpiredRow, error) {
+	row := q.db.QueryRow(ctx, runDeleteExpired,
+		arg.Status,
+		arg.AfterID,
+		arg.MaxID,
+		arg.MaxRows,
+		arg.Before,
+		arg.Keep,
+	)
+	var i RunDeleteExpiredRow
+	err := row.Scan(&i.LastID, &i.Deleted)
+	return i, err
+}
+
 const runFail = `-- name: RunFail :one
 WITH done AS (
     UPDATE runs
@@ -1136,6 +1188,25 @@ func (q *Queries) RunPageByStatusBefore(ctx context.Context, arg RunPageByStatus
 		return nil, err
 	}
 	return items, nil
+}
+
+const runRetentionBound = `-- name: RunRetentionBound :one
+
+SELECT id FROM runs
+WHERE scheduled_at < $1::timestamptz
+ORDER BY scheduled_at DESC
+LIMIT 1
+`
+
+// Retention below.
+// RunRetentionBound is the id of the run with the latest slot before a moment. Retention walks the
+// runs of a status by id up to it, which keeps each walk to the old runs instead of all of them; the
+// exact age test is RunDeleteExpired's.
+func (q *Queries) RunRetentionBound(ctx context.Context, before time.Time) (int64, error) {
+	row := q.db.QueryRow(ctx, runRetentionBound, before)
+	var id int64
+	err := row.Scan(&id)
+	return id, err
 }
 
 const runRetry = `-- name: RunRetry :one

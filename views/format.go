@@ -130,9 +130,5 @@ func problemSentence(field, msg string) string {
 	if !ok {
 		label = "This field"
 	}
-	s := label + " " + msg
-	if !strings.HasSuffix(s, ".") {
-		s += "."
-	}
-	return s
+	return sentence(label, msg)
 }

@@ -33,6 +33,7 @@ type Scheduler struct {
 	cron    *cron.Cron
 	entries map[int64]*entry
 	ctx     context.Context
+	started bool // the cron table runs; only Run's goroutine reads or writes it
 }
 
 // NewScheduler returns a scheduler. catchUp is how old a missed slot may be and still run once
@@ -87,12 +88,14 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	s.mu.Lock()
 	s.ctx = ctx
 	s.entries = map[int64]*entry{}
+	s.started = false
 	s.cron = cron.New(cron.WithLocation(time.UTC), cron.WithChain(cron.Recover(cronLogger{s.logger})))
 	s.mu.Unlock()
 	if err := s.resync(ctx); err != nil {
 		return err
 	}
 	s.cron.Start()
+	s.started = true
 	defer func() { <-s.cron.Stop().Done() }()
 	s.logger.Info("Scheduler started", "jobs", len(s.entries))
 	// Nothing is in flight yet: every slot already passed is missed.
@@ -119,7 +122,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			listener.Conn().Close(context.Background())
 			return err
 		case id := <-changed:
-			s.syncJob(ctx, id)
+			s.follow(ctx, id)
 		case <-resync.C:
 			if err := s.resync(ctx); err != nil {
 				s.logger.Warn("Resync jobs failed", "error", err)
@@ -138,7 +141,10 @@ func listen(ctx context.Context, listener *pgxpool.Conn, changed chan<- int64) e
 		if err != nil {
 			return err
 		}
-		id, _ := strconv.ParseInt(n.Payload, 10, 64)
+		id, err := strconv.ParseInt(n.Payload, 10, 64)
+		if err != nil {
+			id = allJobs // '*', or anything else that is not one job
+		}
 		select {
 		case changed <- id:
 		case <-ctx.Done():
@@ -167,10 +173,12 @@ func (s *Scheduler) resync(ctx context.Context) error {
 		return err
 	}
 	seen := make(map[int64]bool, len(rows))
+	resume := s.pauseForBulk(ctx, rows)
 	for _, row := range rows {
 		seen[row.ID] = true
 		s.apply(row)
 	}
+	resume()
 	s.mu.Lock()
 	var gone []int64
 	for id := range s.entries {

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -224,4 +225,56 @@ func TestANewLeaderRunsASlotMissedSecondsAgo(t *testing.T) {
 		}
 		return false
 	})
+}
+
+func TestManyJobsAddedAtOnceAreScheduledWithoutLosingASlot(t *testing.T) {
+	t.Parallel()
+	h := setup(t, 4)
+	tg := newRecordingTarget(t, nil)
+	ticking := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}, cron: "* * * * * *"})
+	h.startScheduler(time.Hour)
+	workertest.WaitFor(t, 10*time.Second, "the ticking job runs", func() bool { return len(h.runsOf(ticking.ID)) >= 2 })
+
+	// An import: many jobs in one transaction, the trigger quiet, one notification for all.
+	const jobs = 3 * bulkAdd
+	slot := time.Now().UTC().Truncate(time.Second).Add(4 * time.Second)
+	ctx := context.Background()
+	tx, err := h.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	q := sqlcgen.New(tx)
+	if err := q.JobQuietNotifications(ctx); err != nil {
+		t.Fatal(err)
+	}
+	payload := []byte(`{"url": "` + tg.URL + `"}`)
+	spec := fmt.Sprintf("%d %d %d * * *", slot.Second(), slot.Minute(), slot.Hour())
+	for range jobs {
+		if _, err := q.JobInsert(ctx, sqlcgen.JobInsertParams{Name: "imported", Type: "ping", Payload: payload, Cron: spec,
+			Timezone: "UTC", MaxRetries: 3, RetryDelayMs: 2000, TimeoutMs: 5000, NextRunAt: &slot}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := q.JobNotifyAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	workertest.WaitFor(t, 30*time.Second, "a run of every added job at its slot", func() bool {
+		var n int
+		err := h.pool.QueryRow(ctx, `SELECT count(*) FROM runs WHERE scheduled_at = $1`, slot).Scan(&n)
+		return err == nil && n == jobs+1 // and the ticking job's
+	})
+	workertest.WaitFor(t, 10*time.Second, "the ticking job runs after the slot", func() bool {
+		return h.runsOf(ticking.ID)[0].ScheduledAt.After(slot.Add(time.Second))
+	})
+	runs := h.runsOf(ticking.ID)
+	for i := 1; i < len(runs); i++ {
+		if runs[i-1].ScheduledAt.Sub(runs[i].ScheduledAt) != time.Second {
+			t.Errorf("slots %s and %s of the ticking job are not consecutive: a slot was lost", runs[i].ScheduledAt, runs[i-1].ScheduledAt)
+		}
+	}
 }

@@ -32,7 +32,7 @@ func Parse(spec, tz string) (cron.Schedule, error) {
 	if rest, ok := strings.CutPrefix(spec, "@every "); ok {
 		d, err := time.ParseDuration(strings.TrimSpace(rest))
 		if err != nil {
-			return nil, fmt.Errorf("has an invalid @every duration: %w", err)
+			return nil, errors.New(everyProblem)
 		}
 		if d < time.Second || d%time.Second != 0 {
 			return nil, errors.New("must use a whole number of seconds, at least 1s, with @every")
@@ -41,7 +41,7 @@ func Parse(spec, tz string) (cron.Schedule, error) {
 	}
 	s, err := parser.Parse(spec)
 	if err != nil {
-		return nil, fmt.Errorf("is not a valid cron expression: %w", err)
+		return nil, cronProblem(spec, err)
 	}
 	parsed, ok := s.(*cron.SpecSchedule)
 	if !ok {

@@ -135,7 +135,7 @@ func checkEmail(in emailInput) (emailPayload, map[string]string) {
 // bare addresses ("Ann <ann@example.com>" becomes "ann@example.com"), or a problem.
 func parseRecipients(raw json.RawMessage) ([]string, string) {
 	if len(raw) == 0 || string(raw) == "null" {
-		return nil, "is required"
+		return nil, "need at least one address"
 	}
 	var list []string
 	var one string
@@ -146,7 +146,7 @@ func parseRecipients(raw json.RawMessage) ([]string, string) {
 	}
 	switch {
 	case len(list) == 0:
-		return nil, "is required"
+		return nil, "need at least one address"
 	case len(list) > maxRecipients:
 		return nil, fmt.Sprintf("must list at most %d addresses", maxRecipients)
 	}
@@ -154,7 +154,7 @@ func parseRecipients(raw json.RawMessage) ([]string, string) {
 	for _, s := range list {
 		addr, err := mail.ParseAddress(strings.TrimSpace(s))
 		if err != nil {
-			return nil, fmt.Sprintf("%q is not a valid email address", s)
+			return nil, fmt.Sprintf("include “%s”, which is not an email address", strings.TrimSpace(s))
 		}
 		addrs = append(addrs, addr.Address)
 	}

@@ -1,0 +1,135 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/cronflow/cronflow/sqlcgen"
+)
+
+// An import's document may be up to 64 MiB; every other request body stays limited to 1 MiB.
+const (
+	maxImport      = "64MiB"
+	maxImportBytes = 64 << 20
+)
+
+// bodyLimit answers 413 to a request body over its limit: 64 MiB for an import, 1 MiB otherwise.
+// It comes before anything reads a body (the CSRF check reads forms).
+func bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
+	small, large := middleware.BodyLimit(maxBody)(next), middleware.BodyLimit(maxImport)(next)
+	return func(c echo.Context) error {
+		if importPath(c) {
+			return large(c)
+		}
+		return small(c)
+	}
+}
+
+// importPath reports whether a request takes a document to import, and so the larger body limit.
+func importPath(c echo.Context) bool {
+	p := c.Request().URL.Path
+	return c.Request().Method == http.MethodPost && (p == "/api/import" || p == "/jobs/import")
+}
+
+// bodyLimitWords is the body limit of a request, in words.
+func bodyLimitWords(c echo.Context) string {
+	if importPath(c) {
+		return "64 MiB"
+	}
+	return "1 MiB"
+}
+
+// handleAPIExport serves GET /api/export: every job, as an export document.
+func handleAPIExport(q *sqlcgen.Queries) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSONCharsetUTF8)
+		return Export(c.Request().Context(), q, c.Response())
+	}
+}
+
+// handleAPIImport serves POST /api/import?mode=upsert|create&dry_run=true: it imports an export
+// document, 200 with {"created", "updated", "unchanged"}; any invalid job refuses the document with
+// 422 and {"errors": [{"index", "name", "fields"}]}, and nothing is stored.
+func handleAPIImport(db TxStarter) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		opts, problems := importOptions(c, c.QueryParam("mode"), c.QueryParam("dry_run"))
+		if len(problems) > 0 {
+			return badQuery(c, problems)
+		}
+		body := http.MaxBytesReader(c.Response(), c.Request().Body, maxImportBytes)
+		res, err := Import(c.Request().Context(), db, body, opts)
+		var invalid *InvalidImportError
+		switch {
+		case errors.As(err, &invalid) && len(invalid.Document) > 0:
+			return c.JSON(http.StatusUnprocessableEntity, apiError{Error: "The document is not an export; see fields.", Fields: invalid.Document})
+		case errors.As(err, &invalid):
+			return c.JSON(http.StatusUnprocessableEntity, struct {
+				Error  string          `json:"error"`
+				Errors []ImportProblem `json:"errors"`
+			}{Error: invalid.Error(), Errors: invalid.Jobs})
+		case err != nil:
+			return importReadError(err)
+		}
+		return c.JSON(http.StatusOK, res)
+	}
+}
+
+// importReadError turns an import's failure to read its document into the answer: 413 over the
+// limit, 400 for a document that is not JSON, and the error itself otherwise.
+func importReadError(err error) error {
+	var tooLarge *http.MaxBytesError
+	var unreadable *UnreadableImportError
+	switch {
+	case errors.As(err, &tooLarge):
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+	case errors.As(err, &unreadable):
+		return echo.NewHTTPError(http.StatusBadRequest, "The document is not valid JSON: "+unreadable.Err.Error())
+	}
+	return err
+}
+
+// importOptions reads an import's mode and dry-run flag, with the problems by field.
+func importOptions(c echo.Context, mode, dryRun string) (ImportOptions, map[string]string) {
+	problems := map[string]string{}
+	opts := ImportOptions{Mode: mode, Actor: auditActor(c)}
+	if mode == "" {
+		opts.Mode = ImportUpsert
+	} else if mode != ImportUpsert && mode != ImportCreate {
+		problems["mode"] = "must be upsert or create"
+	}
+	if dryRun != "" {
+		b, err := strconv.ParseBool(dryRun)
+		if err != nil {
+			problems["dry_run"] = "must be true or false"
+		}
+		opts.DryRun = b
+	}
+	return opts, problems
+}
+
+// handleJobsExport serves GET /jobs/export, the dashboard's Export: the document as a download.
+func handleJobsExport(q *sqlcgen.Queries) echo.HandlerFunc {
+	api := handleAPIExport(q)
+	return func(c echo.Context) error {
+		name := "cronflow-jobs-" + time.Now().UTC().Format("2006-01-02") + ".json"
+		c.Response().Header().Set(echo.HeaderContentDisposition, fmt.Sprintf("attachment; filename=%q", name))
+		return api(c)
+	}
+}
+
+// sortedKeys returns a map's keys in order.
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,217 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/cronflow/cronflow/sqlcgen"
+)
+
+// importBatch is how many jobs one insert or update statement of an import carries.
+const importBatch = 1000
+
+// planImport checks every job of a document and decides what to do with each: create it, update
+// the stored job of the same name (upsert), or leave that job as it is. Any problem with any job
+// refuses the whole document.
+func planImport(ctx context.Context, q *sqlcgen.Queries, entries []json.RawMessage, mode string, now time.Time) ([]ImportedJob, error) {
+	jobs := make([]ImportedJob, len(entries))
+	problems := map[int]map[string]string{}
+	for i, raw := range entries {
+		job, name, fields := checkImportJob(raw, now)
+		jobs[i] = ImportedJob{Index: i, Name: name, Action: "create", job: job}
+		if len(fields) > 0 {
+			problems[i] = fields
+		}
+	}
+	if mode == ImportUpsert {
+		if err := matchByName(ctx, q, jobs, problems); err != nil {
+			return nil, err
+		}
+	}
+	if len(problems) == 0 {
+		return jobs, nil
+	}
+	invalid := &InvalidImportError{}
+	for i, fields := range problems {
+		invalid.Jobs = append(invalid.Jobs, ImportProblem{Index: i, Name: jobs[i].Name, Fields: fields})
+	}
+	sort.Slice(invalid.Jobs, func(a, b int) bool { return invalid.Jobs[a].Index < invalid.Jobs[b].Index })
+	return nil, invalid
+}
+
+// checkImportJob validates one job of a document as the API validates a new job, and answers it
+// as it would be stored, its name, and its problems by field.
+func checkImportJob(raw json.RawMessage, now time.Time) (sqlcgen.Job, string, map[string]string) {
+	var in jobInput
+	var state struct {
+		Paused *bool `json:"paused"`
+	}
+	typeProblems := map[string]string{}
+	for _, v := range []any{&in, &state} {
+		if err := json.Unmarshal(raw, v); err != nil {
+			p := fieldTypeProblem(err)
+			if p == nil {
+				return sqlcgen.Job{}, "", map[string]string{"job": "must be a JSON object"}
+			}
+			maps.Copy(typeProblems, p)
+		}
+	}
+	spec, problems := in.Valid(now)
+	maps.Copy(problems, typeProblems)
+	name := spec.Name
+	if len(problems) > 0 {
+		name = strings.TrimSpace(in.Name) // the name as given, not one made up for it
+	}
+	p := spec.insertParams()
+	job := sqlcgen.Job{
+		Name: name, Type: p.Type, Payload: p.Payload, Cron: p.Cron, Timezone: p.Timezone, MaxRetries: p.MaxRetries,
+		RetryDelayMs: p.RetryDelayMs, TimeoutMs: p.TimeoutMs, Paused: state.Paused != nil && *state.Paused, NextRunAt: p.NextRunAt,
+	}
+	return job, name, problems
+}
+
+// matchByName finds the stored job each job of the document updates. A name given twice in the
+// document, or shared by several stored jobs, cannot say which job it means: that is a problem
+// with the entry. The matched jobs are locked until the import's transaction ends.
+func matchByName(ctx context.Context, q *sqlcgen.Queries, jobs []ImportedJob, problems map[int]map[string]string) error {
+	addProblem := func(i int, problem string) {
+		if problems[i] == nil {
+			problems[i] = map[string]string{}
+		}
+		problems[i]["name"] = problem
+	}
+	first := map[string]int{}
+	names := make([]string, 0, len(jobs))
+	for i, j := range jobs {
+		if prev, seen := first[j.Name]; seen {
+			addProblem(i, fmt.Sprintf("is also the name of job %d of the document; upsert matches jobs by name, so each name may appear once", prev))
+			continue
+		}
+		first[j.Name] = i
+		names = append(names, j.Name)
+	}
+	stored, err := q.JobListByNames(ctx, names)
+	if err != nil {
+		return fmt.Errorf("find jobs by name: %w", err)
+	}
+	byName := map[string][]sqlcgen.Job{}
+	for _, s := range stored {
+		byName[s.Name] = append(byName[s.Name], s)
+	}
+	for i := range jobs {
+		matches := byName[jobs[i].Name]
+		switch {
+		case len(problems[i]) > 0 || len(matches) == 0:
+		case len(matches) > 1:
+			ids := make([]string, len(matches))
+			for k, m := range matches {
+				ids[k] = fmt.Sprint(m.ID)
+			}
+			addProblem(i, fmt.Sprintf("matches %d stored jobs (ids %s); upsert needs a name that matches one job", len(matches), strings.Join(ids, ", ")))
+		default:
+			jobs[i].job.ID = matches[0].ID
+			jobs[i].Changes = jobChanges(&matches[0], &jobs[i].job)
+			jobs[i].Action = "update"
+			if len(jobs[i].Changes) == 0 {
+				jobs[i].Action = "unchanged"
+			}
+		}
+	}
+	return nil
+}
+
+// applyImport stores the planned jobs in batches and records each change in the audit log. The
+// jobs trigger is kept quiet and the scheduler is told once instead, at commit.
+func applyImport(ctx context.Context, q *sqlcgen.Queries, jobs []ImportedJob, actor string) error {
+	if err := q.JobQuietNotifications(ctx); err != nil {
+		return fmt.Errorf("quiet job notifications: %w", err)
+	}
+	var creates, updates []*ImportedJob
+	for i := range jobs {
+		switch jobs[i].Action {
+		case "create":
+			creates = append(creates, &jobs[i])
+		case "update":
+			updates = append(updates, &jobs[i])
+		}
+	}
+	for batch := range slices.Chunk(creates, importBatch) {
+		ids, err := q.JobInsertMany(ctx, insertManyParams(batch))
+		if err != nil {
+			return fmt.Errorf("insert imported jobs: %w", err)
+		}
+		slices.Sort(ids)
+		for k, j := range batch {
+			j.job.ID = ids[k]
+			j.Changes = jobChanges(nil, &j.job)
+		}
+	}
+	for batch := range slices.Chunk(updates, importBatch) {
+		p := insertManyParams(batch)
+		ids := make([]int64, len(batch))
+		for k, j := range batch {
+			ids[k] = j.job.ID
+		}
+		err := q.JobUpdateMany(ctx, sqlcgen.JobUpdateManyParams{
+			Ids: ids, Names: p.Names, Types: p.Types, Payloads: p.Payloads, Crons: p.Crons,
+			Timezones: p.Timezones, MaxRetries: p.MaxRetries, RetryDelayMs: p.RetryDelayMs, TimeoutMs: p.TimeoutMs,
+			Paused: p.Paused, NextRunAts: p.NextRunAts,
+		})
+		if err != nil {
+			return fmt.Errorf("update imported jobs: %w", err)
+		}
+	}
+	if err := auditImport(ctx, q, append(creates, updates...), actor); err != nil {
+		return err
+	}
+	if err := q.JobNotifyAll(ctx); err != nil {
+		return fmt.Errorf("notify schedulers: %w", err)
+	}
+	return nil
+}
+
+// insertManyParams turns a batch of planned jobs into the columns of one insert statement.
+func insertManyParams(batch []*ImportedJob) sqlcgen.JobInsertManyParams {
+	var p sqlcgen.JobInsertManyParams
+	for k, j := range batch {
+		p.Names = append(p.Names, j.job.Name)
+		p.Types = append(p.Types, j.job.Type)
+		p.Payloads = append(p.Payloads, j.job.Payload)
+		p.Crons = append(p.Crons, j.job.Cron)
+		p.Timezones = append(p.Timezones, j.job.Timezone)
+		p.MaxRetries = append(p.MaxRetries, j.job.MaxRetries)
+		p.RetryDelayMs = append(p.RetryDelayMs, j.job.RetryDelayMs)
+		p.TimeoutMs = append(p.TimeoutMs, j.job.TimeoutMs)
+		p.Paused = append(p.Paused, j.job.Paused)
+		p.NextRunAts = append(p.NextRunAts, *j.job.NextRunAt)
+		p.Ordinals = append(p.Ordinals, int32(k))
+	}
+	return p
+}
+
+// auditImport records every created and updated job, a batch of entries per statement.
+func auditImport(ctx context.Context, q *sqlcgen.Queries, changed []*ImportedJob, actor string) error {
+	for batch := range slices.Chunk(changed, importBatch) {
+		p := sqlcgen.AuditInsertManyParams{Actor: actor}
+		for _, j := range batch {
+			changes, err := json.Marshal(j.Changes)
+			if err != nil {
+				return fmt.Errorf("encode audit changes: %w", err)
+			}
+			p.Actions = append(p.Actions, "job."+j.Action)
+			p.Subjects = append(p.Subjects, j.job.Name)
+			p.JobIds = append(p.JobIds, j.job.ID)
+			p.Changes = append(p.Changes, changes)
+		}
+		if err := q.AuditInsertMany(ctx, p); err != nil {
+			return fmt.Errorf("record imported jobs: %w", err)
+		}
+	}
+	return nil
+}

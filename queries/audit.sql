@@ -1,0 +1,38 @@
+-- name: AuditInsert :exec
+-- AuditInsert records one change, in the transaction that makes it.
+INSERT INTO audit_log (actor, action, subject, job_id, changes) VALUES (@actor, @action, @subject, @job_id, @changes);
+
+-- name: AuditInsertMany :exec
+-- AuditInsertMany records the changes of an import in one statement, in the import's transaction.
+INSERT INTO audit_log (actor, action, subject, job_id, changes)
+SELECT @actor, u.action, u.subject, u.job_id, u.changes
+FROM (SELECT unnest(@actions::text[]) AS action, unnest(@subjects::text[]) AS subject,
+             unnest(@job_ids::bigint[]) AS job_id, unnest(@changes::jsonb[]) AS changes) AS u;
+
+-- name: AuditList :many
+-- AuditList pages through the log newest first, below a keyset cursor.
+SELECT * FROM audit_log
+WHERE id < @before_id
+ORDER BY id DESC
+LIMIT @max_rows;
+
+-- name: AuditListOfJobs :many
+-- AuditListOfJobs is AuditList with only the entries about jobs, for those who may not see the
+-- changes to users and tokens.
+SELECT * FROM audit_log
+WHERE job_id IS NOT NULL AND id < @before_id
+ORDER BY id DESC
+LIMIT @max_rows;
+
+-- name: AuditListByJob :many
+-- AuditListByJob is one job's history, newest first, below a keyset cursor.
+SELECT * FROM audit_log
+WHERE job_id = @job_id AND id < @before_id
+ORDER BY id DESC
+LIMIT @max_rows;
+
+-- name: AuditDeleteBefore :execrows
+-- AuditDeleteBefore deletes a batch of entries older than a moment, oldest first; retention calls
+-- it until it deletes less than a batch.
+DELETE FROM audit_log
+WHERE id IN (SELECT a.id FROM audit_log AS a WHERE a.at < @before::timestamptz ORDER BY a.at LIMIT @max_rows);

@@ -1,0 +1,90 @@
+package views
+
+import (
+	"slices"
+	"strings"
+)
+
+// Problem is one of a form's problems as its summary lists it: the sentence, and the id of the
+// field it is about, which the summary links to.
+type Problem struct {
+	Field, Target, Text string
+}
+
+// formOrder is the order of the job form's fields on screen, which its summary of problems follows.
+var formOrder = []string{
+	"name", "hour", "minute", "cron", "timezone", "type", "payload",
+	"payload.url", "payload.to", "payload.subject", "payload.webhook_url", "payload.body", "payload.text",
+	"max_retries", "retry_delay", "timeout",
+}
+
+// taskFieldLabels name the fields whose label depends on the task type, as the form shows them: an
+// email's and a Slack message's text is "Message", a webhook's body is "JSON body".
+var taskFieldLabels = map[string]string{
+	"email/payload.body":   "The message",
+	"slack/payload.text":   "The message",
+	"webhook/payload.body": "The JSON body",
+}
+
+// problem is the sentence under the named field, in the words of the form.
+func (f JobForm) problem(name string) string {
+	msg := f.Errors[name]
+	if label, ok := taskFieldLabels[f.Values.Type+"/"+name]; ok && msg != "" {
+		return sentence(label, msg)
+	}
+	return problemSentence(name, msg)
+}
+
+// Problems are the form's problems in the order of its fields, each linking to its field, for the
+// summary that takes the focus after a failed submit.
+func (f JobForm) Problems() []Problem {
+	names := make([]string, 0, len(f.Errors))
+	for name := range f.Errors {
+		names = append(names, name)
+	}
+	rank := func(name string) int {
+		if i := slices.Index(formOrder, name); i >= 0 {
+			return i
+		}
+		return len(formOrder)
+	}
+	slices.SortFunc(names, func(a, b string) int {
+		if d := rank(a) - rank(b); d != 0 {
+			return d
+		}
+		return strings.Compare(a, b)
+	})
+	out := make([]Problem, 0, len(names))
+	for _, name := range names {
+		target := "field-" + fieldID(name)
+		switch name {
+		case "payload":
+			target = "field-type"
+		case "cron", "hour", "minute":
+			if f.Values.Mode == "advanced" {
+				target = "field-cron"
+			} else if name == "cron" {
+				target = "field-hour"
+			}
+		}
+		out = append(out, Problem{Field: name, Target: target, Text: f.problem(name)})
+	}
+	return out
+}
+
+// problemCount introduces the summary's list: "Fix this problem", "Fix these 3 problems".
+func problemCount(n int) string {
+	if n == 1 {
+		return "Fix this problem"
+	}
+	return "Fix these " + itoa(int64(n)) + " problems"
+}
+
+// sentence joins a field's label and its problem into a sentence that ends with a full stop.
+func sentence(label, msg string) string {
+	s := label + " " + msg
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
+}
