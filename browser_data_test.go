@@ -15,8 +15,12 @@ import (
 // stays put (completed, failed with a retry to come, failed for good) and a paused job.
 type realisticData struct {
 	longJob, emailJob, slackJob, webhookJob int64
-	// failedRun is the long job's run, failed for good with a long error.
-	failedRun int64
+	// failedRun is the long job's run, failed for good with a long error; retriedRun is another,
+	// retried by hand, with two attempts.
+	failedRun, retriedRun int64
+	// sentChannel and failingChannel are notification channels every job alerts; their notices
+	// about the long job were sent, and failed.
+	sentChannel, failingChannel int64
 }
 
 // longName is a job name as people write them when a list is shared by a team.
@@ -50,6 +54,7 @@ func seedRealisticData(t *testing.T, app *testApp) realisticData {
 	_ = l.Close()
 
 	var d realisticData
+	d.sentChannel, d.failingChannel = seedChannels(t, app, ok.URL, refused)
 	d.longJob = app.createJob(map[string]any{
 		"name": longName, "type": "ping", "cron": "*/5 * * * *", "timezone": "America/Argentina/Buenos_Aires",
 		"max_retries": 0, "payload": map[string]any{"url": refused + "/v2/health/" + strings.Repeat("deep-path-segment/", 16) + "status"},
@@ -93,6 +98,9 @@ func seedRealisticData(t *testing.T, app *testApp) realisticData {
 		return run.ID
 	}
 	d.failedRun = runNow(d.longJob)
+	app.waitRun(d.failedRun, "permanently_failed")
+	d.retriedRun = runNow(d.longJob)
+	retryToTwoAttempts(t, app, d.retriedRun)
 	email, slack, failed := runNow(d.emailJob), runNow(d.slackJob), runNow(failingJob)
 	if r := app.waitRun(d.failedRun, "permanently_failed"); len(r.Error) < 300 {
 		t.Fatalf("the long job's run failed with a short error (%q); the pages need a long one", r.Error)
@@ -100,5 +108,6 @@ func seedRealisticData(t *testing.T, app *testApp) realisticData {
 	app.waitRun(failed, "permanently_failed")
 	app.waitRun(email, "failed") // SMTP is not configured: it waits an hour for its retry
 	app.waitRun(slack, "completed")
+	waitForDeliveries(t, app, d.sentChannel, d.failingChannel)
 	return d
 }

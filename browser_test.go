@@ -68,7 +68,8 @@ func TestBrowserFlow(t *testing.T) {
 	const missing = "/jobs/987654321"
 	b.allow(func(e *log.Entry) bool {
 		return e.Source == log.EntrySourceNetwork && (e.URL == app.URL+"/jobs" && strings.Contains(e.Text, "422") ||
-			e.URL == app.URL+missing && strings.Contains(e.Text, "404"))
+			e.URL == app.URL+missing && strings.Contains(e.Text, "404") ||
+			e.URL == app.URL+"/jobs/import" && strings.Contains(e.Text, "422"))
 	})
 	t.Logf("app at %s, Chromium started after %s", app.URL, time.Since(start).Round(time.Millisecond))
 
@@ -271,6 +272,24 @@ func TestBrowserFlow(t *testing.T) {
 	t.Run("TheJobsListRefreshesItself", func(t *testing.T) { checkJobsListRefreshes(t, b, app) })
 	t.Run("TheRunsPageFindsAJobByNameAndNamesItByIDInTheURL", func(t *testing.T) { checkRunsJobPicker(t, b, app, data) })
 	t.Run("AConnectionProblemClearsItselfWhenCronflowAnswersAgain", func(t *testing.T) { checkConnectionState(t, b, app) })
+	t.Run("ExportDownloadsEveryJobAsADocument", func(t *testing.T) {
+		b.open(t, "/jobs")
+		got := get(t, b, "download the export", chromedp.Evaluate[string](`fetch("/jobs/export").then(async r =>
+			r.status + " " + r.headers.get("Content-Disposition") + " " + (await r.json()).jobs.length)`, chromedp.EvalAwaitPromise))
+		if !strings.HasPrefix(got, `200 attachment; filename="cronflow-jobs-`) || strings.HasSuffix(got, " 0") {
+			t.Errorf("Export answers %q, want a download of every job", got)
+		}
+	})
+	previewDoc, invalidDoc := importDocuments(t, app)
+	upload := func(file string) func(t *testing.T) {
+		return func(t *testing.T) {
+			b.do(t, "choose the file and preview the import", chromedp.SetUploadFiles(testid("import-file"), []string{file}),
+				chromedp.Click(testid("import-preview")), chromedp.WaitVisible(chromedp.CSS(`[data-testid="import-summary"], [data-testid="import-problems"], [data-testid="import-error"]`)))
+			if msg := js[string](t, b, `(document.querySelector('[data-testid="import-error"]') || {}).textContent || ""`); msg != "" {
+				t.Fatalf("the import page says: %s", msg)
+			}
+		}
+	}
 	t.Run("EveryPageFitsEveryScreenAndPassesAxe", func(t *testing.T) {
 		for _, p := range []inspectedPage{
 			{name: "home", path: "/"},
@@ -305,6 +324,24 @@ func TestBrowserFlow(t *testing.T) {
 			{name: "edit", path: fmt.Sprintf("/jobs/%d/edit", data.emailJob)},
 			{name: "runs", path: "/runs"},
 			{name: "run", path: fmt.Sprintf("/runs/%d", data.failedRun)},
+			{name: "run-retried", path: fmt.Sprintf("/runs/%d", data.retriedRun), prepare: func(t *testing.T) {
+				if n := js[int](t, b, `document.querySelectorAll('[data-testid="attempt"]').length`); n != 2 {
+					t.Errorf("the retried run's timeline shows %d attempts, want 2", n)
+				}
+			}},
+			{name: "channels", path: "/channels"},
+			{name: "channel", path: fmt.Sprintf("/channels/%d", data.failingChannel)},
+			{name: "channel-sent", path: fmt.Sprintf("/channels/%d", data.sentChannel)},
+			{name: "import", path: "/jobs/import"},
+			{name: "import-preview", path: "/jobs/import", prepare: func(t *testing.T) {
+				upload(previewDoc)(t)
+				b.do(t, "see the changes", chromedp.WaitVisible(testid("import-summary")),
+					chromedp.WaitVisible(chromedp.CSS(`[data-testid="import-job"][data-action="update"] [data-field="alerts.after"]`)))
+			}},
+			{name: "import-problems", path: "/jobs/import", prepare: func(t *testing.T) {
+				upload(invalidDoc)(t)
+				b.do(t, "see the problems", chromedp.WaitVisible(testid("import-problems")))
+			}},
 			{name: "not-found", path: missing, status: 404, prepare: func(t *testing.T) {
 				b.do(t, "see the error inside the layout with a way back",
 					chromedp.WaitVisible(testid("error-page")), chromedp.WaitVisible(testid("nav-jobs")), chromedp.WaitVisible(testid("error-back")))

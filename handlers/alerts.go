@@ -66,6 +66,12 @@ func checkAlertChannels(ctx context.Context, q *sqlcgen.Queries, ids []int64, pr
 	if err != nil {
 		return fmt.Errorf("check alert channels: %w", err)
 	}
+	missingChannels(ids, found, problems)
+	return nil
+}
+
+// missingChannels adds a problem if any of a job's alert channels is not among those found.
+func missingChannels(ids, found []int64, problems map[string]string) {
 	var missing []string
 	for _, id := range ids {
 		if !slices.Contains(found, id) {
@@ -75,7 +81,12 @@ func checkAlertChannels(ctx context.Context, q *sqlcgen.Queries, ids []int64, pr
 	if len(missing) > 0 {
 		problems["alerts.channels"] = "names channels that do not exist: " + strings.Join(missing, ", ")
 	}
-	return nil
+}
+
+// alertChannelsLiteral is a job's alert channels as an array literal ('{1,2}'), the form in which
+// the import's batch statements take each job's list.
+func alertChannelsLiteral(ids []int64) string {
+	return "{" + strings.Join(alertChannelValues(ids), ",") + "}"
 }
 
 // formAlerts is the job form's alerts as the API's: the ticked channels and the threshold.

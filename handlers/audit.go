@@ -101,21 +101,37 @@ func jobEntry(action string, before, after *sqlcgen.Job) auditEntry {
 
 // runEntry is the audit entry of a run made with Run now.
 func runEntry(job sqlcgen.Job, run sqlcgen.Run) auditEntry {
-	id, _ := json.Marshal(run.ID)
-	changes := map[string]fieldChange{"run_id": {From: orNull(nil), To: id}}
+	changes := map[string]fieldChange{"run_id": newValue(run.ID)}
 	return auditEntry{Action: "job.run", Subject: job.Name, JobID: &job.ID, Changes: changes}
+}
+
+// newValue is the change of a field that was not there before an action made it: a run's id.
+func newValue(v any) fieldChange {
+	raw, _ := json.Marshal(v) // numbers and lists of them: it cannot fail
+	return fieldChange{From: orNull(nil), To: raw}
 }
 
 // jobChanges lists the fields that differ between two versions of a job. Values are compared as
 // stored and shown masked (see task.Mask), so that a changed secret shows as a change without
 // showing the secret. Only a payload holds secrets, so only a changed payload field is masked.
 func jobChanges(before, after *sqlcgen.Job) map[string]fieldChange {
-	changes := diffFields(jobFields(before), jobFields(after))
+	return maskedChanges(jobFields(before), jobFields(after), payloadPrefix, func() (from, to map[string]json.RawMessage) {
+		return maskedPayload(before), maskedPayload(after)
+	})
+}
+
+// maskedChanges lists the fields that differ between two versions of something, compared as
+// stored. A changed field whose name starts with prefix is shown as the masked versions have it;
+// masked is called once, and only if such a field changed.
+func maskedChanges(from, to map[string]json.RawMessage, prefix string, masked func() (from, to map[string]json.RawMessage)) map[string]fieldChange {
+	changes := diffFields(from, to)
 	var shownFrom, shownTo map[string]json.RawMessage
+	shown := false
 	for name := range changes {
-		if strings.HasPrefix(name, payloadPrefix) {
-			if shownFrom == nil {
-				shownFrom, shownTo = maskedPayload(before), maskedPayload(after)
+		if strings.HasPrefix(name, prefix) {
+			if !shown {
+				shownFrom, shownTo = masked()
+				shown = true
 			}
 			changes[name] = fieldChange{From: orNull(shownFrom[name]), To: orNull(shownTo[name])}
 		}
@@ -138,7 +154,7 @@ func diffFields(from, to map[string]json.RawMessage) map[string]fieldChange {
 const payloadPrefix = "payload."
 
 // jobFields is a job as the audit log compares it: its export fields as JSON values, the payload
-// field by field ("payload.url"). A nil job has none.
+// and the alerts field by field ("payload.url", "alerts.after"). A nil job has none.
 func jobFields(j *sqlcgen.Job) map[string]json.RawMessage {
 	fields := map[string]json.RawMessage{}
 	if j == nil {
@@ -146,9 +162,11 @@ func jobFields(j *sqlcgen.Job) map[string]json.RawMessage {
 	}
 	raw, _ := json.Marshal(toTransferJob(*j))
 	_ = json.Unmarshal(raw, &fields)
-	if payload := payloadFields(j.Payload); payload != nil {
-		delete(fields, "payload")
-		maps.Copy(fields, payload)
+	for _, name := range []string{"payload", "alerts"} {
+		if sub := subFields(name, fields[name]); sub != nil {
+			delete(fields, name)
+			maps.Copy(fields, sub)
+		}
 	}
 	return fields
 }
@@ -158,18 +176,19 @@ func maskedPayload(j *sqlcgen.Job) map[string]json.RawMessage {
 	if j == nil {
 		return nil
 	}
-	return payloadFields(task.Mask(j.Type, j.Payload))
+	return subFields("payload", task.Mask(j.Type, j.Payload))
 }
 
-// payloadFields are a payload object's fields, named "payload.<field>"; nil if it is no object.
-func payloadFields(payload json.RawMessage) map[string]json.RawMessage {
+// subFields are the fields of a job's object field (its payload, its alerts), each named
+// "<name>.<field>"; nil if the value is no object.
+func subFields(name string, value json.RawMessage) map[string]json.RawMessage {
 	var fields map[string]json.RawMessage
-	if json.Unmarshal(payload, &fields) != nil {
+	if json.Unmarshal(value, &fields) != nil {
 		return nil
 	}
 	out := make(map[string]json.RawMessage, len(fields))
 	for k, v := range fields {
-		out[payloadPrefix+k] = v
+		out[name+"."+k] = v
 	}
 	return out
 }

@@ -98,16 +98,16 @@ func renderChannels(c echo.Context, q *sqlcgen.Queries, status int, v views.Chan
 
 // handleChannelCreate serves POST /channels, the new channel form: 422 with its problems, or on to
 // the channel's page.
-func handleChannelCreate(q *sqlcgen.Queries) echo.HandlerFunc {
+func handleChannelCreate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		v := channelFormFrom(c.FormValue)
 		spec, problems := channelFormInput(v).Valid()
 		if len(problems) > 0 {
 			return renderChannels(c, q, http.StatusUnprocessableEntity, v, problems)
 		}
-		ch, err := q.ChannelInsert(c.Request().Context(), spec)
+		ch, err := insertChannel(c, db, spec)
 		if err != nil {
-			return fmt.Errorf("store channel: %w", err)
+			return err
 		}
 		return redirectAfter(c, fmt.Sprintf("/channels/%d", ch.ID), "Added the channel “"+ch.Name+"”. Send it a test notice to see that it works.")
 	}
@@ -160,7 +160,7 @@ func channelDeliveries(ctx context.Context, q *sqlcgen.Queries, id int64) ([]vie
 }
 
 // handleChannelUpdate serves POST /channels/{id}, the channel's form.
-func handleChannelUpdate(q *sqlcgen.Queries) echo.HandlerFunc {
+func handleChannelUpdate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
@@ -175,8 +175,8 @@ func handleChannelUpdate(q *sqlcgen.Queries) echo.HandlerFunc {
 		if len(problems) > 0 {
 			return renderChannel(c, q, http.StatusUnprocessableEntity, ch, v, problems)
 		}
-		if _, err := q.ChannelUpdate(c.Request().Context(), channelUpdate(id, spec)); err != nil {
-			return fmt.Errorf("update channel %d: %w", id, err)
+		if _, err := updateChannel(c, db, id, spec); err != nil {
+			return err
 		}
 		return redirectAfter(c, fmt.Sprintf("/channels/%d", id), "Saved the channel “"+spec.Name+"”.")
 	}
@@ -199,18 +199,15 @@ func handleChannelTest(q *sqlcgen.Queries, tester ChannelTester) echo.HandlerFun
 }
 
 // handleChannelDelete serves POST /channels/{id}/delete.
-func handleChannelDelete(q *sqlcgen.Queries) echo.HandlerFunc {
+func handleChannelDelete(db TxStarter) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
 			return err
 		}
-		ch, err := q.ChannelGet(c.Request().Context(), id)
+		ch, err := deleteChannel(c, db, id)
 		if err != nil {
 			return err
-		}
-		if _, err := q.ChannelDelete(c.Request().Context(), id); err != nil {
-			return fmt.Errorf("delete channel %d: %w", id, err)
 		}
 		return redirectAfter(c, "/channels", "Deleted the channel “"+ch.Name+"”; no job alerts it any more.")
 	}

@@ -2,11 +2,13 @@ package handlers
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
 	"github.com/cronflow/cronflow/sqlcgen"
@@ -85,7 +87,7 @@ func readChannel(c echo.Context) (sqlcgen.ChannelInsertParams, map[string]string
 }
 
 // handleAPIChannelCreate serves POST /api/channels: 201 with the channel.
-func handleAPIChannelCreate(q *sqlcgen.Queries) echo.HandlerFunc {
+func handleAPIChannelCreate(db TxStarter) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		spec, problems, err := readChannel(c)
 		if err != nil {
@@ -94,9 +96,9 @@ func handleAPIChannelCreate(q *sqlcgen.Queries) echo.HandlerFunc {
 		if len(problems) > 0 {
 			return invalidChannel(c, problems)
 		}
-		ch, err := q.ChannelInsert(c.Request().Context(), spec)
+		ch, err := insertChannel(c, db, spec)
 		if err != nil {
-			return fmt.Errorf("store channel: %w", err)
+			return err
 		}
 		c.Response().Header().Set(echo.HeaderLocation, "/api/channels/"+itoa64(ch.ID))
 		return c.JSON(http.StatusCreated, toChannelJSON(ch))
@@ -140,7 +142,7 @@ func handleAPIChannelGet(q *sqlcgen.Queries) echo.HandlerFunc {
 }
 
 // handleAPIChannelUpdate serves PUT /api/channels/{id}, which takes the same body as create.
-func handleAPIChannelUpdate(q *sqlcgen.Queries) echo.HandlerFunc {
+func handleAPIChannelUpdate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
@@ -156,7 +158,7 @@ func handleAPIChannelUpdate(q *sqlcgen.Queries) echo.HandlerFunc {
 		if len(problems) > 0 {
 			return invalidChannel(c, problems)
 		}
-		ch, err := q.ChannelUpdate(c.Request().Context(), channelUpdate(id, spec))
+		ch, err := updateChannel(c, db, id, spec)
 		if err != nil {
 			return err
 		}
@@ -171,18 +173,18 @@ func channelUpdate(id int64, s sqlcgen.ChannelInsertParams) sqlcgen.ChannelUpdat
 
 // handleAPIChannelDelete serves DELETE /api/channels/{id}: 204; jobs stop alerting it, and its
 // deliveries go with it.
-func handleAPIChannelDelete(q *sqlcgen.Queries) echo.HandlerFunc {
+func handleAPIChannelDelete(db TxStarter) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
 			return err
 		}
-		n, err := q.ChannelDelete(c.Request().Context(), id)
-		if err != nil {
-			return fmt.Errorf("delete channel %d: %w", id, err)
-		}
-		if n == 0 {
+		_, err = deleteChannel(c, db, id)
+		if errors.Is(err, pgx.ErrNoRows) {
 			return echo.NewHTTPError(http.StatusNotFound, "Not found: there is no channel with that id.")
+		}
+		if err != nil {
+			return err
 		}
 		return c.NoContent(http.StatusNoContent)
 	}

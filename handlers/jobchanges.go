@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/labstack/echo/v4"
@@ -27,12 +28,8 @@ func insertJob(c echo.Context, db TxStarter, spec jobSpec) (sqlcgen.Job, error) 
 // updateJob replaces a job's settings. A job that does not exist is pgx.ErrNoRows.
 func updateJob(c echo.Context, db TxStarter, id int64, spec jobSpec) (sqlcgen.Job, error) {
 	var job sqlcgen.Job
-	err := audited(c, db, func(q *sqlcgen.Queries) ([]auditEntry, error) {
-		ctx := c.Request().Context()
-		old, err := q.JobGetForUpdate(ctx, id)
-		if err != nil {
-			return nil, err
-		}
+	_, err := lockedChange(c, db, id, (*sqlcgen.Queries).JobGetForUpdate, func(ctx context.Context, q *sqlcgen.Queries, old sqlcgen.Job) ([]auditEntry, error) {
+		var err error
 		if job, err = q.JobUpdate(ctx, spec.updateParams(id)); err != nil {
 			return nil, fmt.Errorf("update job %d: %w", id, err)
 		}
@@ -44,17 +41,27 @@ func updateJob(c echo.Context, db TxStarter, id int64, spec jobSpec) (sqlcgen.Jo
 // deleteJob deletes a job and its runs, and answers the job as it was. A job that does not exist is
 // pgx.ErrNoRows. Its audit history stays.
 func deleteJob(c echo.Context, db TxStarter, id int64) (sqlcgen.Job, error) {
-	var old sqlcgen.Job
-	err := audited(c, db, func(q *sqlcgen.Queries) ([]auditEntry, error) {
-		ctx := c.Request().Context()
-		var err error
-		if old, err = q.JobGetForUpdate(ctx, id); err != nil {
-			return nil, err
-		}
+	return lockedChange(c, db, id, (*sqlcgen.Queries).JobGetForUpdate, func(ctx context.Context, q *sqlcgen.Queries, old sqlcgen.Job) ([]auditEntry, error) {
 		if _, err := q.JobDelete(ctx, id); err != nil {
 			return nil, fmt.Errorf("delete job %d: %w", id, err)
 		}
 		return []auditEntry{jobEntry("job.delete", &old, nil)}, nil
+	})
+}
+
+// lockedChange reads the row id locked until its transaction ends, makes the change and records
+// the entries the change returns, in one audited transaction, and answers the row as it was. A row
+// that does not exist is pgx.ErrNoRows.
+func lockedChange[T any](c echo.Context, db TxStarter, id int64, lock func(*sqlcgen.Queries, context.Context, int64) (T, error),
+	change func(ctx context.Context, q *sqlcgen.Queries, old T) ([]auditEntry, error)) (T, error) {
+	var old T
+	err := audited(c, db, func(q *sqlcgen.Queries) ([]auditEntry, error) {
+		ctx := c.Request().Context()
+		var err error
+		if old, err = lock(q, ctx, id); err != nil {
+			return nil, err
+		}
+		return change(ctx, q, old)
 	})
 	return old, err
 }

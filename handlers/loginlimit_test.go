@@ -117,8 +117,11 @@ func TestALoginFloodLeavesTheServerResponsive(t *testing.T) {
 			t.Fatalf("/healthz during the flood: %v", err)
 		}
 		resp.Body.Close()
-		if took := time.Since(began); resp.StatusCode != http.StatusOK || took > time.Second {
-			t.Errorf("/healthz during a flood of %d logins: %d after %s, want 200 within 1 s", flood, resp.StatusCode, took)
+		// The figure itself (well under 1 s) is BenchmarkLoginFlood's. This bound only catches a
+		// starved server: before the bound on password checks, /healthz took 4 to 9 s here, and a
+		// machine busy with other test packages must not make the test fail.
+		if took := time.Since(began); resp.StatusCode != http.StatusOK || took > 3*time.Second {
+			t.Errorf("/healthz during a flood of %d logins: %d after %s, want 200 within 3 s", flood, resp.StatusCode, took)
 		}
 		probes++
 		if time.Now().After(deadline.Add(time.Minute)) {

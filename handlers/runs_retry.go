@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -43,25 +42,48 @@ func retryableList() string {
 }
 
 // retryRun puts a run that failed for good (or was missed) back in the queue as its next attempt,
-// publishes it, and returns it as it is now. Any other run is refused with 409, saying why.
-func retryRun(ctx context.Context, q *sqlcgen.Queries, pub RunPublisher, id int64) (sqlcgen.Run, error) {
-	run, err := q.RunRetry(ctx, id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		cur, err := q.RunGet(ctx, id)
-		if err != nil {
-			return cur, err
+// records that in the audit log, publishes it once that is committed, and returns it as it is now.
+// Any other run is refused with 409, saying why.
+func retryRun(c echo.Context, db TxStarter, q *sqlcgen.Queries, pub RunPublisher, id int64) (sqlcgen.Run, error) {
+	ctx := c.Request().Context()
+	var run sqlcgen.Run
+	err := audited(c, db, func(tq *sqlcgen.Queries) ([]auditEntry, error) {
+		var err error
+		run, err = tq.RunRetry(ctx, id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			cur, err := tq.RunGet(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			return nil, echo.NewHTTPError(http.StatusConflict, fmt.Sprintf(
+				"Run %d is %s: only a run that is %s can be retried.", id, cur.Status, retryableList()))
 		}
-		return cur, echo.NewHTTPError(http.StatusConflict, fmt.Sprintf(
-			"Run %d is %s: only a run that is %s can be retried.", id, cur.Status, retryableList()))
-	}
+		if err != nil {
+			return nil, fmt.Errorf("retry run %d: %w", id, err)
+		}
+		job, err := tq.JobGet(ctx, run.JobID)
+		if err != nil {
+			return nil, fmt.Errorf("read the job of run %d: %w", id, err)
+		}
+		return []auditEntry{retryEntry(job.ID, job.Name, []int64{run.ID})}, nil
+	})
 	if err != nil {
-		return run, fmt.Errorf("retry run %d: %w", id, err)
+		return run, err
 	}
 	pub.Publish(ctx, []runmsg.Message{{RunID: run.ID, JobID: run.JobID}})
 	if fresh, err := q.RunGet(ctx, run.ID); err == nil {
 		run = fresh
 	}
 	return run, nil
+}
+
+// retryEntry is the audit entry of a job's runs retried by hand: the run, or how many and which.
+func retryEntry(jobID int64, jobName string, runIDs []int64) auditEntry {
+	changes := map[string]fieldChange{"run_id": newValue(runIDs[0])}
+	if len(runIDs) > 1 {
+		changes = map[string]fieldChange{"runs": newValue(len(runIDs)), "run_ids": newValue(runIDs)}
+	}
+	return auditEntry{Action: "run.retry", Subject: jobName, JobID: &jobID, Changes: changes}
 }
 
 // retryInput is the body of POST /api/runs/retry: the runs by id, or a job's runs in a status.
@@ -101,24 +123,40 @@ func (in retryInput) Valid() (runstatus.Status, map[string]string) {
 	return status, problems
 }
 
-// retryMany retries the runs the input names and publishes them; it returns how many were queued.
-// Runs that cannot be retried (or do not exist) are passed over.
-func retryMany(ctx context.Context, q *sqlcgen.Queries, pub RunPublisher, in retryInput, status runstatus.Status) (int, error) {
-	ids := in.IDs
-	if in.JobID != nil {
-		var err error
-		ids, err = q.RunIDsByJobAndStatus(ctx, sqlcgen.RunIDsByJobAndStatusParams{JobID: *in.JobID, Status: status, MaxRows: maxRetryByJob})
-		if err != nil {
-			return 0, fmt.Errorf("list runs of job %d to retry: %w", *in.JobID, err)
+// retryMany retries the runs the input names, records one audit entry for each job whose runs it
+// retried, and publishes them once that is committed; it returns how many were queued. Runs that
+// cannot be retried (or do not exist) are passed over.
+func retryMany(c echo.Context, db TxStarter, in retryInput, status runstatus.Status, pub RunPublisher) (int, error) {
+	ctx := c.Request().Context()
+	var msgs []runmsg.Message
+	err := audited(c, db, func(q *sqlcgen.Queries) ([]auditEntry, error) {
+		ids := in.IDs
+		if in.JobID != nil {
+			var err error
+			ids, err = q.RunIDsByJobAndStatus(ctx, sqlcgen.RunIDsByJobAndStatusParams{JobID: *in.JobID, Status: status, MaxRows: maxRetryByJob})
+			if err != nil {
+				return nil, fmt.Errorf("list runs of job %d to retry: %w", *in.JobID, err)
+			}
 		}
-	}
-	rows, err := q.RunRetryMany(ctx, ids)
+		rows, err := q.RunRetryMany(ctx, ids)
+		if err != nil {
+			return nil, fmt.Errorf("retry runs: %w", err)
+		}
+		var entries []auditEntry
+		for start := 0; start < len(rows); { // rows come by job
+			end := start
+			var runIDs []int64
+			for ; end < len(rows) && rows[end].JobID == rows[start].JobID; end++ {
+				runIDs = append(runIDs, rows[end].ID)
+				msgs = append(msgs, runmsg.Message{RunID: rows[end].ID, JobID: rows[end].JobID})
+			}
+			entries = append(entries, retryEntry(rows[start].JobID, rows[start].JobName, runIDs))
+			start = end
+		}
+		return entries, nil
+	})
 	if err != nil {
-		return 0, fmt.Errorf("retry runs: %w", err)
-	}
-	msgs := make([]runmsg.Message, len(rows))
-	for i, r := range rows {
-		msgs[i] = runmsg.Message{RunID: r.ID, JobID: r.JobID}
+		return 0, err
 	}
 	pub.Publish(ctx, msgs)
 	return len(msgs), nil
@@ -126,13 +164,13 @@ func retryMany(ctx context.Context, q *sqlcgen.Queries, pub RunPublisher, in ret
 
 // handleAPIRunRetry serves POST /api/runs/{id}/retry: 202 with the run, queued again; 409 for a
 // run that is not permanently failed or missed.
-func handleAPIRunRetry(q *sqlcgen.Queries, pub RunPublisher) echo.HandlerFunc {
+func handleAPIRunRetry(q *sqlcgen.Queries, db TxStarter, pub RunPublisher) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
 			return err
 		}
-		run, err := retryRun(c.Request().Context(), q, pub, id)
+		run, err := retryRun(c, db, q, pub, id)
 		if err != nil {
 			return err
 		}
@@ -142,7 +180,7 @@ func handleAPIRunRetry(q *sqlcgen.Queries, pub RunPublisher) echo.HandlerFunc {
 
 // handleAPIRunRetryMany serves POST /api/runs/retry with {"ids": [...]} or {"job_id": n,
 // "status": "permanently_failed"}: 202 with {"queued": n}.
-func handleAPIRunRetryMany(q *sqlcgen.Queries, pub RunPublisher) echo.HandlerFunc {
+func handleAPIRunRetryMany(q *sqlcgen.Queries, db TxStarter, pub RunPublisher) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var in retryInput
 		decodeProblems, err := decodeJSON(c, &in)
@@ -164,7 +202,7 @@ func handleAPIRunRetryMany(q *sqlcgen.Queries, pub RunPublisher) echo.HandlerFun
 		if len(problems) > 0 {
 			return c.JSON(http.StatusUnprocessableEntity, apiError{Error: "The retry is not valid; see fields.", Fields: problems})
 		}
-		n, err := retryMany(ctx, q, pub, in, status)
+		n, err := retryMany(c, db, in, status, pub)
 		if err != nil {
 			return err
 		}
@@ -174,14 +212,14 @@ func handleAPIRunRetryMany(q *sqlcgen.Queries, pub RunPublisher) echo.HandlerFun
 
 // handleRunRetry serves POST /runs/{id}/retry, the run page's Retry button; it goes back to the
 // run with a message saying what happened.
-func handleRunRetry(q *sqlcgen.Queries, pub RunPublisher) echo.HandlerFunc {
+func handleRunRetry(q *sqlcgen.Queries, db TxStarter, pub RunPublisher) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
 			return err
 		}
 		back := localPath(c.FormValue("back"), fmt.Sprintf("/runs/%d", id))
-		_, err = retryRun(c.Request().Context(), q, pub, id)
+		_, err = retryRun(c, db, q, pub, id)
 		var he *echo.HTTPError
 		if errors.As(err, &he) && he.Code == http.StatusConflict {
 			return redirectAfter(c, back, he.Message.(string))
@@ -196,7 +234,7 @@ func handleRunRetry(q *sqlcgen.Queries, pub RunPublisher) echo.HandlerFunc {
 
 // handleRunRetrySelected serves POST /runs/retry, the runs page's "Retry selected": the runs
 // ticked (ids), back to the page they were ticked on.
-func handleRunRetrySelected(q *sqlcgen.Queries, pub RunPublisher) echo.HandlerFunc {
+func handleRunRetrySelected(db TxStarter, pub RunPublisher) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		form, err := readForm(c)
 		if err != nil {
@@ -212,7 +250,7 @@ func handleRunRetrySelected(q *sqlcgen.Queries, pub RunPublisher) echo.HandlerFu
 		if len(ids) == 0 {
 			return redirectAfter(c, back, "Tick the runs to retry first.")
 		}
-		n, err := retryMany(c.Request().Context(), q, pub, retryInput{IDs: ids}, runstatus.PermanentlyFailed)
+		n, err := retryMany(c, db, retryInput{IDs: ids}, runstatus.PermanentlyFailed, pub)
 		if err != nil {
 			return err
 		}

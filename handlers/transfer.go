@@ -28,6 +28,7 @@ type transferJob struct {
 	RetryDelay string          `json:"retry_delay"`
 	Timeout    string          `json:"timeout"`
 	Paused     bool            `json:"paused"`
+	Alerts     alertsJSON      `json:"alerts"`
 }
 
 // toTransferJob is a job as export writes it, in the API's notation.
@@ -35,7 +36,7 @@ func toTransferJob(j sqlcgen.Job) transferJob {
 	a := toJobJSON(j)
 	return transferJob{
 		Name: a.Name, Type: a.Type, Cron: a.Cron, Timezone: a.Timezone, Payload: a.Payload,
-		MaxRetries: a.MaxRetries, RetryDelay: a.RetryDelay, Timeout: a.Timeout, Paused: j.Paused,
+		MaxRetries: a.MaxRetries, RetryDelay: a.RetryDelay, Timeout: a.Timeout, Paused: j.Paused, Alerts: a.Alerts,
 	}
 }
 

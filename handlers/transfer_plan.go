@@ -29,13 +29,16 @@ func planImport(ctx context.Context, q *sqlcgen.Queries, entries []json.RawMessa
 			problems[i] = fields
 		}
 	}
+	if err := checkImportChannels(ctx, q, jobs, problems); err != nil {
+		return nil, err
+	}
 	if mode == ImportUpsert {
 		if err := matchByName(ctx, q, jobs, problems); err != nil {
 			return nil, err
 		}
 	}
 	if len(problems) == 0 {
-		return jobs, nil
+		return jobs, defaultAlerts(ctx, q, jobs)
 	}
 	invalid := &InvalidImportError{}
 	for i, fields := range problems {
@@ -72,8 +75,60 @@ func checkImportJob(raw json.RawMessage, now time.Time) (sqlcgen.Job, string, ma
 	job := sqlcgen.Job{
 		Name: name, Type: p.Type, Payload: p.Payload, Cron: p.Cron, Timezone: p.Timezone, MaxRetries: p.MaxRetries,
 		RetryDelayMs: p.RetryDelayMs, TimeoutMs: p.TimeoutMs, Paused: state.Paused != nil && *state.Paused, NextRunAt: p.NextRunAt,
+		AlertChannels: spec.AlertChannels, AlertAfter: spec.AlertAfter.Int32, // nil channels: no alerts given
 	}
 	return job, name, problems
+}
+
+// checkImportChannels checks the alert channels of every job of a document as the API checks one
+// job's, with one query for them all: a channel that does not exist is a problem with the entry.
+func checkImportChannels(ctx context.Context, q *sqlcgen.Queries, jobs []ImportedJob, problems map[int]map[string]string) error {
+	var ids []int64
+	for _, j := range jobs {
+		for _, id := range j.job.AlertChannels {
+			if !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	found, err := q.ChannelListIDs(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("check alert channels: %w", err)
+	}
+	for i, j := range jobs {
+		fields := map[string]string{}
+		if missingChannels(j.job.AlertChannels, found, fields); len(fields) == 0 {
+			continue
+		}
+		if problems[i] == nil {
+			problems[i] = map[string]string{}
+		}
+		maps.Copy(problems[i], fields)
+	}
+	return nil
+}
+
+// defaultAlerts gives the new jobs that came without alerts the channels marked default, after one
+// failed run, as POST /api/jobs does.
+func defaultAlerts(ctx context.Context, q *sqlcgen.Queries, jobs []ImportedJob) error {
+	var defaults []int64
+	for i := range jobs {
+		if jobs[i].job.AlertChannels != nil {
+			continue
+		}
+		if defaults == nil {
+			var err error
+			if defaults, err = q.ChannelListDefaultIDs(ctx); err != nil {
+				return fmt.Errorf("list default channels: %w", err)
+			}
+			defaults = append([]int64{}, defaults...) // not nil, even with none
+		}
+		jobs[i].job.AlertChannels, jobs[i].job.AlertAfter = defaults, 1
+	}
+	return nil
 }
 
 // matchByName finds the stored job each job of the document updates. A name given twice in the
@@ -116,6 +171,9 @@ func matchByName(ctx context.Context, q *sqlcgen.Queries, jobs []ImportedJob, pr
 			addProblem(i, fmt.Sprintf("matches %d stored jobs (ids %s); upsert needs a name that matches one job", len(matches), strings.Join(ids, ", ")))
 		default:
 			jobs[i].job.ID = matches[0].ID
+			if jobs[i].job.AlertChannels == nil { // alerts not given are kept, as PUT /api/jobs/{id} keeps them
+				jobs[i].job.AlertChannels, jobs[i].job.AlertAfter = matches[0].AlertChannels, matches[0].AlertAfter
+			}
 			jobs[i].Changes = jobChanges(&matches[0], &jobs[i].job)
 			jobs[i].Action = "update"
 			if len(jobs[i].Changes) == 0 {
@@ -161,7 +219,7 @@ func applyImport(ctx context.Context, q *sqlcgen.Queries, jobs []ImportedJob, ac
 		err := q.JobUpdateMany(ctx, sqlcgen.JobUpdateManyParams{
 			Ids: ids, Names: p.Names, Types: p.Types, Payloads: p.Payloads, Crons: p.Crons,
 			Timezones: p.Timezones, MaxRetries: p.MaxRetries, RetryDelayMs: p.RetryDelayMs, TimeoutMs: p.TimeoutMs,
-			Paused: p.Paused, NextRunAts: p.NextRunAts,
+			Paused: p.Paused, NextRunAts: p.NextRunAts, AlertChannels: p.AlertChannels, AlertAfters: p.AlertAfters,
 		})
 		if err != nil {
 			return fmt.Errorf("update imported jobs: %w", err)
@@ -190,6 +248,8 @@ func insertManyParams(batch []*ImportedJob) sqlcgen.JobInsertManyParams {
 		p.TimeoutMs = append(p.TimeoutMs, j.job.TimeoutMs)
 		p.Paused = append(p.Paused, j.job.Paused)
 		p.NextRunAts = append(p.NextRunAts, *j.job.NextRunAt)
+		p.AlertChannels = append(p.AlertChannels, alertChannelsLiteral(j.job.AlertChannels))
+		p.AlertAfters = append(p.AlertAfters, j.job.AlertAfter)
 		p.Ordinals = append(p.Ordinals, int32(k))
 	}
 	return p

@@ -6,6 +6,10 @@ RETURNING *;
 -- name: ChannelGet :one
 SELECT * FROM channels WHERE id = @id;
 
+-- name: ChannelGetForUpdate :one
+-- ChannelGetForUpdate reads a channel to change it, locked until the change's transaction ends.
+SELECT * FROM channels WHERE id = @id FOR UPDATE;
+
 -- name: ChannelList :many
 -- ChannelList is every channel by name. Channels are a handful, not thousands; max_rows bounds it.
 SELECT * FROM channels ORDER BY lower(name), id LIMIT @max_rows;
@@ -13,6 +17,11 @@ SELECT * FROM channels ORDER BY lower(name), id LIMIT @max_rows;
 -- name: ChannelListIDs :many
 -- ChannelListIDs returns those of the ids that name a channel, to check a job's alerts.
 SELECT id FROM channels WHERE id = ANY(@ids::bigint[]) ORDER BY id;
+
+-- name: ChannelListDefaultIDs :many
+-- ChannelListDefaultIDs are the channels marked default, which a new job alerts unless it names
+-- its own (as JobInsert does).
+SELECT id FROM channels WHERE is_default ORDER BY id;
 
 -- name: ChannelUpdate :one
 UPDATE channels

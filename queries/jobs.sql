@@ -160,13 +160,18 @@ FOR UPDATE OF j;
 -- name: JobInsertMany :many
 -- JobInsertMany creates a batch of imported jobs in one statement. Identity values are taken in the
 -- order the rows are inserted, so the ids answered, sorted, follow the order of the arrays.
-INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, next_run_at)
-SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_delay_ms, u.timeout_ms, u.paused, u.next_run_at
+-- Each job's alert channels come as an array literal ('{1,2}'), since an array of arrays cannot
+-- be unnested row by row.
+INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, next_run_at,
+                  alert_channels, alert_after)
+SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_delay_ms, u.timeout_ms, u.paused, u.next_run_at,
+       u.alert_channels::bigint[], u.alert_after
 FROM (SELECT unnest(@names::text[]) AS name, unnest(@types::text[]) AS type, unnest(@payloads::json[]) AS payload,
              unnest(@crons::text[]) AS cron, unnest(@timezones::text[]) AS timezone,
              unnest(@max_retries::integer[]) AS max_retries, unnest(@retry_delay_ms::bigint[]) AS retry_delay_ms,
              unnest(@timeout_ms::bigint[]) AS timeout_ms, unnest(@paused::boolean[]) AS paused,
              unnest(@next_run_ats::timestamptz[]) AS next_run_at,
+             unnest(@alert_channels::text[]) AS alert_channels, unnest(@alert_afters::integer[]) AS alert_after,
              unnest(@ordinals::integer[]) AS ordinal) AS u
 ORDER BY u.ordinal
 RETURNING id;
@@ -177,12 +182,14 @@ RETURNING id;
 UPDATE jobs
 SET name = u.name, type = u.type, payload = u.payload, cron = u.cron, timezone = u.timezone,
     max_retries = u.max_retries, retry_delay_ms = u.retry_delay_ms, timeout_ms = u.timeout_ms,
-    paused = u.paused, next_run_at = u.next_run_at, updated_at = clock_timestamp()
+    paused = u.paused, next_run_at = u.next_run_at, updated_at = clock_timestamp(),
+    alert_channels = u.alert_channels::bigint[], alert_after = u.alert_after
 FROM (SELECT unnest(@ids::bigint[]) AS id, unnest(@names::text[]) AS name, unnest(@types::text[]) AS type,
              unnest(@payloads::json[]) AS payload, unnest(@crons::text[]) AS cron,
              unnest(@timezones::text[]) AS timezone, unnest(@max_retries::integer[]) AS max_retries,
              unnest(@retry_delay_ms::bigint[]) AS retry_delay_ms, unnest(@timeout_ms::bigint[]) AS timeout_ms,
-             unnest(@paused::boolean[]) AS paused, unnest(@next_run_ats::timestamptz[]) AS next_run_at) AS u
+             unnest(@paused::boolean[]) AS paused, unnest(@next_run_ats::timestamptz[]) AS next_run_at,
+             unnest(@alert_channels::text[]) AS alert_channels, unnest(@alert_afters::integer[]) AS alert_after) AS u
 WHERE jobs.id = u.id;
 
 -- name: JobQuietNotifications :exec

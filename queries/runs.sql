@@ -119,10 +119,17 @@ WHERE id = @id AND status IN ('permanently_failed', 'missed')
 RETURNING *;
 
 -- name: RunRetryMany :many
-UPDATE runs
-SET status = 'queued', published_at = NULL, completed_at = NULL, lease_until = NULL, next_attempt_at = NULL
-WHERE id = ANY(@ids::bigint[]) AND status IN ('permanently_failed', 'missed')
-RETURNING id, job_id;
+-- RunRetryMany queues the runs again that can be retried, and answers them with their job's name
+-- for the audit log, by job.
+WITH retried AS (
+    UPDATE runs
+    SET status = 'queued', published_at = NULL, completed_at = NULL, lease_until = NULL, next_attempt_at = NULL
+    WHERE runs.id = ANY(@ids::bigint[]) AND runs.status IN ('permanently_failed', 'missed')
+    RETURNING runs.id, runs.job_id
+)
+SELECT r.id, r.job_id, j.name AS job_name
+FROM retried AS r JOIN jobs AS j ON j.id = r.job_id
+ORDER BY r.job_id, r.id;
 
 -- name: RunIDsByJobAndStatus :many
 -- RunIDsByJobAndStatus lists up to max_rows of a job's runs in a status, oldest first, for a

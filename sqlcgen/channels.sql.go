@@ -46,6 +46,26 @@ func (q *Queries) ChannelGet(ctx context.Context, id int64) (Channel, error) {
 	return i, err
 }
 
+const channelGetForUpdate = `-- name: ChannelGetForUpdate :one
+SELECT id, name, type, config, is_default, created_at, updated_at FROM channels WHERE id = $1 FOR UPDATE
+`
+
+// ChannelGetForUpdate reads a channel to change it, locked until the change's transaction ends.
+func (q *Queries) ChannelGetForUpdate(ctx context.Context, id int64) (Channel, error) {
+	row := q.db.QueryRow(ctx, channelGetForUpdate, id)
+	var i Channel
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Type,
+		&i.Config,
+		&i.IsDefault,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
 const channelInsert = `-- name: ChannelInsert :one
 INSERT INTO channels (name, type, config, is_default)
 VALUES ($1, $2, $3, $4)
@@ -105,6 +125,32 @@ func (q *Queries) ChannelList(ctx context.Context, maxRows int32) ([]Channel, er
 			return nil, err
 		}
 		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const channelListDefaultIDs = `-- name: ChannelListDefaultIDs :many
+SELECT id FROM channels WHERE is_default ORDER BY id
+`
+
+// ChannelListDefaultIDs are the channels marked default, which a new job alerts unless it names
+// its own (as JobInsert does).
+func (q *Queries) ChannelListDefaultIDs(ctx context.Context) ([]int64, error) {
+	rows, err := q.db.Query(ctx, channelListDefaultIDs)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err

@@ -154,34 +154,41 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 }
 
 const jobInsertMany = `-- name: JobInsertMany :many
-INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, next_run_at)
-SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_delay_ms, u.timeout_ms, u.paused, u.next_run_at
+INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, next_run_at,
+                  alert_channels, alert_after)
+SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_delay_ms, u.timeout_ms, u.paused, u.next_run_at,
+       u.alert_channels::bigint[], u.alert_after
 FROM (SELECT unnest($1::text[]) AS name, unnest($2::text[]) AS type, unnest($3::json[]) AS payload,
              unnest($4::text[]) AS cron, unnest($5::text[]) AS timezone,
              unnest($6::integer[]) AS max_retries, unnest($7::bigint[]) AS retry_delay_ms,
              unnest($8::bigint[]) AS timeout_ms, unnest($9::boolean[]) AS paused,
              unnest($10::timestamptz[]) AS next_run_at,
-             unnest($11::integer[]) AS ordinal) AS u
+             unnest($11::text[]) AS alert_channels, unnest($12::integer[]) AS alert_after,
+             unnest($13::integer[]) AS ordinal) AS u
 ORDER BY u.ordinal
 RETURNING id
 `
 
 type JobInsertManyParams struct {
-	Names        []string
-	Types        []string
-	Payloads     []json.RawMessage
-	Crons        []string
-	Timezones    []string
-	MaxRetries   []int32
-	RetryDelayMs []int64
-	TimeoutMs    []int64
-	Paused       []bool
-	NextRunAts   []time.Time
-	Ordinals     []int32
+	Names         []string
+	Types         []string
+	Payloads      []json.RawMessage
+	Crons         []string
+	Timezones     []string
+	MaxRetries    []int32
+	RetryDelayMs  []int64
+	TimeoutMs     []int64
+	Paused        []bool
+	NextRunAts    []time.Time
+	AlertChannels []string
+	AlertAfters   []int32
+	Ordinals      []int32
 }
 
 // JobInsertMany creates a batch of imported jobs in one statement. Identity values are taken in the
 // order the rows are inserted, so the ids answered, sorted, follow the order of the arrays.
+// Each job's alert channels come as an array literal ('{1,2}'), since an array of arrays cannot
+// be unnested row by row.
 func (q *Queries) JobInsertMany(ctx context.Context, arg JobInsertManyParams) ([]int64, error) {
 	rows, err := q.db.Query(ctx, jobInsertMany,
 		arg.Names,
@@ -194,6 +201,8 @@ func (q *Queries) JobInsertMany(ctx context.Context, arg JobInsertManyParams) ([
 		arg.TimeoutMs,
 		arg.Paused,
 		arg.NextRunAts,
+		arg.AlertChannels,
+		arg.AlertAfters,
 		arg.Ordinals,
 	)
 	if err != nil {
@@ -938,27 +947,31 @@ const jobUpdateMany = `-- name: JobUpdateMany :exec
 UPDATE jobs
 SET name = u.name, type = u.type, payload = u.payload, cron = u.cron, timezone = u.timezone,
     max_retries = u.max_retries, retry_delay_ms = u.retry_delay_ms, timeout_ms = u.timeout_ms,
-    paused = u.paused, next_run_at = u.next_run_at, updated_at = clock_timestamp()
+    paused = u.paused, next_run_at = u.next_run_at, updated_at = clock_timestamp(),
+    alert_channels = u.alert_channels::bigint[], alert_after = u.alert_after
 FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::text[]) AS name, unnest($3::text[]) AS type,
              unnest($4::json[]) AS payload, unnest($5::text[]) AS cron,
              unnest($6::text[]) AS timezone, unnest($7::integer[]) AS max_retries,
              unnest($8::bigint[]) AS retry_delay_ms, unnest($9::bigint[]) AS timeout_ms,
-             unnest($10::boolean[]) AS paused, unnest($11::timestamptz[]) AS next_run_at) AS u
+             unnest($10::boolean[]) AS paused, unnest($11::timestamptz[]) AS next_run_at,
+             unnest($12::text[]) AS alert_channels, unnest($13::integer[]) AS alert_after) AS u
 WHERE jobs.id = u.id
 `
 
 type JobUpdateManyParams struct {
-	Ids          []int64
-	Names        []string
-	Types        []string
-	Payloads     []json.RawMessage
-	Crons        []string
-	Timezones    []string
-	MaxRetries   []int32
-	RetryDelayMs []int64
-	TimeoutMs    []int64
-	Paused       []bool
-	NextRunAts   []time.Time
+	Ids           []int64
+	Names         []string
+	Types         []string
+	Payloads      []json.RawMessage
+	Crons         []string
+	Timezones     []string
+	MaxRetries    []int32
+	RetryDelayMs  []int64
+	TimeoutMs     []int64
+	Paused        []bool
+	NextRunAts    []time.Time
+	AlertChannels []string
+	AlertAfters   []int32
 }
 
 // JobUpdateMany changes a batch of imported jobs in one statement. updated_at moves on, so that the
@@ -976,6 +989,8 @@ func (q *Queries) JobUpdateMany(ctx context.Context, arg JobUpdateManyParams) er
 		arg.TimeoutMs,
 		arg.Paused,
 		arg.NextRunAts,
+		arg.AlertChannels,
+		arg.AlertAfters,
 	)
 	return err
 }

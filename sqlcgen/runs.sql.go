@@ -1245,17 +1245,25 @@ func (q *Queries) RunRetry(ctx context.Context, id int64) (Run, error) {
 }
 
 const runRetryMany = `-- name: RunRetryMany :many
-UPDATE runs
-SET status = 'queued', published_at = NULL, completed_at = NULL, lease_until = NULL, next_attempt_at = NULL
-WHERE id = ANY($1::bigint[]) AND status IN ('permanently_failed', 'missed')
-RETURNING id, job_id
+WITH retried AS (
+    UPDATE runs
+    SET status = 'queued', published_at = NULL, completed_at = NULL, lease_until = NULL, next_attempt_at = NULL
+    WHERE runs.id = ANY($1::bigint[]) AND runs.status IN ('permanently_failed', 'missed')
+    RETURNING runs.id, runs.job_id
+)
+SELECT r.id, r.job_id, j.name AS job_name
+FROM retried AS r JOIN jobs AS j ON j.id = r.job_id
+ORDER BY r.job_id, r.id
 `
 
 type RunRetryManyRow struct {
-	ID    int64
-	JobID int64
+	ID      int64
+	JobID   int64
+	JobName string
 }
 
+// RunRetryMany queues the runs again that can be retried, and answers them with their job's name
+// for the audit log, by job.
 func (q *Queries) RunRetryMany(ctx context.Context, ids []int64) ([]RunRetryManyRow, error) {
 	rows, err := q.db.Query(ctx, runRetryMany, ids)
 	if err != nil {
@@ -1265,7 +1273,7 @@ func (q *Queries) RunRetryMany(ctx context.Context, ids []int64) ([]RunRetryMany
 	items := []RunRetryManyRow{}
 	for rows.Next() {
 		var i RunRetryManyRow
-		if err := rows.Scan(&i.ID, &i.JobID); err != nil {
+		if err := rows.Scan(&i.ID, &i.JobID, &i.JobName); err != nil {
 			return nil, err
 		}
 		items = append(items, i)

@@ -74,7 +74,7 @@ func ImportPage(p Page, v ImportView) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<nav aria-label=\"breadcrumb\"><ul><li><a href=\"/jobs\">Jobs</a></li><li>Import</li></ul></nav><h1>Import jobs</h1><p>Upload a document made by Export (or <code>cronflow export</code>). Nothing changes until you confirm.</p><form method=\"post\" action=\"/jobs/import\" enctype=\"multipart/form-data\" data-testid=\"import-upload\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<nav aria-label=\"breadcrumb\"><ul><li><a href=\"/jobs\">Jobs</a></li><li class=\"crumb-current\" aria-current=\"page\">Import</li></ul></nav><h1>Import jobs</h1><p>Upload a document made by Export (or <code>cronflow export</code>). Nothing changes until you confirm.</p><form method=\"post\" action=\"/jobs/import\" enctype=\"multipart/form-data\" data-testid=\"import-upload\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
