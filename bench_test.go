@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/schedule"
 	"github.com/cronflow/cronflow/worker/workertest"
 )
 
@@ -108,7 +109,7 @@ func startCronflow(b *testing.B, target string, jobs int, spec string, due time.
 	payload, _ := json.Marshal(map[string]string{"url": target})
 	insertJobs(b, q, jobs, sqlcgen.JobInsertParams{
 		Name: "load", Type: "ping", Payload: payload, Cron: spec, Timezone: "UTC",
-		MaxRetries: 3, RetryDelayMs: 2000, TimeoutMs: 30000, NextRunAt: &due,
+		MaxRetries: 3, RetryDelayMs: 2000, TimeoutMs: 30000, Catchup: schedule.CatchupLatest, NextRunAt: &due,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -216,7 +217,7 @@ func benchEnv(b *testing.B) map[string]string {
 }
 
 // insertJobs stores n copies of a job, several at a time.
-func insertJobs(b *testing.B, q *sqlcgen.Queries, n int, p sqlcgen.JobInsertParams) {
+func insertJobs(b testing.TB, q *sqlcgen.Queries, n int, p sqlcgen.JobInsertParams) {
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
 	for w := range 8 {
@@ -235,6 +236,55 @@ func insertJobs(b *testing.B, q *sqlcgen.Queries, n int, p sqlcgen.JobInsertPara
 	close(errs)
 	if err := <-errs; err != nil {
 		b.Fatal(err)
+	}
+}
+
+// reportSlots reports what a fault did to the runs, and the delays from slot to completed.
+func reportSlots(b *testing.B, rep slotReport) {
+	b.ReportMetric(float64(rep.slots), "slots")
+	b.ReportMetric(float64(rep.missing), "missing")
+	b.ReportMetric(float64(rep.doubled), "doubled")
+	b.ReportMetric(float64(rep.unfinished), "unfinished")
+	b.ReportMetric(float64(rep.reexecuted), "reexecuted")
+	b.ReportMetric(float64(quantile(rep.delays, 0.5).Milliseconds()), "p50-ms")
+	b.ReportMetric(float64(quantile(rep.delays, 0.99).Milliseconds()), "p99-ms")
+	b.ReportMetric(float64(quantile(rep.delays, 1).Milliseconds()), "max-ms")
+	led := 0.0
+	if rep.killedWorkLeader {
+		led = 1
+	}
+	b.ReportMetric(led, "killed-work-queue-leader")
+}
+
+// BenchmarkClusterNodeCrash runs 50 jobs every second on the three-node cluster (a serve and a
+// worker replica given all three nodes) and kills the node holding most of their connections for
+// 20 s. It reports every slot's fate, and the delays from slot to completed of the runs due from
+// 5 s after the crash until the restart. It needs the cluster (CRONFLOW_TEST_CLUSTER=1):
+//
+//	CRONFLOW_TEST_CLUSTER=1 go test -run '^$' -bench ClusterNodeCrash -benchtime 1x .
+func BenchmarkClusterNodeCrash(b *testing.B) {
+	for range b.N {
+		reportSlots(b, nodeCrashScenario(b, 50, 20*time.Second))
+	}
+}
+
+// BenchmarkClusterBurstCrash makes 3,000 runs due in the same second on the cluster and kills the
+// busiest node 200 ms after that second, leaving it down. max-ms is the delay of the last run.
+//
+//	CRONFLOW_TEST_CLUSTER=1 go test -run '^$' -bench ClusterBurstCrash -benchtime 1x .
+func BenchmarkClusterBurstCrash(b *testing.B) {
+	for range b.N {
+		reportSlots(b, burstScenario(b, 3000))
+	}
+}
+
+// BenchmarkDatabaseOutage runs 50 jobs every second and takes PostgreSQL away for 8 s. The delays
+// are those of the slots due during the outage.
+//
+//	go test -run '^$' -bench DatabaseOutage -benchtime 1x .
+func BenchmarkDatabaseOutage(b *testing.B) {
+	for range b.N {
+		reportSlots(b, databaseOutageScenario(b, 50, 8*time.Second))
 	}
 }
 
@@ -283,7 +333,7 @@ func BenchmarkImport(b *testing.B) {
 	if n, _ := strconv.Atoi(os.Getenv("BENCH_EXISTING_JOBS")); n > 0 {
 		next := time.Now().Add(24 * time.Hour)
 		payload, _ := json.Marshal(map[string]string{"url": target.URL})
-		insertJobs(b, sqlcgen.New(pool), n, sqlcgen.JobInsertParams{Name: "existing", Type: "ping", Payload: payload,
+		insertJobs(b, sqlcgen.New(pool), n, sqlcgen.JobInsertParams{Catchup: schedule.CatchupLatest, Name: "existing", Type: "ping", Payload: payload,
 			Cron: "0 0 1 1 *", Timezone: "UTC", MaxRetries: 3, RetryDelayMs: 2000, TimeoutMs: 30000, NextRunAt: &next})
 	}
 	url := benchApp(b, env)
@@ -386,7 +436,7 @@ func BenchmarkRetention(b *testing.B) {
 		b.Logf("seeded %d runs in %s", runs, time.Since(start).Round(time.Second))
 		payload, _ := json.Marshal(map[string]string{"url": target.URL})
 		next := time.Now().Add(time.Hour)
-		job, err := sqlcgen.New(pool).JobInsert(context.Background(), sqlcgen.JobInsertParams{Name: "measured", Type: "ping",
+		job, err := sqlcgen.New(pool).JobInsert(context.Background(), sqlcgen.JobInsertParams{Catchup: schedule.CatchupLatest, Name: "measured", Type: "ping",
 			Payload: payload, Cron: "0 0 1 1 *", Timezone: "UTC", MaxRetries: 3, RetryDelayMs: 2000, TimeoutMs: 30000, NextRunAt: &next})
 		if err != nil {
 			b.Fatal(err)

@@ -109,9 +109,10 @@ func TestBrowserFlow(t *testing.T) {
 				typ    string
 				fields []string
 			}{
-				{"email", []string{"payload-to-input", "payload-subject-input", "payload-body-input"}},
+				{"email", []string{"payload-to-input", "payload-cc-input", "payload-bcc-input", "payload-subject-input", "payload-body-input"}},
 				{"slack", []string{"payload-webhook_url-input", "payload-text-input"}},
-				{"webhook", []string{"payload-url-input", "payload-body-input"}},
+				{"webhook", []string{"payload-url-input", "payload-body-input", "payload-sign-input", "payload-method-input",
+					"payload-expect_status-input", "payload-expect_body-input"}},
 			} {
 				b.do(t, "choose "+tc.typ, choose(`[data-testid="task-type"]`, tc.typ))
 				for _, f := range tc.fields {

@@ -11,15 +11,19 @@ import (
 	"time"
 
 	"github.com/cronflow/cronflow/handlers"
+	"github.com/cronflow/cronflow/queries"
 	"github.com/cronflow/cronflow/worker"
+	"github.com/cronflow/cronflow/worker/broker"
+	"github.com/cronflow/cronflow/worker/secret"
 	"github.com/cronflow/cronflow/worker/task"
 )
 
 // config is everything Cronflow reads from its environment, validated before anything starts.
 type config struct {
-	HTTPAddr      string
-	DatabaseURL   string
-	AMQPURL       string
+	HTTPAddr    string
+	DatabaseURL string
+	// AMQPURLs are the nodes of one RabbitMQ cluster (often just one node).
+	AMQPURLs      []string
 	AMQPPrefix    string
 	Consumers     int
 	CatchUp       time.Duration
@@ -42,6 +46,9 @@ type config struct {
 	RunNowPerMinute int
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For and -Proto are believed.
 	TrustedProxies []*net.IPNet
+	// SecretKey seals secrets (nil: secrets are off); PreviousSecretKey, after a rotation, opens
+	// the values still sealed with the key before, which startup seals again with SecretKey.
+	SecretKey, PreviousSecretKey []byte
 	// PublicURL is where people reach the dashboard, the base of the links in alerts.
 	PublicURL string
 	// SessionIdle and SessionLifetime end dashboard sessions: unused for that long, or that long
@@ -54,8 +61,9 @@ type config struct {
 }
 
 // loadConfig reads the configuration. It accepts the original project's variable names; DATABASE_URL
-// and AMQP_URL win over the individual settings. Every bad value is reported, by name, at once. It
-// is long on purpose: one flat list, where every variable is read, checked and given its default.
+// and AMQP_URL win over the individual settings; AMQP_URL and RMQ_HOST may list several nodes of
+// one cluster. Every bad value is reported, by name, at once. It is long on purpose: one flat
+// list, where every variable is read, checked and given its default.
 func loadConfig(mode string, getenv func(string) string) (config, error) {
 	r := envReader{getenv: getenv}
 	var c config
@@ -70,7 +78,9 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 	c.MetricsToken = getenv("CRONFLOW_METRICS_TOKEN")
 	c.JobsPerMinute = r.integer("CRONFLOW_API_JOBS_PER_MINUTE", 60, 1, 100000)
 	c.RunNowPerMinute = r.integer("CRONFLOW_RUN_NOW_PER_MINUTE", 60, 1, 100000)
-	c.TrustedProxies = r.networks("CRONFLOW_TRUSTED_PROXIES")
+	var proxyProblems []string
+	c.TrustedProxies, proxyProblems = handlers.ParseNetworks(getenv("CRONFLOW_TRUSTED_PROXIES"))
+	r.failAll("CRONFLOW_TRUSTED_PROXIES", proxyProblems)
 	c.SessionIdle = r.duration("CRONFLOW_SESSION_IDLE_TIMEOUT", 12*time.Hour, 5*time.Minute, 90*24*time.Hour)
 	c.SessionLifetime = r.duration("CRONFLOW_SESSION_LIFETIME", 7*24*time.Hour, 5*time.Minute, 365*24*time.Hour)
 	c.HTTP = r.serverLimits()
@@ -89,58 +99,22 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 	c.HTTPAddr = net.JoinHostPort(host, strconv.Itoa(port))
 	c.PublicURL = r.publicURL("CRONFLOW_PUBLIC_URL", "http://localhost:"+strconv.Itoa(port))
 
-	c.DatabaseURL = getenv("DATABASE_URL")
-	if c.DatabaseURL == "" {
-		u := url.URL{
-			Scheme:   "postgres",
-			User:     url.UserPassword(r.str("PG_USER", "postgres"), getenv("PG_PASSWORD")),
-			Host:     net.JoinHostPort(r.str("PG_HOST", "127.0.0.1"), strconv.Itoa(r.port("PG_PORT", 5432))),
-			Path:     "/" + r.str("PG_DBNAME", "postgres"),
-			RawQuery: "sslmode=disable",
-		}
-		if getenv("PG_PASSWORD") == "" {
-			u.User = url.User(r.str("PG_USER", "postgres"))
-		}
-		c.DatabaseURL = u.String()
-	} else if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		r.fail("DATABASE_URL", "must be a postgres:// URL")
-	}
-
-	c.AMQPURL = getenv("AMQP_URL")
-	if c.AMQPURL == "" {
-		vhost := r.str("RMQ_VHOST", "/")
-		u := url.URL{
-			Scheme: "amqp",
-			User:   url.UserPassword(r.str("RMQ_USER", "guest"), r.str("RMQ_PASSWORD", "guest")),
-			Host:   net.JoinHostPort(r.str("RMQ_HOST", "127.0.0.1"), strconv.Itoa(r.port("RMQ_PORT", 5672))),
-			Path:   "/" + url.PathEscape(vhost),
-		}
-		if vhost == "/" {
-			u.Path = "/"
-		}
-		c.AMQPURL = u.String()
-	} else if u, err := url.Parse(c.AMQPURL); err != nil || (u.Scheme != "amqp" && u.Scheme != "amqps") {
-		r.fail("AMQP_URL", "must be an amqp:// or amqps:// URL")
-	}
+	c.DatabaseURL = r.databaseURL()
+	c.AMQPURLs = r.amqpURLs()
 	c.AMQPPrefix = r.str("AMQP_PREFIX", "cronflow")
 
 	c.Consumers = r.integer("CONSUMERS", 16, 1, 1024)
 	c.CatchUp = r.duration("CATCHUP_WINDOW", time.Hour, 0, 7*24*time.Hour)
 	c.ShutdownGrace = r.duration("SHUTDOWN_GRACE", 30*time.Second, 0, time.Hour)
-	switch strings.ToLower(r.str("LOG_LEVEL", "info")) {
-	case "debug":
-		c.LogLevel = slog.LevelDebug
-	case "info":
-		c.LogLevel = slog.LevelInfo
-	case "warn":
-		c.LogLevel = slog.LevelWarn
-	case "error":
-		c.LogLevel = slog.LevelError
-	default:
+	if err := c.LogLevel.UnmarshalText([]byte(r.str("LOG_LEVEL", "info"))); err != nil {
 		r.fail("LOG_LEVEL", "must be debug, info, warn or error")
 	}
 
 	c.AllowPrivateTargets = r.boolean("CRONFLOW_ALLOW_PRIVATE_TARGETS", true)
+	var err error
+	if c.SecretKey, c.PreviousSecretKey, err = secret.ReadKeys(getenv); err != nil {
+		r.errs = append(r.errs, err)
+	}
 
 	c.Retention = r.retention()
 
@@ -199,6 +173,12 @@ func (r *envReader) fail(name, problem string) {
 	r.errs = append(r.errs, fmt.Errorf("%s %s", name, problem))
 }
 
+func (r *envReader) failAll(name string, problems []string) {
+	for _, p := range problems {
+		r.fail(name, p)
+	}
+}
+
 func (r *envReader) str(name, def string) string {
 	if v := strings.TrimSpace(r.getenv(name)); v != "" {
 		return v
@@ -232,29 +212,31 @@ func (r *envReader) boolean(name string, def bool) bool {
 	return b
 }
 
-// networks reads a comma-separated list of addresses and CIDR ranges.
-func (r *envReader) networks(name string) []*net.IPNet {
-	var nets []*net.IPNet
-	for _, part := range strings.Split(r.getenv(name), ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
+// databaseURL is DATABASE_URL, checked, or the URL the PG_* variables make.
+func (r *envReader) databaseURL() string {
+	if s := r.getenv("DATABASE_URL"); s != "" {
+		if err := queries.CheckURL(s); err != nil {
+			r.fail("DATABASE_URL", err.Error())
 		}
-		if !strings.Contains(part, "/") {
-			if ip := net.ParseIP(part); ip != nil && ip.To4() != nil {
-				part += "/32"
-			} else {
-				part += "/128"
-			}
-		}
-		_, n, err := net.ParseCIDR(part)
-		if err != nil {
-			r.fail(name, fmt.Sprintf("must list addresses or CIDR ranges, such as 10.0.0.0/8; %q is neither", part))
-			continue
-		}
-		nets = append(nets, n)
+		return s
 	}
-	return nets
+	return queries.URL(r.str("PG_HOST", "127.0.0.1"), r.port("PG_PORT", 5432), r.str("PG_USER", "postgres"),
+		r.getenv("PG_PASSWORD"), r.str("PG_DBNAME", "postgres"))
+}
+
+// amqpURLs are the broker nodes: AMQP_URL's list, or one URL per RMQ_HOST node with the other
+// RMQ_* variables.
+func (r *envReader) amqpURLs() []string {
+	name, urls, problems := "AMQP_URL", []string(nil), []string(nil)
+	if list := r.getenv("AMQP_URL"); strings.TrimSpace(list) != "" {
+		urls, problems = broker.ParseNodes(list)
+	} else {
+		name = "RMQ_HOST"
+		urls, problems = broker.NodeURLs(r.str("RMQ_HOST", "127.0.0.1"), r.port("RMQ_PORT", 5672),
+			r.str("RMQ_USER", "guest"), r.str("RMQ_PASSWORD", "guest"), r.str("RMQ_VHOST", "/"))
+	}
+	r.failAll(name, problems)
+	return urls
 }
 
 func (r *envReader) port(name string, def int) int {

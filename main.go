@@ -29,7 +29,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/sethvargo/go-retry"
 
 	"github.com/cronflow/cronflow/handlers"
 	"github.com/cronflow/cronflow/queries"
@@ -68,7 +67,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	pool, err := openPool(ctx, cfg, logger)
+	pool, err := queries.OpenPool(ctx, cfg.DatabaseURL, int32(cfg.Consumers+10), logger)
 	if err != nil {
 		return err
 	}
@@ -85,6 +84,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "import":
 		return importCommand(ctx, args[2:], pool, stdout)
 	}
+	keys, err := worker.OpenSecrets(ctx, q, cfg.SecretKey, cfg.PreviousSecretKey, logger)
+	if err != nil {
+		return err
+	}
 	top := broker.NewTopology(cfg.AMQPPrefix)
 	if mode == "serve" {
 		if err := ensureAdmin(ctx, cfg, pool, logger); err != nil {
@@ -99,7 +102,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// Start order: the publisher (consumers publish retries until they are done), the consumers,
 	// then, on the leader only, the dispatcher, the reaper, retention and the scheduler. Each is
 	// stopped in reverse order, after HTTP.
-	pub := broker.NewPublisher(cfg.AMQPURL, top, logger)
+	pub := broker.NewPublisher(cfg.AMQPURLs, top, logger)
 	stopPub := start(ctx, pub.Run)
 	defer stopPub()
 
@@ -107,12 +110,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	exec := task.NewExecutor(task.NewHTTPClient(cfg.Consumers, cfg.AllowPrivateTargets), cfg.Mail)
 	runner := worker.NewRunner(q, exec, pub, logger)
 	runner.Metrics = metrics
+	runner.Secrets = worker.NewSecrets(q, keys)
 	runner.Alerts = worker.NewAlerter(pool, q, disp, logger)
-	consumer := worker.NewConsumer(cfg.AMQPURL, top, cfg.Consumers, cfg.ShutdownGrace, runner.Handle, logger)
+	consumer := worker.NewConsumer(cfg.AMQPURLs, top, cfg.Consumers, cfg.ShutdownGrace, runner.Handle, logger)
 	stopConsumers := start(ctx, consumer.Run)
 	defer stopConsumers()
 	notifier := worker.NewNotifier(q, notify.NewSender(exec, cfg.PublicURL, 30*time.Second), pub, logger)
-	notices := worker.NewNoticeConsumer(cfg.AMQPURL, top, noticeConsumers, cfg.ShutdownGrace, notifier.Handle, logger)
+	notices := worker.NewNoticeConsumer(cfg.AMQPURLs, top, noticeConsumers, cfg.ShutdownGrace, notifier.Handle, logger)
 	stopNotices := start(ctx, notices.Run)
 	defer stopNotices()
 
@@ -122,14 +126,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		leader = worker.NewLeader(pool, 3*time.Second, logger)
 		retention := worker.NewRetention(q, cfg.Retention, logger)
 		retention.Register(registry)
-		services := worker.NewMaintainer(disp, worker.NewReaper(q, disp, logger), retention,
-			worker.NewScheduler(pool, disp, cfg.CatchUp, logger))
+		scheduler := worker.NewScheduler(pool, disp, cfg.CatchUp, logger)
+		scheduler.Metrics = metrics
+		services := worker.NewMaintainer(disp, worker.NewReaper(q, disp, logger), retention, scheduler)
 		stopLeader = start(ctx, func(ctx context.Context) { leader.Run(ctx, services.Run) })
 	}
 	defer stopLeader()
 
-	metrics.Watch(pub, consumer, cfg.Consumers, leader)
-	ready := readyFunc(pool, pub, consumer, logger)
+	metrics.Watch(pub, consumer, cfg.Consumers, leader, disp)
+	ready := readyFunc(pool, pub, consumer, disp, logger)
 	srv := handlers.NewHealthServer(ready, metricsHandler, cfg.MetricsToken, logger)
 	if mode == "serve" {
 		srv = handlers.NewServer(handlers.Deps{
@@ -138,6 +143,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 				LoopbackOnly: cfg.AdminPassword == "" && !cfg.InsecureNoAuth, AdminUser: cfg.AdminUser,
 				SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime},
 			JobsPerMinute: cfg.JobsPerMinute, RunNowPerMinute: cfg.RunNowPerMinute, TrustedProxies: cfg.TrustedProxies,
+			Secrets:  keys,
 			Channels: notifier,
 		})
 	}
@@ -205,8 +211,9 @@ func ensureAdmin(ctx context.Context, cfg config, db handlers.TxStarter, logger 
 	return handlers.EnsureAdmin(ctx, db, cfg.AdminUser, cfg.AdminPassword)
 }
 
-// readyFunc answers /readyz: the database and both broker connections must be up.
-func readyFunc(pool *pgxpool.Pool, pub *broker.Publisher, consumer *worker.Consumer, logger *slog.Logger) func(ctx context.Context) map[string]string {
+// readyFunc answers /readyz: the database and both broker connections must be up, and the
+// scheduler must hold no due slots that a database outage kept it from storing.
+func readyFunc(pool *pgxpool.Pool, pub *broker.Publisher, consumer *worker.Consumer, disp *worker.Dispatcher, logger *slog.Logger) func(ctx context.Context) map[string]string {
 	return func(ctx context.Context) map[string]string {
 		problems := map[string]string{}
 		if err := pool.Ping(ctx); err != nil {
@@ -220,6 +227,9 @@ func readyFunc(pool *pgxpool.Pool, pub *broker.Publisher, consumer *worker.Consu
 		if !consumer.Connected() {
 			problems["rabbitmq_consumer"] = "not connected"
 		}
+		if n := disp.Held(); n > 0 {
+			problems["scheduler"] = fmt.Sprintf("holding %d due slots until the database takes them", n)
+		}
 		return problems
 	}
 }
@@ -232,38 +242,6 @@ func start(ctx context.Context, fn func(ctx context.Context)) (stop func()) {
 	done := make(chan struct{})
 	go func() { defer close(done); fn(ctx) }()
 	return func() { cancel(); <-done }
-}
-
-// openPool connects to PostgreSQL, waiting up to 30 s for it to come up.
-func openPool(ctx context.Context, cfg config, logger *slog.Logger) (*pgxpool.Pool, error) {
-	pcfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
-	if err != nil {
-		return nil, fmt.Errorf("DATABASE_URL: %w", err)
-	}
-	pcfg.MaxConns = int32(cfg.Consumers + 10)
-	// If this host dies without closing its connections, PostgreSQL notices within about 10 s and
-	// frees the scheduler lock for another replica, instead of after its default two hours.
-	for k, v := range map[string]string{"tcp_keepalives_idle": "4", "tcp_keepalives_interval": "2",
-		"tcp_keepalives_count": "3", "tcp_user_timeout": "10000"} {
-		pcfg.ConnConfig.RuntimeParams[k] = v
-	}
-	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
-	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
-	}
-	backoff := retry.WithMaxDuration(30*time.Second, retry.NewConstant(time.Second))
-	err = retry.Do(ctx, backoff, func(ctx context.Context) error {
-		if err := pool.Ping(ctx); err != nil {
-			logger.Warn("Waiting for PostgreSQL", "error", err)
-			return retry.RetryableError(err)
-		}
-		return nil
-	})
-	if err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("connect to PostgreSQL at %s: %w", pcfg.ConnConfig.Host, err)
-	}
-	return pool, nil
 }
 
 // importCommand is cronflow import FILE [--dry-run] [--mode=upsert|create]: it imports a document

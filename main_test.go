@@ -25,7 +25,7 @@ import (
 
 // testApp is Cronflow started through run, as the binary would be, on 127.0.0.1.
 type testApp struct {
-	t    *testing.T
+	t    testing.TB
 	URL  string
 	env  map[string]string
 	logs *syncBuffer
@@ -47,7 +47,7 @@ func testEnv(t *testing.T) map[string]string { return testEnvTB(t) }
 func testEnvTB(t testing.TB) map[string]string {
 	t.Helper()
 	prefix := brokertest.Prefix()
-	queues, exchanges := broker.NewTopology(prefix).Names(time.Second, 2*time.Second)
+	queues, exchanges := broker.NewTopology(prefix).Names(broker.RetryDelays...)
 	brokertest.DeleteAtCleanup(t, queues, exchanges)
 	return map[string]string{
 		"DATABASE_URL":   dbtest.NewDatabase(t),
@@ -61,7 +61,7 @@ func testEnvTB(t testing.TB) map[string]string {
 
 // startApp runs Cronflow in mode ("serve" or "worker") with env, on a free port, and waits until it
 // is ready. It is stopped when the test ends, if the test has not stopped it.
-func startApp(t *testing.T, mode string, env map[string]string) *testApp {
+func startApp(t testing.TB, mode string, env map[string]string) *testApp {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -93,14 +93,34 @@ func startApp(t *testing.T, mode string, env map[string]string) *testApp {
 			t.Fatalf("run returned early: %v\n%s", err, app.logs.String())
 		default:
 		}
-		resp, err := http.Get(app.URL + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
+		return app.readyz() == http.StatusOK
 	})
 	return app
+}
+
+// readyz is the status of the app's /readyz, or 0 if it does not answer.
+func (a *testApp) readyz() int {
+	resp, err := http.Get(a.URL + "/readyz")
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// get returns the body of a GET of path, failing the test unless it answers 200.
+func (a *testApp) get(path string) string {
+	a.t.Helper()
+	resp, err := http.Get(a.URL + path)
+	if err != nil {
+		a.t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		a.t.Fatalf("GET %s: status %d", path, resp.StatusCode)
+	}
+	return string(body)
 }
 
 // pool is a connection pool on the app's database, closed when the test ends.

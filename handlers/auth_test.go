@@ -15,6 +15,7 @@ import (
 
 	"github.com/cronflow/cronflow/queries/dbtest"
 	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/schedule"
 )
 
 func TestUnauthenticatedRequestsAreRefused(t *testing.T) {
@@ -209,7 +210,7 @@ func TestCSRF(t *testing.T) {
 	l := setup(t, withAuth(AuthConfig{}))
 	cookie := l.login()
 	job, err := l.q.JobInsert(context.Background(), sqlcgen.JobInsertParams{Name: "n", Type: "ping", Payload: []byte(`{"url":"http://example.com"}`),
-		Cron: "@hourly", Timezone: "UTC", MaxRetries: 3, RetryDelayMs: 2000, TimeoutMs: 30000})
+		Cron: "@hourly", Timezone: "UTC", MaxRetries: 3, RetryDelayMs: 2000, TimeoutMs: 30000, Catchup: schedule.CatchupLatest})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,7 +305,7 @@ func TestSecretsAreMaskedInLists(t *testing.T) {
 		"ping":  `{"url": "https://ops:PASSWORDSECRET@example.com/health?token=TOKENSECRET"}`,
 	} {
 		_, err := l.q.JobInsert(ctx, sqlcgen.JobInsertParams{Name: typ, Type: typ, Payload: []byte(payload), Cron: "@hourly",
-			Timezone: "UTC", MaxRetries: 3, RetryDelayMs: 2000, TimeoutMs: 30000})
+			Timezone: "UTC", MaxRetries: 3, RetryDelayMs: 2000, TimeoutMs: 30000, Catchup: schedule.CatchupLatest})
 		if err != nil {
 			t.Fatal(err)
 		}

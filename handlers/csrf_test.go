@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/schedule"
 )
 
 func TestWithoutAuthenticationOnlyThisOriginChangesAnything(t *testing.T) {
@@ -59,7 +60,7 @@ func TestTheCSRFTokenIsBoundToTheSession(t *testing.T) {
 	t.Parallel()
 	l := setup(t, withAuth(AuthConfig{}))
 	cookie := l.login()
-	job, err := l.q.JobInsert(context.Background(), sqlcgen.JobInsertParams{Name: "n", Type: "ping", Payload: []byte(`{"url":"http://example.com"}`),
+	job, err := l.q.JobInsert(context.Background(), sqlcgen.JobInsertParams{Catchup: schedule.CatchupLatest, Name: "n", Type: "ping", Payload: []byte(`{"url":"http://example.com"}`),
 		Cron: "@hourly", Timezone: "UTC", MaxRetries: 3, RetryDelayMs: 2000, TimeoutMs: 30000})
 	if err != nil {
 		t.Fatal(err)

@@ -191,6 +191,8 @@ func countHome(ctx context.Context, q *sqlcgen.Queries, now time.Time) (homeCoun
 			c.totals.Failed = row.Runs
 		case runstatus.Failed:
 			c.totals.Retrying = row.Runs
+		case runstatus.Missed:
+			c.totals.Missed = row.Runs
 		}
 	}
 	hourly, err := q.RunCountHourly(ctx, c.hourStart)

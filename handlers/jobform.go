@@ -9,6 +9,7 @@ import (
 
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/views"
+	"github.com/cronflow/cronflow/worker/retrypolicy"
 	"github.com/cronflow/cronflow/worker/schedule"
 	"github.com/cronflow/cronflow/worker/task"
 )
@@ -27,7 +28,8 @@ const (
 // newJobForm is the form for a new job: a daily job of the first task type (a ping) in UTC, with
 // the API's defaults.
 func newJobForm() jobForm {
-	return jobForm{Mode: modeSimple, Timezone: "UTC", Type: task.Types()[0].Name, MaxRetries: "3", RetryDelay: "2s", Timeout: "30s"}
+	return jobForm{Mode: modeSimple, Timezone: "UTC", Type: task.Types()[0].Name, MaxRetries: "3", RetryDelay: "2s", Timeout: "30s",
+		RetryOn: retrypolicy.OnTransient, RetryBackoff: retrypolicy.BackoffFixed, Catchup: string(schedule.CatchupLatest)}
 }
 
 // jobFormFrom reads the form's fields through get (a form post's or a query's values).
@@ -36,7 +38,8 @@ func jobFormFrom(get func(string) string) jobForm {
 		Name: get("name"), Mode: get("mode"), Hour: get("hour"), Minute: get("minute"), Cron: get("cron"),
 		Timezone: get("timezone"), Type: strings.TrimSpace(get("type")), Payload: map[string]string{},
 		MaxRetries: get("max_retries"), RetryDelay: get("retry_delay"), Timeout: get("timeout"),
-		AlertAfter: get("alerts.after"),
+		RetryOn: get("retry_on"), RetryBackoff: get("retry_backoff"),
+		Catchup: get("catchup"), AlertAfter: get("alerts.after"),
 	}
 	// Every type's fields are read, so that what both types have (a URL) survives a change of type.
 	for _, name := range task.FormFields() {
@@ -62,6 +65,7 @@ func jobFormFromJob(j sqlcgen.Job) jobForm {
 		RetryDelay:    views.DurationInput(time.Duration(j.RetryDelayMs) * time.Millisecond),
 		Timeout:       views.DurationInput(time.Duration(j.TimeoutMs) * time.Millisecond),
 		AlertChannels: alertChannelValues(j.AlertChannels), AlertAfter: itoa64(int64(j.AlertAfter)),
+		RetryOn: j.RetryOn, RetryBackoff: j.RetryBackoff, Catchup: string(j.Catchup),
 	}
 	if m := dailyCron.FindStringSubmatch(j.Cron); m != nil {
 		f.Mode, f.Minute, f.Hour, f.Cron = modeSimple, m[1], m[2], ""
@@ -83,6 +87,7 @@ func (f jobForm) input() (jobInput, map[string]string) {
 	in := jobInput{
 		Name: f.Name, Type: f.Type, Timezone: tz,
 		MaxRetries: formNumber(f.MaxRetries), RetryDelay: formString(f.RetryDelay), Timeout: formString(f.Timeout),
+		RetryOn: f.RetryOn, RetryBackoff: f.RetryBackoff, Catchup: f.Catchup,
 	}
 	if f.Mode == modeSimple {
 		in.Hour, in.Minute = formNumber(f.Hour), formNumber(f.Minute)
@@ -170,25 +175,52 @@ func (f jobForm) view(action, title, submit, cancel string, problems map[string]
 	return views.JobForm{
 		Action: action, Title: title, Submit: submit, Cancel: cancel,
 		Values: views.JobFormValues(f), Errors: problems, Preview: f.preview(now),
-		Timezones: timezones(), Types: typeOptions(), Fields: taskFields(f.Type),
+		Timezones: timezones(), Types: typeOptions(), Catchups: catchupOptions(), Fields: taskFields(f.Type, f.Payload),
 	}
 }
 
-// taskFields are the form's fields for a task type. An unknown type (a form post that named none)
-// shows those of the first type, which the type list shows as chosen.
-func taskFields(taskType string) []views.TaskField {
+// taskFields are the form's fields for a task type, filled from values. An unknown type (a form
+// post that named none) shows those of the first type, which the type list shows as chosen.
+func taskFields(taskType string, values map[string]string) []views.TaskField {
 	t, ok := task.Lookup(taskType)
 	if !ok {
 		t = task.Types()[0]
 	}
 	fields := make([]views.TaskField, len(t.Fields))
 	for i, f := range t.Fields {
-		fields[i] = views.TaskField{Name: f.Name, Label: f.Label, Input: f.Input, Hint: f.Hint}
+		fields[i] = views.TaskField{Name: f.Name, Label: f.Label, Input: f.Input, Hint: f.Hint, Options: f.Options}
+		if f.Input == "headers" {
+			fields[i].Rows = headerRows(f.Name, values)
+		}
 	}
 	return fields
 }
 
+// headerRows are a headers input's rows: those filled in, then two empty ones (at least three in
+// all), up to task.MaxHeaderRows. Rows are kept in place, so a problem stays next to its row.
+func headerRows(field string, values map[string]string) []views.HeaderRow {
+	var rows []views.HeaderRow
+	last := -1
+	for i := range task.MaxHeaderRows {
+		nameField, valueField := task.HeaderRowNames(field, i)
+		rows = append(rows, views.HeaderRow{NameField: nameField, ValueField: valueField, Name: values[nameField], Value: values[valueField]})
+		if values[nameField] != "" || values[valueField] != "" {
+			last = i
+		}
+	}
+	return rows[:min(task.MaxHeaderRows, max(3, last+3))]
+}
+
 // typeOptions are the task types, named for what they do, in the original project's order.
+// catchupOptions are the catch-up policies, for the form's select.
+func catchupOptions() []views.Option {
+	opts := make([]views.Option, 0, len(schedule.Catchups()))
+	for _, c := range schedule.Catchups() {
+		opts = append(opts, views.Option{Value: string(c), Label: c.Label()})
+	}
+	return opts
+}
+
 func typeOptions() []views.Option {
 	types := task.Types()
 	opts := make([]views.Option, len(types))

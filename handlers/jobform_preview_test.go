@@ -12,6 +12,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/schedule"
 )
 
 func TestASubMinuteSchedulePreviewsToTheSecond(t *testing.T) {
@@ -49,7 +50,7 @@ func TestDurationsAreWordedWithoutGosFormat(t *testing.T) {
 		t.Errorf("retry delay problem %q", got)
 	}
 	job := dbtest.InsertJob(t, d.q, dbtest.Job("Hourly retries", "ping", `{"url":"https://example.com"}`, "@hourly"))
-	if _, err := d.q.JobUpdate(t.Context(), sqlcgen.JobUpdateParams{
+	if _, err := d.q.JobUpdate(t.Context(), sqlcgen.JobUpdateParams{Catchup: schedule.CatchupLatest,
 		ID: job.ID, Name: job.Name, Type: job.Type, Payload: job.Payload, Cron: job.Cron, Timezone: job.Timezone,
 		MaxRetries: 3, RetryDelayMs: 3600000, TimeoutMs: job.TimeoutMs, NextRunAt: job.NextRunAt,
 	}); err != nil {

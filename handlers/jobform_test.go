@@ -11,6 +11,7 @@ import (
 
 	"github.com/cronflow/cronflow/queries/dbtest"
 	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/schedule"
 )
 
 func sqlcgenPause(id int64) sqlcgen.JobSetPausedParams {
@@ -58,8 +59,32 @@ func TestCreateJobFromTheForm(t *testing.T) {
 		if got := find(t, doc, "job-cron").Text(); got != "30 2 * * *" {
 			t.Errorf("cron = %q", got)
 		}
+		if got := find(t, doc, "job-catchup").Text(); got != schedule.CatchupLatest.Label() {
+			t.Errorf("missed runs = %q, want the default, %q", got, schedule.CatchupLatest.Label())
+		}
 		if !strings.Contains(cookieValue(rec, flashCookie), "Created") {
 			t.Error("no flash message")
+		}
+	})
+	t.Run("TheCatchupPolicyIsChosenInTheForm", func(t *testing.T) {
+		doc := d.page("/jobs/new", false, http.StatusOK)
+		if n := find(t, doc, "catchup-input").Find("option").Length(); n != len(schedule.Catchups()) {
+			t.Errorf("%d catch-up options, want %d", n, len(schedule.Catchups()))
+		}
+		f := validForm()
+		f.Set("catchup", "all")
+		rec := d.send(http.MethodPost, "/jobs", formBody(f), "Sec-Fetch-Site", "same-origin")
+		if rec.Code != http.StatusSeeOther {
+			t.Fatalf("%d; body %.500s", rec.Code, rec.Body)
+		}
+		doc = d.page(rec.Header().Get("Location"), false, http.StatusOK)
+		if got := find(t, doc, "job-catchup").Text(); got != schedule.CatchupAll.Label() {
+			t.Errorf("missed runs = %q, want %q", got, schedule.CatchupAll.Label())
+		}
+		f.Set("catchup", "sometimes")
+		doc = d.parse(d.send(http.MethodPost, "/jobs", formBody(f), "Sec-Fetch-Site", "same-origin"), http.StatusUnprocessableEntity)
+		if got := find(t, doc, "catchup-error").Text(); !strings.Contains(got, "Missed runs must be latest, all or none") {
+			t.Errorf("catchup-error = %q", got)
 		}
 	})
 	t.Run("HTMXPostRedirectsWithHXRedirect", func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/views"
+	"github.com/cronflow/cronflow/worker/retrypolicy"
 	"github.com/cronflow/cronflow/worker/schedule"
 	"github.com/cronflow/cronflow/worker/task"
 )
@@ -30,7 +32,11 @@ type jobInput struct {
 	MaxRetries json.RawMessage `json:"max_retries"`
 	RetryDelay json.RawMessage `json:"retry_delay"`
 	Timeout    json.RawMessage `json:"timeout"`
-	Alerts     json.RawMessage `json:"alerts"`
+	// RetryOn and RetryBackoff are the retry policy (see worker/retrypolicy).
+	RetryOn      string          `json:"retry_on"`
+	RetryBackoff string          `json:"retry_backoff"`
+	Catchup      string          `json:"catchup"`
+	Alerts       json.RawMessage `json:"alerts"`
 }
 
 // jobSpec is a validated job, ready to store.
@@ -39,7 +45,11 @@ type jobSpec struct {
 	Payload                    json.RawMessage
 	MaxRetries                 int32
 	RetryDelay, Timeout        time.Duration
+	Catchup                    schedule.Catchup
 	NextRunAt                  *time.Time
+	RetryOn, RetryBackoff      string
+	// SecretRefs are the secrets the payload names, by the payload field that names them.
+	SecretRefs map[string][]string
 	// AlertChannels and AlertAfter are nil and not valid when the input gave no alerts.
 	AlertChannels []int64
 	AlertAfter    pgtype.Int4
@@ -98,6 +108,18 @@ func (in jobInput) Valid(now time.Time) (jobSpec, map[string]string) {
 	spec.MaxRetries = int32(retries)
 	spec.RetryDelay = durationField(problems, "retry_delay", orDefault(in.RetryDelay, `"2s"`), minRetryDelay, maxRetryDelay)
 	spec.Timeout = durationField(problems, "timeout", orDefault(in.Timeout, `"30s"`), minTimeout, maxTimeout)
+	spec.RetryOn = choiceField(problems, "retry_on", in.RetryOn, retrypolicy.OnTransient, retrypolicy.OnAny)
+	spec.RetryBackoff = choiceField(problems, "retry_backoff", in.RetryBackoff, retrypolicy.BackoffFixed, retrypolicy.BackoffExponential)
+	spec.SecretRefs = task.SecretRefs(spec.Payload)
+	catchup, ok := schedule.ParseCatchup(strings.TrimSpace(in.Catchup))
+	if !ok {
+		names := make([]string, 0, len(schedule.Catchups()))
+		for _, c := range schedule.Catchups() {
+			names = append(names, string(c))
+		}
+		problems["catchup"] = "must be " + strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+	}
+	spec.Catchup = catchup
 	spec.AlertChannels, spec.AlertAfter = readAlerts(in.Alerts, problems)
 
 	if spec.Name == "" && len(problems) == 0 {
@@ -233,12 +255,31 @@ func durationField(problems map[string]string, field string, raw json.RawMessage
 	return d
 }
 
-// insertParams turns a validated job into the insert query's parameters.
+// choiceField reads one of a few words; empty means the first.
+func choiceField(problems map[string]string, field, value string, choices ...string) string {
+	value = strings.TrimSpace(value)
+	if value == "" {
+		return choices[0]
+	}
+	if !slices.Contains(choices, value) {
+		problems[field] = "must be " + strings.Join(choices, " or ")
+	}
+	return value
+}
+
+// insertParams turns a validated job into the insert query's parameters. A job that signs its
+// requests gets a signing secret; an edit keeps the one it has (see JobUpdate).
 func (s jobSpec) insertParams() sqlcgen.JobInsertParams {
+	var signing *string
+	if task.Signed(s.Type, s.Payload) {
+		secret := task.NewSigningSecret()
+		signing = &secret
+	}
 	return sqlcgen.JobInsertParams{
 		Name: s.Name, Type: s.Type, Payload: s.Payload, Cron: s.Cron, Timezone: s.Timezone,
 		MaxRetries: s.MaxRetries, RetryDelayMs: s.RetryDelay.Milliseconds(), TimeoutMs: s.Timeout.Milliseconds(),
-		NextRunAt: s.NextRunAt, AlertChannels: s.AlertChannels, AlertAfter: s.AlertAfter,
+		Catchup: s.Catchup, NextRunAt: s.NextRunAt, RetryOn: s.RetryOn, RetryBackoff: s.RetryBackoff, SigningSecret: signing,
+		SecretRefs: task.AllSecretRefs(s.Payload), AlertChannels: s.AlertChannels, AlertAfter: s.AlertAfter,
 	}
 }
 
@@ -247,7 +288,8 @@ func (s jobSpec) updateParams(id int64) sqlcgen.JobUpdateParams {
 	p := s.insertParams()
 	return sqlcgen.JobUpdateParams{
 		ID: id, Name: p.Name, Type: p.Type, Payload: p.Payload, Cron: p.Cron, Timezone: p.Timezone,
-		MaxRetries: p.MaxRetries, RetryDelayMs: p.RetryDelayMs, TimeoutMs: p.TimeoutMs, NextRunAt: p.NextRunAt,
-		AlertChannels: p.AlertChannels, AlertAfter: p.AlertAfter,
+		MaxRetries: p.MaxRetries, RetryDelayMs: p.RetryDelayMs, TimeoutMs: p.TimeoutMs, Catchup: p.Catchup,
+		NextRunAt: p.NextRunAt, RetryOn: p.RetryOn, RetryBackoff: p.RetryBackoff, SigningSecret: p.SigningSecret,
+		SecretRefs: p.SecretRefs, AlertChannels: p.AlertChannels, AlertAfter: p.AlertAfter,
 	}
 }

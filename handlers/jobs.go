@@ -14,6 +14,7 @@ import (
 
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/views"
+	"github.com/cronflow/cronflow/worker/retrypolicy"
 	"github.com/cronflow/cronflow/worker/schedule"
 	"github.com/cronflow/cronflow/worker/task"
 )
@@ -143,12 +144,15 @@ func toJobDetail(j sqlcgen.Job, back string, now time.Time) views.JobDetail {
 	d := views.JobDetail{
 		ID: j.ID, Name: j.Name, Type: j.Type, TypeLabel: typeLabel(j.Type), Cron: j.Cron, Words: schedule.Describe(j.Cron),
 		Timezone: j.Timezone, Payload: payloadSettings(j.Type, j.Payload), Paused: j.Paused,
-		MaxRetries: j.MaxRetries,
-		RetryDelay: views.DurationWords(time.Duration(j.RetryDelayMs) * time.Millisecond),
-		Timeout:    views.DurationWords(time.Duration(j.TimeoutMs) * time.Millisecond),
-		Created:    views.NewMoment(&j.CreatedAt, now, nil),
-		Updated:    views.NewMoment(&j.UpdatedAt, now, nil),
-		Back:       back,
+		MaxRetries:  j.MaxRetries,
+		RetryDelay:  views.DurationWords(time.Duration(j.RetryDelayMs) * time.Millisecond),
+		Timeout:     views.DurationWords(time.Duration(j.TimeoutMs) * time.Millisecond),
+		Catchup:     j.Catchup.Label(),
+		Created:     views.NewMoment(&j.CreatedAt, now, nil),
+		Updated:     views.NewMoment(&j.UpdatedAt, now, nil),
+		Back:        back,
+		Exponential: j.RetryBackoff == retrypolicy.BackoffExponential, RetryOnAny: j.RetryOn == retrypolicy.OnAny,
+		SigningSecret: signingSecret(j),
 	}
 	if j.NextRunAt != nil && !j.Paused {
 		d.NextRun = views.NewMoment(j.NextRunAt, now, time.UTC)

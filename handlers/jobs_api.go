@@ -24,11 +24,18 @@ type jobJSON struct {
 	MaxRetries int32           `json:"max_retries"`
 	RetryDelay string          `json:"retry_delay"`
 	Timeout    string          `json:"timeout"`
+	Catchup    string          `json:"catchup"`
 	Paused     bool            `json:"paused"`
 	CreatedAt  time.Time       `json:"created_at"`
 	UpdatedAt  time.Time       `json:"updated_at"`
 	NextRunAt  *time.Time      `json:"next_run_at"`
-	Alerts     alertsJSON      `json:"alerts"`
+	// RetryOn and RetryBackoff are the retry policy.
+	RetryOn      string `json:"retry_on"`
+	RetryBackoff string `json:"retry_backoff"`
+	// SigningSecret keys a signed webhook's signatures; only a single job's answer shows it, and only
+	// to those who may edit the job.
+	SigningSecret string     `json:"signing_secret,omitempty"`
+	Alerts        alertsJSON `json:"alerts"`
 }
 
 func toJobJSON(j sqlcgen.Job) jobJSON {
@@ -41,9 +48,19 @@ func toJobJSON(j sqlcgen.Job) jobJSON {
 		MaxRetries: j.MaxRetries,
 		RetryDelay: (time.Duration(j.RetryDelayMs) * time.Millisecond).String(),
 		Timeout:    (time.Duration(j.TimeoutMs) * time.Millisecond).String(),
+		Catchup:    string(j.Catchup),
 		Paused:     j.Paused, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt, NextRunAt: next,
+		RetryOn: j.RetryOn, RetryBackoff: j.RetryBackoff, SigningSecret: signingSecret(j),
 		Alerts: alertsJSON{Channels: j.AlertChannels, After: j.AlertAfter},
 	}
+}
+
+// signingSecret is a job's signing secret if it signs its requests, or "".
+func signingSecret(j sqlcgen.Job) string {
+	if j.SigningSecret == nil || !task.Signed(j.Type, j.Payload) {
+		return ""
+	}
+	return *j.SigningSecret
 }
 
 // handleAPIJobCreate serves POST /api/jobs: it validates the job and stores it, 201 with the job.
@@ -65,6 +82,9 @@ func createJob(c echo.Context, q *sqlcgen.Queries, db TxStarter, in jobInput, ex
 		problems[k] = v
 	}
 	if err := checkAlertChannels(c.Request().Context(), q, spec.AlertChannels, problems); err != nil {
+		return err
+	}
+	if err := checkSecretRefs(c.Request().Context(), q, spec, problems); err != nil {
 		return err
 	}
 	if len(problems) > 0 {
@@ -101,7 +121,8 @@ func handleAPIJobList(q *sqlcgen.Queries) echo.HandlerFunc {
 		for _, j := range jobs {
 			// A list is for looking, and gets passed around: its secrets are masked.
 			job := toJobJSON(j)
-			job.Payload = task.Mask(j.Type, j.Payload)
+			job.Payload, job.SigningSecret = task.Mask(j.Type, j.Payload), ""
+
 			out.Jobs = append(out.Jobs, job)
 		}
 		return c.JSON(http.StatusOK, out)
@@ -118,7 +139,7 @@ func handleAPIJobGet(q *sqlcgen.Queries) echo.HandlerFunc {
 		}
 		out := toJobJSON(job)
 		if !currentPrincipal(c).Role.atLeast(roleEditor) {
-			out.Payload = task.Mask(job.Type, job.Payload)
+			out.Payload, out.SigningSecret = task.Mask(job.Type, job.Payload), ""
 		}
 		return c.JSON(http.StatusOK, out)
 	}
@@ -145,6 +166,9 @@ func handleAPIJobUpdate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 			problems[k] = v
 		}
 		if err := checkAlertChannels(c.Request().Context(), q, spec.AlertChannels, problems); err != nil {
+			return err
+		}
+		if err := checkSecretRefs(c.Request().Context(), q, spec, problems); err != nil {
 			return err
 		}
 		if len(problems) > 0 {

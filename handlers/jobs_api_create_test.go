@@ -32,9 +32,9 @@ func TestAPIJobCreate(t *testing.T) {
 		if j.ID <= 0 || j.Name != "Health" || j.Type != "ping" || j.Cron != "*/5 * * * *" {
 			t.Errorf("job = %+v", j)
 		}
-		if j.Timezone != "UTC" || j.MaxRetries != 3 || j.RetryDelay != "2s" || j.Timeout != "30s" || j.Paused {
-			t.Errorf("defaults: timezone %q, max_retries %d, retry_delay %q, timeout %q, paused %v; want UTC, 3, 2s, 30s, false",
-				j.Timezone, j.MaxRetries, j.RetryDelay, j.Timeout, j.Paused)
+		if j.Timezone != "UTC" || j.MaxRetries != 3 || j.RetryDelay != "2s" || j.Timeout != "30s" || j.Paused || j.Catchup != "latest" {
+			t.Errorf("defaults: timezone %q, max_retries %d, retry_delay %q, timeout %q, paused %v, catchup %q; want UTC, 3, 2s, 30s, false, latest",
+				j.Timezone, j.MaxRetries, j.RetryDelay, j.Timeout, j.Paused, j.Catchup)
 		}
 		if j.CreatedAt.IsZero() || j.UpdatedAt.IsZero() {
 			t.Errorf("created_at, updated_at = %v, %v; want both set", j.CreatedAt, j.UpdatedAt)
@@ -63,8 +63,8 @@ func TestAPIJobCreate(t *testing.T) {
 		f := setup(t)
 		var got map[string]json.RawMessage
 		f.expect(f.send(http.MethodPost, "/api/jobs", jsonBody(pingJob), "Content-Type", "application/json"), http.StatusCreated, &got)
-		want := []string{"alerts", "created_at", "cron", "id", "max_retries", "name", "next_run_at", "paused", "payload",
-			"retry_delay", "timeout", "timezone", "type", "updated_at"}
+		want := []string{"alerts", "catchup", "created_at", "cron", "id", "max_retries", "name", "next_run_at", "paused", "payload",
+			"retry_backoff", "retry_delay", "retry_on", "timeout", "timezone", "type", "updated_at"}
 		keys := slices.Sorted(func(yield func(string) bool) {
 			for k := range got {
 				if !yield(k) {
@@ -74,6 +74,17 @@ func TestAPIJobCreate(t *testing.T) {
 		})
 		if !slices.Equal(keys, want) {
 			t.Errorf("job fields = %v, want %v", keys, want)
+		}
+	})
+
+	t.Run("TheCatchupPolicyIsKept", func(t *testing.T) {
+		t.Parallel()
+		f := setup(t)
+		for _, c := range []string{"all", "none", "latest"} {
+			j := f.createJob(`{"type": "ping", "cron": "0 9 * * *", "payload": {"url": "https://example.com"}, "catchup": "` + c + `"}`)
+			if s := f.storedJob(j.ID); j.Catchup != c || string(s.Catchup) != c {
+				t.Errorf("catchup %q: answered %q, stored %q", c, j.Catchup, s.Catchup)
+			}
 		}
 	})
 
@@ -294,6 +305,7 @@ func TestAPIRejectsInvalidJobs(t *testing.T) {
 		{"MissingAddressIsRejected", `{"type": "email", "cron": "0 9 * * *", "payload": {"subject": "s", "body": "b"}}`, http.StatusUnprocessableEntity, "payload.to"},
 		{"MultiLineSubjectIsRejected", `{"type": "email", "cron": "0 9 * * *", "payload": {"to": "a@example.com", "subject": "a\nBcc: x@example.com", "body": "b"}}`, http.StatusUnprocessableEntity, "payload.subject"},
 		{"UnknownTimeZoneIsRejected", `{"type": "ping", "cron": "0 9 * * *", "timezone": "Europe/Atlantis", ` + urlPayload + `}`, http.StatusUnprocessableEntity, "timezone"},
+		{"UnknownCatchupIsRejected", `{"type": "ping", "cron": "0 9 * * *", "catchup": "sometimes", ` + urlPayload + `}`, http.StatusUnprocessableEntity, "catchup"},
 		{"RetriesAboveTenAreRejected", `{"type": "ping", "cron": "0 9 * * *", "max_retries": 11, ` + urlPayload + `}`, http.StatusUnprocessableEntity, "max_retries"},
 		{"NegativeRetriesAreRejected", `{"type": "ping", "cron": "0 9 * * *", "max_retries": -1, ` + urlPayload + `}`, http.StatusUnprocessableEntity, "max_retries"},
 		{"RetriesOfTheWrongTypeAreRejectedOnTheirField", `{"type": "ping", "cron": "0 9 * * *", "max_retries": [3], ` + urlPayload + `}`, http.StatusUnprocessableEntity, "max_retries"},

@@ -30,7 +30,7 @@ func handleJobNewPage(q *sqlcgen.Queries) echo.HandlerFunc {
 			f.Name = copyName(job.Name)
 			title = "Copy of “" + job.Name + "”"
 		}
-		view, err := withAlerts(c.Request().Context(), q, f.view("/jobs", title, "Create job", "/jobs", nil, time.Now()), c.QueryParam("from") == "")
+		view, err := formExtras(c.Request().Context(), q, f.view("/jobs", title, "Create job", "/jobs", nil, time.Now()), c.QueryParam("from") == "")
 		if err != nil {
 			return err
 		}
@@ -60,6 +60,9 @@ func handleJobCreate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 		if err := checkAlertChannels(c.Request().Context(), q, spec.AlertChannels, problems); err != nil {
 			return err
 		}
+		if err := checkSecretRefs(c.Request().Context(), q, spec, problems); err != nil {
+			return err
+		}
 		if len(problems) > 0 {
 			return formProblems(c, q, f.view("/jobs", "New job", "Create job", "/jobs", problems, now), "new")
 		}
@@ -81,7 +84,7 @@ func handleJobEditPage(q *sqlcgen.Queries) echo.HandlerFunc {
 		id := job.ID
 		title := "Edit “" + job.Name + "”"
 		view := jobFormFromJob(job).view(fmt.Sprintf("/jobs/%d", id), title, "Save changes", fmt.Sprintf("/jobs/%d", id), nil, time.Now())
-		view, err = withAlerts(c.Request().Context(), q, view, false)
+		view, err = formExtras(c.Request().Context(), q, view, false)
 		if err != nil {
 			return err
 		}
@@ -109,6 +112,9 @@ func handleJobUpdate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 		now := time.Now()
 		spec, problems := f.Valid(now)
 		if err := checkAlertChannels(ctx, q, spec.AlertChannels, problems); err != nil {
+			return err
+		}
+		if err := checkSecretRefs(ctx, q, spec, problems); err != nil {
 			return err
 		}
 		if len(problems) > 0 {
@@ -141,7 +147,7 @@ func postedJobForm(c echo.Context) (jobForm, error) {
 // formProblems sends the form back with its problems and the person's input: the form alone for
 // htmx, which swaps it in place, and the whole page otherwise. 422 says the job was not saved.
 func formProblems(c echo.Context, q *sqlcgen.Queries, view views.JobForm, nav string) error {
-	view, err := withAlerts(c.Request().Context(), q, view, false)
+	view, err := formExtras(c.Request().Context(), q, view, false)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/schedule"
 )
 
 func TestUserInfoAndPathSecretsAreMaskedInLists(t *testing.T) {
@@ -19,7 +20,7 @@ func TestUserInfoAndPathSecretsAreMaskedInLists(t *testing.T) {
 		"ping":    `{"url": "https://TOKENASUSER@status.example.com/ping"}`,
 		"webhook": `{"url": "https://hooks.example.com/catch/4f9Qz7KpW2xLmN8rT3vB/run", "body": {"a": 1}}`,
 	} {
-		j, err := l.q.JobInsert(ctx, sqlcgen.JobInsertParams{Name: typ, Type: typ, Payload: []byte(payload), Cron: "@hourly",
+		j, err := l.q.JobInsert(ctx, sqlcgen.JobInsertParams{Catchup: schedule.CatchupLatest, Name: typ, Type: typ, Payload: []byte(payload), Cron: "@hourly",
 			Timezone: "UTC", MaxRetries: 3, RetryDelayMs: 2000, TimeoutMs: 30000})
 		if err != nil {
 			t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/schedule"
 )
 
 const aJob = `{"type": "ping", "cron": "@hourly", "payload": {"url": "https://ops:SECRETPW@example.com/health"}}`
@@ -24,7 +25,7 @@ func setupRoles(t *testing.T) *roleFixture {
 	s := setupSecure(t)
 	s.addUser("vera", "vera's password", roleViewer)
 	s.addUser("ed", "ed's password", roleEditor)
-	job, err := s.q.JobInsert(context.Background(), sqlcgen.JobInsertParams{Name: "n", Type: "ping",
+	job, err := s.q.JobInsert(context.Background(), sqlcgen.JobInsertParams{Catchup: schedule.CatchupLatest, Name: "n", Type: "ping",
 		Payload: []byte(`{"url":"https://ops:SECRETPW@example.com/health"}`), Cron: "@hourly", Timezone: "UTC",
 		MaxRetries: 3, RetryDelayMs: 2000, TimeoutMs: 30000})
 	if err != nil {

@@ -46,6 +46,7 @@ func addRoutes(e *echo.Echo, d Deps, a *auth) {
 	api.DELETE("/channels/:id", handleAPIChannelDelete(d.DB))
 	api.POST("/channels/:id/test", handleAPIChannelTest(q, d.Channels))
 	api.GET("/stats", handleAPIStats(q))
+	addSecretRoutes(e, api, secrets{q: q, keys: d.Secrets})
 	api.GET("/users", handleAPIUserList(q))
 	api.POST("/users", handleAPIUserCreate(q, d.DB))
 	api.PUT("/users/:id", handleAPIUserUpdate(a))
@@ -79,6 +80,18 @@ func addAccountRoutes(e *echo.Echo, a *auth) {
 	get("/settings/users/:id", handleUserPage(a))
 	post("/settings/users/:id", handleUserUpdate(a))
 	post("/settings/users/:id/delete", handleUserDelete(a))
+}
+
+// addSecretRoutes adds the secrets' API and page.
+func addSecretRoutes(e *echo.Echo, api *echo.Group, s secrets) {
+	api.GET("/secrets", handleAPISecretList(s))
+	api.POST("/secrets", handleAPISecretCreate(s))
+	api.PUT("/secrets/:name", handleAPISecretUpdate(s))
+	api.DELETE("/secrets/:name", handleAPISecretDelete(s))
+	e.GET("/secrets", handleSecretsPage(s), pageHeaders)
+	e.POST("/secrets", handleSecretCreate(s), pageHeaders)
+	e.POST("/secrets/:name", handleSecretUpdate(s), pageHeaders)
+	e.POST("/secrets/:name/delete", handleSecretDelete(s), pageHeaders)
 }
 
 // addHealthRoutes adds the checks and metrics that the full server and a consumers-only replica's

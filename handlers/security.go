@@ -1,7 +1,10 @@
 package handlers
 
 import (
+	"fmt"
+	"net"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 )
@@ -32,4 +35,30 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 
 func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// ParseNetworks reads a comma-separated list of addresses and CIDR ranges, such as the reverse
+// proxies whose forwarded headers are believed. A bad entry is a problem, worded to follow the
+// name of the variable it came from.
+func ParseNetworks(list string) (nets []*net.IPNet, problems []string) {
+	for _, part := range strings.Split(list, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if !strings.Contains(part, "/") {
+			if ip := net.ParseIP(part); ip != nil && ip.To4() != nil {
+				part += "/32"
+			} else {
+				part += "/128"
+			}
+		}
+		_, n, err := net.ParseCIDR(part)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("must list addresses or CIDR ranges, such as 10.0.0.0/8; %q is neither", part))
+			continue
+		}
+		nets = append(nets, n)
+	}
+	return nets, problems
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/worker/runmsg"
+	"github.com/cronflow/cronflow/worker/secret"
 )
 
 // maxBody is the largest request body accepted, 1 MiB; larger ones get 413.
@@ -57,6 +58,8 @@ type Deps struct {
 	// Without any, the client is the connection's peer, and nobody can pose as another address to
 	// get round the login limit.
 	TrustedProxies []*net.IPNet
+	// Secrets seals the values of secrets; nil (no CRONFLOW_SECRET_KEY) refuses to store any.
+	Secrets *secret.Keyring
 	// Channels sends test notices; nil answers a test with 503.
 	Channels ChannelTester
 }

@@ -192,6 +192,7 @@ type apiJob struct {
 	MaxRetries int32           `json:"max_retries"`
 	RetryDelay string          `json:"retry_delay"`
 	Timeout    string          `json:"timeout"`
+	Catchup    string          `json:"catchup"`
 	Paused     bool            `json:"paused"`
 	CreatedAt  time.Time       `json:"created_at"`
 	UpdatedAt  time.Time       `json:"updated_at"`

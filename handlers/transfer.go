@@ -27,8 +27,13 @@ type transferJob struct {
 	MaxRetries int32           `json:"max_retries"`
 	RetryDelay string          `json:"retry_delay"`
 	Timeout    string          `json:"timeout"`
+	Catchup    string          `json:"catchup"`
 	Paused     bool            `json:"paused"`
 	Alerts     alertsJSON      `json:"alerts"`
+	// RetryOn and RetryBackoff are the retry policy; a signed webhook gets a signing secret of its
+	// own where it is imported.
+	RetryOn      string `json:"retry_on"`
+	RetryBackoff string `json:"retry_backoff"`
 }
 
 // toTransferJob is a job as export writes it, in the API's notation.
@@ -36,7 +41,8 @@ func toTransferJob(j sqlcgen.Job) transferJob {
 	a := toJobJSON(j)
 	return transferJob{
 		Name: a.Name, Type: a.Type, Cron: a.Cron, Timezone: a.Timezone, Payload: a.Payload,
-		MaxRetries: a.MaxRetries, RetryDelay: a.RetryDelay, Timeout: a.Timeout, Paused: j.Paused, Alerts: a.Alerts,
+		MaxRetries: a.MaxRetries, RetryDelay: a.RetryDelay, Timeout: a.Timeout, Catchup: a.Catchup, Paused: j.Paused,
+		Alerts: a.Alerts, RetryOn: a.RetryOn, RetryBackoff: a.RetryBackoff,
 	}
 }
 

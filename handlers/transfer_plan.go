@@ -32,6 +32,9 @@ func planImport(ctx context.Context, q *sqlcgen.Queries, entries []json.RawMessa
 	if err := checkImportChannels(ctx, q, jobs, problems); err != nil {
 		return nil, err
 	}
+	if err := checkImportSecrets(ctx, q, jobs, problems); err != nil {
+		return nil, err
+	}
 	if mode == ImportUpsert {
 		if err := matchByName(ctx, q, jobs, problems); err != nil {
 			return nil, err
@@ -74,8 +77,9 @@ func checkImportJob(raw json.RawMessage, now time.Time) (sqlcgen.Job, string, ma
 	p := spec.insertParams()
 	job := sqlcgen.Job{
 		Name: name, Type: p.Type, Payload: p.Payload, Cron: p.Cron, Timezone: p.Timezone, MaxRetries: p.MaxRetries,
-		RetryDelayMs: p.RetryDelayMs, TimeoutMs: p.TimeoutMs, Paused: state.Paused != nil && *state.Paused, NextRunAt: p.NextRunAt,
-		AlertChannels: spec.AlertChannels, AlertAfter: spec.AlertAfter.Int32, // nil channels: no alerts given
+		RetryDelayMs: p.RetryDelayMs, TimeoutMs: p.TimeoutMs, Catchup: p.Catchup, Paused: state.Paused != nil && *state.Paused,
+		NextRunAt: p.NextRunAt, RetryOn: p.RetryOn, RetryBackoff: p.RetryBackoff, SigningSecret: p.SigningSecret,
+		SecretRefs: p.SecretRefs, AlertChannels: spec.AlertChannels, AlertAfter: spec.AlertAfter.Int32, // nil channels: no alerts given
 	}
 	return job, name, problems
 }
@@ -219,7 +223,9 @@ func applyImport(ctx context.Context, q *sqlcgen.Queries, jobs []ImportedJob, ac
 		err := q.JobUpdateMany(ctx, sqlcgen.JobUpdateManyParams{
 			Ids: ids, Names: p.Names, Types: p.Types, Payloads: p.Payloads, Crons: p.Crons,
 			Timezones: p.Timezones, MaxRetries: p.MaxRetries, RetryDelayMs: p.RetryDelayMs, TimeoutMs: p.TimeoutMs,
-			Paused: p.Paused, NextRunAts: p.NextRunAts, AlertChannels: p.AlertChannels, AlertAfters: p.AlertAfters,
+			Catchups: p.Catchups, Paused: p.Paused, NextRunAts: p.NextRunAts, AlertChannels: p.AlertChannels,
+			AlertAfters: p.AlertAfters, RetryOns: p.RetryOns, RetryBackoffs: p.RetryBackoffs,
+			SigningSecrets: p.SigningSecrets, SecretRefs: p.SecretRefs,
 		})
 		if err != nil {
 			return fmt.Errorf("update imported jobs: %w", err)
@@ -246,10 +252,19 @@ func insertManyParams(batch []*ImportedJob) sqlcgen.JobInsertManyParams {
 		p.MaxRetries = append(p.MaxRetries, j.job.MaxRetries)
 		p.RetryDelayMs = append(p.RetryDelayMs, j.job.RetryDelayMs)
 		p.TimeoutMs = append(p.TimeoutMs, j.job.TimeoutMs)
+		p.Catchups = append(p.Catchups, string(j.job.Catchup))
 		p.Paused = append(p.Paused, j.job.Paused)
 		p.NextRunAts = append(p.NextRunAts, *j.job.NextRunAt)
 		p.AlertChannels = append(p.AlertChannels, alertChannelsLiteral(j.job.AlertChannels))
 		p.AlertAfters = append(p.AlertAfters, j.job.AlertAfter)
+		p.RetryOns = append(p.RetryOns, j.job.RetryOn)
+		p.RetryBackoffs = append(p.RetryBackoffs, j.job.RetryBackoff)
+		signing := "" // none: the query stores NULL
+		if j.job.SigningSecret != nil {
+			signing = *j.job.SigningSecret
+		}
+		p.SigningSecrets = append(p.SigningSecrets, signing)
+		p.SecretRefs = append(p.SecretRefs, strings.Join(j.job.SecretRefs, ","))
 		p.Ordinals = append(p.Ordinals, int32(k))
 	}
 	return p

@@ -1,10 +1,15 @@
 -- name: JobInsert :one
--- JobInsert stores a job. Without alert channels given, it alerts the channels marked default.
-INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, next_run_at,
-                  alert_channels, alert_after)
-VALUES (@name, @type, @payload, @cron, @timezone, @max_retries, @retry_delay_ms, @timeout_ms, @paused, @next_run_at,
+-- JobInsert stores a job. Without alert channels given, it alerts the channels marked default. An
+-- empty retry policy or no secret references take the columns' defaults, so every caller need not
+-- name them.
+INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
+                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs)
+VALUES (@name, @type, @payload, @cron, @timezone, @max_retries, @retry_delay_ms, @timeout_ms, @catchup, @paused,
+        @next_run_at,
         COALESCE(sqlc.narg(alert_channels)::bigint[], ARRAY(SELECT c.id FROM channels AS c WHERE c.is_default ORDER BY c.id)),
-        COALESCE(sqlc.narg(alert_after)::integer, 1))
+        COALESCE(sqlc.narg(alert_after)::integer, 1),
+        COALESCE(NULLIF(@retry_on::text, ''), 'transient'), COALESCE(NULLIF(@retry_backoff::text, ''), 'fixed'),
+        @signing_secret, COALESCE(@secret_refs::text[], '{}'))
 RETURNING *;
 
 -- name: JobGet :one
@@ -21,10 +26,13 @@ LIMIT @max_rows;
 UPDATE jobs
 SET name = @name, type = @type, payload = @payload, cron = @cron, timezone = @timezone,
     max_retries = @max_retries, retry_delay_ms = @retry_delay_ms, timeout_ms = @timeout_ms,
-    next_run_at = @next_run_at, updated_at = clock_timestamp(),
+    catchup = @catchup, next_run_at = @next_run_at, updated_at = clock_timestamp(),
     -- Alerts not given are kept as they are.
     alert_channels = COALESCE(sqlc.narg(alert_channels)::bigint[], alert_channels),
-    alert_after = COALESCE(sqlc.narg(alert_after)::integer, alert_after)
+    alert_after = COALESCE(sqlc.narg(alert_after)::integer, alert_after),
+    retry_on = COALESCE(NULLIF(@retry_on::text, ''), 'transient'),
+    retry_backoff = COALESCE(NULLIF(@retry_backoff::text, ''), 'fixed'),
+    signing_secret = COALESCE(signing_secret, @signing_secret), secret_refs = COALESCE(@secret_refs::text[], '{}')
 WHERE id = @id
 RETURNING *;
 
@@ -49,9 +57,10 @@ SELECT id, cron, timezone, paused, updated_at, next_run_at FROM jobs WHERE id = 
 
 -- name: JobSetNextRuns :exec
 -- JobSetNextRuns records where each job's schedule goes next, without touching updated_at. A job
--- edited since (its updated_at moved on) keeps the next run its edit computed.
+-- edited since (its updated_at moved on) keeps the next run its edit computed. It only moves
+-- forward: slots stored late (after a database outage) must not pull it back.
 UPDATE jobs
-SET next_run_at = u.next_run_at
+SET next_run_at = GREATEST(jobs.next_run_at, u.next_run_at)
 FROM (SELECT unnest(@ids::bigint[]) AS id, unnest(@next_run_ats::timestamptz[]) AS next_run_at,
              unnest(@updated_ats::timestamptz[]) AS updated_at) AS u
 WHERE jobs.id = u.id AND jobs.updated_at = u.updated_at;
@@ -63,7 +72,7 @@ LISTEN cronflow_jobs;
 -- name: JobListOverdue :many
 -- JobListOverdue finds active jobs whose next slot passed without a run being made: the scheduler
 -- was down, or could not reach the database when the slot came.
-SELECT id, cron, timezone, next_run_at, updated_at FROM jobs
+SELECT id, cron, timezone, next_run_at, updated_at, catchup FROM jobs
 WHERE NOT paused AND next_run_at < @before::timestamptz
 ORDER BY next_run_at
 LIMIT @max_rows;
@@ -161,35 +170,47 @@ FOR UPDATE OF j;
 -- JobInsertMany creates a batch of imported jobs in one statement. Identity values are taken in the
 -- order the rows are inserted, so the ids answered, sorted, follow the order of the arrays.
 -- Each job's alert channels come as an array literal ('{1,2}'), since an array of arrays cannot
--- be unnested row by row.
-INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, next_run_at,
-                  alert_channels, alert_after)
-SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_delay_ms, u.timeout_ms, u.paused, u.next_run_at,
-       u.alert_channels::bigint[], u.alert_after
+-- be unnested row by row; for the same reason its secret references come as one comma-separated
+-- text (a name holds no comma). An empty signing secret is none.
+INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
+                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs)
+SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_delay_ms, u.timeout_ms, u.catchup, u.paused,
+       u.next_run_at, u.alert_channels::bigint[], u.alert_after,
+       u.retry_on, u.retry_backoff, NULLIF(u.signing_secret, ''), COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}')
 FROM (SELECT unnest(@names::text[]) AS name, unnest(@types::text[]) AS type, unnest(@payloads::json[]) AS payload,
              unnest(@crons::text[]) AS cron, unnest(@timezones::text[]) AS timezone,
              unnest(@max_retries::integer[]) AS max_retries, unnest(@retry_delay_ms::bigint[]) AS retry_delay_ms,
-             unnest(@timeout_ms::bigint[]) AS timeout_ms, unnest(@paused::boolean[]) AS paused,
+             unnest(@timeout_ms::bigint[]) AS timeout_ms, unnest(@catchups::text[]) AS catchup,
+             unnest(@paused::boolean[]) AS paused,
              unnest(@next_run_ats::timestamptz[]) AS next_run_at,
              unnest(@alert_channels::text[]) AS alert_channels, unnest(@alert_afters::integer[]) AS alert_after,
+             unnest(@retry_ons::text[]) AS retry_on, unnest(@retry_backoffs::text[]) AS retry_backoff,
+             unnest(@signing_secrets::text[]) AS signing_secret, unnest(@secret_refs::text[]) AS secret_refs,
              unnest(@ordinals::integer[]) AS ordinal) AS u
 ORDER BY u.ordinal
 RETURNING id;
 
 -- name: JobUpdateMany :exec
 -- JobUpdateMany changes a batch of imported jobs in one statement. updated_at moves on, so that the
--- scheduler takes the new schedule when the import's single notification reaches it.
+-- scheduler takes the new schedule when the import's single notification reaches it. A job keeps
+-- the signing secret it has.
 UPDATE jobs
 SET name = u.name, type = u.type, payload = u.payload, cron = u.cron, timezone = u.timezone,
-    max_retries = u.max_retries, retry_delay_ms = u.retry_delay_ms, timeout_ms = u.timeout_ms,
+    max_retries = u.max_retries, retry_delay_ms = u.retry_delay_ms, timeout_ms = u.timeout_ms, catchup = u.catchup,
     paused = u.paused, next_run_at = u.next_run_at, updated_at = clock_timestamp(),
-    alert_channels = u.alert_channels::bigint[], alert_after = u.alert_after
+    alert_channels = u.alert_channels::bigint[], alert_after = u.alert_after,
+    retry_on = u.retry_on, retry_backoff = u.retry_backoff,
+    signing_secret = COALESCE(jobs.signing_secret, NULLIF(u.signing_secret, '')),
+    secret_refs = COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}')
 FROM (SELECT unnest(@ids::bigint[]) AS id, unnest(@names::text[]) AS name, unnest(@types::text[]) AS type,
              unnest(@payloads::json[]) AS payload, unnest(@crons::text[]) AS cron,
              unnest(@timezones::text[]) AS timezone, unnest(@max_retries::integer[]) AS max_retries,
              unnest(@retry_delay_ms::bigint[]) AS retry_delay_ms, unnest(@timeout_ms::bigint[]) AS timeout_ms,
+             unnest(@catchups::text[]) AS catchup,
              unnest(@paused::boolean[]) AS paused, unnest(@next_run_ats::timestamptz[]) AS next_run_at,
-             unnest(@alert_channels::text[]) AS alert_channels, unnest(@alert_afters::integer[]) AS alert_after) AS u
+             unnest(@alert_channels::text[]) AS alert_channels, unnest(@alert_afters::integer[]) AS alert_after,
+             unnest(@retry_ons::text[]) AS retry_on, unnest(@retry_backoffs::text[]) AS retry_backoff,
+             unnest(@signing_secrets::text[]) AS signing_secret, unnest(@secret_refs::text[]) AS secret_refs) AS u
 WHERE jobs.id = u.id;
 
 -- name: JobQuietNotifications :exec

@@ -1,12 +1,27 @@
 -- name: RunInsertScheduled :many
 -- RunInsertScheduled makes one run per (job, slot). A slot that already has a run, or a job that is
--- paused or gone, gets none: that is what keeps two schedulers from doubling a run.
+-- paused or gone, gets none: that is what keeps two schedulers from doubling a run. A slot recorded
+-- as missed (a catch-up gave up on it while it was on its way, held by a leader that waited out a
+-- database outage) becomes a run after all: it is still one run.
 INSERT INTO runs (job_id, scheduled_at, trigger)
 SELECT u.job_id, u.scheduled_at, 'schedule'
 FROM (SELECT unnest(@job_ids::bigint[]) AS job_id, unnest(@scheduled_ats::timestamptz[]) AS scheduled_at) AS u
 JOIN jobs AS j ON j.id = u.job_id AND NOT j.paused
-ON CONFLICT (job_id, scheduled_at) DO NOTHING
+ORDER BY u.scheduled_at -- ids oldest first: a catch-up's runs are made in the order of their slots
+ON CONFLICT (job_id, scheduled_at) DO UPDATE
+    SET status = 'queued', error = '', created_at = clock_timestamp()
+    WHERE runs.status = 'missed'
 RETURNING id, job_id;
+
+-- name: RunInsertMissed :execrows
+-- RunInsertMissed records slots that were not run, each with the reason, as missed runs. A slot
+-- that has a run keeps it.
+INSERT INTO runs (job_id, scheduled_at, trigger, status, error)
+SELECT u.job_id, u.scheduled_at, 'schedule', 'missed', u.reason
+FROM (SELECT unnest(@job_ids::bigint[]) AS job_id, unnest(@scheduled_ats::timestamptz[]) AS scheduled_at,
+             unnest(@reasons::text[]) AS reason) AS u
+JOIN jobs AS j ON j.id = u.job_id
+ON CONFLICT (job_id, scheduled_at) DO NOTHING;
 
 -- name: RunInsertManual :one
 INSERT INTO runs (job_id, scheduled_at, trigger)
@@ -67,7 +82,8 @@ WHERE r.id = ANY(@ids::bigint[])
        OR (r.status = 'failed' AND r.next_attempt_at <= clock_timestamp() + interval '1 second')
        OR (r.status = 'running' AND r.lease_until < clock_timestamp()))
 RETURNING r.id, r.job_id, r.attempts, r.retry_count, r.scheduled_at, r.started_at,
-    j.name, j.type, j.payload, j.max_retries, j.retry_delay_ms, j.timeout_ms;
+    j.name, j.type, j.payload, j.max_retries, j.retry_delay_ms, j.timeout_ms, j.retry_on, j.retry_backoff,
+    j.signing_secret, j.secret_refs;
 
 -- The three statements that record an attempt's result also keep the attempt in run_attempts, in
 -- the same statement: whatever records results (one at a time or batched) keeps the history too.

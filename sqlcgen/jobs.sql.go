@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/cronflow/cronflow/worker/schedule"
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
@@ -37,7 +38,7 @@ func (q *Queries) JobDelete(ctx context.Context, id int64) (int64, error) {
 }
 
 const jobGet = `-- name: JobGet :one
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, alert_channels, alert_after FROM jobs WHERE id = $1
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after FROM jobs WHERE id = $1
 `
 
 func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
@@ -57,6 +58,11 @@ func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.NextRunAt,
+		&i.Catchup,
+		&i.RetryOn,
+		&i.RetryBackoff,
+		&i.SigningSecret,
+		&i.SecretRefs,
 		&i.AlertChannels,
 		&i.AlertAfter,
 	)
@@ -64,7 +70,7 @@ func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
 }
 
 const jobGetForUpdate = `-- name: JobGetForUpdate :one
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, alert_channels, alert_after FROM jobs WHERE id = $1 FOR UPDATE
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after FROM jobs WHERE id = $1 FOR UPDATE
 `
 
 // JobGetForUpdate reads a job that is about to change and locks it until the transaction ends, so
@@ -86,6 +92,11 @@ func (q *Queries) JobGetForUpdate(ctx context.Context, id int64) (Job, error) {
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.NextRunAt,
+		&i.Catchup,
+		&i.RetryOn,
+		&i.RetryBackoff,
+		&i.SigningSecret,
+		&i.SecretRefs,
 		&i.AlertChannels,
 		&i.AlertAfter,
 	)
@@ -93,12 +104,15 @@ func (q *Queries) JobGetForUpdate(ctx context.Context, id int64) (Job, error) {
 }
 
 const jobInsert = `-- name: JobInsert :one
-INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, next_run_at,
-                  alert_channels, alert_after)
+INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
+                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-        COALESCE($11::bigint[], ARRAY(SELECT c.id FROM channels AS c WHERE c.is_default ORDER BY c.id)),
-        COALESCE($12::integer, 1))
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, alert_channels, alert_after
+        $11,
+        COALESCE($12::bigint[], ARRAY(SELECT c.id FROM channels AS c WHERE c.is_default ORDER BY c.id)),
+        COALESCE($13::integer, 1),
+        COALESCE(NULLIF($14::text, ''), 'transient'), COALESCE(NULLIF($15::text, ''), 'fixed'),
+        $16, COALESCE($17::text[], '{}'))
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after
 `
 
 type JobInsertParams struct {
@@ -110,13 +124,20 @@ type JobInsertParams struct {
 	MaxRetries    int32
 	RetryDelayMs  int64
 	TimeoutMs     int64
+	Catchup       schedule.Catchup
 	Paused        bool
 	NextRunAt     *time.Time
 	AlertChannels []int64
 	AlertAfter    pgtype.Int4
+	RetryOn       string
+	RetryBackoff  string
+	SigningSecret *string
+	SecretRefs    []string
 }
 
-// JobInsert stores a job. Without alert channels given, it alerts the channels marked default.
+// JobInsert stores a job. Without alert channels given, it alerts the channels marked default. An
+// empty retry policy or no secret references take the columns' defaults, so every caller need not
+// name them.
 func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, error) {
 	row := q.db.QueryRow(ctx, jobInsert,
 		arg.Name,
@@ -127,10 +148,15 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 		arg.MaxRetries,
 		arg.RetryDelayMs,
 		arg.TimeoutMs,
+		arg.Catchup,
 		arg.Paused,
 		arg.NextRunAt,
 		arg.AlertChannels,
 		arg.AlertAfter,
+		arg.RetryOn,
+		arg.RetryBackoff,
+		arg.SigningSecret,
+		arg.SecretRefs,
 	)
 	var i Job
 	err := row.Scan(
@@ -147,6 +173,11 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.NextRunAt,
+		&i.Catchup,
+		&i.RetryOn,
+		&i.RetryBackoff,
+		&i.SigningSecret,
+		&i.SecretRefs,
 		&i.AlertChannels,
 		&i.AlertAfter,
 	)
@@ -154,41 +185,51 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 }
 
 const jobInsertMany = `-- name: JobInsertMany :many
-INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, next_run_at,
-                  alert_channels, alert_after)
-SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_delay_ms, u.timeout_ms, u.paused, u.next_run_at,
-       u.alert_channels::bigint[], u.alert_after
+INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
+                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs)
+SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_delay_ms, u.timeout_ms, u.catchup, u.paused,
+       u.next_run_at, u.alert_channels::bigint[], u.alert_after,
+       u.retry_on, u.retry_backoff, NULLIF(u.signing_secret, ''), COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}')
 FROM (SELECT unnest($1::text[]) AS name, unnest($2::text[]) AS type, unnest($3::json[]) AS payload,
              unnest($4::text[]) AS cron, unnest($5::text[]) AS timezone,
              unnest($6::integer[]) AS max_retries, unnest($7::bigint[]) AS retry_delay_ms,
-             unnest($8::bigint[]) AS timeout_ms, unnest($9::boolean[]) AS paused,
-             unnest($10::timestamptz[]) AS next_run_at,
-             unnest($11::text[]) AS alert_channels, unnest($12::integer[]) AS alert_after,
-             unnest($13::integer[]) AS ordinal) AS u
+             unnest($8::bigint[]) AS timeout_ms, unnest($9::text[]) AS catchup,
+             unnest($10::boolean[]) AS paused,
+             unnest($11::timestamptz[]) AS next_run_at,
+             unnest($12::text[]) AS alert_channels, unnest($13::integer[]) AS alert_after,
+             unnest($14::text[]) AS retry_on, unnest($15::text[]) AS retry_backoff,
+             unnest($16::text[]) AS signing_secret, unnest($17::text[]) AS secret_refs,
+             unnest($18::integer[]) AS ordinal) AS u
 ORDER BY u.ordinal
 RETURNING id
 `
 
 type JobInsertManyParams struct {
-	Names         []string
-	Types         []string
-	Payloads      []json.RawMessage
-	Crons         []string
-	Timezones     []string
-	MaxRetries    []int32
-	RetryDelayMs  []int64
-	TimeoutMs     []int64
-	Paused        []bool
-	NextRunAts    []time.Time
-	AlertChannels []string
-	AlertAfters   []int32
-	Ordinals      []int32
+	Names          []string
+	Types          []string
+	Payloads       []json.RawMessage
+	Crons          []string
+	Timezones      []string
+	MaxRetries     []int32
+	RetryDelayMs   []int64
+	TimeoutMs      []int64
+	Catchups       []string
+	Paused         []bool
+	NextRunAts     []time.Time
+	AlertChannels  []string
+	AlertAfters    []int32
+	RetryOns       []string
+	RetryBackoffs  []string
+	SigningSecrets []string
+	SecretRefs     []string
+	Ordinals       []int32
 }
 
 // JobInsertMany creates a batch of imported jobs in one statement. Identity values are taken in the
 // order the rows are inserted, so the ids answered, sorted, follow the order of the arrays.
 // Each job's alert channels come as an array literal ('{1,2}'), since an array of arrays cannot
-// be unnested row by row.
+// be unnested row by row; for the same reason its secret references come as one comma-separated
+// text (a name holds no comma). An empty signing secret is none.
 func (q *Queries) JobInsertMany(ctx context.Context, arg JobInsertManyParams) ([]int64, error) {
 	rows, err := q.db.Query(ctx, jobInsertMany,
 		arg.Names,
@@ -199,10 +240,15 @@ func (q *Queries) JobInsertMany(ctx context.Context, arg JobInsertManyParams) ([
 		arg.MaxRetries,
 		arg.RetryDelayMs,
 		arg.TimeoutMs,
+		arg.Catchups,
 		arg.Paused,
 		arg.NextRunAts,
 		arg.AlertChannels,
 		arg.AlertAfters,
+		arg.RetryOns,
+		arg.RetryBackoffs,
+		arg.SigningSecrets,
+		arg.SecretRefs,
 		arg.Ordinals,
 	)
 	if err != nil {
@@ -224,7 +270,7 @@ func (q *Queries) JobInsertMany(ctx context.Context, arg JobInsertManyParams) ([
 }
 
 const jobList = `-- name: JobList :many
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, alert_channels, alert_after FROM jobs
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after FROM jobs
 WHERE id > $1
 ORDER BY id
 LIMIT $2
@@ -259,6 +305,11 @@ func (q *Queries) JobList(ctx context.Context, arg JobListParams) ([]Job, error)
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.NextRunAt,
+			&i.Catchup,
+			&i.RetryOn,
+			&i.RetryBackoff,
+			&i.SigningSecret,
+			&i.SecretRefs,
 			&i.AlertChannels,
 			&i.AlertAfter,
 		); err != nil {
@@ -274,7 +325,7 @@ func (q *Queries) JobList(ctx context.Context, arg JobListParams) ([]Job, error)
 
 const jobListAll = `-- name: JobListAll :many
 
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, alert_channels, alert_after FROM jobs
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after FROM jobs
 WHERE id > $1
 ORDER BY id
 LIMIT $2
@@ -310,6 +361,11 @@ func (q *Queries) JobListAll(ctx context.Context, arg JobListAllParams) ([]Job, 
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.NextRunAt,
+			&i.Catchup,
+			&i.RetryOn,
+			&i.RetryBackoff,
+			&i.SigningSecret,
+			&i.SecretRefs,
 			&i.AlertChannels,
 			&i.AlertAfter,
 		); err != nil {
@@ -324,7 +380,7 @@ func (q *Queries) JobListAll(ctx context.Context, arg JobListAllParams) ([]Job, 
 }
 
 const jobListByNames = `-- name: JobListByNames :many
-SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.max_retries, j.retry_delay_ms, j.timeout_ms, j.paused, j.created_at, j.updated_at, j.next_run_at, j.alert_channels, j.alert_after FROM jobs AS j
+SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.max_retries, j.retry_delay_ms, j.timeout_ms, j.paused, j.created_at, j.updated_at, j.next_run_at, j.catchup, j.retry_on, j.retry_backoff, j.signing_secret, j.secret_refs, j.alert_channels, j.alert_after FROM jobs AS j
 JOIN (SELECT DISTINCT unnest($1::text[]) AS name) AS n ON n.name = j.name
 ORDER BY j.id
 FOR UPDATE OF j
@@ -355,6 +411,11 @@ func (q *Queries) JobListByNames(ctx context.Context, names []string) ([]Job, er
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.NextRunAt,
+			&i.Catchup,
+			&i.RetryOn,
+			&i.RetryBackoff,
+			&i.SigningSecret,
+			&i.SecretRefs,
 			&i.AlertChannels,
 			&i.AlertAfter,
 		); err != nil {
@@ -369,7 +430,7 @@ func (q *Queries) JobListByNames(ctx context.Context, names []string) ([]Job, er
 }
 
 const jobListOverdue = `-- name: JobListOverdue :many
-SELECT id, cron, timezone, next_run_at, updated_at FROM jobs
+SELECT id, cron, timezone, next_run_at, updated_at, catchup FROM jobs
 WHERE NOT paused AND next_run_at < $1::timestamptz
 ORDER BY next_run_at
 LIMIT $2
@@ -386,6 +447,7 @@ type JobListOverdueRow struct {
 	Timezone  string
 	NextRunAt *time.Time
 	UpdatedAt time.Time
+	Catchup   schedule.Catchup
 }
 
 // JobListOverdue finds active jobs whose next slot passed without a run being made: the scheduler
@@ -405,6 +467,7 @@ func (q *Queries) JobListOverdue(ctx context.Context, arg JobListOverdueParams) 
 			&i.Timezone,
 			&i.NextRunAt,
 			&i.UpdatedAt,
+			&i.Catchup,
 		); err != nil {
 			return nil, err
 		}
@@ -825,7 +888,7 @@ func (q *Queries) JobSearchBefore(ctx context.Context, arg JobSearchBeforeParams
 
 const jobSetNextRuns = `-- name: JobSetNextRuns :exec
 UPDATE jobs
-SET next_run_at = u.next_run_at
+SET next_run_at = GREATEST(jobs.next_run_at, u.next_run_at)
 FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::timestamptz[]) AS next_run_at,
              unnest($3::timestamptz[]) AS updated_at) AS u
 WHERE jobs.id = u.id AND jobs.updated_at = u.updated_at
@@ -838,7 +901,8 @@ type JobSetNextRunsParams struct {
 }
 
 // JobSetNextRuns records where each job's schedule goes next, without touching updated_at. A job
-// edited since (its updated_at moved on) keeps the next run its edit computed.
+// edited since (its updated_at moved on) keeps the next run its edit computed. It only moves
+// forward: slots stored late (after a database outage) must not pull it back.
 func (q *Queries) JobSetNextRuns(ctx context.Context, arg JobSetNextRunsParams) error {
 	_, err := q.db.Exec(ctx, jobSetNextRuns, arg.Ids, arg.NextRunAts, arg.UpdatedAts)
 	return err
@@ -848,7 +912,7 @@ const jobSetPaused = `-- name: JobSetPaused :one
 UPDATE jobs
 SET paused = $1, next_run_at = $2, updated_at = clock_timestamp()
 WHERE id = $3
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, alert_channels, alert_after
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after
 `
 
 type JobSetPausedParams struct {
@@ -874,6 +938,11 @@ func (q *Queries) JobSetPaused(ctx context.Context, arg JobSetPausedParams) (Job
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.NextRunAt,
+		&i.Catchup,
+		&i.RetryOn,
+		&i.RetryBackoff,
+		&i.SigningSecret,
+		&i.SecretRefs,
 		&i.AlertChannels,
 		&i.AlertAfter,
 	)
@@ -884,12 +953,15 @@ const jobUpdate = `-- name: JobUpdate :one
 UPDATE jobs
 SET name = $1, type = $2, payload = $3, cron = $4, timezone = $5,
     max_retries = $6, retry_delay_ms = $7, timeout_ms = $8,
-    next_run_at = $9, updated_at = clock_timestamp(),
+    catchup = $9, next_run_at = $10, updated_at = clock_timestamp(),
     -- Alerts not given are kept as they are.
-    alert_channels = COALESCE($10::bigint[], alert_channels),
-    alert_after = COALESCE($11::integer, alert_after)
-WHERE id = $12
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, alert_channels, alert_after
+    alert_channels = COALESCE($11::bigint[], alert_channels),
+    alert_after = COALESCE($12::integer, alert_after),
+    retry_on = COALESCE(NULLIF($13::text, ''), 'transient'),
+    retry_backoff = COALESCE(NULLIF($14::text, ''), 'fixed'),
+    signing_secret = COALESCE(signing_secret, $15), secret_refs = COALESCE($16::text[], '{}')
+WHERE id = $17
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after
 `
 
 type JobUpdateParams struct {
@@ -901,9 +973,14 @@ type JobUpdateParams struct {
 	MaxRetries    int32
 	RetryDelayMs  int64
 	TimeoutMs     int64
+	Catchup       schedule.Catchup
 	NextRunAt     *time.Time
 	AlertChannels []int64
 	AlertAfter    pgtype.Int4
+	RetryOn       string
+	RetryBackoff  string
+	SigningSecret *string
+	SecretRefs    []string
 	ID            int64
 }
 
@@ -917,9 +994,14 @@ func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, erro
 		arg.MaxRetries,
 		arg.RetryDelayMs,
 		arg.TimeoutMs,
+		arg.Catchup,
 		arg.NextRunAt,
 		arg.AlertChannels,
 		arg.AlertAfter,
+		arg.RetryOn,
+		arg.RetryBackoff,
+		arg.SigningSecret,
+		arg.SecretRefs,
 		arg.ID,
 	)
 	var i Job
@@ -937,6 +1019,11 @@ func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, erro
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.NextRunAt,
+		&i.Catchup,
+		&i.RetryOn,
+		&i.RetryBackoff,
+		&i.SigningSecret,
+		&i.SecretRefs,
 		&i.AlertChannels,
 		&i.AlertAfter,
 	)
@@ -946,36 +1033,48 @@ func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, erro
 const jobUpdateMany = `-- name: JobUpdateMany :exec
 UPDATE jobs
 SET name = u.name, type = u.type, payload = u.payload, cron = u.cron, timezone = u.timezone,
-    max_retries = u.max_retries, retry_delay_ms = u.retry_delay_ms, timeout_ms = u.timeout_ms,
+    max_retries = u.max_retries, retry_delay_ms = u.retry_delay_ms, timeout_ms = u.timeout_ms, catchup = u.catchup,
     paused = u.paused, next_run_at = u.next_run_at, updated_at = clock_timestamp(),
-    alert_channels = u.alert_channels::bigint[], alert_after = u.alert_after
+    alert_channels = u.alert_channels::bigint[], alert_after = u.alert_after,
+    retry_on = u.retry_on, retry_backoff = u.retry_backoff,
+    signing_secret = COALESCE(jobs.signing_secret, NULLIF(u.signing_secret, '')),
+    secret_refs = COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}')
 FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::text[]) AS name, unnest($3::text[]) AS type,
              unnest($4::json[]) AS payload, unnest($5::text[]) AS cron,
              unnest($6::text[]) AS timezone, unnest($7::integer[]) AS max_retries,
              unnest($8::bigint[]) AS retry_delay_ms, unnest($9::bigint[]) AS timeout_ms,
-             unnest($10::boolean[]) AS paused, unnest($11::timestamptz[]) AS next_run_at,
-             unnest($12::text[]) AS alert_channels, unnest($13::integer[]) AS alert_after) AS u
+             unnest($10::text[]) AS catchup,
+             unnest($11::boolean[]) AS paused, unnest($12::timestamptz[]) AS next_run_at,
+             unnest($13::text[]) AS alert_channels, unnest($14::integer[]) AS alert_after,
+             unnest($15::text[]) AS retry_on, unnest($16::text[]) AS retry_backoff,
+             unnest($17::text[]) AS signing_secret, unnest($18::text[]) AS secret_refs) AS u
 WHERE jobs.id = u.id
 `
 
 type JobUpdateManyParams struct {
-	Ids           []int64
-	Names         []string
-	Types         []string
-	Payloads      []json.RawMessage
-	Crons         []string
-	Timezones     []string
-	MaxRetries    []int32
-	RetryDelayMs  []int64
-	TimeoutMs     []int64
-	Paused        []bool
-	NextRunAts    []time.Time
-	AlertChannels []string
-	AlertAfters   []int32
+	Ids            []int64
+	Names          []string
+	Types          []string
+	Payloads       []json.RawMessage
+	Crons          []string
+	Timezones      []string
+	MaxRetries     []int32
+	RetryDelayMs   []int64
+	TimeoutMs      []int64
+	Catchups       []string
+	Paused         []bool
+	NextRunAts     []time.Time
+	AlertChannels  []string
+	AlertAfters    []int32
+	RetryOns       []string
+	RetryBackoffs  []string
+	SigningSecrets []string
+	SecretRefs     []string
 }
 
 // JobUpdateMany changes a batch of imported jobs in one statement. updated_at moves on, so that the
-// scheduler takes the new schedule when the import's single notification reaches it.
+// scheduler takes the new schedule when the import's single notification reaches it. A job keeps
+// the signing secret it has.
 func (q *Queries) JobUpdateMany(ctx context.Context, arg JobUpdateManyParams) error {
 	_, err := q.db.Exec(ctx, jobUpdateMany,
 		arg.Ids,
@@ -987,10 +1086,15 @@ func (q *Queries) JobUpdateMany(ctx context.Context, arg JobUpdateManyParams) er
 		arg.MaxRetries,
 		arg.RetryDelayMs,
 		arg.TimeoutMs,
+		arg.Catchups,
 		arg.Paused,
 		arg.NextRunAts,
 		arg.AlertChannels,
 		arg.AlertAfters,
+		arg.RetryOns,
+		arg.RetryBackoffs,
+		arg.SigningSecrets,
+		arg.SecretRefs,
 	)
 	return err
 }

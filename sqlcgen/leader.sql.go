@@ -31,3 +31,16 @@ func (q *Queries) LeaderUnlock(ctx context.Context, key int64) (bool, error) {
 	err := row.Scan(&unlocked)
 	return unlocked, err
 }
+
+const sessionWritable = `-- name: SessionWritable :one
+SELECT (NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off')::bool AS writable
+`
+
+// SessionWritable tells whether the session is on a server that takes writes: on a demoted primary
+// (read-only, or a standby) the leader's lock guards nothing, and a listener hears no job changes.
+func (q *Queries) SessionWritable(ctx context.Context) (bool, error) {
+	row := q.db.QueryRow(ctx, sessionWritable)
+	var writable bool
+	err := row.Scan(&writable)
+	return writable, err
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cronflow/cronflow/worker/runstatus"
+	"github.com/cronflow/cronflow/worker/schedule"
 )
 
 type ApiToken struct {
@@ -57,6 +58,11 @@ type Job struct {
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 	NextRunAt     *time.Time
+	Catchup       schedule.Catchup
+	RetryOn       string
+	RetryBackoff  string
+	SigningSecret *string
+	SecretRefs    []string
 	AlertChannels []int64
 	AlertAfter    int32
 }
@@ -155,6 +161,15 @@ type RunListRow struct {
 	OutputCut     bool
 	Error         string
 	ErrorCut      bool
+}
+
+type Secret struct {
+	ID        int64
+	Name      string
+	KeyID     string
+	Sealed    []byte
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 type Session struct {

@@ -28,7 +28,8 @@ WHERE r.id = ANY($2::bigint[])
        OR (r.status = 'failed' AND r.next_attempt_at <= clock_timestamp() + interval '1 second')
        OR (r.status = 'running' AND r.lease_until < clock_timestamp()))
 RETURNING r.id, r.job_id, r.attempts, r.retry_count, r.scheduled_at, r.started_at,
-    j.name, j.type, j.payload, j.max_retries, j.retry_delay_ms, j.timeout_ms
+    j.name, j.type, j.payload, j.max_retries, j.retry_delay_ms, j.timeout_ms, j.retry_on, j.retry_backoff,
+    j.signing_secret, j.secret_refs
 `
 
 type RunClaimParams struct {
@@ -37,18 +38,22 @@ type RunClaimParams struct {
 }
 
 type RunClaimRow struct {
-	ID           int64
-	JobID        int64
-	Attempts     int32
-	RetryCount   int32
-	ScheduledAt  time.Time
-	StartedAt    *time.Time
-	Name         string
-	Type         string
-	Payload      json.RawMessage
-	MaxRetries   int32
-	RetryDelayMs int64
-	TimeoutMs    int64
+	ID            int64
+	JobID         int64
+	Attempts      int32
+	RetryCount    int32
+	ScheduledAt   time.Time
+	StartedAt     *time.Time
+	Name          string
+	Type          string
+	Payload       json.RawMessage
+	MaxRetries    int32
+	RetryDelayMs  int64
+	TimeoutMs     int64
+	RetryOn       string
+	RetryBackoff  string
+	SigningSecret *string
+	SecretRefs    []string
 }
 
 // RunClaim makes one attempt of each of these runs this consumer's, in one statement, so that the
@@ -76,6 +81,10 @@ func (q *Queries) RunClaim(ctx context.Context, arg RunClaimParams) ([]RunClaimR
 			&i.MaxRetries,
 			&i.RetryDelayMs,
 			&i.TimeoutMs,
+			&i.RetryOn,
+			&i.RetryBackoff,
+			&i.SigningSecret,
+			&i.SecretRefs,
 		); err != nil {
 			return nil, err
 		}
@@ -408,12 +417,40 @@ func (q *Queries) RunInsertManual(ctx context.Context, jobID int64) (Run, error)
 	return i, err
 }
 
+const runInsertMissed = `-- name: RunInsertMissed :execrows
+INSERT INTO runs (job_id, scheduled_at, trigger, status, error)
+SELECT u.job_id, u.scheduled_at, 'schedule', 'missed', u.reason
+FROM (SELECT unnest($1::bigint[]) AS job_id, unnest($2::timestamptz[]) AS scheduled_at,
+             unnest($3::text[]) AS reason) AS u
+JOIN jobs AS j ON j.id = u.job_id
+ON CONFLICT (job_id, scheduled_at) DO NOTHING
+`
+
+type RunInsertMissedParams struct {
+	JobIds       []int64
+	ScheduledAts []time.Time
+	Reasons      []string
+}
+
+// RunInsertMissed records slots that were not run, each with the reason, as missed runs. A slot
+// that has a run keeps it.
+func (q *Queries) RunInsertMissed(ctx context.Context, arg RunInsertMissedParams) (int64, error) {
+	result, err := q.db.Exec(ctx, runInsertMissed, arg.JobIds, arg.ScheduledAts, arg.Reasons)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const runInsertScheduled = `-- name: RunInsertScheduled :many
 INSERT INTO runs (job_id, scheduled_at, trigger)
 SELECT u.job_id, u.scheduled_at, 'schedule'
 FROM (SELECT unnest($1::bigint[]) AS job_id, unnest($2::timestamptz[]) AS scheduled_at) AS u
 JOIN jobs AS j ON j.id = u.job_id AND NOT j.paused
-ON CONFLICT (job_id, scheduled_at) DO NOTHING
+ORDER BY u.scheduled_at -- ids oldest first: a catch-up's runs are made in the order of their slots
+ON CONFLICT (job_id, scheduled_at) DO UPDATE
+    SET status = 'queued', error = '', created_at = clock_timestamp()
+    WHERE runs.status = 'missed'
 RETURNING id, job_id
 `
 
@@ -428,7 +465,9 @@ type RunInsertScheduledRow struct {
 }
 
 // RunInsertScheduled makes one run per (job, slot). A slot that already has a run, or a job that is
-// paused or gone, gets none: that is what keeps two schedulers from doubling a run.
+// paused or gone, gets none: that is what keeps two schedulers from doubling a run. A slot recorded
+// as missed (a catch-up gave up on it while it was on its way, held by a leader that waited out a
+// database outage) becomes a run after all: it is still one run.
 func (q *Queries) RunInsertScheduled(ctx context.Context, arg RunInsertScheduledParams) ([]RunInsertScheduledRow, error) {
 	rows, err := q.db.Query(ctx, runInsertScheduled, arg.JobIds, arg.ScheduledAts)
 	if err != nil {

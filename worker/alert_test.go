@@ -16,6 +16,7 @@ import (
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/worker/notify"
 	"github.com/cronflow/cronflow/worker/runmsg"
+	"github.com/cronflow/cronflow/worker/schedule"
 	"github.com/cronflow/cronflow/worker/task"
 	"github.com/cronflow/cronflow/worker/workertest"
 )
@@ -73,7 +74,7 @@ func TestAttemptHistory(t *testing.T) {
 				t.Errorf("attempt %d = %+v, want number %d, outcome %s", i, a, i+1, want[i])
 			}
 		}
-		if attempts[0].Error != "HTTP 503 Service Unavailable" || attempts[2].Error != "" || attempts[2].Output == "" {
+		if attempts[0].Error != "HTTP 503 Service Unavailable, expected 2xx" || attempts[2].Error != "" || attempts[2].Output == "" {
 			t.Errorf("errors and output not kept per attempt: %+v", attempts)
 		}
 	})
@@ -187,7 +188,7 @@ func TestAlerts(t *testing.T) {
 	})
 	job := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}})
 	after := int32(3)
-	if _, err := h.q.JobUpdate(context.Background(), sqlcgen.JobUpdateParams{ID: job.ID, Name: job.Name, Type: job.Type,
+	if _, err := h.q.JobUpdate(context.Background(), sqlcgen.JobUpdateParams{Catchup: schedule.CatchupLatest, ID: job.ID, Name: job.Name, Type: job.Type,
 		Payload: job.Payload, Cron: job.Cron, Timezone: job.Timezone, MaxRetries: 0, RetryDelayMs: job.RetryDelayMs,
 		TimeoutMs: job.TimeoutMs, NextRunAt: job.NextRunAt, AlertChannels: []int64{ch.ID}, AlertAfter: pgInt4(after)}); err != nil {
 		t.Fatal(err)
@@ -234,7 +235,7 @@ func TestAlerts(t *testing.T) {
 	first := hook.got[0]
 	if first.Event.Job == nil || first.Event.Job.URL != fmt.Sprintf("https://cron.example.com/jobs/%d", job.ID) ||
 		first.Event.Run == nil || first.Event.Run.ID != third.ID || first.Event.Run.Status != "permanently_failed" ||
-		first.Event.Run.Error != "HTTP 502 Bad Gateway" || first.Event.ConsecutiveFailures != after {
+		first.Event.Run.Error != "HTTP 502 Bad Gateway, expected 2xx" || first.Event.ConsecutiveFailures != after {
 		t.Errorf("failing notice body = %+v", first.Event)
 	}
 	if hook.got[1].Key != first.Key || first.Key == "" {
@@ -248,7 +249,7 @@ func TestAlerts(t *testing.T) {
 // startNoticeConsumer consumes the harness's notice queue with notifier until the test ends.
 func startNoticeConsumer(t *testing.T, h *harness, notifier *Notifier) {
 	ctx, cancel := context.WithCancel(context.Background())
-	c := NewNoticeConsumer(amqpURL(), h.top, 2, 5*time.Second, notifier.Handle, h.logger)
+	c := NewNoticeConsumer([]string{amqpURL()}, h.top, 2, 5*time.Second, notifier.Handle, h.logger)
 	done := make(chan struct{})
 	go func() { defer close(done); c.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })

@@ -40,21 +40,22 @@ type Consumer struct {
 	inFlight atomic.Int64
 }
 
-// NewConsumer returns a consumer with workers goroutines and a prefetch of the same size. On
-// shutdown, in-flight runs get grace to finish before their context is cancelled.
-func NewConsumer(url string, top broker.Topology, workers int, grace time.Duration, handle HandlerFunc, logger *slog.Logger) *Consumer {
-	return newConsumer(url, "cronflow-consumer", top, top.WorkQueue, workers, grace, handle, logger)
+// NewConsumer returns a consumer of the work queue of the cluster whose nodes are at urls, with
+// workers goroutines and a prefetch of the same size. On shutdown, in-flight runs get grace to
+// finish before their context is cancelled.
+func NewConsumer(urls []string, top broker.Topology, workers int, grace time.Duration, handle HandlerFunc, logger *slog.Logger) *Consumer {
+	return newConsumer(urls, "cronflow-consumer", top, top.WorkQueue, workers, grace, handle, logger)
 }
 
 // NewNoticeConsumer returns a consumer of the notice queue, on a connection of its own; a
 // Notifier's Handle answers its deliveries.
-func NewNoticeConsumer(url string, top broker.Topology, workers int, grace time.Duration, handle HandlerFunc, logger *slog.Logger) *Consumer {
-	return newConsumer(url, "cronflow-notices", top, top.NoticeQueue, workers, grace, handle, logger)
+func NewNoticeConsumer(urls []string, top broker.Topology, workers int, grace time.Duration, handle HandlerFunc, logger *slog.Logger) *Consumer {
+	return newConsumer(urls, "cronflow-notices", top, top.NoticeQueue, workers, grace, handle, logger)
 }
 
-func newConsumer(url, name string, top broker.Topology, queue string, workers int, grace time.Duration, handle HandlerFunc, logger *slog.Logger) *Consumer {
+func newConsumer(urls []string, name string, top broker.Topology, queue string, workers int, grace time.Duration, handle HandlerFunc, logger *slog.Logger) *Consumer {
 	c := &Consumer{top: top, queue: queue, logger: logger, workers: workers, handle: handle, grace: grace}
-	c.conn = broker.NewConnection(url, name, logger, c.setup, c.drain)
+	c.conn = broker.NewConnection(urls, name, logger, c.setup, c.drain)
 	return c
 }
 

@@ -8,11 +8,13 @@ import (
 	"testing"
 	"time"
 
+	amqp "github.com/rabbitmq/amqp091-go"
+
 	"github.com/cronflow/cronflow/worker/broker"
+	"github.com/cronflow/cronflow/worker/clustertest"
 	"github.com/cronflow/cronflow/worker/runmsg"
 	"github.com/cronflow/cronflow/worker/task"
 	"github.com/cronflow/cronflow/worker/workertest"
-	amqp "github.com/rabbitmq/amqp091-go"
 )
 
 // deadMessages reads what is in the dead-letter queue now, without consuming it for good.
@@ -170,6 +172,59 @@ func TestARetryWaitSurvivesAConsumerRestart(t *testing.T) {
 	if done.Attempts != 2 || done.RetryCount != 1 {
 		t.Fatalf("attempts=%d retry_count=%d, want 2 and 1", done.Attempts, done.RetryCount)
 	}
+}
+
+func TestARetryWaitsThroughTheDeathOfItsQueuesNode(t *testing.T) {
+	r := clustertest.NewRabbit(t)
+	h := setupOn(t, r, 2)
+	tg := newRecordingTarget(t, func(_ string, n int) int {
+		if n == 1 {
+			return http.StatusInternalServerError
+		}
+		return http.StatusOK
+	})
+	const delay = 15 * time.Second
+	job := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}, maxRetries: 3, retryDelay: delay})
+	run := h.runNow(job.ID)
+	h.waitStatus(run.ID, "failed", 10*time.Second)
+	queue := h.top.RetryQueue(delay)
+	workertest.WaitFor(t, 10*time.Second, "the retry waiting in its queue", func() bool {
+		return clusterQueueLength(t, r, queue) == 1
+	})
+
+	// The node leading the retry queue dies while the retry waits; it stays down. No reaper runs:
+	// the retry must come from the queue's copies on the other nodes.
+	r.Kill(r.Leader(queue))
+	if got := h.run(run.ID).Status; got != "failed" {
+		t.Fatalf("the run is %s before its node died; the retry came too early for the test", got)
+	}
+	done := h.waitStatus(run.ID, "completed", 40*time.Second)
+	if done.Attempts != 2 {
+		t.Fatalf("attempts = %d, want 2", done.Attempts)
+	}
+	if hits := tg.hitsFor(idempotencyKey(job.ID, run.ID)); len(hits) != 2 || hits[1].Sub(hits[0]) < delay {
+		t.Errorf("the target saw %d attempts (%v); want 2, the second after the retry delay", len(hits), hits)
+	}
+}
+
+// clusterQueueLength counts the messages in a queue through the first node that answers, or
+// returns -1 if none knows the queue.
+func clusterQueueLength(t *testing.T, r *clustertest.Rabbit, queue string) int {
+	for _, u := range r.URLs {
+		conn, err := amqp.Dial(u)
+		if err != nil {
+			continue
+		}
+		defer conn.Close()
+		ch, err := conn.Channel()
+		if err != nil {
+			continue
+		}
+		if q, err := ch.QueueDeclarePassive(queue, true, false, false, false, nil); err == nil {
+			return q.Messages
+		}
+	}
+	return -1
 }
 
 func TestARunNeverPublishedIsPublishedByTheReaper(t *testing.T) {

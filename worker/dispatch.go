@@ -2,8 +2,11 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
+
+	"github.com/sethvargo/go-retry"
 
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/worker/broker"
@@ -19,6 +22,10 @@ const (
 	dispatchWorkers = 4
 )
 
+// storeTimeout bounds one attempt to store a batch: past it, the batch is held for a database
+// that is out of reach, and the dispatcher goes on taking slots.
+const storeTimeout = 10 * time.Second
+
 // due is one slot of one job that has come due, and the job's slot after it. updatedAt is the
 // version of the job the slot was computed from.
 type due struct {
@@ -28,16 +35,19 @@ type due struct {
 
 // Dispatcher turns due slots into queued runs and publishes them. The run is inserted before it is
 // published, so a failed publish leaves a visible, unpublished run that the reaper publishes later.
+// While the database is out of reach it holds the slots (see backlog) and stores them, oldest
+// first, once it is back.
 type Dispatcher struct {
 	q      *sqlcgen.Queries
 	pub    *broker.Publisher
 	logger *slog.Logger
 	in     chan due
+	held   *backlog
 }
 
 // NewDispatcher returns a dispatcher that stores runs through q and publishes them through pub.
 func NewDispatcher(q *sqlcgen.Queries, pub *broker.Publisher, logger *slog.Logger) *Dispatcher {
-	return &Dispatcher{q: q, pub: pub, logger: logger, in: make(chan due, 4*dispatchBatch)}
+	return &Dispatcher{q: q, pub: pub, logger: logger, in: make(chan due, 4*dispatchBatch), held: newBacklog(maxBacklog)}
 }
 
 // Due hands over a slot of a job, as of the job's version updatedAt. It blocks while the
@@ -49,8 +59,18 @@ func (d *Dispatcher) Due(ctx context.Context, jobID int64, updatedAt, slot, next
 	}
 }
 
-// Run dispatches until ctx is done, then returns nil.
+// Run dispatches until ctx is done, then returns nil. Slots still held then are dropped: the next
+// leader's catch-up finds them, since their jobs' next run did not move on.
 func (d *Dispatcher) Run(ctx context.Context) error {
+	d.held.reset()
+	defer func() {
+		if n := d.held.reset(); n > 0 {
+			d.logger.Warn("Leadership ended with due slots held; the next leader's catch-up decides about them", "slots", n)
+		}
+	}()
+	flushed := make(chan struct{})
+	go func() { defer close(flushed); d.flushLoop(ctx) }()
+	defer func() { <-flushed }()
 	done := make(chan struct{})
 	for range dispatchWorkers {
 		go func() {
@@ -100,23 +120,61 @@ func (d *Dispatcher) collect(ctx context.Context) []due {
 	return batch
 }
 
+// dispatch stores and publishes a batch, or holds it while the database is out of reach, or while
+// older slots are held, so that all are stored oldest first. Slots of jobs left to the catch-up
+// are dropped: the catch-up decides about them.
 func (d *Dispatcher) dispatch(ctx context.Context, batch []due) {
+	if batch, _ = d.held.filter(batch); len(batch) > 0 {
+		d.storeOrHold(ctx, batch)
+	}
+}
+
+// dispatchCatchUp stores and publishes the runs a catch-up decided on, now and in their order
+// (oldest first), including those of jobs that were left to it.
+func (d *Dispatcher) dispatchCatchUp(ctx context.Context, slots []due) {
+	for i := 0; i < len(slots); i += dispatchBatch {
+		d.storeOrHold(ctx, slots[i:min(i+dispatchBatch, len(slots))])
+	}
+}
+
+// storeOrHold stores and publishes a batch, or holds it.
+func (d *Dispatcher) storeOrHold(ctx context.Context, batch []due) {
+	if d.held.size() > 0 {
+		d.hold(batch, nil)
+		return
+	}
 	// The batch is finished even if ctx ends meanwhile: slots already taken must become runs.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()
+	if err := d.store(ctx, batch); err != nil {
+		if !unreachable(err) {
+			// Nothing was stored, and next_run_at stays behind: the catch-up decides.
+			d.logger.Error("Insert due runs failed", "error", err, "runs", len(batch))
+			return
+		}
+		d.hold(batch, err)
+	}
+}
+
+// store inserts the runs of a batch, moves the jobs' next runs on, and publishes the runs. It fails
+// only if the runs could not be inserted.
+func (d *Dispatcher) store(ctx context.Context, batch []due) error {
 	params := sqlcgen.RunInsertScheduledParams{JobIds: make([]int64, len(batch)), ScheduledAts: make([]time.Time, len(batch))}
-	next := sqlcgen.JobSetNextRunsParams{Ids: make([]int64, len(batch)), NextRunAts: make([]time.Time, len(batch)),
-		UpdatedAts: make([]time.Time, len(batch))}
+	// One next run per job, the latest: a batch of held slots has many of the same job.
+	latest := make(map[int64]due, len(batch))
 	for i, b := range batch {
 		params.JobIds[i], params.ScheduledAts[i] = b.jobID, b.slot
-		next.Ids[i], next.NextRunAts[i], next.UpdatedAts[i] = b.jobID, b.next, b.updatedAt
+		if l, ok := latest[b.jobID]; !ok || b.next.After(l.next) {
+			latest[b.jobID] = b
+		}
+	}
+	var next sqlcgen.JobSetNextRunsParams
+	for id, b := range latest {
+		next.Ids, next.NextRunAts, next.UpdatedAts = append(next.Ids, id), append(next.NextRunAts, b.next), append(next.UpdatedAts, b.updatedAt)
 	}
 	rows, err := d.q.RunInsertScheduled(ctx, params)
 	if err != nil {
-		// Nothing was stored, and next_run_at stays behind: the scheduler's catch-up, which runs
-		// every minute, runs the most recent missed slot.
-		d.logger.Error("Insert due runs failed", "error", err, "runs", len(batch))
-		return
+		return err
 	}
 	if err := d.q.JobSetNextRuns(ctx, next); err != nil {
 		d.logger.Warn("Record next run times failed", "error", err)
@@ -126,15 +184,37 @@ func (d *Dispatcher) dispatch(ctx context.Context, batch []due) {
 		msgs[i] = runmsg.Message{RunID: r.ID, JobID: r.JobID}
 	}
 	d.Publish(ctx, msgs)
+	return nil
 }
 
-// Publish publishes runs that are already stored and records which ones the broker confirmed.
-// Runs left unconfirmed are published again by the reaper.
+// reconnectWait is how long a publish cut off by the loss of its broker node waits for the
+// connection to move to another node, to publish the rest there.
+const reconnectWait = 2 * time.Second
+
+// Publish publishes runs that are already stored and records which ones the broker confirmed. If
+// the broker node went away under the publish, the rest are published again once the connection is
+// on another node; runs still unconfirmed are published again by the reaper.
 func (d *Dispatcher) Publish(ctx context.Context, msgs []runmsg.Message) {
 	if len(msgs) == 0 {
 		return
 	}
+	lost := d.pub.Reconnects()
 	published, err := d.pub.PublishRuns(ctx, msgs)
+	// The connection was there when the publish began, and went away under it.
+	cutOff := !errors.Is(err, broker.ErrNotConnected) && (d.pub.Reconnects() > lost || !d.pub.Connected())
+	if err != nil && cutOff && len(published) < len(msgs) {
+		wait := retry.WithMaxDuration(reconnectWait, retry.NewConstant(50*time.Millisecond))
+		if retry.Do(ctx, wait, func(context.Context) error {
+			if !d.pub.Connected() {
+				return retry.RetryableError(broker.ErrNotConnected)
+			}
+			return nil
+		}) == nil {
+			var more []int64
+			more, err = d.pub.PublishRuns(ctx, unconfirmed(msgs, published))
+			published = append(published, more...)
+		}
+	}
 	if err != nil {
 		d.logger.Warn("Publish runs failed; the reaper will publish them", "error", err,
 			"runs", len(msgs), "published", len(published))
@@ -147,11 +227,17 @@ func (d *Dispatcher) Publish(ctx context.Context, msgs []runmsg.Message) {
 	}
 }
 
-// skip moves a job's next run time on without making a run, for missed slots left out.
-func (d *Dispatcher) skip(ctx context.Context, jobID int64, updatedAt, next time.Time) {
-	err := d.q.JobSetNextRuns(ctx, sqlcgen.JobSetNextRunsParams{Ids: []int64{jobID}, NextRunAts: []time.Time{next},
-		UpdatedAts: []time.Time{updatedAt}})
-	if err != nil {
-		d.logger.Warn("Record next run time failed", "job_id", jobID, "error", err)
+// unconfirmed returns the messages whose runs are not in confirmed.
+func unconfirmed(msgs []runmsg.Message, confirmed []int64) []runmsg.Message {
+	done := make(map[int64]bool, len(confirmed))
+	for _, id := range confirmed {
+		done[id] = true
 	}
+	var rest []runmsg.Message
+	for _, m := range msgs {
+		if !done[m.RunID] {
+			rest = append(rest, m)
+		}
+	}
+	return rest
 }

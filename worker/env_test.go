@@ -17,6 +17,7 @@ import (
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/worker/broker"
 	"github.com/cronflow/cronflow/worker/brokertest"
+	"github.com/cronflow/cronflow/worker/clustertest"
 	"github.com/cronflow/cronflow/worker/runmsg"
 	"github.com/cronflow/cronflow/worker/schedule"
 	"github.com/cronflow/cronflow/worker/task"
@@ -27,10 +28,13 @@ import (
 func amqpURL() string { return brokertest.URL() }
 
 // testTopology returns broker names unique to the test, deleted when it ends.
-func testTopology(t *testing.T) broker.Topology {
+func testTopology(t *testing.T) broker.Topology { return testTopologyOn(t, []string{amqpURL()}) }
+
+// testTopologyOn is testTopology on the broker nodes at urls.
+func testTopologyOn(t *testing.T, urls []string) broker.Topology {
 	top := broker.NewTopology(brokertest.Prefix())
-	queues, exchanges := top.Names(time.Second, 2*time.Second, 5*time.Second)
-	brokertest.DeleteAtCleanup(t, queues, exchanges)
+	queues, exchanges := top.Names(broker.RetryDelays...)
+	brokertest.DeleteAtCleanupOn(t, urls, queues, exchanges)
 	return top
 }
 
@@ -47,6 +51,8 @@ type harness struct {
 	consumer *Consumer
 	stopCons context.CancelFunc
 	consDone chan struct{}
+	// urls are the broker nodes the consumer uses: the local broker unless set.
+	urls []string
 	// alerts, if set before the consumer starts, takes settled runs through the alert step.
 	alerts *Alerter
 	// wrap, if set before the consumer starts, wraps the runner's handler.
@@ -56,18 +62,28 @@ type harness struct {
 // setup starts a publisher and a consumer with the given number of goroutines.
 func setup(t *testing.T, consumers int) *harness {
 	t.Helper()
-	h := &harness{t: t, pool: dbtest.NewPool(t), top: testTopology(t), logger: workertest.Logger(t)}
+	return setupOn(t, nil, consumers)
+}
+
+// setupOn is setup on the cluster r, or on the local broker if r is nil.
+func setupOn(t *testing.T, r *clustertest.Rabbit, consumers int) *harness {
+	t.Helper()
+	h := &harness{t: t, pool: dbtest.NewPool(t), logger: workertest.Logger(t), urls: []string{amqpURL()}}
+	if r != nil {
+		h.urls = r.URLs
+	}
+	h.top = testTopologyOn(t, h.urls)
 	h.q = sqlcgen.New(h.pool)
-	h.pub = h.startPublisher(amqpURL())
+	h.pub = h.startPublisher(h.urls...)
 	h.disp = NewDispatcher(h.q, h.pub, h.logger)
 	h.startConsumer(consumers)
 	return h
 }
 
-// startPublisher starts a publisher, stopped at cleanup, and waits for it to connect if it can.
-func (h *harness) startPublisher(url string) *broker.Publisher {
+// startPublisher starts a publisher of the nodes at urls, stopped at cleanup.
+func (h *harness) startPublisher(urls ...string) *broker.Publisher {
 	ctx, cancel := context.WithCancel(context.Background())
-	pub := broker.NewPublisher(url, h.top, h.logger)
+	pub := broker.NewPublisher(urls, h.top, h.logger)
 	done := make(chan struct{})
 	go func() { defer close(done); pub.Run(ctx) }()
 	h.t.Cleanup(func() { cancel(); <-done })
@@ -82,13 +98,17 @@ func (h *harness) startConsumer(workers int) {
 // startConsumerWith starts the harness's consumer with an executor of the test's.
 func (h *harness) startConsumerWith(exec *task.Executor, workers int) {
 	ctx, cancel := context.WithCancel(context.Background())
+	urls := h.urls
+	if urls == nil {
+		urls = []string{amqpURL()}
+	}
 	runner := NewRunner(h.q, exec, h.pub, h.logger)
 	runner.Alerts = h.alerts
 	handle := HandlerFunc(runner.Handle)
 	if h.wrap != nil {
 		handle = h.wrap(handle)
 	}
-	h.consumer = NewConsumer(amqpURL(), h.top, workers, 5*time.Second, handle, h.logger)
+	h.consumer = NewConsumer(urls, h.top, workers, 5*time.Second, handle, h.logger)
 	h.stopCons = cancel
 	h.consDone = make(chan struct{})
 	done := h.consDone
@@ -111,7 +131,10 @@ type jobOpts struct {
 	cron       string
 	maxRetries int32
 	retryDelay time.Duration
+	catchup    schedule.Catchup
 	paused     bool
+	// retryOn and backoff are the retry policy; empty takes the defaults.
+	retryOn, backoff string
 }
 
 // insertJob stores a job; by default a ping that never fires on its own.
@@ -126,6 +149,9 @@ func (h *harness) insertJob(o jobOpts) sqlcgen.Job {
 	if o.retryDelay == 0 {
 		o.retryDelay = 2 * time.Second
 	}
+	if o.catchup == "" {
+		o.catchup = schedule.CatchupLatest
+	}
 	payload, _ := json.Marshal(o.payload)
 	sched, err := schedule.Parse(o.cron, "UTC")
 	if err != nil {
@@ -135,7 +161,7 @@ func (h *harness) insertJob(o jobOpts) sqlcgen.Job {
 	job, err := h.q.JobInsert(context.Background(), sqlcgen.JobInsertParams{
 		Name: "test job", Type: o.typ, Payload: payload, Cron: o.cron, Timezone: "UTC",
 		MaxRetries: o.maxRetries, RetryDelayMs: o.retryDelay.Milliseconds(), TimeoutMs: 5000,
-		Paused: o.paused, NextRunAt: &next,
+		Catchup: o.catchup, Paused: o.paused, NextRunAt: &next, RetryOn: o.retryOn, RetryBackoff: o.backoff,
 	})
 	if err != nil {
 		h.t.Fatalf("insert job: %v", err)
@@ -215,4 +241,16 @@ func (tg *recordingTarget) total() (requests, keys int) {
 		requests += len(h)
 	}
 	return requests, len(tg.hits)
+}
+
+// setNextRun moves a job's next run to at, as if no scheduler had run since. It edits the job, as a
+// person could: the scheduler itself never moves a next run back.
+func (h *harness) setNextRun(j sqlcgen.Job, at time.Time) {
+	h.t.Helper()
+	_, err := h.q.JobUpdate(context.Background(), sqlcgen.JobUpdateParams{ID: j.ID, Name: j.Name, Type: j.Type,
+		Payload: j.Payload, Cron: j.Cron, Timezone: j.Timezone, MaxRetries: j.MaxRetries, RetryDelayMs: j.RetryDelayMs,
+		TimeoutMs: j.TimeoutMs, Catchup: j.Catchup, NextRunAt: &at})
+	if err != nil {
+		h.t.Fatalf("set the next run of job %d: %v", j.ID, err)
+	}
 }

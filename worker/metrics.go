@@ -15,6 +15,7 @@ type Metrics struct {
 	runs    *prometheus.CounterVec
 	attempt *prometheus.HistogramVec
 	lag     prometheus.Histogram
+	missed  prometheus.Counter
 	reg     prometheus.Registerer
 }
 
@@ -36,14 +37,27 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "From a run's scheduled time to the start of its first attempt.",
 			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300},
 		}),
+		missed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "cronflow_missed_slots_total",
+			Help: "Slots that passed without a run and that the catch-up did not run, recorded as missed runs or (past 100 per job) only counted.",
+		}),
 	}
-	reg.MustRegister(m.runs, m.attempt, m.lag)
+	reg.MustRegister(m.runs, m.attempt, m.lag, m.missed)
 	return m
 }
 
+// missedSlots counts slots the catch-up left out.
+func (m *Metrics) missedSlots(n int) {
+	if m == nil || n == 0 {
+		return
+	}
+	m.missed.Add(float64(n))
+}
+
 // Watch registers the series that are read from the running parts when scraped: publishes,
-// consumers, in-flight runs, reconnects and leadership. leader is nil on a consumers-only replica.
-func (m *Metrics) Watch(pub *broker.Publisher, c *Consumer, consumers int, leader *Leader) {
+// consumers, in-flight runs, reconnects, leadership and the slots held through a database outage.
+// leader is nil on a consumers-only replica.
+func (m *Metrics) Watch(pub *broker.Publisher, c *Consumer, consumers int, leader *Leader, disp *Dispatcher) {
 	counter := func(name, help string, labels prometheus.Labels, f func() int64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help, ConstLabels: labels},
 			func() float64 { return float64(f()) })
@@ -66,6 +80,9 @@ func (m *Metrics) Watch(pub *broker.Publisher, c *Consumer, consumers int, leade
 				return 1
 			}
 			return 0
+		}),
+		gauge("cronflow_held_slots", "Due slots the leader holds while the database is out of reach.", func() float64 {
+			return float64(disp.Held())
 		}),
 	)
 }

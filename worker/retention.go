@@ -120,41 +120,41 @@ func (r *Retention) Pass(ctx context.Context) (map[string]int64, error) {
 }
 
 // sweep deletes each class of runs, and then the audit entries, that expired by now, adding what it
-// deleted to deleted and to the process's counters.
+// deleted to deleted and to the process's counters, batch by batch, so that the counters are
+// right as soon as the rows are gone.
 func (r *Retention) sweep(ctx context.Context, now time.Time, deleted map[string]int64) error {
-	count := func(kind string, n int64) {
-		deleted[kind] += n
-		r.deleted[kind].Add(n)
+	counter := func(kind string) func(n int64) {
+		return func(n int64) {
+			deleted[kind] += n
+			r.deleted[kind].Add(n)
+		}
 	}
 	for _, status := range runstatus.All() {
 		age, kind, ok := r.cfg.expiry(status)
 		if !ok {
 			continue
 		}
-		n, err := r.expireRuns(ctx, status, now.Add(-age))
-		count(kind, n)
-		if err != nil {
+		if err := r.expireRuns(ctx, status, now.Add(-age), counter(kind)); err != nil {
 			return fmt.Errorf("delete old %s runs: %w", status, err)
 		}
 	}
-	n, err := r.expireAudit(ctx, now.Add(-AuditRetention))
-	count("audit", n)
-	if err != nil {
+	if err := r.expireAudit(ctx, now.Add(-AuditRetention), counter("audit")); err != nil {
 		return fmt.Errorf("delete old audit entries: %w", err)
 	}
 	return nil
 }
 
-// expireRuns deletes the runs of one status that finished before a moment, except each job's newest.
-func (r *Retention) expireRuns(ctx context.Context, status runstatus.Status, before time.Time) (int64, error) {
+// expireRuns deletes the runs of one status that finished before a moment, except each job's
+// newest, and counts each batch it deleted.
+func (r *Retention) expireRuns(ctx context.Context, status runstatus.Status, before time.Time, count func(int64)) error {
 	bound, err := r.q.RunRetentionBound(ctx, before)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, nil
+		return nil
 	}
 	if err != nil {
-		return 0, err
+		return err
 	}
-	var deleted, after int64
+	var after int64
 	for ctx.Err() == nil {
 		start := time.Now()
 		row, err := r.q.RunDeleteExpired(ctx, sqlcgen.RunDeleteExpiredParams{
@@ -162,16 +162,16 @@ func (r *Retention) expireRuns(ctx context.Context, status runstatus.Status, bef
 			Before: before, Keep: int32(r.cfg.KeepPerJob),
 		})
 		if err != nil {
-			return deleted, err
+			return err
 		}
-		deleted += row.Deleted
+		count(row.Deleted)
 		if row.LastID == 0 {
 			break
 		}
 		after = row.LastID
 		pace(ctx, time.Since(start))
 	}
-	return deleted, ctx.Err()
+	return ctx.Err()
 }
 
 // pace waits after a batch as long as the batch took (at most a second), so that a backlog of
@@ -186,19 +186,18 @@ func pace(ctx context.Context, took time.Duration) {
 	}
 }
 
-// expireAudit deletes audit entries older than a moment.
-func (r *Retention) expireAudit(ctx context.Context, before time.Time) (int64, error) {
-	var deleted int64
+// expireAudit deletes audit entries older than a moment, and counts each batch it deleted.
+func (r *Retention) expireAudit(ctx context.Context, before time.Time, count func(int64)) error {
 	for ctx.Err() == nil {
 		start := time.Now()
 		n, err := r.q.AuditDeleteBefore(ctx, sqlcgen.AuditDeleteBeforeParams{Before: before, MaxRows: retentionBatch})
-		deleted += n
+		count(n)
 		if err != nil || n < retentionBatch {
-			return deleted, err
+			return err
 		}
 		pace(ctx, time.Since(start))
 	}
-	return deleted, ctx.Err()
+	return ctx.Err()
 }
 
 // Register adds retention's series to reg: what it deleted, by kind, and how long its last pass took.

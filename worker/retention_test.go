@@ -10,6 +10,7 @@ import (
 
 	"github.com/cronflow/cronflow/queries/dbtest"
 	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/schedule"
 	"github.com/cronflow/cronflow/worker/workertest"
 )
 
@@ -17,7 +18,7 @@ import (
 func seedJob(t *testing.T, q *sqlcgen.Queries) sqlcgen.Job {
 	t.Helper()
 	next := time.Now().Add(time.Hour)
-	j, err := q.JobInsert(context.Background(), sqlcgen.JobInsertParams{
+	j, err := q.JobInsert(context.Background(), sqlcgen.JobInsertParams{Catchup: schedule.CatchupLatest,
 		Name: "kept", Type: "ping", Payload: json.RawMessage(`{"url": "https://example.com"}`), Cron: "0 0 1 1 *",
 		Timezone: "UTC", MaxRetries: 3, RetryDelayMs: 2000, TimeoutMs: 30000, NextRunAt: &next,
 	})

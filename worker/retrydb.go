@@ -28,8 +28,9 @@ func retryDB[T any](ctx context.Context, logger *slog.Logger, what string, fn fu
 }
 
 // transient reports whether a database error may go away by itself: the connection failed, the
-// server is starting or stopping, or it is out of resources. An error in the query itself, or "no
-// rows", is not.
+// server is starting or stopping, out of resources, or read-only (a demoted primary: a failover is
+// under way, and the pool finds the new primary). An error in the query itself, or "no rows", is
+// not.
 func transient(err error) bool {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
@@ -38,7 +39,7 @@ func transient(err error) bool {
 	if errors.As(err, &pgErr) {
 		code := pgErr.Code
 		return strings.HasPrefix(code, "08") || strings.HasPrefix(code, "53") || strings.HasPrefix(code, "57P") ||
-			code == "40001" || code == "40P01"
+			code == "40001" || code == "40P01" || code == "25006"
 	}
 	return !errors.Is(err, pgx.ErrNoRows)
 }

@@ -21,6 +21,7 @@ func TestTransientDatabaseErrors(t *testing.T) {
 		&pgconn.PgError{Code: "08006"}:                                  true, // connection failure
 		&pgconn.PgError{Code: "53300"}:                                  true, // too many connections
 		&pgconn.PgError{Code: "40001"}:                                  true, // serialization failure
+		&pgconn.PgError{Code: "25006"}:                                  true, // read-only: a demoted primary
 		&pgconn.PgError{Code: "23505"}:                                  false,
 		&pgconn.PgError{Code: "42601"}:                                  false,
 		pgx.ErrNoRows:                                                   false,

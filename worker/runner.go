@@ -5,12 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/broker"
+	"github.com/cronflow/cronflow/worker/retrypolicy"
 	"github.com/cronflow/cronflow/worker/runmsg"
 	"github.com/cronflow/cronflow/worker/runstatus"
 	"github.com/cronflow/cronflow/worker/task"
@@ -42,6 +46,8 @@ type Runner struct {
 	logger *slog.Logger
 	// Metrics, if set, counts attempts by outcome and measures them.
 	Metrics *Metrics
+	// Secrets, if set, opens the secrets that payloads name; without it such a run fails.
+	Secrets *Secrets
 	// Alerts, if set, takes every settled run through the alert step, in the transaction that
 	// records it (see alert.go).
 	Alerts *Alerter
@@ -114,10 +120,15 @@ func (r *Runner) run(ctx context.Context, d amqp.Delivery, c sqlcgen.RunClaimRow
 		ScheduledAt:    c.ScheduledAt,
 		Payload:        c.Payload,
 		IdempotencyKey: idempotencyKey(c.JobID, c.ID),
+		SigningSecret:  deref(c.SigningSecret),
 	}
 	r.Metrics.started(c.Attempts, c.ScheduledAt, c.StartedAt)
 	start := time.Now()
-	output, execErr := r.exec.Execute(ctx, c.Type, time.Duration(c.TimeoutMs)*time.Millisecond, t)
+	var output string
+	var execErr error
+	if t.Secrets, execErr = r.Secrets.Values(ctx, logger, c.SecretRefs); execErr == nil {
+		output, execErr = r.exec.Execute(ctx, c.Type, time.Duration(c.TimeoutMs)*time.Millisecond, t)
+	}
 	elapsed := time.Since(start)
 	o := r.outcome(c, task.Storable(output, maxOutput), execErr)
 
@@ -175,8 +186,12 @@ func (r *Runner) outcome(c sqlcgen.RunClaimRow, output string, execErr error) ou
 				return n > 0, err
 			})}
 	}
-	errText := task.Storable(execErr.Error(), maxError)
-	if c.RetryCount >= c.MaxRetries {
+	policy := retrypolicy.Policy{On: c.RetryOn, Backoff: c.RetryBackoff, MaxRetries: int(c.MaxRetries),
+		Delay: time.Duration(c.RetryDelayMs) * time.Millisecond}
+	decision := policy.Decide(int(c.RetryCount), execErr, rand.Float64)
+	// A note on why the run was not retried comes first, where no cut of a long error can lose it.
+	errText := task.Storable(strings.TrimSpace(decision.Note+" "+execErr.Error()), maxError)
+	if !decision.Retry {
 		return outcome{status: runstatus.PermanentlyFailed, level: slog.LevelWarn, message: "Run permanently failed",
 			logArgs: []any{"error", errText, "retry_count", c.RetryCount}, deadLetter: true,
 			record: r.settle(c, runstatus.PermanentlyFailed, errText, func(ctx context.Context, q *sqlcgen.Queries) (bool, error) {
@@ -185,12 +200,14 @@ func (r *Runner) outcome(c sqlcgen.RunClaimRow, output string, execErr error) ou
 				return n > 0, err
 			})}
 	}
-	delay := time.Duration(c.RetryDelayMs) * time.Millisecond
+	// The delay is that of the retry queue the run will wait in, so that the database expects it back
+	// when the broker brings it.
+	delay := broker.RetryDelayAtLeast(decision.Delay)
 	return outcome{status: runstatus.Failed, level: slog.LevelWarn, message: "Run attempt failed, retry scheduled",
 		logArgs: []any{"error", errText, "retry_in", delay.String()}, retryIn: delay,
 		record: func(ctx context.Context) (bool, error) {
 			_, err := r.q.RunFail(ctx, sqlcgen.RunFailParams{ID: c.ID, Attempt: c.Attempts, Output: output,
-				Error: errText, RetryDelayMs: c.RetryDelayMs})
+				Error: errText, RetryDelayMs: delay.Milliseconds()})
 			if errors.Is(err, pgx.ErrNoRows) {
 				return false, nil
 			}
@@ -216,6 +233,14 @@ func requeueLater(ctx context.Context, d amqp.Delivery) {
 	case <-time.After(time.Second):
 	}
 	_ = d.Nack(false, true)
+}
+
+// deref is the string s points at, or "".
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // idempotencyKey is the same for every attempt of a run and differs between runs.

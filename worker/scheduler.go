@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/robfig/cron/v3"
+	"github.com/sethvargo/go-retry"
 
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/worker/schedule"
@@ -20,6 +21,14 @@ import (
 // case a change notification was lost. Notifications make changes take effect at once.
 const resyncEvery = time.Minute
 
+// heldCheckEvery is how often the scheduler looks whether the dispatcher has stored the slots it
+// held through a database outage, and left jobs for a catch-up.
+const heldCheckEvery = time.Second
+
+// listenCheckEvery is how long a quiet listening connection waits before it makes sure it is still
+// on the primary: one left on a demoted primary would hear no change made on the new one.
+const listenCheckEvery = 5 * time.Second
+
 // Scheduler keeps one robfig/cron entry per active job and turns each firing into a due slot for
 // the dispatcher. Only the leader runs it.
 type Scheduler struct {
@@ -28,6 +37,8 @@ type Scheduler struct {
 	disp    *Dispatcher
 	logger  *slog.Logger
 	catchUp time.Duration
+	// Metrics, if set, counts missed slots.
+	Metrics *Metrics
 
 	mu      sync.Mutex
 	cron    *cron.Cron
@@ -55,43 +66,40 @@ type entry struct {
 }
 
 // Run is called by robfig/cron when the entry is due. The slot is the schedule's time, not the
-// time of the call; if the process stalled past several slots, only the latest one runs.
+// time of the call. If the process stalled past several slots, each is handed over, up to
+// schedule.MaxCatchupRuns: those are late, not missed.
 func (e *entry) Run() {
 	now := time.Now()
 	e.mu.Lock()
-	slot := e.next
-	if slot.After(now) {
-		e.mu.Unlock()
-		return
+	var slots []time.Time
+	for n := e.next; !n.IsZero() && !n.After(now); n = e.sched.Next(n) {
+		slots = append(slots, n)
+		e.next = e.sched.Next(n)
 	}
-	for n := e.sched.Next(slot); !n.IsZero() && !n.After(now); n = e.sched.Next(n) {
-		slot = n
-	}
-	e.next = e.sched.Next(slot)
-	next := e.next
 	e.mu.Unlock()
-	e.s.disp.Due(e.s.ctx, e.jobID, e.updatedAt, slot, next)
+	if len(slots) > schedule.MaxCatchupRuns {
+		e.s.logger.Warn("Scheduler stalled past many slots; running the latest", "job_id", e.jobID,
+			"slots", len(slots), "running", schedule.MaxCatchupRuns)
+		slots = slots[len(slots)-schedule.MaxCatchupRuns:]
+	}
+	for _, slot := range slots {
+		e.s.disp.Due(e.s.ctx, e.jobID, e.updatedAt, slot, e.sched.Next(slot))
+	}
 }
 
 // Run schedules every job until ctx is done: it loads the jobs, catches up on missed slots, and
-// follows changes made by any replica.
+// follows changes made by any replica. Once the jobs are loaded it goes on through a database
+// outage: the cron table keeps firing, and the dispatcher holds what it cannot store.
 func (s *Scheduler) Run(ctx context.Context) error {
-	listener, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return err
-	}
-	defer listener.Release()
-	if err := sqlcgen.New(listener).JobListen(ctx); err != nil {
-		return err
-	}
-
 	s.mu.Lock()
 	s.ctx = ctx
 	s.entries = map[int64]*entry{}
 	s.started = false
 	s.cron = cron.New(cron.WithLocation(time.UTC), cron.WithChain(cron.Recover(cronLogger{s.logger})))
 	s.mu.Unlock()
-	if err := s.resync(ctx); err != nil {
+	if _, err := retryDB(ctx, s.logger, "load jobs", func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, s.resync(ctx)
+	}); err != nil {
 		return err
 	}
 	s.cron.Start()
@@ -102,25 +110,17 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	s.catchUpMissed(ctx, 0)
 
 	changed := make(chan int64, 256)
-	listenErr := make(chan error, 1)
-	listenCtx, stopListening := context.WithCancel(ctx)
-	listening := make(chan struct{})
-	go func() { defer close(listening); listenErr <- listen(listenCtx, listener, changed) }()
-	// The listening goroutine must be gone before the connection goes back to the pool.
-	defer func() { stopListening(); <-listening }()
+	following := make(chan struct{})
+	go func() { defer close(following); s.keepListening(ctx, changed) }()
+	defer func() { <-following }()
 	resync := time.NewTicker(resyncEvery)
 	defer resync.Stop()
+	held := time.NewTicker(heldCheckEvery)
+	defer held.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case err := <-listenErr:
-			if ctx.Err() != nil {
-				return nil
-			}
-			// The listening connection is broken; the leader starts the scheduler again.
-			listener.Conn().Close(context.Background())
-			return err
 		case id := <-changed:
 			s.follow(ctx, id)
 		case <-resync.C:
@@ -129,15 +129,62 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			}
 			// Slots of the last few seconds may still be on their way through the dispatcher.
 			s.catchUpMissed(ctx, 5*time.Second)
+		case <-held.C:
+			s.disp.HandOver(time.Now().Add(-s.catchUp))
+			if s.disp.NeedsCatchup() {
+				s.catchUpMissed(ctx, 0)
+			}
 		}
 	}
 }
 
-// listen passes the id of every changed job on to changed until the listening connection fails or
-// ctx is done, and returns why it stopped.
-func listen(ctx context.Context, listener *pgxpool.Conn, changed chan<- int64) error {
+// keepListening passes the id of every changed job on to changed until ctx is done, over a
+// listening connection of its own. When that breaks (a database outage, a failover) it listens
+// again, with backoff, and asks for a full resync, since changes made meanwhile were not heard.
+func (s *Scheduler) keepListening(ctx context.Context, changed chan<- int64) {
+	backoff := retry.WithCappedDuration(5*time.Second, retry.NewExponential(250*time.Millisecond))
+	first := true
+	_ = retry.Do(ctx, backoff, func(ctx context.Context) error {
+		err := s.listen(ctx, changed, !first)
+		first = false
+		if ctx.Err() != nil {
+			return nil
+		}
+		s.logger.Warn("Listening for job changes failed; listening again", "error", err)
+		return retry.RetryableError(err)
+	})
+}
+
+// listen listens on a new connection until it fails or ctx is done, and returns why it stopped.
+// The connection is closed afterwards, not pooled: it would go on receiving notifications.
+func (s *Scheduler) listen(ctx context.Context, changed chan<- int64, resync bool) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		_ = conn.Conn().Close(context.Background())
+		conn.Release()
+	}()
+	if err := sqlcgen.New(conn).JobListen(ctx); err != nil {
+		return err
+	}
+	if resync {
+		select {
+		case changed <- allJobs:
+		case <-ctx.Done():
+		}
+	}
 	for {
-		n, err := listener.Conn().WaitForNotification(ctx)
+		wctx, cancel := context.WithTimeout(ctx, listenCheckEvery)
+		n, err := conn.Conn().WaitForNotification(wctx)
+		cancel()
+		if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			if err := checkWritable(ctx, conn); err != nil {
+				return err
+			}
+			continue
+		}
 		if err != nil {
 			return err
 		}
@@ -225,42 +272,6 @@ func (s *Scheduler) remove(id int64) {
 	s.mu.Unlock()
 	if e != nil {
 		s.cron.Remove(e.cronID)
-	}
-}
-
-// catchUpMissed runs, once, the most recent missed slot of each job whose next run passed without
-// a run, if that slot is younger than the catch-up window. Older missed slots are skipped, and said
-// so in the log. A slot that did get its run is not run again: the (job, slot) key prevents it.
-func (s *Scheduler) catchUpMissed(ctx context.Context, inFlight time.Duration) {
-	now := time.Now()
-	rows, err := s.q.JobListOverdue(ctx, sqlcgen.JobListOverdueParams{Before: now.Add(-inFlight), MaxRows: 10000})
-	if err != nil {
-		s.logger.Warn("List overdue jobs failed", "error", err)
-		return
-	}
-	for _, row := range rows {
-		sched, err := schedule.Parse(row.Cron, row.Timezone)
-		if err != nil || row.NextRunAt == nil {
-			continue
-		}
-		// Only the schedule's own times are slots: next_run_at may be from before an edit.
-		slot := sched.Next(row.NextRunAt.Add(-time.Second))
-		next := sched.Next(now)
-		if slot.IsZero() || slot.After(now) {
-			s.disp.skip(ctx, row.ID, row.UpdatedAt, next)
-			continue
-		}
-		for n := sched.Next(slot); !n.IsZero() && !n.After(now); n = sched.Next(n) {
-			slot = n
-		}
-		if s.catchUp > 0 && now.Sub(slot) <= s.catchUp {
-			s.logger.Info("Catching up a missed run", "job_id", row.ID, "scheduled_at", slot)
-			s.disp.Due(ctx, row.ID, row.UpdatedAt, slot, next)
-			continue
-		}
-		s.logger.Warn("Missed run skipped: older than the catch-up window", "job_id", row.ID,
-			"scheduled_at", slot, "catch_up_window", s.catchUp.String())
-		s.disp.skip(ctx, row.ID, row.UpdatedAt, next)
 	}
 }
 

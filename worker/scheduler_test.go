@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/schedule"
 	"github.com/cronflow/cronflow/worker/workertest"
 )
 
@@ -96,7 +98,7 @@ func TestTheSchedulerFollowsJobChanges(t *testing.T) {
 	t.Run("EditingTheScheduleTakesEffect", func(t *testing.T) {
 		_, err := h.q.JobUpdate(ctx, sqlcgen.JobUpdateParams{
 			ID: job.ID, Name: job.Name, Type: job.Type, Payload: job.Payload, Cron: "*/2 * * * * *",
-			Timezone: "UTC", MaxRetries: 0, RetryDelayMs: 1000, TimeoutMs: 5000,
+			Timezone: "UTC", MaxRetries: 0, RetryDelayMs: 1000, TimeoutMs: 5000, Catchup: schedule.CatchupLatest,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -138,32 +140,40 @@ func TestMissedSlotsAreCaughtUpOnce(t *testing.T) {
 	// As if the scheduler had been down: recent's next slot passed 25 minutes ago, old's a year ago.
 	missed := time.Now().Add(-25 * time.Minute).Truncate(10 * time.Minute)
 	longAgo := time.Now().AddDate(-1, 0, 0)
-	err := h.q.JobSetNextRuns(ctx, sqlcgen.JobSetNextRunsParams{Ids: []int64{recent.ID, old.ID},
-		NextRunAts: []time.Time{missed, longAgo}, UpdatedAts: []time.Time{recent.UpdatedAt, old.UpdatedAt}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h.setNextRun(recent, missed)
+	h.setNextRun(old, longAgo)
 	h.startScheduler(time.Hour)
 	h.startScheduler(time.Hour) // a second scheduler must not double the catch-up
 
-	workertest.WaitFor(t, 10*time.Second, "the catch-up run completes", func() bool {
-		runs := h.runsOf(recent.ID)
-		return len(runs) == 1 && runs[0].Status == "completed"
-	})
-	runs := h.runsOf(recent.ID)
 	latest := missed
 	for n := latest.Add(10 * time.Minute); !n.After(time.Now()); n = n.Add(10 * time.Minute) {
 		latest = n
 	}
-	if !runs[0].ScheduledAt.Equal(latest) {
-		t.Errorf("caught-up run is for %s, want the most recent missed slot %s", runs[0].ScheduledAt, latest)
+	workertest.WaitFor(t, 10*time.Second, "the catch-up run completes", func() bool {
+		for _, r := range h.runsOf(recent.ID) {
+			if r.ScheduledAt.Equal(latest) && r.Status == "completed" {
+				return true
+			}
+		}
+		return false
+	})
+	// The catch-up is recorded: the skipped job's next run moves on to the future.
+	workertest.WaitFor(t, 10*time.Second, "the skipped job's next run in the future", func() bool {
+		job, err := h.q.JobGet(ctx, old.ID)
+		return err == nil && job.NextRunAt != nil && job.NextRunAt.After(time.Now())
+	})
+	// Every slot that passed is a row: the latest ran, the others are recorded as missed, once.
+	runs := h.runsOf(recent.ID)
+	if want := int(latest.Sub(missed)/(10*time.Minute)) + 1; len(runs) != want {
+		t.Fatalf("%d rows for the recent job, want one per slot that passed, %d", len(runs), want)
 	}
-	if n := len(h.runsOf(old.ID)); n != 0 {
-		t.Errorf("a slot older than the catch-up window got %d runs", n)
+	for _, r := range runs {
+		if !r.ScheduledAt.Equal(latest) && (r.Status != "missed" || !strings.Contains(r.Error, "catchup latest")) {
+			t.Errorf("slot %s: %s %q, want missed because a later slot ran", r.ScheduledAt, r.Status, r.Error)
+		}
 	}
-	job, err := h.q.JobGet(ctx, old.ID)
-	if err != nil || job.NextRunAt == nil || job.NextRunAt.Before(time.Now()) {
-		t.Errorf("the skipped job's next run moves on to the future, got %v (%v)", job.NextRunAt, err)
+	if runs := h.runsOf(old.ID); len(runs) != 1 || runs[0].Status != "missed" || !strings.Contains(runs[0].Error, "CATCHUP_WINDOW") {
+		t.Errorf("the slot older than the catch-up window: %+v, want one missed run saying why", runs)
 	}
 }
 
@@ -207,15 +217,10 @@ func TestANewLeaderRunsASlotMissedSecondsAgo(t *testing.T) {
 	t.Parallel()
 	h := setup(t, 2)
 	tg := newRecordingTarget(t, nil)
-	ctx := context.Background()
 	job := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}, cron: "@every 3s"})
 	// The old leader died as this slot came, less than 3 seconds ago, before it made its run.
 	missed := time.Unix(time.Now().Unix()/3*3, 0)
-	err := h.q.JobSetNextRuns(ctx, sqlcgen.JobSetNextRunsParams{Ids: []int64{job.ID},
-		NextRunAts: []time.Time{missed}, UpdatedAts: []time.Time{job.UpdatedAt}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h.setNextRun(job, missed)
 	h.startScheduler(time.Hour)
 	workertest.WaitFor(t, 10*time.Second, "a run for the slot missed "+time.Since(missed).Round(time.Second).String()+" ago", func() bool {
 		for _, r := range h.runsOf(job.ID) {
@@ -225,6 +230,57 @@ func TestANewLeaderRunsASlotMissedSecondsAgo(t *testing.T) {
 		}
 		return false
 	})
+}
+
+func TestEachJobsCatchupPolicyDecidesItsMissedSlots(t *testing.T) {
+	t.Parallel()
+	h := setup(t, 2)
+	tg := newRecordingTarget(t, nil)
+	// As if the scheduler had been down for the last three slots of a job every 10 minutes.
+	first := time.Now().Add(-25 * time.Minute).Truncate(10 * time.Minute)
+	var slots []time.Time
+	for s := first; !s.After(time.Now()); s = s.Add(10 * time.Minute) {
+		slots = append(slots, s)
+	}
+	jobs := map[schedule.Catchup]sqlcgen.Job{}
+	for _, c := range schedule.Catchups() {
+		jobs[c] = h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}, cron: "*/10 * * * *", catchup: c})
+		h.setNextRun(jobs[c], first)
+	}
+	h.startScheduler(time.Hour)
+
+	want := map[schedule.Catchup]func(i int) string{
+		schedule.CatchupLatest: func(i int) string { return map[bool]string{true: "completed", false: "missed"}[i == len(slots)-1] },
+		schedule.CatchupAll:    func(int) string { return "completed" },
+		schedule.CatchupNone:   func(int) string { return "missed" },
+	}
+	for c, job := range jobs {
+		workertest.WaitFor(t, 15*time.Second, string(c)+": a settled row for every slot", func() bool {
+			runs := h.runsOf(job.ID)
+			for _, r := range runs {
+				if !r.Status.Settled() {
+					return false
+				}
+			}
+			return len(runs) == len(slots)
+		})
+		bySlot := map[time.Time]string{}
+		for _, r := range h.runsOf(job.ID) {
+			bySlot[r.ScheduledAt] = string(r.Status)
+		}
+		for i, s := range slots {
+			if got := bySlot[s]; got != want[c](i) {
+				t.Errorf("catchup %s, slot %s: %q, want %q", c, s.Format(time.TimeOnly), got, want[c](i))
+			}
+		}
+	}
+	// catchup all makes the missed slots' runs oldest first (runsOf lists the newest run first).
+	runs := h.runsOf(jobs[schedule.CatchupAll].ID)
+	for i := 1; i < len(runs); i++ {
+		if runs[i].ScheduledAt.After(runs[i-1].ScheduledAt) {
+			t.Errorf("the run for %s was made before the one for %s", runs[i].ScheduledAt, runs[i-1].ScheduledAt)
+		}
+	}
 }
 
 func TestManyJobsAddedAtOnceAreScheduledWithoutLosingASlot(t *testing.T) {
@@ -251,7 +307,7 @@ func TestManyJobsAddedAtOnceAreScheduledWithoutLosingASlot(t *testing.T) {
 	payload := []byte(`{"url": "` + tg.URL + `"}`)
 	spec := fmt.Sprintf("%d %d %d * * *", slot.Second(), slot.Minute(), slot.Hour())
 	for range jobs {
-		if _, err := q.JobInsert(ctx, sqlcgen.JobInsertParams{Name: "imported", Type: "ping", Payload: payload, Cron: spec,
+		if _, err := q.JobInsert(ctx, sqlcgen.JobInsertParams{Catchup: schedule.CatchupLatest, Name: "imported", Type: "ping", Payload: payload, Cron: spec,
 			Timezone: "UTC", MaxRetries: 3, RetryDelayMs: 2000, TimeoutMs: 5000, NextRunAt: &slot}); err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/worker/runstatus"
+	"github.com/cronflow/cronflow/worker/schedule"
 )
 
 // Job returns the parameters of a valid job of a task type, due in an hour in UTC with the default
@@ -16,7 +17,7 @@ func Job(name, taskType, payload, cron string) sqlcgen.JobInsertParams {
 	next := time.Now().Add(time.Hour).UTC()
 	return sqlcgen.JobInsertParams{
 		Name: name, Type: taskType, Payload: json.RawMessage(payload), Cron: cron, Timezone: "UTC",
-		MaxRetries: 3, RetryDelayMs: 2000, TimeoutMs: 30000, NextRunAt: &next,
+		MaxRetries: 3, RetryDelayMs: 2000, TimeoutMs: 30000, Catchup: schedule.CatchupLatest, NextRunAt: &next,
 	}
 }
 

@@ -25,7 +25,7 @@ func (t Topology) declareNotices(ch *amqp.Channel) error {
 	args := amqp.Table{
 		amqp.QueueTypeArg:        amqp.QueueTypeQuorum,
 		"x-dead-letter-exchange": t.DeadExchange,
-		"x-delivery-limit":       int64(20),
+		"x-delivery-limit":       int64(WorkDeliveryLimit),
 	}
 	if _, err := ch.QueueDeclare(t.NoticeQueue, true, false, false, false, args); err != nil {
 		return fmt.Errorf("declare queue %s: %w", t.NoticeQueue, err)

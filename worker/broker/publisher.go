@@ -38,10 +38,11 @@ type Publisher struct {
 	Failed    atomic.Int64
 }
 
-// NewPublisher returns a publisher for the broker at url. Call Run to connect.
-func NewPublisher(url string, top Topology, logger *slog.Logger) *Publisher {
+// NewPublisher returns a publisher for the broker, any of the cluster nodes at urls. Call Run to
+// connect.
+func NewPublisher(urls []string, top Topology, logger *slog.Logger) *Publisher {
 	p := &Publisher{top: top, logger: logger, returned: map[string]bool{}}
-	p.conn = NewConnection(url, "cronflow-publisher", logger, p.setup, nil)
+	p.conn = NewConnection(urls, "cronflow-publisher", logger, p.setup, nil)
 	return p
 }
 
@@ -83,6 +84,16 @@ func (p *Publisher) setup(ctx context.Context, conn *amqp.Connection) error {
 	p.mu.Lock()
 	p.ch, p.returns = ch, returns
 	p.mu.Unlock()
+	// An earlier version's dead letters move to the quorum queue in the background: there may be many.
+	go func() {
+		n, err := p.top.MoveLegacy(conn)
+		if err != nil && !conn.IsClosed() {
+			p.logger.Warn("Moving an earlier version's dead letters stopped; the next connection goes on",
+				"queue", p.top.LegacyDeadQueue, "moved", n, "error", err)
+		} else if n > 0 {
+			p.logger.Info("Moved an earlier version's dead letters", "queue", p.top.LegacyDeadQueue, "to", p.top.DeadQueue, "moved", n)
+		}
+	}()
 	return nil
 }
 
@@ -135,14 +146,15 @@ func (p *Publisher) PublishRuns(ctx context.Context, msgs []runmsg.Message) ([]i
 	return publish(ctx, p, p.top.Exchange, WorkRoutingKey, msgs)
 }
 
-// PublishRetry publishes a run to the retry queue of its delay, from which it reaches the work
-// queue delay later. A retry waits in the broker, so it survives restarts and blocks no consumer.
+// PublishRetry publishes a run to the retry queue of its delay (rounded up onto RetryDelays), from
+// which it reaches the work queue that much later. A retry waits in the broker, so it survives
+// restarts and blocks no consumer.
 func (p *Publisher) PublishRetry(ctx context.Context, msg runmsg.Message, delay time.Duration) error {
 	ch, _, err := p.channel()
 	if err != nil {
 		return err
 	}
-	queue, err := p.top.DeclareRetryQueue(ch, delay)
+	queue, err := p.top.DeclareRetryQueue(ch, RetryDelayAtLeast(delay))
 	if err != nil {
 		return err
 	}

@@ -29,8 +29,20 @@ func Prefix() string {
 // DeleteAtCleanup deletes the queues and exchanges when the test ends. Names that do not exist are
 // passed over.
 func DeleteAtCleanup(t testing.TB, queues, exchanges []string) {
+	DeleteAtCleanupOn(t, []string{URL()}, queues, exchanges)
+}
+
+// DeleteAtCleanupOn is DeleteAtCleanup on the broker at urls, the nodes of a test cluster, through
+// the first that answers: the test may have killed some.
+func DeleteAtCleanupOn(t testing.TB, urls []string, queues, exchanges []string) {
 	t.Cleanup(func() {
-		conn, err := amqp.Dial(URL())
+		var conn *amqp.Connection
+		var err error
+		for _, u := range urls {
+			if conn, err = amqp.Dial(u); err == nil {
+				break
+			}
+		}
 		if err != nil {
 			t.Errorf("connect to clean up: %v", err)
 			return

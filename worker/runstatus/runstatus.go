@@ -9,13 +9,15 @@ type Status string
 
 // The statuses a run goes through, in order. A run is queued until a consumer claims it, running
 // while an attempt executes, and then completed, failed (a retry is still to come) or
-// permanently_failed (no retries left).
+// permanently_failed (no retries left). A missed run never ran: its slot passed while no scheduler
+// could make it, and the job's catch-up policy left it out; its error says why.
 const (
 	Queued            Status = "queued"
 	Running           Status = "running"
 	Completed         Status = "completed"
 	Failed            Status = "failed"
 	PermanentlyFailed Status = "permanently_failed"
+	Missed            Status = "missed"
 )
 
 // info is what is known about each status, in the order a run goes through them.
@@ -31,6 +33,7 @@ var info = []struct {
 	// failed for good.
 	{Failed, "failed, will retry", false},
 	{PermanentlyFailed, "failed for good", true},
+	{Missed, "missed", true},
 }
 
 // All returns every status in the order a run goes through them, for filters and counts.

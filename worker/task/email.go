@@ -3,20 +3,17 @@ package task
 import (
 	"context"
 	"crypto/rand"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/mail"
 	"strings"
-	"time"
 
 	gomail "github.com/wneessen/go-mail"
-	"github.com/wneessen/go-mail/smtp"
 )
 
 const (
-	// maxRecipients bounds the "to" list: Cronflow sends notifications, not newsletters.
+	// maxRecipients bounds to, cc and bcc together: Cronflow sends notifications, not newsletters.
 	maxRecipients = 10
 	// maxSubject is the longest line RFC 5322 allows, which bounds the subject before encoding.
 	maxSubject = 998
@@ -37,24 +34,36 @@ type MailConfig struct {
 // emailInput is an email payload as a job's author may write it: "to" is one address or a list.
 type emailInput struct {
 	To      json.RawMessage `json:"to"`
+	Cc      json.RawMessage `json:"cc"`
+	Bcc     json.RawMessage `json:"bcc"`
 	Subject string          `json:"subject"`
 	Body    string          `json:"body"`
 }
 
-// emailPayload is an email payload as stored: "to" is always a list of bare addresses.
+// emailPayload is an email payload as stored: the recipients are always lists of bare addresses.
+// The subject and body may hold templates.
 type emailPayload struct {
 	To      []string `json:"to"`
+	Cc      []string `json:"cc,omitempty"`
+	Bcc     []string `json:"bcc,omitempty"`
 	Subject string   `json:"subject"`
 	Body    string   `json:"body"`
+}
+
+// recipients are every address the message goes to, to, cc and bcc.
+func (p emailPayload) recipients() []string {
+	return append(append(append([]string{}, p.To...), p.Cc...), p.Bcc...)
 }
 
 func init() {
 	register(Type{
 		Name: "email", Label: "Send an email", Order: 2,
 		Fields: []Field{
-			{Name: "payload.to", Label: "To", Input: "text", Hint: "One or more addresses, separated by commas."},
-			{Name: "payload.subject", Label: "Subject", Input: "text"},
-			{Name: "payload.body", Label: "Message", Input: "textarea", Hint: "Plain text."},
+			{Name: "payload.to", Label: "To", Input: "text", Hint: "One or more addresses, separated by commas; at most 10 with Cc and Bcc."},
+			{Name: "payload.cc", Label: "Cc (optional)", Input: "text"},
+			{Name: "payload.bcc", Label: "Bcc (optional)", Input: "text", Hint: "Bcc recipients get the message without appearing in it."},
+			{Name: "payload.subject", Label: "Subject", Input: "text", Hint: "Templates such as {{job.name}} and {{secrets.NAME}} are filled in."},
+			{Name: "payload.body", Label: "Message", Input: "textarea", Hint: "Plain text; templates are filled in."},
 		},
 		ValidateFunc: validateEmail,
 		ExecutorFunc: func(env Env) ExecuteFunc { return emailExecutor(env.Mail) },
@@ -64,21 +73,26 @@ func init() {
 		},
 		SettingsFunc: func(payload json.RawMessage) []Setting {
 			p := decode[emailPayload](payload)
-			return []Setting{
-				{Label: "To", Value: strings.Join(p.To, ", ")},
-				{Label: "Subject", Value: p.Subject},
-				{Label: "Message", Value: Clip(p.Body, 2000), Code: true},
+			out := []Setting{{Label: "To", Value: strings.Join(p.To, ", ")}}
+			if len(p.Cc) > 0 {
+				out = append(out, Setting{Label: "Cc", Value: strings.Join(p.Cc, ", ")})
 			}
+			if len(p.Bcc) > 0 {
+				out = append(out, Setting{Label: "Bcc", Value: strings.Join(p.Bcc, ", ")})
+			}
+			return append(out, Setting{Label: "Subject", Value: p.Subject}, Setting{Label: "Message", Value: Clip(p.Body, 2000), Code: true})
 		},
 		DefaultNameFunc: func(payload json.RawMessage) string {
 			return "Email to " + strings.Join(decode[emailPayload](payload).To, ", ")
 		},
 		FormValuesFunc: func(payload json.RawMessage) map[string]string {
 			p := decode[emailPayload](payload)
-			return map[string]string{"payload.to": strings.Join(p.To, ", "), "payload.subject": p.Subject, "payload.body": p.Body}
+			return map[string]string{"payload.to": strings.Join(p.To, ", "), "payload.cc": strings.Join(p.Cc, ", "),
+				"payload.bcc": strings.Join(p.Bcc, ", "), "payload.subject": p.Subject, "payload.body": p.Body}
 		},
 		FormPayloadFunc: func(v, _ map[string]string) any {
-			return emailPayload{To: SplitAddresses(v["payload.to"]), Subject: v["payload.subject"], Body: v["payload.body"]}
+			return emailPayload{To: SplitAddresses(v["payload.to"]), Cc: SplitAddresses(v["payload.cc"]),
+				Bcc: SplitAddresses(v["payload.bcc"]), Subject: v["payload.subject"], Body: v["payload.body"]}
 		},
 	})
 }
@@ -113,9 +127,22 @@ func validateEmail(payload json.RawMessage) (json.RawMessage, map[string]string)
 // add headers of its own.
 func checkEmail(in emailInput) (emailPayload, map[string]string) {
 	problems := map[string]string{}
-	to, problem := parseRecipients(in.To)
-	if problem != "" {
-		problems["payload.to"] = problem
+	p := emailPayload{Subject: in.Subject, Body: in.Body}
+	lists := []struct {
+		field    string
+		raw      json.RawMessage
+		required bool
+		into     *[]string
+	}{{"payload.to", in.To, true, &p.To}, {"payload.cc", in.Cc, false, &p.Cc}, {"payload.bcc", in.Bcc, false, &p.Bcc}}
+	for _, l := range lists {
+		addrs, problem := parseRecipients(l.raw, l.required)
+		if problem != "" {
+			problems[l.field] = problem
+		}
+		*l.into = addrs
+	}
+	if n := len(p.recipients()); n > maxRecipients && problems["payload.to"] == "" {
+		problems["payload.to"] = fmt.Sprintf("with cc and bcc must list at most %d addresses, not %d", maxRecipients, n)
 	}
 	switch {
 	case strings.TrimSpace(in.Subject) == "":
@@ -125,15 +152,26 @@ func checkEmail(in emailInput) (emailPayload, map[string]string) {
 	case strings.ContainsAny(in.Subject, "\r\n"):
 		problems["payload.subject"] = "must be a single line"
 	}
+	if problems["payload.subject"] == "" {
+		if problem := checkTemplates(in.Subject); problem != "" {
+			problems["payload.subject"] = problem
+		}
+	}
 	if strings.TrimSpace(in.Body) == "" {
 		problems["payload.body"] = "is required"
+	} else if problem := checkTemplates(in.Body); problem != "" {
+		problems["payload.body"] = problem
 	}
-	return emailPayload{To: to, Subject: in.Subject, Body: in.Body}, problems
+	return p, problems
 }
 
-// parseRecipients reads "to": one address or a list of 1 to maxRecipients addresses. It returns the
-// bare addresses ("Ann <ann@example.com>" becomes "ann@example.com"), or a problem.
-func parseRecipients(raw json.RawMessage) ([]string, string) {
+// parseRecipients reads a list of recipients: one address or a list of up to maxRecipients
+// addresses, of which a required list needs one. It returns the bare addresses ("Ann
+// <ann@example.com>" becomes "ann@example.com"), or a problem.
+func parseRecipients(raw json.RawMessage, required bool) ([]string, string) {
+	if (len(raw) == 0 || string(raw) == "null") && !required {
+		return nil, ""
+	}
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, "need at least one address"
 	}
@@ -145,7 +183,7 @@ func parseRecipients(raw json.RawMessage) ([]string, string) {
 		return nil, "must be an address or a list of addresses"
 	}
 	switch {
-	case len(list) == 0:
+	case len(list) == 0 && required:
 		return nil, "need at least one address"
 	case len(list) > maxRecipients:
 		return nil, fmt.Sprintf("must list at most %d addresses", maxRecipients)
@@ -172,19 +210,39 @@ func emailExecutor(cfg MailConfig) ExecuteFunc {
 		if err != nil {
 			return "", err
 		}
-		p, problems := checkEmail(in)
-		if len(problems) > 0 {
-			return "", fmt.Errorf("check email payload: %v", problems)
+		p, err := filledEmail(in, t)
+		if err != nil {
+			return "", err
 		}
 		msg, err := buildMessage(cfg.From, p, t)
 		if err != nil {
 			return "", err
 		}
-		if err := sendMail(ctx, cfg, msg, p.To); err != nil {
-			return "", err
+		if err := sendMail(ctx, cfg, msg, p.recipients()); err != nil {
+			return "", smtpFailure(err)
 		}
-		return fmt.Sprintf("sent to %d recipient(s)", len(p.To)), nil
+		return fmt.Sprintf("sent to %d recipient(s)", len(p.recipients())), nil
 	}
+}
+
+// filledEmail checks a stored email again, fills in the templates of its subject and body, and
+// checks the subject once more: a value filled in must not add a line break to a header.
+func filledEmail(in emailInput, t Task) (emailPayload, error) {
+	p, problems := checkEmail(in)
+	if len(problems) > 0 {
+		return p, Permanent(fmt.Errorf("check email payload: %v", problems), "the stored email is not valid")
+	}
+	var err error
+	if p.Subject, err = t.expand(p.Subject, asText); err != nil {
+		return p, err
+	}
+	if p.Body, err = t.expand(p.Body, asText); err != nil {
+		return p, err
+	}
+	if strings.ContainsAny(p.Subject, "\r\n") {
+		return p, Permanent(errors.New("the subject, templates filled in, is not a single line"), "the subject cannot be sent")
+	}
+	return p, nil
 }
 
 // buildMessage renders the message: UTF-8 plain text, quoted-printable so that no line is too long,
@@ -197,6 +255,9 @@ func buildMessage(from string, p emailPayload, t Task) (*gomail.Msg, error) {
 	}
 	// The recipients are bare addresses already; the header lists them as they are.
 	m.SetGenHeader(gomail.Header("To"), strings.Join(p.To, ", "))
+	if len(p.Cc) > 0 {
+		m.SetGenHeader(gomail.Header("Cc"), strings.Join(p.Cc, ", "))
+	}
 	m.Subject(p.Subject)
 	m.SetDate()
 	m.SetMessageIDWithValue(fmt.Sprintf("%d.%s@cronflow", t.RunID, strings.ToLower(rand.Text())))
@@ -205,30 +266,4 @@ func buildMessage(from string, p emailPayload, t Task) (*gomail.Msg, error) {
 	}
 	m.SetBodyString(gomail.TypeTextPlain, p.Body)
 	return m, nil
-}
-
-// mailClient is the go-mail client for cfg: its TLS policy, port and PLAIN authentication.
-func mailClient(cfg MailConfig, auth smtp.Auth, timeout time.Duration) (*gomail.Client, error) {
-	opts := []gomail.Option{gomail.WithTimeout(timeout), gomail.WithTLSConfig(&tls.Config{ServerName: cfg.Host})}
-	port := 25
-	switch cfg.TLS {
-	case "", "none":
-		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
-	case "starttls":
-		port = 587
-		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
-	case "tls":
-		port = 465
-		opts = append(opts, gomail.WithSSL())
-	default:
-		return nil, fmt.Errorf("dial SMTP server %s: unknown TLS mode %q", cfg.Host, cfg.TLS)
-	}
-	if cfg.Port != 0 {
-		port = cfg.Port
-	}
-	opts = append(opts, gomail.WithPort(port))
-	if auth != nil {
-		opts = append(opts, gomail.WithSMTPAuthCustom(auth))
-	}
-	return gomail.NewClient(cfg.Host, opts...)
 }

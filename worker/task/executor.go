@@ -37,8 +37,15 @@ func (e *Executor) Only(types ...string) *Executor {
 	return only
 }
 
-// Execute runs one attempt of a task of the given type within timeout.
+// Execute runs one attempt of a task of the given type within timeout. The values of the task's
+// secrets are masked in its output and its error, whatever the target sent back.
 func (e *Executor) Execute(ctx context.Context, taskType string, timeout time.Duration, t Task) (output string, err error) {
+	output, err = e.execute(ctx, taskType, timeout, t)
+	return maskSecrets(output, t.Secrets), maskError(err, t.Secrets)
+}
+
+// execute runs one attempt, turning a panic into an error.
+func (e *Executor) execute(ctx context.Context, taskType string, timeout time.Duration, t Task) (output string, err error) {
 	fn, ok := e.funcs[taskType]
 	if !ok {
 		return "", fmt.Errorf("unknown task type %q", taskType)

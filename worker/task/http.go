@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 const (
@@ -24,40 +26,88 @@ const (
 	maxURLLength = 2048
 )
 
+// httpCall is one HTTP request of a task, its templates filled in, and what answer it expects.
+type httpCall struct {
+	method, url, contentType string
+	// shownURL is the URL as errors show it, with its secrets masked.
+	shownURL string
+	body     []byte
+	headers  map[string]string
+	expect   []statusRange
+	// expectBody, if not empty, must be in the first maxResponseRead bytes of the answer.
+	expectBody string
+}
+
 // do sends one HTTP request for task t and reports the response as a run's output: the status line,
-// then the start of the body. Any 2xx is a success; anything else is an error naming the status.
-// ctx bounds the whole exchange, reading the body included. shownURL is the URL as errors show it,
-// with its secrets masked.
-func do(ctx context.Context, client *http.Client, method, rawURL, shownURL, contentType string, body []byte, t Task) (string, error) {
+// then the start of the body. An answer that misses the expected status or body text is an error
+// saying what came back. ctx bounds the whole exchange, reading the body included.
+func do(ctx context.Context, client *http.Client, call httpCall, t Task) (string, error) {
 	var reqBody io.Reader
-	if body != nil {
-		reqBody = bytes.NewReader(body)
+	if call.body != nil {
+		reqBody = bytes.NewReader(call.body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, rawURL, reqBody)
+	if expectsRedirect(call.expect) {
+		ctx = context.WithValue(ctx, noRedirectsKey{}, true)
+	}
+	req, err := http.NewRequestWithContext(ctx, call.method, call.url, reqBody)
 	if err != nil {
-		return "", fmt.Errorf("build %s request to %s: %w", method, shownURL, unwrapURLError(err))
+		return "", Permanent(fmt.Errorf("build %s request to %s: %w", call.method, call.shownURL, unwrapURLError(err)), "the request cannot be built")
 	}
 	req.Header.Set("User-Agent", userAgent)
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
+	if call.contentType != "" {
+		req.Header.Set("Content-Type", call.contentType)
+	}
+	for name, value := range call.headers {
+		if !httpguts.ValidHeaderFieldValue(value) {
+			return "", Permanent(fmt.Errorf("header %s: its value, templates filled in, is not one line of text", name), "a header cannot be sent")
+		}
+		req.Header.Set(name, value)
 	}
 	if t.IdempotencyKey != "" {
 		req.Header.Set("Idempotency-Key", t.IdempotencyKey)
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("%s %s: %w", method, shownURL, unwrapURLError(err))
+		return "", fmt.Errorf("%s %s: %w", call.method, call.shownURL, unwrapURLError(err))
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseRead))
 	output := "HTTP " + resp.Status + "\n" + Storable(string(data), maxOutputBody)
-	if err != nil {
-		return output, fmt.Errorf("read response to %s %s: %w", method, shownURL, unwrapURLError(err))
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return output, fmt.Errorf("HTTP %s", resp.Status)
+	switch {
+	case err != nil:
+		return output, fmt.Errorf("read response to %s %s: %w", call.method, call.shownURL, unwrapURLError(err))
+	case !matches(call.expect, resp.StatusCode):
+		return output, statusFailure(fmt.Errorf("HTTP %s, expected %s", resp.Status, expectText(call.expect)), resp, time.Now())
+	case call.expectBody != "" && !bytes.Contains(data, []byte(call.expectBody)):
+		return output, Permanent(fmt.Errorf("HTTP %s, but the answer does not contain %q (in its first 64 KiB)", resp.Status, Clip(call.expectBody, 100)),
+			"the answer missed expect_body")
 	}
 	return output, nil
+}
+
+// noRedirectsKey marks a request context whose redirects are answers to check, not to follow.
+type noRedirectsKey struct{}
+
+// expectsRedirect reports whether a 3xx is among the expected statuses: then a redirect is the
+// answer itself.
+func expectsRedirect(expect []statusRange) bool {
+	for _, r := range expect {
+		if r.lo <= 399 && r.hi >= 300 {
+			return true
+		}
+	}
+	return false
+}
+
+// checkRedirect follows up to 10 redirects, as net/http does, unless the request expects one.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if req.Context().Value(noRedirectsKey{}) != nil {
+		return http.ErrUseLastResponse
+	}
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	return nil
 }
 
 // unwrapURLError drops the *url.Error wrapper that net/http and net/url put around errors: it repeats
@@ -102,5 +152,5 @@ func NewHTTPClient(maxConnsPerHost int, allowPrivate bool) *http.Client {
 		// A proxy would be the address dialled, and the target could not be checked.
 		transport.Proxy = nil
 	}
-	return &http.Client{Transport: transport}
+	return &http.Client{Transport: transport, CheckRedirect: checkRedirect}
 }

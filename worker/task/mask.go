@@ -11,7 +11,7 @@ import (
 // page or GET keeps the real payload, so that it can be edited.
 func Mask(taskType string, payload json.RawMessage) json.RawMessage {
 	t, ok := registry[taskType]
-	if !ok || len(t.MaskedFields) == 0 {
+	if !ok || (len(t.MaskedFields) == 0 && t.MaskFieldsFunc == nil) {
 		return payload
 	}
 	var fields map[string]json.RawMessage
@@ -23,6 +23,9 @@ func Mask(taskType string, payload json.RawMessage) json.RawMessage {
 		if raw, ok := fields[key]; ok && json.Unmarshal(raw, &s) == nil {
 			fields[key], _ = json.Marshal(redact(s))
 		}
+	}
+	if t.MaskFieldsFunc != nil {
+		t.MaskFieldsFunc(fields)
 	}
 	out, err := json.Marshal(fields)
 	if err != nil {

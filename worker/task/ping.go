@@ -7,17 +7,28 @@ import (
 	"strings"
 )
 
-// pingPayload is what a ping job stores: the URL to GET, as a health check or a heartbeat.
+// pingMethods are the methods a ping may use, the default first.
+var pingMethods = []string{http.MethodGet, http.MethodHead}
+
+// pingInput is a ping payload as a job's author writes it.
+type pingInput struct {
+	URL string `json:"url"`
+	requestInput
+}
+
+// pingPayload is what a ping job stores: the URL to call, as a health check or a heartbeat, and
+// how to call it.
 type pingPayload struct {
 	URL string `json:"url"`
+	requestOptions
 }
 
 func init() {
 	register(Type{
 		Name: "ping", Label: "Ping a URL", Order: 1,
-		Fields: []Field{
-			{Name: "payload.url", Label: "URL", Input: "url", Hint: "Cronflow sends a GET; any 2xx answer is a success."},
-		},
+		Fields: append([]Field{
+			{Name: "payload.url", Label: "URL", Input: "url", Hint: "Cronflow sends a GET (or a HEAD); any 2xx answer is a success unless you expect otherwise. The URL may use templates."},
+		}, requestFields(pingMethods)...),
 		ValidateFunc: validatePing,
 		ExecutorFunc: func(env Env) ExecuteFunc {
 			return func(ctx context.Context, t Task) (string, error) {
@@ -25,35 +36,57 @@ func init() {
 				if err != nil {
 					return "", err
 				}
-				return do(ctx, env.HTTP, http.MethodGet, p.URL, RedactURL(p.URL), "", nil, t)
+				call, err := p.call(t, http.MethodGet, p.URL, "", nil)
+				if err != nil {
+					return "", err
+				}
+				return do(ctx, env.HTTP, call, t)
 			}
 		},
 		SummaryFunc: func(payload json.RawMessage) string {
-			return "GET " + RedactURL(decode[pingPayload](payload).URL)
+			p := decode[pingPayload](payload)
+			return p.requestLine(http.MethodGet, p.URL)
 		},
 		SettingsFunc: func(payload json.RawMessage) []Setting {
-			return []Setting{{Label: "URL", Value: "GET " + RedactURL(decode[pingPayload](payload).URL)}}
+			p := decode[pingPayload](payload)
+			return append([]Setting{{Label: "URL", Value: p.requestLine(http.MethodGet, p.URL)}}, p.settings()...)
 		},
 		DefaultNameFunc: func(payload json.RawMessage) string {
 			return "Ping " + hostOf(decode[pingPayload](payload).URL)
 		},
-		MaskedFields: map[string]func(string) string{"url": RedactURL},
+		MaskedFields:   map[string]func(string) string{"url": redactTemplatedURL},
+		MaskFieldsFunc: maskHeaders,
 		FormValuesFunc: func(payload json.RawMessage) map[string]string {
-			return map[string]string{"payload.url": decode[pingPayload](payload).URL}
+			p := decode[pingPayload](payload)
+			v := map[string]string{"payload.url": p.URL}
+			p.formValues(v)
+			return v
 		},
-		FormPayloadFunc: func(v, _ map[string]string) any { return pingPayload{URL: v["payload.url"]} },
+		FormPayloadFunc: func(v, problems map[string]string) any {
+			out := map[string]any{"url": v["payload.url"]}
+			formInput(v, problems, out)
+			return out
+		},
 	})
 }
 
-// validatePing checks a ping payload and returns it with unknown fields dropped and the URL trimmed.
+// validatePing checks a ping payload and returns it with unknown fields dropped, the URL trimmed
+// and the request's options normalised.
 func validatePing(payload json.RawMessage) (json.RawMessage, map[string]string) {
-	p, problems := given[pingPayload](payload)
+	in, problems := given[pingInput](payload)
 	if problems != nil {
 		return nil, problems
 	}
-	p.URL = strings.TrimSpace(p.URL)
-	if problem := checkHTTPURL(p.URL); problem != "" {
-		return nil, map[string]string{"payload.url": problem}
+	problems = map[string]string{}
+	p := pingPayload{URL: strings.TrimSpace(in.URL), requestOptions: in.check(pingMethods, problems)}
+	if problem := checkTemplatedURL(p.URL); problem != "" {
+		problems["payload.url"] = problem
+	}
+	if p.Method == http.MethodHead && p.ExpectBody != "" {
+		problems["payload.expect_body"] = "cannot be checked on a HEAD request, whose answer has no body"
+	}
+	if len(problems) > 0 {
+		return nil, problems
 	}
 	return store(p)
 }

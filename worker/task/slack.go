@@ -23,26 +23,26 @@ func init() {
 		Name: "slack", Label: "Send a Slack message", Order: 3,
 		Fields: []Field{
 			{Name: "payload.webhook_url", Label: "Slack webhook URL", Input: "url",
-				Hint: "An incoming-webhook URL from Slack, https://hooks.slack.com/services/…; it is kept secret on every page."},
+				Hint: "An incoming-webhook URL from Slack, https://hooks.slack.com/services/…, or {{secrets.NAME}} holding one; it is kept secret on every page."},
 			{Name: "payload.text", Label: "Message", Input: "textarea",
-				Hint: "Slack formatting works: *bold*, _italic_, <https://example.com|links>."},
+				Hint: "Slack formatting works: *bold*, _italic_, <https://example.com|links>. Templates such as {{job.name}} are filled in."},
 		},
 		ValidateFunc: validateSlack,
 		ExecutorFunc: slackExecutor,
 		SummaryFunc: func(payload json.RawMessage) string {
 			p := decode[slackPayload](payload)
-			return "To " + RedactURLPath(p.WebhookURL) + ": " + Clip(p.Text, 60)
+			return "To " + shownSlackURL(p.WebhookURL) + ": " + Clip(p.Text, 60)
 		},
 		SettingsFunc: func(payload json.RawMessage) []Setting {
 			p := decode[slackPayload](payload)
 			return []Setting{
-				{Label: "Slack webhook", Value: RedactURLPath(p.WebhookURL)},
+				{Label: "Slack webhook", Value: shownSlackURL(p.WebhookURL)},
 				{Label: "Message", Value: Clip(p.Text, 2000), Code: true},
 			}
 		},
 		DefaultNameFunc: func(json.RawMessage) string { return "Slack message" },
 		// The webhook's path is its secret.
-		MaskedFields: map[string]func(string) string{"webhook_url": RedactURLPath},
+		MaskedFields: map[string]func(string) string{"webhook_url": shownSlackURL},
 		FormValuesFunc: func(payload json.RawMessage) map[string]string {
 			p := decode[slackPayload](payload)
 			return map[string]string{"payload.webhook_url": p.WebhookURL, "payload.text": p.Text}
@@ -61,7 +61,7 @@ func validateSlack(payload json.RawMessage) (json.RawMessage, map[string]string)
 	}
 	problems = map[string]string{}
 	p.WebhookURL = strings.TrimSpace(p.WebhookURL)
-	if problem := checkHTTPURL(p.WebhookURL); problem != "" {
+	if problem := checkTemplatedURL(p.WebhookURL); problem != "" {
 		problems["payload.webhook_url"] = problem
 	}
 	switch {
@@ -69,6 +69,10 @@ func validateSlack(payload json.RawMessage) (json.RawMessage, map[string]string)
 		problems["payload.text"] = "is required"
 	case utf8.RuneCountInString(p.Text) > maxSlackText:
 		problems["payload.text"] = fmt.Sprintf("must be at most %d characters", maxSlackText)
+	default:
+		if problem := checkTemplates(p.Text); problem != "" {
+			problems["payload.text"] = problem
+		}
 	}
 	if len(problems) > 0 {
 		return nil, problems
@@ -84,12 +88,30 @@ func slackExecutor(env Env) ExecuteFunc {
 		if err != nil {
 			return "", err
 		}
+		text, err := t.expand(p.Text, asText)
+		if err != nil {
+			return "", err
+		}
 		body, err := json.Marshal(struct {
 			Text string `json:"text"`
-		}{p.Text})
+		}{text})
 		if err != nil {
 			return "", fmt.Errorf("encode slack message: %w", err)
 		}
-		return do(ctx, env.HTTP, http.MethodPost, p.WebhookURL, RedactURLPath(p.WebhookURL), "application/json", body, t)
+		call, err := requestOptions{}.call(t, http.MethodPost, p.WebhookURL, "application/json", body)
+		if err != nil {
+			return "", err
+		}
+		call.shownURL = RedactURLPath(call.url)
+		return do(ctx, env.HTTP, call, t)
 	}
+}
+
+// shownSlackURL masks a Slack webhook URL's path, its secret. A URL that is a template (a secret
+// holding the whole URL) is shown as that reference.
+func shownSlackURL(rawURL string) string {
+	if strings.HasPrefix(strings.TrimSpace(rawURL), "{{") {
+		return rawURL
+	}
+	return RedactURLPath(rawURL)
 }

@@ -2,6 +2,7 @@ package task
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -92,4 +93,30 @@ func connectError(cfg MailConfig, auth *loginAuth, err error) error {
 		return fmt.Errorf("smtp STARTTLS with %s: %w", cfg.Host, err)
 	}
 	return fmt.Errorf("smtp greeting from %s: %w", cfg.Host, err)
+}
+
+// mailClient is the go-mail client for cfg: its TLS policy, port and PLAIN authentication.
+func mailClient(cfg MailConfig, auth smtp.Auth, timeout time.Duration) (*gomail.Client, error) {
+	opts := []gomail.Option{gomail.WithTimeout(timeout), gomail.WithTLSConfig(&tls.Config{ServerName: cfg.Host})}
+	port := 25
+	switch cfg.TLS {
+	case "", "none":
+		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
+	case "starttls":
+		port = 587
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
+	case "tls":
+		port = 465
+		opts = append(opts, gomail.WithSSL())
+	default:
+		return nil, fmt.Errorf("dial SMTP server %s: unknown TLS mode %q", cfg.Host, cfg.TLS)
+	}
+	if cfg.Port != 0 {
+		port = cfg.Port
+	}
+	opts = append(opts, gomail.WithPort(port))
+	if auth != nil {
+		opts = append(opts, gomail.WithSMTPAuthCustom(auth))
+	}
+	return gomail.NewClient(cfg.Host, opts...)
 }

@@ -26,6 +26,11 @@ type Task struct {
 	// IdempotencyKey is the same on every attempt of a run and differs between runs, so that a target
 	// can tell a retry from a new occurrence.
 	IdempotencyKey string
+	// SigningSecret keys the signature of a signed webhook ("whsec_…").
+	SigningSecret string
+	// Secrets are the values of the secrets the payload names, by name, for its templates. The
+	// executor masks every one of them in what the attempt returns.
+	Secrets map[string]string
 }
 
 // ExecuteFunc performs one attempt of a task. It returns what the run should show as its output,
@@ -39,9 +44,12 @@ type Env struct {
 }
 
 // Field is one input of a task type in the dashboard's form. Name is the form field's name and the
-// key of its problems ("payload.url"); Input is "text", "url" or "textarea".
+// key of its problems ("payload.url"); Input is "text", "url", "textarea", "select" (one of
+// Options), "checkbox" (its value is "true" when ticked) or "headers" (rows of a name and a value,
+// named by HeaderRowNames).
 type Field struct {
 	Name, Label, Input, Hint string
+	Options                  []string
 }
 
 // Setting is one line of a job's settings on its page, secrets masked. Code settings are shown
@@ -69,10 +77,16 @@ type Type struct {
 	SummaryFunc func(payload json.RawMessage) string
 	// SettingsFunc lists the job's settings for its page, secrets masked.
 	SettingsFunc func(payload json.RawMessage) []Setting
+	// SignedFunc, if set, reports whether the job's requests are signed with its signing secret,
+	// which its page and its API answer then show.
+	SignedFunc func(payload json.RawMessage) bool
 	// DefaultNameFunc names a job whose author gave it no name, after what it does.
 	DefaultNameFunc func(payload json.RawMessage) string
 	// MaskedFields are the payload's string fields that hold secrets, with how to mask each.
 	MaskedFields map[string]func(string) string
+	// MaskFieldsFunc, if set, masks what MaskedFields cannot: secrets inside the payload's objects,
+	// such as credentials among its headers.
+	MaskFieldsFunc func(fields map[string]json.RawMessage)
 	// FormValuesFunc fills the form's fields, which hold text only, from a stored payload.
 	FormValuesFunc func(payload json.RawMessage) map[string]string
 	// FormPayloadFunc builds the payload to validate from the form's fields, and adds the problems
@@ -99,6 +113,12 @@ func Types() []Type {
 	}
 	slices.SortFunc(types, func(a, b Type) int { return a.Order - b.Order })
 	return types
+}
+
+// Signed reports whether a job of this type and payload signs its requests.
+func Signed(taskType string, payload json.RawMessage) bool {
+	t, ok := registry[taskType]
+	return ok && t.SignedFunc != nil && t.SignedFunc(payload)
 }
 
 // Names returns the names of the task types, sorted, as problems list them.
@@ -129,10 +149,25 @@ func FormFields() []string {
 	var names []string
 	for _, t := range Types() {
 		for _, f := range t.Fields {
-			if !slices.Contains(names, f.Name) {
-				names = append(names, f.Name)
+			for _, name := range formNames(f) {
+				if !slices.Contains(names, name) {
+					names = append(names, name)
+				}
 			}
 		}
+	}
+	return names
+}
+
+// formNames are the form fields an input posts: one, or two per row of a headers input.
+func formNames(f Field) []string {
+	if f.Input != "headers" {
+		return []string{f.Name}
+	}
+	names := make([]string, 0, 2*MaxHeaderRows)
+	for i := range MaxHeaderRows {
+		name, value := HeaderRowNames(f.Name, i)
+		names = append(names, name, value)
 	}
 	return names
 }

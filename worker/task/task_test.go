@@ -29,6 +29,7 @@ type request struct {
 	method string
 	header http.Header
 	body   []byte
+	url    string
 }
 
 // newTarget starts an HTTP server on 127.0.0.1 that answers every request with status and reply, and
@@ -128,8 +129,8 @@ func TestHTTPTasks(t *testing.T) {
 		t.Parallel()
 		url, _ := newTarget(t, http.StatusServiceUnavailable, "down for maintenance")
 		out, err := run(t, e, "ping", fmt.Sprintf(`{"url": %q}`, url))
-		if err == nil || err.Error() != "HTTP 503 Service Unavailable" {
-			t.Errorf("err = %v, want HTTP 503 Service Unavailable", err)
+		if err == nil || err.Error() != "HTTP 503 Service Unavailable, expected 2xx" {
+			t.Errorf("err = %v, want HTTP 503 Service Unavailable, expected 2xx", err)
 		}
 		if out != "HTTP 503 Service Unavailable\ndown for maintenance" {
 			t.Errorf("output = %q", out)
@@ -392,7 +393,8 @@ func TestEveryTaskTypeIsCompleteAndInOrder(t *testing.T) {
 			t.Errorf("%s lacks a function", typ.Name)
 		}
 		for _, f := range typ.Fields {
-			if !strings.HasPrefix(f.Name, "payload.") || f.Label == "" || !slices.Contains([]string{"text", "url", "textarea"}, f.Input) {
+			if !strings.HasPrefix(f.Name, "payload.") || f.Label == "" || !slices.Contains([]string{"text", "url", "textarea", "select", "checkbox", "headers"}, f.Input) ||
+				(f.Input == "select") != (len(f.Options) > 0) {
 				t.Errorf("%s: field %+v", typ.Name, f)
 			}
 		}

@@ -3,55 +3,106 @@ package task
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
+	"slices"
 	"strings"
+	"time"
 )
 
-// webhookPayload is what a webhook job stores: the URL to POST to and the JSON body to send, kept
-// byte for byte as the job's author wrote it.
-type webhookPayload struct {
+// webhookMethods are the methods a webhook may use, the default first.
+var webhookMethods = []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// webhookInput is a webhook payload as a job's author writes it.
+type webhookInput struct {
 	URL  string          `json:"url"`
 	Body json.RawMessage `json:"body"`
+	Sign bool            `json:"sign"`
+	requestInput
+}
+
+// webhookPayload is what a webhook job stores: the URL to call, the JSON body to send, kept byte
+// for byte as the job's author wrote it, whether to sign it, and how to call it.
+type webhookPayload struct {
+	URL  string          `json:"url"`
+	Body json.RawMessage `json:"body,omitempty"`
+	Sign bool            `json:"sign,omitempty"`
+	requestOptions
 }
 
 func init() {
 	register(Type{
 		Name: "webhook", Label: "Trigger a webhook", Order: 4,
-		Fields: []Field{
-			{Name: "payload.url", Label: "URL", Input: "url", Hint: "Cronflow sends a POST with a JSON body; any 2xx answer is a success."},
-			{Name: "payload.body", Label: "JSON body", Input: "textarea", Hint: "Any JSON value, such as {\"event\": \"nightly\"}."},
-		},
+		Fields: append([]Field{
+			{Name: "payload.url", Label: "URL", Input: "url", Hint: "Cronflow sends the JSON body with a POST (or the method below); any 2xx answer is a success unless you expect otherwise."},
+			{Name: "payload.body", Label: "JSON body", Input: "textarea", Hint: "Any JSON value, such as {\"event\": \"nightly\", \"run\": \"{{run.id}}\"}; its strings may use templates."},
+			{Name: "payload.sign", Label: "Sign each request (Standard Webhooks)", Input: "checkbox",
+				Hint: "Adds webhook-id, webhook-timestamp and webhook-signature; the job's page shows the secret to verify them with."},
+		}, requestFields(webhookMethods)...),
 		ValidateFunc: validateWebhook,
-		ExecutorFunc: func(env Env) ExecuteFunc {
-			return func(ctx context.Context, t Task) (string, error) {
-				p, err := payloadOf[webhookPayload](t, "webhook")
-				if err != nil {
-					return "", err
-				}
-				return do(ctx, env.HTTP, http.MethodPost, p.URL, RedactURL(p.URL), "application/json", p.Body, t)
-			}
-		},
+		ExecutorFunc: webhookExecutor,
 		SummaryFunc: func(payload json.RawMessage) string {
-			return "POST " + RedactURL(decode[webhookPayload](payload).URL)
+			p := decode[webhookPayload](payload)
+			return p.requestLine(http.MethodPost, p.URL)
 		},
 		SettingsFunc: func(payload json.RawMessage) []Setting {
 			p := decode[webhookPayload](payload)
-			return []Setting{
-				{Label: "URL", Value: "POST " + RedactURL(p.URL)},
+			out := []Setting{
+				{Label: "URL", Value: p.requestLine(http.MethodPost, p.URL)},
 				{Label: "JSON body", Value: Clip(string(p.Body), 2000), Code: true},
 			}
+			return append(out, p.settings()...)
 		},
 		DefaultNameFunc: func(payload json.RawMessage) string {
 			return "Webhook to " + hostOf(decode[webhookPayload](payload).URL)
 		},
-		MaskedFields: map[string]func(string) string{"url": RedactURL},
+		SignedFunc:     func(payload json.RawMessage) bool { return decode[webhookPayload](payload).Sign },
+		MaskedFields:   map[string]func(string) string{"url": redactTemplatedURL},
+		MaskFieldsFunc: maskHeaders,
 		FormValuesFunc: func(payload json.RawMessage) map[string]string {
 			p := decode[webhookPayload](payload)
-			return map[string]string{"payload.url": p.URL, "payload.body": string(p.Body)}
+			v := map[string]string{"payload.url": p.URL, "payload.body": string(p.Body), "payload.sign": ""}
+			if p.Sign {
+				v["payload.sign"] = "true"
+			}
+			p.formValues(v)
+			return v
 		},
 		FormPayloadFunc: webhookFormPayload,
 	})
+}
+
+// webhookExecutor returns the executor for webhook tasks: the body's templates are filled in as
+// JSON strings, and a signed webhook carries the Standard Webhooks headers over the exact body sent.
+func webhookExecutor(env Env) ExecuteFunc {
+	return func(ctx context.Context, t Task) (string, error) {
+		p, err := payloadOf[webhookPayload](t, "webhook")
+		if err != nil {
+			return "", err
+		}
+		var body []byte
+		contentType := ""
+		if len(p.Body) > 0 {
+			filled, err := t.expand(string(p.Body), inJSON)
+			if err != nil {
+				return "", err
+			}
+			body, contentType = []byte(filled), "application/json"
+		}
+		call, err := p.call(t, http.MethodPost, p.URL, contentType, body)
+		if err != nil {
+			return "", err
+		}
+		if p.Sign {
+			signed, err := Sign(t.SigningSecret, t.IdempotencyKey, time.Now(), body)
+			if err != nil {
+				return "", Permanent(err, "the webhook cannot be signed")
+			}
+			for name, value := range signed {
+				call.headers[name] = value
+			}
+		}
+		return do(ctx, env.HTTP, call, t)
+	}
 }
 
 // webhookFormPayload reads the body from the form as JSON text.
@@ -64,32 +115,50 @@ func webhookFormPayload(v, problems map[string]string) any {
 		problems["payload.body"] = "must be valid JSON, such as {\"event\": \"nightly\"}"
 		body = nil
 	}
-	return map[string]any{"url": v["payload.url"], "body": body}
+	out := map[string]any{"url": v["payload.url"], "body": body, "sign": v["payload.sign"] == "true"}
+	formInput(v, problems, out)
+	return out
 }
 
-// validateWebhook checks a webhook payload. The body may be any JSON value; a JSON string stays a
-// string, even when its content is itself JSON, because that is what the author sent.
+// validateWebhook checks a webhook payload. The body may be any JSON value, and may be left out
+// for a DELETE; a JSON string stays a string, even when its content is itself JSON, because that
+// is what the author sent.
 func validateWebhook(payload json.RawMessage) (json.RawMessage, map[string]string) {
-	p, problems := given[webhookPayload](payload)
+	in, problems := given[webhookInput](payload)
 	if problems != nil {
 		return nil, problems
 	}
 	problems = map[string]string{}
-	p.URL = strings.TrimSpace(p.URL)
-	if problem := checkHTTPURL(p.URL); problem != "" {
+	p := webhookPayload{URL: strings.TrimSpace(in.URL), Sign: in.Sign, requestOptions: in.check(webhookMethods, problems)}
+	if problem := checkTemplatedURL(p.URL); problem != "" {
 		problems["payload.url"] = problem
 	}
-	if len(p.Body) == 0 || string(p.Body) == "null" {
+	hasBody := len(in.Body) > 0 && string(in.Body) != "null"
+	switch {
+	case !hasBody && p.Method != http.MethodDelete:
 		problems["payload.body"] = "is required"
+	case hasBody:
+		if problem := checkTemplates(string(in.Body)); problem != "" {
+			problems["payload.body"] = problem
+		}
+	}
+	for name := range p.Headers {
+		if p.Sign && slices.Contains(signatureHeaders, http.CanonicalHeaderKey(name)) {
+			problems["payload.headers."+name] = "is set by the signature and may not be given"
+		}
 	}
 	if len(problems) > 0 {
 		return nil, problems
 	}
-	// json.Marshal would compact the body and escape <, > and &; build the object by hand instead so
-	// that the stored body is exactly the one given.
-	url, err := json.Marshal(p.URL)
-	if err != nil {
-		return nil, map[string]string{"payload.url": "cannot be stored: " + err.Error()}
+	return storeWithBody(p, in.Body, hasBody)
+}
+
+// storeWithBody encodes a webhook payload with its body exactly as given: json.Marshal would
+// compact the body and escape <, > and &, so the body is put in by hand.
+func storeWithBody(p webhookPayload, body json.RawMessage, hasBody bool) (json.RawMessage, map[string]string) {
+	out, problems := store(p)
+	if problems != nil || !hasBody {
+		return out, problems
 	}
-	return json.RawMessage(fmt.Sprintf(`{"url":%s,"body":%s}`, url, p.Body)), nil
+	return json.RawMessage(string(out[:len(out)-1]) + `,"body":` + string(body) + `}`), nil
 }
