@@ -185,7 +185,7 @@ func TestStepOfABatchTakesEachJobsRunsInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	job := dbtest.InsertJob(t, q, dbtest.Job("alerting", "ping", `{"url": "https://example.com/"}`, "0 0 1 1 *"))
-	if _, err := q.JobUpdate(ctx, sqlcgen.JobUpdateParams{ID: job.ID, Name: job.Name, Type: job.Type, Payload: job.Payload,
+	if _, err := q.JobUpdate(ctx, sqlcgen.JobUpdateParams{Catchup: job.Catchup, RetryOn: job.RetryOn, RetryBackoff: job.RetryBackoff, ID: job.ID, Name: job.Name, Type: job.Type, Payload: job.Payload,
 		Cron: job.Cron, Timezone: job.Timezone, RetryDelayMs: job.RetryDelayMs, TimeoutMs: job.TimeoutMs,
 		NextRunAt: job.NextRunAt, AlertChannels: []int64{ch.ID}, AlertAfter: pgInt4(2)}); err != nil {
 		t.Fatal(err)
