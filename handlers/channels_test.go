@@ -212,9 +212,9 @@ func TestJobHealth(t *testing.T) {
 	for _, s := range statuses {
 		dbtest.InsertRun(t, f.q, job.ID, s, "", "x")
 		// The worker's alert step counts settled runs; the factories do not, so the test does.
-		counts := sqlcgen.JobStatsAddParams{JobID: job.ID, Failed: 1}
+		counts := sqlcgen.JobStatsAddParams{JobIds: []int64{job.ID}, Completed: []int32{0}, Failed: []int32{1}}
 		if s == runstatus.Completed {
-			counts = sqlcgen.JobStatsAddParams{JobID: job.ID, Completed: 1}
+			counts = sqlcgen.JobStatsAddParams{JobIds: []int64{job.ID}, Completed: []int32{1}, Failed: []int32{0}}
 		}
 		if err := f.q.JobStatsAdd(context.Background(), counts); err != nil {
 			t.Fatal(err)

@@ -166,10 +166,11 @@ func TestRunRetry(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		claim, err := f.q.RunClaim(context.Background(), sqlcgen.RunClaimParams{ID: run.ID, LeaseMarginMs: 1000})
-		if err != nil {
-			t.Fatal(err)
+		claims, err := f.q.RunClaim(context.Background(), sqlcgen.RunClaimParams{Ids: []int64{run.ID}, LeaseMarginMs: 1000})
+		if err != nil || len(claims) != 1 {
+			t.Fatalf("claim run %d: %d claimed, %v", run.ID, len(claims), err)
 		}
+		claim := claims[0]
 		// The retry is due at once, so that the second attempt can be claimed.
 		if _, err := f.q.RunFail(context.Background(), sqlcgen.RunFailParams{ID: run.ID, Attempt: claim.Attempts,
 			Output: "first out", Error: "first error", RetryDelayMs: 0}); err != nil {

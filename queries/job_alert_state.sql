@@ -1,16 +1,21 @@
 -- job_alert_state is read and written in the transaction that records a settled run (see
 -- worker/alert.go), so that two runs of one job settling at once are counted one after the other.
 
--- name: JobAlertStateLock :one
--- JobAlertStateLock reads and locks where a job stands, with what its alerts are.
-SELECT s.consecutive_failures, s.failing, s.episode, j.alert_after, cardinality(j.alert_channels)::integer AS channels
+-- name: JobAlertStateLock :many
+-- JobAlertStateLock reads and locks where these jobs stand, with what their alerts are, in job
+-- order (see JobStatsAdd). A job that never failed has no row.
+SELECT s.job_id, s.consecutive_failures, s.failing, s.episode, j.alert_after, cardinality(j.alert_channels)::integer AS channels
 FROM job_alert_state AS s
 JOIN jobs AS j ON j.id = s.job_id
-WHERE s.job_id = @job_id
+WHERE s.job_id = ANY(@job_ids::bigint[])
+ORDER BY s.job_id
 FOR UPDATE OF s;
 
 -- name: JobAlertStateInit :exec
-INSERT INTO job_alert_state (job_id) VALUES (@job_id) ON CONFLICT (job_id) DO NOTHING;
+-- JobAlertStateInit gives the jobs that have just failed and never failed before a row.
+INSERT INTO job_alert_state (job_id)
+SELECT job_id FROM unnest(@job_ids::bigint[]) AS job_id ORDER BY job_id
+ON CONFLICT (job_id) DO NOTHING;
 
 -- name: JobAlertStateSet :exec
 UPDATE job_alert_state

@@ -1,7 +1,11 @@
 -- name: JobStatsAdd :exec
--- JobStatsAdd counts a settled run in the hour it settled.
+-- JobStatsAdd counts settled runs in the hour they settled: for each job (each once, in job_ids), how
+-- many completed and how many failed. The rows are written in job order, so that two transactions
+-- counting runs of the same jobs cannot deadlock.
 INSERT INTO job_hourly_stats (job_id, hour, completed, failed)
-VALUES (@job_id, date_trunc('hour', clock_timestamp()), @completed, @failed)
+SELECT unnest(@job_ids::bigint[]), date_trunc('hour', clock_timestamp()), unnest(@completed::integer[]),
+    unnest(@failed::integer[])
+ORDER BY 1
 ON CONFLICT (job_id, hour) DO UPDATE
 SET completed = job_hourly_stats.completed + EXCLUDED.completed, failed = job_hourly_stats.failed + EXCLUDED.failed;
 

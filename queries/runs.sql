@@ -64,9 +64,10 @@ SELECT status, count(*) AS runs FROM runs GROUP BY status;
 UPDATE runs SET published_at = clock_timestamp()
 WHERE id = ANY(@ids::bigint[]) AND status IN ('queued', 'failed', 'running');
 
--- name: RunClaim :one
--- RunClaim makes one attempt of a run this consumer's. No row back means the run is finished,
--- is being run by someone else, or is waiting for its retry.
+-- name: RunClaim :many
+-- RunClaim makes one attempt of each of these runs this consumer's, in one statement, so that the
+-- claims of many consumers share one round trip and one commit (worker/batcher.go). A run with no
+-- row back is finished, is being run by someone else, or is waiting for its retry.
 UPDATE runs AS r
 SET status = 'running',
     attempts = r.attempts + 1,
@@ -75,7 +76,7 @@ SET status = 'running',
     lease_until = clock_timestamp() + (j.timeout_ms + @lease_margin_ms::bigint) * interval '1 millisecond',
     next_attempt_at = NULL
 FROM jobs AS j
-WHERE r.id = @id
+WHERE r.id = ANY(@ids::bigint[])
   AND j.id = r.job_id
   AND (r.status = 'queued'
        OR (r.status = 'failed' AND r.next_attempt_at <= clock_timestamp() + interval '1 second')

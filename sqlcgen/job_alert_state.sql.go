@@ -27,24 +27,29 @@ func (q *Queries) JobAlertStateGet(ctx context.Context, jobID int64) (JobAlertSt
 }
 
 const jobAlertStateInit = `-- name: JobAlertStateInit :exec
-INSERT INTO job_alert_state (job_id) VALUES ($1) ON CONFLICT (job_id) DO NOTHING
+INSERT INTO job_alert_state (job_id)
+SELECT job_id FROM unnest($1::bigint[]) AS job_id ORDER BY job_id
+ON CONFLICT (job_id) DO NOTHING
 `
 
-func (q *Queries) JobAlertStateInit(ctx context.Context, jobID int64) error {
-	_, err := q.db.Exec(ctx, jobAlertStateInit, jobID)
+// JobAlertStateInit gives the jobs that have just failed and never failed before a row.
+func (q *Queries) JobAlertStateInit(ctx context.Context, jobIds []int64) error {
+	_, err := q.db.Exec(ctx, jobAlertStateInit, jobIds)
 	return err
 }
 
-const jobAlertStateLock = `-- name: JobAlertStateLock :one
+const jobAlertStateLock = `-- name: JobAlertStateLock :many
 
-SELECT s.consecutive_failures, s.failing, s.episode, j.alert_after, cardinality(j.alert_channels)::integer AS channels
+SELECT s.job_id, s.consecutive_failures, s.failing, s.episode, j.alert_after, cardinality(j.alert_channels)::integer AS channels
 FROM job_alert_state AS s
 JOIN jobs AS j ON j.id = s.job_id
-WHERE s.job_id = $1
+WHERE s.job_id = ANY($1::bigint[])
+ORDER BY s.job_id
 FOR UPDATE OF s
 `
 
 type JobAlertStateLockRow struct {
+	JobID               int64
 	ConsecutiveFailures int32
 	Failing             bool
 	Episode             int64
@@ -54,18 +59,33 @@ type JobAlertStateLockRow struct {
 
 // job_alert_state is read and written in the transaction that records a settled run (see
 // worker/alert.go), so that two runs of one job settling at once are counted one after the other.
-// JobAlertStateLock reads and locks where a job stands, with what its alerts are.
-func (q *Queries) JobAlertStateLock(ctx context.Context, jobID int64) (JobAlertStateLockRow, error) {
-	row := q.db.QueryRow(ctx, jobAlertStateLock, jobID)
-	var i JobAlertStateLockRow
-	err := row.Scan(
-		&i.ConsecutiveFailures,
-		&i.Failing,
-		&i.Episode,
-		&i.AlertAfter,
-		&i.Channels,
-	)
-	return i, err
+// JobAlertStateLock reads and locks where these jobs stand, with what their alerts are, in job
+// order (see JobStatsAdd). A job that never failed has no row.
+func (q *Queries) JobAlertStateLock(ctx context.Context, jobIds []int64) ([]JobAlertStateLockRow, error) {
+	rows, err := q.db.Query(ctx, jobAlertStateLock, jobIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []JobAlertStateLockRow{}
+	for rows.Next() {
+		var i JobAlertStateLockRow
+		if err := rows.Scan(
+			&i.JobID,
+			&i.ConsecutiveFailures,
+			&i.Failing,
+			&i.Episode,
+			&i.AlertAfter,
+			&i.Channels,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const jobAlertStateSet = `-- name: JobAlertStateSet :exec

@@ -44,20 +44,24 @@ func (q *Queries) JobDurations(ctx context.Context, arg JobDurationsParams) (Job
 
 const jobStatsAdd = `-- name: JobStatsAdd :exec
 INSERT INTO job_hourly_stats (job_id, hour, completed, failed)
-VALUES ($1, date_trunc('hour', clock_timestamp()), $2, $3)
+SELECT unnest($1::bigint[]), date_trunc('hour', clock_timestamp()), unnest($2::integer[]),
+    unnest($3::integer[])
+ORDER BY 1
 ON CONFLICT (job_id, hour) DO UPDATE
 SET completed = job_hourly_stats.completed + EXCLUDED.completed, failed = job_hourly_stats.failed + EXCLUDED.failed
 `
 
 type JobStatsAddParams struct {
-	JobID     int64
-	Completed int32
-	Failed    int32
+	JobIds    []int64
+	Completed []int32
+	Failed    []int32
 }
 
-// JobStatsAdd counts a settled run in the hour it settled.
+// JobStatsAdd counts settled runs in the hour they settled: for each job (each once, in job_ids), how
+// many completed and how many failed. The rows are written in job order, so that two transactions
+// counting runs of the same jobs cannot deadlock.
 func (q *Queries) JobStatsAdd(ctx context.Context, arg JobStatsAddParams) error {
-	_, err := q.db.Exec(ctx, jobStatsAdd, arg.JobID, arg.Completed, arg.Failed)
+	_, err := q.db.Exec(ctx, jobStatsAdd, arg.JobIds, arg.Completed, arg.Failed)
 	return err
 }
 

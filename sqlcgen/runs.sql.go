@@ -13,7 +13,7 @@ import (
 	"github.com/cronflow/cronflow/worker/runstatus"
 )
 
-const runClaim = `-- name: RunClaim :one
+const runClaim = `-- name: RunClaim :many
 UPDATE runs AS r
 SET status = 'running',
     attempts = r.attempts + 1,
@@ -22,7 +22,7 @@ SET status = 'running',
     lease_until = clock_timestamp() + (j.timeout_ms + $1::bigint) * interval '1 millisecond',
     next_attempt_at = NULL
 FROM jobs AS j
-WHERE r.id = $2
+WHERE r.id = ANY($2::bigint[])
   AND j.id = r.job_id
   AND (r.status = 'queued'
        OR (r.status = 'failed' AND r.next_attempt_at <= clock_timestamp() + interval '1 second')
@@ -34,7 +34,7 @@ RETURNING r.id, r.job_id, r.attempts, r.retry_count, r.scheduled_at, r.started_a
 
 type RunClaimParams struct {
 	LeaseMarginMs int64
-	ID            int64
+	Ids           []int64
 }
 
 type RunClaimRow struct {
@@ -56,30 +56,44 @@ type RunClaimRow struct {
 	SecretRefs    []string
 }
 
-// RunClaim makes one attempt of a run this consumer's. No row back means the run is finished,
-// is being run by someone else, or is waiting for its retry.
-func (q *Queries) RunClaim(ctx context.Context, arg RunClaimParams) (RunClaimRow, error) {
-	row := q.db.QueryRow(ctx, runClaim, arg.LeaseMarginMs, arg.ID)
-	var i RunClaimRow
-	err := row.Scan(
-		&i.ID,
-		&i.JobID,
-		&i.Attempts,
-		&i.RetryCount,
-		&i.ScheduledAt,
-		&i.StartedAt,
-		&i.Name,
-		&i.Type,
-		&i.Payload,
-		&i.MaxRetries,
-		&i.RetryDelayMs,
-		&i.TimeoutMs,
-		&i.RetryOn,
-		&i.RetryBackoff,
-		&i.SigningSecret,
-		&i.SecretRefs,
-	)
-	return i, err
+// RunClaim makes one attempt of each of these runs this consumer's, in one statement, so that the
+// claims of many consumers share one round trip and one commit (worker/batcher.go). A run with no
+// row back is finished, is being run by someone else, or is waiting for its retry.
+func (q *Queries) RunClaim(ctx context.Context, arg RunClaimParams) ([]RunClaimRow, error) {
+	rows, err := q.db.Query(ctx, runClaim, arg.LeaseMarginMs, arg.Ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RunClaimRow{}
+	for rows.Next() {
+		var i RunClaimRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.JobID,
+			&i.Attempts,
+			&i.RetryCount,
+			&i.ScheduledAt,
+			&i.StartedAt,
+			&i.Name,
+			&i.Type,
+			&i.Payload,
+			&i.MaxRetries,
+			&i.RetryDelayMs,
+			&i.TimeoutMs,
+			&i.RetryOn,
+			&i.RetryBackoff,
+			&i.SigningSecret,
+			&i.SecretRefs,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const runComplete = `-- name: RunComplete :execrows

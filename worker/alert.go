@@ -1,11 +1,12 @@
 package worker
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -37,11 +38,15 @@ type Alerter struct {
 	q      *sqlcgen.Queries
 	pub    NoticePublisher
 	logger *slog.Logger
+	// settles writes the settled runs of all consumers in batches (settle.go).
+	settles *batcher[settleReq, bool]
 }
 
 // NewAlerter returns an alerter that opens its transactions on db and publishes notices through pub.
 func NewAlerter(db TxBeginner, q *sqlcgen.Queries, pub NoticePublisher, logger *slog.Logger) *Alerter {
-	return &Alerter{db: db, q: q, pub: pub, logger: logger}
+	a := &Alerter{db: db, q: q, pub: pub, logger: logger}
+	a.settles = newBatcher(a.settleBatch)
+	return a
 }
 
 // Settled is a run that has come to a status nothing follows: completed, permanently failed, or
@@ -54,72 +59,95 @@ type Settled struct {
 	ScheduledAt  time.Time
 }
 
-// Settle runs record (which stores the run's result and reports whether it did) and the alert step
-// in one transaction, then publishes the notices it made. With nothing recorded, nothing else is.
-func (a *Alerter) Settle(ctx context.Context, s Settled, record func(ctx context.Context, q *sqlcgen.Queries) (bool, error)) (bool, error) {
-	tx, err := a.db.Begin(ctx)
-	if err != nil {
-		return false, fmt.Errorf("begin: %w", err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
-	qtx := a.q.WithTx(tx)
-	recorded, err := record(ctx, qtx)
-	if err != nil || !recorded {
-		return recorded, err
-	}
-	notices, err := a.Step(ctx, qtx, s)
-	if err != nil {
-		return false, err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return false, fmt.Errorf("commit: %w", err)
-	}
-	if len(notices) > 0 {
-		a.logger.Info("Alert notices made", "job_id", s.JobID, "run_id", s.RunID, "notices", len(notices))
-		a.pub.PublishNotices(ctx, notices)
-	}
-	return true, nil
-}
-
-// Step counts a settled run and moves its job's alert state on, through q, which must be the
-// transaction that records the run. It returns the ids of the notices it made, for the caller to
+// Step counts settled runs and moves their jobs' alert states on, through q, which must be the
+// transaction that records the runs: one statement for the counts and one for the states of all of
+// them, so that a batch of results costs the same few statements as one. The runs of one job are
+// taken in the order of their ids. It returns the ids of the notices it made, for the caller to
 // publish once the transaction has committed. Whatever records a missed run calls it too.
-func (a *Alerter) Step(ctx context.Context, q *sqlcgen.Queries, s Settled) ([]int64, error) {
-	failed := s.Status != runstatus.Completed
-	counts := sqlcgen.JobStatsAddParams{JobID: s.JobID, Completed: 1}
-	if failed {
-		counts = sqlcgen.JobStatsAddParams{JobID: s.JobID, Failed: 1}
+func (a *Alerter) Step(ctx context.Context, q *sqlcgen.Queries, runs ...Settled) ([]int64, error) {
+	if len(runs) == 0 {
+		return nil, nil
+	}
+	runs = slices.Clone(runs)
+	slices.SortFunc(runs, settledOrder)
+	var counts sqlcgen.JobStatsAddParams
+	var failedJobs []int64
+	for i, s := range runs {
+		if i == 0 || s.JobID != runs[i-1].JobID {
+			counts.JobIds, counts.Completed, counts.Failed = append(counts.JobIds, s.JobID), append(counts.Completed, 0), append(counts.Failed, 0)
+		}
+		last := len(counts.JobIds) - 1
+		if s.Status == runstatus.Completed {
+			counts.Completed[last]++
+			continue
+		}
+		counts.Failed[last]++
+		if len(failedJobs) == 0 || failedJobs[len(failedJobs)-1] != s.JobID {
+			failedJobs = append(failedJobs, s.JobID)
+		}
 	}
 	if err := q.JobStatsAdd(ctx, counts); err != nil {
-		return nil, fmt.Errorf("count run %d: %w", s.RunID, err)
+		return nil, fmt.Errorf("count %d settled runs: %w", len(runs), err)
 	}
-	row, err := q.JobAlertStateLock(ctx, s.JobID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		if !failed {
-			return nil, nil // a job that never failed has nothing to recover from
+	// A job that fails for the first time gets a row; one that never failed has nothing to recover from.
+	if len(failedJobs) > 0 {
+		if err := q.JobAlertStateInit(ctx, failedJobs); err != nil {
+			return nil, fmt.Errorf("start alert state of %d jobs: %w", len(failedJobs), err)
 		}
-		if err := q.JobAlertStateInit(ctx, s.JobID); err != nil {
-			return nil, fmt.Errorf("start alert state of job %d: %w", s.JobID, err)
-		}
-		row, err = q.JobAlertStateLock(ctx, s.JobID)
 	}
+	rows, err := q.JobAlertStateLock(ctx, counts.JobIds)
 	if err != nil {
-		return nil, fmt.Errorf("lock alert state of job %d: %w", s.JobID, err)
+		return nil, fmt.Errorf("lock alert state of %d jobs: %w", len(counts.JobIds), err)
 	}
+	var notices []int64
+	for _, row := range rows {
+		first, _ := slices.BinarySearchFunc(runs, row.JobID, func(s Settled, id int64) int { return cmp.Compare(s.JobID, id) })
+		end := first
+		for end < len(runs) && runs[end].JobID == row.JobID {
+			end++
+		}
+		made, err := a.stepJob(ctx, q, row, runs[first:end])
+		if err != nil {
+			return nil, err
+		}
+		notices = append(notices, made...)
+	}
+	return notices, nil
+}
+
+// settledOrder orders settled runs by job, then by run: the order their rows are written in.
+func settledOrder(x, y Settled) int {
+	return cmp.Or(cmp.Compare(x.JobID, y.JobID), cmp.Compare(x.RunID, y.RunID))
+}
+
+// stepJob moves one job's alert state on by its settled runs, in order, makes the notices they
+// call for and stores where the job ends up.
+func (a *Alerter) stepJob(ctx context.Context, q *sqlcgen.Queries, row sqlcgen.JobAlertStateLockRow, runs []Settled) ([]int64, error) {
 	was := alertState{failures: row.ConsecutiveFailures, failing: row.Failing, episode: row.Episode}
-	now, event := decide(was, row.AlertAfter, failed)
-	if now == was {
-		return nil, nil
+	now := was
+	var notices []int64
+	for _, s := range runs {
+		before := now
+		var event string
+		now, event = decide(now, row.AlertAfter, s.Status != runstatus.Completed)
+		if event == "" || row.Channels == 0 {
+			continue
+		}
+		made, err := a.makeNotices(ctx, q, s, event, now, before.failures)
+		if err != nil {
+			return nil, err
+		}
+		notices = append(notices, made...)
 	}
-	err = q.JobAlertStateSet(ctx, sqlcgen.JobAlertStateSetParams{JobID: s.JobID, ConsecutiveFailures: now.failures,
+	if now == was {
+		return notices, nil
+	}
+	err := q.JobAlertStateSet(ctx, sqlcgen.JobAlertStateSetParams{JobID: row.JobID, ConsecutiveFailures: now.failures,
 		Failing: now.failing, Episode: now.episode})
 	if err != nil {
-		return nil, fmt.Errorf("set alert state of job %d: %w", s.JobID, err)
+		return nil, fmt.Errorf("set alert state of job %d: %w", row.JobID, err)
 	}
-	if event == "" || row.Channels == 0 {
-		return nil, nil
-	}
-	return a.makeNotices(ctx, q, s, event, now, was.failures)
+	return notices, nil
 }
 
 // makeNotices stores one notice of event per channel of the job.

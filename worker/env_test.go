@@ -55,6 +55,8 @@ type harness struct {
 	urls []string
 	// alerts, if set before the consumer starts, takes settled runs through the alert step.
 	alerts *Alerter
+	// wrap, if set before the consumer starts, wraps the runner's handler.
+	wrap func(HandlerFunc) HandlerFunc
 }
 
 // setup starts a publisher and a consumer with the given number of goroutines.
@@ -102,7 +104,11 @@ func (h *harness) startConsumerWith(exec *task.Executor, workers int) {
 	}
 	runner := NewRunner(h.q, exec, h.pub, h.logger)
 	runner.Alerts = h.alerts
-	h.consumer = NewConsumer(urls, h.top, workers, 5*time.Second, runner.Handle, h.logger)
+	handle := HandlerFunc(runner.Handle)
+	if h.wrap != nil {
+		handle = h.wrap(handle)
+	}
+	h.consumer = NewConsumer(urls, h.top, workers, 5*time.Second, handle, h.logger)
 	h.stopCons = cancel
 	h.consDone = make(chan struct{})
 	done := h.consDone

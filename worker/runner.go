@@ -51,11 +51,15 @@ type Runner struct {
 	// Alerts, if set, takes every settled run through the alert step, in the transaction that
 	// records it (see alert.go).
 	Alerts *Alerter
+	// claims writes the claims of all consumers in batches (batcher.go).
+	claims *batcher[int64, sqlcgen.RunClaimRow]
 }
 
 // NewRunner returns a runner that records results through q and publishes retries through pub.
 func NewRunner(q *sqlcgen.Queries, exec *task.Executor, pub RetryPublisher, logger *slog.Logger) *Runner {
-	return &Runner{q: q, exec: exec, pub: pub, logger: logger}
+	r := &Runner{q: q, exec: exec, pub: pub, logger: logger}
+	r.claims = newBatcher(r.claimBatch)
+	return r
 }
 
 // Handle processes a delivery. It never panics and never leaves a delivery unanswered: a message
@@ -73,7 +77,7 @@ func (r *Runner) Handle(ctx context.Context, d amqp.Delivery) {
 	logger := r.logger.With("run_id", m.RunID, "job_id", m.JobID)
 
 	claim, err := retryDB(ctx, logger, "claim run", func(ctx context.Context) (sqlcgen.RunClaimRow, error) {
-		return r.q.RunClaim(ctx, sqlcgen.RunClaimParams{ID: m.RunID, LeaseMarginMs: leaseMargin.Milliseconds()})
+		return r.claims.do(m.RunID)
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		r.skip(ctx, d, m, logger)
@@ -176,7 +180,7 @@ type outcome struct {
 // outcome decides what an attempt with this output and error comes to.
 func (r *Runner) outcome(c sqlcgen.RunClaimRow, output string, execErr error) outcome {
 	if execErr == nil {
-		return outcome{status: runstatus.Completed, level: slog.LevelInfo, message: "Run completed",
+		return outcome{status: runstatus.Completed, level: slog.LevelDebug, message: "Run completed",
 			record: r.settle(c, runstatus.Completed, "", func(ctx context.Context, q *sqlcgen.Queries) (bool, error) {
 				n, err := q.RunComplete(ctx, sqlcgen.RunCompleteParams{ID: c.ID, Attempt: c.Attempts, Output: output})
 				return n > 0, err

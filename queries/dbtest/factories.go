@@ -49,10 +49,11 @@ func FinishRun(t testing.TB, q *sqlcgen.Queries, runID int64, status runstatus.S
 	t.Helper()
 	ctx := context.Background()
 	if status != runstatus.Queued {
-		claim, err := q.RunClaim(ctx, sqlcgen.RunClaimParams{ID: runID, LeaseMarginMs: 60000})
-		if err != nil {
-			t.Fatalf("claim run %d: %v", runID, err)
+		claims, err := q.RunClaim(ctx, sqlcgen.RunClaimParams{Ids: []int64{runID}, LeaseMarginMs: 60000})
+		if err != nil || len(claims) != 1 {
+			t.Fatalf("claim run %d: %d claimed, %v", runID, len(claims), err)
 		}
+		claim := claims[0]
 		n, err := int64(1), error(nil)
 		switch status {
 		case runstatus.Completed:
