@@ -99,16 +99,8 @@ func handleAPIUserUpdate(a *auth) echo.HandlerFunc {
 // handleAPIUserDelete serves DELETE /api/users/{id}: 204, and the user's sessions and tokens are gone.
 func handleAPIUserDelete(a *auth) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := pathID(c)
-		if err != nil {
+		if err := a.removePathUser(c); err != nil {
 			return err
-		}
-		refusal, err := a.removeUser(c, id)
-		if err != nil {
-			return err
-		}
-		if refusal != "" {
-			return echo.NewHTTPError(http.StatusConflict, refusal)
 		}
 		return c.NoContent(http.StatusNoContent)
 	}

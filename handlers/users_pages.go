@@ -118,16 +118,8 @@ func handleUserUpdate(a *auth) echo.HandlerFunc {
 // handleUserDelete serves POST /settings/users/{id}/delete.
 func handleUserDelete(a *auth) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := pathID(c)
-		if err != nil {
+		if err := a.removePathUser(c); err != nil {
 			return err
-		}
-		refusal, err := a.removeUser(c, id)
-		if err != nil {
-			return err
-		}
-		if refusal != "" {
-			return echo.NewHTTPError(http.StatusConflict, refusal)
 		}
 		return redirectAfter(c, "/settings/users", "User deleted, with their sessions and API tokens.")
 	}
