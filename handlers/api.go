@@ -40,6 +40,20 @@ func decodeJSON(c echo.Context, v any) (map[string]string, error) {
 	}
 }
 
+// decodeOrReject reads a JSON body into v as decodeJSON does, and answers a body with problems by
+// field itself, 422 naming what ("user", "token", "secret"). ok is false when the request has been
+// answered or failed, so a handler returns err at once.
+func decodeOrReject(c echo.Context, v any, what string) (ok bool, err error) {
+	problems, err := decodeJSON(c, v)
+	if err != nil {
+		return false, err
+	}
+	if len(problems) > 0 {
+		return false, invalidInput(c, what, problems)
+	}
+	return true, nil
+}
+
 // fieldTypeProblem turns a JSON value of the wrong type for a field into a problem with that
 // field; any other error gives none.
 func fieldTypeProblem(err error) map[string]string {
@@ -70,7 +84,7 @@ func invalid(c echo.Context, problems map[string]string) error {
 	return invalidInput(c, "job", problems)
 }
 
-// invalidInput answers 422 with the problems of what ("job", "user", "token") by field.
+// invalidInput answers 422 with the problems of what ("job", "user", "token", "secret") by field.
 func invalidInput(c echo.Context, what string, problems map[string]string) error {
 	return c.JSON(http.StatusUnprocessableEntity, apiError{Error: "The " + what + " is not valid; see fields.", Fields: problems})
 }

@@ -36,12 +36,8 @@ func handleAPISecretList(s secrets) echo.HandlerFunc {
 func handleAPISecretCreate(s secrets) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var in secretInput
-		problems, err := decodeJSON(c, &in)
-		if err != nil {
+		if ok, err := decodeOrReject(c, &in, "secret"); !ok {
 			return err
-		}
-		if len(problems) > 0 {
-			return invalidSecret(c, problems)
 		}
 		out, problems, err := s.create(c.Request().Context(), in.Name, in.Value)
 		if err != nil || len(problems) > 0 {
@@ -61,12 +57,8 @@ func handleAPISecretUpdate(s secrets) echo.HandlerFunc {
 			return err
 		}
 		var in secretInput
-		problems, err := decodeJSON(c, &in)
-		if err != nil {
+		if ok, err := decodeOrReject(c, &in, "secret"); !ok {
 			return err
-		}
-		if len(problems) > 0 {
-			return invalidSecret(c, problems)
 		}
 		out, problems, err := s.update(c.Request().Context(), name, in.Value)
 		if err != nil || len(problems) > 0 {
@@ -102,16 +94,11 @@ func handleAPISecretDelete(s secrets) echo.HandlerFunc {
 func secretRefused(c echo.Context, name string, problems map[string]string, err error) error {
 	switch {
 	case len(problems) > 0:
-		return invalidSecret(c, problems)
+		return invalidInput(c, "secret", problems)
 	case errors.Is(err, secret.ErrNoKey):
 		return c.JSON(http.StatusConflict, apiError{Error: "Secrets are off: " + err.Error() + "."})
 	case errors.Is(err, errSecretExists):
 		return c.JSON(http.StatusConflict, apiError{Error: "A secret named " + name + " exists; change its value with PUT /api/secrets/" + name + "."})
 	}
 	return err
-}
-
-// invalidSecret answers 422 with the problems by field.
-func invalidSecret(c echo.Context, problems map[string]string) error {
-	return c.JSON(http.StatusUnprocessableEntity, apiError{Error: "The secret is not valid; see fields.", Fields: problems})
 }

@@ -32,12 +32,8 @@ func handleAPITokenCreate(db TxStarter) echo.HandlerFunc {
 			Name string `json:"name"`
 			Role string `json:"role"`
 		}
-		problems, err := decodeJSON(c, &in)
-		if err != nil {
+		if ok, err := decodeOrReject(c, &in, "token"); !ok {
 			return err
-		}
-		if len(problems) > 0 {
-			return invalidInput(c, "token", problems)
 		}
 		token, row, problems, err := addToken(c, db, in.Name, in.Role)
 		if err != nil {

@@ -47,12 +47,8 @@ func handleAPIUserList(q *sqlcgen.Queries) echo.HandlerFunc {
 func handleAPIUserCreate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var in userChange
-		problems, err := decodeJSON(c, &in)
-		if err != nil {
+		if ok, err := decodeOrReject(c, &in, "user"); !ok {
 			return err
-		}
-		if len(problems) > 0 {
-			return invalidInput(c, "user", problems)
 		}
 		user, problems, err := addUser(c, db, in)
 		if err != nil {
@@ -78,12 +74,8 @@ func handleAPIUserUpdate(a *auth) echo.HandlerFunc {
 			return err
 		}
 		var in userChange
-		problems, err := decodeJSON(c, &in)
-		if err != nil {
+		if ok, err := decodeOrReject(c, &in, "user"); !ok {
 			return err
-		}
-		if len(problems) > 0 {
-			return invalidInput(c, "user", problems)
 		}
 		user, problems, err := a.updateUser(c, target, in)
 		if err != nil {
