@@ -112,6 +112,24 @@ func pathJob(c echo.Context, q *sqlcgen.Queries) (sqlcgen.Job, error) {
 	return q.JobGet(c.Request().Context(), id)
 }
 
+// pathUser reads the user that the path's id names; an unknown id is a 404.
+func pathUser(c echo.Context, q *sqlcgen.Queries) (sqlcgen.User, error) {
+	id, err := pathID(c)
+	if err != nil {
+		return sqlcgen.User{}, err
+	}
+	return q.UserGet(c.Request().Context(), id)
+}
+
+// pathChannel reads the notification channel that the path's id names; an unknown id is a 404.
+func pathChannel(c echo.Context, q *sqlcgen.Queries) (sqlcgen.Channel, error) {
+	id, err := pathID(c)
+	if err != nil {
+		return sqlcgen.Channel{}, err
+	}
+	return q.ChannelGet(c.Request().Context(), id)
+}
+
 // pageParams reads limit (1 to 500, default 50) and a keyset cursor parameter.
 func pageParams(c echo.Context, cursorName string) (int, int64, map[string]string) {
 	problems := map[string]string{}

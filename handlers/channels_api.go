@@ -124,11 +124,7 @@ func handleAPIChannelList(q *sqlcgen.Queries) echo.HandlerFunc {
 // handleAPIChannelGet serves GET /api/channels/{id}, the channel whole for an editor.
 func handleAPIChannelGet(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := pathID(c)
-		if err != nil {
-			return err
-		}
-		ch, err := q.ChannelGet(c.Request().Context(), id)
+		ch, err := pathChannel(c, q)
 		if err != nil {
 			return err
 		}
@@ -205,11 +201,7 @@ func handleAPIChannelTest(q *sqlcgen.Queries, tester ChannelTester) echo.Handler
 
 // sendTest sends the channel named in the path a test notice.
 func sendTest(c echo.Context, q *sqlcgen.Queries, tester ChannelTester) (sqlcgen.Notice, error) {
-	id, err := pathID(c)
-	if err != nil {
-		return sqlcgen.Notice{}, err
-	}
-	ch, err := q.ChannelGet(c.Request().Context(), id)
+	ch, err := pathChannel(c, q)
 	if err != nil {
 		return sqlcgen.Notice{}, err
 	}

@@ -65,11 +65,7 @@ func handleAPIUserCreate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 // handleAPIUserUpdate serves PUT /api/users/{id}: any of role, password and disabled.
 func handleAPIUserUpdate(a *auth) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := pathID(c)
-		if err != nil {
-			return err
-		}
-		target, err := a.q.UserGet(c.Request().Context(), id)
+		target, err := pathUser(c, a.q)
 		if err != nil {
 			return err
 		}
