@@ -3,6 +3,7 @@ package handlers
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"strconv"
 
@@ -150,6 +151,23 @@ func pageParams(c echo.Context, cursorName string) (int, int64, map[string]strin
 		cursor = n
 	}
 	return limit, cursor, problems
+}
+
+// newestPageParams reads limit, before and job_id for a list newest first, as runs and the audit
+// log are: no before is the newest page, and a jobID of 0 is every job.
+func newestPageParams(c echo.Context) (limit int, before, jobID int64, problems map[string]string) {
+	limit, before, problems = pageParams(c, "before")
+	if before <= 0 {
+		before = math.MaxInt64
+	}
+	if v := c.QueryParam("job_id"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
+			problems["job_id"] = "must be a job id"
+		}
+		jobID = id
+	}
+	return limit, before, jobID, problems
 }
 
 // itoa64 writes an id for a URL or a header.
