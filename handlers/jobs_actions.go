@@ -21,11 +21,7 @@ const maxCountedRuns = 10000
 // handleJobRun serves POST /jobs/{id}/run: a run now, through the same queue as scheduled runs.
 func handleJobRun(q *sqlcgen.Queries, db TxStarter, pub RunPublisher) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := pathID(c)
-		if err != nil {
-			return err
-		}
-		job, run, err := runNow(c, q, db, pub, id)
+		job, run, err := runNow(c, q, db, pub)
 		if err != nil {
 			return err
 		}
@@ -149,14 +145,18 @@ func setPaused(c echo.Context, db TxStarter, id int64, paused bool) (sqlcgen.Job
 	return job, err
 }
 
-// runNow makes a manual run of a job, records it in the audit log, and publishes it once both are
-// committed. It returns the job too, for the caller's answer; the run is read again after
-// publishing, so that it shows whether the broker took it.
-func runNow(c echo.Context, q *sqlcgen.Queries, db TxStarter, pub RunPublisher, jobID int64) (sqlcgen.Job, sqlcgen.Run, error) {
+// runNow makes a manual run of the job the path names, records it in the audit log, and publishes
+// it once both are committed. It returns the job too, for the caller's answer; the run is read again
+// after publishing, so that it shows whether the broker took it.
+func runNow(c echo.Context, q *sqlcgen.Queries, db TxStarter, pub RunPublisher) (sqlcgen.Job, sqlcgen.Run, error) {
+	jobID, err := pathID(c)
+	if err != nil {
+		return sqlcgen.Job{}, sqlcgen.Run{}, err
+	}
 	ctx := c.Request().Context()
 	var job sqlcgen.Job
 	var run sqlcgen.Run
-	err := audited(c, db, func(q *sqlcgen.Queries) ([]auditEntry, error) {
+	err = audited(c, db, func(q *sqlcgen.Queries) ([]auditEntry, error) {
 		var err error
 		if job, err = q.JobGet(ctx, jobID); err != nil {
 			return nil, err

@@ -226,11 +226,7 @@ func handleAPIJobPause(db TxStarter, paused bool) echo.HandlerFunc {
 // ones. 202 with the run, which is queued even if the broker is down at this moment.
 func handleAPIJobRun(q *sqlcgen.Queries, db TxStarter, pub RunPublisher) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := pathID(c)
-		if err != nil {
-			return err
-		}
-		_, run, err := runNow(c, q, db, pub, id)
+		_, run, err := runNow(c, q, db, pub)
 		if err != nil {
 			return err
 		}
