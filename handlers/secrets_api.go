@@ -71,11 +71,7 @@ func handleAPISecretUpdate(s secrets) echo.HandlerFunc {
 // handleAPISecretDelete serves DELETE /api/secrets/{name}: 204, or 409 with the jobs that use it.
 func handleAPISecretDelete(s secrets) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		name, err := secretName(c)
-		if err != nil {
-			return err
-		}
-		jobs, err := s.remove(c.Request().Context(), name)
+		name, jobs, err := s.remove(c)
 		if errors.Is(err, errSecretInUse) {
 			return c.JSON(http.StatusConflict, struct {
 				Error string   `json:"error"`
