@@ -170,5 +170,14 @@ func newestPageParams(c echo.Context) (limit int, before, jobID int64, problems 
 	return limit, before, jobID, problems
 }
 
+// listJSON answers 200 with {key: every row as JSON}, the shape of the API's plain lists.
+func listJSON[R, J any](c echo.Context, key string, rows []R, toJSON func(R) J) error {
+	out := make([]J, len(rows))
+	for i, r := range rows {
+		out[i] = toJSON(r)
+	}
+	return c.JSON(http.StatusOK, map[string][]J{key: out})
+}
+
 // itoa64 writes an id for a URL or a header.
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }

@@ -112,12 +112,11 @@ func handleAPIChannelList(q *sqlcgen.Queries) echo.HandlerFunc {
 		if err != nil {
 			return fmt.Errorf("list channels: %w", err)
 		}
-		out := make([]channelJSON, len(channels))
-		for i, ch := range channels {
-			out[i] = toChannelJSON(ch)
-			out[i].Config = notify.Mask(ch.Type, ch.Config)
-		}
-		return c.JSON(http.StatusOK, map[string]any{"channels": out})
+		return listJSON(c, "channels", channels, func(ch sqlcgen.Channel) channelJSON {
+			out := toChannelJSON(ch)
+			out.Config = notify.Mask(ch.Type, ch.Config)
+			return out
+		})
 	}
 }
 

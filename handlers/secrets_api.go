@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/worker/secret"
 )
 
@@ -22,13 +23,9 @@ func handleAPISecretList(s secrets) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		out := struct {
-			Secrets []secretJSON `json:"secrets"`
-		}{Secrets: make([]secretJSON, len(rows))}
-		for i, r := range rows {
-			out.Secrets[i] = secretJSON{Name: r.Name, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Jobs: &r.Jobs}
-		}
-		return c.JSON(http.StatusOK, out)
+		return listJSON(c, "secrets", rows, func(r sqlcgen.SecretListRow) secretJSON {
+			return secretJSON{Name: r.Name, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Jobs: &r.Jobs}
+		})
 	}
 }
 

@@ -32,14 +32,10 @@ func handleAPIUserList(q *sqlcgen.Queries) echo.HandlerFunc {
 		if err != nil {
 			return fmt.Errorf("list users: %w", err)
 		}
-		out := struct {
-			Users []userJSON `json:"users"`
-		}{Users: make([]userJSON, len(rows))}
-		for i, r := range rows {
-			out.Users[i] = toUserJSON(sqlcgen.User{ID: r.ID, Username: r.Username, Role: r.Role, DisabledAt: r.DisabledAt,
+		return listJSON(c, "users", rows, func(r sqlcgen.UserListRow) userJSON {
+			return toUserJSON(sqlcgen.User{ID: r.ID, Username: r.Username, Role: r.Role, DisabledAt: r.DisabledAt,
 				CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt})
-		}
-		return c.JSON(http.StatusOK, out)
+		})
 	}
 }
 
