@@ -35,11 +35,7 @@ func handleJobRun(q *sqlcgen.Queries, db TxStarter, pub RunPublisher) echo.Handl
 // that passed while the job was paused are not caught up.
 func handleJobPause(q *sqlcgen.Queries, db TxStarter, paused bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := pathID(c)
-		if err != nil {
-			return err
-		}
-		job, err := setPaused(c, db, id, paused)
+		job, err := setPaused(c, db, paused)
 		if err != nil {
 			return err
 		}
@@ -117,12 +113,16 @@ func handleJobDelete(db TxStarter) echo.HandlerFunc {
 	}
 }
 
-// setPaused pauses or resumes a job, for the API and the dashboard alike, and records it in the
-// audit log unless nothing changed. The next run is computed either way, so that a resumed job
-// shows when it runs.
-func setPaused(c echo.Context, db TxStarter, id int64, paused bool) (sqlcgen.Job, error) {
+// setPaused pauses or resumes the job the path names, for the API and the dashboard alike, and
+// records it in the audit log unless nothing changed. The next run is computed either way, so that
+// a resumed job shows when it runs.
+func setPaused(c echo.Context, db TxStarter, paused bool) (sqlcgen.Job, error) {
+	id, err := pathID(c)
+	if err != nil {
+		return sqlcgen.Job{}, err
+	}
 	var job sqlcgen.Job
-	err := audited(c, db, func(q *sqlcgen.Queries) ([]auditEntry, error) {
+	err = audited(c, db, func(q *sqlcgen.Queries) ([]auditEntry, error) {
 		ctx := c.Request().Context()
 		old, err := q.JobGetForUpdate(ctx, id)
 		if err != nil {

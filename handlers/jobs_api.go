@@ -210,11 +210,7 @@ func handleAPIJobDelete(db TxStarter) echo.HandlerFunc {
 // slots that passed while the job was paused are not caught up.
 func handleAPIJobPause(db TxStarter, paused bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := pathID(c)
-		if err != nil {
-			return err
-		}
-		job, err := setPaused(c, db, id, paused)
+		job, err := setPaused(c, db, paused)
 		if err != nil {
 			return err
 		}
