@@ -3,6 +3,7 @@ package handlers
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"strconv"
 
@@ -40,6 +41,20 @@ func decodeJSON(c echo.Context, v any) (map[string]string, error) {
 	}
 }
 
+// decodeOrReject reads a JSON body into v as decodeJSON does, and answers a body with problems by
+// field itself, 422 naming what ("user", "token", "secret"). ok is false when the request has been
+// answered or failed, so a handler returns err at once.
+func decodeOrReject(c echo.Context, v any, what string) (ok bool, err error) {
+	problems, err := decodeJSON(c, v)
+	if err != nil {
+		return false, err
+	}
+	if len(problems) > 0 {
+		return false, invalidInput(c, what, problems)
+	}
+	return true, nil
+}
+
 // fieldTypeProblem turns a JSON value of the wrong type for a field into a problem with that
 // field; any other error gives none.
 func fieldTypeProblem(err error) map[string]string {
@@ -70,7 +85,7 @@ func invalid(c echo.Context, problems map[string]string) error {
 	return invalidInput(c, "job", problems)
 }
 
-// invalidInput answers 422 with the problems of what ("job", "user", "token") by field.
+// invalidInput answers 422 with the problems of what ("job", "user", "token", "secret") by field.
 func invalidInput(c echo.Context, what string, problems map[string]string) error {
 	return c.JSON(http.StatusUnprocessableEntity, apiError{Error: "The " + what + " is not valid; see fields.", Fields: problems})
 }
@@ -98,6 +113,24 @@ func pathJob(c echo.Context, q *sqlcgen.Queries) (sqlcgen.Job, error) {
 	return q.JobGet(c.Request().Context(), id)
 }
 
+// pathUser reads the user that the path's id names; an unknown id is a 404.
+func pathUser(c echo.Context, q *sqlcgen.Queries) (sqlcgen.User, error) {
+	id, err := pathID(c)
+	if err != nil {
+		return sqlcgen.User{}, err
+	}
+	return q.UserGet(c.Request().Context(), id)
+}
+
+// pathChannel reads the notification channel that the path's id names; an unknown id is a 404.
+func pathChannel(c echo.Context, q *sqlcgen.Queries) (sqlcgen.Channel, error) {
+	id, err := pathID(c)
+	if err != nil {
+		return sqlcgen.Channel{}, err
+	}
+	return q.ChannelGet(c.Request().Context(), id)
+}
+
 // pageParams reads limit (1 to 500, default 50) and a keyset cursor parameter.
 func pageParams(c echo.Context, cursorName string) (int, int64, map[string]string) {
 	problems := map[string]string{}
@@ -118,6 +151,32 @@ func pageParams(c echo.Context, cursorName string) (int, int64, map[string]strin
 		cursor = n
 	}
 	return limit, cursor, problems
+}
+
+// newestPageParams reads limit, before and job_id for a list newest first, as runs and the audit
+// log are: no before is the newest page, and a jobID of 0 is every job.
+func newestPageParams(c echo.Context) (limit int, before, jobID int64, problems map[string]string) {
+	limit, before, problems = pageParams(c, "before")
+	if before <= 0 {
+		before = math.MaxInt64
+	}
+	if v := c.QueryParam("job_id"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
+			problems["job_id"] = "must be a job id"
+		}
+		jobID = id
+	}
+	return limit, before, jobID, problems
+}
+
+// listJSON answers 200 with {key: every row as JSON}, the shape of the API's plain lists.
+func listJSON[R, J any](c echo.Context, key string, rows []R, toJSON func(R) J) error {
+	out := make([]J, len(rows))
+	for i, r := range rows {
+		out[i] = toJSON(r)
+	}
+	return c.JSON(http.StatusOK, map[string][]J{key: out})
 }
 
 // itoa64 writes an id for a URL or a header.

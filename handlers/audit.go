@@ -6,10 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"math"
 	"net/http"
 	"reflect"
-	"strconv"
 	"strings"
 	"time"
 
@@ -245,18 +243,7 @@ type auditJSON struct {
 // every entry for an admin, the entries about jobs for anyone else.
 func handleAPIAuditList(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		limit, before, problems := pageParams(c, "before")
-		if before <= 0 {
-			before = math.MaxInt64
-		}
-		var jobID int64
-		if v := c.QueryParam("job_id"); v != "" {
-			id, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || id <= 0 {
-				problems["job_id"] = "must be a job id"
-			}
-			jobID = id
-		}
+		limit, before, jobID, problems := newestPageParams(c)
 		if len(problems) > 0 {
 			return badQuery(c, problems)
 		}

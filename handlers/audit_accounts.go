@@ -3,6 +3,7 @@ package handlers
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 
 	"github.com/labstack/echo/v4"
 
@@ -65,6 +66,23 @@ func (a *auth) updateUser(c echo.Context, target sqlcgen.User, in userChange) (u
 		return ifChanged(userEntry("user.update", &target, &user, in.Password != nil)), nil
 	})
 	return user, problems, err
+}
+
+// removePathUser deletes the user the path's id names, as removeUser does; a refusal (the last
+// admin, the bootstrap admin, oneself) is a 409 that says why.
+func (a *auth) removePathUser(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	refusal, err := a.removeUser(c, id)
+	if err != nil {
+		return err
+	}
+	if refusal != "" {
+		return echo.NewHTTPError(http.StatusConflict, refusal)
+	}
+	return nil
 }
 
 // removeUser deletes a user (see deleteUser) and records it; refusal says why it was not deleted.

@@ -116,11 +116,7 @@ func handleChannelCreate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 // handleChannelPage serves GET /channels/{id}: the channel, its recent deliveries, and its form.
 func handleChannelPage(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := pathID(c)
-		if err != nil {
-			return err
-		}
-		ch, err := q.ChannelGet(c.Request().Context(), id)
+		ch, err := pathChannel(c, q)
 		if err != nil {
 			return err
 		}
@@ -162,11 +158,7 @@ func channelDeliveries(ctx context.Context, q *sqlcgen.Queries, id int64) ([]vie
 // handleChannelUpdate serves POST /channels/{id}, the channel's form.
 func handleChannelUpdate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := pathID(c)
-		if err != nil {
-			return err
-		}
-		ch, err := q.ChannelGet(c.Request().Context(), id)
+		ch, err := pathChannel(c, q)
 		if err != nil {
 			return err
 		}
@@ -175,10 +167,10 @@ func handleChannelUpdate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 		if len(problems) > 0 {
 			return renderChannel(c, q, http.StatusUnprocessableEntity, ch, v, problems)
 		}
-		if _, err := updateChannel(c, db, id, spec); err != nil {
+		if _, err := updateChannel(c, db, ch.ID, spec); err != nil {
 			return err
 		}
-		return redirectAfter(c, fmt.Sprintf("/channels/%d", id), "Saved the channel “"+spec.Name+"”.")
+		return redirectAfter(c, fmt.Sprintf("/channels/%d", ch.ID), "Saved the channel “"+spec.Name+"”.")
 	}
 }
 

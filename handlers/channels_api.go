@@ -112,23 +112,18 @@ func handleAPIChannelList(q *sqlcgen.Queries) echo.HandlerFunc {
 		if err != nil {
 			return fmt.Errorf("list channels: %w", err)
 		}
-		out := make([]channelJSON, len(channels))
-		for i, ch := range channels {
-			out[i] = toChannelJSON(ch)
-			out[i].Config = notify.Mask(ch.Type, ch.Config)
-		}
-		return c.JSON(http.StatusOK, map[string]any{"channels": out})
+		return listJSON(c, "channels", channels, func(ch sqlcgen.Channel) channelJSON {
+			out := toChannelJSON(ch)
+			out.Config = notify.Mask(ch.Type, ch.Config)
+			return out
+		})
 	}
 }
 
 // handleAPIChannelGet serves GET /api/channels/{id}, the channel whole for an editor.
 func handleAPIChannelGet(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := pathID(c)
-		if err != nil {
-			return err
-		}
-		ch, err := q.ChannelGet(c.Request().Context(), id)
+		ch, err := pathChannel(c, q)
 		if err != nil {
 			return err
 		}
@@ -205,11 +200,7 @@ func handleAPIChannelTest(q *sqlcgen.Queries, tester ChannelTester) echo.Handler
 
 // sendTest sends the channel named in the path a test notice.
 func sendTest(c echo.Context, q *sqlcgen.Queries, tester ChannelTester) (sqlcgen.Notice, error) {
-	id, err := pathID(c)
-	if err != nil {
-		return sqlcgen.Notice{}, err
-	}
-	ch, err := q.ChannelGet(c.Request().Context(), id)
+	ch, err := pathChannel(c, q)
 	if err != nil {
 		return sqlcgen.Notice{}, err
 	}

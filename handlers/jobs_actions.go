@@ -21,11 +21,7 @@ const maxCountedRuns = 10000
 // handleJobRun serves POST /jobs/{id}/run: a run now, through the same queue as scheduled runs.
 func handleJobRun(q *sqlcgen.Queries, db TxStarter, pub RunPublisher) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := pathID(c)
-		if err != nil {
-			return err
-		}
-		job, run, err := runNow(c, q, db, pub, id)
+		job, run, err := runNow(c, q, db, pub)
 		if err != nil {
 			return err
 		}
@@ -39,11 +35,7 @@ func handleJobRun(q *sqlcgen.Queries, db TxStarter, pub RunPublisher) echo.Handl
 // that passed while the job was paused are not caught up.
 func handleJobPause(q *sqlcgen.Queries, db TxStarter, paused bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := pathID(c)
-		if err != nil {
-			return err
-		}
-		job, err := setPaused(c, db, id, paused)
+		job, err := setPaused(c, db, paused)
 		if err != nil {
 			return err
 		}
@@ -121,12 +113,16 @@ func handleJobDelete(db TxStarter) echo.HandlerFunc {
 	}
 }
 
-// setPaused pauses or resumes a job, for the API and the dashboard alike, and records it in the
-// audit log unless nothing changed. The next run is computed either way, so that a resumed job
-// shows when it runs.
-func setPaused(c echo.Context, db TxStarter, id int64, paused bool) (sqlcgen.Job, error) {
+// setPaused pauses or resumes the job the path names, for the API and the dashboard alike, and
+// records it in the audit log unless nothing changed. The next run is computed either way, so that
+// a resumed job shows when it runs.
+func setPaused(c echo.Context, db TxStarter, paused bool) (sqlcgen.Job, error) {
+	id, err := pathID(c)
+	if err != nil {
+		return sqlcgen.Job{}, err
+	}
 	var job sqlcgen.Job
-	err := audited(c, db, func(q *sqlcgen.Queries) ([]auditEntry, error) {
+	err = audited(c, db, func(q *sqlcgen.Queries) ([]auditEntry, error) {
 		ctx := c.Request().Context()
 		old, err := q.JobGetForUpdate(ctx, id)
 		if err != nil {
@@ -149,14 +145,18 @@ func setPaused(c echo.Context, db TxStarter, id int64, paused bool) (sqlcgen.Job
 	return job, err
 }
 
-// runNow makes a manual run of a job, records it in the audit log, and publishes it once both are
-// committed. It returns the job too, for the caller's answer; the run is read again after
-// publishing, so that it shows whether the broker took it.
-func runNow(c echo.Context, q *sqlcgen.Queries, db TxStarter, pub RunPublisher, jobID int64) (sqlcgen.Job, sqlcgen.Run, error) {
+// runNow makes a manual run of the job the path names, records it in the audit log, and publishes
+// it once both are committed. It returns the job too, for the caller's answer; the run is read again
+// after publishing, so that it shows whether the broker took it.
+func runNow(c echo.Context, q *sqlcgen.Queries, db TxStarter, pub RunPublisher) (sqlcgen.Job, sqlcgen.Run, error) {
+	jobID, err := pathID(c)
+	if err != nil {
+		return sqlcgen.Job{}, sqlcgen.Run{}, err
+	}
 	ctx := c.Request().Context()
 	var job sqlcgen.Job
 	var run sqlcgen.Run
-	err := audited(c, db, func(q *sqlcgen.Queries) ([]auditEntry, error) {
+	err = audited(c, db, func(q *sqlcgen.Queries) ([]auditEntry, error) {
 		var err error
 		if job, err = q.JobGet(ctx, jobID); err != nil {
 			return nil, err

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -77,14 +78,8 @@ func handleAPIJobCreate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 
 // createJob validates and stores a job. extra holds problems found before validation.
 func createJob(c echo.Context, q *sqlcgen.Queries, db TxStarter, in jobInput, extra map[string]string) error {
-	spec, problems := in.Valid(time.Now())
-	for k, v := range extra {
-		problems[k] = v
-	}
-	if err := checkAlertChannels(c.Request().Context(), q, spec.AlertChannels, problems); err != nil {
-		return err
-	}
-	if err := checkSecretRefs(c.Request().Context(), q, spec, problems); err != nil {
+	spec, problems, err := validAPIJob(c, q, in, extra)
+	if err != nil {
 		return err
 	}
 	if len(problems) > 0 {
@@ -145,6 +140,25 @@ func handleAPIJobGet(q *sqlcgen.Queries) echo.HandlerFunc {
 	}
 }
 
+// validAPIJob checks a job sent to the API, with extra, the problems found reading the body, added
+// to its own.
+func validAPIJob(c echo.Context, q *sqlcgen.Queries, in jobInput, extra map[string]string) (jobSpec, map[string]string, error) {
+	spec, problems := in.Valid(time.Now())
+	for k, v := range extra {
+		problems[k] = v
+	}
+	return spec, problems, checkJobRefs(c.Request().Context(), q, spec, problems)
+}
+
+// checkJobRefs adds a problem for each alert channel and secret a job names that does not exist,
+// for the API and the form alike.
+func checkJobRefs(ctx context.Context, q *sqlcgen.Queries, spec jobSpec, problems map[string]string) error {
+	if err := checkAlertChannels(ctx, q, spec.AlertChannels, problems); err != nil {
+		return err
+	}
+	return checkSecretRefs(ctx, q, spec, problems)
+}
+
 // handleAPIJobUpdate serves PUT /api/jobs/{id}, which takes the same body as create. The scheduler
 // picks the change up at once, whichever replica it runs on.
 func handleAPIJobUpdate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
@@ -161,14 +175,8 @@ func handleAPIJobUpdate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		spec, problems := in.Valid(time.Now())
-		for k, v := range decodeProblems {
-			problems[k] = v
-		}
-		if err := checkAlertChannels(c.Request().Context(), q, spec.AlertChannels, problems); err != nil {
-			return err
-		}
-		if err := checkSecretRefs(c.Request().Context(), q, spec, problems); err != nil {
+		spec, problems, err := validAPIJob(c, q, in, decodeProblems)
+		if err != nil {
 			return err
 		}
 		if len(problems) > 0 {
@@ -202,11 +210,7 @@ func handleAPIJobDelete(db TxStarter) echo.HandlerFunc {
 // slots that passed while the job was paused are not caught up.
 func handleAPIJobPause(db TxStarter, paused bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := pathID(c)
-		if err != nil {
-			return err
-		}
-		job, err := setPaused(c, db, id, paused)
+		job, err := setPaused(c, db, paused)
 		if err != nil {
 			return err
 		}
@@ -218,11 +222,7 @@ func handleAPIJobPause(db TxStarter, paused bool) echo.HandlerFunc {
 // ones. 202 with the run, which is queued even if the broker is down at this moment.
 func handleAPIJobRun(q *sqlcgen.Queries, db TxStarter, pub RunPublisher) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := pathID(c)
-		if err != nil {
-			return err
-		}
-		_, run, err := runNow(c, q, db, pub, id)
+		_, run, err := runNow(c, q, db, pub)
 		if err != nil {
 			return err
 		}

@@ -57,10 +57,7 @@ func handleJobCreate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 		}
 		now := time.Now()
 		spec, problems := f.Valid(now)
-		if err := checkAlertChannels(c.Request().Context(), q, spec.AlertChannels, problems); err != nil {
-			return err
-		}
-		if err := checkSecretRefs(c.Request().Context(), q, spec, problems); err != nil {
+		if err := checkJobRefs(c.Request().Context(), q, spec, problems); err != nil {
 			return err
 		}
 		if len(problems) > 0 {
@@ -111,10 +108,7 @@ func handleJobUpdate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 		}
 		now := time.Now()
 		spec, problems := f.Valid(now)
-		if err := checkAlertChannels(ctx, q, spec.AlertChannels, problems); err != nil {
-			return err
-		}
-		if err := checkSecretRefs(ctx, q, spec, problems); err != nil {
+		if err := checkJobRefs(ctx, q, spec, problems); err != nil {
 			return err
 		}
 		if len(problems) > 0 {

@@ -2,9 +2,7 @@ package handlers
 
 import (
 	"context"
-	"math"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -43,18 +41,7 @@ func toRunJSON(r sqlcgen.Run) runJSON {
 // handleAPIRunList serves GET /api/runs?job_id=&status=&limit=&before=, newest first.
 func handleAPIRunList(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		limit, before, problems := pageParams(c, "before")
-		if before <= 0 {
-			before = math.MaxInt64
-		}
-		var jobID int64
-		if v := c.QueryParam("job_id"); v != "" {
-			id, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || id <= 0 {
-				problems["job_id"] = "must be a job id"
-			}
-			jobID = id
-		}
+		limit, before, jobID, problems := newestPageParams(c)
 		status, ok := runstatus.Parse(c.QueryParam("status"))
 		if !ok && c.QueryParam("status") != "" {
 			problems["status"] = "must be one of " + statusList()

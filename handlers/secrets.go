@@ -72,19 +72,26 @@ func (s secrets) seal(name, value string) (string, []byte, error) {
 	return keyID, sealed, nil
 }
 
+// sealChecked checks a value, adding to the problems found already, and seals it when there are
+// none: the problems, or the key id and sealed value to store.
+func (s secrets) sealChecked(name, value string, problems map[string]string) (string, []byte, map[string]string, error) {
+	checkValue(value, problems)
+	if len(problems) > 0 {
+		return "", nil, problems, nil
+	}
+	keyID, sealed, err := s.seal(name, value)
+	return keyID, sealed, nil, err
+}
+
 // create stores a new secret, or returns its problems by field, errSecretExists or secret.ErrNoKey.
 func (s secrets) create(ctx context.Context, name, value string) (secretJSON, map[string]string, error) {
 	problems := map[string]string{}
 	if problem := secret.CheckName(name); problem != "" {
 		problems["name"] = problem
 	}
-	checkValue(value, problems)
-	if len(problems) > 0 {
-		return secretJSON{}, problems, nil
-	}
-	keyID, sealed, err := s.seal(name, value)
-	if err != nil {
-		return secretJSON{}, nil, err
+	keyID, sealed, problems, err := s.sealChecked(name, value, problems)
+	if err != nil || len(problems) > 0 {
+		return secretJSON{}, problems, err
 	}
 	row, err := s.q.SecretInsert(ctx, sqlcgen.SecretInsertParams{Name: name, KeyID: keyID, Sealed: sealed})
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -98,14 +105,9 @@ func (s secrets) create(ctx context.Context, name, value string) (secretJSON, ma
 
 // update gives a secret a new value; a secret that does not exist is pgx.ErrNoRows, a 404.
 func (s secrets) update(ctx context.Context, name, value string) (secretJSON, map[string]string, error) {
-	problems := map[string]string{}
-	checkValue(value, problems)
-	if len(problems) > 0 {
-		return secretJSON{}, problems, nil
-	}
-	keyID, sealed, err := s.seal(name, value)
-	if err != nil {
-		return secretJSON{}, nil, err
+	keyID, sealed, problems, err := s.sealChecked(name, value, map[string]string{})
+	if err != nil || len(problems) > 0 {
+		return secretJSON{}, problems, err
 	}
 	row, err := s.q.SecretUpdate(ctx, sqlcgen.SecretUpdateParams{Name: name, KeyID: keyID, Sealed: sealed})
 	if err != nil {
@@ -114,25 +116,30 @@ func (s secrets) update(ctx context.Context, name, value string) (secretJSON, ma
 	return secretJSON{Name: row.Name, CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt}, nil, nil
 }
 
-// remove deletes a secret no job uses. In use, it returns errSecretInUse with the jobs that use it;
-// a secret that does not exist is pgx.ErrNoRows.
-func (s secrets) remove(ctx context.Context, name string) ([]jobRef, error) {
+// remove deletes the secret the path names if no job uses it, and returns the name. In use, it
+// returns errSecretInUse with the jobs that use it; a secret that does not exist is pgx.ErrNoRows.
+func (s secrets) remove(c echo.Context) (string, []jobRef, error) {
+	name, err := secretName(c)
+	if err != nil {
+		return "", nil, err
+	}
+	ctx := c.Request().Context()
 	n, err := s.q.SecretDelete(ctx, name)
 	if err != nil || n > 0 {
-		return nil, err
+		return name, nil, err
 	}
 	rows, err := s.q.SecretJobsUsing(ctx, name)
 	if err != nil {
-		return nil, fmt.Errorf("list jobs using secret %s: %w", name, err)
+		return name, nil, fmt.Errorf("list jobs using secret %s: %w", name, err)
 	}
 	if len(rows) == 0 {
-		return nil, pgx.ErrNoRows
+		return name, nil, pgx.ErrNoRows
 	}
 	jobs := make([]jobRef, len(rows))
 	for i, r := range rows {
 		jobs[i] = jobRef{ID: r.ID, Name: r.Name}
 	}
-	return jobs, errSecretInUse
+	return name, jobs, errSecretInUse
 }
 
 // secretName reads the {name} path parameter; a name no secret can have is a 404.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/worker/secret"
 )
 
@@ -22,13 +23,9 @@ func handleAPISecretList(s secrets) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		out := struct {
-			Secrets []secretJSON `json:"secrets"`
-		}{Secrets: make([]secretJSON, len(rows))}
-		for i, r := range rows {
-			out.Secrets[i] = secretJSON{Name: r.Name, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Jobs: &r.Jobs}
-		}
-		return c.JSON(http.StatusOK, out)
+		return listJSON(c, "secrets", rows, func(r sqlcgen.SecretListRow) secretJSON {
+			return secretJSON{Name: r.Name, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Jobs: &r.Jobs}
+		})
 	}
 }
 
@@ -36,12 +33,8 @@ func handleAPISecretList(s secrets) echo.HandlerFunc {
 func handleAPISecretCreate(s secrets) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var in secretInput
-		problems, err := decodeJSON(c, &in)
-		if err != nil {
+		if ok, err := decodeOrReject(c, &in, "secret"); !ok {
 			return err
-		}
-		if len(problems) > 0 {
-			return invalidSecret(c, problems)
 		}
 		out, problems, err := s.create(c.Request().Context(), in.Name, in.Value)
 		if err != nil || len(problems) > 0 {
@@ -61,12 +54,8 @@ func handleAPISecretUpdate(s secrets) echo.HandlerFunc {
 			return err
 		}
 		var in secretInput
-		problems, err := decodeJSON(c, &in)
-		if err != nil {
+		if ok, err := decodeOrReject(c, &in, "secret"); !ok {
 			return err
-		}
-		if len(problems) > 0 {
-			return invalidSecret(c, problems)
 		}
 		out, problems, err := s.update(c.Request().Context(), name, in.Value)
 		if err != nil || len(problems) > 0 {
@@ -79,11 +68,7 @@ func handleAPISecretUpdate(s secrets) echo.HandlerFunc {
 // handleAPISecretDelete serves DELETE /api/secrets/{name}: 204, or 409 with the jobs that use it.
 func handleAPISecretDelete(s secrets) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		name, err := secretName(c)
-		if err != nil {
-			return err
-		}
-		jobs, err := s.remove(c.Request().Context(), name)
+		name, jobs, err := s.remove(c)
 		if errors.Is(err, errSecretInUse) {
 			return c.JSON(http.StatusConflict, struct {
 				Error string   `json:"error"`
@@ -102,16 +87,11 @@ func handleAPISecretDelete(s secrets) echo.HandlerFunc {
 func secretRefused(c echo.Context, name string, problems map[string]string, err error) error {
 	switch {
 	case len(problems) > 0:
-		return invalidSecret(c, problems)
+		return invalidInput(c, "secret", problems)
 	case errors.Is(err, secret.ErrNoKey):
 		return c.JSON(http.StatusConflict, apiError{Error: "Secrets are off: " + err.Error() + "."})
 	case errors.Is(err, errSecretExists):
 		return c.JSON(http.StatusConflict, apiError{Error: "A secret named " + name + " exists; change its value with PUT /api/secrets/" + name + "."})
 	}
 	return err
-}
-
-// invalidSecret answers 422 with the problems by field.
-func invalidSecret(c echo.Context, problems map[string]string) error {
-	return c.JSON(http.StatusUnprocessableEntity, apiError{Error: "The secret is not valid; see fields.", Fields: problems})
 }

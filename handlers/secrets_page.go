@@ -79,11 +79,7 @@ func handleSecretUpdate(s secrets) echo.HandlerFunc {
 // the jobs that use it.
 func handleSecretDelete(s secrets) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		name, err := secretName(c)
-		if err != nil {
-			return err
-		}
-		jobs, err := s.remove(c.Request().Context(), name)
+		name, jobs, err := s.remove(c)
 		if errors.Is(err, errSecretInUse) {
 			v := views.SecretsView{Refused: name + " was not deleted: these jobs use it. Change them first."}
 			for _, j := range jobs {

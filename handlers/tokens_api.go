@@ -32,12 +32,8 @@ func handleAPITokenCreate(db TxStarter) echo.HandlerFunc {
 			Name string `json:"name"`
 			Role string `json:"role"`
 		}
-		problems, err := decodeJSON(c, &in)
-		if err != nil {
+		if ok, err := decodeOrReject(c, &in, "token"); !ok {
 			return err
-		}
-		if len(problems) > 0 {
-			return invalidInput(c, "token", problems)
 		}
 		token, row, problems, err := addToken(c, db, in.Name, in.Role)
 		if err != nil {
@@ -58,14 +54,10 @@ func handleAPITokenList(q *sqlcgen.Queries) echo.HandlerFunc {
 		if err != nil {
 			return fmt.Errorf("list API tokens: %w", err)
 		}
-		out := struct {
-			Tokens []tokenJSON `json:"tokens"`
-		}{Tokens: make([]tokenJSON, len(rows))}
-		for i, r := range rows {
-			out.Tokens[i] = tokenJSON{ID: r.ID, Name: r.Name, Hint: r.Hint, Role: r.Role, User: r.Username,
+		return listJSON(c, "tokens", rows, func(r sqlcgen.APITokenListRow) tokenJSON {
+			return tokenJSON{ID: r.ID, Name: r.Name, Hint: r.Hint, Role: r.Role, User: r.Username,
 				CreatedAt: r.CreatedAt, LastUsedAt: r.LastUsedAt, RevokedAt: r.RevokedAt}
-		}
-		return c.JSON(http.StatusOK, out)
+		})
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -136,7 +138,7 @@ type InvalidImportError struct {
 func (e *InvalidImportError) Error() string {
 	if len(e.Document) > 0 {
 		var problems []string
-		for _, field := range sortedKeys(e.Document) {
+		for _, field := range slices.Sorted(maps.Keys(e.Document)) {
 			problems = append(problems, field+" "+e.Document[field])
 		}
 		return "the document is not an export: " + strings.Join(problems, "; ")

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -117,7 +119,7 @@ func toProblemRows(problems []ImportProblem) []views.ImportProblemRow {
 	rows := make([]views.ImportProblemRow, len(problems))
 	for i, p := range problems {
 		rows[i] = views.ImportProblemRow{Index: p.Index, Name: p.Name}
-		for _, field := range sortedKeys(p.Fields) {
+		for _, field := range slices.Sorted(maps.Keys(p.Fields)) {
 			rows[i].Problems = append(rows[i].Problems, views.AuditChange{Field: field, From: p.Fields[field]})
 		}
 	}

@@ -32,14 +32,10 @@ func handleAPIUserList(q *sqlcgen.Queries) echo.HandlerFunc {
 		if err != nil {
 			return fmt.Errorf("list users: %w", err)
 		}
-		out := struct {
-			Users []userJSON `json:"users"`
-		}{Users: make([]userJSON, len(rows))}
-		for i, r := range rows {
-			out.Users[i] = toUserJSON(sqlcgen.User{ID: r.ID, Username: r.Username, Role: r.Role, DisabledAt: r.DisabledAt,
+		return listJSON(c, "users", rows, func(r sqlcgen.UserListRow) userJSON {
+			return toUserJSON(sqlcgen.User{ID: r.ID, Username: r.Username, Role: r.Role, DisabledAt: r.DisabledAt,
 				CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt})
-		}
-		return c.JSON(http.StatusOK, out)
+		})
 	}
 }
 
@@ -47,12 +43,8 @@ func handleAPIUserList(q *sqlcgen.Queries) echo.HandlerFunc {
 func handleAPIUserCreate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var in userChange
-		problems, err := decodeJSON(c, &in)
-		if err != nil {
+		if ok, err := decodeOrReject(c, &in, "user"); !ok {
 			return err
-		}
-		if len(problems) > 0 {
-			return invalidInput(c, "user", problems)
 		}
 		user, problems, err := addUser(c, db, in)
 		if err != nil {
@@ -69,21 +61,13 @@ func handleAPIUserCreate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 // handleAPIUserUpdate serves PUT /api/users/{id}: any of role, password and disabled.
 func handleAPIUserUpdate(a *auth) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := pathID(c)
-		if err != nil {
-			return err
-		}
-		target, err := a.q.UserGet(c.Request().Context(), id)
+		target, err := pathUser(c, a.q)
 		if err != nil {
 			return err
 		}
 		var in userChange
-		problems, err := decodeJSON(c, &in)
-		if err != nil {
+		if ok, err := decodeOrReject(c, &in, "user"); !ok {
 			return err
-		}
-		if len(problems) > 0 {
-			return invalidInput(c, "user", problems)
 		}
 		user, problems, err := a.updateUser(c, target, in)
 		if err != nil {
@@ -99,16 +83,8 @@ func handleAPIUserUpdate(a *auth) echo.HandlerFunc {
 // handleAPIUserDelete serves DELETE /api/users/{id}: 204, and the user's sessions and tokens are gone.
 func handleAPIUserDelete(a *auth) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := pathID(c)
-		if err != nil {
+		if err := a.removePathUser(c); err != nil {
 			return err
-		}
-		refusal, err := a.removeUser(c, id)
-		if err != nil {
-			return err
-		}
-		if refusal != "" {
-			return echo.NewHTTPError(http.StatusConflict, refusal)
 		}
 		return c.NoContent(http.StatusNoContent)
 	}

@@ -68,11 +68,7 @@ func userForm(form url.Values) userChange {
 // password, and deleting them.
 func handleUserPage(a *auth) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := pathID(c)
-		if err != nil {
-			return err
-		}
-		user, err := a.q.UserGet(c.Request().Context(), id)
+		user, err := pathUser(c, a.q)
 		if err != nil {
 			return err
 		}
@@ -92,11 +88,7 @@ func renderUser(c echo.Context, a *auth, status int, user sqlcgen.User, problems
 // ends their sessions.
 func handleUserUpdate(a *auth) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := pathID(c)
-		if err != nil {
-			return err
-		}
-		target, err := a.q.UserGet(c.Request().Context(), id)
+		target, err := pathUser(c, a.q)
 		if err != nil {
 			return err
 		}
@@ -118,16 +110,8 @@ func handleUserUpdate(a *auth) echo.HandlerFunc {
 // handleUserDelete serves POST /settings/users/{id}/delete.
 func handleUserDelete(a *auth) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := pathID(c)
-		if err != nil {
+		if err := a.removePathUser(c); err != nil {
 			return err
-		}
-		refusal, err := a.removeUser(c, id)
-		if err != nil {
-			return err
-		}
-		if refusal != "" {
-			return echo.NewHTTPError(http.StatusConflict, refusal)
 		}
 		return redirectAfter(c, "/settings/users", "User deleted, with their sessions and API tokens.")
 	}

@@ -83,11 +83,8 @@ func (c *Consumer) InFlight() int64 { return c.inFlight.Load() }
 func (c *Consumer) closeConnection() { c.conn.CloseNow() }
 
 func (c *Consumer) setup(ctx context.Context, conn *amqp.Connection) error {
-	ch, err := conn.Channel()
+	ch, err := c.top.OpenChannel(conn)
 	if err != nil {
-		return fmt.Errorf("open channel: %w", err)
-	}
-	if err := c.top.Declare(ch); err != nil {
 		return err
 	}
 	if err := ch.Qos(c.workers, 0, false); err != nil {

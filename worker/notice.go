@@ -154,12 +154,7 @@ func (d *Dispatcher) PublishNotices(ctx context.Context, ids []int64) {
 
 // reapNotices publishes notices whose message may never arrive, as reap does for runs.
 func (r *Reaper) reapNotices(ctx context.Context, now time.Time) {
-	ids, err := r.q.NoticeListOrphaned(ctx, sqlcgen.NoticeListOrphanedParams{
-		UnpublishedBefore:  now.Add(-unpublishedAfter),
-		StaleBefore:        now.Add(-staleAfter),
-		RetryOverdueBefore: now.Add(-r.RetryOverdueAfter),
-		MaxRows:            reapBatch,
-	})
+	ids, err := r.q.NoticeListOrphaned(ctx, sqlcgen.NoticeListOrphanedParams(r.orphanedAt(now)))
 	if err != nil {
 		if ctx.Err() == nil {
 			r.logger.Warn("List orphaned notices failed", "error", err)

@@ -50,15 +50,21 @@ func (r *Reaper) Run(ctx context.Context) error {
 	}
 }
 
-func (r *Reaper) reap(ctx context.Context) {
-	now := time.Now()
-	r.reapNotices(ctx, now)
-	rows, err := r.q.RunListOrphaned(ctx, sqlcgen.RunListOrphanedParams{
+// orphanedAt is what counts as orphaned at now, for runs and notices alike (the notices' query
+// takes the same fields): never published, stale while running, or overdue for a retry.
+func (r *Reaper) orphanedAt(now time.Time) sqlcgen.RunListOrphanedParams {
+	return sqlcgen.RunListOrphanedParams{
 		UnpublishedBefore:  now.Add(-unpublishedAfter),
 		StaleBefore:        now.Add(-staleAfter),
 		RetryOverdueBefore: now.Add(-r.RetryOverdueAfter),
 		MaxRows:            reapBatch,
-	})
+	}
+}
+
+func (r *Reaper) reap(ctx context.Context) {
+	now := time.Now()
+	r.reapNotices(ctx, now)
+	rows, err := r.q.RunListOrphaned(ctx, r.orphanedAt(now))
 	if err != nil {
 		if ctx.Err() == nil {
 			r.logger.Warn("List orphaned runs failed", "error", err)

@@ -60,11 +60,8 @@ func (p *Publisher) Reconnects() int64 { return p.conn.Reconnects() }
 func (p *Publisher) CloseConnection() { p.conn.CloseNow() }
 
 func (p *Publisher) setup(ctx context.Context, conn *amqp.Connection) error {
-	ch, err := conn.Channel()
+	ch, err := p.top.OpenChannel(conn)
 	if err != nil {
-		return fmt.Errorf("open channel: %w", err)
-	}
-	if err := p.top.Declare(ch); err != nil {
 		return err
 	}
 	if err := ch.Confirm(false); err != nil {

@@ -90,6 +90,19 @@ func (t Topology) RetryQueue(delay time.Duration) string {
 	return t.RetryPrefix + strconv.FormatInt(delay.Milliseconds(), 10) + "ms"
 }
 
+// OpenChannel opens a channel on conn and declares the topology on it: how the publisher's and
+// the consumers' connections all begin.
+func (t Topology) OpenChannel(conn *amqp.Connection) (*amqp.Channel, error) {
+	ch, err := conn.Channel()
+	if err != nil {
+		return nil, fmt.Errorf("open channel: %w", err)
+	}
+	if err := t.Declare(ch); err != nil {
+		return nil, err
+	}
+	return ch, nil
+}
+
 // Declare declares the durable exchanges and queues and their bindings.
 func (t Topology) Declare(ch *amqp.Channel) error {
 	if err := ch.ExchangeDeclare(t.Exchange, amqp.ExchangeDirect, true, false, false, false, nil); err != nil {

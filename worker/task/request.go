@@ -3,9 +3,9 @@ package task
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
-	"sort"
 	"strings"
 
 	"golang.org/x/net/http/httpguts"
@@ -79,7 +79,7 @@ func checkHeaders(raw json.RawMessage, problems map[string]string) map[string]st
 		return nil
 	}
 	seen := map[string]string{}
-	for _, name := range sortedKeys(h) {
+	for _, name := range slices.Sorted(maps.Keys(h)) {
 		value, canonical := h[name], http.CanonicalHeaderKey(name)
 		field := "payload.headers." + name
 		switch {
@@ -101,17 +101,6 @@ func checkHeaders(raw json.RawMessage, problems map[string]string) map[string]st
 		seen[canonical] = name
 	}
 	return h
-}
-
-// sortedKeys returns a map's keys in order, so that problems and pages list headers the same way
-// every time.
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // orList writes ["GET", "HEAD"] as "GET or HEAD".
@@ -194,7 +183,7 @@ func (o requestOptions) settings() []Setting {
 	var out []Setting
 	if len(o.Headers) > 0 {
 		lines := make([]string, 0, len(o.Headers))
-		for _, name := range sortedKeys(o.Headers) {
+		for _, name := range slices.Sorted(maps.Keys(o.Headers)) {
 			lines = append(lines, name+": "+maskHeader(name, o.Headers[name]))
 		}
 		out = append(out, Setting{Label: "Headers", Value: strings.Join(lines, "\n"), Code: true})

@@ -2,6 +2,8 @@ package task
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -29,7 +31,7 @@ func requestFields(methods []string) []Field {
 // formValues fills a form's request fields from stored options.
 func (o requestOptions) formValues(v map[string]string) {
 	v["payload.method"] = o.Method
-	for i, name := range sortedKeys(o.Headers) {
+	for i, name := range slices.Sorted(maps.Keys(o.Headers)) {
 		nameField, valueField := HeaderRowNames("payload.headers", i)
 		v[nameField], v[valueField] = name, o.Headers[name]
 	}
