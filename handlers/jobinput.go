@@ -111,15 +111,11 @@ func (in jobInput) Valid(now time.Time) (jobSpec, map[string]string) {
 	spec.RetryOn = choiceField(problems, "retry_on", in.RetryOn, retrypolicy.OnTransient, retrypolicy.OnAny)
 	spec.RetryBackoff = choiceField(problems, "retry_backoff", in.RetryBackoff, retrypolicy.BackoffFixed, retrypolicy.BackoffExponential)
 	spec.SecretRefs = task.SecretRefs(spec.Payload)
-	catchup, ok := schedule.ParseCatchup(strings.TrimSpace(in.Catchup))
-	if !ok {
-		names := make([]string, 0, len(schedule.Catchups()))
-		for _, c := range schedule.Catchups() {
-			names = append(names, string(c))
-		}
-		problems["catchup"] = "must be " + strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+	catchups := make([]string, 0, len(schedule.Catchups()))
+	for _, c := range schedule.Catchups() {
+		catchups = append(catchups, string(c))
 	}
-	spec.Catchup = catchup
+	spec.Catchup = schedule.Catchup(choiceField(problems, "catchup", in.Catchup, catchups...))
 	spec.AlertChannels, spec.AlertAfter = readAlerts(in.Alerts, problems)
 
 	if spec.Name == "" && len(problems) == 0 {
@@ -262,7 +258,7 @@ func choiceField(problems map[string]string, field, value string, choices ...str
 		return choices[0]
 	}
 	if !slices.Contains(choices, value) {
-		problems[field] = "must be " + strings.Join(choices, " or ")
+		problems[field] = "must be " + strings.Join(choices[:len(choices)-1], ", ") + " or " + choices[len(choices)-1]
 	}
 	return value
 }
