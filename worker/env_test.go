@@ -27,10 +27,8 @@ import (
 // amqpURL is the broker the tests use.
 func amqpURL() string { return brokertest.URL() }
 
-// testTopology returns broker names unique to the test, deleted when it ends.
-func testTopology(t *testing.T) broker.Topology { return testTopologyOn(t, []string{amqpURL()}) }
-
-// testTopologyOn is testTopology on the broker nodes at urls.
+// testTopologyOn returns broker names unique to the test on the broker nodes at urls, deleted
+// when it ends.
 func testTopologyOn(t *testing.T, urls []string) broker.Topology {
 	top := broker.NewTopology(brokertest.Prefix())
 	queues, exchanges := top.Names(broker.RetryDelays...)
