@@ -27,7 +27,7 @@ type backlog struct {
 	slots   []due
 	keys    map[slotKey]bool
 	refused map[int64]bool
-	// refusedAt is when a slot was last refused (a refused slot is never younger).
+	// refusedAt is when a slot was last refused or left out (such a slot is never younger).
 	refusedAt time.Time
 }
 
@@ -68,6 +68,10 @@ func (b *backlog) filter(batch []due) ([]due, int) {
 		if !b.refused[d.jobID] {
 			kept = append(kept, d)
 		}
+	}
+	if len(kept) < len(batch) {
+		// Left out is refused too: the catch-up must reach past this slot before the refusals end.
+		b.refusedAt = time.Now()
 	}
 	return kept, len(batch) - len(kept)
 }
@@ -147,13 +151,13 @@ func (b *backlog) needsCatchup() bool {
 	return len(b.refused) > 0
 }
 
-// caughtUp takes back the refusals after a catch-up that started at started, with nothing kept,
-// so that the jobs' next slots are stored as usual again. A slot refused after the catch-up began
-// may lie beyond what it looked at: then the refusals stay for the next one.
-func (b *backlog) caughtUp(started time.Time) {
+// caughtUp takes back the refusals after a catch-up that decided about the slots up to until, with
+// nothing kept, so that the jobs' next slots are stored as usual again. A slot refused or left out
+// after until lies beyond what the catch-up looked at: then the refusals stay for the next one.
+func (b *backlog) caughtUp(until time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if len(b.slots) == 0 && b.refusedAt.Before(started) {
+	if len(b.slots) == 0 && b.refusedAt.Before(until) {
 		clear(b.refused)
 	}
 }

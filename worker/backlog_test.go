@@ -3,6 +3,8 @@ package worker
 import (
 	"testing"
 	"time"
+
+	"github.com/cronflow/cronflow/worker/workertest"
 )
 
 func TestBacklogKeepsEachSlotOnceOldestFirstAndRefusesWhatItCannotHold(t *testing.T) {
@@ -40,6 +42,25 @@ func TestBacklogKeepsEachSlotOnceOldestFirstAndRefusesWhatItCannotHold(t *testin
 	b.caughtUp(started)
 	if b.needsCatchup() {
 		t.Error("refusals stayed after a catch-up with nothing kept")
+	}
+}
+
+func TestBacklogKeepsRefusalsWhenASlotWasLeftOutPastTheCatchup(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	b := newBacklog(1)
+	b.add([]due{{jobID: 1, slot: t0}, {jobID: 2, slot: t0}}) // job 2 refused: the backlog is full
+	b.remove(b.oldest(10))
+	// A catch-up decides about the slots up to until; job 2's next slot comes while it runs, after
+	// until, and is left out.
+	until := time.Now()
+	workertest.WaitFor(t, time.Second, "the clock past until", func() bool { return time.Now().After(until) })
+	if kept, left := b.filter([]due{{jobID: 2, slot: t0.Add(time.Second)}}); len(kept) != 0 || left != 1 {
+		t.Fatalf("filter kept %v, left out %d; want the refused job's slot left out", kept, left)
+	}
+	b.caughtUp(until)
+	if !b.needsCatchup() {
+		t.Error("refusals were taken back though a slot left out after until was not looked at")
 	}
 }
 

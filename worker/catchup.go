@@ -57,7 +57,7 @@ func (s *Scheduler) catchUpMissed(ctx context.Context, inFlight time.Duration) {
 		s.logger.Warn("Record missed runs failed; the next catch-up tries again", "error", err)
 		return
 	}
-	s.disp.CaughtUp(started)
+	s.disp.CaughtUp(until)
 }
 
 // logPlan says what a catch-up does with one job.

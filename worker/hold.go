@@ -15,9 +15,9 @@ func (d *Dispatcher) Held() int { return d.held.size() }
 // (the backlog was full, or the outage outlasted the catch-up window).
 func (d *Dispatcher) NeedsCatchup() bool { return d.held.size() == 0 && d.held.needsCatchup() }
 
-// CaughtUp tells the dispatcher that a catch-up that started at started has run, so that the jobs
-// left to it are dispatched as usual again.
-func (d *Dispatcher) CaughtUp(started time.Time) { d.held.caughtUp(started) }
+// CaughtUp tells the dispatcher that a catch-up has decided about the slots up to until, so that
+// the jobs left to it are dispatched as usual again, unless a slot of theirs came later.
+func (d *Dispatcher) CaughtUp(until time.Time) { d.held.caughtUp(until) }
 
 // HandOver leaves to the catch-up every job that has a slot held since before cutoff: an outage
 // that outlasted the catch-up window is the job's policy to decide.
