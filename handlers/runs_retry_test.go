@@ -172,9 +172,10 @@ func TestRunRetry(t *testing.T) {
 		}
 		claim := claims[0]
 		// The retry is due at once, so that the second attempt can be claimed.
-		if _, err := f.q.RunFail(context.Background(), sqlcgen.RunFailParams{ID: run.ID, Attempt: claim.Attempts,
-			Output: "first out", Error: "first error", RetryDelayMs: 0}); err != nil {
-			t.Fatal(err)
+		if ids, err := f.q.RunRecordResults(context.Background(), sqlcgen.RunRecordResultsParams{Ids: []int64{run.ID},
+			Attempts: []int32{claim.Attempts}, Statuses: []string{string(runstatus.Failed)}, Outputs: []string{"first out"},
+			Errors: []string{"first error"}, RetryDelaysMs: []int64{0}}); err != nil || len(ids) != 1 {
+			t.Fatalf("record the failed attempt: %d recorded, %v", len(ids), err)
 		}
 		dbtest.FinishRun(t, f.q, run.ID, runstatus.Completed, "second out", "")
 		var got struct {

@@ -61,8 +61,28 @@ LIMIT @max_rows;
 SELECT status, count(*) AS runs FROM runs GROUP BY status;
 
 -- name: RunMarkPublished :exec
+-- RunMarkPublished records that the broker confirmed these runs' messages. It skips a row that
+-- another statement holds instead of waiting for it: the consumers may be claiming these very runs
+-- already, each batch locking its rows in its own order, and two such statements waiting for each
+-- other deadlock until PostgreSQL's deadlock_timeout (a second) aborts one. A claim records the
+-- publish itself (RunClaim), and a run being settled no longer needs it.
 UPDATE runs SET published_at = clock_timestamp()
-WHERE id = ANY(@ids::bigint[]) AND status IN ('queued', 'failed', 'running');
+WHERE id IN (SELECT id FROM runs
+             WHERE id = ANY(@ids::bigint[]) AND status IN ('queued', 'failed', 'running')
+             FOR UPDATE SKIP LOCKED);
+
+-- name: RunMarkPublishedLate :exec
+-- RunMarkPublishedLate records, a while after the broker confirmed them, the publishes of runs
+-- that are still waiting to be claimed, each at the time the broker confirmed it. A run claimed
+-- meanwhile is left alone: its claim recorded the publish (RunClaim), and the write is saved. Rows
+-- another statement holds are skipped, as in RunMarkPublished.
+UPDATE runs AS r SET published_at = w.published_at
+FROM (SELECT runs.id, u.published_at
+      FROM (SELECT unnest(@ids::bigint[]) AS id, unnest(@published_ats::timestamptz[]) AS published_at) AS u
+      JOIN runs ON runs.id = u.id
+      WHERE runs.status = 'queued' AND runs.published_at IS NULL
+      FOR UPDATE OF runs SKIP LOCKED) AS w
+WHERE r.id = w.id;
 
 -- name: RunClaim :many
 -- RunClaim makes one attempt of each of these runs this consumer's, in one statement, so that the
@@ -73,6 +93,7 @@ SET status = 'running',
     attempts = r.attempts + 1,
     retry_count = r.attempts,
     started_at = clock_timestamp(),
+    published_at = COALESCE(r.published_at, clock_timestamp()), -- it was delivered, so it was published
     lease_until = clock_timestamp() + (j.timeout_ms + @lease_margin_ms::bigint) * interval '1 millisecond',
     next_attempt_at = NULL
 FROM jobs AS j
@@ -85,43 +106,35 @@ RETURNING r.id, r.job_id, r.attempts, r.retry_count, r.scheduled_at, r.started_a
     j.name, j.type, j.payload, j.max_retries, j.retry_delay_ms, j.timeout_ms, j.retry_on, j.retry_backoff,
     j.signing_secret, j.secret_refs;
 
--- The three statements that record an attempt's result also keep the attempt in run_attempts, in
--- the same statement: whatever records results (one at a time or batched) keeps the history too.
-
--- name: RunComplete :execrows
-WITH done AS (
-    UPDATE runs
-    SET status = 'completed', completed_at = clock_timestamp(), output = @output, error = '', lease_until = NULL
-    WHERE id = @id AND status = 'running' AND attempts = @attempt
-    RETURNING id, attempts, started_at, completed_at, output, error
-)
-INSERT INTO run_attempts (run_id, attempt, started_at, finished_at, outcome, output, error)
-SELECT id, attempts, COALESCE(started_at, completed_at), completed_at, 'completed', output, error FROM done;
-
--- name: RunFail :one
--- RunFail records a failed attempt that will be retried after the job's retry delay.
-WITH done AS (
-    UPDATE runs
-    SET status = 'failed', output = @output, error = @error, lease_until = NULL, published_at = NULL,
-        next_attempt_at = clock_timestamp() + (@retry_delay_ms::bigint) * interval '1 millisecond'
-    WHERE id = @id AND status = 'running' AND attempts = @attempt
-    RETURNING id, attempts, started_at, output, error, next_attempt_at
+-- name: RunRecordResults :many
+-- RunRecordResults records what attempts of many runs came to, in one statement, so that the
+-- results of many consumers share one round trip and one commit (worker/record.go). Each result
+-- sets its run's status (completed, failed or permanently_failed), output and error; a failed
+-- attempt, which will be retried, also gets the time of its retry and is unpublished until its
+-- retry is. The same statement keeps each attempt in run_attempts, so the history is never
+-- without an attempt whose result was recorded. A run that is no longer running this attempt
+-- (its claim expired and another consumer took it) is left alone, and its id is not returned.
+WITH result AS (
+    SELECT unnest(@ids::bigint[]) AS id, unnest(@attempts::integer[]) AS attempt,
+           unnest(@statuses::text[]) AS status, unnest(@outputs::text[]) AS output,
+           unnest(@errors::text[]) AS error, unnest(@retry_delays_ms::bigint[]) AS retry_delay_ms
+), done AS (
+    UPDATE runs AS r
+    SET status = res.status, output = res.output, error = res.error, lease_until = NULL,
+        completed_at = CASE WHEN res.status = 'failed' THEN r.completed_at ELSE clock_timestamp() END,
+        published_at = CASE WHEN res.status = 'failed' THEN NULL ELSE r.published_at END,
+        next_attempt_at = CASE WHEN res.status = 'failed'
+                               THEN clock_timestamp() + res.retry_delay_ms * interval '1 millisecond' END
+    FROM result AS res
+    WHERE r.id = res.id AND r.status = 'running' AND r.attempts = res.attempt
+    RETURNING r.id, r.attempts, r.started_at, r.status, r.completed_at, r.output, r.error
 ), kept AS (
     INSERT INTO run_attempts (run_id, attempt, started_at, finished_at, outcome, output, error)
-    SELECT id, attempts, COALESCE(started_at, clock_timestamp()), clock_timestamp(), 'failed', output, error FROM done
+    SELECT id, attempts, COALESCE(started_at, clock_timestamp()), COALESCE(completed_at, clock_timestamp()),
+           status, output, error
+    FROM done
 )
-SELECT next_attempt_at FROM done;
-
--- name: RunFailPermanently :execrows
-WITH done AS (
-    UPDATE runs
-    SET status = 'permanently_failed', completed_at = clock_timestamp(), output = @output, error = @error,
-        lease_until = NULL
-    WHERE id = @id AND status = 'running' AND attempts = @attempt
-    RETURNING id, attempts, started_at, completed_at, output, error
-)
-INSERT INTO run_attempts (run_id, attempt, started_at, finished_at, outcome, output, error)
-SELECT id, attempts, COALESCE(started_at, completed_at), completed_at, 'permanently_failed', output, error FROM done;
+SELECT id FROM done;
 
 -- Retrying by hand. Only a run that failed for good, or was missed, can be put back in the queue:
 -- as queued and unpublished, so that its next attempt is claimed like any other (and published

@@ -19,6 +19,7 @@ SET status = 'running',
     attempts = r.attempts + 1,
     retry_count = r.attempts,
     started_at = clock_timestamp(),
+    published_at = COALESCE(r.published_at, clock_timestamp()), -- it was delivered, so it was published
     lease_until = clock_timestamp() + (j.timeout_ms + $1::bigint) * interval '1 millisecond',
     next_attempt_at = NULL
 FROM jobs AS j
@@ -94,34 +95,6 @@ func (q *Queries) RunClaim(ctx context.Context, arg RunClaimParams) ([]RunClaimR
 		return nil, err
 	}
 	return items, nil
-}
-
-const runComplete = `-- name: RunComplete :execrows
-
-WITH done AS (
-    UPDATE runs
-    SET status = 'completed', completed_at = clock_timestamp(), output = $1, error = '', lease_until = NULL
-    WHERE id = $2 AND status = 'running' AND attempts = $3
-    RETURNING id, attempts, started_at, completed_at, output, error
-)
-INSERT INTO run_attempts (run_id, attempt, started_at, finished_at, outcome, output, error)
-SELECT id, attempts, COALESCE(started_at, completed_at), completed_at, 'completed', output, error FROM done
-`
-
-type RunCompleteParams struct {
-	Output  string
-	ID      int64
-	Attempt int32
-}
-
-// The three statements that record an attempt's result also keep the attempt in run_attempts, in
-// the same statement: whatever records results (one at a time or batched) keeps the history too.
-func (q *Queries) RunComplete(ctx context.Context, arg RunCompleteParams) (int64, error) {
-	result, err := q.db.Exec(ctx, runComplete, arg.Output, arg.ID, arg.Attempt)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
 }
 
 const runCountByStatus = `-- name: RunCountByStatus :many
@@ -256,74 +229,6 @@ func (q *Queries) RunDeleteExpired(ctx context.Context, arg RunDeleteExpiredPara
 	var i RunDeleteExpiredRow
 	err := row.Scan(&i.LastID, &i.Deleted)
 	return i, err
-}
-
-const runFail = `-- name: RunFail :one
-WITH done AS (
-    UPDATE runs
-    SET status = 'failed', output = $1, error = $2, lease_until = NULL, published_at = NULL,
-        next_attempt_at = clock_timestamp() + ($3::bigint) * interval '1 millisecond'
-    WHERE id = $4 AND status = 'running' AND attempts = $5
-    RETURNING id, attempts, started_at, output, error, next_attempt_at
-), kept AS (
-    INSERT INTO run_attempts (run_id, attempt, started_at, finished_at, outcome, output, error)
-    SELECT id, attempts, COALESCE(started_at, clock_timestamp()), clock_timestamp(), 'failed', output, error FROM done
-)
-SELECT next_attempt_at FROM done
-`
-
-type RunFailParams struct {
-	Output       string
-	Error        string
-	RetryDelayMs int64
-	ID           int64
-	Attempt      int32
-}
-
-// RunFail records a failed attempt that will be retried after the job's retry delay.
-func (q *Queries) RunFail(ctx context.Context, arg RunFailParams) (*time.Time, error) {
-	row := q.db.QueryRow(ctx, runFail,
-		arg.Output,
-		arg.Error,
-		arg.RetryDelayMs,
-		arg.ID,
-		arg.Attempt,
-	)
-	var next_attempt_at *time.Time
-	err := row.Scan(&next_attempt_at)
-	return next_attempt_at, err
-}
-
-const runFailPermanently = `-- name: RunFailPermanently :execrows
-WITH done AS (
-    UPDATE runs
-    SET status = 'permanently_failed', completed_at = clock_timestamp(), output = $1, error = $2,
-        lease_until = NULL
-    WHERE id = $3 AND status = 'running' AND attempts = $4
-    RETURNING id, attempts, started_at, completed_at, output, error
-)
-INSERT INTO run_attempts (run_id, attempt, started_at, finished_at, outcome, output, error)
-SELECT id, attempts, COALESCE(started_at, completed_at), completed_at, 'permanently_failed', output, error FROM done
-`
-
-type RunFailPermanentlyParams struct {
-	Output  string
-	Error   string
-	ID      int64
-	Attempt int32
-}
-
-func (q *Queries) RunFailPermanently(ctx context.Context, arg RunFailPermanentlyParams) (int64, error) {
-	result, err := q.db.Exec(ctx, runFailPermanently,
-		arg.Output,
-		arg.Error,
-		arg.ID,
-		arg.Attempt,
-	)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
 }
 
 const runGet = `-- name: RunGet :one
@@ -804,11 +709,42 @@ func (q *Queries) RunListRecentFailures(ctx context.Context, maxRows int32) ([]R
 
 const runMarkPublished = `-- name: RunMarkPublished :exec
 UPDATE runs SET published_at = clock_timestamp()
-WHERE id = ANY($1::bigint[]) AND status IN ('queued', 'failed', 'running')
+WHERE id IN (SELECT id FROM runs
+             WHERE id = ANY($1::bigint[]) AND status IN ('queued', 'failed', 'running')
+             FOR UPDATE SKIP LOCKED)
 `
 
+// RunMarkPublished records that the broker confirmed these runs' messages. It skips a row that
+// another statement holds instead of waiting for it: the consumers may be claiming these very runs
+// already, each batch locking its rows in its own order, and two such statements waiting for each
+// other deadlock until PostgreSQL's deadlock_timeout (a second) aborts one. A claim records the
+// publish itself (RunClaim), and a run being settled no longer needs it.
 func (q *Queries) RunMarkPublished(ctx context.Context, ids []int64) error {
 	_, err := q.db.Exec(ctx, runMarkPublished, ids)
+	return err
+}
+
+const runMarkPublishedLate = `-- name: RunMarkPublishedLate :exec
+UPDATE runs AS r SET published_at = w.published_at
+FROM (SELECT runs.id, u.published_at
+      FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::timestamptz[]) AS published_at) AS u
+      JOIN runs ON runs.id = u.id
+      WHERE runs.status = 'queued' AND runs.published_at IS NULL
+      FOR UPDATE OF runs SKIP LOCKED) AS w
+WHERE r.id = w.id
+`
+
+type RunMarkPublishedLateParams struct {
+	Ids          []int64
+	PublishedAts []time.Time
+}
+
+// RunMarkPublishedLate records, a while after the broker confirmed them, the publishes of runs
+// that are still waiting to be claimed, each at the time the broker confirmed it. A run claimed
+// meanwhile is left alone: its claim recorded the publish (RunClaim), and the write is saved. Rows
+// another statement holds are skipped, as in RunMarkPublished.
+func (q *Queries) RunMarkPublishedLate(ctx context.Context, arg RunMarkPublishedLateParams) error {
+	_, err := q.db.Exec(ctx, runMarkPublishedLate, arg.Ids, arg.PublishedAts)
 	return err
 }
 
@@ -1222,6 +1158,73 @@ func (q *Queries) RunPageByStatusBefore(ctx context.Context, arg RunPageByStatus
 			return nil, err
 		}
 		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const runRecordResults = `-- name: RunRecordResults :many
+WITH result AS (
+    SELECT unnest($1::bigint[]) AS id, unnest($2::integer[]) AS attempt,
+           unnest($3::text[]) AS status, unnest($4::text[]) AS output,
+           unnest($5::text[]) AS error, unnest($6::bigint[]) AS retry_delay_ms
+), done AS (
+    UPDATE runs AS r
+    SET status = res.status, output = res.output, error = res.error, lease_until = NULL,
+        completed_at = CASE WHEN res.status = 'failed' THEN r.completed_at ELSE clock_timestamp() END,
+        published_at = CASE WHEN res.status = 'failed' THEN NULL ELSE r.published_at END,
+        next_attempt_at = CASE WHEN res.status = 'failed'
+                               THEN clock_timestamp() + res.retry_delay_ms * interval '1 millisecond' END
+    FROM result AS res
+    WHERE r.id = res.id AND r.status = 'running' AND r.attempts = res.attempt
+    RETURNING r.id, r.attempts, r.started_at, r.status, r.completed_at, r.output, r.error
+), kept AS (
+    INSERT INTO run_attempts (run_id, attempt, started_at, finished_at, outcome, output, error)
+    SELECT id, attempts, COALESCE(started_at, clock_timestamp()), COALESCE(completed_at, clock_timestamp()),
+           status, output, error
+    FROM done
+)
+SELECT id FROM done
+`
+
+type RunRecordResultsParams struct {
+	Ids           []int64
+	Attempts      []int32
+	Statuses      []string
+	Outputs       []string
+	Errors        []string
+	RetryDelaysMs []int64
+}
+
+// RunRecordResults records what attempts of many runs came to, in one statement, so that the
+// results of many consumers share one round trip and one commit (worker/record.go). Each result
+// sets its run's status (completed, failed or permanently_failed), output and error; a failed
+// attempt, which will be retried, also gets the time of its retry and is unpublished until its
+// retry is. The same statement keeps each attempt in run_attempts, so the history is never
+// without an attempt whose result was recorded. A run that is no longer running this attempt
+// (its claim expired and another consumer took it) is left alone, and its id is not returned.
+func (q *Queries) RunRecordResults(ctx context.Context, arg RunRecordResultsParams) ([]int64, error) {
+	rows, err := q.db.Query(ctx, runRecordResults,
+		arg.Ids,
+		arg.Attempts,
+		arg.Statuses,
+		arg.Outputs,
+		arg.Errors,
+		arg.RetryDelaysMs,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err

@@ -38,15 +38,11 @@ type Alerter struct {
 	q      *sqlcgen.Queries
 	pub    NoticePublisher
 	logger *slog.Logger
-	// settles writes the settled runs of all consumers in batches (settle.go).
-	settles *batcher[settleReq, bool]
 }
 
 // NewAlerter returns an alerter that opens its transactions on db and publishes notices through pub.
 func NewAlerter(db TxBeginner, q *sqlcgen.Queries, pub NoticePublisher, logger *slog.Logger) *Alerter {
-	a := &Alerter{db: db, q: q, pub: pub, logger: logger}
-	a.settles = newBatcher(a.settleBatch)
-	return a
+	return &Alerter{db: db, q: q, pub: pub, logger: logger}
 }
 
 // Settled is a run that has come to a status nothing follows: completed, permanently failed, or
@@ -197,17 +193,4 @@ func decide(s alertState, after int32, failed bool) (alertState, string) {
 		return s, notify.Failing
 	}
 	return s, ""
-}
-
-// settle is how the runner records a settled run: through the alerter when it has one, in one
-// transaction with the alert step; otherwise on its own.
-func (r *Runner) settle(c sqlcgen.RunClaimRow, status runstatus.Status, errText string,
-	record func(ctx context.Context, q *sqlcgen.Queries) (bool, error)) func(ctx context.Context) (bool, error) {
-	return func(ctx context.Context) (bool, error) {
-		if r.Alerts == nil {
-			return record(ctx, r.q)
-		}
-		return r.Alerts.Settle(ctx, Settled{JobID: c.JobID, RunID: c.ID, JobName: c.Name, Status: status,
-			Error: errText, ScheduledAt: c.ScheduledAt}, record)
-	}
 }

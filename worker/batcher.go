@@ -128,3 +128,16 @@ func (r *Runner) claimBatch(ids []int64) []batchResult[sqlcgen.RunClaimRow] {
 	}
 	return out
 }
+
+// markBatch records that the broker took the retries of runs ids, in one statement.
+func (r *Runner) markBatch(ids []int64) []batchResult[struct{}] {
+	ctx, cancel := context.WithTimeout(context.Background(), recordTimeout)
+	defer cancel()
+	out := make([]batchResult[struct{}], len(ids))
+	if err := r.q.RunMarkPublished(ctx, ids); err != nil {
+		for i := range out {
+			out[i].err = fmt.Errorf("mark %d runs published: %w", len(ids), err)
+		}
+	}
+	return out
+}

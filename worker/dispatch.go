@@ -15,9 +15,12 @@ import (
 
 // Batching: a burst of due runs is inserted and published in batches of up to dispatchBatch, by
 // dispatchWorkers goroutines, so that 10,000 jobs due in one second cost tens of statements, not
-// tens of thousands.
+// tens of thousands. robfig/cron hands over all the slots of one second at once, so a batch is
+// closed as soon as no slot has come for dispatchQuiet, and at the latest dispatchLinger after its
+// first slot.
 const (
 	dispatchBatch   = 500
+	dispatchQuiet   = 500 * time.Microsecond
 	dispatchLinger  = 5 * time.Millisecond
 	dispatchWorkers = 4
 )
@@ -43,6 +46,7 @@ type Dispatcher struct {
 	logger *slog.Logger
 	in     chan due
 	held   *backlog
+	notes  dispatchNotes
 }
 
 // NewDispatcher returns a dispatcher that stores runs through q and publishes them through pub.
@@ -68,29 +72,36 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			d.logger.Warn("Leadership ended with due slots held; the next leader's catch-up decides about them", "slots", n)
 		}
 	}()
+	// Registered before the other waits, so that it runs after them: once no batch is being stored.
+	stopNotes, noted := make(chan struct{}), make(chan struct{})
+	go func() { defer close(noted); d.notesLoop(stopNotes) }()
+	defer func() { close(stopNotes); <-noted }()
 	flushed := make(chan struct{})
 	go func() { defer close(flushed); d.flushLoop(ctx) }()
 	defer func() { <-flushed }()
+	// One goroutine gathers the slots into batches, so that the slots of a quiet second make one
+	// batch; dispatchWorkers store and publish the batches of a burst side by side.
+	batches := make(chan []due)
 	done := make(chan struct{})
 	for range dispatchWorkers {
 		go func() {
 			defer func() { done <- struct{}{} }()
-			for {
-				batch := d.collect(ctx)
-				if batch == nil {
-					return
-				}
+			for batch := range batches {
 				d.dispatch(ctx, batch)
 			}
 		}()
 	}
+	for batch := d.collect(ctx); batch != nil; batch = d.collect(ctx) {
+		batches <- batch
+	}
+	close(batches)
 	for range dispatchWorkers {
 		<-done
 	}
 	return nil
 }
 
-// collect waits for one due slot, then gathers what else arrives within the linger.
+// collect waits for one due slot, then gathers what else arrives until the slots stop coming.
 func (d *Dispatcher) collect(ctx context.Context) []due {
 	var batch []due
 	select {
@@ -107,10 +118,15 @@ func (d *Dispatcher) collect(ctx context.Context) []due {
 	}
 	linger := time.NewTimer(dispatchLinger)
 	defer linger.Stop()
+	quiet := time.NewTimer(dispatchQuiet)
+	defer quiet.Stop()
 	for len(batch) < dispatchBatch {
 		select {
 		case next := <-d.in:
 			batch = append(batch, next)
+			quiet.Reset(dispatchQuiet)
+		case <-quiet.C:
+			return batch
 		case <-linger.C:
 			return batch
 		case <-ctx.Done():
@@ -156,34 +172,25 @@ func (d *Dispatcher) storeOrHold(ctx context.Context, batch []due) {
 	}
 }
 
-// store inserts the runs of a batch, moves the jobs' next runs on, and publishes the runs. It fails
-// only if the runs could not be inserted.
+// store inserts the runs of a batch and publishes them, and notes the jobs' next runs and the
+// publishes for later (notes.go). It fails only if the runs could not be inserted.
 func (d *Dispatcher) store(ctx context.Context, batch []due) error {
 	params := sqlcgen.RunInsertScheduledParams{JobIds: make([]int64, len(batch)), ScheduledAts: make([]time.Time, len(batch))}
-	// One next run per job, the latest: a batch of held slots has many of the same job.
-	latest := make(map[int64]due, len(batch))
 	for i, b := range batch {
 		params.JobIds[i], params.ScheduledAts[i] = b.jobID, b.slot
-		if l, ok := latest[b.jobID]; !ok || b.next.After(l.next) {
-			latest[b.jobID] = b
-		}
-	}
-	var next sqlcgen.JobSetNextRunsParams
-	for id, b := range latest {
-		next.Ids, next.NextRunAts, next.UpdatedAts = append(next.Ids, id), append(next.NextRunAts, b.next), append(next.UpdatedAts, b.updatedAt)
 	}
 	rows, err := d.q.RunInsertScheduled(ctx, params)
 	if err != nil {
 		return err
 	}
-	if err := d.q.JobSetNextRuns(ctx, next); err != nil {
-		d.logger.Warn("Record next run times failed", "error", err)
-	}
+	d.notes.addNext(batch)
 	msgs := make([]runmsg.Message, len(rows))
 	for i, r := range rows {
 		msgs[i] = runmsg.Message{RunID: r.ID, JobID: r.JobID}
 	}
-	d.Publish(ctx, msgs)
+	if published := d.publish(ctx, msgs); len(published) > 0 {
+		d.notes.addPublished(published, time.Now())
+	}
 	return nil
 }
 
@@ -191,12 +198,23 @@ func (d *Dispatcher) store(ctx context.Context, batch []due) error {
 // connection to move to another node, to publish the rest there.
 const reconnectWait = 2 * time.Second
 
-// Publish publishes runs that are already stored and records which ones the broker confirmed. If
-// the broker node went away under the publish, the rest are published again once the connection is
-// on another node; runs still unconfirmed are published again by the reaper.
+// Publish publishes runs that are already stored and records which ones the broker confirmed.
 func (d *Dispatcher) Publish(ctx context.Context, msgs []runmsg.Message) {
-	if len(msgs) == 0 {
+	published := d.publish(ctx, msgs)
+	if len(published) == 0 {
 		return
+	}
+	if err := d.q.RunMarkPublished(ctx, published); err != nil {
+		d.logger.Warn("Mark runs published failed", "error", err)
+	}
+}
+
+// publish publishes runs that are already stored and returns the ids of those the broker
+// confirmed. If the broker node went away under the publish, the rest are published again once the
+// connection is on another node; runs still unconfirmed are published again by the reaper.
+func (d *Dispatcher) publish(ctx context.Context, msgs []runmsg.Message) []int64 {
+	if len(msgs) == 0 {
+		return nil
 	}
 	lost := d.pub.Reconnects()
 	published, err := d.pub.PublishRuns(ctx, msgs)
@@ -219,12 +237,7 @@ func (d *Dispatcher) Publish(ctx context.Context, msgs []runmsg.Message) {
 		d.logger.Warn("Publish runs failed; the reaper will publish them", "error", err,
 			"runs", len(msgs), "published", len(published))
 	}
-	if len(published) == 0 {
-		return
-	}
-	if err := d.q.RunMarkPublished(ctx, published); err != nil {
-		d.logger.Warn("Mark runs published failed", "error", err)
-	}
+	return published
 }
 
 // unconfirmed returns the messages whose runs are not in confirmed.

@@ -51,14 +51,19 @@ type Runner struct {
 	// Alerts, if set, takes every settled run through the alert step, in the transaction that
 	// records it (see alert.go).
 	Alerts *Alerter
-	// claims writes the claims of all consumers in batches (batcher.go).
-	claims *batcher[int64, sqlcgen.RunClaimRow]
+	// claims, results and marks write the claims, the results and the published retries of all
+	// consumers in batches (batcher.go).
+	claims  *batcher[int64, sqlcgen.RunClaimRow]
+	results *batcher[result, bool]
+	marks   *batcher[int64, struct{}]
 }
 
 // NewRunner returns a runner that records results through q and publishes retries through pub.
 func NewRunner(q *sqlcgen.Queries, exec *task.Executor, pub RetryPublisher, logger *slog.Logger) *Runner {
 	r := &Runner{q: q, exec: exec, pub: pub, logger: logger}
 	r.claims = newBatcher(r.claimBatch)
+	r.results = newBatcher(r.recordBatch)
+	r.marks = newBatcher(r.markBatch)
 	return r
 }
 
@@ -136,7 +141,9 @@ func (r *Runner) run(ctx context.Context, d amqp.Delivery, c sqlcgen.RunClaimRow
 	// outage of up to recordTimeout.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
-	recorded, err := retryDB(rctx, logger, "record "+string(o.status), o.record)
+	recorded, err := retryDB(rctx, logger, "record "+string(o.status), func(context.Context) (bool, error) {
+		return r.results.do(o.result)
+	})
 	r.Metrics.attemptDone(c.Type, o.status, elapsed)
 	switch {
 	case err != nil:
@@ -151,7 +158,7 @@ func (r *Runner) run(ctx context.Context, d amqp.Delivery, c sqlcgen.RunClaimRow
 		return
 	}
 	logger.Log(ctx, o.level, o.message, append(o.logArgs, "duration_ms", elapsed.Milliseconds())...)
-	if o.retryIn > 0 {
+	if o.status == runstatus.Failed {
 		r.publishRetry(rctx, runmsg.Message{RunID: c.ID, JobID: c.JobID}, o.retryIn, logger)
 	}
 	if o.deadLetter {
@@ -164,15 +171,12 @@ func (r *Runner) run(ctx context.Context, d amqp.Delivery, c sqlcgen.RunClaimRow
 
 // outcome is what an attempt came to, decided before anything is recorded.
 type outcome struct {
-	// status is the run's status once the outcome is recorded, and names the outcome in metrics.
-	status runstatus.Status
-	// record stores the result; it reports false when the claim had expired and nothing was stored.
-	record  func(ctx context.Context) (bool, error)
+	// result is what is recorded; its status names the outcome in metrics, and a failed one is
+	// published again after its retryIn.
+	result
 	level   slog.Level
 	message string
 	logArgs []any
-	// retryIn, when not zero, is the delay after which the run is published again.
-	retryIn time.Duration
 	// deadLetter answers the delivery by dead-lettering it instead of acking it.
 	deadLetter bool
 }
@@ -180,11 +184,8 @@ type outcome struct {
 // outcome decides what an attempt with this output and error comes to.
 func (r *Runner) outcome(c sqlcgen.RunClaimRow, output string, execErr error) outcome {
 	if execErr == nil {
-		return outcome{status: runstatus.Completed, level: slog.LevelDebug, message: "Run completed",
-			record: r.settle(c, runstatus.Completed, "", func(ctx context.Context, q *sqlcgen.Queries) (bool, error) {
-				n, err := q.RunComplete(ctx, sqlcgen.RunCompleteParams{ID: c.ID, Attempt: c.Attempts, Output: output})
-				return n > 0, err
-			})}
+		return outcome{result: result{claim: c, status: runstatus.Completed, output: output},
+			level: slog.LevelDebug, message: "Run completed"}
 	}
 	policy := retrypolicy.Policy{On: c.RetryOn, Backoff: c.RetryBackoff, MaxRetries: int(c.MaxRetries),
 		Delay: time.Duration(c.RetryDelayMs) * time.Millisecond}
@@ -192,27 +193,16 @@ func (r *Runner) outcome(c sqlcgen.RunClaimRow, output string, execErr error) ou
 	// A note on why the run was not retried comes first, where no cut of a long error can lose it.
 	errText := task.Storable(strings.TrimSpace(decision.Note+" "+execErr.Error()), maxError)
 	if !decision.Retry {
-		return outcome{status: runstatus.PermanentlyFailed, level: slog.LevelWarn, message: "Run permanently failed",
-			logArgs: []any{"error", errText, "retry_count", c.RetryCount}, deadLetter: true,
-			record: r.settle(c, runstatus.PermanentlyFailed, errText, func(ctx context.Context, q *sqlcgen.Queries) (bool, error) {
-				n, err := q.RunFailPermanently(ctx, sqlcgen.RunFailPermanentlyParams{ID: c.ID, Attempt: c.Attempts,
-					Output: output, Error: errText})
-				return n > 0, err
-			})}
+		return outcome{result: result{claim: c, status: runstatus.PermanentlyFailed, output: output, err: errText},
+			level: slog.LevelWarn, message: "Run permanently failed",
+			logArgs: []any{"error", errText, "retry_count", c.RetryCount}, deadLetter: true}
 	}
 	// The delay is that of the retry queue the run will wait in, so that the database expects it back
 	// when the broker brings it.
 	delay := broker.RetryDelayAtLeast(decision.Delay)
-	return outcome{status: runstatus.Failed, level: slog.LevelWarn, message: "Run attempt failed, retry scheduled",
-		logArgs: []any{"error", errText, "retry_in", delay.String()}, retryIn: delay,
-		record: func(ctx context.Context) (bool, error) {
-			_, err := r.q.RunFail(ctx, sqlcgen.RunFailParams{ID: c.ID, Attempt: c.Attempts, Output: output,
-				Error: errText, RetryDelayMs: delay.Milliseconds()})
-			if errors.Is(err, pgx.ErrNoRows) {
-				return false, nil
-			}
-			return err == nil, err
-		}}
+	return outcome{result: result{claim: c, status: runstatus.Failed, output: output, err: errText, retryIn: delay},
+		level: slog.LevelWarn, message: "Run attempt failed, retry scheduled",
+		logArgs: []any{"error", errText, "retry_in", delay.String()}}
 }
 
 // publishRetry publishes a failed run to wait out its delay in the broker. A retry that could not be
@@ -220,7 +210,7 @@ func (r *Runner) outcome(c sqlcgen.RunClaimRow, output string, execErr error) ou
 func (r *Runner) publishRetry(ctx context.Context, msg runmsg.Message, delay time.Duration, logger *slog.Logger) {
 	if err := r.pub.PublishRetry(ctx, msg, delay); err != nil {
 		logger.Warn("Publish retry failed; the reaper will retry", "error", err)
-	} else if err := r.q.RunMarkPublished(ctx, []int64{msg.RunID}); err != nil {
+	} else if _, err := r.marks.do(msg.RunID); err != nil {
 		logger.Warn("Mark retry published failed", "error", err)
 	}
 }

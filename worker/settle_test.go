@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	amqp "github.com/rabbitmq/amqp091-go"
 
@@ -53,11 +52,11 @@ type refusingTx struct {
 	runs int
 }
 
-func (tx *refusingTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	if strings.HasPrefix(sql, "-- name: RunComplete ") {
-		tx.runs++
+func (tx *refusingTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	if strings.HasPrefix(sql, "-- name: RunRecordResults ") {
+		tx.runs += len(args[0].([]int64))
 	}
-	return tx.Tx.Exec(ctx, sql, args...)
+	return tx.Tx.Query(ctx, sql, args...)
 }
 
 func (tx *refusingTx) Commit(ctx context.Context) error {

@@ -53,18 +53,14 @@ func FinishRun(t testing.TB, q *sqlcgen.Queries, runID int64, status runstatus.S
 		if err != nil || len(claims) != 1 {
 			t.Fatalf("claim run %d: %d claimed, %v", runID, len(claims), err)
 		}
-		claim := claims[0]
-		n, err := int64(1), error(nil)
-		switch status {
-		case runstatus.Completed:
-			n, err = q.RunComplete(ctx, sqlcgen.RunCompleteParams{ID: runID, Attempt: claim.Attempts, Output: output})
-		case runstatus.Failed:
-			_, err = q.RunFail(ctx, sqlcgen.RunFailParams{ID: runID, Attempt: claim.Attempts, Output: output, Error: errText, RetryDelayMs: 60000})
-		case runstatus.PermanentlyFailed:
-			n, err = q.RunFailPermanently(ctx, sqlcgen.RunFailPermanentlyParams{ID: runID, Attempt: claim.Attempts, Output: output, Error: errText})
-		}
-		if err != nil || n != 1 {
-			t.Fatalf("take run %d to %s: %d rows, %v", runID, status, n, err)
+		if status != runstatus.Running {
+			// A failed attempt's retry is a minute away.
+			recorded, err := q.RunRecordResults(ctx, sqlcgen.RunRecordResultsParams{Ids: []int64{runID},
+				Attempts: []int32{claims[0].Attempts}, Statuses: []string{string(status)}, Outputs: []string{output},
+				Errors: []string{errText}, RetryDelaysMs: []int64{60000}})
+			if err != nil || len(recorded) != 1 {
+				t.Fatalf("take run %d to %s: %d recorded, %v", runID, status, len(recorded), err)
+			}
 		}
 	}
 	r, err := q.RunGet(ctx, runID)
