@@ -37,6 +37,8 @@ func TestBadConfigurationStopsStartup(t *testing.T) {
 	for name, tc := range map[string]struct{ env map[string]string }{
 		"ConsumersNotANumber":              {map[string]string{"CONSUMERS": "many"}},
 		"ConsumersZero":                    {map[string]string{"CONSUMERS": "0"}},
+		"PrefetchZero":                     {map[string]string{"PREFETCH": "0"}},
+		"PrefetchNotANumber":               {map[string]string{"PREFETCH": "lots"}},
 		"PortOutOfRange":                   {map[string]string{"DASHBOARD_PORT": "70000"}},
 		"PGPortNotANumber":                 {map[string]string{"PG_PORT": "five"}},
 		"CatchUpNotADuration":              {map[string]string{"CATCHUP_WINDOW": "soon"}},

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -27,9 +26,9 @@ import (
 
 // BenchmarkLoads measures Cronflow under four loads, each against the bare pipeline (bench_bare_test.go)
 // on the same machine in the same run: 10,000 and 1,000 jobs due in the same second, and 1,000 and
-// 50 jobs firing every second. Cronflow is started through run as the binary would be, the runs
-// are read back from its database, and its delay is from the due second to each run's
-// completed_at. For the bursts, ratio is Cronflow's runs per second over the bare pipeline's; for
+// 50 jobs firing every second. Cronflow is started through run as the binary would be and measured
+// from outside: the jobs are created through its API, the runs are read back through it, and its
+// delay is from the due second to each run's completed_at. For the bursts, ratio is Cronflow's runs per second over the bare pipeline's; for
 // the steady loads, p99-ratio is the bare pipeline's p99 over Cronflow's (above 1: Cronflow is
 // faster). Run it with:
 //
@@ -96,47 +95,46 @@ func newTarget(b *testing.B) string {
 	return target.URL
 }
 
-// startCronflow stores jobs copies of a job with the schedule spec against target, due first at
-// due, and starts Cronflow on them; it is stopped when the benchmark ends.
-func startCronflow(b *testing.B, target string, jobs int, spec string, due time.Time) *sqlcgen.Queries {
-	env := benchEnv(b)
-	pool, err := pgxpool.New(context.Background(), env["DATABASE_URL"])
+// startCronflow starts Cronflow, as the binary would be, and creates through its API (one POST
+// /api/import) jobs copies of a ping job against target with the schedule spec. It answers
+// Cronflow's URL; Cronflow is stopped when the benchmark ends.
+func startCronflow(b *testing.B, target string, jobs int, spec string) string {
+	url := benchApp(b, benchEnv(b))
+	list := make([]map[string]any, jobs)
+	for i := range list {
+		list[i] = map[string]any{"name": fmt.Sprintf("load %05d", i), "type": "ping", "cron": spec,
+			"payload": map[string]any{"url": target}}
+	}
+	doc, _ := json.Marshal(map[string]any{"version": 1, "jobs": list})
+	resp, err := http.Post(url+"/api/import", "application/json", bytes.NewReader(doc))
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(pool.Close)
-	q := sqlcgen.New(pool)
-	payload, _ := json.Marshal(map[string]string{"url": target})
-	insertJobs(b, q, jobs, sqlcgen.JobInsertParams{
-		Name: "load", Type: "ping", Payload: payload, Cron: spec, Timezone: "UTC",
-		MaxRetries: 3, RetryDelayMs: 2000, TimeoutMs: 30000, Catchup: schedule.CatchupLatest, NextRunAt: &due,
-	})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"cronflow", "serve"}, func(k string) string { return env[k] }, io.Discard)
-	}()
-	b.Cleanup(func() { cancel(); <-done })
-	return q
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(resp.Body)
+		b.Fatalf("import %d jobs: %s %s", jobs, resp.Status, body)
+	}
+	return url
 }
 
 // cronflowBurst makes jobs jobs come due in the same second and measures how Cronflow works them off.
 func cronflowBurst(b *testing.B, target string, jobs int) loadFigures {
-	// Every job is due at the same second, far enough ahead for the inserts and the start-up.
-	due := time.Now().UTC().Truncate(time.Second).Add(time.Duration(5+jobs/500) * time.Second)
-	q := startCronflow(b, target, jobs, fmt.Sprintf("%d %d %d * * *", due.Second(), due.Minute(), due.Hour()), due)
+	// Every job is due at the same second, far enough ahead for the start-up and the import.
+	due := time.Now().UTC().Truncate(time.Second).Add(time.Duration(8+jobs/1000) * time.Second)
+	url := startCronflow(b, target, jobs, fmt.Sprintf("%d %d %d * * *", due.Second(), due.Minute(), due.Hour()))
 	if time.Until(due) < 2*time.Second {
-		b.Fatalf("inserting the jobs took too long; the due second is too close")
+		b.Fatalf("starting and importing the jobs took too long; the due second is too close")
 	}
 	deadline := due.Add(2 * time.Minute)
-	for completedRuns(b, q) < int64(jobs) {
+	for completedRuns(b, url) < int64(jobs) {
 		if time.Now().After(deadline) {
-			b.Fatalf("only %d of %d runs completed two minutes after they were due", completedRuns(b, q), jobs)
+			b.Fatalf("only %d of %d runs completed two minutes after they were due", completedRuns(b, url), jobs)
 		}
 		// Counting is light: the measurement should not slow down what it measures.
 		time.Sleep(200 * time.Millisecond)
 	}
-	delays, done := windowDelays(b, q, jobs, due, due.Add(time.Second))
+	delays, done := windowDelays(b, url, due, due.Add(time.Second))
 	if done != jobs {
 		b.Fatalf("%d runs of the burst completed, want %d", done, jobs)
 	}
@@ -146,10 +144,10 @@ func cronflowBurst(b *testing.B, target string, jobs int) loadFigures {
 // cronflowSteady makes jobs jobs fire every second and measures the runs of seconds seconds, after
 // a warm-up.
 func cronflowSteady(b *testing.B, target string, jobs, seconds int) loadFigures {
-	q := startCronflow(b, target, jobs, "* * * * * *", time.Now().UTC())
+	url := startCronflow(b, target, jobs, "* * * * * *")
 	// The warm-up starts with the first completed run: until then Cronflow is starting and
 	// electing its leader.
-	for deadline := time.Now().Add(time.Minute); completedRuns(b, q) == 0; time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(time.Minute); completedRuns(b, url) == 0; time.Sleep(100 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			b.Fatal("no run completed within a minute of starting")
 		}
@@ -159,7 +157,7 @@ func cronflowSteady(b *testing.B, target string, jobs, seconds int) loadFigures 
 	time.Sleep(time.Until(until.Add(time.Second)))
 	want := jobs * seconds
 	for deadline := until.Add(30 * time.Second); ; time.Sleep(500 * time.Millisecond) {
-		delays, done := windowDelays(b, q, jobs*(seconds+steadyWarmUp+40), from, until)
+		delays, done := windowDelays(b, url, from, until)
 		if done == want {
 			return figures(delays, want)
 		}
@@ -169,39 +167,65 @@ func cronflowSteady(b *testing.B, target string, jobs, seconds int) loadFigures 
 	}
 }
 
-// completedRuns counts the completed runs.
-func completedRuns(b *testing.B, q *sqlcgen.Queries) int64 {
-	counts, err := q.RunCountByStatus(context.Background())
-	if err != nil {
-		b.Fatal(err)
+// completedRuns counts the completed runs, as GET /api/stats tells.
+func completedRuns(b *testing.B, url string) int64 {
+	var stats struct {
+		Runs map[string]int64 `json:"runs"`
 	}
-	for _, c := range counts {
-		if c.Status == "completed" {
-			return c.Runs
-		}
-	}
-	return 0
+	getJSON(b, url+"/api/stats", &stats)
+	return stats.Runs["completed"]
 }
 
-// windowDelays reads the newest maxRows runs and returns, of those scheduled from from until until,
-// the delays from scheduled_at to completed_at of the completed ones, and how many there were.
-// A run that took more than one attempt fails the benchmark: the target never fails.
-func windowDelays(b *testing.B, q *sqlcgen.Queries, maxRows int, from, until time.Time) ([]time.Duration, int) {
-	runs, err := q.RunList(context.Background(), sqlcgen.RunListParams{BeforeID: math.MaxInt64, MaxRows: int32(maxRows)})
+// windowDelays reads the runs back through GET /api/runs, newest first, down to the first one
+// scheduled before from, and returns, of those scheduled from from until until, the delays from
+// scheduled_at to completed_at of the completed ones, and how many there were. A run that took more
+// than one attempt fails the benchmark: the target never fails.
+func windowDelays(b *testing.B, url string, from, until time.Time) ([]time.Duration, int) {
+	var delays []time.Duration
+	page := url + "/api/runs?limit=500"
+	for {
+		var runs struct {
+			Runs []struct {
+				ID          int64      `json:"id"`
+				Attempts    int        `json:"attempts"`
+				ScheduledAt time.Time  `json:"scheduled_at"`
+				CompletedAt *time.Time `json:"completed_at"`
+			} `json:"runs"`
+			NextBefore *int64 `json:"next_before"`
+		}
+		getJSON(b, page, &runs)
+		for _, r := range runs.Runs {
+			if r.ScheduledAt.Before(from) {
+				return delays, len(delays)
+			}
+			if !r.ScheduledAt.Before(until) || r.CompletedAt == nil {
+				continue
+			}
+			if r.Attempts != 1 {
+				b.Fatalf("run %d took %d attempts", r.ID, r.Attempts)
+			}
+			delays = append(delays, r.CompletedAt.Sub(r.ScheduledAt))
+		}
+		if runs.NextBefore == nil {
+			return delays, len(delays)
+		}
+		page = fmt.Sprintf("%s/api/runs?limit=500&before=%d", url, *runs.NextBefore)
+	}
+}
+
+// getJSON GETs url and decodes its JSON answer into v.
+func getJSON(b *testing.B, url string, v any) {
+	resp, err := http.Get(url)
 	if err != nil {
 		b.Fatal(err)
 	}
-	var delays []time.Duration
-	for _, r := range runs {
-		if r.ScheduledAt.Before(from) || !r.ScheduledAt.Before(until) || r.CompletedAt == nil {
-			continue
-		}
-		if r.Attempts != 1 {
-			b.Fatalf("run %d took %d attempts", r.ID, r.Attempts)
-		}
-		delays = append(delays, r.CompletedAt.Sub(r.ScheduledAt))
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b.Fatalf("GET %s: %s", url, resp.Status)
 	}
-	return delays, len(delays)
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		b.Fatalf("GET %s: %v", url, err)
+	}
 }
 
 // benchEnv is the environment of the benchmark's app: testEnv's, with the defaults of a production
@@ -213,6 +237,7 @@ func benchEnv(b *testing.B) map[string]string {
 	if c := os.Getenv("BENCH_CONSUMERS"); c != "" {
 		env["CONSUMERS"] = c
 	}
+	env["PREFETCH"] = os.Getenv("BENCH_PREFETCH")
 	return env
 }
 

@@ -26,6 +26,7 @@ type config struct {
 	AMQPURLs      []string
 	AMQPPrefix    string
 	Consumers     int
+	Prefetch      int
 	CatchUp       time.Duration
 	ShutdownGrace time.Duration
 	LogLevel      slog.Level
@@ -103,7 +104,8 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 	c.AMQPURLs = r.amqpURLs()
 	c.AMQPPrefix = r.str("AMQP_PREFIX", "cronflow")
 
-	c.Consumers = r.integer("CONSUMERS", 16, 1, 1024)
+	c.Consumers = r.integer("CONSUMERS", 256, 1, 1024)
+	c.Prefetch = r.integer("PREFETCH", c.Consumers, 1, 65535)
 	c.CatchUp = r.duration("CATCHUP_WINDOW", time.Hour, 0, 7*24*time.Hour)
 	c.ShutdownGrace = r.duration("SHUTDOWN_GRACE", 30*time.Second, 0, time.Hour)
 	if err := c.LogLevel.UnmarshalText([]byte(r.str("LOG_LEVEL", "info"))); err != nil {

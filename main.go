@@ -43,6 +43,12 @@ import (
 // noticeConsumers is how many notices one process delivers at once: alerts are few.
 const noticeConsumers = 4
 
+// poolSize is how many database connections a process with this many consumers opens at most. The
+// consumers' claims and results go through shared batches (worker/batcher.go) on a few
+// connections, so they need no connection each; up to 32 of them may read secrets at once, and ten
+// are left for the dashboard and the leader's services.
+func poolSize(consumers int) int32 { return int32(min(consumers, 32) + 10) }
+
 func main() {
 	if err := run(context.Background(), os.Args, os.Getenv, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "cronflow:", err)
@@ -68,7 +74,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	pool, err := queries.OpenPool(ctx, cfg.DatabaseURL, int32(cfg.Consumers+10), logger)
+	pool, err := queries.OpenPool(ctx, cfg.DatabaseURL, poolSize(cfg.Consumers), logger)
 	if err != nil {
 		return err
 	}
@@ -149,6 +155,7 @@ func startConsumers(ctx context.Context, cfg config, pool *pgxpool.Pool, top bro
 	runner.Secrets = worker.NewSecrets(q, keys)
 	runner.Alerts = worker.NewAlerter(pool, q, disp, logger)
 	consumer := worker.NewConsumer(cfg.AMQPURLs, top, cfg.Consumers, cfg.ShutdownGrace, runner.Handle, logger)
+	consumer.Prefetch = cfg.Prefetch
 	stopRuns := start(ctx, consumer.Run)
 	notifier := worker.NewNotifier(q, notify.NewSender(exec, cfg.PublicURL, 30*time.Second), pub, logger)
 	notices := worker.NewNoticeConsumer(cfg.AMQPURLs, top, noticeConsumers, cfg.ShutdownGrace, notifier.Handle, logger)

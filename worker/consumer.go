@@ -26,6 +26,9 @@ type Consumer struct {
 	workers int
 	handle  HandlerFunc
 	grace   time.Duration
+	// Prefetch, if set before Run, is how many unacknowledged deliveries the broker sends ahead;
+	// without it, one per goroutine.
+	Prefetch int
 
 	// workCtx is what runs execute under. It outlives the consumer's ctx by the shutdown grace, so
 	// that in-flight runs can finish and be recorded.
@@ -41,7 +44,7 @@ type Consumer struct {
 }
 
 // NewConsumer returns a consumer of the work queue of the cluster whose nodes are at urls, with
-// workers goroutines and a prefetch of the same size. On shutdown, in-flight runs get grace to
+// workers goroutines and, unless Prefetch says otherwise, a prefetch of the same size. On shutdown, in-flight runs get grace to
 // finish before their context is cancelled.
 func NewConsumer(urls []string, top broker.Topology, workers int, grace time.Duration, handle HandlerFunc, logger *slog.Logger) *Consumer {
 	return newConsumer(urls, "cronflow-consumer", top, top.WorkQueue, workers, grace, handle, logger)
@@ -87,7 +90,11 @@ func (c *Consumer) setup(ctx context.Context, conn *amqp.Connection) error {
 	if err != nil {
 		return err
 	}
-	if err := ch.Qos(c.workers, 0, false); err != nil {
+	prefetch := c.Prefetch
+	if prefetch == 0 {
+		prefetch = c.workers
+	}
+	if err := ch.Qos(prefetch, 0, false); err != nil {
 		return fmt.Errorf("set prefetch: %w", err)
 	}
 	tag := fmt.Sprintf("cronflow-%d", time.Now().UnixNano())
