@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -60,12 +61,21 @@ func LoadLocation(tz string) (*time.Location, error) {
 	if tz == "Local" {
 		return nil, errors.New("must be an IANA time zone name such as Europe/Berlin, not Local")
 	}
+	if loc, ok := locations.Load(tz); ok {
+		return loc.(*time.Location), nil
+	}
 	loc, err := time.LoadLocation(tz)
 	if err != nil {
 		return nil, fmt.Errorf("is not a known IANA time zone: %q", tz)
 	}
-	return loc, nil
+	kept, _ := locations.LoadOrStore(tz, loc)
+	return kept.(*time.Location), nil
 }
+
+// locations keeps each time zone loaded once, by name. time.LoadLocation reads and copies the zone's
+// whole history on every call: a few kilobytes that 100,000 jobs in one zone would each hold a copy of.
+// Only known zones are kept, so it holds at most the few hundred the IANA database names.
+var locations sync.Map
 
 // NextRuns returns the next n times of s after t.
 func NextRuns(s cron.Schedule, t time.Time, n int) []time.Time {

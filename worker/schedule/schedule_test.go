@@ -104,3 +104,22 @@ func TestDaylightSavingTime(t *testing.T) {
 		})
 	}
 }
+
+// A zone is loaded once and shared: 100,000 jobs in Europe/Berlin must not hold 100,000 copies of
+// its history (the scheduler's memory at startup depends on it).
+func TestLoadLocationSharesOneCopyOfAZone(t *testing.T) {
+	a, err := LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := LoadLocation("Europe/Berlin")
+	if a != b {
+		t.Error("two loads of Europe/Berlin gave two copies")
+	}
+	if _, err := LoadLocation("Europe/Nowhere"); err == nil {
+		t.Error("Europe/Nowhere loaded")
+	}
+	if _, ok := locations.Load("Europe/Nowhere"); ok {
+		t.Error("an unknown zone was kept")
+	}
+}
