@@ -92,7 +92,7 @@ UPDATE runs AS r
 SET status = 'running',
     attempts = r.attempts + 1,
     retry_count = r.attempts,
-    started_at = clock_timestamp(),
+    started_at = GREATEST(clock_timestamp(), r.scheduled_at), -- a run claimed ahead of its slot starts on it
     published_at = COALESCE(r.published_at, clock_timestamp()), -- it was delivered, so it was published
     lease_until = clock_timestamp() + (j.timeout_ms + @lease_margin_ms::bigint) * interval '1 millisecond',
     next_attempt_at = NULL

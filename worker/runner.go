@@ -127,6 +127,7 @@ func (r *Runner) run(ctx context.Context, d amqp.Delivery, c sqlcgen.RunClaimRow
 		IdempotencyKey: idempotencyKey(c.JobID, c.ID),
 		SigningSecret:  deref(c.SigningSecret),
 	}
+	waitForSlot(ctx, c.ScheduledAt)
 	r.Metrics.started(c.Attempts, c.ScheduledAt, c.StartedAt)
 	start := time.Now()
 	var output string
@@ -167,6 +168,25 @@ func (r *Runner) run(ctx context.Context, d amqp.Delivery, c sqlcgen.RunClaimRow
 		return
 	}
 	_ = d.Ack(false)
+}
+
+// maxEarly bounds how long a consumer waits for a run's slot. A run is claimed at most fireAhead
+// before it; a longer wait could only come of this machine's clock being behind the scheduler's.
+const maxEarly = time.Second
+
+// waitForSlot waits until slot, if it is still to come: the scheduler fires fireAhead early, so
+// that the run is claimed by its slot, and it must not start before it.
+func waitForSlot(ctx context.Context, slot time.Time) {
+	wait := min(time.Until(slot), maxEarly)
+	if wait <= 0 {
+		return
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // outcome is what an attempt came to, decided before anything is recorded.

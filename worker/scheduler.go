@@ -29,6 +29,11 @@ const heldCheckEvery = time.Second
 // on the primary: one left on a demoted primary would hear no change made on the new one.
 const listenCheckEvery = 5 * time.Second
 
+// fireAhead is how long before its slot a job's entry fires: its run is then stored, published and
+// claimed by the due second, and its consumer starts it on the second (Runner.waitForSlot), never
+// before. Without it, every run would start that much later, after the pipeline's own delay.
+const fireAhead = 50 * time.Millisecond
+
 // Scheduler keeps one robfig/cron entry per active job and turns each firing into a due slot for
 // the dispatcher. Only the leader runs it.
 type Scheduler struct {
@@ -65,11 +70,11 @@ type entry struct {
 	next time.Time
 }
 
-// Run is called by robfig/cron when the entry is due. The slot is the schedule's time, not the
-// time of the call. If the process stalled past several slots, each is handed over, up to
+// Run is called by robfig/cron when the entry is due, fireAhead before its slot. The slot is the
+// schedule's time, not the time of the call. If the process stalled past several slots, each is handed over, up to
 // schedule.MaxCatchupRuns: those are late, not missed.
 func (e *entry) Run() {
-	now := time.Now()
+	now := time.Now().Add(fireAhead)
 	e.mu.Lock()
 	var slots []time.Time
 	for n := e.next; !n.IsZero() && !n.After(now); n = e.sched.Next(n) {
@@ -258,11 +263,17 @@ func (s *Scheduler) apply(row sqlcgen.JobScheduleListRow) {
 		return
 	}
 	s.remove(row.ID)
-	e := &entry{jobID: row.ID, updatedAt: row.UpdatedAt, sched: sched, s: s, next: sched.Next(time.Now())}
-	e.cronID = s.cron.Schedule(sched, e)
+	now := time.Now()
+	e := &entry{jobID: row.ID, updatedAt: row.UpdatedAt, sched: sched, s: s, next: sched.Next(now)}
+	soon := e.next.Before(now.Add(fireAhead))
+	e.cronID = s.cron.Schedule(aheadSchedule{sched}, e)
 	s.mu.Lock()
 	s.entries[row.ID] = e
 	s.mu.Unlock()
+	if soon {
+		// Its first slot is too close for the cron table, which fires it next time along with it.
+		go e.Run()
+	}
 }
 
 func (s *Scheduler) remove(id int64) {
@@ -273,6 +284,17 @@ func (s *Scheduler) remove(id int64) {
 	if e != nil {
 		s.cron.Remove(e.cronID)
 	}
+}
+
+// aheadSchedule fires a schedule's slots fireAhead early.
+type aheadSchedule struct{ cron.Schedule }
+
+func (a aheadSchedule) Next(t time.Time) time.Time {
+	n := a.Schedule.Next(t.Add(fireAhead))
+	if n.IsZero() {
+		return n
+	}
+	return n.Add(-fireAhead)
 }
 
 // cronLogger lets robfig/cron report through slog (it reports recovered panics).
