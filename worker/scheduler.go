@@ -29,11 +29,6 @@ const heldCheckEvery = time.Second
 // on the primary: one left on a demoted primary would hear no change made on the new one.
 const listenCheckEvery = 5 * time.Second
 
-// fireAhead is how long before its slot a job's entry fires: its run is then stored, published and
-// claimed by the due second, and its consumer starts it on the second (Runner.waitForSlot), never
-// before. Without it, every run would start that much later, after the pipeline's own delay.
-const fireAhead = 50 * time.Millisecond
-
 // Scheduler keeps one robfig/cron entry per active job and turns each firing into a due slot for
 // the dispatcher. Only the leader runs it.
 type Scheduler struct {
@@ -56,40 +51,6 @@ type Scheduler struct {
 // when the scheduler starts; zero turns catching up off.
 func NewScheduler(pool *pgxpool.Pool, disp *Dispatcher, catchUp time.Duration, logger *slog.Logger) *Scheduler {
 	return &Scheduler{pool: pool, q: sqlcgen.New(pool), disp: disp, catchUp: catchUp, logger: logger}
-}
-
-// entry is one job in the cron table.
-type entry struct {
-	jobID     int64
-	cronID    cron.EntryID
-	updatedAt time.Time
-	sched     cron.Schedule
-	s         *Scheduler
-
-	mu   sync.Mutex
-	next time.Time
-}
-
-// Run is called by robfig/cron when the entry is due, fireAhead before its slot. The slot is the
-// schedule's time, not the time of the call. If the process stalled past several slots, each is handed over, up to
-// schedule.MaxCatchupRuns: those are late, not missed.
-func (e *entry) Run() {
-	now := time.Now().Add(fireAhead)
-	e.mu.Lock()
-	var slots []time.Time
-	for n := e.next; !n.IsZero() && !n.After(now); n = e.sched.Next(n) {
-		slots = append(slots, n)
-		e.next = e.sched.Next(n)
-	}
-	e.mu.Unlock()
-	if len(slots) > schedule.MaxCatchupRuns {
-		e.s.logger.Warn("Scheduler stalled past many slots; running the latest", "job_id", e.jobID,
-			"slots", len(slots), "running", schedule.MaxCatchupRuns)
-		slots = slots[len(slots)-schedule.MaxCatchupRuns:]
-	}
-	for _, slot := range slots {
-		e.s.disp.Due(e.s.ctx, e.jobID, e.updatedAt, slot, e.sched.Next(slot))
-	}
 }
 
 // Run schedules every job until ctx is done: it loads the jobs, catches up on missed slots, and
@@ -284,17 +245,6 @@ func (s *Scheduler) remove(id int64) {
 	if e != nil {
 		s.cron.Remove(e.cronID)
 	}
-}
-
-// aheadSchedule fires a schedule's slots fireAhead early.
-type aheadSchedule struct{ cron.Schedule }
-
-func (a aheadSchedule) Next(t time.Time) time.Time {
-	n := a.Schedule.Next(t.Add(fireAhead))
-	if n.IsZero() {
-		return n
-	}
-	return n.Add(-fireAhead)
 }
 
 // cronLogger lets robfig/cron report through slog (it reports recovered panics).
