@@ -33,18 +33,24 @@ func (e *entry) Run() {
 	now := time.Now().Add(fireAhead)
 	e.mu.Lock()
 	var slots []time.Time
-	for n := e.next; !n.IsZero() && !n.After(now); n = e.sched.Next(n) {
-		slots = append(slots, n)
-		e.next = e.sched.Next(n)
+	for !e.next.IsZero() && !e.next.After(now) {
+		slots = append(slots, e.next)
+		e.next = e.sched.Next(e.next)
 	}
+	next := e.next
 	e.mu.Unlock()
 	if len(slots) > schedule.MaxCatchupRuns {
 		e.s.logger.Warn("Scheduler stalled past many slots; running the latest", "job_id", e.jobID,
 			"slots", len(slots), "running", schedule.MaxCatchupRuns)
 		slots = slots[len(slots)-schedule.MaxCatchupRuns:]
 	}
-	for _, slot := range slots {
-		e.s.disp.Due(e.s.ctx, e.jobID, e.updatedAt, slot, e.sched.Next(slot))
+	// Each slot's next is the slot after it, the last one's where the entry stands now.
+	for i, slot := range slots {
+		after := next
+		if i+1 < len(slots) {
+			after = slots[i+1]
+		}
+		e.s.disp.Due(e.s.ctx, e.jobID, e.updatedAt, slot, after)
 	}
 }
 
