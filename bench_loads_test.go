@@ -1,0 +1,228 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"testing"
+	"time"
+)
+
+// BenchmarkLoads measures Cronflow under four loads, each against the bare pipeline
+// (bench_bare_test.go) on the same machine in the same run: 10,000 and 1,000 jobs due in the same
+// second, and 1,000 and 50 jobs firing every second. Cronflow is started through run as the binary
+// would be and measured from outside: the jobs are created through its API, the runs are read back
+// through it, and its delay is from the due second to each run's completed_at. For the bursts,
+// ratio is Cronflow's runs per second over the bare pipeline's; for the steady loads, p99-ratio is
+// the bare pipeline's p99 over Cronflow's (above 1: Cronflow is faster). Run it with:
+//
+//	go test -run '^$' -bench Loads -benchtime 1x .
+func BenchmarkLoads(b *testing.B) {
+	for _, jobs := range []int{10000, 1000} {
+		b.Run(fmt.Sprintf("Burst%d", jobs), func(b *testing.B) {
+			for range b.N {
+				bare := bareBurst(b, newTarget(b), jobs)
+				cf := cronflowBurst(b, newTarget(b), jobs)
+				report(b, bare, cf)
+				b.ReportMetric(cf.perSec, "runs/s")
+				b.ReportMetric(bare.perSec, "bare-runs/s")
+				b.ReportMetric(cf.perSec/bare.perSec, "ratio")
+			}
+		})
+	}
+	for _, jobs := range []int{1000, 50} {
+		b.Run(fmt.Sprintf("Steady%d", jobs), func(b *testing.B) {
+			for range b.N {
+				bare := bareSteady(b, newTarget(b), jobs, steadySeconds)
+				cf := cronflowSteady(b, newTarget(b), jobs, steadySeconds)
+				report(b, bare, cf)
+				b.ReportMetric(float64(bare.p99)/float64(cf.p99), "p99-ratio")
+			}
+		})
+	}
+}
+
+// The steady loads are measured over steadySeconds seconds, after steadyWarmUp seconds of the same load.
+const (
+	steadySeconds = 10
+	steadyWarmUp  = 3
+)
+
+// loadFigures is what a load came to: runs per second (from the due second to the last run done)
+// and the delays' percentiles.
+type loadFigures struct {
+	perSec   float64
+	p50, p99 time.Duration
+}
+
+// figures sums up the delays of n runs.
+func figures(delays []time.Duration, n int) loadFigures {
+	slices.Sort(delays)
+	last := delays[len(delays)-1]
+	return loadFigures{perSec: float64(n) / last.Seconds(), p50: delays[len(delays)/2], p99: delays[len(delays)*99/100]}
+}
+
+// report reports both pipelines' delays.
+func report(b *testing.B, bare, cf loadFigures) {
+	b.ReportMetric(float64(cf.p50.Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(cf.p99.Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(bare.p50.Microseconds())/1000, "bare-p50-ms")
+	b.ReportMetric(float64(bare.p99.Microseconds())/1000, "bare-p99-ms")
+}
+
+// newTarget is a local HTTP target that answers every request with 200, closed when the benchmark ends.
+func newTarget(b *testing.B) string {
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "ok")
+	}))
+	b.Cleanup(target.Close)
+	return target.URL
+}
+
+// startCronflow starts Cronflow, as the binary would be, and creates through its API (one POST
+// /api/import) jobs copies of a ping job against target with the schedule spec. It answers
+// Cronflow's URL; Cronflow is stopped when the benchmark ends.
+func startCronflow(b *testing.B, target string, jobs int, spec string) string {
+	url := benchApp(b, benchEnv(b))
+	list := make([]map[string]any, jobs)
+	for i := range list {
+		list[i] = map[string]any{"name": fmt.Sprintf("load %05d", i), "type": "ping", "cron": spec,
+			"payload": map[string]any{"url": target}}
+	}
+	doc, _ := json.Marshal(map[string]any{"version": 1, "jobs": list})
+	resp, err := http.Post(url+"/api/import", "application/json", bytes.NewReader(doc))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(resp.Body)
+		b.Fatalf("import %d jobs: %s %s", jobs, resp.Status, body)
+	}
+	return url
+}
+
+// cronflowBurst makes jobs jobs come due in the same second and measures how Cronflow works them off.
+func cronflowBurst(b *testing.B, target string, jobs int) loadFigures {
+	// Every job is due at the same second, far enough ahead for the start-up and the import.
+	due := time.Now().UTC().Truncate(time.Second).Add(time.Duration(8+jobs/1000) * time.Second)
+	url := startCronflow(b, target, jobs, fmt.Sprintf("%d %d %d * * *", due.Second(), due.Minute(), due.Hour()))
+	if time.Until(due) < 2*time.Second {
+		b.Fatalf("starting and importing the jobs took too long; the due second is too close")
+	}
+	deadline := due.Add(2 * time.Minute)
+	for completedRuns(b, url) < int64(jobs) {
+		if time.Now().After(deadline) {
+			b.Fatalf("only %d of %d runs completed two minutes after they were due", completedRuns(b, url), jobs)
+		}
+		// Counting is light: the measurement should not slow down what it measures.
+		time.Sleep(200 * time.Millisecond)
+	}
+	delays, done := windowDelays(b, url, due, due.Add(time.Second))
+	if done != jobs {
+		b.Fatalf("%d runs of the burst completed, want %d", done, jobs)
+	}
+	return figures(delays, jobs)
+}
+
+// cronflowSteady makes jobs jobs fire every second and measures the runs of seconds seconds, after
+// a warm-up.
+func cronflowSteady(b *testing.B, target string, jobs, seconds int) loadFigures {
+	url := startCronflow(b, target, jobs, "* * * * * *")
+	// The warm-up starts with the first completed run: until then Cronflow is starting and
+	// electing its leader.
+	for deadline := time.Now().Add(time.Minute); completedRuns(b, url) == 0; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			b.Fatal("no run completed within a minute of starting")
+		}
+	}
+	from := time.Now().UTC().Truncate(time.Second).Add(steadyWarmUp * time.Second)
+	until := from.Add(time.Duration(seconds) * time.Second)
+	time.Sleep(time.Until(until.Add(time.Second)))
+	want := jobs * seconds
+	for deadline := until.Add(30 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		delays, done := windowDelays(b, url, from, until)
+		if done == want {
+			return figures(delays, want)
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("%d of the %d runs due from %s to %s completed", done, want, from, until)
+		}
+	}
+}
+
+// completedRuns counts the completed runs, as GET /api/stats tells.
+func completedRuns(b *testing.B, url string) int64 {
+	var stats struct {
+		Runs map[string]int64 `json:"runs"`
+	}
+	getJSON(b, url+"/api/stats", &stats)
+	return stats.Runs["completed"]
+}
+
+// windowDelays reads the runs back through GET /api/runs, newest first, down to the first one
+// scheduled before from, and returns, of those scheduled from from until until, the delays from
+// scheduled_at to completed_at of the completed ones, and how many there were. A run that took more
+// than one attempt fails the benchmark: the target never fails.
+func windowDelays(b *testing.B, url string, from, until time.Time) ([]time.Duration, int) {
+	var delays []time.Duration
+	page := url + "/api/runs?limit=500"
+	for {
+		var runs struct {
+			Runs []struct {
+				ID          int64      `json:"id"`
+				Attempts    int        `json:"attempts"`
+				ScheduledAt time.Time  `json:"scheduled_at"`
+				CompletedAt *time.Time `json:"completed_at"`
+			} `json:"runs"`
+			NextBefore *int64 `json:"next_before"`
+		}
+		getJSON(b, page, &runs)
+		for _, r := range runs.Runs {
+			if r.ScheduledAt.Before(from) {
+				return delays, len(delays)
+			}
+			if !r.ScheduledAt.Before(until) || r.CompletedAt == nil {
+				continue
+			}
+			if r.Attempts != 1 {
+				b.Fatalf("run %d took %d attempts", r.ID, r.Attempts)
+			}
+			delays = append(delays, r.CompletedAt.Sub(r.ScheduledAt))
+		}
+		if runs.NextBefore == nil {
+			return delays, len(delays)
+		}
+		page = fmt.Sprintf("%s/api/runs?limit=500&before=%d", url, *runs.NextBefore)
+	}
+}
+
+// getJSON GETs url and decodes its JSON answer into v.
+func getJSON(b *testing.B, url string, v any) {
+	resp, err := http.Get(url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b.Fatalf("GET %s: %s", url, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		b.Fatalf("GET %s: %v", url, err)
+	}
+}
+
+// benchEnv is the environment of the benchmark's app: testEnv's, with the defaults of a production
+// install (CONSUMERS and PREFETCH unset, info logs). BENCH_CONSUMERS and BENCH_PREFETCH set them.
+func benchEnv(b *testing.B) map[string]string {
+	env := testEnvTB(b)
+	env["LOG_LEVEL"] = "info"
+	env["CONSUMERS"] = os.Getenv("BENCH_CONSUMERS")
+	env["PREFETCH"] = os.Getenv("BENCH_PREFETCH")
+	return env
+}
