@@ -158,11 +158,8 @@ func (r *envReader) serverLimits() handlers.ServerLimits {
 
 // loopback reports whether host is a loopback address or name.
 func loopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
 	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return host == "localhost" || ip != nil && ip.IsLoopback()
 }
 
 // envReader reads typed values and collects one error per bad variable.

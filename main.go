@@ -125,7 +125,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	defer stopLeader()
 
 	metrics.Watch(pub, consumer, cfg.Consumers, leader, disp)
-	ready := readyFunc(pool, pub, consumer, disp, logger)
+	ready := worker.Readiness(pool, pub, consumer, disp, logger)
 	srv := handlers.NewHealthServer(ready, metricsHandler, cfg.MetricsToken, logger)
 	if mode == "serve" {
 		srv = handlers.NewServer(handlers.Deps{
@@ -236,29 +236,6 @@ func ensureAdmin(ctx context.Context, cfg config, db handlers.TxStarter, logger 
 		return nil
 	}
 	return handlers.EnsureAdmin(ctx, db, cfg.AdminUser, cfg.AdminPassword)
-}
-
-// readyFunc answers /readyz: the database and both broker connections must be up, and the
-// scheduler must hold no due slots that a database outage kept it from storing.
-func readyFunc(pool *pgxpool.Pool, pub *broker.Publisher, consumer *worker.Consumer, disp *worker.Dispatcher, logger *slog.Logger) func(ctx context.Context) map[string]string {
-	return func(ctx context.Context) map[string]string {
-		problems := map[string]string{}
-		if err := pool.Ping(ctx); err != nil {
-			// The details (hosts, users) are for the log, not for anyone who asks.
-			logger.Warn("Not ready: PostgreSQL unreachable", "error", err)
-			problems["postgres"] = "unreachable"
-		}
-		if !pub.Connected() {
-			problems["rabbitmq_publisher"] = "not connected"
-		}
-		if !consumer.Connected() {
-			problems["rabbitmq_consumer"] = "not connected"
-		}
-		if n := disp.Held(); n > 0 {
-			problems["scheduler"] = fmt.Sprintf("holding %d due slots until the database takes them", n)
-		}
-		return problems
-	}
 }
 
 // start runs fn in its own goroutine until the returned stop is called, which cancels fn's context

@@ -1,0 +1,35 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/cronflow/cronflow/worker/broker"
+)
+
+// Readiness answers /readyz for a process: the database and both broker connections must be up, and the
+// scheduler must hold no due slots that a database outage kept it from storing.
+func Readiness(pool *pgxpool.Pool, pub *broker.Publisher, consumer *Consumer, disp *Dispatcher,
+	logger *slog.Logger) func(ctx context.Context) map[string]string {
+	return func(ctx context.Context) map[string]string {
+		problems := map[string]string{}
+		if err := pool.Ping(ctx); err != nil {
+			// The details (hosts, users) are for the log, not for anyone who asks.
+			logger.Warn("Not ready: PostgreSQL unreachable", "error", err)
+			problems["postgres"] = "unreachable"
+		}
+		if !pub.Connected() {
+			problems["rabbitmq_publisher"] = "not connected"
+		}
+		if !consumer.Connected() {
+			problems["rabbitmq_consumer"] = "not connected"
+		}
+		if n := disp.Held(); n > 0 {
+			problems["scheduler"] = fmt.Sprintf("holding %d due slots until the database takes them", n)
+		}
+		return problems
+	}
+}
