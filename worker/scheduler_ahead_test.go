@@ -63,21 +63,41 @@ func TestAJobTakenOnJustBeforeItsSlotRunsThatSlot(t *testing.T) {
 		t.Fatal("the scheduler did not start")
 	}
 
-	workertest.WaitFor(t, 5*time.Second, "the clock within fireAhead of a second", func() bool {
-		ns := time.Now().Nanosecond()
-		return ns > int(time.Second-fireAhead) && ns < int(time.Second-fireAhead/2)
-	})
-	imminent := time.Now().Truncate(time.Second).Add(time.Second)
-	s.apply(sqlcgen.JobScheduleListRow{ID: 1, Cron: "* * * * * *", Timezone: "UTC", UpdatedAt: time.Now()})
-	select {
-	case got := <-disp.in:
-		if !got.slot.Equal(imminent) {
-			t.Fatalf("first slot handed over is %s, want the imminent %s", got.slot, imminent)
+	// The job is taken on within fireAhead of a second. Under load the test may be held up past
+	// that second between looking at the clock and taking the job on; then it tries again.
+	var imminent time.Time
+	var id int64
+	for id = 1; ; id++ {
+		workertest.WaitFor(t, 5*time.Second, "the clock within fireAhead of a second", func() bool {
+			ns := time.Now().Nanosecond()
+			return ns > int(time.Second-fireAhead) && ns < int(time.Second-fireAhead/2)
+		})
+		imminent = time.Now().Truncate(time.Second).Add(time.Second)
+		s.apply(sqlcgen.JobScheduleListRow{ID: id, Cron: "* * * * * *", Timezone: "UTC", UpdatedAt: time.Now()})
+		if time.Now().Before(imminent) {
+			break
 		}
-		if late := time.Since(imminent); late > 500*time.Millisecond {
-			t.Errorf("the imminent slot was handed over %s after it, as if left for the next firing", late)
+		s.remove(id)
+		if id == 5 {
+			t.Fatal("the test was held up past the second five times")
 		}
-	case <-time.After(3 * time.Second):
-		t.Fatal("no slot was handed over")
+	}
+	deadline := time.After(3 * time.Second)
+	for {
+		select {
+		case got := <-disp.in:
+			if got.jobID != id {
+				continue // an earlier try's
+			}
+			if !got.slot.Equal(imminent) {
+				t.Fatalf("first slot handed over is %s, want the imminent %s", got.slot, imminent)
+			}
+			if late := time.Since(imminent); late > 500*time.Millisecond {
+				t.Errorf("the imminent slot was handed over %s after it, as if left for the next firing", late)
+			}
+			return
+		case <-deadline:
+			t.Fatal("no slot was handed over")
+		}
 	}
 }
