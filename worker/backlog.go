@@ -27,7 +27,8 @@ type backlog struct {
 	slots   []due
 	keys    map[slotKey]bool
 	refused map[int64]bool
-	// refusedAt is when a slot was last refused or left out (such a slot is never younger).
+	// refusedAt is the latest of the times slots were refused or left out and of those slots
+	// themselves, which may come before their time (the scheduler fires ahead).
 	refusedAt time.Time
 }
 
@@ -46,7 +47,7 @@ func (b *backlog) add(batch []due) (refused int) {
 		case b.keys[k]:
 		case b.refused[d.jobID] || len(b.slots) >= b.max:
 			b.refused[d.jobID] = true
-			b.refusedAt = time.Now()
+			b.noteRefused(d.slot)
 			refused++
 		default:
 			b.keys[k] = true
@@ -67,13 +68,21 @@ func (b *backlog) filter(batch []due) ([]due, int) {
 	for _, d := range batch {
 		if !b.refused[d.jobID] {
 			kept = append(kept, d)
+			continue
 		}
-	}
-	if len(kept) < len(batch) {
 		// Left out is refused too: the catch-up must reach past this slot before the refusals end.
-		b.refusedAt = time.Now()
+		b.noteRefused(d.slot)
 	}
 	return kept, len(batch) - len(kept)
+}
+
+// noteRefused moves refusedAt on past a slot refused or left out now.
+func (b *backlog) noteRefused(slot time.Time) {
+	for _, t := range []time.Time{time.Now(), slot} {
+		if t.After(b.refusedAt) {
+			b.refusedAt = t
+		}
+	}
 }
 
 // refuseOlder hands to the catch-up every job that has a kept slot older than cutoff, with all of

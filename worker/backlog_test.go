@@ -64,6 +64,25 @@ func TestBacklogKeepsRefusalsWhenASlotWasLeftOutPastTheCatchup(t *testing.T) {
 	}
 }
 
+// The scheduler hands a slot over before its time: a catch-up that looked up to a moment after the
+// slot was left out, but before the slot itself, has not decided about it.
+func TestBacklogKeepsRefusalsWhenASlotLeftOutAheadIsPastTheCatchup(t *testing.T) {
+	t.Parallel()
+	b := newBacklog(1)
+	now := time.Now()
+	b.add([]due{{jobID: 1, slot: now}, {jobID: 2, slot: now}}) // job 2 refused: the backlog is full
+	b.remove(b.oldest(10))
+	leftOut := time.Now()
+	if _, left := b.filter([]due{{jobID: 2, slot: leftOut.Add(fireAhead)}}); left != 1 {
+		t.Fatalf("left out %d slots, want the refused job's one", left)
+	}
+	workertest.WaitFor(t, time.Second, "the clock past the leaving out", func() bool { return time.Now().After(leftOut) })
+	b.caughtUp(time.Now())
+	if !b.needsCatchup() {
+		t.Error("refusals were taken back though the slot left out lies past what the catch-up looked at")
+	}
+}
+
 func TestBacklogHandsJobsPastTheWindowToTheCatchup(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
