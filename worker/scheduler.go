@@ -45,6 +45,8 @@ type Scheduler struct {
 	entries map[int64]*entry
 	ctx     context.Context
 	started bool // the cron table runs; only Run's goroutine reads or writes it
+	// firing are the entries fireSoon runs outside the cron table, waited for when Run returns.
+	firing sync.WaitGroup
 }
 
 // NewScheduler returns a scheduler. catchUp is how old a missed slot may be and still run once
@@ -68,11 +70,12 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	s.cron.Start()
+	s.startTable()
 	s.started = true
-	defer func() { <-s.cron.Stop().Done() }()
+	defer func() { <-s.cron.Stop().Done(); s.firing.Wait() }()
 	s.logger.Info("Scheduler started", "jobs", len(s.entries))
-	// Nothing is in flight yet: every slot already passed is missed.
+	// Every slot already passed is missed, but for those startTable just handed over: the (job,
+	// slot) key makes one run of each, if the catch-up looks at it too.
 	s.catchUpMissed(ctx, 0)
 
 	changed := make(chan int64, 256)
@@ -224,16 +227,13 @@ func (s *Scheduler) apply(row sqlcgen.JobScheduleListRow) {
 		return
 	}
 	s.remove(row.ID)
-	now := time.Now()
-	e := &entry{jobID: row.ID, updatedAt: row.UpdatedAt, sched: sched, s: s, next: sched.Next(now)}
-	soon := e.next.Before(now.Add(fireAhead))
+	e := &entry{jobID: row.ID, updatedAt: row.UpdatedAt, sched: sched, s: s, next: sched.Next(time.Now())}
 	e.cronID = s.cron.Schedule(aheadSchedule{sched}, e)
 	s.mu.Lock()
 	s.entries[row.ID] = e
 	s.mu.Unlock()
-	if soon {
-		// Its first slot is too close for the cron table, which fires it next time along with it.
-		go e.Run()
+	if s.started {
+		s.fireSoon(e)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/cronflow/cronflow/queries/dbtest"
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/worker/workertest"
+	"github.com/robfig/cron/v3"
 )
 
 // The scheduler fires fireAhead before each slot, so that the run is ready on the second: it must
@@ -99,5 +100,53 @@ func TestAJobTakenOnJustBeforeItsSlotRunsThatSlot(t *testing.T) {
 		case <-deadline:
 			t.Fatal("no slot was handed over")
 		}
+	}
+}
+
+// The cron table reckons each entry's first firing from when it starts, fireAhead before a slot: a
+// slot closer than that when it starts (after the jobs are loaded, or after an import) is handed
+// over at once, not a period later.
+func TestASlotJustAfterTheTableStartsRunsAtOnce(t *testing.T) {
+	t.Parallel()
+	for try := 1; ; try++ {
+		disp := NewDispatcher(nil, nil, slog.New(slog.DiscardHandler))
+		s := NewScheduler(nil, disp, 0, workertest.Logger(t))
+		ctx, cancel := context.WithCancel(context.Background())
+		s.ctx, s.entries, s.cron = ctx, map[int64]*entry{}, cron.New(cron.WithLocation(time.UTC))
+		s.apply(sqlcgen.JobScheduleListRow{ID: 1, Cron: "* * * * * *", Timezone: "UTC", UpdatedAt: time.Now()})
+		workertest.WaitFor(t, 5*time.Second, "the clock within fireAhead of a second", func() bool {
+			ns := time.Now().Nanosecond()
+			return ns > int(time.Second-fireAhead) && ns < int(time.Second-fireAhead/2)
+		})
+		imminent := time.Now().Truncate(time.Second).Add(time.Second)
+		s.startTable()
+		held := !time.Now().Before(imminent)
+		var first due
+		var handedAt time.Time
+		if !held {
+			select {
+			case first = <-disp.in:
+				handedAt = time.Now()
+			case <-time.After(3 * time.Second):
+				t.Fatal("no slot was handed over")
+			}
+		}
+		cancel()
+		<-s.cron.Stop().Done()
+		s.firing.Wait()
+		if held {
+			// Held up past the second between looking at the clock and starting: try again.
+			if try == 5 {
+				t.Fatal("the test was held up past the second five times")
+			}
+			continue
+		}
+		if !first.slot.Equal(imminent) {
+			t.Fatalf("first slot handed over is %s, want the imminent %s", first.slot, imminent)
+		}
+		if late := handedAt.Sub(imminent); late > 500*time.Millisecond {
+			t.Errorf("the imminent slot was handed over %s after it, as if left for the next firing", late)
+		}
+		return
 	}
 }

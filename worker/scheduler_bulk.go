@@ -27,7 +27,7 @@ func (s *Scheduler) follow(ctx context.Context, id int64) {
 // starts it again. robfig/cron sorts all its entries each time one is added while it runs, so adding
 // the 10,000 jobs of an import to a table of 100,000 would keep the scheduler busy for half a
 // minute; with the table stopped it costs one sort when it starts again. A slot that came due in
-// the moment it was stopped is caught up as soon as it runs again.
+// the moment it was stopped is handed over as soon as it runs again (startTable).
 func (s *Scheduler) pauseForBulk(ctx context.Context, rows []sqlcgen.JobScheduleListRow) (resume func()) {
 	if !s.started {
 		return func() {}
@@ -45,7 +45,7 @@ func (s *Scheduler) pauseForBulk(ctx context.Context, rows []sqlcgen.JobSchedule
 	}
 	s.cron.Stop()
 	return func() {
-		s.cron.Start()
+		s.startTable()
 		s.catchUpMissed(ctx, 0)
 	}
 }

@@ -1,6 +1,8 @@
 package worker
 
 import (
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -63,4 +65,28 @@ func (a aheadSchedule) Next(t time.Time) time.Time {
 		return n
 	}
 	return n.Add(-fireAhead)
+}
+
+// startTable starts the cron table and hands over the slots it starts too late for (fireSoon).
+func (s *Scheduler) startTable() {
+	s.cron.Start()
+	s.mu.Lock()
+	entries := slices.Collect(maps.Values(s.entries))
+	s.mu.Unlock()
+	s.fireSoon(entries...)
+}
+
+// fireSoon hands over at once the slots of these entries that are closer than fireAhead. The cron
+// table fires an entry fireAhead before its slot, reckoned from when it starts or takes the entry
+// on; a slot closer than that would wait a whole period.
+func (s *Scheduler) fireSoon(entries ...*entry) {
+	limit := time.Now().Add(fireAhead)
+	for _, e := range entries {
+		e.mu.Lock()
+		soon := !e.next.IsZero() && e.next.Before(limit)
+		e.mu.Unlock()
+		if soon {
+			s.firing.Go(cron.Recover(cronLogger{s.logger})(e).Run)
+		}
+	}
 }
