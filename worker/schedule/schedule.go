@@ -5,6 +5,7 @@ package schedule
 import (
 	"errors"
 	"fmt"
+	"path"
 	"strings"
 	"sync"
 	"time"
@@ -68,13 +69,16 @@ func LoadLocation(tz string) (*time.Location, error) {
 	if err != nil {
 		return nil, fmt.Errorf("is not a known IANA time zone: %q", tz)
 	}
+	if path.Clean(tz) != tz {
+		return loc, nil // Europe/./Berlin: known, but not a name to keep
+	}
 	kept, _ := locations.LoadOrStore(tz, loc)
 	return kept.(*time.Location), nil
 }
 
 // locations keeps each time zone loaded once, by name. time.LoadLocation reads and copies the zone's
 // whole history on every call: a few kilobytes that 100,000 jobs in one zone would each hold a copy of.
-// Only known zones are kept, so it holds at most the few hundred the IANA database names.
+// Only known zones under their plain names are kept, so it holds at most the zone database's files.
 var locations sync.Map
 
 // NextRuns returns the next n times of s after t.

@@ -122,4 +122,13 @@ func TestLoadLocationSharesOneCopyOfAZone(t *testing.T) {
 	if _, ok := locations.Load("Europe/Nowhere"); ok {
 		t.Error("an unknown zone was kept")
 	}
+	// Spellings of a path that reach the same file are loaded, but not kept: they are endless.
+	for _, name := range []string{"Europe/./Berlin", "Europe//Berlin", "./Europe/Berlin"} {
+		if _, err := LoadLocation(name); err != nil {
+			continue
+		}
+		if _, ok := locations.Load(name); ok {
+			t.Errorf("%s was kept", name)
+		}
+	}
 }
