@@ -160,6 +160,16 @@ func (b *backlog) needsCatchup() bool {
 	return len(b.refused) > 0
 }
 
+// refusedThrough is refusedAt while jobs are refused, else the zero time.
+func (b *backlog) refusedThrough() time.Time {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.refused) == 0 {
+		return time.Time{}
+	}
+	return b.refusedAt
+}
+
 // caughtUp takes back the refusals after a catch-up that decided about the slots up to until, with
 // nothing kept, so that the jobs' next slots are stored as usual again. A slot refused or left out
 // after until lies beyond what the catch-up looked at: then the refusals stay for the next one.

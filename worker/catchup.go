@@ -25,6 +25,11 @@ func (s *Scheduler) catchUpMissed(ctx context.Context, inFlight time.Duration) {
 	}
 	started := time.Now()
 	until := started.Add(-inFlight)
+	if left := s.disp.LeftToCatchupUntil(); inFlight == 0 && !left.Before(until) {
+		// A slot left out ahead of its time is this catch-up's too, or the refusals never end:
+		// it decides up to just past it (a microsecond: what the database keeps).
+		until = left.Add(time.Microsecond)
+	}
 	rows, err := s.q.JobListOverdue(ctx, sqlcgen.JobListOverdueParams{Before: until, MaxRows: maxOverdue})
 	if err != nil {
 		s.logger.Warn("List overdue jobs failed", "error", err)

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -85,5 +86,45 @@ func TestSlotsTheLeaderCannotHoldAreLeftToTheCatchupAndRecorded(t *testing.T) {
 	// Held slots ran; the job's slots refused after them were its policy's to decide (none runs).
 	if missed < 3 || completed < 2 {
 		t.Errorf("%d slots completed and %d missed, want the held ones completed and at least three refused ones missed", completed, missed)
+	}
+}
+
+// A slot left out ahead of its time (the scheduler fires ahead) is decided by the next catch-up,
+// which then ends the refusals. Were it left to a later one, an every-second job would have its next
+// slot left out ahead of that one too, and the refusals would never end.
+func TestACatchupDecidesASlotLeftOutAheadAndEndsTheRefusals(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.NewPool(t)
+	q := sqlcgen.New(pool)
+	disp := NewDispatcher(q, nil, workertest.Logger(t))
+	disp.held = newBacklog(0) // full: every slot is refused, and none is published
+	s := NewScheduler(pool, disp, time.Hour, workertest.Logger(t))
+
+	workertest.WaitFor(t, 5*time.Second, "the clock within fireAhead of a second", func() bool {
+		ns := time.Now().Nanosecond()
+		return ns > int(time.Second-fireAhead) && ns < int(time.Second-fireAhead/2)
+	})
+	slot := time.Now().Truncate(time.Second).Add(time.Second)
+	job, err := q.JobInsert(context.Background(), sqlcgen.JobInsertParams{Name: "every second", Type: "ping",
+		Payload: []byte(`{"url": "http://127.0.0.1:9/"}`), Cron: "* * * * * *", Timezone: "UTC", TimeoutMs: 5000, RetryDelayMs: 2000,
+		Catchup: schedule.CatchupNone, NextRunAt: &slot, RetryOn: "transient", RetryBackoff: "fixed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Refused as it comes, a moment before its time.
+	disp.held.add([]due{{jobID: job.ID, slot: slot, next: slot.Add(time.Second), updatedAt: job.UpdatedAt}})
+	if !disp.NeedsCatchup() {
+		t.Fatal("the slot was not refused")
+	}
+	s.catchUpMissed(context.Background(), 0)
+	if disp.NeedsCatchup() {
+		t.Error("the refusals stayed after a catch-up, though it could decide about the slot left out")
+	}
+	runs, err := q.RunListByJob(context.Background(), sqlcgen.RunListByJobParams{JobID: job.ID, BeforeID: math.MaxInt64, MaxRows: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 1 || !runs[0].ScheduledAt.Equal(slot) || runs[0].Status != "missed" {
+		t.Errorf("runs %v, want the slot %s recorded as missed (catchup none)", runs, slot.Format(time.TimeOnly))
 	}
 }
