@@ -100,10 +100,7 @@ func TestACatchupDecidesASlotLeftOutAheadAndEndsTheRefusals(t *testing.T) {
 	disp.held = newBacklog(0) // full: every slot is refused, and none is published
 	s := NewScheduler(pool, disp, time.Hour, workertest.Logger(t))
 
-	workertest.WaitFor(t, 5*time.Second, "the clock within fireAhead of a second", func() bool {
-		ns := time.Now().Nanosecond()
-		return ns > int(time.Second-fireAhead) && ns < int(time.Second-fireAhead/2)
-	})
+	waitJustBeforeASecond(t)
 	slot := time.Now().Truncate(time.Second).Add(time.Second)
 	job, err := q.JobInsert(context.Background(), sqlcgen.JobInsertParams{Name: "every second", Type: "ping",
 		Payload: []byte(`{"url": "http://127.0.0.1:9/"}`), Cron: "* * * * * *", Timezone: "UTC", TimeoutMs: 5000, RetryDelayMs: 2000,

@@ -69,10 +69,7 @@ func TestAJobTakenOnJustBeforeItsSlotRunsThatSlot(t *testing.T) {
 	var imminent time.Time
 	var id int64
 	for id = 1; ; id++ {
-		workertest.WaitFor(t, 5*time.Second, "the clock within fireAhead of a second", func() bool {
-			ns := time.Now().Nanosecond()
-			return ns > int(time.Second-fireAhead) && ns < int(time.Second-fireAhead/2)
-		})
+		waitJustBeforeASecond(t)
 		imminent = time.Now().Truncate(time.Second).Add(time.Second)
 		s.apply(sqlcgen.JobScheduleListRow{ID: id, Cron: "* * * * * *", Timezone: "UTC", UpdatedAt: time.Now()})
 		if time.Now().Before(imminent) {
@@ -113,12 +110,10 @@ func TestASlotJustAfterTheTableStartsRunsAtOnce(t *testing.T) {
 		s := NewScheduler(nil, disp, 0, workertest.Logger(t))
 		ctx, cancel := context.WithCancel(context.Background())
 		s.ctx, s.entries, s.cron = ctx, map[int64]*entry{}, cron.New(cron.WithLocation(time.UTC))
-		s.apply(sqlcgen.JobScheduleListRow{ID: 1, Cron: "* * * * * *", Timezone: "UTC", UpdatedAt: time.Now()})
-		workertest.WaitFor(t, 5*time.Second, "the clock within fireAhead of a second", func() bool {
-			ns := time.Now().Nanosecond()
-			return ns > int(time.Second-fireAhead) && ns < int(time.Second-fireAhead/2)
-		})
+		// Taken on with the table stopped, as when the jobs are loaded: nothing fires yet.
+		waitJustBeforeASecond(t)
 		imminent := time.Now().Truncate(time.Second).Add(time.Second)
+		s.apply(sqlcgen.JobScheduleListRow{ID: 1, Cron: "* * * * * *", Timezone: "UTC", UpdatedAt: time.Now()})
 		s.startTable()
 		held := !time.Now().Before(imminent)
 		var first due
@@ -149,4 +144,14 @@ func TestASlotJustAfterTheTableStartsRunsAtOnce(t *testing.T) {
 		}
 		return
 	}
+}
+
+// waitJustBeforeASecond waits until the clock is within fireAhead of a whole second, in the first
+// half of that span, so that a test can act before the second comes.
+func waitJustBeforeASecond(t *testing.T) {
+	t.Helper()
+	workertest.WaitFor(t, 5*time.Second, "the clock within fireAhead of a second", func() bool {
+		ns := time.Now().Nanosecond()
+		return ns > int(time.Second-fireAhead) && ns < int(time.Second-fireAhead/2)
+	})
 }
