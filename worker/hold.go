@@ -19,9 +19,9 @@ func (d *Dispatcher) NeedsCatchup() bool { return d.held.size() == 0 && d.held.n
 // the jobs left to it are dispatched as usual again, unless a slot of theirs came later.
 func (d *Dispatcher) CaughtUp(until time.Time) { d.held.caughtUp(until) }
 
-// LeftToCatchupUntil is the latest slot the dispatcher left to a catch-up, or the zero time.
-// The scheduler fires ahead, so it may be a moment ahead of now; a catch-up that is to end the
-// refusals must decide about the slots up to it.
+// LeftToCatchupUntil is, while jobs are left to a catch-up, the latest of the slots left out and
+// the moments they were, else the zero time. The scheduler fires ahead, so it may be a moment
+// ahead of now; a catch-up that is to end the refusals must decide about the slots up to it.
 func (d *Dispatcher) LeftToCatchupUntil() time.Time { return d.held.refusedThrough() }
 
 // HandOver leaves to the catch-up every job that has a slot held since before cutoff: an outage

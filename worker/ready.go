@@ -10,8 +10,8 @@ import (
 	"github.com/cronflow/cronflow/worker/broker"
 )
 
-// Readiness answers /readyz for a process: the database and both broker connections must be up, and the
-// scheduler must hold no due slots that a database outage kept it from storing.
+// Readiness answers /readyz for a process: the database and both broker connections must be up,
+// and the scheduler must hold no due slots that a database outage kept it from storing.
 func Readiness(pool *pgxpool.Pool, pub *broker.Publisher, consumer *Consumer, disp *Dispatcher,
 	logger *slog.Logger) func(ctx context.Context) map[string]string {
 	return func(ctx context.Context) map[string]string {

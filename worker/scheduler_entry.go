@@ -12,8 +12,9 @@ import (
 )
 
 // fireAhead is how long before its slot a job's entry fires: its run is then stored, published and
-// claimed by the due second, and its consumer starts it on the second (Runner.waitForSlot), never
-// before. Without it, a run would start only once the pipeline's own delay had passed after its second.
+// claimed by the due second, and its consumer starts it on the second (waitForSlot, runner.go),
+// never before. Without it, a run would start only once the pipeline's own delay had passed after
+// its second.
 const fireAhead = 100 * time.Millisecond
 
 // entry is one job in the cron table.
