@@ -31,9 +31,9 @@ type config struct {
 	ShutdownGrace time.Duration
 	LogLevel      slog.Level
 	Mail          task.MailConfig
-	// AllowPrivateTargets lets jobs reach loopback and private addresses (self-hosted users ping
-	// their own services); false refuses them at connect time.
-	AllowPrivateTargets bool
+	// Targets say where jobs and channels may connect: public addresses only unless
+	// CRONFLOW_ALLOW_PRIVATE_TARGETS or CRONFLOW_ALLOWED_TARGETS say otherwise.
+	Targets task.TargetRules
 
 	// AdminUser and AdminPassword are the first admin. Without a password, authentication is off
 	// and the dashboard listens on loopback only, unless InsecureNoAuth says otherwise.
@@ -112,7 +112,10 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 		r.fail("LOG_LEVEL", "must be debug, info, warn or error")
 	}
 
-	c.AllowPrivateTargets = r.boolean("CRONFLOW_ALLOW_PRIVATE_TARGETS", true)
+	c.Targets.AllowPrivate = r.boolean("CRONFLOW_ALLOW_PRIVATE_TARGETS", false)
+	var targetProblems []string
+	c.Targets.Allowed, targetProblems = task.ParseAllowedTargets(getenv("CRONFLOW_ALLOWED_TARGETS"))
+	r.failAll("CRONFLOW_ALLOWED_TARGETS", targetProblems)
 	var err error
 	if c.SecretKey, c.PreviousSecretKey, err = secret.ReadKeys(getenv); err != nil {
 		r.errs = append(r.errs, err)

@@ -149,7 +149,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 func startConsumers(ctx context.Context, cfg config, pool *pgxpool.Pool, top broker.Topology, pub *broker.Publisher,
 	disp *worker.Dispatcher, keys *secret.Keyring, metrics *worker.Metrics, logger *slog.Logger) (*worker.Consumer, *worker.Notifier, func()) {
 	q := sqlcgen.New(pool)
-	exec := task.NewExecutor(task.NewHTTPClient(cfg.Consumers, cfg.AllowPrivateTargets), cfg.Mail)
+	exec := task.NewExecutor(cfg.Targets.Client(cfg.Consumers), cfg.Mail)
 	runner := worker.NewRunner(q, exec, pub, logger)
 	runner.Metrics = metrics
 	runner.Secrets = worker.NewSecrets(q, keys)

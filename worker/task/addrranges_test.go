@@ -107,8 +107,8 @@ func TestTheDialCheckRefusesTheHostsOwnAddresses(t *testing.T) {
 func TestTheDialCheckRunsOnTheResolvedAddress(t *testing.T) {
 	t.Parallel()
 	for addr, refused := range map[string]bool{"127.0.0.1:80": true, "[::ffff:10.0.0.1]:443": true, "[64:ff9b::a00:1]:80": true, "1.1.1.1:443": false} {
-		if err := refusePrivate("tcp", addr, nil); (err != nil) != refused {
-			t.Errorf("refusePrivate(%s) = %v, want refused %v", addr, err, refused)
+		if err := (TargetRules{}).control("example.com")("tcp", addr, nil); (err != nil) != refused {
+			t.Errorf("the dial check of %s = %v, want refused %v", addr, err, refused)
 		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -24,6 +23,9 @@ const (
 	maxOutputBody = 2 << 10
 	// maxURLLength bounds a task's URL, as most servers and proxies do.
 	maxURLLength = 2048
+	// maxResponseHeaders bounds the status line and headers of an answer, as maxResponseRead bounds
+	// its body: net/http would read up to 10 MB of headers per response.
+	maxResponseHeaders = 64 << 10
 )
 
 // httpCall is one HTTP request of a task, its templates filled in, and what answer it expects.
@@ -68,14 +70,14 @@ func do(ctx context.Context, client *http.Client, call httpCall, t Task) (string
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("%s %s: %w", call.method, call.shownURL, unwrapURLError(err))
+		return "", fmt.Errorf("%s %s: %w", call.method, call.shownURL, connError(err))
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseRead))
 	output := "HTTP " + resp.Status + "\n" + Storable(string(data), maxOutputBody)
 	switch {
 	case err != nil:
-		return output, fmt.Errorf("read response to %s %s: %w", call.method, call.shownURL, unwrapURLError(err))
+		return output, fmt.Errorf("read response to %s %s: %w", call.method, call.shownURL, connError(err))
 	case !matches(call.expect, resp.StatusCode):
 		return output, statusFailure(fmt.Errorf("HTTP %s, expected %s", resp.Status, expectText(call.expect)), resp, time.Now())
 	case call.expectBody != "" && !bytes.Contains(data, []byte(call.expectBody)):
@@ -83,31 +85,6 @@ func do(ctx context.Context, client *http.Client, call httpCall, t Task) (string
 			"the answer missed expect_body")
 	}
 	return output, nil
-}
-
-// noRedirectsKey marks a request context whose redirects are answers to check, not to follow.
-type noRedirectsKey struct{}
-
-// expectsRedirect reports whether a 3xx is among the expected statuses: then a redirect is the
-// answer itself.
-func expectsRedirect(expect []statusRange) bool {
-	for _, r := range expect {
-		if r.lo <= 399 && r.hi >= 300 {
-			return true
-		}
-	}
-	return false
-}
-
-// checkRedirect follows up to 10 redirects, as net/http does, unless the request expects one.
-func checkRedirect(req *http.Request, via []*http.Request) error {
-	if req.Context().Value(noRedirectsKey{}) != nil {
-		return http.ErrUseLastResponse
-	}
-	if len(via) >= 10 {
-		return errors.New("stopped after 10 redirects")
-	}
-	return nil
 }
 
 // unwrapURLError drops the *url.Error wrapper that net/http and net/url put around errors: it repeats
@@ -134,23 +111,4 @@ func checkHTTPURL(rawURL string) string {
 		return "must be an absolute http or https URL"
 	}
 	return ""
-}
-
-// NewHTTPClient returns the client shared by every HTTP task: bounded connection set-up and
-// connections reused across runs. With allowPrivate false, it refuses to connect to loopback,
-// private, link-local and cloud-metadata addresses; the check is made on the address being dialled,
-// after DNS resolution, so a name that resolves (or rebinds) to such an address is refused too.
-func NewHTTPClient(maxConnsPerHost int, allowPrivate bool) *http.Client {
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.MaxIdleConns = 4 * maxConnsPerHost
-	transport.MaxIdleConnsPerHost = maxConnsPerHost
-	transport.TLSHandshakeTimeout = 10 * time.Second
-	transport.ResponseHeaderTimeout = 5 * time.Minute
-	if !allowPrivate {
-		dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Control: refusePrivate}
-		transport.DialContext = dialer.DialContext
-		// A proxy would be the address dialled, and the target could not be checked.
-		transport.Proxy = nil
-	}
-	return &http.Client{Transport: transport, CheckRedirect: checkRedirect}
 }
