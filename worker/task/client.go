@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 )
 
@@ -58,7 +60,11 @@ func expectsRedirect(expect []statusRange) bool {
 	return false
 }
 
-// checkRedirect follows up to 10 redirects, as net/http does, unless the request expects one.
+// checkRedirect follows up to 10 redirects, unless the request expects one. No hop carries a
+// Referer, which would repeat the URL's query and any secret in it. A hop to another origin than
+// the job's URL (scheme, host or port) carries none of the job's headers, its credentials and
+// signature included, and no body: net/http would drop only Authorization and Cookie, and only
+// for another host. Every hop dials through the target rules.
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	if req.Context().Value(noRedirectsKey{}) != nil {
 		return http.ErrUseLastResponse
@@ -66,5 +72,29 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= 10 {
 		return errTooManyRedirects
 	}
+	req.Header.Del("Referer")
+	if sameOrigin(req.URL, via[0].URL) {
+		return nil
+	}
+	req.Header = http.Header{"User-Agent": {userAgent}}
+	if req.Body != nil && req.Body != http.NoBody {
+		_ = req.Body.Close()
+	}
+	req.Body, req.GetBody, req.ContentLength = http.NoBody, nil, 0
 	return nil
+}
+
+// sameOrigin reports whether two URLs have the same scheme, host and port, a missing port being
+// the scheme's own.
+func sameOrigin(a, b *url.URL) bool {
+	port := func(u *url.URL) string {
+		if p := u.Port(); p != "" {
+			return p
+		}
+		if u.Scheme == "https" {
+			return "443"
+		}
+		return "80"
+	}
+	return a.Scheme == b.Scheme && strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
 }
