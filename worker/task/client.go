@@ -17,7 +17,7 @@ func NewHTTPClient(maxConnsPerHost int, allowPrivate bool) *http.Client {
 }
 
 // Client returns the client shared by every HTTP task and notification channel: bounded
-// connection set-up, headers and redirects, connections reused across runs, and every connection,
+// connection set-up, headers (64 KiB) and redirects, connections reused across runs, and every connection,
 // each redirect's included, checked against the rules on the address being dialled, after DNS
 // resolution. No proxy is used, since a proxy would be the address dialled and the target could
 // not be checked.
@@ -27,6 +27,7 @@ func (r TargetRules) Client(maxConnsPerHost int) *http.Client {
 	transport.MaxIdleConnsPerHost = maxConnsPerHost
 	transport.TLSHandshakeTimeout = 10 * time.Second
 	transport.ResponseHeaderTimeout = 5 * time.Minute
+	transport.MaxResponseHeaderBytes = maxResponseHeaders
 	transport.DialContext = r.dialContext
 	transport.Proxy = nil
 	return &http.Client{Transport: transport, CheckRedirect: checkRedirect}
