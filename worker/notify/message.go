@@ -3,25 +3,43 @@ package notify
 import (
 	"fmt"
 	"strings"
+	"unicode"
 )
 
-// Subject is a notice in one line, as an email's subject or a Slack message's first line.
-func Subject(e Event) string {
+// Subject is a notice in one line, as an email's subject or a Slack message's first line. The
+// job's or channel's name is put in as text, its line breaks made spaces: a name with a line
+// break must not stop the email alerts of its job.
+func Subject(e Event) string { return subject(e, oneLine) }
+
+// Text is a notice as a short message for people, with a link to the run. Names and errors are
+// put in as they are: a notice is built, never expanded as a template.
+func Text(e Event) string { return text(e, oneLine) }
+
+// SlackText is Text for Slack, whose message syntax reads &, < and > as markup: in the values put
+// in, they are escaped, so that a job name cannot mention @channel or make a link.
+func SlackText(e Event) string {
+	return text(e, func(s string) string { return slackEscaper.Replace(oneLine(s)) })
+}
+
+var slackEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// subject builds the one-line notice, each value put in through esc.
+func subject(e Event, esc func(string) string) string {
 	switch {
 	case e.Event == Test:
-		return "Cronflow test notice for " + e.Channel
+		return "Cronflow test notice for " + esc(e.Channel)
 	case e.Job == nil:
 		return "Cronflow notice"
 	case e.Event == Recovered:
-		return fmt.Sprintf("Recovered: %s runs again", e.Job.Name)
+		return fmt.Sprintf("Recovered: %s runs again", esc(e.Job.Name))
 	}
-	return fmt.Sprintf("Failing: %s failed %d %s in a row", e.Job.Name, e.ConsecutiveFailures, runs(e.ConsecutiveFailures))
+	return fmt.Sprintf("Failing: %s failed %d %s in a row", esc(e.Job.Name), e.ConsecutiveFailures, runs(e.ConsecutiveFailures))
 }
 
-// Text is a notice as a short message for people, with a link to the run.
-func Text(e Event) string {
+// text builds the message, each value put in through esc.
+func text(e Event, esc func(string) string) string {
 	var b strings.Builder
-	b.WriteString(Subject(e))
+	b.WriteString(subject(e, esc))
 	b.WriteString(".\n")
 	switch {
 	case e.Event == Test:
@@ -32,13 +50,23 @@ func Text(e Event) string {
 		b.WriteString("No more notices are sent about it until it completes a run again.\n")
 	}
 	if r := e.Run; r != nil {
-		fmt.Fprintf(&b, "\nRun #%d (%s, scheduled %s)", r.ID, r.Status, r.ScheduledAt.UTC().Format("2006-01-02 15:04:05 UTC"))
+		fmt.Fprintf(&b, "\nRun #%d (%s, scheduled %s)", r.ID, esc(r.Status), r.ScheduledAt.UTC().Format("2006-01-02 15:04:05 UTC"))
 		if r.Error != "" {
-			fmt.Fprintf(&b, ": %s", firstLine(r.Error, 300))
+			fmt.Fprintf(&b, ": %s", esc(firstLine(r.Error, 300)))
 		}
-		fmt.Fprintf(&b, "\n%s\n", r.url)
+		fmt.Fprintf(&b, "\n%s\n", esc(r.url))
 	}
 	return b.String()
+}
+
+// oneLine makes every line break and other control character of s a space.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return ' '
+		}
+		return r
+	}, strings.ReplaceAll(s, "\r\n", " "))
 }
 
 // firstLine is the first line of s, at most n characters.

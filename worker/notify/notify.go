@@ -196,7 +196,8 @@ func (s *Sender) Send(ctx context.Context, channelType string, config json.RawMe
 	if err != nil {
 		return "", fmt.Errorf("encode %s notice: %w", channelType, err)
 	}
-	tk := task.Task{Payload: payload, IdempotencyKey: key, ScheduledAt: e.At}
+	// A notice is data: the job's name and the run's error are never filled in as templates.
+	tk := task.Task{Payload: payload, IdempotencyKey: key, ScheduledAt: e.At, Literal: true}
 	if e.Job != nil {
 		tk.JobID, tk.JobName = e.Job.ID, e.Job.Name
 	}

@@ -18,7 +18,7 @@ func init() {
 			Hint: "An incoming-webhook URL from Slack; it is kept secret on every page."}},
 		Sample: map[string]any{"text": "Cronflow"},
 		PayloadFunc: func(config json.RawMessage, e Event) any {
-			return map[string]any{"webhook_url": decode[slackConfig](config).WebhookURL, "text": Text(e)}
+			return map[string]any{"webhook_url": decode[slackConfig](config).WebhookURL, "text": SlackText(e)}
 		},
 		SummaryFunc: func(config json.RawMessage) string {
 			return "Slack via " + task.RedactURLPath(decode[slackConfig](config).WebhookURL)

@@ -118,7 +118,7 @@ func validateEmail(payload json.RawMessage) (json.RawMessage, map[string]string)
 	if problems != nil {
 		return nil, problems
 	}
-	p, problems := checkEmail(in)
+	p, problems := checkEmail(in, true)
 	if len(problems) > 0 {
 		return nil, problems
 	}
@@ -127,8 +127,8 @@ func validateEmail(payload json.RawMessage) (json.RawMessage, map[string]string)
 
 // checkEmail checks an email as given and returns it as stored, or its problems by field. The
 // subject must be a single line, since it becomes a header: a line break would let the subject
-// add headers of its own.
-func checkEmail(in emailInput) (emailPayload, map[string]string) {
+// add headers of its own. With templates false, the subject and body are text, not templates.
+func checkEmail(in emailInput, templates bool) (emailPayload, map[string]string) {
 	problems := map[string]string{}
 	p := emailPayload{Subject: in.Subject, Body: in.Body}
 	lists := []struct {
@@ -155,14 +155,14 @@ func checkEmail(in emailInput) (emailPayload, map[string]string) {
 	case strings.ContainsAny(in.Subject, "\r\n"):
 		problems["payload.subject"] = "must be a single line"
 	}
-	if problems["payload.subject"] == "" {
+	if problems["payload.subject"] == "" && templates {
 		if problem := checkTemplates(in.Subject); problem != "" {
 			problems["payload.subject"] = problem
 		}
 	}
 	if strings.TrimSpace(in.Body) == "" {
 		problems["payload.body"] = "is required"
-	} else if problem := checkTemplates(in.Body); problem != "" {
+	} else if problem := checkTemplates(in.Body); problem != "" && templates {
 		problems["payload.body"] = problem
 	}
 	return p, problems
@@ -231,15 +231,15 @@ func emailExecutor(cfg MailConfig) ExecuteFunc {
 // filledEmail checks a stored email again, fills in the templates of its subject and body, and
 // checks the subject once more: a value filled in must not add a line break to a header.
 func filledEmail(in emailInput, t Task) (emailPayload, error) {
-	p, problems := checkEmail(in)
+	p, problems := checkEmail(in, !t.Literal)
 	if len(problems) > 0 {
 		return p, Permanent(fmt.Errorf("check email payload: %v", problems), "the stored email is not valid")
 	}
 	var err error
-	if p.Subject, err = t.expand(p.Subject, asText); err != nil {
+	if p.Subject, err = t.fill(p.Subject, asText); err != nil {
 		return p, err
 	}
-	if p.Body, err = t.expand(p.Body, asText); err != nil {
+	if p.Body, err = t.fill(p.Body, asText); err != nil {
 		return p, err
 	}
 	if strings.ContainsAny(p.Subject, "\r\n") {

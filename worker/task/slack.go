@@ -91,7 +91,7 @@ func slackExecutor(env Env) ExecuteFunc {
 		if err != nil {
 			return "", err
 		}
-		text, err := t.expand(p.Text, asText)
+		text, err := t.fill(p.Text, asText)
 		if err != nil {
 			return "", err
 		}

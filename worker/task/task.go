@@ -31,6 +31,10 @@ type Task struct {
 	// Secrets are the values of the secrets the payload names, by name, for its templates. The
 	// executor masks every one of them in what the attempt returns.
 	Secrets map[string]string
+	// Literal says that the payload's content (an email's subject and body, a Slack message, a
+	// webhook's body) is data to send as it is, not templates: a notice is built from job names and
+	// run errors that anyone, a failing target included, may have written. URLs are filled in.
+	Literal bool
 }
 
 // ExecuteFunc performs one attempt of a task. It returns what the run should show as its output,

@@ -119,6 +119,14 @@ func (t Task) expand(s string, esc escaping) (string, error) {
 	return out, nil
 }
 
+// fill is expand for a payload's content, which a Literal task sends as it is.
+func (t Task) fill(s string, esc escaping) (string, error) {
+	if t.Literal {
+		return s, nil
+	}
+	return t.expand(s, esc)
+}
+
 // value is the value of one template name for this attempt.
 func (t Task) value(name string) (value string, isSecret, ok bool) {
 	switch name {

@@ -85,7 +85,7 @@ func webhookExecutor(env Env) ExecuteFunc {
 		var body []byte
 		contentType := ""
 		if len(p.Body) > 0 {
-			filled, err := t.expand(string(p.Body), inJSON)
+			filled, err := t.fill(string(p.Body), inJSON)
 			if err != nil {
 				return "", err
 			}
