@@ -74,7 +74,9 @@ func do(ctx context.Context, client *http.Client, call httpCall, t Task) (string
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseRead))
-	output := "HTTP " + resp.Status + "\n" + Storable(string(data), maxOutputBody)
+	// Secrets are masked in the whole answer read, before it is cut: a secret across the cut
+	// would show its first part.
+	output := "HTTP " + resp.Status + "\n" + Storable(maskSecrets(string(data), t.Secrets), maxOutputBody)
 	switch {
 	case err != nil:
 		return output, fmt.Errorf("read response to %s %s: %w", call.method, call.shownURL, connError(err))
