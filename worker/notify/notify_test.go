@@ -15,6 +15,7 @@ func TestValidate(t *testing.T) {
 		"EmailAddressesAreBare":     {"email", `{"to": ["Ops <ops@example.com>"], "extra": 1}`, `{"to":["ops@example.com"]}`, ""},
 		"EmailOneAddressIsAList":    {"email", `{"to": "ops@example.com"}`, `{"to":["ops@example.com"]}`, ""},
 		"EmailBadAddress":           {"email", `{"to": ["nobody"]}`, "", "config.to"},
+		"EmailQuotedLocalPart":      {"email", `{"to": ["\"a b,c\"@example.com"]}`, "", "config.to"},
 		"SlackURLIsTrimmed":         {"slack", `{"webhook_url": " https://hooks.slack.com/services/T/B/X "}`, `{"webhook_url":"https://hooks.slack.com/services/T/B/X"}`, ""},
 		"SlackWithoutURL":           {"slack", `{}`, "", "config.webhook_url"},
 		"WebhookNotHTTP":            {"webhook", `{"url": "file:///etc/passwd"}`, "", "config.url"},

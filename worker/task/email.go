@@ -197,9 +197,32 @@ func parseRecipients(raw json.RawMessage, required bool) ([]string, string) {
 		if err != nil {
 			return nil, fmt.Sprintf("include “%s”, which is not an email address", strings.TrimSpace(s))
 		}
+		if !dotAtom(addr.Address[:strings.LastIndex(addr.Address, "@")]) {
+			return nil, fmt.Sprintf("include “%s”, whose quoted local part Cronflow cannot send to: use an address without quotes", strings.TrimSpace(s))
+		}
 		addrs = append(addrs, addr.Address)
 	}
 	return addrs, ""
+}
+
+// dotAtom reports whether an address's local part is a dot-atom (RFC 5322): atoms of letters,
+// digits and !#$%&'*+-/=?^_`{|}~ (or any non-ASCII, RFC 6531) joined by single dots. A quoted
+// local part ("a b,c"@example.com) is not: lists split it at its comma and servers refuse it.
+func dotAtom(local string) bool {
+	if local == "" {
+		return false
+	}
+	for _, atom := range strings.Split(local, ".") {
+		if atom == "" {
+			return false
+		}
+		for _, r := range atom {
+			if r < 0x80 && !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("!#$%&'*+-/=?^_`{|}~", r)) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // emailExecutor returns the executor for email tasks. The payload is checked again before sending,

@@ -3,6 +3,7 @@ package task
 import (
 	"net/mail"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -55,4 +56,29 @@ func TestEmailCcBccAndTemplates(t *testing.T) {
 			t.Errorf("err = %v", err)
 		}
 	})
+}
+
+func TestQuotedLocalPartsAreRefused(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ field, to string }{
+		{"payload.to", `"a b,c"@example.com`},
+		{"payload.to", `["ok@example.com", "\"x y\"@example.com"]`},
+		{"payload.cc", `Ann <"a b"@example.com>`},
+	} {
+		to, cc := tc.to, `"ok@example.com"`
+		if !strings.HasPrefix(to, "[") {
+			to = strconv.Quote(to)
+		}
+		if tc.field == "payload.cc" {
+			to, cc = `"ok@example.com"`, strconv.Quote(tc.to)
+		}
+		_, problems := Validate("email", []byte(`{"to": `+to+`, "cc": `+cc+`, "subject": "s", "body": "b"}`))
+		if !strings.Contains(problems[tc.field], "quoted") {
+			t.Errorf("%s = %s: problems %v, want one on %s about the quoted local part", tc.field, tc.to, problems, tc.field)
+		}
+	}
+	stored, problems := Validate("email", []byte(`{"to": ["\"Ann, B\" <ann@example.com>", "o'neil+tag@example.com"], "subject": "s", "body": "b"}`))
+	if problems != nil || !strings.Contains(string(stored), `["ann@example.com","o'neil+tag@example.com"]`) {
+		t.Errorf("a quoted display name and an unquoted local part: %s, %v", stored, problems)
+	}
 }
