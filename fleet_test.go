@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +16,29 @@ import (
 	"github.com/cronflow/cronflow/worker/schedule"
 	"github.com/cronflow/cronflow/worker/workertest"
 )
+
+// insertJobs stores n copies of a job, several at a time.
+func insertJobs(b testing.TB, q *sqlcgen.Queries, n int, p sqlcgen.JobInsertParams) {
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += 8 {
+				if _, err := q.JobInsert(context.Background(), p); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		b.Fatal(err)
+	}
+}
 
 // fleet is a serve and a worker replica of Cronflow started through run, sharing a database and
 // broker names, and a target that counts the requests of each run by its Idempotency-Key.
