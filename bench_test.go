@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,29 +20,6 @@ import (
 	"github.com/cronflow/cronflow/worker/schedule"
 	"github.com/cronflow/cronflow/worker/workertest"
 )
-
-// insertJobs stores n copies of a job, several at a time.
-func insertJobs(b testing.TB, q *sqlcgen.Queries, n int, p sqlcgen.JobInsertParams) {
-	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for w := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < n; i += 8 {
-				if _, err := q.JobInsert(context.Background(), p); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
-		b.Fatal(err)
-	}
-}
 
 // reportSlots reports what a fault did to the runs, and the delays from slot to completed.
 func reportSlots(b *testing.B, rep slotReport) {
