@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -15,7 +14,6 @@ import (
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/views"
 	"github.com/cronflow/cronflow/worker/secret"
-	"github.com/cronflow/cronflow/worker/task"
 )
 
 // maxSecretValue bounds a secret's value: a token or a password, not a file.
@@ -162,62 +160,4 @@ func formExtras(ctx context.Context, q *sqlcgen.Queries, view views.JobForm, fre
 		return view, fmt.Errorf("list secret names: %w", err)
 	}
 	return view, nil
-}
-
-// checkImportSecrets adds a problem to each imported job that names a secret that does not exist,
-// with one query for the whole document.
-func checkImportSecrets(ctx context.Context, q *sqlcgen.Queries, jobs []ImportedJob, problems map[int]map[string]string) error {
-	var all []string
-	for _, j := range jobs {
-		all = append(all, j.job.SecretRefs...)
-	}
-	if len(all) == 0 {
-		return nil
-	}
-	known, err := q.SecretNamesIn(ctx, all)
-	if err != nil {
-		return fmt.Errorf("check secret references: %w", err)
-	}
-	for i, j := range jobs {
-		for field, names := range task.SecretRefs(j.job.Payload) {
-			for _, name := range names {
-				if !slices.Contains(known, name) {
-					if problems[i] == nil {
-						problems[i] = map[string]string{}
-					}
-					problems[i][field] = missingSecret(name)
-				}
-			}
-		}
-	}
-	return nil
-}
-
-// missingSecret is the problem of a reference to a secret that does not exist.
-func missingSecret(name string) string {
-	return fmt.Sprintf("names the secret %s, which does not exist: create it on the Secrets page or with POST /api/secrets", name)
-}
-
-// checkSecretRefs adds a problem for each secret a job names that does not exist, on the payload
-// field that names it, so that a job cannot be saved with a reference that would fail every run.
-func checkSecretRefs(ctx context.Context, q *sqlcgen.Queries, spec jobSpec, problems map[string]string) error {
-	var all []string
-	for _, names := range spec.SecretRefs {
-		all = append(all, names...)
-	}
-	if len(all) == 0 {
-		return nil
-	}
-	known, err := q.SecretNamesIn(ctx, all)
-	if err != nil {
-		return fmt.Errorf("check secret references: %w", err)
-	}
-	for field, names := range spec.SecretRefs {
-		for _, name := range names {
-			if !slices.Contains(known, name) && problems[field] == "" {
-				problems[field] = missingSecret(name)
-			}
-		}
-	}
-	return nil
 }
