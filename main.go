@@ -84,7 +84,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	q := sqlcgen.New(pool)
-	st := store.New(pool, cfg.AdminUser)
+	st := store.New(pool, cfg.AdminUser, nil)
 	switch mode {
 	case "migrate":
 		return nil

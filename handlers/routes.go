@@ -48,7 +48,7 @@ func addRoutes(e *echo.Echo, d Deps, a *auth) {
 	api.DELETE("/channels/:id", handleAPIChannelDelete(a.store))
 	api.POST("/channels/:id/test", handleAPIChannelTest(q, d.Channels))
 	api.GET("/stats", handleAPIStats(q))
-	addSecretRoutes(e, api, secrets{q: q, keys: d.Secrets})
+	addSecretRoutes(e, api, secrets{q: q, st: a.store})
 	api.GET("/users", handleAPIUserList(q))
 	api.POST("/users", handleAPIUserCreate(q, a.store))
 	api.PUT("/users/:id", handleAPIUserUpdate(a))

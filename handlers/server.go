@@ -83,7 +83,7 @@ func NewServer(d Deps) *echo.Echo {
 		}
 		e.IPExtractor, e.SchemeExtractor = echo.ExtractIPFromXFFHeader(trust...), echo.ExtractSchemeFromHeaders(trust...)
 	}
-	a := &auth{AuthConfig: d.Auth, q: d.Queries, store: store.New(d.DB, d.Auth.AdminUser), guard: newLoginGuard(), logger: d.Logger}
+	a := &auth{AuthConfig: d.Auth, q: d.Queries, store: store.New(d.DB, d.Auth.AdminUser, d.Secrets), guard: newLoginGuard(), logger: d.Logger}
 	e.Use(middleware.RequestID())
 	e.Use(requestLogger(d.Logger))
 	e.Use(middleware.Recover())

@@ -64,7 +64,7 @@ func setup(t *testing.T, opts ...func(*Deps)) *fixture {
 	}
 	f.q, f.db = d.Queries, d.DB // an option may give the server a database of its own (withPool)
 	if d.Auth.Enabled {
-		if err := store.New(d.DB, testAdmin).EnsureAdmin(context.Background(), "environment", testAdmin, testPassword); err != nil {
+		if err := store.New(d.DB, testAdmin, nil).EnsureAdmin(context.Background(), "environment", testAdmin, testPassword); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -359,7 +359,7 @@ func BenchmarkImportEngine(b *testing.B) {
 	pool := dbtest.NewPool(b)
 	doc := bigDocument(10000, 20)
 	for b.Loop() {
-		res, err := store.New(pool, "").Import(context.Background(), "bench", strings.NewReader(doc), store.ImportOptions{Mode: store.ImportCreate})
+		res, err := store.New(pool, "", nil).Import(context.Background(), "bench", strings.NewReader(doc), store.ImportOptions{Mode: store.ImportCreate})
 		if err != nil || res.Created != 10000 {
 			b.Fatalf("import: %+v, %v", res, err)
 		}

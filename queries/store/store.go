@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/secret"
 )
 
 // DB is where the store reads and makes its changes: a *pgxpool.Pool, or in tests the pgx.Tx the
@@ -29,12 +30,14 @@ type Store struct {
 	// adminUser is the bootstrap admin's name (CRONFLOW_ADMIN_USER), who always stays an enabled
 	// admin; "" when authentication is off.
 	adminUser string
+	// keys seals the values of secrets; nil (no CRONFLOW_SECRET_KEY) refuses to store any.
+	keys *secret.Keyring
 }
 
 // New is a store over db. adminUser names the bootstrap admin, whom no change may demote, disable
-// or delete.
-func New(db DB, adminUser string) *Store {
-	return &Store{db: db, q: sqlcgen.New(db), adminUser: adminUser}
+// or delete; keys seals secrets, and nil refuses them.
+func New(db DB, adminUser string, keys *secret.Keyring) *Store {
+	return &Store{db: db, q: sqlcgen.New(db), adminUser: adminUser, keys: keys}
 }
 
 // Entry is one change as the audit log records it.

@@ -23,7 +23,7 @@ func init() { PasswordCost = bcrypt.MinCost }
 func setup(t *testing.T, adminUser string) (*Store, *sqlcgen.Queries) {
 	t.Helper()
 	tx := dbtest.Tx(t)
-	return New(tx, adminUser), sqlcgen.New(tx)
+	return New(tx, adminUser, nil), sqlcgen.New(tx)
 }
 
 // auditLog is every entry, oldest first.
