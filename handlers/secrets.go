@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"context"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -10,7 +8,6 @@ import (
 
 	"github.com/cronflow/cronflow/queries/store"
 	"github.com/cronflow/cronflow/sqlcgen"
-	"github.com/cronflow/cronflow/views"
 	"github.com/cronflow/cronflow/worker/secret"
 )
 
@@ -70,17 +67,4 @@ func secretName(c echo.Context) (string, error) {
 		return "", echo.NewHTTPError(http.StatusNotFound, "Not found: there is no secret with that name.")
 	}
 	return name, nil
-}
-
-// formExtras fills in what the job form offers from the database: the alert channels (see
-// withAlerts) and the names of the secrets a job may use.
-func formExtras(ctx context.Context, q *sqlcgen.Queries, view views.JobForm, fresh bool) (views.JobForm, error) {
-	view, err := withAlerts(ctx, q, view, fresh)
-	if err != nil {
-		return view, err
-	}
-	if view.Secrets, err = q.SecretNames(ctx); err != nil {
-		return view, fmt.Errorf("list secret names: %w", err)
-	}
-	return view, nil
 }

@@ -1,7 +1,9 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -229,4 +231,17 @@ func typeOptions() []views.Option {
 		opts[i] = views.Option{Value: t.Name, Label: t.Label}
 	}
 	return opts
+}
+
+// formExtras fills in what the job form offers from the database: the alert channels (see
+// withAlerts) and the names of the secrets a job may use.
+func formExtras(ctx context.Context, q *sqlcgen.Queries, view views.JobForm, fresh bool) (views.JobForm, error) {
+	view, err := withAlerts(ctx, q, view, fresh)
+	if err != nil {
+		return view, err
+	}
+	if view.Secrets, err = q.SecretNames(ctx); err != nil {
+		return view, fmt.Errorf("list secret names: %w", err)
+	}
+	return view, nil
 }
