@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -58,4 +59,40 @@ func createToken(ctx context.Context, q *sqlcgen.Queries, owner Caller, name, ro
 		return "", row, nil, fmt.Errorf("store API token: %w", err)
 	}
 	return token, row, nil, nil
+}
+
+// The changes to API tokens. A token is never recorded, only its name.
+
+// CreateToken makes an API token for the caller (see createToken) and records it. The token is
+// answered once; only its hash is stored.
+func (s *Store) CreateToken(ctx context.Context, actor string, caller Caller, name, roleName string) (token string, row sqlcgen.ApiToken, problems map[string]string, err error) {
+	err = s.write(ctx, actor, func(q *sqlcgen.Queries) ([]Entry, error) {
+		token, row, problems, err = createToken(ctx, q, caller, name, roleName)
+		if err != nil || len(problems) > 0 {
+			return nil, err
+		}
+		changes := diffFields(nil, map[string]json.RawMessage{
+			"name": jsonString(row.Name), "role": jsonString(row.Role), "user": jsonString(caller.Name),
+		})
+		return []Entry{{Action: "token.create", Subject: row.Name, Changes: changes}}, nil
+	})
+	return token, row, problems, err
+}
+
+// RevokeToken revokes an API token in use and records it; revoked is false if there was none.
+func (s *Store) RevokeToken(ctx context.Context, actor string, id int64) (revoked bool, err error) {
+	err = s.write(ctx, actor, func(q *sqlcgen.Queries) ([]Entry, error) {
+		names, err := q.APITokenRevoke(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("revoke API token %d: %w", id, err)
+		}
+		var entries []Entry
+		for _, name := range names {
+			revoked = true
+			changes := map[string]FieldChange{"revoked": {From: json.RawMessage("false"), To: json.RawMessage("true")}}
+			entries = append(entries, Entry{Action: "token.revoke", Subject: name, Changes: changes})
+		}
+		return entries, nil
+	})
+	return revoked, err
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 
 	"github.com/cronflow/cronflow/sqlcgen"
 )
@@ -95,40 +94,4 @@ func (s *Store) ChangeOwnPassword(ctx context.Context, actor string, caller Call
 		}
 		return []Entry{userEntry("user.password", &user, &user, true)}, nil
 	})
-}
-
-// The changes to API tokens. A token is never recorded, only its name.
-
-// CreateToken makes an API token for the caller (see createToken) and records it. The token is
-// answered once; only its hash is stored.
-func (s *Store) CreateToken(ctx context.Context, actor string, caller Caller, name, roleName string) (token string, row sqlcgen.ApiToken, problems map[string]string, err error) {
-	err = s.write(ctx, actor, func(q *sqlcgen.Queries) ([]Entry, error) {
-		token, row, problems, err = createToken(ctx, q, caller, name, roleName)
-		if err != nil || len(problems) > 0 {
-			return nil, err
-		}
-		changes := diffFields(nil, map[string]json.RawMessage{
-			"name": jsonString(row.Name), "role": jsonString(row.Role), "user": jsonString(caller.Name),
-		})
-		return []Entry{{Action: "token.create", Subject: row.Name, Changes: changes}}, nil
-	})
-	return token, row, problems, err
-}
-
-// RevokeToken revokes an API token in use and records it; revoked is false if there was none.
-func (s *Store) RevokeToken(ctx context.Context, actor string, id int64) (revoked bool, err error) {
-	err = s.write(ctx, actor, func(q *sqlcgen.Queries) ([]Entry, error) {
-		names, err := q.APITokenRevoke(ctx, id)
-		if err != nil {
-			return nil, fmt.Errorf("revoke API token %d: %w", id, err)
-		}
-		var entries []Entry
-		for _, name := range names {
-			revoked = true
-			changes := map[string]FieldChange{"revoked": {From: json.RawMessage("false"), To: json.RawMessage("true")}}
-			entries = append(entries, Entry{Action: "token.revoke", Subject: name, Changes: changes})
-		}
-		return entries, nil
-	})
-	return revoked, err
 }
