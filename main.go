@@ -32,6 +32,7 @@ import (
 
 	"github.com/cronflow/cronflow/handlers"
 	"github.com/cronflow/cronflow/queries"
+	"github.com/cronflow/cronflow/queries/store"
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/worker"
 	"github.com/cronflow/cronflow/worker/broker"
@@ -83,13 +84,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	q := sqlcgen.New(pool)
+	st := store.New(pool, cfg.AdminUser, nil)
 	switch mode {
 	case "migrate":
 		return nil
 	case "export":
-		return handlers.Export(ctx, q, stdout)
+		return st.Export(ctx, stdout)
 	case "import":
-		return importCommand(ctx, args[2:], pool, stdout)
+		return importCommand(ctx, args[2:], st, stdout)
 	}
 	keys, err := worker.OpenSecrets(ctx, q, cfg.SecretKey, cfg.PreviousSecretKey, logger)
 	if err != nil {
@@ -97,7 +99,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	top := broker.NewTopology(cfg.AMQPPrefix)
 	if mode == "serve" {
-		if err := ensureAdmin(ctx, cfg, pool, logger); err != nil {
+		if err := ensureAdmin(ctx, cfg, st, logger); err != nil {
 			return err
 		}
 	}
@@ -229,13 +231,13 @@ func serveHTTP(ctx context.Context, limits handlers.ServerLimits, addr string, s
 }
 
 // ensureAdmin creates or updates the admin user, or warns that authentication is off.
-func ensureAdmin(ctx context.Context, cfg config, db handlers.TxStarter, logger *slog.Logger) error {
+func ensureAdmin(ctx context.Context, cfg config, st *store.Store, logger *slog.Logger) error {
 	if cfg.AdminPassword == "" {
 		logger.Warn("No CRONFLOW_ADMIN_PASSWORD: authentication is off", "addr", cfg.HTTPAddr,
 			"loopback_only", !cfg.InsecureNoAuth)
 		return nil
 	}
-	return handlers.EnsureAdmin(ctx, db, cfg.AdminUser, cfg.AdminPassword)
+	return st.EnsureAdmin(ctx, "environment", cfg.AdminUser, cfg.AdminPassword)
 }
 
 // start runs fn in its own goroutine until the returned stop is called, which cancels fn's context
@@ -250,11 +252,11 @@ func start(ctx context.Context, fn func(ctx context.Context)) (stop func()) {
 
 // importCommand is cronflow import FILE [--dry-run] [--mode=upsert|create]: it imports a document
 // straight into the database, as POST /api/import does, and prints what it did.
-func importCommand(ctx context.Context, args []string, pool *pgxpool.Pool, stdout io.Writer) error {
+func importCommand(ctx context.Context, args []string, st *store.Store, stdout io.Writer) error {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	dryRun := fs.Bool("dry-run", false, "check the document and say what would change, storing nothing")
-	mode := fs.String("mode", handlers.ImportUpsert, "upsert or create")
+	mode := fs.String("mode", store.ImportUpsert, "upsert or create")
 	err := fs.Parse(args)
 	file := fs.Arg(0)
 	if err == nil && file != "" {
@@ -268,8 +270,8 @@ func importCommand(ctx context.Context, args []string, pool *pgxpool.Pool, stdou
 		return fmt.Errorf("open document: %w", err)
 	}
 	defer f.Close()
-	res, err := handlers.Import(ctx, pool, f, handlers.ImportOptions{Mode: *mode, DryRun: *dryRun, Actor: "cli"})
-	var invalid *handlers.InvalidImportError
+	res, err := st.Import(ctx, "cli", f, store.ImportOptions{Mode: *mode, DryRun: *dryRun})
+	var invalid *store.InvalidImportError
 	if errors.As(err, &invalid) {
 		for _, p := range invalid.Jobs {
 			for field, problem := range p.Fields {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/cronflow/cronflow/queries/store"
 	"github.com/cronflow/cronflow/sqlcgen"
 )
 
@@ -34,8 +35,8 @@ func decodeJSON(c echo.Context, v any) (map[string]string, error) {
 		return nil, nil
 	case errors.As(err, &tooLarge) || errors.Is(err, echo.ErrStatusRequestEntityTooLarge):
 		return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge)
-	case fieldTypeProblem(err) != nil:
-		return fieldTypeProblem(err), nil
+	case store.FieldTypeProblem(err) != nil:
+		return store.FieldTypeProblem(err), nil
 	default:
 		return nil, echo.NewHTTPError(http.StatusBadRequest, "The request body is not valid JSON: "+err.Error())
 	}
@@ -53,31 +54,6 @@ func decodeOrReject(c echo.Context, v any, what string) (ok bool, err error) {
 		return false, invalidInput(c, what, problems)
 	}
 	return true, nil
-}
-
-// fieldTypeProblem turns a JSON value of the wrong type for a field into a problem with that
-// field; any other error gives none.
-func fieldTypeProblem(err error) map[string]string {
-	var wrongType *json.UnmarshalTypeError
-	if errors.As(err, &wrongType) && wrongType.Field != "" {
-		return map[string]string{wrongType.Field: "must be a JSON " + jsonKind(wrongType.Type.Kind().String())}
-	}
-	return nil
-}
-
-// jsonKind names a Go kind as JSON calls it.
-func jsonKind(goKind string) string {
-	switch goKind {
-	case "string":
-		return "string"
-	case "slice", "array":
-		return "array"
-	case "map", "struct":
-		return "object"
-	case "bool":
-		return "boolean"
-	}
-	return "number"
 }
 
 // invalid answers 422 with the problems by field.

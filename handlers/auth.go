@@ -1,10 +1,7 @@
 package handlers
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
+	"github.com/cronflow/cronflow/queries/store"
 	"github.com/cronflow/cronflow/sqlcgen"
 )
 
@@ -58,7 +56,7 @@ func (c AuthConfig) lifetime() time.Duration {
 type auth struct {
 	AuthConfig
 	q      *sqlcgen.Queries
-	db     TxStarter // for changes to users, made with their audit entries
+	store  *store.Store // for changes to users, made with their audit entries
 	guard  *loginGuard
 	logger *slog.Logger
 }
@@ -110,14 +108,14 @@ func (a *auth) identify(c echo.Context) (p principal, ok bool, err error) {
 	ctx := c.Request().Context()
 	header := c.Request().Header.Get(echo.HeaderAuthorization)
 	if token, isBearer := strings.CutPrefix(header, "Bearer "); isBearer {
-		row, err := a.q.APITokenAuthenticate(ctx, hashToken(strings.TrimSpace(token)))
+		row, err := a.q.APITokenAuthenticate(ctx, store.HashToken(strings.TrimSpace(token)))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return p, false, nil
 		}
 		if err != nil {
 			return p, false, fmt.Errorf("authenticate API token: %w", err)
 		}
-		return principal{UserID: row.ID, Name: row.Username, Role: lower(role(row.UserRole), role(row.TokenRole)), Via: credToken,
+		return principal{UserID: row.ID, Name: row.Username, Role: store.Lower(role(row.UserRole), role(row.TokenRole)), Via: credToken,
 			Token: row.TokenName}, true, nil
 	}
 	if username, password, isBasic := c.Request().BasicAuth(); isBasic {
@@ -141,19 +139,6 @@ func (a *auth) metricsAllowed(c echo.Context) bool {
 	}
 	got, ok := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
 	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(a.MetricsToken)) == 1
-}
-
-// newToken returns 32 random bytes, URL-safe encoded.
-func newToken() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// hashToken is what is stored of a session or API token: enough to recognise it, useless to steal.
-func hashToken(token string) []byte {
-	sum := sha256.Sum256([]byte(token))
-	return sum[:]
 }
 
 // loopbackHostOnly refuses requests addressed to anything but a loopback name or address.

@@ -11,12 +11,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
+	"github.com/cronflow/cronflow/queries/store"
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/worker/notify"
 )
-
-// maxChannels bounds the channel list; an installation has a handful.
-const maxChannels = 500
 
 // channelInput is a channel as a client sends it: the body of POST /api/channels and PUT
 // /api/channels/{id}.
@@ -87,7 +85,7 @@ func readChannel(c echo.Context) (sqlcgen.ChannelInsertParams, map[string]string
 }
 
 // handleAPIChannelCreate serves POST /api/channels: 201 with the channel.
-func handleAPIChannelCreate(db TxStarter) echo.HandlerFunc {
+func handleAPIChannelCreate(st *store.Store) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		spec, problems, err := readChannel(c)
 		if err != nil {
@@ -96,7 +94,7 @@ func handleAPIChannelCreate(db TxStarter) echo.HandlerFunc {
 		if len(problems) > 0 {
 			return invalidChannel(c, problems)
 		}
-		ch, err := insertChannel(c, db, spec)
+		ch, err := st.CreateChannel(c.Request().Context(), auditActor(c), spec)
 		if err != nil {
 			return err
 		}
@@ -108,7 +106,7 @@ func handleAPIChannelCreate(db TxStarter) echo.HandlerFunc {
 // handleAPIChannelList serves GET /api/channels, every channel by name, secrets masked.
 func handleAPIChannelList(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		channels, err := q.ChannelList(c.Request().Context(), maxChannels)
+		channels, err := q.ChannelList(c.Request().Context(), store.MaxChannels)
 		if err != nil {
 			return fmt.Errorf("list channels: %w", err)
 		}
@@ -129,7 +127,7 @@ func handleAPIChannelGet(q *sqlcgen.Queries) echo.HandlerFunc {
 		}
 		out := toChannelJSON(ch)
 		// Whole settings are for editing; a viewer sees them masked, as in the list.
-		if !currentPrincipal(c).Role.atLeast(roleEditor) {
+		if !currentPrincipal(c).Role.AtLeast(roleEditor) {
 			out.Config = notify.Mask(ch.Type, ch.Config)
 		}
 		return c.JSON(http.StatusOK, out)
@@ -137,7 +135,7 @@ func handleAPIChannelGet(q *sqlcgen.Queries) echo.HandlerFunc {
 }
 
 // handleAPIChannelUpdate serves PUT /api/channels/{id}, which takes the same body as create.
-func handleAPIChannelUpdate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
+func handleAPIChannelUpdate(q *sqlcgen.Queries, st *store.Store) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
@@ -153,7 +151,7 @@ func handleAPIChannelUpdate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 		if len(problems) > 0 {
 			return invalidChannel(c, problems)
 		}
-		ch, err := updateChannel(c, db, id, spec)
+		ch, err := st.UpdateChannel(c.Request().Context(), auditActor(c), id, spec)
 		if err != nil {
 			return err
 		}
@@ -161,20 +159,15 @@ func handleAPIChannelUpdate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 	}
 }
 
-// channelUpdate is a checked channel as the update query takes it.
-func channelUpdate(id int64, s sqlcgen.ChannelInsertParams) sqlcgen.ChannelUpdateParams {
-	return sqlcgen.ChannelUpdateParams{ID: id, Name: s.Name, Type: s.Type, Config: s.Config, IsDefault: s.IsDefault}
-}
-
 // handleAPIChannelDelete serves DELETE /api/channels/{id}: 204; jobs stop alerting it, and its
 // deliveries go with it.
-func handleAPIChannelDelete(db TxStarter) echo.HandlerFunc {
+func handleAPIChannelDelete(st *store.Store) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
 			return err
 		}
-		_, err = deleteChannel(c, db, id)
+		_, err = st.DeleteChannel(c.Request().Context(), auditActor(c), id)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return echo.NewHTTPError(http.StatusNotFound, "Not found: there is no channel with that id.")
 		}

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"github.com/cronflow/cronflow/queries/store"
+
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -95,7 +97,7 @@ func csrfSecret(c echo.Context, p principal) string {
 	if ck, err := c.Cookie(csrfCookie); err == nil && len(ck.Value) >= 32 {
 		return ck.Value
 	}
-	secret := newToken()
+	secret := store.NewToken()
 	path := c.Request().URL.Path
 	if !strings.HasPrefix(path, "/api/") && (path == "/login" || !publicPath(path)) {
 		c.SetCookie(&http.Cookie{Name: csrfCookie, Value: secret, Path: "/", HttpOnly: true,

@@ -9,19 +9,19 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"github.com/cronflow/cronflow/queries/store"
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/views"
 	"github.com/cronflow/cronflow/worker/runmsg"
-	"github.com/cronflow/cronflow/worker/schedule"
 )
 
 // maxCountedRuns is how far the delete confirmation counts a job's runs.
 const maxCountedRuns = 10000
 
 // handleJobRun serves POST /jobs/{id}/run: a run now, through the same queue as scheduled runs.
-func handleJobRun(q *sqlcgen.Queries, db TxStarter, pub RunPublisher) echo.HandlerFunc {
+func handleJobRun(q *sqlcgen.Queries, st *store.Store, pub RunPublisher) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		job, run, err := runNow(c, q, db, pub)
+		job, run, err := runNow(c, q, st, pub)
 		if err != nil {
 			return err
 		}
@@ -33,9 +33,9 @@ func handleJobRun(q *sqlcgen.Queries, db TxStarter, pub RunPublisher) echo.Handl
 
 // handleJobPause serves POST /jobs/{id}/pause and /resume. Resuming schedules from now on; slots
 // that passed while the job was paused are not caught up.
-func handleJobPause(q *sqlcgen.Queries, db TxStarter, paused bool) echo.HandlerFunc {
+func handleJobPause(q *sqlcgen.Queries, st *store.Store, paused bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		job, err := setPaused(c, db, paused)
+		job, err := setPaused(c, st, paused)
 		if err != nil {
 			return err
 		}
@@ -94,13 +94,13 @@ func handleJobDeleteConfirm(q *sqlcgen.Queries) echo.HandlerFunc {
 
 // handleJobDelete serves POST /jobs/{id}/delete; the job's runs go with it. It goes back where the
 // person came from, unless that was the job's own page.
-func handleJobDelete(db TxStarter) echo.HandlerFunc {
+func handleJobDelete(st *store.Store) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
 			return err
 		}
-		job, err := deleteJob(c, db, id)
+		job, err := st.DeleteJob(c.Request().Context(), auditActor(c), id)
 		if err != nil {
 			return err
 		}
@@ -113,59 +113,26 @@ func handleJobDelete(db TxStarter) echo.HandlerFunc {
 	}
 }
 
-// setPaused pauses or resumes the job the path names, for the API and the dashboard alike, and
-// records it in the audit log unless nothing changed. The next run is computed either way, so that
-// a resumed job shows when it runs.
-func setPaused(c echo.Context, db TxStarter, paused bool) (sqlcgen.Job, error) {
+// setPaused pauses or resumes the job the path names, for the API and the dashboard alike (see
+// store.SetPaused).
+func setPaused(c echo.Context, st *store.Store, paused bool) (sqlcgen.Job, error) {
 	id, err := pathID(c)
 	if err != nil {
 		return sqlcgen.Job{}, err
 	}
-	var job sqlcgen.Job
-	err = audited(c, db, func(q *sqlcgen.Queries) ([]auditEntry, error) {
-		ctx := c.Request().Context()
-		old, err := q.JobGetForUpdate(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		var next *time.Time
-		if sched, err := schedule.Parse(old.Cron, old.Timezone); err == nil {
-			n := sched.Next(time.Now()).UTC()
-			next = &n
-		}
-		if job, err = q.JobSetPaused(ctx, sqlcgen.JobSetPausedParams{ID: id, Paused: paused, NextRunAt: next}); err != nil {
-			return nil, fmt.Errorf("pause job %d: %w", id, err)
-		}
-		action := "job.resume"
-		if paused {
-			action = "job.pause"
-		}
-		return ifChanged(jobEntry(action, &old, &job)), nil
-	})
-	return job, err
+	return st.SetPaused(c.Request().Context(), auditActor(c), id, paused)
 }
 
-// runNow makes a manual run of the job the path names, records it in the audit log, and publishes
-// it once both are committed. It returns the job too, for the caller's answer; the run is read again
-// after publishing, so that it shows whether the broker took it.
-func runNow(c echo.Context, q *sqlcgen.Queries, db TxStarter, pub RunPublisher) (sqlcgen.Job, sqlcgen.Run, error) {
+// runNow makes a manual run of the job the path names (see store.RunNow), and publishes it once it
+// is committed. It returns the job too, for the caller's answer; the run is read again after
+// publishing, so that it shows whether the broker took it.
+func runNow(c echo.Context, q *sqlcgen.Queries, st *store.Store, pub RunPublisher) (sqlcgen.Job, sqlcgen.Run, error) {
 	jobID, err := pathID(c)
 	if err != nil {
 		return sqlcgen.Job{}, sqlcgen.Run{}, err
 	}
 	ctx := c.Request().Context()
-	var job sqlcgen.Job
-	var run sqlcgen.Run
-	err = audited(c, db, func(q *sqlcgen.Queries) ([]auditEntry, error) {
-		var err error
-		if job, err = q.JobGet(ctx, jobID); err != nil {
-			return nil, err
-		}
-		if run, err = q.RunInsertManual(ctx, jobID); err != nil {
-			return nil, fmt.Errorf("insert run of job %d: %w", jobID, err)
-		}
-		return []auditEntry{runEntry(job, run)}, nil
-	})
+	job, run, err := st.RunNow(ctx, auditActor(c), jobID)
 	if err != nil {
 		return job, run, err
 	}

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -10,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
+	"github.com/cronflow/cronflow/queries/store"
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/worker/task"
 )
@@ -65,27 +65,27 @@ func signingSecret(j sqlcgen.Job) string {
 }
 
 // handleAPIJobCreate serves POST /api/jobs: it validates the job and stores it, 201 with the job.
-func handleAPIJobCreate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
+func handleAPIJobCreate(st *store.Store) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		var in jobInput
+		var in store.JobInput
 		problems, err := decodeJSON(c, &in)
 		if err != nil {
 			return err
 		}
-		return createJob(c, q, db, in, problems)
+		return createJob(c, st, in, problems)
 	}
 }
 
 // createJob validates and stores a job. extra holds problems found before validation.
-func createJob(c echo.Context, q *sqlcgen.Queries, db TxStarter, in jobInput, extra map[string]string) error {
-	spec, problems, err := validAPIJob(c, q, in, extra)
+func createJob(c echo.Context, st *store.Store, in store.JobInput, extra map[string]string) error {
+	spec, problems, err := validAPIJob(c, st, in, extra)
 	if err != nil {
 		return err
 	}
 	if len(problems) > 0 {
 		return invalid(c, problems)
 	}
-	job, err := insertJob(c, db, spec)
+	job, err := st.CreateJob(c.Request().Context(), auditActor(c), spec)
 	if err != nil {
 		return err
 	}
@@ -133,7 +133,7 @@ func handleAPIJobGet(q *sqlcgen.Queries) echo.HandlerFunc {
 			return err
 		}
 		out := toJobJSON(job)
-		if !currentPrincipal(c).Role.atLeast(roleEditor) {
+		if !currentPrincipal(c).Role.AtLeast(roleEditor) {
 			out.Payload, out.SigningSecret = task.Mask(job.Type, job.Payload), ""
 		}
 		return c.JSON(http.StatusOK, out)
@@ -142,26 +142,17 @@ func handleAPIJobGet(q *sqlcgen.Queries) echo.HandlerFunc {
 
 // validAPIJob checks a job sent to the API, with extra, the problems found reading the body, added
 // to its own.
-func validAPIJob(c echo.Context, q *sqlcgen.Queries, in jobInput, extra map[string]string) (jobSpec, map[string]string, error) {
+func validAPIJob(c echo.Context, st *store.Store, in store.JobInput, extra map[string]string) (store.JobSpec, map[string]string, error) {
 	spec, problems := in.Valid(time.Now())
 	for k, v := range extra {
 		problems[k] = v
 	}
-	return spec, problems, checkJobRefs(c.Request().Context(), q, spec, problems)
-}
-
-// checkJobRefs adds a problem for each alert channel and secret a job names that does not exist,
-// for the API and the form alike.
-func checkJobRefs(ctx context.Context, q *sqlcgen.Queries, spec jobSpec, problems map[string]string) error {
-	if err := checkAlertChannels(ctx, q, spec.AlertChannels, problems); err != nil {
-		return err
-	}
-	return checkSecretRefs(ctx, q, spec, problems)
+	return spec, problems, st.CheckJobRefs(c.Request().Context(), spec, problems)
 }
 
 // handleAPIJobUpdate serves PUT /api/jobs/{id}, which takes the same body as create. The scheduler
 // picks the change up at once, whichever replica it runs on.
-func handleAPIJobUpdate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
+func handleAPIJobUpdate(q *sqlcgen.Queries, st *store.Store) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
@@ -170,19 +161,19 @@ func handleAPIJobUpdate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 		if _, err := q.JobGet(c.Request().Context(), id); err != nil {
 			return err
 		}
-		var in jobInput
+		var in store.JobInput
 		decodeProblems, err := decodeJSON(c, &in)
 		if err != nil {
 			return err
 		}
-		spec, problems, err := validAPIJob(c, q, in, decodeProblems)
+		spec, problems, err := validAPIJob(c, st, in, decodeProblems)
 		if err != nil {
 			return err
 		}
 		if len(problems) > 0 {
 			return invalid(c, problems)
 		}
-		job, err := updateJob(c, db, id, spec)
+		job, err := st.UpdateJob(c.Request().Context(), auditActor(c), id, spec)
 		if err != nil {
 			return err
 		}
@@ -191,13 +182,13 @@ func handleAPIJobUpdate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 }
 
 // handleAPIJobDelete serves DELETE /api/jobs/{id}; the job's runs go with it.
-func handleAPIJobDelete(db TxStarter) echo.HandlerFunc {
+func handleAPIJobDelete(st *store.Store) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
 			return err
 		}
-		if _, err := deleteJob(c, db, id); errors.Is(err, pgx.ErrNoRows) {
+		if _, err := st.DeleteJob(c.Request().Context(), auditActor(c), id); errors.Is(err, pgx.ErrNoRows) {
 			return echo.NewHTTPError(http.StatusNotFound, "Not found: there is no job with that id.")
 		} else if err != nil {
 			return err
@@ -208,9 +199,9 @@ func handleAPIJobDelete(db TxStarter) echo.HandlerFunc {
 
 // handleAPIJobPause serves POST /api/jobs/{id}/pause and /resume. Resuming schedules from now on;
 // slots that passed while the job was paused are not caught up.
-func handleAPIJobPause(db TxStarter, paused bool) echo.HandlerFunc {
+func handleAPIJobPause(st *store.Store, paused bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		job, err := setPaused(c, db, paused)
+		job, err := setPaused(c, st, paused)
 		if err != nil {
 			return err
 		}
@@ -220,9 +211,9 @@ func handleAPIJobPause(db TxStarter, paused bool) echo.HandlerFunc {
 
 // handleAPIJobRun serves POST /api/jobs/{id}/run: a run now, through the same queue as scheduled
 // ones. 202 with the run, which is queued even if the broker is down at this moment.
-func handleAPIJobRun(q *sqlcgen.Queries, db TxStarter, pub RunPublisher) echo.HandlerFunc {
+func handleAPIJobRun(q *sqlcgen.Queries, st *store.Store, pub RunPublisher) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		_, run, err := runNow(c, q, db, pub)
+		_, run, err := runNow(c, q, st, pub)
 		if err != nil {
 			return err
 		}

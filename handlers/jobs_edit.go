@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/cronflow/cronflow/queries/store"
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/views"
 )
@@ -49,7 +50,7 @@ func copyName(name string) string {
 
 // handleJobCreate serves POST /jobs: a job from the form. Problems send the form back with 422;
 // success goes to the new job's page.
-func handleJobCreate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
+func handleJobCreate(q *sqlcgen.Queries, st *store.Store) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		f, err := postedJobForm(c)
 		if err != nil {
@@ -57,13 +58,13 @@ func handleJobCreate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 		}
 		now := time.Now()
 		spec, problems := f.Valid(now)
-		if err := checkJobRefs(c.Request().Context(), q, spec, problems); err != nil {
+		if err := st.CheckJobRefs(c.Request().Context(), spec, problems); err != nil {
 			return err
 		}
 		if len(problems) > 0 {
 			return formProblems(c, q, f.view("/jobs", "New job", "Create job", "/jobs", problems, now), "new")
 		}
-		job, err := insertJob(c, db, spec)
+		job, err := st.CreateJob(c.Request().Context(), auditActor(c), spec)
 		if err != nil {
 			return err
 		}
@@ -91,7 +92,7 @@ func handleJobEditPage(q *sqlcgen.Queries) echo.HandlerFunc {
 
 // handleJobUpdate serves POST /jobs/{id}, the edit form's post. The scheduler picks the change up at
 // once, as it does for the API.
-func handleJobUpdate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
+func handleJobUpdate(q *sqlcgen.Queries, st *store.Store) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
@@ -108,14 +109,14 @@ func handleJobUpdate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 		}
 		now := time.Now()
 		spec, problems := f.Valid(now)
-		if err := checkJobRefs(ctx, q, spec, problems); err != nil {
+		if err := st.CheckJobRefs(ctx, spec, problems); err != nil {
 			return err
 		}
 		if len(problems) > 0 {
 			page := fmt.Sprintf("/jobs/%d", id)
 			return formProblems(c, q, f.view(page, "Edit “"+old.Name+"”", "Save changes", page, problems, now), "jobs")
 		}
-		job, err := updateJob(c, db, id, spec)
+		job, err := st.UpdateJob(c.Request().Context(), auditActor(c), id, spec)
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"github.com/cronflow/cronflow/queries/store"
+
 	"context"
 	"net/http"
 
@@ -17,8 +19,8 @@ func addRoutes(e *echo.Echo, d Deps, a *auth) {
 	e.POST("/login", handleLogin(a))
 	e.POST("/logout", handleLogout(a))
 	e.GET("/settings/tokens", handleTokensPage(q), pageHeaders)
-	e.POST("/settings/tokens", handleTokenCreate(q, d.DB), pageHeaders)
-	e.POST("/settings/tokens/:id/revoke", handleTokenRevoke(d.DB), pageHeaders)
+	e.POST("/settings/tokens", handleTokenCreate(q, a.store), pageHeaders)
+	e.POST("/settings/tokens/:id/revoke", handleTokenRevoke(a.store), pageHeaders)
 	addAccountRoutes(e, a)
 
 	api := e.Group("/api")
@@ -26,39 +28,39 @@ func addRoutes(e *echo.Echo, d Deps, a *auth) {
 		create: perUserLimit(d.JobsPerMinute, "jobs created"),
 		runNow: perUserLimit(d.RunNowPerMinute, "runs started by hand"),
 	}
-	api.POST("/jobs", handleAPIJobCreate(q, d.DB), lim.create)
-	api.POST("/create", handleAPILegacyCreate(q, d.DB), lim.create)
+	api.POST("/jobs", handleAPIJobCreate(a.store), lim.create)
+	api.POST("/create", handleAPILegacyCreate(a.store), lim.create)
 	api.GET("/jobs", handleAPIJobList(q))
 	api.GET("/jobs/:id", handleAPIJobGet(q))
-	api.PUT("/jobs/:id", handleAPIJobUpdate(q, d.DB))
-	api.DELETE("/jobs/:id", handleAPIJobDelete(d.DB))
-	api.POST("/jobs/:id/run", handleAPIJobRun(q, d.DB, d.Publisher), lim.runNow)
-	api.POST("/jobs/:id/pause", handleAPIJobPause(d.DB, true))
-	api.POST("/jobs/:id/resume", handleAPIJobPause(d.DB, false))
+	api.PUT("/jobs/:id", handleAPIJobUpdate(q, a.store))
+	api.DELETE("/jobs/:id", handleAPIJobDelete(a.store))
+	api.POST("/jobs/:id/run", handleAPIJobRun(q, a.store, d.Publisher), lim.runNow)
+	api.POST("/jobs/:id/pause", handleAPIJobPause(a.store, true))
+	api.POST("/jobs/:id/resume", handleAPIJobPause(a.store, false))
 	api.GET("/runs", handleAPIRunList(q))
-	api.POST("/runs/retry", handleAPIRunRetryMany(q, d.DB, d.Publisher))
+	api.POST("/runs/retry", handleAPIRunRetryMany(q, a.store, d.Publisher))
 	api.GET("/runs/:id", handleAPIRunGet(q))
-	api.POST("/runs/:id/retry", handleAPIRunRetry(q, d.DB, d.Publisher))
-	api.POST("/channels", handleAPIChannelCreate(d.DB))
+	api.POST("/runs/:id/retry", handleAPIRunRetry(q, a.store, d.Publisher))
+	api.POST("/channels", handleAPIChannelCreate(a.store))
 	api.GET("/channels", handleAPIChannelList(q))
 	api.GET("/channels/:id", handleAPIChannelGet(q))
-	api.PUT("/channels/:id", handleAPIChannelUpdate(q, d.DB))
-	api.DELETE("/channels/:id", handleAPIChannelDelete(d.DB))
+	api.PUT("/channels/:id", handleAPIChannelUpdate(q, a.store))
+	api.DELETE("/channels/:id", handleAPIChannelDelete(a.store))
 	api.POST("/channels/:id/test", handleAPIChannelTest(q, d.Channels))
 	api.GET("/stats", handleAPIStats(q))
-	addSecretRoutes(e, api, secrets{q: q, keys: d.Secrets})
+	addSecretRoutes(e, api, secrets{q: q, st: a.store})
 	api.GET("/users", handleAPIUserList(q))
-	api.POST("/users", handleAPIUserCreate(q, d.DB))
+	api.POST("/users", handleAPIUserCreate(q, a.store))
 	api.PUT("/users/:id", handleAPIUserUpdate(a))
 	api.DELETE("/users/:id", handleAPIUserDelete(a))
 	api.GET("/tokens", handleAPITokenList(q))
-	api.POST("/tokens", handleAPITokenCreate(d.DB))
-	api.DELETE("/tokens/:id", handleAPITokenRevoke(d.DB))
+	api.POST("/tokens", handleAPITokenCreate(a.store))
+	api.DELETE("/tokens/:id", handleAPITokenRevoke(a.store))
 	api.GET("/audit", handleAPIAuditList(q))
-	api.GET("/export", handleAPIExport(q))
-	api.POST("/import", handleAPIImport(d.DB), lim.create) // one import counts as one creation
+	api.GET("/export", handleAPIExport(a.store))
+	api.POST("/import", handleAPIImport(a.store), lim.create) // one import counts as one creation
 
-	addPageRoutes(e, d, lim)
+	addPageRoutes(e, d, a.store, lim)
 }
 
 // routeLimits are the per-user limits that the API and the dashboard share.
@@ -76,7 +78,7 @@ func addAccountRoutes(e *echo.Echo, a *auth) {
 	post("/settings/sessions/end-all", handleSessionEndAll(a))
 	post("/settings/sessions/:id/end", handleSessionEnd(a))
 	get("/settings/users", handleUsersPage(a.q))
-	post("/settings/users", handleUserCreate(a.q, a.db))
+	post("/settings/users", handleUserCreate(a.q, a.store))
 	get("/settings/users/:id", handleUserPage(a))
 	post("/settings/users/:id", handleUserUpdate(a))
 	post("/settings/users/:id/delete", handleUserDelete(a))
@@ -106,7 +108,7 @@ func addHealthRoutes(e *echo.Echo, ready func(ctx context.Context) map[string]st
 
 // addPageRoutes adds the dashboard's pages, the fragments htmx asks for, and the assets they use.
 // State changes are POSTs that work as plain form posts; see pageHeaders for what every page gets.
-func addPageRoutes(e *echo.Echo, d Deps, lim routeLimits) {
+func addPageRoutes(e *echo.Echo, d Deps, st *store.Store, lim routeLimits) {
 	q := d.Queries
 	stats := newStatsCache(q, d.Logger)
 	get := func(path string, h echo.HandlerFunc) { e.GET(path, h, pageHeaders) }
@@ -120,33 +122,33 @@ func addPageRoutes(e *echo.Echo, d Deps, lim routeLimits) {
 	get("/home/stats", handleHomeStats(q, stats)) // the fragment the home page polls
 
 	get("/jobs", handleJobsPage(q))
-	post("/jobs", handleJobCreate(q, d.DB), lim.create)
+	post("/jobs", handleJobCreate(q, st), lim.create)
 	get("/jobs/new", handleJobNewPage(q)) // ?from={id} clones a job
-	get("/jobs/export", handleJobsExport(q))
+	get("/jobs/export", handleJobsExport(st))
 	get("/jobs/import", handleJobsImportPage())
-	post("/jobs/import", handleJobsImport(d.DB), lim.create)
+	post("/jobs/import", handleJobsImport(st), lim.create)
 	get("/jobs/schedule", handleJobSchedulePreview())
 	get("/jobs/task-fields", handleJobTaskFields())
 	get("/jobs/:id", handleJobPage(q))
-	post("/jobs/:id", handleJobUpdate(q, d.DB))
+	post("/jobs/:id", handleJobUpdate(q, st))
 	get("/jobs/:id/edit", handleJobEditPage(q))
-	post("/jobs/:id/run", handleJobRun(q, d.DB, d.Publisher), lim.runNow)
-	post("/jobs/:id/pause", handleJobPause(q, d.DB, true))
-	post("/jobs/:id/resume", handleJobPause(q, d.DB, false))
+	post("/jobs/:id/run", handleJobRun(q, st, d.Publisher), lim.runNow)
+	post("/jobs/:id/pause", handleJobPause(q, st, true))
+	post("/jobs/:id/resume", handleJobPause(q, st, false))
 	get("/jobs/:id/delete", handleJobDeleteConfirm(q))
-	post("/jobs/:id/delete", handleJobDelete(d.DB))
+	post("/jobs/:id/delete", handleJobDelete(st))
 
 	get("/runs", handleRunsPage(q))
 	get("/runs/table", handleRunsTable(q)) // the fragment the runs tables poll
-	post("/runs/retry", handleRunRetrySelected(d.DB, d.Publisher))
+	post("/runs/retry", handleRunRetrySelected(st, d.Publisher))
 	get("/runs/job-options", handleRunsJobOptions(q))
 	get("/runs/:id", handleRunPage(q))
-	post("/runs/:id/retry", handleRunRetry(q, d.DB, d.Publisher))
+	post("/runs/:id/retry", handleRunRetry(q, st, d.Publisher))
 
 	get("/channels", handleChannelsPage(q))
-	post("/channels", handleChannelCreate(q, d.DB))
+	post("/channels", handleChannelCreate(q, st))
 	get("/channels/:id", handleChannelPage(q))
-	post("/channels/:id", handleChannelUpdate(q, d.DB))
+	post("/channels/:id", handleChannelUpdate(q, st))
 	post("/channels/:id/test", handleChannelTest(q, d.Channels))
-	post("/channels/:id/delete", handleChannelDelete(d.DB))
+	post("/channels/:id/delete", handleChannelDelete(st))
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
+	"github.com/cronflow/cronflow/queries/store"
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/worker/runmsg"
 	"github.com/cronflow/cronflow/worker/runstatus"
@@ -41,32 +42,17 @@ func retryableList() string {
 	return strings.Join(names, " or ")
 }
 
-// retryRun puts a run that failed for good (or was missed) back in the queue as its next attempt,
-// records that in the audit log, publishes it once that is committed, and returns it as it is now.
-// Any other run is refused with 409, saying why.
-func retryRun(c echo.Context, db TxStarter, q *sqlcgen.Queries, pub RunPublisher, id int64) (sqlcgen.Run, error) {
+// retryRun puts a run that failed for good (or was missed) back in the queue (see
+// store.RetryRun), publishes it once that is committed, and returns it as it is now. Any other run
+// is refused with 409, saying why.
+func retryRun(c echo.Context, st *store.Store, q *sqlcgen.Queries, pub RunPublisher, id int64) (sqlcgen.Run, error) {
 	ctx := c.Request().Context()
-	var run sqlcgen.Run
-	err := audited(c, db, func(tq *sqlcgen.Queries) ([]auditEntry, error) {
-		var err error
-		run, err = tq.RunRetry(ctx, id)
-		if errors.Is(err, pgx.ErrNoRows) {
-			cur, err := tq.RunGet(ctx, id)
-			if err != nil {
-				return nil, err
-			}
-			return nil, echo.NewHTTPError(http.StatusConflict, fmt.Sprintf(
-				"Run %d is %s: only a run that is %s can be retried.", id, cur.Status, retryableList()))
-		}
-		if err != nil {
-			return nil, fmt.Errorf("retry run %d: %w", id, err)
-		}
-		job, err := tq.JobGet(ctx, run.JobID)
-		if err != nil {
-			return nil, fmt.Errorf("read the job of run %d: %w", id, err)
-		}
-		return []auditEntry{retryEntry(job.ID, job.Name, []int64{run.ID})}, nil
-	})
+	run, err := st.RetryRun(ctx, auditActor(c), id)
+	var refused *store.NotRetryableError
+	if errors.As(err, &refused) {
+		return run, echo.NewHTTPError(http.StatusConflict, fmt.Sprintf(
+			"Run %d is %s: only a run that is %s can be retried.", id, refused.Status, retryableList()))
+	}
 	if err != nil {
 		return run, err
 	}
@@ -75,15 +61,6 @@ func retryRun(c echo.Context, db TxStarter, q *sqlcgen.Queries, pub RunPublisher
 		run = fresh
 	}
 	return run, nil
-}
-
-// retryEntry is the audit entry of a job's runs retried by hand: the run, or how many and which.
-func retryEntry(jobID int64, jobName string, runIDs []int64) auditEntry {
-	changes := map[string]fieldChange{"run_id": newValue(runIDs[0])}
-	if len(runIDs) > 1 {
-		changes = map[string]fieldChange{"runs": newValue(len(runIDs)), "run_ids": newValue(runIDs)}
-	}
-	return auditEntry{Action: "run.retry", Subject: jobName, JobID: &jobID, Changes: changes}
 }
 
 // retryInput is the body of POST /api/runs/retry: the runs by id, or a job's runs in a status.
@@ -123,40 +100,18 @@ func (in retryInput) Valid() (runstatus.Status, map[string]string) {
 	return status, problems
 }
 
-// retryMany retries the runs the input names, records one audit entry for each job whose runs it
-// retried, and publishes them once that is committed; it returns how many were queued. Runs that
-// cannot be retried (or do not exist) are passed over.
-func retryMany(c echo.Context, db TxStarter, in retryInput, status runstatus.Status, pub RunPublisher) (int, error) {
+// retryMany retries the runs the input names (see store.RetryRuns) and publishes them once that is
+// committed; it returns how many were queued. Runs that cannot be retried (or do not exist) are
+// passed over.
+func retryMany(c echo.Context, st *store.Store, in retryInput, status runstatus.Status, pub RunPublisher) (int, error) {
 	ctx := c.Request().Context()
-	var msgs []runmsg.Message
-	err := audited(c, db, func(q *sqlcgen.Queries) ([]auditEntry, error) {
-		ids := in.IDs
-		if in.JobID != nil {
-			var err error
-			ids, err = q.RunIDsByJobAndStatus(ctx, sqlcgen.RunIDsByJobAndStatusParams{JobID: *in.JobID, Status: status, MaxRows: maxRetryByJob})
-			if err != nil {
-				return nil, fmt.Errorf("list runs of job %d to retry: %w", *in.JobID, err)
-			}
-		}
-		rows, err := q.RunRetryMany(ctx, ids)
-		if err != nil {
-			return nil, fmt.Errorf("retry runs: %w", err)
-		}
-		var entries []auditEntry
-		for start := 0; start < len(rows); { // rows come by job
-			end := start
-			var runIDs []int64
-			for ; end < len(rows) && rows[end].JobID == rows[start].JobID; end++ {
-				runIDs = append(runIDs, rows[end].ID)
-				msgs = append(msgs, runmsg.Message{RunID: rows[end].ID, JobID: rows[end].JobID})
-			}
-			entries = append(entries, retryEntry(rows[start].JobID, rows[start].JobName, runIDs))
-			start = end
-		}
-		return entries, nil
-	})
+	rows, err := st.RetryRuns(ctx, auditActor(c), store.RetrySelection{IDs: in.IDs, JobID: in.JobID, Status: status, Limit: maxRetryByJob})
 	if err != nil {
 		return 0, err
+	}
+	msgs := make([]runmsg.Message, len(rows))
+	for i, r := range rows {
+		msgs[i] = runmsg.Message{RunID: r.ID, JobID: r.JobID}
 	}
 	pub.Publish(ctx, msgs)
 	return len(msgs), nil
@@ -164,13 +119,13 @@ func retryMany(c echo.Context, db TxStarter, in retryInput, status runstatus.Sta
 
 // handleAPIRunRetry serves POST /api/runs/{id}/retry: 202 with the run, queued again; 409 for a
 // run that is not permanently failed or missed.
-func handleAPIRunRetry(q *sqlcgen.Queries, db TxStarter, pub RunPublisher) echo.HandlerFunc {
+func handleAPIRunRetry(q *sqlcgen.Queries, st *store.Store, pub RunPublisher) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
 			return err
 		}
-		run, err := retryRun(c, db, q, pub, id)
+		run, err := retryRun(c, st, q, pub, id)
 		if err != nil {
 			return err
 		}
@@ -180,7 +135,7 @@ func handleAPIRunRetry(q *sqlcgen.Queries, db TxStarter, pub RunPublisher) echo.
 
 // handleAPIRunRetryMany serves POST /api/runs/retry with {"ids": [...]} or {"job_id": n,
 // "status": "permanently_failed"}: 202 with {"queued": n}.
-func handleAPIRunRetryMany(q *sqlcgen.Queries, db TxStarter, pub RunPublisher) echo.HandlerFunc {
+func handleAPIRunRetryMany(q *sqlcgen.Queries, st *store.Store, pub RunPublisher) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var in retryInput
 		decodeProblems, err := decodeJSON(c, &in)
@@ -202,7 +157,7 @@ func handleAPIRunRetryMany(q *sqlcgen.Queries, db TxStarter, pub RunPublisher) e
 		if len(problems) > 0 {
 			return c.JSON(http.StatusUnprocessableEntity, apiError{Error: "The retry is not valid; see fields.", Fields: problems})
 		}
-		n, err := retryMany(c, db, in, status, pub)
+		n, err := retryMany(c, st, in, status, pub)
 		if err != nil {
 			return err
 		}
@@ -212,14 +167,14 @@ func handleAPIRunRetryMany(q *sqlcgen.Queries, db TxStarter, pub RunPublisher) e
 
 // handleRunRetry serves POST /runs/{id}/retry, the run page's Retry button; it goes back to the
 // run with a message saying what happened.
-func handleRunRetry(q *sqlcgen.Queries, db TxStarter, pub RunPublisher) echo.HandlerFunc {
+func handleRunRetry(q *sqlcgen.Queries, st *store.Store, pub RunPublisher) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
 			return err
 		}
 		back := localPath(c.FormValue("back"), fmt.Sprintf("/runs/%d", id))
-		_, err = retryRun(c, db, q, pub, id)
+		_, err = retryRun(c, st, q, pub, id)
 		var he *echo.HTTPError
 		if errors.As(err, &he) && he.Code == http.StatusConflict {
 			return redirectAfter(c, back, he.Message.(string))
@@ -234,7 +189,7 @@ func handleRunRetry(q *sqlcgen.Queries, db TxStarter, pub RunPublisher) echo.Han
 
 // handleRunRetrySelected serves POST /runs/retry, the runs page's "Retry selected": the runs
 // ticked (ids), back to the page they were ticked on.
-func handleRunRetrySelected(db TxStarter, pub RunPublisher) echo.HandlerFunc {
+func handleRunRetrySelected(st *store.Store, pub RunPublisher) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		form, err := readForm(c)
 		if err != nil {
@@ -250,7 +205,7 @@ func handleRunRetrySelected(db TxStarter, pub RunPublisher) echo.HandlerFunc {
 		if len(ids) == 0 {
 			return redirectAfter(c, back, "Tick the runs to retry first.")
 		}
-		n, err := retryMany(c, db, retryInput{IDs: ids}, runstatus.PermanentlyFailed, pub)
+		n, err := retryMany(c, st, retryInput{IDs: ids}, runstatus.PermanentlyFailed, pub)
 		if err != nil {
 			return err
 		}

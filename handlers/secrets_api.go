@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/cronflow/cronflow/queries/store"
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/worker/secret"
 )
@@ -36,7 +37,7 @@ func handleAPISecretCreate(s secrets) echo.HandlerFunc {
 		if ok, err := decodeOrReject(c, &in, "secret"); !ok {
 			return err
 		}
-		out, problems, err := s.create(c.Request().Context(), in.Name, in.Value)
+		out, problems, err := s.create(c, in.Name, in.Value)
 		if err != nil || len(problems) > 0 {
 			return secretRefused(c, in.Name, problems, err)
 		}
@@ -57,7 +58,7 @@ func handleAPISecretUpdate(s secrets) echo.HandlerFunc {
 		if ok, err := decodeOrReject(c, &in, "secret"); !ok {
 			return err
 		}
-		out, problems, err := s.update(c.Request().Context(), name, in.Value)
+		out, problems, err := s.update(c, name, in.Value)
 		if err != nil || len(problems) > 0 {
 			return secretRefused(c, name, problems, err)
 		}
@@ -69,7 +70,7 @@ func handleAPISecretUpdate(s secrets) echo.HandlerFunc {
 func handleAPISecretDelete(s secrets) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		name, jobs, err := s.remove(c)
-		if errors.Is(err, errSecretInUse) {
+		if errors.Is(err, store.ErrSecretInUse) {
 			return c.JSON(http.StatusConflict, struct {
 				Error string   `json:"error"`
 				Jobs  []jobRef `json:"jobs"`
@@ -90,7 +91,7 @@ func secretRefused(c echo.Context, name string, problems map[string]string, err 
 		return invalidInput(c, "secret", problems)
 	case errors.Is(err, secret.ErrNoKey):
 		return c.JSON(http.StatusConflict, apiError{Error: "Secrets are off: " + err.Error() + "."})
-	case errors.Is(err, errSecretExists):
+	case errors.Is(err, store.ErrSecretExists):
 		return c.JSON(http.StatusConflict, apiError{Error: "A secret named " + name + " exists; change its value with PUT /api/secrets/" + name + "."})
 	}
 	return err

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"github.com/cronflow/cronflow/queries/store"
+
 	"errors"
 	"net/http"
 	"strings"
@@ -26,7 +28,7 @@ func renderSecrets(c echo.Context, s secrets, status int, v views.SecretsView) e
 		return err
 	}
 	now := time.Now()
-	v.Enabled = s.keys != nil
+	v.Enabled = s.st.SecretsOn()
 	for _, r := range rows {
 		v.Rows = append(v.Rows, views.SecretRow{
 			Name: r.Name, Jobs: r.Jobs,
@@ -45,7 +47,7 @@ func handleSecretCreate(s secrets) echo.HandlerFunc {
 			return err
 		}
 		name := strings.TrimSpace(form.Get("name"))
-		_, problems, err := s.create(c.Request().Context(), name, form.Get("value"))
+		_, problems, err := s.create(c, name, form.Get("value"))
 		if err != nil || len(problems) > 0 {
 			return secretPageRefused(c, s, views.SecretsView{Name: name, Errors: problems}, name, err)
 		}
@@ -64,7 +66,7 @@ func handleSecretUpdate(s secrets) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		_, problems, err := s.update(c.Request().Context(), name, form.Get("value"))
+		_, problems, err := s.update(c, name, form.Get("value"))
 		if problems["value"] != "" {
 			return renderSecrets(c, s, http.StatusUnprocessableEntity, views.SecretsView{Refused: "The new value of " + name + " " + problems["value"] + "."})
 		}
@@ -80,7 +82,7 @@ func handleSecretUpdate(s secrets) echo.HandlerFunc {
 func handleSecretDelete(s secrets) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		name, jobs, err := s.remove(c)
-		if errors.Is(err, errSecretInUse) {
+		if errors.Is(err, store.ErrSecretInUse) {
 			v := views.SecretsView{Refused: name + " was not deleted: these jobs use it. Change them first."}
 			for _, j := range jobs {
 				v.InUse = append(v.InUse, views.JobLink{ID: j.ID, Name: j.Name})
@@ -103,7 +105,7 @@ func secretPageRefused(c echo.Context, s secrets, v views.SecretsView, name stri
 	case errors.Is(err, secret.ErrNoKey):
 		v.Refused = "Secrets are off: " + err.Error() + "."
 		return renderSecrets(c, s, http.StatusConflict, v)
-	case errors.Is(err, errSecretExists):
+	case errors.Is(err, store.ErrSecretExists):
 		v.Refused = "A secret named " + name + " exists; give it a new value in its row below."
 		return renderSecrets(c, s, http.StatusConflict, v)
 	}

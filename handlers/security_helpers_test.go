@@ -18,10 +18,11 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/cronflow/cronflow/queries/dbtest"
+	"github.com/cronflow/cronflow/queries/store"
 	"github.com/cronflow/cronflow/sqlcgen"
 )
 
-func init() { passwordCost = bcrypt.MinCost }
+func init() { store.PasswordCost = bcrypt.MinCost }
 
 // secure is a server with authentication on (see setup), whose log is kept.
 type secure struct {
@@ -54,7 +55,7 @@ func withPool(t *testing.T) func(*Deps) {
 // addUser makes a user with a role, straight through the queries.
 func (s *secure) addUser(name, password string, r role) sqlcgen.User {
 	s.t.Helper()
-	hash, err := hashPassword(password)
+	hash, err := store.HashPassword(password)
 	if err != nil {
 		s.t.Fatal(err)
 	}

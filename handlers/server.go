@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/cronflow/cronflow/queries/store"
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/worker/runmsg"
 	"github.com/cronflow/cronflow/worker/secret"
@@ -37,7 +38,7 @@ type RunPublisher interface {
 type Deps struct {
 	Queries *sqlcgen.Queries
 	// DB starts the transactions in which changes are made together with their audit entries.
-	DB        TxStarter
+	DB        store.DB
 	Publisher RunPublisher
 	// ReadyFunc reports, by component, what keeps the service from being ready; empty means ready.
 	ReadyFunc func(ctx context.Context) map[string]string
@@ -82,7 +83,7 @@ func NewServer(d Deps) *echo.Echo {
 		}
 		e.IPExtractor, e.SchemeExtractor = echo.ExtractIPFromXFFHeader(trust...), echo.ExtractSchemeFromHeaders(trust...)
 	}
-	a := &auth{AuthConfig: d.Auth, q: d.Queries, db: d.DB, guard: newLoginGuard(), logger: d.Logger}
+	a := &auth{AuthConfig: d.Auth, q: d.Queries, store: store.New(d.DB, d.Auth.AdminUser, d.Secrets), guard: newLoginGuard(), logger: d.Logger}
 	e.Use(middleware.RequestID())
 	e.Use(requestLogger(d.Logger))
 	e.Use(middleware.Recover())

@@ -19,6 +19,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/cronflow/cronflow/queries/dbtest"
+	"github.com/cronflow/cronflow/queries/store"
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/worker/runmsg"
 )
@@ -34,7 +35,7 @@ type fixture struct {
 	t      *testing.T
 	server http.Handler
 	q      *sqlcgen.Queries
-	db     TxStarter
+	db     store.DB
 	pub    *recordingPublisher
 
 	mu    sync.Mutex
@@ -63,7 +64,7 @@ func setup(t *testing.T, opts ...func(*Deps)) *fixture {
 	}
 	f.q, f.db = d.Queries, d.DB // an option may give the server a database of its own (withPool)
 	if d.Auth.Enabled {
-		if err := EnsureAdmin(context.Background(), d.DB, testAdmin, testPassword); err != nil {
+		if err := store.New(d.DB, testAdmin, nil).EnsureAdmin(context.Background(), "environment", testAdmin, testPassword); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/cronflow/cronflow/queries/store"
 	"github.com/cronflow/cronflow/sqlcgen"
 )
 
@@ -26,7 +27,7 @@ type tokenJSON struct {
 
 // handleAPITokenCreate serves POST /api/tokens ({"name", "role"}): 201 with {"id", "token"}, the
 // only time the token is shown.
-func handleAPITokenCreate(db TxStarter) echo.HandlerFunc {
+func handleAPITokenCreate(st *store.Store) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var in struct {
 			Name string `json:"name"`
@@ -35,7 +36,7 @@ func handleAPITokenCreate(db TxStarter) echo.HandlerFunc {
 		if ok, err := decodeOrReject(c, &in, "token"); !ok {
 			return err
 		}
-		token, row, problems, err := addToken(c, db, in.Name, in.Role)
+		token, row, problems, err := st.CreateToken(c.Request().Context(), auditActor(c), callerOf(c), in.Name, in.Role)
 		if err != nil {
 			return err
 		}
@@ -62,13 +63,13 @@ func handleAPITokenList(q *sqlcgen.Queries) echo.HandlerFunc {
 }
 
 // handleAPITokenRevoke serves DELETE /api/tokens/{id}: 204, and the token is refused from now on.
-func handleAPITokenRevoke(db TxStarter) echo.HandlerFunc {
+func handleAPITokenRevoke(st *store.Store) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
 			return err
 		}
-		revoked, err := revokeToken(c, db, id)
+		revoked, err := st.RevokeToken(c.Request().Context(), auditActor(c), id)
 		if err != nil {
 			return err
 		}

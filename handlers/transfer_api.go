@@ -10,7 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
-	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/queries/store"
 )
 
 // An import's document may be up to 64 MiB; every other request body stays limited to 1 MiB.
@@ -46,32 +46,32 @@ func bodyLimitWords(c echo.Context) string {
 }
 
 // handleAPIExport serves GET /api/export: every job, as an export document.
-func handleAPIExport(q *sqlcgen.Queries) echo.HandlerFunc {
+func handleAPIExport(st *store.Store) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		c.Response().Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSONCharsetUTF8)
-		return Export(c.Request().Context(), q, c.Response())
+		return st.Export(c.Request().Context(), c.Response())
 	}
 }
 
 // handleAPIImport serves POST /api/import?mode=upsert|create&dry_run=true: it imports an export
 // document, 200 with {"created", "updated", "unchanged"}; any invalid job refuses the document with
 // 422 and {"errors": [{"index", "name", "fields"}]}, and nothing is stored.
-func handleAPIImport(db TxStarter) echo.HandlerFunc {
+func handleAPIImport(st *store.Store) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		opts, problems := importOptions(c, c.QueryParam("mode"), c.QueryParam("dry_run"))
 		if len(problems) > 0 {
 			return badQuery(c, problems)
 		}
 		body := http.MaxBytesReader(c.Response(), c.Request().Body, maxImportBytes)
-		res, err := Import(c.Request().Context(), db, body, opts)
-		var invalid *InvalidImportError
+		res, err := st.Import(c.Request().Context(), auditActor(c), body, opts)
+		var invalid *store.InvalidImportError
 		switch {
 		case errors.As(err, &invalid) && len(invalid.Document) > 0:
 			return c.JSON(http.StatusUnprocessableEntity, apiError{Error: "The document is not an export; see fields.", Fields: invalid.Document})
 		case errors.As(err, &invalid):
 			return c.JSON(http.StatusUnprocessableEntity, struct {
-				Error  string          `json:"error"`
-				Errors []ImportProblem `json:"errors"`
+				Error  string                `json:"error"`
+				Errors []store.ImportProblem `json:"errors"`
 			}{Error: invalid.Error(), Errors: invalid.Jobs})
 		case err != nil:
 			return importReadError(err)
@@ -84,7 +84,7 @@ func handleAPIImport(db TxStarter) echo.HandlerFunc {
 // limit, 400 for a document that is not JSON, and the error itself otherwise.
 func importReadError(err error) error {
 	var tooLarge *http.MaxBytesError
-	var unreadable *UnreadableImportError
+	var unreadable *store.UnreadableImportError
 	switch {
 	case errors.As(err, &tooLarge):
 		return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
@@ -95,12 +95,12 @@ func importReadError(err error) error {
 }
 
 // importOptions reads an import's mode and dry-run flag, with the problems by field.
-func importOptions(c echo.Context, mode, dryRun string) (ImportOptions, map[string]string) {
+func importOptions(c echo.Context, mode, dryRun string) (store.ImportOptions, map[string]string) {
 	problems := map[string]string{}
-	opts := ImportOptions{Mode: mode, Actor: auditActor(c)}
+	opts := store.ImportOptions{Mode: mode}
 	if mode == "" {
-		opts.Mode = ImportUpsert
-	} else if mode != ImportUpsert && mode != ImportCreate {
+		opts.Mode = store.ImportUpsert
+	} else if mode != store.ImportUpsert && mode != store.ImportCreate {
 		problems["mode"] = "must be upsert or create"
 	}
 	if dryRun != "" {
@@ -114,8 +114,8 @@ func importOptions(c echo.Context, mode, dryRun string) (ImportOptions, map[stri
 }
 
 // handleJobsExport serves GET /jobs/export, the dashboard's Export: the document as a download.
-func handleJobsExport(q *sqlcgen.Queries) echo.HandlerFunc {
-	api := handleAPIExport(q)
+func handleJobsExport(st *store.Store) echo.HandlerFunc {
+	api := handleAPIExport(st)
 	return func(c echo.Context) error {
 		name := "cronflow-jobs-" + time.Now().UTC().Format("2006-01-02") + ".json"
 		c.Response().Header().Set(echo.HeaderContentDisposition, fmt.Sprintf("attachment; filename=%q", name))

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"github.com/cronflow/cronflow/queries/store"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -275,7 +277,7 @@ func TestExportCarriesEveryFieldOfAJob(t *testing.T) {
 	local := map[string]bool{"id": true, "created_at": true, "updated_at": true, "next_run_at": true,
 		"signing_secret": true}
 	exported := map[string]bool{}
-	for _, f := range reflect.VisibleFields(reflect.TypeOf(transferJob{})) {
+	for _, f := range reflect.VisibleFields(reflect.TypeOf(store.ExportJob{})) {
 		exported[strings.Split(f.Tag.Get("json"), ",")[0]] = true
 	}
 	for _, f := range reflect.VisibleFields(reflect.TypeOf(jobJSON{})) {
@@ -357,7 +359,7 @@ func BenchmarkImportEngine(b *testing.B) {
 	pool := dbtest.NewPool(b)
 	doc := bigDocument(10000, 20)
 	for b.Loop() {
-		res, err := Import(context.Background(), pool, strings.NewReader(doc), ImportOptions{Mode: ImportCreate, Actor: "bench"})
+		res, err := store.New(pool, "", nil).Import(context.Background(), "bench", strings.NewReader(doc), store.ImportOptions{Mode: store.ImportCreate})
 		if err != nil || res.Created != 10000 {
 			b.Fatalf("import: %+v, %v", res, err)
 		}

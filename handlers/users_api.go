@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/cronflow/cronflow/queries/store"
 	"github.com/cronflow/cronflow/sqlcgen"
 )
 
@@ -40,13 +41,13 @@ func handleAPIUserList(q *sqlcgen.Queries) echo.HandlerFunc {
 }
 
 // handleAPIUserCreate serves POST /api/users ({"name", "password", "role"}): 201 with the user.
-func handleAPIUserCreate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
+func handleAPIUserCreate(q *sqlcgen.Queries, st *store.Store) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		var in userChange
+		var in store.UserChange
 		if ok, err := decodeOrReject(c, &in, "user"); !ok {
 			return err
 		}
-		user, problems, err := addUser(c, db, in)
+		user, problems, err := st.CreateUser(c.Request().Context(), auditActor(c), in)
 		if err != nil {
 			return err
 		}
@@ -65,11 +66,11 @@ func handleAPIUserUpdate(a *auth) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		var in userChange
+		var in store.UserChange
 		if ok, err := decodeOrReject(c, &in, "user"); !ok {
 			return err
 		}
-		user, problems, err := a.updateUser(c, target, in)
+		user, problems, err := a.store.UpdateUser(c.Request().Context(), auditActor(c), callerOf(c), target, in)
 		if err != nil {
 			return err
 		}
@@ -88,4 +89,21 @@ func handleAPIUserDelete(a *auth) echo.HandlerFunc {
 		}
 		return c.NoContent(http.StatusNoContent)
 	}
+}
+
+// removePathUser deletes the user the path's id names (see store.DeleteUser); a refusal (the last
+// admin, the bootstrap admin, oneself) is a 409 that says why.
+func (a *auth) removePathUser(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	refusal, err := a.store.DeleteUser(c.Request().Context(), auditActor(c), callerOf(c), id)
+	if err != nil {
+		return err
+	}
+	if refusal != "" {
+		return echo.NewHTTPError(http.StatusConflict, refusal)
+	}
+	return nil
 }

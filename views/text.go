@@ -3,6 +3,8 @@ package views
 import (
 	"strings"
 	"time"
+
+	"github.com/cronflow/cronflow/queries/store/words"
 )
 
 // previewRunes is the most of a text a one-line preview shows: a table cell shows fewer, and the
@@ -37,25 +39,7 @@ func attemptsText(attempts, retries int32) string {
 
 // DurationWords writes a job's delay or timeout as a person says it: "2 seconds", "1 hour",
 // "1 minute 30 seconds". Go's "1h0m0s" is never shown.
-func DurationWords(d time.Duration) string {
-	if d < time.Second {
-		return itoa(d.Milliseconds()) + " ms"
-	}
-	var parts []string
-	for _, u := range []struct {
-		size      time.Duration
-		one, many string
-	}{{time.Hour, "hour", "hours"}, {time.Minute, "minute", "minutes"}, {time.Second, "second", "seconds"}} {
-		if n := int64(d / u.size); n > 0 {
-			parts = append(parts, itoa(n)+" "+plural(n, u.one, u.many))
-			d -= time.Duration(n) * u.size
-		}
-	}
-	if d > 0 { // a fraction of a second is rare enough to say in milliseconds
-		parts = append(parts, itoa(d.Milliseconds())+" ms")
-	}
-	return strings.Join(parts, " ")
-}
+func DurationWords(d time.Duration) string { return words.Duration(d) }
 
 // DurationInput writes a duration as the job form's fields take it, in the short form their hints
 // show ("2s", "1m30s", "1h"), without the zero units Go adds ("1h0m0s").

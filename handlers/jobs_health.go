@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/cronflow/cronflow/queries/store"
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/views"
 	"github.com/cronflow/cronflow/worker/runstatus"
@@ -60,7 +61,7 @@ func channelNames(ctx context.Context, q *sqlcgen.Queries, ids []int64) ([]strin
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	channels, err := q.ChannelList(ctx, maxChannels)
+	channels, err := q.ChannelList(ctx, store.MaxChannels)
 	if err != nil {
 		return nil, fmt.Errorf("list channels: %w", err)
 	}

@@ -92,7 +92,7 @@ func runsList(c echo.Context, q *sqlcgen.Queries, jobFilter, statusFilter string
 	}
 	f.Status, _ = runstatus.Parse(statusFilter)
 	l.Filter, l.ShowJob = f, f.JobID == ""
-	l.Selectable = retryable(f.Status) && currentPrincipal(c).Role.atLeast(roleEditor)
+	l.Selectable = retryable(f.Status) && currentPrincipal(c).Role.AtLeast(roleEditor)
 
 	rows, err := fetchRuns(ctx, q, jobID, f.Status, cur)
 	if err != nil {
@@ -204,7 +204,7 @@ func handleRunPage(q *sqlcgen.Queries) echo.HandlerFunc {
 		now := time.Now()
 		d := views.RunDetail{
 			History:   toAttemptViews(attempts, now),
-			Retryable: retryable(r.Status) && currentPrincipal(c).Role.atLeast(roleEditor),
+			Retryable: retryable(r.Status) && currentPrincipal(c).Role.AtLeast(roleEditor),
 			ID:        r.ID, JobID: r.JobID, JobName: job.Name, Status: r.Status, Trigger: r.Trigger,
 			Attempts: r.Attempts, RetryCount: r.RetryCount,
 			Scheduled: views.NewMoment(&r.ScheduledAt, now, nil), Created: views.NewMoment(&r.CreatedAt, now, nil),

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cronflow/cronflow/queries/store"
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/worker/schedule"
 )
@@ -39,7 +40,7 @@ func (f *roleFixture) token(r role) string {
 	f.t.Helper()
 	code, out := f.basicJSON(http.MethodPost, "/api/tokens", testAdmin, testPassword, `{"name": "script", "role": "`+string(r)+`"}`)
 	token, _ := out["token"].(string)
-	if code != http.StatusCreated || !strings.HasPrefix(token, tokenPrefix) || out["id"] == nil {
+	if code != http.StatusCreated || !strings.HasPrefix(token, store.TokenPrefix) || out["id"] == nil {
 		f.t.Fatalf("POST /api/tokens: %d %v", code, out)
 	}
 	return token

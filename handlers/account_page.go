@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/cronflow/cronflow/queries/store"
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/views"
 )
@@ -57,7 +58,7 @@ func handlePasswordChange(a *auth) echo.HandlerFunc {
 			problems["current"] = "is not your password"
 		}
 		next := form.Get("password")
-		if problem := passwordProblem(next); problem != "" {
+		if problem := store.PasswordProblem(next); problem != "" {
 			problems["password"] = problem
 		} else if form.Get("confirm") != next {
 			problems["confirm"] = "must be the new password again"
@@ -65,7 +66,7 @@ func handlePasswordChange(a *auth) echo.HandlerFunc {
 		if len(problems) > 0 {
 			return renderAccount(c, a, http.StatusUnprocessableEntity, problems)
 		}
-		if err := a.changeOwnPassword(c, next); err != nil {
+		if err := a.store.ChangeOwnPassword(c.Request().Context(), auditActor(c), callerOf(c), next); err != nil {
 			return err
 		}
 		return redirectAfter(c, "/settings/account", "Password changed. Every other session is signed out.")

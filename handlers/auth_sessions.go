@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
+	"github.com/cronflow/cronflow/queries/store"
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/views"
 )
@@ -77,7 +78,7 @@ func handleLogout(a *auth) echo.HandlerFunc {
 // sessionPrincipal finds the user of a live session, and notes its use now and then.
 func (a *auth) sessionPrincipal(c echo.Context, token string) (principal, bool, error) {
 	ctx := c.Request().Context()
-	row, err := a.q.SessionGet(ctx, sqlcgen.SessionGetParams{TokenHash: hashToken(token), IdleSince: time.Now().Add(-a.idle())})
+	row, err := a.q.SessionGet(ctx, sqlcgen.SessionGetParams{TokenHash: store.HashToken(token), IdleSince: time.Now().Add(-a.idle())})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return principal{}, false, nil
 	}
@@ -99,10 +100,10 @@ func (a *auth) startSession(c echo.Context, user sqlcgen.User) error {
 	if _, err := a.q.SessionDeleteExpired(ctx, time.Now().Add(-a.idle())); err != nil {
 		a.logger.Warn("Delete expired sessions failed", "error", err)
 	}
-	token := newToken()
+	token := store.NewToken()
 	expires := time.Now().Add(a.lifetime())
 	err := a.q.SessionInsert(ctx, sqlcgen.SessionInsertParams{
-		TokenHash: hashToken(token), UserID: user.ID, ExpiresAt: expires,
+		TokenHash: store.HashToken(token), UserID: user.ID, ExpiresAt: expires,
 		ClientIp: clip(c.RealIP(), 64), UserAgent: clip(c.Request().UserAgent(), 255),
 	})
 	if err != nil {
@@ -118,7 +119,7 @@ func (a *auth) startSession(c echo.Context, user sqlcgen.User) error {
 // endSession logs the request's session out.
 func (a *auth) endSession(c echo.Context) error {
 	if cookie, err := c.Cookie(sessionCookie); err == nil {
-		if err := a.q.SessionDelete(c.Request().Context(), hashToken(cookie.Value)); err != nil {
+		if err := a.q.SessionDelete(c.Request().Context(), store.HashToken(cookie.Value)); err != nil {
 			return err
 		}
 	}

@@ -1,27 +1,24 @@
-package handlers
+package store
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/cronflow/cronflow/sqlcgen"
-	"github.com/cronflow/cronflow/views"
 	"github.com/cronflow/cronflow/worker/retrypolicy"
 	"github.com/cronflow/cronflow/worker/schedule"
 	"github.com/cronflow/cronflow/worker/task"
 )
 
-// jobInput is a job as a client sends it: the body of POST /api/jobs and PUT /api/jobs/{id}. The
+// JobInput is a job as a client sends it: the body of POST /api/jobs and PUT /api/jobs/{id}, an
+// entry of an import document, or the job form mapped onto it. The
 // numeric and duration fields are kept raw so that a wrong type is reported on its field instead of
 // failing the whole body.
-type jobInput struct {
+type JobInput struct {
 	Name       string          `json:"name"`
 	Type       string          `json:"type"`
 	Cron       string          `json:"cron"`
@@ -39,8 +36,8 @@ type jobInput struct {
 	Alerts       json.RawMessage `json:"alerts"`
 }
 
-// jobSpec is a validated job, ready to store.
-type jobSpec struct {
+// JobSpec is a validated job, ready to store.
+type JobSpec struct {
 	Name, Type, Cron, Timezone string
 	Payload                    json.RawMessage
 	MaxRetries                 int32
@@ -70,9 +67,9 @@ const (
 
 // Valid checks the input and returns the job to store, or the problems by field name. now is the
 // moment from which the first run is computed.
-func (in jobInput) Valid(now time.Time) (jobSpec, map[string]string) {
+func (in JobInput) Valid(now time.Time) (JobSpec, map[string]string) {
 	problems := map[string]string{}
-	spec := jobSpec{
+	spec := JobSpec{
 		Name:     strings.TrimSpace(in.Name),
 		Type:     strings.TrimSpace(in.Type),
 		Timezone: strings.TrimSpace(in.Timezone),
@@ -126,7 +123,7 @@ func (in jobInput) Valid(now time.Time) (jobSpec, map[string]string) {
 
 // validSchedule checks the schedule fields (a cron expression, or an hour and a minute, in a time
 // zone) and sets the spec's cron and first run.
-func (in jobInput) validSchedule(spec *jobSpec, problems map[string]string, now time.Time) {
+func (in JobInput) validSchedule(spec *JobSpec, problems map[string]string, now time.Time) {
 	spec.Cron = strings.Join(strings.Fields(in.Cron), " ")
 	switch {
 	case len(spec.Cron) > maxCronLength:
@@ -160,112 +157,16 @@ func (in jobInput) validSchedule(spec *jobSpec, problems map[string]string, now 
 }
 
 // defaultName names a job after what it does.
-func defaultName(s jobSpec) string {
+func defaultName(s JobSpec) string {
 	if t, ok := task.Lookup(s.Type); ok {
 		return t.DefaultNameFunc(s.Payload)
 	}
 	return s.Type
 }
 
-// hasNUL reports whether any string in a JSON value holds a NUL character, which PostgreSQL's
-// text cannot store and no task needs.
-func hasNUL(raw json.RawMessage) bool {
-	if !bytes.Contains(raw, []byte(`\u0000`)) {
-		return false
-	}
-	var v any
-	if json.Unmarshal(raw, &v) != nil {
-		return false
-	}
-	var walk func(any) bool
-	walk = func(v any) bool {
-		switch v := v.(type) {
-		case string:
-			return strings.ContainsRune(v, 0)
-		case []any:
-			for _, e := range v {
-				if walk(e) {
-					return true
-				}
-			}
-		case map[string]any:
-			for k, e := range v {
-				if strings.ContainsRune(k, 0) || walk(e) {
-					return true
-				}
-			}
-		}
-		return false
-	}
-	return walk(v)
-}
-
-func present(raw json.RawMessage) bool {
-	return len(raw) > 0 && !bytes.Equal(raw, []byte("null"))
-}
-
-func orDefault(raw json.RawMessage, def string) json.RawMessage {
-	if !present(raw) {
-		return json.RawMessage(def)
-	}
-	return raw
-}
-
-// intField reads a whole number given as a JSON number or a numeric string.
-func intField(problems map[string]string, field string, raw json.RawMessage, lo, hi int) (int, bool) {
-	text := strings.Trim(strings.TrimSpace(string(raw)), `"`)
-	n, err := strconv.Atoi(strings.TrimSpace(text))
-	if !present(raw) {
-		problems[field] = "is required"
-		return 0, false
-	}
-	if err != nil || n < lo || n > hi {
-		problems[field] = fmt.Sprintf("must be a whole number from %d to %d", lo, hi)
-		return 0, false
-	}
-	return n, true
-}
-
-// durationField reads a duration given as a Go duration string ("2s", "1m30s") or a number of seconds.
-func durationField(problems map[string]string, field string, raw json.RawMessage, lo, hi time.Duration) time.Duration {
-	var d time.Duration
-	var s string
-	var secs float64
-	var err error
-	switch {
-	case json.Unmarshal(raw, &s) == nil:
-		if secs, err = strconv.ParseFloat(s, 64); err == nil {
-			d = time.Duration(secs * float64(time.Second))
-		} else {
-			d, err = time.ParseDuration(strings.TrimSpace(s))
-		}
-	case json.Unmarshal(raw, &secs) == nil:
-		d = time.Duration(secs * float64(time.Second))
-	default:
-		err = fmt.Errorf("not a duration")
-	}
-	if err != nil || d < lo || d > hi || d%time.Millisecond != 0 {
-		problems[field] = fmt.Sprintf("must be a duration from %s to %s, such as 30s or 5m", views.DurationWords(lo), views.DurationWords(hi))
-		return 0
-	}
-	return d
-}
-
-// choiceField reads one of a few words; empty means the first.
-func choiceField(problems map[string]string, field, value string, choices ...string) string {
-	value = strings.TrimSpace(value)
-	if value == "" {
-		return choices[0]
-	}
-	if !slices.Contains(choices, value) {
-		problems[field] = "must be " + strings.Join(choices[:len(choices)-1], ", ") + " or " + choices[len(choices)-1]
-	}
-	return value
-}
-
 // insertParams turns a validated job into the insert query's parameters. A job that signs its
 // requests gets a signing secret; an edit keeps the one it has (see JobUpdate).
-func (s jobSpec) insertParams() sqlcgen.JobInsertParams {
+func (s JobSpec) insertParams() sqlcgen.JobInsertParams {
 	var signing *string
 	if task.Signed(s.Type, s.Payload) {
 		secret := task.NewSigningSecret()
@@ -280,7 +181,7 @@ func (s jobSpec) insertParams() sqlcgen.JobInsertParams {
 }
 
 // updateParams turns a validated job into the update query's parameters.
-func (s jobSpec) updateParams(id int64) sqlcgen.JobUpdateParams {
+func (s JobSpec) updateParams(id int64) sqlcgen.JobUpdateParams {
 	p := s.insertParams()
 	return sqlcgen.JobUpdateParams{
 		ID: id, Name: p.Name, Type: p.Type, Payload: p.Payload, Cron: p.Cron, Timezone: p.Timezone,

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"github.com/cronflow/cronflow/queries/store"
+
 	"bytes"
 	"errors"
 	"fmt"
@@ -25,14 +27,14 @@ const maxUploadBytes = 32 << 20
 // handleJobsImportPage serves GET /jobs/import, the form that uploads a document to import.
 func handleJobsImportPage() echo.HandlerFunc {
 	return func(c echo.Context) error {
-		return render(c, http.StatusOK, views.ImportPage(newPage(c, "Import jobs", "jobs"), views.ImportView{Mode: ImportUpsert}))
+		return render(c, http.StatusOK, views.ImportPage(newPage(c, "Import jobs", "jobs"), views.ImportView{Mode: store.ImportUpsert}))
 	}
 }
 
 // handleJobsImport serves POST /jobs/import. An uploaded document is checked and previewed, which
 // stores nothing; the preview's confirmation sends the document back with confirm=true and imports
 // it. A document that cannot be imported is shown with its problems and 422.
-func handleJobsImport(db TxStarter) echo.HandlerFunc {
+func handleJobsImport(st *store.Store) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		v := views.ImportView{Mode: c.FormValue("mode"), FileName: c.FormValue("file_name")}
 		page := func(status int) error {
@@ -49,9 +51,9 @@ func handleJobsImport(db TxStarter) echo.HandlerFunc {
 			v.Error = "Choose whether jobs with a name that exists already are updated or created anew."
 			return page(http.StatusUnprocessableEntity)
 		}
-		res, err := Import(c.Request().Context(), db, bytes.NewReader(doc), opts)
-		var invalid *InvalidImportError
-		var unreadable *UnreadableImportError
+		res, err := st.Import(c.Request().Context(), auditActor(c), bytes.NewReader(doc), opts)
+		var invalid *store.InvalidImportError
+		var unreadable *store.UnreadableImportError
 		switch {
 		case errors.As(err, &invalid) && len(invalid.Document) > 0:
 			v.Error = "This file is not a Cronflow export: " + invalid.Error() + "."
@@ -99,7 +101,7 @@ func uploadedDocument(c echo.Context, v *views.ImportView) ([]byte, string) {
 }
 
 // previewImport fills the preview of a dry run: the counts, and the first jobs that change.
-func previewImport(v *views.ImportView, doc []byte, res ImportResult) {
+func previewImport(v *views.ImportView, doc []byte, res store.ImportResult) {
 	v.Document = string(doc)
 	v.Created, v.Updated, v.Unchanged = res.Created, res.Updated, res.Unchanged
 	for _, j := range res.Jobs {
@@ -115,7 +117,7 @@ func previewImport(v *views.ImportView, doc []byte, res ImportResult) {
 }
 
 // toProblemRows lists an invalid document's jobs for the import page, each one's fields in order.
-func toProblemRows(problems []ImportProblem) []views.ImportProblemRow {
+func toProblemRows(problems []store.ImportProblem) []views.ImportProblemRow {
 	rows := make([]views.ImportProblemRow, len(problems))
 	for i, p := range problems {
 		rows[i] = views.ImportProblemRow{Index: p.Index, Name: p.Name}

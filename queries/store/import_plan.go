@@ -1,4 +1,4 @@
-package handlers
+package store
 
 import (
 	"context"
@@ -11,10 +11,8 @@ import (
 	"time"
 
 	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/task"
 )
-
-// importBatch is how many jobs one insert or update statement of an import carries.
-const importBatch = 1000
 
 // planImport checks every job of a document and decides what to do with each: create it, update
 // the stored job of the same name (upsert), or leave that job as it is. Any problem with any job
@@ -54,14 +52,14 @@ func planImport(ctx context.Context, q *sqlcgen.Queries, entries []json.RawMessa
 // checkImportJob validates one job of a document as the API validates a new job, and answers it
 // as it would be stored, its name, and its problems by field.
 func checkImportJob(raw json.RawMessage, now time.Time) (sqlcgen.Job, string, map[string]string) {
-	var in jobInput
+	var in JobInput
 	var state struct {
 		Paused *bool `json:"paused"`
 	}
 	typeProblems := map[string]string{}
 	for _, v := range []any{&in, &state} {
 		if err := json.Unmarshal(raw, v); err != nil {
-			p := fieldTypeProblem(err)
+			p := FieldTypeProblem(err)
 			if p == nil {
 				return sqlcgen.Job{}, "", map[string]string{"job": "must be a JSON object"}
 			}
@@ -178,7 +176,7 @@ func matchByName(ctx context.Context, q *sqlcgen.Queries, jobs []ImportedJob, pr
 			if jobs[i].job.AlertChannels == nil { // alerts not given are kept, as PUT /api/jobs/{id} keeps them
 				jobs[i].job.AlertChannels, jobs[i].job.AlertAfter = matches[0].AlertChannels, matches[0].AlertAfter
 			}
-			jobs[i].Changes = jobChanges(&matches[0], &jobs[i].job)
+			jobs[i].Changes = JobChanges(&matches[0], &jobs[i].job)
 			jobs[i].Action = "update"
 			if len(jobs[i].Changes) == 0 {
 				jobs[i].Action = "unchanged"
@@ -188,104 +186,30 @@ func matchByName(ctx context.Context, q *sqlcgen.Queries, jobs []ImportedJob, pr
 	return nil
 }
 
-// applyImport stores the planned jobs in batches and records each change in the audit log. The
-// jobs trigger is kept quiet and the scheduler is told once instead, at commit.
-func applyImport(ctx context.Context, q *sqlcgen.Queries, jobs []ImportedJob, actor string) error {
-	if err := q.JobQuietNotifications(ctx); err != nil {
-		return fmt.Errorf("quiet job notifications: %w", err)
+// checkImportSecrets adds a problem to each imported job that names a secret that does not exist,
+// with one query for the whole document.
+func checkImportSecrets(ctx context.Context, q *sqlcgen.Queries, jobs []ImportedJob, problems map[int]map[string]string) error {
+	var all []string
+	for _, j := range jobs {
+		all = append(all, j.job.SecretRefs...)
 	}
-	var creates, updates []*ImportedJob
-	for i := range jobs {
-		switch jobs[i].Action {
-		case "create":
-			creates = append(creates, &jobs[i])
-		case "update":
-			updates = append(updates, &jobs[i])
-		}
+	if len(all) == 0 {
+		return nil
 	}
-	for batch := range slices.Chunk(creates, importBatch) {
-		ids, err := q.JobInsertMany(ctx, insertManyParams(batch))
-		if err != nil {
-			return fmt.Errorf("insert imported jobs: %w", err)
-		}
-		slices.Sort(ids)
-		for k, j := range batch {
-			j.job.ID = ids[k]
-			j.Changes = jobChanges(nil, &j.job)
-		}
+	known, err := q.SecretNamesIn(ctx, all)
+	if err != nil {
+		return fmt.Errorf("check secret references: %w", err)
 	}
-	for batch := range slices.Chunk(updates, importBatch) {
-		p := insertManyParams(batch)
-		ids := make([]int64, len(batch))
-		for k, j := range batch {
-			ids[k] = j.job.ID
-		}
-		err := q.JobUpdateMany(ctx, sqlcgen.JobUpdateManyParams{
-			Ids: ids, Names: p.Names, Types: p.Types, Payloads: p.Payloads, Crons: p.Crons,
-			Timezones: p.Timezones, MaxRetries: p.MaxRetries, RetryDelayMs: p.RetryDelayMs, TimeoutMs: p.TimeoutMs,
-			Catchups: p.Catchups, Paused: p.Paused, NextRunAts: p.NextRunAts, AlertChannels: p.AlertChannels,
-			AlertAfters: p.AlertAfters, RetryOns: p.RetryOns, RetryBackoffs: p.RetryBackoffs,
-			SigningSecrets: p.SigningSecrets, SecretRefs: p.SecretRefs,
-		})
-		if err != nil {
-			return fmt.Errorf("update imported jobs: %w", err)
-		}
-	}
-	if err := auditImport(ctx, q, append(creates, updates...), actor); err != nil {
-		return err
-	}
-	if err := q.JobNotifyAll(ctx); err != nil {
-		return fmt.Errorf("notify schedulers: %w", err)
-	}
-	return nil
-}
-
-// insertManyParams turns a batch of planned jobs into the columns of one insert statement.
-func insertManyParams(batch []*ImportedJob) sqlcgen.JobInsertManyParams {
-	var p sqlcgen.JobInsertManyParams
-	for k, j := range batch {
-		p.Names = append(p.Names, j.job.Name)
-		p.Types = append(p.Types, j.job.Type)
-		p.Payloads = append(p.Payloads, j.job.Payload)
-		p.Crons = append(p.Crons, j.job.Cron)
-		p.Timezones = append(p.Timezones, j.job.Timezone)
-		p.MaxRetries = append(p.MaxRetries, j.job.MaxRetries)
-		p.RetryDelayMs = append(p.RetryDelayMs, j.job.RetryDelayMs)
-		p.TimeoutMs = append(p.TimeoutMs, j.job.TimeoutMs)
-		p.Catchups = append(p.Catchups, string(j.job.Catchup))
-		p.Paused = append(p.Paused, j.job.Paused)
-		p.NextRunAts = append(p.NextRunAts, *j.job.NextRunAt)
-		p.AlertChannels = append(p.AlertChannels, alertChannelsLiteral(j.job.AlertChannels))
-		p.AlertAfters = append(p.AlertAfters, j.job.AlertAfter)
-		p.RetryOns = append(p.RetryOns, j.job.RetryOn)
-		p.RetryBackoffs = append(p.RetryBackoffs, j.job.RetryBackoff)
-		signing := "" // none: the query stores NULL
-		if j.job.SigningSecret != nil {
-			signing = *j.job.SigningSecret
-		}
-		p.SigningSecrets = append(p.SigningSecrets, signing)
-		p.SecretRefs = append(p.SecretRefs, strings.Join(j.job.SecretRefs, ","))
-		p.Ordinals = append(p.Ordinals, int32(k))
-	}
-	return p
-}
-
-// auditImport records every created and updated job, a batch of entries per statement.
-func auditImport(ctx context.Context, q *sqlcgen.Queries, changed []*ImportedJob, actor string) error {
-	for batch := range slices.Chunk(changed, importBatch) {
-		p := sqlcgen.AuditInsertManyParams{Actor: actor}
-		for _, j := range batch {
-			changes, err := json.Marshal(j.Changes)
-			if err != nil {
-				return fmt.Errorf("encode audit changes: %w", err)
+	for i, j := range jobs {
+		for field, names := range task.SecretRefs(j.job.Payload) {
+			for _, name := range names {
+				if !slices.Contains(known, name) {
+					if problems[i] == nil {
+						problems[i] = map[string]string{}
+					}
+					problems[i][field] = missingSecret(name)
+				}
 			}
-			p.Actions = append(p.Actions, "job."+j.Action)
-			p.Subjects = append(p.Subjects, j.job.Name)
-			p.JobIds = append(p.JobIds, j.job.ID)
-			p.Changes = append(p.Changes, changes)
-		}
-		if err := q.AuditInsertMany(ctx, p); err != nil {
-			return fmt.Errorf("record imported jobs: %w", err)
 		}
 	}
 	return nil

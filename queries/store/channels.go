@@ -1,11 +1,9 @@
-package handlers
+package store
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
-
-	"github.com/labstack/echo/v4"
 
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/worker/notify"
@@ -18,23 +16,23 @@ import (
 // configPrefix starts the names of a channel's settings in the audit log's changes.
 const configPrefix = "config."
 
-// insertChannel stores a new channel.
-func insertChannel(c echo.Context, db TxStarter, spec sqlcgen.ChannelInsertParams) (sqlcgen.Channel, error) {
+// CreateChannel stores a new channel.
+func (s *Store) CreateChannel(ctx context.Context, actor string, spec sqlcgen.ChannelInsertParams) (sqlcgen.Channel, error) {
 	var ch sqlcgen.Channel
-	err := audited(c, db, func(q *sqlcgen.Queries) ([]auditEntry, error) {
+	err := s.write(ctx, actor, func(q *sqlcgen.Queries) ([]Entry, error) {
 		var err error
-		if ch, err = q.ChannelInsert(c.Request().Context(), spec); err != nil {
+		if ch, err = q.ChannelInsert(ctx, spec); err != nil {
 			return nil, fmt.Errorf("store channel: %w", err)
 		}
-		return []auditEntry{channelEntry("channel.create", nil, &ch)}, nil
+		return []Entry{channelEntry("channel.create", nil, &ch)}, nil
 	})
 	return ch, err
 }
 
-// updateChannel replaces a channel's settings. A channel that does not exist is pgx.ErrNoRows.
-func updateChannel(c echo.Context, db TxStarter, id int64, spec sqlcgen.ChannelInsertParams) (sqlcgen.Channel, error) {
+// UpdateChannel replaces a channel's settings. A channel that does not exist is pgx.ErrNoRows.
+func (s *Store) UpdateChannel(ctx context.Context, actor string, id int64, spec sqlcgen.ChannelInsertParams) (sqlcgen.Channel, error) {
 	var ch sqlcgen.Channel
-	_, err := lockedChange(c, db, id, (*sqlcgen.Queries).ChannelGetForUpdate, func(ctx context.Context, q *sqlcgen.Queries, old sqlcgen.Channel) ([]auditEntry, error) {
+	_, err := lockedChange(ctx, s, actor, id, (*sqlcgen.Queries).ChannelGetForUpdate, func(q *sqlcgen.Queries, old sqlcgen.Channel) ([]Entry, error) {
 		var err error
 		if ch, err = q.ChannelUpdate(ctx, channelUpdate(id, spec)); err != nil {
 			return nil, fmt.Errorf("update channel %d: %w", id, err)
@@ -44,20 +42,20 @@ func updateChannel(c echo.Context, db TxStarter, id int64, spec sqlcgen.ChannelI
 	return ch, err
 }
 
-// deleteChannel deletes a channel, takes it out of every job's alerts, and answers it as it was. A
+// DeleteChannel deletes a channel, takes it out of every job's alerts, and answers it as it was. A
 // channel that does not exist is pgx.ErrNoRows.
-func deleteChannel(c echo.Context, db TxStarter, id int64) (sqlcgen.Channel, error) {
-	return lockedChange(c, db, id, (*sqlcgen.Queries).ChannelGetForUpdate, func(ctx context.Context, q *sqlcgen.Queries, old sqlcgen.Channel) ([]auditEntry, error) {
+func (s *Store) DeleteChannel(ctx context.Context, actor string, id int64) (sqlcgen.Channel, error) {
+	return lockedChange(ctx, s, actor, id, (*sqlcgen.Queries).ChannelGetForUpdate, func(q *sqlcgen.Queries, old sqlcgen.Channel) ([]Entry, error) {
 		if _, err := q.ChannelDelete(ctx, id); err != nil {
 			return nil, fmt.Errorf("delete channel %d: %w", id, err)
 		}
-		return []auditEntry{channelEntry("channel.delete", &old, nil)}, nil
+		return []Entry{channelEntry("channel.delete", &old, nil)}, nil
 	})
 }
 
 // channelEntry is the audit entry of a change to a channel, from before to after (nil when it did
 // not exist, or no longer does).
-func channelEntry(action string, before, after *sqlcgen.Channel) auditEntry {
+func channelEntry(action string, before, after *sqlcgen.Channel) Entry {
 	changes := maskedChanges(channelFields(before, false), channelFields(after, false), configPrefix,
 		func() (from, to map[string]json.RawMessage) {
 			return channelFields(before, true), channelFields(after, true)
@@ -66,7 +64,7 @@ func channelEntry(action string, before, after *sqlcgen.Channel) auditEntry {
 	if ch == nil {
 		ch = before
 	}
-	return auditEntry{Action: action, Subject: ch.Name, Changes: changes}
+	return Entry{Action: action, Subject: ch.Name, Changes: changes}
 }
 
 // channelFields is a channel as the audit log compares it, its settings field by field
@@ -87,4 +85,9 @@ func channelFields(ch *sqlcgen.Channel, masked bool) map[string]json.RawMessage 
 	fields["type"], _ = json.Marshal(ch.Type)
 	fields["default"], _ = json.Marshal(ch.IsDefault)
 	return fields
+}
+
+// channelUpdate is a checked channel as the update query takes it.
+func channelUpdate(id int64, s sqlcgen.ChannelInsertParams) sqlcgen.ChannelUpdateParams {
+	return sqlcgen.ChannelUpdateParams{ID: id, Name: s.Name, Type: s.Type, Config: s.Config, IsDefault: s.IsDefault}
 }

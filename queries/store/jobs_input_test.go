@@ -1,4 +1,4 @@
-package handlers
+package store
 
 import (
 	"encoding/json"
@@ -8,9 +8,9 @@ import (
 )
 
 // validInput decodes a job as a client would send it, so that every case starts from real JSON.
-func validInput(t *testing.T, body string) jobInput {
+func validInput(t *testing.T, body string) JobInput {
 	t.Helper()
-	var in jobInput
+	var in JobInput
 	if err := json.Unmarshal([]byte(body), &in); err != nil {
 		t.Fatalf("decode %s: %v", body, err)
 	}
@@ -29,12 +29,12 @@ func TestJobInputValidAccepts(t *testing.T) {
 	tests := []struct {
 		name  string
 		body  string
-		check func(t *testing.T, s jobSpec)
+		check func(t *testing.T, s JobSpec)
 	}{
 		{
 			name: "DefaultsAreFilledIn",
 			body: `{` + pingPayload + `, "cron": "0 9 * * *"}`,
-			check: func(t *testing.T, s jobSpec) {
+			check: func(t *testing.T, s JobSpec) {
 				if s.Timezone != "UTC" || s.MaxRetries != 3 || s.RetryDelay != 2*time.Second || s.Timeout != 30*time.Second {
 					t.Errorf("defaults = %q, %d, %s, %s; want UTC, 3, 2s, 30s", s.Timezone, s.MaxRetries, s.RetryDelay, s.Timeout)
 				}
@@ -43,7 +43,7 @@ func TestJobInputValidAccepts(t *testing.T) {
 		{
 			name: "NullFieldsTakeTheirDefaults",
 			body: `{` + pingPayload + `, "cron": "0 9 * * *", "max_retries": null, "retry_delay": null, "timeout": null, "hour": null, "minute": null}`,
-			check: func(t *testing.T, s jobSpec) {
+			check: func(t *testing.T, s JobSpec) {
 				if s.MaxRetries != 3 || s.RetryDelay != 2*time.Second || s.Timeout != 30*time.Second {
 					t.Errorf("got %d, %s, %s; want 3, 2s, 30s", s.MaxRetries, s.RetryDelay, s.Timeout)
 				}
@@ -52,7 +52,7 @@ func TestJobInputValidAccepts(t *testing.T) {
 		{
 			name: "DurationsAsNumbersAreSeconds",
 			body: `{` + pingPayload + `, "cron": "0 9 * * *", "retry_delay": 90, "timeout": 1.5}`,
-			check: func(t *testing.T, s jobSpec) {
+			check: func(t *testing.T, s JobSpec) {
 				if s.RetryDelay != 90*time.Second || s.Timeout != 1500*time.Millisecond {
 					t.Errorf("retry_delay, timeout = %s, %s; want 1m30s, 1.5s", s.RetryDelay, s.Timeout)
 				}
@@ -61,7 +61,7 @@ func TestJobInputValidAccepts(t *testing.T) {
 		{
 			name: "DurationsAsGoStrings",
 			body: `{` + pingPayload + `, "cron": "0 9 * * *", "retry_delay": "1m30s", "timeout": " 2m "}`,
-			check: func(t *testing.T, s jobSpec) {
+			check: func(t *testing.T, s JobSpec) {
 				if s.RetryDelay != 90*time.Second || s.Timeout != 2*time.Minute {
 					t.Errorf("retry_delay, timeout = %s, %s; want 1m30s, 2m0s", s.RetryDelay, s.Timeout)
 				}
@@ -70,7 +70,7 @@ func TestJobInputValidAccepts(t *testing.T) {
 		{
 			name: "DurationsAsNumericStringsAreSeconds",
 			body: `{` + pingPayload + `, "cron": "0 9 * * *", "retry_delay": "45", "timeout": "2.5"}`,
-			check: func(t *testing.T, s jobSpec) {
+			check: func(t *testing.T, s JobSpec) {
 				if s.RetryDelay != 45*time.Second || s.Timeout != 2500*time.Millisecond {
 					t.Errorf("retry_delay, timeout = %s, %s; want 45s, 2.5s", s.RetryDelay, s.Timeout)
 				}
@@ -79,7 +79,7 @@ func TestJobInputValidAccepts(t *testing.T) {
 		{
 			name: "DurationBoundsAreInclusive",
 			body: `{` + pingPayload + `, "cron": "0 9 * * *", "retry_delay": "1h", "timeout": "5m"}`,
-			check: func(t *testing.T, s jobSpec) {
+			check: func(t *testing.T, s JobSpec) {
 				if s.RetryDelay != time.Hour || s.Timeout != 5*time.Minute {
 					t.Errorf("retry_delay, timeout = %s, %s; want 1h, 5m", s.RetryDelay, s.Timeout)
 				}
@@ -88,7 +88,7 @@ func TestJobInputValidAccepts(t *testing.T) {
 		{
 			name: "LowerDurationBoundsAreInclusive",
 			body: `{` + pingPayload + `, "cron": "0 9 * * *", "retry_delay": 1, "timeout": "1s"}`,
-			check: func(t *testing.T, s jobSpec) {
+			check: func(t *testing.T, s JobSpec) {
 				if s.RetryDelay != time.Second || s.Timeout != time.Second {
 					t.Errorf("retry_delay, timeout = %s, %s; want 1s, 1s", s.RetryDelay, s.Timeout)
 				}
@@ -97,7 +97,7 @@ func TestJobInputValidAccepts(t *testing.T) {
 		{
 			name: "RetriesBoundsAreInclusive",
 			body: `{` + pingPayload + `, "cron": "0 9 * * *", "max_retries": 10}`,
-			check: func(t *testing.T, s jobSpec) {
+			check: func(t *testing.T, s JobSpec) {
 				if s.MaxRetries != 10 {
 					t.Errorf("max_retries = %d, want 10", s.MaxRetries)
 				}
@@ -106,7 +106,7 @@ func TestJobInputValidAccepts(t *testing.T) {
 		{
 			name: "ZeroRetriesIsNotTheDefault",
 			body: `{` + pingPayload + `, "cron": "0 9 * * *", "max_retries": 0}`,
-			check: func(t *testing.T, s jobSpec) {
+			check: func(t *testing.T, s JobSpec) {
 				if s.MaxRetries != 0 {
 					t.Errorf("max_retries = %d, want 0", s.MaxRetries)
 				}
@@ -115,7 +115,7 @@ func TestJobInputValidAccepts(t *testing.T) {
 		{
 			name: "RetriesAsNumericString",
 			body: `{` + pingPayload + `, "cron": "0 9 * * *", "max_retries": "5"}`,
-			check: func(t *testing.T, s jobSpec) {
+			check: func(t *testing.T, s JobSpec) {
 				if s.MaxRetries != 5 {
 					t.Errorf("max_retries = %d, want 5", s.MaxRetries)
 				}
@@ -124,7 +124,7 @@ func TestJobInputValidAccepts(t *testing.T) {
 		{
 			name: "HourAndMinuteBecomeADailyCron",
 			body: `{` + pingPayload + `, "hour": 7, "minute": 5}`,
-			check: func(t *testing.T, s jobSpec) {
+			check: func(t *testing.T, s JobSpec) {
 				if s.Cron != "5 7 * * *" {
 					t.Errorf("cron = %q, want %q", s.Cron, "5 7 * * *")
 				}
@@ -133,7 +133,7 @@ func TestJobInputValidAccepts(t *testing.T) {
 		{
 			name: "HourAndMinuteAsNumericStrings",
 			body: `{` + pingPayload + `, "hour": "7", "minute": "05"}`,
-			check: func(t *testing.T, s jobSpec) {
+			check: func(t *testing.T, s JobSpec) {
 				if s.Cron != "5 7 * * *" {
 					t.Errorf("cron = %q, want %q", s.Cron, "5 7 * * *")
 				}
@@ -142,7 +142,7 @@ func TestJobInputValidAccepts(t *testing.T) {
 		{
 			name: "HourAndMinuteBoundsAreInclusive",
 			body: `{` + pingPayload + `, "hour": 23, "minute": 59}`,
-			check: func(t *testing.T, s jobSpec) {
+			check: func(t *testing.T, s JobSpec) {
 				if s.Cron != "59 23 * * *" {
 					t.Errorf("cron = %q, want %q", s.Cron, "59 23 * * *")
 				}
@@ -151,7 +151,7 @@ func TestJobInputValidAccepts(t *testing.T) {
 		{
 			name: "MidnightIsAnHourToo",
 			body: `{` + pingPayload + `, "hour": 0, "minute": 0}`,
-			check: func(t *testing.T, s jobSpec) {
+			check: func(t *testing.T, s JobSpec) {
 				if s.Cron != "0 0 * * *" {
 					t.Errorf("cron = %q, want %q", s.Cron, "0 0 * * *")
 				}
@@ -160,7 +160,7 @@ func TestJobInputValidAccepts(t *testing.T) {
 		{
 			name: "CronWhitespaceIsNormalised",
 			body: `{` + pingPayload + `, "cron": "  0   9 *  * 1-5 "}`,
-			check: func(t *testing.T, s jobSpec) {
+			check: func(t *testing.T, s JobSpec) {
 				if s.Cron != "0 9 * * 1-5" {
 					t.Errorf("cron = %q, want %q", s.Cron, "0 9 * * 1-5")
 				}
@@ -170,7 +170,7 @@ func TestJobInputValidAccepts(t *testing.T) {
 			name: "NextRunIsComputedInTheJobsTimeZone",
 			// 09:30 in Berlin on 30 March 2025 is summer time (UTC+2), the day after winter time (UTC+1).
 			body: `{` + pingPayload + `, "cron": "30 9 * * *", "timezone": "Europe/Berlin"}`,
-			check: func(t *testing.T, s jobSpec) {
+			check: func(t *testing.T, s JobSpec) {
 				want := time.Date(2025, time.March, 30, 7, 30, 0, 0, time.UTC)
 				if s.NextRunAt == nil || !s.NextRunAt.Equal(want) {
 					t.Fatalf("next run = %v, want %v", s.NextRunAt, want)
@@ -186,7 +186,7 @@ func TestJobInputValidAccepts(t *testing.T) {
 		{
 			name: "NextRunIsLaterTodayWhenTheSlotIsStillAhead",
 			body: `{` + pingPayload + `, "hour": 12, "minute": 1}`,
-			check: func(t *testing.T, s jobSpec) {
+			check: func(t *testing.T, s JobSpec) {
 				want := time.Date(2025, time.March, 29, 12, 1, 0, 0, time.UTC)
 				if s.NextRunAt == nil || !s.NextRunAt.Equal(want) {
 					t.Errorf("next run = %v, want %v", s.NextRunAt, want)
@@ -196,7 +196,7 @@ func TestJobInputValidAccepts(t *testing.T) {
 		{
 			name: "NextRunIsStrictlyAfterNow",
 			body: `{` + pingPayload + `, "hour": 12, "minute": 0}`,
-			check: func(t *testing.T, s jobSpec) {
+			check: func(t *testing.T, s JobSpec) {
 				want := time.Date(2025, time.March, 30, 12, 0, 0, 0, time.UTC)
 				if s.NextRunAt == nil || !s.NextRunAt.Equal(want) {
 					t.Errorf("next run = %v, want %v", s.NextRunAt, want)
@@ -206,7 +206,7 @@ func TestJobInputValidAccepts(t *testing.T) {
 		{
 			name: "PingIsNamedAfterItsHost",
 			body: `{"type": "ping", "payload": {"url": "https://status.example.com:8443/health?x=1"}, "cron": "0 9 * * *"}`,
-			check: func(t *testing.T, s jobSpec) {
+			check: func(t *testing.T, s JobSpec) {
 				if s.Name != "Ping status.example.com:8443" {
 					t.Errorf("name = %q, want %q", s.Name, "Ping status.example.com:8443")
 				}
@@ -215,7 +215,7 @@ func TestJobInputValidAccepts(t *testing.T) {
 		{
 			name: "WebhookIsNamedAfterItsHost",
 			body: `{"type": "webhook", "payload": {"url": "https://hooks.example.com/x", "body": {}}, "cron": "0 9 * * *"}`,
-			check: func(t *testing.T, s jobSpec) {
+			check: func(t *testing.T, s JobSpec) {
 				if s.Name != "Webhook to hooks.example.com" {
 					t.Errorf("name = %q, want %q", s.Name, "Webhook to hooks.example.com")
 				}
@@ -224,7 +224,7 @@ func TestJobInputValidAccepts(t *testing.T) {
 		{
 			name: "SlackHasAGenericName",
 			body: `{"type": "slack", "payload": {"webhook_url": "https://hooks.slack.com/services/T/B/X", "text": "hi"}, "cron": "0 9 * * *"}`,
-			check: func(t *testing.T, s jobSpec) {
+			check: func(t *testing.T, s JobSpec) {
 				if s.Name != "Slack message" {
 					t.Errorf("name = %q, want %q", s.Name, "Slack message")
 				}
@@ -233,7 +233,7 @@ func TestJobInputValidAccepts(t *testing.T) {
 		{
 			name: "EmailIsNamedAfterItsRecipients",
 			body: `{"type": "email", "payload": {"to": ["Ann <ann@example.com>", "bob@example.com"], "subject": "s", "body": "b"}, "cron": "0 9 * * *"}`,
-			check: func(t *testing.T, s jobSpec) {
+			check: func(t *testing.T, s JobSpec) {
 				if s.Name != "Email to ann@example.com, bob@example.com" {
 					t.Errorf("name = %q, want %q", s.Name, "Email to ann@example.com, bob@example.com")
 				}
@@ -242,7 +242,7 @@ func TestJobInputValidAccepts(t *testing.T) {
 		{
 			name: "BlankNameIsDefaulted",
 			body: `{"name": "   ", ` + pingPayload + `, "cron": "0 9 * * *"}`,
-			check: func(t *testing.T, s jobSpec) {
+			check: func(t *testing.T, s JobSpec) {
 				if s.Name != "Ping example.com" {
 					t.Errorf("name = %q, want %q", s.Name, "Ping example.com")
 				}
@@ -251,7 +251,7 @@ func TestJobInputValidAccepts(t *testing.T) {
 		{
 			name: "GivenNameIsTrimmedAndKept",
 			body: `{"name": "  Nightly health check ", ` + pingPayload + `, "cron": "0 9 * * *"}`,
-			check: func(t *testing.T, s jobSpec) {
+			check: func(t *testing.T, s JobSpec) {
 				if s.Name != "Nightly health check" {
 					t.Errorf("name = %q, want %q", s.Name, "Nightly health check")
 				}
@@ -260,7 +260,7 @@ func TestJobInputValidAccepts(t *testing.T) {
 		{
 			name: "NameOfTwoHundredCharactersIsAccepted",
 			body: `{"name": "` + strings.Repeat("n", 200) + `", ` + pingPayload + `, "cron": "0 9 * * *"}`,
-			check: func(t *testing.T, s jobSpec) {
+			check: func(t *testing.T, s JobSpec) {
 				if len(s.Name) != 200 {
 					t.Errorf("name has %d characters, want 200", len(s.Name))
 				}
@@ -269,7 +269,7 @@ func TestJobInputValidAccepts(t *testing.T) {
 		{
 			name: "TypeAndTimeZoneAreTrimmed",
 			body: `{"type": " ping ", "payload": {"url": "https://example.com"}, "cron": "0 9 * * *", "timezone": " Europe/Berlin "}`,
-			check: func(t *testing.T, s jobSpec) {
+			check: func(t *testing.T, s JobSpec) {
 				if s.Type != "ping" || s.Timezone != "Europe/Berlin" {
 					t.Errorf("type, timezone = %q, %q; want ping, Europe/Berlin", s.Type, s.Timezone)
 				}
@@ -278,7 +278,7 @@ func TestJobInputValidAccepts(t *testing.T) {
 		{
 			name: "PayloadIsNormalised",
 			body: `{"type": "ping", "payload": {"url": "  https://example.com/health  ", "extra": true}, "cron": "0 9 * * *"}`,
-			check: func(t *testing.T, s jobSpec) {
+			check: func(t *testing.T, s JobSpec) {
 				if string(s.Payload) != `{"url":"https://example.com/health"}` {
 					t.Errorf("payload = %s, want the trimmed URL only", s.Payload)
 				}

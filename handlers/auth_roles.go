@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"github.com/cronflow/cronflow/queries/store"
+
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -8,47 +10,15 @@ import (
 	"github.com/cronflow/cronflow/views"
 )
 
-// role is what a user or an API token may do. The roles are ordered: each may do everything the
-// ones below it may.
-type role string
+// role is what a user or an API token may do; the store defines the roles and their order.
+type role = store.Role
 
+// The roles, as the route rules name them.
 const (
-	// roleViewer looks at jobs and runs and changes nothing.
-	roleViewer role = "viewer"
-	// roleEditor creates, changes, runs and deletes jobs.
-	roleEditor role = "editor"
-	// roleAdmin does everything, managing users and API tokens included.
-	roleAdmin role = "admin"
+	roleViewer = store.RoleViewer
+	roleEditor = store.RoleEditor
+	roleAdmin  = store.RoleAdmin
 )
-
-// roles are every role, lowest first, as forms and errors list them.
-var roles = []role{roleViewer, roleEditor, roleAdmin}
-
-func (r role) rank() int {
-	for i, known := range roles {
-		if r == known {
-			return i + 1
-		}
-	}
-	return 0 // an unknown role may do nothing
-}
-
-// atLeast reports whether r may do what min may.
-func (r role) atLeast(min role) bool { return r.rank() >= min.rank() }
-
-// parseRole reads a role's name; ok is false for anything else.
-func parseRole(s string) (role, bool) {
-	r := role(s)
-	return r, r.rank() > 0
-}
-
-// lower is the lesser of two roles: a token never does more than its owner may.
-func lower(a, b role) role {
-	if a.rank() < b.rank() {
-		return a
-	}
-	return b
-}
 
 // credential is how a request proved who it acts for.
 type credential int
@@ -82,6 +52,12 @@ func currentPrincipal(c echo.Context) principal {
 		return p
 	}
 	return principal{Role: roleAdmin, Via: credNone}
+}
+
+// callerOf is the request's principal as the store asks for it in changes to users and tokens.
+func callerOf(c echo.Context) store.Caller {
+	p := currentPrincipal(c)
+	return store.Caller{UserID: p.UserID, SessionID: p.SessionID, Name: p.Name, Role: p.Role}
 }
 
 // access is who may use a route.
@@ -144,7 +120,7 @@ func (a *auth) authorize(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		p := currentPrincipal(c)
 		ctx := views.WithRole(c.Request().Context(), views.Role{
-			Edit: p.Role.atLeast(roleEditor), Admin: p.Role.atLeast(roleAdmin) && p.Via != credNone,
+			Edit: p.Role.AtLeast(roleEditor), Admin: p.Role.AtLeast(roleAdmin) && p.Via != credNone,
 		})
 		c.SetRequest(c.Request().WithContext(ctx))
 		if publicPath(c.Request().URL.Path) {
@@ -158,7 +134,7 @@ func (a *auth) authorize(next echo.HandlerFunc) echo.HandlerFunc {
 		case rule.password && p.Via == credToken:
 			return echo.NewHTTPError(http.StatusForbidden,
 				"An API token cannot do this: log in, or send a name and password with HTTP Basic.")
-		case !p.Role.atLeast(rule.min):
+		case !p.Role.AtLeast(rule.min):
 			return echo.NewHTTPError(http.StatusForbidden,
 				"Your role ("+string(p.Role)+") may not do this; it needs "+string(rule.min)+".")
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/cronflow/cronflow/queries/store"
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/views"
 	"github.com/cronflow/cronflow/worker/notify"
@@ -84,7 +85,7 @@ func handleChannelsPage(q *sqlcgen.Queries) echo.HandlerFunc {
 }
 
 func renderChannels(c echo.Context, q *sqlcgen.Queries, status int, v views.ChannelFormValues, problems map[string]string) error {
-	channels, err := q.ChannelList(c.Request().Context(), maxChannels)
+	channels, err := q.ChannelList(c.Request().Context(), store.MaxChannels)
 	if err != nil {
 		return fmt.Errorf("list channels: %w", err)
 	}
@@ -98,14 +99,14 @@ func renderChannels(c echo.Context, q *sqlcgen.Queries, status int, v views.Chan
 
 // handleChannelCreate serves POST /channels, the new channel form: 422 with its problems, or on to
 // the channel's page.
-func handleChannelCreate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
+func handleChannelCreate(q *sqlcgen.Queries, st *store.Store) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		v := channelFormFrom(c.FormValue)
 		spec, problems := channelFormInput(v).Valid()
 		if len(problems) > 0 {
 			return renderChannels(c, q, http.StatusUnprocessableEntity, v, problems)
 		}
-		ch, err := insertChannel(c, db, spec)
+		ch, err := st.CreateChannel(c.Request().Context(), auditActor(c), spec)
 		if err != nil {
 			return err
 		}
@@ -156,7 +157,7 @@ func channelDeliveries(ctx context.Context, q *sqlcgen.Queries, id int64) ([]vie
 }
 
 // handleChannelUpdate serves POST /channels/{id}, the channel's form.
-func handleChannelUpdate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
+func handleChannelUpdate(q *sqlcgen.Queries, st *store.Store) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ch, err := pathChannel(c, q)
 		if err != nil {
@@ -167,7 +168,7 @@ func handleChannelUpdate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 		if len(problems) > 0 {
 			return renderChannel(c, q, http.StatusUnprocessableEntity, ch, v, problems)
 		}
-		if _, err := updateChannel(c, db, ch.ID, spec); err != nil {
+		if _, err := st.UpdateChannel(c.Request().Context(), auditActor(c), ch.ID, spec); err != nil {
 			return err
 		}
 		return redirectAfter(c, fmt.Sprintf("/channels/%d", ch.ID), "Saved the channel “"+spec.Name+"”.")
@@ -191,13 +192,13 @@ func handleChannelTest(q *sqlcgen.Queries, tester ChannelTester) echo.HandlerFun
 }
 
 // handleChannelDelete serves POST /channels/{id}/delete.
-func handleChannelDelete(db TxStarter) echo.HandlerFunc {
+func handleChannelDelete(st *store.Store) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
 			return err
 		}
-		ch, err := deleteChannel(c, db, id)
+		ch, err := st.DeleteChannel(c.Request().Context(), auditActor(c), id)
 		if err != nil {
 			return err
 		}

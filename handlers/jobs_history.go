@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cronflow/cronflow/queries/store"
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/views"
 )
@@ -24,7 +25,7 @@ func jobHistory(ctx context.Context, q *sqlcgen.Queries, jobID int64, now time.T
 	}
 	out := make([]views.AuditRow, len(rows))
 	for i, r := range rows {
-		var changes map[string]fieldChange
+		var changes map[string]store.FieldChange
 		_ = json.Unmarshal(r.Changes, &changes)
 		out[i] = views.AuditRow{
 			When: views.NewMoment(&r.At, now, nil), Actor: r.Actor, Action: r.Action, Changes: toAuditChanges(changes),
@@ -34,7 +35,7 @@ func jobHistory(ctx context.Context, q *sqlcgen.Queries, jobID int64, now time.T
 }
 
 // toAuditChanges puts changes in the order of their field names, their values in words.
-func toAuditChanges(changes map[string]fieldChange) []views.AuditChange {
+func toAuditChanges(changes map[string]store.FieldChange) []views.AuditChange {
 	out := make([]views.AuditChange, 0, len(changes))
 	for field, ch := range changes {
 		out = append(out, views.AuditChange{Field: field, From: valueWords(ch.From), To: valueWords(ch.To)})

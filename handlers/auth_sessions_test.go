@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"github.com/cronflow/cronflow/queries/store"
+
 	"context"
 	"net/http"
 	"net/url"
@@ -15,7 +17,7 @@ func TestAPasswordChangeFromTheEnvironmentEndsTheSessions(t *testing.T) {
 	s := setupSecure(t)
 	first, second := s.loginAs(testAdmin, testPassword), s.loginAs(testAdmin, testPassword)
 	// A restart with another CRONFLOW_ADMIN_PASSWORD.
-	if err := EnsureAdmin(context.Background(), s.db, testAdmin, "a brand new secret"); err != nil {
+	if err := store.New(s.db, testAdmin, nil).EnsureAdmin(context.Background(), "environment", testAdmin, "a brand new secret"); err != nil {
 		t.Fatal(err)
 	}
 	for _, cookie := range []string{first, second} {
@@ -26,7 +28,7 @@ func TestAPasswordChangeFromTheEnvironmentEndsTheSessions(t *testing.T) {
 	s.loginAs(testAdmin, "a brand new secret")
 	t.Run("TheSamePasswordAgainEndsNothing", func(t *testing.T) {
 		cookie := s.loginAs(testAdmin, "a brand new secret")
-		if err := EnsureAdmin(context.Background(), s.db, testAdmin, "a brand new secret"); err != nil {
+		if err := store.New(s.db, testAdmin, nil).EnsureAdmin(context.Background(), "environment", testAdmin, "a brand new secret"); err != nil {
 			t.Fatal(err)
 		}
 		if !s.loggedIn(cookie) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/cronflow/cronflow/queries/store"
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/views"
 )
@@ -35,14 +36,14 @@ func renderUsers(c echo.Context, q *sqlcgen.Queries, status int, form views.User
 }
 
 // handleUserCreate serves POST /settings/users: a new user with a name, a password and a role.
-func handleUserCreate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
+func handleUserCreate(q *sqlcgen.Queries, st *store.Store) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		form, err := readForm(c)
 		if err != nil {
 			return err
 		}
 		in := userForm(form)
-		user, problems, err := addUser(c, db, in)
+		user, problems, err := st.CreateUser(c.Request().Context(), auditActor(c), in)
 		if err != nil {
 			return err
 		}
@@ -54,8 +55,8 @@ func handleUserCreate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 }
 
 // userForm reads a user form's fields; an empty password means "leave it as it is".
-func userForm(form url.Values) userChange {
-	in := userChange{Name: form.Get("name")}
+func userForm(form url.Values) store.UserChange {
+	in := store.UserChange{Name: form.Get("name")}
 	r, disabled := form.Get("role"), form.Get("disabled") == "on"
 	in.Role, in.Disabled = &r, &disabled
 	if pw := form.Get("password"); pw != "" {
@@ -79,7 +80,7 @@ func handleUserPage(a *auth) echo.HandlerFunc {
 func renderUser(c echo.Context, a *auth, status int, user sqlcgen.User, problems map[string]string) error {
 	v := views.UserEdit{
 		ID: user.ID, Name: user.Username, Role: user.Role, Disabled: user.DisabledAt != nil, Roles: roleNames(roleAdmin),
-		Keeper: a.keeperOf(currentPrincipal(c), user), Errors: problems,
+		Keeper: a.store.KeeperOf(callerOf(c), user), Errors: problems,
 	}
 	return render(c, status, views.UserEditPage(newPage(c, "User “"+user.Username+"”", "users"), v))
 }
@@ -96,7 +97,7 @@ func handleUserUpdate(a *auth) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		user, problems, err := a.updateUser(c, target, userForm(form))
+		user, problems, err := a.store.UpdateUser(c.Request().Context(), auditActor(c), callerOf(c), target, userForm(form))
 		if err != nil {
 			return err
 		}

@@ -1,4 +1,4 @@
-package handlers
+package store
 
 import (
 	"context"
@@ -12,13 +12,22 @@ import (
 	"github.com/cronflow/cronflow/sqlcgen"
 )
 
-// userChange is a new user, or a change to one: the body of POST /api/users and PUT
+// UserChange is a new user, or a change to one: the body of POST /api/users and PUT
 // /api/users/{id}, and the dashboard's user forms. In a change, a field left out stays as it is.
-type userChange struct {
+type UserChange struct {
 	Name     string  `json:"name"`
 	Password *string `json:"password"`
 	Role     *string `json:"role"`
 	Disabled *bool   `json:"disabled"`
+}
+
+// Caller is who asks for a change to users or tokens, beyond the actor the audit log names: their
+// user (0 without one), the session they asked in (0 without one), their name and role.
+type Caller struct {
+	UserID    int64
+	SessionID int64
+	Name      string
+	Role      Role
 }
 
 // userNamePattern is what a user name may be: something a person types into a login form and a
@@ -31,8 +40,8 @@ const (
 	maxPassword = 72
 )
 
-// passwordProblem says what is wrong with a new password, or "" if it will do.
-func passwordProblem(p string) string {
+// PasswordProblem says what is wrong with a new password, or "" if it will do.
+func PasswordProblem(p string) string {
 	if len(p) < minPassword || len(p) > maxPassword {
 		return fmt.Sprintf("must be %d to %d bytes long", minPassword, maxPassword)
 	}
@@ -40,7 +49,7 @@ func passwordProblem(p string) string {
 }
 
 // createUser validates a new user and stores it. A missing role is viewer.
-func createUser(ctx context.Context, q *sqlcgen.Queries, in userChange) (sqlcgen.User, map[string]string, error) {
+func createUser(ctx context.Context, q *sqlcgen.Queries, in UserChange) (sqlcgen.User, map[string]string, error) {
 	problems := map[string]string{}
 	if !userNamePattern.MatchString(in.Name) {
 		problems["name"] = "must be 1 to 100 letters, digits or . _ @ + -"
@@ -51,13 +60,13 @@ func createUser(ctx context.Context, q *sqlcgen.Queries, in userChange) (sqlcgen
 	}
 	if in.Password == nil {
 		problems["password"] = "is required"
-	} else if p := passwordProblem(*in.Password); p != "" {
+	} else if p := PasswordProblem(*in.Password); p != "" {
 		problems["password"] = p
 	}
-	r := roleViewer
+	r := RoleViewer
 	if in.Role != nil {
 		var ok bool
-		if r, ok = parseRole(*in.Role); !ok {
+		if r, ok = ParseRole(*in.Role); !ok {
 			problems["role"] = "must be viewer, editor or admin"
 		}
 	}
@@ -67,7 +76,7 @@ func createUser(ctx context.Context, q *sqlcgen.Queries, in userChange) (sqlcgen
 	if len(problems) > 0 {
 		return sqlcgen.User{}, problems, nil
 	}
-	hash, err := hashPassword(*in.Password)
+	hash, err := HashPassword(*in.Password)
 	if err != nil {
 		return sqlcgen.User{}, nil, fmt.Errorf("hash password: %w", err)
 	}
@@ -85,12 +94,12 @@ func createUser(ctx context.Context, q *sqlcgen.Queries, in userChange) (sqlcgen
 // changeUser applies a change to target by actor. The bootstrap admin and the actor themselves stay
 // enabled admins, so that nobody locks the door behind them. Disabling a user or giving them a new
 // password ends their sessions (but the actor's own current one).
-func (a *auth) changeUser(ctx context.Context, q *sqlcgen.Queries, actor principal, target sqlcgen.User, in userChange) (sqlcgen.User, map[string]string, error) {
+func (s *Store) changeUser(ctx context.Context, q *sqlcgen.Queries, actor Caller, target sqlcgen.User, in UserChange) (sqlcgen.User, map[string]string, error) {
 	problems := map[string]string{}
-	r := role(target.Role)
+	r := Role(target.Role)
 	if in.Role != nil {
 		var ok bool
-		if r, ok = parseRole(*in.Role); !ok {
+		if r, ok = ParseRole(*in.Role); !ok {
 			problems["role"] = "must be viewer, editor or admin"
 		}
 	}
@@ -98,8 +107,8 @@ func (a *auth) changeUser(ctx context.Context, q *sqlcgen.Queries, actor princip
 	if in.Disabled != nil {
 		disabled = *in.Disabled
 	}
-	if keeper := a.keeperOf(actor, target); keeper != "" {
-		if r != roleAdmin {
+	if keeper := s.KeeperOf(actor, target); keeper != "" {
+		if r != RoleAdmin {
 			problems["role"] = "must stay admin for " + keeper
 		}
 		if disabled {
@@ -107,7 +116,7 @@ func (a *auth) changeUser(ctx context.Context, q *sqlcgen.Queries, actor princip
 		}
 	}
 	if in.Password != nil {
-		if p := passwordProblem(*in.Password); p != "" {
+		if p := PasswordProblem(*in.Password); p != "" {
 			problems["password"] = p
 		}
 	}
@@ -130,11 +139,11 @@ func (a *auth) changeUser(ctx context.Context, q *sqlcgen.Queries, actor princip
 	return user, nil, err
 }
 
-// keeperOf says why target must stay an enabled admin ("" if it need not): it is the bootstrap
-// admin, or the actor themselves.
-func (a *auth) keeperOf(actor principal, target sqlcgen.User) string {
+// KeeperOf says why target must stay an enabled admin ("" if it need not): it is the bootstrap
+// admin, or the caller themselves.
+func (s *Store) KeeperOf(actor Caller, target sqlcgen.User) string {
 	switch {
-	case target.Username == a.AdminUser:
+	case target.Username == s.adminUser:
 		return "the bootstrap admin (CRONFLOW_ADMIN_USER)"
 	case target.ID == actor.UserID:
 		return "your own user"
@@ -144,12 +153,12 @@ func (a *auth) keeperOf(actor principal, target sqlcgen.User) string {
 
 // deleteUser deletes a user, their sessions and API tokens with them; the bootstrap admin and the
 // actor themselves are refused with a problem.
-func (a *auth) deleteUser(ctx context.Context, q *sqlcgen.Queries, actor principal, id int64) (string, error) {
+func (s *Store) deleteUser(ctx context.Context, q *sqlcgen.Queries, actor Caller, id int64) (string, error) {
 	target, err := q.UserGet(ctx, id)
 	if err != nil {
 		return "", err
 	}
-	if keeper := a.keeperOf(actor, target); keeper != "" {
+	if keeper := s.KeeperOf(actor, target); keeper != "" {
 		return "Cannot delete " + keeper + ".", nil
 	}
 	if _, err := q.UserDelete(ctx, id); err != nil {

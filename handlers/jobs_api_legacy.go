@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 
-	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/queries/store"
 	"github.com/labstack/echo/v4"
 )
 
@@ -12,29 +12,29 @@ import (
 // clients keep working. It takes the same JSON as POST /api/jobs, or the original's form post:
 // hour, minute, type, and url (ping, slack, webhook), email, subject, body (email; the webhook's
 // JSON body), msg (slack).
-func handleAPILegacyCreate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
+func handleAPILegacyCreate(st *store.Store) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEApplicationJSON) {
-			var in jobInput
+			var in store.JobInput
 			problems, err := decodeJSON(c, &in)
 			if err != nil {
 				return err
 			}
-			return createJob(c, q, db, in, problems)
+			return createJob(c, st, in, problems)
 		}
 		form, err := readForm(c)
 		if err != nil {
 			return err
 		}
 		in, problems := legacyFormInput(form.Get)
-		return createJob(c, q, db, in, problems)
+		return createJob(c, st, in, problems)
 	}
 }
 
 // legacyFormInput maps the original form's fields onto a job, with the problems only the form can have.
-func legacyFormInput(get func(string) string) (jobInput, map[string]string) {
+func legacyFormInput(get func(string) string) (store.JobInput, map[string]string) {
 	problems := map[string]string{}
-	in := jobInput{
+	in := store.JobInput{
 		Name:       get("name"),
 		Type:       strings.TrimSpace(get("type")),
 		Cron:       get("cron"),

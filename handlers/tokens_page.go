@@ -1,21 +1,16 @@
 package handlers
 
 import (
-	"context"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/cronflow/cronflow/queries/store"
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/views"
 )
-
-// tokenPrefix starts every API token, so that one found in a log or a repository is recognisable.
-const tokenPrefix = "cf_"
 
 // handleTokensPage serves GET /settings/tokens, the API tokens and the form to create one.
 func handleTokensPage(q *sqlcgen.Queries) echo.HandlerFunc {
@@ -44,13 +39,13 @@ func renderTokens(c echo.Context, q *sqlcgen.Queries, status int, newToken strin
 
 // handleTokenCreate serves POST /settings/tokens. The token is shown once, in this answer; only its
 // hash is stored.
-func handleTokenCreate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
+func handleTokenCreate(q *sqlcgen.Queries, st *store.Store) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		form, err := readForm(c)
 		if err != nil {
 			return err
 		}
-		token, _, problems, err := addToken(c, db, form.Get("name"), form.Get("role"))
+		token, _, problems, err := st.CreateToken(c.Request().Context(), auditActor(c), callerOf(c), form.Get("name"), form.Get("role"))
 		if err != nil {
 			return err
 		}
@@ -61,42 +56,11 @@ func handleTokenCreate(q *sqlcgen.Queries, db TxStarter) echo.HandlerFunc {
 	}
 }
 
-// createToken makes an API token for the principal, with a role no higher than theirs (empty means
-// viewer), and returns it: it is shown once, and only its hash is stored.
-func createToken(ctx context.Context, q *sqlcgen.Queries, owner principal, name, roleName string) (string, sqlcgen.ApiToken, map[string]string, error) {
-	problems := map[string]string{}
-	name = strings.TrimSpace(name)
-	if name == "" || utf8.RuneCountInString(name) > 100 {
-		problems["name"] = "must be 1 to 100 characters"
-	}
-	if roleName == "" {
-		roleName = string(roleViewer)
-	}
-	r, ok := parseRole(roleName)
-	switch {
-	case !ok:
-		problems["role"] = "must be viewer, editor or admin"
-	case !owner.Role.atLeast(r):
-		problems["role"] = "must not be higher than your own role (" + string(owner.Role) + ")"
-	}
-	if len(problems) > 0 {
-		return "", sqlcgen.ApiToken{}, problems, nil
-	}
-	token := tokenPrefix + newToken()
-	row, err := q.APITokenInsert(ctx, sqlcgen.APITokenInsertParams{
-		Name: name, TokenHash: hashToken(token), Hint: token[:len(tokenPrefix)+4], UserID: owner.UserID, Role: string(r),
-	})
-	if err != nil {
-		return "", row, nil, fmt.Errorf("store API token: %w", err)
-	}
-	return token, row, nil, nil
-}
-
 // roleNames are the roles up to max, lowest first, for a form's choice.
 func roleNames(max role) []string {
 	var names []string
-	for _, r := range roles {
-		if max.atLeast(r) {
+	for _, r := range store.Roles {
+		if max.AtLeast(r) {
 			names = append(names, string(r))
 		}
 	}
@@ -104,13 +68,13 @@ func roleNames(max role) []string {
 }
 
 // handleTokenRevoke serves POST /settings/tokens/{id}/revoke. A revoked token is refused at once.
-func handleTokenRevoke(db TxStarter) echo.HandlerFunc {
+func handleTokenRevoke(st *store.Store) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
 			return err
 		}
-		if _, err := revokeToken(c, db, id); err != nil {
+		if _, err := st.RevokeToken(c.Request().Context(), auditActor(c), id); err != nil {
 			return err
 		}
 		return redirectAfter(c, "/settings/tokens", "Token revoked.")

@@ -1,12 +1,15 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/cronflow/cronflow/queries/store"
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/views"
 	"github.com/cronflow/cronflow/worker/retrypolicy"
@@ -15,7 +18,7 @@ import (
 )
 
 // jobForm is the dashboard's job form as posted: every field as typed, so that a form with problems
-// comes back exactly as the person left it. It is checked by mapping it onto a jobInput, so the
+// comes back exactly as the person left it. It is checked by mapping it onto a store.JobInput, so the
 // form and the JSON API accept the same jobs and word their problems the same way.
 type jobForm views.JobFormValues
 
@@ -78,13 +81,13 @@ func jobFormFromJob(j sqlcgen.Job) jobForm {
 }
 
 // input maps the form onto the API's job input, with the problems only the form can have.
-func (f jobForm) input() (jobInput, map[string]string) {
+func (f jobForm) input() (store.JobInput, map[string]string) {
 	problems := map[string]string{}
 	tz, tzProblem := findZone(f.Timezone)
 	if tzProblem != "" {
 		problems["timezone"] = tzProblem
 	}
-	in := jobInput{
+	in := store.JobInput{
 		Name: f.Name, Type: f.Type, Timezone: tz,
 		MaxRetries: formNumber(f.MaxRetries), RetryDelay: formString(f.RetryDelay), Timeout: formString(f.Timeout),
 		RetryOn: f.RetryOn, RetryBackoff: f.RetryBackoff, Catchup: f.Catchup,
@@ -119,7 +122,7 @@ func formPayload(taskType string, values, problems map[string]string) json.RawMe
 
 // Valid checks the form as the API checks a job, and returns the job to store or the problems by
 // field name (the form's field names are the API's problem keys).
-func (f jobForm) Valid(now time.Time) (jobSpec, map[string]string) {
+func (f jobForm) Valid(now time.Time) (store.JobSpec, map[string]string) {
 	in, formProblems := f.input()
 	spec, problems := in.Valid(now)
 	if formProblems["hour"] != "" || formProblems["minute"] != "" {
@@ -228,4 +231,17 @@ func typeOptions() []views.Option {
 		opts[i] = views.Option{Value: t.Name, Label: t.Label}
 	}
 	return opts
+}
+
+// formExtras fills in what the job form offers from the database: the alert channels (see
+// withAlerts) and the names of the secrets a job may use.
+func formExtras(ctx context.Context, q *sqlcgen.Queries, view views.JobForm, fresh bool) (views.JobForm, error) {
+	view, err := withAlerts(ctx, q, view, fresh)
+	if err != nil {
+		return view, err
+	}
+	if view.Secrets, err = q.SecretNames(ctx); err != nil {
+		return view, fmt.Errorf("list secret names: %w", err)
+	}
+	return view, nil
 }

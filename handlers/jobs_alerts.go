@@ -1,0 +1,69 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/cronflow/cronflow/queries/store"
+	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/views"
+)
+
+// alertsJSON is a job's alerts as the API shows and takes them: the channels told, and after how
+// many failed runs in a row.
+type alertsJSON struct {
+	Channels []int64 `json:"channels"`
+	After    int32   `json:"after"`
+}
+
+// formAlerts is the job form's alerts as the API's: the ticked channels and the threshold.
+func formAlerts(channels []string, after string, problems map[string]string) json.RawMessage {
+	in := alertsJSON{Channels: []int64{}, After: 1}
+	for _, v := range channels {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			problems["alerts.channels"] = "must be channels from the list"
+			continue
+		}
+		in.Channels = append(in.Channels, id)
+	}
+	raw, _ := json.Marshal(in)
+	if strings.TrimSpace(after) != "" {
+		// The threshold goes as typed, so that its problem is the API's.
+		raw, _ = json.Marshal(map[string]any{"channels": in.Channels, "after": strings.TrimSpace(after)})
+	}
+	return raw
+}
+
+// withAlerts fills the job form's alerts with every channel to choose from. A fresh form (a new
+// job) starts with the default channels ticked.
+func withAlerts(ctx context.Context, q *sqlcgen.Queries, view views.JobForm, fresh bool) (views.JobForm, error) {
+	channels, err := q.ChannelList(ctx, store.MaxChannels)
+	if err != nil {
+		return view, fmt.Errorf("list channels: %w", err)
+	}
+	a := views.AlertForm{Chosen: map[string]bool{}, After: view.Values.AlertAfter, Errors: view.Errors}
+	for _, ch := range channels {
+		id := itoa64(ch.ID)
+		a.Channels = append(a.Channels, views.Option{Value: id, Label: ch.Name})
+		a.Chosen[id] = slices.Contains(view.Values.AlertChannels, id) || (fresh && ch.IsDefault)
+	}
+	if a.After == "" {
+		a.After = "1"
+	}
+	view.Alerts = a
+	return view, nil
+}
+
+// alertChannelValues are a job's alert channels as the form's values.
+func alertChannelValues(ids []int64) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = itoa64(id)
+	}
+	return out
+}

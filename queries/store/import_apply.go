@@ -1,0 +1,96 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/cronflow/cronflow/sqlcgen"
+)
+
+// importBatch is how many jobs one insert or update statement of an import carries.
+const importBatch = 1000
+
+// applyImport stores the planned jobs in batches and answers the audit entry of each change. The
+// jobs trigger is kept quiet and the scheduler is told once instead, at commit.
+func applyImport(ctx context.Context, q *sqlcgen.Queries, jobs []ImportedJob) ([]Entry, error) {
+	if err := q.JobQuietNotifications(ctx); err != nil {
+		return nil, fmt.Errorf("quiet job notifications: %w", err)
+	}
+	var creates, updates []*ImportedJob
+	for i := range jobs {
+		switch jobs[i].Action {
+		case "create":
+			creates = append(creates, &jobs[i])
+		case "update":
+			updates = append(updates, &jobs[i])
+		}
+	}
+	for batch := range slices.Chunk(creates, importBatch) {
+		ids, err := q.JobInsertMany(ctx, insertManyParams(batch))
+		if err != nil {
+			return nil, fmt.Errorf("insert imported jobs: %w", err)
+		}
+		slices.Sort(ids)
+		for k, j := range batch {
+			j.job.ID = ids[k]
+			j.Changes = JobChanges(nil, &j.job)
+		}
+	}
+	for batch := range slices.Chunk(updates, importBatch) {
+		p := insertManyParams(batch)
+		ids := make([]int64, len(batch))
+		for k, j := range batch {
+			ids[k] = j.job.ID
+		}
+		err := q.JobUpdateMany(ctx, sqlcgen.JobUpdateManyParams{
+			Ids: ids, Names: p.Names, Types: p.Types, Payloads: p.Payloads, Crons: p.Crons,
+			Timezones: p.Timezones, MaxRetries: p.MaxRetries, RetryDelayMs: p.RetryDelayMs, TimeoutMs: p.TimeoutMs,
+			Catchups: p.Catchups, Paused: p.Paused, NextRunAts: p.NextRunAts, AlertChannels: p.AlertChannels,
+			AlertAfters: p.AlertAfters, RetryOns: p.RetryOns, RetryBackoffs: p.RetryBackoffs,
+			SigningSecrets: p.SigningSecrets, SecretRefs: p.SecretRefs,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("update imported jobs: %w", err)
+		}
+	}
+	if err := q.JobNotifyAll(ctx); err != nil {
+		return nil, fmt.Errorf("notify schedulers: %w", err)
+	}
+	var entries []Entry
+	for _, j := range append(creates, updates...) {
+		entries = append(entries, Entry{Action: "job." + j.Action, Subject: j.job.Name, JobID: &j.job.ID, Changes: j.Changes})
+	}
+	return entries, nil
+}
+
+// insertManyParams turns a batch of planned jobs into the columns of one insert statement.
+func insertManyParams(batch []*ImportedJob) sqlcgen.JobInsertManyParams {
+	var p sqlcgen.JobInsertManyParams
+	for k, j := range batch {
+		p.Names = append(p.Names, j.job.Name)
+		p.Types = append(p.Types, j.job.Type)
+		p.Payloads = append(p.Payloads, j.job.Payload)
+		p.Crons = append(p.Crons, j.job.Cron)
+		p.Timezones = append(p.Timezones, j.job.Timezone)
+		p.MaxRetries = append(p.MaxRetries, j.job.MaxRetries)
+		p.RetryDelayMs = append(p.RetryDelayMs, j.job.RetryDelayMs)
+		p.TimeoutMs = append(p.TimeoutMs, j.job.TimeoutMs)
+		p.Catchups = append(p.Catchups, string(j.job.Catchup))
+		p.Paused = append(p.Paused, j.job.Paused)
+		p.NextRunAts = append(p.NextRunAts, *j.job.NextRunAt)
+		p.AlertChannels = append(p.AlertChannels, alertChannelsLiteral(j.job.AlertChannels))
+		p.AlertAfters = append(p.AlertAfters, j.job.AlertAfter)
+		p.RetryOns = append(p.RetryOns, j.job.RetryOn)
+		p.RetryBackoffs = append(p.RetryBackoffs, j.job.RetryBackoff)
+		signing := "" // none: the query stores NULL
+		if j.job.SigningSecret != nil {
+			signing = *j.job.SigningSecret
+		}
+		p.SigningSecrets = append(p.SigningSecrets, signing)
+		p.SecretRefs = append(p.SecretRefs, strings.Join(j.job.SecretRefs, ","))
+		p.Ordinals = append(p.Ordinals, int32(k))
+	}
+	return p
+}

@@ -1,0 +1,132 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/schedule"
+)
+
+// The changes to a job that the API, the dashboard and an import share. Each reads the job it
+// changes with a lock, changes it and records the change in the audit log, in one transaction.
+
+// CreateJob stores a new job.
+func (s *Store) CreateJob(ctx context.Context, actor string, spec JobSpec) (sqlcgen.Job, error) {
+	var job sqlcgen.Job
+	err := s.write(ctx, actor, func(q *sqlcgen.Queries) ([]Entry, error) {
+		var err error
+		if job, err = q.JobInsert(ctx, spec.insertParams()); err != nil {
+			return nil, fmt.Errorf("insert job: %w", err)
+		}
+		return []Entry{jobEntry("job.create", nil, &job)}, nil
+	})
+	return job, err
+}
+
+// UpdateJob replaces a job's settings. A job that does not exist is pgx.ErrNoRows.
+func (s *Store) UpdateJob(ctx context.Context, actor string, id int64, spec JobSpec) (sqlcgen.Job, error) {
+	var job sqlcgen.Job
+	_, err := lockedChange(ctx, s, actor, id, (*sqlcgen.Queries).JobGetForUpdate, func(q *sqlcgen.Queries, old sqlcgen.Job) ([]Entry, error) {
+		var err error
+		if job, err = q.JobUpdate(ctx, spec.updateParams(id)); err != nil {
+			return nil, fmt.Errorf("update job %d: %w", id, err)
+		}
+		return ifChanged(jobEntry("job.update", &old, &job)), nil
+	})
+	return job, err
+}
+
+// DeleteJob deletes a job and its runs, and answers the job as it was. A job that does not exist is
+// pgx.ErrNoRows. Its audit history stays.
+func (s *Store) DeleteJob(ctx context.Context, actor string, id int64) (sqlcgen.Job, error) {
+	return lockedChange(ctx, s, actor, id, (*sqlcgen.Queries).JobGetForUpdate, func(q *sqlcgen.Queries, old sqlcgen.Job) ([]Entry, error) {
+		if _, err := q.JobDelete(ctx, id); err != nil {
+			return nil, fmt.Errorf("delete job %d: %w", id, err)
+		}
+		return []Entry{jobEntry("job.delete", &old, nil)}, nil
+	})
+}
+
+// SetPaused pauses or resumes a job and records it in the audit log unless nothing changed. The
+// next run is computed either way, so that a resumed job shows when it runs. A job that does not
+// exist is pgx.ErrNoRows.
+func (s *Store) SetPaused(ctx context.Context, actor string, id int64, paused bool) (sqlcgen.Job, error) {
+	var job sqlcgen.Job
+	_, err := lockedChange(ctx, s, actor, id, (*sqlcgen.Queries).JobGetForUpdate, func(q *sqlcgen.Queries, old sqlcgen.Job) ([]Entry, error) {
+		var next *time.Time
+		if sched, err := schedule.Parse(old.Cron, old.Timezone); err == nil {
+			n := sched.Next(time.Now()).UTC()
+			next = &n
+		}
+		var err error
+		if job, err = q.JobSetPaused(ctx, sqlcgen.JobSetPausedParams{ID: id, Paused: paused, NextRunAt: next}); err != nil {
+			return nil, fmt.Errorf("pause job %d: %w", id, err)
+		}
+		action := "job.resume"
+		if paused {
+			action = "job.pause"
+		}
+		return ifChanged(jobEntry(action, &old, &job)), nil
+	})
+	return job, err
+}
+
+// RunNow makes a manual run of a job and records it in the audit log; the caller publishes the run
+// once this has committed. A job that does not exist is pgx.ErrNoRows.
+func (s *Store) RunNow(ctx context.Context, actor string, jobID int64) (sqlcgen.Job, sqlcgen.Run, error) {
+	var job sqlcgen.Job
+	var run sqlcgen.Run
+	err := s.write(ctx, actor, func(q *sqlcgen.Queries) ([]Entry, error) {
+		var err error
+		if job, err = q.JobGet(ctx, jobID); err != nil {
+			return nil, err
+		}
+		if run, err = q.RunInsertManual(ctx, jobID); err != nil {
+			return nil, fmt.Errorf("insert run of job %d: %w", jobID, err)
+		}
+		changes := map[string]FieldChange{"run_id": newValue(run.ID)}
+		return []Entry{{Action: "job.run", Subject: job.Name, JobID: &job.ID, Changes: changes}}, nil
+	})
+	return job, run, err
+}
+
+// CheckJobRefs adds a problem for each alert channel and secret a job names that does not exist,
+// for the API and the form alike.
+func (s *Store) CheckJobRefs(ctx context.Context, spec JobSpec, problems map[string]string) error {
+	if err := checkAlertChannels(ctx, s.q, spec.AlertChannels, problems); err != nil {
+		return err
+	}
+	return checkSecretRefs(ctx, s.q, spec, problems)
+}
+
+// checkSecretRefs adds a problem for each secret a job names that does not exist, on the payload
+// field that names it, so that a job cannot be saved with a reference that would fail every run.
+func checkSecretRefs(ctx context.Context, q *sqlcgen.Queries, spec JobSpec, problems map[string]string) error {
+	var all []string
+	for _, names := range spec.SecretRefs {
+		all = append(all, names...)
+	}
+	if len(all) == 0 {
+		return nil
+	}
+	known, err := q.SecretNamesIn(ctx, all)
+	if err != nil {
+		return fmt.Errorf("check secret references: %w", err)
+	}
+	for field, names := range spec.SecretRefs {
+		for _, name := range names {
+			if !slices.Contains(known, name) && problems[field] == "" {
+				problems[field] = missingSecret(name)
+			}
+		}
+	}
+	return nil
+}
+
+// missingSecret is the problem of a reference to a secret that does not exist.
+func missingSecret(name string) string {
+	return fmt.Sprintf("names the secret %s, which does not exist: create it on the Secrets page or with POST /api/secrets", name)
+}
