@@ -145,14 +145,6 @@ func (d *Dispatcher) dispatch(ctx context.Context, batch []due) {
 	}
 }
 
-// dispatchCatchUp stores and publishes the runs a catch-up decided on, now and in their order
-// (oldest first), including those of jobs that were left to it.
-func (d *Dispatcher) dispatchCatchUp(ctx context.Context, slots []due) {
-	for i := 0; i < len(slots); i += dispatchBatch {
-		d.storeOrHold(ctx, slots[i:min(i+dispatchBatch, len(slots))])
-	}
-}
-
 // storeOrHold stores and publishes a batch, or holds it.
 func (d *Dispatcher) storeOrHold(ctx context.Context, batch []due) {
 	if d.held.size() > 0 {
@@ -238,6 +230,24 @@ func (d *Dispatcher) publish(ctx context.Context, msgs []runmsg.Message) []int64
 			"runs", len(msgs), "published", len(published))
 	}
 	return published
+}
+
+// PublishNotices publishes stored notices and records which ones the broker confirmed; the others
+// are published again by the reaper.
+func (d *Dispatcher) PublishNotices(ctx context.Context, ids []int64) {
+	if len(ids) == 0 {
+		return
+	}
+	published, err := d.pub.PublishNotices(ctx, ids)
+	if err != nil {
+		d.logger.Warn("Publish notices failed; the reaper will publish them", "error", err, "notices", len(ids))
+	}
+	if len(published) == 0 {
+		return
+	}
+	if err := d.q.NoticeMarkPublished(ctx, published); err != nil {
+		d.logger.Warn("Mark notices published failed", "error", err)
+	}
 }
 
 // unconfirmed returns the messages whose runs are not in confirmed.

@@ -134,39 +134,6 @@ func (n *Notifier) publishRetry(ctx context.Context, id int64, delay time.Durati
 	}
 }
 
-// PublishNotices publishes stored notices and records which ones the broker confirmed; the others
-// are published again by the reaper.
-func (d *Dispatcher) PublishNotices(ctx context.Context, ids []int64) {
-	if len(ids) == 0 {
-		return
-	}
-	published, err := d.pub.PublishNotices(ctx, ids)
-	if err != nil {
-		d.logger.Warn("Publish notices failed; the reaper will publish them", "error", err, "notices", len(ids))
-	}
-	if len(published) == 0 {
-		return
-	}
-	if err := d.q.NoticeMarkPublished(ctx, published); err != nil {
-		d.logger.Warn("Mark notices published failed", "error", err)
-	}
-}
-
-// reapNotices publishes notices whose message may never arrive, as reap does for runs.
-func (r *Reaper) reapNotices(ctx context.Context, now time.Time) {
-	ids, err := r.q.NoticeListOrphaned(ctx, sqlcgen.NoticeListOrphanedParams(r.orphanedAt(now)))
-	if err != nil {
-		if ctx.Err() == nil {
-			r.logger.Warn("List orphaned notices failed", "error", err)
-		}
-		return
-	}
-	if len(ids) > 0 {
-		r.logger.Info("Publishing orphaned notices", "notices", len(ids))
-		r.disp.PublishNotices(ctx, ids)
-	}
-}
-
 // SendTest sends a test notice to a channel now, records it among the channel's deliveries, and
 // returns it as recorded. It is not queued or retried: the person who asked is waiting for the
 // answer.

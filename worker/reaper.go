@@ -81,3 +81,18 @@ func (r *Reaper) reap(ctx context.Context) {
 	r.logger.Info("Publishing orphaned runs", "runs", len(msgs))
 	r.disp.Publish(ctx, msgs)
 }
+
+// reapNotices publishes notices whose message may never arrive, as reap does for runs.
+func (r *Reaper) reapNotices(ctx context.Context, now time.Time) {
+	ids, err := r.q.NoticeListOrphaned(ctx, sqlcgen.NoticeListOrphanedParams(r.orphanedAt(now)))
+	if err != nil {
+		if ctx.Err() == nil {
+			r.logger.Warn("List orphaned notices failed", "error", err)
+		}
+		return
+	}
+	if len(ids) > 0 {
+		r.logger.Info("Publishing orphaned notices", "notices", len(ids))
+		r.disp.PublishNotices(ctx, ids)
+	}
+}

@@ -21,10 +21,6 @@ import (
 // case a change notification was lost. Notifications make changes take effect at once.
 const resyncEvery = time.Minute
 
-// heldCheckEvery is how often the scheduler looks whether the dispatcher has stored the slots it
-// held through a database outage, and left jobs for a catch-up.
-const heldCheckEvery = time.Second
-
 // listenCheckEvery is how long a quiet listening connection waits before it makes sure it is still
 // on the primary: one left on a demoted primary would hear no change made on the new one.
 const listenCheckEvery = 5 * time.Second
@@ -99,10 +95,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			// Slots of the last few seconds may still be on their way through the dispatcher.
 			s.catchUpMissed(ctx, 5*time.Second)
 		case <-held.C:
-			s.disp.HandOver(time.Now().Add(-s.catchUp))
-			if s.disp.NeedsCatchup() {
-				s.catchUpMissed(ctx, 0)
-			}
+			s.checkHeld(ctx)
 		}
 	}
 }
