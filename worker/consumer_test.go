@@ -136,7 +136,7 @@ func TestACompletedRunIsNotExecutedAgainWhenRedelivered(t *testing.T) {
 
 	// The same message twice more, then a fresh run behind them: with one consumer the queue is
 	// worked in order, so once the fresh run is done the duplicates have been handled.
-	h.disp.Publish(context.Background(), []runmsg.Message{{RunID: run.ID, JobID: job.ID}, {RunID: run.ID, JobID: job.ID}})
+	h.out.Publish(context.Background(), []runmsg.Message{{RunID: run.ID, JobID: job.ID}, {RunID: run.ID, JobID: job.ID}})
 	sentinel := h.runNow(job.ID)
 	h.waitStatus(sentinel.ID, "completed", 10*time.Second)
 
@@ -233,8 +233,8 @@ func TestARunNeverPublishedIsPublishedByTheReaper(t *testing.T) {
 	tg := newRecordingTarget(t, nil)
 	job := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}})
 
-	// A dispatcher whose broker is unreachable stores the run but cannot publish it.
-	down := NewDispatcher(h.q, h.startPublisher("amqp://guest:guest@127.0.0.1:1/"), h.logger)
+	// An outbox whose broker is unreachable cannot publish the stored run.
+	down := NewOutbox(h.q, h.startPublisher("amqp://guest:guest@127.0.0.1:1/"), h.logger)
 	run, err := h.q.RunInsertManual(context.Background(), job.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -246,7 +246,7 @@ func TestARunNeverPublishedIsPublishedByTheReaper(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go NewReaper(h.q, h.disp, h.logger).Run(ctx)
+	go NewReaper(h.q, h.out, h.logger).Run(ctx)
 	h.waitStatus(run.ID, "completed", 20*time.Second)
 }
 
@@ -277,7 +277,7 @@ func TestARetryLostByTheBrokerIsPublishedAgain(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	reaper := NewReaper(h.q, h.disp, h.logger)
+	reaper := NewReaper(h.q, h.out, h.logger)
 	reaper.RetryOverdueAfter = time.Second
 	go reaper.Run(ctx)
 	done := h.waitStatus(run.ID, "completed", 20*time.Second)
@@ -299,7 +299,7 @@ func TestAnUnroutableRunIsNotCountedAsPublished(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.disp.Publish(context.Background(), []runmsg.Message{{RunID: run.ID, JobID: job.ID}})
+	h.out.Publish(context.Background(), []runmsg.Message{{RunID: run.ID, JobID: job.ID}})
 	if r := h.run(run.ID); r.PublishedAt != nil {
 		t.Fatalf("an unroutable run is marked published at %s", r.PublishedAt)
 	}

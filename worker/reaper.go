@@ -25,15 +25,15 @@ const (
 // Reaper republishes runs whose message may never arrive. It runs on the leader only.
 type Reaper struct {
 	q      *sqlcgen.Queries
-	disp   *Dispatcher
+	out    *Outbox
 	logger *slog.Logger
 	// RetryOverdueAfter is how late a retry may be before it is published again.
 	RetryOverdueAfter time.Duration
 }
 
-// NewReaper returns a reaper that finds runs through q and publishes them through disp.
-func NewReaper(q *sqlcgen.Queries, disp *Dispatcher, logger *slog.Logger) *Reaper {
-	return &Reaper{q: q, disp: disp, logger: logger, RetryOverdueAfter: retryOverdueAfter}
+// NewReaper returns a reaper that finds runs and notices through q and publishes them through out.
+func NewReaper(q *sqlcgen.Queries, out *Outbox, logger *slog.Logger) *Reaper {
+	return &Reaper{q: q, out: out, logger: logger, RetryOverdueAfter: retryOverdueAfter}
 }
 
 // Run reaps every few seconds until ctx is done, then returns nil.
@@ -79,7 +79,7 @@ func (r *Reaper) reap(ctx context.Context) {
 		msgs[i] = runmsg.Message{RunID: row.ID, JobID: row.JobID}
 	}
 	r.logger.Info("Publishing orphaned runs", "runs", len(msgs))
-	r.disp.Publish(ctx, msgs)
+	r.out.Publish(ctx, msgs)
 }
 
 // reapNotices publishes notices whose message may never arrive, as reap does for runs.
@@ -93,6 +93,6 @@ func (r *Reaper) reapNotices(ctx context.Context, now time.Time) {
 	}
 	if len(ids) > 0 {
 		r.logger.Info("Publishing orphaned notices", "notices", len(ids))
-		r.disp.PublishNotices(ctx, ids)
+		r.out.PublishNotices(ctx, ids)
 	}
 }
