@@ -18,7 +18,7 @@ import (
 // reaper finds orphaned, and the Dispatcher's batches on the leader. The row is stored first, so a
 // publish the broker does not confirm loses nothing: the run or notice stays unpublished, and the
 // reaper publishes it again. Retries of failed attempts are not its business: the runner and the
-// notifier publish them straight to their retry queues (publishRetry, delivery.go).
+// notifier publish them straight to their retry queues (publishRetry, runner.go).
 type Outbox struct {
 	q      *sqlcgen.Queries
 	pub    *broker.Publisher
