@@ -22,7 +22,7 @@ const (
 	reapBatch         = 1000
 )
 
-// Reaper republishes runs whose message may never arrive. It runs on the leader only.
+// Reaper republishes runs and notices whose message may never arrive. It runs on the leader only.
 type Reaper struct {
 	q      *sqlcgen.Queries
 	out    *Outbox
