@@ -34,9 +34,8 @@ type due struct {
 
 // Dispatcher turns the leader's due slots into queued runs and publishes them through the replica's
 // Outbox. The run is inserted before it is published, so a failed publish leaves a visible,
-// unpublished run that the reaper publishes later.
-// While the database is out of reach it holds the slots (see backlog) and stores them, oldest
-// first, once it is back.
+// unpublished run that the reaper publishes later. While the database is out of reach it holds the
+// slots (dispatcher_backlog.go) and stores them, oldest first, once it is back.
 type Dispatcher struct {
 	q      *sqlcgen.Queries
 	out    *Outbox
@@ -162,7 +161,7 @@ func (d *Dispatcher) storeOrHold(ctx context.Context, batch []due) {
 }
 
 // store inserts the runs of a batch and publishes them, and notes the jobs' next runs and the
-// publishes for later (notes.go). It fails only if the runs could not be inserted.
+// publishes for later (dispatcher_notes.go). It fails only if the runs could not be inserted.
 func (d *Dispatcher) store(ctx context.Context, batch []due) error {
 	params := sqlcgen.RunInsertScheduledParams{JobIds: make([]int64, len(batch)), ScheduledAts: make([]time.Time, len(batch))}
 	for i, b := range batch {

@@ -34,7 +34,8 @@ type RetryPublisher interface {
 	PublishRetry(ctx context.Context, msg runmsg.Message, delay time.Duration) error
 }
 
-// Runner handles one delivery: claim the run, execute it, record the result, then ack.
+// Runner answers the deliveries of the work queue by the delivery protocol: claim the run, execute
+// it, record the result, then ack.
 type Runner struct {
 	q      *sqlcgen.Queries
 	exec   *task.Executor
@@ -45,10 +46,10 @@ type Runner struct {
 	// Secrets, if set, opens the secrets that payloads name; without it such a run fails.
 	Secrets *Secrets
 	// Alerts, if set, takes every settled run through the alert step, in the transaction that
-	// records it (see alert.go).
+	// records it (see alerter.go).
 	Alerts *Alerter
 	// claims, results and marks write the claims, the results and the published retries of all
-	// consumers in batches (batcher.go).
+	// consumers in batches (batcher.go, runner_batch.go, runner_record.go).
 	claims  *batcher[int64, sqlcgen.RunClaimRow]
 	results *batcher[result, bool]
 	marks   *batcher[int64, struct{}]
