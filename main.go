@@ -115,14 +115,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	stopPub := start(ctx, pub.Run)
 	defer stopPub()
 
-	disp := worker.NewDispatcher(q, pub, logger)
-	consumer, notifier, stopConsumers := startConsumers(ctx, cfg, pool, top, pub, disp, keys, metrics, logger)
+	out := worker.NewOutbox(q, pub, logger)
+	consumer, notifier, stopConsumers := startConsumers(ctx, cfg, pool, top, pub, out, keys, metrics, logger)
 	defer stopConsumers()
 
+	// The leader's parts: a worker-only replica builds none of them, and they stay nil there.
 	var leader *worker.Leader
+	var disp *worker.Dispatcher
 	stopLeader := func() {}
 	if mode == "serve" {
-		leader, stopLeader = startLeader(ctx, cfg, pool, disp, registry, metrics, logger)
+		leader, disp, stopLeader = startLeader(ctx, cfg, pool, out, registry, metrics, logger)
 	}
 	defer stopLeader()
 
@@ -131,7 +133,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	srv := handlers.NewHealthServer(ready, metricsHandler, cfg.MetricsToken, logger)
 	if mode == "serve" {
 		srv = handlers.NewServer(handlers.Deps{
-			Queries: q, DB: pool, Publisher: disp, ReadyFunc: ready, Logger: logger, Metrics: metricsHandler,
+			Queries: q, DB: pool, Publisher: out, ReadyFunc: ready, Logger: logger, Metrics: metricsHandler,
 			Auth: authConfig(cfg), JobsPerMinute: cfg.JobsPerMinute, RunNowPerMinute: cfg.RunNowPerMinute,
 			TrustedProxies: cfg.TrustedProxies, Secrets: keys, Channels: notifier,
 		})
@@ -149,13 +151,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 // startConsumers starts the run consumers, then the notice consumers, sharing one executor; the
 // function returned stops them in reverse order, letting in-flight work finish.
 func startConsumers(ctx context.Context, cfg config, pool *pgxpool.Pool, top broker.Topology, pub *broker.Publisher,
-	disp *worker.Dispatcher, keys *secret.Keyring, metrics *worker.Metrics, logger *slog.Logger) (*worker.Consumer, *worker.Notifier, func()) {
+	out *worker.Outbox, keys *secret.Keyring, metrics *worker.Metrics, logger *slog.Logger) (*worker.Consumer, *worker.Notifier, func()) {
 	q := sqlcgen.New(pool)
 	exec := task.NewExecutor(cfg.Targets.Client(cfg.Consumers), cfg.Mail)
 	runner := worker.NewRunner(q, exec, pub, logger)
 	runner.Metrics = metrics
 	runner.Secrets = worker.NewSecrets(q, keys)
-	runner.Alerts = worker.NewAlerter(pool, q, disp, logger)
+	runner.Alerts = worker.NewAlerter(pool, q, out, logger)
 	consumer := worker.NewConsumer(cfg.AMQPURLs, top, cfg.Consumers, cfg.ShutdownGrace, runner.Handle, logger)
 	consumer.Prefetch = cfg.Prefetch
 	stopRuns := start(ctx, consumer.Run)
@@ -167,16 +169,17 @@ func startConsumers(ctx context.Context, cfg config, pool *pgxpool.Pool, top bro
 
 // startLeader starts the leader election; the replica that wins runs the dispatcher, the reaper,
 // retention and the scheduler as one set, until it stops leading. The function returned stops it.
-func startLeader(ctx context.Context, cfg config, pool *pgxpool.Pool, disp *worker.Dispatcher,
-	registry *prometheus.Registry, metrics *worker.Metrics, logger *slog.Logger) (*worker.Leader, func()) {
+func startLeader(ctx context.Context, cfg config, pool *pgxpool.Pool, out *worker.Outbox,
+	registry *prometheus.Registry, metrics *worker.Metrics, logger *slog.Logger) (*worker.Leader, *worker.Dispatcher, func()) {
 	q := sqlcgen.New(pool)
 	leader := worker.NewLeader(pool, 3*time.Second, logger)
 	retention := worker.NewRetention(q, cfg.Retention, logger)
 	retention.Register(registry)
+	disp := worker.NewDispatcher(q, out, logger)
 	scheduler := worker.NewScheduler(pool, disp, cfg.CatchUp, logger)
 	scheduler.Metrics = metrics
-	services := worker.NewMaintainer(disp, worker.NewReaper(q, disp, logger), retention, scheduler)
-	return leader, start(ctx, func(ctx context.Context) { leader.Run(ctx, services.Run) })
+	services := worker.NewMaintainer(disp, worker.NewReaper(q, out, logger), retention, scheduler)
+	return leader, disp, start(ctx, func(ctx context.Context) { leader.Run(ctx, services.Run) })
 }
 
 // authConfig is how the dashboard and API authenticate: with an admin password, or, without one,

@@ -45,6 +45,7 @@ type harness struct {
 	top      broker.Topology
 	logger   *slog.Logger
 	pub      *broker.Publisher
+	out      *Outbox
 	disp     *Dispatcher
 	consumer *Consumer
 	stopCons context.CancelFunc
@@ -73,7 +74,8 @@ func setupOn(t *testing.T, r *clustertest.Rabbit, consumers int) *harness {
 	h.top = testTopologyOn(t, h.urls)
 	h.q = sqlcgen.New(h.pool)
 	h.pub = h.startPublisher(h.urls...)
-	h.disp = NewDispatcher(h.q, h.pub, h.logger)
+	h.out = NewOutbox(h.q, h.pub, h.logger)
+	h.disp = NewDispatcher(h.q, h.out, h.logger)
 	h.startConsumer(consumers)
 	return h
 }
@@ -174,7 +176,7 @@ func (h *harness) runNow(jobID int64) sqlcgen.Run {
 	if err != nil {
 		h.t.Fatalf("insert run: %v", err)
 	}
-	h.disp.Publish(context.Background(), []runmsg.Message{{RunID: run.ID, JobID: jobID}})
+	h.out.Publish(context.Background(), []runmsg.Message{{RunID: run.ID, JobID: jobID}})
 	return run
 }
 

@@ -56,7 +56,7 @@ func (m *Metrics) missedSlots(n int) {
 
 // Watch registers the series that are read from the running parts when scraped: publishes,
 // consumers, in-flight runs, reconnects, leadership and the slots held through a database outage.
-// leader is nil on a consumers-only replica.
+// leader and disp are nil on a worker-only replica, which builds no leader parts.
 func (m *Metrics) Watch(pub *broker.Publisher, c *Consumer, consumers int, leader *Leader, disp *Dispatcher) {
 	counter := func(name, help string, labels prometheus.Labels, f func() int64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help, ConstLabels: labels},
@@ -82,6 +82,9 @@ func (m *Metrics) Watch(pub *broker.Publisher, c *Consumer, consumers int, leade
 			return 0
 		}),
 		gauge("cronflow_held_slots", "Due slots the leader holds while the database is out of reach.", func() float64 {
+			if disp == nil {
+				return 0
+			}
 			return float64(disp.Held())
 		}),
 	)

@@ -22,18 +22,18 @@ const (
 	reapBatch         = 1000
 )
 
-// Reaper republishes runs whose message may never arrive. It runs on the leader only.
+// Reaper republishes runs and notices whose message may never arrive. It runs on the leader only.
 type Reaper struct {
 	q      *sqlcgen.Queries
-	disp   *Dispatcher
+	out    *Outbox
 	logger *slog.Logger
 	// RetryOverdueAfter is how late a retry may be before it is published again.
 	RetryOverdueAfter time.Duration
 }
 
-// NewReaper returns a reaper that finds runs through q and publishes them through disp.
-func NewReaper(q *sqlcgen.Queries, disp *Dispatcher, logger *slog.Logger) *Reaper {
-	return &Reaper{q: q, disp: disp, logger: logger, RetryOverdueAfter: retryOverdueAfter}
+// NewReaper returns a reaper that finds runs and notices through q and publishes them through out.
+func NewReaper(q *sqlcgen.Queries, out *Outbox, logger *slog.Logger) *Reaper {
+	return &Reaper{q: q, out: out, logger: logger, RetryOverdueAfter: retryOverdueAfter}
 }
 
 // Run reaps every few seconds until ctx is done, then returns nil.
@@ -79,5 +79,20 @@ func (r *Reaper) reap(ctx context.Context) {
 		msgs[i] = runmsg.Message{RunID: row.ID, JobID: row.JobID}
 	}
 	r.logger.Info("Publishing orphaned runs", "runs", len(msgs))
-	r.disp.Publish(ctx, msgs)
+	r.out.Publish(ctx, msgs)
+}
+
+// reapNotices publishes notices whose message may never arrive, as reap does for runs.
+func (r *Reaper) reapNotices(ctx context.Context, now time.Time) {
+	ids, err := r.q.NoticeListOrphaned(ctx, sqlcgen.NoticeListOrphanedParams(r.orphanedAt(now)))
+	if err != nil {
+		if ctx.Err() == nil {
+			r.logger.Warn("List orphaned notices failed", "error", err)
+		}
+		return
+	}
+	if len(ids) > 0 {
+		r.logger.Info("Publishing orphaned notices", "notices", len(ids))
+		r.out.PublishNotices(ctx, ids)
+	}
 }

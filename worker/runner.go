@@ -5,16 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/cronflow/cronflow/sqlcgen"
-	"github.com/cronflow/cronflow/worker/broker"
-	"github.com/cronflow/cronflow/worker/retrypolicy"
 	"github.com/cronflow/cronflow/worker/runmsg"
 	"github.com/cronflow/cronflow/worker/runstatus"
 	"github.com/cronflow/cronflow/worker/task"
@@ -38,7 +34,8 @@ type RetryPublisher interface {
 	PublishRetry(ctx context.Context, msg runmsg.Message, delay time.Duration) error
 }
 
-// Runner handles one delivery: claim the run, execute it, record the result, then ack.
+// Runner answers the deliveries of the work queue by the delivery protocol: claim the run, execute
+// it, record the result, then ack.
 type Runner struct {
 	q      *sqlcgen.Queries
 	exec   *task.Executor
@@ -49,10 +46,10 @@ type Runner struct {
 	// Secrets, if set, opens the secrets that payloads name; without it such a run fails.
 	Secrets *Secrets
 	// Alerts, if set, takes every settled run through the alert step, in the transaction that
-	// records it (see alert.go).
+	// records it (see alerter.go).
 	Alerts *Alerter
 	// claims, results and marks write the claims, the results and the published retries of all
-	// consumers in batches (batcher.go).
+	// consumers in batches (batcher.go, runner_batch.go, runner_record.go).
 	claims  *batcher[int64, sqlcgen.RunClaimRow]
 	results *batcher[result, bool]
 	marks   *batcher[int64, struct{}]
@@ -67,56 +64,85 @@ func NewRunner(q *sqlcgen.Queries, exec *task.Executor, pub RetryPublisher, logg
 	return r
 }
 
-// Handle processes a delivery. It never panics and never leaves a delivery unanswered: a message
-// that is not a run, or names a run that is gone, is dead-lettered; a run that is finished, taken or
-// waiting for its retry is acked and dropped, because the database already knows its state.
+// The delivery protocol. The Runner answers the deliveries of the work queue, the Notifier those
+// of the notice queue (notifier.go); both take each delivery through the same steps, under the
+// same names, and the steps they share are written once, at the end of this file:
+//
+//  1. decode: a body that names no run or notice is dead-lettered (deadLetterUndecodable).
+//  2. claim: a conditional update takes the row, waiting out a database outage (claim). No row
+//     back means it is done, taken, or waiting for its retry: the delivery is acked and dropped
+//     (a run that is gone altogether is dead-lettered).
+//  3. execute: the run's task runs, or the notice is sent, once.
+//  4. outcome: what the attempt came to is decided before anything is written.
+//  5. record: the outcome is written once, in a context that outlives shutdown (record). If it
+//     cannot be, the delivery is requeued; if the claim had expired, it is acked and dropped.
+//  6. publishRetry: a failed attempt waits out its delay in a retry queue; one that could not be
+//     published is published by the reaper.
+//  7. answer: ack, or dead-letter a run that failed for good.
+
+// Handle answers a delivery by the delivery protocol (above). It never panics and never leaves
+// a delivery unanswered: a message that is not a run, or names a run that is gone, is dead-lettered;
+// a run that is finished, taken or waiting for its retry is acked and dropped, because the database
+// already knows its state.
 func (r *Runner) Handle(ctx context.Context, d amqp.Delivery) {
 	m, err := runmsg.Decode(d.Body)
 	if err != nil {
-		// The body is not logged: it could hold anything, secrets included.
-		r.logger.Error("Message dead-lettered: not a run", "error", err, "message_id", d.MessageId,
-			"body_bytes", len(d.Body))
-		_ = d.Nack(false, false)
+		deadLetterUndecodable(r.logger, d, "run", err)
 		return
 	}
 	logger := r.logger.With("run_id", m.RunID, "job_id", m.JobID)
-
-	claim, err := retryDB(ctx, logger, "claim run", func(ctx context.Context) (sqlcgen.RunClaimRow, error) {
+	c, err := claim(ctx, d, logger, "run", func(context.Context) (sqlcgen.RunClaimRow, error) {
 		return r.claims.do(m.RunID)
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
-		r.skip(ctx, d, m, logger)
+		r.unclaimed(ctx, d, m, logger)
 		return
 	}
-	if err != nil {
-		logger.Error("Claim run failed, requeueing", "error", err)
-		requeueLater(ctx, d)
-		return
+	if err == nil {
+		r.attempt(ctx, d, c, r.logger.With("run_id", c.ID, "job_id", c.JobID, "attempt", c.Attempts))
 	}
-	r.run(ctx, d, claim, r.logger.With("run_id", claim.ID, "job_id", claim.JobID, "attempt", claim.Attempts))
 }
 
-// skip answers a delivery whose run could not be claimed.
-func (r *Runner) skip(ctx context.Context, d amqp.Delivery, m runmsg.Message, logger *slog.Logger) {
+// unclaimed answers a delivery whose run could not be claimed: dead-lettered if the run is gone,
+// acked if it is finished, taken or waiting for its retry.
+func (r *Runner) unclaimed(ctx context.Context, d amqp.Delivery, m runmsg.Message, logger *slog.Logger) {
 	run, err := retryDB(ctx, logger, "look up run", func(ctx context.Context) (sqlcgen.Run, error) {
 		return r.q.RunGet(ctx, m.RunID)
 	})
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		logger.Error("Message dead-lettered: the run no longer exists")
-		_ = d.Nack(false, false)
+		answer(d, true)
 	case err != nil:
 		logger.Error("Look up run failed, requeueing", "error", err)
 		requeueLater(ctx, d)
 	default:
 		logger.Info("Duplicate message dropped", "status", run.Status)
-		_ = d.Ack(false)
+		answer(d, false)
 	}
 }
 
-// run executes a claimed run, then records what came of it once, counts it once and answers the
-// delivery once.
-func (r *Runner) run(ctx context.Context, d amqp.Delivery, c sqlcgen.RunClaimRow, logger *slog.Logger) {
+// attempt takes a claimed run through the rest of the protocol: it executes the run, decides what
+// came of it, then records that once, counts it once and answers the delivery once.
+func (r *Runner) attempt(ctx context.Context, d amqp.Delivery, c sqlcgen.RunClaimRow, logger *slog.Logger) {
+	output, elapsed, execErr := r.execute(ctx, c, logger)
+	o := r.outcome(c, task.Storable(output, maxOutput), execErr)
+	r.Metrics.attemptDone(c.Type, o.status, elapsed)
+	rctx, cancel := recordContext(ctx)
+	defer cancel()
+	if !record(ctx, rctx, d, logger, "run", func(context.Context) (bool, error) { return r.results.do(o.result) }) {
+		return
+	}
+	logger.Log(ctx, o.level, o.message, append(o.logArgs, "duration_ms", elapsed.Milliseconds())...)
+	if o.status == runstatus.Failed {
+		r.publishRetry(rctx, runmsg.Message{RunID: c.ID, JobID: c.JobID}, o.retryIn, logger)
+	}
+	// A run that failed for good is dead-lettered through the work queue's dead-letter exchange.
+	answer(d, o.deadLetter)
+}
+
+// execute runs a claimed run's task once, not before its slot, and says how long the task took.
+func (r *Runner) execute(ctx context.Context, c sqlcgen.RunClaimRow, logger *slog.Logger) (string, time.Duration, error) {
 	t := task.Task{
 		RunID:          c.ID,
 		JobID:          c.JobID,
@@ -131,43 +157,11 @@ func (r *Runner) run(ctx context.Context, d amqp.Delivery, c sqlcgen.RunClaimRow
 	r.Metrics.started(c.Attempts, c.ScheduledAt, c.StartedAt)
 	start := time.Now()
 	var output string
-	var execErr error
-	if t.Secrets, execErr = r.Secrets.Values(ctx, logger, c.SecretRefs); execErr == nil {
-		output, execErr = r.exec.Execute(ctx, c.Type, time.Duration(c.TimeoutMs)*time.Millisecond, t)
+	var err error
+	if t.Secrets, err = r.Secrets.Values(ctx, logger, c.SecretRefs); err == nil {
+		output, err = r.exec.Execute(ctx, c.Type, time.Duration(c.TimeoutMs)*time.Millisecond, t)
 	}
-	elapsed := time.Since(start)
-	o := r.outcome(c, task.Storable(output, maxOutput), execErr)
-
-	// The result is recorded even when shutdown interrupted the attempt, and waits out a database
-	// outage of up to recordTimeout.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
-	defer cancel()
-	recorded, err := retryDB(rctx, logger, "record "+string(o.status), func(context.Context) (bool, error) {
-		return r.results.do(o.result)
-	})
-	r.Metrics.attemptDone(c.Type, o.status, elapsed)
-	switch {
-	case err != nil:
-		// The run stays claimed: the message is requeued, and once the lease is over the run is
-		// taken again.
-		logger.Error("Record run result failed, requeueing", "error", err)
-		requeueLater(ctx, d)
-		return
-	case !recorded:
-		logger.Warn("Run result discarded: the claim expired and another consumer took the run")
-		_ = d.Ack(false)
-		return
-	}
-	logger.Log(ctx, o.level, o.message, append(o.logArgs, "duration_ms", elapsed.Milliseconds())...)
-	if o.status == runstatus.Failed {
-		r.publishRetry(rctx, runmsg.Message{RunID: c.ID, JobID: c.JobID}, o.retryIn, logger)
-	}
-	if o.deadLetter {
-		// Dead-lettered through the work queue's dead-letter exchange, kept for inspection.
-		_ = d.Nack(false, false)
-		return
-	}
-	_ = d.Ack(false)
+	return output, time.Since(start), err
 }
 
 // maxEarly bounds how long a consumer waits for a run's slot. A run is claimed at most fireAhead
@@ -189,50 +183,81 @@ func waitForSlot(ctx context.Context, slot time.Time) {
 	}
 }
 
-// outcome is what an attempt came to, decided before anything is recorded.
-type outcome struct {
-	// result is what is recorded; its status names the outcome in metrics, and a failed one is
-	// published again after its retryIn.
-	result
-	level   slog.Level
-	message string
-	logArgs []any
-	// deadLetter answers the delivery by dead-lettering it instead of acking it.
-	deadLetter bool
-}
-
-// outcome decides what an attempt with this output and error comes to.
-func (r *Runner) outcome(c sqlcgen.RunClaimRow, output string, execErr error) outcome {
-	if execErr == nil {
-		return outcome{result: result{claim: c, status: runstatus.Completed, output: output},
-			level: slog.LevelDebug, message: "Run completed"}
-	}
-	policy := retrypolicy.Policy{On: c.RetryOn, Backoff: c.RetryBackoff, MaxRetries: int(c.MaxRetries),
-		Delay: time.Duration(c.RetryDelayMs) * time.Millisecond}
-	decision := policy.Decide(int(c.RetryCount), execErr, rand.Float64)
-	// A note on why the run was not retried comes first, where no cut of a long error can lose it.
-	errText := task.Storable(strings.TrimSpace(decision.Note+" "+execErr.Error()), maxError)
-	if !decision.Retry {
-		return outcome{result: result{claim: c, status: runstatus.PermanentlyFailed, output: output, err: errText},
-			level: slog.LevelWarn, message: "Run permanently failed",
-			logArgs: []any{"error", errText, "retry_count", c.RetryCount}, deadLetter: true}
-	}
-	// The delay is that of the retry queue the run will wait in, so that the database expects it back
-	// when the broker brings it.
-	delay := broker.RetryDelayAtLeast(decision.Delay)
-	return outcome{result: result{claim: c, status: runstatus.Failed, output: output, err: errText, retryIn: delay},
-		level: slog.LevelWarn, message: "Run attempt failed, retry scheduled",
-		logArgs: []any{"error", errText, "retry_in", delay.String()}}
-}
-
-// publishRetry publishes a failed run to wait out its delay in the broker. A retry that could not be
-// published stays failed and unpublished; the reaper publishes it when its delay is over.
+// publishRetry publishes a failed run to wait out its delay in the broker.
 func (r *Runner) publishRetry(ctx context.Context, msg runmsg.Message, delay time.Duration, logger *slog.Logger) {
-	if err := r.pub.PublishRetry(ctx, msg, delay); err != nil {
-		logger.Warn("Publish retry failed; the reaper will retry", "error", err)
-	} else if _, err := r.marks.do(msg.RunID); err != nil {
-		logger.Warn("Mark retry published failed", "error", err)
+	publishRetry(logger, "run", func() error { return r.pub.PublishRetry(ctx, msg, delay) },
+		func() error { _, err := r.marks.do(msg.RunID); return err })
+}
+
+// The steps of the delivery protocol that the Runner and the Notifier share.
+
+// deadLetterUndecodable dead-letters a delivery whose body names no run or notice (what). The body
+// is not logged: it could hold anything, secrets included.
+func deadLetterUndecodable(logger *slog.Logger, d amqp.Delivery, what string, err error) {
+	logger.Error("Message dead-lettered: not a "+what, "error", err, "message_id", d.MessageId,
+		"body_bytes", len(d.Body))
+	answer(d, true)
+}
+
+// claim takes the row (a run or a notice: what) that a delivery names, waiting out a database
+// outage. On a failure other than pgx.ErrNoRows it gives the delivery back for later; it returns
+// the error in any case, and a delivery whose row could not be claimed is the caller's to answer.
+func claim[C any](ctx context.Context, d amqp.Delivery, logger *slog.Logger, what string,
+	take func(ctx context.Context) (C, error)) (C, error) {
+	c, err := retryDB(ctx, logger, "claim "+what, take)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		logger.Error("Claim "+what+" failed, requeueing", "error", err)
+		requeueLater(ctx, d)
 	}
+	return c, err
+}
+
+// recordContext is what an attempt's outcome is recorded and its retry published under: it goes on
+// when shutdown interrupts the attempt, and waits out a database outage of up to recordTimeout.
+func recordContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+}
+
+// record writes an attempt's outcome through write, which reports whether the claim still held,
+// under rctx (recordContext). It reports whether the caller goes on to publish the retry and answer
+// the delivery; if not, record has answered it: requeued when the outcome could not be written (the
+// claim stays, and once its lease is over the row is taken again), acked when the claim had expired
+// and another consumer took the row over.
+func record(ctx, rctx context.Context, d amqp.Delivery, logger *slog.Logger, what string,
+	write func(ctx context.Context) (bool, error)) bool {
+	recorded, err := retryDB(rctx, logger, "record "+what+" result", write)
+	switch {
+	case err != nil:
+		logger.Error("Record "+what+" result failed, requeueing", "error", err)
+		requeueLater(ctx, d)
+		return false
+	case !recorded:
+		logger.Warn("Result discarded: the claim on the " + what + " expired and another consumer took it")
+		answer(d, false)
+		return false
+	}
+	return true
+}
+
+// publishRetry publishes a failed attempt's retry (of a run or a notice: what) to wait out its delay
+// in the broker, then marks it published. A retry that could not be published stays unpublished,
+// and the reaper publishes it once its delay is over.
+func publishRetry(logger *slog.Logger, what string, publish, markPublished func() error) {
+	if err := publish(); err != nil {
+		logger.Warn("Publish "+what+" retry failed; the reaper will retry", "error", err)
+	} else if err := markPublished(); err != nil {
+		logger.Warn("Mark "+what+" retry published failed", "error", err)
+	}
+}
+
+// answer acks a delivery, or dead-letters it through its queue's dead-letter exchange, which keeps
+// it for inspection.
+func answer(d amqp.Delivery, deadLetter bool) {
+	if deadLetter {
+		_ = d.Nack(false, false)
+		return
+	}
+	_ = d.Ack(false)
 }
 
 // requeueLater gives a delivery back to the broker after a pause, so that a database outage does

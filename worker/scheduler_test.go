@@ -16,7 +16,7 @@ import (
 // startScheduler runs a scheduler with its own dispatcher until the test ends, as a leader would.
 func (h *harness) startScheduler(catchUp time.Duration) {
 	ctx, cancel := context.WithCancel(context.Background())
-	disp := NewDispatcher(h.q, h.pub, h.logger)
+	disp := NewDispatcher(h.q, h.out, h.logger)
 	s := NewScheduler(h.pool, disp, catchUp, h.logger)
 	done := make(chan struct{}, 2)
 	go func() { disp.Run(ctx); done <- struct{}{} }()

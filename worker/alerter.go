@@ -21,7 +21,7 @@ type TxBeginner interface {
 	Begin(ctx context.Context) (pgx.Tx, error)
 }
 
-// NoticePublisher publishes stored notices for delivery; the Dispatcher is one. A notice it could
+// NoticePublisher publishes stored notices for delivery; the Outbox is one. A notice it could
 // not publish stays unpublished, and the reaper publishes it.
 type NoticePublisher interface {
 	PublishNotices(ctx context.Context, ids []int64)

@@ -1,9 +1,13 @@
 package worker
 
 import (
+	"context"
+	"errors"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/sethvargo/go-retry"
 )
 
 // maxBacklog bounds the due slots the leader keeps in memory while the database is out of reach:
@@ -57,64 +61,6 @@ func (b *backlog) add(batch []due) (refused int) {
 	return refused
 }
 
-// filter returns the slots of batch whose job is not refused, and the number left out.
-func (b *backlog) filter(batch []due) ([]due, int) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if len(b.refused) == 0 {
-		return batch, 0
-	}
-	kept := batch[:0:0]
-	for _, d := range batch {
-		if !b.refused[d.jobID] {
-			kept = append(kept, d)
-			continue
-		}
-		// Left out is refused too: the catch-up must reach past this slot before the refusals end.
-		b.noteRefused(d.slot)
-	}
-	return kept, len(batch) - len(kept)
-}
-
-// noteRefused moves refusedAt on past a slot refused or left out now.
-func (b *backlog) noteRefused(slot time.Time) {
-	for _, t := range []time.Time{time.Now(), slot} {
-		if t.After(b.refusedAt) {
-			b.refusedAt = t
-		}
-	}
-}
-
-// refuseOlder hands to the catch-up every job that has a kept slot older than cutoff, with all of
-// its kept slots: an outage that outlasted the catch-up window is the catch-up's to decide. It
-// returns the number of slots taken out.
-func (b *backlog) refuseOlder(cutoff time.Time) int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	old := map[int64]bool{}
-	for _, d := range b.slots {
-		if d.slot.Before(cutoff) {
-			old[d.jobID] = true
-		}
-	}
-	if len(old) == 0 {
-		return 0
-	}
-	n := len(b.slots)
-	b.slots = slices.DeleteFunc(b.slots, func(d due) bool {
-		if old[d.jobID] {
-			delete(b.keys, slotKey{d.jobID, d.slot})
-			return true
-		}
-		return false
-	})
-	for id := range old {
-		b.refused[id] = true
-	}
-	b.refusedAt = time.Now()
-	return n - len(b.slots)
-}
-
 // oldest returns up to n kept slots, oldest first, without removing them.
 func (b *backlog) oldest(n int) []due {
 	b.mu.Lock()
@@ -153,30 +99,61 @@ func (b *backlog) size() int {
 	return len(b.slots)
 }
 
-// needsCatchup reports whether jobs were refused, which only a catch-up puts right.
-func (b *backlog) needsCatchup() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.refused) > 0
+// unreachable reports whether a store failed for want of the database: a transient error, or no
+// answer within storeTimeout.
+func unreachable(err error) bool {
+	return transient(err) || errors.Is(err, context.DeadlineExceeded)
 }
 
-// refusedThrough is refusedAt while jobs are refused, else the zero time.
-func (b *backlog) refusedThrough() time.Time {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if len(b.refused) == 0 {
-		return time.Time{}
+// hold keeps slots that could not be stored yet; err is why, if the database refused them.
+func (d *Dispatcher) hold(batch []due, err error) {
+	refused := d.held.add(batch)
+	if err != nil {
+		d.logger.Warn("Database unreachable; holding due slots until it is back", "error", err,
+			"slots", len(batch), "held", d.held.size())
 	}
-	return b.refusedAt
+	if refused > 0 {
+		d.logger.Error("Too many due slots held; the catch-up decides about the rest of their jobs",
+			"refused", refused, "held", d.held.size())
+	}
 }
 
-// caughtUp takes back the refusals after a catch-up that decided about the slots up to until, with
-// nothing kept, so that the jobs' next slots are stored as usual again. A slot refused or left out
-// after until lies beyond what the catch-up looked at: then the refusals stay for the next one.
-func (b *backlog) caughtUp(until time.Time) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if len(b.slots) == 0 && b.refusedAt.Before(until) {
-		clear(b.refused)
+// flushLoop stores held slots whenever there are some, until ctx is done.
+func (d *Dispatcher) flushLoop(ctx context.Context) {
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if d.held.size() > 0 {
+				d.flush(ctx)
+			}
+		}
 	}
+}
+
+// flush stores the held slots, oldest first, a batch at a time, waiting out the database with
+// backoff, until none is held or ctx is done.
+func (d *Dispatcher) flush(ctx context.Context) {
+	backoff := retry.WithCappedDuration(2*time.Second, retry.NewExponential(100*time.Millisecond))
+	_ = retry.Do(ctx, backoff, func(ctx context.Context) error {
+		for batch := d.held.oldest(dispatchBatch); len(batch) > 0; batch = d.held.oldest(dispatchBatch) {
+			sctx, cancel := context.WithTimeout(ctx, storeTimeout)
+			err := d.store(sctx, batch)
+			cancel()
+			if err != nil && unreachable(err) && ctx.Err() == nil {
+				return retry.RetryableError(err)
+			}
+			if err != nil {
+				// As for a batch never held: next_run_at stays behind and the catch-up decides.
+				d.logger.Error("Insert held due runs failed", "error", err, "runs", len(batch))
+			} else {
+				d.logger.Info("Stored held due slots", "slots", len(batch), "still_held", d.held.size()-len(batch))
+			}
+			d.held.remove(batch)
+		}
+		return nil
+	})
 }

@@ -11,7 +11,8 @@ import (
 )
 
 // Readiness answers /readyz for a process: the database and both broker connections must be up,
-// and the scheduler must hold no due slots that a database outage kept it from storing.
+// and on a replica that may lead (disp is not nil) the scheduler must hold no due slots that a
+// database outage kept it from storing. A worker-only replica has no leader parts to report on.
 func Readiness(pool *pgxpool.Pool, pub *broker.Publisher, consumer *Consumer, disp *Dispatcher,
 	logger *slog.Logger) func(ctx context.Context) map[string]string {
 	return func(ctx context.Context) map[string]string {
@@ -26,6 +27,9 @@ func Readiness(pool *pgxpool.Pool, pub *broker.Publisher, consumer *Consumer, di
 		}
 		if !consumer.Connected() {
 			problems["rabbitmq_consumer"] = "not connected"
+		}
+		if disp == nil {
+			return problems
 		}
 		if n := disp.Held(); n > 0 {
 			problems["scheduler"] = fmt.Sprintf("holding %d due slots until the database takes them", n)

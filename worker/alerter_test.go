@@ -94,7 +94,7 @@ func TestAttemptHistory(t *testing.T) {
 		if err != nil || retried.Status != "queued" {
 			t.Fatalf("retry: %v, %+v", err, retried)
 		}
-		h.disp.Publish(context.Background(), []runmsg.Message{{RunID: run.ID, JobID: job.ID}})
+		h.out.Publish(context.Background(), []runmsg.Message{{RunID: run.ID, JobID: job.ID}})
 		done := h.waitStatus(run.ID, "completed", 20*time.Second)
 		attempts, err := h.q.RunAttemptList(context.Background(), run.ID)
 		if err != nil || done.Attempts != 2 || len(attempts) != 2 || attempts[0].Outcome != "permanently_failed" || attempts[1].Outcome != "completed" {
@@ -157,7 +157,7 @@ func TestAlerts(t *testing.T) {
 	t.Parallel()
 	h := setup(t, 2)
 	h.stopConsumer()
-	h.alerts = NewAlerter(h.pool, h.q, h.disp, h.logger)
+	h.alerts = NewAlerter(h.pool, h.q, h.out, h.logger)
 	h.startConsumer(2)
 	sender := notify.NewSender(task.NewExecutor(task.NewHTTPClient(2, true), task.MailConfig{}), "https://cron.example.com/", 5*time.Second)
 	notifier := NewNotifier(h.q, sender, h.pub, h.logger)

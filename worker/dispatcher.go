@@ -2,14 +2,10 @@ package worker
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"time"
 
-	"github.com/sethvargo/go-retry"
-
 	"github.com/cronflow/cronflow/sqlcgen"
-	"github.com/cronflow/cronflow/worker/broker"
 	"github.com/cronflow/cronflow/worker/runmsg"
 )
 
@@ -36,22 +32,22 @@ type due struct {
 	slot, next, updatedAt time.Time
 }
 
-// Dispatcher turns due slots into queued runs and publishes them. The run is inserted before it is
-// published, so a failed publish leaves a visible, unpublished run that the reaper publishes later.
-// While the database is out of reach it holds the slots (see backlog) and stores them, oldest
-// first, once it is back.
+// Dispatcher turns the leader's due slots into queued runs and publishes them through the replica's
+// Outbox. The run is inserted before it is published, so a failed publish leaves a visible,
+// unpublished run that the reaper publishes later. While the database is out of reach it holds the
+// slots (dispatcher_backlog.go) and stores them, oldest first, once it is back.
 type Dispatcher struct {
 	q      *sqlcgen.Queries
-	pub    *broker.Publisher
+	out    *Outbox
 	logger *slog.Logger
 	in     chan due
 	held   *backlog
 	notes  dispatchNotes
 }
 
-// NewDispatcher returns a dispatcher that stores runs through q and publishes them through pub.
-func NewDispatcher(q *sqlcgen.Queries, pub *broker.Publisher, logger *slog.Logger) *Dispatcher {
-	return &Dispatcher{q: q, pub: pub, logger: logger, in: make(chan due, 4*dispatchBatch), held: newBacklog(maxBacklog)}
+// NewDispatcher returns a dispatcher that stores runs through q and publishes them through out.
+func NewDispatcher(q *sqlcgen.Queries, out *Outbox, logger *slog.Logger) *Dispatcher {
+	return &Dispatcher{q: q, out: out, logger: logger, in: make(chan due, 4*dispatchBatch), held: newBacklog(maxBacklog)}
 }
 
 // Due hands over a slot of a job, as of the job's version updatedAt. It blocks while the
@@ -145,14 +141,6 @@ func (d *Dispatcher) dispatch(ctx context.Context, batch []due) {
 	}
 }
 
-// dispatchCatchUp stores and publishes the runs a catch-up decided on, now and in their order
-// (oldest first), including those of jobs that were left to it.
-func (d *Dispatcher) dispatchCatchUp(ctx context.Context, slots []due) {
-	for i := 0; i < len(slots); i += dispatchBatch {
-		d.storeOrHold(ctx, slots[i:min(i+dispatchBatch, len(slots))])
-	}
-}
-
 // storeOrHold stores and publishes a batch, or holds it.
 func (d *Dispatcher) storeOrHold(ctx context.Context, batch []due) {
 	if d.held.size() > 0 {
@@ -173,7 +161,7 @@ func (d *Dispatcher) storeOrHold(ctx context.Context, batch []due) {
 }
 
 // store inserts the runs of a batch and publishes them, and notes the jobs' next runs and the
-// publishes for later (notes.go). It fails only if the runs could not be inserted.
+// publishes for later (dispatcher_notes.go). It fails only if the runs could not be inserted.
 func (d *Dispatcher) store(ctx context.Context, batch []due) error {
 	params := sqlcgen.RunInsertScheduledParams{JobIds: make([]int64, len(batch)), ScheduledAts: make([]time.Time, len(batch))}
 	for i, b := range batch {
@@ -188,69 +176,8 @@ func (d *Dispatcher) store(ctx context.Context, batch []due) error {
 	for i, r := range rows {
 		msgs[i] = runmsg.Message{RunID: r.ID, JobID: r.JobID}
 	}
-	if published := d.publish(ctx, msgs); len(published) > 0 {
+	if published := d.out.publish(ctx, msgs); len(published) > 0 {
 		d.notes.addPublished(published, time.Now())
 	}
 	return nil
-}
-
-// reconnectWait is how long a publish cut off by the loss of its broker node waits for the
-// connection to move to another node, to publish the rest there.
-const reconnectWait = 2 * time.Second
-
-// Publish publishes runs that are already stored and records which ones the broker confirmed.
-func (d *Dispatcher) Publish(ctx context.Context, msgs []runmsg.Message) {
-	published := d.publish(ctx, msgs)
-	if len(published) == 0 {
-		return
-	}
-	if err := d.q.RunMarkPublished(ctx, published); err != nil {
-		d.logger.Warn("Mark runs published failed", "error", err)
-	}
-}
-
-// publish publishes runs that are already stored and returns the ids of those the broker
-// confirmed. If the broker node went away under the publish, the rest are published again once the
-// connection is on another node; runs still unconfirmed are published again by the reaper.
-func (d *Dispatcher) publish(ctx context.Context, msgs []runmsg.Message) []int64 {
-	if len(msgs) == 0 {
-		return nil
-	}
-	lost := d.pub.Reconnects()
-	published, err := d.pub.PublishRuns(ctx, msgs)
-	// The connection was there when the publish began, and went away under it.
-	cutOff := !errors.Is(err, broker.ErrNotConnected) && (d.pub.Reconnects() > lost || !d.pub.Connected())
-	if err != nil && cutOff && len(published) < len(msgs) {
-		wait := retry.WithMaxDuration(reconnectWait, retry.NewConstant(50*time.Millisecond))
-		if retry.Do(ctx, wait, func(context.Context) error {
-			if !d.pub.Connected() {
-				return retry.RetryableError(broker.ErrNotConnected)
-			}
-			return nil
-		}) == nil {
-			var more []int64
-			more, err = d.pub.PublishRuns(ctx, unconfirmed(msgs, published))
-			published = append(published, more...)
-		}
-	}
-	if err != nil {
-		d.logger.Warn("Publish runs failed; the reaper will publish them", "error", err,
-			"runs", len(msgs), "published", len(published))
-	}
-	return published
-}
-
-// unconfirmed returns the messages whose runs are not in confirmed.
-func unconfirmed(msgs []runmsg.Message, confirmed []int64) []runmsg.Message {
-	done := make(map[int64]bool, len(confirmed))
-	for _, id := range confirmed {
-		done[id] = true
-	}
-	var rest []runmsg.Message
-	for _, m := range msgs {
-		if !done[m.RunID] {
-			rest = append(rest, m)
-		}
-	}
-	return rest
 }

@@ -52,56 +52,51 @@ func NewNotifier(q *sqlcgen.Queries, sender *notify.Sender, pub NoticeRetryPubli
 	return &Notifier{q: q, sender: sender, pub: pub, logger: logger, RetryDelays: NoticeRetryDelays}
 }
 
-// Handle delivers the notice a message names. Like Runner.Handle, it answers every delivery: a
-// message that names no notice is dead-lettered, one whose notice is done or taken is acked.
+// Handle delivers the notice a message names, by the delivery protocol (runner.go). Like
+// Runner.Handle, it answers every delivery: a message that names no notice is dead-lettered, one
+// whose notice is done or taken is acked.
 func (n *Notifier) Handle(ctx context.Context, d amqp.Delivery) {
 	m, err := runmsg.DecodeNotice(d.Body)
 	if err != nil {
-		n.logger.Error("Message dead-lettered: not a notice", "error", err, "message_id", d.MessageId)
-		_ = d.Nack(false, false)
+		deadLetterUndecodable(n.logger, d, "notice", err)
 		return
 	}
 	logger := n.logger.With("notice_id", m.NoticeID)
-	claim, err := retryDB(ctx, logger, "claim notice", func(ctx context.Context) (sqlcgen.NoticeClaimRow, error) {
+	c, err := claim(ctx, d, logger, "notice", func(ctx context.Context) (sqlcgen.NoticeClaimRow, error) {
 		return n.q.NoticeClaim(ctx, sqlcgen.NoticeClaimParams{ID: m.NoticeID, LeaseMs: noticeLease.Milliseconds()})
 	})
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
+	if errors.Is(err, pgx.ErrNoRows) {
 		logger.Info("Notice message dropped: the notice is done, gone, taken or waiting for its retry")
-		_ = d.Ack(false)
-		return
-	case err != nil:
-		logger.Error("Claim notice failed, requeueing", "error", err)
-		requeueLater(ctx, d)
+		answer(d, false)
 		return
 	}
-	logger = logger.With("channel", claim.ChannelName, "event", claim.Event, "attempt", claim.Attempts)
-	output, sendErr := n.send(ctx, claim)
-	rec := n.outcome(claim, output, sendErr)
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	if err == nil {
+		n.attempt(ctx, d, c, logger.With("channel", c.ChannelName, "event", c.Event, "attempt", c.Attempts))
+	}
+}
+
+// attempt takes a claimed notice through the rest of the protocol: it sends the notice, decides
+// what came of it, then records that once and answers the delivery once.
+func (n *Notifier) attempt(ctx context.Context, d amqp.Delivery, c sqlcgen.NoticeClaimRow, logger *slog.Logger) {
+	output, sendErr := n.execute(ctx, c)
+	rec := n.outcome(c, output, sendErr)
+	rctx, cancel := recordContext(ctx)
 	defer cancel()
-	recorded, err := retryDB(rctx, logger, "record notice", func(ctx context.Context) (int64, error) {
-		return n.q.NoticeRecord(ctx, rec)
-	})
-	switch {
-	case err != nil:
-		logger.Error("Record notice failed, requeueing", "error", err)
-		requeueLater(ctx, d)
-		return
-	case recorded == 0:
-		logger.Warn("Notice result discarded: the claim expired and another consumer took it")
-		_ = d.Ack(false)
+	if !record(ctx, rctx, d, logger, "notice", func(ctx context.Context) (bool, error) {
+		rows, err := n.q.NoticeRecord(ctx, rec)
+		return rows > 0, err
+	}) {
 		return
 	}
 	logger.Info("Notice "+rec.Status, "error", rec.Error)
 	if rec.Status == "retrying" {
-		n.publishRetry(rctx, claim.ID, time.Duration(rec.RetryInMs)*time.Millisecond, logger)
+		n.publishRetry(rctx, c.ID, time.Duration(rec.RetryInMs)*time.Millisecond, logger)
 	}
-	_ = d.Ack(false)
+	answer(d, false)
 }
 
-// send delivers a claimed notice once.
-func (n *Notifier) send(ctx context.Context, c sqlcgen.NoticeClaimRow) (string, error) {
+// execute sends a claimed notice once.
+func (n *Notifier) execute(ctx context.Context, c sqlcgen.NoticeClaimRow) (string, error) {
 	var e notify.Event
 	if err := json.Unmarshal(c.Details, &e); err != nil {
 		return "", fmt.Errorf("decode notice %d: %w", c.ID, err)
@@ -125,46 +120,10 @@ func (n *Notifier) outcome(c sqlcgen.NoticeClaimRow, output string, sendErr erro
 	return rec
 }
 
-// publishRetry publishes a notice to wait out its delay; if that fails, the reaper publishes it.
+// publishRetry publishes a notice to wait out its delay in the broker (runner.go).
 func (n *Notifier) publishRetry(ctx context.Context, id int64, delay time.Duration, logger *slog.Logger) {
-	if err := n.pub.PublishNoticeRetry(ctx, id, delay); err != nil {
-		logger.Warn("Publish notice retry failed; the reaper will retry", "error", err)
-	} else if err := n.q.NoticeMarkPublished(ctx, []int64{id}); err != nil {
-		logger.Warn("Mark notice retry published failed", "error", err)
-	}
-}
-
-// PublishNotices publishes stored notices and records which ones the broker confirmed; the others
-// are published again by the reaper.
-func (d *Dispatcher) PublishNotices(ctx context.Context, ids []int64) {
-	if len(ids) == 0 {
-		return
-	}
-	published, err := d.pub.PublishNotices(ctx, ids)
-	if err != nil {
-		d.logger.Warn("Publish notices failed; the reaper will publish them", "error", err, "notices", len(ids))
-	}
-	if len(published) == 0 {
-		return
-	}
-	if err := d.q.NoticeMarkPublished(ctx, published); err != nil {
-		d.logger.Warn("Mark notices published failed", "error", err)
-	}
-}
-
-// reapNotices publishes notices whose message may never arrive, as reap does for runs.
-func (r *Reaper) reapNotices(ctx context.Context, now time.Time) {
-	ids, err := r.q.NoticeListOrphaned(ctx, sqlcgen.NoticeListOrphanedParams(r.orphanedAt(now)))
-	if err != nil {
-		if ctx.Err() == nil {
-			r.logger.Warn("List orphaned notices failed", "error", err)
-		}
-		return
-	}
-	if len(ids) > 0 {
-		r.logger.Info("Publishing orphaned notices", "notices", len(ids))
-		r.disp.PublishNotices(ctx, ids)
-	}
+	publishRetry(logger, "notice", func() error { return n.pub.PublishNoticeRetry(ctx, id, delay) },
+		func() error { return n.q.NoticeMarkPublished(ctx, []int64{id}) })
 }
 
 // SendTest sends a test notice to a channel now, records it among the channel's deliveries, and
@@ -181,7 +140,7 @@ func (n *Notifier) SendTest(ctx context.Context, ch sqlcgen.Channel) (sqlcgen.No
 	}
 	claim := sqlcgen.NoticeClaimRow{ID: notice.ID, Event: notice.Event, Attempts: notice.Attempts, Details: details,
 		ChannelName: ch.Name, ChannelType: ch.Type, Config: ch.Config}
-	output, sendErr := n.send(ctx, claim)
+	output, sendErr := n.execute(ctx, claim)
 	rec := n.outcome(claim, output, sendErr)
 	if sendErr != nil {
 		rec.Status, rec.RetryInMs = "failed", 0

@@ -101,7 +101,7 @@ func TestBatchWhoseCommitFailsAcksNothingAndLosesNoRun(t *testing.T) {
 	h.stopConsumer()
 	db := &refusingDB{Pool: h.pool, gate: make(chan struct{})}
 	db.refuse.Store(true)
-	h.alerts = NewAlerter(db, h.q, h.disp, h.logger)
+	h.alerts = NewAlerter(db, h.q, h.out, h.logger)
 	var answers atomic.Int64
 	h.wrap = func(next HandlerFunc) HandlerFunc {
 		return func(ctx context.Context, d amqp.Delivery) {

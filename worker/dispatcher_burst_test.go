@@ -31,7 +31,7 @@ func TestBrokerConnectionsClosedMidBurstLoseNoRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go h.disp.Run(ctx)
-	go NewReaper(h.q, h.disp, h.logger).Run(ctx)
+	go NewReaper(h.q, h.out, h.logger).Run(ctx)
 
 	slot := time.Now().Truncate(time.Second)
 	next := slot.Add(time.Hour)

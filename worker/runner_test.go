@@ -136,7 +136,7 @@ func TestACompletedRunIsNotExecutedAgainWhenRedelivered(t *testing.T) {
 
 	// The same message twice more, then a fresh run behind them: with one consumer the queue is
 	// worked in order, so once the fresh run is done the duplicates have been handled.
-	h.disp.Publish(context.Background(), []runmsg.Message{{RunID: run.ID, JobID: job.ID}, {RunID: run.ID, JobID: job.ID}})
+	h.out.Publish(context.Background(), []runmsg.Message{{RunID: run.ID, JobID: job.ID}, {RunID: run.ID, JobID: job.ID}})
 	sentinel := h.runNow(job.ID)
 	h.waitStatus(sentinel.ID, "completed", 10*time.Second)
 
@@ -225,87 +225,6 @@ func clusterQueueLength(t *testing.T, r *clustertest.Rabbit, queue string) int {
 		}
 	}
 	return -1
-}
-
-func TestARunNeverPublishedIsPublishedByTheReaper(t *testing.T) {
-	t.Parallel()
-	h := setup(t, 2)
-	tg := newRecordingTarget(t, nil)
-	job := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}})
-
-	// A dispatcher whose broker is unreachable stores the run but cannot publish it.
-	down := NewDispatcher(h.q, h.startPublisher("amqp://guest:guest@127.0.0.1:1/"), h.logger)
-	run, err := h.q.RunInsertManual(context.Background(), job.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	down.Publish(context.Background(), []runmsg.Message{{RunID: run.ID, JobID: job.ID}})
-	if r := h.run(run.ID); r.Status != "queued" || r.PublishedAt != nil {
-		t.Fatalf("run after a failed publish: status=%s published_at=%v, want queued and unpublished", r.Status, r.PublishedAt)
-	}
-
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go NewReaper(h.q, h.disp, h.logger).Run(ctx)
-	h.waitStatus(run.ID, "completed", 20*time.Second)
-}
-
-func TestARetryLostByTheBrokerIsPublishedAgain(t *testing.T) {
-	t.Parallel()
-	h := setup(t, 2)
-	tg := newRecordingTarget(t, func(_ string, n int) int {
-		if n == 1 {
-			return http.StatusBadGateway
-		}
-		return http.StatusOK
-	})
-	job := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}, maxRetries: 3, retryDelay: 5 * time.Second})
-	run := h.runNow(job.ID)
-	h.waitStatus(run.ID, "failed", 10*time.Second)
-	ch := amqpChannel(t)
-	workertest.WaitFor(t, 10*time.Second, "the retry waiting in its queue", func() bool {
-		// Asking for a queue that is not there yet closes the channel: ask on a fresh one.
-		probe := amqpChannel(t)
-		q, err := probe.QueueDeclarePassive(h.top.RetryQueue(5*time.Second), true, false, false, false, nil)
-		return err == nil && q.Messages == 1
-	})
-
-	// As a broker restart can: the message waiting in the retry queue is gone.
-	if n, err := ch.QueuePurge(h.top.RetryQueue(5*time.Second), false); err != nil || n != 1 {
-		t.Fatalf("purge the retry queue: %d messages, %v", n, err)
-	}
-
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	reaper := NewReaper(h.q, h.disp, h.logger)
-	reaper.RetryOverdueAfter = time.Second
-	go reaper.Run(ctx)
-	done := h.waitStatus(run.ID, "completed", 20*time.Second)
-	if done.Attempts != 2 {
-		t.Fatalf("attempts = %d, want 2", done.Attempts)
-	}
-}
-
-func TestAnUnroutableRunIsNotCountedAsPublished(t *testing.T) {
-	t.Parallel()
-	h := setup(t, 1)
-	job := h.insertJob(jobOpts{payload: map[string]string{"url": "http://127.0.0.1:1/"}})
-	ch := amqpChannel(t)
-	// Someone removed the binding: the exchange takes the message but routes it nowhere.
-	if err := ch.QueueUnbind(h.top.WorkQueue, broker.WorkRoutingKey, h.top.Exchange, nil); err != nil {
-		t.Fatal(err)
-	}
-	run, err := h.q.RunInsertManual(context.Background(), job.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.disp.Publish(context.Background(), []runmsg.Message{{RunID: run.ID, JobID: job.ID}})
-	if r := h.run(run.ID); r.PublishedAt != nil {
-		t.Fatalf("an unroutable run is marked published at %s", r.PublishedAt)
-	}
-	if h.pub.Returned.Load() != 1 || h.pub.Confirmed.Load() != 0 {
-		t.Fatalf("returned %d, confirmed %d; want 1 and 0", h.pub.Returned.Load(), h.pub.Confirmed.Load())
-	}
 }
 
 // amqpChannel opens a channel of the test's own, closed when the test ends.

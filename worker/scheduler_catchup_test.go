@@ -29,10 +29,11 @@ func TestSlotsTheLeaderCannotHoldAreLeftToTheCatchupAndRecorded(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	disp := NewDispatcher(sqlcgen.New(pool), h.pub, h.logger)
+	out := NewOutbox(sqlcgen.New(pool), h.pub, h.logger)
+	disp := NewDispatcher(sqlcgen.New(pool), out, h.logger)
 	disp.held = newBacklog(2)
 	// The leader's services: the reaper publishes a run whose insert was cut off after it committed.
-	services := NewMaintainer(disp, NewReaper(sqlcgen.New(pool), disp, h.logger), NewScheduler(pool, disp, time.Hour, h.logger))
+	services := NewMaintainer(disp, NewReaper(sqlcgen.New(pool), out, h.logger), NewScheduler(pool, disp, time.Hour, h.logger))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = services.Run(ctx) }()

@@ -1,0 +1,47 @@
+// Package worker runs the run lifecycle: the leader election, the scheduler that turns cron
+// firings into due slots, the dispatcher that stores them as runs, the outbox that publishes what
+// is stored, the reaper that publishes what was lost, and the consumers whose runner executes,
+// retries and records every run.
+//
+// # One run, step by step
+//
+// The database row is the truth; a message only carries a run's identity. The files are named
+// after the types that do each step.
+//
+//  1. Cron (scheduler.go, scheduler_table.go, scheduler_entry.go). On the leader only, the
+//     Scheduler keeps one robfig/cron entry per active job, in line with the jobs table. An entry
+//     fires fireAhead before its slot and hands the slot to the Dispatcher (Dispatcher.Due).
+//     Which replica leads is decided by a PostgreSQL advisory lock (leader.go); the Maintainer
+//     (maintainer.go) starts the leader's services in order and stops them in reverse.
+//  2. Dispatch (dispatcher.go). The Dispatcher gathers the slots of a second into batches and
+//     inserts their runs, keyed by (job, slot), so that no slot gets a second run. Each job's next
+//     run is noted and written a moment later (dispatcher_notes.go). While the database is out of
+//     reach the slots are held and stored later (dispatcher_backlog.go); slots that passed without
+//     a run are the catch-up's to decide (scheduler_catchup.go, which tells that handshake whole).
+//  3. Publish (outbox.go). The Outbox publishes stored runs, persistent, and counts a run published
+//     once the broker confirms it (broker/publisher.go). It serves every replica: the
+//     Dispatcher's batches, "Run now" and retries from the dashboard and the API, and alert
+//     notices. A run left unpublished is published again by the Reaper (reaper.go, leader only).
+//  4. Consume (consumer.go). A Consumer takes deliveries from the work queue with a fixed number
+//     of goroutines and hands each to Runner.Handle (runner.go), which decodes it.
+//  5. Claim (runner.go, runner_batch.go, batcher.go). The Runner claims the run with a
+//     conditional UPDATE … RETURNING, batched with the claims of the other goroutines. No row back
+//     means the run is finished, taken or waiting for its retry: the delivery is acked.
+//  6. Execute (runner.go). Not before its slot, the run's task runs under its timeout (package
+//     task), with the secrets its payload names opened (secrets.go).
+//  7. Record (runner_outcome.go, runner_record.go, alerter_record.go). What the attempt came to is
+//     decided first, then recorded once, batched, in one transaction with the alert step for the
+//     runs that settled (alerter.go).
+//  8. Retry or ack (runner.go). A failed attempt that may be retried is published to a retry queue
+//     to wait out its delay; then the delivery is acked, or dead-lettered when the run failed for
+//     good.
+//  9. Alert (alerter.go, outbox.go, notifier.go). A job that starts failing or recovers gets one
+//     notice per channel, made in the recording transaction and published by the Outbox once it
+//     has committed. A Notifier answers the notice queue by the same delivery protocol as the
+//     Runner (decode, claim, execute, outcome, record, publishRetry, answer) and sends each
+//     notice through package notify.
+//
+// Beside the pipeline: retrydb.go waits out database outages, retention.go deletes old runs on the
+// leader, metrics.go and readiness.go report on a process. A worker-only replica (`cronflow
+// worker`) runs steps 3 to 9 and builds none of the leader's parts.
+package worker
