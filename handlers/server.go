@@ -27,7 +27,7 @@ const (
 	maxBodyBytes = 1 << 20
 )
 
-// RunPublisher publishes runs that are stored as queued. The worker's Dispatcher is one. Publishing
+// RunPublisher publishes runs that are stored as queued. The worker's Outbox is one. Publishing
 // may fail (the broker is down); the run then stays queued and is published later, so callers do not
 // need to know.
 type RunPublisher interface {
