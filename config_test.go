@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cronflow/cronflow/worker/workertest"
+
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/cronflow/cronflow/worker"
@@ -46,7 +48,7 @@ func TestBadConfigurationStopsStartup(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			var logs syncBuffer
+			var logs workertest.LogBuffer
 			err := run(context.Background(), []string{"cronflow"}, func(k string) string { return tc.env[k] }, &logs)
 			for variable := range tc.env {
 				if err == nil || !strings.Contains(err.Error(), variable) {
