@@ -88,7 +88,7 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 	c.HTTP.SharedClients = c.TrustedProxies
 
 	host := r.str("DASHBOARD_HOST", "0.0.0.0")
-	if mode == "serve" && c.AdminPassword == "" && !c.InsecureNoAuth {
+	if listens(mode) && c.AdminPassword == "" && !c.InsecureNoAuth {
 		if strings.TrimSpace(getenv("DASHBOARD_HOST")) == "" {
 			host = "127.0.0.1"
 		} else if !loopback(host) {

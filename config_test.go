@@ -93,7 +93,8 @@ func TestWhereCronflowListens(t *testing.T) {
 		"WithoutAPasswordOnLoopbackOnly":          {"serve", map[string]string{}, "127.0.0.1:8000"},
 		"WithAPasswordOnEveryAddress":             {"serve", map[string]string{"CRONFLOW_ADMIN_PASSWORD": "long enough"}, "0.0.0.0:8000"},
 		"WithoutAPasswordWhereToldIfInsecureIsOn": {"serve", map[string]string{"DASHBOARD_HOST": "0.0.0.0", "CRONFLOW_INSECURE_NO_AUTH": "true"}, "0.0.0.0:8000"},
-		"AWorkerServesOnlyHealthOnEveryAddress":   {"worker", map[string]string{}, "0.0.0.0:8000"},
+		"AWorkerWithoutAPasswordOnLoopbackOnly":   {"worker", map[string]string{}, "127.0.0.1:8000"},
+		"AWorkerWithAPasswordOnEveryAddress":      {"worker", map[string]string{"CRONFLOW_ADMIN_PASSWORD": "long enough"}, "0.0.0.0:8000"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			cfg, err := loadConfig(tc.mode, func(k string) string { return tc.env[k] })
