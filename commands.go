@@ -6,9 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/cronflow/cronflow/queries/store"
 )
@@ -166,4 +169,82 @@ func versionText(bi *debug.BuildInfo, ok bool) string {
 		}
 	}
 	return fmt.Sprintf("cronflow %s\n%s\nbuilt with %s", version, commit, bi.GoVersion)
+}
+
+// listens reports whether a mode serves HTTP (serve and worker), or reads where they do
+// (healthcheck): these follow the listening rules of loadConfig.
+func listens(mode string) bool {
+	return mode == "serve" || mode == "worker" || mode == "healthcheck"
+}
+
+// listen opens the HTTP listener of a mode that serves, first of all, so that a port in use stops
+// Cronflow at once, before it waits for the database or starts a consumer. Connections that
+// arrive before the server starts wait in the listener's queue. Other modes get nil.
+func listen(mode, addr string) (net.Listener, error) {
+	if mode != "serve" && mode != "worker" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// closeListener closes ln, if there is one; closing it again after the server did is harmless.
+func closeListener(ln net.Listener) {
+	if ln != nil {
+		_ = ln.Close()
+	}
+}
+
+// healthcheckTimeout bounds the whole check; /readyz itself gives up on its checks after 2 s.
+const healthcheckTimeout = 5 * time.Second
+
+// healthcheck is cronflow healthcheck: it asks the Cronflow of this host (serve or worker, on the
+// address the same environment makes it listen on) whether it is ready, and returns nil only if
+// /readyz answers 200. It is for container healthchecks: the image has no shell and no curl.
+func healthcheck(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := loadConfig("healthcheck", getenv)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	url := "http://" + localAddr(cfg.HTTPAddr) + "/readyz"
+	ctx, cancel := context.WithTimeout(ctx, healthcheckTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return fmt.Errorf("healthcheck %s: %w", url, err)
+	}
+	// No proxy: the check is about this host.
+	client := &http.Client{Transport: &http.Transport{Proxy: nil}}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck %s: not ready: %s %s", url, resp.Status, strings.TrimSpace(string(body)))
+	}
+	_, err = fmt.Fprintln(stdout, "ready")
+	return err
+}
+
+// localAddr is where this host reaches a server listening on addr: a server on every address
+// (0.0.0.0 or ::) is asked on loopback.
+func localAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	switch ip := net.ParseIP(host); {
+	case host == "":
+		host = "127.0.0.1"
+	case ip != nil && ip.IsUnspecified() && ip.To4() != nil:
+		host = "127.0.0.1"
+	case ip != nil && ip.IsUnspecified():
+		host = "::1"
+	}
+	return net.JoinHostPort(host, port)
 }
