@@ -21,3 +21,8 @@ RETURNING u.id, u.username, u.role AS user_role, t.role AS token_role, t.name AS
 -- name: APITokenRevoke :many
 -- APITokenRevoke revokes a token in use, answering its name; none if there was none to revoke.
 UPDATE api_tokens SET revoked_at = now() WHERE id = @id AND revoked_at IS NULL RETURNING name;
+
+-- name: APITokenRevokeForUser :many
+-- APITokenRevokeForUser revokes every token in use of a user, whose password was reset, answering
+-- their names.
+UPDATE api_tokens SET revoked_at = now() WHERE user_id = @user_id AND revoked_at IS NULL RETURNING name;

@@ -149,3 +149,29 @@ func (q *Queries) APITokenRevoke(ctx context.Context, id int64) ([]string, error
 	}
 	return items, nil
 }
+
+const aPITokenRevokeForUser = `-- name: APITokenRevokeForUser :many
+UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL RETURNING name
+`
+
+// APITokenRevokeForUser revokes every token in use of a user, whose password was reset, answering
+// their names.
+func (q *Queries) APITokenRevokeForUser(ctx context.Context, userID int64) ([]string, error) {
+	rows, err := q.db.Query(ctx, aPITokenRevokeForUser, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		items = append(items, name)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}

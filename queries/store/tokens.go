@@ -79,6 +79,27 @@ func (s *Store) CreateToken(ctx context.Context, actor string, caller Caller, na
 	return token, row, problems, err
 }
 
+// revokeEntries are the audit entries of the tokens named revoked.
+func revokeEntries(names []string) []Entry {
+	var entries []Entry
+	for _, name := range names {
+		changes := map[string]FieldChange{"revoked": {From: json.RawMessage("false"), To: json.RawMessage("true")}}
+		entries = append(entries, Entry{Action: "token.revoke", Subject: name, Changes: changes})
+	}
+	return entries
+}
+
+// revokeTokensOf revokes every token in use of a user whose password someone else reset (another
+// admin, or the environment), and answers their audit entries: whoever held the old password may
+// have made tokens with it.
+func revokeTokensOf(ctx context.Context, q *sqlcgen.Queries, userID int64) ([]Entry, error) {
+	names, err := q.APITokenRevokeForUser(ctx, userID)
+	if err != nil {
+		return nil, fmt.Errorf("revoke API tokens of user %d: %w", userID, err)
+	}
+	return revokeEntries(names), nil
+}
+
 // RevokeToken revokes an API token in use and records it; revoked is false if there was none.
 func (s *Store) RevokeToken(ctx context.Context, actor string, id int64) (revoked bool, err error) {
 	err = s.write(ctx, actor, func(q *sqlcgen.Queries) ([]Entry, error) {
@@ -86,13 +107,8 @@ func (s *Store) RevokeToken(ctx context.Context, actor string, id int64) (revoke
 		if err != nil {
 			return nil, fmt.Errorf("revoke API token %d: %w", id, err)
 		}
-		var entries []Entry
-		for _, name := range names {
-			revoked = true
-			changes := map[string]FieldChange{"revoked": {From: json.RawMessage("false"), To: json.RawMessage("true")}}
-			entries = append(entries, Entry{Action: "token.revoke", Subject: name, Changes: changes})
-		}
-		return entries, nil
+		revoked = len(names) > 0
+		return revokeEntries(names), nil
 	})
 	return revoked, err
 }
