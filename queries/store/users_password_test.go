@@ -54,7 +54,7 @@ func TestAPasswordResetRevokesTheUsersTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	token, _, _, err := s.CreateToken(ctx, "dee", Caller{UserID: dee.ID, Name: "dee", Role: RoleEditor}, "ci", "editor")
+	token, _, _, err := s.CreateToken(ctx, "dee", Caller{UserID: dee.ID, Name: "dee", Role: RoleEditor}, TokenInput{Name: "ci", Role: "editor"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestChangingOnesOwnPasswordKeepsOnesTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	caller := Caller{UserID: dee.ID, Name: "dee", Role: RoleEditor}
-	token, _, _, err := s.CreateToken(ctx, "dee", caller, "ci", "editor")
+	token, _, _, err := s.CreateToken(ctx, "dee", caller, TokenInput{Name: "ci", Role: "editor"})
 	if err != nil {
 		t.Fatal(err)
 	}
