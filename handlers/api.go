@@ -1,8 +1,10 @@
 package handlers
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"math"
 	"net/http"
 	"strconv"
@@ -16,18 +18,23 @@ import (
 // The JSON API's shared request readers and answers: bodies, ids, pages and 422s by field.
 
 // decodeJSON reads a JSON body into v. A body not sent as application/json is a 415; one that is not
-// JSON, or has more after the value, is a 400; a value of the wrong type for a field is a problem
+// JSON, has more after the value, or nests deeper than store.MaxJSONDepth, is a 400; a value of the wrong type for a field is a problem
 // with that field, for a 422.
 func decodeJSON(c echo.Context, v any) (map[string]string, error) {
 	if !isJSON(c.Request().Header.Get(echo.HeaderContentType)) {
 		// Only JSON: a page on another site can post a form or text/plain without asking first.
 		return nil, echo.NewHTTPError(http.StatusUnsupportedMediaType, "Send the body as JSON, with Content-Type: application/json.")
 	}
-	body := http.MaxBytesReader(c.Response(), c.Request().Body, maxBodyBytes)
-	dec := json.NewDecoder(body)
-	err := dec.Decode(v)
-	if err == nil && dec.More() {
-		err = errors.New("unexpected data after the JSON value")
+	raw, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, maxBodyBytes))
+	if err == nil && store.JSONDepth(raw) > store.MaxJSONDepth {
+		return nil, echo.NewHTTPError(http.StatusBadRequest, "The request body "+store.TooDeepProblem+"; nothing was stored.")
+	}
+	if err == nil {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		err = dec.Decode(v)
+		if err == nil && dec.More() {
+			err = errors.New("unexpected data after the JSON value")
+		}
 	}
 	var tooLarge *http.MaxBytesError
 	switch {

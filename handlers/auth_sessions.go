@@ -93,6 +93,13 @@ func (a *auth) sessionPrincipal(c echo.Context, token string) (principal, bool, 
 	return principal{UserID: row.ID, Name: row.Username, Role: role(row.Role), Via: credSession, SessionID: row.SessionID}, true, nil
 }
 
+// setCookie sets a cookie, Secure whenever the request came over TLS (directly, or through a
+// trusted proxy that says so): the one rule for every cookie Cronflow sets.
+func setCookie(c echo.Context, cookie *http.Cookie) {
+	cookie.Secure = c.Scheme() == "https"
+	c.SetCookie(cookie)
+}
+
 // startSession logs a user in: a new session, and its token in an HttpOnly, SameSite cookie that is
 // Secure whenever the request came over TLS (directly or through a proxy that says so).
 func (a *auth) startSession(c echo.Context, user sqlcgen.User) error {
@@ -109,9 +116,9 @@ func (a *auth) startSession(c echo.Context, user sqlcgen.User) error {
 	if err != nil {
 		return fmt.Errorf("start session: %w", err)
 	}
-	c.SetCookie(&http.Cookie{
+	setCookie(c, &http.Cookie{
 		Name: sessionCookie, Value: token, Path: "/", Expires: expires, MaxAge: int(a.lifetime().Seconds()),
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https",
+		HttpOnly: true, SameSite: http.SameSiteLaxMode,
 	})
 	return nil
 }
@@ -123,7 +130,6 @@ func (a *auth) endSession(c echo.Context) error {
 			return err
 		}
 	}
-	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"})
+	setCookie(c, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	return nil
 }

@@ -53,9 +53,13 @@ func handleAPIExport(st *store.Store) echo.HandlerFunc {
 	}
 }
 
+// importBusy answers an import while another runs: one import at a time per process.
+const importBusy = "Another import is running; try again when it has finished (one import runs at a time)."
+
 // handleAPIImport serves POST /api/import?mode=upsert|create&dry_run=true: it imports an export
 // document, 200 with {"created", "updated", "unchanged"}; any invalid job refuses the document with
-// 422 and {"errors": [{"index", "name", "fields"}]}, and nothing is stored.
+// 422 and {"errors": [{"index", "name", "fields"}]}, and nothing is stored. A document over
+// store.MaxImportJobs jobs is a 422 on "jobs"; an import while another runs is a 429.
 func handleAPIImport(st *store.Store) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		opts, problems := importOptions(c, c.QueryParam("mode"), c.QueryParam("dry_run"))
@@ -81,11 +85,14 @@ func handleAPIImport(st *store.Store) echo.HandlerFunc {
 }
 
 // importReadError turns an import's failure to read its document into the answer: 413 over the
-// limit, 400 for a document that is not JSON, and the error itself otherwise.
+// limit, 400 for a document that is not JSON, 429 while another import runs, and the error itself
+// otherwise.
 func importReadError(err error) error {
 	var tooLarge *http.MaxBytesError
 	var unreadable *store.UnreadableImportError
 	switch {
+	case errors.Is(err, store.ErrImportBusy):
+		return echo.NewHTTPError(http.StatusTooManyRequests, importBusy)
 	case errors.As(err, &tooLarge):
 		return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
 	case errors.As(err, &unreadable):

@@ -22,6 +22,7 @@ type ApiToken struct {
 	LastUsedAt *time.Time
 	RevokedAt  *time.Time
 	Role       string
+	ExpiresAt  *time.Time
 }
 
 type AuditLog struct {

@@ -380,7 +380,7 @@ func UserEditPage(p Page, u UserEdit) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "<label for=\"user-password\">New password</label> <input id=\"user-password\" name=\"password\" type=\"password\" minlength=\"8\" autocomplete=\"new-password\" data-testid=\"user-password\" aria-describedby=\"hint-user-password\"> <small id=\"hint-user-password\" class=\"muted\">Leave empty to keep the password. A new one signs the user out everywhere.</small>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "<label for=\"user-password\">New password</label> <input id=\"user-password\" name=\"password\" type=\"password\" minlength=\"8\" autocomplete=\"new-password\" data-testid=\"user-password\" aria-describedby=\"hint-user-password\"> <small id=\"hint-user-password\" class=\"muted\">Leave empty to keep the password. A new one signs the user out everywhere and revokes their API tokens. The bootstrap admin (CRONFLOW_ADMIN_USER) changes its own password only.</small>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -14,19 +14,11 @@ import (
 	"github.com/cronflow/cronflow/worker/task"
 )
 
-// planImport checks every job of a document and decides what to do with each: create it, update
-// the stored job of the same name (upsert), or leave that job as it is. Any problem with any job
+// planImport checks the jobs of a document, read and checked one by one already (see
+// readDocument), against what is stored, and decides what to do with each: create it, update the
+// stored job of the same name (upsert), or leave that job as it is. Any problem with any job
 // refuses the whole document.
-func planImport(ctx context.Context, q *sqlcgen.Queries, entries []json.RawMessage, mode string, now time.Time) ([]ImportedJob, error) {
-	jobs := make([]ImportedJob, len(entries))
-	problems := map[int]map[string]string{}
-	for i, raw := range entries {
-		job, name, fields := checkImportJob(raw, now)
-		jobs[i] = ImportedJob{Index: i, Name: name, Action: "create", job: job}
-		if len(fields) > 0 {
-			problems[i] = fields
-		}
-	}
+func planImport(ctx context.Context, q *sqlcgen.Queries, jobs []ImportedJob, problems map[int]map[string]string, mode string) ([]ImportedJob, error) {
 	if err := checkImportChannels(ctx, q, jobs, problems); err != nil {
 		return nil, err
 	}
