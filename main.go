@@ -187,7 +187,8 @@ func startLeader(ctx context.Context, cfg config, pool *pgxpool.Pool, out *worke
 func authConfig(cfg config) handlers.AuthConfig {
 	return handlers.AuthConfig{Enabled: cfg.AdminPassword != "", MetricsToken: cfg.MetricsToken,
 		LoopbackOnly: cfg.AdminPassword == "" && !cfg.InsecureNoAuth, AdminUser: cfg.AdminUser,
-		SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime}
+		SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime,
+		OIDC: cfg.SSO.OIDC, PasswordLoginOff: cfg.SSO.PasswordLoginOff, Require2FA: cfg.SSO.Require2FA, PublicURL: cfg.PublicURL}
 }
 
 // parseMode reads the command: serve (the default), worker, migrate, export or import.
