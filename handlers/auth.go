@@ -45,6 +45,15 @@ type AuthConfig struct {
 	Require2FA string
 	// PublicURL is where people reach the dashboard: the origin and relying party of passkeys.
 	PublicURL string
+	// Clock is what TOTP codes are checked against; nil is time.Now. Tests set it.
+	Clock func() time.Time
+}
+
+func (c AuthConfig) now() time.Time {
+	if c.Clock != nil {
+		return c.Clock()
+	}
+	return time.Now()
 }
 
 func (c AuthConfig) idle() time.Duration {

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"image/png"
 	"net/http"
-	"time"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
@@ -61,7 +61,7 @@ func (a *auth) confirmTOTP(c echo.Context, code string) (codes []string, problem
 	if !ok {
 		return nil, "", echo.NewHTTPError(http.StatusTooManyRequests, "Too many wrong codes. Try again in a minute.")
 	}
-	step, ok := totpMatch(t.Secret, code, time.Now())
+	step, ok := totpMatch(t.Secret, strings.TrimSpace(code), a.now())
 	if !ok {
 		return nil, "is not the code your app shows now", nil
 	}
