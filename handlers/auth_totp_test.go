@@ -238,3 +238,27 @@ func (f *fixture) auditActions() string {
 	}
 	return strings.Join(out, " ")
 }
+
+func TestAdminResetsAUsersFactors(t *testing.T) {
+	t.Parallel()
+	clock := &testClock{now: time.Unix(1_800_000_000, 0)}
+	f := setup(t, withAuth(AuthConfig{Clock: clock.Now}))
+	_, cookie := f.passwordLogin()
+	f.enrolTOTP(cookie, clock)
+	admin, err := f.q.UserGetByName(context.Background(), testAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec := f.sessionJSON(cookie, http.MethodDelete, "/api/users/"+itoa64(admin.ID)+"/factors", ""); rec.Code != http.StatusNoContent {
+		t.Fatalf("reset: %d %s", rec.Code, rec.Body)
+	}
+	if loc, _ := f.passwordLogin(); loc != "/jobs" {
+		t.Errorf("after the reset a login goes to %q, want no second step", loc)
+	}
+	if rec := f.send(http.MethodGet, "/jobs", nil, "Cookie", cookie); rec.Code != http.StatusSeeOther {
+		t.Errorf("the reset left the user's session alive: %d", rec.Code)
+	}
+	if !strings.Contains(f.auditActions(), "user.factors_reset") {
+		t.Errorf("audit log: %s", f.auditActions())
+	}
+}
