@@ -56,6 +56,8 @@ type config struct {
 	HTTP handlers.ServerLimits
 	// Retention says how long finished runs are kept.
 	Retention worker.RetentionConfig
+	// SSO is single sign-on and the second-factor policy (issue 24).
+	SSO ssoConfig
 }
 
 // loadConfig reads the configuration. It accepts the original project's variable names; DATABASE_URL
@@ -96,6 +98,7 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 	port := r.port("DASHBOARD_PORT", 8000)
 	c.HTTPAddr = net.JoinHostPort(host, strconv.Itoa(port))
 	c.PublicURL = r.publicURL("CRONFLOW_PUBLIC_URL", "http://localhost:"+strconv.Itoa(port))
+	c.SSO = r.sso(c.PublicURL, c.AdminPassword)
 
 	c.DatabaseURL = r.databaseURL()
 	c.AMQPURLs = r.amqpURLs()

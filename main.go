@@ -201,7 +201,8 @@ func startLeader(ctx context.Context, cfg config, pool *pgxpool.Pool, out *worke
 func authConfig(cfg config) handlers.AuthConfig {
 	return handlers.AuthConfig{Enabled: cfg.AdminPassword != "", MetricsToken: cfg.MetricsToken,
 		LoopbackOnly: cfg.AdminPassword == "" && !cfg.InsecureNoAuth, AdminUser: cfg.AdminUser,
-		SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime}
+		SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime,
+		OIDC: cfg.SSO.OIDC, PasswordLoginOff: cfg.SSO.PasswordLoginOff, Require2FA: cfg.SSO.Require2FA, PublicURL: cfg.PublicURL}
 }
 
 // logOutput is where the logs of a command go: stdout, except for export and import, whose stdout

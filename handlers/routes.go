@@ -15,9 +15,10 @@ func addRoutes(e *echo.Echo, d Deps, a *auth) {
 
 	addHealthRoutes(e, d.ReadyFunc, d.Metrics, a)
 
-	e.GET("/login", handleLoginPage())
+	e.GET("/login", handleLoginPage(a))
 	e.POST("/login", handleLogin(a))
 	e.POST("/logout", handleLogout(a))
+	addSignInRoutes(e, a)
 	e.GET("/settings/tokens", handleTokensPage(q), pageHeaders)
 	e.POST("/settings/tokens", handleTokenCreate(q, a.store), pageHeaders)
 	e.POST("/settings/tokens/:id/revoke", handleTokenRevoke(a.store), pageHeaders)
@@ -82,6 +83,25 @@ func addAccountRoutes(e *echo.Echo, a *auth) {
 	get("/settings/users/:id", handleUserPage(a))
 	post("/settings/users/:id", handleUserUpdate(a))
 	post("/settings/users/:id/delete", handleUserDelete(a))
+}
+
+// addSignInRoutes adds single sign-on, the second step of a login, and the second factors'
+// enrolment (issue 24).
+func addSignInRoutes(e *echo.Echo, a *auth) {
+	if a.oidc != nil {
+		e.GET("/login/oidc", handleOIDCStart(a))
+		e.GET("/login/oidc/callback", handleOIDCCallback(a))
+	}
+	e.GET("/login/second-factor", handleSecondFactorPage(a), pageHeaders)
+	e.POST("/login/second-factor", handleSecondFactor(a), pageHeaders)
+	e.POST("/settings/totp", handleTOTPStart(a), pageHeaders)
+	e.POST("/settings/totp/confirm", handleTOTPConfirm(a), pageHeaders)
+	e.POST("/settings/totp/delete", handleTOTPDelete(a), pageHeaders)
+	e.POST("/settings/users/:id/factors/reset", handleUserFactorsReset(a), pageHeaders)
+	e.POST("/api/account/totp", handleAPITOTPStart(a))
+	e.POST("/api/account/totp/confirm", handleAPITOTPConfirm(a))
+	e.DELETE("/api/account/totp", handleAPITOTPDelete(a))
+	e.DELETE("/api/users/:id/factors", handleAPIUserFactorsReset(a))
 }
 
 // addSecretRoutes adds the secrets' API and page.

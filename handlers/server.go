@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/jackc/pgx/v5"
@@ -83,7 +84,11 @@ func NewServer(d Deps) *echo.Echo {
 		}
 		e.IPExtractor, e.SchemeExtractor = echo.ExtractIPFromXFFHeader(trust...), echo.ExtractSchemeFromHeaders(trust...)
 	}
-	a := &auth{AuthConfig: d.Auth, q: d.Queries, store: store.New(d.DB, d.Auth.AdminUser, d.Secrets), guard: newLoginGuard(), logger: d.Logger}
+	a := &auth{AuthConfig: d.Auth, q: d.Queries, store: store.New(d.DB, d.Auth.AdminUser, d.Secrets), guard: newLoginGuard(), logger: d.Logger,
+		factorGuard: newLimiter(5, 30*time.Second)}
+	if d.Auth.OIDC != nil {
+		a.oidc = newOIDCClient(*d.Auth.OIDC)
+	}
 	e.Use(middleware.RequestID())
 	e.Use(requestLogger(d.Logger))
 	e.Use(middleware.Recover())

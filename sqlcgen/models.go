@@ -97,6 +97,14 @@ type JobListRow struct {
 	RecentStatuses []runstatus.Status
 }
 
+type LoginFlow struct {
+	TokenHash []byte
+	Kind      string
+	UserID    *int64
+	Data      []byte
+	ExpiresAt time.Time
+}
+
 type Notice struct {
 	ID                  int64
 	ChannelID           int64
@@ -115,6 +123,23 @@ type Notice struct {
 	SentAt              *time.Time
 	Output              string
 	Error               string
+}
+
+type Passkey struct {
+	ID           int64
+	UserID       int64
+	Name         string
+	CredentialID []byte
+	Credential   []byte
+	CreatedAt    time.Time
+	LastUsedAt   *time.Time
+}
+
+type RecoveryCode struct {
+	ID       int64
+	UserID   int64
+	CodeHash []byte
+	UsedAt   *time.Time
 }
 
 type Run struct {
@@ -182,6 +207,8 @@ type Session struct {
 	LastSeenAt time.Time
 	ClientIp   string
 	UserAgent  string
+	Method     string
+	Stage      string
 }
 
 type User struct {
@@ -192,4 +219,14 @@ type User struct {
 	UpdatedAt    time.Time
 	Role         string
 	DisabledAt   *time.Time
+	OidcIssuer   *string
+	OidcSubject  *string
+}
+
+type UserTotp struct {
+	UserID      int64
+	Secret      string
+	ConfirmedAt *time.Time
+	LastStep    int64
+	CreatedAt   time.Time
 }
