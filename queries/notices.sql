@@ -20,7 +20,8 @@ UPDATE notices SET published_at = clock_timestamp()
 WHERE id = ANY(@ids::bigint[]) AND status IN ('queued', 'retrying', 'sending');
 
 -- name: NoticeClaim :one
--- NoticeClaim makes one delivery attempt of a notice this consumer's, with the channel it goes to.
+-- NoticeClaim makes one delivery attempt of a notice this consumer's, with the channel it goes to
+-- and the channel's signing secrets: the current one, and the one it replaced while still valid.
 -- No row back means it is sent, failed for good, being sent by someone else, or waiting for its
 -- retry.
 UPDATE notices AS n
@@ -32,7 +33,9 @@ WHERE n.id = @id
   AND (n.status = 'queued'
        OR (n.status = 'retrying' AND n.next_attempt_at <= clock_timestamp() + interval '1 second')
        OR (n.status = 'sending' AND n.lease_until < clock_timestamp()))
-RETURNING n.id, n.event, n.attempts, n.details, c.name AS channel_name, c.type AS channel_type, c.config;
+RETURNING n.id, n.event, n.attempts, n.details, c.name AS channel_name, c.type AS channel_type, c.config,
+    c.signing_secret,
+    COALESCE(CASE WHEN c.previous_secret_until > clock_timestamp() THEN c.previous_signing_secret END, '')::text AS previous_signing_secret;
 
 -- name: NoticeRecord :execrows
 -- NoticeRecord records what a delivery attempt came to: sent, retrying (after retry_in_ms) or
