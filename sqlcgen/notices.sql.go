@@ -69,6 +69,8 @@ SELECT c.id, j.id, $1, $2, $3, $4, $5
 FROM jobs AS j
 JOIN channels AS c ON c.id = ANY(j.alert_channels)
 WHERE j.id = $6
+  AND ($2::text <> 'job.recovered' OR EXISTS (SELECT 1 FROM notices AS f
+      WHERE f.channel_id = c.id AND f.job_id = j.id AND f.episode = $3 AND f.event = 'job.failing'))
 ON CONFLICT (channel_id, job_id, episode, event) WHERE event <> 'channel.test' DO NOTHING
 RETURNING id
 `
@@ -83,7 +85,9 @@ type NoticeInsertForJobParams struct {
 }
 
 // NoticeInsertForJob makes one notice per channel of the job's alerts. The notices' key (channel,
-// job, episode, event) makes a second attempt at the same notice a no-op.
+// job, episode, event) makes a second attempt at the same notice a no-op, and so a failing notice
+// made again while the job fails goes only to channels added since. A recovered notice goes only
+// to the channels that were told the episode's failing.
 func (q *Queries) NoticeInsertForJob(ctx context.Context, arg NoticeInsertForJobParams) ([]int64, error) {
 	rows, err := q.db.Query(ctx, noticeInsertForJob,
 		arg.RunID,
