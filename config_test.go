@@ -27,6 +27,8 @@ func TestBadConfigurationStopsStartup(t *testing.T) {
 		"CatchUpNotADuration":              {map[string]string{"CATCHUP_WINDOW": "soon"}},
 		"ShutdownGraceNegative":            {map[string]string{"SHUTDOWN_GRACE": "-5s"}},
 		"SMTPTLSUnknown":                   {map[string]string{"SMTP_TLS": "maybe"}},
+		"SMTPCAFileMissing":                {map[string]string{"SMTP_CA_FILE": "/nonexistent/ca.pem"}},
+		"SMTPSkipVerifyNotABool":           {map[string]string{"SMTP_TLS_SKIP_VERIFY": "sometimes"}},
 		"LogLevelUnknown":                  {map[string]string{"LOG_LEVEL": "loud"}},
 		"DatabaseURLNotPostgres":           {map[string]string{"DATABASE_URL": "mysql://x"}},
 		"AMQPURLNotAMQP":                   {map[string]string{"AMQP_URL": "http://x"}},

@@ -78,6 +78,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return fmt.Errorf("configuration: %w", err)
 	}
 	logger := slog.New(slog.NewJSONHandler(logOutput(mode, stdout), &slog.HandlerOptions{Level: cfg.LogLevel}))
+	if cfg.Mail.SkipVerify {
+		logger.Warn("SMTP_TLS_SKIP_VERIFY is true: the SMTP server's certificate is not verified", "smtp_host", cfg.Mail.Host)
+	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ln, err := listen(mode, cfg.HTTPAddr)

@@ -58,6 +58,9 @@ type channelJSON struct {
 	Default   bool            `json:"default"`
 	CreatedAt time.Time       `json:"created_at"`
 	UpdatedAt time.Time       `json:"updated_at"`
+	// Signing is a webhook channel's Standard Webhooks secrets, shown to an editor by a single
+	// channel's GET and by its creation.
+	Signing *channelSigningJSON `json:"signing,omitempty"`
 }
 
 func toChannelJSON(c sqlcgen.Channel) channelJSON {
@@ -99,7 +102,12 @@ func handleAPIChannelCreate(st *store.Store) echo.HandlerFunc {
 			return err
 		}
 		c.Response().Header().Set(echo.HeaderLocation, "/api/channels/"+itoa64(ch.ID))
-		return c.JSON(http.StatusCreated, toChannelJSON(ch))
+		out := toChannelJSON(ch)
+		if signingShown(c, ch) {
+			signing := toChannelSigningJSON(ch)
+			out.Signing = &signing
+		}
+		return c.JSON(http.StatusCreated, out)
 	}
 }
 
@@ -129,6 +137,10 @@ func handleAPIChannelGet(q *sqlcgen.Queries) echo.HandlerFunc {
 		// Whole settings are for editing; a viewer sees them masked, as in the list.
 		if !currentPrincipal(c).Role.AtLeast(roleEditor) {
 			out.Config = notify.Mask(ch.Type, ch.Config)
+		}
+		if signingShown(c, ch) {
+			signing := toChannelSigningJSON(ch)
+			out.Signing = &signing
 		}
 		return c.JSON(http.StatusOK, out)
 	}

@@ -48,6 +48,7 @@ func addRoutes(e *echo.Echo, d Deps, a *auth) {
 	api.PUT("/channels/:id", handleAPIChannelUpdate(q, a.store))
 	api.DELETE("/channels/:id", handleAPIChannelDelete(a.store))
 	api.POST("/channels/:id/test", handleAPIChannelTest(q, d.Channels))
+	api.POST("/channels/:id/signing-secret/rotate", handleAPIChannelRotateSecret(a.store))
 	api.GET("/stats", handleAPIStats(q))
 	addSecretRoutes(e, api, secrets{q: q, st: a.store})
 	api.GET("/users", handleAPIUserList(q))

@@ -37,3 +37,13 @@ WITH unlinked AS (
     WHERE alert_channels @> ARRAY[@id::bigint]
 )
 DELETE FROM channels WHERE id = @id::bigint;
+
+-- name: ChannelRotateSigningSecret :one
+-- ChannelRotateSigningSecret gives a channel a new signing secret; the one it replaces stays valid,
+-- its signature sent beside the new one's, for overlap_ms.
+UPDATE channels
+SET previous_signing_secret = signing_secret,
+    previous_secret_until = clock_timestamp() + (@overlap_ms::bigint) * interval '1 millisecond',
+    signing_secret = @signing_secret, updated_at = clock_timestamp()
+WHERE id = @id
+RETURNING *;

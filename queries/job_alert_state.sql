@@ -3,8 +3,12 @@
 
 -- name: JobAlertStateLock :many
 -- JobAlertStateLock reads and locks where these jobs stand, with what their alerts are, in job
--- order (see JobStatsAdd). A job that never failed has no row.
-SELECT s.job_id, s.consecutive_failures, s.failing, s.episode, j.alert_after, cardinality(j.alert_channels)::integer AS channels
+-- order (see JobStatsAdd). A job that never failed has no row. untold counts, for a failing job,
+-- its channels that have no failing notice of this episode: channels added while it was failing.
+SELECT s.job_id, s.consecutive_failures, s.failing, s.episode, j.alert_after, cardinality(j.alert_channels)::integer AS channels,
+    (SELECT count(*) FROM unnest(j.alert_channels) AS c(id)
+     WHERE s.failing AND NOT EXISTS (SELECT 1 FROM notices AS n
+         WHERE n.channel_id = c.id AND n.job_id = s.job_id AND n.episode = s.episode AND n.event = 'job.failing'))::integer AS untold
 FROM job_alert_state AS s
 JOIN jobs AS j ON j.id = s.job_id
 WHERE s.job_id = ANY(@job_ids::bigint[])

@@ -28,7 +28,7 @@ func (q *Queries) ChannelDelete(ctx context.Context, id int64) (int64, error) {
 }
 
 const channelGet = `-- name: ChannelGet :one
-SELECT id, name, type, config, is_default, created_at, updated_at FROM channels WHERE id = $1
+SELECT id, name, type, config, is_default, created_at, updated_at, signing_secret, previous_signing_secret, previous_secret_until FROM channels WHERE id = $1
 `
 
 func (q *Queries) ChannelGet(ctx context.Context, id int64) (Channel, error) {
@@ -42,12 +42,15 @@ func (q *Queries) ChannelGet(ctx context.Context, id int64) (Channel, error) {
 		&i.IsDefault,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SigningSecret,
+		&i.PreviousSigningSecret,
+		&i.PreviousSecretUntil,
 	)
 	return i, err
 }
 
 const channelGetForUpdate = `-- name: ChannelGetForUpdate :one
-SELECT id, name, type, config, is_default, created_at, updated_at FROM channels WHERE id = $1 FOR UPDATE
+SELECT id, name, type, config, is_default, created_at, updated_at, signing_secret, previous_signing_secret, previous_secret_until FROM channels WHERE id = $1 FOR UPDATE
 `
 
 // ChannelGetForUpdate reads a channel to change it, locked until the change's transaction ends.
@@ -62,6 +65,9 @@ func (q *Queries) ChannelGetForUpdate(ctx context.Context, id int64) (Channel, e
 		&i.IsDefault,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SigningSecret,
+		&i.PreviousSigningSecret,
+		&i.PreviousSecretUntil,
 	)
 	return i, err
 }
@@ -69,7 +75,7 @@ func (q *Queries) ChannelGetForUpdate(ctx context.Context, id int64) (Channel, e
 const channelInsert = `-- name: ChannelInsert :one
 INSERT INTO channels (name, type, config, is_default)
 VALUES ($1, $2, $3, $4)
-RETURNING id, name, type, config, is_default, created_at, updated_at
+RETURNING id, name, type, config, is_default, created_at, updated_at, signing_secret, previous_signing_secret, previous_secret_until
 `
 
 type ChannelInsertParams struct {
@@ -95,12 +101,15 @@ func (q *Queries) ChannelInsert(ctx context.Context, arg ChannelInsertParams) (C
 		&i.IsDefault,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SigningSecret,
+		&i.PreviousSigningSecret,
+		&i.PreviousSecretUntil,
 	)
 	return i, err
 }
 
 const channelList = `-- name: ChannelList :many
-SELECT id, name, type, config, is_default, created_at, updated_at FROM channels ORDER BY lower(name), id LIMIT $1
+SELECT id, name, type, config, is_default, created_at, updated_at, signing_secret, previous_signing_secret, previous_secret_until FROM channels ORDER BY lower(name), id LIMIT $1
 `
 
 // ChannelList is every channel by name. Channels are a handful, not thousands; max_rows bounds it.
@@ -121,6 +130,9 @@ func (q *Queries) ChannelList(ctx context.Context, maxRows int32) ([]Channel, er
 			&i.IsDefault,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.SigningSecret,
+			&i.PreviousSigningSecret,
+			&i.PreviousSecretUntil,
 		); err != nil {
 			return nil, err
 		}
@@ -183,11 +195,46 @@ func (q *Queries) ChannelListIDs(ctx context.Context, ids []int64) ([]int64, err
 	return items, nil
 }
 
+const channelRotateSigningSecret = `-- name: ChannelRotateSigningSecret :one
+UPDATE channels
+SET previous_signing_secret = signing_secret,
+    previous_secret_until = clock_timestamp() + ($1::bigint) * interval '1 millisecond',
+    signing_secret = $2, updated_at = clock_timestamp()
+WHERE id = $3
+RETURNING id, name, type, config, is_default, created_at, updated_at, signing_secret, previous_signing_secret, previous_secret_until
+`
+
+type ChannelRotateSigningSecretParams struct {
+	OverlapMs     int64
+	SigningSecret string
+	ID            int64
+}
+
+// ChannelRotateSigningSecret gives a channel a new signing secret; the one it replaces stays valid,
+// its signature sent beside the new one's, for overlap_ms.
+func (q *Queries) ChannelRotateSigningSecret(ctx context.Context, arg ChannelRotateSigningSecretParams) (Channel, error) {
+	row := q.db.QueryRow(ctx, channelRotateSigningSecret, arg.OverlapMs, arg.SigningSecret, arg.ID)
+	var i Channel
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Type,
+		&i.Config,
+		&i.IsDefault,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.SigningSecret,
+		&i.PreviousSigningSecret,
+		&i.PreviousSecretUntil,
+	)
+	return i, err
+}
+
 const channelUpdate = `-- name: ChannelUpdate :one
 UPDATE channels
 SET name = $1, type = $2, config = $3, is_default = $4, updated_at = clock_timestamp()
 WHERE id = $5
-RETURNING id, name, type, config, is_default, created_at, updated_at
+RETURNING id, name, type, config, is_default, created_at, updated_at, signing_secret, previous_signing_secret, previous_secret_until
 `
 
 type ChannelUpdateParams struct {
@@ -215,6 +262,9 @@ func (q *Queries) ChannelUpdate(ctx context.Context, arg ChannelUpdateParams) (C
 		&i.IsDefault,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SigningSecret,
+		&i.PreviousSigningSecret,
+		&i.PreviousSecretUntil,
 	)
 	return i, err
 }

@@ -40,7 +40,10 @@ func (q *Queries) JobAlertStateInit(ctx context.Context, jobIds []int64) error {
 
 const jobAlertStateLock = `-- name: JobAlertStateLock :many
 
-SELECT s.job_id, s.consecutive_failures, s.failing, s.episode, j.alert_after, cardinality(j.alert_channels)::integer AS channels
+SELECT s.job_id, s.consecutive_failures, s.failing, s.episode, j.alert_after, cardinality(j.alert_channels)::integer AS channels,
+    (SELECT count(*) FROM unnest(j.alert_channels) AS c(id)
+     WHERE s.failing AND NOT EXISTS (SELECT 1 FROM notices AS n
+         WHERE n.channel_id = c.id AND n.job_id = s.job_id AND n.episode = s.episode AND n.event = 'job.failing'))::integer AS untold
 FROM job_alert_state AS s
 JOIN jobs AS j ON j.id = s.job_id
 WHERE s.job_id = ANY($1::bigint[])
@@ -55,12 +58,14 @@ type JobAlertStateLockRow struct {
 	Episode             int64
 	AlertAfter          int32
 	Channels            int32
+	Untold              int32
 }
 
 // job_alert_state is read and written in the transaction that records a settled run (see
 // worker/alert.go), so that two runs of one job settling at once are counted one after the other.
 // JobAlertStateLock reads and locks where these jobs stand, with what their alerts are, in job
-// order (see JobStatsAdd). A job that never failed has no row.
+// order (see JobStatsAdd). A job that never failed has no row. untold counts, for a failing job,
+// its channels that have no failing notice of this episode: channels added while it was failing.
 func (q *Queries) JobAlertStateLock(ctx context.Context, jobIds []int64) ([]JobAlertStateLockRow, error) {
 	rows, err := q.db.Query(ctx, jobAlertStateLock, jobIds)
 	if err != nil {
@@ -77,6 +82,7 @@ func (q *Queries) JobAlertStateLock(ctx context.Context, jobIds []int64) ([]JobA
 			&i.Episode,
 			&i.AlertAfter,
 			&i.Channels,
+			&i.Untold,
 		); err != nil {
 			return nil, err
 		}

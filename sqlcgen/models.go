@@ -36,13 +36,16 @@ type AuditLog struct {
 }
 
 type Channel struct {
-	ID        int64
-	Name      string
-	Type      string
-	Config    []byte
-	IsDefault bool
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	ID                    int64
+	Name                  string
+	Type                  string
+	Config                []byte
+	IsDefault             bool
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
+	SigningSecret         string
+	PreviousSigningSecret *string
+	PreviousSecretUntil   *time.Time
 }
 
 type Job struct {

@@ -20,7 +20,9 @@ WHERE n.id = $2
   AND (n.status = 'queued'
        OR (n.status = 'retrying' AND n.next_attempt_at <= clock_timestamp() + interval '1 second')
        OR (n.status = 'sending' AND n.lease_until < clock_timestamp()))
-RETURNING n.id, n.event, n.attempts, n.details, c.name AS channel_name, c.type AS channel_type, c.config
+RETURNING n.id, n.event, n.attempts, n.details, c.name AS channel_name, c.type AS channel_type, c.config,
+    c.signing_secret,
+    COALESCE(CASE WHEN c.previous_secret_until > clock_timestamp() THEN c.previous_signing_secret END, '')::text AS previous_signing_secret
 `
 
 type NoticeClaimParams struct {
@@ -29,16 +31,19 @@ type NoticeClaimParams struct {
 }
 
 type NoticeClaimRow struct {
-	ID          int64
-	Event       string
-	Attempts    int32
-	Details     []byte
-	ChannelName string
-	ChannelType string
-	Config      []byte
+	ID                    int64
+	Event                 string
+	Attempts              int32
+	Details               []byte
+	ChannelName           string
+	ChannelType           string
+	Config                []byte
+	SigningSecret         string
+	PreviousSigningSecret string
 }
 
-// NoticeClaim makes one delivery attempt of a notice this consumer's, with the channel it goes to.
+// NoticeClaim makes one delivery attempt of a notice this consumer's, with the channel it goes to
+// and the channel's signing secrets: the current one, and the one it replaced while still valid.
 // No row back means it is sent, failed for good, being sent by someone else, or waiting for its
 // retry.
 func (q *Queries) NoticeClaim(ctx context.Context, arg NoticeClaimParams) (NoticeClaimRow, error) {
@@ -52,6 +57,8 @@ func (q *Queries) NoticeClaim(ctx context.Context, arg NoticeClaimParams) (Notic
 		&i.ChannelName,
 		&i.ChannelType,
 		&i.Config,
+		&i.SigningSecret,
+		&i.PreviousSigningSecret,
 	)
 	return i, err
 }
@@ -62,6 +69,8 @@ SELECT c.id, j.id, $1, $2, $3, $4, $5
 FROM jobs AS j
 JOIN channels AS c ON c.id = ANY(j.alert_channels)
 WHERE j.id = $6
+  AND ($2::text <> 'job.recovered' OR EXISTS (SELECT 1 FROM notices AS f
+      WHERE f.channel_id = c.id AND f.job_id = j.id AND f.episode = $3 AND f.event = 'job.failing'))
 ON CONFLICT (channel_id, job_id, episode, event) WHERE event <> 'channel.test' DO NOTHING
 RETURNING id
 `
@@ -76,7 +85,9 @@ type NoticeInsertForJobParams struct {
 }
 
 // NoticeInsertForJob makes one notice per channel of the job's alerts. The notices' key (channel,
-// job, episode, event) makes a second attempt at the same notice a no-op.
+// job, episode, event) makes a second attempt at the same notice a no-op, and so a failing notice
+// made again while the job fails goes only to channels added since. A recovered notice goes only
+// to the channels that were told the episode's failing.
 func (q *Queries) NoticeInsertForJob(ctx context.Context, arg NoticeInsertForJobParams) ([]int64, error) {
 	rows, err := q.db.Query(ctx, noticeInsertForJob,
 		arg.RunID,

@@ -121,11 +121,17 @@ func settledOrder(x, y Settled) int {
 func (a *Alerter) stepJob(ctx context.Context, q *sqlcgen.Queries, row sqlcgen.JobAlertStateLockRow, runs []Settled) ([]int64, error) {
 	was := alertState{failures: row.ConsecutiveFailures, failing: row.Failing, episode: row.Episode}
 	now := was
+	untold := row.Untold > 0
 	var notices []int64
 	for _, s := range runs {
 		before := now
 		var event string
 		now, event = decide(now, row.AlertAfter, s.Status != runstatus.Completed)
+		// A job that was failing before channels were added to it tells them with its next failure,
+		// once: the failing notice is made again, and its key lets only the untold channels get one.
+		if event == "" && untold && now.failing && before.failing {
+			event, untold = notify.Failing, false
+		}
 		if event == "" || row.Channels == 0 {
 			continue
 		}
@@ -154,7 +160,7 @@ func (a *Alerter) makeNotices(ctx context.Context, q *sqlcgen.Queries, s Settled
 	details, err := json.Marshal(notify.Event{
 		Event: event, Job: &notify.EventJob{ID: s.JobID, Name: s.JobName}, ConsecutiveFailures: failures,
 		Run: &notify.EventRun{ID: s.RunID, Status: string(s.Status), Error: s.Error, ScheduledAt: s.ScheduledAt},
-		At:  time.Now().UTC(),
+		At:  time.Now().UTC(), Episode: st.episode,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("encode notice: %w", err)

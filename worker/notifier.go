@@ -101,7 +101,11 @@ func (n *Notifier) execute(ctx context.Context, c sqlcgen.NoticeClaimRow) (strin
 	if err := json.Unmarshal(c.Details, &e); err != nil {
 		return "", fmt.Errorf("decode notice %d: %w", c.ID, err)
 	}
-	return n.sender.Send(ctx, c.ChannelType, c.Config, e, fmt.Sprintf("cronflow-notice-%d", c.ID))
+	ch := notify.Channel{Type: c.ChannelType, Config: c.Config, SigningSecrets: []string{c.SigningSecret}}
+	if c.PreviousSigningSecret != "" {
+		ch.SigningSecrets = append(ch.SigningSecrets, c.PreviousSigningSecret)
+	}
+	return n.sender.Send(ctx, ch, e, fmt.Sprintf("cronflow-notice-%d", c.ID))
 }
 
 // outcome decides what a delivery attempt comes to: sent, a retry after the next delay, or failed
@@ -139,7 +143,10 @@ func (n *Notifier) SendTest(ctx context.Context, ch sqlcgen.Channel) (sqlcgen.No
 		return notice, fmt.Errorf("store test notice: %w", err)
 	}
 	claim := sqlcgen.NoticeClaimRow{ID: notice.ID, Event: notice.Event, Attempts: notice.Attempts, Details: details,
-		ChannelName: ch.Name, ChannelType: ch.Type, Config: ch.Config}
+		ChannelName: ch.Name, ChannelType: ch.Type, Config: ch.Config, SigningSecret: ch.SigningSecret}
+	if ch.PreviousSigningSecret != nil && ch.PreviousSecretUntil != nil && ch.PreviousSecretUntil.After(time.Now()) {
+		claim.PreviousSigningSecret = *ch.PreviousSigningSecret
+	}
 	output, sendErr := n.execute(ctx, claim)
 	rec := n.outcome(claim, output, sendErr)
 	if sendErr != nil {

@@ -28,6 +28,9 @@ type Task struct {
 	IdempotencyKey string
 	// SigningSecret keys the signature of a signed webhook ("whsec_…").
 	SigningSecret string
+	// PreviousSigningSecret, during a rotation's overlap, is the secret being replaced: a signed
+	// request carries a signature by each, so receivers that know either accept it.
+	PreviousSigningSecret string
 	// Secrets are the values of the secrets the payload names, by name, for its templates. The
 	// executor masks every one of them in what the attempt returns.
 	Secrets map[string]string
