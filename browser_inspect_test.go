@@ -52,7 +52,7 @@ const overflowJS = `(function () {
 	function hidden(el) {
 		for (var e = el; e && e !== doc; e = e.parentElement) {
 			var cs = getComputedStyle(e);
-			if (cs.clipPath === "inset(50%)" || e.classList.Contains("skip-link")) { return true; }
+			if (cs.clipPath === "inset(50%)" || e.classList.contains("skip-link")) { return true; }
 			var up = e.parentElement; // the content of a closed details is laid out but not shown
 			if (up && up.tagName === "DETAILS" && !up.open && e.tagName !== "SUMMARY") { return true; }
 		}

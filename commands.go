@@ -116,7 +116,7 @@ func parseCommand(args []string) (command, error) {
 // check refuses import arguments that cannot work, before the database is touched.
 func (a importArgs) check() error {
 	if a.file == "" {
-		return usageError{"cronflow import: name the FILE to import"}
+		return usageError{"cronflow import: name the FILE to import (usage: cronflow import FILE [--dry-run] [--mode=upsert|create])"}
 	}
 	if a.mode != store.ImportUpsert && a.mode != store.ImportCreate {
 		return usageError{fmt.Sprintf("cronflow import: --mode must be upsert or create, got %q", a.mode)}
