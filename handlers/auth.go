@@ -64,7 +64,7 @@ type auth struct {
 // publicPath reports whether a path is reachable without logging in.
 func publicPath(path string) bool {
 	switch path {
-	case "/healthz", "/readyz", "/login", "/metrics":
+	case "/healthz", "/readyz", "/login", "/metrics", openAPIPath:
 		return true
 	}
 	return strings.HasPrefix(path, "/assets/")
