@@ -139,4 +139,3 @@ func errorShaped(body []byte) string {
 	}
 	return ""
 }
-
