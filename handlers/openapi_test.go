@@ -69,6 +69,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"User": userJSON{}, "UserInput": store.UserChange{}, "Token": tokenJSON{},
 		"AuditEntry": auditJSON{}, "Error": apiError{},
 		"ExportJob": store.ExportJob{}, "ImportResult": store.ImportResult{}, "ImportProblem": store.ImportProblem{},
+		"ImportInvalid": importRefusal{},
 	}
 	for name, v := range types {
 		ref := doc.Components.Schemas[name]

@@ -454,13 +454,15 @@ type ExportJob struct {
 // FieldProblems What is wrong with each field, by its name ("payload.url", "alerts.channels", "limit").
 type FieldProblems map[string]string
 
-// ImportInvalid An import's refusal; errors lists the problems job by job.
+// ImportInvalid An import's refusal, in the API's error shape: fields names each problem by the job's place
+// in the document ("jobs[3].cron"), or the document's own ("version"); errors lists the jobs'
+// problems job by job, with each job's name.
 type ImportInvalid struct {
 	Error  string           `json:"error"`
 	Errors *[]ImportProblem `json:"errors,omitempty"`
 
 	// Fields What is wrong with each field, by its name ("payload.url", "alerts.channels", "limit").
-	Fields *FieldProblems `json:"fields,omitempty"`
+	Fields FieldProblems `json:"fields"`
 }
 
 // ImportProblem defines model for ImportProblem.
