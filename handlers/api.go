@@ -21,9 +21,8 @@ import (
 // JSON, has more after the value, or nests deeper than store.MaxJSONDepth, is a 400; a value of the wrong type for a field is a problem
 // with that field, for a 422.
 func decodeJSON(c echo.Context, v any) (map[string]string, error) {
-	if !isJSON(c.Request().Header.Get(echo.HeaderContentType)) {
-		// Only JSON: a page on another site can post a form or text/plain without asking first.
-		return nil, echo.NewHTTPError(http.StatusUnsupportedMediaType, "Send the body as JSON, with Content-Type: application/json.")
+	if err := requireJSON(c); err != nil {
+		return nil, err
 	}
 	raw, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, maxBodyBytes))
 	if err == nil && store.JSONDepth(raw) > store.MaxJSONDepth {
@@ -47,6 +46,15 @@ func decodeJSON(c echo.Context, v any) (map[string]string, error) {
 	default:
 		return nil, echo.NewHTTPError(http.StatusBadRequest, "The request body is not valid JSON: "+err.Error())
 	}
+}
+
+// requireJSON refuses, 415, a body not sent as application/json: a page on another site can post
+// a form or text/plain without asking first, but not JSON.
+func requireJSON(c echo.Context) error {
+	if !isJSON(c.Request().Header.Get(echo.HeaderContentType)) {
+		return echo.NewHTTPError(http.StatusUnsupportedMediaType, "Send the body as JSON, with Content-Type: application/json.")
+	}
+	return nil
 }
 
 // decodeOrReject reads a JSON body into v as decodeJSON does, and answers a body with problems by

@@ -87,7 +87,7 @@ type auth struct {
 // publicPath reports whether a path is reachable without logging in.
 func publicPath(path string) bool {
 	switch path {
-	case "/healthz", "/readyz", "/login", "/metrics":
+	case "/healthz", "/readyz", "/login", "/metrics", openAPIPath:
 		return true
 	case "/login/oidc", "/login/oidc/callback", "/login/passkey/begin", "/login/passkey/finish":
 		return true

@@ -25,6 +25,7 @@ func addRoutes(e *echo.Echo, d Deps, a *auth) {
 	addAccountRoutes(e, a)
 
 	api := e.Group("/api")
+	api.GET("/openapi.json", handleAPIOpenAPI())
 	lim := routeLimits{
 		create: perUserLimit(d.JobsPerMinute, "jobs created"),
 		runNow: perUserLimit(d.RunNowPerMinute, "runs started by hand"),

@@ -41,7 +41,7 @@ func setupSecure(t *testing.T, opts ...func(*Deps)) *secure {
 		d.Logger = slog.New(slog.NewJSONHandler(logs, nil))
 	}}, opts...)
 	f := setup(t, opts...)
-	return &secure{fixture: f, echo: f.server.(*echo.Echo), logs: logs}
+	return &secure{fixture: f, echo: f.echo, logs: logs}
 }
 
 // withPool gives the server a fresh database of its own, for tests that send requests at the
