@@ -3,13 +3,19 @@
 -- empty retry policy or no secret references take the columns' defaults, so every caller need not
 -- name them.
 INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
-                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs)
+                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs,
+                  -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
+                  overlap, after_job_id, after_on, params, pause_after_failures, alert_on)
 VALUES (@name, @type, @payload, @cron, @timezone, @max_retries, @retry_delay_ms, @timeout_ms, @catchup, @paused,
         @next_run_at,
         COALESCE(sqlc.narg(alert_channels)::bigint[], ARRAY(SELECT c.id FROM channels AS c WHERE c.is_default ORDER BY c.id)),
         COALESCE(sqlc.narg(alert_after)::integer, 1),
         COALESCE(NULLIF(@retry_on::text, ''), 'transient'), COALESCE(NULLIF(@retry_backoff::text, ''), 'fixed'),
-        @signing_secret, COALESCE(@secret_refs::text[], '{}'))
+        @signing_secret, COALESCE(@secret_refs::text[], '{}'),
+        -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
+        COALESCE(NULLIF(@overlap::text, ''), 'allow'), sqlc.narg(after_job_id)::bigint,
+        COALESCE(NULLIF(@after_on::text, ''), 'success'), COALESCE(sqlc.narg(params)::jsonb, '{}'),
+        @pause_after_failures, COALESCE(sqlc.narg(alert_on)::text[], '{failing,recovered}'))
 RETURNING *;
 
 -- name: JobGet :one
@@ -32,13 +38,18 @@ SET name = @name, type = @type, payload = @payload, cron = @cron, timezone = @ti
     alert_after = COALESCE(sqlc.narg(alert_after)::integer, alert_after),
     retry_on = COALESCE(NULLIF(@retry_on::text, ''), 'transient'),
     retry_backoff = COALESCE(NULLIF(@retry_backoff::text, ''), 'fixed'),
-    signing_secret = COALESCE(signing_secret, @signing_secret), secret_refs = COALESCE(@secret_refs::text[], '{}')
+    signing_secret = COALESCE(signing_secret, @signing_secret), secret_refs = COALESCE(@secret_refs::text[], '{}'),
+    -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
+    overlap = COALESCE(NULLIF(@overlap::text, ''), 'allow'), after_job_id = sqlc.narg(after_job_id)::bigint,
+    after_on = COALESCE(NULLIF(@after_on::text, ''), 'success'), params = COALESCE(sqlc.narg(params)::jsonb, '{}'),
+    pause_after_failures = @pause_after_failures, alert_on = COALESCE(sqlc.narg(alert_on)::text[], alert_on)
 WHERE id = @id
 RETURNING *;
 
 -- name: JobSetPaused :one
 UPDATE jobs
-SET paused = @paused, next_run_at = @next_run_at, updated_at = clock_timestamp()
+SET paused = @paused, next_run_at = @next_run_at, updated_at = clock_timestamp(),
+    paused_reason = CASE WHEN @paused::boolean THEN paused_reason ELSE '' END -- a resumed job forgets why it paused
 WHERE id = @id
 RETURNING *;
 
@@ -173,7 +184,9 @@ FOR UPDATE OF j;
 -- be unnested row by row; for the same reason its secret references come as one comma-separated
 -- text (a name holds no comma). An empty signing secret is none.
 INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
-                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs)
+                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs,
+                  -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
+                  overlap, after_job_id, after_on, params, pause_after_failures, alert_on)
 SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_delay_ms, u.timeout_ms, u.catchup, u.paused,
        u.next_run_at, u.alert_channels::bigint[], u.alert_after,
        u.retry_on, u.retry_backoff, NULLIF(u.signing_secret, ''), COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}')

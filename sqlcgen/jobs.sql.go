@@ -38,7 +38,7 @@ func (q *Queries) JobDelete(ctx context.Context, id int64) (int64, error) {
 }
 
 const jobGet = `-- name: JobGet :one
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after FROM jobs WHERE id = $1
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on FROM jobs WHERE id = $1
 `
 
 func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
@@ -65,12 +65,19 @@ func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
 		&i.SecretRefs,
 		&i.AlertChannels,
 		&i.AlertAfter,
+		&i.Overlap,
+		&i.AfterJobID,
+		&i.AfterOn,
+		&i.Params,
+		&i.PauseAfterFailures,
+		&i.PausedReason,
+		&i.AlertOn,
 	)
 	return i, err
 }
 
 const jobGetForUpdate = `-- name: JobGetForUpdate :one
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after FROM jobs WHERE id = $1 FOR UPDATE
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on FROM jobs WHERE id = $1 FOR UPDATE
 `
 
 // JobGetForUpdate reads a job that is about to change and locks it until the transaction ends, so
@@ -99,40 +106,59 @@ func (q *Queries) JobGetForUpdate(ctx context.Context, id int64) (Job, error) {
 		&i.SecretRefs,
 		&i.AlertChannels,
 		&i.AlertAfter,
+		&i.Overlap,
+		&i.AfterJobID,
+		&i.AfterOn,
+		&i.Params,
+		&i.PauseAfterFailures,
+		&i.PausedReason,
+		&i.AlertOn,
 	)
 	return i, err
 }
 
 const jobInsert = `-- name: JobInsert :one
 INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
-                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs)
+                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs,
+                  -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
+                  overlap, after_job_id, after_on, params, pause_after_failures, alert_on)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
         $11,
         COALESCE($12::bigint[], ARRAY(SELECT c.id FROM channels AS c WHERE c.is_default ORDER BY c.id)),
         COALESCE($13::integer, 1),
         COALESCE(NULLIF($14::text, ''), 'transient'), COALESCE(NULLIF($15::text, ''), 'fixed'),
-        $16, COALESCE($17::text[], '{}'))
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after
+        $16, COALESCE($17::text[], '{}'),
+        -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
+        COALESCE(NULLIF($18::text, ''), 'allow'), $19::bigint,
+        COALESCE(NULLIF($20::text, ''), 'success'), COALESCE($21::jsonb, '{}'),
+        $22, COALESCE($23::text[], '{failing,recovered}'))
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on
 `
 
 type JobInsertParams struct {
-	Name          string
-	Type          string
-	Payload       json.RawMessage
-	Cron          string
-	Timezone      string
-	MaxRetries    int32
-	RetryDelayMs  int64
-	TimeoutMs     int64
-	Catchup       schedule.Catchup
-	Paused        bool
-	NextRunAt     *time.Time
-	AlertChannels []int64
-	AlertAfter    pgtype.Int4
-	RetryOn       string
-	RetryBackoff  string
-	SigningSecret *string
-	SecretRefs    []string
+	Name               string
+	Type               string
+	Payload            json.RawMessage
+	Cron               string
+	Timezone           string
+	MaxRetries         int32
+	RetryDelayMs       int64
+	TimeoutMs          int64
+	Catchup            schedule.Catchup
+	Paused             bool
+	NextRunAt          *time.Time
+	AlertChannels      []int64
+	AlertAfter         pgtype.Int4
+	RetryOn            string
+	RetryBackoff       string
+	SigningSecret      *string
+	SecretRefs         []string
+	Overlap            string
+	AfterJobID         *int64
+	AfterOn            string
+	Params             []byte
+	PauseAfterFailures int32
+	AlertOn            []string
 }
 
 // JobInsert stores a job. Without alert channels given, it alerts the channels marked default. An
@@ -157,6 +183,12 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 		arg.RetryBackoff,
 		arg.SigningSecret,
 		arg.SecretRefs,
+		arg.Overlap,
+		arg.AfterJobID,
+		arg.AfterOn,
+		arg.Params,
+		arg.PauseAfterFailures,
+		arg.AlertOn,
 	)
 	var i Job
 	err := row.Scan(
@@ -180,13 +212,22 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 		&i.SecretRefs,
 		&i.AlertChannels,
 		&i.AlertAfter,
+		&i.Overlap,
+		&i.AfterJobID,
+		&i.AfterOn,
+		&i.Params,
+		&i.PauseAfterFailures,
+		&i.PausedReason,
+		&i.AlertOn,
 	)
 	return i, err
 }
 
 const jobInsertMany = `-- name: JobInsertMany :many
 INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
-                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs)
+                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs,
+                  -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
+                  overlap, after_job_id, after_on, params, pause_after_failures, alert_on)
 SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_delay_ms, u.timeout_ms, u.catchup, u.paused,
        u.next_run_at, u.alert_channels::bigint[], u.alert_after,
        u.retry_on, u.retry_backoff, NULLIF(u.signing_secret, ''), COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}')
@@ -270,7 +311,7 @@ func (q *Queries) JobInsertMany(ctx context.Context, arg JobInsertManyParams) ([
 }
 
 const jobList = `-- name: JobList :many
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after FROM jobs
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on FROM jobs
 WHERE id > $1
 ORDER BY id
 LIMIT $2
@@ -312,6 +353,13 @@ func (q *Queries) JobList(ctx context.Context, arg JobListParams) ([]Job, error)
 			&i.SecretRefs,
 			&i.AlertChannels,
 			&i.AlertAfter,
+			&i.Overlap,
+			&i.AfterJobID,
+			&i.AfterOn,
+			&i.Params,
+			&i.PauseAfterFailures,
+			&i.PausedReason,
+			&i.AlertOn,
 		); err != nil {
 			return nil, err
 		}
@@ -325,7 +373,7 @@ func (q *Queries) JobList(ctx context.Context, arg JobListParams) ([]Job, error)
 
 const jobListAll = `-- name: JobListAll :many
 
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after FROM jobs
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on FROM jobs
 WHERE id > $1
 ORDER BY id
 LIMIT $2
@@ -368,6 +416,13 @@ func (q *Queries) JobListAll(ctx context.Context, arg JobListAllParams) ([]Job, 
 			&i.SecretRefs,
 			&i.AlertChannels,
 			&i.AlertAfter,
+			&i.Overlap,
+			&i.AfterJobID,
+			&i.AfterOn,
+			&i.Params,
+			&i.PauseAfterFailures,
+			&i.PausedReason,
+			&i.AlertOn,
 		); err != nil {
 			return nil, err
 		}
@@ -380,7 +435,7 @@ func (q *Queries) JobListAll(ctx context.Context, arg JobListAllParams) ([]Job, 
 }
 
 const jobListByNames = `-- name: JobListByNames :many
-SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.max_retries, j.retry_delay_ms, j.timeout_ms, j.paused, j.created_at, j.updated_at, j.next_run_at, j.catchup, j.retry_on, j.retry_backoff, j.signing_secret, j.secret_refs, j.alert_channels, j.alert_after FROM jobs AS j
+SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.max_retries, j.retry_delay_ms, j.timeout_ms, j.paused, j.created_at, j.updated_at, j.next_run_at, j.catchup, j.retry_on, j.retry_backoff, j.signing_secret, j.secret_refs, j.alert_channels, j.alert_after, j.overlap, j.after_job_id, j.after_on, j.params, j.pause_after_failures, j.paused_reason, j.alert_on FROM jobs AS j
 JOIN (SELECT DISTINCT unnest($1::text[]) AS name) AS n ON n.name = j.name
 ORDER BY j.id
 FOR UPDATE OF j
@@ -418,6 +473,13 @@ func (q *Queries) JobListByNames(ctx context.Context, names []string) ([]Job, er
 			&i.SecretRefs,
 			&i.AlertChannels,
 			&i.AlertAfter,
+			&i.Overlap,
+			&i.AfterJobID,
+			&i.AfterOn,
+			&i.Params,
+			&i.PauseAfterFailures,
+			&i.PausedReason,
+			&i.AlertOn,
 		); err != nil {
 			return nil, err
 		}
@@ -910,9 +972,10 @@ func (q *Queries) JobSetNextRuns(ctx context.Context, arg JobSetNextRunsParams) 
 
 const jobSetPaused = `-- name: JobSetPaused :one
 UPDATE jobs
-SET paused = $1, next_run_at = $2, updated_at = clock_timestamp()
+SET paused = $1, next_run_at = $2, updated_at = clock_timestamp(),
+    paused_reason = CASE WHEN $1::boolean THEN paused_reason ELSE '' END -- a resumed job forgets why it paused
 WHERE id = $3
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on
 `
 
 type JobSetPausedParams struct {
@@ -945,6 +1008,13 @@ func (q *Queries) JobSetPaused(ctx context.Context, arg JobSetPausedParams) (Job
 		&i.SecretRefs,
 		&i.AlertChannels,
 		&i.AlertAfter,
+		&i.Overlap,
+		&i.AfterJobID,
+		&i.AfterOn,
+		&i.Params,
+		&i.PauseAfterFailures,
+		&i.PausedReason,
+		&i.AlertOn,
 	)
 	return i, err
 }
@@ -959,29 +1029,39 @@ SET name = $1, type = $2, payload = $3, cron = $4, timezone = $5,
     alert_after = COALESCE($12::integer, alert_after),
     retry_on = COALESCE(NULLIF($13::text, ''), 'transient'),
     retry_backoff = COALESCE(NULLIF($14::text, ''), 'fixed'),
-    signing_secret = COALESCE(signing_secret, $15), secret_refs = COALESCE($16::text[], '{}')
-WHERE id = $17
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after
+    signing_secret = COALESCE(signing_secret, $15), secret_refs = COALESCE($16::text[], '{}'),
+    -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
+    overlap = COALESCE(NULLIF($17::text, ''), 'allow'), after_job_id = $18::bigint,
+    after_on = COALESCE(NULLIF($19::text, ''), 'success'), params = COALESCE($20::jsonb, '{}'),
+    pause_after_failures = $21, alert_on = COALESCE($22::text[], alert_on)
+WHERE id = $23
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on
 `
 
 type JobUpdateParams struct {
-	Name          string
-	Type          string
-	Payload       json.RawMessage
-	Cron          string
-	Timezone      string
-	MaxRetries    int32
-	RetryDelayMs  int64
-	TimeoutMs     int64
-	Catchup       schedule.Catchup
-	NextRunAt     *time.Time
-	AlertChannels []int64
-	AlertAfter    pgtype.Int4
-	RetryOn       string
-	RetryBackoff  string
-	SigningSecret *string
-	SecretRefs    []string
-	ID            int64
+	Name               string
+	Type               string
+	Payload            json.RawMessage
+	Cron               string
+	Timezone           string
+	MaxRetries         int32
+	RetryDelayMs       int64
+	TimeoutMs          int64
+	Catchup            schedule.Catchup
+	NextRunAt          *time.Time
+	AlertChannels      []int64
+	AlertAfter         pgtype.Int4
+	RetryOn            string
+	RetryBackoff       string
+	SigningSecret      *string
+	SecretRefs         []string
+	Overlap            string
+	AfterJobID         *int64
+	AfterOn            string
+	Params             []byte
+	PauseAfterFailures int32
+	AlertOn            []string
+	ID                 int64
 }
 
 func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, error) {
@@ -1002,6 +1082,12 @@ func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, erro
 		arg.RetryBackoff,
 		arg.SigningSecret,
 		arg.SecretRefs,
+		arg.Overlap,
+		arg.AfterJobID,
+		arg.AfterOn,
+		arg.Params,
+		arg.PauseAfterFailures,
+		arg.AlertOn,
 		arg.ID,
 	)
 	var i Job
@@ -1026,6 +1112,13 @@ func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, erro
 		&i.SecretRefs,
 		&i.AlertChannels,
 		&i.AlertAfter,
+		&i.Overlap,
+		&i.AfterJobID,
+		&i.AfterOn,
+		&i.Params,
+		&i.PauseAfterFailures,
+		&i.PausedReason,
+		&i.AlertOn,
 	)
 	return i, err
 }
