@@ -4,7 +4,9 @@
 -- name: JobAlertStateLock :many
 -- JobAlertStateLock reads and locks where these jobs stand, with what their alerts are, in job
 -- order (see JobStatsAdd). A job that never failed has no row.
-SELECT s.job_id, s.consecutive_failures, s.failing, s.episode, j.alert_after, cardinality(j.alert_channels)::integer AS channels
+SELECT s.job_id, s.consecutive_failures, s.failing, s.episode, j.alert_after, cardinality(j.alert_channels)::integer AS channels,
+    -- pause_after_failures, alerts.on (issue 21, sched-b)
+    j.pause_after_failures, j.alert_on
 FROM job_alert_state AS s
 JOIN jobs AS j ON j.id = s.job_id
 WHERE s.job_id = ANY(@job_ids::bigint[])

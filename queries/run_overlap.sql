@@ -82,7 +82,7 @@ ORDER BY r.id;
 
 -- name: RunCancelRequested :one
 -- RunCancelRequested tells the consumer running a run whether a later run has asked it to stop.
-SELECT cancel_requested_at IS NOT NULL AS requested FROM runs WHERE id = @id;
+SELECT (cancel_requested_at IS NOT NULL)::boolean AS requested FROM runs WHERE id = @id;
 
 -- name: RunCancelAbandoned :execrows
 -- RunCancelAbandoned settles as cancelled the runs whose cancel was asked for while their

@@ -40,7 +40,9 @@ func (q *Queries) JobAlertStateInit(ctx context.Context, jobIds []int64) error {
 
 const jobAlertStateLock = `-- name: JobAlertStateLock :many
 
-SELECT s.job_id, s.consecutive_failures, s.failing, s.episode, j.alert_after, cardinality(j.alert_channels)::integer AS channels
+SELECT s.job_id, s.consecutive_failures, s.failing, s.episode, j.alert_after, cardinality(j.alert_channels)::integer AS channels,
+    -- pause_after_failures, alerts.on (issue 21, sched-b)
+    j.pause_after_failures, j.alert_on
 FROM job_alert_state AS s
 JOIN jobs AS j ON j.id = s.job_id
 WHERE s.job_id = ANY($1::bigint[])
@@ -55,6 +57,8 @@ type JobAlertStateLockRow struct {
 	Episode             int64
 	AlertAfter          int32
 	Channels            int32
+	PauseAfterFailures  int32
+	AlertOn             []string
 }
 
 // job_alert_state is read and written in the transaction that records a settled run (see
@@ -77,6 +81,8 @@ func (q *Queries) JobAlertStateLock(ctx context.Context, jobIds []int64) ([]JobA
 			&i.Episode,
 			&i.AlertAfter,
 			&i.Channels,
+			&i.PauseAfterFailures,
+			&i.AlertOn,
 		); err != nil {
 			return nil, err
 		}

@@ -86,13 +86,13 @@ func (q *Queries) RunCancelAbandoned(ctx context.Context) (int64, error) {
 }
 
 const runCancelRequested = `-- name: RunCancelRequested :one
-SELECT cancel_requested_at IS NOT NULL AS requested FROM runs WHERE id = $1
+SELECT (cancel_requested_at IS NOT NULL)::boolean AS requested FROM runs WHERE id = $1
 `
 
 // RunCancelRequested tells the consumer running a run whether a later run has asked it to stop.
-func (q *Queries) RunCancelRequested(ctx context.Context, id int64) (interface{}, error) {
+func (q *Queries) RunCancelRequested(ctx context.Context, id int64) (bool, error) {
 	row := q.db.QueryRow(ctx, runCancelRequested, id)
-	var requested interface{}
+	var requested bool
 	err := row.Scan(&requested)
 	return requested, err
 }

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -125,8 +126,14 @@ func (r *Runner) unclaimed(ctx context.Context, d amqp.Delivery, m runmsg.Messag
 // attempt takes a claimed run through the rest of the protocol: it executes the run, decides what
 // came of it, then records that once, counts it once and answers the delivery once.
 func (r *Runner) attempt(ctx context.Context, d amqp.Delivery, c sqlcgen.RunClaimRow, logger *slog.Logger) {
-	output, elapsed, execErr := r.execute(ctx, c, logger)
+	actx, stop := r.watchCancel(ctx, c, logger)
+	output, elapsed, execErr := r.execute(actx, c, logger)
+	replaced := errors.Is(context.Cause(actx), errReplaced)
+	stop()
 	o := r.outcome(c, task.Storable(output, maxOutput), execErr)
+	if replaced {
+		o = cancelledOutcome(c, task.Storable(output, maxOutput))
+	}
 	r.Metrics.attemptDone(c.Type, o.status, elapsed)
 	rctx, cancel := recordContext(ctx)
 	defer cancel()
@@ -152,6 +159,10 @@ func (r *Runner) execute(ctx context.Context, c sqlcgen.RunClaimRow, logger *slo
 		Payload:        c.Payload,
 		IdempotencyKey: idempotencyKey(c.JobID, c.ID),
 		SigningSecret:  deref(c.SigningSecret),
+		Params:         runParams(c.Params),
+	}
+	if c.TriggerRunID != nil {
+		t.Trigger = &task.Trigger{RunID: *c.TriggerRunID, JobID: c.TriggerJobID, Status: c.TriggerStatus}
 	}
 	waitForSlot(ctx, c.ScheduledAt)
 	r.Metrics.started(c.Attempts, c.ScheduledAt, c.StartedAt)
@@ -268,6 +279,13 @@ func requeueLater(ctx context.Context, d amqp.Delivery) {
 	case <-time.After(time.Second):
 	}
 	_ = d.Nack(false, true)
+}
+
+// runParams reads a run's params as stored (a JSON object of strings); anything else is none.
+func runParams(raw []byte) map[string]string {
+	params := map[string]string{}
+	_ = json.Unmarshal(raw, &params)
+	return params
 }
 
 // deref is the string s points at, or "".
