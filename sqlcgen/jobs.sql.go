@@ -229,8 +229,11 @@ INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_
                   -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
                   overlap, after_job_id, after_on, params, pause_after_failures, alert_on)
 SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_delay_ms, u.timeout_ms, u.catchup, u.paused,
-       u.next_run_at, u.alert_channels::bigint[], u.alert_after,
-       u.retry_on, u.retry_backoff, NULLIF(u.signing_secret, ''), COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}')
+       NULLIF(u.next_run_at, '0001-01-01 00:00:00+00'), -- the zero time: none (a job with no cron)
+       u.alert_channels::bigint[], u.alert_after,
+       u.retry_on, u.retry_backoff, NULLIF(u.signing_secret, ''), COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}'),
+       -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b); after job 0 is none
+       u.overlap, NULLIF(u.after_job_id, 0), u.after_on, u.params, u.pause_after_failures, u.alert_on::text[]
 FROM (SELECT unnest($1::text[]) AS name, unnest($2::text[]) AS type, unnest($3::json[]) AS payload,
              unnest($4::text[]) AS cron, unnest($5::text[]) AS timezone,
              unnest($6::integer[]) AS max_retries, unnest($7::bigint[]) AS retry_delay_ms,
@@ -240,30 +243,40 @@ FROM (SELECT unnest($1::text[]) AS name, unnest($2::text[]) AS type, unnest($3::
              unnest($12::text[]) AS alert_channels, unnest($13::integer[]) AS alert_after,
              unnest($14::text[]) AS retry_on, unnest($15::text[]) AS retry_backoff,
              unnest($16::text[]) AS signing_secret, unnest($17::text[]) AS secret_refs,
-             unnest($18::integer[]) AS ordinal) AS u
+             unnest($18::integer[]) AS ordinal,
+             unnest($19::text[]) AS overlap, unnest($20::bigint[]) AS after_job_id,
+             unnest($21::text[]) AS after_on, unnest($22::jsonb[]) AS params,
+             unnest($23::integer[]) AS pause_after_failures,
+             unnest($24::text[]) AS alert_on) AS u
 ORDER BY u.ordinal
 RETURNING id
 `
 
 type JobInsertManyParams struct {
-	Names          []string
-	Types          []string
-	Payloads       []json.RawMessage
-	Crons          []string
-	Timezones      []string
-	MaxRetries     []int32
-	RetryDelayMs   []int64
-	TimeoutMs      []int64
-	Catchups       []string
-	Paused         []bool
-	NextRunAts     []time.Time
-	AlertChannels  []string
-	AlertAfters    []int32
-	RetryOns       []string
-	RetryBackoffs  []string
-	SigningSecrets []string
-	SecretRefs     []string
-	Ordinals       []int32
+	Names              []string
+	Types              []string
+	Payloads           []json.RawMessage
+	Crons              []string
+	Timezones          []string
+	MaxRetries         []int32
+	RetryDelayMs       []int64
+	TimeoutMs          []int64
+	Catchups           []string
+	Paused             []bool
+	NextRunAts         []time.Time
+	AlertChannels      []string
+	AlertAfters        []int32
+	RetryOns           []string
+	RetryBackoffs      []string
+	SigningSecrets     []string
+	SecretRefs         []string
+	Ordinals           []int32
+	OverlapPolicies    []string
+	AfterJobIds        []int64
+	AfterOns           []string
+	Params             [][]byte
+	PauseAfterFailures []int32
+	AlertOns           []string
 }
 
 // JobInsertMany creates a batch of imported jobs in one statement. Identity values are taken in the
@@ -291,6 +304,12 @@ func (q *Queries) JobInsertMany(ctx context.Context, arg JobInsertManyParams) ([
 		arg.SigningSecrets,
 		arg.SecretRefs,
 		arg.Ordinals,
+		arg.OverlapPolicies,
+		arg.AfterJobIds,
+		arg.AfterOns,
+		arg.Params,
+		arg.PauseAfterFailures,
+		arg.AlertOns,
 	)
 	if err != nil {
 		return nil, err
@@ -1127,11 +1146,14 @@ const jobUpdateMany = `-- name: JobUpdateMany :exec
 UPDATE jobs
 SET name = u.name, type = u.type, payload = u.payload, cron = u.cron, timezone = u.timezone,
     max_retries = u.max_retries, retry_delay_ms = u.retry_delay_ms, timeout_ms = u.timeout_ms, catchup = u.catchup,
-    paused = u.paused, next_run_at = u.next_run_at, updated_at = clock_timestamp(),
+    paused = u.paused, next_run_at = NULLIF(u.next_run_at, '0001-01-01 00:00:00+00'), updated_at = clock_timestamp(),
     alert_channels = u.alert_channels::bigint[], alert_after = u.alert_after,
     retry_on = u.retry_on, retry_backoff = u.retry_backoff,
     signing_secret = COALESCE(jobs.signing_secret, NULLIF(u.signing_secret, '')),
-    secret_refs = COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}')
+    secret_refs = COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}'),
+    -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
+    overlap = u.overlap, after_job_id = NULLIF(u.after_job_id, 0), after_on = u.after_on, params = u.params,
+    pause_after_failures = u.pause_after_failures, alert_on = u.alert_on::text[]
 FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::text[]) AS name, unnest($3::text[]) AS type,
              unnest($4::json[]) AS payload, unnest($5::text[]) AS cron,
              unnest($6::text[]) AS timezone, unnest($7::integer[]) AS max_retries,
@@ -1140,29 +1162,39 @@ FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::text[]) AS name, unnest($3::
              unnest($11::boolean[]) AS paused, unnest($12::timestamptz[]) AS next_run_at,
              unnest($13::text[]) AS alert_channels, unnest($14::integer[]) AS alert_after,
              unnest($15::text[]) AS retry_on, unnest($16::text[]) AS retry_backoff,
-             unnest($17::text[]) AS signing_secret, unnest($18::text[]) AS secret_refs) AS u
+             unnest($17::text[]) AS signing_secret, unnest($18::text[]) AS secret_refs,
+             unnest($19::text[]) AS overlap, unnest($20::bigint[]) AS after_job_id,
+             unnest($21::text[]) AS after_on, unnest($22::jsonb[]) AS params,
+             unnest($23::integer[]) AS pause_after_failures,
+             unnest($24::text[]) AS alert_on) AS u
 WHERE jobs.id = u.id
 `
 
 type JobUpdateManyParams struct {
-	Ids            []int64
-	Names          []string
-	Types          []string
-	Payloads       []json.RawMessage
-	Crons          []string
-	Timezones      []string
-	MaxRetries     []int32
-	RetryDelayMs   []int64
-	TimeoutMs      []int64
-	Catchups       []string
-	Paused         []bool
-	NextRunAts     []time.Time
-	AlertChannels  []string
-	AlertAfters    []int32
-	RetryOns       []string
-	RetryBackoffs  []string
-	SigningSecrets []string
-	SecretRefs     []string
+	Ids                []int64
+	Names              []string
+	Types              []string
+	Payloads           []json.RawMessage
+	Crons              []string
+	Timezones          []string
+	MaxRetries         []int32
+	RetryDelayMs       []int64
+	TimeoutMs          []int64
+	Catchups           []string
+	Paused             []bool
+	NextRunAts         []time.Time
+	AlertChannels      []string
+	AlertAfters        []int32
+	RetryOns           []string
+	RetryBackoffs      []string
+	SigningSecrets     []string
+	SecretRefs         []string
+	OverlapPolicies    []string
+	AfterJobIds        []int64
+	AfterOns           []string
+	Params             [][]byte
+	PauseAfterFailures []int32
+	AlertOns           []string
 }
 
 // JobUpdateMany changes a batch of imported jobs in one statement. updated_at moves on, so that the
@@ -1188,6 +1220,12 @@ func (q *Queries) JobUpdateMany(ctx context.Context, arg JobUpdateManyParams) er
 		arg.RetryBackoffs,
 		arg.SigningSecrets,
 		arg.SecretRefs,
+		arg.OverlapPolicies,
+		arg.AfterJobIds,
+		arg.AfterOns,
+		arg.Params,
+		arg.PauseAfterFailures,
+		arg.AlertOns,
 	)
 	return err
 }
