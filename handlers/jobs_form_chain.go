@@ -93,3 +93,20 @@ func chainDetail(d *views.JobDetail, j sqlcgen.Job) {
 		d.Params = append(d.Params, views.Setting{Label: name, Value: params[name]})
 	}
 }
+
+// runChainDetail fills a run page's issue 21 details (sched-b): the params it used and the run it
+// was made after.
+func runChainDetail(d *views.RunDetail, r sqlcgen.Run) {
+	if r.TriggerRunID != nil {
+		d.TriggerRunID = *r.TriggerRunID
+	}
+	params := runParams(r.Params)
+	names := make([]string, 0, len(params))
+	for name := range params {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		d.Params = append(d.Params, views.Setting{Label: name, Value: params[name]})
+	}
+}
