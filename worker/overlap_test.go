@@ -94,3 +94,43 @@ func TestOverlapReplaceCancelsAnAttemptBlockedInAnHTTPRequest(t *testing.T) {
 		t.Errorf("attempts of the cancelled run: %+v, %v", attempts, err)
 	}
 }
+
+func TestASkippedSlotIsToldToAJobsChannelsWhenItsAlertsAskForIt(t *testing.T) {
+	t.Parallel()
+	h := setupSettling(t, 2)
+	tg := newHoldTarget(t, holdFirst, 0)
+	ch, err := h.q.ChannelInsert(context.Background(), sqlcgen.ChannelInsertParams{Name: "ops", Type: "webhook",
+		Config: []byte(`{"url": "http://127.0.0.1:9/hook"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}})
+	job = h.setJob(job, func(p *sqlcgen.JobUpdateParams) {
+		p.Overlap, p.AlertChannels, p.AlertOn = "skip", []int64{ch.ID}, []string{"failing", "skipped"}
+	})
+	quietTarget := newHoldTarget(t, holdFirst, 0)
+	quiet := h.insertJob(jobOpts{payload: map[string]string{"url": quietTarget.URL}})
+	quiet = h.setJob(quiet, func(p *sqlcgen.JobUpdateParams) { p.Overlap, p.AlertChannels = "skip", []int64{ch.ID} })
+
+	first := h.runNow(job.ID)
+	h.waitStatus(first.ID, "running", 10*time.Second)
+	skipped := h.runNow(job.ID)
+	h.waitStatus(skipped.ID, "skipped", 10*time.Second)
+	notices, err := h.q.NoticeListByJob(context.Background(), &job.ID)
+	if err != nil || len(notices) != 1 || notices[0].Event != "job.skipped" || notices[0].RunID == nil || *notices[0].RunID != skipped.ID {
+		t.Errorf("notices: %+v, %v", notices, err)
+	}
+	tg.releaseAll()
+	h.waitStatus(first.ID, "completed", 10*time.Second)
+
+	// A job whose alerts do not name "skipped" (the default) tells nobody.
+	held := h.runNow(quiet.ID)
+	h.waitStatus(held.ID, "running", 10*time.Second)
+	h.waitStatus(h.runNow(quiet.ID).ID, "skipped", 10*time.Second)
+	quietTarget.releaseAll()
+	h.settledAll(quiet.ID, 10*time.Second)
+	notices, err = h.q.NoticeListByJob(context.Background(), &quiet.ID)
+	if err != nil || len(notices) != 0 {
+		t.Errorf("quiet job's notices: %+v, %v", notices, err)
+	}
+}
