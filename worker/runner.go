@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -150,20 +149,7 @@ func (r *Runner) attempt(ctx context.Context, d amqp.Delivery, c sqlcgen.RunClai
 
 // execute runs a claimed run's task once, not before its slot, and says how long the task took.
 func (r *Runner) execute(ctx context.Context, c sqlcgen.RunClaimRow, logger *slog.Logger) (string, time.Duration, error) {
-	t := task.Task{
-		RunID:          c.ID,
-		JobID:          c.JobID,
-		JobName:        c.Name,
-		Attempt:        int(c.Attempts),
-		ScheduledAt:    c.ScheduledAt,
-		Payload:        c.Payload,
-		IdempotencyKey: idempotencyKey(c.JobID, c.ID),
-		SigningSecret:  deref(c.SigningSecret),
-		Params:         runParams(c.Params),
-	}
-	if c.TriggerRunID != nil {
-		t.Trigger = &task.Trigger{RunID: *c.TriggerRunID, JobID: c.TriggerJobID, Status: c.TriggerStatus}
-	}
+	t := taskOf(c)
 	waitForSlot(ctx, c.ScheduledAt)
 	r.Metrics.started(c.Attempts, c.ScheduledAt, c.StartedAt)
 	start := time.Now()
@@ -279,13 +265,6 @@ func requeueLater(ctx context.Context, d amqp.Delivery) {
 	case <-time.After(time.Second):
 	}
 	_ = d.Nack(false, true)
-}
-
-// runParams reads a run's params as stored (a JSON object of strings); anything else is none.
-func runParams(raw []byte) map[string]string {
-	params := map[string]string{}
-	_ = json.Unmarshal(raw, &params)
-	return params
 }
 
 // deref is the string s points at, or "".
