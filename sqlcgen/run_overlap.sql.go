@@ -230,7 +230,8 @@ const runOverlapDecide = `-- name: RunOverlapDecide :many
 WITH cand AS (
     SELECT r.id, r.job_id, j.overlap
     FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
-    WHERE r.id = ANY($1::bigint[]) AND r.status = 'queued' AND j.overlap <> 'allow'
+    WHERE r.id = ANY($1::bigint[]) AND r.status = 'queued'
+      AND (j.overlap <> 'allow' OR r.waiting_since IS NOT NULL) -- a job set to allow lets its waiting run go
 ), ahead AS (
     SELECT e.id, e.job_id, e.status FROM runs AS e
     WHERE e.job_id IN (SELECT cand.job_id FROM cand)
@@ -263,7 +264,7 @@ WITH cand AS (
     UPDATE runs AS r
     SET waiting_since = NULL
     FROM decided AS d
-    WHERE r.id = d.id AND d.n = 0 AND r.waiting_since IS NOT NULL
+    WHERE r.id = d.id AND (d.n = 0 OR d.overlap = 'allow') AND r.waiting_since IS NOT NULL
     RETURNING r.id, r.job_id, r.scheduled_at, r.error, 'released'::text AS decision
 ), replaced AS (
     UPDATE runs AS r

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/runmsg"
 	"github.com/cronflow/cronflow/worker/runstatus"
 	"github.com/cronflow/cronflow/worker/workertest"
 )
@@ -132,5 +133,23 @@ func TestASkippedSlotIsToldToAJobsChannelsWhenItsAlertsAskForIt(t *testing.T) {
 	notices, err = h.q.NoticeListByJob(context.Background(), &quiet.ID)
 	if err != nil || len(notices) != 0 {
 		t.Errorf("quiet job's notices: %+v, %v", notices, err)
+	}
+}
+
+func TestAWaitingSlotGoesWhenItsJobIsSetBackToAllow(t *testing.T) {
+	t.Parallel()
+	h := setupSettling(t, 2)
+	tg := newHoldTarget(t, holdFirst, 0)
+	job := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}})
+	job = h.setJob(job, func(p *sqlcgen.JobUpdateParams) { p.Overlap = "queue" })
+	first := h.runNow(job.ID)
+	h.waitStatus(first.ID, "running", 10*time.Second)
+	second := h.runNow(job.ID)
+	workertest.WaitFor(t, 10*time.Second, "second slot waits", func() bool { return h.run(second.ID).WaitingSince != nil })
+	h.setJob(job, func(p *sqlcgen.JobUpdateParams) { p.Overlap = "allow" })
+	h.out.Publish(context.Background(), []runmsg.Message{{RunID: second.ID, JobID: job.ID}})
+	h.waitStatus(second.ID, "completed", 10*time.Second)
+	if r := h.run(first.ID); r.Status != runstatus.Running {
+		t.Errorf("first run is %s; the waiting one should have gone beside it", r.Status)
 	}
 }
