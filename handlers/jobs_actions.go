@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -127,12 +128,17 @@ func setPaused(c echo.Context, st *store.Store, paused bool) (sqlcgen.Job, error
 // is committed. It returns the job too, for the caller's answer; the run is read again after
 // publishing, so that it shows whether the broker took it.
 func runNow(c echo.Context, q *sqlcgen.Queries, st *store.Store, pub RunPublisher) (sqlcgen.Job, sqlcgen.Run, error) {
+	return runNowWithParams(c, q, st, pub, nil)
+}
+
+// runNowWithParams is runNow with params that override the job's for this run (nil: none).
+func runNowWithParams(c echo.Context, q *sqlcgen.Queries, st *store.Store, pub RunPublisher, params json.RawMessage) (sqlcgen.Job, sqlcgen.Run, error) {
 	jobID, err := pathID(c)
 	if err != nil {
 		return sqlcgen.Job{}, sqlcgen.Run{}, err
 	}
 	ctx := c.Request().Context()
-	job, run, err := st.RunNow(ctx, auditActor(c), jobID)
+	job, run, err := st.RunNowWithParams(ctx, auditActor(c), jobID, params)
 	if err != nil {
 		return job, run, err
 	}

@@ -18,6 +18,8 @@ import (
 type alertsJSON struct {
 	Channels []int64 `json:"channels"`
 	After    int32   `json:"after"`
+	// On names the events the channels hear: failing, recovered, skipped, paused (issue 21).
+	On []string `json:"on,omitempty"`
 }
 
 // formAlerts is the job form's alerts as the API's: the ticked channels and the threshold.

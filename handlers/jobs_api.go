@@ -37,6 +37,13 @@ type jobJSON struct {
 	// to those who may edit the job.
 	SigningSecret string     `json:"signing_secret,omitempty"`
 	Alerts        alertsJSON `json:"alerts"`
+	// overlap, after, params, pause_after_failures, paused_reason (issue 21, sched-b)
+	Overlap            string            `json:"overlap"`
+	After              *store.After      `json:"after"`
+	Params             map[string]string `json:"params"`
+	PauseAfterFailures int32             `json:"pause_after_failures"`
+	// PausedReason says why a job paused itself; "" for one paused by a person, or running.
+	PausedReason string `json:"paused_reason"`
 }
 
 func toJobJSON(j sqlcgen.Job) jobJSON {
@@ -52,7 +59,10 @@ func toJobJSON(j sqlcgen.Job) jobJSON {
 		Catchup:    string(j.Catchup),
 		Paused:     j.Paused, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt, NextRunAt: next,
 		RetryOn: j.RetryOn, RetryBackoff: j.RetryBackoff, SigningSecret: signingSecret(j),
-		Alerts: alertsJSON{Channels: j.AlertChannels, After: j.AlertAfter},
+		Alerts: alertsJSON{Channels: j.AlertChannels, After: j.AlertAfter, On: j.AlertOn},
+		// overlap, after, params, pause_after_failures, paused_reason (issue 21, sched-b)
+		Overlap: j.Overlap, After: jobAfter(j), Params: jobParams(j.Params), PauseAfterFailures: j.PauseAfterFailures,
+		PausedReason: j.PausedReason,
 	}
 }
 
@@ -167,6 +177,9 @@ func handleAPIJobUpdate(q *sqlcgen.Queries, st *store.Store) echo.HandlerFunc {
 			return err
 		}
 		spec, problems, err := validAPIJob(c, st, in, decodeProblems)
+		if err == nil {
+			err = st.CheckAfter(c.Request().Context(), id, spec, problems)
+		}
 		if err != nil {
 			return err
 		}
@@ -213,8 +226,18 @@ func handleAPIJobPause(st *store.Store, paused bool) echo.HandlerFunc {
 // ones. 202 with the run, which is queued even if the broker is down at this moment.
 func handleAPIJobRun(q *sqlcgen.Queries, st *store.Store, pub RunPublisher) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		_, run, err := runNow(c, q, st, pub)
-		if err != nil {
+		var body runNowBody
+		if c.Request().ContentLength != 0 {
+			problems, err := decodeJSON(c, &body)
+			if err != nil {
+				return err
+			}
+			if len(problems) > 0 {
+				return invalid(c, problems)
+			}
+		}
+		_, run, err := runNowWithParams(c, q, st, pub, body.Params)
+		if answered, err := problemsOf(c, err); answered || err != nil {
 			return err
 		}
 		return c.JSON(http.StatusAccepted, toRunJSON(run))

@@ -32,7 +32,8 @@ const (
 // the API's defaults.
 func newJobForm() jobForm {
 	return jobForm{Mode: modeSimple, Timezone: "UTC", Type: task.Types()[0].Name, MaxRetries: "3", RetryDelay: "2s", Timeout: "30s",
-		RetryOn: retrypolicy.OnTransient, RetryBackoff: retrypolicy.BackoffFixed, Catchup: string(schedule.CatchupLatest)}
+		RetryOn: retrypolicy.OnTransient, RetryBackoff: retrypolicy.BackoffFixed, Catchup: string(schedule.CatchupLatest),
+		Overlap: "allow", AfterOn: "success", PauseAfterFailures: "0"}
 }
 
 // jobFormFrom reads the form's fields through get (a form post's or a query's values).
@@ -43,6 +44,9 @@ func jobFormFrom(get func(string) string) jobForm {
 		MaxRetries: get("max_retries"), RetryDelay: get("retry_delay"), Timeout: get("timeout"),
 		RetryOn: get("retry_on"), RetryBackoff: get("retry_backoff"),
 		Catchup: get("catchup"), AlertAfter: get("alerts.after"),
+		// overlap, after, params, pause_after_failures (issue 21, sched-b)
+		Overlap: get("overlap"), AfterJob: get("after.job_id"), AfterOn: get("after.on"), Params: get("params"),
+		PauseAfterFailures: get("pause_after_failures"),
 	}
 	// Every type's fields are read, so that what both types have (a URL) survives a change of type.
 	for _, name := range task.FormFields() {
@@ -70,6 +74,7 @@ func jobFormFromJob(j sqlcgen.Job) jobForm {
 		AlertChannels: alertChannelValues(j.AlertChannels), AlertAfter: itoa64(int64(j.AlertAfter)),
 		RetryOn: j.RetryOn, RetryBackoff: j.RetryBackoff, Catchup: string(j.Catchup),
 	}
+	chainFormFromJob(&f, j)
 	if m := dailyCron.FindStringSubmatch(j.Cron); m != nil {
 		f.Mode, f.Minute, f.Hour, f.Cron = modeSimple, m[1], m[2], ""
 	}
@@ -105,6 +110,7 @@ func (f jobForm) input() (store.JobInput, map[string]string) {
 	}
 	in.Payload = formPayload(f.Type, f.Payload, problems)
 	in.Alerts = formAlerts(f.AlertChannels, f.AlertAfter, problems)
+	f.chainInput(&in, problems)
 	return in, problems
 }
 

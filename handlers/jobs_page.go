@@ -154,6 +154,7 @@ func toJobDetail(j sqlcgen.Job, back string, now time.Time) views.JobDetail {
 		Exponential: j.RetryBackoff == retrypolicy.BackoffExponential, RetryOnAny: j.RetryOn == retrypolicy.OnAny,
 		SigningSecret: signingSecret(j),
 	}
+	chainDetail(&d, j)
 	if j.NextRunAt != nil && !j.Paused {
 		d.NextRun = views.NewMoment(j.NextRunAt, now, time.UTC)
 		d.NextRunLocal = views.ShortExact(*j.NextRunAt, loc)

@@ -37,6 +37,7 @@ func addRoutes(e *echo.Echo, d Deps, a *auth) {
 	api.PUT("/jobs/:id", handleAPIJobUpdate(q, a.store))
 	api.DELETE("/jobs/:id", handleAPIJobDelete(a.store))
 	api.POST("/jobs/:id/run", handleAPIJobRun(q, a.store, d.Publisher), lim.runNow)
+	api.POST("/jobs/:id/backfill", handleAPIJobBackfill(a.store, d.Publisher), lim.runNow)
 	api.POST("/jobs/:id/pause", handleAPIJobPause(a.store, true))
 	api.POST("/jobs/:id/resume", handleAPIJobPause(a.store, false))
 	api.GET("/runs", handleAPIRunList(q))

@@ -288,8 +288,9 @@ func TestExportCarriesEveryFieldOfAJob(t *testing.T) {
 	t.Parallel()
 	// Fields of the API's job that belong to one installation, not to what the job does; a signing
 	// secret is a credential, and an imported signed webhook gets its own.
+	// paused_reason is why this installation's job paused itself: state, like next_run_at.
 	local := map[string]bool{"id": true, "created_at": true, "updated_at": true, "next_run_at": true,
-		"signing_secret": true}
+		"signing_secret": true, "paused_reason": true}
 	exported := map[string]bool{}
 	for _, f := range reflect.VisibleFields(reflect.TypeOf(store.ExportJob{})) {
 		exported[strings.Split(f.Tag.Get("json"), ",")[0]] = true

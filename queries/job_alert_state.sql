@@ -8,7 +8,9 @@
 SELECT s.job_id, s.consecutive_failures, s.failing, s.episode, j.alert_after, cardinality(j.alert_channels)::integer AS channels,
     (SELECT count(*) FROM unnest(j.alert_channels) AS c(id)
      WHERE s.failing AND NOT EXISTS (SELECT 1 FROM notices AS n
-         WHERE n.channel_id = c.id AND n.job_id = s.job_id AND n.episode = s.episode AND n.event = 'job.failing'))::integer AS untold
+         WHERE n.channel_id = c.id AND n.job_id = s.job_id AND n.episode = s.episode AND n.event = 'job.failing'))::integer AS untold,
+    -- pause_after_failures, alerts.on (issue 21, sched-b)
+    j.pause_after_failures, j.alert_on
 FROM job_alert_state AS s
 JOIN jobs AS j ON j.id = s.job_id
 WHERE s.job_id = ANY(@job_ids::bigint[])

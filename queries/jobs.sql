@@ -3,13 +3,19 @@
 -- empty retry policy or no secret references take the columns' defaults, so every caller need not
 -- name them.
 INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
-                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs)
+                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs,
+                  -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
+                  overlap, after_job_id, after_on, params, pause_after_failures, alert_on)
 VALUES (@name, @type, @payload, @cron, @timezone, @max_retries, @retry_delay_ms, @timeout_ms, @catchup, @paused,
         @next_run_at,
         COALESCE(sqlc.narg(alert_channels)::bigint[], ARRAY(SELECT c.id FROM channels AS c WHERE c.is_default ORDER BY c.id)),
         COALESCE(sqlc.narg(alert_after)::integer, 1),
         COALESCE(NULLIF(@retry_on::text, ''), 'transient'), COALESCE(NULLIF(@retry_backoff::text, ''), 'fixed'),
-        @signing_secret, COALESCE(@secret_refs::text[], '{}'))
+        @signing_secret, COALESCE(@secret_refs::text[], '{}'),
+        -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
+        COALESCE(NULLIF(@overlap::text, ''), 'allow'), sqlc.narg(after_job_id)::bigint,
+        COALESCE(NULLIF(@after_on::text, ''), 'success'), COALESCE(sqlc.narg(params)::jsonb, '{}'),
+        @pause_after_failures, COALESCE(sqlc.narg(alert_on)::text[], '{failing,recovered}'))
 RETURNING *;
 
 -- name: JobGet :one
@@ -32,13 +38,18 @@ SET name = @name, type = @type, payload = @payload, cron = @cron, timezone = @ti
     alert_after = COALESCE(sqlc.narg(alert_after)::integer, alert_after),
     retry_on = COALESCE(NULLIF(@retry_on::text, ''), 'transient'),
     retry_backoff = COALESCE(NULLIF(@retry_backoff::text, ''), 'fixed'),
-    signing_secret = COALESCE(signing_secret, @signing_secret), secret_refs = COALESCE(@secret_refs::text[], '{}')
+    signing_secret = COALESCE(signing_secret, @signing_secret), secret_refs = COALESCE(@secret_refs::text[], '{}'),
+    -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
+    overlap = COALESCE(NULLIF(@overlap::text, ''), 'allow'), after_job_id = sqlc.narg(after_job_id)::bigint,
+    after_on = COALESCE(NULLIF(@after_on::text, ''), 'success'), params = COALESCE(sqlc.narg(params)::jsonb, '{}'),
+    pause_after_failures = @pause_after_failures, alert_on = COALESCE(sqlc.narg(alert_on)::text[], alert_on)
 WHERE id = @id
 RETURNING *;
 
 -- name: JobSetPaused :one
 UPDATE jobs
-SET paused = @paused, next_run_at = @next_run_at, updated_at = clock_timestamp()
+SET paused = @paused, next_run_at = @next_run_at, updated_at = clock_timestamp(),
+    paused_reason = CASE WHEN @paused::boolean THEN paused_reason ELSE '' END -- a resumed job forgets why it paused
 WHERE id = @id
 RETURNING *;
 
@@ -173,10 +184,15 @@ FOR UPDATE OF j;
 -- be unnested row by row; for the same reason its secret references come as one comma-separated
 -- text (a name holds no comma). An empty signing secret is none.
 INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
-                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs)
+                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs,
+                  -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
+                  overlap, after_job_id, after_on, params, pause_after_failures, alert_on)
 SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_delay_ms, u.timeout_ms, u.catchup, u.paused,
-       u.next_run_at, u.alert_channels::bigint[], u.alert_after,
-       u.retry_on, u.retry_backoff, NULLIF(u.signing_secret, ''), COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}')
+       NULLIF(u.next_run_at, '0001-01-01 00:00:00+00'), -- the zero time: none (a job with no cron)
+       u.alert_channels::bigint[], u.alert_after,
+       u.retry_on, u.retry_backoff, NULLIF(u.signing_secret, ''), COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}'),
+       -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b); after job 0 is none
+       u.overlap, NULLIF(u.after_job_id, 0), u.after_on, u.params, u.pause_after_failures, u.alert_on::text[]
 FROM (SELECT unnest(@names::text[]) AS name, unnest(@types::text[]) AS type, unnest(@payloads::json[]) AS payload,
              unnest(@crons::text[]) AS cron, unnest(@timezones::text[]) AS timezone,
              unnest(@max_retries::integer[]) AS max_retries, unnest(@retry_delay_ms::bigint[]) AS retry_delay_ms,
@@ -186,7 +202,11 @@ FROM (SELECT unnest(@names::text[]) AS name, unnest(@types::text[]) AS type, unn
              unnest(@alert_channels::text[]) AS alert_channels, unnest(@alert_afters::integer[]) AS alert_after,
              unnest(@retry_ons::text[]) AS retry_on, unnest(@retry_backoffs::text[]) AS retry_backoff,
              unnest(@signing_secrets::text[]) AS signing_secret, unnest(@secret_refs::text[]) AS secret_refs,
-             unnest(@ordinals::integer[]) AS ordinal) AS u
+             unnest(@ordinals::integer[]) AS ordinal,
+             unnest(@overlap_policies::text[]) AS overlap, unnest(@after_job_ids::bigint[]) AS after_job_id,
+             unnest(@after_ons::text[]) AS after_on, unnest(@params::jsonb[]) AS params,
+             unnest(@pause_after_failures::integer[]) AS pause_after_failures,
+             unnest(@alert_ons::text[]) AS alert_on) AS u
 ORDER BY u.ordinal
 RETURNING id;
 
@@ -197,11 +217,14 @@ RETURNING id;
 UPDATE jobs
 SET name = u.name, type = u.type, payload = u.payload, cron = u.cron, timezone = u.timezone,
     max_retries = u.max_retries, retry_delay_ms = u.retry_delay_ms, timeout_ms = u.timeout_ms, catchup = u.catchup,
-    paused = u.paused, next_run_at = u.next_run_at, updated_at = clock_timestamp(),
+    paused = u.paused, next_run_at = NULLIF(u.next_run_at, '0001-01-01 00:00:00+00'), updated_at = clock_timestamp(),
     alert_channels = u.alert_channels::bigint[], alert_after = u.alert_after,
     retry_on = u.retry_on, retry_backoff = u.retry_backoff,
     signing_secret = COALESCE(jobs.signing_secret, NULLIF(u.signing_secret, '')),
-    secret_refs = COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}')
+    secret_refs = COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}'),
+    -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
+    overlap = u.overlap, after_job_id = NULLIF(u.after_job_id, 0), after_on = u.after_on, params = u.params,
+    pause_after_failures = u.pause_after_failures, alert_on = u.alert_on::text[]
 FROM (SELECT unnest(@ids::bigint[]) AS id, unnest(@names::text[]) AS name, unnest(@types::text[]) AS type,
              unnest(@payloads::json[]) AS payload, unnest(@crons::text[]) AS cron,
              unnest(@timezones::text[]) AS timezone, unnest(@max_retries::integer[]) AS max_retries,
@@ -210,7 +233,11 @@ FROM (SELECT unnest(@ids::bigint[]) AS id, unnest(@names::text[]) AS name, unnes
              unnest(@paused::boolean[]) AS paused, unnest(@next_run_ats::timestamptz[]) AS next_run_at,
              unnest(@alert_channels::text[]) AS alert_channels, unnest(@alert_afters::integer[]) AS alert_after,
              unnest(@retry_ons::text[]) AS retry_on, unnest(@retry_backoffs::text[]) AS retry_backoff,
-             unnest(@signing_secrets::text[]) AS signing_secret, unnest(@secret_refs::text[]) AS secret_refs) AS u
+             unnest(@signing_secrets::text[]) AS signing_secret, unnest(@secret_refs::text[]) AS secret_refs,
+             unnest(@overlap_policies::text[]) AS overlap, unnest(@after_job_ids::bigint[]) AS after_job_id,
+             unnest(@after_ons::text[]) AS after_on, unnest(@params::jsonb[]) AS params,
+             unnest(@pause_after_failures::integer[]) AS pause_after_failures,
+             unnest(@alert_ons::text[]) AS alert_on) AS u
 WHERE jobs.id = u.id;
 
 -- name: JobQuietNotifications :exec

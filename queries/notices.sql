@@ -80,3 +80,16 @@ LIMIT @max_rows;
 SELECT id, channel_id, run_id, event, status, attempts, consecutive_failures FROM notices
 WHERE job_id = @job_id
 ORDER BY id;
+
+-- name: NoticeInsertSkipped :many
+-- NoticeInsertSkipped makes one job.skipped notice per channel of a job whose alerts.on names
+-- "skipped", about one skipped run. The run's id is the notice's episode, so that a run is told of
+-- once. The job's name is filled into the details here.
+INSERT INTO notices (channel_id, job_id, run_id, event, episode, details)
+SELECT c.id, j.id, @run_id::bigint, 'job.skipped', @run_id::bigint,
+       jsonb_set(@details::jsonb, '{job,name}', to_jsonb(j.name))
+FROM jobs AS j
+JOIN channels AS c ON c.id = ANY(j.alert_channels)
+WHERE j.id = @job_id AND 'skipped' = ANY(j.alert_on)
+ON CONFLICT (channel_id, job_id, episode, event) WHERE event <> 'channel.test' DO NOTHING
+RETURNING id;

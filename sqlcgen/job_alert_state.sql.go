@@ -43,7 +43,9 @@ const jobAlertStateLock = `-- name: JobAlertStateLock :many
 SELECT s.job_id, s.consecutive_failures, s.failing, s.episode, j.alert_after, cardinality(j.alert_channels)::integer AS channels,
     (SELECT count(*) FROM unnest(j.alert_channels) AS c(id)
      WHERE s.failing AND NOT EXISTS (SELECT 1 FROM notices AS n
-         WHERE n.channel_id = c.id AND n.job_id = s.job_id AND n.episode = s.episode AND n.event = 'job.failing'))::integer AS untold
+         WHERE n.channel_id = c.id AND n.job_id = s.job_id AND n.episode = s.episode AND n.event = 'job.failing'))::integer AS untold,
+    -- pause_after_failures, alerts.on (issue 21, sched-b)
+    j.pause_after_failures, j.alert_on
 FROM job_alert_state AS s
 JOIN jobs AS j ON j.id = s.job_id
 WHERE s.job_id = ANY($1::bigint[])
@@ -59,6 +61,8 @@ type JobAlertStateLockRow struct {
 	AlertAfter          int32
 	Channels            int32
 	Untold              int32
+	PauseAfterFailures  int32
+	AlertOn             []string
 }
 
 // job_alert_state is read and written in the transaction that records a settled run (see
@@ -83,6 +87,8 @@ func (q *Queries) JobAlertStateLock(ctx context.Context, jobIds []int64) ([]JobA
 			&i.AlertAfter,
 			&i.Channels,
 			&i.Untold,
+			&i.PauseAfterFailures,
+			&i.AlertOn,
 		); err != nil {
 			return nil, err
 		}

@@ -38,7 +38,7 @@ func (q *Queries) JobDelete(ctx context.Context, id int64) (int64, error) {
 }
 
 const jobGet = `-- name: JobGet :one
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after FROM jobs WHERE id = $1
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on FROM jobs WHERE id = $1
 `
 
 func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
@@ -65,12 +65,19 @@ func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
 		&i.SecretRefs,
 		&i.AlertChannels,
 		&i.AlertAfter,
+		&i.Overlap,
+		&i.AfterJobID,
+		&i.AfterOn,
+		&i.Params,
+		&i.PauseAfterFailures,
+		&i.PausedReason,
+		&i.AlertOn,
 	)
 	return i, err
 }
 
 const jobGetForUpdate = `-- name: JobGetForUpdate :one
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after FROM jobs WHERE id = $1 FOR UPDATE
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on FROM jobs WHERE id = $1 FOR UPDATE
 `
 
 // JobGetForUpdate reads a job that is about to change and locks it until the transaction ends, so
@@ -99,40 +106,59 @@ func (q *Queries) JobGetForUpdate(ctx context.Context, id int64) (Job, error) {
 		&i.SecretRefs,
 		&i.AlertChannels,
 		&i.AlertAfter,
+		&i.Overlap,
+		&i.AfterJobID,
+		&i.AfterOn,
+		&i.Params,
+		&i.PauseAfterFailures,
+		&i.PausedReason,
+		&i.AlertOn,
 	)
 	return i, err
 }
 
 const jobInsert = `-- name: JobInsert :one
 INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
-                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs)
+                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs,
+                  -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
+                  overlap, after_job_id, after_on, params, pause_after_failures, alert_on)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
         $11,
         COALESCE($12::bigint[], ARRAY(SELECT c.id FROM channels AS c WHERE c.is_default ORDER BY c.id)),
         COALESCE($13::integer, 1),
         COALESCE(NULLIF($14::text, ''), 'transient'), COALESCE(NULLIF($15::text, ''), 'fixed'),
-        $16, COALESCE($17::text[], '{}'))
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after
+        $16, COALESCE($17::text[], '{}'),
+        -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
+        COALESCE(NULLIF($18::text, ''), 'allow'), $19::bigint,
+        COALESCE(NULLIF($20::text, ''), 'success'), COALESCE($21::jsonb, '{}'),
+        $22, COALESCE($23::text[], '{failing,recovered}'))
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on
 `
 
 type JobInsertParams struct {
-	Name          string
-	Type          string
-	Payload       json.RawMessage
-	Cron          string
-	Timezone      string
-	MaxRetries    int32
-	RetryDelayMs  int64
-	TimeoutMs     int64
-	Catchup       schedule.Catchup
-	Paused        bool
-	NextRunAt     *time.Time
-	AlertChannels []int64
-	AlertAfter    pgtype.Int4
-	RetryOn       string
-	RetryBackoff  string
-	SigningSecret *string
-	SecretRefs    []string
+	Name               string
+	Type               string
+	Payload            json.RawMessage
+	Cron               string
+	Timezone           string
+	MaxRetries         int32
+	RetryDelayMs       int64
+	TimeoutMs          int64
+	Catchup            schedule.Catchup
+	Paused             bool
+	NextRunAt          *time.Time
+	AlertChannels      []int64
+	AlertAfter         pgtype.Int4
+	RetryOn            string
+	RetryBackoff       string
+	SigningSecret      *string
+	SecretRefs         []string
+	Overlap            string
+	AfterJobID         *int64
+	AfterOn            string
+	Params             []byte
+	PauseAfterFailures int32
+	AlertOn            []string
 }
 
 // JobInsert stores a job. Without alert channels given, it alerts the channels marked default. An
@@ -157,6 +183,12 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 		arg.RetryBackoff,
 		arg.SigningSecret,
 		arg.SecretRefs,
+		arg.Overlap,
+		arg.AfterJobID,
+		arg.AfterOn,
+		arg.Params,
+		arg.PauseAfterFailures,
+		arg.AlertOn,
 	)
 	var i Job
 	err := row.Scan(
@@ -180,16 +212,28 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 		&i.SecretRefs,
 		&i.AlertChannels,
 		&i.AlertAfter,
+		&i.Overlap,
+		&i.AfterJobID,
+		&i.AfterOn,
+		&i.Params,
+		&i.PauseAfterFailures,
+		&i.PausedReason,
+		&i.AlertOn,
 	)
 	return i, err
 }
 
 const jobInsertMany = `-- name: JobInsertMany :many
 INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
-                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs)
+                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs,
+                  -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
+                  overlap, after_job_id, after_on, params, pause_after_failures, alert_on)
 SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_delay_ms, u.timeout_ms, u.catchup, u.paused,
-       u.next_run_at, u.alert_channels::bigint[], u.alert_after,
-       u.retry_on, u.retry_backoff, NULLIF(u.signing_secret, ''), COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}')
+       NULLIF(u.next_run_at, '0001-01-01 00:00:00+00'), -- the zero time: none (a job with no cron)
+       u.alert_channels::bigint[], u.alert_after,
+       u.retry_on, u.retry_backoff, NULLIF(u.signing_secret, ''), COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}'),
+       -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b); after job 0 is none
+       u.overlap, NULLIF(u.after_job_id, 0), u.after_on, u.params, u.pause_after_failures, u.alert_on::text[]
 FROM (SELECT unnest($1::text[]) AS name, unnest($2::text[]) AS type, unnest($3::json[]) AS payload,
              unnest($4::text[]) AS cron, unnest($5::text[]) AS timezone,
              unnest($6::integer[]) AS max_retries, unnest($7::bigint[]) AS retry_delay_ms,
@@ -199,30 +243,40 @@ FROM (SELECT unnest($1::text[]) AS name, unnest($2::text[]) AS type, unnest($3::
              unnest($12::text[]) AS alert_channels, unnest($13::integer[]) AS alert_after,
              unnest($14::text[]) AS retry_on, unnest($15::text[]) AS retry_backoff,
              unnest($16::text[]) AS signing_secret, unnest($17::text[]) AS secret_refs,
-             unnest($18::integer[]) AS ordinal) AS u
+             unnest($18::integer[]) AS ordinal,
+             unnest($19::text[]) AS overlap, unnest($20::bigint[]) AS after_job_id,
+             unnest($21::text[]) AS after_on, unnest($22::jsonb[]) AS params,
+             unnest($23::integer[]) AS pause_after_failures,
+             unnest($24::text[]) AS alert_on) AS u
 ORDER BY u.ordinal
 RETURNING id
 `
 
 type JobInsertManyParams struct {
-	Names          []string
-	Types          []string
-	Payloads       []json.RawMessage
-	Crons          []string
-	Timezones      []string
-	MaxRetries     []int32
-	RetryDelayMs   []int64
-	TimeoutMs      []int64
-	Catchups       []string
-	Paused         []bool
-	NextRunAts     []time.Time
-	AlertChannels  []string
-	AlertAfters    []int32
-	RetryOns       []string
-	RetryBackoffs  []string
-	SigningSecrets []string
-	SecretRefs     []string
-	Ordinals       []int32
+	Names              []string
+	Types              []string
+	Payloads           []json.RawMessage
+	Crons              []string
+	Timezones          []string
+	MaxRetries         []int32
+	RetryDelayMs       []int64
+	TimeoutMs          []int64
+	Catchups           []string
+	Paused             []bool
+	NextRunAts         []time.Time
+	AlertChannels      []string
+	AlertAfters        []int32
+	RetryOns           []string
+	RetryBackoffs      []string
+	SigningSecrets     []string
+	SecretRefs         []string
+	Ordinals           []int32
+	OverlapPolicies    []string
+	AfterJobIds        []int64
+	AfterOns           []string
+	Params             [][]byte
+	PauseAfterFailures []int32
+	AlertOns           []string
 }
 
 // JobInsertMany creates a batch of imported jobs in one statement. Identity values are taken in the
@@ -250,6 +304,12 @@ func (q *Queries) JobInsertMany(ctx context.Context, arg JobInsertManyParams) ([
 		arg.SigningSecrets,
 		arg.SecretRefs,
 		arg.Ordinals,
+		arg.OverlapPolicies,
+		arg.AfterJobIds,
+		arg.AfterOns,
+		arg.Params,
+		arg.PauseAfterFailures,
+		arg.AlertOns,
 	)
 	if err != nil {
 		return nil, err
@@ -270,7 +330,7 @@ func (q *Queries) JobInsertMany(ctx context.Context, arg JobInsertManyParams) ([
 }
 
 const jobList = `-- name: JobList :many
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after FROM jobs
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on FROM jobs
 WHERE id > $1
 ORDER BY id
 LIMIT $2
@@ -312,6 +372,13 @@ func (q *Queries) JobList(ctx context.Context, arg JobListParams) ([]Job, error)
 			&i.SecretRefs,
 			&i.AlertChannels,
 			&i.AlertAfter,
+			&i.Overlap,
+			&i.AfterJobID,
+			&i.AfterOn,
+			&i.Params,
+			&i.PauseAfterFailures,
+			&i.PausedReason,
+			&i.AlertOn,
 		); err != nil {
 			return nil, err
 		}
@@ -325,7 +392,7 @@ func (q *Queries) JobList(ctx context.Context, arg JobListParams) ([]Job, error)
 
 const jobListAll = `-- name: JobListAll :many
 
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after FROM jobs
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on FROM jobs
 WHERE id > $1
 ORDER BY id
 LIMIT $2
@@ -368,6 +435,13 @@ func (q *Queries) JobListAll(ctx context.Context, arg JobListAllParams) ([]Job, 
 			&i.SecretRefs,
 			&i.AlertChannels,
 			&i.AlertAfter,
+			&i.Overlap,
+			&i.AfterJobID,
+			&i.AfterOn,
+			&i.Params,
+			&i.PauseAfterFailures,
+			&i.PausedReason,
+			&i.AlertOn,
 		); err != nil {
 			return nil, err
 		}
@@ -380,7 +454,7 @@ func (q *Queries) JobListAll(ctx context.Context, arg JobListAllParams) ([]Job, 
 }
 
 const jobListByNames = `-- name: JobListByNames :many
-SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.max_retries, j.retry_delay_ms, j.timeout_ms, j.paused, j.created_at, j.updated_at, j.next_run_at, j.catchup, j.retry_on, j.retry_backoff, j.signing_secret, j.secret_refs, j.alert_channels, j.alert_after FROM jobs AS j
+SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.max_retries, j.retry_delay_ms, j.timeout_ms, j.paused, j.created_at, j.updated_at, j.next_run_at, j.catchup, j.retry_on, j.retry_backoff, j.signing_secret, j.secret_refs, j.alert_channels, j.alert_after, j.overlap, j.after_job_id, j.after_on, j.params, j.pause_after_failures, j.paused_reason, j.alert_on FROM jobs AS j
 JOIN (SELECT DISTINCT unnest($1::text[]) AS name) AS n ON n.name = j.name
 ORDER BY j.id
 FOR UPDATE OF j
@@ -418,6 +492,13 @@ func (q *Queries) JobListByNames(ctx context.Context, names []string) ([]Job, er
 			&i.SecretRefs,
 			&i.AlertChannels,
 			&i.AlertAfter,
+			&i.Overlap,
+			&i.AfterJobID,
+			&i.AfterOn,
+			&i.Params,
+			&i.PauseAfterFailures,
+			&i.PausedReason,
+			&i.AlertOn,
 		); err != nil {
 			return nil, err
 		}
@@ -910,9 +991,10 @@ func (q *Queries) JobSetNextRuns(ctx context.Context, arg JobSetNextRunsParams) 
 
 const jobSetPaused = `-- name: JobSetPaused :one
 UPDATE jobs
-SET paused = $1, next_run_at = $2, updated_at = clock_timestamp()
+SET paused = $1, next_run_at = $2, updated_at = clock_timestamp(),
+    paused_reason = CASE WHEN $1::boolean THEN paused_reason ELSE '' END -- a resumed job forgets why it paused
 WHERE id = $3
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on
 `
 
 type JobSetPausedParams struct {
@@ -945,6 +1027,13 @@ func (q *Queries) JobSetPaused(ctx context.Context, arg JobSetPausedParams) (Job
 		&i.SecretRefs,
 		&i.AlertChannels,
 		&i.AlertAfter,
+		&i.Overlap,
+		&i.AfterJobID,
+		&i.AfterOn,
+		&i.Params,
+		&i.PauseAfterFailures,
+		&i.PausedReason,
+		&i.AlertOn,
 	)
 	return i, err
 }
@@ -959,29 +1048,39 @@ SET name = $1, type = $2, payload = $3, cron = $4, timezone = $5,
     alert_after = COALESCE($12::integer, alert_after),
     retry_on = COALESCE(NULLIF($13::text, ''), 'transient'),
     retry_backoff = COALESCE(NULLIF($14::text, ''), 'fixed'),
-    signing_secret = COALESCE(signing_secret, $15), secret_refs = COALESCE($16::text[], '{}')
-WHERE id = $17
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after
+    signing_secret = COALESCE(signing_secret, $15), secret_refs = COALESCE($16::text[], '{}'),
+    -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
+    overlap = COALESCE(NULLIF($17::text, ''), 'allow'), after_job_id = $18::bigint,
+    after_on = COALESCE(NULLIF($19::text, ''), 'success'), params = COALESCE($20::jsonb, '{}'),
+    pause_after_failures = $21, alert_on = COALESCE($22::text[], alert_on)
+WHERE id = $23
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on
 `
 
 type JobUpdateParams struct {
-	Name          string
-	Type          string
-	Payload       json.RawMessage
-	Cron          string
-	Timezone      string
-	MaxRetries    int32
-	RetryDelayMs  int64
-	TimeoutMs     int64
-	Catchup       schedule.Catchup
-	NextRunAt     *time.Time
-	AlertChannels []int64
-	AlertAfter    pgtype.Int4
-	RetryOn       string
-	RetryBackoff  string
-	SigningSecret *string
-	SecretRefs    []string
-	ID            int64
+	Name               string
+	Type               string
+	Payload            json.RawMessage
+	Cron               string
+	Timezone           string
+	MaxRetries         int32
+	RetryDelayMs       int64
+	TimeoutMs          int64
+	Catchup            schedule.Catchup
+	NextRunAt          *time.Time
+	AlertChannels      []int64
+	AlertAfter         pgtype.Int4
+	RetryOn            string
+	RetryBackoff       string
+	SigningSecret      *string
+	SecretRefs         []string
+	Overlap            string
+	AfterJobID         *int64
+	AfterOn            string
+	Params             []byte
+	PauseAfterFailures int32
+	AlertOn            []string
+	ID                 int64
 }
 
 func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, error) {
@@ -1002,6 +1101,12 @@ func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, erro
 		arg.RetryBackoff,
 		arg.SigningSecret,
 		arg.SecretRefs,
+		arg.Overlap,
+		arg.AfterJobID,
+		arg.AfterOn,
+		arg.Params,
+		arg.PauseAfterFailures,
+		arg.AlertOn,
 		arg.ID,
 	)
 	var i Job
@@ -1026,6 +1131,13 @@ func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, erro
 		&i.SecretRefs,
 		&i.AlertChannels,
 		&i.AlertAfter,
+		&i.Overlap,
+		&i.AfterJobID,
+		&i.AfterOn,
+		&i.Params,
+		&i.PauseAfterFailures,
+		&i.PausedReason,
+		&i.AlertOn,
 	)
 	return i, err
 }
@@ -1034,11 +1146,14 @@ const jobUpdateMany = `-- name: JobUpdateMany :exec
 UPDATE jobs
 SET name = u.name, type = u.type, payload = u.payload, cron = u.cron, timezone = u.timezone,
     max_retries = u.max_retries, retry_delay_ms = u.retry_delay_ms, timeout_ms = u.timeout_ms, catchup = u.catchup,
-    paused = u.paused, next_run_at = u.next_run_at, updated_at = clock_timestamp(),
+    paused = u.paused, next_run_at = NULLIF(u.next_run_at, '0001-01-01 00:00:00+00'), updated_at = clock_timestamp(),
     alert_channels = u.alert_channels::bigint[], alert_after = u.alert_after,
     retry_on = u.retry_on, retry_backoff = u.retry_backoff,
     signing_secret = COALESCE(jobs.signing_secret, NULLIF(u.signing_secret, '')),
-    secret_refs = COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}')
+    secret_refs = COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}'),
+    -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
+    overlap = u.overlap, after_job_id = NULLIF(u.after_job_id, 0), after_on = u.after_on, params = u.params,
+    pause_after_failures = u.pause_after_failures, alert_on = u.alert_on::text[]
 FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::text[]) AS name, unnest($3::text[]) AS type,
              unnest($4::json[]) AS payload, unnest($5::text[]) AS cron,
              unnest($6::text[]) AS timezone, unnest($7::integer[]) AS max_retries,
@@ -1047,29 +1162,39 @@ FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::text[]) AS name, unnest($3::
              unnest($11::boolean[]) AS paused, unnest($12::timestamptz[]) AS next_run_at,
              unnest($13::text[]) AS alert_channels, unnest($14::integer[]) AS alert_after,
              unnest($15::text[]) AS retry_on, unnest($16::text[]) AS retry_backoff,
-             unnest($17::text[]) AS signing_secret, unnest($18::text[]) AS secret_refs) AS u
+             unnest($17::text[]) AS signing_secret, unnest($18::text[]) AS secret_refs,
+             unnest($19::text[]) AS overlap, unnest($20::bigint[]) AS after_job_id,
+             unnest($21::text[]) AS after_on, unnest($22::jsonb[]) AS params,
+             unnest($23::integer[]) AS pause_after_failures,
+             unnest($24::text[]) AS alert_on) AS u
 WHERE jobs.id = u.id
 `
 
 type JobUpdateManyParams struct {
-	Ids            []int64
-	Names          []string
-	Types          []string
-	Payloads       []json.RawMessage
-	Crons          []string
-	Timezones      []string
-	MaxRetries     []int32
-	RetryDelayMs   []int64
-	TimeoutMs      []int64
-	Catchups       []string
-	Paused         []bool
-	NextRunAts     []time.Time
-	AlertChannels  []string
-	AlertAfters    []int32
-	RetryOns       []string
-	RetryBackoffs  []string
-	SigningSecrets []string
-	SecretRefs     []string
+	Ids                []int64
+	Names              []string
+	Types              []string
+	Payloads           []json.RawMessage
+	Crons              []string
+	Timezones          []string
+	MaxRetries         []int32
+	RetryDelayMs       []int64
+	TimeoutMs          []int64
+	Catchups           []string
+	Paused             []bool
+	NextRunAts         []time.Time
+	AlertChannels      []string
+	AlertAfters        []int32
+	RetryOns           []string
+	RetryBackoffs      []string
+	SigningSecrets     []string
+	SecretRefs         []string
+	OverlapPolicies    []string
+	AfterJobIds        []int64
+	AfterOns           []string
+	Params             [][]byte
+	PauseAfterFailures []int32
+	AlertOns           []string
 }
 
 // JobUpdateMany changes a batch of imported jobs in one statement. updated_at moves on, so that the
@@ -1095,6 +1220,12 @@ func (q *Queries) JobUpdateMany(ctx context.Context, arg JobUpdateManyParams) er
 		arg.RetryBackoffs,
 		arg.SigningSecrets,
 		arg.SecretRefs,
+		arg.OverlapPolicies,
+		arg.AfterJobIds,
+		arg.AfterOns,
+		arg.Params,
+		arg.PauseAfterFailures,
+		arg.AlertOns,
 	)
 	return err
 }

@@ -49,26 +49,33 @@ type Channel struct {
 }
 
 type Job struct {
-	ID            int64
-	Name          string
-	Type          string
-	Payload       json.RawMessage
-	Cron          string
-	Timezone      string
-	MaxRetries    int32
-	RetryDelayMs  int64
-	TimeoutMs     int64
-	Paused        bool
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-	NextRunAt     *time.Time
-	Catchup       schedule.Catchup
-	RetryOn       string
-	RetryBackoff  string
-	SigningSecret *string
-	SecretRefs    []string
-	AlertChannels []int64
-	AlertAfter    int32
+	ID                 int64
+	Name               string
+	Type               string
+	Payload            json.RawMessage
+	Cron               string
+	Timezone           string
+	MaxRetries         int32
+	RetryDelayMs       int64
+	TimeoutMs          int64
+	Paused             bool
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+	NextRunAt          *time.Time
+	Catchup            schedule.Catchup
+	RetryOn            string
+	RetryBackoff       string
+	SigningSecret      *string
+	SecretRefs         []string
+	AlertChannels      []int64
+	AlertAfter         int32
+	Overlap            string
+	AfterJobID         *int64
+	AfterOn            string
+	Params             []byte
+	PauseAfterFailures int32
+	PausedReason       string
+	AlertOn            []string
 }
 
 type JobAlertState struct {
@@ -146,21 +153,25 @@ type RecoveryCode struct {
 }
 
 type Run struct {
-	ID            int64
-	JobID         int64
-	Status        runstatus.Status
-	Trigger       string
-	Attempts      int32
-	RetryCount    int32
-	ScheduledAt   time.Time
-	CreatedAt     time.Time
-	PublishedAt   *time.Time
-	StartedAt     *time.Time
-	CompletedAt   *time.Time
-	LeaseUntil    *time.Time
-	NextAttemptAt *time.Time
-	Output        string
-	Error         string
+	ID                int64
+	JobID             int64
+	Status            runstatus.Status
+	Trigger           string
+	Attempts          int32
+	RetryCount        int32
+	ScheduledAt       time.Time
+	CreatedAt         time.Time
+	PublishedAt       *time.Time
+	StartedAt         *time.Time
+	CompletedAt       *time.Time
+	LeaseUntil        *time.Time
+	NextAttemptAt     *time.Time
+	Output            string
+	Error             string
+	Params            []byte
+	TriggerRunID      *int64
+	CancelRequestedAt *time.Time
+	WaitingSince      *time.Time
 }
 
 type RunAttempt struct {

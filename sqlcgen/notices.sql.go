@@ -115,6 +115,46 @@ func (q *Queries) NoticeInsertForJob(ctx context.Context, arg NoticeInsertForJob
 	return items, nil
 }
 
+const noticeInsertSkipped = `-- name: NoticeInsertSkipped :many
+INSERT INTO notices (channel_id, job_id, run_id, event, episode, details)
+SELECT c.id, j.id, $1::bigint, 'job.skipped', $1::bigint,
+       jsonb_set($2::jsonb, '{job,name}', to_jsonb(j.name))
+FROM jobs AS j
+JOIN channels AS c ON c.id = ANY(j.alert_channels)
+WHERE j.id = $3 AND 'skipped' = ANY(j.alert_on)
+ON CONFLICT (channel_id, job_id, episode, event) WHERE event <> 'channel.test' DO NOTHING
+RETURNING id
+`
+
+type NoticeInsertSkippedParams struct {
+	RunID   int64
+	Details []byte
+	JobID   int64
+}
+
+// NoticeInsertSkipped makes one job.skipped notice per channel of a job whose alerts.on names
+// "skipped", about one skipped run. The run's id is the notice's episode, so that a run is told of
+// once. The job's name is filled into the details here.
+func (q *Queries) NoticeInsertSkipped(ctx context.Context, arg NoticeInsertSkippedParams) ([]int64, error) {
+	rows, err := q.db.Query(ctx, noticeInsertSkipped, arg.RunID, arg.Details, arg.JobID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const noticeInsertTest = `-- name: NoticeInsertTest :one
 INSERT INTO notices (channel_id, event, details, status, attempts, lease_until)
 VALUES ($1, 'channel.test', $2, 'sending', 1, clock_timestamp() + interval '2 minutes')

@@ -38,11 +38,16 @@ type Alerter struct {
 	q      *sqlcgen.Queries
 	pub    NoticePublisher
 	logger *slog.Logger
+	// runs publishes the runs that settled runs let go or make (alerter_settle.go); nil leaves
+	// them to the reaper.
+	runs RunPublisher
 }
 
-// NewAlerter returns an alerter that opens its transactions on db and publishes notices through pub.
+// NewAlerter returns an alerter that opens its transactions on db and publishes notices through pub,
+// and, if pub publishes runs too (the Outbox does), the runs that settled runs call for.
 func NewAlerter(db TxBeginner, q *sqlcgen.Queries, pub NoticePublisher, logger *slog.Logger) *Alerter {
-	return &Alerter{db: db, q: q, pub: pub, logger: logger}
+	runs, _ := pub.(RunPublisher)
+	return &Alerter{db: db, q: q, pub: pub, logger: logger, runs: runs}
 }
 
 // Settled is a run that has come to a status nothing follows: completed, permanently failed, or
@@ -61,10 +66,13 @@ type Settled struct {
 // taken in the order of their ids. It returns the ids of the notices it made, for the caller to
 // publish once the transaction has committed. Whatever records a missed run calls it too.
 func (a *Alerter) Step(ctx context.Context, q *sqlcgen.Queries, runs ...Settled) ([]int64, error) {
+	// A skipped or cancelled run is neither a success nor a failure: it moves no alert state.
+	runs = slices.DeleteFunc(slices.Clone(runs), func(s Settled) bool {
+		return s.Status == runstatus.Skipped || s.Status == runstatus.Cancelled
+	})
 	if len(runs) == 0 {
 		return nil, nil
 	}
-	runs = slices.Clone(runs)
 	slices.SortFunc(runs, settledOrder)
 	var counts sqlcgen.JobStatsAddParams
 	var failedJobs []int64
@@ -132,7 +140,14 @@ func (a *Alerter) stepJob(ctx context.Context, q *sqlcgen.Queries, row sqlcgen.J
 		if event == "" && untold && now.failing && before.failing {
 			event, untold = notify.Failing, false
 		}
-		if event == "" || row.Channels == 0 {
+		if s.Status == runstatus.PermanentlyFailed && row.PauseAfterFailures > 0 && now.failures >= row.PauseAfterFailures {
+			made, err := a.pauseJob(ctx, q, s, now, row)
+			if err != nil {
+				return nil, err
+			}
+			notices = append(notices, made...)
+		}
+		if event == "" || row.Channels == 0 || !alertsOn(row.AlertOn, event) {
 			continue
 		}
 		made, err := a.makeNotices(ctx, q, s, event, now, before.failures)
@@ -154,7 +169,7 @@ func (a *Alerter) stepJob(ctx context.Context, q *sqlcgen.Queries, row sqlcgen.J
 
 // makeNotices stores one notice of event per channel of the job.
 func (a *Alerter) makeNotices(ctx context.Context, q *sqlcgen.Queries, s Settled, event string, st alertState, failures int32) ([]int64, error) {
-	if event == notify.Failing {
+	if event == notify.Failing || event == notify.Paused {
 		failures = st.failures
 	}
 	details, err := json.Marshal(notify.Event{

@@ -25,6 +25,9 @@ func planImport(ctx context.Context, q *sqlcgen.Queries, jobs []ImportedJob, pro
 	if err := checkImportSecrets(ctx, q, jobs, problems); err != nil {
 		return nil, err
 	}
+	if err := checkImportAfter(ctx, q, jobs, problems); err != nil {
+		return nil, err
+	}
 	if mode == ImportUpsert {
 		if err := matchByName(ctx, q, jobs, problems); err != nil {
 			return nil, err
@@ -70,6 +73,9 @@ func checkImportJob(raw json.RawMessage, now time.Time) (sqlcgen.Job, string, ma
 		RetryDelayMs: p.RetryDelayMs, TimeoutMs: p.TimeoutMs, Catchup: p.Catchup, Paused: state.Paused != nil && *state.Paused,
 		NextRunAt: p.NextRunAt, RetryOn: p.RetryOn, RetryBackoff: p.RetryBackoff, SigningSecret: p.SigningSecret,
 		SecretRefs: p.SecretRefs, AlertChannels: spec.AlertChannels, AlertAfter: spec.AlertAfter.Int32, // nil channels: no alerts given
+		// overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
+		Overlap: p.Overlap, AfterJobID: p.AfterJobID, AfterOn: p.AfterOn, Params: p.Params,
+		PauseAfterFailures: p.PauseAfterFailures, AlertOn: defaultAlertOn(p.AlertOn),
 	}
 	return job, name, problems
 }
@@ -205,4 +211,40 @@ func checkImportSecrets(ctx context.Context, q *sqlcgen.Queries, jobs []Imported
 		}
 	}
 	return nil
+}
+
+// checkImportAfter checks that the job each imported job runs after exists (issue 21, sched-b).
+// An import cannot make a cycle: the jobs it makes are new, and nothing runs after them yet.
+func checkImportAfter(ctx context.Context, q *sqlcgen.Queries, jobs []ImportedJob, problems map[int]map[string]string) error {
+	known := map[int64]bool{}
+	for i, j := range jobs {
+		id := j.job.AfterJobID
+		if id == nil {
+			continue
+		}
+		exists, seen := known[*id]
+		if !seen {
+			chain, err := q.JobAfterChain(ctx, *id)
+			if err != nil {
+				return fmt.Errorf("check the job imported job %d runs after: %w", i, err)
+			}
+			exists = len(chain) > 0
+			known[*id] = exists
+		}
+		if !exists {
+			if problems[i] == nil {
+				problems[i] = map[string]string{}
+			}
+			problems[i]["after.job_id"] = fmt.Sprintf("names job %d, which does not exist", *id)
+		}
+	}
+	return nil
+}
+
+// defaultAlertOn is alerts.on as given, or the events a job alerts on by default.
+func defaultAlertOn(on []string) []string {
+	if on == nil {
+		return []string{"failing", "recovered"}
+	}
+	return on
 }

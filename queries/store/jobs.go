@@ -99,6 +99,9 @@ func (s *Store) CheckJobRefs(ctx context.Context, spec JobSpec, problems map[str
 	if err := checkAlertChannels(ctx, s.q, spec.AlertChannels, problems); err != nil {
 		return err
 	}
+	if err := s.CheckAfter(ctx, 0, spec, problems); err != nil {
+		return err
+	}
 	return checkSecretRefs(ctx, s.q, spec, problems)
 }
 

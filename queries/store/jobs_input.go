@@ -34,6 +34,11 @@ type JobInput struct {
 	RetryBackoff string          `json:"retry_backoff"`
 	Catchup      string          `json:"catchup"`
 	Alerts       json.RawMessage `json:"alerts"`
+	// overlap, after, params, pause_after_failures (issue 21, sched-b); alerts.on is read from Alerts.
+	Overlap            string          `json:"overlap"`
+	After              json.RawMessage `json:"after"`
+	Params             json.RawMessage `json:"params"`
+	PauseAfterFailures json.RawMessage `json:"pause_after_failures"`
 }
 
 // JobSpec is a validated job, ready to store.
@@ -50,6 +55,14 @@ type JobSpec struct {
 	// AlertChannels and AlertAfter are nil and not valid when the input gave no alerts.
 	AlertChannels []int64
 	AlertAfter    pgtype.Int4
+	// overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b). AfterJobID is
+	// nil for a job that runs on its cron only; AlertOn is nil when the input gave no alerts.on.
+	Overlap            string
+	AfterJobID         *int64
+	AfterOn            string
+	Params             map[string]string
+	PauseAfterFailures int32
+	AlertOn            []string
 }
 
 // Limits on what a job may ask for. Every text is bounded here, so that an oversize one is a 422
@@ -83,6 +96,16 @@ func (in JobInput) Valid(now time.Time) (JobSpec, map[string]string) {
 		problems["name"] = "must not contain NUL characters"
 	}
 
+	// overlap, after, params, pause_after_failures (issue 21, sched-b)
+	if after := readAfter(in.After, problems); after != nil {
+		spec.AfterJobID, spec.AfterOn = &after.JobID, after.On
+	}
+	spec.Overlap = choiceField(problems, "overlap", in.Overlap, Overlaps...)
+	spec.Params = readParams(in.Params, problems)
+	pauseAfter, _ := intField(problems, "pause_after_failures", orDefault(in.PauseAfterFailures, defaultPauseAfterFails), 0, maxPauseAfterFailures)
+	spec.PauseAfterFailures = int32(pauseAfter)
+	spec.AlertOn = readAlertsOn(in.Alerts, problems)
+
 	in.validSchedule(&spec, problems, now)
 
 	switch {
@@ -99,6 +122,7 @@ func (in JobInput) Valid(now time.Time) (JobSpec, map[string]string) {
 			problems["payload"] = "must not contain NUL characters"
 		}
 		spec.Payload = payload
+		checkParamRefs(payload, spec.Params, problems)
 	}
 
 	retries, _ := intField(problems, "max_retries", orDefault(in.MaxRetries, "3"), 0, maxRetriesLimit)
@@ -136,8 +160,10 @@ func (in JobInput) validSchedule(spec *JobSpec, problems map[string]string, now 
 		if hourOK && minuteOK {
 			spec.Cron = fmt.Sprintf("%d %d * * *", minute, hour)
 		}
+	case spec.Cron == "" && spec.AfterJobID != nil:
+		// A job that runs after another's runs needs no schedule of its own.
 	case spec.Cron == "":
-		problems["cron"] = "is required (as cron, or as hour and minute)"
+		problems["cron"] = "is required (as cron, or as hour and minute), unless the job runs after another (after)"
 	}
 	if len(spec.Timezone) > maxTimezoneLength {
 		problems["timezone"] = fmt.Sprintf("must be an IANA time zone name of at most %d characters", maxTimezoneLength)
@@ -172,12 +198,14 @@ func (s JobSpec) insertParams() sqlcgen.JobInsertParams {
 		secret := task.NewSigningSecret()
 		signing = &secret
 	}
-	return sqlcgen.JobInsertParams{
+	p := sqlcgen.JobInsertParams{
 		Name: s.Name, Type: s.Type, Payload: s.Payload, Cron: s.Cron, Timezone: s.Timezone,
 		MaxRetries: s.MaxRetries, RetryDelayMs: s.RetryDelay.Milliseconds(), TimeoutMs: s.Timeout.Milliseconds(),
 		Catchup: s.Catchup, NextRunAt: s.NextRunAt, RetryOn: s.RetryOn, RetryBackoff: s.RetryBackoff, SigningSecret: signing,
 		SecretRefs: task.AllSecretRefs(s.Payload), AlertChannels: s.AlertChannels, AlertAfter: s.AlertAfter,
 	}
+	s.chainParams(&p)
+	return p
 }
 
 // updateParams turns a validated job into the update query's parameters.
@@ -188,5 +216,8 @@ func (s JobSpec) updateParams(id int64) sqlcgen.JobUpdateParams {
 		MaxRetries: p.MaxRetries, RetryDelayMs: p.RetryDelayMs, TimeoutMs: p.TimeoutMs, Catchup: p.Catchup,
 		NextRunAt: p.NextRunAt, RetryOn: p.RetryOn, RetryBackoff: p.RetryBackoff, SigningSecret: p.SigningSecret,
 		SecretRefs: p.SecretRefs, AlertChannels: p.AlertChannels, AlertAfter: p.AlertAfter,
+		// overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
+		Overlap: p.Overlap, AfterJobID: p.AfterJobID, AfterOn: p.AfterOn, Params: p.Params,
+		PauseAfterFailures: p.PauseAfterFailures, AlertOn: p.AlertOn,
 	}
 }

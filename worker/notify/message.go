@@ -34,6 +34,10 @@ func subject(e Event, esc func(string) string) string {
 		return fmt.Sprintf("Recovered: %s runs again", esc(e.Job.Name))
 	case e.Event == Failing:
 		return fmt.Sprintf("Failing: %s failed %d %s in a row", esc(e.Job.Name), e.ConsecutiveFailures, runs(e.ConsecutiveFailures))
+	case e.Event == Skipped:
+		return fmt.Sprintf("Skipped: a slot of %s was not run", esc(e.Job.Name))
+	case e.Event == Paused:
+		return fmt.Sprintf("Paused: %s failed %d %s in a row and paused itself", esc(e.Job.Name), e.ConsecutiveFailures, runs(e.ConsecutiveFailures))
 	}
 	return fmt.Sprintf("%s: %s", eventTitle(e.Event), esc(e.Job.Name))
 }
@@ -59,6 +63,10 @@ func text(e Event, esc func(string) string) string {
 		b.WriteString("This channel works: alerts of the jobs that use it will arrive like this one.\n")
 	case e.Event == Recovered:
 		b.WriteString("Its last run completed; further failures will be reported again.\n")
+	case e.Event == Skipped:
+		b.WriteString("An earlier run of the job was still unsettled, and its overlap policy skips such slots.\n")
+	case e.Event == Paused:
+		b.WriteString("It runs no more until someone resumes it.\n")
 	case e.Event == Failing:
 		b.WriteString("No more notices are sent about it until it completes a run again.\n")
 	}

@@ -23,6 +23,10 @@ const (
 	Failing   = "job.failing"
 	Recovered = "job.recovered"
 	Test      = "channel.test"
+	// Skipped tells of a slot a job's overlap policy did not run, Paused of a job that paused
+	// itself after failing pause_after_failures runs in a row (issue 21).
+	Skipped = "job.skipped"
+	Paused  = "job.paused"
 )
 
 // Event is what a notice says, and the JSON body a webhook channel receives. It is stored with the
