@@ -52,7 +52,7 @@ func toJobJSON(j sqlcgen.Job) jobJSON {
 		Catchup:    string(j.Catchup),
 		Paused:     j.Paused, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt, NextRunAt: next,
 		RetryOn: j.RetryOn, RetryBackoff: j.RetryBackoff, SigningSecret: signingSecret(j),
-		Alerts: alertsJSON{Channels: j.AlertChannels, After: j.AlertAfter},
+		Alerts: toAlertsJSON(j),
 	}
 }
 

@@ -43,6 +43,8 @@ func jobFormFrom(get func(string) string) jobForm {
 		MaxRetries: get("max_retries"), RetryDelay: get("retry_delay"), Timeout: get("timeout"),
 		RetryOn: get("retry_on"), RetryBackoff: get("retry_backoff"),
 		Catchup: get("catchup"), AlertAfter: get("alerts.after"),
+		// alert rules (issue 22)
+		AlertRepeat: get("alerts.repeat"), AlertFlapWindow: get("alerts.flap_window"),
 	}
 	// Every type's fields are read, so that what both types have (a URL) survives a change of type.
 	for _, name := range task.FormFields() {
@@ -69,6 +71,8 @@ func jobFormFromJob(j sqlcgen.Job) jobForm {
 		Timeout:       views.DurationInput(time.Duration(j.TimeoutMs) * time.Millisecond),
 		AlertChannels: alertChannelValues(j.AlertChannels), AlertAfter: itoa64(int64(j.AlertAfter)),
 		RetryOn: j.RetryOn, RetryBackoff: j.RetryBackoff, Catchup: string(j.Catchup),
+		// alert rules (issue 22)
+		AlertRepeat: ruleInput(j.AlertRepeatMs), AlertFlapWindow: ruleInput(j.AlertFlapWindowMs),
 	}
 	if m := dailyCron.FindStringSubmatch(j.Cron); m != nil {
 		f.Mode, f.Minute, f.Hour, f.Cron = modeSimple, m[1], m[2], ""
@@ -105,6 +109,7 @@ func (f jobForm) input() (store.JobInput, map[string]string) {
 	}
 	in.Payload = formPayload(f.Type, f.Payload, problems)
 	in.Alerts = formAlerts(f.AlertChannels, f.AlertAfter, problems)
+	in.Alerts = withFormAlertRules(in.Alerts, f.AlertRepeat, f.AlertFlapWindow) // alert rules (issue 22)
 	return in, problems
 }
 

@@ -3,13 +3,17 @@
 -- empty retry policy or no secret references take the columns' defaults, so every caller need not
 -- name them.
 INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
-                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs)
+                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs,
+                  -- alert rules (issue 22): reminders and flapping damping
+                  alert_repeat_ms, alert_flap_window_ms)
 VALUES (@name, @type, @payload, @cron, @timezone, @max_retries, @retry_delay_ms, @timeout_ms, @catchup, @paused,
         @next_run_at,
         COALESCE(sqlc.narg(alert_channels)::bigint[], ARRAY(SELECT c.id FROM channels AS c WHERE c.is_default ORDER BY c.id)),
         COALESCE(sqlc.narg(alert_after)::integer, 1),
         COALESCE(NULLIF(@retry_on::text, ''), 'transient'), COALESCE(NULLIF(@retry_backoff::text, ''), 'fixed'),
-        @signing_secret, COALESCE(@secret_refs::text[], '{}'))
+        @signing_secret, COALESCE(@secret_refs::text[], '{}'),
+        -- alert rules (issue 22)
+        COALESCE(sqlc.narg(alert_repeat_ms)::bigint, 0), COALESCE(sqlc.narg(alert_flap_window_ms)::bigint, 0))
 RETURNING *;
 
 -- name: JobGet :one
@@ -30,6 +34,9 @@ SET name = @name, type = @type, payload = @payload, cron = @cron, timezone = @ti
     -- Alerts not given are kept as they are.
     alert_channels = COALESCE(sqlc.narg(alert_channels)::bigint[], alert_channels),
     alert_after = COALESCE(sqlc.narg(alert_after)::integer, alert_after),
+    -- alert rules (issue 22), kept as they are when alerts are not given
+    alert_repeat_ms = COALESCE(sqlc.narg(alert_repeat_ms)::bigint, alert_repeat_ms),
+    alert_flap_window_ms = COALESCE(sqlc.narg(alert_flap_window_ms)::bigint, alert_flap_window_ms),
     retry_on = COALESCE(NULLIF(@retry_on::text, ''), 'transient'),
     retry_backoff = COALESCE(NULLIF(@retry_backoff::text, ''), 'fixed'),
     signing_secret = COALESCE(signing_secret, @signing_secret), secret_refs = COALESCE(@secret_refs::text[], '{}')
@@ -173,10 +180,14 @@ FOR UPDATE OF j;
 -- be unnested row by row; for the same reason its secret references come as one comma-separated
 -- text (a name holds no comma). An empty signing secret is none.
 INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
-                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs)
+                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs,
+                  -- alert rules (issue 22)
+                  alert_repeat_ms, alert_flap_window_ms)
 SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_delay_ms, u.timeout_ms, u.catchup, u.paused,
        u.next_run_at, u.alert_channels::bigint[], u.alert_after,
-       u.retry_on, u.retry_backoff, NULLIF(u.signing_secret, ''), COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}')
+       u.retry_on, u.retry_backoff, NULLIF(u.signing_secret, ''), COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}'),
+       -- alert rules (issue 22)
+       u.alert_repeat_ms, u.alert_flap_window_ms
 FROM (SELECT unnest(@names::text[]) AS name, unnest(@types::text[]) AS type, unnest(@payloads::json[]) AS payload,
              unnest(@crons::text[]) AS cron, unnest(@timezones::text[]) AS timezone,
              unnest(@max_retries::integer[]) AS max_retries, unnest(@retry_delay_ms::bigint[]) AS retry_delay_ms,
@@ -186,6 +197,8 @@ FROM (SELECT unnest(@names::text[]) AS name, unnest(@types::text[]) AS type, unn
              unnest(@alert_channels::text[]) AS alert_channels, unnest(@alert_afters::integer[]) AS alert_after,
              unnest(@retry_ons::text[]) AS retry_on, unnest(@retry_backoffs::text[]) AS retry_backoff,
              unnest(@signing_secrets::text[]) AS signing_secret, unnest(@secret_refs::text[]) AS secret_refs,
+             -- alert rules (issue 22)
+             unnest(@alert_repeat_ms::bigint[]) AS alert_repeat_ms, unnest(@alert_flap_window_ms::bigint[]) AS alert_flap_window_ms,
              unnest(@ordinals::integer[]) AS ordinal) AS u
 ORDER BY u.ordinal
 RETURNING id;
@@ -201,7 +214,9 @@ SET name = u.name, type = u.type, payload = u.payload, cron = u.cron, timezone =
     alert_channels = u.alert_channels::bigint[], alert_after = u.alert_after,
     retry_on = u.retry_on, retry_backoff = u.retry_backoff,
     signing_secret = COALESCE(jobs.signing_secret, NULLIF(u.signing_secret, '')),
-    secret_refs = COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}')
+    secret_refs = COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}'),
+    -- alert rules (issue 22)
+    alert_repeat_ms = u.alert_repeat_ms, alert_flap_window_ms = u.alert_flap_window_ms
 FROM (SELECT unnest(@ids::bigint[]) AS id, unnest(@names::text[]) AS name, unnest(@types::text[]) AS type,
              unnest(@payloads::json[]) AS payload, unnest(@crons::text[]) AS cron,
              unnest(@timezones::text[]) AS timezone, unnest(@max_retries::integer[]) AS max_retries,
@@ -210,7 +225,10 @@ FROM (SELECT unnest(@ids::bigint[]) AS id, unnest(@names::text[]) AS name, unnes
              unnest(@paused::boolean[]) AS paused, unnest(@next_run_ats::timestamptz[]) AS next_run_at,
              unnest(@alert_channels::text[]) AS alert_channels, unnest(@alert_afters::integer[]) AS alert_after,
              unnest(@retry_ons::text[]) AS retry_on, unnest(@retry_backoffs::text[]) AS retry_backoff,
-             unnest(@signing_secrets::text[]) AS signing_secret, unnest(@secret_refs::text[]) AS secret_refs) AS u
+             unnest(@signing_secrets::text[]) AS signing_secret, unnest(@secret_refs::text[]) AS secret_refs,
+             -- alert rules (issue 22)
+             unnest(@alert_repeat_ms::bigint[]) AS alert_repeat_ms,
+             unnest(@alert_flap_window_ms::bigint[]) AS alert_flap_window_ms) AS u
 WHERE jobs.id = u.id;
 
 -- name: JobQuietNotifications :exec

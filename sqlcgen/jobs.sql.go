@@ -38,7 +38,7 @@ func (q *Queries) JobDelete(ctx context.Context, id int64) (int64, error) {
 }
 
 const jobGet = `-- name: JobGet :one
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after FROM jobs WHERE id = $1
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, alert_repeat_ms, alert_flap_window_ms FROM jobs WHERE id = $1
 `
 
 func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
@@ -65,12 +65,14 @@ func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
 		&i.SecretRefs,
 		&i.AlertChannels,
 		&i.AlertAfter,
+		&i.AlertRepeatMs,
+		&i.AlertFlapWindowMs,
 	)
 	return i, err
 }
 
 const jobGetForUpdate = `-- name: JobGetForUpdate :one
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after FROM jobs WHERE id = $1 FOR UPDATE
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, alert_repeat_ms, alert_flap_window_ms FROM jobs WHERE id = $1 FOR UPDATE
 `
 
 // JobGetForUpdate reads a job that is about to change and locks it until the transaction ends, so
@@ -99,40 +101,48 @@ func (q *Queries) JobGetForUpdate(ctx context.Context, id int64) (Job, error) {
 		&i.SecretRefs,
 		&i.AlertChannels,
 		&i.AlertAfter,
+		&i.AlertRepeatMs,
+		&i.AlertFlapWindowMs,
 	)
 	return i, err
 }
 
 const jobInsert = `-- name: JobInsert :one
 INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
-                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs)
+                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs,
+                  -- alert rules (issue 22): reminders and flapping damping
+                  alert_repeat_ms, alert_flap_window_ms)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
         $11,
         COALESCE($12::bigint[], ARRAY(SELECT c.id FROM channels AS c WHERE c.is_default ORDER BY c.id)),
         COALESCE($13::integer, 1),
         COALESCE(NULLIF($14::text, ''), 'transient'), COALESCE(NULLIF($15::text, ''), 'fixed'),
-        $16, COALESCE($17::text[], '{}'))
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after
+        $16, COALESCE($17::text[], '{}'),
+        -- alert rules (issue 22)
+        COALESCE($18::bigint, 0), COALESCE($19::bigint, 0))
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, alert_repeat_ms, alert_flap_window_ms
 `
 
 type JobInsertParams struct {
-	Name          string
-	Type          string
-	Payload       json.RawMessage
-	Cron          string
-	Timezone      string
-	MaxRetries    int32
-	RetryDelayMs  int64
-	TimeoutMs     int64
-	Catchup       schedule.Catchup
-	Paused        bool
-	NextRunAt     *time.Time
-	AlertChannels []int64
-	AlertAfter    pgtype.Int4
-	RetryOn       string
-	RetryBackoff  string
-	SigningSecret *string
-	SecretRefs    []string
+	Name              string
+	Type              string
+	Payload           json.RawMessage
+	Cron              string
+	Timezone          string
+	MaxRetries        int32
+	RetryDelayMs      int64
+	TimeoutMs         int64
+	Catchup           schedule.Catchup
+	Paused            bool
+	NextRunAt         *time.Time
+	AlertChannels     []int64
+	AlertAfter        pgtype.Int4
+	RetryOn           string
+	RetryBackoff      string
+	SigningSecret     *string
+	SecretRefs        []string
+	AlertRepeatMs     *int64
+	AlertFlapWindowMs *int64
 }
 
 // JobInsert stores a job. Without alert channels given, it alerts the channels marked default. An
@@ -157,6 +167,8 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 		arg.RetryBackoff,
 		arg.SigningSecret,
 		arg.SecretRefs,
+		arg.AlertRepeatMs,
+		arg.AlertFlapWindowMs,
 	)
 	var i Job
 	err := row.Scan(
@@ -180,16 +192,22 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 		&i.SecretRefs,
 		&i.AlertChannels,
 		&i.AlertAfter,
+		&i.AlertRepeatMs,
+		&i.AlertFlapWindowMs,
 	)
 	return i, err
 }
 
 const jobInsertMany = `-- name: JobInsertMany :many
 INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
-                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs)
+                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs,
+                  -- alert rules (issue 22)
+                  alert_repeat_ms, alert_flap_window_ms)
 SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_delay_ms, u.timeout_ms, u.catchup, u.paused,
        u.next_run_at, u.alert_channels::bigint[], u.alert_after,
-       u.retry_on, u.retry_backoff, NULLIF(u.signing_secret, ''), COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}')
+       u.retry_on, u.retry_backoff, NULLIF(u.signing_secret, ''), COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}'),
+       -- alert rules (issue 22)
+       u.alert_repeat_ms, u.alert_flap_window_ms
 FROM (SELECT unnest($1::text[]) AS name, unnest($2::text[]) AS type, unnest($3::json[]) AS payload,
              unnest($4::text[]) AS cron, unnest($5::text[]) AS timezone,
              unnest($6::integer[]) AS max_retries, unnest($7::bigint[]) AS retry_delay_ms,
@@ -199,30 +217,34 @@ FROM (SELECT unnest($1::text[]) AS name, unnest($2::text[]) AS type, unnest($3::
              unnest($12::text[]) AS alert_channels, unnest($13::integer[]) AS alert_after,
              unnest($14::text[]) AS retry_on, unnest($15::text[]) AS retry_backoff,
              unnest($16::text[]) AS signing_secret, unnest($17::text[]) AS secret_refs,
-             unnest($18::integer[]) AS ordinal) AS u
+             -- alert rules (issue 22)
+             unnest($18::bigint[]) AS alert_repeat_ms, unnest($19::bigint[]) AS alert_flap_window_ms,
+             unnest($20::integer[]) AS ordinal) AS u
 ORDER BY u.ordinal
 RETURNING id
 `
 
 type JobInsertManyParams struct {
-	Names          []string
-	Types          []string
-	Payloads       []json.RawMessage
-	Crons          []string
-	Timezones      []string
-	MaxRetries     []int32
-	RetryDelayMs   []int64
-	TimeoutMs      []int64
-	Catchups       []string
-	Paused         []bool
-	NextRunAts     []time.Time
-	AlertChannels  []string
-	AlertAfters    []int32
-	RetryOns       []string
-	RetryBackoffs  []string
-	SigningSecrets []string
-	SecretRefs     []string
-	Ordinals       []int32
+	Names             []string
+	Types             []string
+	Payloads          []json.RawMessage
+	Crons             []string
+	Timezones         []string
+	MaxRetries        []int32
+	RetryDelayMs      []int64
+	TimeoutMs         []int64
+	Catchups          []string
+	Paused            []bool
+	NextRunAts        []time.Time
+	AlertChannels     []string
+	AlertAfters       []int32
+	RetryOns          []string
+	RetryBackoffs     []string
+	SigningSecrets    []string
+	SecretRefs        []string
+	AlertRepeatMs     []int64
+	AlertFlapWindowMs []int64
+	Ordinals          []int32
 }
 
 // JobInsertMany creates a batch of imported jobs in one statement. Identity values are taken in the
@@ -249,6 +271,8 @@ func (q *Queries) JobInsertMany(ctx context.Context, arg JobInsertManyParams) ([
 		arg.RetryBackoffs,
 		arg.SigningSecrets,
 		arg.SecretRefs,
+		arg.AlertRepeatMs,
+		arg.AlertFlapWindowMs,
 		arg.Ordinals,
 	)
 	if err != nil {
@@ -270,7 +294,7 @@ func (q *Queries) JobInsertMany(ctx context.Context, arg JobInsertManyParams) ([
 }
 
 const jobList = `-- name: JobList :many
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after FROM jobs
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, alert_repeat_ms, alert_flap_window_ms FROM jobs
 WHERE id > $1
 ORDER BY id
 LIMIT $2
@@ -312,6 +336,8 @@ func (q *Queries) JobList(ctx context.Context, arg JobListParams) ([]Job, error)
 			&i.SecretRefs,
 			&i.AlertChannels,
 			&i.AlertAfter,
+			&i.AlertRepeatMs,
+			&i.AlertFlapWindowMs,
 		); err != nil {
 			return nil, err
 		}
@@ -325,7 +351,7 @@ func (q *Queries) JobList(ctx context.Context, arg JobListParams) ([]Job, error)
 
 const jobListAll = `-- name: JobListAll :many
 
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after FROM jobs
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, alert_repeat_ms, alert_flap_window_ms FROM jobs
 WHERE id > $1
 ORDER BY id
 LIMIT $2
@@ -368,6 +394,8 @@ func (q *Queries) JobListAll(ctx context.Context, arg JobListAllParams) ([]Job, 
 			&i.SecretRefs,
 			&i.AlertChannels,
 			&i.AlertAfter,
+			&i.AlertRepeatMs,
+			&i.AlertFlapWindowMs,
 		); err != nil {
 			return nil, err
 		}
@@ -380,7 +408,7 @@ func (q *Queries) JobListAll(ctx context.Context, arg JobListAllParams) ([]Job, 
 }
 
 const jobListByNames = `-- name: JobListByNames :many
-SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.max_retries, j.retry_delay_ms, j.timeout_ms, j.paused, j.created_at, j.updated_at, j.next_run_at, j.catchup, j.retry_on, j.retry_backoff, j.signing_secret, j.secret_refs, j.alert_channels, j.alert_after FROM jobs AS j
+SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.max_retries, j.retry_delay_ms, j.timeout_ms, j.paused, j.created_at, j.updated_at, j.next_run_at, j.catchup, j.retry_on, j.retry_backoff, j.signing_secret, j.secret_refs, j.alert_channels, j.alert_after, j.alert_repeat_ms, j.alert_flap_window_ms FROM jobs AS j
 JOIN (SELECT DISTINCT unnest($1::text[]) AS name) AS n ON n.name = j.name
 ORDER BY j.id
 FOR UPDATE OF j
@@ -418,6 +446,8 @@ func (q *Queries) JobListByNames(ctx context.Context, names []string) ([]Job, er
 			&i.SecretRefs,
 			&i.AlertChannels,
 			&i.AlertAfter,
+			&i.AlertRepeatMs,
+			&i.AlertFlapWindowMs,
 		); err != nil {
 			return nil, err
 		}
@@ -912,7 +942,7 @@ const jobSetPaused = `-- name: JobSetPaused :one
 UPDATE jobs
 SET paused = $1, next_run_at = $2, updated_at = clock_timestamp()
 WHERE id = $3
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, alert_repeat_ms, alert_flap_window_ms
 `
 
 type JobSetPausedParams struct {
@@ -945,6 +975,8 @@ func (q *Queries) JobSetPaused(ctx context.Context, arg JobSetPausedParams) (Job
 		&i.SecretRefs,
 		&i.AlertChannels,
 		&i.AlertAfter,
+		&i.AlertRepeatMs,
+		&i.AlertFlapWindowMs,
 	)
 	return i, err
 }
@@ -957,31 +989,36 @@ SET name = $1, type = $2, payload = $3, cron = $4, timezone = $5,
     -- Alerts not given are kept as they are.
     alert_channels = COALESCE($11::bigint[], alert_channels),
     alert_after = COALESCE($12::integer, alert_after),
-    retry_on = COALESCE(NULLIF($13::text, ''), 'transient'),
-    retry_backoff = COALESCE(NULLIF($14::text, ''), 'fixed'),
-    signing_secret = COALESCE(signing_secret, $15), secret_refs = COALESCE($16::text[], '{}')
-WHERE id = $17
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after
+    -- alert rules (issue 22), kept as they are when alerts are not given
+    alert_repeat_ms = COALESCE($13::bigint, alert_repeat_ms),
+    alert_flap_window_ms = COALESCE($14::bigint, alert_flap_window_ms),
+    retry_on = COALESCE(NULLIF($15::text, ''), 'transient'),
+    retry_backoff = COALESCE(NULLIF($16::text, ''), 'fixed'),
+    signing_secret = COALESCE(signing_secret, $17), secret_refs = COALESCE($18::text[], '{}')
+WHERE id = $19
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, alert_repeat_ms, alert_flap_window_ms
 `
 
 type JobUpdateParams struct {
-	Name          string
-	Type          string
-	Payload       json.RawMessage
-	Cron          string
-	Timezone      string
-	MaxRetries    int32
-	RetryDelayMs  int64
-	TimeoutMs     int64
-	Catchup       schedule.Catchup
-	NextRunAt     *time.Time
-	AlertChannels []int64
-	AlertAfter    pgtype.Int4
-	RetryOn       string
-	RetryBackoff  string
-	SigningSecret *string
-	SecretRefs    []string
-	ID            int64
+	Name              string
+	Type              string
+	Payload           json.RawMessage
+	Cron              string
+	Timezone          string
+	MaxRetries        int32
+	RetryDelayMs      int64
+	TimeoutMs         int64
+	Catchup           schedule.Catchup
+	NextRunAt         *time.Time
+	AlertChannels     []int64
+	AlertAfter        pgtype.Int4
+	AlertRepeatMs     *int64
+	AlertFlapWindowMs *int64
+	RetryOn           string
+	RetryBackoff      string
+	SigningSecret     *string
+	SecretRefs        []string
+	ID                int64
 }
 
 func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, error) {
@@ -998,6 +1035,8 @@ func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, erro
 		arg.NextRunAt,
 		arg.AlertChannels,
 		arg.AlertAfter,
+		arg.AlertRepeatMs,
+		arg.AlertFlapWindowMs,
 		arg.RetryOn,
 		arg.RetryBackoff,
 		arg.SigningSecret,
@@ -1026,6 +1065,8 @@ func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, erro
 		&i.SecretRefs,
 		&i.AlertChannels,
 		&i.AlertAfter,
+		&i.AlertRepeatMs,
+		&i.AlertFlapWindowMs,
 	)
 	return i, err
 }
@@ -1038,7 +1079,9 @@ SET name = u.name, type = u.type, payload = u.payload, cron = u.cron, timezone =
     alert_channels = u.alert_channels::bigint[], alert_after = u.alert_after,
     retry_on = u.retry_on, retry_backoff = u.retry_backoff,
     signing_secret = COALESCE(jobs.signing_secret, NULLIF(u.signing_secret, '')),
-    secret_refs = COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}')
+    secret_refs = COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}'),
+    -- alert rules (issue 22)
+    alert_repeat_ms = u.alert_repeat_ms, alert_flap_window_ms = u.alert_flap_window_ms
 FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::text[]) AS name, unnest($3::text[]) AS type,
              unnest($4::json[]) AS payload, unnest($5::text[]) AS cron,
              unnest($6::text[]) AS timezone, unnest($7::integer[]) AS max_retries,
@@ -1047,29 +1090,34 @@ FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::text[]) AS name, unnest($3::
              unnest($11::boolean[]) AS paused, unnest($12::timestamptz[]) AS next_run_at,
              unnest($13::text[]) AS alert_channels, unnest($14::integer[]) AS alert_after,
              unnest($15::text[]) AS retry_on, unnest($16::text[]) AS retry_backoff,
-             unnest($17::text[]) AS signing_secret, unnest($18::text[]) AS secret_refs) AS u
+             unnest($17::text[]) AS signing_secret, unnest($18::text[]) AS secret_refs,
+             -- alert rules (issue 22)
+             unnest($19::bigint[]) AS alert_repeat_ms,
+             unnest($20::bigint[]) AS alert_flap_window_ms) AS u
 WHERE jobs.id = u.id
 `
 
 type JobUpdateManyParams struct {
-	Ids            []int64
-	Names          []string
-	Types          []string
-	Payloads       []json.RawMessage
-	Crons          []string
-	Timezones      []string
-	MaxRetries     []int32
-	RetryDelayMs   []int64
-	TimeoutMs      []int64
-	Catchups       []string
-	Paused         []bool
-	NextRunAts     []time.Time
-	AlertChannels  []string
-	AlertAfters    []int32
-	RetryOns       []string
-	RetryBackoffs  []string
-	SigningSecrets []string
-	SecretRefs     []string
+	Ids               []int64
+	Names             []string
+	Types             []string
+	Payloads          []json.RawMessage
+	Crons             []string
+	Timezones         []string
+	MaxRetries        []int32
+	RetryDelayMs      []int64
+	TimeoutMs         []int64
+	Catchups          []string
+	Paused            []bool
+	NextRunAts        []time.Time
+	AlertChannels     []string
+	AlertAfters       []int32
+	RetryOns          []string
+	RetryBackoffs     []string
+	SigningSecrets    []string
+	SecretRefs        []string
+	AlertRepeatMs     []int64
+	AlertFlapWindowMs []int64
 }
 
 // JobUpdateMany changes a batch of imported jobs in one statement. updated_at moves on, so that the
@@ -1095,6 +1143,8 @@ func (q *Queries) JobUpdateMany(ctx context.Context, arg JobUpdateManyParams) er
 		arg.RetryBackoffs,
 		arg.SigningSecrets,
 		arg.SecretRefs,
+		arg.AlertRepeatMs,
+		arg.AlertFlapWindowMs,
 	)
 	return err
 }

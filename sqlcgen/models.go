@@ -49,26 +49,28 @@ type Channel struct {
 }
 
 type Job struct {
-	ID            int64
-	Name          string
-	Type          string
-	Payload       json.RawMessage
-	Cron          string
-	Timezone      string
-	MaxRetries    int32
-	RetryDelayMs  int64
-	TimeoutMs     int64
-	Paused        bool
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-	NextRunAt     *time.Time
-	Catchup       schedule.Catchup
-	RetryOn       string
-	RetryBackoff  string
-	SigningSecret *string
-	SecretRefs    []string
-	AlertChannels []int64
-	AlertAfter    int32
+	ID                int64
+	Name              string
+	Type              string
+	Payload           json.RawMessage
+	Cron              string
+	Timezone          string
+	MaxRetries        int32
+	RetryDelayMs      int64
+	TimeoutMs         int64
+	Paused            bool
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+	NextRunAt         *time.Time
+	Catchup           schedule.Catchup
+	RetryOn           string
+	RetryBackoff      string
+	SigningSecret     *string
+	SecretRefs        []string
+	AlertChannels     []int64
+	AlertAfter        int32
+	AlertRepeatMs     int64
+	AlertFlapWindowMs int64
 }
 
 type JobAlertState struct {
@@ -77,6 +79,10 @@ type JobAlertState struct {
 	Failing             bool
 	Episode             int64
 	UpdatedAt           time.Time
+	LastNoticeAt        *time.Time
+	LastRecoveredAt     *time.Time
+	Reminders           int32
+	Held                bool
 }
 
 type JobHourlyStat struct {
@@ -126,6 +132,7 @@ type Notice struct {
 	SentAt              *time.Time
 	Output              string
 	Error               string
+	Reminder            int32
 }
 
 type Passkey struct {

@@ -40,6 +40,9 @@ type ExportJob struct {
 type ExportAlerts struct {
 	Channels []int64 `json:"channels"`
 	After    int32   `json:"after"`
+	// Repeat and FlapWindow are the alert rules (issue 22): durations ("1h0m0s"), null when off.
+	Repeat     *string `json:"repeat"`
+	FlapWindow *string `json:"flap_window"`
 }
 
 // ToExportJob is a job as export writes it, in the notation a job is given in (durations as Go
@@ -50,7 +53,8 @@ func ToExportJob(j sqlcgen.Job) ExportJob {
 		RetryDelay: (time.Duration(j.RetryDelayMs) * time.Millisecond).String(),
 		Timeout:    (time.Duration(j.TimeoutMs) * time.Millisecond).String(),
 		Catchup:    string(j.Catchup), Paused: j.Paused,
-		Alerts:  ExportAlerts{Channels: j.AlertChannels, After: j.AlertAfter},
+		Alerts: ExportAlerts{Channels: j.AlertChannels, After: j.AlertAfter,
+			Repeat: AlertRuleText(j.AlertRepeatMs), FlapWindow: AlertRuleText(j.AlertFlapWindowMs)}, // rules: issue 22
 		RetryOn: j.RetryOn, RetryBackoff: j.RetryBackoff,
 	}
 }

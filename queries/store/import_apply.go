@@ -50,6 +50,7 @@ func applyImport(ctx context.Context, q *sqlcgen.Queries, jobs []ImportedJob) ([
 			Catchups: p.Catchups, Paused: p.Paused, NextRunAts: p.NextRunAts, AlertChannels: p.AlertChannels,
 			AlertAfters: p.AlertAfters, RetryOns: p.RetryOns, RetryBackoffs: p.RetryBackoffs,
 			SigningSecrets: p.SigningSecrets, SecretRefs: p.SecretRefs,
+			AlertRepeatMs: p.AlertRepeatMs, AlertFlapWindowMs: p.AlertFlapWindowMs, // alert rules (issue 22)
 		})
 		if err != nil {
 			return nil, fmt.Errorf("update imported jobs: %w", err)
@@ -90,6 +91,9 @@ func insertManyParams(batch []*ImportedJob) sqlcgen.JobInsertManyParams {
 		}
 		p.SigningSecrets = append(p.SigningSecrets, signing)
 		p.SecretRefs = append(p.SecretRefs, strings.Join(j.job.SecretRefs, ","))
+		// alert rules (issue 22)
+		p.AlertRepeatMs = append(p.AlertRepeatMs, j.job.AlertRepeatMs)
+		p.AlertFlapWindowMs = append(p.AlertFlapWindowMs, j.job.AlertFlapWindowMs)
 		p.Ordinals = append(p.Ordinals, int32(k))
 	}
 	return p

@@ -70,6 +70,8 @@ func checkImportJob(raw json.RawMessage, now time.Time) (sqlcgen.Job, string, ma
 		RetryDelayMs: p.RetryDelayMs, TimeoutMs: p.TimeoutMs, Catchup: p.Catchup, Paused: state.Paused != nil && *state.Paused,
 		NextRunAt: p.NextRunAt, RetryOn: p.RetryOn, RetryBackoff: p.RetryBackoff, SigningSecret: p.SigningSecret,
 		SecretRefs: p.SecretRefs, AlertChannels: spec.AlertChannels, AlertAfter: spec.AlertAfter.Int32, // nil channels: no alerts given
+		// alert rules (issue 22): off when no alerts were given
+		AlertRepeatMs: orZero(spec.AlertRepeatMs), AlertFlapWindowMs: orZero(spec.AlertFlapWindowMs),
 	}
 	return job, name, problems
 }

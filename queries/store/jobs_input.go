@@ -50,6 +50,9 @@ type JobSpec struct {
 	// AlertChannels and AlertAfter are nil and not valid when the input gave no alerts.
 	AlertChannels []int64
 	AlertAfter    pgtype.Int4
+	// Alert rules (issue 22): reminders and flapping damping, in milliseconds, 0 off; nil when the
+	// input gave no alerts.
+	AlertRepeatMs, AlertFlapWindowMs *int64
 }
 
 // Limits on what a job may ask for. Every text is bounded here, so that an oversize one is a 422
@@ -114,6 +117,7 @@ func (in JobInput) Valid(now time.Time) (JobSpec, map[string]string) {
 	}
 	spec.Catchup = schedule.Catchup(choiceField(problems, "catchup", in.Catchup, catchups...))
 	spec.AlertChannels, spec.AlertAfter = readAlerts(in.Alerts, problems)
+	spec.AlertRepeatMs, spec.AlertFlapWindowMs = readAlertRules(in.Alerts, problems) // alert rules (issue 22)
 
 	if spec.Name == "" && len(problems) == 0 {
 		spec.Name = defaultName(spec)
@@ -177,6 +181,8 @@ func (s JobSpec) insertParams() sqlcgen.JobInsertParams {
 		MaxRetries: s.MaxRetries, RetryDelayMs: s.RetryDelay.Milliseconds(), TimeoutMs: s.Timeout.Milliseconds(),
 		Catchup: s.Catchup, NextRunAt: s.NextRunAt, RetryOn: s.RetryOn, RetryBackoff: s.RetryBackoff, SigningSecret: signing,
 		SecretRefs: task.AllSecretRefs(s.Payload), AlertChannels: s.AlertChannels, AlertAfter: s.AlertAfter,
+		// alert rules (issue 22)
+		AlertRepeatMs: s.AlertRepeatMs, AlertFlapWindowMs: s.AlertFlapWindowMs,
 	}
 }
 
@@ -188,5 +194,7 @@ func (s JobSpec) updateParams(id int64) sqlcgen.JobUpdateParams {
 		MaxRetries: p.MaxRetries, RetryDelayMs: p.RetryDelayMs, TimeoutMs: p.TimeoutMs, Catchup: p.Catchup,
 		NextRunAt: p.NextRunAt, RetryOn: p.RetryOn, RetryBackoff: p.RetryBackoff, SigningSecret: p.SigningSecret,
 		SecretRefs: p.SecretRefs, AlertChannels: p.AlertChannels, AlertAfter: p.AlertAfter,
+		// alert rules (issue 22)
+		AlertRepeatMs: p.AlertRepeatMs, AlertFlapWindowMs: p.AlertFlapWindowMs,
 	}
 }
