@@ -59,7 +59,7 @@ func toJobJSON(j sqlcgen.Job) jobJSON {
 		Catchup:    string(j.Catchup),
 		Paused:     j.Paused, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt, NextRunAt: next,
 		RetryOn: j.RetryOn, RetryBackoff: j.RetryBackoff, SigningSecret: signingSecret(j),
-		Alerts: alertsJSON{Channels: j.AlertChannels, After: j.AlertAfter, On: j.AlertOn},
+		Alerts: toAlertsJSON(j),
 		// overlap, after, params, pause_after_failures, paused_reason (issue 21, sched-b)
 		Overlap: j.Overlap, After: jobAfter(j), Params: jobParams(j.Params), PauseAfterFailures: j.PauseAfterFailures,
 		PausedReason: j.PausedReason,

@@ -47,6 +47,8 @@ func jobFormFrom(get func(string) string) jobForm {
 		// overlap, after, params, pause_after_failures (issue 21, sched-b)
 		Overlap: get("overlap"), AfterJob: get("after.job_id"), AfterOn: get("after.on"), Params: get("params"),
 		PauseAfterFailures: get("pause_after_failures"),
+		// alert rules (issue 22)
+		AlertRepeat: get("alerts.repeat"), AlertFlapWindow: get("alerts.flap_window"),
 	}
 	// Every type's fields are read, so that what both types have (a URL) survives a change of type.
 	for _, name := range task.FormFields() {
@@ -73,6 +75,8 @@ func jobFormFromJob(j sqlcgen.Job) jobForm {
 		Timeout:       views.DurationInput(time.Duration(j.TimeoutMs) * time.Millisecond),
 		AlertChannels: alertChannelValues(j.AlertChannels), AlertAfter: itoa64(int64(j.AlertAfter)),
 		RetryOn: j.RetryOn, RetryBackoff: j.RetryBackoff, Catchup: string(j.Catchup),
+		// alert rules (issue 22)
+		AlertRepeat: ruleInput(j.AlertRepeatMs), AlertFlapWindow: ruleInput(j.AlertFlapWindowMs),
 	}
 	chainFormFromJob(&f, j)
 	if m := dailyCron.FindStringSubmatch(j.Cron); m != nil {
@@ -111,6 +115,7 @@ func (f jobForm) input() (store.JobInput, map[string]string) {
 	in.Payload = formPayload(f.Type, f.Payload, problems)
 	in.Alerts = formAlerts(f.AlertChannels, f.AlertAfter, problems)
 	f.chainInput(&in, problems)
+	in.Alerts = withFormAlertRules(in.Alerts, f.AlertRepeat, f.AlertFlapWindow) // alert rules (issue 22)
 	return in, problems
 }
 

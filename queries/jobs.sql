@@ -5,7 +5,9 @@
 INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
                   next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs,
                   -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
-                  overlap, after_job_id, after_on, params, pause_after_failures, alert_on)
+                  overlap, after_job_id, after_on, params, pause_after_failures, alert_on,
+                  -- alert rules (issue 22): reminders and flapping damping
+                  alert_repeat_ms, alert_flap_window_ms)
 VALUES (@name, @type, @payload, @cron, @timezone, @max_retries, @retry_delay_ms, @timeout_ms, @catchup, @paused,
         @next_run_at,
         COALESCE(sqlc.narg(alert_channels)::bigint[], ARRAY(SELECT c.id FROM channels AS c WHERE c.is_default ORDER BY c.id)),
@@ -15,7 +17,9 @@ VALUES (@name, @type, @payload, @cron, @timezone, @max_retries, @retry_delay_ms,
         -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
         COALESCE(NULLIF(@overlap::text, ''), 'allow'), sqlc.narg(after_job_id)::bigint,
         COALESCE(NULLIF(@after_on::text, ''), 'success'), COALESCE(sqlc.narg(params)::jsonb, '{}'),
-        @pause_after_failures, COALESCE(sqlc.narg(alert_on)::text[], '{failing,recovered}'))
+        @pause_after_failures, COALESCE(sqlc.narg(alert_on)::text[], '{failing,recovered}'),
+        -- alert rules (issue 22)
+        COALESCE(sqlc.narg(alert_repeat_ms)::bigint, 0), COALESCE(sqlc.narg(alert_flap_window_ms)::bigint, 0))
 RETURNING *;
 
 -- name: JobGet :one
@@ -36,6 +40,9 @@ SET name = @name, type = @type, payload = @payload, cron = @cron, timezone = @ti
     -- Alerts not given are kept as they are.
     alert_channels = COALESCE(sqlc.narg(alert_channels)::bigint[], alert_channels),
     alert_after = COALESCE(sqlc.narg(alert_after)::integer, alert_after),
+    -- alert rules (issue 22), kept as they are when alerts are not given
+    alert_repeat_ms = COALESCE(sqlc.narg(alert_repeat_ms)::bigint, alert_repeat_ms),
+    alert_flap_window_ms = COALESCE(sqlc.narg(alert_flap_window_ms)::bigint, alert_flap_window_ms),
     retry_on = COALESCE(NULLIF(@retry_on::text, ''), 'transient'),
     retry_backoff = COALESCE(NULLIF(@retry_backoff::text, ''), 'fixed'),
     signing_secret = COALESCE(signing_secret, @signing_secret), secret_refs = COALESCE(@secret_refs::text[], '{}'),
@@ -186,13 +193,17 @@ FOR UPDATE OF j;
 INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
                   next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs,
                   -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
-                  overlap, after_job_id, after_on, params, pause_after_failures, alert_on)
+                  overlap, after_job_id, after_on, params, pause_after_failures, alert_on,
+                  -- alert rules (issue 22)
+                  alert_repeat_ms, alert_flap_window_ms)
 SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_delay_ms, u.timeout_ms, u.catchup, u.paused,
        NULLIF(u.next_run_at, '0001-01-01 00:00:00+00'), -- the zero time: none (a job with no cron)
        u.alert_channels::bigint[], u.alert_after,
        u.retry_on, u.retry_backoff, NULLIF(u.signing_secret, ''), COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}'),
        -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b); after job 0 is none
-       u.overlap, NULLIF(u.after_job_id, 0), u.after_on, u.params, u.pause_after_failures, u.alert_on::text[]
+       u.overlap, NULLIF(u.after_job_id, 0), u.after_on, u.params, u.pause_after_failures, u.alert_on::text[],
+       -- alert rules (issue 22)
+       u.alert_repeat_ms, u.alert_flap_window_ms
 FROM (SELECT unnest(@names::text[]) AS name, unnest(@types::text[]) AS type, unnest(@payloads::json[]) AS payload,
              unnest(@crons::text[]) AS cron, unnest(@timezones::text[]) AS timezone,
              unnest(@max_retries::integer[]) AS max_retries, unnest(@retry_delay_ms::bigint[]) AS retry_delay_ms,
@@ -206,7 +217,9 @@ FROM (SELECT unnest(@names::text[]) AS name, unnest(@types::text[]) AS type, unn
              unnest(@overlap_policies::text[]) AS overlap, unnest(@after_job_ids::bigint[]) AS after_job_id,
              unnest(@after_ons::text[]) AS after_on, unnest(@params::jsonb[]) AS params,
              unnest(@pause_after_failures::integer[]) AS pause_after_failures,
-             unnest(@alert_ons::text[]) AS alert_on) AS u
+             unnest(@alert_ons::text[]) AS alert_on,
+             -- alert rules (issue 22)
+             unnest(@alert_repeat_ms::bigint[]) AS alert_repeat_ms, unnest(@alert_flap_window_ms::bigint[]) AS alert_flap_window_ms) AS u
 ORDER BY u.ordinal
 RETURNING id;
 
@@ -224,7 +237,9 @@ SET name = u.name, type = u.type, payload = u.payload, cron = u.cron, timezone =
     secret_refs = COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}'),
     -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
     overlap = u.overlap, after_job_id = NULLIF(u.after_job_id, 0), after_on = u.after_on, params = u.params,
-    pause_after_failures = u.pause_after_failures, alert_on = u.alert_on::text[]
+    pause_after_failures = u.pause_after_failures, alert_on = u.alert_on::text[],
+    -- alert rules (issue 22)
+    alert_repeat_ms = u.alert_repeat_ms, alert_flap_window_ms = u.alert_flap_window_ms
 FROM (SELECT unnest(@ids::bigint[]) AS id, unnest(@names::text[]) AS name, unnest(@types::text[]) AS type,
              unnest(@payloads::json[]) AS payload, unnest(@crons::text[]) AS cron,
              unnest(@timezones::text[]) AS timezone, unnest(@max_retries::integer[]) AS max_retries,
@@ -237,7 +252,10 @@ FROM (SELECT unnest(@ids::bigint[]) AS id, unnest(@names::text[]) AS name, unnes
              unnest(@overlap_policies::text[]) AS overlap, unnest(@after_job_ids::bigint[]) AS after_job_id,
              unnest(@after_ons::text[]) AS after_on, unnest(@params::jsonb[]) AS params,
              unnest(@pause_after_failures::integer[]) AS pause_after_failures,
-             unnest(@alert_ons::text[]) AS alert_on) AS u
+             unnest(@alert_ons::text[]) AS alert_on,
+             -- alert rules (issue 22)
+             unnest(@alert_repeat_ms::bigint[]) AS alert_repeat_ms,
+             unnest(@alert_flap_window_ms::bigint[]) AS alert_flap_window_ms) AS u
 WHERE jobs.id = u.id;
 
 -- name: JobQuietNotifications :exec

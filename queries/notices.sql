@@ -2,15 +2,16 @@
 -- NoticeInsertForJob makes one notice per channel of the job's alerts. The notices' key (channel,
 -- job, episode, event) makes a second attempt at the same notice a no-op, and so a failing notice
 -- made again while the job fails goes only to channels added since. A recovered notice goes only
--- to the channels that were told the episode's failing.
-INSERT INTO notices (channel_id, job_id, run_id, event, episode, consecutive_failures, details)
-SELECT c.id, j.id, @run_id, @event, @episode, @consecutive_failures, @details
+-- to the channels that were told the episode's failing. A reminder (1, 2, …) is a failing notice
+-- made again, to every channel, while the job keeps failing.
+INSERT INTO notices (channel_id, job_id, run_id, event, episode, consecutive_failures, details, reminder)
+SELECT c.id, j.id, @run_id, @event, @episode, @consecutive_failures, @details, @reminder
 FROM jobs AS j
 JOIN channels AS c ON c.id = ANY(j.alert_channels)
 WHERE j.id = @job_id
   AND (@event::text <> 'job.recovered' OR EXISTS (SELECT 1 FROM notices AS f
       WHERE f.channel_id = c.id AND f.job_id = j.id AND f.episode = @episode AND f.event = 'job.failing'))
-ON CONFLICT (channel_id, job_id, episode, event) WHERE event <> 'channel.test' DO NOTHING
+ON CONFLICT (channel_id, job_id, episode, event, reminder) WHERE event <> 'channel.test' DO NOTHING
 RETURNING id;
 
 -- name: NoticeInsertTest :one
@@ -77,7 +78,7 @@ LIMIT @max_rows;
 
 -- name: NoticeListByJob :many
 -- NoticeListByJob is every notice about a job, oldest first, for tests and the API.
-SELECT id, channel_id, run_id, event, status, attempts, consecutive_failures FROM notices
+SELECT id, channel_id, run_id, event, status, attempts, consecutive_failures, reminder FROM notices
 WHERE job_id = @job_id
 ORDER BY id;
 

@@ -38,7 +38,7 @@ func (q *Queries) JobDelete(ctx context.Context, id int64) (int64, error) {
 }
 
 const jobGet = `-- name: JobGet :one
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on FROM jobs WHERE id = $1
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, alert_repeat_ms, alert_flap_window_ms FROM jobs WHERE id = $1
 `
 
 func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
@@ -72,12 +72,14 @@ func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
 		&i.PauseAfterFailures,
 		&i.PausedReason,
 		&i.AlertOn,
+		&i.AlertRepeatMs,
+		&i.AlertFlapWindowMs,
 	)
 	return i, err
 }
 
 const jobGetForUpdate = `-- name: JobGetForUpdate :one
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on FROM jobs WHERE id = $1 FOR UPDATE
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, alert_repeat_ms, alert_flap_window_ms FROM jobs WHERE id = $1 FOR UPDATE
 `
 
 // JobGetForUpdate reads a job that is about to change and locks it until the transaction ends, so
@@ -113,6 +115,8 @@ func (q *Queries) JobGetForUpdate(ctx context.Context, id int64) (Job, error) {
 		&i.PauseAfterFailures,
 		&i.PausedReason,
 		&i.AlertOn,
+		&i.AlertRepeatMs,
+		&i.AlertFlapWindowMs,
 	)
 	return i, err
 }
@@ -121,7 +125,9 @@ const jobInsert = `-- name: JobInsert :one
 INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
                   next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs,
                   -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
-                  overlap, after_job_id, after_on, params, pause_after_failures, alert_on)
+                  overlap, after_job_id, after_on, params, pause_after_failures, alert_on,
+                  -- alert rules (issue 22): reminders and flapping damping
+                  alert_repeat_ms, alert_flap_window_ms)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
         $11,
         COALESCE($12::bigint[], ARRAY(SELECT c.id FROM channels AS c WHERE c.is_default ORDER BY c.id)),
@@ -131,8 +137,10 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
         -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
         COALESCE(NULLIF($18::text, ''), 'allow'), $19::bigint,
         COALESCE(NULLIF($20::text, ''), 'success'), COALESCE($21::jsonb, '{}'),
-        $22, COALESCE($23::text[], '{failing,recovered}'))
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on
+        $22, COALESCE($23::text[], '{failing,recovered}'),
+        -- alert rules (issue 22)
+        COALESCE($24::bigint, 0), COALESCE($25::bigint, 0))
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, alert_repeat_ms, alert_flap_window_ms
 `
 
 type JobInsertParams struct {
@@ -159,6 +167,8 @@ type JobInsertParams struct {
 	Params             []byte
 	PauseAfterFailures int32
 	AlertOn            []string
+	AlertRepeatMs      *int64
+	AlertFlapWindowMs  *int64
 }
 
 // JobInsert stores a job. Without alert channels given, it alerts the channels marked default. An
@@ -189,6 +199,8 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 		arg.Params,
 		arg.PauseAfterFailures,
 		arg.AlertOn,
+		arg.AlertRepeatMs,
+		arg.AlertFlapWindowMs,
 	)
 	var i Job
 	err := row.Scan(
@@ -219,6 +231,8 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 		&i.PauseAfterFailures,
 		&i.PausedReason,
 		&i.AlertOn,
+		&i.AlertRepeatMs,
+		&i.AlertFlapWindowMs,
 	)
 	return i, err
 }
@@ -227,13 +241,17 @@ const jobInsertMany = `-- name: JobInsertMany :many
 INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
                   next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs,
                   -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
-                  overlap, after_job_id, after_on, params, pause_after_failures, alert_on)
+                  overlap, after_job_id, after_on, params, pause_after_failures, alert_on,
+                  -- alert rules (issue 22)
+                  alert_repeat_ms, alert_flap_window_ms)
 SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_delay_ms, u.timeout_ms, u.catchup, u.paused,
        NULLIF(u.next_run_at, '0001-01-01 00:00:00+00'), -- the zero time: none (a job with no cron)
        u.alert_channels::bigint[], u.alert_after,
        u.retry_on, u.retry_backoff, NULLIF(u.signing_secret, ''), COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}'),
        -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b); after job 0 is none
-       u.overlap, NULLIF(u.after_job_id, 0), u.after_on, u.params, u.pause_after_failures, u.alert_on::text[]
+       u.overlap, NULLIF(u.after_job_id, 0), u.after_on, u.params, u.pause_after_failures, u.alert_on::text[],
+       -- alert rules (issue 22)
+       u.alert_repeat_ms, u.alert_flap_window_ms
 FROM (SELECT unnest($1::text[]) AS name, unnest($2::text[]) AS type, unnest($3::json[]) AS payload,
              unnest($4::text[]) AS cron, unnest($5::text[]) AS timezone,
              unnest($6::integer[]) AS max_retries, unnest($7::bigint[]) AS retry_delay_ms,
@@ -247,7 +265,9 @@ FROM (SELECT unnest($1::text[]) AS name, unnest($2::text[]) AS type, unnest($3::
              unnest($19::text[]) AS overlap, unnest($20::bigint[]) AS after_job_id,
              unnest($21::text[]) AS after_on, unnest($22::jsonb[]) AS params,
              unnest($23::integer[]) AS pause_after_failures,
-             unnest($24::text[]) AS alert_on) AS u
+             unnest($24::text[]) AS alert_on,
+             -- alert rules (issue 22)
+             unnest($25::bigint[]) AS alert_repeat_ms, unnest($26::bigint[]) AS alert_flap_window_ms) AS u
 ORDER BY u.ordinal
 RETURNING id
 `
@@ -277,6 +297,8 @@ type JobInsertManyParams struct {
 	Params             [][]byte
 	PauseAfterFailures []int32
 	AlertOns           []string
+	AlertRepeatMs      []int64
+	AlertFlapWindowMs  []int64
 }
 
 // JobInsertMany creates a batch of imported jobs in one statement. Identity values are taken in the
@@ -310,6 +332,8 @@ func (q *Queries) JobInsertMany(ctx context.Context, arg JobInsertManyParams) ([
 		arg.Params,
 		arg.PauseAfterFailures,
 		arg.AlertOns,
+		arg.AlertRepeatMs,
+		arg.AlertFlapWindowMs,
 	)
 	if err != nil {
 		return nil, err
@@ -330,7 +354,7 @@ func (q *Queries) JobInsertMany(ctx context.Context, arg JobInsertManyParams) ([
 }
 
 const jobList = `-- name: JobList :many
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on FROM jobs
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, alert_repeat_ms, alert_flap_window_ms FROM jobs
 WHERE id > $1
 ORDER BY id
 LIMIT $2
@@ -379,6 +403,8 @@ func (q *Queries) JobList(ctx context.Context, arg JobListParams) ([]Job, error)
 			&i.PauseAfterFailures,
 			&i.PausedReason,
 			&i.AlertOn,
+			&i.AlertRepeatMs,
+			&i.AlertFlapWindowMs,
 		); err != nil {
 			return nil, err
 		}
@@ -392,7 +418,7 @@ func (q *Queries) JobList(ctx context.Context, arg JobListParams) ([]Job, error)
 
 const jobListAll = `-- name: JobListAll :many
 
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on FROM jobs
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, alert_repeat_ms, alert_flap_window_ms FROM jobs
 WHERE id > $1
 ORDER BY id
 LIMIT $2
@@ -442,6 +468,8 @@ func (q *Queries) JobListAll(ctx context.Context, arg JobListAllParams) ([]Job, 
 			&i.PauseAfterFailures,
 			&i.PausedReason,
 			&i.AlertOn,
+			&i.AlertRepeatMs,
+			&i.AlertFlapWindowMs,
 		); err != nil {
 			return nil, err
 		}
@@ -454,7 +482,7 @@ func (q *Queries) JobListAll(ctx context.Context, arg JobListAllParams) ([]Job, 
 }
 
 const jobListByNames = `-- name: JobListByNames :many
-SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.max_retries, j.retry_delay_ms, j.timeout_ms, j.paused, j.created_at, j.updated_at, j.next_run_at, j.catchup, j.retry_on, j.retry_backoff, j.signing_secret, j.secret_refs, j.alert_channels, j.alert_after, j.overlap, j.after_job_id, j.after_on, j.params, j.pause_after_failures, j.paused_reason, j.alert_on FROM jobs AS j
+SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.max_retries, j.retry_delay_ms, j.timeout_ms, j.paused, j.created_at, j.updated_at, j.next_run_at, j.catchup, j.retry_on, j.retry_backoff, j.signing_secret, j.secret_refs, j.alert_channels, j.alert_after, j.overlap, j.after_job_id, j.after_on, j.params, j.pause_after_failures, j.paused_reason, j.alert_on, j.alert_repeat_ms, j.alert_flap_window_ms FROM jobs AS j
 JOIN (SELECT DISTINCT unnest($1::text[]) AS name) AS n ON n.name = j.name
 ORDER BY j.id
 FOR UPDATE OF j
@@ -499,6 +527,8 @@ func (q *Queries) JobListByNames(ctx context.Context, names []string) ([]Job, er
 			&i.PauseAfterFailures,
 			&i.PausedReason,
 			&i.AlertOn,
+			&i.AlertRepeatMs,
+			&i.AlertFlapWindowMs,
 		); err != nil {
 			return nil, err
 		}
@@ -994,7 +1024,7 @@ UPDATE jobs
 SET paused = $1, next_run_at = $2, updated_at = clock_timestamp(),
     paused_reason = CASE WHEN $1::boolean THEN paused_reason ELSE '' END -- a resumed job forgets why it paused
 WHERE id = $3
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, alert_repeat_ms, alert_flap_window_ms
 `
 
 type JobSetPausedParams struct {
@@ -1034,6 +1064,8 @@ func (q *Queries) JobSetPaused(ctx context.Context, arg JobSetPausedParams) (Job
 		&i.PauseAfterFailures,
 		&i.PausedReason,
 		&i.AlertOn,
+		&i.AlertRepeatMs,
+		&i.AlertFlapWindowMs,
 	)
 	return i, err
 }
@@ -1046,15 +1078,18 @@ SET name = $1, type = $2, payload = $3, cron = $4, timezone = $5,
     -- Alerts not given are kept as they are.
     alert_channels = COALESCE($11::bigint[], alert_channels),
     alert_after = COALESCE($12::integer, alert_after),
-    retry_on = COALESCE(NULLIF($13::text, ''), 'transient'),
-    retry_backoff = COALESCE(NULLIF($14::text, ''), 'fixed'),
-    signing_secret = COALESCE(signing_secret, $15), secret_refs = COALESCE($16::text[], '{}'),
+    -- alert rules (issue 22), kept as they are when alerts are not given
+    alert_repeat_ms = COALESCE($13::bigint, alert_repeat_ms),
+    alert_flap_window_ms = COALESCE($14::bigint, alert_flap_window_ms),
+    retry_on = COALESCE(NULLIF($15::text, ''), 'transient'),
+    retry_backoff = COALESCE(NULLIF($16::text, ''), 'fixed'),
+    signing_secret = COALESCE(signing_secret, $17), secret_refs = COALESCE($18::text[], '{}'),
     -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
-    overlap = COALESCE(NULLIF($17::text, ''), 'allow'), after_job_id = $18::bigint,
-    after_on = COALESCE(NULLIF($19::text, ''), 'success'), params = COALESCE($20::jsonb, '{}'),
-    pause_after_failures = $21, alert_on = COALESCE($22::text[], alert_on)
-WHERE id = $23
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on
+    overlap = COALESCE(NULLIF($19::text, ''), 'allow'), after_job_id = $20::bigint,
+    after_on = COALESCE(NULLIF($21::text, ''), 'success'), params = COALESCE($22::jsonb, '{}'),
+    pause_after_failures = $23, alert_on = COALESCE($24::text[], alert_on)
+WHERE id = $25
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, alert_repeat_ms, alert_flap_window_ms
 `
 
 type JobUpdateParams struct {
@@ -1070,6 +1105,8 @@ type JobUpdateParams struct {
 	NextRunAt          *time.Time
 	AlertChannels      []int64
 	AlertAfter         pgtype.Int4
+	AlertRepeatMs      *int64
+	AlertFlapWindowMs  *int64
 	RetryOn            string
 	RetryBackoff       string
 	SigningSecret      *string
@@ -1097,6 +1134,8 @@ func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, erro
 		arg.NextRunAt,
 		arg.AlertChannels,
 		arg.AlertAfter,
+		arg.AlertRepeatMs,
+		arg.AlertFlapWindowMs,
 		arg.RetryOn,
 		arg.RetryBackoff,
 		arg.SigningSecret,
@@ -1138,6 +1177,8 @@ func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, erro
 		&i.PauseAfterFailures,
 		&i.PausedReason,
 		&i.AlertOn,
+		&i.AlertRepeatMs,
+		&i.AlertFlapWindowMs,
 	)
 	return i, err
 }
@@ -1153,7 +1194,9 @@ SET name = u.name, type = u.type, payload = u.payload, cron = u.cron, timezone =
     secret_refs = COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}'),
     -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
     overlap = u.overlap, after_job_id = NULLIF(u.after_job_id, 0), after_on = u.after_on, params = u.params,
-    pause_after_failures = u.pause_after_failures, alert_on = u.alert_on::text[]
+    pause_after_failures = u.pause_after_failures, alert_on = u.alert_on::text[],
+    -- alert rules (issue 22)
+    alert_repeat_ms = u.alert_repeat_ms, alert_flap_window_ms = u.alert_flap_window_ms
 FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::text[]) AS name, unnest($3::text[]) AS type,
              unnest($4::json[]) AS payload, unnest($5::text[]) AS cron,
              unnest($6::text[]) AS timezone, unnest($7::integer[]) AS max_retries,
@@ -1166,7 +1209,10 @@ FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::text[]) AS name, unnest($3::
              unnest($19::text[]) AS overlap, unnest($20::bigint[]) AS after_job_id,
              unnest($21::text[]) AS after_on, unnest($22::jsonb[]) AS params,
              unnest($23::integer[]) AS pause_after_failures,
-             unnest($24::text[]) AS alert_on) AS u
+             unnest($24::text[]) AS alert_on,
+             -- alert rules (issue 22)
+             unnest($25::bigint[]) AS alert_repeat_ms,
+             unnest($26::bigint[]) AS alert_flap_window_ms) AS u
 WHERE jobs.id = u.id
 `
 
@@ -1195,6 +1241,8 @@ type JobUpdateManyParams struct {
 	Params             [][]byte
 	PauseAfterFailures []int32
 	AlertOns           []string
+	AlertRepeatMs      []int64
+	AlertFlapWindowMs  []int64
 }
 
 // JobUpdateMany changes a batch of imported jobs in one statement. updated_at moves on, so that the
@@ -1226,6 +1274,8 @@ func (q *Queries) JobUpdateMany(ctx context.Context, arg JobUpdateManyParams) er
 		arg.Params,
 		arg.PauseAfterFailures,
 		arg.AlertOns,
+		arg.AlertRepeatMs,
+		arg.AlertFlapWindowMs,
 	)
 	return err
 }

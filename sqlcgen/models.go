@@ -76,6 +76,8 @@ type Job struct {
 	PauseAfterFailures int32
 	PausedReason       string
 	AlertOn            []string
+	AlertRepeatMs      int64
+	AlertFlapWindowMs  int64
 }
 
 type JobAlertState struct {
@@ -84,6 +86,10 @@ type JobAlertState struct {
 	Failing             bool
 	Episode             int64
 	UpdatedAt           time.Time
+	LastNoticeAt        *time.Time
+	LastRecoveredAt     *time.Time
+	Reminders           int32
+	Held                bool
 }
 
 type JobHourlyStat struct {
@@ -133,6 +139,7 @@ type Notice struct {
 	SentAt              *time.Time
 	Output              string
 	Error               string
+	Reminder            int32
 }
 
 type Passkey struct {

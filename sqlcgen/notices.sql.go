@@ -64,14 +64,14 @@ func (q *Queries) NoticeClaim(ctx context.Context, arg NoticeClaimParams) (Notic
 }
 
 const noticeInsertForJob = `-- name: NoticeInsertForJob :many
-INSERT INTO notices (channel_id, job_id, run_id, event, episode, consecutive_failures, details)
-SELECT c.id, j.id, $1, $2, $3, $4, $5
+INSERT INTO notices (channel_id, job_id, run_id, event, episode, consecutive_failures, details, reminder)
+SELECT c.id, j.id, $1, $2, $3, $4, $5, $6
 FROM jobs AS j
 JOIN channels AS c ON c.id = ANY(j.alert_channels)
-WHERE j.id = $6
+WHERE j.id = $7
   AND ($2::text <> 'job.recovered' OR EXISTS (SELECT 1 FROM notices AS f
       WHERE f.channel_id = c.id AND f.job_id = j.id AND f.episode = $3 AND f.event = 'job.failing'))
-ON CONFLICT (channel_id, job_id, episode, event) WHERE event <> 'channel.test' DO NOTHING
+ON CONFLICT (channel_id, job_id, episode, event, reminder) WHERE event <> 'channel.test' DO NOTHING
 RETURNING id
 `
 
@@ -81,13 +81,15 @@ type NoticeInsertForJobParams struct {
 	Episode             int64
 	ConsecutiveFailures int32
 	Details             []byte
+	Reminder            int32
 	JobID               int64
 }
 
 // NoticeInsertForJob makes one notice per channel of the job's alerts. The notices' key (channel,
 // job, episode, event) makes a second attempt at the same notice a no-op, and so a failing notice
 // made again while the job fails goes only to channels added since. A recovered notice goes only
-// to the channels that were told the episode's failing.
+// to the channels that were told the episode's failing. A reminder (1, 2, …) is a failing notice
+// made again, to every channel, while the job keeps failing.
 func (q *Queries) NoticeInsertForJob(ctx context.Context, arg NoticeInsertForJobParams) ([]int64, error) {
 	rows, err := q.db.Query(ctx, noticeInsertForJob,
 		arg.RunID,
@@ -95,6 +97,7 @@ func (q *Queries) NoticeInsertForJob(ctx context.Context, arg NoticeInsertForJob
 		arg.Episode,
 		arg.ConsecutiveFailures,
 		arg.Details,
+		arg.Reminder,
 		arg.JobID,
 	)
 	if err != nil {
@@ -158,7 +161,7 @@ func (q *Queries) NoticeInsertSkipped(ctx context.Context, arg NoticeInsertSkipp
 const noticeInsertTest = `-- name: NoticeInsertTest :one
 INSERT INTO notices (channel_id, event, details, status, attempts, lease_until)
 VALUES ($1, 'channel.test', $2, 'sending', 1, clock_timestamp() + interval '2 minutes')
-RETURNING id, channel_id, job_id, run_id, event, episode, consecutive_failures, details, status, attempts, created_at, published_at, lease_until, next_attempt_at, sent_at, output, error
+RETURNING id, channel_id, job_id, run_id, event, episode, consecutive_failures, details, status, attempts, created_at, published_at, lease_until, next_attempt_at, sent_at, output, error, reminder
 `
 
 type NoticeInsertTestParams struct {
@@ -188,6 +191,7 @@ func (q *Queries) NoticeInsertTest(ctx context.Context, arg NoticeInsertTestPara
 		&i.SentAt,
 		&i.Output,
 		&i.Error,
+		&i.Reminder,
 	)
 	return i, err
 }
@@ -255,7 +259,7 @@ func (q *Queries) NoticeListByChannel(ctx context.Context, arg NoticeListByChann
 }
 
 const noticeListByJob = `-- name: NoticeListByJob :many
-SELECT id, channel_id, run_id, event, status, attempts, consecutive_failures FROM notices
+SELECT id, channel_id, run_id, event, status, attempts, consecutive_failures, reminder FROM notices
 WHERE job_id = $1
 ORDER BY id
 `
@@ -268,6 +272,7 @@ type NoticeListByJobRow struct {
 	Status              string
 	Attempts            int32
 	ConsecutiveFailures int32
+	Reminder            int32
 }
 
 // NoticeListByJob is every notice about a job, oldest first, for tests and the API.
@@ -288,6 +293,7 @@ func (q *Queries) NoticeListByJob(ctx context.Context, jobID *int64) ([]NoticeLi
 			&i.Status,
 			&i.Attempts,
 			&i.ConsecutiveFailures,
+			&i.Reminder,
 		); err != nil {
 			return nil, err
 		}

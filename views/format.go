@@ -119,6 +119,8 @@ var fieldLabels = map[string]string{
 	"payload.text": "The message", "config.to": "The recipients", "config.webhook_url": "The webhook URL",
 	"config.url": "The URL", "config": "The settings", "alerts.channels": "The alert channels",
 	"alerts.after": "The number of failed runs",
+	// alert rules (issue 22)
+	"alerts.repeat": "The reminder interval", "alerts.flap_window": "The flap window",
 }
 
 // problemSentence turns a field's problem as validation states it ("is required") into a sentence

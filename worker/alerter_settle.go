@@ -89,7 +89,7 @@ func (a *Alerter) pauseJob(ctx context.Context, q *sqlcgen.Queries, s Settled, s
 	if row.Channels == 0 || !alertsOn(row.AlertOn, notify.Paused) {
 		return nil, nil
 	}
-	return a.makeNotices(ctx, q, s, notify.Paused, st, st.failures)
+	return a.makeNotices(ctx, q, s, notice{event: notify.Paused, state: st, failures: st.failures, at: a.clock()})
 }
 
 // alertsOn reports whether a job's alerts.on names the kind of event ("failing" for job.failing).

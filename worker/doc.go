@@ -47,7 +47,10 @@
 //     notice per channel, made in the recording transaction and published by the Outbox once it
 //     has committed. A Notifier answers the notice queue by the same delivery protocol as the
 //     Runner (decode, claim, execute, outcome, record, publishRetry, answer) and sends each
-//     notice through package notify.
+//     notice through package notify. The rules that cut noise (alerter_rules.go) decide with the
+//     same step: a run counts once it settled, after its last retry; a failing job is reminded
+//     (alerts.repeat) by its next failed run once the interval has passed, with no timer of its
+//     own; and a job that fails again within alerts.flap_window of recovering is held, unannounced.
 //
 // Beside the pipeline: retrydb.go waits out database outages, retention.go deletes old runs on the
 // leader, metrics.go and readiness.go report on a process. A worker-only replica (`cronflow

@@ -47,6 +47,9 @@ type ExportAlerts struct {
 	Channels []int64  `json:"channels"`
 	After    int32    `json:"after"`
 	On       []string `json:"on"`
+	// Repeat and FlapWindow are the alert rules (issue 22): durations ("1h0m0s"), null when off.
+	Repeat     *string `json:"repeat"`
+	FlapWindow *string `json:"flap_window"`
 }
 
 // ToExportJob is a job as export writes it, in the notation a job is given in (durations as Go
@@ -57,7 +60,8 @@ func ToExportJob(j sqlcgen.Job) ExportJob {
 		RetryDelay: (time.Duration(j.RetryDelayMs) * time.Millisecond).String(),
 		Timeout:    (time.Duration(j.TimeoutMs) * time.Millisecond).String(),
 		Catchup:    string(j.Catchup), Paused: j.Paused,
-		Alerts:  ExportAlerts{Channels: j.AlertChannels, After: j.AlertAfter, On: j.AlertOn},
+		Alerts: ExportAlerts{Channels: j.AlertChannels, After: j.AlertAfter, On: j.AlertOn,
+			Repeat: AlertRuleText(j.AlertRepeatMs), FlapWindow: AlertRuleText(j.AlertFlapWindowMs)}, // rules: issue 22
 		RetryOn: j.RetryOn, RetryBackoff: j.RetryBackoff,
 		// overlap, after, params, pause_after_failures (issue 21, sched-b)
 		Overlap: j.Overlap, After: exportAfter(j), Params: exportParams(j.Params), PauseAfterFailures: j.PauseAfterFailures,

@@ -55,6 +55,7 @@ func applyImport(ctx context.Context, q *sqlcgen.Queries, jobs []ImportedJob) ([
 			// overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
 			OverlapPolicies: p.OverlapPolicies, AfterJobIds: p.AfterJobIds, AfterOns: p.AfterOns, Params: p.Params,
 			PauseAfterFailures: p.PauseAfterFailures, AlertOns: p.AlertOns,
+			AlertRepeatMs: p.AlertRepeatMs, AlertFlapWindowMs: p.AlertFlapWindowMs, // alert rules (issue 22)
 		})
 		if err != nil {
 			return nil, fmt.Errorf("update imported jobs: %w", err)
@@ -99,6 +100,9 @@ func insertManyParams(batch []*ImportedJob) sqlcgen.JobInsertManyParams {
 		}
 		p.SigningSecrets = append(p.SigningSecrets, signing)
 		p.SecretRefs = append(p.SecretRefs, strings.Join(j.job.SecretRefs, ","))
+		// alert rules (issue 22)
+		p.AlertRepeatMs = append(p.AlertRepeatMs, j.job.AlertRepeatMs)
+		p.AlertFlapWindowMs = append(p.AlertFlapWindowMs, j.job.AlertFlapWindowMs)
 		p.Ordinals = append(p.Ordinals, int32(k))
 		chainManyParams(&p, j.job)
 	}

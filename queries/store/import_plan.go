@@ -76,6 +76,8 @@ func checkImportJob(raw json.RawMessage, now time.Time) (sqlcgen.Job, string, ma
 		// overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
 		Overlap: p.Overlap, AfterJobID: p.AfterJobID, AfterOn: p.AfterOn, Params: p.Params,
 		PauseAfterFailures: p.PauseAfterFailures, AlertOn: defaultAlertOn(p.AlertOn),
+		// alert rules (issue 22): off when no alerts were given
+		AlertRepeatMs: orZero(spec.AlertRepeatMs), AlertFlapWindowMs: orZero(spec.AlertFlapWindowMs),
 	}
 	return job, name, problems
 }

@@ -63,6 +63,9 @@ type JobSpec struct {
 	Params             map[string]string
 	PauseAfterFailures int32
 	AlertOn            []string
+	// Alert rules (issue 22): reminders and flapping damping, in milliseconds, 0 off; nil when the
+	// input gave no alerts.
+	AlertRepeatMs, AlertFlapWindowMs *int64
 }
 
 // Limits on what a job may ask for. Every text is bounded here, so that an oversize one is a 422
@@ -138,6 +141,7 @@ func (in JobInput) Valid(now time.Time) (JobSpec, map[string]string) {
 	}
 	spec.Catchup = schedule.Catchup(choiceField(problems, "catchup", in.Catchup, catchups...))
 	spec.AlertChannels, spec.AlertAfter = readAlerts(in.Alerts, problems)
+	spec.AlertRepeatMs, spec.AlertFlapWindowMs = readAlertRules(in.Alerts, problems) // alert rules (issue 22)
 
 	if spec.Name == "" && len(problems) == 0 {
 		spec.Name = defaultName(spec)
@@ -203,6 +207,8 @@ func (s JobSpec) insertParams() sqlcgen.JobInsertParams {
 		MaxRetries: s.MaxRetries, RetryDelayMs: s.RetryDelay.Milliseconds(), TimeoutMs: s.Timeout.Milliseconds(),
 		Catchup: s.Catchup, NextRunAt: s.NextRunAt, RetryOn: s.RetryOn, RetryBackoff: s.RetryBackoff, SigningSecret: signing,
 		SecretRefs: task.AllSecretRefs(s.Payload), AlertChannels: s.AlertChannels, AlertAfter: s.AlertAfter,
+		// alert rules (issue 22)
+		AlertRepeatMs: s.AlertRepeatMs, AlertFlapWindowMs: s.AlertFlapWindowMs,
 	}
 	s.chainParams(&p)
 	return p
@@ -219,5 +225,7 @@ func (s JobSpec) updateParams(id int64) sqlcgen.JobUpdateParams {
 		// overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
 		Overlap: p.Overlap, AfterJobID: p.AfterJobID, AfterOn: p.AfterOn, Params: p.Params,
 		PauseAfterFailures: p.PauseAfterFailures, AlertOn: p.AlertOn,
+		// alert rules (issue 22)
+		AlertRepeatMs: p.AlertRepeatMs, AlertFlapWindowMs: p.AlertFlapWindowMs,
 	}
 }

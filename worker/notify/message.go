@@ -32,6 +32,9 @@ func subject(e Event, esc func(string) string) string {
 		return "Cronflow notice"
 	case e.Event == Recovered:
 		return fmt.Sprintf("Recovered: %s runs again", esc(e.Job.Name))
+	case e.Event == Failing && e.Reminder > 0:
+		return fmt.Sprintf("Still failing (reminder %d): %s failed %d %s in a row", e.Reminder, esc(e.Job.Name),
+			e.ConsecutiveFailures, runs(e.ConsecutiveFailures))
 	case e.Event == Failing:
 		return fmt.Sprintf("Failing: %s failed %d %s in a row", esc(e.Job.Name), e.ConsecutiveFailures, runs(e.ConsecutiveFailures))
 	case e.Event == Skipped:
@@ -63,6 +66,8 @@ func text(e Event, esc func(string) string) string {
 		b.WriteString("This channel works: alerts of the jobs that use it will arrive like this one.\n")
 	case e.Event == Recovered:
 		b.WriteString("Its last run completed; further failures will be reported again.\n")
+	case e.Event == Failing && e.Repeat != "":
+		fmt.Fprintf(&b, "While it keeps failing, a reminder follows its next failed run after %s.\n", e.Repeat)
 	case e.Event == Skipped:
 		b.WriteString("An earlier run of the job was still unsettled, and its overlap policy skips such slots.\n")
 	case e.Event == Paused:

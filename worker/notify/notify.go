@@ -46,6 +46,11 @@ type Event struct {
 	// Message, if set, says what a notice of another event than failing or recovered is about
 	// (a skipped slot, a job that paused itself); every channel type shows it as it is.
 	Message string `json:"message,omitempty"`
+	// Reminder numbers a failing notice sent again while the job keeps failing (1, 2, …); the first
+	// failing notice of an episode has none. Repeat says, in words, how often reminders follow
+	// ("1 hour"), if the job's alerts ask for them.
+	Reminder int32  `json:"reminder,omitempty"`
+	Repeat   string `json:"repeat,omitempty"`
 }
 
 // EventJob is the job a notice is about.
