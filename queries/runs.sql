@@ -104,7 +104,9 @@ WHERE r.id = ANY(@ids::bigint[])
        OR (r.status = 'running' AND r.lease_until < clock_timestamp()))
 RETURNING r.id, r.job_id, r.attempts, r.retry_count, r.scheduled_at, r.started_at,
     j.name, j.type, j.payload, j.max_retries, j.retry_delay_ms, j.timeout_ms, j.retry_on, j.retry_backoff,
-    j.signing_secret, j.secret_refs;
+    j.signing_secret, j.secret_refs,
+    -- Signing (issue 22): the job's previous signing secret while its rotation's overlap lasts.
+    COALESCE(CASE WHEN j.previous_secret_until > clock_timestamp() THEN j.previous_signing_secret END, '')::text AS previous_signing_secret;
 
 -- name: RunRecordResults :many
 -- RunRecordResults records what attempts of many runs came to, in one statement, so that the

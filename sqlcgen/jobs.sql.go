@@ -38,7 +38,7 @@ func (q *Queries) JobDelete(ctx context.Context, id int64) (int64, error) {
 }
 
 const jobGet = `-- name: JobGet :one
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after FROM jobs WHERE id = $1
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, previous_signing_secret, previous_secret_until FROM jobs WHERE id = $1
 `
 
 func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
@@ -65,12 +65,14 @@ func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
 		&i.SecretRefs,
 		&i.AlertChannels,
 		&i.AlertAfter,
+		&i.PreviousSigningSecret,
+		&i.PreviousSecretUntil,
 	)
 	return i, err
 }
 
 const jobGetForUpdate = `-- name: JobGetForUpdate :one
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after FROM jobs WHERE id = $1 FOR UPDATE
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, previous_signing_secret, previous_secret_until FROM jobs WHERE id = $1 FOR UPDATE
 `
 
 // JobGetForUpdate reads a job that is about to change and locks it until the transaction ends, so
@@ -99,6 +101,8 @@ func (q *Queries) JobGetForUpdate(ctx context.Context, id int64) (Job, error) {
 		&i.SecretRefs,
 		&i.AlertChannels,
 		&i.AlertAfter,
+		&i.PreviousSigningSecret,
+		&i.PreviousSecretUntil,
 	)
 	return i, err
 }
@@ -112,7 +116,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
         COALESCE($13::integer, 1),
         COALESCE(NULLIF($14::text, ''), 'transient'), COALESCE(NULLIF($15::text, ''), 'fixed'),
         $16, COALESCE($17::text[], '{}'))
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, previous_signing_secret, previous_secret_until
 `
 
 type JobInsertParams struct {
@@ -180,6 +184,8 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 		&i.SecretRefs,
 		&i.AlertChannels,
 		&i.AlertAfter,
+		&i.PreviousSigningSecret,
+		&i.PreviousSecretUntil,
 	)
 	return i, err
 }
@@ -270,7 +276,7 @@ func (q *Queries) JobInsertMany(ctx context.Context, arg JobInsertManyParams) ([
 }
 
 const jobList = `-- name: JobList :many
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after FROM jobs
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, previous_signing_secret, previous_secret_until FROM jobs
 WHERE id > $1
 ORDER BY id
 LIMIT $2
@@ -312,6 +318,8 @@ func (q *Queries) JobList(ctx context.Context, arg JobListParams) ([]Job, error)
 			&i.SecretRefs,
 			&i.AlertChannels,
 			&i.AlertAfter,
+			&i.PreviousSigningSecret,
+			&i.PreviousSecretUntil,
 		); err != nil {
 			return nil, err
 		}
@@ -325,7 +333,7 @@ func (q *Queries) JobList(ctx context.Context, arg JobListParams) ([]Job, error)
 
 const jobListAll = `-- name: JobListAll :many
 
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after FROM jobs
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, previous_signing_secret, previous_secret_until FROM jobs
 WHERE id > $1
 ORDER BY id
 LIMIT $2
@@ -368,6 +376,8 @@ func (q *Queries) JobListAll(ctx context.Context, arg JobListAllParams) ([]Job, 
 			&i.SecretRefs,
 			&i.AlertChannels,
 			&i.AlertAfter,
+			&i.PreviousSigningSecret,
+			&i.PreviousSecretUntil,
 		); err != nil {
 			return nil, err
 		}
@@ -380,7 +390,7 @@ func (q *Queries) JobListAll(ctx context.Context, arg JobListAllParams) ([]Job, 
 }
 
 const jobListByNames = `-- name: JobListByNames :many
-SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.max_retries, j.retry_delay_ms, j.timeout_ms, j.paused, j.created_at, j.updated_at, j.next_run_at, j.catchup, j.retry_on, j.retry_backoff, j.signing_secret, j.secret_refs, j.alert_channels, j.alert_after FROM jobs AS j
+SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.max_retries, j.retry_delay_ms, j.timeout_ms, j.paused, j.created_at, j.updated_at, j.next_run_at, j.catchup, j.retry_on, j.retry_backoff, j.signing_secret, j.secret_refs, j.alert_channels, j.alert_after, j.previous_signing_secret, j.previous_secret_until FROM jobs AS j
 JOIN (SELECT DISTINCT unnest($1::text[]) AS name) AS n ON n.name = j.name
 ORDER BY j.id
 FOR UPDATE OF j
@@ -418,6 +428,8 @@ func (q *Queries) JobListByNames(ctx context.Context, names []string) ([]Job, er
 			&i.SecretRefs,
 			&i.AlertChannels,
 			&i.AlertAfter,
+			&i.PreviousSigningSecret,
+			&i.PreviousSecretUntil,
 		); err != nil {
 			return nil, err
 		}
@@ -501,6 +513,41 @@ func (q *Queries) JobListRowGet(ctx context.Context, id int64) (JobListRow, erro
 		&i.RecentStatuses,
 	)
 	return i, err
+}
+
+const jobListSigningSecretsToSeal = `-- name: JobListSigningSecretsToSeal :many
+SELECT id, signing_secret, previous_signing_secret FROM jobs
+WHERE starts_with(signing_secret, $1::text) IS FALSE
+   OR starts_with(previous_signing_secret, $1::text) IS FALSE
+ORDER BY id
+`
+
+type JobListSigningSecretsToSealRow struct {
+	ID                    int64
+	SigningSecret         *string
+	PreviousSigningSecret *string
+}
+
+// JobListSigningSecretsToSeal lists the jobs with a signing secret that does not begin with prefix,
+// the current key's: plain ones, and ones sealed with the previous key.
+func (q *Queries) JobListSigningSecretsToSeal(ctx context.Context, prefix string) ([]JobListSigningSecretsToSealRow, error) {
+	rows, err := q.db.Query(ctx, jobListSigningSecretsToSeal, prefix)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []JobListSigningSecretsToSealRow{}
+	for rows.Next() {
+		var i JobListSigningSecretsToSealRow
+		if err := rows.Scan(&i.ID, &i.SigningSecret, &i.PreviousSigningSecret); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const jobListUpcoming = `-- name: JobListUpcoming :many
@@ -691,6 +738,55 @@ func (q *Queries) JobQuietNotifications(ctx context.Context) error {
 	return err
 }
 
+const jobRotateSigningSecret = `-- name: JobRotateSigningSecret :one
+
+UPDATE jobs
+SET previous_signing_secret = signing_secret,
+    previous_secret_until = clock_timestamp() + ($1::bigint) * interval '1 millisecond',
+    signing_secret = $2, updated_at = clock_timestamp()
+WHERE id = $3
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, previous_signing_secret, previous_secret_until
+`
+
+type JobRotateSigningSecretParams struct {
+	OverlapMs     int64
+	SigningSecret *string
+	ID            int64
+}
+
+// Signing (issues 20 and 22): rotating a job's signing secret, and sealing signing secrets.
+// JobRotateSigningSecret gives a job a new signing secret; the one it replaces stays valid, its
+// signature sent beside the new one's, for overlap_ms.
+func (q *Queries) JobRotateSigningSecret(ctx context.Context, arg JobRotateSigningSecretParams) (Job, error) {
+	row := q.db.QueryRow(ctx, jobRotateSigningSecret, arg.OverlapMs, arg.SigningSecret, arg.ID)
+	var i Job
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Type,
+		&i.Payload,
+		&i.Cron,
+		&i.Timezone,
+		&i.MaxRetries,
+		&i.RetryDelayMs,
+		&i.TimeoutMs,
+		&i.Paused,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.NextRunAt,
+		&i.Catchup,
+		&i.RetryOn,
+		&i.RetryBackoff,
+		&i.SigningSecret,
+		&i.SecretRefs,
+		&i.AlertChannels,
+		&i.AlertAfter,
+		&i.PreviousSigningSecret,
+		&i.PreviousSecretUntil,
+	)
+	return i, err
+}
+
 const jobScheduleGet = `-- name: JobScheduleGet :one
 SELECT id, cron, timezone, paused, updated_at, next_run_at FROM jobs WHERE id = $1
 `
@@ -757,6 +853,38 @@ func (q *Queries) JobScheduleList(ctx context.Context) ([]JobScheduleListRow, er
 		return nil, err
 	}
 	return items, nil
+}
+
+const jobSealSigningSecrets = `-- name: JobSealSigningSecrets :execrows
+UPDATE jobs
+SET signing_secret = $1::text, previous_signing_secret = $2::text
+WHERE id = $3
+  AND signing_secret IS NOT DISTINCT FROM $4::text
+  AND previous_signing_secret IS NOT DISTINCT FROM $5::text
+`
+
+type JobSealSigningSecretsParams struct {
+	NewSecret   *string
+	NewPrevious *string
+	ID          int64
+	OldSecret   *string
+	OldPrevious *string
+}
+
+// JobSealSigningSecrets replaces a job's signing secrets with their sealed versions, if they are
+// still the ones that were read: a rotation in between wins.
+func (q *Queries) JobSealSigningSecrets(ctx context.Context, arg JobSealSigningSecretsParams) (int64, error) {
+	result, err := q.db.Exec(ctx, jobSealSigningSecrets,
+		arg.NewSecret,
+		arg.NewPrevious,
+		arg.ID,
+		arg.OldSecret,
+		arg.OldPrevious,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const jobSearchAfter = `-- name: JobSearchAfter :many
@@ -912,7 +1040,7 @@ const jobSetPaused = `-- name: JobSetPaused :one
 UPDATE jobs
 SET paused = $1, next_run_at = $2, updated_at = clock_timestamp()
 WHERE id = $3
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, previous_signing_secret, previous_secret_until
 `
 
 type JobSetPausedParams struct {
@@ -945,6 +1073,8 @@ func (q *Queries) JobSetPaused(ctx context.Context, arg JobSetPausedParams) (Job
 		&i.SecretRefs,
 		&i.AlertChannels,
 		&i.AlertAfter,
+		&i.PreviousSigningSecret,
+		&i.PreviousSecretUntil,
 	)
 	return i, err
 }
@@ -961,7 +1091,7 @@ SET name = $1, type = $2, payload = $3, cron = $4, timezone = $5,
     retry_backoff = COALESCE(NULLIF($14::text, ''), 'fixed'),
     signing_secret = COALESCE(signing_secret, $15), secret_refs = COALESCE($16::text[], '{}')
 WHERE id = $17
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, previous_signing_secret, previous_secret_until
 `
 
 type JobUpdateParams struct {
@@ -1026,6 +1156,8 @@ func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, erro
 		&i.SecretRefs,
 		&i.AlertChannels,
 		&i.AlertAfter,
+		&i.PreviousSigningSecret,
+		&i.PreviousSecretUntil,
 	)
 	return i, err
 }

@@ -49,26 +49,28 @@ type Channel struct {
 }
 
 type Job struct {
-	ID            int64
-	Name          string
-	Type          string
-	Payload       json.RawMessage
-	Cron          string
-	Timezone      string
-	MaxRetries    int32
-	RetryDelayMs  int64
-	TimeoutMs     int64
-	Paused        bool
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-	NextRunAt     *time.Time
-	Catchup       schedule.Catchup
-	RetryOn       string
-	RetryBackoff  string
-	SigningSecret *string
-	SecretRefs    []string
-	AlertChannels []int64
-	AlertAfter    int32
+	ID                    int64
+	Name                  string
+	Type                  string
+	Payload               json.RawMessage
+	Cron                  string
+	Timezone              string
+	MaxRetries            int32
+	RetryDelayMs          int64
+	TimeoutMs             int64
+	Paused                bool
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
+	NextRunAt             *time.Time
+	Catchup               schedule.Catchup
+	RetryOn               string
+	RetryBackoff          string
+	SigningSecret         *string
+	SecretRefs            []string
+	AlertChannels         []int64
+	AlertAfter            int32
+	PreviousSigningSecret *string
+	PreviousSecretUntil   *time.Time
 }
 
 type JobAlertState struct {

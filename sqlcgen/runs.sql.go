@@ -30,7 +30,9 @@ WHERE r.id = ANY($2::bigint[])
        OR (r.status = 'running' AND r.lease_until < clock_timestamp()))
 RETURNING r.id, r.job_id, r.attempts, r.retry_count, r.scheduled_at, r.started_at,
     j.name, j.type, j.payload, j.max_retries, j.retry_delay_ms, j.timeout_ms, j.retry_on, j.retry_backoff,
-    j.signing_secret, j.secret_refs
+    j.signing_secret, j.secret_refs,
+    -- Signing (issue 22): the job's previous signing secret while its rotation's overlap lasts.
+    COALESCE(CASE WHEN j.previous_secret_until > clock_timestamp() THEN j.previous_signing_secret END, '')::text AS previous_signing_secret
 `
 
 type RunClaimParams struct {
@@ -39,22 +41,23 @@ type RunClaimParams struct {
 }
 
 type RunClaimRow struct {
-	ID            int64
-	JobID         int64
-	Attempts      int32
-	RetryCount    int32
-	ScheduledAt   time.Time
-	StartedAt     *time.Time
-	Name          string
-	Type          string
-	Payload       json.RawMessage
-	MaxRetries    int32
-	RetryDelayMs  int64
-	TimeoutMs     int64
-	RetryOn       string
-	RetryBackoff  string
-	SigningSecret *string
-	SecretRefs    []string
+	ID                    int64
+	JobID                 int64
+	Attempts              int32
+	RetryCount            int32
+	ScheduledAt           time.Time
+	StartedAt             *time.Time
+	Name                  string
+	Type                  string
+	Payload               json.RawMessage
+	MaxRetries            int32
+	RetryDelayMs          int64
+	TimeoutMs             int64
+	RetryOn               string
+	RetryBackoff          string
+	SigningSecret         *string
+	SecretRefs            []string
+	PreviousSigningSecret string
 }
 
 // RunClaim makes one attempt of each of these runs this consumer's, in one statement, so that the
@@ -86,6 +89,7 @@ func (q *Queries) RunClaim(ctx context.Context, arg RunClaimParams) ([]RunClaimR
 			&i.RetryBackoff,
 			&i.SigningSecret,
 			&i.SecretRefs,
+			&i.PreviousSigningSecret,
 		); err != nil {
 			return nil, err
 		}
