@@ -28,7 +28,8 @@
 //     conditional UPDATE … RETURNING, batched with the claims of the other goroutines. No row back
 //     means the run is finished, taken or waiting for its retry: the delivery is acked.
 //  6. Execute (runner.go). Not before its slot, the run's task runs under its timeout (package
-//     task), with the secrets its payload names opened (secrets.go).
+//     task), with the secrets its payload names opened (secrets.go), and its signing secrets
+//     opened when they are stored sealed (secrets_signing.go).
 //  7. Record (runner_outcome.go, runner_record.go, alerter_record.go). What the attempt came to is
 //     decided first, then recorded once, batched, in one transaction with the alert step for the
 //     runs that settled (alerter.go).
