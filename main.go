@@ -179,6 +179,7 @@ func startConsumers(ctx context.Context, cfg config, pool *pgxpool.Pool, top bro
 	consumer.Prefetch = cfg.Prefetch
 	stopRuns := start(ctx, consumer.Run)
 	notifier := worker.NewNotifier(q, notify.NewSender(exec, cfg.PublicURL, 30*time.Second), pub, logger)
+	notifier.Secrets = runner.Secrets
 	notices := worker.NewNoticeConsumer(cfg.AMQPURLs, top, noticeConsumers, cfg.ShutdownGrace, notifier.Handle, logger)
 	stopNotices := start(ctx, notices.Run)
 	return consumer, notifier, func() { stopNotices(); stopRuns() }

@@ -60,7 +60,7 @@ type channelJSON struct {
 	UpdatedAt time.Time       `json:"updated_at"`
 	// Signing is a webhook channel's Standard Webhooks secrets, shown to an editor by a single
 	// channel's GET and by its creation.
-	Signing *channelSigningJSON `json:"signing,omitempty"`
+	Signing *signingJSON `json:"signing,omitempty"`
 }
 
 func toChannelJSON(c sqlcgen.Channel) channelJSON {
@@ -104,7 +104,7 @@ func handleAPIChannelCreate(st *store.Store) echo.HandlerFunc {
 		c.Response().Header().Set(echo.HeaderLocation, "/api/channels/"+itoa64(ch.ID))
 		out := toChannelJSON(ch)
 		if signingShown(c, ch) {
-			signing := toChannelSigningJSON(ch)
+			signing := toChannelSigningJSON(st, ch)
 			out.Signing = &signing
 		}
 		return c.JSON(http.StatusCreated, out)
@@ -127,7 +127,7 @@ func handleAPIChannelList(q *sqlcgen.Queries) echo.HandlerFunc {
 }
 
 // handleAPIChannelGet serves GET /api/channels/{id}, the channel whole for an editor.
-func handleAPIChannelGet(q *sqlcgen.Queries) echo.HandlerFunc {
+func handleAPIChannelGet(q *sqlcgen.Queries, st *store.Store) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ch, err := pathChannel(c, q)
 		if err != nil {
@@ -139,7 +139,7 @@ func handleAPIChannelGet(q *sqlcgen.Queries) echo.HandlerFunc {
 			out.Config = notify.Mask(ch.Type, ch.Config)
 		}
 		if signingShown(c, ch) {
-			signing := toChannelSigningJSON(ch)
+			signing := toChannelSigningJSON(st, ch)
 			out.Signing = &signing
 		}
 		return c.JSON(http.StatusOK, out)

@@ -18,21 +18,64 @@ import (
 // says otherwise: a day for receivers to change the secret they verify with.
 const defaultSigningOverlap = 24 * time.Hour
 
-// channelSigningJSON is a webhook channel's signing secrets as the API shows them to an editor.
-type channelSigningJSON struct {
+// signingJSON is a job's or a webhook channel's signing secrets as the API shows them to an
+// editor, opened when they are stored sealed.
+type signingJSON struct {
 	ID                    int64      `json:"id"`
 	SigningSecret         string     `json:"signing_secret"`
 	PreviousSigningSecret string     `json:"previous_signing_secret,omitempty"`
 	PreviousSecretUntil   *time.Time `json:"previous_secret_until,omitempty"`
 }
 
-// toChannelSigningJSON shows a channel's secrets; a previous secret only while it is valid.
-func toChannelSigningJSON(ch sqlcgen.Channel) channelSigningJSON {
-	out := channelSigningJSON{ID: ch.ID, SigningSecret: ch.SigningSecret}
-	if ch.PreviousSigningSecret != nil && ch.PreviousSecretUntil != nil && ch.PreviousSecretUntil.After(time.Now()) {
-		out.PreviousSigningSecret, out.PreviousSecretUntil = *ch.PreviousSigningSecret, ch.PreviousSecretUntil
+// toSigningJSON shows stored signing secrets; a previous secret only while it is valid.
+func toSigningJSON(st *store.Store, id int64, stored string, previous *string, until *time.Time) signingJSON {
+	out := signingJSON{ID: id, SigningSecret: shownSigning(st, stored)}
+	if previous != nil && until != nil && until.After(time.Now()) {
+		out.PreviousSigningSecret, out.PreviousSecretUntil = shownSigning(st, *previous), until
 	}
 	return out
+}
+
+// toChannelSigningJSON shows a channel's secrets; a previous secret only while it is valid.
+func toChannelSigningJSON(st *store.Store, ch sqlcgen.Channel) signingJSON {
+	return toSigningJSON(st, ch.ID, ch.SigningSecret, ch.PreviousSigningSecret, ch.PreviousSecretUntil)
+}
+
+// readOverlap reads a rotation's body, {"overlap": "24h"}: how long the secret it replaces stays
+// valid, defaultSigningOverlap if the body gives none. A body that is not valid has been answered
+// 422 (answered is true).
+func readOverlap(c echo.Context) (overlap time.Duration, answered bool, err error) {
+	var in struct {
+		Overlap string `json:"overlap"`
+	}
+	if c.Request().ContentLength != 0 {
+		problems, err := decodeJSON(c, &in)
+		if err != nil {
+			return 0, true, err
+		}
+		if len(problems) > 0 {
+			return 0, true, c.JSON(http.StatusUnprocessableEntity, apiError{Error: "The rotation is not valid; see fields.", Fields: problems})
+		}
+	}
+	overlap, problem := parseOverlap(in.Overlap)
+	if problem != "" {
+		return 0, true, c.JSON(http.StatusUnprocessableEntity, apiError{Error: "The rotation is not valid; see fields.",
+			Fields: map[string]string{"overlap": problem}})
+	}
+	return overlap, false, nil
+}
+
+// parseOverlap reads a rotation's overlap, "" for the default, or says what is wrong with it.
+func parseOverlap(s string) (time.Duration, string) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return defaultSigningOverlap, ""
+	}
+	overlap, err := time.ParseDuration(s)
+	if err != nil || overlap < 0 || overlap > store.MaxSigningOverlap {
+		return 0, "must be a duration from 0s to 720h, such as 24h"
+	}
+	return overlap, ""
 }
 
 // handleAPIChannelRotateSecret serves POST /api/channels/{id}/signing-secret/rotate: the channel
@@ -44,25 +87,9 @@ func handleAPIChannelRotateSecret(st *store.Store) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		var in struct {
-			Overlap string `json:"overlap"`
-		}
-		if c.Request().ContentLength != 0 {
-			problems, err := decodeJSON(c, &in)
-			if err != nil {
-				return err
-			}
-			if len(problems) > 0 {
-				return c.JSON(http.StatusUnprocessableEntity, apiError{Error: "The rotation is not valid; see fields.", Fields: problems})
-			}
-		}
-		overlap := defaultSigningOverlap
-		if s := strings.TrimSpace(in.Overlap); s != "" {
-			overlap, err = time.ParseDuration(s)
-			if err != nil || overlap < 0 || overlap > store.MaxSigningOverlap {
-				return c.JSON(http.StatusUnprocessableEntity, apiError{Error: "The rotation is not valid; see fields.",
-					Fields: map[string]string{"overlap": "must be a duration from 0s to 720h, such as 24h"}})
-			}
+		overlap, answered, err := readOverlap(c)
+		if answered {
+			return err
 		}
 		ch, err := st.RotateChannelSigningSecret(c.Request().Context(), auditActor(c), id, overlap)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -71,7 +98,7 @@ func handleAPIChannelRotateSecret(st *store.Store) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, toChannelSigningJSON(ch))
+		return c.JSON(http.StatusOK, toChannelSigningJSON(st, ch))
 	}
 }
 

@@ -61,7 +61,7 @@ func TestAlertWebhooksAreSignedThroughARotation(t *testing.T) {
 		t.Fatalf("a notice does not verify with the channel's secret alone: %v", d.header)
 	}
 
-	var rotated channelSigningJSON
+	var rotated signingJSON
 	f.expect(f.send(http.MethodPost, fmt.Sprintf("/api/channels/%d/signing-secret/rotate", ch.ID), jsonBody(`{"overlap": "1h"}`), jsonType...),
 		http.StatusOK, &rotated)
 	if rotated.SigningSecret == first || rotated.PreviousSigningSecret != first || rotated.PreviousSecretUntil == nil {

@@ -26,6 +26,7 @@ func handleJobRun(q *sqlcgen.Queries, st *store.Store, pub RunPublisher) echo.Ha
 		if err != nil {
 			return err
 		}
+		showSigning(st, &job)
 		// The runs tables on the page refresh at once instead of at their next poll.
 		c.Response().Header().Set("HX-Trigger", "runs-changed")
 		return actionDone(c, q, job, fmt.Sprintf("Run #%d of “%s” is queued.", run.ID, job.Name))
@@ -40,6 +41,7 @@ func handleJobPause(q *sqlcgen.Queries, st *store.Store, paused bool) echo.Handl
 		if err != nil {
 			return err
 		}
+		showSigning(st, &job)
 		msg := "Paused “" + job.Name + "”: it does not run on its schedule until it is resumed."
 		if !paused {
 			msg = "Resumed “" + job.Name + "”." + nextRunNote(job, time.Now())

@@ -99,6 +99,7 @@ func createJob(c echo.Context, st *store.Store, in store.JobInput, extra map[str
 	if err != nil {
 		return err
 	}
+	showSigning(st, &job)
 	c.Response().Header().Set(echo.HeaderLocation, "/api/jobs/"+itoa64(job.ID))
 	return c.JSON(http.StatusCreated, toJobJSON(job))
 }
@@ -136,12 +137,13 @@ func handleAPIJobList(q *sqlcgen.Queries) echo.HandlerFunc {
 
 // handleAPIJobGet serves GET /api/jobs/{id}: the job whole, for editing it, to those whose role may
 // edit it; a viewer sees its secrets masked, as in the list.
-func handleAPIJobGet(q *sqlcgen.Queries) echo.HandlerFunc {
+func handleAPIJobGet(q *sqlcgen.Queries, st *store.Store) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		job, err := pathJob(c, q)
 		if err != nil {
 			return err
 		}
+		showSigning(st, &job)
 		out := toJobJSON(job)
 		if !currentPrincipal(c).Role.AtLeast(roleEditor) {
 			out.Payload, out.SigningSecret = task.Mask(job.Type, job.Payload), ""
@@ -190,6 +192,7 @@ func handleAPIJobUpdate(q *sqlcgen.Queries, st *store.Store) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		showSigning(st, &job)
 		return c.JSON(http.StatusOK, toJobJSON(job))
 	}
 }
@@ -218,6 +221,7 @@ func handleAPIJobPause(st *store.Store, paused bool) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		showSigning(st, &job)
 		return c.JSON(http.StatusOK, toJobJSON(job))
 	}
 }

@@ -266,3 +266,32 @@ SELECT set_config('cronflow.quiet_jobs', 'on', true);
 -- name: JobNotifyAll :exec
 -- JobNotifyAll tells every scheduler to compare all jobs with its cron table, once, at commit.
 SELECT pg_notify('cronflow_jobs', '*');
+
+-- Signing (issues 20 and 22): rotating a job's signing secret, and sealing signing secrets.
+
+-- name: JobRotateSigningSecret :one
+-- JobRotateSigningSecret gives a job a new signing secret; the one it replaces stays valid, its
+-- signature sent beside the new one's, for overlap_ms.
+UPDATE jobs
+SET previous_signing_secret = signing_secret,
+    previous_secret_until = clock_timestamp() + (@overlap_ms::bigint) * interval '1 millisecond',
+    signing_secret = @signing_secret, updated_at = clock_timestamp()
+WHERE id = @id
+RETURNING *;
+
+-- name: JobListSigningSecretsToSeal :many
+-- JobListSigningSecretsToSeal lists the jobs with a signing secret that does not begin with prefix,
+-- the current key's: plain ones, and ones sealed with the previous key.
+SELECT id, signing_secret, previous_signing_secret FROM jobs
+WHERE starts_with(signing_secret, @prefix::text) IS FALSE
+   OR starts_with(previous_signing_secret, @prefix::text) IS FALSE
+ORDER BY id;
+
+-- name: JobSealSigningSecrets :execrows
+-- JobSealSigningSecrets replaces a job's signing secrets with their sealed versions, if they are
+-- still the ones that were read: a rotation in between wins.
+UPDATE jobs
+SET signing_secret = sqlc.narg(new_secret)::text, previous_signing_secret = sqlc.narg(new_previous)::text
+WHERE id = @id
+  AND signing_secret IS NOT DISTINCT FROM sqlc.narg(old_secret)::text
+  AND previous_signing_secret IS NOT DISTINCT FROM sqlc.narg(old_previous)::text;

@@ -109,7 +109,9 @@ RETURNING r.id, r.job_id, r.attempts, r.retry_count, r.scheduled_at, r.started_a
     -- overlap, after, params (issue 21, sched-b): what the attempt needs of them.
     r.params, j.overlap, r.trigger_run_id,
     COALESCE((SELECT u.job_id FROM runs AS u WHERE u.id = r.trigger_run_id), 0)::bigint AS trigger_job_id,
-    COALESCE((SELECT u.status FROM runs AS u WHERE u.id = r.trigger_run_id), '')::text AS trigger_status;
+    COALESCE((SELECT u.status FROM runs AS u WHERE u.id = r.trigger_run_id), '')::text AS trigger_status,
+    -- Signing (issue 22): the job's previous signing secret while its rotation's overlap lasts.
+    COALESCE(CASE WHEN j.previous_secret_until > clock_timestamp() THEN j.previous_signing_secret END, '')::text AS previous_signing_secret;
 
 -- name: RunRecordResults :many
 -- RunRecordResults records what attempts of many runs came to, in one statement, so that the

@@ -195,6 +195,41 @@ func (q *Queries) ChannelListIDs(ctx context.Context, ids []int64) ([]int64, err
 	return items, nil
 }
 
+const channelListSigningSecretsToSeal = `-- name: ChannelListSigningSecretsToSeal :many
+SELECT id, signing_secret, previous_signing_secret FROM channels
+WHERE starts_with(signing_secret, $1::text) IS FALSE
+   OR starts_with(previous_signing_secret, $1::text) IS FALSE
+ORDER BY id
+`
+
+type ChannelListSigningSecretsToSealRow struct {
+	ID                    int64
+	SigningSecret         string
+	PreviousSigningSecret *string
+}
+
+// ChannelListSigningSecretsToSeal lists the channels with a signing secret that does not begin with
+// prefix, the current key's: plain ones, and ones sealed with the previous key.
+func (q *Queries) ChannelListSigningSecretsToSeal(ctx context.Context, prefix string) ([]ChannelListSigningSecretsToSealRow, error) {
+	rows, err := q.db.Query(ctx, channelListSigningSecretsToSeal, prefix)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ChannelListSigningSecretsToSealRow{}
+	for rows.Next() {
+		var i ChannelListSigningSecretsToSealRow
+		if err := rows.Scan(&i.ID, &i.SigningSecret, &i.PreviousSigningSecret); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const channelRotateSigningSecret = `-- name: ChannelRotateSigningSecret :one
 UPDATE channels
 SET previous_signing_secret = signing_secret,
@@ -214,6 +249,67 @@ type ChannelRotateSigningSecretParams struct {
 // its signature sent beside the new one's, for overlap_ms.
 func (q *Queries) ChannelRotateSigningSecret(ctx context.Context, arg ChannelRotateSigningSecretParams) (Channel, error) {
 	row := q.db.QueryRow(ctx, channelRotateSigningSecret, arg.OverlapMs, arg.SigningSecret, arg.ID)
+	var i Channel
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Type,
+		&i.Config,
+		&i.IsDefault,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.SigningSecret,
+		&i.PreviousSigningSecret,
+		&i.PreviousSecretUntil,
+	)
+	return i, err
+}
+
+const channelSealSigningSecrets = `-- name: ChannelSealSigningSecrets :execrows
+UPDATE channels
+SET signing_secret = $1, previous_signing_secret = $2::text
+WHERE id = $3 AND signing_secret = $4
+  AND previous_signing_secret IS NOT DISTINCT FROM $5::text
+`
+
+type ChannelSealSigningSecretsParams struct {
+	NewSecret   string
+	NewPrevious *string
+	ID          int64
+	OldSecret   string
+	OldPrevious *string
+}
+
+// ChannelSealSigningSecrets replaces a channel's signing secrets with their sealed versions, if
+// they are still the ones that were read: a rotation in between wins.
+func (q *Queries) ChannelSealSigningSecrets(ctx context.Context, arg ChannelSealSigningSecretsParams) (int64, error) {
+	result, err := q.db.Exec(ctx, channelSealSigningSecrets,
+		arg.NewSecret,
+		arg.NewPrevious,
+		arg.ID,
+		arg.OldSecret,
+		arg.OldPrevious,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const channelSetSigningSecret = `-- name: ChannelSetSigningSecret :one
+UPDATE channels SET signing_secret = $1 WHERE id = $2
+RETURNING id, name, type, config, is_default, created_at, updated_at, signing_secret, previous_signing_secret, previous_secret_until
+`
+
+type ChannelSetSigningSecretParams struct {
+	SigningSecret string
+	ID            int64
+}
+
+// ChannelSetSigningSecret gives a new channel a signing secret made, and sealed, in Go, in place of
+// the plain one the column's default made.
+func (q *Queries) ChannelSetSigningSecret(ctx context.Context, arg ChannelSetSigningSecretParams) (Channel, error) {
+	row := q.db.QueryRow(ctx, channelSetSigningSecret, arg.SigningSecret, arg.ID)
 	var i Channel
 	err := row.Scan(
 		&i.ID,

@@ -38,7 +38,7 @@ func (q *Queries) JobDelete(ctx context.Context, id int64) (int64, error) {
 }
 
 const jobGet = `-- name: JobGet :one
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, alert_repeat_ms, alert_flap_window_ms FROM jobs WHERE id = $1
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms FROM jobs WHERE id = $1
 `
 
 func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
@@ -72,6 +72,8 @@ func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
 		&i.PauseAfterFailures,
 		&i.PausedReason,
 		&i.AlertOn,
+		&i.PreviousSigningSecret,
+		&i.PreviousSecretUntil,
 		&i.AlertRepeatMs,
 		&i.AlertFlapWindowMs,
 	)
@@ -79,7 +81,7 @@ func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
 }
 
 const jobGetForUpdate = `-- name: JobGetForUpdate :one
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, alert_repeat_ms, alert_flap_window_ms FROM jobs WHERE id = $1 FOR UPDATE
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms FROM jobs WHERE id = $1 FOR UPDATE
 `
 
 // JobGetForUpdate reads a job that is about to change and locks it until the transaction ends, so
@@ -115,6 +117,8 @@ func (q *Queries) JobGetForUpdate(ctx context.Context, id int64) (Job, error) {
 		&i.PauseAfterFailures,
 		&i.PausedReason,
 		&i.AlertOn,
+		&i.PreviousSigningSecret,
+		&i.PreviousSecretUntil,
 		&i.AlertRepeatMs,
 		&i.AlertFlapWindowMs,
 	)
@@ -140,7 +144,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
         $22, COALESCE($23::text[], '{failing,recovered}'),
         -- alert rules (issue 22)
         COALESCE($24::bigint, 0), COALESCE($25::bigint, 0))
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, alert_repeat_ms, alert_flap_window_ms
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms
 `
 
 type JobInsertParams struct {
@@ -231,6 +235,8 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 		&i.PauseAfterFailures,
 		&i.PausedReason,
 		&i.AlertOn,
+		&i.PreviousSigningSecret,
+		&i.PreviousSecretUntil,
 		&i.AlertRepeatMs,
 		&i.AlertFlapWindowMs,
 	)
@@ -354,7 +360,7 @@ func (q *Queries) JobInsertMany(ctx context.Context, arg JobInsertManyParams) ([
 }
 
 const jobList = `-- name: JobList :many
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, alert_repeat_ms, alert_flap_window_ms FROM jobs
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms FROM jobs
 WHERE id > $1
 ORDER BY id
 LIMIT $2
@@ -403,6 +409,8 @@ func (q *Queries) JobList(ctx context.Context, arg JobListParams) ([]Job, error)
 			&i.PauseAfterFailures,
 			&i.PausedReason,
 			&i.AlertOn,
+			&i.PreviousSigningSecret,
+			&i.PreviousSecretUntil,
 			&i.AlertRepeatMs,
 			&i.AlertFlapWindowMs,
 		); err != nil {
@@ -418,7 +426,7 @@ func (q *Queries) JobList(ctx context.Context, arg JobListParams) ([]Job, error)
 
 const jobListAll = `-- name: JobListAll :many
 
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, alert_repeat_ms, alert_flap_window_ms FROM jobs
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms FROM jobs
 WHERE id > $1
 ORDER BY id
 LIMIT $2
@@ -468,6 +476,8 @@ func (q *Queries) JobListAll(ctx context.Context, arg JobListAllParams) ([]Job, 
 			&i.PauseAfterFailures,
 			&i.PausedReason,
 			&i.AlertOn,
+			&i.PreviousSigningSecret,
+			&i.PreviousSecretUntil,
 			&i.AlertRepeatMs,
 			&i.AlertFlapWindowMs,
 		); err != nil {
@@ -482,7 +492,7 @@ func (q *Queries) JobListAll(ctx context.Context, arg JobListAllParams) ([]Job, 
 }
 
 const jobListByNames = `-- name: JobListByNames :many
-SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.max_retries, j.retry_delay_ms, j.timeout_ms, j.paused, j.created_at, j.updated_at, j.next_run_at, j.catchup, j.retry_on, j.retry_backoff, j.signing_secret, j.secret_refs, j.alert_channels, j.alert_after, j.overlap, j.after_job_id, j.after_on, j.params, j.pause_after_failures, j.paused_reason, j.alert_on, j.alert_repeat_ms, j.alert_flap_window_ms FROM jobs AS j
+SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.max_retries, j.retry_delay_ms, j.timeout_ms, j.paused, j.created_at, j.updated_at, j.next_run_at, j.catchup, j.retry_on, j.retry_backoff, j.signing_secret, j.secret_refs, j.alert_channels, j.alert_after, j.overlap, j.after_job_id, j.after_on, j.params, j.pause_after_failures, j.paused_reason, j.alert_on, j.previous_signing_secret, j.previous_secret_until, j.alert_repeat_ms, j.alert_flap_window_ms FROM jobs AS j
 JOIN (SELECT DISTINCT unnest($1::text[]) AS name) AS n ON n.name = j.name
 ORDER BY j.id
 FOR UPDATE OF j
@@ -527,6 +537,8 @@ func (q *Queries) JobListByNames(ctx context.Context, names []string) ([]Job, er
 			&i.PauseAfterFailures,
 			&i.PausedReason,
 			&i.AlertOn,
+			&i.PreviousSigningSecret,
+			&i.PreviousSecretUntil,
 			&i.AlertRepeatMs,
 			&i.AlertFlapWindowMs,
 		); err != nil {
@@ -612,6 +624,41 @@ func (q *Queries) JobListRowGet(ctx context.Context, id int64) (JobListRow, erro
 		&i.RecentStatuses,
 	)
 	return i, err
+}
+
+const jobListSigningSecretsToSeal = `-- name: JobListSigningSecretsToSeal :many
+SELECT id, signing_secret, previous_signing_secret FROM jobs
+WHERE starts_with(signing_secret, $1::text) IS FALSE
+   OR starts_with(previous_signing_secret, $1::text) IS FALSE
+ORDER BY id
+`
+
+type JobListSigningSecretsToSealRow struct {
+	ID                    int64
+	SigningSecret         *string
+	PreviousSigningSecret *string
+}
+
+// JobListSigningSecretsToSeal lists the jobs with a signing secret that does not begin with prefix,
+// the current key's: plain ones, and ones sealed with the previous key.
+func (q *Queries) JobListSigningSecretsToSeal(ctx context.Context, prefix string) ([]JobListSigningSecretsToSealRow, error) {
+	rows, err := q.db.Query(ctx, jobListSigningSecretsToSeal, prefix)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []JobListSigningSecretsToSealRow{}
+	for rows.Next() {
+		var i JobListSigningSecretsToSealRow
+		if err := rows.Scan(&i.ID, &i.SigningSecret, &i.PreviousSigningSecret); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const jobListUpcoming = `-- name: JobListUpcoming :many
@@ -802,6 +849,64 @@ func (q *Queries) JobQuietNotifications(ctx context.Context) error {
 	return err
 }
 
+const jobRotateSigningSecret = `-- name: JobRotateSigningSecret :one
+
+UPDATE jobs
+SET previous_signing_secret = signing_secret,
+    previous_secret_until = clock_timestamp() + ($1::bigint) * interval '1 millisecond',
+    signing_secret = $2, updated_at = clock_timestamp()
+WHERE id = $3
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms
+`
+
+type JobRotateSigningSecretParams struct {
+	OverlapMs     int64
+	SigningSecret *string
+	ID            int64
+}
+
+// Signing (issues 20 and 22): rotating a job's signing secret, and sealing signing secrets.
+// JobRotateSigningSecret gives a job a new signing secret; the one it replaces stays valid, its
+// signature sent beside the new one's, for overlap_ms.
+func (q *Queries) JobRotateSigningSecret(ctx context.Context, arg JobRotateSigningSecretParams) (Job, error) {
+	row := q.db.QueryRow(ctx, jobRotateSigningSecret, arg.OverlapMs, arg.SigningSecret, arg.ID)
+	var i Job
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Type,
+		&i.Payload,
+		&i.Cron,
+		&i.Timezone,
+		&i.MaxRetries,
+		&i.RetryDelayMs,
+		&i.TimeoutMs,
+		&i.Paused,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.NextRunAt,
+		&i.Catchup,
+		&i.RetryOn,
+		&i.RetryBackoff,
+		&i.SigningSecret,
+		&i.SecretRefs,
+		&i.AlertChannels,
+		&i.AlertAfter,
+		&i.Overlap,
+		&i.AfterJobID,
+		&i.AfterOn,
+		&i.Params,
+		&i.PauseAfterFailures,
+		&i.PausedReason,
+		&i.AlertOn,
+		&i.PreviousSigningSecret,
+		&i.PreviousSecretUntil,
+		&i.AlertRepeatMs,
+		&i.AlertFlapWindowMs,
+	)
+	return i, err
+}
+
 const jobScheduleGet = `-- name: JobScheduleGet :one
 SELECT id, cron, timezone, paused, updated_at, next_run_at FROM jobs WHERE id = $1
 `
@@ -868,6 +973,38 @@ func (q *Queries) JobScheduleList(ctx context.Context) ([]JobScheduleListRow, er
 		return nil, err
 	}
 	return items, nil
+}
+
+const jobSealSigningSecrets = `-- name: JobSealSigningSecrets :execrows
+UPDATE jobs
+SET signing_secret = $1::text, previous_signing_secret = $2::text
+WHERE id = $3
+  AND signing_secret IS NOT DISTINCT FROM $4::text
+  AND previous_signing_secret IS NOT DISTINCT FROM $5::text
+`
+
+type JobSealSigningSecretsParams struct {
+	NewSecret   *string
+	NewPrevious *string
+	ID          int64
+	OldSecret   *string
+	OldPrevious *string
+}
+
+// JobSealSigningSecrets replaces a job's signing secrets with their sealed versions, if they are
+// still the ones that were read: a rotation in between wins.
+func (q *Queries) JobSealSigningSecrets(ctx context.Context, arg JobSealSigningSecretsParams) (int64, error) {
+	result, err := q.db.Exec(ctx, jobSealSigningSecrets,
+		arg.NewSecret,
+		arg.NewPrevious,
+		arg.ID,
+		arg.OldSecret,
+		arg.OldPrevious,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const jobSearchAfter = `-- name: JobSearchAfter :many
@@ -1024,7 +1161,7 @@ UPDATE jobs
 SET paused = $1, next_run_at = $2, updated_at = clock_timestamp(),
     paused_reason = CASE WHEN $1::boolean THEN paused_reason ELSE '' END -- a resumed job forgets why it paused
 WHERE id = $3
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, alert_repeat_ms, alert_flap_window_ms
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms
 `
 
 type JobSetPausedParams struct {
@@ -1064,6 +1201,8 @@ func (q *Queries) JobSetPaused(ctx context.Context, arg JobSetPausedParams) (Job
 		&i.PauseAfterFailures,
 		&i.PausedReason,
 		&i.AlertOn,
+		&i.PreviousSigningSecret,
+		&i.PreviousSecretUntil,
 		&i.AlertRepeatMs,
 		&i.AlertFlapWindowMs,
 	)
@@ -1089,7 +1228,7 @@ SET name = $1, type = $2, payload = $3, cron = $4, timezone = $5,
     after_on = COALESCE(NULLIF($21::text, ''), 'success'), params = COALESCE($22::jsonb, '{}'),
     pause_after_failures = $23, alert_on = COALESCE($24::text[], alert_on)
 WHERE id = $25
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, alert_repeat_ms, alert_flap_window_ms
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms
 `
 
 type JobUpdateParams struct {
@@ -1177,6 +1316,8 @@ func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, erro
 		&i.PauseAfterFailures,
 		&i.PausedReason,
 		&i.AlertOn,
+		&i.PreviousSigningSecret,
+		&i.PreviousSecretUntil,
 		&i.AlertRepeatMs,
 		&i.AlertFlapWindowMs,
 	)

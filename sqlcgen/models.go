@@ -49,35 +49,37 @@ type Channel struct {
 }
 
 type Job struct {
-	ID                 int64
-	Name               string
-	Type               string
-	Payload            json.RawMessage
-	Cron               string
-	Timezone           string
-	MaxRetries         int32
-	RetryDelayMs       int64
-	TimeoutMs          int64
-	Paused             bool
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
-	NextRunAt          *time.Time
-	Catchup            schedule.Catchup
-	RetryOn            string
-	RetryBackoff       string
-	SigningSecret      *string
-	SecretRefs         []string
-	AlertChannels      []int64
-	AlertAfter         int32
-	Overlap            string
-	AfterJobID         *int64
-	AfterOn            string
-	Params             []byte
-	PauseAfterFailures int32
-	PausedReason       string
-	AlertOn            []string
-	AlertRepeatMs      int64
-	AlertFlapWindowMs  int64
+	ID                    int64
+	Name                  string
+	Type                  string
+	Payload               json.RawMessage
+	Cron                  string
+	Timezone              string
+	MaxRetries            int32
+	RetryDelayMs          int64
+	TimeoutMs             int64
+	Paused                bool
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
+	NextRunAt             *time.Time
+	Catchup               schedule.Catchup
+	RetryOn               string
+	RetryBackoff          string
+	SigningSecret         *string
+	SecretRefs            []string
+	AlertChannels         []int64
+	AlertAfter            int32
+	Overlap               string
+	AfterJobID            *int64
+	AfterOn               string
+	Params                []byte
+	PauseAfterFailures    int32
+	PausedReason          string
+	AlertOn               []string
+	PreviousSigningSecret *string
+	PreviousSecretUntil   *time.Time
+	AlertRepeatMs         int64
+	AlertFlapWindowMs     int64
 }
 
 type JobAlertState struct {

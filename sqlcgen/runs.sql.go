@@ -35,7 +35,9 @@ RETURNING r.id, r.job_id, r.attempts, r.retry_count, r.scheduled_at, r.started_a
     -- overlap, after, params (issue 21, sched-b): what the attempt needs of them.
     r.params, j.overlap, r.trigger_run_id,
     COALESCE((SELECT u.job_id FROM runs AS u WHERE u.id = r.trigger_run_id), 0)::bigint AS trigger_job_id,
-    COALESCE((SELECT u.status FROM runs AS u WHERE u.id = r.trigger_run_id), '')::text AS trigger_status
+    COALESCE((SELECT u.status FROM runs AS u WHERE u.id = r.trigger_run_id), '')::text AS trigger_status,
+    -- Signing (issue 22): the job's previous signing secret while its rotation's overlap lasts.
+    COALESCE(CASE WHEN j.previous_secret_until > clock_timestamp() THEN j.previous_signing_secret END, '')::text AS previous_signing_secret
 `
 
 type RunClaimParams struct {
@@ -44,27 +46,28 @@ type RunClaimParams struct {
 }
 
 type RunClaimRow struct {
-	ID            int64
-	JobID         int64
-	Attempts      int32
-	RetryCount    int32
-	ScheduledAt   time.Time
-	StartedAt     *time.Time
-	Name          string
-	Type          string
-	Payload       json.RawMessage
-	MaxRetries    int32
-	RetryDelayMs  int64
-	TimeoutMs     int64
-	RetryOn       string
-	RetryBackoff  string
-	SigningSecret *string
-	SecretRefs    []string
-	Params        []byte
-	Overlap       string
-	TriggerRunID  *int64
-	TriggerJobID  int64
-	TriggerStatus string
+	ID                    int64
+	JobID                 int64
+	Attempts              int32
+	RetryCount            int32
+	ScheduledAt           time.Time
+	StartedAt             *time.Time
+	Name                  string
+	Type                  string
+	Payload               json.RawMessage
+	MaxRetries            int32
+	RetryDelayMs          int64
+	TimeoutMs             int64
+	RetryOn               string
+	RetryBackoff          string
+	SigningSecret         *string
+	SecretRefs            []string
+	Params                []byte
+	Overlap               string
+	TriggerRunID          *int64
+	TriggerJobID          int64
+	TriggerStatus         string
+	PreviousSigningSecret string
 }
 
 // RunClaim makes one attempt of each of these runs this consumer's, in one statement, so that the
@@ -101,6 +104,7 @@ func (q *Queries) RunClaim(ctx context.Context, arg RunClaimParams) ([]RunClaimR
 			&i.TriggerRunID,
 			&i.TriggerJobID,
 			&i.TriggerStatus,
+			&i.PreviousSigningSecret,
 		); err != nil {
 			return nil, err
 		}

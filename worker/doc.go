@@ -31,8 +31,9 @@
 //     earlier run of its job is unsettled is skipped, held back until that run settles (queue),
 //     or runs while the earlier one is cancelled (replace).
 //  6. Execute (runner.go, runner_task.go). Not before its slot, the run's task runs under its
-//     timeout (package task), with the secrets its payload names opened (secrets.go), its params
-//     and the run it was made after. An attempt of a job whose overlap is replace watches for a
+//     timeout (package task), with the secrets its payload names opened (secrets.go), its signing
+//     secrets opened when they are stored sealed (secrets_signing.go), its params and the run it
+//     was made after. An attempt of a job whose overlap is replace watches for a
 //     later run's request to stop, and ends cancelled.
 //  7. Record (runner_outcome.go, runner_record.go, alerter_record.go). What the attempt came to is
 //     decided first, then recorded once, batched, in one transaction with the alert step for the

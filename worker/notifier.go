@@ -45,6 +45,9 @@ type Notifier struct {
 	logger *slog.Logger
 	// RetryDelays are the waits before each retry; NoticeRetryDelays unless a test sets them.
 	RetryDelays []time.Duration
+	// Secrets opens the channels' sealed signing secrets; nil (no CRONFLOW_SECRET_KEY) leaves
+	// plain ones as they are.
+	Secrets *Secrets
 }
 
 // NewNotifier returns a notifier that sends through sender and publishes retries through pub.
@@ -101,9 +104,13 @@ func (n *Notifier) execute(ctx context.Context, c sqlcgen.NoticeClaimRow) (strin
 	if err := json.Unmarshal(c.Details, &e); err != nil {
 		return "", fmt.Errorf("decode notice %d: %w", c.ID, err)
 	}
-	ch := notify.Channel{Type: c.ChannelType, Config: c.Config, SigningSecrets: []string{c.SigningSecret}}
-	if c.PreviousSigningSecret != "" {
-		ch.SigningSecrets = append(ch.SigningSecrets, c.PreviousSigningSecret)
+	current, previous, err := n.Secrets.openSigning(c.SigningSecret, c.PreviousSigningSecret)
+	if err != nil {
+		return "", err
+	}
+	ch := notify.Channel{Type: c.ChannelType, Config: c.Config, SigningSecrets: []string{current}}
+	if previous != "" {
+		ch.SigningSecrets = append(ch.SigningSecrets, previous)
 	}
 	return n.sender.Send(ctx, ch, e, fmt.Sprintf("cronflow-notice-%d", c.ID))
 }

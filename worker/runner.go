@@ -156,6 +156,9 @@ func (r *Runner) execute(ctx context.Context, c sqlcgen.RunClaimRow, logger *slo
 	var output string
 	var err error
 	if t.Secrets, err = r.Secrets.Values(ctx, logger, c.SecretRefs); err == nil {
+		t.SigningSecret, t.PreviousSigningSecret, err = r.Secrets.openSigning(t.SigningSecret, c.PreviousSigningSecret)
+	}
+	if err == nil {
 		output, err = r.exec.Execute(ctx, c.Type, time.Duration(c.TimeoutMs)*time.Millisecond, t)
 	}
 	return output, time.Since(start), err

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/cronflow/cronflow/sqlcgen"
-	"github.com/cronflow/cronflow/worker/task"
 )
 
 // MaxSigningOverlap bounds how long a rotated-out signing secret stays valid.
@@ -18,10 +17,14 @@ const MaxSigningOverlap = 30 * 24 * time.Hour
 // A channel that does not exist is pgx.ErrNoRows.
 func (s *Store) RotateChannelSigningSecret(ctx context.Context, actor string, id int64, overlap time.Duration) (sqlcgen.Channel, error) {
 	var ch sqlcgen.Channel
-	_, err := lockedChange(ctx, s, actor, id, (*sqlcgen.Queries).ChannelGetForUpdate, func(q *sqlcgen.Queries, old sqlcgen.Channel) ([]Entry, error) {
+	next, err := s.newSigningSecret()
+	if err != nil {
+		return ch, err
+	}
+	_, err = lockedChange(ctx, s, actor, id, (*sqlcgen.Queries).ChannelGetForUpdate, func(q *sqlcgen.Queries, old sqlcgen.Channel) ([]Entry, error) {
 		var err error
 		ch, err = q.ChannelRotateSigningSecret(ctx, sqlcgen.ChannelRotateSigningSecretParams{ID: id,
-			SigningSecret: task.NewSigningSecret(), OverlapMs: overlap.Milliseconds()})
+			SigningSecret: next, OverlapMs: overlap.Milliseconds()})
 		if err != nil {
 			return nil, fmt.Errorf("rotate signing secret of channel %d: %w", id, err)
 		}

@@ -121,6 +121,9 @@ func (s *Store) Import(ctx context.Context, actor string, r io.Reader, opts Impo
 		if opts.DryRun || res.Created+res.Updated == 0 {
 			return nil, nil // nothing written: the commit ends a transaction that only read
 		}
+		if err := s.sealImported(res.Jobs); err != nil {
+			return nil, err
+		}
 		return applyImport(ctx, q, res.Jobs)
 	})
 	return res, err

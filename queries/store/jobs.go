@@ -16,9 +16,15 @@ import (
 // CreateJob stores a new job.
 func (s *Store) CreateJob(ctx context.Context, actor string, spec JobSpec) (sqlcgen.Job, error) {
 	var job sqlcgen.Job
-	err := s.write(ctx, actor, func(q *sqlcgen.Queries) ([]Entry, error) {
+	p := spec.insertParams()
+	signing, err := s.sealSigning(p.SigningSecret)
+	if err != nil {
+		return job, err
+	}
+	p.SigningSecret = signing
+	err = s.write(ctx, actor, func(q *sqlcgen.Queries) ([]Entry, error) {
 		var err error
-		if job, err = q.JobInsert(ctx, spec.insertParams()); err != nil {
+		if job, err = q.JobInsert(ctx, p); err != nil {
 			return nil, fmt.Errorf("insert job: %w", err)
 		}
 		return []Entry{jobEntry("job.create", nil, &job)}, nil
@@ -29,9 +35,15 @@ func (s *Store) CreateJob(ctx context.Context, actor string, spec JobSpec) (sqlc
 // UpdateJob replaces a job's settings. A job that does not exist is pgx.ErrNoRows.
 func (s *Store) UpdateJob(ctx context.Context, actor string, id int64, spec JobSpec) (sqlcgen.Job, error) {
 	var job sqlcgen.Job
-	_, err := lockedChange(ctx, s, actor, id, (*sqlcgen.Queries).JobGetForUpdate, func(q *sqlcgen.Queries, old sqlcgen.Job) ([]Entry, error) {
+	p := spec.updateParams(id)
+	signing, err := s.sealSigning(p.SigningSecret) // kept by the query when the job has one
+	if err != nil {
+		return job, err
+	}
+	p.SigningSecret = signing
+	_, err = lockedChange(ctx, s, actor, id, (*sqlcgen.Queries).JobGetForUpdate, func(q *sqlcgen.Queries, old sqlcgen.Job) ([]Entry, error) {
 		var err error
-		if job, err = q.JobUpdate(ctx, spec.updateParams(id)); err != nil {
+		if job, err = q.JobUpdate(ctx, p); err != nil {
 			return nil, fmt.Errorf("update job %d: %w", id, err)
 		}
 		return ifChanged(jobEntry("job.update", &old, &job)), nil
