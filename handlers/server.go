@@ -89,6 +89,12 @@ func NewServer(d Deps) *echo.Echo {
 	if d.Auth.OIDC != nil {
 		a.oidc = newOIDCClient(*d.Auth.OIDC)
 	}
+	if d.Auth.Enabled {
+		var err error
+		if a.passkeys, err = newPasskeys(d.Auth.PublicURL); err != nil {
+			d.Logger.Warn("Passkeys are off", "reason", err.Error())
+		}
+	}
 	e.Use(middleware.RequestID())
 	e.Use(requestLogger(d.Logger))
 	e.Use(middleware.Recover())
