@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -82,6 +83,10 @@ func handlePasskeyFactorFinish(a *auth) echo.HandlerFunc {
 // browser's passkeys for Cronflow may answer.
 func handlePasskeyLoginBegin(a *auth) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		if !a.passkeyGuard.allow(c.RealIP()) {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(a.passkeyGuard.retryAfter()))
+			return c.JSON(http.StatusTooManyRequests, apiError{Error: "Too many passkey sign-ins from this address. Try again in a moment."})
+		}
 		var in nextBody
 		if ok, err := decodeOrReject(c, &in, "request"); !ok {
 			return err
@@ -134,22 +139,29 @@ func (a *auth) passkeyOwner(c echo.Context, rawID, handle []byte) (*passkeyUser,
 	ctx := c.Request().Context()
 	row, err := a.q.PasskeyGetByCredentialID(ctx, rawID)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, protocol.ErrBadRequest.WithDetails("This passkey is not registered with Cronflow (or was removed)")
+		return nil, passkeyUnknown("no such credential")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("find passkey: %w", err)
 	}
 	if string(handle) != string(userHandle(row.UserID)) {
-		return nil, protocol.ErrBadRequest.WithDetails("This passkey belongs to another user")
+		return nil, passkeyUnknown("user handle is not the credential's user")
 	}
 	u, err := a.loadPasskeyUser(ctx, row.UserID)
 	if err != nil {
 		return nil, err
 	}
 	if u.user.DisabledAt != nil {
-		return nil, protocol.ErrBadRequest.WithDetails("This user is disabled")
+		return nil, passkeyUnknown("user disabled")
 	}
 	return u, nil
+}
+
+// passkeyUnknown refuses a passwordless sign-in's passkey before its signature is checked: the
+// answer says the same whatever the reason, which only the log tells, so that a credential id
+// alone reveals nothing about its user.
+func passkeyUnknown(reason string) error {
+	return protocol.ErrBadRequest.WithDetails("This passkey is not registered with Cronflow, or its user cannot sign in").WithInfo(reason)
 }
 
 // passkeyUsed stores a passkey's state after a good assertion (its signature counter). A counter

@@ -131,3 +131,24 @@ func TestPasskeyPasswordlessSignIn(t *testing.T) {
 		}
 	})
 }
+
+func TestPasskeySignInsBegunAreLimitedPerAddress(t *testing.T) {
+	t.Parallel()
+	f := setupPasskeys(t, AuthConfig{})
+	// 30 at once, then one every 2 s: on a slow machine a few more may pass before the refusal.
+	passed := 0
+	for ; passed < 100; passed++ {
+		rec := f.ceremonyPost("", "/login/passkey/begin", `{"next":"/"}`)
+		if rec.Code == http.StatusTooManyRequests {
+			f.expectProblem(rec, http.StatusTooManyRequests, "")
+			if rec.Header().Get("Retry-After") == "" {
+				t.Error("no Retry-After")
+			}
+			break
+		}
+		f.expect(rec, http.StatusOK, nil)
+	}
+	if passed < 30 || passed == 100 {
+		t.Errorf("%d sign-ins begun before a refusal, want at least 30 and then a refusal", passed)
+	}
+}
