@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -75,6 +76,10 @@ func startApp(t testing.TB, mode string, env map[string]string) *testApp {
 		appEnv[k] = v
 	}
 	appEnv["DASHBOARD_PORT"] = strconv.Itoa(port)
+	// A URL that must name the port (CRONFLOW_PUBLIC_URL, for passkeys) says {port}.
+	if u, ok := appEnv["CRONFLOW_PUBLIC_URL"]; ok {
+		appEnv["CRONFLOW_PUBLIC_URL"] = strings.ReplaceAll(u, "{port}", strconv.Itoa(port))
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	app := &testApp{t: t, URL: fmt.Sprintf("http://127.0.0.1:%d", port), env: appEnv, logs: &workertest.LogBuffer{}, stop: cancel, done: make(chan error, 1)}
 	go func() {

@@ -31,8 +31,12 @@ func (a *auth) accountFactors(c echo.Context, v *views.Account) error {
 			return fmt.Errorf("count recovery codes of user %d: %w", p.UserID, err)
 		}
 	default:
+		secret, err := a.store.TOTPSecret(t)
+		if err != nil {
+			return err
+		}
 		key, err := otp.NewKeyFromURL((&url.URL{Scheme: "otpauth", Host: "totp", Path: "/Cronflow:" + p.Name,
-			RawQuery: url.Values{"secret": {t.Secret}, "issuer": {"Cronflow"}}.Encode()}).String())
+			RawQuery: url.Values{"secret": {secret}, "issuer": {"Cronflow"}}.Encode()}).String())
 		if err != nil {
 			return fmt.Errorf("rebuild TOTP key: %w", err)
 		}
@@ -40,7 +44,7 @@ func (a *auth) accountFactors(c echo.Context, v *views.Account) error {
 		if err != nil {
 			return err
 		}
-		v.TOTPSetup = &views.TOTPSetup{Secret: t.Secret, QR: qr}
+		v.TOTPSetup = &views.TOTPSetup{Secret: secret, QR: qr}
 	}
 	rows, err := a.q.PasskeyListByUser(ctx, p.UserID)
 	if err != nil {

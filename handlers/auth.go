@@ -82,6 +82,8 @@ type auth struct {
 	oidc        *oidcClient
 	factorGuard *limiter
 	passkeys    *passkeys
+	// passkeyGuard bounds the passwordless sign-ins begun per client address: each keeps a flow.
+	passkeyGuard *limiter
 }
 
 // publicPath reports whether a path is reachable without logging in.

@@ -69,7 +69,12 @@ func (a *auth) checkFactorCode(c echo.Context, userID int64, username, code stri
 	ctx := c.Request().Context()
 	code = strings.TrimSpace(code)
 	if t, err := a.q.TOTPGet(ctx, userID); err == nil && t.ConfirmedAt != nil {
-		if step, ok := totpMatch(t.Secret, strings.ReplaceAll(code, " ", ""), a.now()); ok {
+		secret, err := a.store.TOTPSecret(t)
+		if err != nil {
+			refund()
+			return "", err
+		}
+		if step, ok := totpMatch(secret, strings.ReplaceAll(code, " ", ""), a.now()); ok {
 			n, err := a.q.TOTPUseStep(ctx, sqlcgen.TOTPUseStepParams{UserID: userID, Step: step})
 			if err != nil {
 				refund()

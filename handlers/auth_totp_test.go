@@ -262,3 +262,26 @@ func TestAdminResetsAUsersFactors(t *testing.T) {
 		t.Errorf("audit log: %s", f.auditActions())
 	}
 }
+
+func TestTOTPSecretSealedWithASecretKey(t *testing.T) {
+	t.Parallel()
+	clock := &testClock{now: time.Unix(1_800_000_000, 0)}
+	f := setup(t, withAuth(AuthConfig{Clock: clock.Now}), withSecretKey(t))
+	_, cookie := f.passwordLogin()
+	secret, _ := f.enrolTOTP(cookie, clock)
+	row, err := f.q.TOTPGet(context.Background(), f.adminID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(row.Secret, secret) || !strings.HasPrefix(row.Secret, "sealed:") {
+		t.Fatalf("the column holds %q, want the secret sealed", row.Secret)
+	}
+	clock.add(time.Minute)
+	_, second := f.passwordLogin()
+	if rec := f.sessionPost(second, "/login/second-factor", url.Values{"code": {clock.code(t, secret, 0)}, "next": {"/jobs"}}); rec.Code != http.StatusSeeOther {
+		t.Fatalf("second step with a current code: %d", rec.Code)
+	}
+	if code := f.send(http.MethodGet, "/jobs", nil, "Cookie", second).Code; code != http.StatusOK {
+		t.Errorf("/jobs after the second step: %d", code)
+	}
+}

@@ -106,6 +106,20 @@ func addSignInRoutes(e *echo.Echo, a *auth) {
 	e.POST("/api/account/totp/confirm", handleAPITOTPConfirm(a))
 	e.DELETE("/api/account/totp", handleAPITOTPDelete(a))
 	e.DELETE("/api/users/:id/factors", handleAPIUserFactorsReset(a))
+	if a.passkeys != nil {
+		addPasskeyRoutes(e, a)
+	}
+}
+
+// addPasskeyRoutes adds the WebAuthn ceremonies (each a begin and a finish) and a passkey's removal.
+func addPasskeyRoutes(e *echo.Echo, a *auth) {
+	e.POST("/login/passkey/begin", handlePasskeyLoginBegin(a))
+	e.POST("/login/passkey/finish", handlePasskeyLoginFinish(a))
+	e.POST("/login/second-factor/passkey/begin", handlePasskeyFactorBegin(a))
+	e.POST("/login/second-factor/passkey/finish", handlePasskeyFactorFinish(a))
+	e.POST("/settings/passkeys/begin", handlePasskeyRegisterBegin(a))
+	e.POST("/settings/passkeys/finish", handlePasskeyRegisterFinish(a))
+	e.POST("/settings/passkeys/:id/delete", handlePasskeyDelete(a), pageHeaders)
 }
 
 // addSecretRoutes adds the secrets' API and page.

@@ -54,3 +54,7 @@ DELETE FROM passkeys WHERE user_id = @user_id;
 -- UserFactors says which second factors a user has: a confirmed TOTP secret, how many passkeys.
 SELECT EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = @user_id AND t.confirmed_at IS NOT NULL) AS totp,
        (SELECT count(*) FROM passkeys p WHERE p.user_id = @user_id) AS passkeys;
+
+-- name: PasskeyGetByCredentialID :one
+-- PasskeyGetByCredentialID finds the passkey a passwordless sign-in's authenticator names.
+SELECT * FROM passkeys WHERE credential_id = @credential_id;

@@ -34,6 +34,26 @@ func (q *Queries) PasskeyDeleteForUser(ctx context.Context, userID int64) error 
 	return err
 }
 
+const passkeyGetByCredentialID = `-- name: PasskeyGetByCredentialID :one
+SELECT id, user_id, name, credential_id, credential, created_at, last_used_at FROM passkeys WHERE credential_id = $1
+`
+
+// PasskeyGetByCredentialID finds the passkey a passwordless sign-in's authenticator names.
+func (q *Queries) PasskeyGetByCredentialID(ctx context.Context, credentialID []byte) (Passkey, error) {
+	row := q.db.QueryRow(ctx, passkeyGetByCredentialID, credentialID)
+	var i Passkey
+	err := row.Scan(
+		&i.ID,
+		&i.UserID,
+		&i.Name,
+		&i.CredentialID,
+		&i.Credential,
+		&i.CreatedAt,
+		&i.LastUsedAt,
+	)
+	return i, err
+}
+
 const passkeyInsert = `-- name: PasskeyInsert :one
 INSERT INTO passkeys (user_id, name, credential_id, credential) VALUES ($1, $2, $3, $4)
 RETURNING id

@@ -23,9 +23,14 @@ var ErrFactorEnrolled = errors.New("a TOTP secret is enrolled already")
 const recoveryCodeCount = 10
 
 // StartTOTP stores secret, unconfirmed, as the user's new TOTP secret; it counts only once confirmed
-// (see ConfirmTOTP), so that a secret nobody scanned cannot lock anyone out.
+// (see ConfirmTOTP), so that a secret nobody scanned cannot lock anyone out. It is sealed when
+// there is a secret key (see TOTPSecret).
 func (s *Store) StartTOTP(ctx context.Context, userID int64, secret string) error {
-	_, err := s.q.TOTPStart(ctx, sqlcgen.TOTPStartParams{UserID: userID, Secret: secret})
+	stored, err := s.sealTOTP(userID, secret)
+	if err != nil {
+		return err
+	}
+	_, err = s.q.TOTPStart(ctx, sqlcgen.TOTPStartParams{UserID: userID, Secret: stored})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return ErrFactorEnrolled
 	}
