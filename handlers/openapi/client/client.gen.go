@@ -633,8 +633,8 @@ type Job struct {
 	UpdatedAt Timestamp `json:"updated_at"`
 }
 
-// JobInput A job as a client sends it. Either cron, or hour and minute for a daily job. Unknown fields
-// are refused.
+// JobInput A job as a client sends it. Either cron, or hour and minute for a daily job. Send no other
+// fields: this version ignores a field it does not know, which a later one may refuse (422).
 type JobInput struct {
 	Alerts *AlertsInput `json:"alerts,omitempty"`
 
