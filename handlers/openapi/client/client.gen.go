@@ -61,17 +61,53 @@ func (e Catchup) Valid() bool {
 
 // Defines values for ChannelType.
 const (
-	ChannelTypeEmail   ChannelType = "email"
-	ChannelTypeSlack   ChannelType = "slack"
-	ChannelTypeWebhook ChannelType = "webhook"
+	ChannelTypeAlertmanager ChannelType = "alertmanager"
+	ChannelTypeDiscord      ChannelType = "discord"
+	ChannelTypeEmail        ChannelType = "email"
+	ChannelTypeGoogleChat   ChannelType = "google_chat"
+	ChannelTypeGotify       ChannelType = "gotify"
+	ChannelTypeMatrix       ChannelType = "matrix"
+	ChannelTypeMattermost   ChannelType = "mattermost"
+	ChannelTypeNtfy         ChannelType = "ntfy"
+	ChannelTypeOpsgenie     ChannelType = "opsgenie"
+	ChannelTypePagerduty    ChannelType = "pagerduty"
+	ChannelTypePushover     ChannelType = "pushover"
+	ChannelTypeSlack        ChannelType = "slack"
+	ChannelTypeTeams        ChannelType = "teams"
+	ChannelTypeTelegram     ChannelType = "telegram"
+	ChannelTypeWebhook      ChannelType = "webhook"
 )
 
 // Valid indicates whether the value is a known member of the ChannelType enum.
 func (e ChannelType) Valid() bool {
 	switch e {
+	case ChannelTypeAlertmanager:
+		return true
+	case ChannelTypeDiscord:
+		return true
 	case ChannelTypeEmail:
 		return true
+	case ChannelTypeGoogleChat:
+		return true
+	case ChannelTypeGotify:
+		return true
+	case ChannelTypeMatrix:
+		return true
+	case ChannelTypeMattermost:
+		return true
+	case ChannelTypeNtfy:
+		return true
+	case ChannelTypeOpsgenie:
+		return true
+	case ChannelTypePagerduty:
+		return true
+	case ChannelTypePushover:
+		return true
 	case ChannelTypeSlack:
+		return true
+	case ChannelTypeTeams:
+		return true
+	case ChannelTypeTelegram:
 		return true
 	case ChannelTypeWebhook:
 		return true
@@ -359,7 +395,20 @@ type Catchup string
 
 // Channel defines model for Channel.
 type Channel struct {
-	// Config By type: email {to: [...]}; slack {webhook_url}; webhook {url}.
+	// Config The settings, by type; each is text (a chat id may be a number), and those marked ? may be
+	// left out. URLs are http or https. Secrets (†) are masked in lists and to a viewer; a URL
+	// whose path is its secret keeps only its scheme and host there.
+	// email {to: [...]}; slack {webhook_url†}; webhook {url};
+	// discord {url†} (a Discord webhook); teams {url†} (a Teams or Power Automate workflow webhook);
+	// google_chat {url†} (a space's incoming webhook); mattermost {url†} (an incoming webhook);
+	// telegram {bot_token†, chat_id (an id or @channelusername), api_url? (https://api.telegram.org)};
+	// pagerduty {routing_key†, api_url? (https://events.pagerduty.com)};
+	// opsgenie {api_key†, api_url? (https://api.opsgenie.com)};
+	// ntfy {url† (the server and the topic), token†?};
+	// gotify {url (the server), token†}; pushover {user_key†, app_token†, api_url? (https://api.pushover.net)};
+	// matrix {homeserver, access_token†, room_id (!abcdefg:example.org)};
+	// alertmanager {url (Alertmanager's base URL)}.
+	//
 	//
 	// Example: {"to":["ops@example.com"]}
 	Config    ChannelConfig `json:"config"`
@@ -367,30 +416,89 @@ type Channel struct {
 	Default   bool          `json:"default"`
 	Id        int64         `json:"id"`
 	Name      string        `json:"name"`
-	Type      ChannelType   `json:"type"`
-	UpdatedAt Timestamp     `json:"updated_at"`
+
+	// Signing A webhook channel's Standard Webhooks signing secrets, in the answers of one channel's GET and
+	// of its creation to an editor, and of a rotation.
+	Signing *ChannelSigning `json:"signing,omitempty"`
+
+	// Type Where a channel's notices go; its config's settings depend on it.
+	Type      ChannelType `json:"type"`
+	UpdatedAt Timestamp   `json:"updated_at"`
 }
 
-// ChannelConfig By type: email {to: [...]}; slack {webhook_url}; webhook {url}.
+// ChannelConfig The settings, by type; each is text (a chat id may be a number), and those marked ? may be
+// left out. URLs are http or https. Secrets (†) are masked in lists and to a viewer; a URL
+// whose path is its secret keeps only its scheme and host there.
+// email {to: [...]}; slack {webhook_url†}; webhook {url};
+// discord {url†} (a Discord webhook); teams {url†} (a Teams or Power Automate workflow webhook);
+// google_chat {url†} (a space's incoming webhook); mattermost {url†} (an incoming webhook);
+// telegram {bot_token†, chat_id (an id or @channelusername), api_url? (https://api.telegram.org)};
+// pagerduty {routing_key†, api_url? (https://events.pagerduty.com)};
+// opsgenie {api_key†, api_url? (https://api.opsgenie.com)};
+// ntfy {url† (the server and the topic), token†?};
+// gotify {url (the server), token†}; pushover {user_key†, app_token†, api_url? (https://api.pushover.net)};
+// matrix {homeserver, access_token†, room_id (!abcdefg:example.org)};
+// alertmanager {url (Alertmanager's base URL)}.
 //
 // Example: {"to":["ops@example.com"]}
 type ChannelConfig map[string]interface{}
 
 // ChannelInput defines model for ChannelInput.
 type ChannelInput struct {
-	// Config By type: email {to: [...]}; slack {webhook_url}; webhook {url}.
+	// Config The settings, by type; each is text (a chat id may be a number), and those marked ? may be
+	// left out. URLs are http or https. Secrets (†) are masked in lists and to a viewer; a URL
+	// whose path is its secret keeps only its scheme and host there.
+	// email {to: [...]}; slack {webhook_url†}; webhook {url};
+	// discord {url†} (a Discord webhook); teams {url†} (a Teams or Power Automate workflow webhook);
+	// google_chat {url†} (a space's incoming webhook); mattermost {url†} (an incoming webhook);
+	// telegram {bot_token†, chat_id (an id or @channelusername), api_url? (https://api.telegram.org)};
+	// pagerduty {routing_key†, api_url? (https://events.pagerduty.com)};
+	// opsgenie {api_key†, api_url? (https://api.opsgenie.com)};
+	// ntfy {url† (the server and the topic), token†?};
+	// gotify {url (the server), token†}; pushover {user_key†, app_token†, api_url? (https://api.pushover.net)};
+	// matrix {homeserver, access_token†, room_id (!abcdefg:example.org)};
+	// alertmanager {url (Alertmanager's base URL)}.
+	//
 	//
 	// Example: {"to":["ops@example.com"]}
 	Config *ChannelConfig `json:"config,omitempty"`
 
 	// Default Given to new jobs that name no channels.
-	Default *bool       `json:"default,omitempty"`
-	Name    string      `json:"name"`
-	Type    ChannelType `json:"type"`
+	Default *bool  `json:"default,omitempty"`
+	Name    string `json:"name"`
+
+	// Type Where a channel's notices go; its config's settings depend on it.
+	Type ChannelType `json:"type"`
 }
 
-// ChannelType defines model for ChannelType.
+// ChannelSigning A webhook channel's Standard Webhooks signing secrets, in the answers of one channel's GET and
+// of its creation to an editor, and of a rotation.
+type ChannelSigning struct {
+	// Id The channel's id.
+	Id int64 `json:"id"`
+
+	// PreviousSecretUntil Until when the previous secret is valid.
+	PreviousSecretUntil *time.Time `json:"previous_secret_until,omitempty"`
+
+	// PreviousSigningSecret The secret before the last rotation, while it stays valid.
+	PreviousSigningSecret *string `json:"previous_signing_secret,omitempty"`
+
+	// SigningSecret whsec_ and 32 random bytes in base64.
+	//
+	// Example: whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=
+	SigningSecret string `json:"signing_secret"`
+}
+
+// ChannelType Where a channel's notices go; its config's settings depend on it.
 type ChannelType string
+
+// CodeInput defines model for CodeInput.
+type CodeInput struct {
+	// Code The six digits the authenticator app shows now.
+	//
+	// Example: 123456
+	Code string `json:"code"`
+}
 
 // Duration A Go duration ("30s", "1m30s"), or a number of seconds.
 type Duration struct {
@@ -525,8 +633,8 @@ type Job struct {
 	UpdatedAt Timestamp `json:"updated_at"`
 }
 
-// JobInput A job as a client sends it. Either cron, or hour and minute for a daily job. Unknown fields
-// are refused.
+// JobInput A job as a client sends it. Either cron, or hour and minute for a daily job. Send no other
+// fields: this version ignores a field it does not know, which a later one may refuse (422).
 type JobInput struct {
 	Alerts *AlertsInput `json:"alerts,omitempty"`
 
@@ -629,6 +737,12 @@ type NoticeStatus string
 // Example: {"url":"https://example.com/health"}
 type Payload map[string]interface{}
 
+// RecoveryCodes defines model for RecoveryCodes.
+type RecoveryCodes struct {
+	// RecoveryCodes Ten codes, each good once in place of a TOTP code when signing in.
+	RecoveryCodes []string `json:"recovery_codes"`
+}
+
 // RetryBackoff defines model for RetryBackoff.
 type RetryBackoff string
 
@@ -652,6 +766,14 @@ type RetryableStatus string
 
 // Role defines model for Role.
 type Role string
+
+// RotationInput defines model for RotationInput.
+type RotationInput struct {
+	// Overlap How long the secret rotated out stays valid, a duration from 0s to 720h.
+	//
+	// Example: 1h
+	Overlap *string `json:"overlap,omitempty"`
+}
 
 // Run defines model for Run.
 type Run struct {
@@ -735,12 +857,24 @@ type Stats struct {
 	} `json:"runs"`
 }
 
+// TOTPSetup defines model for TOTPSetup.
+type TOTPSetup struct {
+	// OtpauthUrl The otpauth://totp/ URL an app reads (shown as a QR code on the account page).
+	OtpauthUrl string `json:"otpauth_url"`
+
+	// Secret The secret in base32, to type into an app.
+	Secret string `json:"secret"`
+}
+
 // Timestamp defines model for Timestamp.
 type Timestamp = time.Time
 
 // Token defines model for Token.
 type Token struct {
-	CreatedAt  Timestamp  `json:"created_at"`
+	CreatedAt Timestamp `json:"created_at"`
+
+	// ExpiresAt null for never.
+	ExpiresAt  *time.Time `json:"expires_at"`
 	Hint       string     `json:"hint"`
 	Id         int64      `json:"id"`
 	LastUsedAt *time.Time `json:"last_used_at"`
@@ -752,9 +886,11 @@ type Token struct {
 
 // TokenCreated defines model for TokenCreated.
 type TokenCreated struct {
-	Id   int64  `json:"id"`
-	Name string `json:"name"`
-	Role Role   `json:"role"`
+	// ExpiresAt null for never.
+	ExpiresAt *time.Time `json:"expires_at"`
+	Id        int64      `json:"id"`
+	Name      string     `json:"name"`
+	Role      Role       `json:"role"`
 
 	// Token Shown this once.
 	Token string `json:"token"`
@@ -762,8 +898,10 @@ type TokenCreated struct {
 
 // TokenInput defines model for TokenInput.
 type TokenInput struct {
-	Name string `json:"name"`
-	Role *Role  `json:"role,omitempty"`
+	// ExpiresAt When the token stops working, in the future and at most 366 days ahead; none for never.
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	Name      string     `json:"name"`
+	Role      *Role      `json:"role,omitempty"`
 }
 
 // Trigger defines model for Trigger.
@@ -776,7 +914,11 @@ type User struct {
 	Id        int64     `json:"id"`
 	Name      string    `json:"name"`
 	Role      Role      `json:"role"`
-	UpdatedAt Timestamp `json:"updated_at"`
+
+	// TokensRevoked In the answer of a change, true when it was a password reset by another admin, which
+	// revoked the user's API tokens; left out otherwise.
+	TokensRevoked *bool     `json:"tokens_revoked,omitempty"`
+	UpdatedAt     Timestamp `json:"updated_at"`
 }
 
 // UserInput name and password to create a user; any of role, password and disabled to change one.
@@ -897,11 +1039,20 @@ type ListRunsParams struct {
 	Before *Before `form:"before,omitempty" json:"before,omitempty"`
 }
 
+// DeleteTOTPJSONRequestBody defines body for DeleteTOTP for application/json ContentType.
+type DeleteTOTPJSONRequestBody = CodeInput
+
+// ConfirmTOTPJSONRequestBody defines body for ConfirmTOTP for application/json ContentType.
+type ConfirmTOTPJSONRequestBody = CodeInput
+
 // CreateChannelJSONRequestBody defines body for CreateChannel for application/json ContentType.
 type CreateChannelJSONRequestBody = ChannelInput
 
 // UpdateChannelJSONRequestBody defines body for UpdateChannel for application/json ContentType.
 type UpdateChannelJSONRequestBody = ChannelInput
+
+// RotateChannelSigningSecretJSONRequestBody defines body for RotateChannelSigningSecret for application/json ContentType.
+type RotateChannelSigningSecretJSONRequestBody = RotationInput
 
 // CreateJobLegacyJSONRequestBody defines body for CreateJobLegacy for application/json ContentType.
 //
@@ -1143,6 +1294,56 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// DeleteTOTPWithBody Remove one's TOTP authenticator
+	//
+	// Needs a current code of it (a recovery code is not enough). HTTP Basic is refused to a user
+	// with a second factor, so this is a session's request.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with DELETE /api/account/totp (the `DeleteTOTP` operationId).
+	DeleteTOTPWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteTOTP Remove one's TOTP authenticator
+	//
+	// Needs a current code of it (a recovery code is not enough). HTTP Basic is refused to a user
+	// with a second factor, so this is a session's request.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with DELETE /api/account/totp (the `DeleteTOTP` operationId).
+	DeleteTOTP(ctx context.Context, body DeleteTOTPJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StartTOTP Set up a TOTP authenticator
+	//
+	// A new secret for the caller, to add to an authenticator app (by the otpauth:// URL, or the
+	// secret typed in), which counts once confirmed with a code from it. A set-up not yet confirmed
+	// is replaced; a confirmed authenticator is a 409: remove it first. A session that must enrol a
+	// second factor (CRONFLOW_REQUIRE_2FA) may use this and the confirmation, and nothing else.
+	//
+	// Corresponds with POST /api/account/totp (the `StartTOTP` operationId).
+	StartTOTP(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ConfirmTOTPWithBody Confirm a TOTP set-up with a code
+	//
+	// With the code the app shows now, the secret counts from now on, and the answer holds ten
+	// recovery codes, shown this once. Without a set-up in progress it is a 409; a wrong code a 422.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/account/totp/confirm (the `ConfirmTOTP` operationId).
+	ConfirmTOTPWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ConfirmTOTP Confirm a TOTP set-up with a code
+	//
+	// With the code the app shows now, the secret counts from now on, and the answer holds ten
+	// recovery codes, shown this once. Without a set-up in progress it is a 409; a wrong code a 422.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/account/totp/confirm (the `ConfirmTOTP` operationId).
+	ConfirmTOTP(ctx context.Context, body ConfirmTOTPJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListAudit Read the audit log, newest first
 	//
 	// Every entry for an admin; the entries about jobs for anyone else.
@@ -1198,6 +1399,30 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /api/channels/{id} (the `UpdateChannel` operationId).
 	UpdateChannel(ctx context.Context, id ID, body UpdateChannelJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RotateChannelSigningSecretWithBody Give a channel a new signing secret
+	//
+	// Webhook channels sign each notice by Standard Webhooks with their whsec_ secret. The channel
+	// gets a new secret, and the one it had stays valid for overlap (24h unless given; "0s" ends it
+	// at once; at most 720h), so that receivers can change the secret they verify with. The body
+	// may be left out.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/channels/{id}/signing-secret/rotate (the `RotateChannelSigningSecret` operationId).
+	RotateChannelSigningSecretWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RotateChannelSigningSecret Give a channel a new signing secret
+	//
+	// Webhook channels sign each notice by Standard Webhooks with their whsec_ secret. The channel
+	// gets a new secret, and the one it had stays valid for overlap (24h unless given; "0s" ends it
+	// at once; at most 720h), so that receivers can change the secret they verify with. The body
+	// may be left out.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/channels/{id}/signing-secret/rotate (the `RotateChannelSigningSecret` operationId).
+	RotateChannelSigningSecret(ctx context.Context, id ID, body RotateChannelSigningSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// TestChannel Send a channel a test notice now
 	//
@@ -1442,12 +1667,16 @@ type ClientInterface interface {
 
 	// CreateTokenWithBody Create an API token
 	//
+	// Without expires_at the token never expires.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/tokens (the `CreateToken` operationId).
 	CreateTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateToken Create an API token
+	//
+	// Without expires_at the token never expires.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1502,6 +1731,115 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /api/users/{id} (the `UpdateUser` operationId).
 	UpdateUser(ctx context.Context, id ID, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResetUserFactors Remove a user's second factors
+	//
+	// For a user who lost their authenticator: their TOTP secret, recovery codes and passkeys are
+	// removed, and their sessions end. They sign in with their password alone until they set up a
+	// factor again (at once, if CRONFLOW_REQUIRE_2FA covers them).
+	//
+	// Corresponds with DELETE /api/users/{id}/factors (the `ResetUserFactors` operationId).
+	ResetUserFactors(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// DeleteTOTPWithBody Remove one's TOTP authenticator
+//
+// Needs a current code of it (a recovery code is not enough). HTTP Basic is refused to a user
+// with a second factor, so this is a session's request.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with DELETE /api/account/totp (the `DeleteTOTP` operationId).
+func (c *Client) DeleteTOTPWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteTOTPRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteTOTP Remove one's TOTP authenticator
+//
+// Needs a current code of it (a recovery code is not enough). HTTP Basic is refused to a user
+// with a second factor, so this is a session's request.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with DELETE /api/account/totp (the `DeleteTOTP` operationId).
+func (c *Client) DeleteTOTP(ctx context.Context, body DeleteTOTPJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteTOTPRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StartTOTP Set up a TOTP authenticator
+//
+// A new secret for the caller, to add to an authenticator app (by the otpauth:// URL, or the
+// secret typed in), which counts once confirmed with a code from it. A set-up not yet confirmed
+// is replaced; a confirmed authenticator is a 409: remove it first. A session that must enrol a
+// second factor (CRONFLOW_REQUIRE_2FA) may use this and the confirmation, and nothing else.
+//
+// Corresponds with POST /api/account/totp (the `StartTOTP` operationId).
+func (c *Client) StartTOTP(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStartTOTPRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ConfirmTOTPWithBody Confirm a TOTP set-up with a code
+//
+// With the code the app shows now, the secret counts from now on, and the answer holds ten
+// recovery codes, shown this once. Without a set-up in progress it is a 409; a wrong code a 422.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/account/totp/confirm (the `ConfirmTOTP` operationId).
+func (c *Client) ConfirmTOTPWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewConfirmTOTPRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ConfirmTOTP Confirm a TOTP set-up with a code
+//
+// With the code the app shows now, the secret counts from now on, and the answer holds ten
+// recovery codes, shown this once. Without a set-up in progress it is a 409; a wrong code a 422.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/account/totp/confirm (the `ConfirmTOTP` operationId).
+func (c *Client) ConfirmTOTP(ctx context.Context, body ConfirmTOTPJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewConfirmTOTPRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // ListAudit Read the audit log, newest first
@@ -1630,6 +1968,50 @@ func (c *Client) UpdateChannelWithBody(ctx context.Context, id ID, contentType s
 // Corresponds with PUT /api/channels/{id} (the `UpdateChannel` operationId).
 func (c *Client) UpdateChannel(ctx context.Context, id ID, body UpdateChannelJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateChannelRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RotateChannelSigningSecretWithBody Give a channel a new signing secret
+//
+// Webhook channels sign each notice by Standard Webhooks with their whsec_ secret. The channel
+// gets a new secret, and the one it had stays valid for overlap (24h unless given; "0s" ends it
+// at once; at most 720h), so that receivers can change the secret they verify with. The body
+// may be left out.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/channels/{id}/signing-secret/rotate (the `RotateChannelSigningSecret` operationId).
+func (c *Client) RotateChannelSigningSecretWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRotateChannelSigningSecretRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RotateChannelSigningSecret Give a channel a new signing secret
+//
+// Webhook channels sign each notice by Standard Webhooks with their whsec_ secret. The channel
+// gets a new secret, and the one it had stays valid for overlap (24h unless given; "0s" ends it
+// at once; at most 720h), so that receivers can change the secret they verify with. The body
+// may be left out.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/channels/{id}/signing-secret/rotate (the `RotateChannelSigningSecret` operationId).
+func (c *Client) RotateChannelSigningSecret(ctx context.Context, id ID, body RotateChannelSigningSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRotateChannelSigningSecretRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2190,6 +2572,8 @@ func (c *Client) ListTokens(ctx context.Context, reqEditors ...RequestEditorFn) 
 
 // CreateTokenWithBody Create an API token
 //
+// Without expires_at the token never expires.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/tokens (the `CreateToken` operationId).
@@ -2206,6 +2590,8 @@ func (c *Client) CreateTokenWithBody(ctx context.Context, contentType string, bo
 }
 
 // CreateToken Create an API token
+//
+// Without expires_at the token never expires.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2339,6 +2725,132 @@ func (c *Client) UpdateUser(ctx context.Context, id ID, body UpdateUserJSONReque
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// ResetUserFactors Remove a user's second factors
+//
+// For a user who lost their authenticator: their TOTP secret, recovery codes and passkeys are
+// removed, and their sessions end. They sign in with their password alone until they set up a
+// factor again (at once, if CRONFLOW_REQUIRE_2FA covers them).
+//
+// Corresponds with DELETE /api/users/{id}/factors (the `ResetUserFactors` operationId).
+func (c *Client) ResetUserFactors(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResetUserFactorsRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// NewDeleteTOTPRequest calls the generic DeleteTOTP builder with application/json body
+func NewDeleteTOTPRequest(server string, body DeleteTOTPJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewDeleteTOTPRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewDeleteTOTPRequestWithBody constructs an http.Request for the DeleteTOTP method, with any body, and a specified content type
+func NewDeleteTOTPRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/account/totp")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewStartTOTPRequest constructs an http.Request for the StartTOTP method
+func NewStartTOTPRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/account/totp")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewConfirmTOTPRequest calls the generic ConfirmTOTP builder with application/json body
+func NewConfirmTOTPRequest(server string, body ConfirmTOTPJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewConfirmTOTPRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewConfirmTOTPRequestWithBody constructs an http.Request for the ConfirmTOTP method, with any body, and a specified content type
+func NewConfirmTOTPRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/account/totp/confirm")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
 }
 
 // NewListAuditRequest constructs an http.Request for the ListAudit method
@@ -2592,6 +3104,53 @@ func NewUpdateChannelRequestWithBody(server string, id ID, contentType string, b
 	}
 
 	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRotateChannelSigningSecretRequest calls the generic RotateChannelSigningSecret builder with application/json body
+func NewRotateChannelSigningSecretRequest(server string, id ID, body RotateChannelSigningSecretJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRotateChannelSigningSecretRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewRotateChannelSigningSecretRequestWithBody constructs an http.Request for the RotateChannelSigningSecret method, with any body, and a specified content type
+func NewRotateChannelSigningSecretRequestWithBody(server string, id ID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/channels/%s/signing-secret/rotate", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -3779,6 +4338,40 @@ func NewUpdateUserRequestWithBody(server string, id ID, contentType string, body
 	return req, nil
 }
 
+// NewResetUserFactorsRequest constructs an http.Request for the ResetUserFactors method
+func NewResetUserFactorsRequest(server string, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/users/%s/factors", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -3822,6 +4415,58 @@ func WithBaseURL(baseURL string) ClientOption {
 
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
+
+	// DeleteTOTPWithBodyWithResponse Remove one's TOTP authenticator
+	//
+	// Needs a current code of it (a recovery code is not enough). HTTP Basic is refused to a user
+	// with a second factor, so this is a session's request.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/account/totp (the `DeleteTOTP` operationId).
+	DeleteTOTPWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeleteTOTPResponse, error)
+
+	// DeleteTOTPWithResponse Remove one's TOTP authenticator
+	//
+	// Needs a current code of it (a recovery code is not enough). HTTP Basic is refused to a user
+	// with a second factor, so this is a session's request.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/account/totp (the `DeleteTOTP` operationId).
+	DeleteTOTPWithResponse(ctx context.Context, body DeleteTOTPJSONRequestBody, reqEditors ...RequestEditorFn) (*DeleteTOTPResponse, error)
+
+	// StartTOTPWithResponse Set up a TOTP authenticator
+	//
+	// A new secret for the caller, to add to an authenticator app (by the otpauth:// URL, or the
+	// secret typed in), which counts once confirmed with a code from it. A set-up not yet confirmed
+	// is replaced; a confirmed authenticator is a 409: remove it first. A session that must enrol a
+	// second factor (CRONFLOW_REQUIRE_2FA) may use this and the confirmation, and nothing else.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/account/totp (the `StartTOTP` operationId).
+	StartTOTPWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*StartTOTPResponse, error)
+
+	// ConfirmTOTPWithBodyWithResponse Confirm a TOTP set-up with a code
+	//
+	// With the code the app shows now, the secret counts from now on, and the answer holds ten
+	// recovery codes, shown this once. Without a set-up in progress it is a 409; a wrong code a 422.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/account/totp/confirm (the `ConfirmTOTP` operationId).
+	ConfirmTOTPWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConfirmTOTPResponse, error)
+
+	// ConfirmTOTPWithResponse Confirm a TOTP set-up with a code
+	//
+	// With the code the app shows now, the secret counts from now on, and the answer holds ten
+	// recovery codes, shown this once. Without a set-up in progress it is a 409; a wrong code a 422.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/account/totp/confirm (the `ConfirmTOTP` operationId).
+	ConfirmTOTPWithResponse(ctx context.Context, body ConfirmTOTPJSONRequestBody, reqEditors ...RequestEditorFn) (*ConfirmTOTPResponse, error)
 
 	// ListAuditWithResponse Read the audit log, newest first
 	//
@@ -3886,6 +4531,30 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /api/channels/{id} (the `UpdateChannel` operationId).
 	UpdateChannelWithResponse(ctx context.Context, id ID, body UpdateChannelJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateChannelResponse, error)
+
+	// RotateChannelSigningSecretWithBodyWithResponse Give a channel a new signing secret
+	//
+	// Webhook channels sign each notice by Standard Webhooks with their whsec_ secret. The channel
+	// gets a new secret, and the one it had stays valid for overlap (24h unless given; "0s" ends it
+	// at once; at most 720h), so that receivers can change the secret they verify with. The body
+	// may be left out.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/channels/{id}/signing-secret/rotate (the `RotateChannelSigningSecret` operationId).
+	RotateChannelSigningSecretWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RotateChannelSigningSecretResponse, error)
+
+	// RotateChannelSigningSecretWithResponse Give a channel a new signing secret
+	//
+	// Webhook channels sign each notice by Standard Webhooks with their whsec_ secret. The channel
+	// gets a new secret, and the one it had stays valid for overlap (24h unless given; "0s" ends it
+	// at once; at most 720h), so that receivers can change the secret they verify with. The body
+	// may be left out.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/channels/{id}/signing-secret/rotate (the `RotateChannelSigningSecret` operationId).
+	RotateChannelSigningSecretWithResponse(ctx context.Context, id ID, body RotateChannelSigningSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*RotateChannelSigningSecretResponse, error)
 
 	// TestChannelWithResponse Send a channel a test notice now
 	//
@@ -4162,12 +4831,16 @@ type ClientWithResponsesInterface interface {
 
 	// CreateTokenWithBodyWithResponse Create an API token
 	//
+	// Without expires_at the token never expires.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/tokens (the `CreateToken` operationId).
 	CreateTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateTokenResponse, error)
 
 	// CreateTokenWithResponse Create an API token
+	//
+	// Without expires_at the token never expires.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4228,6 +4901,357 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /api/users/{id} (the `UpdateUser` operationId).
 	UpdateUserWithResponse(ctx context.Context, id ID, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error)
+
+	// ResetUserFactorsWithResponse Remove a user's second factors
+	//
+	// For a user who lost their authenticator: their TOTP secret, recovery codes and passkeys are
+	// removed, and their sessions end. They sign in with their password alone until they set up a
+	// factor again (at once, if CRONFLOW_REQUIRE_2FA covers them).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/users/{id}/factors (the `ResetUserFactors` operationId).
+	ResetUserFactorsWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*ResetUserFactorsResponse, error)
+}
+
+// DeleteTOTPResponse401Headers the declared response headers of an HTTP 401 response for DeleteTOTP
+type DeleteTOTPResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// DeleteTOTPResponse429Headers the declared response headers of an HTTP 429 response for DeleteTOTP
+type DeleteTOTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type DeleteTOTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *NotJSON
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *Misdirected
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Invalid
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Failed
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteTOTPResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteTOTPResponse429Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteTOTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteTOTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteTOTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteTOTPResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r DeleteTOTPResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r DeleteTOTPResponse) GetJSON415() *NotJSON {
+	return r.JSON415
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r DeleteTOTPResponse) GetJSON421() *Misdirected {
+	return r.JSON421
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r DeleteTOTPResponse) GetJSON422() *Invalid {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r DeleteTOTPResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DeleteTOTPResponse) GetJSON500() *Failed {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteTOTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteTOTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteTOTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteTOTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StartTOTPResponse401Headers the declared response headers of an HTTP 401 response for StartTOTP
+type StartTOTPResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StartTOTPResponse429Headers the declared response headers of an HTTP 429 response for StartTOTP
+type StartTOTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type StartTOTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *TOTPSetup
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *Misdirected
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Failed
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StartTOTPResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StartTOTPResponse429Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r StartTOTPResponse) GetJSON201() *TOTPSetup {
+	return r.JSON201
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r StartTOTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r StartTOTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r StartTOTPResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r StartTOTPResponse) GetJSON421() *Misdirected {
+	return r.JSON421
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r StartTOTPResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r StartTOTPResponse) GetJSON500() *Failed {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r StartTOTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StartTOTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StartTOTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StartTOTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ConfirmTOTPResponse401Headers the declared response headers of an HTTP 401 response for ConfirmTOTP
+type ConfirmTOTPResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ConfirmTOTPResponse429Headers the declared response headers of an HTTP 429 response for ConfirmTOTP
+type ConfirmTOTPResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ConfirmTOTPResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RecoveryCodes
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *NotJSON
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *Misdirected
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Invalid
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Failed
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ConfirmTOTPResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ConfirmTOTPResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ConfirmTOTPResponse) GetJSON200() *RecoveryCodes {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ConfirmTOTPResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ConfirmTOTPResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ConfirmTOTPResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ConfirmTOTPResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ConfirmTOTPResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ConfirmTOTPResponse) GetJSON415() *NotJSON {
+	return r.JSON415
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r ConfirmTOTPResponse) GetJSON421() *Misdirected {
+	return r.JSON421
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ConfirmTOTPResponse) GetJSON422() *Invalid {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ConfirmTOTPResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ConfirmTOTPResponse) GetJSON500() *Failed {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ConfirmTOTPResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ConfirmTOTPResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ConfirmTOTPResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ConfirmTOTPResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 // ListAuditResponse401Headers the declared response headers of an HTTP 401 response for ListAudit
@@ -4852,6 +5876,131 @@ func (r UpdateChannelResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateChannelResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RotateChannelSigningSecretResponse401Headers the declared response headers of an HTTP 401 response for RotateChannelSigningSecret
+type RotateChannelSigningSecretResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RotateChannelSigningSecretResponse429Headers the declared response headers of an HTTP 429 response for RotateChannelSigningSecret
+type RotateChannelSigningSecretResponse429Headers struct {
+	RetryAfter *int
+}
+
+type RotateChannelSigningSecretResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ChannelSigning
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *NotJSON
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *Misdirected
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Invalid
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Failed
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RotateChannelSigningSecretResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RotateChannelSigningSecretResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RotateChannelSigningSecretResponse) GetJSON200() *ChannelSigning {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RotateChannelSigningSecretResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RotateChannelSigningSecretResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RotateChannelSigningSecretResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RotateChannelSigningSecretResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RotateChannelSigningSecretResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r RotateChannelSigningSecretResponse) GetJSON415() *NotJSON {
+	return r.JSON415
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r RotateChannelSigningSecretResponse) GetJSON421() *Misdirected {
+	return r.JSON421
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r RotateChannelSigningSecretResponse) GetJSON422() *Invalid {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RotateChannelSigningSecretResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RotateChannelSigningSecretResponse) GetJSON500() *Failed {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r RotateChannelSigningSecretResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RotateChannelSigningSecretResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RotateChannelSigningSecretResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RotateChannelSigningSecretResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -7887,6 +9036,178 @@ func (r UpdateUserResponse) ContentType() string {
 	return ""
 }
 
+// ResetUserFactorsResponse401Headers the declared response headers of an HTTP 401 response for ResetUserFactors
+type ResetUserFactorsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ResetUserFactorsResponse429Headers the declared response headers of an HTTP 429 response for ResetUserFactors
+type ResetUserFactorsResponse429Headers struct {
+	RetryAfter *int
+}
+
+type ResetUserFactorsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *Misdirected
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Failed
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ResetUserFactorsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ResetUserFactorsResponse429Headers
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ResetUserFactorsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ResetUserFactorsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ResetUserFactorsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r ResetUserFactorsResponse) GetJSON421() *Misdirected {
+	return r.JSON421
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ResetUserFactorsResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ResetUserFactorsResponse) GetJSON500() *Failed {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ResetUserFactorsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ResetUserFactorsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ResetUserFactorsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ResetUserFactorsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteTOTPWithBodyWithResponse Remove one's TOTP authenticator
+//
+// Needs a current code of it (a recovery code is not enough). HTTP Basic is refused to a user
+// with a second factor, so this is a session's request.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/account/totp (the `DeleteTOTP` operationId).
+func (c *ClientWithResponses) DeleteTOTPWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeleteTOTPResponse, error) {
+	rsp, err := c.DeleteTOTPWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteTOTPResponse(rsp)
+}
+
+// DeleteTOTPWithResponse Remove one's TOTP authenticator
+//
+// Needs a current code of it (a recovery code is not enough). HTTP Basic is refused to a user
+// with a second factor, so this is a session's request.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/account/totp (the `DeleteTOTP` operationId).
+func (c *ClientWithResponses) DeleteTOTPWithResponse(ctx context.Context, body DeleteTOTPJSONRequestBody, reqEditors ...RequestEditorFn) (*DeleteTOTPResponse, error) {
+	rsp, err := c.DeleteTOTP(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteTOTPResponse(rsp)
+}
+
+// StartTOTPWithResponse Set up a TOTP authenticator
+//
+// A new secret for the caller, to add to an authenticator app (by the otpauth:// URL, or the
+// secret typed in), which counts once confirmed with a code from it. A set-up not yet confirmed
+// is replaced; a confirmed authenticator is a 409: remove it first. A session that must enrol a
+// second factor (CRONFLOW_REQUIRE_2FA) may use this and the confirmation, and nothing else.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/account/totp (the `StartTOTP` operationId).
+func (c *ClientWithResponses) StartTOTPWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*StartTOTPResponse, error) {
+	rsp, err := c.StartTOTP(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStartTOTPResponse(rsp)
+}
+
+// ConfirmTOTPWithBodyWithResponse Confirm a TOTP set-up with a code
+//
+// With the code the app shows now, the secret counts from now on, and the answer holds ten
+// recovery codes, shown this once. Without a set-up in progress it is a 409; a wrong code a 422.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/account/totp/confirm (the `ConfirmTOTP` operationId).
+func (c *ClientWithResponses) ConfirmTOTPWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConfirmTOTPResponse, error) {
+	rsp, err := c.ConfirmTOTPWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseConfirmTOTPResponse(rsp)
+}
+
+// ConfirmTOTPWithResponse Confirm a TOTP set-up with a code
+//
+// With the code the app shows now, the secret counts from now on, and the answer holds ten
+// recovery codes, shown this once. Without a set-up in progress it is a 409; a wrong code a 422.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/account/totp/confirm (the `ConfirmTOTP` operationId).
+func (c *ClientWithResponses) ConfirmTOTPWithResponse(ctx context.Context, body ConfirmTOTPJSONRequestBody, reqEditors ...RequestEditorFn) (*ConfirmTOTPResponse, error) {
+	rsp, err := c.ConfirmTOTP(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseConfirmTOTPResponse(rsp)
+}
+
 // ListAuditWithResponse Read the audit log, newest first
 //
 // Every entry for an admin; the entries about jobs for anyone else.
@@ -7997,6 +9318,42 @@ func (c *ClientWithResponses) UpdateChannelWithResponse(ctx context.Context, id 
 		return nil, err
 	}
 	return ParseUpdateChannelResponse(rsp)
+}
+
+// RotateChannelSigningSecretWithBodyWithResponse Give a channel a new signing secret
+//
+// Webhook channels sign each notice by Standard Webhooks with their whsec_ secret. The channel
+// gets a new secret, and the one it had stays valid for overlap (24h unless given; "0s" ends it
+// at once; at most 720h), so that receivers can change the secret they verify with. The body
+// may be left out.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/channels/{id}/signing-secret/rotate (the `RotateChannelSigningSecret` operationId).
+func (c *ClientWithResponses) RotateChannelSigningSecretWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RotateChannelSigningSecretResponse, error) {
+	rsp, err := c.RotateChannelSigningSecretWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRotateChannelSigningSecretResponse(rsp)
+}
+
+// RotateChannelSigningSecretWithResponse Give a channel a new signing secret
+//
+// Webhook channels sign each notice by Standard Webhooks with their whsec_ secret. The channel
+// gets a new secret, and the one it had stays valid for overlap (24h unless given; "0s" ends it
+// at once; at most 720h), so that receivers can change the secret they verify with. The body
+// may be left out.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/channels/{id}/signing-secret/rotate (the `RotateChannelSigningSecret` operationId).
+func (c *ClientWithResponses) RotateChannelSigningSecretWithResponse(ctx context.Context, id ID, body RotateChannelSigningSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*RotateChannelSigningSecretResponse, error) {
+	rsp, err := c.RotateChannelSigningSecret(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRotateChannelSigningSecretResponse(rsp)
 }
 
 // TestChannelWithResponse Send a channel a test notice now
@@ -8458,6 +9815,8 @@ func (c *ClientWithResponses) ListTokensWithResponse(ctx context.Context, reqEdi
 
 // CreateTokenWithBodyWithResponse Create an API token
 //
+// Without expires_at the token never expires.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/tokens (the `CreateToken` operationId).
@@ -8470,6 +9829,8 @@ func (c *ClientWithResponses) CreateTokenWithBodyWithResponse(ctx context.Contex
 }
 
 // CreateTokenWithResponse Create an API token
+//
+// Without expires_at the token never expires.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8577,6 +9938,348 @@ func (c *ClientWithResponses) UpdateUserWithResponse(ctx context.Context, id ID,
 		return nil, err
 	}
 	return ParseUpdateUserResponse(rsp)
+}
+
+// ResetUserFactorsWithResponse Remove a user's second factors
+//
+// For a user who lost their authenticator: their TOTP secret, recovery codes and passkeys are
+// removed, and their sessions end. They sign in with their password alone until they set up a
+// factor again (at once, if CRONFLOW_REQUIRE_2FA covers them).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/users/{id}/factors (the `ResetUserFactors` operationId).
+func (c *ClientWithResponses) ResetUserFactorsWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*ResetUserFactorsResponse, error) {
+	rsp, err := c.ResetUserFactors(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResetUserFactorsResponse(rsp)
+}
+
+// ParseDeleteTOTPResponse parses an HTTP response from a DeleteTOTPWithResponse call
+func ParseDeleteTOTPResponse(rsp *http.Response) (*DeleteTOTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteTOTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest NotJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest Misdirected
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Failed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeleteTOTPResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteTOTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStartTOTPResponse parses an HTTP response from a StartTOTPWithResponse call
+func ParseStartTOTPResponse(rsp *http.Response) (*StartTOTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StartTOTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest TOTPSetup
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest Misdirected
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Failed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers StartTOTPResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StartTOTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseConfirmTOTPResponse parses an HTTP response from a ConfirmTOTPWithResponse call
+func ParseConfirmTOTPResponse(rsp *http.Response) (*ConfirmTOTPResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ConfirmTOTPResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RecoveryCodes
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest NotJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest Misdirected
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Failed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ConfirmTOTPResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ConfirmTOTPResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
 }
 
 // ParseListAuditResponse parses an HTTP response from a ListAuditWithResponse call
@@ -9162,6 +10865,125 @@ func ParseUpdateChannelResponse(rsp *http.Response) (*UpdateChannelResponse, err
 		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers UpdateChannelResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRotateChannelSigningSecretResponse parses an HTTP response from a RotateChannelSigningSecretWithResponse call
+func ParseRotateChannelSigningSecretResponse(rsp *http.Response) (*RotateChannelSigningSecretResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RotateChannelSigningSecretResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ChannelSigning
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest NotJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest Misdirected
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Failed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RotateChannelSigningSecretResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RotateChannelSigningSecretResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -12044,6 +13866,93 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers UpdateUserResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseResetUserFactorsResponse parses an HTTP response from a ResetUserFactorsWithResponse call
+func ParseResetUserFactorsResponse(rsp *http.Response) (*ResetUserFactorsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ResetUserFactorsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest Misdirected
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Failed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ResetUserFactorsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ResetUserFactorsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
