@@ -117,8 +117,13 @@ func TestASkippedSlotIsToldToAJobsChannelsWhenItsAlertsAskForIt(t *testing.T) {
 	h.waitStatus(first.ID, "running", 10*time.Second)
 	skipped := h.runNow(job.ID)
 	h.waitStatus(skipped.ID, "skipped", 10*time.Second)
-	notices, err := h.q.NoticeListByJob(context.Background(), &job.ID)
-	if err != nil || len(notices) != 1 || notices[0].Event != "job.skipped" || notices[0].RunID == nil || *notices[0].RunID != skipped.ID {
+	// The notice is made just after the decision that skipped the slot, so it may follow the status.
+	var notices []sqlcgen.NoticeListByJobRow
+	workertest.WaitFor(t, 10*time.Second, "the skipped slot's notice", func() bool {
+		notices, err = h.q.NoticeListByJob(context.Background(), &job.ID)
+		return err == nil && len(notices) > 0
+	})
+	if len(notices) != 1 || notices[0].Event != "job.skipped" || notices[0].RunID == nil || *notices[0].RunID != skipped.ID {
 		t.Errorf("notices: %+v, %v", notices, err)
 	}
 	tg.releaseAll()
