@@ -73,9 +73,11 @@ func actionDone(c echo.Context, q *sqlcgen.Queries, job sqlcgen.Job, flash strin
 	if err != nil {
 		return fmt.Errorf("get list row of job %d: %w", job.ID, err)
 	}
-	r := toJobRow(row, now)
-	r.Failing = failing
-	return render(c, http.StatusOK, templ.Join(views.JobRowView(r, back), msg))
+	r := []views.JobRow{toJobRow(row, now)}
+	if err := decorateJobRows(c.Request().Context(), q, r, now); err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, templ.Join(views.JobRowView(r[0], back), msg))
 }
 
 // handleJobDeleteConfirm serves GET /jobs/{id}/delete?back=, which says what deleting the job will

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/views"
+	"github.com/cronflow/cronflow/worker/runstatus"
 )
 
 // failingShown is how many failing jobs the home page lists; the rest are a link to the job list.
@@ -42,6 +43,37 @@ func failingOf(ctx context.Context, q *sqlcgen.Queries, now time.Time, ids ...in
 		out[r.JobID] = toFailing(r.ConsecutiveFailures, r.Since, r.LastError, now)
 	}
 	return out, nil
+}
+
+// decorateJobRows adds to job rows what the job list view does not carry: whether each job is
+// failing, and which of its last runs needed a retry.
+func decorateJobRows(ctx context.Context, q *sqlcgen.Queries, rows []views.JobRow, now time.Time) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	failing, err := failingOf(ctx, q, now, ids...)
+	if err != nil {
+		return err
+	}
+	strips, err := q.RunStripList(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("read strips of %d jobs: %w", len(ids), err)
+	}
+	marks := map[int64][]views.StripMark{}
+	for _, s := range strips {
+		for i, st := range s.Statuses {
+			marks[s.JobID] = append(marks[s.JobID], views.StripMark{Status: runstatus.Status(st), Retried: i < len(s.Retried) && s.Retried[i]})
+		}
+	}
+	for i := range rows {
+		rows[i].Failing = failing[rows[i].ID]
+		rows[i].Recent = marks[rows[i].ID]
+	}
+	return nil
 }
 
 // jobFailing is one job's failing state, for its page's header.

@@ -98,23 +98,13 @@ func jobsList(c echo.Context, q *sqlcgen.Queries) (views.JobsList, error) {
 	return l, addJobRows(ctx, q, &l, rows)
 }
 
-// addJobRows turns the page's jobs into rows, each with its failing state.
+// addJobRows turns the page's jobs into rows, each with its failing state and its strip.
 func addJobRows(ctx context.Context, q *sqlcgen.Queries, l *views.JobsList, rows []sqlcgen.JobListRow) error {
 	now := time.Now()
-	ids := make([]int64, len(rows))
-	for i, r := range rows {
-		ids[i] = r.ID
-	}
-	failing, err := failingOf(ctx, q, now, ids...)
-	if err != nil {
-		return err
-	}
 	for _, r := range rows {
-		row := toJobRow(r, now)
-		row.Failing = failing[r.ID]
-		l.Rows = append(l.Rows, row)
+		l.Rows = append(l.Rows, toJobRow(r, now))
 	}
-	return nil
+	return decorateJobRows(ctx, q, l.Rows, now)
 }
 
 // likeEscaper makes a person's text match itself literally in an ILIKE pattern.
