@@ -83,7 +83,7 @@ func homeStats(ctx context.Context, q *sqlcgen.Queries, stats *statsCache) (view
 		s.Failures = append(s.Failures, views.FailureRow{
 			RunID: f.ID, JobID: f.JobID, JobName: f.JobName, Status: f.Status,
 			When: views.NewMoment(when, now, nil), RetryAt: views.NewMoment(f.NextAttemptAt, now, nil),
-			Error: clip(f.Error, 160),
+			Error: clip(views.ErrorWords(f.Error), 160),
 		})
 	}
 	return s, nil

@@ -41,3 +41,21 @@ func TestStripGivesEveryKindOfRunItsOwnMarkAndTitle(t *testing.T) {
 		}
 	}
 }
+
+func TestErrorWordsTranslateTransportErrorsWithoutResolvedAddresses(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"GET http://127.0.0.1:9399/hook: connection refused": "GET http://127.0.0.1:9399/hook: nothing listens on 127.0.0.1:9399",
+		"POST http://localhost/x: connection refused":        "POST http://localhost/x: nothing listens on localhost:80",
+		"dial tcp 10.0.0.7:80: connect: connection refused":  "nothing listens at the target's address",
+		"send email: context deadline exceeded":              "send email: no answer in time",
+		"HTTP 503 Service Unavailable, expected 2xx":         "HTTP 503 Service Unavailable, expected 2xx",
+	} {
+		if got := ErrorWords(in); got != want {
+			t.Errorf("ErrorWords(%q) = %q, want %q", in, got, want)
+		}
+		if strings.Contains(ErrorWords(in), "10.0.0.7") {
+			t.Errorf("ErrorWords(%q) names the resolved address", in)
+		}
+	}
+}
