@@ -68,6 +68,9 @@ func homeStats(ctx context.Context, q *sqlcgen.Queries, stats *statsCache) (view
 			At: views.NewMoment(u.NextRunAt, now, nil), Local: views.ShortExact(*u.NextRunAt, zone(u.Timezone)),
 		})
 	}
+	if s.FailingJobs, s.FailingTotal, err = failingNow(ctx, q, now); err != nil {
+		return s, err
+	}
 	failures, err := q.RunListRecentFailures(ctx, failuresShown)
 	if err != nil {
 		return s, fmt.Errorf("list recent failures: %w", err)
@@ -80,7 +83,7 @@ func homeStats(ctx context.Context, q *sqlcgen.Queries, stats *statsCache) (view
 		s.Failures = append(s.Failures, views.FailureRow{
 			RunID: f.ID, JobID: f.JobID, JobName: f.JobName, Status: f.Status,
 			When: views.NewMoment(when, now, nil), RetryAt: views.NewMoment(f.NextAttemptAt, now, nil),
-			Error: clip(f.Error, 160),
+			Error: clip(views.ErrorWords(f.Error), 160),
 		})
 	}
 	return s, nil
@@ -176,8 +179,11 @@ func (s *statsCache) refresh(ctx context.Context, done chan struct{}) {
 func countHome(ctx context.Context, q *sqlcgen.Queries, now time.Time) (homeCounts, error) {
 	c := homeCounts{at: now, hourStart: now.UTC().Truncate(time.Hour).Add(-23 * time.Hour)}
 	var err error
-	if c.totals.Jobs, err = q.JobCount(ctx); err != nil {
+	if c.totals.AllJobs, err = q.JobCount(ctx); err != nil {
 		return c, fmt.Errorf("count jobs: %w", err)
+	}
+	if c.totals.Jobs, err = q.JobCountScheduled(ctx); err != nil {
+		return c, fmt.Errorf("count scheduled jobs: %w", err)
 	}
 	byStatus, err := q.RunCountByStatus(ctx)
 	if err != nil {

@@ -60,14 +60,24 @@ func actionDone(c echo.Context, q *sqlcgen.Queries, job sqlcgen.Job, flash strin
 	}
 	now := time.Now()
 	msg := views.FlashMessage(views.Flash{Kind: "success", Text: flash}, true)
+	failing, err := jobFailing(c.Request().Context(), q, job.ID, now)
+	if err != nil {
+		return err
+	}
 	if c.Request().Header.Get("HX-Target") == "job-detail" {
-		return render(c, http.StatusOK, templ.Join(views.JobDetailSection(toJobDetail(job, back, now)), msg))
+		d := toJobDetail(job, back, now)
+		d.Failing = failing
+		return render(c, http.StatusOK, templ.Join(views.JobDetailSection(d), msg))
 	}
 	row, err := q.JobListRowGet(c.Request().Context(), job.ID)
 	if err != nil {
 		return fmt.Errorf("get list row of job %d: %w", job.ID, err)
 	}
-	return render(c, http.StatusOK, templ.Join(views.JobRowView(toJobRow(row, now), back), msg))
+	r := []views.JobRow{toJobRow(row, now)}
+	if err := decorateJobRows(c.Request().Context(), q, r, now); err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, templ.Join(views.JobRowView(r[0], back), msg))
 }
 
 // handleJobDeleteConfirm serves GET /jobs/{id}/delete?back=, which says what deleting the job will

@@ -75,9 +75,12 @@ func channelNames(ctx context.Context, q *sqlcgen.Queries, ids []int64) ([]strin
 	return names, nil
 }
 
-// oldestFirst turns the newest-first statuses of a job's last runs into its strip's order.
-func oldestFirst(recent []runstatus.Status) []runstatus.Status {
-	out := slices.Clone(recent)
-	slices.Reverse(out)
+// oldestFirst turns the newest-first statuses of a job's last runs into its strip's order
+// (decorateJobRows then adds which of them needed a retry).
+func oldestFirst(recent []runstatus.Status) []views.StripMark {
+	out := make([]views.StripMark, len(recent))
+	for i, s := range recent {
+		out[len(recent)-1-i] = views.StripMark{Status: s}
+	}
 	return out
 }

@@ -39,12 +39,14 @@ func handleJobsPage(q *sqlcgen.Queries) echo.HandlerFunc {
 	}
 }
 
-// jobsList reads one page of jobs as the request's query asks.
+// jobsList reads one page of jobs as the request's query asks: newest first through the keyset,
+// or, sorted by a column or narrowed to failing jobs, a numbered page (fetchSortedJobs).
 func jobsList(c echo.Context, q *sqlcgen.Queries) (views.JobsList, error) {
 	f := views.JobsFilter{
 		Q:     strings.TrimSpace(c.QueryParam("q")),
 		Type:  c.QueryParam("type"),
 		State: c.QueryParam("state"),
+		Sort:  c.QueryParam("sort"),
 	}
 	l := views.JobsList{Back: requestPath(c)}
 	var typ *string
@@ -57,8 +59,12 @@ func jobsList(c echo.Context, q *sqlcgen.Queries) (views.JobsList, error) {
 	switch f.State {
 	case "active", "paused":
 		paused = pgtype.Bool{Bool: f.State == "paused", Valid: true}
+	case "failing":
 	default:
 		f.State = ""
+	}
+	if !slices.Contains(jobSorts, f.Sort) {
+		f.Sort = ""
 	}
 	pattern := ""
 	if n := len([]rune(f.Q)); n > 0 && n < minSearch {
@@ -67,21 +73,38 @@ func jobsList(c echo.Context, q *sqlcgen.Queries) (views.JobsList, error) {
 		pattern = "%" + likeEscaper.Replace(f.Q) + "%"
 	}
 	l.Filter = f
-
-	cur := readCursor(c)
-	rows, err := fetchJobs(c.Request().Context(), q, pattern, typ, paused, cur)
+	ctx := c.Request().Context()
+	params := url.Values{"q": {f.Q}, "type": {f.Type}, "state": {f.State}, "sort": {f.Sort}}
+	var rows []sqlcgen.JobListRow
+	var err error
+	if f.Sort != "" || f.State == "failing" {
+		rows, l.Newer, l.Older, err = fetchSortedJobs(ctx, q, sqlcgen.JobListSortedParams{Pattern: pattern, Type: typ,
+			Paused: paused, Failing: f.State == "failing", Sort: f.Sort}, readPage(c), params)
+		l.Numbered = true
+	} else {
+		cur := readCursor(c)
+		rows, err = fetchJobs(ctx, q, pattern, typ, paused, cur)
+		var more bool
+		rows, more = trimPage(rows, jobsPageSize, cur.after > 0)
+		ids := make([]int64, len(rows))
+		for i, r := range rows {
+			ids[i] = r.ID
+		}
+		l.Newer, l.Older = pageLinks("/jobs", params, ids, cur, more)
+	}
 	if err != nil {
 		return l, fmt.Errorf("list jobs: %w", err)
 	}
-	rows, more := trimPage(rows, jobsPageSize, cur.after > 0)
+	return l, addJobRows(ctx, q, &l, rows)
+}
+
+// addJobRows turns the page's jobs into rows, each with its failing state and its strip.
+func addJobRows(ctx context.Context, q *sqlcgen.Queries, l *views.JobsList, rows []sqlcgen.JobListRow) error {
 	now := time.Now()
-	ids := make([]int64, len(rows))
-	for i, r := range rows {
-		ids[i] = r.ID
+	for _, r := range rows {
 		l.Rows = append(l.Rows, toJobRow(r, now))
 	}
-	l.Newer, l.Older = pageLinks("/jobs", url.Values{"q": {f.Q}, "type": {f.Type}, "state": {f.State}}, ids, cur, more)
-	return l, nil
+	return decorateJobRows(ctx, q, l.Rows, now)
 }
 
 // likeEscaper makes a person's text match itself literally in an ILIKE pattern.
@@ -136,6 +159,9 @@ func handleJobPage(q *sqlcgen.Queries, st *store.Store) echo.HandlerFunc {
 			return err
 		}
 		d := toJobDetail(job, requestPath(c), now)
+		if d.Failing, err = jobFailing(ctx, q, id, now); err != nil {
+			return err
+		}
 		return render(c, http.StatusOK, views.JobPage(newPage(c, job.Name, "jobs"), d, health, runs, history))
 	}
 }

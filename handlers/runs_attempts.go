@@ -49,7 +49,7 @@ func toAttemptViews(rows []sqlcgen.RunAttemptListRow, now time.Time) []views.Att
 	out := make([]views.Attempt, len(rows))
 	for i, a := range rows {
 		out[i] = views.Attempt{Number: a.Attempt, Outcome: a.Outcome, Started: views.NewMoment(&a.StartedAt, now, nil),
-			Duration: views.Duration(a.FinishedAt.Sub(a.StartedAt)), Error: a.Error, Output: a.Output}
+			Duration: views.Duration(a.FinishedAt.Sub(a.StartedAt)), Error: views.ErrorWords(a.Error), Output: a.Output}
 	}
 	return out
 }

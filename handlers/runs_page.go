@@ -164,7 +164,7 @@ func toRunRow(r sqlcgen.RunListRow, now time.Time) views.RunRow {
 		Completed:  views.NewMoment(r.CompletedAt, now, nil),
 		RetryAt:    views.NewMoment(r.NextAttemptAt, now, nil),
 		Duration:   runDuration(r.Status, r.StartedAt, r.CompletedAt, now),
-		Output:     r.Output, Error: r.Error, OutputCut: r.OutputCut, ErrorCut: r.ErrorCut,
+		Output:     r.Output, Error: views.ErrorWords(r.Error), OutputCut: r.OutputCut, ErrorCut: r.ErrorCut,
 		Unsent: r.Status == runstatus.Queued && r.PublishedAt == nil,
 	}
 }
@@ -210,7 +210,7 @@ func handleRunPage(q *sqlcgen.Queries) echo.HandlerFunc {
 			Scheduled: views.NewMoment(&r.ScheduledAt, now, nil), Created: views.NewMoment(&r.CreatedAt, now, nil),
 			Published: views.NewMoment(r.PublishedAt, now, nil), Started: views.NewMoment(r.StartedAt, now, nil),
 			Completed: views.NewMoment(r.CompletedAt, now, nil), RetryAt: views.NewMoment(r.NextAttemptAt, now, nil),
-			Duration: runDuration(r.Status, r.StartedAt, r.CompletedAt, now), Output: r.Output, Error: r.Error,
+			Duration: runDuration(r.Status, r.StartedAt, r.CompletedAt, now), Output: r.Output, Error: views.ErrorWords(r.Error),
 		}
 		runChainDetail(&d, r)
 		if isHTMX(c) {

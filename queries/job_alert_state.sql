@@ -35,3 +35,37 @@ WHERE job_id = @job_id;
 -- JobAlertStateGet is where a job stands, for its page; a job that never failed has no row.
 -- held is a job past its threshold whose failing notice the flap window holds back.
 SELECT consecutive_failures, failing, held FROM job_alert_state WHERE job_id = @job_id;
+
+-- Failing as the dashboard shows it (issue 27). A job is failing when job_alert_state.failing is
+-- set: the alerter's one definition (its failed runs in a row reached alert_after). Since is when
+-- its streak began: the oldest of its last consecutive_failures settled failures (failed for good
+-- or missed; skipped and cancelled runs move no alert state), and last_error the newest one's error.
+
+-- name: JobFailingList :many
+-- JobFailingList is where each of these jobs stands if it is failing, for a page of rows or one job.
+SELECT s.job_id, s.consecutive_failures, COALESCE(f.since, s.updated_at)::timestamptz AS since, COALESCE(f.last_error, '')::text AS last_error
+FROM job_alert_state AS s
+LEFT JOIN LATERAL (
+    SELECT min(COALESCE(r.completed_at, r.scheduled_at)) AS since, (array_agg(r.error ORDER BY r.id DESC))[1] AS last_error
+    FROM (SELECT id, completed_at, scheduled_at, error FROM runs
+          WHERE runs.job_id = s.job_id AND runs.status IN ('permanently_failed', 'missed')
+          ORDER BY id DESC LIMIT GREATEST(s.consecutive_failures, 1)) AS r
+) AS f ON true
+WHERE s.failing AND s.job_id = ANY(@job_ids::bigint[])
+ORDER BY s.job_id;
+
+-- name: JobFailingNow :many
+-- JobFailingNow is the home page's failing jobs, one row each, the longest streak first.
+SELECT s.job_id, j.name AS job_name, s.consecutive_failures, COALESCE(f.since, s.updated_at)::timestamptz AS since,
+    COALESCE(f.last_error, '')::text AS last_error, count(*) OVER ()::bigint AS total
+FROM job_alert_state AS s
+JOIN jobs AS j ON j.id = s.job_id
+LEFT JOIN LATERAL (
+    SELECT min(COALESCE(r.completed_at, r.scheduled_at)) AS since, (array_agg(r.error ORDER BY r.id DESC))[1] AS last_error
+    FROM (SELECT id, completed_at, scheduled_at, error FROM runs
+          WHERE runs.job_id = s.job_id AND runs.status IN ('permanently_failed', 'missed')
+          ORDER BY id DESC LIMIT GREATEST(s.consecutive_failures, 1)) AS r
+) AS f ON true
+WHERE s.failing
+ORDER BY s.consecutive_failures DESC, s.job_id
+LIMIT @max_rows;

@@ -295,3 +295,30 @@ SET signing_secret = sqlc.narg(new_secret)::text, previous_signing_secret = sqlc
 WHERE id = @id
   AND signing_secret IS NOT DISTINCT FROM sqlc.narg(old_secret)::text
   AND previous_signing_secret IS NOT DISTINCT FROM sqlc.narg(old_previous)::text;
+
+-- Sorting and the failing filter (issue 27, dash27).
+
+-- name: JobListSorted :many
+-- JobListSorted is the dashboard's job list sorted by a column (sort: name, next, last, each with
+-- a leading "-" for the other way; anything else is newest first), or filtered to failing jobs, a
+-- page at a time by offset: a sort has no keyset the list could walk for every column, and a page
+-- beyond the first is asked for by number. Last run orders by each job's newest run (ids grow as
+-- runs are made). Ties fall back to the id, so pages never share or lose a row while nothing changes.
+SELECT j.* FROM job_list_rows AS j
+WHERE (@pattern::text = '' OR j.name ILIKE @pattern)
+  AND (sqlc.narg(type)::text IS NULL OR j.type = sqlc.narg(type))
+  AND (sqlc.narg(paused)::boolean IS NULL OR j.paused = sqlc.narg(paused))
+  AND (NOT @failing::boolean OR EXISTS (SELECT 1 FROM job_alert_state AS s WHERE s.job_id = j.id AND s.failing))
+ORDER BY
+    CASE WHEN @sort::text = 'name' THEN lower(j.name) END ASC,
+    CASE WHEN @sort::text = '-name' THEN lower(j.name) END DESC,
+    CASE WHEN @sort::text = 'next' THEN j.next_run_at END ASC NULLS LAST,
+    CASE WHEN @sort::text = '-next' THEN j.next_run_at END DESC NULLS LAST,
+    CASE WHEN @sort::text = 'last' THEN (SELECT max(r.id) FROM runs AS r WHERE r.job_id = j.id) END DESC NULLS LAST,
+    CASE WHEN @sort::text = '-last' THEN (SELECT max(r.id) FROM runs AS r WHERE r.job_id = j.id) END ASC NULLS LAST,
+    j.id DESC
+LIMIT @max_rows OFFSET @skip_rows;
+
+-- name: JobCountScheduled :one
+-- JobCountScheduled counts the jobs that will run: the home page's "Jobs scheduled" leaves paused ones out.
+SELECT count(*) FROM jobs WHERE NOT paused;

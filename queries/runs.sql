@@ -312,3 +312,13 @@ WITH scanned AS (
 )
 SELECT COALESCE((SELECT max(scanned.id) FROM scanned), 0)::bigint AS last_id,
        (SELECT count(*) FROM deleted) AS deleted;
+
+-- name: RunStripList :many
+-- RunStripList is each of these jobs' last 20 runs for its strip, oldest first, with whether each
+-- needed a retry, so that a run completed after retries has its own mark (issue 27).
+SELECT j.id::bigint AS job_id, COALESCE(x.statuses, '{}')::text[] AS statuses, COALESCE(x.retried, '{}')::boolean[] AS retried
+FROM unnest(@job_ids::bigint[]) AS j(id)
+LEFT JOIN LATERAL (
+    SELECT array_agg(r.status ORDER BY r.id) AS statuses, array_agg(r.retry_count > 0 ORDER BY r.id) AS retried
+    FROM (SELECT id, status, retry_count FROM runs WHERE runs.job_id = j.id ORDER BY id DESC LIMIT 20) AS r
+) AS x ON true;

@@ -148,3 +148,107 @@ func (q *Queries) JobAlertStateSet(ctx context.Context, arg JobAlertStateSetPara
 	)
 	return err
 }
+
+const jobFailingList = `-- name: JobFailingList :many
+
+SELECT s.job_id, s.consecutive_failures, COALESCE(f.since, s.updated_at)::timestamptz AS since, COALESCE(f.last_error, '')::text AS last_error
+FROM job_alert_state AS s
+LEFT JOIN LATERAL (
+    SELECT min(COALESCE(r.completed_at, r.scheduled_at)) AS since, (array_agg(r.error ORDER BY r.id DESC))[1] AS last_error
+    FROM (SELECT id, completed_at, scheduled_at, error FROM runs
+          WHERE runs.job_id = s.job_id AND runs.status IN ('permanently_failed', 'missed')
+          ORDER BY id DESC LIMIT GREATEST(s.consecutive_failures, 1)) AS r
+) AS f ON true
+WHERE s.failing AND s.job_id = ANY($1::bigint[])
+ORDER BY s.job_id
+`
+
+type JobFailingListRow struct {
+	JobID               int64
+	ConsecutiveFailures int32
+	Since               time.Time
+	LastError           string
+}
+
+// Failing as the dashboard shows it (issue 27). A job is failing when job_alert_state.failing is
+// set: the alerter's one definition (its failed runs in a row reached alert_after). Since is when
+// its streak began: the oldest of its last consecutive_failures settled failures (failed for good
+// or missed; skipped and cancelled runs move no alert state), and last_error the newest one's error.
+// JobFailingList is where each of these jobs stands if it is failing, for a page of rows or one job.
+func (q *Queries) JobFailingList(ctx context.Context, jobIds []int64) ([]JobFailingListRow, error) {
+	rows, err := q.db.Query(ctx, jobFailingList, jobIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []JobFailingListRow{}
+	for rows.Next() {
+		var i JobFailingListRow
+		if err := rows.Scan(
+			&i.JobID,
+			&i.ConsecutiveFailures,
+			&i.Since,
+			&i.LastError,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const jobFailingNow = `-- name: JobFailingNow :many
+SELECT s.job_id, j.name AS job_name, s.consecutive_failures, COALESCE(f.since, s.updated_at)::timestamptz AS since,
+    COALESCE(f.last_error, '')::text AS last_error, count(*) OVER ()::bigint AS total
+FROM job_alert_state AS s
+JOIN jobs AS j ON j.id = s.job_id
+LEFT JOIN LATERAL (
+    SELECT min(COALESCE(r.completed_at, r.scheduled_at)) AS since, (array_agg(r.error ORDER BY r.id DESC))[1] AS last_error
+    FROM (SELECT id, completed_at, scheduled_at, error FROM runs
+          WHERE runs.job_id = s.job_id AND runs.status IN ('permanently_failed', 'missed')
+          ORDER BY id DESC LIMIT GREATEST(s.consecutive_failures, 1)) AS r
+) AS f ON true
+WHERE s.failing
+ORDER BY s.consecutive_failures DESC, s.job_id
+LIMIT $1
+`
+
+type JobFailingNowRow struct {
+	JobID               int64
+	JobName             string
+	ConsecutiveFailures int32
+	Since               time.Time
+	LastError           string
+	Total               int64
+}
+
+// JobFailingNow is the home page's failing jobs, one row each, the longest streak first.
+func (q *Queries) JobFailingNow(ctx context.Context, maxRows int32) ([]JobFailingNowRow, error) {
+	rows, err := q.db.Query(ctx, jobFailingNow, maxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []JobFailingNowRow{}
+	for rows.Next() {
+		var i JobFailingNowRow
+		if err := rows.Scan(
+			&i.JobID,
+			&i.JobName,
+			&i.ConsecutiveFailures,
+			&i.Since,
+			&i.LastError,
+			&i.Total,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}

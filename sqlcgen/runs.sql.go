@@ -1376,3 +1376,40 @@ func (q *Queries) RunRetryMany(ctx context.Context, ids []int64) ([]RunRetryMany
 	}
 	return items, nil
 }
+
+const runStripList = `-- name: RunStripList :many
+SELECT j.id::bigint AS job_id, COALESCE(x.statuses, '{}')::text[] AS statuses, COALESCE(x.retried, '{}')::boolean[] AS retried
+FROM unnest($1::bigint[]) AS j(id)
+LEFT JOIN LATERAL (
+    SELECT array_agg(r.status ORDER BY r.id) AS statuses, array_agg(r.retry_count > 0 ORDER BY r.id) AS retried
+    FROM (SELECT id, status, retry_count FROM runs WHERE runs.job_id = j.id ORDER BY id DESC LIMIT 20) AS r
+) AS x ON true
+`
+
+type RunStripListRow struct {
+	JobID    int64
+	Statuses []string
+	Retried  []bool
+}
+
+// RunStripList is each of these jobs' last 20 runs for its strip, oldest first, with whether each
+// needed a retry, so that a run completed after retries has its own mark (issue 27).
+func (q *Queries) RunStripList(ctx context.Context, jobIds []int64) ([]RunStripListRow, error) {
+	rows, err := q.db.Query(ctx, runStripList, jobIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RunStripListRow{}
+	for rows.Next() {
+		var i RunStripListRow
+		if err := rows.Scan(&i.JobID, &i.Statuses, &i.Retried); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
