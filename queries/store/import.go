@@ -124,13 +124,18 @@ func (s *Store) Import(ctx context.Context, actor string, r io.Reader, opts Impo
 // readDocument reads an export document's envelope, leaving its jobs to be checked one by one.
 func readDocument(r io.Reader) ([]json.RawMessage, error) {
 	var doc struct {
-		Version json.RawMessage   `json:"version"`
-		Jobs    []json.RawMessage `json:"jobs"`
+		Version    json.RawMessage   `json:"version"`
+		ExportedAt json.RawMessage   `json:"exported_at"`
+		Jobs       []json.RawMessage `json:"jobs"`
 	}
 	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
 	if err := dec.Decode(&doc); err != nil {
 		if p := FieldTypeProblem(err); p != nil {
 			return nil, &InvalidImportError{Document: p}
+		}
+		if IsUnknownField(err) {
+			return nil, &InvalidImportError{Document: UnknownFields(nil, err)}
 		}
 		return nil, &UnreadableImportError{Err: err}
 	}

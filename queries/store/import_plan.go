@@ -66,6 +66,8 @@ func checkImportJob(raw json.RawMessage, now time.Time) (sqlcgen.Job, string, ma
 			maps.Copy(typeProblems, p)
 		}
 	}
+	// A field neither knows is named, as the API names it (issue 21).
+	maps.Copy(typeProblems, UnknownFields(raw, nil, &in, &state))
 	spec, problems := in.Valid(now)
 	maps.Copy(problems, typeProblems)
 	name := spec.Name

@@ -131,29 +131,35 @@ func repeatedWallClock(n time.Time) bool {
 	return before > now && n.Sub(start) < time.Duration(before-now)*time.Second
 }
 
-// springForward returns the moment the clocks went forward between t and n, if the schedule wanted
-// a wall-clock time in the hour that was skipped; otherwise the zero time.
+// springForward returns the first moment the clocks went forward between t and n at which the
+// schedule wanted a wall-clock time in the stretch that was skipped; otherwise the zero time. Every
+// change between the two is looked at, not only the one nearest n: a yearly slot that falls in the
+// gap makes robfig/cron's n a year later, past the next year's changes.
 func (z zonedSchedule) springForward(t, n time.Time) time.Time {
 	if n.IsZero() {
 		return time.Time{}
 	}
-	change, _ := n.ZoneBounds()
-	if change.IsZero() || !change.After(t) {
-		return time.Time{}
+	for _, change := t.In(n.Location()).ZoneBounds(); !change.IsZero() && !change.After(n); _, change = change.ZoneBounds() {
+		if z.skippedAt(change) {
+			return change.In(n.Location())
+		}
 	}
-	_, now := n.Zone()
+	return time.Time{}
+}
+
+// skippedAt reports whether the clocks went forward at change past a wall-clock time the schedule
+// wanted.
+func (z zonedSchedule) skippedAt(change time.Time) bool {
+	_, now := change.Zone()
 	_, before := change.Add(-time.Second).Zone()
 	if now <= before {
-		return time.Time{}
+		return false
 	}
 	// Read the schedule on the old clock: a match within the skipped stretch is a skipped slot.
 	old := *z.spec
 	old.Location = time.FixedZone("", before)
 	m := old.Next(change.Add(-time.Second))
-	if !m.IsZero() && m.Before(change.Add(time.Duration(now-before)*time.Second)) {
-		return change.In(n.Location())
-	}
-	return time.Time{}
+	return !m.IsZero() && m.Before(change.Add(time.Duration(now-before)*time.Second))
 }
 
 // everySchedule fires at every multiple of every since the Unix epoch.
