@@ -18,8 +18,14 @@ var parser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron
 
 // Parse parses a cron expression evaluated in the IANA time zone tz. "@every d" schedules
 // are aligned to multiples of d since the Unix epoch instead of to the moment they were loaded, so
-// that every replica and every restart computes the same slots, and a slot is a stable key.
+// that every replica and every restart computes the same slots, and a slot is a stable key. H
+// tokens are resolved as for a job not stored yet; a stored job's schedule is Job.Schedule.
 func Parse(spec, tz string) (cron.Schedule, error) {
+	return parseFor(spec, tz, 0)
+}
+
+// parseFor is Parse with the H tokens resolved for the job jobID.
+func parseFor(spec, tz string, jobID int64) (cron.Schedule, error) {
 	loc, err := LoadLocation(tz)
 	if err != nil {
 		return nil, err
@@ -40,6 +46,10 @@ func Parse(spec, tz string) (cron.Schedule, error) {
 			return nil, errors.New("must use a whole number of seconds, at least 1s, with @every")
 		}
 		return everySchedule{every: d}, nil
+	}
+	spec, err = resolveH(spec, jobID)
+	if err != nil {
+		return nil, err
 	}
 	s, err := parser.Parse(spec)
 	if err != nil {
@@ -104,8 +114,11 @@ type zonedSchedule struct{ spec *cron.SpecSchedule }
 // starBit is robfig/cron's mark of a field given as "*".
 const starBit = 1 << 63
 
-// Next returns the first slot strictly after t.
+// Next returns the first slot strictly after t, in the schedule's zone. t is read in that zone
+// first: robfig/cron answers in t's zone, and the daylight-saving rules below read the zone's
+// changes from the answer (a t in UTC, as the scheduler's clock may be, would hide them).
 func (z zonedSchedule) Next(t time.Time) time.Time {
+	t = t.In(z.spec.Location)
 	n := z.spec.Next(t)
 	if z.spec.Hour&starBit != 0 {
 		return n
