@@ -48,6 +48,7 @@ func addRoutes(e *echo.Echo, d Deps, a *auth) {
 	api.DELETE("/channels/:id", handleAPIChannelDelete(a.store))
 	api.POST("/channels/:id/test", handleAPIChannelTest(q, d.Channels))
 	api.GET("/stats", handleAPIStats(q))
+	api.GET("/schedule/preview", handleAPISchedulePreview())
 	addSecretRoutes(e, api, secrets{q: q, st: a.store})
 	api.GET("/users", handleAPIUserList(q))
 	api.POST("/users", handleAPIUserCreate(q, a.store))

@@ -3,13 +3,17 @@
 -- empty retry policy or no secret references take the columns' defaults, so every caller need not
 -- name them.
 INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
-                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs)
+                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs,
+                  -- issue 21, jitter and windows
+                  jitter_ms, start_at, end_at, blackouts)
 VALUES (@name, @type, @payload, @cron, @timezone, @max_retries, @retry_delay_ms, @timeout_ms, @catchup, @paused,
         @next_run_at,
         COALESCE(sqlc.narg(alert_channels)::bigint[], ARRAY(SELECT c.id FROM channels AS c WHERE c.is_default ORDER BY c.id)),
         COALESCE(sqlc.narg(alert_after)::integer, 1),
         COALESCE(NULLIF(@retry_on::text, ''), 'transient'), COALESCE(NULLIF(@retry_backoff::text, ''), 'fixed'),
-        @signing_secret, COALESCE(@secret_refs::text[], '{}'))
+        @signing_secret, COALESCE(@secret_refs::text[], '{}'),
+        -- issue 21, jitter and windows
+        @jitter_ms, sqlc.narg(start_at)::timestamptz, sqlc.narg(end_at)::timestamptz, COALESCE(sqlc.narg(blackouts)::jsonb, '[]'))
 RETURNING *;
 
 -- name: JobGet :one
@@ -32,9 +36,17 @@ SET name = @name, type = @type, payload = @payload, cron = @cron, timezone = @ti
     alert_after = COALESCE(sqlc.narg(alert_after)::integer, alert_after),
     retry_on = COALESCE(NULLIF(@retry_on::text, ''), 'transient'),
     retry_backoff = COALESCE(NULLIF(@retry_backoff::text, ''), 'fixed'),
-    signing_secret = COALESCE(signing_secret, @signing_secret), secret_refs = COALESCE(@secret_refs::text[], '{}')
+    signing_secret = COALESCE(signing_secret, @signing_secret), secret_refs = COALESCE(@secret_refs::text[], '{}'),
+    -- issue 21, jitter and windows
+    jitter_ms = @jitter_ms, start_at = sqlc.narg(start_at)::timestamptz, end_at = sqlc.narg(end_at)::timestamptz,
+    blackouts = COALESCE(sqlc.narg(blackouts)::jsonb, '[]')
 WHERE id = @id
 RETURNING *;
+
+-- name: JobSetNextRun :one
+-- JobSetNextRun sets a new job's next run once its id, which its H tokens and jitter depend on, is
+-- known; updated_at stays, since the job did not change.
+UPDATE jobs SET next_run_at = sqlc.narg(next_run_at)::timestamptz WHERE id = @id RETURNING *;
 
 -- name: JobSetPaused :one
 UPDATE jobs
@@ -50,10 +62,10 @@ SELECT count(*) FROM jobs;
 
 -- name: JobScheduleList :many
 -- JobScheduleList is what the scheduler needs of every job to build its cron table.
-SELECT id, cron, timezone, paused, updated_at, next_run_at FROM jobs ORDER BY id;
+SELECT id, cron, timezone, paused, updated_at, next_run_at, jitter_ms, start_at, end_at FROM jobs ORDER BY id;
 
 -- name: JobScheduleGet :one
-SELECT id, cron, timezone, paused, updated_at, next_run_at FROM jobs WHERE id = @id;
+SELECT id, cron, timezone, paused, updated_at, next_run_at, jitter_ms, start_at, end_at FROM jobs WHERE id = @id;
 
 -- name: JobSetNextRuns :exec
 -- JobSetNextRuns records where each job's schedule goes next, without touching updated_at. A job
@@ -72,7 +84,7 @@ LISTEN cronflow_jobs;
 -- name: JobListOverdue :many
 -- JobListOverdue finds active jobs whose next slot passed without a run being made: the scheduler
 -- was down, or could not reach the database when the slot came.
-SELECT id, cron, timezone, next_run_at, updated_at, catchup FROM jobs
+SELECT id, cron, timezone, next_run_at, updated_at, catchup, jitter_ms, start_at, end_at FROM jobs
 WHERE NOT paused AND next_run_at < @before::timestamptz
 ORDER BY next_run_at
 LIMIT @max_rows;
@@ -171,12 +183,14 @@ FOR UPDATE OF j;
 -- order the rows are inserted, so the ids answered, sorted, follow the order of the arrays.
 -- Each job's alert channels come as an array literal ('{1,2}'), since an array of arrays cannot
 -- be unnested row by row; for the same reason its secret references come as one comma-separated
--- text (a name holds no comma). An empty signing secret is none.
+-- text (a name holds no comma). An empty signing secret is none, and so is an empty start or end.
 INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
-                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs)
+                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs,
+                  jitter_ms, start_at, end_at, blackouts)
 SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_delay_ms, u.timeout_ms, u.catchup, u.paused,
        u.next_run_at, u.alert_channels::bigint[], u.alert_after,
-       u.retry_on, u.retry_backoff, NULLIF(u.signing_secret, ''), COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}')
+       u.retry_on, u.retry_backoff, NULLIF(u.signing_secret, ''), COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}'),
+       u.jitter_ms, NULLIF(u.start_at, '')::timestamptz, NULLIF(u.end_at, '')::timestamptz, u.blackouts::jsonb
 FROM (SELECT unnest(@names::text[]) AS name, unnest(@types::text[]) AS type, unnest(@payloads::json[]) AS payload,
              unnest(@crons::text[]) AS cron, unnest(@timezones::text[]) AS timezone,
              unnest(@max_retries::integer[]) AS max_retries, unnest(@retry_delay_ms::bigint[]) AS retry_delay_ms,
@@ -186,6 +200,9 @@ FROM (SELECT unnest(@names::text[]) AS name, unnest(@types::text[]) AS type, unn
              unnest(@alert_channels::text[]) AS alert_channels, unnest(@alert_afters::integer[]) AS alert_after,
              unnest(@retry_ons::text[]) AS retry_on, unnest(@retry_backoffs::text[]) AS retry_backoff,
              unnest(@signing_secrets::text[]) AS signing_secret, unnest(@secret_refs::text[]) AS secret_refs,
+             -- issue 21, jitter and windows
+             unnest(@jitter_ms::bigint[]) AS jitter_ms, unnest(@start_ats::text[]) AS start_at,
+             unnest(@end_ats::text[]) AS end_at, unnest(@blackouts::text[]) AS blackouts,
              unnest(@ordinals::integer[]) AS ordinal) AS u
 ORDER BY u.ordinal
 RETURNING id;
@@ -201,7 +218,10 @@ SET name = u.name, type = u.type, payload = u.payload, cron = u.cron, timezone =
     alert_channels = u.alert_channels::bigint[], alert_after = u.alert_after,
     retry_on = u.retry_on, retry_backoff = u.retry_backoff,
     signing_secret = COALESCE(jobs.signing_secret, NULLIF(u.signing_secret, '')),
-    secret_refs = COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}')
+    secret_refs = COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}'),
+    -- issue 21, jitter and windows
+    jitter_ms = u.jitter_ms, start_at = NULLIF(u.start_at, '')::timestamptz, end_at = NULLIF(u.end_at, '')::timestamptz,
+    blackouts = u.blackouts::jsonb
 FROM (SELECT unnest(@ids::bigint[]) AS id, unnest(@names::text[]) AS name, unnest(@types::text[]) AS type,
              unnest(@payloads::json[]) AS payload, unnest(@crons::text[]) AS cron,
              unnest(@timezones::text[]) AS timezone, unnest(@max_retries::integer[]) AS max_retries,
@@ -210,7 +230,10 @@ FROM (SELECT unnest(@ids::bigint[]) AS id, unnest(@names::text[]) AS name, unnes
              unnest(@paused::boolean[]) AS paused, unnest(@next_run_ats::timestamptz[]) AS next_run_at,
              unnest(@alert_channels::text[]) AS alert_channels, unnest(@alert_afters::integer[]) AS alert_after,
              unnest(@retry_ons::text[]) AS retry_on, unnest(@retry_backoffs::text[]) AS retry_backoff,
-             unnest(@signing_secrets::text[]) AS signing_secret, unnest(@secret_refs::text[]) AS secret_refs) AS u
+             unnest(@signing_secrets::text[]) AS signing_secret, unnest(@secret_refs::text[]) AS secret_refs,
+             -- issue 21, jitter and windows
+             unnest(@jitter_ms::bigint[]) AS jitter_ms, unnest(@start_ats::text[]) AS start_at,
+             unnest(@end_ats::text[]) AS end_at, unnest(@blackouts::text[]) AS blackouts) AS u
 WHERE jobs.id = u.id;
 
 -- name: JobQuietNotifications :exec

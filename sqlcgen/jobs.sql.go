@@ -38,7 +38,7 @@ func (q *Queries) JobDelete(ctx context.Context, id int64) (int64, error) {
 }
 
 const jobGet = `-- name: JobGet :one
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after FROM jobs WHERE id = $1
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts FROM jobs WHERE id = $1
 `
 
 func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
@@ -65,12 +65,16 @@ func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
 		&i.SecretRefs,
 		&i.AlertChannels,
 		&i.AlertAfter,
+		&i.JitterMs,
+		&i.StartAt,
+		&i.EndAt,
+		&i.Blackouts,
 	)
 	return i, err
 }
 
 const jobGetForUpdate = `-- name: JobGetForUpdate :one
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after FROM jobs WHERE id = $1 FOR UPDATE
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts FROM jobs WHERE id = $1 FOR UPDATE
 `
 
 // JobGetForUpdate reads a job that is about to change and locks it until the transaction ends, so
@@ -99,20 +103,28 @@ func (q *Queries) JobGetForUpdate(ctx context.Context, id int64) (Job, error) {
 		&i.SecretRefs,
 		&i.AlertChannels,
 		&i.AlertAfter,
+		&i.JitterMs,
+		&i.StartAt,
+		&i.EndAt,
+		&i.Blackouts,
 	)
 	return i, err
 }
 
 const jobInsert = `-- name: JobInsert :one
 INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
-                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs)
+                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs,
+                  -- issue 21, jitter and windows
+                  jitter_ms, start_at, end_at, blackouts)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
         $11,
         COALESCE($12::bigint[], ARRAY(SELECT c.id FROM channels AS c WHERE c.is_default ORDER BY c.id)),
         COALESCE($13::integer, 1),
         COALESCE(NULLIF($14::text, ''), 'transient'), COALESCE(NULLIF($15::text, ''), 'fixed'),
-        $16, COALESCE($17::text[], '{}'))
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after
+        $16, COALESCE($17::text[], '{}'),
+        -- issue 21, jitter and windows
+        $18, $19::timestamptz, $20::timestamptz, COALESCE($21::jsonb, '[]'))
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts
 `
 
 type JobInsertParams struct {
@@ -133,6 +145,10 @@ type JobInsertParams struct {
 	RetryBackoff  string
 	SigningSecret *string
 	SecretRefs    []string
+	JitterMs      int64
+	StartAt       *time.Time
+	EndAt         *time.Time
+	Blackouts     []byte
 }
 
 // JobInsert stores a job. Without alert channels given, it alerts the channels marked default. An
@@ -157,6 +173,10 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 		arg.RetryBackoff,
 		arg.SigningSecret,
 		arg.SecretRefs,
+		arg.JitterMs,
+		arg.StartAt,
+		arg.EndAt,
+		arg.Blackouts,
 	)
 	var i Job
 	err := row.Scan(
@@ -180,16 +200,22 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 		&i.SecretRefs,
 		&i.AlertChannels,
 		&i.AlertAfter,
+		&i.JitterMs,
+		&i.StartAt,
+		&i.EndAt,
+		&i.Blackouts,
 	)
 	return i, err
 }
 
 const jobInsertMany = `-- name: JobInsertMany :many
 INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
-                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs)
+                  next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs,
+                  jitter_ms, start_at, end_at, blackouts)
 SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_delay_ms, u.timeout_ms, u.catchup, u.paused,
        u.next_run_at, u.alert_channels::bigint[], u.alert_after,
-       u.retry_on, u.retry_backoff, NULLIF(u.signing_secret, ''), COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}')
+       u.retry_on, u.retry_backoff, NULLIF(u.signing_secret, ''), COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}'),
+       u.jitter_ms, NULLIF(u.start_at, '')::timestamptz, NULLIF(u.end_at, '')::timestamptz, u.blackouts::jsonb
 FROM (SELECT unnest($1::text[]) AS name, unnest($2::text[]) AS type, unnest($3::json[]) AS payload,
              unnest($4::text[]) AS cron, unnest($5::text[]) AS timezone,
              unnest($6::integer[]) AS max_retries, unnest($7::bigint[]) AS retry_delay_ms,
@@ -199,7 +225,10 @@ FROM (SELECT unnest($1::text[]) AS name, unnest($2::text[]) AS type, unnest($3::
              unnest($12::text[]) AS alert_channels, unnest($13::integer[]) AS alert_after,
              unnest($14::text[]) AS retry_on, unnest($15::text[]) AS retry_backoff,
              unnest($16::text[]) AS signing_secret, unnest($17::text[]) AS secret_refs,
-             unnest($18::integer[]) AS ordinal) AS u
+             -- issue 21, jitter and windows
+             unnest($18::bigint[]) AS jitter_ms, unnest($19::text[]) AS start_at,
+             unnest($20::text[]) AS end_at, unnest($21::text[]) AS blackouts,
+             unnest($22::integer[]) AS ordinal) AS u
 ORDER BY u.ordinal
 RETURNING id
 `
@@ -222,6 +251,10 @@ type JobInsertManyParams struct {
 	RetryBackoffs  []string
 	SigningSecrets []string
 	SecretRefs     []string
+	JitterMs       []int64
+	StartAts       []string
+	EndAts         []string
+	Blackouts      []string
 	Ordinals       []int32
 }
 
@@ -229,7 +262,7 @@ type JobInsertManyParams struct {
 // order the rows are inserted, so the ids answered, sorted, follow the order of the arrays.
 // Each job's alert channels come as an array literal ('{1,2}'), since an array of arrays cannot
 // be unnested row by row; for the same reason its secret references come as one comma-separated
-// text (a name holds no comma). An empty signing secret is none.
+// text (a name holds no comma). An empty signing secret is none, and so is an empty start or end.
 func (q *Queries) JobInsertMany(ctx context.Context, arg JobInsertManyParams) ([]int64, error) {
 	rows, err := q.db.Query(ctx, jobInsertMany,
 		arg.Names,
@@ -249,6 +282,10 @@ func (q *Queries) JobInsertMany(ctx context.Context, arg JobInsertManyParams) ([
 		arg.RetryBackoffs,
 		arg.SigningSecrets,
 		arg.SecretRefs,
+		arg.JitterMs,
+		arg.StartAts,
+		arg.EndAts,
+		arg.Blackouts,
 		arg.Ordinals,
 	)
 	if err != nil {
@@ -270,7 +307,7 @@ func (q *Queries) JobInsertMany(ctx context.Context, arg JobInsertManyParams) ([
 }
 
 const jobList = `-- name: JobList :many
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after FROM jobs
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts FROM jobs
 WHERE id > $1
 ORDER BY id
 LIMIT $2
@@ -312,6 +349,10 @@ func (q *Queries) JobList(ctx context.Context, arg JobListParams) ([]Job, error)
 			&i.SecretRefs,
 			&i.AlertChannels,
 			&i.AlertAfter,
+			&i.JitterMs,
+			&i.StartAt,
+			&i.EndAt,
+			&i.Blackouts,
 		); err != nil {
 			return nil, err
 		}
@@ -325,7 +366,7 @@ func (q *Queries) JobList(ctx context.Context, arg JobListParams) ([]Job, error)
 
 const jobListAll = `-- name: JobListAll :many
 
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after FROM jobs
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts FROM jobs
 WHERE id > $1
 ORDER BY id
 LIMIT $2
@@ -368,6 +409,10 @@ func (q *Queries) JobListAll(ctx context.Context, arg JobListAllParams) ([]Job, 
 			&i.SecretRefs,
 			&i.AlertChannels,
 			&i.AlertAfter,
+			&i.JitterMs,
+			&i.StartAt,
+			&i.EndAt,
+			&i.Blackouts,
 		); err != nil {
 			return nil, err
 		}
@@ -380,7 +425,7 @@ func (q *Queries) JobListAll(ctx context.Context, arg JobListAllParams) ([]Job, 
 }
 
 const jobListByNames = `-- name: JobListByNames :many
-SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.max_retries, j.retry_delay_ms, j.timeout_ms, j.paused, j.created_at, j.updated_at, j.next_run_at, j.catchup, j.retry_on, j.retry_backoff, j.signing_secret, j.secret_refs, j.alert_channels, j.alert_after FROM jobs AS j
+SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.max_retries, j.retry_delay_ms, j.timeout_ms, j.paused, j.created_at, j.updated_at, j.next_run_at, j.catchup, j.retry_on, j.retry_backoff, j.signing_secret, j.secret_refs, j.alert_channels, j.alert_after, j.jitter_ms, j.start_at, j.end_at, j.blackouts FROM jobs AS j
 JOIN (SELECT DISTINCT unnest($1::text[]) AS name) AS n ON n.name = j.name
 ORDER BY j.id
 FOR UPDATE OF j
@@ -418,6 +463,10 @@ func (q *Queries) JobListByNames(ctx context.Context, names []string) ([]Job, er
 			&i.SecretRefs,
 			&i.AlertChannels,
 			&i.AlertAfter,
+			&i.JitterMs,
+			&i.StartAt,
+			&i.EndAt,
+			&i.Blackouts,
 		); err != nil {
 			return nil, err
 		}
@@ -430,7 +479,7 @@ func (q *Queries) JobListByNames(ctx context.Context, names []string) ([]Job, er
 }
 
 const jobListOverdue = `-- name: JobListOverdue :many
-SELECT id, cron, timezone, next_run_at, updated_at, catchup FROM jobs
+SELECT id, cron, timezone, next_run_at, updated_at, catchup, jitter_ms, start_at, end_at FROM jobs
 WHERE NOT paused AND next_run_at < $1::timestamptz
 ORDER BY next_run_at
 LIMIT $2
@@ -448,6 +497,9 @@ type JobListOverdueRow struct {
 	NextRunAt *time.Time
 	UpdatedAt time.Time
 	Catchup   schedule.Catchup
+	JitterMs  int64
+	StartAt   *time.Time
+	EndAt     *time.Time
 }
 
 // JobListOverdue finds active jobs whose next slot passed without a run being made: the scheduler
@@ -468,6 +520,9 @@ func (q *Queries) JobListOverdue(ctx context.Context, arg JobListOverdueParams) 
 			&i.NextRunAt,
 			&i.UpdatedAt,
 			&i.Catchup,
+			&i.JitterMs,
+			&i.StartAt,
+			&i.EndAt,
 		); err != nil {
 			return nil, err
 		}
@@ -692,7 +747,7 @@ func (q *Queries) JobQuietNotifications(ctx context.Context) error {
 }
 
 const jobScheduleGet = `-- name: JobScheduleGet :one
-SELECT id, cron, timezone, paused, updated_at, next_run_at FROM jobs WHERE id = $1
+SELECT id, cron, timezone, paused, updated_at, next_run_at, jitter_ms, start_at, end_at FROM jobs WHERE id = $1
 `
 
 type JobScheduleGetRow struct {
@@ -702,6 +757,9 @@ type JobScheduleGetRow struct {
 	Paused    bool
 	UpdatedAt time.Time
 	NextRunAt *time.Time
+	JitterMs  int64
+	StartAt   *time.Time
+	EndAt     *time.Time
 }
 
 func (q *Queries) JobScheduleGet(ctx context.Context, id int64) (JobScheduleGetRow, error) {
@@ -714,12 +772,15 @@ func (q *Queries) JobScheduleGet(ctx context.Context, id int64) (JobScheduleGetR
 		&i.Paused,
 		&i.UpdatedAt,
 		&i.NextRunAt,
+		&i.JitterMs,
+		&i.StartAt,
+		&i.EndAt,
 	)
 	return i, err
 }
 
 const jobScheduleList = `-- name: JobScheduleList :many
-SELECT id, cron, timezone, paused, updated_at, next_run_at FROM jobs ORDER BY id
+SELECT id, cron, timezone, paused, updated_at, next_run_at, jitter_ms, start_at, end_at FROM jobs ORDER BY id
 `
 
 type JobScheduleListRow struct {
@@ -729,6 +790,9 @@ type JobScheduleListRow struct {
 	Paused    bool
 	UpdatedAt time.Time
 	NextRunAt *time.Time
+	JitterMs  int64
+	StartAt   *time.Time
+	EndAt     *time.Time
 }
 
 // JobScheduleList is what the scheduler needs of every job to build its cron table.
@@ -748,6 +812,9 @@ func (q *Queries) JobScheduleList(ctx context.Context) ([]JobScheduleListRow, er
 			&i.Paused,
 			&i.UpdatedAt,
 			&i.NextRunAt,
+			&i.JitterMs,
+			&i.StartAt,
+			&i.EndAt,
 		); err != nil {
 			return nil, err
 		}
@@ -886,6 +953,49 @@ func (q *Queries) JobSearchBefore(ctx context.Context, arg JobSearchBeforeParams
 	return items, nil
 }
 
+const jobSetNextRun = `-- name: JobSetNextRun :one
+UPDATE jobs SET next_run_at = $1::timestamptz WHERE id = $2 RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts
+`
+
+type JobSetNextRunParams struct {
+	NextRunAt *time.Time
+	ID        int64
+}
+
+// JobSetNextRun sets a new job's next run once its id, which its H tokens and jitter depend on, is
+// known; updated_at stays, since the job did not change.
+func (q *Queries) JobSetNextRun(ctx context.Context, arg JobSetNextRunParams) (Job, error) {
+	row := q.db.QueryRow(ctx, jobSetNextRun, arg.NextRunAt, arg.ID)
+	var i Job
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Type,
+		&i.Payload,
+		&i.Cron,
+		&i.Timezone,
+		&i.MaxRetries,
+		&i.RetryDelayMs,
+		&i.TimeoutMs,
+		&i.Paused,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.NextRunAt,
+		&i.Catchup,
+		&i.RetryOn,
+		&i.RetryBackoff,
+		&i.SigningSecret,
+		&i.SecretRefs,
+		&i.AlertChannels,
+		&i.AlertAfter,
+		&i.JitterMs,
+		&i.StartAt,
+		&i.EndAt,
+		&i.Blackouts,
+	)
+	return i, err
+}
+
 const jobSetNextRuns = `-- name: JobSetNextRuns :exec
 UPDATE jobs
 SET next_run_at = GREATEST(jobs.next_run_at, u.next_run_at)
@@ -912,7 +1022,7 @@ const jobSetPaused = `-- name: JobSetPaused :one
 UPDATE jobs
 SET paused = $1, next_run_at = $2, updated_at = clock_timestamp()
 WHERE id = $3
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts
 `
 
 type JobSetPausedParams struct {
@@ -945,6 +1055,10 @@ func (q *Queries) JobSetPaused(ctx context.Context, arg JobSetPausedParams) (Job
 		&i.SecretRefs,
 		&i.AlertChannels,
 		&i.AlertAfter,
+		&i.JitterMs,
+		&i.StartAt,
+		&i.EndAt,
+		&i.Blackouts,
 	)
 	return i, err
 }
@@ -959,9 +1073,12 @@ SET name = $1, type = $2, payload = $3, cron = $4, timezone = $5,
     alert_after = COALESCE($12::integer, alert_after),
     retry_on = COALESCE(NULLIF($13::text, ''), 'transient'),
     retry_backoff = COALESCE(NULLIF($14::text, ''), 'fixed'),
-    signing_secret = COALESCE(signing_secret, $15), secret_refs = COALESCE($16::text[], '{}')
-WHERE id = $17
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after
+    signing_secret = COALESCE(signing_secret, $15), secret_refs = COALESCE($16::text[], '{}'),
+    -- issue 21, jitter and windows
+    jitter_ms = $17, start_at = $18::timestamptz, end_at = $19::timestamptz,
+    blackouts = COALESCE($20::jsonb, '[]')
+WHERE id = $21
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts
 `
 
 type JobUpdateParams struct {
@@ -981,6 +1098,10 @@ type JobUpdateParams struct {
 	RetryBackoff  string
 	SigningSecret *string
 	SecretRefs    []string
+	JitterMs      int64
+	StartAt       *time.Time
+	EndAt         *time.Time
+	Blackouts     []byte
 	ID            int64
 }
 
@@ -1002,6 +1123,10 @@ func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, erro
 		arg.RetryBackoff,
 		arg.SigningSecret,
 		arg.SecretRefs,
+		arg.JitterMs,
+		arg.StartAt,
+		arg.EndAt,
+		arg.Blackouts,
 		arg.ID,
 	)
 	var i Job
@@ -1026,6 +1151,10 @@ func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, erro
 		&i.SecretRefs,
 		&i.AlertChannels,
 		&i.AlertAfter,
+		&i.JitterMs,
+		&i.StartAt,
+		&i.EndAt,
+		&i.Blackouts,
 	)
 	return i, err
 }
@@ -1038,7 +1167,10 @@ SET name = u.name, type = u.type, payload = u.payload, cron = u.cron, timezone =
     alert_channels = u.alert_channels::bigint[], alert_after = u.alert_after,
     retry_on = u.retry_on, retry_backoff = u.retry_backoff,
     signing_secret = COALESCE(jobs.signing_secret, NULLIF(u.signing_secret, '')),
-    secret_refs = COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}')
+    secret_refs = COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}'),
+    -- issue 21, jitter and windows
+    jitter_ms = u.jitter_ms, start_at = NULLIF(u.start_at, '')::timestamptz, end_at = NULLIF(u.end_at, '')::timestamptz,
+    blackouts = u.blackouts::jsonb
 FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::text[]) AS name, unnest($3::text[]) AS type,
              unnest($4::json[]) AS payload, unnest($5::text[]) AS cron,
              unnest($6::text[]) AS timezone, unnest($7::integer[]) AS max_retries,
@@ -1047,7 +1179,10 @@ FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::text[]) AS name, unnest($3::
              unnest($11::boolean[]) AS paused, unnest($12::timestamptz[]) AS next_run_at,
              unnest($13::text[]) AS alert_channels, unnest($14::integer[]) AS alert_after,
              unnest($15::text[]) AS retry_on, unnest($16::text[]) AS retry_backoff,
-             unnest($17::text[]) AS signing_secret, unnest($18::text[]) AS secret_refs) AS u
+             unnest($17::text[]) AS signing_secret, unnest($18::text[]) AS secret_refs,
+             -- issue 21, jitter and windows
+             unnest($19::bigint[]) AS jitter_ms, unnest($20::text[]) AS start_at,
+             unnest($21::text[]) AS end_at, unnest($22::text[]) AS blackouts) AS u
 WHERE jobs.id = u.id
 `
 
@@ -1070,6 +1205,10 @@ type JobUpdateManyParams struct {
 	RetryBackoffs  []string
 	SigningSecrets []string
 	SecretRefs     []string
+	JitterMs       []int64
+	StartAts       []string
+	EndAts         []string
+	Blackouts      []string
 }
 
 // JobUpdateMany changes a batch of imported jobs in one statement. updated_at moves on, so that the
@@ -1095,6 +1234,10 @@ func (q *Queries) JobUpdateMany(ctx context.Context, arg JobUpdateManyParams) er
 		arg.RetryBackoffs,
 		arg.SigningSecrets,
 		arg.SecretRefs,
+		arg.JitterMs,
+		arg.StartAts,
+		arg.EndAts,
+		arg.Blackouts,
 	)
 	return err
 }

@@ -65,6 +65,10 @@ type Job struct {
 	SecretRefs    []string
 	AlertChannels []int64
 	AlertAfter    int32
+	JitterMs      int64
+	StartAt       *time.Time
+	EndAt         *time.Time
+	Blackouts     []byte
 }
 
 type JobAlertState struct {

@@ -33,6 +33,11 @@ type ExportJob struct {
 	// own where it is imported.
 	RetryOn      string `json:"retry_on"`
 	RetryBackoff string `json:"retry_backoff"`
+	// issue 21, jitter and windows
+	Jitter    string     `json:"jitter"`
+	StartAt   *time.Time `json:"start_at"`
+	EndAt     *time.Time `json:"end_at"`
+	Blackouts []Blackout `json:"blackouts"`
 }
 
 // ExportAlerts are a job's alerts in an export document: the channels told, and after how many
@@ -52,7 +57,27 @@ func ToExportJob(j sqlcgen.Job) ExportJob {
 		Catchup:    string(j.Catchup), Paused: j.Paused,
 		Alerts:  ExportAlerts{Channels: j.AlertChannels, After: j.AlertAfter},
 		RetryOn: j.RetryOn, RetryBackoff: j.RetryBackoff,
+		// issue 21, jitter and windows
+		Jitter: (time.Duration(j.JitterMs) * time.Millisecond).String(), StartAt: utcOrNil(j.StartAt), EndAt: utcOrNil(j.EndAt),
+		Blackouts: exportBlackouts(j),
 	}
+}
+
+// utcOrNil is a time in UTC, as every time is exported, or nil.
+func utcOrNil(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// exportBlackouts is a job's blackouts, an empty list for none.
+func exportBlackouts(j sqlcgen.Job) []Blackout {
+	if b := JobBlackouts(j); b != nil {
+		return b
+	}
+	return []Blackout{}
 }
 
 // exportPage is how many jobs export reads at a time.

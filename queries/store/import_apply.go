@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/schedule"
 )
 
 // importBatch is how many jobs one insert or update statement of an import carries.
@@ -50,10 +52,14 @@ func applyImport(ctx context.Context, q *sqlcgen.Queries, jobs []ImportedJob) ([
 			Catchups: p.Catchups, Paused: p.Paused, NextRunAts: p.NextRunAts, AlertChannels: p.AlertChannels,
 			AlertAfters: p.AlertAfters, RetryOns: p.RetryOns, RetryBackoffs: p.RetryBackoffs,
 			SigningSecrets: p.SigningSecrets, SecretRefs: p.SecretRefs,
+			JitterMs: p.JitterMs, StartAts: p.StartAts, EndAts: p.EndAts, Blackouts: p.Blackouts,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("update imported jobs: %w", err)
 		}
+	}
+	if err := fixImportedNextRuns(ctx, q, append(creates, updates...)); err != nil {
+		return nil, err
 	}
 	if err := q.JobNotifyAll(ctx); err != nil {
 		return nil, fmt.Errorf("notify schedulers: %w", err)
@@ -90,7 +96,34 @@ func insertManyParams(batch []*ImportedJob) sqlcgen.JobInsertManyParams {
 		}
 		p.SigningSecrets = append(p.SigningSecrets, signing)
 		p.SecretRefs = append(p.SecretRefs, strings.Join(j.job.SecretRefs, ","))
+		// issue 21, jitter and windows
+		p.JitterMs = append(p.JitterMs, j.job.JitterMs)
+		p.StartAts = append(p.StartAts, timeText(j.job.StartAt))
+		p.EndAts = append(p.EndAts, timeText(j.job.EndAt))
+		p.Blackouts = append(p.Blackouts, string(j.job.Blackouts))
 		p.Ordinals = append(p.Ordinals, int32(k))
 	}
 	return p
+}
+
+// timeText is a time for a text column of an import statement, "" for none.
+func timeText(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// fixImportedNextRuns sets the next run of each imported job whose H tokens or jitter, chosen from
+// its id, move it (see fixNextRun): few jobs have them, so one at a time.
+func fixImportedNextRuns(ctx context.Context, q *sqlcgen.Queries, jobs []*ImportedJob) error {
+	for _, j := range jobs {
+		if j.job.JitterMs == 0 && !schedule.HasH(j.job.Cron) {
+			continue
+		}
+		if _, err := fixNextRun(ctx, q, j.job, time.Now()); err != nil {
+			return err
+		}
+	}
+	return nil
 }

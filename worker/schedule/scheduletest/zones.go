@@ -12,7 +12,9 @@ type ZoneCase struct {
 }
 
 // utc is a moment in UTC, for writing the table.
-func utc(y int, mo time.Month, d, h, mi int) time.Time { return time.Date(y, mo, d, h, mi, 0, 0, time.UTC) }
+func utc(y int, mo time.Month, d, h, mi int) time.Time {
+	return time.Date(y, mo, d, h, mi, 0, 0, time.UTC)
+}
 
 // ZoneCases keep the classic cron daemons' rules: a job whose wall-clock time is skipped when the
 // clocks go forward runs at the change; one whose time is repeated when they go back runs once, at
