@@ -56,6 +56,8 @@ type harness struct {
 	alerts *Alerter
 	// wrap, if set before the consumer starts, wraps the runner's handler.
 	wrap func(HandlerFunc) HandlerFunc
+	// metrics, if set before the consumer starts, is the runner's.
+	metrics *Metrics
 }
 
 // setup starts a publisher and a consumer with the given number of goroutines.
@@ -104,6 +106,7 @@ func (h *harness) startConsumerWith(exec *task.Executor, workers int) {
 	}
 	runner := NewRunner(h.q, exec, h.pub, h.logger)
 	runner.Alerts = h.alerts
+	runner.Metrics = h.metrics
 	handle := HandlerFunc(runner.Handle)
 	if h.wrap != nil {
 		handle = h.wrap(handle)

@@ -18,6 +18,9 @@ const (
 	Failed            Status = "failed"
 	PermanentlyFailed Status = "permanently_failed"
 	Missed            Status = "missed"
+	// Skipped is a slot that was not run on purpose, the reason in its error: "blackout" for a
+	// slot in one of the job's blackouts (issue 21). sched-b adds the same constant; keep one.
+	Skipped Status = "skipped"
 )
 
 // info is what is known about each status, in the order a run goes through them.
@@ -34,6 +37,7 @@ var info = []struct {
 	{Failed, "failed, will retry", false},
 	{PermanentlyFailed, "failed for good", true},
 	{Missed, "missed", true},
+	{Skipped, "skipped", true},
 }
 
 // All returns every status in the order a run goes through them, for filters and counts.
