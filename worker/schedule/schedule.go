@@ -1,5 +1,7 @@
 // Package schedule reads job schedules: it parses cron expressions in a time zone, puts them into
-// words and lists their next runs. It does no I/O, so that pages and the scheduler share it.
+// words and lists their next runs. A stored job's slots are Job.Schedule's: its H tokens
+// (hash.go) and jitter offset chosen from its id, within its start and end (job.go). It does no
+// I/O, so that pages, the preview and the scheduler share it.
 package schedule
 
 import (
