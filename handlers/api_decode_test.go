@@ -37,6 +37,17 @@ func TestUnknownFieldsAreRejected(t *testing.T) {
 		}
 	})
 
+	t.Run("AMisspeltPayloadFieldIsNamed", func(t *testing.T) {
+		t.Parallel()
+		f := setup(t)
+		body := `{"type": "ping", "cron": "*/5 * * * *", "payload": {"url": "https://example.com/health", "methd": "HEAD"}}`
+		p := f.expectProblem(f.send(http.MethodPost, "/api/jobs", jsonBody(body), "Content-Type", "application/json"),
+			http.StatusUnprocessableEntity, "payload.methd")
+		if p.Fields["payload.methd"] != "is not a known field" {
+			t.Errorf("fields = %v", p.Fields)
+		}
+	})
+
 	t.Run("AnUpdateRejectsThemToo", func(t *testing.T) {
 		t.Parallel()
 		f := setup(t)
