@@ -77,6 +77,24 @@ func TestJobJitterAndWindows(t *testing.T) {
 		}
 	})
 
+	t.Run("AnImportedJobsNextRunIsItsOwn", func(t *testing.T) {
+		t.Parallel()
+		f := setup(t)
+		if res := f.importDoc("", `{"version": 1, "jobs": [`+windowJob+`]}`); res.Created != 1 {
+			t.Fatalf("import = %+v", res)
+		}
+		var list struct{ Jobs []apiWindow }
+		f.expect(f.send(http.MethodGet, "/api/jobs", nil), http.StatusOK, &list)
+		j := list.Jobs[0]
+		sched, err := schedule.Job{ID: j.ID, Cron: j.Cron, Jitter: 30 * time.Second}.Schedule()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := sched.Next(time.Now()); j.NextRunAt == nil || !j.NextRunAt.Equal(want) {
+			t.Errorf("next_run_at = %v, want %v (the job's own H and jitter)", j.NextRunAt, want)
+		}
+	})
+
 	t.Run("BadValuesAreNamed", func(t *testing.T) {
 		t.Parallel()
 		f := setup(t)

@@ -155,3 +155,67 @@ func TestJitterIsStableAcrossReplicasAndRestarts(t *testing.T) {
 		t.Errorf("slots are %s past the 5-second marks, want the job's offset, %s", offset, want)
 	}
 }
+
+// A slot the catch-up leaves out is recorded skipped, not missed, when it is in a blackout; the
+// others are missed as before.
+func TestACaughtUpSlotInABlackoutIsSkipped(t *testing.T) {
+	t.Parallel()
+	h := setup(t, 2)
+	tg := newRecordingTarget(t, nil)
+	job := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}, cron: "* * * * * *", catchup: "none"})
+	now := time.Now().Truncate(time.Second)
+	from, to, past := now.Add(-6*time.Second), now.Add(-3*time.Second), now.Add(-10*time.Second)
+	_, err := h.q.JobUpdate(context.Background(), sqlcgen.JobUpdateParams{ID: job.ID, Name: job.Name, Type: job.Type,
+		Payload: job.Payload, Cron: job.Cron, Timezone: job.Timezone, MaxRetries: job.MaxRetries, RetryDelayMs: job.RetryDelayMs,
+		TimeoutMs: job.TimeoutMs, Catchup: job.Catchup, NextRunAt: &past,
+		Blackouts: []byte(fmt.Sprintf(`[{"from": %q, "to": %q}]`, from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339)))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.startScheduler(time.Hour)
+	workertest.WaitFor(t, 20*time.Second, "the passed slots recorded", func() bool {
+		n := 0
+		for _, r := range h.runsOf(job.ID) {
+			if r.ScheduledAt.Before(now) {
+				n++
+			}
+		}
+		return n >= 10
+	})
+	for _, r := range h.runsOf(job.ID) {
+		if !r.ScheduledAt.Before(now) {
+			continue
+		}
+		inside := !r.ScheduledAt.Before(from) && r.ScheduledAt.Before(to)
+		if inside && (r.Status != runstatus.Skipped || r.Error != "blackout") {
+			t.Errorf("caught-up slot %s in the blackout is %s (%q), want skipped (blackout)", r.ScheduledAt, r.Status, r.Error)
+		}
+		if !inside && r.Status != runstatus.Missed {
+			t.Errorf("caught-up slot %s outside the blackout is %s, want missed", r.ScheduledAt, r.Status)
+		}
+	}
+}
+
+// No slot runs after a job's end_at: its runs stop there.
+func TestNoSlotRunsAfterTheEnd(t *testing.T) {
+	t.Parallel()
+	h := setup(t, 2)
+	tg := newRecordingTarget(t, nil)
+	job := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}, cron: "* * * * * *"})
+	end := time.Now().Truncate(time.Second).Add(3 * time.Second)
+	h.setWindow(job, 0, nil, &end, "[]")
+	h.startScheduler(0)
+	workertest.WaitFor(t, 20*time.Second, "two seconds past the end", func() bool { return time.Now().After(end.Add(2 * time.Second)) })
+	runs := h.runsOf(job.ID)
+	if len(runs) == 0 {
+		t.Fatal("the job never ran before its end")
+	}
+	for _, r := range runs {
+		if r.ScheduledAt.After(end) {
+			t.Errorf("run at %s, after the end %s", r.ScheduledAt, end)
+		}
+	}
+	if requests, keys := tg.total(); requests != keys || keys > len(runs) {
+		t.Errorf("target got %d requests for %d runs", requests, len(runs))
+	}
+}
