@@ -14,10 +14,11 @@ RUN --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/cronflow .
 
 # Run: distroless static has CA certificates (webhooks, SMTP over TLS) and tzdata (cron time zones),
-# but no shell, so there is no HEALTHCHECK here; compose checks only PostgreSQL and RabbitMQ.
+# but no shell: the healthcheck is the binary's own, which asks this container's /readyz.
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/cronflow /cronflow
 USER 65532:65532
 EXPOSE 8000
+HEALTHCHECK --interval=10s --timeout=8s --start-period=60s --retries=3 CMD ["/cronflow", "healthcheck"]
 ENTRYPOINT ["/cronflow"]
 CMD ["serve"]

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cronflow/cronflow/worker/workertest"
+
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -16,7 +18,7 @@ func TestExportAndImportFromTheCommandLine(t *testing.T) {
 	env := testEnv(t)
 	getenv := func(k string) string { return env[k] }
 	command := func(args ...string) (string, error) {
-		var out syncBuffer
+		var out workertest.LogBuffer
 		err := run(context.Background(), append([]string{"cronflow"}, args...), getenv, &out)
 		return out.String(), err
 	}

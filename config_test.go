@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cronflow/cronflow/worker/workertest"
+
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/cronflow/cronflow/worker"
@@ -25,6 +27,8 @@ func TestBadConfigurationStopsStartup(t *testing.T) {
 		"CatchUpNotADuration":              {map[string]string{"CATCHUP_WINDOW": "soon"}},
 		"ShutdownGraceNegative":            {map[string]string{"SHUTDOWN_GRACE": "-5s"}},
 		"SMTPTLSUnknown":                   {map[string]string{"SMTP_TLS": "maybe"}},
+		"SMTPCAFileMissing":                {map[string]string{"SMTP_CA_FILE": "/nonexistent/ca.pem"}},
+		"SMTPSkipVerifyNotABool":           {map[string]string{"SMTP_TLS_SKIP_VERIFY": "sometimes"}},
 		"LogLevelUnknown":                  {map[string]string{"LOG_LEVEL": "loud"}},
 		"DatabaseURLNotPostgres":           {map[string]string{"DATABASE_URL": "mysql://x"}},
 		"AMQPURLNotAMQP":                   {map[string]string{"AMQP_URL": "http://x"}},
@@ -46,7 +50,7 @@ func TestBadConfigurationStopsStartup(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			var logs syncBuffer
+			var logs workertest.LogBuffer
 			err := run(context.Background(), []string{"cronflow"}, func(k string) string { return tc.env[k] }, &logs)
 			for variable := range tc.env {
 				if err == nil || !strings.Contains(err.Error(), variable) {
@@ -91,7 +95,8 @@ func TestWhereCronflowListens(t *testing.T) {
 		"WithoutAPasswordOnLoopbackOnly":          {"serve", map[string]string{}, "127.0.0.1:8000"},
 		"WithAPasswordOnEveryAddress":             {"serve", map[string]string{"CRONFLOW_ADMIN_PASSWORD": "long enough"}, "0.0.0.0:8000"},
 		"WithoutAPasswordWhereToldIfInsecureIsOn": {"serve", map[string]string{"DASHBOARD_HOST": "0.0.0.0", "CRONFLOW_INSECURE_NO_AUTH": "true"}, "0.0.0.0:8000"},
-		"AWorkerServesOnlyHealthOnEveryAddress":   {"worker", map[string]string{}, "0.0.0.0:8000"},
+		"AWorkerWithoutAPasswordOnLoopbackOnly":   {"worker", map[string]string{}, "127.0.0.1:8000"},
+		"AWorkerWithAPasswordOnEveryAddress":      {"worker", map[string]string{"CRONFLOW_ADMIN_PASSWORD": "long enough"}, "0.0.0.0:8000"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			cfg, err := loadConfig(tc.mode, func(k string) string { return tc.env[k] })

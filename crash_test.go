@@ -20,7 +20,7 @@ import (
 type process struct {
 	t    *testing.T
 	cmd  *exec.Cmd
-	logs *syncBuffer
+	logs *workertest.LogBuffer
 	app  *testApp
 }
 
@@ -59,7 +59,7 @@ func startProcess(t *testing.T, env map[string]string) *process {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	_ = l.Close()
-	p := &process{t: t, logs: &syncBuffer{}}
+	p := &process{t: t, logs: &workertest.LogBuffer{}}
 	p.cmd = exec.Command(cronflowBinary(t), "serve")
 	p.cmd.Env = []string{"DASHBOARD_PORT=" + strconv.Itoa(port), "PATH=" + os.Getenv("PATH")}
 	for k, v := range env {

@@ -4,21 +4,23 @@
 // Usage:
 //
 //	cronflow [serve]   HTTP dashboard and API, the scheduler (one leader among replicas) and consumers
-//	cronflow worker    consumers only, for scaled-out replicas, with /healthz and /readyz
+//	cronflow worker    consumers only, for scaled-out replicas, with /healthz, /readyz and /metrics
 //	cronflow migrate   migrate the database and exit
 //	cronflow export    print every job as an export document
 //	cronflow import FILE [--dry-run] [--mode=upsert|create]
 //	                   import an export document (see the README)
+//	cronflow healthcheck  exit 0 if this host's Cronflow says it is ready (container healthchecks)
+//	cronflow version   the version and commit it was built from; cronflow help: the usage
 package main
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -53,7 +55,7 @@ func poolSize(consumers int) int32 { return int32(min(consumers, 32) + 10) }
 func main() {
 	if err := run(context.Background(), os.Args, os.Getenv, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "cronflow:", err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }
 
@@ -63,17 +65,29 @@ func main() {
 // It is longer than 60 lines on purpose: it is the one place that reads as the wiring, the start
 // order and the stop order, top to bottom.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	mode, err := parseMode(args)
+	cmd, err := parseCommand(args)
 	if err != nil {
 		return err
 	}
+	if answered, err := cmd.answer(ctx, getenv, stdout); answered {
+		return err
+	}
+	mode := cmd.mode
 	cfg, err := loadConfig(mode, getenv)
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
 	logger := slog.New(slog.NewJSONHandler(logOutput(mode, stdout), &slog.HandlerOptions{Level: cfg.LogLevel}))
+	if cfg.Mail.SkipVerify {
+		logger.Warn("SMTP_TLS_SKIP_VERIFY is true: the SMTP server's certificate is not verified", "smtp_host", cfg.Mail.Host)
+	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	ln, err := listen(mode, cfg.HTTPAddr)
+	if err != nil {
+		return err
+	}
+	defer closeListener(ln)
 
 	pool, err := queries.OpenPool(ctx, cfg.DatabaseURL, poolSize(cfg.Consumers), logger)
 	if err != nil {
@@ -91,13 +105,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "export":
 		return st.Export(ctx, stdout)
 	case "import":
-		return importCommand(ctx, args[2:], st, stdout)
+		return importCommand(ctx, cmd.importArgs, st, stdout)
 	}
 	keys, err := worker.OpenSecrets(ctx, q, cfg.SecretKey, cfg.PreviousSecretKey, logger)
 	if err != nil {
 		return err
 	}
 	top := broker.NewTopology(cfg.AMQPPrefix)
+	if err := broker.CheckAccess(ctx, cfg.AMQPURLs); err != nil {
+		return err
+	}
 	if mode == "serve" {
 		if err := ensureAdmin(ctx, cfg, st, logger); err != nil {
 			return err
@@ -130,7 +147,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 	metrics.Watch(pub, consumer, cfg.Consumers, leader, disp)
 	ready := worker.Readiness(pool, pub, consumer, disp, logger)
-	srv := handlers.NewHealthServer(ready, metricsHandler, cfg.MetricsToken, logger)
+	srv := handlers.NewHealthServer(ready, metricsHandler, authConfig(cfg), logger)
 	if mode == "serve" {
 		srv = handlers.NewServer(handlers.Deps{
 			Queries: q, DB: pool, Publisher: out, ReadyFunc: ready, Logger: logger, Metrics: metricsHandler,
@@ -139,7 +156,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		})
 	}
 	logger.Info("Cronflow started", "mode", mode, "addr", cfg.HTTPAddr, "consumers", cfg.Consumers)
-	err = serveHTTP(ctx, cfg.HTTP, cfg.HTTPAddr, srv, logger)
+	err = serveHTTP(ctx, cfg.HTTP, ln, srv, logger)
 	stop()
 	stopLeader()
 	stopConsumers()
@@ -162,6 +179,7 @@ func startConsumers(ctx context.Context, cfg config, pool *pgxpool.Pool, top bro
 	consumer.Prefetch = cfg.Prefetch
 	stopRuns := start(ctx, consumer.Run)
 	notifier := worker.NewNotifier(q, notify.NewSender(exec, cfg.PublicURL, 30*time.Second), pub, logger)
+	notifier.Secrets = runner.Secrets
 	notices := worker.NewNoticeConsumer(cfg.AMQPURLs, top, noticeConsumers, cfg.ShutdownGrace, notifier.Handle, logger)
 	stopNotices := start(ctx, notices.Run)
 	return consumer, notifier, func() { stopNotices(); stopRuns() }
@@ -187,20 +205,8 @@ func startLeader(ctx context.Context, cfg config, pool *pgxpool.Pool, out *worke
 func authConfig(cfg config) handlers.AuthConfig {
 	return handlers.AuthConfig{Enabled: cfg.AdminPassword != "", MetricsToken: cfg.MetricsToken,
 		LoopbackOnly: cfg.AdminPassword == "" && !cfg.InsecureNoAuth, AdminUser: cfg.AdminUser,
-		SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime}
-}
-
-// parseMode reads the command: serve (the default), worker, migrate, export or import.
-func parseMode(args []string) (string, error) {
-	mode := "serve"
-	if len(args) > 1 {
-		mode = args[1]
-	}
-	switch mode {
-	case "serve", "worker", "migrate", "export", "import":
-		return mode, nil
-	}
-	return "", fmt.Errorf("unknown command %q: use serve, worker, migrate, export or import", mode)
+		SessionIdle: cfg.SessionIdle, SessionLifetime: cfg.SessionLifetime,
+		OIDC: cfg.SSO.OIDC, PasswordLoginOff: cfg.SSO.PasswordLoginOff, Require2FA: cfg.SSO.Require2FA, PublicURL: cfg.PublicURL}
 }
 
 // logOutput is where the logs of a command go: stdout, except for export and import, whose stdout
@@ -212,12 +218,12 @@ func logOutput(mode string, stdout io.Writer) io.Writer {
 	return stdout
 }
 
-// serveHTTP serves srv on addr, within limits, until ctx is done or the server fails, then shuts it
+// serveHTTP serves srv on ln, within limits, until ctx is done or the server fails, then shuts it
 // down, letting requests in progress finish for up to 10 s.
-func serveHTTP(ctx context.Context, limits handlers.ServerLimits, addr string, srv http.Handler, logger *slog.Logger) error {
-	httpServer := limits.Server(addr, srv)
+func serveHTTP(ctx context.Context, limits handlers.ServerLimits, ln net.Listener, srv http.Handler, logger *slog.Logger) error {
+	httpServer := limits.Server(ln.Addr().String(), srv)
 	httpErr := make(chan error, 1)
-	go func() { httpErr <- limits.ListenAndServe(httpServer) }()
+	go func() { httpErr <- httpServer.Serve(limits.Listener(ln)) }()
 	var err error
 	select {
 	case <-ctx.Done():
@@ -255,25 +261,14 @@ func start(ctx context.Context, fn func(ctx context.Context)) (stop func()) {
 
 // importCommand is cronflow import FILE [--dry-run] [--mode=upsert|create]: it imports a document
 // straight into the database, as POST /api/import does, and prints what it did.
-func importCommand(ctx context.Context, args []string, st *store.Store, stdout io.Writer) error {
-	fs := flag.NewFlagSet("import", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	dryRun := fs.Bool("dry-run", false, "check the document and say what would change, storing nothing")
-	mode := fs.String("mode", store.ImportUpsert, "upsert or create")
-	err := fs.Parse(args)
-	file := fs.Arg(0)
-	if err == nil && file != "" {
-		err = fs.Parse(fs.Args()[1:]) // flags may follow the file too
-	}
-	if err != nil || file == "" || fs.NArg() != 0 {
-		return fmt.Errorf("usage: cronflow import FILE [--dry-run] [--mode=upsert|create]")
-	}
+func importCommand(ctx context.Context, args importArgs, st *store.Store, stdout io.Writer) error {
+	file := args.file
 	f, err := os.Open(file)
 	if err != nil {
 		return fmt.Errorf("open document: %w", err)
 	}
 	defer f.Close()
-	res, err := st.Import(ctx, "cli", f, store.ImportOptions{Mode: *mode, DryRun: *dryRun})
+	res, err := st.Import(ctx, "cli", f, store.ImportOptions{Mode: args.mode, DryRun: args.dryRun})
 	var invalid *store.InvalidImportError
 	if errors.As(err, &invalid) {
 		for _, p := range invalid.Jobs {

@@ -28,7 +28,7 @@ type testApp struct {
 	t    testing.TB
 	URL  string
 	env  map[string]string
-	logs *syncBuffer
+	logs *workertest.LogBuffer
 	stop context.CancelFunc
 	done chan error
 
@@ -76,8 +76,12 @@ func startApp(t testing.TB, mode string, env map[string]string) *testApp {
 		appEnv[k] = v
 	}
 	appEnv["DASHBOARD_PORT"] = strconv.Itoa(port)
+	// A URL that must name the port (CRONFLOW_PUBLIC_URL, for passkeys) says {port}.
+	if u, ok := appEnv["CRONFLOW_PUBLIC_URL"]; ok {
+		appEnv["CRONFLOW_PUBLIC_URL"] = strings.ReplaceAll(u, "{port}", strconv.Itoa(port))
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	app := &testApp{t: t, URL: fmt.Sprintf("http://127.0.0.1:%d", port), env: appEnv, logs: &syncBuffer{}, stop: cancel, done: make(chan error, 1)}
+	app := &testApp{t: t, URL: fmt.Sprintf("http://127.0.0.1:%d", port), env: appEnv, logs: &workertest.LogBuffer{}, stop: cancel, done: make(chan error, 1)}
 	go func() {
 		app.done <- run(ctx, []string{"cronflow", mode}, func(k string) string { return appEnv[k] }, app.logs)
 	}()
@@ -226,36 +230,4 @@ func (a *testApp) waitRunWithin(id int64, status string, within time.Duration) a
 		return r.Status == status
 	})
 	return r
-}
-
-// syncBuffer is a log sink that the app writes and the test reads at the same time.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// contains reports whether the logs have a line with every one of the fragments.
-func (b *syncBuffer) contains(fragments ...string) bool {
-	for _, line := range strings.Split(b.String(), "\n") {
-		all := true
-		for _, f := range fragments {
-			all = all && strings.Contains(line, f)
-		}
-		if all {
-			return true
-		}
-	}
-	return false
 }

@@ -85,10 +85,10 @@ func TestAPrimaryDemotedUnderLoadIsLeftForTheNewOne(t *testing.T) {
 	})
 	// The leader saw its lock's session turn read-only and took the lock on the new primary; the
 	// worker, which holds no lock, met a write refused as read-only and let its connections go.
-	if serve := f.apps[0]; !serve.logs.contains("read-only server") || !serve.logs.contains("Took the scheduler lock again") {
+	if serve := f.apps[0]; !serve.logs.Contains("read-only server") || !serve.logs.Contains("Took the scheduler lock again") {
 		t.Error("the leader did not take its lock again after its session turned read-only")
 	}
-	if worker := f.apps[1]; !worker.logs.contains("refused a write as read-only") {
+	if worker := f.apps[1]; !worker.logs.Contains("refused a write as read-only") {
 		t.Error("the worker did not drop its connections to the demoted primary")
 	}
 }

@@ -43,7 +43,7 @@ func TestWorkerModeOnlyConsumes(t *testing.T) {
 		for _, id := range ids {
 			srv.waitRun(id, "completed")
 		}
-		if !w.logs.contains(`"msg":"Run completed"`) {
+		if !w.logs.Contains(`"msg":"Run completed"`) {
 			t.Errorf("the worker executed none of the 20 runs")
 		}
 	})
@@ -59,7 +59,7 @@ func TestAnotherReplicaTakesOverScheduling(t *testing.T) {
 	workertest.WaitFor(t, 15*time.Second, "a scheduled run", func() bool { return len(a.runs(job.ID)) > 0 })
 
 	leader, other := a, b
-	if b.logs.contains("Became the scheduler leader") {
+	if b.logs.Contains("Became the scheduler leader") {
 		leader, other = b, a
 	}
 	if err := leader.shutdown(); err != nil {
@@ -74,7 +74,7 @@ func TestAnotherReplicaTakesOverScheduling(t *testing.T) {
 		}
 		return false
 	})
-	if !other.logs.contains("Became the scheduler leader") {
+	if !other.logs.Contains("Became the scheduler leader") {
 		t.Error("the surviving replica never said it leads")
 	}
 	var stats map[string]json.RawMessage

@@ -95,7 +95,7 @@ func TestAKeyRotationSealsTheSecretsAgain(t *testing.T) {
 	// The new key with the old one as the previous: startup seals every secret again.
 	env["CRONFLOW_SECRET_KEY"], env["CRONFLOW_SECRET_KEY_PREVIOUS"] = newSecretKey(t), oldKey
 	app = startApp(t, "serve", env)
-	if !app.logs.contains("Secrets sealed again", `"secrets":1`) {
+	if !app.logs.Contains("Secrets sealed again", `"secrets":1`) {
 		t.Errorf("no line says the secret was sealed again:\n%s", app.logs.String())
 	}
 	if err := app.shutdown(); err != nil {

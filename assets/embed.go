@@ -6,9 +6,9 @@ package assets
 
 import "embed"
 
-// FS holds htmx.min.js, pico.min.css, app.css, app.js and the two vendored licences,
+// FS holds htmx.min.js, pico.min.css, app.css, app.js, passkeys.js and the two vendored licences,
 // each at the top level under its own name. Serve it under a fixed prefix
 // (for example /assets/) and link the files from the layout.
 //
-//go:embed htmx.min.js pico.min.css app.css app.js LICENSE.htmx LICENSE.pico
+//go:embed htmx.min.js pico.min.css app.css app.js passkeys.js LICENSE.htmx LICENSE.pico
 var FS embed.FS

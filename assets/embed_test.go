@@ -8,7 +8,7 @@ import (
 func TestFSHoldsEveryAsset(t *testing.T) {
 	t.Parallel()
 
-	for _, name := range []string{"htmx.min.js", "pico.min.css", "app.css", "app.js", "LICENSE.htmx", "LICENSE.pico"} {
+	for _, name := range []string{"htmx.min.js", "pico.min.css", "app.css", "app.js", "passkeys.js", "LICENSE.htmx", "LICENSE.pico"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 

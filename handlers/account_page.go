@@ -21,6 +21,11 @@ func handleAccountPage(a *auth) echo.HandlerFunc {
 }
 
 func renderAccount(c echo.Context, a *auth, status int, problems map[string]string) error {
+	return renderAccountWith(c, a, status, problems, nil)
+}
+
+// renderAccountWith renders the account page, with recovery codes just made (shown once).
+func renderAccountWith(c echo.Context, a *auth, status int, problems map[string]string, codes []string) error {
 	p := currentPrincipal(c)
 	rows, err := a.q.SessionListByUser(c.Request().Context(), sqlcgen.SessionListByUserParams{
 		UserID: p.UserID, IdleSince: time.Now().Add(-a.idle()),
@@ -29,10 +34,13 @@ func renderAccount(c echo.Context, a *auth, status int, problems map[string]stri
 		return fmt.Errorf("list sessions of user %d: %w", p.UserID, err)
 	}
 	now := time.Now()
-	v := views.Account{Name: p.Name, Role: string(p.Role), Errors: problems}
+	v := views.Account{Name: p.Name, Role: string(p.Role), Errors: problems, RecoveryCodes: codes}
+	if err := a.accountFactors(c, &v); err != nil {
+		return err
+	}
 	for _, r := range rows {
 		v.Sessions = append(v.Sessions, views.SessionRow{
-			ID: r.ID, Current: r.ID == p.SessionID, ClientIP: r.ClientIp, UserAgent: clip(r.UserAgent, 80),
+			ID: r.ID, Current: r.ID == p.SessionID, ClientIP: r.ClientIp, UserAgent: clip(r.UserAgent, 80), Method: r.Method,
 			Created: views.NewMoment(&r.CreatedAt, now, time.UTC), LastSeen: views.NewMoment(&r.LastSeenAt, now, time.UTC),
 			Expires: views.NewMoment(&r.ExpiresAt, now, time.UTC),
 		})

@@ -19,15 +19,17 @@ import (
 // The JSON API's shared request readers and answers: bodies, ids, pages and 422s by field.
 
 // decodeJSON reads a JSON body into v. A body not sent as application/json is a 415; one that is not
-// JSON, or has more after the value, is a 400; a value of the wrong type for a field, or a field that
-// v does not have, is a problem with that field, for a 422: a misspelt field must not be dropped in
-// silence, or a client cannot tell a typo from a setting.
+// JSON, has more after the value, or nests deeper than store.MaxJSONDepth, is a 400; a value of the
+// wrong type for a field, or a field that v does not have, is a problem with that field, for a 422: a
+// misspelt field must not be dropped in silence, or a client cannot tell a typo from a setting.
 func decodeJSON(c echo.Context, v any) (map[string]string, error) {
-	if !isJSON(c.Request().Header.Get(echo.HeaderContentType)) {
-		// Only JSON: a page on another site can post a form or text/plain without asking first.
-		return nil, echo.NewHTTPError(http.StatusUnsupportedMediaType, "Send the body as JSON, with Content-Type: application/json.")
+	if err := requireJSON(c); err != nil {
+		return nil, err
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, maxBodyBytes))
+	if err == nil && store.JSONDepth(body) > store.MaxJSONDepth {
+		return nil, echo.NewHTTPError(http.StatusBadRequest, "The request body "+store.TooDeepProblem+"; nothing was stored.")
+	}
 	if err == nil {
 		err = decodeStrict(body, v, true)
 	}
@@ -60,6 +62,15 @@ func decodeStrict(body []byte, v any, strict bool) error {
 		err = errors.New("unexpected data after the JSON value")
 	}
 	return err
+}
+
+// requireJSON refuses, 415, a body not sent as application/json: a page on another site can post
+// a form or text/plain without asking first, but not JSON.
+func requireJSON(c echo.Context) error {
+	if !isJSON(c.Request().Header.Get(echo.HeaderContentType)) {
+		return echo.NewHTTPError(http.StatusUnsupportedMediaType, "Send the body as JSON, with Content-Type: application/json.")
+	}
+	return nil
 }
 
 // decodeOrReject reads a JSON body into v as decodeJSON does, and answers a body with problems by

@@ -16,7 +16,7 @@ import (
 )
 
 // assetNames are the files of assets.FS that pages link to.
-var assetNames = []string{"pico.min.css", "app.css", "htmx.min.js", "app.js"}
+var assetNames = []string{"pico.min.css", "app.css", "htmx.min.js", "app.js", "passkeys.js"}
 
 // assetURLs are the pages' links to the assets, each with a hash of its content (see views.Assets).
 var assetURLs = sync.OnceValue(func() views.Assets {
@@ -26,7 +26,8 @@ var assetURLs = sync.OnceValue(func() views.Assets {
 		sum := sha256.Sum256(b)
 		v[name] = "/assets/" + name + "?v=" + hex.EncodeToString(sum[:6])
 	}
-	return views.Assets{PicoCSS: v["pico.min.css"], AppCSS: v["app.css"], HTMX: v["htmx.min.js"], AppJS: v["app.js"]}
+	return views.Assets{PicoCSS: v["pico.min.css"], AppCSS: v["app.css"], HTMX: v["htmx.min.js"], AppJS: v["app.js"],
+		PasskeysJS: v["passkeys.js"]}
 })
 
 // assetMaxAge is how long a browser keeps an asset: links carry a content hash, so a year is safe.

@@ -35,6 +35,25 @@ type AuthConfig struct {
 	SessionIdle time.Duration
 	// SessionLifetime ends a session this long after its login, used or not; zero means 7 days.
 	SessionLifetime time.Duration
+
+	// Single sign-on and second factors (issue 24).
+	// OIDC, if set, adds sign-in through an OpenID Connect provider.
+	OIDC *OIDCConfig
+	// PasswordLoginOff refuses password logins (the form and HTTP Basic) of everyone but AdminUser.
+	PasswordLoginOff bool
+	// Require2FA says whom a second factor is required of: "none" (or ""), "admins" or "all".
+	Require2FA string
+	// PublicURL is where people reach the dashboard: the origin and relying party of passkeys.
+	PublicURL string
+	// Clock is what TOTP codes are checked against; nil is time.Now. Tests set it.
+	Clock func() time.Time
+}
+
+func (c AuthConfig) now() time.Time {
+	if c.Clock != nil {
+		return c.Clock()
+	}
+	return time.Now()
 }
 
 func (c AuthConfig) idle() time.Duration {
@@ -59,12 +78,20 @@ type auth struct {
 	store  *store.Store // for changes to users, made with their audit entries
 	guard  *loginGuard
 	logger *slog.Logger
+	// Issue 24: the OpenID provider (nil without one), the guard of second-factor codes, passkeys.
+	oidc        *oidcClient
+	factorGuard *limiter
+	passkeys    *passkeys
+	// passkeyGuard bounds the passwordless sign-ins begun per client address: each keeps a flow.
+	passkeyGuard *limiter
 }
 
 // publicPath reports whether a path is reachable without logging in.
 func publicPath(path string) bool {
 	switch path {
-	case "/healthz", "/readyz", "/login", "/metrics":
+	case "/healthz", "/readyz", "/login", "/metrics", openAPIPath:
+		return true
+	case "/login/oidc", "/login/oidc/callback", "/login/passkey/begin", "/login/passkey/finish":
 		return true
 	}
 	return strings.HasPrefix(path, "/assets/")
@@ -85,6 +112,9 @@ func (a *auth) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if ok {
 			c.Set(principalKey, p)
+			if p.Stage != "" && p.Stage != stageDone && !stageAllows(p.Stage, c.Path()) {
+				return stageBlocked(c, p.Stage)
+			}
 			return next(c)
 		}
 		if strings.HasPrefix(path, "/api/") {
@@ -119,8 +149,14 @@ func (a *auth) identify(c echo.Context) (p principal, ok bool, err error) {
 			Token: row.TokenName}, true, nil
 	}
 	if username, password, isBasic := c.Request().BasicAuth(); isBasic {
+		if refusal := a.passwordRefusal(username); refusal != "" {
+			return p, false, echo.NewHTTPError(http.StatusUnauthorized, refusal)
+		}
 		user, err := a.checkPassword(c, "basic", username, password)
 		if err != nil || user == nil {
+			return p, false, err
+		}
+		if err := a.basicAllowed(ctx, *user); err != nil {
 			return p, false, err
 		}
 		return principal{UserID: user.ID, Name: user.Username, Role: role(user.Role), Via: credBasic}, true, nil

@@ -40,6 +40,9 @@ type principal struct {
 	Token string
 	// SessionID is the session the request came with, if Via is credSession.
 	SessionID int64
+	// Stage and Method are the session's: what it must still do to sign in ("done" when nothing),
+	// and how it signed in.
+	Stage, Method string
 }
 
 // principalKey is where the auth middleware leaves the request's principal in the echo.Context.
@@ -84,6 +87,22 @@ var routeAccess = map[string]access{
 	"POST /settings/password":         {min: roleViewer, password: true},
 	"POST /settings/sessions/:id/end": {min: roleViewer, password: true},
 	"POST /settings/sessions/end-all": {min: roleViewer, password: true},
+
+	// Issue 24: the second step of a login, and one's own second factors, which a token cannot touch.
+	"POST /login/second-factor":                {min: roleViewer, password: true},
+	"POST /login/second-factor/passkey/begin":  {min: roleViewer, password: true},
+	"POST /login/second-factor/passkey/finish": {min: roleViewer, password: true},
+	"POST /settings/totp":                      {min: roleViewer, password: true},
+	"POST /settings/totp/confirm":              {min: roleViewer, password: true},
+	"POST /settings/totp/delete":               {min: roleViewer, password: true},
+	"POST /settings/passkeys/begin":            {min: roleViewer, password: true},
+	"POST /settings/passkeys/finish":           {min: roleViewer, password: true},
+	"POST /settings/passkeys/:id/delete":       {min: roleViewer, password: true},
+	"POST /api/account/totp":                   {min: roleViewer, password: true},
+	"POST /api/account/totp/confirm":           {min: roleViewer, password: true},
+	"DELETE /api/account/totp":                 {min: roleViewer, password: true},
+	"POST /settings/users/:id/factors/reset":   {min: roleAdmin, password: true},
+	"DELETE /api/users/:id/factors":            {min: roleAdmin, password: true},
 
 	"GET /settings/tokens":             {min: roleAdmin, password: true},
 	"POST /settings/tokens":            {min: roleAdmin, password: true},

@@ -25,9 +25,9 @@ const (
 )
 
 // handleLoginPage serves GET /login.
-func handleLoginPage() echo.HandlerFunc {
+func handleLoginPage(a *auth) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		f := views.LoginForm{Next: localPath(c.QueryParam("next"), "/")}
+		f := a.loginForm(localPath(c.QueryParam("next"), "/"))
 		return render(c, http.StatusOK, views.LoginPage(newPage(c, "Log in", "login"), f))
 	}
 }
@@ -41,8 +41,13 @@ func handleLogin(a *auth) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		f := views.LoginForm{Next: localPath(form.Get("next"), "/"), Username: form.Get("username")}
+		f := a.loginForm(localPath(form.Get("next"), "/"))
+		f.Username = form.Get("username")
 		page := newPage(c, "Log in", "login")
+		if refusal := a.passwordRefusal(f.Username); refusal != "" {
+			f.Error = refusal
+			return render(c, http.StatusForbidden, views.LoginPage(page, f))
+		}
 		user, err := a.checkPassword(c, "form", f.Username, form.Get("password"))
 		var he *echo.HTTPError
 		if errors.As(err, &he) && he.Code == http.StatusTooManyRequests {
@@ -56,12 +61,9 @@ func handleLogin(a *auth) echo.HandlerFunc {
 			f.Error = "That name and password do not match."
 			return render(c, http.StatusUnauthorized, views.LoginPage(page, f))
 		}
-		if err := a.startSession(c, *user); err != nil {
-			return err
-		}
 		a.logger.Info("Logged in", "username", user.Username, "client_ip", c.RealIP(),
 			"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
-		return c.Redirect(http.StatusSeeOther, f.Next)
+		return a.signedIn(c, *user, "password", f.Next)
 	}
 }
 
@@ -90,12 +92,21 @@ func (a *auth) sessionPrincipal(c echo.Context, token string) (principal, bool, 
 			a.logger.Warn("Note session use failed", "error", err)
 		}
 	}
-	return principal{UserID: row.ID, Name: row.Username, Role: role(row.Role), Via: credSession, SessionID: row.SessionID}, true, nil
+	return principal{UserID: row.ID, Name: row.Username, Role: role(row.Role), Via: credSession, SessionID: row.SessionID,
+		Stage: row.Stage, Method: row.Method}, true, nil
+}
+
+// setCookie sets a cookie, Secure whenever the request came over TLS (directly, or through a
+// trusted proxy that says so): the one rule for every cookie Cronflow sets.
+func setCookie(c echo.Context, cookie *http.Cookie) {
+	cookie.Secure = c.Scheme() == "https"
+	c.SetCookie(cookie)
 }
 
 // startSession logs a user in: a new session, and its token in an HttpOnly, SameSite cookie that is
-// Secure whenever the request came over TLS (directly or through a proxy that says so).
-func (a *auth) startSession(c echo.Context, user sqlcgen.User) error {
+// Secure whenever the request came over TLS (directly or through a proxy that says so). method
+// says how they signed in, stage what they must still do (see sessionStage).
+func (a *auth) startSession(c echo.Context, user sqlcgen.User, method, stage string) error {
 	ctx := c.Request().Context()
 	if _, err := a.q.SessionDeleteExpired(ctx, time.Now().Add(-a.idle())); err != nil {
 		a.logger.Warn("Delete expired sessions failed", "error", err)
@@ -104,14 +115,14 @@ func (a *auth) startSession(c echo.Context, user sqlcgen.User) error {
 	expires := time.Now().Add(a.lifetime())
 	err := a.q.SessionInsert(ctx, sqlcgen.SessionInsertParams{
 		TokenHash: store.HashToken(token), UserID: user.ID, ExpiresAt: expires,
-		ClientIp: clip(c.RealIP(), 64), UserAgent: clip(c.Request().UserAgent(), 255),
+		ClientIp: clip(c.RealIP(), 64), UserAgent: clip(c.Request().UserAgent(), 255), Method: method, Stage: stage,
 	})
 	if err != nil {
 		return fmt.Errorf("start session: %w", err)
 	}
-	c.SetCookie(&http.Cookie{
+	setCookie(c, &http.Cookie{
 		Name: sessionCookie, Value: token, Path: "/", Expires: expires, MaxAge: int(a.lifetime().Seconds()),
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https",
+		HttpOnly: true, SameSite: http.SameSiteLaxMode,
 	})
 	return nil
 }
@@ -123,7 +134,6 @@ func (a *auth) endSession(c echo.Context) error {
 			return err
 		}
 	}
-	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"})
+	setCookie(c, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	return nil
 }

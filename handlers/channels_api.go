@@ -58,6 +58,9 @@ type channelJSON struct {
 	Default   bool            `json:"default"`
 	CreatedAt time.Time       `json:"created_at"`
 	UpdatedAt time.Time       `json:"updated_at"`
+	// Signing is a webhook channel's Standard Webhooks secrets, shown to an editor by a single
+	// channel's GET and by its creation.
+	Signing *signingJSON `json:"signing,omitempty"`
 }
 
 func toChannelJSON(c sqlcgen.Channel) channelJSON {
@@ -99,7 +102,12 @@ func handleAPIChannelCreate(st *store.Store) echo.HandlerFunc {
 			return err
 		}
 		c.Response().Header().Set(echo.HeaderLocation, "/api/channels/"+itoa64(ch.ID))
-		return c.JSON(http.StatusCreated, toChannelJSON(ch))
+		out := toChannelJSON(ch)
+		if signingShown(c, ch) {
+			signing := toChannelSigningJSON(st, ch)
+			out.Signing = &signing
+		}
+		return c.JSON(http.StatusCreated, out)
 	}
 }
 
@@ -119,7 +127,7 @@ func handleAPIChannelList(q *sqlcgen.Queries) echo.HandlerFunc {
 }
 
 // handleAPIChannelGet serves GET /api/channels/{id}, the channel whole for an editor.
-func handleAPIChannelGet(q *sqlcgen.Queries) echo.HandlerFunc {
+func handleAPIChannelGet(q *sqlcgen.Queries, st *store.Store) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ch, err := pathChannel(c, q)
 		if err != nil {
@@ -129,6 +137,10 @@ func handleAPIChannelGet(q *sqlcgen.Queries) echo.HandlerFunc {
 		// Whole settings are for editing; a viewer sees them masked, as in the list.
 		if !currentPrincipal(c).Role.AtLeast(roleEditor) {
 			out.Config = notify.Mask(ch.Type, ch.Config)
+		}
+		if signingShown(c, ch) {
+			signing := toChannelSigningJSON(st, ch)
+			out.Signing = &signing
 		}
 		return c.JSON(http.StatusOK, out)
 	}

@@ -104,7 +104,7 @@ func handleChannelCreate(q *sqlcgen.Queries, st *store.Store) echo.HandlerFunc {
 		v := channelFormFrom(c.FormValue)
 		spec, problems := channelFormInput(v).Valid()
 		if len(problems) > 0 {
-			return renderChannels(c, q, http.StatusUnprocessableEntity, v, problems)
+			return renderChannels(c, q, http.StatusUnprocessableEntity, v, notify.FormProblems(v.Type, problems))
 		}
 		ch, err := st.CreateChannel(c.Request().Context(), auditActor(c), spec)
 		if err != nil {
@@ -166,7 +166,7 @@ func handleChannelUpdate(q *sqlcgen.Queries, st *store.Store) echo.HandlerFunc {
 		v := channelFormFrom(c.FormValue)
 		spec, problems := channelFormInput(v).Valid()
 		if len(problems) > 0 {
-			return renderChannel(c, q, http.StatusUnprocessableEntity, ch, v, problems)
+			return renderChannel(c, q, http.StatusUnprocessableEntity, ch, v, notify.FormProblems(v.Type, problems))
 		}
 		if _, err := st.UpdateChannel(c.Request().Context(), auditActor(c), ch.ID, spec); err != nil {
 			return err

@@ -100,8 +100,7 @@ func csrfSecret(c echo.Context, p principal) string {
 	secret := store.NewToken()
 	path := c.Request().URL.Path
 	if !strings.HasPrefix(path, "/api/") && (path == "/login" || !publicPath(path)) {
-		c.SetCookie(&http.Cookie{Name: csrfCookie, Value: secret, Path: "/", HttpOnly: true,
-			SameSite: http.SameSiteStrictMode, Secure: c.Scheme() == "https"})
+		setCookie(c, &http.Cookie{Name: csrfCookie, Value: secret, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	}
 	return secret
 }

@@ -31,14 +31,19 @@ func handleReadyz(ready func(ctx context.Context) map[string]string) echo.Handle
 }
 
 // NewHealthServer returns the HTTP handler of a consumers-only replica: /healthz, /readyz and, if
-// metrics is set, /metrics (wanting metricsToken, if that is set).
-func NewHealthServer(ready func(ctx context.Context) map[string]string, metrics http.Handler, metricsToken string, logger *slog.Logger) *echo.Echo {
+// metrics is set, /metrics. It follows the full server's rules: /metrics wants the metrics token,
+// if one is set, and with authentication off (LoopbackOnly) only requests addressed to a loopback
+// name are answered.
+func NewHealthServer(ready func(ctx context.Context) map[string]string, metrics http.Handler, cfg AuthConfig, logger *slog.Logger) *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = errorHandler(logger)
 	e.Use(securityHeaders)
-	addHealthRoutes(e, ready, metrics, &auth{AuthConfig: AuthConfig{MetricsToken: metricsToken}})
+	if cfg.LoopbackOnly {
+		e.Use(loopbackHostOnly)
+	}
+	addHealthRoutes(e, ready, metrics, &auth{AuthConfig: AuthConfig{MetricsToken: cfg.MetricsToken}})
 	return e
 }
 

@@ -193,6 +193,10 @@ func countHome(ctx context.Context, q *sqlcgen.Queries, now time.Time) (homeCoun
 			c.totals.Retrying = row.Runs
 		case runstatus.Missed:
 			c.totals.Missed = row.Runs
+		case runstatus.Skipped:
+			c.totals.Skipped = row.Runs
+		case runstatus.Cancelled:
+			c.totals.Cancelled = row.Runs
 		}
 	}
 	hourly, err := q.RunCountHourly(ctx, c.hourStart)

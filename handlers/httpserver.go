@@ -35,15 +35,6 @@ func (l ServerLimits) Server(addr string, handler http.Handler) *http.Server {
 	}
 }
 
-// ListenAndServe listens on srv.Addr with the connection limits and serves srv there.
-func (l ServerLimits) ListenAndServe(srv *http.Server) error {
-	ln, err := net.Listen("tcp", srv.Addr)
-	if err != nil {
-		return err
-	}
-	return srv.Serve(l.Listener(ln))
-}
-
 // Listener wraps ln with the connection limits.
 func (l ServerLimits) Listener(ln net.Listener) net.Listener {
 	if l.MaxConnsPerClient > 0 {

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -25,6 +26,7 @@ func handleJobRun(q *sqlcgen.Queries, st *store.Store, pub RunPublisher) echo.Ha
 		if err != nil {
 			return err
 		}
+		showSigning(st, &job)
 		// The runs tables on the page refresh at once instead of at their next poll.
 		c.Response().Header().Set("HX-Trigger", "runs-changed")
 		return actionDone(c, q, job, fmt.Sprintf("Run #%d of “%s” is queued.", run.ID, job.Name))
@@ -39,6 +41,7 @@ func handleJobPause(q *sqlcgen.Queries, st *store.Store, paused bool) echo.Handl
 		if err != nil {
 			return err
 		}
+		showSigning(st, &job)
 		msg := "Paused “" + job.Name + "”: it does not run on its schedule until it is resumed."
 		if !paused {
 			msg = "Resumed “" + job.Name + "”." + nextRunNote(job, time.Now())
@@ -127,12 +130,17 @@ func setPaused(c echo.Context, st *store.Store, paused bool) (sqlcgen.Job, error
 // is committed. It returns the job too, for the caller's answer; the run is read again after
 // publishing, so that it shows whether the broker took it.
 func runNow(c echo.Context, q *sqlcgen.Queries, st *store.Store, pub RunPublisher) (sqlcgen.Job, sqlcgen.Run, error) {
+	return runNowWithParams(c, q, st, pub, nil)
+}
+
+// runNowWithParams is runNow with params that override the job's for this run (nil: none).
+func runNowWithParams(c echo.Context, q *sqlcgen.Queries, st *store.Store, pub RunPublisher, params json.RawMessage) (sqlcgen.Job, sqlcgen.Run, error) {
 	jobID, err := pathID(c)
 	if err != nil {
 		return sqlcgen.Job{}, sqlcgen.Run{}, err
 	}
 	ctx := c.Request().Context()
-	job, run, err := st.RunNow(ctx, auditActor(c), jobID)
+	job, run, err := st.RunNowWithParams(ctx, auditActor(c), jobID, params)
 	if err != nil {
 		return job, run, err
 	}

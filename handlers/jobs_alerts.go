@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cronflow/cronflow/queries/store"
 	"github.com/cronflow/cronflow/sqlcgen"
@@ -18,6 +19,45 @@ import (
 type alertsJSON struct {
 	Channels []int64 `json:"channels"`
 	After    int32   `json:"after"`
+	// On names the events the channels hear: failing, recovered, skipped, paused (issue 21).
+	On []string `json:"on,omitempty"`
+	// Repeat and FlapWindow are the alert rules (issue 22): durations, null when off.
+	Repeat     *string `json:"repeat"`
+	FlapWindow *string `json:"flap_window"`
+}
+
+// toAlertsJSON is a job's alerts as the API shows them.
+func toAlertsJSON(j sqlcgen.Job) alertsJSON {
+	return alertsJSON{Channels: j.AlertChannels, After: j.AlertAfter, On: j.AlertOn,
+		Repeat: store.AlertRuleText(j.AlertRepeatMs), FlapWindow: store.AlertRuleText(j.AlertFlapWindowMs)}
+}
+
+// withFormAlertRules adds the job form's alert rules (issue 22) to its alerts, as typed, so that
+// their problems are the API's; an empty field is off.
+func withFormAlertRules(alerts json.RawMessage, repeat, flapWindow string) json.RawMessage {
+	var fields map[string]any
+	if json.Unmarshal(alerts, &fields) != nil {
+		return alerts
+	}
+	fields["repeat"], fields["flap_window"] = strings.TrimSpace(repeat), strings.TrimSpace(flapWindow)
+	raw, _ := json.Marshal(fields)
+	return raw
+}
+
+// ruleWords is an alert rule in milliseconds in words for the job's page ("1 hour"), or empty when off.
+func ruleWords(ms int64) string {
+	if ms <= 0 {
+		return ""
+	}
+	return views.DurationWords(time.Duration(ms) * time.Millisecond)
+}
+
+// ruleInput is an alert rule in milliseconds as the job form shows it: "1h", or empty when off.
+func ruleInput(ms int64) string {
+	if ms <= 0 {
+		return ""
+	}
+	return views.DurationInput(time.Duration(ms) * time.Millisecond)
 }
 
 // formAlerts is the job form's alerts as the API's: the ticked channels and the threshold.
@@ -46,7 +86,8 @@ func withAlerts(ctx context.Context, q *sqlcgen.Queries, view views.JobForm, fre
 	if err != nil {
 		return view, fmt.Errorf("list channels: %w", err)
 	}
-	a := views.AlertForm{Chosen: map[string]bool{}, After: view.Values.AlertAfter, Errors: view.Errors}
+	a := views.AlertForm{Chosen: map[string]bool{}, After: view.Values.AlertAfter, Errors: view.Errors,
+		Repeat: view.Values.AlertRepeat, FlapWindow: view.Values.AlertFlapWindow}
 	for _, ch := range channels {
 		id := itoa64(ch.ID)
 		a.Channels = append(a.Channels, views.Option{Value: id, Label: ch.Name})

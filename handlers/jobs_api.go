@@ -42,6 +42,13 @@ type jobJSON struct {
 	StartAt   *time.Time       `json:"start_at"`
 	EndAt     *time.Time       `json:"end_at"`
 	Blackouts []store.Blackout `json:"blackouts"`
+	// overlap, after, params, pause_after_failures, paused_reason (issue 21, sched-b)
+	Overlap            string            `json:"overlap"`
+	After              *store.After      `json:"after"`
+	Params             map[string]string `json:"params"`
+	PauseAfterFailures int32             `json:"pause_after_failures"`
+	// PausedReason says why a job paused itself; "" for one paused by a person, or running.
+	PausedReason string `json:"paused_reason"`
 }
 
 func toJobJSON(j sqlcgen.Job) jobJSON {
@@ -59,7 +66,10 @@ func toJobJSON(j sqlcgen.Job) jobJSON {
 		Catchup:    string(j.Catchup),
 		Paused:     j.Paused, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt, NextRunAt: next,
 		RetryOn: j.RetryOn, RetryBackoff: j.RetryBackoff, SigningSecret: signingSecret(j),
-		Alerts: alertsJSON{Channels: j.AlertChannels, After: j.AlertAfter},
+		Alerts: toAlertsJSON(j),
+		// overlap, after, params, pause_after_failures, paused_reason (issue 21, sched-b)
+		Overlap: j.Overlap, After: jobAfter(j), Params: jobParams(j.Params), PauseAfterFailures: j.PauseAfterFailures,
+		PausedReason: j.PausedReason,
 	}
 }
 
@@ -96,6 +106,7 @@ func createJob(c echo.Context, st *store.Store, in store.JobInput, extra map[str
 	if err != nil {
 		return err
 	}
+	showSigning(st, &job)
 	c.Response().Header().Set(echo.HeaderLocation, "/api/jobs/"+itoa64(job.ID))
 	return c.JSON(http.StatusCreated, toJobJSON(job))
 }
@@ -133,12 +144,13 @@ func handleAPIJobList(q *sqlcgen.Queries) echo.HandlerFunc {
 
 // handleAPIJobGet serves GET /api/jobs/{id}: the job whole, for editing it, to those whose role may
 // edit it; a viewer sees its secrets masked, as in the list.
-func handleAPIJobGet(q *sqlcgen.Queries) echo.HandlerFunc {
+func handleAPIJobGet(q *sqlcgen.Queries, st *store.Store) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		job, err := pathJob(c, q)
 		if err != nil {
 			return err
 		}
+		showSigning(st, &job)
 		out := toJobJSON(job)
 		if !currentPrincipal(c).Role.AtLeast(roleEditor) {
 			out.Payload, out.SigningSecret = task.Mask(job.Type, job.Payload), ""
@@ -174,6 +186,9 @@ func handleAPIJobUpdate(q *sqlcgen.Queries, st *store.Store) echo.HandlerFunc {
 			return err
 		}
 		spec, problems, err := validAPIJob(c, st, in, decodeProblems)
+		if err == nil {
+			err = st.CheckAfter(c.Request().Context(), id, spec, problems)
+		}
 		if err != nil {
 			return err
 		}
@@ -184,6 +199,7 @@ func handleAPIJobUpdate(q *sqlcgen.Queries, st *store.Store) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		showSigning(st, &job)
 		return c.JSON(http.StatusOK, toJobJSON(job))
 	}
 }
@@ -212,6 +228,7 @@ func handleAPIJobPause(st *store.Store, paused bool) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		showSigning(st, &job)
 		return c.JSON(http.StatusOK, toJobJSON(job))
 	}
 }
@@ -220,8 +237,18 @@ func handleAPIJobPause(st *store.Store, paused bool) echo.HandlerFunc {
 // ones. 202 with the run, which is queued even if the broker is down at this moment.
 func handleAPIJobRun(q *sqlcgen.Queries, st *store.Store, pub RunPublisher) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		_, run, err := runNow(c, q, st, pub)
-		if err != nil {
+		var body runNowBody
+		if c.Request().ContentLength != 0 {
+			problems, err := decodeJSON(c, &body)
+			if err != nil {
+				return err
+			}
+			if len(problems) > 0 {
+				return invalid(c, problems)
+			}
+		}
+		_, run, err := runNowWithParams(c, q, st, pub, body.Params)
+		if answered, err := problemsOf(c, err); answered || err != nil {
 			return err
 		}
 		return c.JSON(http.StatusAccepted, toRunJSON(run))

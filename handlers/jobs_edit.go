@@ -114,6 +114,9 @@ func handleJobUpdate(q *sqlcgen.Queries, st *store.Store) echo.HandlerFunc {
 		if err := st.CheckJobRefs(ctx, spec, problems); err != nil {
 			return err
 		}
+		if err := st.CheckAfter(ctx, id, spec, problems); err != nil {
+			return err
+		}
 		if len(problems) > 0 {
 			page := fmt.Sprintf("/jobs/%d", id)
 			return formProblems(c, q, f.view(page, "Edit “"+old.Name+"”", "Save changes", page, problems, now), "jobs")

@@ -33,7 +33,8 @@ const (
 // the API's defaults.
 func newJobForm() jobForm {
 	return jobForm{Mode: modeSimple, Timezone: "UTC", Type: task.Types()[0].Name, MaxRetries: "3", RetryDelay: "2s", Timeout: "30s",
-		RetryOn: retrypolicy.OnTransient, RetryBackoff: retrypolicy.BackoffFixed, Catchup: string(schedule.CatchupLatest)}
+		RetryOn: retrypolicy.OnTransient, RetryBackoff: retrypolicy.BackoffFixed, Catchup: string(schedule.CatchupLatest),
+		Overlap: "allow", AfterOn: "success", PauseAfterFailures: "0"}
 }
 
 // jobFormFrom reads the form's fields through get (a form post's or a query's values).
@@ -46,6 +47,11 @@ func jobFormFrom(get func(string) string) jobForm {
 		Catchup: get("catchup"), AlertAfter: get("alerts.after"),
 		// issue 21, jitter and windows
 		JobID: get("job_id"), Jitter: get("jitter"), StartAt: get("start_at"), EndAt: get("end_at"), Blackouts: get("blackouts"),
+		// overlap, after, params, pause_after_failures (issue 21, sched-b)
+		Overlap: get("overlap"), AfterJob: get("after.job_id"), AfterOn: get("after.on"), Params: get("params"),
+		PauseAfterFailures: get("pause_after_failures"),
+		// alert rules (issue 22)
+		AlertRepeat: get("alerts.repeat"), AlertFlapWindow: get("alerts.flap_window"),
 	}
 	// Every type's fields are read, so that what both types have (a URL) survives a change of type.
 	for _, name := range task.FormFields() {
@@ -72,8 +78,11 @@ func jobFormFromJob(j sqlcgen.Job) jobForm {
 		Timeout:       views.DurationInput(time.Duration(j.TimeoutMs) * time.Millisecond),
 		AlertChannels: alertChannelValues(j.AlertChannels), AlertAfter: itoa64(int64(j.AlertAfter)),
 		RetryOn: j.RetryOn, RetryBackoff: j.RetryBackoff, Catchup: string(j.Catchup),
+		// alert rules (issue 22)
+		AlertRepeat: ruleInput(j.AlertRepeatMs), AlertFlapWindow: ruleInput(j.AlertFlapWindowMs),
 	}
 	f.Jitter, f.StartAt, f.EndAt, f.Blackouts = windowFormValues(j)
+	chainFormFromJob(&f, j)
 	if m := dailyCron.FindStringSubmatch(j.Cron); m != nil {
 		f.Mode, f.Minute, f.Hour, f.Cron = modeSimple, m[1], m[2], ""
 	}
@@ -111,6 +120,8 @@ func (f jobForm) input() (store.JobInput, map[string]string) {
 	in.Alerts = formAlerts(f.AlertChannels, f.AlertAfter, problems)
 	in.Jitter, in.StartAt, in.EndAt = formString(f.Jitter), formString(f.StartAt), formString(f.EndAt)
 	in.Blackouts = formBlackouts(f.Blackouts, problems)
+	f.chainInput(&in, problems)
+	in.Alerts = withFormAlertRules(in.Alerts, f.AlertRepeat, f.AlertFlapWindow) // alert rules (issue 22)
 	return in, problems
 }
 

@@ -43,6 +43,7 @@ func jobHealth(ctx context.Context, q *sqlcgen.Queries, j sqlcgen.Job, now time.
 		return h, fmt.Errorf("alert state of job %d: %w", j.ID, err)
 	}
 	h.Failing, h.ConsecutiveFailures = st.Failing, st.ConsecutiveFailures
+	h.AlertRepeat, h.AlertFlapWindow, h.Held = ruleWords(j.AlertRepeatMs), ruleWords(j.AlertFlapWindowMs), st.Held // issue 22
 	h.AlertChannels, err = channelNames(ctx, q, j.AlertChannels)
 	return h, err
 }

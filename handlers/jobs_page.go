@@ -113,12 +113,13 @@ func toJobRow(r sqlcgen.JobListRow, now time.Time) views.JobRow {
 }
 
 // handleJobPage serves GET /jobs/{id}: the job's settings, its actions, its runs and its history.
-func handleJobPage(q *sqlcgen.Queries) echo.HandlerFunc {
+func handleJobPage(q *sqlcgen.Queries, st *store.Store) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		job, err := pathJob(c, q)
 		if err != nil {
 			return err
 		}
+		showSigning(st, &job)
 		id := job.ID
 		runs, err := runsList(c, q, itoa64(id), "", readCursor(c))
 		if err != nil {
@@ -154,6 +155,11 @@ func toJobDetail(j sqlcgen.Job, back string, now time.Time) views.JobDetail {
 		Back:        back,
 		Exponential: j.RetryBackoff == retrypolicy.BackoffExponential, RetryOnAny: j.RetryOn == retrypolicy.OnAny,
 		SigningSecret: signingSecret(j),
+	}
+	chainDetail(&d, j)
+	if j.PreviousSigningSecret != nil && j.PreviousSecretUntil != nil && j.PreviousSecretUntil.After(now) && d.SigningSecret != "" {
+		d.PreviousSigningSecret = *j.PreviousSigningSecret
+		d.PreviousSecretUntil = j.PreviousSecretUntil.UTC().Format("2006-01-02 15:04")
 	}
 	if j.NextRunAt != nil && !j.Paused {
 		d.NextRun = views.NewMoment(j.NextRunAt, now, time.UTC)

@@ -26,14 +26,14 @@ func newPage(c echo.Context, title, nav string) views.Page {
 			}
 			p.Flash = views.Flash{Kind: kind, Text: text}
 		}
-		c.SetCookie(&http.Cookie{Name: flashCookie, Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+		setCookie(c, &http.Cookie{Name: flashCookie, Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	}
 	return p
 }
 
 // setFlash leaves a message for the next page this browser loads.
 func setFlash(c echo.Context, text string) {
-	c.SetCookie(&http.Cookie{
+	setCookie(c, &http.Cookie{
 		Name: flashCookie, Value: url.QueryEscape("success:" + text), Path: "/", MaxAge: 60,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode,
 	})

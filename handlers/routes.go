@@ -15,15 +15,17 @@ func addRoutes(e *echo.Echo, d Deps, a *auth) {
 
 	addHealthRoutes(e, d.ReadyFunc, d.Metrics, a)
 
-	e.GET("/login", handleLoginPage())
+	e.GET("/login", handleLoginPage(a))
 	e.POST("/login", handleLogin(a))
 	e.POST("/logout", handleLogout(a))
+	addSignInRoutes(e, a)
 	e.GET("/settings/tokens", handleTokensPage(q), pageHeaders)
 	e.POST("/settings/tokens", handleTokenCreate(q, a.store), pageHeaders)
 	e.POST("/settings/tokens/:id/revoke", handleTokenRevoke(a.store), pageHeaders)
 	addAccountRoutes(e, a)
 
 	api := e.Group("/api")
+	api.GET("/openapi.json", handleAPIOpenAPI())
 	lim := routeLimits{
 		create: perUserLimit(d.JobsPerMinute, "jobs created"),
 		runNow: perUserLimit(d.RunNowPerMinute, "runs started by hand"),
@@ -31,10 +33,11 @@ func addRoutes(e *echo.Echo, d Deps, a *auth) {
 	api.POST("/jobs", handleAPIJobCreate(a.store), lim.create)
 	api.POST("/create", handleAPILegacyCreate(a.store), lim.create)
 	api.GET("/jobs", handleAPIJobList(q))
-	api.GET("/jobs/:id", handleAPIJobGet(q))
+	api.GET("/jobs/:id", handleAPIJobGet(q, a.store))
 	api.PUT("/jobs/:id", handleAPIJobUpdate(q, a.store))
 	api.DELETE("/jobs/:id", handleAPIJobDelete(a.store))
 	api.POST("/jobs/:id/run", handleAPIJobRun(q, a.store, d.Publisher), lim.runNow)
+	api.POST("/jobs/:id/backfill", handleAPIJobBackfill(a.store, d.Publisher), lim.runNow)
 	api.POST("/jobs/:id/pause", handleAPIJobPause(a.store, true))
 	api.POST("/jobs/:id/resume", handleAPIJobPause(a.store, false))
 	api.GET("/runs", handleAPIRunList(q))
@@ -43,10 +46,12 @@ func addRoutes(e *echo.Echo, d Deps, a *auth) {
 	api.POST("/runs/:id/retry", handleAPIRunRetry(q, a.store, d.Publisher))
 	api.POST("/channels", handleAPIChannelCreate(a.store))
 	api.GET("/channels", handleAPIChannelList(q))
-	api.GET("/channels/:id", handleAPIChannelGet(q))
+	api.GET("/channels/:id", handleAPIChannelGet(q, a.store))
 	api.PUT("/channels/:id", handleAPIChannelUpdate(q, a.store))
 	api.DELETE("/channels/:id", handleAPIChannelDelete(a.store))
 	api.POST("/channels/:id/test", handleAPIChannelTest(q, d.Channels))
+	api.POST("/channels/:id/signing-secret/rotate", handleAPIChannelRotateSecret(a.store))
+	api.POST("/jobs/:id/signing-secret/rotate", handleAPIJobRotateSecret(a.store))
 	api.GET("/stats", handleAPIStats(q))
 	api.GET("/schedule/preview", handleAPISchedulePreview())
 	addSecretRoutes(e, api, secrets{q: q, st: a.store})
@@ -83,6 +88,39 @@ func addAccountRoutes(e *echo.Echo, a *auth) {
 	get("/settings/users/:id", handleUserPage(a))
 	post("/settings/users/:id", handleUserUpdate(a))
 	post("/settings/users/:id/delete", handleUserDelete(a))
+}
+
+// addSignInRoutes adds single sign-on, the second step of a login, and the second factors'
+// enrolment (issue 24).
+func addSignInRoutes(e *echo.Echo, a *auth) {
+	if a.oidc != nil {
+		e.GET("/login/oidc", handleOIDCStart(a))
+		e.GET("/login/oidc/callback", handleOIDCCallback(a))
+	}
+	e.GET("/login/second-factor", handleSecondFactorPage(a), pageHeaders)
+	e.POST("/login/second-factor", handleSecondFactor(a), pageHeaders)
+	e.POST("/settings/totp", handleTOTPStart(a), pageHeaders)
+	e.POST("/settings/totp/confirm", handleTOTPConfirm(a), pageHeaders)
+	e.POST("/settings/totp/delete", handleTOTPDelete(a), pageHeaders)
+	e.POST("/settings/users/:id/factors/reset", handleUserFactorsReset(a), pageHeaders)
+	e.POST("/api/account/totp", handleAPITOTPStart(a))
+	e.POST("/api/account/totp/confirm", handleAPITOTPConfirm(a))
+	e.DELETE("/api/account/totp", handleAPITOTPDelete(a))
+	e.DELETE("/api/users/:id/factors", handleAPIUserFactorsReset(a))
+	if a.passkeys != nil {
+		addPasskeyRoutes(e, a)
+	}
+}
+
+// addPasskeyRoutes adds the WebAuthn ceremonies (each a begin and a finish) and a passkey's removal.
+func addPasskeyRoutes(e *echo.Echo, a *auth) {
+	e.POST("/login/passkey/begin", handlePasskeyLoginBegin(a))
+	e.POST("/login/passkey/finish", handlePasskeyLoginFinish(a))
+	e.POST("/login/second-factor/passkey/begin", handlePasskeyFactorBegin(a))
+	e.POST("/login/second-factor/passkey/finish", handlePasskeyFactorFinish(a))
+	e.POST("/settings/passkeys/begin", handlePasskeyRegisterBegin(a))
+	e.POST("/settings/passkeys/finish", handlePasskeyRegisterFinish(a))
+	e.POST("/settings/passkeys/:id/delete", handlePasskeyDelete(a), pageHeaders)
 }
 
 // addSecretRoutes adds the secrets' API and page.
@@ -130,7 +168,7 @@ func addPageRoutes(e *echo.Echo, d Deps, st *store.Store, lim routeLimits) {
 	post("/jobs/import", handleJobsImport(st), lim.create)
 	get("/jobs/schedule", handleJobSchedulePreview())
 	get("/jobs/task-fields", handleJobTaskFields())
-	get("/jobs/:id", handleJobPage(q))
+	get("/jobs/:id", handleJobPage(q, st))
 	post("/jobs/:id", handleJobUpdate(q, st))
 	get("/jobs/:id/edit", handleJobEditPage(q))
 	post("/jobs/:id/run", handleJobRun(q, st, d.Publisher), lim.runNow)
@@ -138,6 +176,7 @@ func addPageRoutes(e *echo.Echo, d Deps, st *store.Store, lim routeLimits) {
 	post("/jobs/:id/resume", handleJobPause(q, st, false))
 	get("/jobs/:id/delete", handleJobDeleteConfirm(q))
 	post("/jobs/:id/delete", handleJobDelete(st))
+	post("/jobs/:id/signing-secret/rotate", handleJobRotateSecret(q, st))
 
 	get("/runs", handleRunsPage(q))
 	get("/runs/table", handleRunsTable(q)) // the fragment the runs tables poll

@@ -27,6 +27,10 @@ type runJSON struct {
 	NextAttemptAt *time.Time       `json:"next_attempt_at"`
 	Output        string           `json:"output"`
 	Error         string           `json:"error"`
+	// Params are the params the run used (null until it starts, for a run that got none of its
+	// own); TriggerRunID is the run it was made after (issue 21).
+	Params       map[string]string `json:"params"`
+	TriggerRunID *int64            `json:"trigger_run_id"`
 }
 
 func toRunJSON(r sqlcgen.Run) runJSON {
@@ -34,8 +38,16 @@ func toRunJSON(r sqlcgen.Run) runJSON {
 		ID: r.ID, JobID: r.JobID, Status: r.Status, Trigger: r.Trigger, Attempts: r.Attempts,
 		RetryCount: r.RetryCount, ScheduledAt: r.ScheduledAt, PublishedAt: r.PublishedAt,
 		StartedAt: r.StartedAt, CompletedAt: r.CompletedAt, NextAttemptAt: r.NextAttemptAt,
-		Output: r.Output, Error: r.Error,
+		Output: r.Output, Error: r.Error, Params: runParams(r.Params), TriggerRunID: r.TriggerRunID,
 	}
+}
+
+// runParams reads a run's stored params; none stored is nil.
+func runParams(raw []byte) map[string]string {
+	if len(raw) == 0 {
+		return nil
+	}
+	return jobParams(raw)
 }
 
 // handleAPIRunList serves GET /api/runs?job_id=&status=&limit=&before=, newest first.

@@ -153,7 +153,7 @@ func TestAPIStats(t *testing.T) {
 		Jobs int64            `json:"jobs"`
 		Runs map[string]int64 `json:"runs"`
 	}
-	statuses := []string{"queued", "running", "completed", "failed", "permanently_failed", "missed", "skipped"}
+	statuses := []string{"queued", "running", "completed", "failed", "permanently_failed", "missed", "skipped", "cancelled"}
 
 	var before stats
 	f.expect(f.send(http.MethodGet, "/api/stats", nil), http.StatusOK, &before)

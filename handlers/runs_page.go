@@ -212,6 +212,7 @@ func handleRunPage(q *sqlcgen.Queries) echo.HandlerFunc {
 			Completed: views.NewMoment(r.CompletedAt, now, nil), RetryAt: views.NewMoment(r.NextAttemptAt, now, nil),
 			Duration: runDuration(r.Status, r.StartedAt, r.CompletedAt, now), Output: r.Output, Error: r.Error,
 		}
+		runChainDetail(&d, r)
 		if isHTMX(c) {
 			return render(c, http.StatusOK, views.RunDetailPanel(d))
 		}

@@ -11,8 +11,9 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/cronflow/cronflow/worker/workertest"
 
 	"github.com/labstack/echo/v4"
 	"golang.org/x/crypto/bcrypt"
@@ -28,19 +29,19 @@ func init() { store.PasswordCost = bcrypt.MinCost }
 type secure struct {
 	*fixture
 	echo *echo.Echo
-	logs *lockedBuffer
+	logs *workertest.LogBuffer
 }
 
 // setupSecure starts a server with authentication on, the bootstrap admin (testAdmin), and a JSON
 // log the test can read, as the options then set it.
 func setupSecure(t *testing.T, opts ...func(*Deps)) *secure {
 	t.Helper()
-	logs := &lockedBuffer{}
+	logs := &workertest.LogBuffer{}
 	opts = append([]func(*Deps){withAuth(AuthConfig{AdminUser: testAdmin}), func(d *Deps) {
 		d.Logger = slog.New(slog.NewJSONHandler(logs, nil))
 	}}, opts...)
 	f := setup(t, opts...)
-	return &secure{fixture: f, echo: f.server.(*echo.Echo), logs: logs}
+	return &secure{fixture: f, echo: f.echo, logs: logs}
 }
 
 // withPool gives the server a fresh database of its own, for tests that send requests at the
@@ -144,22 +145,4 @@ func (s *secure) logLines(msg string) []map[string]any {
 		}
 	}
 	return out
-}
-
-// lockedBuffer is a bytes.Buffer that requests may log into at the same time.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

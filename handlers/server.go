@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/jackc/pgx/v5"
@@ -83,7 +84,17 @@ func NewServer(d Deps) *echo.Echo {
 		}
 		e.IPExtractor, e.SchemeExtractor = echo.ExtractIPFromXFFHeader(trust...), echo.ExtractSchemeFromHeaders(trust...)
 	}
-	a := &auth{AuthConfig: d.Auth, q: d.Queries, store: store.New(d.DB, d.Auth.AdminUser, d.Secrets), guard: newLoginGuard(), logger: d.Logger}
+	a := &auth{AuthConfig: d.Auth, q: d.Queries, store: store.New(d.DB, d.Auth.AdminUser, d.Secrets), guard: newLoginGuard(), logger: d.Logger,
+		factorGuard: newLimiter(5, 30*time.Second), passkeyGuard: newLimiter(30, 2*time.Second)}
+	if d.Auth.OIDC != nil {
+		a.oidc = newOIDCClient(*d.Auth.OIDC)
+	}
+	if d.Auth.Enabled {
+		var err error
+		if a.passkeys, err = newPasskeys(d.Auth.PublicURL); err != nil {
+			d.Logger.Warn("Passkeys are off", "reason", err.Error())
+		}
+	}
 	e.Use(middleware.RequestID())
 	e.Use(requestLogger(d.Logger))
 	e.Use(middleware.Recover())

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/labstack/echo/v4"
 
 	"github.com/cronflow/cronflow/queries/dbtest"
 	"github.com/cronflow/cronflow/queries/store"
@@ -32,8 +33,10 @@ const (
 
 // fixture is a server on a transaction of its own, rolled back when the test ends.
 type fixture struct {
-	t      *testing.T
+	t *testing.T
+	// server is echo wrapped in the OpenAPI check (see checkAPI).
 	server http.Handler
+	echo   *echo.Echo
 	q      *sqlcgen.Queries
 	db     store.DB
 	pub    *recordingPublisher
@@ -68,7 +71,8 @@ func setup(t *testing.T, opts ...func(*Deps)) *fixture {
 			t.Fatal(err)
 		}
 	}
-	f.server = NewServer(d)
+	f.echo = NewServer(d)
+	f.server = checkAPI(t, f.echo)
 	return f
 }
 

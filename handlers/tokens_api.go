@@ -23,20 +23,28 @@ type tokenJSON struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	LastUsedAt *time.Time `json:"last_used_at"`
 	RevokedAt  *time.Time `json:"revoked_at"`
+	ExpiresAt  *time.Time `json:"expires_at"`
 }
 
-// handleAPITokenCreate serves POST /api/tokens ({"name", "role"}): 201 with {"id", "token"}, the
-// only time the token is shown.
+// utcOrNil is a time in UTC, for an answer; nil stays nil.
+func utcOrNil(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// handleAPITokenCreate serves POST /api/tokens ({"name", "role", "expires_at"}): 201 with {"id",
+// "token", "expires_at"}, the only time the token is shown. expires_at (RFC 3339, in the future,
+// at most 366 days ahead) is optional: without it the token never expires.
 func handleAPITokenCreate(st *store.Store) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		var in struct {
-			Name string `json:"name"`
-			Role string `json:"role"`
-		}
+		var in store.TokenInput
 		if ok, err := decodeOrReject(c, &in, "token"); !ok {
 			return err
 		}
-		token, row, problems, err := st.CreateToken(c.Request().Context(), auditActor(c), callerOf(c), in.Name, in.Role)
+		token, row, problems, err := st.CreateToken(c.Request().Context(), auditActor(c), callerOf(c), in)
 		if err != nil {
 			return err
 		}
@@ -44,7 +52,8 @@ func handleAPITokenCreate(st *store.Store) echo.HandlerFunc {
 			return invalidInput(c, "token", problems)
 		}
 		c.Response().Header().Set(echo.HeaderLocation, "/api/tokens/"+strconv.FormatInt(row.ID, 10))
-		return c.JSON(http.StatusCreated, map[string]any{"id": row.ID, "token": token, "name": row.Name, "role": row.Role})
+		return c.JSON(http.StatusCreated, map[string]any{"id": row.ID, "token": token, "name": row.Name, "role": row.Role,
+			"expires_at": utcOrNil(row.ExpiresAt)})
 	}
 }
 
@@ -57,7 +66,7 @@ func handleAPITokenList(q *sqlcgen.Queries) echo.HandlerFunc {
 		}
 		return listJSON(c, "tokens", rows, func(r sqlcgen.APITokenListRow) tokenJSON {
 			return tokenJSON{ID: r.ID, Name: r.Name, Hint: r.Hint, Role: r.Role, User: r.Username,
-				CreatedAt: r.CreatedAt, LastUsedAt: r.LastUsedAt, RevokedAt: r.RevokedAt}
+				CreatedAt: r.CreatedAt, LastUsedAt: r.LastUsedAt, RevokedAt: r.RevokedAt, ExpiresAt: utcOrNil(r.ExpiresAt)}
 		})
 	}
 }

@@ -3,6 +3,7 @@ package handlers
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -31,6 +32,8 @@ func renderTokens(c echo.Context, q *sqlcgen.Queries, status int, newToken strin
 			ID: r.ID, Name: r.Name, Hint: r.Hint, User: r.Username, Role: r.Role, Revoked: r.RevokedAt != nil,
 			Created:  views.NewMoment(&r.CreatedAt, now, time.UTC),
 			LastUsed: views.NewMoment(r.LastUsedAt, now, time.UTC),
+			Expires:  views.NewMoment(r.ExpiresAt, now, time.UTC),
+			Expired:  r.ExpiresAt != nil && !r.ExpiresAt.After(now),
 		}
 	}
 	form := views.TokenForm{NewToken: newToken, Errors: problems, Roles: roleNames(currentPrincipal(c).Role)}
@@ -38,14 +41,18 @@ func renderTokens(c echo.Context, q *sqlcgen.Queries, status int, newToken strin
 }
 
 // handleTokenCreate serves POST /settings/tokens. The token is shown once, in this answer; only its
-// hash is stored.
+// hash is stored. expires_in_days (30, 90, 365; empty for never) sets when it expires.
 func handleTokenCreate(q *sqlcgen.Queries, st *store.Store) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		form, err := readForm(c)
 		if err != nil {
 			return err
 		}
-		token, _, problems, err := st.CreateToken(c.Request().Context(), auditActor(c), callerOf(c), form.Get("name"), form.Get("role"))
+		in := store.TokenInput{Name: form.Get("name"), Role: form.Get("role")}
+		if days, err := strconv.Atoi(form.Get("expires_in_days")); err == nil && days > 0 {
+			in.ExpiresAt = time.Now().AddDate(0, 0, days).UTC().Format(time.RFC3339)
+		}
+		token, _, problems, err := st.CreateToken(c.Request().Context(), auditActor(c), callerOf(c), in)
 		if err != nil {
 			return err
 		}

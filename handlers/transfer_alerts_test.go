@@ -42,8 +42,10 @@ func TestImportAndExportCarryAJobsAlerts(t *testing.T) {
 	}
 	exported := f.export()
 	want := map[string]any{
-		"Chosen":   map[string]any{"channels": []any{float64(pager), float64(ops)}, "after": float64(3)},
-		"Defaults": map[string]any{"channels": []any{float64(ops)}, "after": float64(1)}, // as POST /api/jobs does
+		"Chosen": map[string]any{"channels": []any{float64(pager), float64(ops)}, "after": float64(3),
+			"on": []any{"failing", "recovered"}, "repeat": nil, "flap_window": nil},
+		"Defaults": map[string]any{"channels": []any{float64(ops)}, "after": float64(1), // as POST /api/jobs does
+			"on": []any{"failing", "recovered"}, "repeat": nil, "flap_window": nil},
 	}
 	if got := exportedAlerts(t, exported); !reflect.DeepEqual(got, want) {
 		t.Fatalf("exported alerts = %v, want %v", got, want)

@@ -53,11 +53,18 @@ func handleAPIExport(st *store.Store) echo.HandlerFunc {
 	}
 }
 
+// importBusy answers an import while another runs: one import at a time per process.
+const importBusy = "Another import is running; try again when it has finished (one import runs at a time)."
+
 // handleAPIImport serves POST /api/import?mode=upsert|create&dry_run=true: it imports an export
 // document, 200 with {"created", "updated", "unchanged"}; any invalid job refuses the document with
-// 422 and {"errors": [{"index", "name", "fields"}]}, and nothing is stored.
+// 422 (see importRefusal), and nothing is stored. A document over store.MaxImportJobs jobs is a
+// 422 on "jobs"; an import while another runs is a 429.
 func handleAPIImport(st *store.Store) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		if err := requireJSON(c); err != nil {
+			return err
+		}
 		opts, problems := importOptions(c, c.QueryParam("mode"), c.QueryParam("dry_run"))
 		if len(problems) > 0 {
 			return badQuery(c, problems)
@@ -69,10 +76,8 @@ func handleAPIImport(st *store.Store) echo.HandlerFunc {
 		case errors.As(err, &invalid) && len(invalid.Document) > 0:
 			return c.JSON(http.StatusUnprocessableEntity, apiError{Error: "The document is not an export; see fields.", Fields: invalid.Document})
 		case errors.As(err, &invalid):
-			return c.JSON(http.StatusUnprocessableEntity, struct {
-				Error  string                `json:"error"`
-				Errors []store.ImportProblem `json:"errors"`
-			}{Error: invalid.Error(), Errors: invalid.Jobs})
+			return c.JSON(http.StatusUnprocessableEntity, importRefusal{Error: invalid.Error(),
+				Fields: importFields(invalid.Jobs), Errors: invalid.Jobs})
 		case err != nil:
 			return importReadError(err)
 		}
@@ -80,12 +85,35 @@ func handleAPIImport(st *store.Store) echo.HandlerFunc {
 	}
 }
 
+// importRefusal is the answer to a document with invalid jobs: the API's error shape, its fields
+// named by the job's place in the document ("jobs[3].cron"), and the same problems job by job in
+// errors, with each job's name.
+type importRefusal struct {
+	Error  string                `json:"error"`
+	Fields map[string]string     `json:"fields"`
+	Errors []store.ImportProblem `json:"errors"`
+}
+
+// importFields lists every job's problems by one field name each.
+func importFields(jobs []store.ImportProblem) map[string]string {
+	fields := map[string]string{}
+	for _, j := range jobs {
+		for name, problem := range j.Fields {
+			fields[fmt.Sprintf("jobs[%d].%s", j.Index, name)] = problem
+		}
+	}
+	return fields
+}
+
 // importReadError turns an import's failure to read its document into the answer: 413 over the
-// limit, 400 for a document that is not JSON, and the error itself otherwise.
+// limit, 400 for a document that is not JSON, 429 while another import runs, and the error itself
+// otherwise.
 func importReadError(err error) error {
 	var tooLarge *http.MaxBytesError
 	var unreadable *store.UnreadableImportError
 	switch {
+	case errors.Is(err, store.ErrImportBusy):
+		return echo.NewHTTPError(http.StatusTooManyRequests, importBusy)
 	case errors.As(err, &tooLarge):
 		return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
 	case errors.As(err, &unreadable):

@@ -61,6 +61,9 @@ func handleJobsImport(st *store.Store) echo.HandlerFunc {
 			v.Problems = toProblemRows(invalid.Jobs)
 		case errors.As(err, &unreadable):
 			v.Error = "This file is not JSON: " + unreadable.Err.Error() + "."
+		case errors.Is(err, store.ErrImportBusy):
+			v.Error = importBusy
+			return page(http.StatusTooManyRequests)
 		case err != nil:
 			return err
 		case confirm:

@@ -35,7 +35,8 @@ type apiImportResult struct {
 
 // apiImportErrors is the answer to a document with invalid jobs.
 type apiImportErrors struct {
-	Error  string `json:"error"`
+	Error  string            `json:"error"`
+	Fields map[string]string `json:"fields"`
 	Errors []struct {
 		Index  int               `json:"index"`
 		Name   string            `json:"name"`
@@ -150,7 +151,20 @@ func TestUpsertUpdatesByNameAndCreateMakesNewJobs(t *testing.T) {
 		if len(got.Errors) != 3 || got.Errors[0].Name != "Health" || !strings.Contains(got.Errors[0].Fields["name"], "matches 2 stored jobs") {
 			t.Fatalf("errors = %+v", got)
 		}
+		// The same problems in the API's one error shape, by the job's place in the document.
+		if len(got.Fields) != 3 || got.Fields["jobs[0].name"] != got.Errors[0].Fields["name"] {
+			t.Errorf("fields = %v, want jobs[0].name and the others", got.Fields)
+		}
 	})
+}
+
+func TestAnImportNotSentAsJSONIsRefused(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.expectProblem(f.send(http.MethodPost, "/api/import", jsonBody(threeJobs), "Content-Type", "text/plain"), http.StatusUnsupportedMediaType, "")
+	if n := f.jobCount(); n != 0 {
+		t.Fatalf("a refused import stored %d jobs", n)
+	}
 }
 
 func TestADryRunStoresNothing(t *testing.T) {
@@ -276,8 +290,9 @@ func TestExportCarriesEveryFieldOfAJob(t *testing.T) {
 	t.Parallel()
 	// Fields of the API's job that belong to one installation, not to what the job does; a signing
 	// secret is a credential, and an imported signed webhook gets its own.
+	// paused_reason is why this installation's job paused itself: state, like next_run_at.
 	local := map[string]bool{"id": true, "created_at": true, "updated_at": true, "next_run_at": true,
-		"signing_secret": true}
+		"signing_secret": true, "paused_reason": true}
 	exported := map[string]bool{}
 	for _, f := range reflect.VisibleFields(reflect.TypeOf(store.ExportJob{})) {
 		exported[strings.Split(f.Tag.Get("json"), ",")[0]] = true

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -20,6 +21,8 @@ type userJSON struct {
 	Disabled  bool      `json:"disabled"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// TokensRevoked says that a password reset by someone else revoked the user's API tokens.
+	TokensRevoked bool `json:"tokens_revoked,omitempty"`
 }
 
 func toUserJSON(u sqlcgen.User) userJSON {
@@ -59,7 +62,19 @@ func handleAPIUserCreate(q *sqlcgen.Queries, st *store.Store) echo.HandlerFunc {
 	}
 }
 
-// handleAPIUserUpdate serves PUT /api/users/{id}: any of role, password and disabled.
+// bootstrapPasswordRefusal is the 403 of another admin's reset of the bootstrap admin's password.
+const bootstrapPasswordRefusal = "Only the bootstrap admin (CRONFLOW_ADMIN_USER) can change its own password, on its account page; " +
+	"otherwise set CRONFLOW_ADMIN_PASSWORD and restart."
+
+// resetsTokens reports whether a change to target is a password reset by someone else, which
+// revokes target's API tokens (see store.UpdateUser).
+func resetsTokens(c echo.Context, target sqlcgen.User, in store.UserChange) bool {
+	return in.Password != nil && callerOf(c).UserID != target.ID
+}
+
+// handleAPIUserUpdate serves PUT /api/users/{id}: any of role, password and disabled. A new
+// password set by another admin revokes the user's API tokens, and the answer says
+// "tokens_revoked": true; the bootstrap admin's password is refused (403) to all but itself.
 func handleAPIUserUpdate(a *auth) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		target, err := pathUser(c, a.q)
@@ -71,13 +86,18 @@ func handleAPIUserUpdate(a *auth) echo.HandlerFunc {
 			return err
 		}
 		user, problems, err := a.store.UpdateUser(c.Request().Context(), auditActor(c), callerOf(c), target, in)
+		if errors.Is(err, store.ErrBootstrapPassword) {
+			return echo.NewHTTPError(http.StatusForbidden, bootstrapPasswordRefusal)
+		}
 		if err != nil {
 			return err
 		}
 		if len(problems) > 0 {
 			return invalidInput(c, "user", problems)
 		}
-		return c.JSON(http.StatusOK, toUserJSON(user))
+		out := toUserJSON(user)
+		out.TokensRevoked = resetsTokens(c, target, in)
+		return c.JSON(http.StatusOK, out)
 	}
 }
 

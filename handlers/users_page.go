@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -86,7 +87,8 @@ func renderUser(c echo.Context, a *auth, status int, user sqlcgen.User, problems
 }
 
 // handleUserUpdate serves POST /settings/users/{id}. Disabling a user or resetting their password
-// ends their sessions.
+// ends their sessions; a reset also revokes their API tokens. Another admin's reset of the
+// bootstrap admin's password is refused with 403.
 func handleUserUpdate(a *auth) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		target, err := pathUser(c, a.q)
@@ -97,12 +99,19 @@ func handleUserUpdate(a *auth) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		user, problems, err := a.store.UpdateUser(c.Request().Context(), auditActor(c), callerOf(c), target, userForm(form))
+		in := userForm(form)
+		user, problems, err := a.store.UpdateUser(c.Request().Context(), auditActor(c), callerOf(c), target, in)
+		if errors.Is(err, store.ErrBootstrapPassword) {
+			return renderUser(c, a, http.StatusForbidden, target, map[string]string{"password": bootstrapPasswordRefusal})
+		}
 		if err != nil {
 			return err
 		}
 		if len(problems) > 0 {
 			return renderUser(c, a, http.StatusUnprocessableEntity, target, problems)
+		}
+		if resetsTokens(c, target, in) {
+			return redirectAfter(c, "/settings/users", "Saved “"+user.Username+"”: a new password, their sessions ended and their API tokens revoked.")
 		}
 		return redirectAfter(c, "/settings/users", "Saved “"+user.Username+"”.")
 	}

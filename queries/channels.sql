@@ -37,3 +37,35 @@ WITH unlinked AS (
     WHERE alert_channels @> ARRAY[@id::bigint]
 )
 DELETE FROM channels WHERE id = @id::bigint;
+
+-- name: ChannelRotateSigningSecret :one
+-- ChannelRotateSigningSecret gives a channel a new signing secret; the one it replaces stays valid,
+-- its signature sent beside the new one's, for overlap_ms.
+UPDATE channels
+SET previous_signing_secret = signing_secret,
+    previous_secret_until = clock_timestamp() + (@overlap_ms::bigint) * interval '1 millisecond',
+    signing_secret = @signing_secret, updated_at = clock_timestamp()
+WHERE id = @id
+RETURNING *;
+
+-- name: ChannelSetSigningSecret :one
+-- ChannelSetSigningSecret gives a new channel a signing secret made, and sealed, in Go, in place of
+-- the plain one the column's default made.
+UPDATE channels SET signing_secret = @signing_secret WHERE id = @id
+RETURNING *;
+
+-- name: ChannelListSigningSecretsToSeal :many
+-- ChannelListSigningSecretsToSeal lists the channels with a signing secret that does not begin with
+-- prefix, the current key's: plain ones, and ones sealed with the previous key.
+SELECT id, signing_secret, previous_signing_secret FROM channels
+WHERE starts_with(signing_secret, @prefix::text) IS FALSE
+   OR starts_with(previous_signing_secret, @prefix::text) IS FALSE
+ORDER BY id;
+
+-- name: ChannelSealSigningSecrets :execrows
+-- ChannelSealSigningSecrets replaces a channel's signing secrets with their sealed versions, if
+-- they are still the ones that were read: a rotation in between wins.
+UPDATE channels
+SET signing_secret = @new_secret, previous_signing_secret = sqlc.narg(new_previous)::text
+WHERE id = @id AND signing_secret = @old_secret
+  AND previous_signing_secret IS NOT DISTINCT FROM sqlc.narg(old_previous)::text;

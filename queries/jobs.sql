@@ -5,7 +5,11 @@
 INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
                   next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs,
                   -- issue 21, jitter and windows
-                  jitter_ms, start_at, end_at, blackouts)
+                  jitter_ms, start_at, end_at, blackouts,
+                  -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
+                  overlap, after_job_id, after_on, params, pause_after_failures, alert_on,
+                  -- alert rules (issue 22): reminders and flapping damping
+                  alert_repeat_ms, alert_flap_window_ms)
 VALUES (@name, @type, @payload, @cron, @timezone, @max_retries, @retry_delay_ms, @timeout_ms, @catchup, @paused,
         @next_run_at,
         COALESCE(sqlc.narg(alert_channels)::bigint[], ARRAY(SELECT c.id FROM channels AS c WHERE c.is_default ORDER BY c.id)),
@@ -13,7 +17,13 @@ VALUES (@name, @type, @payload, @cron, @timezone, @max_retries, @retry_delay_ms,
         COALESCE(NULLIF(@retry_on::text, ''), 'transient'), COALESCE(NULLIF(@retry_backoff::text, ''), 'fixed'),
         @signing_secret, COALESCE(@secret_refs::text[], '{}'),
         -- issue 21, jitter and windows
-        @jitter_ms, sqlc.narg(start_at)::timestamptz, sqlc.narg(end_at)::timestamptz, COALESCE(sqlc.narg(blackouts)::jsonb, '[]'))
+        @jitter_ms, sqlc.narg(start_at)::timestamptz, sqlc.narg(end_at)::timestamptz, COALESCE(sqlc.narg(blackouts)::jsonb, '[]'),
+        -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
+        COALESCE(NULLIF(@overlap::text, ''), 'allow'), sqlc.narg(after_job_id)::bigint,
+        COALESCE(NULLIF(@after_on::text, ''), 'success'), COALESCE(sqlc.narg(params)::jsonb, '{}'),
+        @pause_after_failures, COALESCE(sqlc.narg(alert_on)::text[], '{failing,recovered}'),
+        -- alert rules (issue 22)
+        COALESCE(sqlc.narg(alert_repeat_ms)::bigint, 0), COALESCE(sqlc.narg(alert_flap_window_ms)::bigint, 0))
 RETURNING *;
 
 -- name: JobGet :one
@@ -34,12 +44,19 @@ SET name = @name, type = @type, payload = @payload, cron = @cron, timezone = @ti
     -- Alerts not given are kept as they are.
     alert_channels = COALESCE(sqlc.narg(alert_channels)::bigint[], alert_channels),
     alert_after = COALESCE(sqlc.narg(alert_after)::integer, alert_after),
+    -- alert rules (issue 22), kept as they are when alerts are not given
+    alert_repeat_ms = COALESCE(sqlc.narg(alert_repeat_ms)::bigint, alert_repeat_ms),
+    alert_flap_window_ms = COALESCE(sqlc.narg(alert_flap_window_ms)::bigint, alert_flap_window_ms),
     retry_on = COALESCE(NULLIF(@retry_on::text, ''), 'transient'),
     retry_backoff = COALESCE(NULLIF(@retry_backoff::text, ''), 'fixed'),
     signing_secret = COALESCE(signing_secret, @signing_secret), secret_refs = COALESCE(@secret_refs::text[], '{}'),
     -- issue 21, jitter and windows
     jitter_ms = @jitter_ms, start_at = sqlc.narg(start_at)::timestamptz, end_at = sqlc.narg(end_at)::timestamptz,
-    blackouts = COALESCE(sqlc.narg(blackouts)::jsonb, '[]')
+    blackouts = COALESCE(sqlc.narg(blackouts)::jsonb, '[]'),
+    -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
+    overlap = COALESCE(NULLIF(@overlap::text, ''), 'allow'), after_job_id = sqlc.narg(after_job_id)::bigint,
+    after_on = COALESCE(NULLIF(@after_on::text, ''), 'success'), params = COALESCE(sqlc.narg(params)::jsonb, '{}'),
+    pause_after_failures = @pause_after_failures, alert_on = COALESCE(sqlc.narg(alert_on)::text[], alert_on)
 WHERE id = @id
 RETURNING *;
 
@@ -50,7 +67,8 @@ UPDATE jobs SET next_run_at = sqlc.narg(next_run_at)::timestamptz WHERE id = @id
 
 -- name: JobSetPaused :one
 UPDATE jobs
-SET paused = @paused, next_run_at = @next_run_at, updated_at = clock_timestamp()
+SET paused = @paused, next_run_at = @next_run_at, updated_at = clock_timestamp(),
+    paused_reason = CASE WHEN @paused::boolean THEN paused_reason ELSE '' END -- a resumed job forgets why it paused
 WHERE id = @id
 RETURNING *;
 
@@ -186,11 +204,22 @@ FOR UPDATE OF j;
 -- text (a name holds no comma). An empty signing secret is none, and so is an empty start or end.
 INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
                   next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs,
-                  jitter_ms, start_at, end_at, blackouts)
+                  -- issue 21, jitter and windows
+                  jitter_ms, start_at, end_at, blackouts,
+                  -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
+                  overlap, after_job_id, after_on, params, pause_after_failures, alert_on,
+                  -- alert rules (issue 22)
+                  alert_repeat_ms, alert_flap_window_ms)
 SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_delay_ms, u.timeout_ms, u.catchup, u.paused,
-       u.next_run_at, u.alert_channels::bigint[], u.alert_after,
+       NULLIF(u.next_run_at, '0001-01-01 00:00:00+00'), -- the zero time: none (a job with no cron)
+       u.alert_channels::bigint[], u.alert_after,
        u.retry_on, u.retry_backoff, NULLIF(u.signing_secret, ''), COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}'),
-       u.jitter_ms, NULLIF(u.start_at, '')::timestamptz, NULLIF(u.end_at, '')::timestamptz, u.blackouts::jsonb
+       -- issue 21, jitter and windows
+       u.jitter_ms, NULLIF(u.start_at, '')::timestamptz, NULLIF(u.end_at, '')::timestamptz, u.blackouts::jsonb,
+       -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b); after job 0 is none
+       u.overlap, NULLIF(u.after_job_id, 0), u.after_on, u.params, u.pause_after_failures, u.alert_on::text[],
+       -- alert rules (issue 22)
+       u.alert_repeat_ms, u.alert_flap_window_ms
 FROM (SELECT unnest(@names::text[]) AS name, unnest(@types::text[]) AS type, unnest(@payloads::json[]) AS payload,
              unnest(@crons::text[]) AS cron, unnest(@timezones::text[]) AS timezone,
              unnest(@max_retries::integer[]) AS max_retries, unnest(@retry_delay_ms::bigint[]) AS retry_delay_ms,
@@ -203,7 +232,13 @@ FROM (SELECT unnest(@names::text[]) AS name, unnest(@types::text[]) AS type, unn
              -- issue 21, jitter and windows
              unnest(@jitter_ms::bigint[]) AS jitter_ms, unnest(@start_ats::text[]) AS start_at,
              unnest(@end_ats::text[]) AS end_at, unnest(@blackouts::text[]) AS blackouts,
-             unnest(@ordinals::integer[]) AS ordinal) AS u
+             unnest(@ordinals::integer[]) AS ordinal,
+             unnest(@overlap_policies::text[]) AS overlap, unnest(@after_job_ids::bigint[]) AS after_job_id,
+             unnest(@after_ons::text[]) AS after_on, unnest(@params::jsonb[]) AS params,
+             unnest(@pause_after_failures::integer[]) AS pause_after_failures,
+             unnest(@alert_ons::text[]) AS alert_on,
+             -- alert rules (issue 22)
+             unnest(@alert_repeat_ms::bigint[]) AS alert_repeat_ms, unnest(@alert_flap_window_ms::bigint[]) AS alert_flap_window_ms) AS u
 ORDER BY u.ordinal
 RETURNING id;
 
@@ -214,14 +249,19 @@ RETURNING id;
 UPDATE jobs
 SET name = u.name, type = u.type, payload = u.payload, cron = u.cron, timezone = u.timezone,
     max_retries = u.max_retries, retry_delay_ms = u.retry_delay_ms, timeout_ms = u.timeout_ms, catchup = u.catchup,
-    paused = u.paused, next_run_at = u.next_run_at, updated_at = clock_timestamp(),
+    paused = u.paused, next_run_at = NULLIF(u.next_run_at, '0001-01-01 00:00:00+00'), updated_at = clock_timestamp(),
     alert_channels = u.alert_channels::bigint[], alert_after = u.alert_after,
     retry_on = u.retry_on, retry_backoff = u.retry_backoff,
     signing_secret = COALESCE(jobs.signing_secret, NULLIF(u.signing_secret, '')),
     secret_refs = COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}'),
     -- issue 21, jitter and windows
     jitter_ms = u.jitter_ms, start_at = NULLIF(u.start_at, '')::timestamptz, end_at = NULLIF(u.end_at, '')::timestamptz,
-    blackouts = u.blackouts::jsonb
+    blackouts = u.blackouts::jsonb,
+    -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
+    overlap = u.overlap, after_job_id = NULLIF(u.after_job_id, 0), after_on = u.after_on, params = u.params,
+    pause_after_failures = u.pause_after_failures, alert_on = u.alert_on::text[],
+    -- alert rules (issue 22)
+    alert_repeat_ms = u.alert_repeat_ms, alert_flap_window_ms = u.alert_flap_window_ms
 FROM (SELECT unnest(@ids::bigint[]) AS id, unnest(@names::text[]) AS name, unnest(@types::text[]) AS type,
              unnest(@payloads::json[]) AS payload, unnest(@crons::text[]) AS cron,
              unnest(@timezones::text[]) AS timezone, unnest(@max_retries::integer[]) AS max_retries,
@@ -233,7 +273,14 @@ FROM (SELECT unnest(@ids::bigint[]) AS id, unnest(@names::text[]) AS name, unnes
              unnest(@signing_secrets::text[]) AS signing_secret, unnest(@secret_refs::text[]) AS secret_refs,
              -- issue 21, jitter and windows
              unnest(@jitter_ms::bigint[]) AS jitter_ms, unnest(@start_ats::text[]) AS start_at,
-             unnest(@end_ats::text[]) AS end_at, unnest(@blackouts::text[]) AS blackouts) AS u
+             unnest(@end_ats::text[]) AS end_at, unnest(@blackouts::text[]) AS blackouts,
+             unnest(@overlap_policies::text[]) AS overlap, unnest(@after_job_ids::bigint[]) AS after_job_id,
+             unnest(@after_ons::text[]) AS after_on, unnest(@params::jsonb[]) AS params,
+             unnest(@pause_after_failures::integer[]) AS pause_after_failures,
+             unnest(@alert_ons::text[]) AS alert_on,
+             -- alert rules (issue 22)
+             unnest(@alert_repeat_ms::bigint[]) AS alert_repeat_ms,
+             unnest(@alert_flap_window_ms::bigint[]) AS alert_flap_window_ms) AS u
 WHERE jobs.id = u.id;
 
 -- name: JobQuietNotifications :exec
@@ -244,3 +291,32 @@ SELECT set_config('cronflow.quiet_jobs', 'on', true);
 -- name: JobNotifyAll :exec
 -- JobNotifyAll tells every scheduler to compare all jobs with its cron table, once, at commit.
 SELECT pg_notify('cronflow_jobs', '*');
+
+-- Signing (issues 20 and 22): rotating a job's signing secret, and sealing signing secrets.
+
+-- name: JobRotateSigningSecret :one
+-- JobRotateSigningSecret gives a job a new signing secret; the one it replaces stays valid, its
+-- signature sent beside the new one's, for overlap_ms.
+UPDATE jobs
+SET previous_signing_secret = signing_secret,
+    previous_secret_until = clock_timestamp() + (@overlap_ms::bigint) * interval '1 millisecond',
+    signing_secret = @signing_secret, updated_at = clock_timestamp()
+WHERE id = @id
+RETURNING *;
+
+-- name: JobListSigningSecretsToSeal :many
+-- JobListSigningSecretsToSeal lists the jobs with a signing secret that does not begin with prefix,
+-- the current key's: plain ones, and ones sealed with the previous key.
+SELECT id, signing_secret, previous_signing_secret FROM jobs
+WHERE starts_with(signing_secret, @prefix::text) IS FALSE
+   OR starts_with(previous_signing_secret, @prefix::text) IS FALSE
+ORDER BY id;
+
+-- name: JobSealSigningSecrets :execrows
+-- JobSealSigningSecrets replaces a job's signing secrets with their sealed versions, if they are
+-- still the ones that were read: a rotation in between wins.
+UPDATE jobs
+SET signing_secret = sqlc.narg(new_secret)::text, previous_signing_secret = sqlc.narg(new_previous)::text
+WHERE id = @id
+  AND signing_secret IS NOT DISTINCT FROM sqlc.narg(old_secret)::text
+  AND previous_signing_secret IS NOT DISTINCT FROM sqlc.narg(old_previous)::text;

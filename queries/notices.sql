@@ -1,12 +1,17 @@
 -- name: NoticeInsertForJob :many
 -- NoticeInsertForJob makes one notice per channel of the job's alerts. The notices' key (channel,
--- job, episode, event) makes a second attempt at the same notice a no-op.
-INSERT INTO notices (channel_id, job_id, run_id, event, episode, consecutive_failures, details)
-SELECT c.id, j.id, @run_id, @event, @episode, @consecutive_failures, @details
+-- job, episode, event) makes a second attempt at the same notice a no-op, and so a failing notice
+-- made again while the job fails goes only to channels added since. A recovered notice goes only
+-- to the channels that were told the episode's failing. A reminder (1, 2, …) is a failing notice
+-- made again, to every channel, while the job keeps failing.
+INSERT INTO notices (channel_id, job_id, run_id, event, episode, consecutive_failures, details, reminder)
+SELECT c.id, j.id, @run_id, @event, @episode, @consecutive_failures, @details, @reminder
 FROM jobs AS j
 JOIN channels AS c ON c.id = ANY(j.alert_channels)
 WHERE j.id = @job_id
-ON CONFLICT (channel_id, job_id, episode, event) WHERE event <> 'channel.test' DO NOTHING
+  AND (@event::text <> 'job.recovered' OR EXISTS (SELECT 1 FROM notices AS f
+      WHERE f.channel_id = c.id AND f.job_id = j.id AND f.episode = @episode AND f.event = 'job.failing'))
+ON CONFLICT (channel_id, job_id, episode, event, reminder) WHERE event <> 'channel.test' DO NOTHING
 RETURNING id;
 
 -- name: NoticeInsertTest :one
@@ -20,7 +25,8 @@ UPDATE notices SET published_at = clock_timestamp()
 WHERE id = ANY(@ids::bigint[]) AND status IN ('queued', 'retrying', 'sending');
 
 -- name: NoticeClaim :one
--- NoticeClaim makes one delivery attempt of a notice this consumer's, with the channel it goes to.
+-- NoticeClaim makes one delivery attempt of a notice this consumer's, with the channel it goes to
+-- and the channel's signing secrets: the current one, and the one it replaced while still valid.
 -- No row back means it is sent, failed for good, being sent by someone else, or waiting for its
 -- retry.
 UPDATE notices AS n
@@ -32,7 +38,9 @@ WHERE n.id = @id
   AND (n.status = 'queued'
        OR (n.status = 'retrying' AND n.next_attempt_at <= clock_timestamp() + interval '1 second')
        OR (n.status = 'sending' AND n.lease_until < clock_timestamp()))
-RETURNING n.id, n.event, n.attempts, n.details, c.name AS channel_name, c.type AS channel_type, c.config;
+RETURNING n.id, n.event, n.attempts, n.details, c.name AS channel_name, c.type AS channel_type, c.config,
+    c.signing_secret,
+    COALESCE(CASE WHEN c.previous_secret_until > clock_timestamp() THEN c.previous_signing_secret END, '')::text AS previous_signing_secret;
 
 -- name: NoticeRecord :execrows
 -- NoticeRecord records what a delivery attempt came to: sent, retrying (after retry_in_ms) or
@@ -70,6 +78,19 @@ LIMIT @max_rows;
 
 -- name: NoticeListByJob :many
 -- NoticeListByJob is every notice about a job, oldest first, for tests and the API.
-SELECT id, channel_id, run_id, event, status, attempts, consecutive_failures FROM notices
+SELECT id, channel_id, run_id, event, status, attempts, consecutive_failures, reminder FROM notices
 WHERE job_id = @job_id
 ORDER BY id;
+
+-- name: NoticeInsertSkipped :many
+-- NoticeInsertSkipped makes one job.skipped notice per channel of a job whose alerts.on names
+-- "skipped", about one skipped run. The run's id is the notice's episode, so that a run is told of
+-- once. The job's name is filled into the details here.
+INSERT INTO notices (channel_id, job_id, run_id, event, episode, details)
+SELECT c.id, j.id, @run_id::bigint, 'job.skipped', @run_id::bigint,
+       jsonb_set(@details::jsonb, '{job,name}', to_jsonb(j.name))
+FROM jobs AS j
+JOIN channels AS c ON c.id = ANY(j.alert_channels)
+WHERE j.id = @job_id AND 'skipped' = ANY(j.alert_on)
+ON CONFLICT (channel_id, job_id, episode, event) WHERE event <> 'channel.test' DO NOTHING
+RETURNING id;

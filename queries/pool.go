@@ -55,7 +55,8 @@ func CheckURL(s string) error {
 }
 
 // OpenPool connects to PostgreSQL at url (one host, or several with target_session_attrs), with
-// at most maxConns connections, waiting up to 30 s for it to come up.
+// at most maxConns connections, waiting up to 30 s for it to come up. An error that waiting cannot
+// fix (see cannotPass) is returned at once, with its reason.
 //
 // A write refused as read-only means the primary was demoted under the open pool (a failover): the
 // connection that met it is closed and the pool lets every other one go, so that new connections
@@ -66,6 +67,11 @@ func OpenPool(ctx context.Context, url string, maxConns int32, logger *slog.Logg
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
 	pcfg.MaxConns = maxConns
+	return openPool(ctx, pcfg, logger)
+}
+
+// openPool is OpenPool from a parsed configuration.
+func openPool(ctx context.Context, pcfg *pgxpool.Config, logger *slog.Logger) (*pgxpool.Pool, error) {
 	// If this host dies without closing its connections, PostgreSQL notices within about 10 s and
 	// frees the scheduler lock for another replica, instead of after its default two hours.
 	for k, v := range map[string]string{"tcp_keepalives_idle": "4", "tcp_keepalives_interval": "2",
@@ -94,11 +100,15 @@ func OpenPool(ctx context.Context, url string, maxConns int32, logger *slog.Logg
 	pool.Store(p)
 	backoff := retry.WithMaxDuration(30*time.Second, retry.NewConstant(time.Second))
 	err = retry.Do(ctx, backoff, func(ctx context.Context) error {
-		if err := p.Ping(ctx); err != nil {
-			logger.Warn("Waiting for PostgreSQL", "error", err)
-			return retry.RetryableError(err)
+		err := p.Ping(ctx)
+		if err == nil {
+			return nil
 		}
-		return nil
+		if reason := cannotPass(err); reason != "" {
+			return fmt.Errorf("%s: %w", reason, err) // not retried
+		}
+		logger.Warn("Waiting for PostgreSQL", "error", err)
+		return retry.RetryableError(err)
 	})
 	if err != nil {
 		p.Close()

@@ -105,16 +105,23 @@ SET status = 'running',
     started_at = GREATEST(clock_timestamp(), r.scheduled_at), -- a run claimed ahead of its slot starts on it
     published_at = COALESCE(r.published_at, clock_timestamp()), -- it was delivered, so it was published
     lease_until = clock_timestamp() + (j.timeout_ms + @lease_margin_ms::bigint) * interval '1 millisecond',
-    next_attempt_at = NULL
+    next_attempt_at = NULL,
+    params = COALESCE(r.params, j.params) -- a run shows the params it used
 FROM jobs AS j
 WHERE r.id = ANY(@ids::bigint[])
   AND j.id = r.job_id
-  AND (r.status = 'queued'
+  AND (r.status = 'queued' AND r.waiting_since IS NULL -- a run held back by overlap 'queue' waits
        OR (r.status = 'failed' AND r.next_attempt_at <= clock_timestamp() + interval '1 second')
-       OR (r.status = 'running' AND r.lease_until < clock_timestamp()))
+       OR (r.status = 'running' AND r.lease_until < clock_timestamp() AND r.cancel_requested_at IS NULL))
 RETURNING r.id, r.job_id, r.attempts, r.retry_count, r.scheduled_at, r.started_at,
     j.name, j.type, j.payload, j.max_retries, j.retry_delay_ms, j.timeout_ms, j.retry_on, j.retry_backoff,
-    j.signing_secret, j.secret_refs;
+    j.signing_secret, j.secret_refs,
+    -- overlap, after, params (issue 21, sched-b): what the attempt needs of them.
+    r.params, j.overlap, r.trigger_run_id,
+    COALESCE((SELECT u.job_id FROM runs AS u WHERE u.id = r.trigger_run_id), 0)::bigint AS trigger_job_id,
+    COALESCE((SELECT u.status FROM runs AS u WHERE u.id = r.trigger_run_id), '')::text AS trigger_status,
+    -- Signing (issue 22): the job's previous signing secret while its rotation's overlap lasts.
+    COALESCE(CASE WHEN j.previous_secret_until > clock_timestamp() THEN j.previous_signing_secret END, '')::text AS previous_signing_secret;
 
 -- name: RunRecordResults :many
 -- RunRecordResults records what attempts of many runs came to, in one statement, so that the
@@ -186,7 +193,11 @@ LIMIT @max_rows;
 SELECT id, job_id FROM runs
 WHERE (status = 'queued'
        AND ((published_at IS NULL AND created_at < @unpublished_before::timestamptz)
-            OR published_at < @stale_before::timestamptz))
+            OR published_at < @stale_before::timestamptz)
+       -- a run held back by overlap 'queue' is not lost while a run of its job is still ahead
+       AND (waiting_since IS NULL
+            OR NOT EXISTS (SELECT 1 FROM runs AS e WHERE e.job_id = runs.job_id AND e.id < runs.id
+                                                     AND e.status IN ('queued', 'running', 'failed'))))
    OR (status = 'failed'
        AND ((published_at IS NULL AND next_attempt_at < clock_timestamp())
             OR (next_attempt_at < @retry_overdue_before::timestamptz AND published_at < @retry_overdue_before::timestamptz)))

@@ -1,11 +1,11 @@
 -- name: SessionInsert :exec
-INSERT INTO sessions (token_hash, user_id, expires_at, client_ip, user_agent)
-VALUES (@token_hash, @user_id, @expires_at, @client_ip, @user_agent);
+INSERT INTO sessions (token_hash, user_id, expires_at, client_ip, user_agent, method, stage)
+VALUES (@token_hash, @user_id, @expires_at, @client_ip, @user_agent, @method, @stage);
 
 -- name: SessionGet :one
 -- SessionGet finds the enabled user of a session that has neither expired nor gone unused since
 -- idle_since.
-SELECT s.id AS session_id, s.last_seen_at, u.id, u.username, u.role
+SELECT s.id AS session_id, s.last_seen_at, s.stage, s.method, u.id, u.username, u.role
 FROM sessions s JOIN users u ON u.id = s.user_id
 WHERE s.token_hash = @token_hash AND s.expires_at > now() AND s.last_seen_at > @idle_since
   AND u.disabled_at IS NULL;
@@ -16,7 +16,7 @@ UPDATE sessions SET last_seen_at = now(), client_ip = @client_ip WHERE id = @id;
 
 -- name: SessionListByUser :many
 -- SessionListByUser lists a user's live sessions, the most recently used first.
-SELECT id, created_at, last_seen_at, expires_at, client_ip, user_agent FROM sessions
+SELECT id, created_at, last_seen_at, expires_at, client_ip, user_agent, method FROM sessions
 WHERE user_id = @user_id AND expires_at > now() AND last_seen_at > @idle_since
 ORDER BY last_seen_at DESC, id DESC
 LIMIT 100;
@@ -35,3 +35,8 @@ DELETE FROM sessions WHERE user_id = @user_id AND id <> @keep_id;
 
 -- name: SessionDeleteExpired :execrows
 DELETE FROM sessions WHERE expires_at <= now() OR last_seen_at <= @idle_since;
+
+-- name: SessionPass :execrows
+-- SessionPass lets a session that waited for a second factor (or its enrolment) through, noting the
+-- factor in how it signed in.
+UPDATE sessions SET stage = 'done', method = @method WHERE id = @id AND stage <> 'done';

@@ -28,3 +28,13 @@ RETURNING *;
 
 -- name: UserDelete :execrows
 DELETE FROM users WHERE id = @id;
+
+-- name: UserGetByOIDC :one
+-- UserGetByOIDC finds the user an OpenID provider's subject signed in as before.
+SELECT * FROM users WHERE oidc_issuer = @issuer AND oidc_subject = @subject;
+
+-- name: UserInsertOIDC :one
+-- UserInsertOIDC creates the user of an OpenID provider's subject, without a password.
+INSERT INTO users (username, password_hash, role, oidc_issuer, oidc_subject)
+VALUES (@username, '', @role, @issuer, @subject)
+RETURNING *;

@@ -13,7 +13,8 @@ import (
 const aPITokenAuthenticate = `-- name: APITokenAuthenticate :one
 UPDATE api_tokens t SET last_used_at = now()
 FROM users u
-WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.id = t.user_id AND u.disabled_at IS NULL
+WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
+  AND u.id = t.user_id AND u.disabled_at IS NULL
 RETURNING u.id, u.username, u.role AS user_role, t.role AS token_role, t.name AS token_name
 `
 
@@ -25,8 +26,8 @@ type APITokenAuthenticateRow struct {
 	TokenName string
 }
 
-// APITokenAuthenticate finds the enabled user of a token that has not been revoked, with both
-// their roles, and notes its use.
+// APITokenAuthenticate finds the enabled user of a token that has not been revoked nor expired,
+// with both their roles, and notes its use.
 func (q *Queries) APITokenAuthenticate(ctx context.Context, tokenHash []byte) (APITokenAuthenticateRow, error) {
 	row := q.db.QueryRow(ctx, aPITokenAuthenticate, tokenHash)
 	var i APITokenAuthenticateRow
@@ -41,9 +42,9 @@ func (q *Queries) APITokenAuthenticate(ctx context.Context, tokenHash []byte) (A
 }
 
 const aPITokenInsert = `-- name: APITokenInsert :one
-INSERT INTO api_tokens (name, token_hash, hint, user_id, role)
-VALUES ($1, $2, $3, $4, $5)
-RETURNING id, name, token_hash, hint, user_id, created_at, last_used_at, revoked_at, role
+INSERT INTO api_tokens (name, token_hash, hint, user_id, role, expires_at)
+VALUES ($1, $2, $3, $4, $5, $6)
+RETURNING id, name, token_hash, hint, user_id, created_at, last_used_at, revoked_at, role, expires_at
 `
 
 type APITokenInsertParams struct {
@@ -52,6 +53,7 @@ type APITokenInsertParams struct {
 	Hint      string
 	UserID    int64
 	Role      string
+	ExpiresAt *time.Time
 }
 
 func (q *Queries) APITokenInsert(ctx context.Context, arg APITokenInsertParams) (ApiToken, error) {
@@ -61,6 +63,7 @@ func (q *Queries) APITokenInsert(ctx context.Context, arg APITokenInsertParams) 
 		arg.Hint,
 		arg.UserID,
 		arg.Role,
+		arg.ExpiresAt,
 	)
 	var i ApiToken
 	err := row.Scan(
@@ -73,12 +76,13 @@ func (q *Queries) APITokenInsert(ctx context.Context, arg APITokenInsertParams) 
 		&i.LastUsedAt,
 		&i.RevokedAt,
 		&i.Role,
+		&i.ExpiresAt,
 	)
 	return i, err
 }
 
 const aPITokenList = `-- name: APITokenList :many
-SELECT t.id, t.name, t.hint, t.role, t.created_at, t.last_used_at, t.revoked_at, u.username
+SELECT t.id, t.name, t.hint, t.role, t.created_at, t.last_used_at, t.revoked_at, t.expires_at, u.username
 FROM api_tokens t JOIN users u ON u.id = t.user_id
 ORDER BY t.revoked_at IS NOT NULL, t.id DESC
 LIMIT 500
@@ -92,6 +96,7 @@ type APITokenListRow struct {
 	CreatedAt  time.Time
 	LastUsedAt *time.Time
 	RevokedAt  *time.Time
+	ExpiresAt  *time.Time
 	Username   string
 }
 
@@ -113,6 +118,7 @@ func (q *Queries) APITokenList(ctx context.Context) ([]APITokenListRow, error) {
 			&i.CreatedAt,
 			&i.LastUsedAt,
 			&i.RevokedAt,
+			&i.ExpiresAt,
 			&i.Username,
 		); err != nil {
 			return nil, err
@@ -132,6 +138,32 @@ UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RE
 // APITokenRevoke revokes a token in use, answering its name; none if there was none to revoke.
 func (q *Queries) APITokenRevoke(ctx context.Context, id int64) ([]string, error) {
 	rows, err := q.db.Query(ctx, aPITokenRevoke, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		items = append(items, name)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const aPITokenRevokeForUser = `-- name: APITokenRevokeForUser :many
+UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL RETURNING name
+`
+
+// APITokenRevokeForUser revokes every token in use of a user, whose password was reset, answering
+// their names.
+func (q *Queries) APITokenRevokeForUser(ctx context.Context, userID int64) ([]string, error) {
+	rows, err := q.db.Query(ctx, aPITokenRevokeForUser, userID)
 	if err != nil {
 		return nil, err
 	}

@@ -28,7 +28,7 @@ func (q *Queries) ChannelDelete(ctx context.Context, id int64) (int64, error) {
 }
 
 const channelGet = `-- name: ChannelGet :one
-SELECT id, name, type, config, is_default, created_at, updated_at FROM channels WHERE id = $1
+SELECT id, name, type, config, is_default, created_at, updated_at, signing_secret, previous_signing_secret, previous_secret_until FROM channels WHERE id = $1
 `
 
 func (q *Queries) ChannelGet(ctx context.Context, id int64) (Channel, error) {
@@ -42,12 +42,15 @@ func (q *Queries) ChannelGet(ctx context.Context, id int64) (Channel, error) {
 		&i.IsDefault,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SigningSecret,
+		&i.PreviousSigningSecret,
+		&i.PreviousSecretUntil,
 	)
 	return i, err
 }
 
 const channelGetForUpdate = `-- name: ChannelGetForUpdate :one
-SELECT id, name, type, config, is_default, created_at, updated_at FROM channels WHERE id = $1 FOR UPDATE
+SELECT id, name, type, config, is_default, created_at, updated_at, signing_secret, previous_signing_secret, previous_secret_until FROM channels WHERE id = $1 FOR UPDATE
 `
 
 // ChannelGetForUpdate reads a channel to change it, locked until the change's transaction ends.
@@ -62,6 +65,9 @@ func (q *Queries) ChannelGetForUpdate(ctx context.Context, id int64) (Channel, e
 		&i.IsDefault,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SigningSecret,
+		&i.PreviousSigningSecret,
+		&i.PreviousSecretUntil,
 	)
 	return i, err
 }
@@ -69,7 +75,7 @@ func (q *Queries) ChannelGetForUpdate(ctx context.Context, id int64) (Channel, e
 const channelInsert = `-- name: ChannelInsert :one
 INSERT INTO channels (name, type, config, is_default)
 VALUES ($1, $2, $3, $4)
-RETURNING id, name, type, config, is_default, created_at, updated_at
+RETURNING id, name, type, config, is_default, created_at, updated_at, signing_secret, previous_signing_secret, previous_secret_until
 `
 
 type ChannelInsertParams struct {
@@ -95,12 +101,15 @@ func (q *Queries) ChannelInsert(ctx context.Context, arg ChannelInsertParams) (C
 		&i.IsDefault,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SigningSecret,
+		&i.PreviousSigningSecret,
+		&i.PreviousSecretUntil,
 	)
 	return i, err
 }
 
 const channelList = `-- name: ChannelList :many
-SELECT id, name, type, config, is_default, created_at, updated_at FROM channels ORDER BY lower(name), id LIMIT $1
+SELECT id, name, type, config, is_default, created_at, updated_at, signing_secret, previous_signing_secret, previous_secret_until FROM channels ORDER BY lower(name), id LIMIT $1
 `
 
 // ChannelList is every channel by name. Channels are a handful, not thousands; max_rows bounds it.
@@ -121,6 +130,9 @@ func (q *Queries) ChannelList(ctx context.Context, maxRows int32) ([]Channel, er
 			&i.IsDefault,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.SigningSecret,
+			&i.PreviousSigningSecret,
+			&i.PreviousSecretUntil,
 		); err != nil {
 			return nil, err
 		}
@@ -183,11 +195,142 @@ func (q *Queries) ChannelListIDs(ctx context.Context, ids []int64) ([]int64, err
 	return items, nil
 }
 
+const channelListSigningSecretsToSeal = `-- name: ChannelListSigningSecretsToSeal :many
+SELECT id, signing_secret, previous_signing_secret FROM channels
+WHERE starts_with(signing_secret, $1::text) IS FALSE
+   OR starts_with(previous_signing_secret, $1::text) IS FALSE
+ORDER BY id
+`
+
+type ChannelListSigningSecretsToSealRow struct {
+	ID                    int64
+	SigningSecret         string
+	PreviousSigningSecret *string
+}
+
+// ChannelListSigningSecretsToSeal lists the channels with a signing secret that does not begin with
+// prefix, the current key's: plain ones, and ones sealed with the previous key.
+func (q *Queries) ChannelListSigningSecretsToSeal(ctx context.Context, prefix string) ([]ChannelListSigningSecretsToSealRow, error) {
+	rows, err := q.db.Query(ctx, channelListSigningSecretsToSeal, prefix)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ChannelListSigningSecretsToSealRow{}
+	for rows.Next() {
+		var i ChannelListSigningSecretsToSealRow
+		if err := rows.Scan(&i.ID, &i.SigningSecret, &i.PreviousSigningSecret); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const channelRotateSigningSecret = `-- name: ChannelRotateSigningSecret :one
+UPDATE channels
+SET previous_signing_secret = signing_secret,
+    previous_secret_until = clock_timestamp() + ($1::bigint) * interval '1 millisecond',
+    signing_secret = $2, updated_at = clock_timestamp()
+WHERE id = $3
+RETURNING id, name, type, config, is_default, created_at, updated_at, signing_secret, previous_signing_secret, previous_secret_until
+`
+
+type ChannelRotateSigningSecretParams struct {
+	OverlapMs     int64
+	SigningSecret string
+	ID            int64
+}
+
+// ChannelRotateSigningSecret gives a channel a new signing secret; the one it replaces stays valid,
+// its signature sent beside the new one's, for overlap_ms.
+func (q *Queries) ChannelRotateSigningSecret(ctx context.Context, arg ChannelRotateSigningSecretParams) (Channel, error) {
+	row := q.db.QueryRow(ctx, channelRotateSigningSecret, arg.OverlapMs, arg.SigningSecret, arg.ID)
+	var i Channel
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Type,
+		&i.Config,
+		&i.IsDefault,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.SigningSecret,
+		&i.PreviousSigningSecret,
+		&i.PreviousSecretUntil,
+	)
+	return i, err
+}
+
+const channelSealSigningSecrets = `-- name: ChannelSealSigningSecrets :execrows
+UPDATE channels
+SET signing_secret = $1, previous_signing_secret = $2::text
+WHERE id = $3 AND signing_secret = $4
+  AND previous_signing_secret IS NOT DISTINCT FROM $5::text
+`
+
+type ChannelSealSigningSecretsParams struct {
+	NewSecret   string
+	NewPrevious *string
+	ID          int64
+	OldSecret   string
+	OldPrevious *string
+}
+
+// ChannelSealSigningSecrets replaces a channel's signing secrets with their sealed versions, if
+// they are still the ones that were read: a rotation in between wins.
+func (q *Queries) ChannelSealSigningSecrets(ctx context.Context, arg ChannelSealSigningSecretsParams) (int64, error) {
+	result, err := q.db.Exec(ctx, channelSealSigningSecrets,
+		arg.NewSecret,
+		arg.NewPrevious,
+		arg.ID,
+		arg.OldSecret,
+		arg.OldPrevious,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const channelSetSigningSecret = `-- name: ChannelSetSigningSecret :one
+UPDATE channels SET signing_secret = $1 WHERE id = $2
+RETURNING id, name, type, config, is_default, created_at, updated_at, signing_secret, previous_signing_secret, previous_secret_until
+`
+
+type ChannelSetSigningSecretParams struct {
+	SigningSecret string
+	ID            int64
+}
+
+// ChannelSetSigningSecret gives a new channel a signing secret made, and sealed, in Go, in place of
+// the plain one the column's default made.
+func (q *Queries) ChannelSetSigningSecret(ctx context.Context, arg ChannelSetSigningSecretParams) (Channel, error) {
+	row := q.db.QueryRow(ctx, channelSetSigningSecret, arg.SigningSecret, arg.ID)
+	var i Channel
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Type,
+		&i.Config,
+		&i.IsDefault,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.SigningSecret,
+		&i.PreviousSigningSecret,
+		&i.PreviousSecretUntil,
+	)
+	return i, err
+}
+
 const channelUpdate = `-- name: ChannelUpdate :one
 UPDATE channels
 SET name = $1, type = $2, config = $3, is_default = $4, updated_at = clock_timestamp()
 WHERE id = $5
-RETURNING id, name, type, config, is_default, created_at, updated_at
+RETURNING id, name, type, config, is_default, created_at, updated_at, signing_secret, previous_signing_secret, previous_secret_until
 `
 
 type ChannelUpdateParams struct {
@@ -215,6 +358,9 @@ func (q *Queries) ChannelUpdate(ctx context.Context, arg ChannelUpdateParams) (C
 		&i.IsDefault,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SigningSecret,
+		&i.PreviousSigningSecret,
+		&i.PreviousSecretUntil,
 	)
 	return i, err
 }

@@ -7,22 +7,25 @@ package sqlcgen
 
 import (
 	"context"
+	"time"
 )
 
 const jobAlertStateGet = `-- name: JobAlertStateGet :one
-SELECT consecutive_failures, failing FROM job_alert_state WHERE job_id = $1
+SELECT consecutive_failures, failing, held FROM job_alert_state WHERE job_id = $1
 `
 
 type JobAlertStateGetRow struct {
 	ConsecutiveFailures int32
 	Failing             bool
+	Held                bool
 }
 
 // JobAlertStateGet is where a job stands, for its page; a job that never failed has no row.
+// held is a job past its threshold whose failing notice the flap window holds back.
 func (q *Queries) JobAlertStateGet(ctx context.Context, jobID int64) (JobAlertStateGetRow, error) {
 	row := q.db.QueryRow(ctx, jobAlertStateGet, jobID)
 	var i JobAlertStateGetRow
-	err := row.Scan(&i.ConsecutiveFailures, &i.Failing)
+	err := row.Scan(&i.ConsecutiveFailures, &i.Failing, &i.Held)
 	return i, err
 }
 
@@ -40,7 +43,13 @@ func (q *Queries) JobAlertStateInit(ctx context.Context, jobIds []int64) error {
 
 const jobAlertStateLock = `-- name: JobAlertStateLock :many
 
-SELECT s.job_id, s.consecutive_failures, s.failing, s.episode, j.alert_after, cardinality(j.alert_channels)::integer AS channels
+SELECT s.job_id, s.consecutive_failures, s.failing, s.episode, j.alert_after, cardinality(j.alert_channels)::integer AS channels,
+    s.last_notice_at, s.last_recovered_at, s.reminders, s.held, j.alert_repeat_ms, j.alert_flap_window_ms,
+    (SELECT count(*) FROM unnest(j.alert_channels) AS c(id)
+     WHERE s.failing AND NOT EXISTS (SELECT 1 FROM notices AS n
+         WHERE n.channel_id = c.id AND n.job_id = s.job_id AND n.episode = s.episode AND n.event = 'job.failing'))::integer AS untold,
+    -- pause_after_failures, alerts.on (issue 21, sched-b)
+    j.pause_after_failures, j.alert_on
 FROM job_alert_state AS s
 JOIN jobs AS j ON j.id = s.job_id
 WHERE s.job_id = ANY($1::bigint[])
@@ -55,12 +64,23 @@ type JobAlertStateLockRow struct {
 	Episode             int64
 	AlertAfter          int32
 	Channels            int32
+	LastNoticeAt        *time.Time
+	LastRecoveredAt     *time.Time
+	Reminders           int32
+	Held                bool
+	AlertRepeatMs       int64
+	AlertFlapWindowMs   int64
+	Untold              int32
+	PauseAfterFailures  int32
+	AlertOn             []string
 }
 
 // job_alert_state is read and written in the transaction that records a settled run (see
 // worker/alert.go), so that two runs of one job settling at once are counted one after the other.
 // JobAlertStateLock reads and locks where these jobs stand, with what their alerts are, in job
-// order (see JobStatsAdd). A job that never failed has no row.
+// order (see JobStatsAdd). A job that never failed has no row. untold counts, for a failing job,
+// its channels that have no failing notice of this episode: channels added while it was failing.
+// The reminder and flapping columns are the rules that cut noise (migration 00017).
 func (q *Queries) JobAlertStateLock(ctx context.Context, jobIds []int64) ([]JobAlertStateLockRow, error) {
 	rows, err := q.db.Query(ctx, jobAlertStateLock, jobIds)
 	if err != nil {
@@ -77,6 +97,15 @@ func (q *Queries) JobAlertStateLock(ctx context.Context, jobIds []int64) ([]JobA
 			&i.Episode,
 			&i.AlertAfter,
 			&i.Channels,
+			&i.LastNoticeAt,
+			&i.LastRecoveredAt,
+			&i.Reminders,
+			&i.Held,
+			&i.AlertRepeatMs,
+			&i.AlertFlapWindowMs,
+			&i.Untold,
+			&i.PauseAfterFailures,
+			&i.AlertOn,
 		); err != nil {
 			return nil, err
 		}
@@ -90,14 +119,19 @@ func (q *Queries) JobAlertStateLock(ctx context.Context, jobIds []int64) ([]JobA
 
 const jobAlertStateSet = `-- name: JobAlertStateSet :exec
 UPDATE job_alert_state
-SET consecutive_failures = $1, failing = $2, episode = $3, updated_at = clock_timestamp()
-WHERE job_id = $4
+SET consecutive_failures = $1, failing = $2, episode = $3, updated_at = clock_timestamp(),
+    last_notice_at = $4, last_recovered_at = $5, reminders = $6, held = $7
+WHERE job_id = $8
 `
 
 type JobAlertStateSetParams struct {
 	ConsecutiveFailures int32
 	Failing             bool
 	Episode             int64
+	LastNoticeAt        *time.Time
+	LastRecoveredAt     *time.Time
+	Reminders           int32
+	Held                bool
 	JobID               int64
 }
 
@@ -106,6 +140,10 @@ func (q *Queries) JobAlertStateSet(ctx context.Context, arg JobAlertStateSetPara
 		arg.ConsecutiveFailures,
 		arg.Failing,
 		arg.Episode,
+		arg.LastNoticeAt,
+		arg.LastRecoveredAt,
+		arg.Reminders,
+		arg.Held,
 		arg.JobID,
 	)
 	return err

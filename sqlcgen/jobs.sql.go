@@ -38,7 +38,7 @@ func (q *Queries) JobDelete(ctx context.Context, id int64) (int64, error) {
 }
 
 const jobGet = `-- name: JobGet :one
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts FROM jobs WHERE id = $1
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms FROM jobs WHERE id = $1
 `
 
 func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
@@ -69,12 +69,23 @@ func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
 		&i.StartAt,
 		&i.EndAt,
 		&i.Blackouts,
+		&i.Overlap,
+		&i.AfterJobID,
+		&i.AfterOn,
+		&i.Params,
+		&i.PauseAfterFailures,
+		&i.PausedReason,
+		&i.AlertOn,
+		&i.PreviousSigningSecret,
+		&i.PreviousSecretUntil,
+		&i.AlertRepeatMs,
+		&i.AlertFlapWindowMs,
 	)
 	return i, err
 }
 
 const jobGetForUpdate = `-- name: JobGetForUpdate :one
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts FROM jobs WHERE id = $1 FOR UPDATE
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms FROM jobs WHERE id = $1 FOR UPDATE
 `
 
 // JobGetForUpdate reads a job that is about to change and locks it until the transaction ends, so
@@ -107,6 +118,17 @@ func (q *Queries) JobGetForUpdate(ctx context.Context, id int64) (Job, error) {
 		&i.StartAt,
 		&i.EndAt,
 		&i.Blackouts,
+		&i.Overlap,
+		&i.AfterJobID,
+		&i.AfterOn,
+		&i.Params,
+		&i.PauseAfterFailures,
+		&i.PausedReason,
+		&i.AlertOn,
+		&i.PreviousSigningSecret,
+		&i.PreviousSecretUntil,
+		&i.AlertRepeatMs,
+		&i.AlertFlapWindowMs,
 	)
 	return i, err
 }
@@ -115,7 +137,11 @@ const jobInsert = `-- name: JobInsert :one
 INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
                   next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs,
                   -- issue 21, jitter and windows
-                  jitter_ms, start_at, end_at, blackouts)
+                  jitter_ms, start_at, end_at, blackouts,
+                  -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
+                  overlap, after_job_id, after_on, params, pause_after_failures, alert_on,
+                  -- alert rules (issue 22): reminders and flapping damping
+                  alert_repeat_ms, alert_flap_window_ms)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
         $11,
         COALESCE($12::bigint[], ARRAY(SELECT c.id FROM channels AS c WHERE c.is_default ORDER BY c.id)),
@@ -123,32 +149,46 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
         COALESCE(NULLIF($14::text, ''), 'transient'), COALESCE(NULLIF($15::text, ''), 'fixed'),
         $16, COALESCE($17::text[], '{}'),
         -- issue 21, jitter and windows
-        $18, $19::timestamptz, $20::timestamptz, COALESCE($21::jsonb, '[]'))
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts
+        $18, $19::timestamptz, $20::timestamptz, COALESCE($21::jsonb, '[]'),
+        -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
+        COALESCE(NULLIF($22::text, ''), 'allow'), $23::bigint,
+        COALESCE(NULLIF($24::text, ''), 'success'), COALESCE($25::jsonb, '{}'),
+        $26, COALESCE($27::text[], '{failing,recovered}'),
+        -- alert rules (issue 22)
+        COALESCE($28::bigint, 0), COALESCE($29::bigint, 0))
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms
 `
 
 type JobInsertParams struct {
-	Name          string
-	Type          string
-	Payload       json.RawMessage
-	Cron          string
-	Timezone      string
-	MaxRetries    int32
-	RetryDelayMs  int64
-	TimeoutMs     int64
-	Catchup       schedule.Catchup
-	Paused        bool
-	NextRunAt     *time.Time
-	AlertChannels []int64
-	AlertAfter    pgtype.Int4
-	RetryOn       string
-	RetryBackoff  string
-	SigningSecret *string
-	SecretRefs    []string
-	JitterMs      int64
-	StartAt       *time.Time
-	EndAt         *time.Time
-	Blackouts     []byte
+	Name               string
+	Type               string
+	Payload            json.RawMessage
+	Cron               string
+	Timezone           string
+	MaxRetries         int32
+	RetryDelayMs       int64
+	TimeoutMs          int64
+	Catchup            schedule.Catchup
+	Paused             bool
+	NextRunAt          *time.Time
+	AlertChannels      []int64
+	AlertAfter         pgtype.Int4
+	RetryOn            string
+	RetryBackoff       string
+	SigningSecret      *string
+	SecretRefs         []string
+	JitterMs           int64
+	StartAt            *time.Time
+	EndAt              *time.Time
+	Blackouts          []byte
+	Overlap            string
+	AfterJobID         *int64
+	AfterOn            string
+	Params             []byte
+	PauseAfterFailures int32
+	AlertOn            []string
+	AlertRepeatMs      *int64
+	AlertFlapWindowMs  *int64
 }
 
 // JobInsert stores a job. Without alert channels given, it alerts the channels marked default. An
@@ -177,6 +217,14 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 		arg.StartAt,
 		arg.EndAt,
 		arg.Blackouts,
+		arg.Overlap,
+		arg.AfterJobID,
+		arg.AfterOn,
+		arg.Params,
+		arg.PauseAfterFailures,
+		arg.AlertOn,
+		arg.AlertRepeatMs,
+		arg.AlertFlapWindowMs,
 	)
 	var i Job
 	err := row.Scan(
@@ -204,6 +252,17 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 		&i.StartAt,
 		&i.EndAt,
 		&i.Blackouts,
+		&i.Overlap,
+		&i.AfterJobID,
+		&i.AfterOn,
+		&i.Params,
+		&i.PauseAfterFailures,
+		&i.PausedReason,
+		&i.AlertOn,
+		&i.PreviousSigningSecret,
+		&i.PreviousSecretUntil,
+		&i.AlertRepeatMs,
+		&i.AlertFlapWindowMs,
 	)
 	return i, err
 }
@@ -211,11 +270,22 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 const jobInsertMany = `-- name: JobInsertMany :many
 INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
                   next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs,
-                  jitter_ms, start_at, end_at, blackouts)
+                  -- issue 21, jitter and windows
+                  jitter_ms, start_at, end_at, blackouts,
+                  -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
+                  overlap, after_job_id, after_on, params, pause_after_failures, alert_on,
+                  -- alert rules (issue 22)
+                  alert_repeat_ms, alert_flap_window_ms)
 SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_delay_ms, u.timeout_ms, u.catchup, u.paused,
-       u.next_run_at, u.alert_channels::bigint[], u.alert_after,
+       NULLIF(u.next_run_at, '0001-01-01 00:00:00+00'), -- the zero time: none (a job with no cron)
+       u.alert_channels::bigint[], u.alert_after,
        u.retry_on, u.retry_backoff, NULLIF(u.signing_secret, ''), COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}'),
-       u.jitter_ms, NULLIF(u.start_at, '')::timestamptz, NULLIF(u.end_at, '')::timestamptz, u.blackouts::jsonb
+       -- issue 21, jitter and windows
+       u.jitter_ms, NULLIF(u.start_at, '')::timestamptz, NULLIF(u.end_at, '')::timestamptz, u.blackouts::jsonb,
+       -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b); after job 0 is none
+       u.overlap, NULLIF(u.after_job_id, 0), u.after_on, u.params, u.pause_after_failures, u.alert_on::text[],
+       -- alert rules (issue 22)
+       u.alert_repeat_ms, u.alert_flap_window_ms
 FROM (SELECT unnest($1::text[]) AS name, unnest($2::text[]) AS type, unnest($3::json[]) AS payload,
              unnest($4::text[]) AS cron, unnest($5::text[]) AS timezone,
              unnest($6::integer[]) AS max_retries, unnest($7::bigint[]) AS retry_delay_ms,
@@ -228,34 +298,48 @@ FROM (SELECT unnest($1::text[]) AS name, unnest($2::text[]) AS type, unnest($3::
              -- issue 21, jitter and windows
              unnest($18::bigint[]) AS jitter_ms, unnest($19::text[]) AS start_at,
              unnest($20::text[]) AS end_at, unnest($21::text[]) AS blackouts,
-             unnest($22::integer[]) AS ordinal) AS u
+             unnest($22::integer[]) AS ordinal,
+             unnest($23::text[]) AS overlap, unnest($24::bigint[]) AS after_job_id,
+             unnest($25::text[]) AS after_on, unnest($26::jsonb[]) AS params,
+             unnest($27::integer[]) AS pause_after_failures,
+             unnest($28::text[]) AS alert_on,
+             -- alert rules (issue 22)
+             unnest($29::bigint[]) AS alert_repeat_ms, unnest($30::bigint[]) AS alert_flap_window_ms) AS u
 ORDER BY u.ordinal
 RETURNING id
 `
 
 type JobInsertManyParams struct {
-	Names          []string
-	Types          []string
-	Payloads       []json.RawMessage
-	Crons          []string
-	Timezones      []string
-	MaxRetries     []int32
-	RetryDelayMs   []int64
-	TimeoutMs      []int64
-	Catchups       []string
-	Paused         []bool
-	NextRunAts     []time.Time
-	AlertChannels  []string
-	AlertAfters    []int32
-	RetryOns       []string
-	RetryBackoffs  []string
-	SigningSecrets []string
-	SecretRefs     []string
-	JitterMs       []int64
-	StartAts       []string
-	EndAts         []string
-	Blackouts      []string
-	Ordinals       []int32
+	Names              []string
+	Types              []string
+	Payloads           []json.RawMessage
+	Crons              []string
+	Timezones          []string
+	MaxRetries         []int32
+	RetryDelayMs       []int64
+	TimeoutMs          []int64
+	Catchups           []string
+	Paused             []bool
+	NextRunAts         []time.Time
+	AlertChannels      []string
+	AlertAfters        []int32
+	RetryOns           []string
+	RetryBackoffs      []string
+	SigningSecrets     []string
+	SecretRefs         []string
+	JitterMs           []int64
+	StartAts           []string
+	EndAts             []string
+	Blackouts          []string
+	Ordinals           []int32
+	OverlapPolicies    []string
+	AfterJobIds        []int64
+	AfterOns           []string
+	Params             [][]byte
+	PauseAfterFailures []int32
+	AlertOns           []string
+	AlertRepeatMs      []int64
+	AlertFlapWindowMs  []int64
 }
 
 // JobInsertMany creates a batch of imported jobs in one statement. Identity values are taken in the
@@ -287,6 +371,14 @@ func (q *Queries) JobInsertMany(ctx context.Context, arg JobInsertManyParams) ([
 		arg.EndAts,
 		arg.Blackouts,
 		arg.Ordinals,
+		arg.OverlapPolicies,
+		arg.AfterJobIds,
+		arg.AfterOns,
+		arg.Params,
+		arg.PauseAfterFailures,
+		arg.AlertOns,
+		arg.AlertRepeatMs,
+		arg.AlertFlapWindowMs,
 	)
 	if err != nil {
 		return nil, err
@@ -307,7 +399,7 @@ func (q *Queries) JobInsertMany(ctx context.Context, arg JobInsertManyParams) ([
 }
 
 const jobList = `-- name: JobList :many
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts FROM jobs
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms FROM jobs
 WHERE id > $1
 ORDER BY id
 LIMIT $2
@@ -353,6 +445,17 @@ func (q *Queries) JobList(ctx context.Context, arg JobListParams) ([]Job, error)
 			&i.StartAt,
 			&i.EndAt,
 			&i.Blackouts,
+			&i.Overlap,
+			&i.AfterJobID,
+			&i.AfterOn,
+			&i.Params,
+			&i.PauseAfterFailures,
+			&i.PausedReason,
+			&i.AlertOn,
+			&i.PreviousSigningSecret,
+			&i.PreviousSecretUntil,
+			&i.AlertRepeatMs,
+			&i.AlertFlapWindowMs,
 		); err != nil {
 			return nil, err
 		}
@@ -366,7 +469,7 @@ func (q *Queries) JobList(ctx context.Context, arg JobListParams) ([]Job, error)
 
 const jobListAll = `-- name: JobListAll :many
 
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts FROM jobs
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms FROM jobs
 WHERE id > $1
 ORDER BY id
 LIMIT $2
@@ -413,6 +516,17 @@ func (q *Queries) JobListAll(ctx context.Context, arg JobListAllParams) ([]Job, 
 			&i.StartAt,
 			&i.EndAt,
 			&i.Blackouts,
+			&i.Overlap,
+			&i.AfterJobID,
+			&i.AfterOn,
+			&i.Params,
+			&i.PauseAfterFailures,
+			&i.PausedReason,
+			&i.AlertOn,
+			&i.PreviousSigningSecret,
+			&i.PreviousSecretUntil,
+			&i.AlertRepeatMs,
+			&i.AlertFlapWindowMs,
 		); err != nil {
 			return nil, err
 		}
@@ -425,7 +539,7 @@ func (q *Queries) JobListAll(ctx context.Context, arg JobListAllParams) ([]Job, 
 }
 
 const jobListByNames = `-- name: JobListByNames :many
-SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.max_retries, j.retry_delay_ms, j.timeout_ms, j.paused, j.created_at, j.updated_at, j.next_run_at, j.catchup, j.retry_on, j.retry_backoff, j.signing_secret, j.secret_refs, j.alert_channels, j.alert_after, j.jitter_ms, j.start_at, j.end_at, j.blackouts FROM jobs AS j
+SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.max_retries, j.retry_delay_ms, j.timeout_ms, j.paused, j.created_at, j.updated_at, j.next_run_at, j.catchup, j.retry_on, j.retry_backoff, j.signing_secret, j.secret_refs, j.alert_channels, j.alert_after, j.jitter_ms, j.start_at, j.end_at, j.blackouts, j.overlap, j.after_job_id, j.after_on, j.params, j.pause_after_failures, j.paused_reason, j.alert_on, j.previous_signing_secret, j.previous_secret_until, j.alert_repeat_ms, j.alert_flap_window_ms FROM jobs AS j
 JOIN (SELECT DISTINCT unnest($1::text[]) AS name) AS n ON n.name = j.name
 ORDER BY j.id
 FOR UPDATE OF j
@@ -467,6 +581,17 @@ func (q *Queries) JobListByNames(ctx context.Context, names []string) ([]Job, er
 			&i.StartAt,
 			&i.EndAt,
 			&i.Blackouts,
+			&i.Overlap,
+			&i.AfterJobID,
+			&i.AfterOn,
+			&i.Params,
+			&i.PauseAfterFailures,
+			&i.PausedReason,
+			&i.AlertOn,
+			&i.PreviousSigningSecret,
+			&i.PreviousSecretUntil,
+			&i.AlertRepeatMs,
+			&i.AlertFlapWindowMs,
 		); err != nil {
 			return nil, err
 		}
@@ -556,6 +681,41 @@ func (q *Queries) JobListRowGet(ctx context.Context, id int64) (JobListRow, erro
 		&i.RecentStatuses,
 	)
 	return i, err
+}
+
+const jobListSigningSecretsToSeal = `-- name: JobListSigningSecretsToSeal :many
+SELECT id, signing_secret, previous_signing_secret FROM jobs
+WHERE starts_with(signing_secret, $1::text) IS FALSE
+   OR starts_with(previous_signing_secret, $1::text) IS FALSE
+ORDER BY id
+`
+
+type JobListSigningSecretsToSealRow struct {
+	ID                    int64
+	SigningSecret         *string
+	PreviousSigningSecret *string
+}
+
+// JobListSigningSecretsToSeal lists the jobs with a signing secret that does not begin with prefix,
+// the current key's: plain ones, and ones sealed with the previous key.
+func (q *Queries) JobListSigningSecretsToSeal(ctx context.Context, prefix string) ([]JobListSigningSecretsToSealRow, error) {
+	rows, err := q.db.Query(ctx, jobListSigningSecretsToSeal, prefix)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []JobListSigningSecretsToSealRow{}
+	for rows.Next() {
+		var i JobListSigningSecretsToSealRow
+		if err := rows.Scan(&i.ID, &i.SigningSecret, &i.PreviousSigningSecret); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const jobListUpcoming = `-- name: JobListUpcoming :many
@@ -746,6 +906,68 @@ func (q *Queries) JobQuietNotifications(ctx context.Context) error {
 	return err
 }
 
+const jobRotateSigningSecret = `-- name: JobRotateSigningSecret :one
+
+UPDATE jobs
+SET previous_signing_secret = signing_secret,
+    previous_secret_until = clock_timestamp() + ($1::bigint) * interval '1 millisecond',
+    signing_secret = $2, updated_at = clock_timestamp()
+WHERE id = $3
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms
+`
+
+type JobRotateSigningSecretParams struct {
+	OverlapMs     int64
+	SigningSecret *string
+	ID            int64
+}
+
+// Signing (issues 20 and 22): rotating a job's signing secret, and sealing signing secrets.
+// JobRotateSigningSecret gives a job a new signing secret; the one it replaces stays valid, its
+// signature sent beside the new one's, for overlap_ms.
+func (q *Queries) JobRotateSigningSecret(ctx context.Context, arg JobRotateSigningSecretParams) (Job, error) {
+	row := q.db.QueryRow(ctx, jobRotateSigningSecret, arg.OverlapMs, arg.SigningSecret, arg.ID)
+	var i Job
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Type,
+		&i.Payload,
+		&i.Cron,
+		&i.Timezone,
+		&i.MaxRetries,
+		&i.RetryDelayMs,
+		&i.TimeoutMs,
+		&i.Paused,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.NextRunAt,
+		&i.Catchup,
+		&i.RetryOn,
+		&i.RetryBackoff,
+		&i.SigningSecret,
+		&i.SecretRefs,
+		&i.AlertChannels,
+		&i.AlertAfter,
+		&i.JitterMs,
+		&i.StartAt,
+		&i.EndAt,
+		&i.Blackouts,
+		&i.Overlap,
+		&i.AfterJobID,
+		&i.AfterOn,
+		&i.Params,
+		&i.PauseAfterFailures,
+		&i.PausedReason,
+		&i.AlertOn,
+		&i.PreviousSigningSecret,
+		&i.PreviousSecretUntil,
+		&i.AlertRepeatMs,
+		&i.AlertFlapWindowMs,
+	)
+	return i, err
+}
+
 const jobScheduleGet = `-- name: JobScheduleGet :one
 SELECT id, cron, timezone, paused, updated_at, next_run_at, jitter_ms, start_at, end_at FROM jobs WHERE id = $1
 `
@@ -824,6 +1046,38 @@ func (q *Queries) JobScheduleList(ctx context.Context) ([]JobScheduleListRow, er
 		return nil, err
 	}
 	return items, nil
+}
+
+const jobSealSigningSecrets = `-- name: JobSealSigningSecrets :execrows
+UPDATE jobs
+SET signing_secret = $1::text, previous_signing_secret = $2::text
+WHERE id = $3
+  AND signing_secret IS NOT DISTINCT FROM $4::text
+  AND previous_signing_secret IS NOT DISTINCT FROM $5::text
+`
+
+type JobSealSigningSecretsParams struct {
+	NewSecret   *string
+	NewPrevious *string
+	ID          int64
+	OldSecret   *string
+	OldPrevious *string
+}
+
+// JobSealSigningSecrets replaces a job's signing secrets with their sealed versions, if they are
+// still the ones that were read: a rotation in between wins.
+func (q *Queries) JobSealSigningSecrets(ctx context.Context, arg JobSealSigningSecretsParams) (int64, error) {
+	result, err := q.db.Exec(ctx, jobSealSigningSecrets,
+		arg.NewSecret,
+		arg.NewPrevious,
+		arg.ID,
+		arg.OldSecret,
+		arg.OldPrevious,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const jobSearchAfter = `-- name: JobSearchAfter :many
@@ -954,7 +1208,7 @@ func (q *Queries) JobSearchBefore(ctx context.Context, arg JobSearchBeforeParams
 }
 
 const jobSetNextRun = `-- name: JobSetNextRun :one
-UPDATE jobs SET next_run_at = $1::timestamptz WHERE id = $2 RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts
+UPDATE jobs SET next_run_at = $1::timestamptz WHERE id = $2 RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms
 `
 
 type JobSetNextRunParams struct {
@@ -992,6 +1246,17 @@ func (q *Queries) JobSetNextRun(ctx context.Context, arg JobSetNextRunParams) (J
 		&i.StartAt,
 		&i.EndAt,
 		&i.Blackouts,
+		&i.Overlap,
+		&i.AfterJobID,
+		&i.AfterOn,
+		&i.Params,
+		&i.PauseAfterFailures,
+		&i.PausedReason,
+		&i.AlertOn,
+		&i.PreviousSigningSecret,
+		&i.PreviousSecretUntil,
+		&i.AlertRepeatMs,
+		&i.AlertFlapWindowMs,
 	)
 	return i, err
 }
@@ -1020,9 +1285,10 @@ func (q *Queries) JobSetNextRuns(ctx context.Context, arg JobSetNextRunsParams) 
 
 const jobSetPaused = `-- name: JobSetPaused :one
 UPDATE jobs
-SET paused = $1, next_run_at = $2, updated_at = clock_timestamp()
+SET paused = $1, next_run_at = $2, updated_at = clock_timestamp(),
+    paused_reason = CASE WHEN $1::boolean THEN paused_reason ELSE '' END -- a resumed job forgets why it paused
 WHERE id = $3
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms
 `
 
 type JobSetPausedParams struct {
@@ -1059,6 +1325,17 @@ func (q *Queries) JobSetPaused(ctx context.Context, arg JobSetPausedParams) (Job
 		&i.StartAt,
 		&i.EndAt,
 		&i.Blackouts,
+		&i.Overlap,
+		&i.AfterJobID,
+		&i.AfterOn,
+		&i.Params,
+		&i.PauseAfterFailures,
+		&i.PausedReason,
+		&i.AlertOn,
+		&i.PreviousSigningSecret,
+		&i.PreviousSecretUntil,
+		&i.AlertRepeatMs,
+		&i.AlertFlapWindowMs,
 	)
 	return i, err
 }
@@ -1071,38 +1348,53 @@ SET name = $1, type = $2, payload = $3, cron = $4, timezone = $5,
     -- Alerts not given are kept as they are.
     alert_channels = COALESCE($11::bigint[], alert_channels),
     alert_after = COALESCE($12::integer, alert_after),
-    retry_on = COALESCE(NULLIF($13::text, ''), 'transient'),
-    retry_backoff = COALESCE(NULLIF($14::text, ''), 'fixed'),
-    signing_secret = COALESCE(signing_secret, $15), secret_refs = COALESCE($16::text[], '{}'),
+    -- alert rules (issue 22), kept as they are when alerts are not given
+    alert_repeat_ms = COALESCE($13::bigint, alert_repeat_ms),
+    alert_flap_window_ms = COALESCE($14::bigint, alert_flap_window_ms),
+    retry_on = COALESCE(NULLIF($15::text, ''), 'transient'),
+    retry_backoff = COALESCE(NULLIF($16::text, ''), 'fixed'),
+    signing_secret = COALESCE(signing_secret, $17), secret_refs = COALESCE($18::text[], '{}'),
     -- issue 21, jitter and windows
-    jitter_ms = $17, start_at = $18::timestamptz, end_at = $19::timestamptz,
-    blackouts = COALESCE($20::jsonb, '[]')
-WHERE id = $21
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts
+    jitter_ms = $19, start_at = $20::timestamptz, end_at = $21::timestamptz,
+    blackouts = COALESCE($22::jsonb, '[]'),
+    -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
+    overlap = COALESCE(NULLIF($23::text, ''), 'allow'), after_job_id = $24::bigint,
+    after_on = COALESCE(NULLIF($25::text, ''), 'success'), params = COALESCE($26::jsonb, '{}'),
+    pause_after_failures = $27, alert_on = COALESCE($28::text[], alert_on)
+WHERE id = $29
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms
 `
 
 type JobUpdateParams struct {
-	Name          string
-	Type          string
-	Payload       json.RawMessage
-	Cron          string
-	Timezone      string
-	MaxRetries    int32
-	RetryDelayMs  int64
-	TimeoutMs     int64
-	Catchup       schedule.Catchup
-	NextRunAt     *time.Time
-	AlertChannels []int64
-	AlertAfter    pgtype.Int4
-	RetryOn       string
-	RetryBackoff  string
-	SigningSecret *string
-	SecretRefs    []string
-	JitterMs      int64
-	StartAt       *time.Time
-	EndAt         *time.Time
-	Blackouts     []byte
-	ID            int64
+	Name               string
+	Type               string
+	Payload            json.RawMessage
+	Cron               string
+	Timezone           string
+	MaxRetries         int32
+	RetryDelayMs       int64
+	TimeoutMs          int64
+	Catchup            schedule.Catchup
+	NextRunAt          *time.Time
+	AlertChannels      []int64
+	AlertAfter         pgtype.Int4
+	AlertRepeatMs      *int64
+	AlertFlapWindowMs  *int64
+	RetryOn            string
+	RetryBackoff       string
+	SigningSecret      *string
+	SecretRefs         []string
+	JitterMs           int64
+	StartAt            *time.Time
+	EndAt              *time.Time
+	Blackouts          []byte
+	Overlap            string
+	AfterJobID         *int64
+	AfterOn            string
+	Params             []byte
+	PauseAfterFailures int32
+	AlertOn            []string
+	ID                 int64
 }
 
 func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, error) {
@@ -1119,6 +1411,8 @@ func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, erro
 		arg.NextRunAt,
 		arg.AlertChannels,
 		arg.AlertAfter,
+		arg.AlertRepeatMs,
+		arg.AlertFlapWindowMs,
 		arg.RetryOn,
 		arg.RetryBackoff,
 		arg.SigningSecret,
@@ -1127,6 +1421,12 @@ func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, erro
 		arg.StartAt,
 		arg.EndAt,
 		arg.Blackouts,
+		arg.Overlap,
+		arg.AfterJobID,
+		arg.AfterOn,
+		arg.Params,
+		arg.PauseAfterFailures,
+		arg.AlertOn,
 		arg.ID,
 	)
 	var i Job
@@ -1155,6 +1455,17 @@ func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, erro
 		&i.StartAt,
 		&i.EndAt,
 		&i.Blackouts,
+		&i.Overlap,
+		&i.AfterJobID,
+		&i.AfterOn,
+		&i.Params,
+		&i.PauseAfterFailures,
+		&i.PausedReason,
+		&i.AlertOn,
+		&i.PreviousSigningSecret,
+		&i.PreviousSecretUntil,
+		&i.AlertRepeatMs,
+		&i.AlertFlapWindowMs,
 	)
 	return i, err
 }
@@ -1163,14 +1474,19 @@ const jobUpdateMany = `-- name: JobUpdateMany :exec
 UPDATE jobs
 SET name = u.name, type = u.type, payload = u.payload, cron = u.cron, timezone = u.timezone,
     max_retries = u.max_retries, retry_delay_ms = u.retry_delay_ms, timeout_ms = u.timeout_ms, catchup = u.catchup,
-    paused = u.paused, next_run_at = u.next_run_at, updated_at = clock_timestamp(),
+    paused = u.paused, next_run_at = NULLIF(u.next_run_at, '0001-01-01 00:00:00+00'), updated_at = clock_timestamp(),
     alert_channels = u.alert_channels::bigint[], alert_after = u.alert_after,
     retry_on = u.retry_on, retry_backoff = u.retry_backoff,
     signing_secret = COALESCE(jobs.signing_secret, NULLIF(u.signing_secret, '')),
     secret_refs = COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}'),
     -- issue 21, jitter and windows
     jitter_ms = u.jitter_ms, start_at = NULLIF(u.start_at, '')::timestamptz, end_at = NULLIF(u.end_at, '')::timestamptz,
-    blackouts = u.blackouts::jsonb
+    blackouts = u.blackouts::jsonb,
+    -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
+    overlap = u.overlap, after_job_id = NULLIF(u.after_job_id, 0), after_on = u.after_on, params = u.params,
+    pause_after_failures = u.pause_after_failures, alert_on = u.alert_on::text[],
+    -- alert rules (issue 22)
+    alert_repeat_ms = u.alert_repeat_ms, alert_flap_window_ms = u.alert_flap_window_ms
 FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::text[]) AS name, unnest($3::text[]) AS type,
              unnest($4::json[]) AS payload, unnest($5::text[]) AS cron,
              unnest($6::text[]) AS timezone, unnest($7::integer[]) AS max_retries,
@@ -1182,33 +1498,48 @@ FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::text[]) AS name, unnest($3::
              unnest($17::text[]) AS signing_secret, unnest($18::text[]) AS secret_refs,
              -- issue 21, jitter and windows
              unnest($19::bigint[]) AS jitter_ms, unnest($20::text[]) AS start_at,
-             unnest($21::text[]) AS end_at, unnest($22::text[]) AS blackouts) AS u
+             unnest($21::text[]) AS end_at, unnest($22::text[]) AS blackouts,
+             unnest($23::text[]) AS overlap, unnest($24::bigint[]) AS after_job_id,
+             unnest($25::text[]) AS after_on, unnest($26::jsonb[]) AS params,
+             unnest($27::integer[]) AS pause_after_failures,
+             unnest($28::text[]) AS alert_on,
+             -- alert rules (issue 22)
+             unnest($29::bigint[]) AS alert_repeat_ms,
+             unnest($30::bigint[]) AS alert_flap_window_ms) AS u
 WHERE jobs.id = u.id
 `
 
 type JobUpdateManyParams struct {
-	Ids            []int64
-	Names          []string
-	Types          []string
-	Payloads       []json.RawMessage
-	Crons          []string
-	Timezones      []string
-	MaxRetries     []int32
-	RetryDelayMs   []int64
-	TimeoutMs      []int64
-	Catchups       []string
-	Paused         []bool
-	NextRunAts     []time.Time
-	AlertChannels  []string
-	AlertAfters    []int32
-	RetryOns       []string
-	RetryBackoffs  []string
-	SigningSecrets []string
-	SecretRefs     []string
-	JitterMs       []int64
-	StartAts       []string
-	EndAts         []string
-	Blackouts      []string
+	Ids                []int64
+	Names              []string
+	Types              []string
+	Payloads           []json.RawMessage
+	Crons              []string
+	Timezones          []string
+	MaxRetries         []int32
+	RetryDelayMs       []int64
+	TimeoutMs          []int64
+	Catchups           []string
+	Paused             []bool
+	NextRunAts         []time.Time
+	AlertChannels      []string
+	AlertAfters        []int32
+	RetryOns           []string
+	RetryBackoffs      []string
+	SigningSecrets     []string
+	SecretRefs         []string
+	JitterMs           []int64
+	StartAts           []string
+	EndAts             []string
+	Blackouts          []string
+	OverlapPolicies    []string
+	AfterJobIds        []int64
+	AfterOns           []string
+	Params             [][]byte
+	PauseAfterFailures []int32
+	AlertOns           []string
+	AlertRepeatMs      []int64
+	AlertFlapWindowMs  []int64
 }
 
 // JobUpdateMany changes a batch of imported jobs in one statement. updated_at moves on, so that the
@@ -1238,6 +1569,14 @@ func (q *Queries) JobUpdateMany(ctx context.Context, arg JobUpdateManyParams) er
 		arg.StartAts,
 		arg.EndAts,
 		arg.Blackouts,
+		arg.OverlapPolicies,
+		arg.AfterJobIds,
+		arg.AfterOns,
+		arg.Params,
+		arg.PauseAfterFailures,
+		arg.AlertOns,
+		arg.AlertRepeatMs,
+		arg.AlertFlapWindowMs,
 	)
 	return err
 }

@@ -22,6 +22,7 @@ type ApiToken struct {
 	LastUsedAt *time.Time
 	RevokedAt  *time.Time
 	Role       string
+	ExpiresAt  *time.Time
 }
 
 type AuditLog struct {
@@ -35,40 +36,54 @@ type AuditLog struct {
 }
 
 type Channel struct {
-	ID        int64
-	Name      string
-	Type      string
-	Config    []byte
-	IsDefault bool
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	ID                    int64
+	Name                  string
+	Type                  string
+	Config                []byte
+	IsDefault             bool
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
+	SigningSecret         string
+	PreviousSigningSecret *string
+	PreviousSecretUntil   *time.Time
 }
 
 type Job struct {
-	ID            int64
-	Name          string
-	Type          string
-	Payload       json.RawMessage
-	Cron          string
-	Timezone      string
-	MaxRetries    int32
-	RetryDelayMs  int64
-	TimeoutMs     int64
-	Paused        bool
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-	NextRunAt     *time.Time
-	Catchup       schedule.Catchup
-	RetryOn       string
-	RetryBackoff  string
-	SigningSecret *string
-	SecretRefs    []string
-	AlertChannels []int64
-	AlertAfter    int32
-	JitterMs      int64
-	StartAt       *time.Time
-	EndAt         *time.Time
-	Blackouts     []byte
+	ID                    int64
+	Name                  string
+	Type                  string
+	Payload               json.RawMessage
+	Cron                  string
+	Timezone              string
+	MaxRetries            int32
+	RetryDelayMs          int64
+	TimeoutMs             int64
+	Paused                bool
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
+	NextRunAt             *time.Time
+	Catchup               schedule.Catchup
+	RetryOn               string
+	RetryBackoff          string
+	SigningSecret         *string
+	SecretRefs            []string
+	AlertChannels         []int64
+	AlertAfter            int32
+	JitterMs              int64
+	StartAt               *time.Time
+	EndAt                 *time.Time
+	Blackouts             []byte
+	Overlap               string
+	AfterJobID            *int64
+	AfterOn               string
+	Params                []byte
+	PauseAfterFailures    int32
+	PausedReason          string
+	AlertOn               []string
+	PreviousSigningSecret *string
+	PreviousSecretUntil   *time.Time
+	AlertRepeatMs         int64
+	AlertFlapWindowMs     int64
 }
 
 type JobAlertState struct {
@@ -77,6 +92,10 @@ type JobAlertState struct {
 	Failing             bool
 	Episode             int64
 	UpdatedAt           time.Time
+	LastNoticeAt        *time.Time
+	LastRecoveredAt     *time.Time
+	Reminders           int32
+	Held                bool
 }
 
 type JobHourlyStat struct {
@@ -100,6 +119,14 @@ type JobListRow struct {
 	RecentStatuses []runstatus.Status
 }
 
+type LoginFlow struct {
+	TokenHash []byte
+	Kind      string
+	UserID    *int64
+	Data      []byte
+	ExpiresAt time.Time
+}
+
 type Notice struct {
 	ID                  int64
 	ChannelID           int64
@@ -118,24 +145,46 @@ type Notice struct {
 	SentAt              *time.Time
 	Output              string
 	Error               string
+	Reminder            int32
+}
+
+type Passkey struct {
+	ID           int64
+	UserID       int64
+	Name         string
+	CredentialID []byte
+	Credential   []byte
+	CreatedAt    time.Time
+	LastUsedAt   *time.Time
+}
+
+type RecoveryCode struct {
+	ID       int64
+	UserID   int64
+	CodeHash []byte
+	UsedAt   *time.Time
 }
 
 type Run struct {
-	ID            int64
-	JobID         int64
-	Status        runstatus.Status
-	Trigger       string
-	Attempts      int32
-	RetryCount    int32
-	ScheduledAt   time.Time
-	CreatedAt     time.Time
-	PublishedAt   *time.Time
-	StartedAt     *time.Time
-	CompletedAt   *time.Time
-	LeaseUntil    *time.Time
-	NextAttemptAt *time.Time
-	Output        string
-	Error         string
+	ID                int64
+	JobID             int64
+	Status            runstatus.Status
+	Trigger           string
+	Attempts          int32
+	RetryCount        int32
+	ScheduledAt       time.Time
+	CreatedAt         time.Time
+	PublishedAt       *time.Time
+	StartedAt         *time.Time
+	CompletedAt       *time.Time
+	LeaseUntil        *time.Time
+	NextAttemptAt     *time.Time
+	Output            string
+	Error             string
+	Params            []byte
+	TriggerRunID      *int64
+	CancelRequestedAt *time.Time
+	WaitingSince      *time.Time
 }
 
 type RunAttempt struct {
@@ -185,6 +234,8 @@ type Session struct {
 	LastSeenAt time.Time
 	ClientIp   string
 	UserAgent  string
+	Method     string
+	Stage      string
 }
 
 type User struct {
@@ -195,4 +246,14 @@ type User struct {
 	UpdatedAt    time.Time
 	Role         string
 	DisabledAt   *time.Time
+	OidcIssuer   *string
+	OidcSubject  *string
+}
+
+type UserTotp struct {
+	UserID      int64
+	Secret      string
+	ConfirmedAt *time.Time
+	LastStep    int64
+	CreatedAt   time.Time
 }

@@ -20,7 +20,9 @@ WHERE n.id = $2
   AND (n.status = 'queued'
        OR (n.status = 'retrying' AND n.next_attempt_at <= clock_timestamp() + interval '1 second')
        OR (n.status = 'sending' AND n.lease_until < clock_timestamp()))
-RETURNING n.id, n.event, n.attempts, n.details, c.name AS channel_name, c.type AS channel_type, c.config
+RETURNING n.id, n.event, n.attempts, n.details, c.name AS channel_name, c.type AS channel_type, c.config,
+    c.signing_secret,
+    COALESCE(CASE WHEN c.previous_secret_until > clock_timestamp() THEN c.previous_signing_secret END, '')::text AS previous_signing_secret
 `
 
 type NoticeClaimParams struct {
@@ -29,16 +31,19 @@ type NoticeClaimParams struct {
 }
 
 type NoticeClaimRow struct {
-	ID          int64
-	Event       string
-	Attempts    int32
-	Details     []byte
-	ChannelName string
-	ChannelType string
-	Config      []byte
+	ID                    int64
+	Event                 string
+	Attempts              int32
+	Details               []byte
+	ChannelName           string
+	ChannelType           string
+	Config                []byte
+	SigningSecret         string
+	PreviousSigningSecret string
 }
 
-// NoticeClaim makes one delivery attempt of a notice this consumer's, with the channel it goes to.
+// NoticeClaim makes one delivery attempt of a notice this consumer's, with the channel it goes to
+// and the channel's signing secrets: the current one, and the one it replaced while still valid.
 // No row back means it is sent, failed for good, being sent by someone else, or waiting for its
 // retry.
 func (q *Queries) NoticeClaim(ctx context.Context, arg NoticeClaimParams) (NoticeClaimRow, error) {
@@ -52,17 +57,21 @@ func (q *Queries) NoticeClaim(ctx context.Context, arg NoticeClaimParams) (Notic
 		&i.ChannelName,
 		&i.ChannelType,
 		&i.Config,
+		&i.SigningSecret,
+		&i.PreviousSigningSecret,
 	)
 	return i, err
 }
 
 const noticeInsertForJob = `-- name: NoticeInsertForJob :many
-INSERT INTO notices (channel_id, job_id, run_id, event, episode, consecutive_failures, details)
-SELECT c.id, j.id, $1, $2, $3, $4, $5
+INSERT INTO notices (channel_id, job_id, run_id, event, episode, consecutive_failures, details, reminder)
+SELECT c.id, j.id, $1, $2, $3, $4, $5, $6
 FROM jobs AS j
 JOIN channels AS c ON c.id = ANY(j.alert_channels)
-WHERE j.id = $6
-ON CONFLICT (channel_id, job_id, episode, event) WHERE event <> 'channel.test' DO NOTHING
+WHERE j.id = $7
+  AND ($2::text <> 'job.recovered' OR EXISTS (SELECT 1 FROM notices AS f
+      WHERE f.channel_id = c.id AND f.job_id = j.id AND f.episode = $3 AND f.event = 'job.failing'))
+ON CONFLICT (channel_id, job_id, episode, event, reminder) WHERE event <> 'channel.test' DO NOTHING
 RETURNING id
 `
 
@@ -72,11 +81,15 @@ type NoticeInsertForJobParams struct {
 	Episode             int64
 	ConsecutiveFailures int32
 	Details             []byte
+	Reminder            int32
 	JobID               int64
 }
 
 // NoticeInsertForJob makes one notice per channel of the job's alerts. The notices' key (channel,
-// job, episode, event) makes a second attempt at the same notice a no-op.
+// job, episode, event) makes a second attempt at the same notice a no-op, and so a failing notice
+// made again while the job fails goes only to channels added since. A recovered notice goes only
+// to the channels that were told the episode's failing. A reminder (1, 2, …) is a failing notice
+// made again, to every channel, while the job keeps failing.
 func (q *Queries) NoticeInsertForJob(ctx context.Context, arg NoticeInsertForJobParams) ([]int64, error) {
 	rows, err := q.db.Query(ctx, noticeInsertForJob,
 		arg.RunID,
@@ -84,8 +97,49 @@ func (q *Queries) NoticeInsertForJob(ctx context.Context, arg NoticeInsertForJob
 		arg.Episode,
 		arg.ConsecutiveFailures,
 		arg.Details,
+		arg.Reminder,
 		arg.JobID,
 	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const noticeInsertSkipped = `-- name: NoticeInsertSkipped :many
+INSERT INTO notices (channel_id, job_id, run_id, event, episode, details)
+SELECT c.id, j.id, $1::bigint, 'job.skipped', $1::bigint,
+       jsonb_set($2::jsonb, '{job,name}', to_jsonb(j.name))
+FROM jobs AS j
+JOIN channels AS c ON c.id = ANY(j.alert_channels)
+WHERE j.id = $3 AND 'skipped' = ANY(j.alert_on)
+ON CONFLICT (channel_id, job_id, episode, event) WHERE event <> 'channel.test' DO NOTHING
+RETURNING id
+`
+
+type NoticeInsertSkippedParams struct {
+	RunID   int64
+	Details []byte
+	JobID   int64
+}
+
+// NoticeInsertSkipped makes one job.skipped notice per channel of a job whose alerts.on names
+// "skipped", about one skipped run. The run's id is the notice's episode, so that a run is told of
+// once. The job's name is filled into the details here.
+func (q *Queries) NoticeInsertSkipped(ctx context.Context, arg NoticeInsertSkippedParams) ([]int64, error) {
+	rows, err := q.db.Query(ctx, noticeInsertSkipped, arg.RunID, arg.Details, arg.JobID)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +161,7 @@ func (q *Queries) NoticeInsertForJob(ctx context.Context, arg NoticeInsertForJob
 const noticeInsertTest = `-- name: NoticeInsertTest :one
 INSERT INTO notices (channel_id, event, details, status, attempts, lease_until)
 VALUES ($1, 'channel.test', $2, 'sending', 1, clock_timestamp() + interval '2 minutes')
-RETURNING id, channel_id, job_id, run_id, event, episode, consecutive_failures, details, status, attempts, created_at, published_at, lease_until, next_attempt_at, sent_at, output, error
+RETURNING id, channel_id, job_id, run_id, event, episode, consecutive_failures, details, status, attempts, created_at, published_at, lease_until, next_attempt_at, sent_at, output, error, reminder
 `
 
 type NoticeInsertTestParams struct {
@@ -137,6 +191,7 @@ func (q *Queries) NoticeInsertTest(ctx context.Context, arg NoticeInsertTestPara
 		&i.SentAt,
 		&i.Output,
 		&i.Error,
+		&i.Reminder,
 	)
 	return i, err
 }
@@ -204,7 +259,7 @@ func (q *Queries) NoticeListByChannel(ctx context.Context, arg NoticeListByChann
 }
 
 const noticeListByJob = `-- name: NoticeListByJob :many
-SELECT id, channel_id, run_id, event, status, attempts, consecutive_failures FROM notices
+SELECT id, channel_id, run_id, event, status, attempts, consecutive_failures, reminder FROM notices
 WHERE job_id = $1
 ORDER BY id
 `
@@ -217,6 +272,7 @@ type NoticeListByJobRow struct {
 	Status              string
 	Attempts            int32
 	ConsecutiveFailures int32
+	Reminder            int32
 }
 
 // NoticeListByJob is every notice about a job, oldest first, for tests and the API.
@@ -237,6 +293,7 @@ func (q *Queries) NoticeListByJob(ctx context.Context, jobID *int64) ([]NoticeLi
 			&i.Status,
 			&i.Attempts,
 			&i.ConsecutiveFailures,
+			&i.Reminder,
 		); err != nil {
 			return nil, err
 		}

@@ -21,16 +21,23 @@ SET status = 'running',
     started_at = GREATEST(clock_timestamp(), r.scheduled_at), -- a run claimed ahead of its slot starts on it
     published_at = COALESCE(r.published_at, clock_timestamp()), -- it was delivered, so it was published
     lease_until = clock_timestamp() + (j.timeout_ms + $1::bigint) * interval '1 millisecond',
-    next_attempt_at = NULL
+    next_attempt_at = NULL,
+    params = COALESCE(r.params, j.params) -- a run shows the params it used
 FROM jobs AS j
 WHERE r.id = ANY($2::bigint[])
   AND j.id = r.job_id
-  AND (r.status = 'queued'
+  AND (r.status = 'queued' AND r.waiting_since IS NULL -- a run held back by overlap 'queue' waits
        OR (r.status = 'failed' AND r.next_attempt_at <= clock_timestamp() + interval '1 second')
-       OR (r.status = 'running' AND r.lease_until < clock_timestamp()))
+       OR (r.status = 'running' AND r.lease_until < clock_timestamp() AND r.cancel_requested_at IS NULL))
 RETURNING r.id, r.job_id, r.attempts, r.retry_count, r.scheduled_at, r.started_at,
     j.name, j.type, j.payload, j.max_retries, j.retry_delay_ms, j.timeout_ms, j.retry_on, j.retry_backoff,
-    j.signing_secret, j.secret_refs
+    j.signing_secret, j.secret_refs,
+    -- overlap, after, params (issue 21, sched-b): what the attempt needs of them.
+    r.params, j.overlap, r.trigger_run_id,
+    COALESCE((SELECT u.job_id FROM runs AS u WHERE u.id = r.trigger_run_id), 0)::bigint AS trigger_job_id,
+    COALESCE((SELECT u.status FROM runs AS u WHERE u.id = r.trigger_run_id), '')::text AS trigger_status,
+    -- Signing (issue 22): the job's previous signing secret while its rotation's overlap lasts.
+    COALESCE(CASE WHEN j.previous_secret_until > clock_timestamp() THEN j.previous_signing_secret END, '')::text AS previous_signing_secret
 `
 
 type RunClaimParams struct {
@@ -39,22 +46,28 @@ type RunClaimParams struct {
 }
 
 type RunClaimRow struct {
-	ID            int64
-	JobID         int64
-	Attempts      int32
-	RetryCount    int32
-	ScheduledAt   time.Time
-	StartedAt     *time.Time
-	Name          string
-	Type          string
-	Payload       json.RawMessage
-	MaxRetries    int32
-	RetryDelayMs  int64
-	TimeoutMs     int64
-	RetryOn       string
-	RetryBackoff  string
-	SigningSecret *string
-	SecretRefs    []string
+	ID                    int64
+	JobID                 int64
+	Attempts              int32
+	RetryCount            int32
+	ScheduledAt           time.Time
+	StartedAt             *time.Time
+	Name                  string
+	Type                  string
+	Payload               json.RawMessage
+	MaxRetries            int32
+	RetryDelayMs          int64
+	TimeoutMs             int64
+	RetryOn               string
+	RetryBackoff          string
+	SigningSecret         *string
+	SecretRefs            []string
+	Params                []byte
+	Overlap               string
+	TriggerRunID          *int64
+	TriggerJobID          int64
+	TriggerStatus         string
+	PreviousSigningSecret string
 }
 
 // RunClaim makes one attempt of each of these runs this consumer's, in one statement, so that the
@@ -86,6 +99,12 @@ func (q *Queries) RunClaim(ctx context.Context, arg RunClaimParams) ([]RunClaimR
 			&i.RetryBackoff,
 			&i.SigningSecret,
 			&i.SecretRefs,
+			&i.Params,
+			&i.Overlap,
+			&i.TriggerRunID,
+			&i.TriggerJobID,
+			&i.TriggerStatus,
+			&i.PreviousSigningSecret,
 		); err != nil {
 			return nil, err
 		}
@@ -232,7 +251,7 @@ func (q *Queries) RunDeleteExpired(ctx context.Context, arg RunDeleteExpiredPara
 }
 
 const runGet = `-- name: RunGet :one
-SELECT id, job_id, status, trigger, attempts, retry_count, scheduled_at, created_at, published_at, started_at, completed_at, lease_until, next_attempt_at, output, error FROM runs WHERE id = $1
+SELECT id, job_id, status, trigger, attempts, retry_count, scheduled_at, created_at, published_at, started_at, completed_at, lease_until, next_attempt_at, output, error, params, trigger_run_id, cancel_requested_at, waiting_since FROM runs WHERE id = $1
 `
 
 func (q *Queries) RunGet(ctx context.Context, id int64) (Run, error) {
@@ -254,6 +273,10 @@ func (q *Queries) RunGet(ctx context.Context, id int64) (Run, error) {
 		&i.NextAttemptAt,
 		&i.Output,
 		&i.Error,
+		&i.Params,
+		&i.TriggerRunID,
+		&i.CancelRequestedAt,
+		&i.WaitingSince,
 	)
 	return i, err
 }
@@ -296,7 +319,7 @@ func (q *Queries) RunIDsByJobAndStatus(ctx context.Context, arg RunIDsByJobAndSt
 const runInsertManual = `-- name: RunInsertManual :one
 INSERT INTO runs (job_id, scheduled_at, trigger)
 VALUES ($1, clock_timestamp(), 'manual')
-RETURNING id, job_id, status, trigger, attempts, retry_count, scheduled_at, created_at, published_at, started_at, completed_at, lease_until, next_attempt_at, output, error
+RETURNING id, job_id, status, trigger, attempts, retry_count, scheduled_at, created_at, published_at, started_at, completed_at, lease_until, next_attempt_at, output, error, params, trigger_run_id, cancel_requested_at, waiting_since
 `
 
 func (q *Queries) RunInsertManual(ctx context.Context, jobID int64) (Run, error) {
@@ -318,6 +341,10 @@ func (q *Queries) RunInsertManual(ctx context.Context, jobID int64) (Run, error)
 		&i.NextAttemptAt,
 		&i.Output,
 		&i.Error,
+		&i.Params,
+		&i.TriggerRunID,
+		&i.CancelRequestedAt,
+		&i.WaitingSince,
 	)
 	return i, err
 }
@@ -404,7 +431,7 @@ func (q *Queries) RunInsertScheduled(ctx context.Context, arg RunInsertScheduled
 }
 
 const runList = `-- name: RunList :many
-SELECT id, job_id, status, trigger, attempts, retry_count, scheduled_at, created_at, published_at, started_at, completed_at, lease_until, next_attempt_at, output, error FROM runs
+SELECT id, job_id, status, trigger, attempts, retry_count, scheduled_at, created_at, published_at, started_at, completed_at, lease_until, next_attempt_at, output, error, params, trigger_run_id, cancel_requested_at, waiting_since FROM runs
 WHERE id < $1
 ORDER BY id DESC
 LIMIT $2
@@ -442,6 +469,10 @@ func (q *Queries) RunList(ctx context.Context, arg RunListParams) ([]Run, error)
 			&i.NextAttemptAt,
 			&i.Output,
 			&i.Error,
+			&i.Params,
+			&i.TriggerRunID,
+			&i.CancelRequestedAt,
+			&i.WaitingSince,
 		); err != nil {
 			return nil, err
 		}
@@ -454,7 +485,7 @@ func (q *Queries) RunList(ctx context.Context, arg RunListParams) ([]Run, error)
 }
 
 const runListByJob = `-- name: RunListByJob :many
-SELECT id, job_id, status, trigger, attempts, retry_count, scheduled_at, created_at, published_at, started_at, completed_at, lease_until, next_attempt_at, output, error FROM runs
+SELECT id, job_id, status, trigger, attempts, retry_count, scheduled_at, created_at, published_at, started_at, completed_at, lease_until, next_attempt_at, output, error, params, trigger_run_id, cancel_requested_at, waiting_since FROM runs
 WHERE job_id = $1 AND id < $2
 ORDER BY id DESC
 LIMIT $3
@@ -491,6 +522,10 @@ func (q *Queries) RunListByJob(ctx context.Context, arg RunListByJobParams) ([]R
 			&i.NextAttemptAt,
 			&i.Output,
 			&i.Error,
+			&i.Params,
+			&i.TriggerRunID,
+			&i.CancelRequestedAt,
+			&i.WaitingSince,
 		); err != nil {
 			return nil, err
 		}
@@ -503,7 +538,7 @@ func (q *Queries) RunListByJob(ctx context.Context, arg RunListByJobParams) ([]R
 }
 
 const runListByJobAndStatus = `-- name: RunListByJobAndStatus :many
-SELECT id, job_id, status, trigger, attempts, retry_count, scheduled_at, created_at, published_at, started_at, completed_at, lease_until, next_attempt_at, output, error FROM runs
+SELECT id, job_id, status, trigger, attempts, retry_count, scheduled_at, created_at, published_at, started_at, completed_at, lease_until, next_attempt_at, output, error, params, trigger_run_id, cancel_requested_at, waiting_since FROM runs
 WHERE job_id = $1 AND status = $2 AND id < $3
 ORDER BY id DESC
 LIMIT $4
@@ -546,6 +581,10 @@ func (q *Queries) RunListByJobAndStatus(ctx context.Context, arg RunListByJobAnd
 			&i.NextAttemptAt,
 			&i.Output,
 			&i.Error,
+			&i.Params,
+			&i.TriggerRunID,
+			&i.CancelRequestedAt,
+			&i.WaitingSince,
 		); err != nil {
 			return nil, err
 		}
@@ -558,7 +597,7 @@ func (q *Queries) RunListByJobAndStatus(ctx context.Context, arg RunListByJobAnd
 }
 
 const runListByStatus = `-- name: RunListByStatus :many
-SELECT id, job_id, status, trigger, attempts, retry_count, scheduled_at, created_at, published_at, started_at, completed_at, lease_until, next_attempt_at, output, error FROM runs
+SELECT id, job_id, status, trigger, attempts, retry_count, scheduled_at, created_at, published_at, started_at, completed_at, lease_until, next_attempt_at, output, error, params, trigger_run_id, cancel_requested_at, waiting_since FROM runs
 WHERE status = $1 AND id < $2
 ORDER BY id DESC
 LIMIT $3
@@ -595,6 +634,10 @@ func (q *Queries) RunListByStatus(ctx context.Context, arg RunListByStatusParams
 			&i.NextAttemptAt,
 			&i.Output,
 			&i.Error,
+			&i.Params,
+			&i.TriggerRunID,
+			&i.CancelRequestedAt,
+			&i.WaitingSince,
 		); err != nil {
 			return nil, err
 		}
@@ -610,7 +653,11 @@ const runListOrphaned = `-- name: RunListOrphaned :many
 SELECT id, job_id FROM runs
 WHERE (status = 'queued'
        AND ((published_at IS NULL AND created_at < $1::timestamptz)
-            OR published_at < $2::timestamptz))
+            OR published_at < $2::timestamptz)
+       -- a run held back by overlap 'queue' is not lost while a run of its job is still ahead
+       AND (waiting_since IS NULL
+            OR NOT EXISTS (SELECT 1 FROM runs AS e WHERE e.job_id = runs.job_id AND e.id < runs.id
+                                                     AND e.status IN ('queued', 'running', 'failed'))))
    OR (status = 'failed'
        AND ((published_at IS NULL AND next_attempt_at < clock_timestamp())
             OR (next_attempt_at < $3::timestamptz AND published_at < $3::timestamptz)))
@@ -1266,7 +1313,7 @@ const runRetry = `-- name: RunRetry :one
 UPDATE runs
 SET status = 'queued', published_at = NULL, completed_at = NULL, lease_until = NULL, next_attempt_at = NULL
 WHERE id = $1 AND status IN ('permanently_failed', 'missed')
-RETURNING id, job_id, status, trigger, attempts, retry_count, scheduled_at, created_at, published_at, started_at, completed_at, lease_until, next_attempt_at, output, error
+RETURNING id, job_id, status, trigger, attempts, retry_count, scheduled_at, created_at, published_at, started_at, completed_at, lease_until, next_attempt_at, output, error, params, trigger_run_id, cancel_requested_at, waiting_since
 `
 
 // Retrying by hand. Only a run that failed for good, or was missed, can be put back in the queue:
@@ -1292,6 +1339,10 @@ func (q *Queries) RunRetry(ctx context.Context, id int64) (Run, error) {
 		&i.NextAttemptAt,
 		&i.Output,
 		&i.Error,
+		&i.Params,
+		&i.TriggerRunID,
+		&i.CancelRequestedAt,
+		&i.WaitingSince,
 	)
 	return i, err
 }

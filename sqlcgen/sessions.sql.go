@@ -69,7 +69,7 @@ func (q *Queries) SessionDeleteOne(ctx context.Context, arg SessionDeleteOnePara
 }
 
 const sessionGet = `-- name: SessionGet :one
-SELECT s.id AS session_id, s.last_seen_at, u.id, u.username, u.role
+SELECT s.id AS session_id, s.last_seen_at, s.stage, s.method, u.id, u.username, u.role
 FROM sessions s JOIN users u ON u.id = s.user_id
 WHERE s.token_hash = $1 AND s.expires_at > now() AND s.last_seen_at > $2
   AND u.disabled_at IS NULL
@@ -83,6 +83,8 @@ type SessionGetParams struct {
 type SessionGetRow struct {
 	SessionID  int64
 	LastSeenAt time.Time
+	Stage      string
+	Method     string
 	ID         int64
 	Username   string
 	Role       string
@@ -96,6 +98,8 @@ func (q *Queries) SessionGet(ctx context.Context, arg SessionGetParams) (Session
 	err := row.Scan(
 		&i.SessionID,
 		&i.LastSeenAt,
+		&i.Stage,
+		&i.Method,
 		&i.ID,
 		&i.Username,
 		&i.Role,
@@ -104,8 +108,8 @@ func (q *Queries) SessionGet(ctx context.Context, arg SessionGetParams) (Session
 }
 
 const sessionInsert = `-- name: SessionInsert :exec
-INSERT INTO sessions (token_hash, user_id, expires_at, client_ip, user_agent)
-VALUES ($1, $2, $3, $4, $5)
+INSERT INTO sessions (token_hash, user_id, expires_at, client_ip, user_agent, method, stage)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
 `
 
 type SessionInsertParams struct {
@@ -114,6 +118,8 @@ type SessionInsertParams struct {
 	ExpiresAt time.Time
 	ClientIp  string
 	UserAgent string
+	Method    string
+	Stage     string
 }
 
 func (q *Queries) SessionInsert(ctx context.Context, arg SessionInsertParams) error {
@@ -123,12 +129,14 @@ func (q *Queries) SessionInsert(ctx context.Context, arg SessionInsertParams) er
 		arg.ExpiresAt,
 		arg.ClientIp,
 		arg.UserAgent,
+		arg.Method,
+		arg.Stage,
 	)
 	return err
 }
 
 const sessionListByUser = `-- name: SessionListByUser :many
-SELECT id, created_at, last_seen_at, expires_at, client_ip, user_agent FROM sessions
+SELECT id, created_at, last_seen_at, expires_at, client_ip, user_agent, method FROM sessions
 WHERE user_id = $1 AND expires_at > now() AND last_seen_at > $2
 ORDER BY last_seen_at DESC, id DESC
 LIMIT 100
@@ -146,6 +154,7 @@ type SessionListByUserRow struct {
 	ExpiresAt  time.Time
 	ClientIp   string
 	UserAgent  string
+	Method     string
 }
 
 // SessionListByUser lists a user's live sessions, the most recently used first.
@@ -165,6 +174,7 @@ func (q *Queries) SessionListByUser(ctx context.Context, arg SessionListByUserPa
 			&i.ExpiresAt,
 			&i.ClientIp,
 			&i.UserAgent,
+			&i.Method,
 		); err != nil {
 			return nil, err
 		}
@@ -174,6 +184,25 @@ func (q *Queries) SessionListByUser(ctx context.Context, arg SessionListByUserPa
 		return nil, err
 	}
 	return items, nil
+}
+
+const sessionPass = `-- name: SessionPass :execrows
+UPDATE sessions SET stage = 'done', method = $1 WHERE id = $2 AND stage <> 'done'
+`
+
+type SessionPassParams struct {
+	Method string
+	ID     int64
+}
+
+// SessionPass lets a session that waited for a second factor (or its enrolment) through, noting the
+// factor in how it signed in.
+func (q *Queries) SessionPass(ctx context.Context, arg SessionPassParams) (int64, error) {
+	result, err := q.db.Exec(ctx, sessionPass, arg.Method, arg.ID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const sessionTouch = `-- name: SessionTouch :exec

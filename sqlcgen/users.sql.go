@@ -23,7 +23,7 @@ func (q *Queries) UserDelete(ctx context.Context, id int64) (int64, error) {
 }
 
 const userGet = `-- name: UserGet :one
-SELECT id, username, password_hash, created_at, updated_at, role, disabled_at FROM users WHERE id = $1
+SELECT id, username, password_hash, created_at, updated_at, role, disabled_at, oidc_issuer, oidc_subject FROM users WHERE id = $1
 `
 
 func (q *Queries) UserGet(ctx context.Context, id int64) (User, error) {
@@ -37,12 +37,14 @@ func (q *Queries) UserGet(ctx context.Context, id int64) (User, error) {
 		&i.UpdatedAt,
 		&i.Role,
 		&i.DisabledAt,
+		&i.OidcIssuer,
+		&i.OidcSubject,
 	)
 	return i, err
 }
 
 const userGetByName = `-- name: UserGetByName :one
-SELECT id, username, password_hash, created_at, updated_at, role, disabled_at FROM users WHERE username = $1
+SELECT id, username, password_hash, created_at, updated_at, role, disabled_at, oidc_issuer, oidc_subject FROM users WHERE username = $1
 `
 
 func (q *Queries) UserGetByName(ctx context.Context, username string) (User, error) {
@@ -56,12 +58,41 @@ func (q *Queries) UserGetByName(ctx context.Context, username string) (User, err
 		&i.UpdatedAt,
 		&i.Role,
 		&i.DisabledAt,
+		&i.OidcIssuer,
+		&i.OidcSubject,
+	)
+	return i, err
+}
+
+const userGetByOIDC = `-- name: UserGetByOIDC :one
+SELECT id, username, password_hash, created_at, updated_at, role, disabled_at, oidc_issuer, oidc_subject FROM users WHERE oidc_issuer = $1 AND oidc_subject = $2
+`
+
+type UserGetByOIDCParams struct {
+	Issuer  *string
+	Subject *string
+}
+
+// UserGetByOIDC finds the user an OpenID provider's subject signed in as before.
+func (q *Queries) UserGetByOIDC(ctx context.Context, arg UserGetByOIDCParams) (User, error) {
+	row := q.db.QueryRow(ctx, userGetByOIDC, arg.Issuer, arg.Subject)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Username,
+		&i.PasswordHash,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Role,
+		&i.DisabledAt,
+		&i.OidcIssuer,
+		&i.OidcSubject,
 	)
 	return i, err
 }
 
 const userInsert = `-- name: UserInsert :one
-INSERT INTO users (username, password_hash, role) VALUES ($1, $2, $3) RETURNING id, username, password_hash, created_at, updated_at, role, disabled_at
+INSERT INTO users (username, password_hash, role) VALUES ($1, $2, $3) RETURNING id, username, password_hash, created_at, updated_at, role, disabled_at, oidc_issuer, oidc_subject
 `
 
 type UserInsertParams struct {
@@ -81,6 +112,44 @@ func (q *Queries) UserInsert(ctx context.Context, arg UserInsertParams) (User, e
 		&i.UpdatedAt,
 		&i.Role,
 		&i.DisabledAt,
+		&i.OidcIssuer,
+		&i.OidcSubject,
+	)
+	return i, err
+}
+
+const userInsertOIDC = `-- name: UserInsertOIDC :one
+INSERT INTO users (username, password_hash, role, oidc_issuer, oidc_subject)
+VALUES ($1, '', $2, $3, $4)
+RETURNING id, username, password_hash, created_at, updated_at, role, disabled_at, oidc_issuer, oidc_subject
+`
+
+type UserInsertOIDCParams struct {
+	Username string
+	Role     string
+	Issuer   *string
+	Subject  *string
+}
+
+// UserInsertOIDC creates the user of an OpenID provider's subject, without a password.
+func (q *Queries) UserInsertOIDC(ctx context.Context, arg UserInsertOIDCParams) (User, error) {
+	row := q.db.QueryRow(ctx, userInsertOIDC,
+		arg.Username,
+		arg.Role,
+		arg.Issuer,
+		arg.Subject,
+	)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Username,
+		&i.PasswordHash,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Role,
+		&i.DisabledAt,
+		&i.OidcIssuer,
+		&i.OidcSubject,
 	)
 	return i, err
 }
@@ -148,7 +217,7 @@ SET role = $1,
     disabled_at = CASE WHEN $2::boolean THEN COALESCE(disabled_at, now()) END,
     updated_at = now()
 WHERE id = $3
-RETURNING id, username, password_hash, created_at, updated_at, role, disabled_at
+RETURNING id, username, password_hash, created_at, updated_at, role, disabled_at, oidc_issuer, oidc_subject
 `
 
 type UserUpdateParams struct {
@@ -170,6 +239,8 @@ func (q *Queries) UserUpdate(ctx context.Context, arg UserUpdateParams) (User, e
 		&i.UpdatedAt,
 		&i.Role,
 		&i.DisabledAt,
+		&i.OidcIssuer,
+		&i.OidcSubject,
 	)
 	return i, err
 }

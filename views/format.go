@@ -121,6 +121,8 @@ var fieldLabels = map[string]string{
 	"alerts.after": "The number of failed runs",
 	// issue 21, jitter and windows
 	"jitter": "The jitter", "start_at": "The start", "end_at": "The end", "blackouts": "The blackouts",
+	// alert rules (issue 22)
+	"alerts.repeat": "The reminder interval", "alerts.flap_window": "The flap window",
 }
 
 // problemSentence turns a field's problem as validation states it ("is required") into a sentence

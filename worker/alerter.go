@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/cronflow/cronflow/queries/store/words"
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/worker/notify"
 	"github.com/cronflow/cronflow/worker/runstatus"
@@ -38,11 +39,26 @@ type Alerter struct {
 	q      *sqlcgen.Queries
 	pub    NoticePublisher
 	logger *slog.Logger
+	// runs publishes the runs that settled runs let go or make (alerter_settle.go); nil leaves
+	// them to the reaper.
+	runs RunPublisher
+	// now is the alerter's clock, which reminders and the flap window are measured by; tests set it.
+	now func() time.Time
 }
 
-// NewAlerter returns an alerter that opens its transactions on db and publishes notices through pub.
+// NewAlerter returns an alerter that opens its transactions on db and publishes notices through pub,
+// and, if pub publishes runs too (the Outbox does), the runs that settled runs call for.
 func NewAlerter(db TxBeginner, q *sqlcgen.Queries, pub NoticePublisher, logger *slog.Logger) *Alerter {
-	return &Alerter{db: db, q: q, pub: pub, logger: logger}
+	runs, _ := pub.(RunPublisher)
+	return &Alerter{db: db, q: q, pub: pub, logger: logger, runs: runs, now: time.Now}
+}
+
+// clock is the time the alert step goes by.
+func (a *Alerter) clock() time.Time {
+	if a.now == nil {
+		return time.Now()
+	}
+	return a.now()
 }
 
 // Settled is a run that has come to a status nothing follows: completed, permanently failed, or
@@ -61,10 +77,13 @@ type Settled struct {
 // taken in the order of their ids. It returns the ids of the notices it made, for the caller to
 // publish once the transaction has committed. Whatever records a missed run calls it too.
 func (a *Alerter) Step(ctx context.Context, q *sqlcgen.Queries, runs ...Settled) ([]int64, error) {
+	// A skipped or cancelled run is neither a success nor a failure: it moves no alert state.
+	runs = slices.DeleteFunc(slices.Clone(runs), func(s Settled) bool {
+		return s.Status == runstatus.Skipped || s.Status == runstatus.Cancelled
+	})
 	if len(runs) == 0 {
 		return nil, nil
 	}
-	runs = slices.Clone(runs)
 	slices.SortFunc(runs, settledOrder)
 	var counts sqlcgen.JobStatsAddParams
 	var failedJobs []int64
@@ -119,17 +138,37 @@ func settledOrder(x, y Settled) int {
 // stepJob moves one job's alert state on by its settled runs, in order, makes the notices they
 // call for and stores where the job ends up.
 func (a *Alerter) stepJob(ctx context.Context, q *sqlcgen.Queries, row sqlcgen.JobAlertStateLockRow, runs []Settled) ([]int64, error) {
-	was := alertState{failures: row.ConsecutiveFailures, failing: row.Failing, episode: row.Episode}
+	was := stateOf(row)
+	rules := rulesOf(row)
 	now := was
+	untold := row.Untold > 0
+	at := a.clock()
 	var notices []int64
 	for _, s := range runs {
 		before := now
 		var event string
-		now, event = decide(now, row.AlertAfter, s.Status != runstatus.Completed)
-		if event == "" || row.Channels == 0 {
+		now, event = decide(now, rules, s.Status != runstatus.Completed, at)
+		reminder := int32(0)
+		if event == notify.Failing {
+			reminder = now.reminders // a reminder goes to every channel, the untold ones too
+			untold = untold && reminder == 0
+		}
+		// A job that was failing before channels were added to it tells them with its next failure,
+		// once: the failing notice is made again, and its key lets only the untold channels get one.
+		if event == "" && untold && now.failing && before.failing {
+			event, untold = notify.Failing, false
+		}
+		if s.Status == runstatus.PermanentlyFailed && row.PauseAfterFailures > 0 && now.failures >= row.PauseAfterFailures {
+			made, err := a.pauseJob(ctx, q, s, now, row)
+			if err != nil {
+				return nil, err
+			}
+			notices = append(notices, made...)
+		}
+		if event == "" || row.Channels == 0 || !alertsOn(row.AlertOn, event) {
 			continue
 		}
-		made, err := a.makeNotices(ctx, q, s, event, now, before.failures)
+		made, err := a.makeNotices(ctx, q, s, notice{event: event, state: now, failures: before.failures, reminder: reminder, rules: rules, at: at})
 		if err != nil {
 			return nil, err
 		}
@@ -138,59 +177,46 @@ func (a *Alerter) stepJob(ctx context.Context, q *sqlcgen.Queries, row sqlcgen.J
 	if now == was {
 		return notices, nil
 	}
-	err := q.JobAlertStateSet(ctx, sqlcgen.JobAlertStateSetParams{JobID: row.JobID, ConsecutiveFailures: now.failures,
-		Failing: now.failing, Episode: now.episode})
+	err := q.JobAlertStateSet(ctx, now.setParams(row.JobID))
 	if err != nil {
 		return nil, fmt.Errorf("set alert state of job %d: %w", row.JobID, err)
 	}
 	return notices, nil
 }
 
-// makeNotices stores one notice of event per channel of the job.
-func (a *Alerter) makeNotices(ctx context.Context, q *sqlcgen.Queries, s Settled, event string, st alertState, failures int32) ([]int64, error) {
-	if event == notify.Failing {
-		failures = st.failures
+// notice is what makeNotices needs to say: the event, where the job stands, its failures before
+// the run, the reminder's number (0 for none) and the rules that made it.
+type notice struct {
+	event    string
+	state    alertState
+	failures int32
+	reminder int32
+	rules    alertRules
+	at       time.Time
+}
+
+// makeNotices stores one notice of n's event per channel of the job.
+func (a *Alerter) makeNotices(ctx context.Context, q *sqlcgen.Queries, s Settled, n notice) ([]int64, error) {
+	failures := n.failures
+	var repeat string
+	if n.event == notify.Failing || n.event == notify.Paused {
+		failures = n.state.failures
+		if n.event == notify.Failing && n.rules.repeat > 0 {
+			repeat = words.Duration(n.rules.repeat)
+		}
 	}
 	details, err := json.Marshal(notify.Event{
-		Event: event, Job: &notify.EventJob{ID: s.JobID, Name: s.JobName}, ConsecutiveFailures: failures,
+		Event: n.event, Job: &notify.EventJob{ID: s.JobID, Name: s.JobName}, ConsecutiveFailures: failures,
 		Run: &notify.EventRun{ID: s.RunID, Status: string(s.Status), Error: s.Error, ScheduledAt: s.ScheduledAt},
-		At:  time.Now().UTC(),
+		At:  n.at.UTC(), Episode: n.state.episode, Reminder: n.reminder, Repeat: repeat,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("encode notice: %w", err)
 	}
-	ids, err := q.NoticeInsertForJob(ctx, sqlcgen.NoticeInsertForJobParams{JobID: s.JobID, RunID: &s.RunID, Event: event,
-		Episode: st.episode, ConsecutiveFailures: failures, Details: details})
+	ids, err := q.NoticeInsertForJob(ctx, sqlcgen.NoticeInsertForJobParams{JobID: s.JobID, RunID: &s.RunID, Event: n.event,
+		Episode: n.state.episode, ConsecutiveFailures: failures, Details: details, Reminder: n.reminder})
 	if err != nil {
-		return nil, fmt.Errorf("make %s notices of job %d: %w", event, s.JobID, err)
+		return nil, fmt.Errorf("make %s notices of job %d: %w", n.event, s.JobID, err)
 	}
 	return ids, nil
-}
-
-// alertState is where a job stands: failed runs in a row, whether it is failing (its failing
-// notice went out), and the episode, counted up each time it starts failing.
-type alertState struct {
-	failures int32
-	failing  bool
-	episode  int64
-}
-
-// decide moves a job's alert state on by one settled run, and names the notice it calls for, if
-// any: failing when the failures in a row reach after (once per episode), recovered when a job
-// that was failing completes a run.
-func decide(s alertState, after int32, failed bool) (alertState, string) {
-	if !failed {
-		event := ""
-		if s.failing {
-			event = notify.Recovered
-		}
-		return alertState{episode: s.episode}, event
-	}
-	s.failures++
-	if !s.failing && s.failures >= after {
-		s.failing = true
-		s.episode++
-		return s, notify.Failing
-	}
-	return s, ""
 }

@@ -33,12 +33,19 @@ func (a *Alerter) Record(ctx context.Context, write func(ctx context.Context, q 
 	if err != nil {
 		return nil, err
 	}
+	follow, err := a.followUp(ctx, qtx, step)
+	if err != nil {
+		return nil, err
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, fmt.Errorf("commit %d results: %w", len(recorded), err)
 	}
 	if len(notices) > 0 {
 		a.logger.Info("Alert notices made", "runs", len(step), "notices", len(notices))
 		a.pub.PublishNotices(ctx, notices)
+	}
+	if len(follow) > 0 && a.runs != nil {
+		a.runs.Publish(ctx, follow)
 	}
 	return recorded, nil
 }

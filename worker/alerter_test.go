@@ -39,7 +39,8 @@ func TestDecide(t *testing.T) {
 		"LoweredThresholdAlertsAtOnce":    {alertState{failures: 5}, 2, true, alertState{failures: 6, failing: true, episode: 1}, notify.Failing},
 	} {
 		t.Run(name, func(t *testing.T) {
-			now, event := decide(tc.was, tc.after, tc.failed)
+			now, event := decide(tc.was, alertRules{after: tc.after}, tc.failed, time.Now())
+			now.lastNotice, now.lastRecovered = time.Time{}, time.Time{} // the rules' clock: TestDecideRules
 			if now != tc.now || event != tc.event {
 				t.Errorf("decide(%+v, %d, %v) = %+v, %q; want %+v, %q", tc.was, tc.after, tc.failed, now, event, tc.now, tc.event)
 			}

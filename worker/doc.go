@@ -29,12 +29,21 @@
 //     of goroutines and hands each to Runner.Handle (runner.go), which decodes it.
 //  5. Claim (runner.go, runner_batch.go, batcher.go). The Runner claims the run with a
 //     conditional UPDATE … RETURNING, batched with the claims of the other goroutines. No row back
-//     means the run is finished, taken or waiting for its retry: the delivery is acked.
-//  6. Execute (runner.go). Not before its slot, the run's task runs under its timeout (package
-//     task), with the secrets its payload names opened (secrets.go).
+//     means the run is finished, taken or waiting for its retry: the delivery is acked. Just
+//     before, the job's overlap policy is applied in SQL (runner_overlap.go): a slot due while an
+//     earlier run of its job is unsettled is skipped, held back until that run settles (queue),
+//     or runs while the earlier one is cancelled (replace).
+//  6. Execute (runner.go, runner_task.go). Not before its slot, the run's task runs under its
+//     timeout (package task), with the secrets its payload names opened (secrets.go), its signing
+//     secrets opened when they are stored sealed (secrets_signing.go), its params and the run it
+//     was made after. An attempt of a job whose overlap is replace watches for a
+//     later run's request to stop, and ends cancelled.
 //  7. Record (runner_outcome.go, runner_record.go, alerter_record.go). What the attempt came to is
 //     decided first, then recorded once, batched, in one transaction with the alert step for the
-//     runs that settled (alerter.go).
+//     runs that settled (alerter.go) and what their settling calls for (alerter_settle.go): the
+//     slot waiting behind them is let go, the jobs that run after theirs get a run each, and a
+//     job that failed pause_after_failures runs in a row pauses itself. Those runs are published
+//     once the transaction has committed.
 //  8. Retry or ack (runner.go). A failed attempt that may be retried is published to a retry queue
 //     to wait out its delay; then the delivery is acked, or dead-lettered when the run failed for
 //     good.
@@ -42,7 +51,10 @@
 //     notice per channel, made in the recording transaction and published by the Outbox once it
 //     has committed. A Notifier answers the notice queue by the same delivery protocol as the
 //     Runner (decode, claim, execute, outcome, record, publishRetry, answer) and sends each
-//     notice through package notify.
+//     notice through package notify. The rules that cut noise (alerter_rules.go) decide with the
+//     same step: a run counts once it settled, after its last retry; a failing job is reminded
+//     (alerts.repeat) by its next failed run once the interval has passed, with no timer of its
+//     own; and a job that fails again within alerts.flap_window of recovering is held, unannounced.
 //
 // Beside the pipeline: retrydb.go waits out database outages, retention.go deletes old runs on the
 // leader, metrics.go and readiness.go report on a process. A worker-only replica (`cronflow

@@ -58,6 +58,8 @@ type harness struct {
 	wrap func(HandlerFunc) HandlerFunc
 	// metrics, if set before the consumer starts, is the runner's.
 	metrics *Metrics
+	// secrets, if set before the consumer starts, opens the runner's secrets.
+	secrets *Secrets
 }
 
 // setup starts a publisher and a consumer with the given number of goroutines.
@@ -107,6 +109,7 @@ func (h *harness) startConsumerWith(exec *task.Executor, workers int) {
 	runner := NewRunner(h.q, exec, h.pub, h.logger)
 	runner.Alerts = h.alerts
 	runner.Metrics = h.metrics
+	runner.Secrets = h.secrets
 	handle := HandlerFunc(runner.Handle)
 	if h.wrap != nil {
 		handle = h.wrap(handle)

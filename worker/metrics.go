@@ -17,6 +17,7 @@ type Metrics struct {
 	lag     prometheus.Histogram
 	skew    prometheus.Histogram
 	missed  prometheus.Counter
+	skipped prometheus.Counter
 	reg     prometheus.Registerer
 }
 
@@ -26,7 +27,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		reg: reg,
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cronflow_runs_total",
-			Help: "Attempts finished, by task type and outcome: completed, failed (a retry follows) or permanently_failed.",
+			Help: "Attempts finished, by task type and outcome: completed, failed (a retry follows), permanently_failed or cancelled.",
 		}, []string{"type", "outcome"}),
 		attempt: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "cronflow_attempt_duration_seconds",
@@ -49,8 +50,20 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Slots that passed without a run and that the catch-up did not run, recorded as missed runs or (past 100 per job) only counted.",
 		}),
 	}
-	reg.MustRegister(m.runs, m.attempt, m.lag, m.skew, m.missed)
+	m.skipped = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "cronflow_skipped_slots_total",
+		Help: "Slots recorded as skipped runs because an earlier run of their job was unsettled (overlap: skip or queue).",
+	})
+	reg.MustRegister(m.runs, m.attempt, m.lag, m.skew, m.missed, m.skipped)
 	return m
+}
+
+// skippedSlots counts slots an overlap policy skipped.
+func (m *Metrics) skippedSlots(n int) {
+	if m == nil || n == 0 {
+		return
+	}
+	m.skipped.Add(float64(n))
 }
 
 // missedSlots counts slots the catch-up left out.

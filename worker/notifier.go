@@ -45,6 +45,9 @@ type Notifier struct {
 	logger *slog.Logger
 	// RetryDelays are the waits before each retry; NoticeRetryDelays unless a test sets them.
 	RetryDelays []time.Duration
+	// Secrets opens the channels' sealed signing secrets; nil (no CRONFLOW_SECRET_KEY) leaves
+	// plain ones as they are.
+	Secrets *Secrets
 }
 
 // NewNotifier returns a notifier that sends through sender and publishes retries through pub.
@@ -101,7 +104,15 @@ func (n *Notifier) execute(ctx context.Context, c sqlcgen.NoticeClaimRow) (strin
 	if err := json.Unmarshal(c.Details, &e); err != nil {
 		return "", fmt.Errorf("decode notice %d: %w", c.ID, err)
 	}
-	return n.sender.Send(ctx, c.ChannelType, c.Config, e, fmt.Sprintf("cronflow-notice-%d", c.ID))
+	current, previous, err := n.Secrets.openSigning(c.SigningSecret, c.PreviousSigningSecret)
+	if err != nil {
+		return "", err
+	}
+	ch := notify.Channel{Type: c.ChannelType, Config: c.Config, SigningSecrets: []string{current}}
+	if previous != "" {
+		ch.SigningSecrets = append(ch.SigningSecrets, previous)
+	}
+	return n.sender.Send(ctx, ch, e, fmt.Sprintf("cronflow-notice-%d", c.ID))
 }
 
 // outcome decides what a delivery attempt comes to: sent, a retry after the next delay, or failed
@@ -139,7 +150,10 @@ func (n *Notifier) SendTest(ctx context.Context, ch sqlcgen.Channel) (sqlcgen.No
 		return notice, fmt.Errorf("store test notice: %w", err)
 	}
 	claim := sqlcgen.NoticeClaimRow{ID: notice.ID, Event: notice.Event, Attempts: notice.Attempts, Details: details,
-		ChannelName: ch.Name, ChannelType: ch.Type, Config: ch.Config}
+		ChannelName: ch.Name, ChannelType: ch.Type, Config: ch.Config, SigningSecret: ch.SigningSecret}
+	if ch.PreviousSigningSecret != nil && ch.PreviousSecretUntil != nil && ch.PreviousSecretUntil.After(time.Now()) {
+		claim.PreviousSigningSecret = *ch.PreviousSigningSecret
+	}
 	output, sendErr := n.execute(ctx, claim)
 	rec := n.outcome(claim, output, sendErr)
 	if sendErr != nil {

@@ -64,6 +64,13 @@ func (r *Reaper) orphanedAt(now time.Time) sqlcgen.RunListOrphanedParams {
 func (r *Reaper) reap(ctx context.Context) {
 	now := time.Now()
 	r.reapNotices(ctx, now)
+	// A run a later one replaced (overlap: replace) whose consumer died before it stopped has
+	// nobody left to record it: it is settled here, as cancelled.
+	if n, err := r.q.RunCancelAbandoned(ctx); err != nil && ctx.Err() == nil {
+		r.logger.Warn("Cancel abandoned runs failed", "error", err)
+	} else if n > 0 {
+		r.logger.Info("Abandoned runs cancelled", "runs", n)
+	}
 	rows, err := r.q.RunListOrphaned(ctx, r.orphanedAt(now))
 	if err != nil {
 		if ctx.Err() == nil {

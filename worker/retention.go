@@ -52,9 +52,9 @@ func ParseAge(s string, hi time.Duration) (time.Duration, error) {
 	return time.Duration(n) * unit, nil
 }
 
-// retentionKinds are what retention counts: completed runs, failed runs (every other settled
-// status: permanently failed, missed) and audit entries.
-var retentionKinds = []string{"completed", "failed", "audit"}
+// retentionKinds are what retention counts: completed runs, failed runs (permanently failed,
+// missed), skipped and cancelled runs, and audit entries.
+var retentionKinds = []string{"completed", "failed", "skipped", "cancelled", "audit"}
 
 // expiry is how long runs of a status are kept and what retention counts them as. Runs that are
 // not settled (queued, running, waiting for a retry) are never deleted.
@@ -64,6 +64,9 @@ func (c RetentionConfig) expiry(s runstatus.Status) (age time.Duration, kind str
 		return 0, "", false
 	case s == runstatus.Completed:
 		return c.Completed, "completed", true
+	// A skipped or cancelled run is no failure: it is kept as long as a completed one.
+	case s == runstatus.Skipped || s == runstatus.Cancelled:
+		return c.Completed, string(s), true
 	}
 	return c.Failed, "failed", true
 }
@@ -202,7 +205,7 @@ func (r *Retention) expireAudit(ctx context.Context, before time.Time, count fun
 
 // Register adds retention's series to reg: what it deleted, by kind, and how long its last pass took.
 func (r *Retention) Register(reg prometheus.Registerer) {
-	const help = "Rows deleted by retention, by kind: completed runs, failed (permanently failed and missed) runs, audit entries."
+	const help = "Rows deleted by retention, by kind: completed runs, failed (permanently failed and missed) runs, skipped runs, cancelled runs, audit entries."
 	for _, kind := range retentionKinds {
 		v := r.deleted[kind]
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{

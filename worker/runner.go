@@ -125,8 +125,14 @@ func (r *Runner) unclaimed(ctx context.Context, d amqp.Delivery, m runmsg.Messag
 // attempt takes a claimed run through the rest of the protocol: it executes the run, decides what
 // came of it, then records that once, counts it once and answers the delivery once.
 func (r *Runner) attempt(ctx context.Context, d amqp.Delivery, c sqlcgen.RunClaimRow, logger *slog.Logger) {
-	output, elapsed, execErr := r.execute(ctx, c, logger)
+	actx, stop := r.watchCancel(ctx, c, logger)
+	output, elapsed, execErr := r.execute(actx, c, logger)
+	replaced := errors.Is(context.Cause(actx), errReplaced)
+	stop()
 	o := r.outcome(c, task.Storable(output, maxOutput), execErr)
+	if replaced {
+		o = cancelledOutcome(c, task.Storable(output, maxOutput))
+	}
 	r.Metrics.attemptDone(c.Type, o.status, elapsed)
 	rctx, cancel := recordContext(ctx)
 	defer cancel()
@@ -143,22 +149,16 @@ func (r *Runner) attempt(ctx context.Context, d amqp.Delivery, c sqlcgen.RunClai
 
 // execute runs a claimed run's task once, not before its slot, and says how long the task took.
 func (r *Runner) execute(ctx context.Context, c sqlcgen.RunClaimRow, logger *slog.Logger) (string, time.Duration, error) {
-	t := task.Task{
-		RunID:          c.ID,
-		JobID:          c.JobID,
-		JobName:        c.Name,
-		Attempt:        int(c.Attempts),
-		ScheduledAt:    c.ScheduledAt,
-		Payload:        c.Payload,
-		IdempotencyKey: idempotencyKey(c.JobID, c.ID),
-		SigningSecret:  deref(c.SigningSecret),
-	}
+	t := taskOf(c)
 	waitForSlot(ctx, c.ScheduledAt)
 	r.Metrics.started(c.Attempts, c.ScheduledAt, c.StartedAt)
 	start := time.Now()
 	var output string
 	var err error
 	if t.Secrets, err = r.Secrets.Values(ctx, logger, c.SecretRefs); err == nil {
+		t.SigningSecret, t.PreviousSigningSecret, err = r.Secrets.openSigning(t.SigningSecret, c.PreviousSigningSecret)
+	}
+	if err == nil {
 		output, err = r.exec.Execute(ctx, c.Type, time.Duration(c.TimeoutMs)*time.Millisecond, t)
 	}
 	return output, time.Since(start), err

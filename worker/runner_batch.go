@@ -16,7 +16,11 @@ func (r *Runner) claimBatch(ids []int64) []batchResult[sqlcgen.RunClaimRow] {
 	ctx, cancel := context.WithTimeout(context.Background(), recordTimeout)
 	defer cancel()
 	out := make([]batchResult[sqlcgen.RunClaimRow], len(ids))
-	rows, err := r.q.RunClaim(ctx, sqlcgen.RunClaimParams{Ids: ids, LeaseMarginMs: leaseMargin.Milliseconds()})
+	err := r.decideOverlap(ctx, ids)
+	var rows []sqlcgen.RunClaimRow
+	if err == nil {
+		rows, err = r.q.RunClaim(ctx, sqlcgen.RunClaimParams{Ids: ids, LeaseMarginMs: leaseMargin.Milliseconds()})
+	}
 	if err != nil {
 		for i := range out {
 			out[i].err = fmt.Errorf("claim %d runs: %w", len(ids), err)

@@ -113,7 +113,8 @@ func (s *Scheduler) apply(row sqlcgen.JobScheduleListRow) {
 	s.mu.Lock()
 	old := s.entries[row.ID]
 	s.mu.Unlock()
-	if row.Paused {
+	// A job with no cron runs only after another job's runs (its after), never on a schedule.
+	if row.Paused || row.Cron == "" {
 		s.remove(row.ID)
 		return
 	}

@@ -25,7 +25,8 @@ func NewSecrets(q *sqlcgen.Queries, keys *secret.Keyring) *Secrets {
 }
 
 // OpenSecrets builds the keyring from the configured keys (nil without a current key) and, after
-// a key rotation, seals again every secret still sealed with the previous key.
+// a key rotation, seals again every secret still sealed with the previous key. It also seals the
+// signing secrets of jobs and channels that are plain or under the previous key.
 func OpenSecrets(ctx context.Context, q *sqlcgen.Queries, current, previous []byte, logger *slog.Logger) (*secret.Keyring, error) {
 	if current == nil {
 		return nil, nil
@@ -34,11 +35,16 @@ func OpenSecrets(ctx context.Context, q *sqlcgen.Queries, current, previous []by
 	if err != nil {
 		return nil, fmt.Errorf("CRONFLOW_SECRET_KEY: %w", err)
 	}
-	n, err := NewSecrets(q, keys).Reseal(ctx, logger)
+	secrets := NewSecrets(q, keys)
+	n, err := secrets.Reseal(ctx, logger)
 	if n > 0 {
 		logger.Info("Secrets sealed again with the new CRONFLOW_SECRET_KEY", "secrets", n)
 	}
-	return keys, err
+	signing, signErr := secrets.SealSigningSecrets(ctx, logger)
+	if signing > 0 {
+		logger.Info("Signing secrets sealed with CRONFLOW_SECRET_KEY", "rows", signing)
+	}
+	return keys, errors.Join(err, signErr)
 }
 
 // Values returns the values of the named secrets. A secret that is missing, or cannot be opened,

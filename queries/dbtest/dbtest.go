@@ -21,11 +21,21 @@ import (
 )
 
 // BaseURL is the database the tests start from: TEST_DATABASE_URL, or the local "test" database.
+// The tests create it if the server does not have it.
 func BaseURL() string {
 	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
 		return u
 	}
 	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+}
+
+// Prefix begins the name of every database NewDatabase creates: TEST_DATABASE_PREFIX, or
+// cronflow_test_. CI gives each run a prefix of its own, so that it drops only its own databases.
+func Prefix() string {
+	if p := os.Getenv("TEST_DATABASE_PREFIX"); p != "" {
+		return p
+	}
+	return "cronflow_test_"
 }
 
 var (
@@ -40,6 +50,9 @@ func Tx(t testing.TB) pgx.Tx {
 	t.Helper()
 	sharedOnce.Do(func() {
 		ctx := context.Background()
+		if sharedErr = ensureBase(ctx); sharedErr != nil {
+			return
+		}
 		cfg, err := pgxpool.ParseConfig(BaseURL())
 		if err != nil {
 			sharedErr = err
@@ -69,6 +82,9 @@ func Tx(t testing.TB) pgx.Tx {
 func NewDatabase(t testing.TB) string {
 	t.Helper()
 	ctx := context.Background()
+	if err := ensureBase(ctx); err != nil {
+		t.Fatal(err)
+	}
 	admin, err := pgx.Connect(ctx, BaseURL())
 	if err != nil {
 		t.Fatalf("connect to test database server: %v", err)
@@ -77,7 +93,10 @@ func NewDatabase(t testing.TB) string {
 
 	buf := make([]byte, 6)
 	_, _ = rand.Read(buf)
-	name := "cronflow_test_" + hex.EncodeToString(buf)
+	name := Prefix() + hex.EncodeToString(buf)
+	if !validName.MatchString(name) {
+		t.Fatalf("database name %q: TEST_DATABASE_PREFIX may hold only a-z, 0-9 and _", name)
+	}
 	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
 		t.Fatalf("create database %s: %v", name, err)
 	}

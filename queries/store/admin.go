@@ -13,7 +13,7 @@ import (
 
 // EnsureAdmin makes the bootstrap admin from the configuration: it creates the user, or makes it an
 // enabled admin with the configured password, so that the environment stays the way to recover
-// access. A changed password ends every session of that user. The audit log records what changed
+// access. A changed password ends every session of that user and revokes its API tokens. The audit log records what changed
 // as done by actor ("environment").
 func (s *Store) EnsureAdmin(ctx context.Context, actor, username, password string) error {
 	return s.write(ctx, actor, func(q *sqlcgen.Queries) ([]Entry, error) {
@@ -51,7 +51,12 @@ func bootstrapAdmin(ctx context.Context, q *sqlcgen.Queries, username, password 
 			return nil, err
 		}
 	}
-	return ifChanged(userEntry("user.update", &user, &after, newPassword)), nil
+	entries := ifChanged(userEntry("user.update", &user, &after, newPassword))
+	if !newPassword {
+		return entries, nil
+	}
+	revoked, err := revokeTokensOf(ctx, q, user.ID)
+	return append(entries, revoked...), err
 }
 
 // PasswordCost is bcrypt's cost for new password hashes. Tests lower it, to spend their time on

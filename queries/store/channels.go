@@ -19,10 +19,19 @@ const configPrefix = "config."
 // CreateChannel stores a new channel.
 func (s *Store) CreateChannel(ctx context.Context, actor string, spec sqlcgen.ChannelInsertParams) (sqlcgen.Channel, error) {
 	var ch sqlcgen.Channel
-	err := s.write(ctx, actor, func(q *sqlcgen.Queries) ([]Entry, error) {
+	signing, err := s.newSigningSecret()
+	if err != nil {
+		return ch, err
+	}
+	err = s.write(ctx, actor, func(q *sqlcgen.Queries) ([]Entry, error) {
 		var err error
 		if ch, err = q.ChannelInsert(ctx, spec); err != nil {
 			return nil, fmt.Errorf("store channel: %w", err)
+		}
+		if s.keys != nil { // a sealed secret in place of the column default's plain one
+			if ch, err = q.ChannelSetSigningSecret(ctx, sqlcgen.ChannelSetSigningSecretParams{ID: ch.ID, SigningSecret: signing}); err != nil {
+				return nil, fmt.Errorf("seal signing secret of channel %d: %w", ch.ID, err)
+			}
 		}
 		return []Entry{channelEntry("channel.create", nil, &ch)}, nil
 	})

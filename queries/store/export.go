@@ -38,13 +38,23 @@ type ExportJob struct {
 	StartAt   *time.Time `json:"start_at"`
 	EndAt     *time.Time `json:"end_at"`
 	Blackouts []Blackout `json:"blackouts"`
+	// overlap, after, params, pause_after_failures (issue 21, sched-b). after names the upstream job
+	// by id, as alerts name channels.
+	Overlap            string            `json:"overlap"`
+	After              *After            `json:"after"`
+	Params             map[string]string `json:"params"`
+	PauseAfterFailures int32             `json:"pause_after_failures"`
 }
 
-// ExportAlerts are a job's alerts in an export document: the channels told, and after how many
-// failed runs in a row.
+// ExportAlerts are a job's alerts in an export document: the channels told, after how many failed
+// runs in a row, and on which events.
 type ExportAlerts struct {
-	Channels []int64 `json:"channels"`
-	After    int32   `json:"after"`
+	Channels []int64  `json:"channels"`
+	After    int32    `json:"after"`
+	On       []string `json:"on"`
+	// Repeat and FlapWindow are the alert rules (issue 22): durations ("1h0m0s"), null when off.
+	Repeat     *string `json:"repeat"`
+	FlapWindow *string `json:"flap_window"`
 }
 
 // ToExportJob is a job as export writes it, in the notation a job is given in (durations as Go
@@ -55,11 +65,14 @@ func ToExportJob(j sqlcgen.Job) ExportJob {
 		RetryDelay: (time.Duration(j.RetryDelayMs) * time.Millisecond).String(),
 		Timeout:    (time.Duration(j.TimeoutMs) * time.Millisecond).String(),
 		Catchup:    string(j.Catchup), Paused: j.Paused,
-		Alerts:  ExportAlerts{Channels: j.AlertChannels, After: j.AlertAfter},
+		Alerts: ExportAlerts{Channels: j.AlertChannels, After: j.AlertAfter, On: j.AlertOn,
+			Repeat: AlertRuleText(j.AlertRepeatMs), FlapWindow: AlertRuleText(j.AlertFlapWindowMs)}, // rules: issue 22
 		RetryOn: j.RetryOn, RetryBackoff: j.RetryBackoff,
 		// issue 21, jitter and windows
 		Jitter: (time.Duration(j.JitterMs) * time.Millisecond).String(), StartAt: utcOrNil(j.StartAt), EndAt: utcOrNil(j.EndAt),
 		Blackouts: exportBlackouts(j),
+		// overlap, after, params, pause_after_failures (issue 21, sched-b)
+		Overlap: j.Overlap, After: exportAfter(j), Params: exportParams(j.Params), PauseAfterFailures: j.PauseAfterFailures,
 	}
 }
 
@@ -78,6 +91,21 @@ func exportBlackouts(j sqlcgen.Job) []Blackout {
 		return b
 	}
 	return []Blackout{}
+}
+
+// exportAfter is a job's after, or nil.
+func exportAfter(j sqlcgen.Job) *After {
+	if j.AfterJobID == nil {
+		return nil
+	}
+	return &After{JobID: *j.AfterJobID, On: j.AfterOn}
+}
+
+// exportParams reads a job's stored params.
+func exportParams(raw []byte) map[string]string {
+	params := map[string]string{}
+	_ = json.Unmarshal(raw, &params)
+	return params
 }
 
 // exportPage is how many jobs export reads at a time.

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -85,7 +84,8 @@ func (e *UnreadableImportError) Unwrap() error { return e.Err }
 // Import reads an export document and creates or updates its jobs, all in one transaction with
 // their audit entries, as actor's: either every job is valid and stored, or nothing is. Each job is
 // checked exactly as POST /api/jobs checks it. The scheduler is told once, when the transaction
-// commits.
+// commits. A document holds at most MaxImportJobs jobs, and the store runs one import at a time:
+// another is ErrImportBusy.
 func (s *Store) Import(ctx context.Context, actor string, r io.Reader, opts ImportOptions) (ImportResult, error) {
 	res := ImportResult{DryRun: opts.DryRun}
 	if opts.Mode == "" {
@@ -94,13 +94,18 @@ func (s *Store) Import(ctx context.Context, actor string, r io.Reader, opts Impo
 	if opts.Mode != ImportUpsert && opts.Mode != ImportCreate {
 		return res, &InvalidImportError{Document: map[string]string{"mode": "must be upsert or create"}}
 	}
-	entries, err := readDocument(r)
+	done, err := s.tryImport()
+	if err != nil {
+		return res, err
+	}
+	defer done()
+	doc, err := readDocument(r, time.Now())
 	if err != nil {
 		return res, err
 	}
 	err = s.write(ctx, actor, func(q *sqlcgen.Queries) ([]Entry, error) {
 		var err error
-		if res.Jobs, err = planImport(ctx, q, entries, opts.Mode, time.Now()); err != nil {
+		if res.Jobs, err = planImport(ctx, q, doc.jobs, doc.problems, opts.Mode); err != nil {
 			return nil, err
 		}
 		for _, j := range res.Jobs {
@@ -116,39 +121,10 @@ func (s *Store) Import(ctx context.Context, actor string, r io.Reader, opts Impo
 		if opts.DryRun || res.Created+res.Updated == 0 {
 			return nil, nil // nothing written: the commit ends a transaction that only read
 		}
+		if err := s.sealImported(res.Jobs); err != nil {
+			return nil, err
+		}
 		return applyImport(ctx, q, res.Jobs)
 	})
 	return res, err
-}
-
-// readDocument reads an export document's envelope, leaving its jobs to be checked one by one.
-func readDocument(r io.Reader) ([]json.RawMessage, error) {
-	var doc struct {
-		Version    json.RawMessage   `json:"version"`
-		ExportedAt json.RawMessage   `json:"exported_at"`
-		Jobs       []json.RawMessage `json:"jobs"`
-	}
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&doc); err != nil {
-		if p := FieldTypeProblem(err); p != nil {
-			return nil, &InvalidImportError{Document: p}
-		}
-		if IsUnknownField(err) {
-			return nil, &InvalidImportError{Document: UnknownFields(nil, err)}
-		}
-		return nil, &UnreadableImportError{Err: err}
-	}
-	if dec.More() {
-		return nil, &UnreadableImportError{Err: fmt.Errorf("unexpected data after the document")}
-	}
-	switch {
-	case !present(doc.Version):
-		return nil, &InvalidImportError{Document: map[string]string{"version": "is required (an export has version 1)"}}
-	case string(doc.Version) != fmt.Sprint(transferVersion):
-		return nil, &InvalidImportError{Document: map[string]string{"version": fmt.Sprintf("must be %d", transferVersion)}}
-	case doc.Jobs == nil:
-		return nil, &InvalidImportError{Document: map[string]string{"jobs": "is required: a list of jobs"}}
-	}
-	return doc.Jobs, nil
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -52,7 +53,12 @@ func applyImport(ctx context.Context, q *sqlcgen.Queries, jobs []ImportedJob) ([
 			Catchups: p.Catchups, Paused: p.Paused, NextRunAts: p.NextRunAts, AlertChannels: p.AlertChannels,
 			AlertAfters: p.AlertAfters, RetryOns: p.RetryOns, RetryBackoffs: p.RetryBackoffs,
 			SigningSecrets: p.SigningSecrets, SecretRefs: p.SecretRefs,
+			// issue 21, jitter and windows
 			JitterMs: p.JitterMs, StartAts: p.StartAts, EndAts: p.EndAts, Blackouts: p.Blackouts,
+			// overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
+			OverlapPolicies: p.OverlapPolicies, AfterJobIds: p.AfterJobIds, AfterOns: p.AfterOns, Params: p.Params,
+			PauseAfterFailures: p.PauseAfterFailures, AlertOns: p.AlertOns,
+			AlertRepeatMs: p.AlertRepeatMs, AlertFlapWindowMs: p.AlertFlapWindowMs, // alert rules (issue 22)
 		})
 		if err != nil {
 			return nil, fmt.Errorf("update imported jobs: %w", err)
@@ -85,7 +91,11 @@ func insertManyParams(batch []*ImportedJob) sqlcgen.JobInsertManyParams {
 		p.TimeoutMs = append(p.TimeoutMs, j.job.TimeoutMs)
 		p.Catchups = append(p.Catchups, string(j.job.Catchup))
 		p.Paused = append(p.Paused, j.job.Paused)
-		p.NextRunAts = append(p.NextRunAts, *j.job.NextRunAt)
+		var next time.Time // the zero time stores none: a job with no cron
+		if j.job.NextRunAt != nil {
+			next = *j.job.NextRunAt
+		}
+		p.NextRunAts = append(p.NextRunAts, next)
 		p.AlertChannels = append(p.AlertChannels, alertChannelsLiteral(j.job.AlertChannels))
 		p.AlertAfters = append(p.AlertAfters, j.job.AlertAfter)
 		p.RetryOns = append(p.RetryOns, j.job.RetryOn)
@@ -101,7 +111,11 @@ func insertManyParams(batch []*ImportedJob) sqlcgen.JobInsertManyParams {
 		p.StartAts = append(p.StartAts, timeText(j.job.StartAt))
 		p.EndAts = append(p.EndAts, timeText(j.job.EndAt))
 		p.Blackouts = append(p.Blackouts, string(j.job.Blackouts))
+		// alert rules (issue 22)
+		p.AlertRepeatMs = append(p.AlertRepeatMs, j.job.AlertRepeatMs)
+		p.AlertFlapWindowMs = append(p.AlertFlapWindowMs, j.job.AlertFlapWindowMs)
 		p.Ordinals = append(p.Ordinals, int32(k))
+		chainManyParams(&p, j.job)
 	}
 	return p
 }
@@ -126,4 +140,26 @@ func fixImportedNextRuns(ctx context.Context, q *sqlcgen.Queries, jobs []*Import
 		}
 	}
 	return nil
+}
+
+// chainManyParams adds a job's issue 21 fields (sched-b) to the columns of an import statement.
+func chainManyParams(p *sqlcgen.JobInsertManyParams, j sqlcgen.Job) {
+	var after int64 // 0 stores none
+	if j.AfterJobID != nil {
+		after = *j.AfterJobID
+	}
+	on := j.AlertOn
+	if on == nil {
+		on = []string{"failing", "recovered"}
+	}
+	params := j.Params
+	if len(params) == 0 {
+		params = []byte("{}")
+	}
+	p.OverlapPolicies = append(p.OverlapPolicies, cmp.Or(j.Overlap, "allow"))
+	p.AfterJobIds = append(p.AfterJobIds, after)
+	p.AfterOns = append(p.AfterOns, cmp.Or(j.AfterOn, "success"))
+	p.Params = append(p.Params, params)
+	p.PauseAfterFailures = append(p.PauseAfterFailures, j.PauseAfterFailures)
+	p.AlertOns = append(p.AlertOns, "{"+strings.Join(on, ",")+"}")
 }

@@ -14,23 +14,18 @@ import (
 	"github.com/cronflow/cronflow/worker/task"
 )
 
-// planImport checks every job of a document and decides what to do with each: create it, update
-// the stored job of the same name (upsert), or leave that job as it is. Any problem with any job
+// planImport checks the jobs of a document, read and checked one by one already (see
+// readDocument), against what is stored, and decides what to do with each: create it, update the
+// stored job of the same name (upsert), or leave that job as it is. Any problem with any job
 // refuses the whole document.
-func planImport(ctx context.Context, q *sqlcgen.Queries, entries []json.RawMessage, mode string, now time.Time) ([]ImportedJob, error) {
-	jobs := make([]ImportedJob, len(entries))
-	problems := map[int]map[string]string{}
-	for i, raw := range entries {
-		job, name, fields := checkImportJob(raw, now)
-		jobs[i] = ImportedJob{Index: i, Name: name, Action: "create", job: job}
-		if len(fields) > 0 {
-			problems[i] = fields
-		}
-	}
+func planImport(ctx context.Context, q *sqlcgen.Queries, jobs []ImportedJob, problems map[int]map[string]string, mode string) ([]ImportedJob, error) {
 	if err := checkImportChannels(ctx, q, jobs, problems); err != nil {
 		return nil, err
 	}
 	if err := checkImportSecrets(ctx, q, jobs, problems); err != nil {
+		return nil, err
+	}
+	if err := checkImportAfter(ctx, q, jobs, problems); err != nil {
 		return nil, err
 	}
 	if mode == ImportUpsert {
@@ -82,6 +77,11 @@ func checkImportJob(raw json.RawMessage, now time.Time) (sqlcgen.Job, string, ma
 		SecretRefs: p.SecretRefs, AlertChannels: spec.AlertChannels, AlertAfter: spec.AlertAfter.Int32, // nil channels: no alerts given
 		// issue 21, jitter and windows
 		JitterMs: p.JitterMs, StartAt: p.StartAt, EndAt: p.EndAt, Blackouts: p.Blackouts,
+		// overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
+		Overlap: p.Overlap, AfterJobID: p.AfterJobID, AfterOn: p.AfterOn, Params: p.Params,
+		PauseAfterFailures: p.PauseAfterFailures, AlertOn: defaultAlertOn(p.AlertOn),
+		// alert rules (issue 22): off when no alerts were given
+		AlertRepeatMs: orZero(spec.AlertRepeatMs), AlertFlapWindowMs: orZero(spec.AlertFlapWindowMs),
 	}
 	return job, name, problems
 }
@@ -217,4 +217,40 @@ func checkImportSecrets(ctx context.Context, q *sqlcgen.Queries, jobs []Imported
 		}
 	}
 	return nil
+}
+
+// checkImportAfter checks that the job each imported job runs after exists (issue 21, sched-b).
+// An import cannot make a cycle: the jobs it makes are new, and nothing runs after them yet.
+func checkImportAfter(ctx context.Context, q *sqlcgen.Queries, jobs []ImportedJob, problems map[int]map[string]string) error {
+	known := map[int64]bool{}
+	for i, j := range jobs {
+		id := j.job.AfterJobID
+		if id == nil {
+			continue
+		}
+		exists, seen := known[*id]
+		if !seen {
+			chain, err := q.JobAfterChain(ctx, *id)
+			if err != nil {
+				return fmt.Errorf("check the job imported job %d runs after: %w", i, err)
+			}
+			exists = len(chain) > 0
+			known[*id] = exists
+		}
+		if !exists {
+			if problems[i] == nil {
+				problems[i] = map[string]string{}
+			}
+			problems[i]["after.job_id"] = fmt.Sprintf("names job %d, which does not exist", *id)
+		}
+	}
+	return nil
+}
+
+// defaultAlertOn is alerts.on as given, or the events a job alerts on by default.
+func defaultAlertOn(on []string) []string {
+	if on == nil {
+		return []string{"failing", "recovered"}
+	}
+	return on
 }

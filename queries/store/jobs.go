@@ -15,9 +15,15 @@ import (
 // CreateJob stores a new job.
 func (s *Store) CreateJob(ctx context.Context, actor string, spec JobSpec) (sqlcgen.Job, error) {
 	var job sqlcgen.Job
-	err := s.write(ctx, actor, func(q *sqlcgen.Queries) ([]Entry, error) {
+	p := spec.insertParams()
+	signing, err := s.sealSigning(p.SigningSecret)
+	if err != nil {
+		return job, err
+	}
+	p.SigningSecret = signing
+	err = s.write(ctx, actor, func(q *sqlcgen.Queries) ([]Entry, error) {
 		var err error
-		if job, err = q.JobInsert(ctx, spec.insertParams()); err != nil {
+		if job, err = q.JobInsert(ctx, p); err != nil {
 			return nil, fmt.Errorf("insert job: %w", err)
 		}
 		if job, err = fixNextRun(ctx, q, job, time.Now()); err != nil {
@@ -31,12 +37,18 @@ func (s *Store) CreateJob(ctx context.Context, actor string, spec JobSpec) (sqlc
 // UpdateJob replaces a job's settings. A job that does not exist is pgx.ErrNoRows.
 func (s *Store) UpdateJob(ctx context.Context, actor string, id int64, spec JobSpec) (sqlcgen.Job, error) {
 	var job sqlcgen.Job
-	_, err := lockedChange(ctx, s, actor, id, (*sqlcgen.Queries).JobGetForUpdate, func(q *sqlcgen.Queries, old sqlcgen.Job) ([]Entry, error) {
+	if sched, err := spec.schedule(id); err == nil {
+		spec.NextRunAt = nextRun(sched, time.Now()) // its H tokens and jitter, chosen from its id
+	}
+	p := spec.updateParams(id)
+	signing, err := s.sealSigning(p.SigningSecret) // kept by the query when the job has one
+	if err != nil {
+		return job, err
+	}
+	p.SigningSecret = signing
+	_, err = lockedChange(ctx, s, actor, id, (*sqlcgen.Queries).JobGetForUpdate, func(q *sqlcgen.Queries, old sqlcgen.Job) ([]Entry, error) {
 		var err error
-		if sched, err := spec.schedule(id); err == nil {
-			spec.NextRunAt = nextRun(sched, time.Now()) // its H tokens and jitter, chosen from its id
-		}
-		if job, err = q.JobUpdate(ctx, spec.updateParams(id)); err != nil {
+		if job, err = q.JobUpdate(ctx, p); err != nil {
 			return nil, fmt.Errorf("update job %d: %w", id, err)
 		}
 		return ifChanged(jobEntry("job.update", &old, &job)), nil
@@ -101,6 +113,9 @@ func (s *Store) RunNow(ctx context.Context, actor string, jobID int64) (sqlcgen.
 // for the API and the form alike.
 func (s *Store) CheckJobRefs(ctx context.Context, spec JobSpec, problems map[string]string) error {
 	if err := checkAlertChannels(ctx, s.q, spec.AlertChannels, problems); err != nil {
+		return err
+	}
+	if err := s.CheckAfter(ctx, 0, spec, problems); err != nil {
 		return err
 	}
 	return checkSecretRefs(ctx, s.q, spec, problems)

@@ -39,6 +39,11 @@ type JobInput struct {
 	StartAt   json.RawMessage `json:"start_at"`
 	EndAt     json.RawMessage `json:"end_at"`
 	Blackouts json.RawMessage `json:"blackouts"`
+	// overlap, after, params, pause_after_failures (issue 21, sched-b); alerts.on is read from Alerts.
+	Overlap            string          `json:"overlap"`
+	After              json.RawMessage `json:"after"`
+	Params             json.RawMessage `json:"params"`
+	PauseAfterFailures json.RawMessage `json:"pause_after_failures"`
 }
 
 // JobSpec is a validated job, ready to store.
@@ -59,6 +64,17 @@ type JobSpec struct {
 	Jitter         time.Duration
 	StartAt, EndAt *time.Time
 	Blackouts      []Blackout
+	// overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b). AfterJobID is
+	// nil for a job that runs on its cron only; AlertOn is nil when the input gave no alerts.on.
+	Overlap            string
+	AfterJobID         *int64
+	AfterOn            string
+	Params             map[string]string
+	PauseAfterFailures int32
+	AlertOn            []string
+	// Alert rules (issue 22): reminders and flapping damping, in milliseconds, 0 off; nil when the
+	// input gave no alerts.
+	AlertRepeatMs, AlertFlapWindowMs *int64
 }
 
 // Limits on what a job may ask for. Every text is bounded here, so that an oversize one is a 422
@@ -92,6 +108,16 @@ func (in JobInput) Valid(now time.Time) (JobSpec, map[string]string) {
 		problems["name"] = "must not contain NUL characters"
 	}
 
+	// overlap, after, params, pause_after_failures (issue 21, sched-b)
+	if after := readAfter(in.After, problems); after != nil {
+		spec.AfterJobID, spec.AfterOn = &after.JobID, after.On
+	}
+	spec.Overlap = choiceField(problems, "overlap", in.Overlap, Overlaps...)
+	spec.Params = readParams(in.Params, problems)
+	pauseAfter, _ := intField(problems, "pause_after_failures", orDefault(in.PauseAfterFailures, defaultPauseAfterFails), 0, maxPauseAfterFailures)
+	spec.PauseAfterFailures = int32(pauseAfter)
+	spec.AlertOn = readAlertsOn(in.Alerts, problems)
+
 	in.validWindow(&spec, problems)
 	in.validSchedule(&spec, problems, now)
 
@@ -109,6 +135,7 @@ func (in JobInput) Valid(now time.Time) (JobSpec, map[string]string) {
 			problems["payload"] = "must not contain NUL characters"
 		}
 		spec.Payload = payload
+		checkParamRefs(payload, spec.Params, problems)
 	}
 
 	retries, _ := intField(problems, "max_retries", orDefault(in.MaxRetries, "3"), 0, maxRetriesLimit)
@@ -124,6 +151,7 @@ func (in JobInput) Valid(now time.Time) (JobSpec, map[string]string) {
 	}
 	spec.Catchup = schedule.Catchup(choiceField(problems, "catchup", in.Catchup, catchups...))
 	spec.AlertChannels, spec.AlertAfter = readAlerts(in.Alerts, problems)
+	spec.AlertRepeatMs, spec.AlertFlapWindowMs = readAlertRules(in.Alerts, problems) // alert rules (issue 22)
 
 	if spec.Name == "" && len(problems) == 0 {
 		spec.Name = defaultName(spec)
@@ -146,8 +174,10 @@ func (in JobInput) validSchedule(spec *JobSpec, problems map[string]string, now 
 		if hourOK && minuteOK {
 			spec.Cron = fmt.Sprintf("%d %d * * *", minute, hour)
 		}
+	case spec.Cron == "" && spec.AfterJobID != nil:
+		// A job that runs after another's runs needs no schedule of its own.
 	case spec.Cron == "":
-		problems["cron"] = "is required (as cron, or as hour and minute)"
+		problems["cron"] = "is required (as cron, or as hour and minute), unless the job runs after another (after)"
 	}
 	if len(spec.Timezone) > maxTimezoneLength {
 		problems["timezone"] = fmt.Sprintf("must be an IANA time zone name of at most %d characters", maxTimezoneLength)
@@ -187,14 +217,18 @@ func (s JobSpec) insertParams() sqlcgen.JobInsertParams {
 		secret := task.NewSigningSecret()
 		signing = &secret
 	}
-	return sqlcgen.JobInsertParams{
+	p := sqlcgen.JobInsertParams{
 		Name: s.Name, Type: s.Type, Payload: s.Payload, Cron: s.Cron, Timezone: s.Timezone,
 		MaxRetries: s.MaxRetries, RetryDelayMs: s.RetryDelay.Milliseconds(), TimeoutMs: s.Timeout.Milliseconds(),
 		Catchup: s.Catchup, NextRunAt: s.NextRunAt, RetryOn: s.RetryOn, RetryBackoff: s.RetryBackoff, SigningSecret: signing,
 		SecretRefs: task.AllSecretRefs(s.Payload), AlertChannels: s.AlertChannels, AlertAfter: s.AlertAfter,
 		// issue 21, jitter and windows
 		JitterMs: s.Jitter.Milliseconds(), StartAt: s.StartAt, EndAt: s.EndAt, Blackouts: blackoutsJSON(s.Blackouts),
+		// alert rules (issue 22)
+		AlertRepeatMs: s.AlertRepeatMs, AlertFlapWindowMs: s.AlertFlapWindowMs,
 	}
+	s.chainParams(&p)
+	return p
 }
 
 // updateParams turns a validated job into the update query's parameters.
@@ -207,5 +241,10 @@ func (s JobSpec) updateParams(id int64) sqlcgen.JobUpdateParams {
 		SecretRefs: p.SecretRefs, AlertChannels: p.AlertChannels, AlertAfter: p.AlertAfter,
 		// issue 21, jitter and windows
 		JitterMs: p.JitterMs, StartAt: p.StartAt, EndAt: p.EndAt, Blackouts: p.Blackouts,
+		// overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
+		Overlap: p.Overlap, AfterJobID: p.AfterJobID, AfterOn: p.AfterOn, Params: p.Params,
+		PauseAfterFailures: p.PauseAfterFailures, AlertOn: p.AlertOn,
+		// alert rules (issue 22)
+		AlertRepeatMs: p.AlertRepeatMs, AlertFlapWindowMs: p.AlertFlapWindowMs,
 	}
 }

@@ -375,3 +375,34 @@ func TestJobInputValidReportsEveryProblem(t *testing.T) {
 		t.Errorf("name = %q for an invalid job, want it left empty", spec.Name)
 	}
 }
+
+func TestChainFieldsAreValidatedAndDefaulted(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	base := `"name": "J", "type": "ping", "payload": {"url": "https://example.com/{{params.region}}"}`
+	valid := func(body string) (JobSpec, map[string]string) {
+		var in JobInput
+		if err := json.Unmarshal([]byte("{"+body+"}"), &in); err != nil {
+			t.Fatal(err)
+		}
+		return in.Valid(now)
+	}
+	spec, problems := valid(base + `, "after": {"job_id": 5}, "params": {"region": "eu"}`)
+	if len(problems) > 0 || spec.Cron != "" || spec.NextRunAt != nil || spec.AfterJobID == nil || *spec.AfterJobID != 5 ||
+		spec.AfterOn != "success" || spec.Overlap != "allow" || spec.PauseAfterFailures != 0 || spec.AlertOn != nil {
+		t.Errorf("spec %+v, problems %v", spec, problems)
+	}
+	if _, problems := valid(base + `, "cron": "@daily"`); problems["payload"] == "" {
+		t.Errorf("a payload naming an undefined parameter passes: %v", problems)
+	}
+	if _, problems := valid(base + `, "cron": "@daily", "params": {"region": "eu"}, "overlap": "replace", "pause_after_failures": 1001`); problems["pause_after_failures"] == "" {
+		t.Errorf("pause_after_failures 1001 passes: %v", problems)
+	}
+	params, problems := ParamOverrides([]byte(`{"region": "eu", "tier": "1"}`), json.RawMessage(`{"region": "us"}`))
+	if len(problems) > 0 || params["region"] != "us" || params["tier"] != "1" {
+		t.Errorf("overrides: %v, %v", params, problems)
+	}
+	if _, problems := ParamOverrides([]byte(`{"region": "eu"}`), json.RawMessage(`{"zone": "x"}`)); !strings.Contains(problems["params"], "zone") {
+		t.Errorf("unknown override: %v", problems)
+	}
+}

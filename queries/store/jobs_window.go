@@ -129,13 +129,6 @@ func JobSchedule(j sqlcgen.Job) (cron.Schedule, error) {
 		StartAt: orZero(j.StartAt), EndAt: orZero(j.EndAt)}.Schedule()
 }
 
-func orZero(t *time.Time) time.Time {
-	if t == nil {
-		return time.Time{}
-	}
-	return *t
-}
-
 // nextRun is the job's first slot after now, in UTC, or nil if it has none left.
 func nextRun(sched cron.Schedule, now time.Time) *time.Time {
 	next := sched.Next(now)

@@ -17,7 +17,21 @@ import (
 const maxSecretValue = 8 << 10
 
 // The changes to secrets, for the API and the dashboard alike. Values go in sealed and never come
-// out: no answer, page or log line holds one. A change to a secret makes no audit entry.
+// out: no answer, page or log line holds one. Each change is recorded in the audit log by the
+// secret's name, its value shown as secretValue.
+
+// secretEntry is the audit entry of a change to a secret: its name, and that its value was set
+// (created), replaced (updated) or removed (deleted), never the value.
+func secretEntry(action, name string) Entry {
+	change := FieldChange{From: secretValue, To: secretValue}
+	switch action {
+	case "secret.create":
+		change.From = orNull(nil)
+	case "secret.delete":
+		change.To = orNull(nil)
+	}
+	return Entry{Action: action, Subject: name, Changes: map[string]FieldChange{"value": change}}
+}
 
 // Secret is a stored secret as its callers see it: its name and dates, never its value.
 type Secret struct {
@@ -86,7 +100,7 @@ func (s *Store) CreateSecret(ctx context.Context, actor, name, value string) (ou
 			return nil, fmt.Errorf("insert secret %s: %w", name, err)
 		}
 		out = Secret{Name: row.Name, CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt}
-		return nil, nil
+		return []Entry{secretEntry("secret.create", name)}, nil
 	})
 	return out, nil, err
 }
@@ -103,7 +117,7 @@ func (s *Store) UpdateSecret(ctx context.Context, actor, name, value string) (ou
 			return nil, fmt.Errorf("update secret %s: %w", name, err)
 		}
 		out = Secret{Name: row.Name, CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt}
-		return nil, nil
+		return []Entry{secretEntry("secret.update", name)}, nil
 	})
 	return out, nil, err
 }
@@ -113,8 +127,11 @@ func (s *Store) UpdateSecret(ctx context.Context, actor, name, value string) (ou
 func (s *Store) DeleteSecret(ctx context.Context, actor, name string) (users []sqlcgen.SecretJobsUsingRow, err error) {
 	err = s.write(ctx, actor, func(q *sqlcgen.Queries) ([]Entry, error) {
 		n, err := q.SecretDelete(ctx, name)
-		if err != nil || n > 0 {
+		if err != nil {
 			return nil, err
+		}
+		if n > 0 {
+			return []Entry{secretEntry("secret.delete", name)}, nil
 		}
 		if users, err = q.SecretJobsUsing(ctx, name); err != nil {
 			return nil, fmt.Errorf("list jobs using secret %s: %w", name, err)

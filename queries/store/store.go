@@ -32,12 +32,14 @@ type Store struct {
 	adminUser string
 	// keys seals the values of secrets; nil (no CRONFLOW_SECRET_KEY) refuses to store any.
 	keys *secret.Keyring
+	// importing holds a token while an import runs (see ErrImportBusy).
+	importing chan struct{}
 }
 
 // New is a store over db. adminUser names the bootstrap admin, whom no change may demote, disable
 // or delete; keys seals secrets, and nil refuses them.
 func New(db DB, adminUser string, keys *secret.Keyring) *Store {
-	return &Store{db: db, q: sqlcgen.New(db), adminUser: adminUser, keys: keys}
+	return &Store{db: db, q: sqlcgen.New(db), adminUser: adminUser, keys: keys, importing: make(chan struct{}, 1)}
 }
 
 // Entry is one change as the audit log records it.

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/cronflow/cronflow/sqlcgen"
@@ -30,11 +31,41 @@ func HashToken(token string) []byte {
 	return sum[:]
 }
 
+// MaxTokenLifetime bounds how far ahead a token's expiry may be.
+const MaxTokenLifetime = 366 * 24 * time.Hour
+
+// TokenInput is a new API token: the body of POST /api/tokens and the tokens page's form. An empty
+// role is viewer; an empty ExpiresAt (RFC 3339) never expires.
+type TokenInput struct {
+	Name      string `json:"name"`
+	Role      string `json:"role"`
+	ExpiresAt string `json:"expires_at"`
+}
+
+// expiry reads a token's expiry, adding its problem: nil for none, else a time in the future and
+// at most MaxTokenLifetime ahead.
+func expiry(at string, now time.Time, problems map[string]string) *time.Time {
+	if at == "" {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339, at)
+	switch {
+	case err != nil:
+		problems["expires_at"] = "must be a time in RFC 3339, such as 2030-01-31T00:00:00Z"
+	case !t.After(now):
+		problems["expires_at"] = "must be in the future"
+	case t.After(now.Add(MaxTokenLifetime)):
+		problems["expires_at"] = "must be at most 366 days ahead"
+	}
+	return &t
+}
+
 // createToken makes an API token for the caller, with a role no higher than theirs (empty means
 // viewer), and returns it: it is shown once, and only its hash is stored.
-func createToken(ctx context.Context, q *sqlcgen.Queries, owner Caller, name, roleName string) (string, sqlcgen.ApiToken, map[string]string, error) {
+func createToken(ctx context.Context, q *sqlcgen.Queries, owner Caller, in TokenInput) (string, sqlcgen.ApiToken, map[string]string, error) {
 	problems := map[string]string{}
-	name = strings.TrimSpace(name)
+	name, roleName := strings.TrimSpace(in.Name), in.Role
+	expiresAt := expiry(in.ExpiresAt, time.Now(), problems)
 	if name == "" || utf8.RuneCountInString(name) > 100 {
 		problems["name"] = "must be 1 to 100 characters"
 	}
@@ -54,6 +85,7 @@ func createToken(ctx context.Context, q *sqlcgen.Queries, owner Caller, name, ro
 	token := TokenPrefix + NewToken()
 	row, err := q.APITokenInsert(ctx, sqlcgen.APITokenInsertParams{
 		Name: name, TokenHash: HashToken(token), Hint: token[:len(TokenPrefix)+4], UserID: owner.UserID, Role: string(r),
+		ExpiresAt: expiresAt,
 	})
 	if err != nil {
 		return "", row, nil, fmt.Errorf("store API token: %w", err)
@@ -63,20 +95,43 @@ func createToken(ctx context.Context, q *sqlcgen.Queries, owner Caller, name, ro
 
 // The changes to API tokens. A token is never recorded, only its name.
 
-// CreateToken makes an API token for the caller (see createToken) and records it. The token is
-// answered once; only its hash is stored.
-func (s *Store) CreateToken(ctx context.Context, actor string, caller Caller, name, roleName string) (token string, row sqlcgen.ApiToken, problems map[string]string, err error) {
+// CreateToken makes an API token for the caller (see createToken), expiring when in.ExpiresAt says
+// (never if empty), and records it. The token is answered once; only its hash is stored.
+func (s *Store) CreateToken(ctx context.Context, actor string, caller Caller, in TokenInput) (token string, row sqlcgen.ApiToken, problems map[string]string, err error) {
 	err = s.write(ctx, actor, func(q *sqlcgen.Queries) ([]Entry, error) {
-		token, row, problems, err = createToken(ctx, q, caller, name, roleName)
+		token, row, problems, err = createToken(ctx, q, caller, in)
 		if err != nil || len(problems) > 0 {
 			return nil, err
 		}
-		changes := diffFields(nil, map[string]json.RawMessage{
-			"name": jsonString(row.Name), "role": jsonString(row.Role), "user": jsonString(caller.Name),
-		})
+		fields := map[string]json.RawMessage{"name": jsonString(row.Name), "role": jsonString(row.Role), "user": jsonString(caller.Name)}
+		if row.ExpiresAt != nil {
+			fields["expires_at"] = jsonString(row.ExpiresAt.UTC().Format(time.RFC3339))
+		}
+		changes := diffFields(nil, fields)
 		return []Entry{{Action: "token.create", Subject: row.Name, Changes: changes}}, nil
 	})
 	return token, row, problems, err
+}
+
+// revokeEntries are the audit entries of the tokens named revoked.
+func revokeEntries(names []string) []Entry {
+	var entries []Entry
+	for _, name := range names {
+		changes := map[string]FieldChange{"revoked": {From: json.RawMessage("false"), To: json.RawMessage("true")}}
+		entries = append(entries, Entry{Action: "token.revoke", Subject: name, Changes: changes})
+	}
+	return entries
+}
+
+// revokeTokensOf revokes every token in use of a user whose password someone else reset (another
+// admin, or the environment), and answers their audit entries: whoever held the old password may
+// have made tokens with it.
+func revokeTokensOf(ctx context.Context, q *sqlcgen.Queries, userID int64) ([]Entry, error) {
+	names, err := q.APITokenRevokeForUser(ctx, userID)
+	if err != nil {
+		return nil, fmt.Errorf("revoke API tokens of user %d: %w", userID, err)
+	}
+	return revokeEntries(names), nil
 }
 
 // RevokeToken revokes an API token in use and records it; revoked is false if there was none.
@@ -86,13 +141,8 @@ func (s *Store) RevokeToken(ctx context.Context, actor string, id int64) (revoke
 		if err != nil {
 			return nil, fmt.Errorf("revoke API token %d: %w", id, err)
 		}
-		var entries []Entry
-		for _, name := range names {
-			revoked = true
-			changes := map[string]FieldChange{"revoked": {From: json.RawMessage("false"), To: json.RawMessage("true")}}
-			entries = append(entries, Entry{Action: "token.revoke", Subject: name, Changes: changes})
-		}
-		return entries, nil
+		revoked = len(names) > 0
+		return revokeEntries(names), nil
 	})
 	return revoked, err
 }

@@ -30,6 +30,10 @@ type Caller struct {
 	Role      Role
 }
 
+// ErrBootstrapPassword refuses a change of the bootstrap admin's password by anyone but itself:
+// the environment (CRONFLOW_ADMIN_PASSWORD) is the other way to set it.
+var ErrBootstrapPassword = errors.New("only the bootstrap admin (CRONFLOW_ADMIN_USER) itself, or the environment, can change its password")
+
 // userNamePattern is what a user name may be: something a person types into a login form and a
 // log line shows unambiguously.
 var userNamePattern = regexp.MustCompile(`^[A-Za-z0-9._@+-]{1,100}$`)
@@ -92,9 +96,13 @@ func createUser(ctx context.Context, q *sqlcgen.Queries, in UserChange) (sqlcgen
 }
 
 // changeUser applies a change to target by actor. The bootstrap admin and the actor themselves stay
-// enabled admins, so that nobody locks the door behind them. Disabling a user or giving them a new
+// enabled admins, so that nobody locks the door behind them; only the bootstrap admin itself
+// gives it a new password (ErrBootstrapPassword). Disabling a user or giving them a new
 // password ends their sessions (but the actor's own current one).
 func (s *Store) changeUser(ctx context.Context, q *sqlcgen.Queries, actor Caller, target sqlcgen.User, in UserChange) (sqlcgen.User, map[string]string, error) {
+	if in.Password != nil && s.adminUser != "" && target.Username == s.adminUser && actor.UserID != target.ID {
+		return target, nil, ErrBootstrapPassword
+	}
 	problems := map[string]string{}
 	r := Role(target.Role)
 	if in.Role != nil {

@@ -53,14 +53,21 @@ func (s *Store) CreateUser(ctx context.Context, actor string, in UserChange) (us
 	return user, problems, err
 }
 
-// UpdateUser changes target as caller asks (see changeUser) and records what changed.
+// UpdateUser changes target as caller asks (see changeUser) and records what changed. A password
+// reset by someone else also revokes the user's API tokens; the bootstrap admin's password is
+// changed only by itself (ErrBootstrapPassword).
 func (s *Store) UpdateUser(ctx context.Context, actor string, caller Caller, target sqlcgen.User, in UserChange) (user sqlcgen.User, problems map[string]string, err error) {
 	err = s.write(ctx, actor, func(q *sqlcgen.Queries) ([]Entry, error) {
 		user, problems, err = s.changeUser(ctx, q, caller, target, in)
 		if err != nil || len(problems) > 0 {
 			return nil, err
 		}
-		return ifChanged(userEntry("user.update", &target, &user, in.Password != nil)), nil
+		entries := ifChanged(userEntry("user.update", &target, &user, in.Password != nil))
+		if in.Password == nil || caller.UserID == target.ID {
+			return entries, nil
+		}
+		revoked, err := revokeTokensOf(ctx, q, target.ID)
+		return append(entries, revoked...), err
 	})
 	return user, problems, err
 }

@@ -17,7 +17,7 @@ func init() {
 		Name: task.EmailName, Label: "Email", Order: 1, TaskType: task.EmailName,
 		Fields: []Field{{Name: "config.to", Label: "To", Input: "text", Hint: "One or more addresses, separated by commas."}},
 		Sample: map[string]any{"subject": "Cronflow", "body": "Cronflow"},
-		PayloadFunc: func(config json.RawMessage, e Event) any {
+		PayloadFunc: func(config json.RawMessage, e Event, _ []string) any {
 			c := decode[emailConfig](config)
 			return map[string]any{"to": c.To, "subject": Subject(e), "body": Text(e)}
 		},

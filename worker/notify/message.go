@@ -32,8 +32,28 @@ func subject(e Event, esc func(string) string) string {
 		return "Cronflow notice"
 	case e.Event == Recovered:
 		return fmt.Sprintf("Recovered: %s runs again", esc(e.Job.Name))
+	case e.Event == Failing && e.Reminder > 0:
+		return fmt.Sprintf("Still failing (reminder %d): %s failed %d %s in a row", e.Reminder, esc(e.Job.Name),
+			e.ConsecutiveFailures, runs(e.ConsecutiveFailures))
+	case e.Event == Failing:
+		return fmt.Sprintf("Failing: %s failed %d %s in a row", esc(e.Job.Name), e.ConsecutiveFailures, runs(e.ConsecutiveFailures))
+	case e.Event == Skipped:
+		return fmt.Sprintf("Skipped: a slot of %s was not run", esc(e.Job.Name))
+	case e.Event == Paused:
+		return fmt.Sprintf("Paused: %s failed %d %s in a row and paused itself", esc(e.Job.Name), e.ConsecutiveFailures, runs(e.ConsecutiveFailures))
 	}
-	return fmt.Sprintf("Failing: %s failed %d %s in a row", esc(e.Job.Name), e.ConsecutiveFailures, runs(e.ConsecutiveFailures))
+	return fmt.Sprintf("%s: %s", eventTitle(e.Event), esc(e.Job.Name))
+}
+
+// eventTitle names an event in a subject: "job.skipped" is "Skipped", "job.paused_itself" is
+// "Paused itself", so that an event this file does not know still reads well.
+func eventTitle(event string) string {
+	name := event[strings.LastIndex(event, ".")+1:]
+	name = strings.ReplaceAll(name, "_", " ")
+	if name == "" {
+		return "Cronflow notice"
+	}
+	return strings.ToUpper(name[:1]) + name[1:]
 }
 
 // text builds the message, each value put in through esc.
@@ -46,8 +66,17 @@ func text(e Event, esc func(string) string) string {
 		b.WriteString("This channel works: alerts of the jobs that use it will arrive like this one.\n")
 	case e.Event == Recovered:
 		b.WriteString("Its last run completed; further failures will be reported again.\n")
-	default:
+	case e.Event == Failing && e.Repeat != "":
+		fmt.Fprintf(&b, "While it keeps failing, a reminder follows its next failed run after %s.\n", e.Repeat)
+	case e.Event == Skipped:
+		b.WriteString("An earlier run of the job was still unsettled, and its overlap policy skips such slots.\n")
+	case e.Event == Paused:
+		b.WriteString("It runs no more until someone resumes it.\n")
+	case e.Event == Failing:
 		b.WriteString("No more notices are sent about it until it completes a run again.\n")
+	}
+	if e.Message != "" {
+		b.WriteString(esc(e.Message) + "\n")
 	}
 	if r := e.Run; r != nil {
 		fmt.Fprintf(&b, "\nRun #%d (%s, scheduled %s)", r.ID, esc(r.Status), r.ScheduledAt.UTC().Format("2006-01-02 15:04:05 UTC"))

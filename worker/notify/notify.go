@@ -1,8 +1,9 @@
-// Package notify knows every kind of notification channel (email, Slack, webhook) and what a
-// notice says. A channel type is one file that registers one Type: its name, its settings and how
-// they are checked, and the task that delivers a notice to it. Delivery is a task of package task,
-// run by its executor, so a notice is sent by the same SMTP and HTTP code as a job, with the same
-// limits and the same refusal of private addresses. Nothing here talks to the network itself.
+// Package notify knows every kind of notification channel (email, Slack, webhook, and the chat,
+// paging and push services of settings.go's channel types) and what a notice says. A channel type
+// is one file that registers one Type: its name, its settings and how they are checked and masked,
+// and the task or the request that delivers a notice to it. Delivery goes through package task's
+// executor, so a notice is sent by the same SMTP and HTTP code as a job, with the same limits and
+// the same refusal of private addresses. Nothing here talks to the network itself.
 package notify
 
 import (
@@ -22,6 +23,10 @@ const (
 	Failing   = "job.failing"
 	Recovered = "job.recovered"
 	Test      = "channel.test"
+	// Skipped tells of a slot a job's overlap policy did not run, Paused of a job that paused
+	// itself after failing pause_after_failures runs in a row (issue 21).
+	Skipped = "job.skipped"
+	Paused  = "job.paused"
 )
 
 // Event is what a notice says, and the JSON body a webhook channel receives. It is stored with the
@@ -35,6 +40,17 @@ type Event struct {
 	At                  time.Time `json:"at"`
 	// Channel names the channel a test notice was sent to.
 	Channel string `json:"channel,omitempty"`
+	// Episode counts the times the job started failing; a failing notice and the recovered notice
+	// that ends it share one, so that a pager can resolve the incident it opened.
+	Episode int64 `json:"episode,omitempty"`
+	// Message, if set, says what a notice of another event than failing or recovered is about
+	// (a skipped slot, a job that paused itself); every channel type shows it as it is.
+	Message string `json:"message,omitempty"`
+	// Reminder numbers a failing notice sent again while the job keeps failing (1, 2, …); the first
+	// failing notice of an episode has none. Repeat says, in words, how often reminders follow
+	// ("1 hour"), if the job's alerts ask for them.
+	Reminder int32  `json:"reminder,omitempty"`
+	Repeat   string `json:"repeat,omitempty"`
 }
 
 // EventJob is the job a notice is about.
@@ -54,9 +70,12 @@ type EventRun struct {
 }
 
 // Field is one setting of a channel type in the dashboard's form; Name is the form field's name and
-// the key of its problems ("config.url").
+// the key of its problems ("config.url"). Key, if set, is the setting's name in the stored settings
+// and the API's problems ("config.url" for the form field "discord.url"): form fields are unique
+// across types, since the form holds every type's fields at once.
 type Field struct {
 	Name, Label, Input, Hint string
+	Key                      string
 }
 
 // Type is everything Cronflow knows about one kind of channel.
@@ -73,7 +92,16 @@ type Type struct {
 	// the settings with the task type's own validation.
 	Sample map[string]any
 	// PayloadFunc builds the task payload that delivers e to a channel with these settings.
-	PayloadFunc func(config json.RawMessage, e Event) any
+	PayloadFunc func(config json.RawMessage, e Event, signing []string) any
+	// RequestFunc, instead of TaskType and PayloadFunc, builds the one HTTP request that delivers
+	// e; key is the notice's idempotency key. SecretsFunc names the settings' secrets, masked in
+	// what the service answers.
+	RequestFunc func(config json.RawMessage, e Event, key string) task.Request
+	SecretsFunc func(config json.RawMessage) map[string]string
+	// ValidateFunc and MaskFunc, if set, check and mask the settings; without them, the delivering
+	// task type's validation and masking do.
+	ValidateFunc func(config json.RawMessage) (json.RawMessage, map[string]string)
+	MaskFunc     func(config json.RawMessage) json.RawMessage
 	// SummaryFunc says in one line where notices go, secrets masked.
 	SummaryFunc func(config json.RawMessage) string
 	// FormValuesFunc fills the form's fields from stored settings; FormConfigFunc builds the
@@ -111,10 +139,13 @@ func Validate(channelType string, config json.RawMessage) (json.RawMessage, map[
 	if !ok {
 		return nil, map[string]string{"type": "must be one of " + strings.Join(Names(), ", ")}
 	}
-	var given map[string]json.RawMessage
 	if len(config) == 0 || string(config) == "null" {
 		return nil, map[string]string{"config": "is required"}
 	}
+	if t.ValidateFunc != nil {
+		return t.ValidateFunc(config)
+	}
+	var given map[string]json.RawMessage
 	if err := json.Unmarshal(config, &given); err != nil {
 		return nil, map[string]string{"config": "must be a JSON object"}
 	}
@@ -148,10 +179,34 @@ func Validate(channelType string, config json.RawMessage) (json.RawMessage, map[
 // Mask returns settings fit to be listed, their secrets masked as the delivering task type masks
 // them: the settings are named as that task's payload fields are.
 func Mask(channelType string, config json.RawMessage) json.RawMessage {
-	if t, ok := registry[channelType]; ok {
-		return task.Mask(t.TaskType, config)
+	t, ok := registry[channelType]
+	switch {
+	case !ok:
+		return config
+	case t.MaskFunc != nil:
+		return t.MaskFunc(config)
 	}
-	return config
+	return task.Mask(t.TaskType, config)
+}
+
+// FormProblems names a channel's problems by the form's fields: the API's "config.url" is the
+// form's "discord.url" for a type whose fields have a Key.
+func FormProblems(channelType string, problems map[string]string) map[string]string {
+	t, ok := registry[channelType]
+	if !ok {
+		return problems
+	}
+	out := make(map[string]string, len(problems))
+	for k, v := range problems {
+		out[k] = v
+	}
+	for _, f := range t.Fields {
+		if v, ok := out["config."+f.Key]; ok && f.Key != "" {
+			delete(out, "config."+f.Key)
+			out[f.Name] = v
+		}
+	}
+	return out
 }
 
 // Summary says in one line where a channel's notices go, secrets masked.
@@ -175,12 +230,20 @@ func NewSender(exec *task.Executor, publicURL string, timeout time.Duration) *Se
 	return &Sender{exec: exec, publicURL: strings.TrimRight(publicURL, "/"), timeout: timeout}
 }
 
+// Channel is where a notice goes: its type, its settings and, for a signed webhook, its signing
+// secrets (the current one, then the one being rotated out while it is still valid).
+type Channel struct {
+	Type           string
+	Config         json.RawMessage
+	SigningSecrets []string
+}
+
 // Send delivers e to a channel once and returns what the task reported. key is the notice's
 // idempotency key, the same on every attempt, so a receiver can tell a resend from a new notice.
-func (s *Sender) Send(ctx context.Context, channelType string, config json.RawMessage, e Event, key string) (string, error) {
-	t, ok := registry[channelType]
+func (s *Sender) Send(ctx context.Context, ch Channel, e Event, key string) (string, error) {
+	t, ok := registry[ch.Type]
 	if !ok {
-		return "", fmt.Errorf("unknown channel type %q", channelType)
+		return "", fmt.Errorf("unknown channel type %q", ch.Type)
 	}
 	if e.Job != nil {
 		job := *e.Job
@@ -192,17 +255,28 @@ func (s *Sender) Send(ctx context.Context, channelType string, config json.RawMe
 		run.url = fmt.Sprintf("%s/runs/%d", s.publicURL, run.ID)
 		e.Run = &run
 	}
-	payload, err := json.Marshal(t.PayloadFunc(config, e))
-	if err != nil {
-		return "", fmt.Errorf("encode %s notice: %w", channelType, err)
-	}
 	// A notice is data: the job's name and the run's error are never filled in as templates.
-	tk := task.Task{Payload: payload, IdempotencyKey: key, ScheduledAt: e.At, Literal: true}
+	tk := task.Task{IdempotencyKey: key, ScheduledAt: e.At, Literal: true}
 	if e.Job != nil {
 		tk.JobID, tk.JobName = e.Job.ID, e.Job.Name
 	}
 	if e.Run != nil {
 		tk.RunID = e.Run.ID
+	}
+	if t.RequestFunc != nil {
+		tk.Secrets = t.SecretsFunc(ch.Config)
+		return s.exec.Request(ctx, s.timeout, tk, t.RequestFunc(ch.Config, e, key))
+	}
+	payload, err := json.Marshal(t.PayloadFunc(ch.Config, e, ch.SigningSecrets))
+	if err != nil {
+		return "", fmt.Errorf("encode %s notice: %w", ch.Type, err)
+	}
+	tk.Payload = payload
+	if len(ch.SigningSecrets) > 0 {
+		tk.SigningSecret = ch.SigningSecrets[0]
+	}
+	if len(ch.SigningSecrets) > 1 {
+		tk.PreviousSigningSecret = ch.SigningSecrets[1]
 	}
 	return s.exec.Execute(ctx, t.TaskType, s.timeout, tk)
 }

@@ -71,13 +71,13 @@ func TestMessages(t *testing.T) {
 func TestEveryTypeIsComplete(t *testing.T) {
 	t.Parallel()
 	for _, typ := range Types() {
-		if typ.Label == "" || len(typ.Fields) == 0 || typ.PayloadFunc == nil || typ.SummaryFunc == nil ||
-			typ.FormValuesFunc == nil || typ.FormConfigFunc == nil {
+		if typ.Label == "" || len(typ.Fields) == 0 || (typ.PayloadFunc == nil) == (typ.RequestFunc == nil) || typ.SummaryFunc == nil ||
+			typ.FormValuesFunc == nil || typ.FormConfigFunc == nil || (typ.RequestFunc != nil && typ.SecretsFunc == nil) {
 			t.Errorf("channel type %s is incomplete", typ.Name)
 		}
 		values := map[string]string{}
 		for _, f := range typ.Fields {
-			values[f.Name] = map[string]string{"email": "a@example.com, b@example.com"}[typ.Name]
+			values[f.Name] = formSamples[f.Name]
 			if values[f.Name] == "" {
 				values[f.Name] = "https://example.com/hook"
 			}
@@ -94,4 +94,62 @@ func TestEveryTypeIsComplete(t *testing.T) {
 			}
 		}
 	}
+}
+
+// formSamples are valid form values for the fields that are not URLs.
+var formSamples = map[string]string{
+	"config.to": "a@example.com, b@example.com", "telegram.bot_token": "123:abc", "telegram.chat_id": "-100",
+	"pagerduty.routing_key": "r", "opsgenie.api_key": "k", "ntfy.token": "tk_1", "gotify.token": "t",
+	"pushover.user_key": "u", "pushover.app_token": "a", "matrix.access_token": "syt", "matrix.room_id": "!r:example.org",
+}
+
+func TestSettingsAreCheckedAndMasked(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		typ, config, problem string
+	}{
+		"DiscordURLNotHTTP":        {"discord", `{"url": "ftp://example.com/x"}`, "config.url"},
+		"DiscordURLTemplate":       {"discord", `{"url": "https://example.com/{{secrets.X}}"}`, "config.url"},
+		"TelegramTokenMalformed":   {"telegram", `{"bot_token": "nope", "chat_id": "1"}`, "config.bot_token"},
+		"TelegramChatMissing":      {"telegram", `{"bot_token": "1:a"}`, "config.chat_id"},
+		"PagerDutyKeyNotText":      {"pagerduty", `{"routing_key": ["a"]}`, "config.routing_key"},
+		"PagerDutyAPIURLNotHTTP":   {"pagerduty", `{"routing_key": "a", "api_url": "javascript:alert(1)"}`, "config.api_url"},
+		"OpsgenieKeyWithLineBreak": {"opsgenie", `{"api_key": "a\nb"}`, "config.api_key"},
+		"NtfyWithoutTopic":         {"ntfy", `{"url": "https://ntfy.sh/"}`, "config.url"},
+		"MatrixRoomAlias":          {"matrix", `{"homeserver": "https://m.example.org", "access_token": "t", "room_id": "#ops:example.org"}`, "config.room_id"},
+		"GotifyTokenMissing":       {"gotify", `{"url": "https://gotify.example.com"}`, "config.token"},
+		"PushoverNotAnObject":      {"pushover", `"x"`, "config"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			_, problems := Validate(tc.typ, json.RawMessage(tc.config))
+			if _, ok := problems[tc.problem]; !ok || len(problems) != 1 {
+				t.Fatalf("problems = %v, want one on %s", problems, tc.problem)
+			}
+		})
+	}
+	t.Run("DefaultsAreStoredAndSecretsMasked", func(t *testing.T) {
+		t.Parallel()
+		stored, problems := Validate("telegram", json.RawMessage(`{"bot_token": "123:s3cr3t", "chat_id": -100, "extra": 1}`))
+		if len(problems) > 0 || string(stored) != `{"api_url":"https://api.telegram.org","bot_token":"123:s3cr3t","chat_id":"-100"}` {
+			t.Fatalf("Validate = %s, %v", stored, problems)
+		}
+		if m := string(Mask("telegram", stored)); strings.Contains(m, "s3cr3t") || !strings.Contains(m, `"bot_token":"xxxxx"`) {
+			t.Errorf("Mask = %s", m)
+		}
+		if s := Summary("telegram", stored); strings.Contains(s, "s3cr3t") || s != "Telegram chat -100 via https://api.telegram.org" {
+			t.Errorf("Summary = %q", s)
+		}
+		hook, _ := Validate("discord", json.RawMessage(`{"url": "https://discord.com/api/webhooks/1/s3cr3t"}`))
+		if m := string(Mask("discord", hook)); strings.Contains(m, "s3cr3t") {
+			t.Errorf("Mask = %s", m)
+		}
+	})
+	t.Run("FormProblemsNameTheFormsFields", func(t *testing.T) {
+		t.Parallel()
+		got := FormProblems("telegram", map[string]string{"config.chat_id": "is required", "name": "is required"})
+		if got["telegram.chat_id"] != "is required" || got["name"] != "is required" || len(got) != 2 {
+			t.Errorf("FormProblems = %v", got)
+		}
+	})
 }

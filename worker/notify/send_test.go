@@ -53,7 +53,7 @@ func TestNoticesAreBuiltNotExpanded(t *testing.T) {
 	e := Event{Event: Failing, Job: &EventJob{ID: 7, Name: name}, ConsecutiveFailures: 3, At: at,
 		Run: &EventRun{ID: 42, Status: "permanently_failed", Error: "HTTP 500 {{x}}, expected 2xx", ScheduledAt: at}}
 	send := func(typ, config string) error {
-		_, err := sender.Send(context.Background(), typ, json.RawMessage(config), e, "key-1")
+		_, err := sender.Send(context.Background(), Channel{Type: typ, Config: json.RawMessage(config)}, e, "key-1")
 		return err
 	}
 
@@ -107,7 +107,7 @@ func TestAChannelTestNamesTheRuleNotTheAnswer(t *testing.T) {
 	e := Event{Event: Test, Channel: "ops", At: time.Now()}
 	url, bodies := hookTarget(t)
 	refusing := NewSender(task.NewExecutor(task.TargetRules{}.Client(2), task.MailConfig{}), "https://cron.example.com", 5*time.Second)
-	if _, err := refusing.Send(context.Background(), "webhook", json.RawMessage(`{"url": "`+url+`"}`), e, "k"); !errors.Is(err, task.ErrPrivateTarget) {
+	if _, err := refusing.Send(context.Background(), Channel{Type: "webhook", Config: json.RawMessage(`{"url": "` + url + `"}`)}, e, "k"); !errors.Is(err, task.ErrPrivateTarget) {
 		t.Fatalf("Send to loopback = %v, want a refusal by the target rules", err)
 	}
 	select {
@@ -129,7 +129,7 @@ func TestAChannelTestNamesTheRuleNotTheAnswer(t *testing.T) {
 	}()
 	allowing := NewSender(task.NewExecutor(task.TargetRules{AllowPrivate: true}.Client(2), task.MailConfig{}), "https://cron.example.com", 5*time.Second)
 	_, port, _ := net.SplitHostPort(l.Addr().String())
-	_, err = allowing.Send(context.Background(), "webhook", json.RawMessage(`{"url": "http://localhost:`+port+`/"}`), e, "k")
+	_, err = allowing.Send(context.Background(), Channel{Type: "webhook", Config: json.RawMessage(`{"url": "http://localhost:` + port + `/"}`)}, e, "k")
 	if err == nil || strings.Contains(err.Error(), "sink") || strings.Contains(err.Error(), "127.0.0.1") {
 		t.Fatalf("Send to a service that is not HTTP = %v, want an error without its banner or address", err)
 	}

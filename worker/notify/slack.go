@@ -17,7 +17,7 @@ func init() {
 		Fields: []Field{{Name: "config.webhook_url", Label: "Slack webhook URL", Input: "url",
 			Hint: "An incoming-webhook URL from Slack; it is kept secret on every page."}},
 		Sample: map[string]any{"text": "Cronflow"},
-		PayloadFunc: func(config json.RawMessage, e Event) any {
+		PayloadFunc: func(config json.RawMessage, e Event, _ []string) any {
 			return map[string]any{"webhook_url": decode[slackConfig](config).WebhookURL, "text": SlackText(e)}
 		},
 		SummaryFunc: func(config json.RawMessage) string {

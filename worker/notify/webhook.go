@@ -15,10 +15,10 @@ func init() {
 	register(Type{
 		Name: task.WebhookName, Label: "Webhook", Order: 3, TaskType: task.WebhookName,
 		Fields: []Field{{Name: "config.url", Label: "URL", Input: "url",
-			Hint: "Cronflow POSTs each notice as JSON: event, job, run, consecutive_failures and at."}},
+			Hint: "Cronflow POSTs each notice as JSON (event, job, run, consecutive_failures, at), signed by Standard Webhooks with the channel's whsec_ secret."}},
 		Sample: map[string]any{"body": map[string]any{}},
-		PayloadFunc: func(config json.RawMessage, e Event) any {
-			return map[string]any{"url": decode[webhookConfig](config).URL, "body": e}
+		PayloadFunc: func(config json.RawMessage, e Event, signing []string) any {
+			return map[string]any{"url": decode[webhookConfig](config).URL, "body": e, "sign": len(signing) > 0}
 		},
 		SummaryFunc: func(config json.RawMessage) string {
 			return "POST " + task.RedactURL(decode[webhookConfig](config).URL)

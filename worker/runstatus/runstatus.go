@@ -10,7 +10,11 @@ type Status string
 // The statuses a run goes through, in order. A run is queued until a consumer claims it, running
 // while an attempt executes, and then completed, failed (a retry is still to come) or
 // permanently_failed (no retries left). A missed run never ran: its slot passed while no scheduler
-// could make it, and the job's catch-up policy left it out; its error says why.
+// could make it, and the job's catch-up policy left it out; its error says why. A skipped run was
+// not executed on purpose: an earlier run of its job was still unsettled and the job's overlap
+// policy said to skip it, or its slot fell in one of the job's blackouts (its error says why:
+// "blackout" for the latter, issue 21). A cancelled run was stopped before it finished,
+// because a later run of its job replaced it (overlap: replace).
 const (
 	Queued            Status = "queued"
 	Running           Status = "running"
@@ -18,9 +22,8 @@ const (
 	Failed            Status = "failed"
 	PermanentlyFailed Status = "permanently_failed"
 	Missed            Status = "missed"
-	// Skipped is a slot that was not run on purpose, the reason in its error: "blackout" for a
-	// slot in one of the job's blackouts (issue 21). sched-b adds the same constant; keep one.
-	Skipped Status = "skipped"
+	Skipped           Status = "skipped"
+	Cancelled         Status = "cancelled"
 )
 
 // info is what is known about each status, in the order a run goes through them.
@@ -38,6 +41,7 @@ var info = []struct {
 	{PermanentlyFailed, "failed for good", true},
 	{Missed, "missed", true},
 	{Skipped, "skipped", true},
+	{Cancelled, "cancelled", true},
 }
 
 // All returns every status in the order a run goes through them, for filters and counts.

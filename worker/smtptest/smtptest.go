@@ -3,6 +3,7 @@
 package smtptest
 
 import (
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -38,12 +39,30 @@ type Server struct {
 // nobody@, and stops when the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	return StartWith(t, Options{})
+}
+
+// Options change the server StartWith runs.
+type Options struct {
+	// TLS, if set, makes the server offer STARTTLS with it, and AUTH (and so mail) only after it.
+	TLS *tls.Config
+	// Mechanisms are the AUTH mechanisms offered: sasl.Plain (the default) and sasl.Login.
+	Mechanisms []string
+}
+
+// StartWith starts a server as Start does, changed by o.
+func StartWith(t testing.TB, o Options) *Server {
+	t.Helper()
+	if len(o.Mechanisms) == 0 {
+		o.Mechanisms = []string{sasl.Plain}
+	}
 	delivered := make(chan Message, 16)
 	srv := gosmtp.NewServer(gosmtp.BackendFunc(func(*gosmtp.Conn) (gosmtp.Session, error) {
-		return &session{delivered: delivered}, nil
+		return &session{delivered: delivered, mechanisms: o.Mechanisms}, nil
 	}))
 	srv.Domain = "localhost"
-	srv.AllowInsecureAuth = true
+	srv.AllowInsecureAuth = o.TLS == nil
+	srv.TLSConfig = o.TLS
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -55,20 +74,51 @@ func Start(t testing.TB) *Server {
 
 // session is one connection to the server.
 type session struct {
-	msg       Message
-	delivered chan<- Message
+	msg        Message
+	delivered  chan<- Message
+	mechanisms []string
 }
 
-func (s *session) AuthMechanisms() []string { return []string{sasl.Plain} }
+func (s *session) AuthMechanisms() []string { return s.mechanisms }
 
-func (s *session) Auth(string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(_, username, password string) error {
+func (s *session) Auth(mech string) (sasl.Server, error) {
+	check := func(username, password string) error {
 		if username != Username || password != Password {
 			return errors.New("invalid credentials")
 		}
 		s.msg.User = username
 		return nil
-	}), nil
+	}
+	if mech == sasl.Login {
+		return &loginServer{check: check}, nil
+	}
+	return sasl.NewPlainServer(func(_, username, password string) error { return check(username, password) }), nil
+}
+
+// loginServer is the server side of AUTH LOGIN: it asks for the user name, then the password.
+type loginServer struct {
+	step     int
+	username string
+	check    func(username, password string) error
+}
+
+// Next takes the client's next response and answers the next challenge.
+func (l *loginServer) Next(response []byte) ([]byte, bool, error) {
+	l.step++
+	switch {
+	case l.step == 1 && response == nil:
+		return []byte("Username:"), false, nil
+	case l.step == 1:
+		l.step++ // the user name came as an initial response
+		l.username = string(response)
+		return []byte("Password:"), false, nil
+	case l.step == 2:
+		l.username = string(response)
+		return []byte("Password:"), false, nil
+	case l.step == 3:
+		return nil, true, l.check(l.username, string(response))
+	}
+	return nil, false, errors.New("unexpected AUTH LOGIN response")
 }
 
 func (s *session) Mail(from string, _ *gosmtp.MailOptions) error {

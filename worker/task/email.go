@@ -3,6 +3,7 @@ package task
 import (
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,7 +25,8 @@ const (
 
 // MailConfig is how Cronflow reaches its SMTP server. TLS is "none", "starttls" or "tls" (implicit
 // TLS, usually port 465); an empty TLS means "none". A zero Port picks the usual port for TLS.
-// From may carry a display name ("Cronflow <cron@example.com>").
+// From may carry a display name ("Cronflow <cron@example.com>"). With a Username, Cronflow logs
+// in by AUTH PLAIN, or AUTH LOGIN when the server offers only that (Office 365).
 type MailConfig struct {
 	Host     string
 	Port     int
@@ -32,6 +34,11 @@ type MailConfig struct {
 	Password string
 	From     string
 	TLS      string
+	// RootCAs, if set, are the only authorities trusted for the SMTP server's certificate
+	// (SMTP_CA_FILE); HTTP tasks keep trusting the system's. SkipVerify accepts any certificate
+	// (SMTP_TLS_SKIP_VERIFY), for an internal relay only.
+	RootCAs    *x509.CertPool
+	SkipVerify bool
 }
 
 // emailInput is an email payload as a job's author may write it: "to" is one address or a list.

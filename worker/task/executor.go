@@ -13,12 +13,14 @@ import (
 // becomes a failed attempt instead of a dead consumer.
 type Executor struct {
 	funcs map[string]ExecuteFunc
+	// http is the client every HTTP task shares; Request sends through it too.
+	http *http.Client
 }
 
 // NewExecutor builds the executor for every task type. client is used for all HTTP tasks.
 func NewExecutor(client *http.Client, mail MailConfig) *Executor {
 	env := Env{HTTP: client, Mail: mail}
-	e := &Executor{funcs: make(map[string]ExecuteFunc, len(registry))}
+	e := &Executor{funcs: make(map[string]ExecuteFunc, len(registry)), http: client}
 	for name, t := range registry {
 		e.funcs[name] = t.ExecutorFunc(env)
 	}
@@ -28,7 +30,7 @@ func NewExecutor(client *http.Client, mail MailConfig) *Executor {
 // Only returns an executor that runs only the named types, as a replica of an older release that
 // does not know the others would; a task of another type fails as unknown.
 func (e *Executor) Only(types ...string) *Executor {
-	only := &Executor{funcs: make(map[string]ExecuteFunc, len(types))}
+	only := &Executor{funcs: make(map[string]ExecuteFunc, len(types)), http: e.http}
 	for _, name := range types {
 		if fn, ok := e.funcs[name]; ok {
 			only.funcs[name] = fn
@@ -50,6 +52,11 @@ func (e *Executor) execute(ctx context.Context, taskType string, timeout time.Du
 	if !ok {
 		return "", fmt.Errorf("unknown task type %q", taskType)
 	}
+	return e.run(ctx, fn, timeout, t)
+}
+
+// run runs fn for t within timeout, turning a panic into an error.
+func (e *Executor) run(ctx context.Context, fn ExecuteFunc, timeout time.Duration, t Task) (output string, err error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	defer func() {

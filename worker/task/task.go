@@ -30,6 +30,9 @@ type Task struct {
 	IdempotencyKey string
 	// SigningSecret keys the signature of a signed webhook ("whsec_…").
 	SigningSecret string
+	// PreviousSigningSecret, during a rotation's overlap, is the secret being replaced: a signed
+	// request carries a signature by each, so receivers that know either accept it.
+	PreviousSigningSecret string
 	// Secrets are the values of the secrets the payload names, by name, for its templates. The
 	// executor masks every one of them in what the attempt returns.
 	Secrets map[string]string
@@ -37,6 +40,17 @@ type Task struct {
 	// webhook's body) is data to send as it is, not templates: a notice is built from job names and
 	// run errors that anyone, a failing target included, may have written. URLs are filled in.
 	Literal bool
+	// Params are the run's parameters, its job's defaults with what a Run now overrode, for
+	// {{params.NAME}}; Trigger is the upstream run of a run made after another job's run, for
+	// {{trigger.run.id}}, {{trigger.job.id}} and {{trigger.run.status}} (issue 21).
+	Params  map[string]string
+	Trigger *Trigger
+}
+
+// Trigger is the run of another job that a run was made after.
+type Trigger struct {
+	RunID, JobID int64
+	Status       string
 }
 
 // ExecuteFunc performs one attempt of a task. It returns what the run should show as its output,

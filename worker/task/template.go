@@ -32,13 +32,20 @@ func checkTemplates(s string) string {
 		if slices.Contains(runNames, name) {
 			continue
 		}
+		if problem, ok := checkRunTemplate(name); ok {
+			if problem != "" {
+				return problem
+			}
+			continue
+		}
 		if secretName, ok := strings.CutPrefix(name, secretsPrefix); ok {
 			if problem := secret.CheckName(secretName); problem != "" {
 				return fmt.Sprintf("names the secret %q, whose name %s", secretName, problem)
 			}
 			continue
 		}
-		return fmt.Sprintf("uses the unknown template {{%s}}: use %s or secrets.NAME", name, strings.Join(runNames, ", "))
+		return fmt.Sprintf("uses the unknown template {{%s}}: use %s, %s, params.NAME or secrets.NAME", name,
+			strings.Join(runNames, ", "), strings.Join(triggerNames, ", "))
 	}
 	return ""
 }
@@ -145,7 +152,8 @@ func (t Task) value(name string) (value string, isSecret, ok bool) {
 		v, ok := t.Secrets[secretName]
 		return v, true, ok
 	}
-	return "", false, false
+	v, ok := t.runValue(name)
+	return v, false, ok
 }
 
 // templateTime writes a time as the API shows it: in UTC, as encoding/json writes a time.Time

@@ -96,7 +96,11 @@ func webhookExecutor(env Env) ExecuteFunc {
 			return "", err
 		}
 		if p.Sign {
-			signed, err := Sign(t.SigningSecret, t.IdempotencyKey, time.Now(), body)
+			secrets := []string{t.SigningSecret}
+			if t.PreviousSigningSecret != "" {
+				secrets = append(secrets, t.PreviousSigningSecret)
+			}
+			signed, err := SignAll(secrets, t.IdempotencyKey, time.Now(), body)
 			if err != nil {
 				return "", Permanent(err, "the webhook cannot be signed")
 			}
