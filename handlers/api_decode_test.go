@@ -52,9 +52,9 @@ func TestUnknownFieldsAreRejected(t *testing.T) {
 		t.Parallel()
 		f := setup(t)
 		j := f.createJob(pingJob)
-		body := `{"name": "Health", "type": "ping", "cron": "*/5 * * * *", "payload": {"url": "https://example.com/health"}, "overlap": "skip"}`
+		body := `{"name": "Health", "type": "ping", "cron": "*/5 * * * *", "payload": {"url": "https://example.com/health"}, "overlaps": "skip"}`
 		f.expectProblem(f.send(http.MethodPut, "/api/jobs/"+itoa64(j.ID), jsonBody(body), "Content-Type", "application/json"),
-			http.StatusUnprocessableEntity, "overlap")
+			http.StatusUnprocessableEntity, "overlaps")
 	})
 
 	// Users and tokens (which need a login) read their bodies with the same decodeJSON.
