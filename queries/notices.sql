@@ -92,5 +92,5 @@ SELECT c.id, j.id, @run_id::bigint, 'job.skipped', @run_id::bigint,
 FROM jobs AS j
 JOIN channels AS c ON c.id = ANY(j.alert_channels)
 WHERE j.id = @job_id AND 'skipped' = ANY(j.alert_on)
-ON CONFLICT (channel_id, job_id, episode, event) WHERE event <> 'channel.test' DO NOTHING
+ON CONFLICT (channel_id, job_id, episode, event, reminder) WHERE event <> 'channel.test' DO NOTHING
 RETURNING id;

@@ -125,7 +125,7 @@ SELECT c.id, j.id, $1::bigint, 'job.skipped', $1::bigint,
 FROM jobs AS j
 JOIN channels AS c ON c.id = ANY(j.alert_channels)
 WHERE j.id = $3 AND 'skipped' = ANY(j.alert_on)
-ON CONFLICT (channel_id, job_id, episode, event) WHERE event <> 'channel.test' DO NOTHING
+ON CONFLICT (channel_id, job_id, episode, event, reminder) WHERE event <> 'channel.test' DO NOTHING
 RETURNING id
 `
 
