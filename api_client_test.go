@@ -45,13 +45,13 @@ func TestGeneratedClientDrivesARunToRetry(t *testing.T) {
 		t.Errorf("created job = %+v", job)
 	}
 
-	started, err := c.RunJobWithResponse(ctx, job.Id)
+	started, err := c.RunJobWithResponse(ctx, job.Id, client.RunJobJSONRequestBody{})
 	must(t, err)
 	if started.JSON202 == nil {
 		t.Fatalf("run job: %d %s", status(started.HTTPResponse), started.Body)
 	}
 	runID := started.JSON202.Id
-	if started.JSON202.JobId != job.Id || started.JSON202.Trigger != client.Manual {
+	if started.JSON202.JobId != job.Id || started.JSON202.Trigger != client.TriggerManual {
 		t.Errorf("run = %+v", started.JSON202)
 	}
 	run := waitRunStatus(t, c, runID, client.RunStatusPermanentlyFailed, 1)

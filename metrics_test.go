@@ -31,6 +31,7 @@ func TestMetricsAreScraped(t *testing.T) {
 		`cronflow_runs_total{outcome="permanently_failed",type="ping"} 1`,
 		`cronflow_attempt_duration_seconds_count{type="ping"} 2`,
 		`cronflow_schedule_lag_seconds_count 2`,
+		`cronflow_schedule_skew_seconds_count 2`,
 		`cronflow_publishes_total{result="confirmed"} 2`,
 		`cronflow_publishes_total{result="returned"} 0`,
 		`cronflow_publishes_total{result="failed"} 0`,

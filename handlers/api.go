@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"strconv"
@@ -18,22 +19,19 @@ import (
 // The JSON API's shared request readers and answers: bodies, ids, pages and 422s by field.
 
 // decodeJSON reads a JSON body into v. A body not sent as application/json is a 415; one that is not
-// JSON, has more after the value, or nests deeper than store.MaxJSONDepth, is a 400; a value of the wrong type for a field is a problem
-// with that field, for a 422.
+// JSON, has more after the value, or nests deeper than store.MaxJSONDepth, is a 400; a value of the
+// wrong type for a field, or a field that v does not have, is a problem with that field, for a 422: a
+// misspelt field must not be dropped in silence, or a client cannot tell a typo from a setting.
 func decodeJSON(c echo.Context, v any) (map[string]string, error) {
 	if err := requireJSON(c); err != nil {
 		return nil, err
 	}
-	raw, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, maxBodyBytes))
-	if err == nil && store.JSONDepth(raw) > store.MaxJSONDepth {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, maxBodyBytes))
+	if err == nil && store.JSONDepth(body) > store.MaxJSONDepth {
 		return nil, echo.NewHTTPError(http.StatusBadRequest, "The request body "+store.TooDeepProblem+"; nothing was stored.")
 	}
 	if err == nil {
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		err = dec.Decode(v)
-		if err == nil && dec.More() {
-			err = errors.New("unexpected data after the JSON value")
-		}
+		err = decodeStrict(body, v, true)
 	}
 	var tooLarge *http.MaxBytesError
 	switch {
@@ -41,11 +39,29 @@ func decodeJSON(c echo.Context, v any) (map[string]string, error) {
 		return nil, nil
 	case errors.As(err, &tooLarge) || errors.Is(err, echo.ErrStatusRequestEntityTooLarge):
 		return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge)
-	case store.FieldTypeProblem(err) != nil:
-		return store.FieldTypeProblem(err), nil
+	case store.FieldTypeProblem(err) != nil || store.IsUnknownField(err):
+		// The decoder reads on past a problem but names only the first: a second reading that lets
+		// unknown fields pass finds a wrong type behind one, so that the answer names them all.
+		problems := store.UnknownFields(body, err, v)
+		maps.Copy(problems, store.FieldTypeProblem(decodeStrict(body, v, false)))
+		return problems, nil
 	default:
 		return nil, echo.NewHTTPError(http.StatusBadRequest, "The request body is not valid JSON: "+err.Error())
 	}
+}
+
+// decodeStrict decodes one JSON value from body into v, refusing anything after the value, and
+// fields v does not have if strict.
+func decodeStrict(body []byte, v any, strict bool) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if strict {
+		dec.DisallowUnknownFields()
+	}
+	err := dec.Decode(v)
+	if err == nil && dec.More() {
+		err = errors.New("unexpected data after the JSON value")
+	}
+	return err
 }
 
 // requireJSON refuses, 415, a body not sent as application/json: a page on another site can post

@@ -37,6 +37,11 @@ type jobJSON struct {
 	// to those who may edit the job.
 	SigningSecret string     `json:"signing_secret,omitempty"`
 	Alerts        alertsJSON `json:"alerts"`
+	// issue 21, jitter and windows: as export writes them (store.ToExportJob).
+	Jitter    string           `json:"jitter"`
+	StartAt   *time.Time       `json:"start_at"`
+	EndAt     *time.Time       `json:"end_at"`
+	Blackouts []store.Blackout `json:"blackouts"`
 	// overlap, after, params, pause_after_failures, paused_reason (issue 21, sched-b)
 	Overlap            string            `json:"overlap"`
 	After              *store.After      `json:"after"`
@@ -51,7 +56,9 @@ func toJobJSON(j sqlcgen.Job) jobJSON {
 	if j.Paused {
 		next = nil
 	}
+	window := store.ToExportJob(j)
 	return jobJSON{
+		Jitter: window.Jitter, StartAt: window.StartAt, EndAt: window.EndAt, Blackouts: window.Blackouts,
 		ID: j.ID, Name: j.Name, Type: j.Type, Payload: j.Payload, Cron: j.Cron, Timezone: j.Timezone,
 		MaxRetries: j.MaxRetries,
 		RetryDelay: (time.Duration(j.RetryDelayMs) * time.Millisecond).String(),

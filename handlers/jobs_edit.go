@@ -81,7 +81,9 @@ func handleJobEditPage(q *sqlcgen.Queries) echo.HandlerFunc {
 		}
 		id := job.ID
 		title := "Edit “" + job.Name + "”"
-		view := jobFormFromJob(job).view(fmt.Sprintf("/jobs/%d", id), title, "Save changes", fmt.Sprintf("/jobs/%d", id), nil, time.Now())
+		f := jobFormFromJob(job)
+		f.JobID = itoa64(id) // the preview's H tokens and jitter are this job's
+		view := f.view(fmt.Sprintf("/jobs/%d", id), title, "Save changes", fmt.Sprintf("/jobs/%d", id), nil, time.Now())
 		view, err = formExtras(c.Request().Context(), q, view, false)
 		if err != nil {
 			return err

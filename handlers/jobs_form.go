@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,6 +45,8 @@ func jobFormFrom(get func(string) string) jobForm {
 		MaxRetries: get("max_retries"), RetryDelay: get("retry_delay"), Timeout: get("timeout"),
 		RetryOn: get("retry_on"), RetryBackoff: get("retry_backoff"),
 		Catchup: get("catchup"), AlertAfter: get("alerts.after"),
+		// issue 21, jitter and windows
+		JobID: get("job_id"), Jitter: get("jitter"), StartAt: get("start_at"), EndAt: get("end_at"), Blackouts: get("blackouts"),
 		// overlap, after, params, pause_after_failures (issue 21, sched-b)
 		Overlap: get("overlap"), AfterJob: get("after.job_id"), AfterOn: get("after.on"), Params: get("params"),
 		PauseAfterFailures: get("pause_after_failures"),
@@ -78,6 +81,7 @@ func jobFormFromJob(j sqlcgen.Job) jobForm {
 		// alert rules (issue 22)
 		AlertRepeat: ruleInput(j.AlertRepeatMs), AlertFlapWindow: ruleInput(j.AlertFlapWindowMs),
 	}
+	f.Jitter, f.StartAt, f.EndAt, f.Blackouts = windowFormValues(j)
 	chainFormFromJob(&f, j)
 	if m := dailyCron.FindStringSubmatch(j.Cron); m != nil {
 		f.Mode, f.Minute, f.Hour, f.Cron = modeSimple, m[1], m[2], ""
@@ -114,6 +118,8 @@ func (f jobForm) input() (store.JobInput, map[string]string) {
 	}
 	in.Payload = formPayload(f.Type, f.Payload, problems)
 	in.Alerts = formAlerts(f.AlertChannels, f.AlertAfter, problems)
+	in.Jitter, in.StartAt, in.EndAt = formString(f.Jitter), formString(f.StartAt), formString(f.EndAt)
+	in.Blackouts = formBlackouts(f.Blackouts, problems)
 	f.chainInput(&in, problems)
 	in.Alerts = withFormAlertRules(in.Alerts, f.AlertRepeat, f.AlertFlapWindow) // alert rules (issue 22)
 	return in, problems
@@ -151,7 +157,7 @@ func (f jobForm) Valid(now time.Time) (store.JobSpec, map[string]string) {
 func (f jobForm) preview(now time.Time) views.SchedulePreview {
 	spec, problems := f.Valid(now)
 	p := views.SchedulePreview{Timezone: spec.Timezone, Errors: map[string]string{}}
-	for _, name := range []string{"hour", "minute", "cron", "timezone"} {
+	for _, name := range []string{"hour", "minute", "cron", "timezone", "jitter", "start_at", "end_at", "blackouts"} {
 		if msg := problems[name]; msg != "" {
 			p.Errors[name] = msg
 		}
@@ -165,12 +171,13 @@ func (f jobForm) preview(now time.Time) views.SchedulePreview {
 		return p
 	}
 	loc, _ := schedule.LoadLocation(spec.Timezone)
-	sched, err := schedule.Parse(spec.Cron, spec.Timezone)
-	if err != nil {
+	in, _ := f.input()
+	jobID, _ := strconv.ParseInt(f.JobID, 10, 64)
+	next, runProblems := previewRuns(in, jobID, now, 5) // what GET /api/schedule/preview answers
+	if len(runProblems) > 0 {
 		return p
 	}
 	p.Words = schedule.Describe(spec.Cron)
-	next := schedule.NextRuns(sched, now, 5)
 	show := views.ShortExact
 	if slices.ContainsFunc(next, func(t time.Time) bool { return t.Second() != 0 }) {
 		show = views.ShortExactSeconds // a seconds field: to the minute, every run would look the same

@@ -191,5 +191,24 @@ func toJobDetail(j sqlcgen.Job, back string, now time.Time) views.JobDetail {
 		d.NextRun = views.NewMoment(j.NextRunAt, now, time.UTC)
 		d.NextRunLocal = views.ShortExact(*j.NextRunAt, loc)
 	}
+	jobWindowDetail(&d, j, loc)
 	return d
+}
+
+// jobWindowDetail puts a job's jitter and windows (issue 21) into words, times in its zone.
+func jobWindowDetail(d *views.JobDetail, j sqlcgen.Job, loc *time.Location) {
+	if j.JitterMs > 0 {
+		jitter := time.Duration(j.JitterMs) * time.Millisecond
+		d.Jitter = fmt.Sprintf("Up to %s; this job's slots are %s late", views.DurationWords(jitter),
+			views.DurationWords(schedule.JitterOffset(j.ID, jitter)))
+	}
+	if j.StartAt != nil {
+		d.StartAt = views.ShortExact(*j.StartAt, loc)
+	}
+	if j.EndAt != nil {
+		d.EndAt = views.ShortExact(*j.EndAt, loc)
+	}
+	for _, b := range store.JobBlackouts(j) {
+		d.Blackouts = append(d.Blackouts, views.ShortExact(b.From, loc)+" – "+views.ShortExact(b.To, loc))
+	}
 }

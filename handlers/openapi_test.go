@@ -107,6 +107,10 @@ func TestOpenAPIEnumsMatchRegistries(t *testing.T) {
 		"RunStatus":       statuses,
 		"RetryableStatus": retryableNames,
 		"Role":            {string(roleViewer), string(roleEditor), string(roleAdmin)},
+		// issue 21 (sched-b)
+		"Overlap":    store.Overlaps,
+		"AfterOn":    store.AfterOns,
+		"AlertEvent": store.AlertEvents,
 	}
 	for name, values := range want {
 		var got []string
@@ -206,7 +210,9 @@ func TestOpenAPICheckCatchesDrift(t *testing.T) {
 	job := `{"id": 1, "name": "n", "type": "ping", "payload": {}, "cron": "@hourly", "timezone": "UTC",
 		"max_retries": 3, "retry_delay": "2s", "timeout": "30s", "catchup": "latest", "paused": false,
 		"created_at": "2026-01-02T03:04:05Z", "updated_at": "2026-01-02T03:04:05Z", "next_run_at": null,
-		"retry_on": "transient", "retry_backoff": "fixed", "alerts": {"channels": [], "after": 1}`
+		"retry_on": "transient", "retry_backoff": "fixed", "alerts": {"channels": [], "after": 1},
+		"jitter": "0s", "start_at": null, "end_at": null, "blackouts": [], "overlap": "allow", "after": null,
+		"params": {}, "pause_after_failures": 0, "paused_reason": ""`
 	tests := []struct {
 		name, method, target, body string
 		status                     int
@@ -214,15 +220,15 @@ func TestOpenAPICheckCatchesDrift(t *testing.T) {
 		problem                    string // in what check says; "" for none
 	}{
 		{"ConformingExchangePasses", "GET", "/api/jobs/1", "", 200, job + "}", ""},
-		{"FieldTheDocumentLacks", "GET", "/api/jobs/1", "", 200, job + `, "overlap": "skip"}`, "overlap"},
+		{"FieldTheDocumentLacks", "GET", "/api/jobs/1", "", 200, job + `, "colour": "red"}`, "colour"},
 		{"MissingRequiredField", "GET", "/api/jobs/1", "", 200, `{"id": 1}`, "name"},
 		{"StatusTheDocumentLacks", "GET", "/api/jobs/1", "", 418, `{"error": "teapot"}`, "status"},
-		{"UnknownStatusValue", "GET", "/api/runs?status=skipped", "", 200, `{"runs": [], "next_before": null}`, "status"},
+		{"UnknownStatusValue", "GET", "/api/runs?status=sleeping", "", 200, `{"runs": [], "next_before": null}`, "status"},
 		{"ErrorOfAnotherShape", "GET", "/api/jobs/1", "", 404, `{"message": "gone"}`, "error"},
-		{"RouteTheDocumentLacks", "POST", "/api/jobs/1/backfill", "", 202, `{}`, "no such operation"},
-		{"UnknownFieldAccepted", "POST", "/api/jobs", `{"type": "ping", "payload": {}, "jitter": "5s"}`, 201, job + "}", "jitter"},
-		{"UnknownFieldRefused", "POST", "/api/jobs", `{"type": "ping", "payload": {}, "jitter": "5s"}`, 422,
-			`{"error": "The job is not valid; see fields.", "fields": {"jitter": "is not a field of a job"}}`, ""},
+		{"RouteTheDocumentLacks", "POST", "/api/jobs/1/frobnicate", "", 202, `{}`, "no such operation"},
+		{"UnknownFieldAccepted", "POST", "/api/jobs", `{"type": "ping", "payload": {}, "colour": "red"}`, 201, job + "}", "colour"},
+		{"UnknownFieldRefused", "POST", "/api/jobs", `{"type": "ping", "payload": {}, "colour": "red"}`, 422,
+			`{"error": "The job is not valid; see fields.", "fields": {"colour": "is not a known field"}}`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -53,6 +53,7 @@ func addRoutes(e *echo.Echo, d Deps, a *auth) {
 	api.POST("/channels/:id/signing-secret/rotate", handleAPIChannelRotateSecret(a.store))
 	api.POST("/jobs/:id/signing-secret/rotate", handleAPIJobRotateSecret(a.store))
 	api.GET("/stats", handleAPIStats(q))
+	api.GET("/schedule/preview", handleAPISchedulePreview())
 	addSecretRoutes(e, api, secrets{q: q, st: a.store})
 	api.GET("/users", handleAPIUserList(q))
 	api.POST("/users", handleAPIUserCreate(q, a.store))

@@ -192,7 +192,8 @@ func TestAnInvalidDocumentStoresNothing(t *testing.T) {
 			{"name": "Twice", "type": "ping", "cron": "@hourly", "payload": {"url": "https://example.com"}},
 			{"name": "Twice", "type": "nope", "cron": "@hourly", "max_retries": "many", "payload": {}},
 			{"name": 7, "type": "ping", "cron": "@hourly", "paused": "yes", "payload": {"url": "https://example.com"}},
-			[1, 2]
+			[1, 2],
+			{"name": "Typo", "type": "ping", "cron": "@hourly", "max_retry": 2, "payload": {"url": "https://example.com"}}
 		]}`
 		var got apiImportErrors
 		f.expect(f.send(http.MethodPost, "/api/import", jsonBody(doc), "Content-Type", "application/json"), http.StatusUnprocessableEntity, &got)
@@ -208,7 +209,7 @@ func TestAnInvalidDocumentStoresNothing(t *testing.T) {
 			}
 		}
 		for _, want := range []problem{{1, "Bad cron", "cron"}, {3, "Twice", "name"}, {3, "Twice", "type"}, {3, "Twice", "max_retries"},
-			{4, "", "name"}, {4, "", "paused"}, {5, "", "job"}} {
+			{4, "", "name"}, {4, "", "paused"}, {5, "", "job"}, {6, "Typo", "max_retry"}} {
 			ok := false
 			for _, p := range found {
 				ok = ok || p == want
@@ -217,8 +218,8 @@ func TestAnInvalidDocumentStoresNothing(t *testing.T) {
 				t.Errorf("no problem %+v in %+v", want, got.Errors)
 			}
 		}
-		if got.Error == "" || len(got.Errors) != 4 {
-			t.Errorf("%d invalid jobs listed, want 4: %+v", len(got.Errors), got)
+		if got.Error == "" || len(got.Errors) != 5 {
+			t.Errorf("%d invalid jobs listed, want 5: %+v", len(got.Errors), got)
 		}
 	})
 	for name, tc := range map[string]struct {
@@ -232,6 +233,7 @@ func TestAnInvalidDocumentStoresNothing(t *testing.T) {
 		"NoJobs":          {`{"version": 1}`, http.StatusUnprocessableEntity, "jobs"},
 		"JobsNotAList":    {`{"version": 1, "jobs": {}}`, http.StatusUnprocessableEntity, "jobs"},
 		"DataAfterTheDoc": {`{"version": 1, "jobs": []} {}`, http.StatusBadRequest, ""},
+		"UnknownField":    {`{"version": 1, "jobs": [], "comment": "x"}`, http.StatusUnprocessableEntity, "comment"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			f.expectProblem(f.send(http.MethodPost, "/api/import", jsonBody(tc.doc), "Content-Type", "application/json"), tc.status, tc.field)

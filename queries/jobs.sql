@@ -4,6 +4,8 @@
 -- name them.
 INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
                   next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs,
+                  -- issue 21, jitter and windows
+                  jitter_ms, start_at, end_at, blackouts,
                   -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
                   overlap, after_job_id, after_on, params, pause_after_failures, alert_on,
                   -- alert rules (issue 22): reminders and flapping damping
@@ -14,6 +16,8 @@ VALUES (@name, @type, @payload, @cron, @timezone, @max_retries, @retry_delay_ms,
         COALESCE(sqlc.narg(alert_after)::integer, 1),
         COALESCE(NULLIF(@retry_on::text, ''), 'transient'), COALESCE(NULLIF(@retry_backoff::text, ''), 'fixed'),
         @signing_secret, COALESCE(@secret_refs::text[], '{}'),
+        -- issue 21, jitter and windows
+        @jitter_ms, sqlc.narg(start_at)::timestamptz, sqlc.narg(end_at)::timestamptz, COALESCE(sqlc.narg(blackouts)::jsonb, '[]'),
         -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
         COALESCE(NULLIF(@overlap::text, ''), 'allow'), sqlc.narg(after_job_id)::bigint,
         COALESCE(NULLIF(@after_on::text, ''), 'success'), COALESCE(sqlc.narg(params)::jsonb, '{}'),
@@ -46,12 +50,20 @@ SET name = @name, type = @type, payload = @payload, cron = @cron, timezone = @ti
     retry_on = COALESCE(NULLIF(@retry_on::text, ''), 'transient'),
     retry_backoff = COALESCE(NULLIF(@retry_backoff::text, ''), 'fixed'),
     signing_secret = COALESCE(signing_secret, @signing_secret), secret_refs = COALESCE(@secret_refs::text[], '{}'),
+    -- issue 21, jitter and windows
+    jitter_ms = @jitter_ms, start_at = sqlc.narg(start_at)::timestamptz, end_at = sqlc.narg(end_at)::timestamptz,
+    blackouts = COALESCE(sqlc.narg(blackouts)::jsonb, '[]'),
     -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
     overlap = COALESCE(NULLIF(@overlap::text, ''), 'allow'), after_job_id = sqlc.narg(after_job_id)::bigint,
     after_on = COALESCE(NULLIF(@after_on::text, ''), 'success'), params = COALESCE(sqlc.narg(params)::jsonb, '{}'),
     pause_after_failures = @pause_after_failures, alert_on = COALESCE(sqlc.narg(alert_on)::text[], alert_on)
 WHERE id = @id
 RETURNING *;
+
+-- name: JobSetNextRun :one
+-- JobSetNextRun sets a new job's next run once its id, which its H tokens and jitter depend on, is
+-- known; updated_at stays, since the job did not change.
+UPDATE jobs SET next_run_at = sqlc.narg(next_run_at)::timestamptz WHERE id = @id RETURNING *;
 
 -- name: JobSetPaused :one
 UPDATE jobs
@@ -68,10 +80,10 @@ SELECT count(*) FROM jobs;
 
 -- name: JobScheduleList :many
 -- JobScheduleList is what the scheduler needs of every job to build its cron table.
-SELECT id, cron, timezone, paused, updated_at, next_run_at FROM jobs ORDER BY id;
+SELECT id, cron, timezone, paused, updated_at, next_run_at, jitter_ms, start_at, end_at FROM jobs ORDER BY id;
 
 -- name: JobScheduleGet :one
-SELECT id, cron, timezone, paused, updated_at, next_run_at FROM jobs WHERE id = @id;
+SELECT id, cron, timezone, paused, updated_at, next_run_at, jitter_ms, start_at, end_at FROM jobs WHERE id = @id;
 
 -- name: JobSetNextRuns :exec
 -- JobSetNextRuns records where each job's schedule goes next, without touching updated_at. A job
@@ -90,7 +102,7 @@ LISTEN cronflow_jobs;
 -- name: JobListOverdue :many
 -- JobListOverdue finds active jobs whose next slot passed without a run being made: the scheduler
 -- was down, or could not reach the database when the slot came.
-SELECT id, cron, timezone, next_run_at, updated_at, catchup FROM jobs
+SELECT id, cron, timezone, next_run_at, updated_at, catchup, jitter_ms, start_at, end_at FROM jobs
 WHERE NOT paused AND next_run_at < @before::timestamptz
 ORDER BY next_run_at
 LIMIT @max_rows;
@@ -189,9 +201,11 @@ FOR UPDATE OF j;
 -- order the rows are inserted, so the ids answered, sorted, follow the order of the arrays.
 -- Each job's alert channels come as an array literal ('{1,2}'), since an array of arrays cannot
 -- be unnested row by row; for the same reason its secret references come as one comma-separated
--- text (a name holds no comma). An empty signing secret is none.
+-- text (a name holds no comma). An empty signing secret is none, and so is an empty start or end.
 INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
                   next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs,
+                  -- issue 21, jitter and windows
+                  jitter_ms, start_at, end_at, blackouts,
                   -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
                   overlap, after_job_id, after_on, params, pause_after_failures, alert_on,
                   -- alert rules (issue 22)
@@ -200,6 +214,8 @@ SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_del
        NULLIF(u.next_run_at, '0001-01-01 00:00:00+00'), -- the zero time: none (a job with no cron)
        u.alert_channels::bigint[], u.alert_after,
        u.retry_on, u.retry_backoff, NULLIF(u.signing_secret, ''), COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}'),
+       -- issue 21, jitter and windows
+       u.jitter_ms, NULLIF(u.start_at, '')::timestamptz, NULLIF(u.end_at, '')::timestamptz, u.blackouts::jsonb,
        -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b); after job 0 is none
        u.overlap, NULLIF(u.after_job_id, 0), u.after_on, u.params, u.pause_after_failures, u.alert_on::text[],
        -- alert rules (issue 22)
@@ -213,6 +229,9 @@ FROM (SELECT unnest(@names::text[]) AS name, unnest(@types::text[]) AS type, unn
              unnest(@alert_channels::text[]) AS alert_channels, unnest(@alert_afters::integer[]) AS alert_after,
              unnest(@retry_ons::text[]) AS retry_on, unnest(@retry_backoffs::text[]) AS retry_backoff,
              unnest(@signing_secrets::text[]) AS signing_secret, unnest(@secret_refs::text[]) AS secret_refs,
+             -- issue 21, jitter and windows
+             unnest(@jitter_ms::bigint[]) AS jitter_ms, unnest(@start_ats::text[]) AS start_at,
+             unnest(@end_ats::text[]) AS end_at, unnest(@blackouts::text[]) AS blackouts,
              unnest(@ordinals::integer[]) AS ordinal,
              unnest(@overlap_policies::text[]) AS overlap, unnest(@after_job_ids::bigint[]) AS after_job_id,
              unnest(@after_ons::text[]) AS after_on, unnest(@params::jsonb[]) AS params,
@@ -235,6 +254,9 @@ SET name = u.name, type = u.type, payload = u.payload, cron = u.cron, timezone =
     retry_on = u.retry_on, retry_backoff = u.retry_backoff,
     signing_secret = COALESCE(jobs.signing_secret, NULLIF(u.signing_secret, '')),
     secret_refs = COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}'),
+    -- issue 21, jitter and windows
+    jitter_ms = u.jitter_ms, start_at = NULLIF(u.start_at, '')::timestamptz, end_at = NULLIF(u.end_at, '')::timestamptz,
+    blackouts = u.blackouts::jsonb,
     -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
     overlap = u.overlap, after_job_id = NULLIF(u.after_job_id, 0), after_on = u.after_on, params = u.params,
     pause_after_failures = u.pause_after_failures, alert_on = u.alert_on::text[],
@@ -249,6 +271,9 @@ FROM (SELECT unnest(@ids::bigint[]) AS id, unnest(@names::text[]) AS name, unnes
              unnest(@alert_channels::text[]) AS alert_channels, unnest(@alert_afters::integer[]) AS alert_after,
              unnest(@retry_ons::text[]) AS retry_on, unnest(@retry_backoffs::text[]) AS retry_backoff,
              unnest(@signing_secrets::text[]) AS signing_secret, unnest(@secret_refs::text[]) AS secret_refs,
+             -- issue 21, jitter and windows
+             unnest(@jitter_ms::bigint[]) AS jitter_ms, unnest(@start_ats::text[]) AS start_at,
+             unnest(@end_ats::text[]) AS end_at, unnest(@blackouts::text[]) AS blackouts,
              unnest(@overlap_policies::text[]) AS overlap, unnest(@after_job_ids::bigint[]) AS after_job_id,
              unnest(@after_ons::text[]) AS after_on, unnest(@params::jsonb[]) AS params,
              unnest(@pause_after_failures::integer[]) AS pause_after_failures,

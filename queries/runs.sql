@@ -2,22 +2,32 @@
 -- RunInsertScheduled makes one run per (job, slot). A slot that already has a run, or a job that is
 -- paused or gone, gets none: that is what keeps two schedulers from doubling a run. A slot recorded
 -- as missed (a catch-up gave up on it while it was on its way, held by a leader that waited out a
--- database outage) becomes a run after all: it is still one run.
-INSERT INTO runs (job_id, scheduled_at, trigger)
-SELECT u.job_id, u.scheduled_at, 'schedule'
+-- database outage) becomes a run after all: it is still one run. A slot in one of the job's
+-- blackouts is a run too, 'skipped' with the reason "blackout", and is not returned, so it is
+-- never published (issue 21).
+WITH made AS (
+INSERT INTO runs (job_id, scheduled_at, trigger, status, error)
+SELECT u.job_id, u.scheduled_at, 'schedule',
+       CASE WHEN cronflow_in_blackout(j.blackouts, u.scheduled_at) THEN 'skipped' ELSE 'queued' END,
+       CASE WHEN cronflow_in_blackout(j.blackouts, u.scheduled_at) THEN 'blackout' ELSE '' END
 FROM (SELECT unnest(@job_ids::bigint[]) AS job_id, unnest(@scheduled_ats::timestamptz[]) AS scheduled_at) AS u
 JOIN jobs AS j ON j.id = u.job_id AND NOT j.paused
 ORDER BY u.scheduled_at -- ids oldest first: a catch-up's runs are made in the order of their slots
 ON CONFLICT (job_id, scheduled_at) DO UPDATE
-    SET status = 'queued', error = '', created_at = clock_timestamp()
+    SET status = EXCLUDED.status, error = EXCLUDED.error, created_at = clock_timestamp()
     WHERE runs.status = 'missed'
-RETURNING id, job_id;
+RETURNING id, job_id, status
+)
+SELECT id, job_id FROM made WHERE status = 'queued';
 
 -- name: RunInsertMissed :execrows
 -- RunInsertMissed records slots that were not run, each with the reason, as missed runs. A slot
 -- that has a run keeps it.
+-- A slot in one of the job's blackouts is 'skipped', "blackout", whatever else kept it from running.
 INSERT INTO runs (job_id, scheduled_at, trigger, status, error)
-SELECT u.job_id, u.scheduled_at, 'schedule', 'missed', u.reason
+SELECT u.job_id, u.scheduled_at, 'schedule',
+       CASE WHEN cronflow_in_blackout(j.blackouts, u.scheduled_at) THEN 'skipped' ELSE 'missed' END,
+       CASE WHEN cronflow_in_blackout(j.blackouts, u.scheduled_at) THEN 'blackout' ELSE u.reason END
 FROM (SELECT unnest(@job_ids::bigint[]) AS job_id, unnest(@scheduled_ats::timestamptz[]) AS scheduled_at,
              unnest(@reasons::text[]) AS reason) AS u
 JOIN jobs AS j ON j.id = u.job_id

@@ -50,7 +50,7 @@ func (q *Queries) JobDelete(ctx context.Context, id int64) (int64, error) {
 }
 
 const jobGet = `-- name: JobGet :one
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms FROM jobs WHERE id = $1
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms FROM jobs WHERE id = $1
 `
 
 func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
@@ -77,6 +77,10 @@ func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
 		&i.SecretRefs,
 		&i.AlertChannels,
 		&i.AlertAfter,
+		&i.JitterMs,
+		&i.StartAt,
+		&i.EndAt,
+		&i.Blackouts,
 		&i.Overlap,
 		&i.AfterJobID,
 		&i.AfterOn,
@@ -93,7 +97,7 @@ func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
 }
 
 const jobGetForUpdate = `-- name: JobGetForUpdate :one
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms FROM jobs WHERE id = $1 FOR UPDATE
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms FROM jobs WHERE id = $1 FOR UPDATE
 `
 
 // JobGetForUpdate reads a job that is about to change and locks it until the transaction ends, so
@@ -122,6 +126,10 @@ func (q *Queries) JobGetForUpdate(ctx context.Context, id int64) (Job, error) {
 		&i.SecretRefs,
 		&i.AlertChannels,
 		&i.AlertAfter,
+		&i.JitterMs,
+		&i.StartAt,
+		&i.EndAt,
+		&i.Blackouts,
 		&i.Overlap,
 		&i.AfterJobID,
 		&i.AfterOn,
@@ -140,6 +148,8 @@ func (q *Queries) JobGetForUpdate(ctx context.Context, id int64) (Job, error) {
 const jobInsert = `-- name: JobInsert :one
 INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
                   next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs,
+                  -- issue 21, jitter and windows
+                  jitter_ms, start_at, end_at, blackouts,
                   -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
                   overlap, after_job_id, after_on, params, pause_after_failures, alert_on,
                   -- alert rules (issue 22): reminders and flapping damping
@@ -150,13 +160,15 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
         COALESCE($13::integer, 1),
         COALESCE(NULLIF($14::text, ''), 'transient'), COALESCE(NULLIF($15::text, ''), 'fixed'),
         $16, COALESCE($17::text[], '{}'),
+        -- issue 21, jitter and windows
+        $18, $19::timestamptz, $20::timestamptz, COALESCE($21::jsonb, '[]'),
         -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
-        COALESCE(NULLIF($18::text, ''), 'allow'), $19::bigint,
-        COALESCE(NULLIF($20::text, ''), 'success'), COALESCE($21::jsonb, '{}'),
-        $22, COALESCE($23::text[], '{failing,recovered}'),
+        COALESCE(NULLIF($22::text, ''), 'allow'), $23::bigint,
+        COALESCE(NULLIF($24::text, ''), 'success'), COALESCE($25::jsonb, '{}'),
+        $26, COALESCE($27::text[], '{failing,recovered}'),
         -- alert rules (issue 22)
-        COALESCE($24::bigint, 0), COALESCE($25::bigint, 0))
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms
+        COALESCE($28::bigint, 0), COALESCE($29::bigint, 0))
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms
 `
 
 type JobInsertParams struct {
@@ -177,6 +189,10 @@ type JobInsertParams struct {
 	RetryBackoff       string
 	SigningSecret      *string
 	SecretRefs         []string
+	JitterMs           int64
+	StartAt            *time.Time
+	EndAt              *time.Time
+	Blackouts          []byte
 	Overlap            string
 	AfterJobID         *int64
 	AfterOn            string
@@ -209,6 +225,10 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 		arg.RetryBackoff,
 		arg.SigningSecret,
 		arg.SecretRefs,
+		arg.JitterMs,
+		arg.StartAt,
+		arg.EndAt,
+		arg.Blackouts,
 		arg.Overlap,
 		arg.AfterJobID,
 		arg.AfterOn,
@@ -240,6 +260,10 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 		&i.SecretRefs,
 		&i.AlertChannels,
 		&i.AlertAfter,
+		&i.JitterMs,
+		&i.StartAt,
+		&i.EndAt,
+		&i.Blackouts,
 		&i.Overlap,
 		&i.AfterJobID,
 		&i.AfterOn,
@@ -258,6 +282,8 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 const jobInsertMany = `-- name: JobInsertMany :many
 INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, catchup, paused,
                   next_run_at, alert_channels, alert_after, retry_on, retry_backoff, signing_secret, secret_refs,
+                  -- issue 21, jitter and windows
+                  jitter_ms, start_at, end_at, blackouts,
                   -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
                   overlap, after_job_id, after_on, params, pause_after_failures, alert_on,
                   -- alert rules (issue 22)
@@ -266,6 +292,8 @@ SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_del
        NULLIF(u.next_run_at, '0001-01-01 00:00:00+00'), -- the zero time: none (a job with no cron)
        u.alert_channels::bigint[], u.alert_after,
        u.retry_on, u.retry_backoff, NULLIF(u.signing_secret, ''), COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}'),
+       -- issue 21, jitter and windows
+       u.jitter_ms, NULLIF(u.start_at, '')::timestamptz, NULLIF(u.end_at, '')::timestamptz, u.blackouts::jsonb,
        -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b); after job 0 is none
        u.overlap, NULLIF(u.after_job_id, 0), u.after_on, u.params, u.pause_after_failures, u.alert_on::text[],
        -- alert rules (issue 22)
@@ -279,13 +307,16 @@ FROM (SELECT unnest($1::text[]) AS name, unnest($2::text[]) AS type, unnest($3::
              unnest($12::text[]) AS alert_channels, unnest($13::integer[]) AS alert_after,
              unnest($14::text[]) AS retry_on, unnest($15::text[]) AS retry_backoff,
              unnest($16::text[]) AS signing_secret, unnest($17::text[]) AS secret_refs,
-             unnest($18::integer[]) AS ordinal,
-             unnest($19::text[]) AS overlap, unnest($20::bigint[]) AS after_job_id,
-             unnest($21::text[]) AS after_on, unnest($22::jsonb[]) AS params,
-             unnest($23::integer[]) AS pause_after_failures,
-             unnest($24::text[]) AS alert_on,
+             -- issue 21, jitter and windows
+             unnest($18::bigint[]) AS jitter_ms, unnest($19::text[]) AS start_at,
+             unnest($20::text[]) AS end_at, unnest($21::text[]) AS blackouts,
+             unnest($22::integer[]) AS ordinal,
+             unnest($23::text[]) AS overlap, unnest($24::bigint[]) AS after_job_id,
+             unnest($25::text[]) AS after_on, unnest($26::jsonb[]) AS params,
+             unnest($27::integer[]) AS pause_after_failures,
+             unnest($28::text[]) AS alert_on,
              -- alert rules (issue 22)
-             unnest($25::bigint[]) AS alert_repeat_ms, unnest($26::bigint[]) AS alert_flap_window_ms) AS u
+             unnest($29::bigint[]) AS alert_repeat_ms, unnest($30::bigint[]) AS alert_flap_window_ms) AS u
 ORDER BY u.ordinal
 RETURNING id
 `
@@ -308,6 +339,10 @@ type JobInsertManyParams struct {
 	RetryBackoffs      []string
 	SigningSecrets     []string
 	SecretRefs         []string
+	JitterMs           []int64
+	StartAts           []string
+	EndAts             []string
+	Blackouts          []string
 	Ordinals           []int32
 	OverlapPolicies    []string
 	AfterJobIds        []int64
@@ -323,7 +358,7 @@ type JobInsertManyParams struct {
 // order the rows are inserted, so the ids answered, sorted, follow the order of the arrays.
 // Each job's alert channels come as an array literal ('{1,2}'), since an array of arrays cannot
 // be unnested row by row; for the same reason its secret references come as one comma-separated
-// text (a name holds no comma). An empty signing secret is none.
+// text (a name holds no comma). An empty signing secret is none, and so is an empty start or end.
 func (q *Queries) JobInsertMany(ctx context.Context, arg JobInsertManyParams) ([]int64, error) {
 	rows, err := q.db.Query(ctx, jobInsertMany,
 		arg.Names,
@@ -343,6 +378,10 @@ func (q *Queries) JobInsertMany(ctx context.Context, arg JobInsertManyParams) ([
 		arg.RetryBackoffs,
 		arg.SigningSecrets,
 		arg.SecretRefs,
+		arg.JitterMs,
+		arg.StartAts,
+		arg.EndAts,
+		arg.Blackouts,
 		arg.Ordinals,
 		arg.OverlapPolicies,
 		arg.AfterJobIds,
@@ -372,7 +411,7 @@ func (q *Queries) JobInsertMany(ctx context.Context, arg JobInsertManyParams) ([
 }
 
 const jobList = `-- name: JobList :many
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms FROM jobs
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms FROM jobs
 WHERE id > $1
 ORDER BY id
 LIMIT $2
@@ -414,6 +453,10 @@ func (q *Queries) JobList(ctx context.Context, arg JobListParams) ([]Job, error)
 			&i.SecretRefs,
 			&i.AlertChannels,
 			&i.AlertAfter,
+			&i.JitterMs,
+			&i.StartAt,
+			&i.EndAt,
+			&i.Blackouts,
 			&i.Overlap,
 			&i.AfterJobID,
 			&i.AfterOn,
@@ -438,7 +481,7 @@ func (q *Queries) JobList(ctx context.Context, arg JobListParams) ([]Job, error)
 
 const jobListAll = `-- name: JobListAll :many
 
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms FROM jobs
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms FROM jobs
 WHERE id > $1
 ORDER BY id
 LIMIT $2
@@ -481,6 +524,10 @@ func (q *Queries) JobListAll(ctx context.Context, arg JobListAllParams) ([]Job, 
 			&i.SecretRefs,
 			&i.AlertChannels,
 			&i.AlertAfter,
+			&i.JitterMs,
+			&i.StartAt,
+			&i.EndAt,
+			&i.Blackouts,
 			&i.Overlap,
 			&i.AfterJobID,
 			&i.AfterOn,
@@ -504,7 +551,7 @@ func (q *Queries) JobListAll(ctx context.Context, arg JobListAllParams) ([]Job, 
 }
 
 const jobListByNames = `-- name: JobListByNames :many
-SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.max_retries, j.retry_delay_ms, j.timeout_ms, j.paused, j.created_at, j.updated_at, j.next_run_at, j.catchup, j.retry_on, j.retry_backoff, j.signing_secret, j.secret_refs, j.alert_channels, j.alert_after, j.overlap, j.after_job_id, j.after_on, j.params, j.pause_after_failures, j.paused_reason, j.alert_on, j.previous_signing_secret, j.previous_secret_until, j.alert_repeat_ms, j.alert_flap_window_ms FROM jobs AS j
+SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.max_retries, j.retry_delay_ms, j.timeout_ms, j.paused, j.created_at, j.updated_at, j.next_run_at, j.catchup, j.retry_on, j.retry_backoff, j.signing_secret, j.secret_refs, j.alert_channels, j.alert_after, j.jitter_ms, j.start_at, j.end_at, j.blackouts, j.overlap, j.after_job_id, j.after_on, j.params, j.pause_after_failures, j.paused_reason, j.alert_on, j.previous_signing_secret, j.previous_secret_until, j.alert_repeat_ms, j.alert_flap_window_ms FROM jobs AS j
 JOIN (SELECT DISTINCT unnest($1::text[]) AS name) AS n ON n.name = j.name
 ORDER BY j.id
 FOR UPDATE OF j
@@ -542,6 +589,10 @@ func (q *Queries) JobListByNames(ctx context.Context, names []string) ([]Job, er
 			&i.SecretRefs,
 			&i.AlertChannels,
 			&i.AlertAfter,
+			&i.JitterMs,
+			&i.StartAt,
+			&i.EndAt,
+			&i.Blackouts,
 			&i.Overlap,
 			&i.AfterJobID,
 			&i.AfterOn,
@@ -565,7 +616,7 @@ func (q *Queries) JobListByNames(ctx context.Context, names []string) ([]Job, er
 }
 
 const jobListOverdue = `-- name: JobListOverdue :many
-SELECT id, cron, timezone, next_run_at, updated_at, catchup FROM jobs
+SELECT id, cron, timezone, next_run_at, updated_at, catchup, jitter_ms, start_at, end_at FROM jobs
 WHERE NOT paused AND next_run_at < $1::timestamptz
 ORDER BY next_run_at
 LIMIT $2
@@ -583,6 +634,9 @@ type JobListOverdueRow struct {
 	NextRunAt *time.Time
 	UpdatedAt time.Time
 	Catchup   schedule.Catchup
+	JitterMs  int64
+	StartAt   *time.Time
+	EndAt     *time.Time
 }
 
 // JobListOverdue finds active jobs whose next slot passed without a run being made: the scheduler
@@ -603,6 +657,9 @@ func (q *Queries) JobListOverdue(ctx context.Context, arg JobListOverdueParams) 
 			&i.NextRunAt,
 			&i.UpdatedAt,
 			&i.Catchup,
+			&i.JitterMs,
+			&i.StartAt,
+			&i.EndAt,
 		); err != nil {
 			return nil, err
 		}
@@ -942,7 +999,7 @@ SET previous_signing_secret = signing_secret,
     previous_secret_until = clock_timestamp() + ($1::bigint) * interval '1 millisecond',
     signing_secret = $2, updated_at = clock_timestamp()
 WHERE id = $3
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms
 `
 
 type JobRotateSigningSecretParams struct {
@@ -978,6 +1035,10 @@ func (q *Queries) JobRotateSigningSecret(ctx context.Context, arg JobRotateSigni
 		&i.SecretRefs,
 		&i.AlertChannels,
 		&i.AlertAfter,
+		&i.JitterMs,
+		&i.StartAt,
+		&i.EndAt,
+		&i.Blackouts,
 		&i.Overlap,
 		&i.AfterJobID,
 		&i.AfterOn,
@@ -994,7 +1055,7 @@ func (q *Queries) JobRotateSigningSecret(ctx context.Context, arg JobRotateSigni
 }
 
 const jobScheduleGet = `-- name: JobScheduleGet :one
-SELECT id, cron, timezone, paused, updated_at, next_run_at FROM jobs WHERE id = $1
+SELECT id, cron, timezone, paused, updated_at, next_run_at, jitter_ms, start_at, end_at FROM jobs WHERE id = $1
 `
 
 type JobScheduleGetRow struct {
@@ -1004,6 +1065,9 @@ type JobScheduleGetRow struct {
 	Paused    bool
 	UpdatedAt time.Time
 	NextRunAt *time.Time
+	JitterMs  int64
+	StartAt   *time.Time
+	EndAt     *time.Time
 }
 
 func (q *Queries) JobScheduleGet(ctx context.Context, id int64) (JobScheduleGetRow, error) {
@@ -1016,12 +1080,15 @@ func (q *Queries) JobScheduleGet(ctx context.Context, id int64) (JobScheduleGetR
 		&i.Paused,
 		&i.UpdatedAt,
 		&i.NextRunAt,
+		&i.JitterMs,
+		&i.StartAt,
+		&i.EndAt,
 	)
 	return i, err
 }
 
 const jobScheduleList = `-- name: JobScheduleList :many
-SELECT id, cron, timezone, paused, updated_at, next_run_at FROM jobs ORDER BY id
+SELECT id, cron, timezone, paused, updated_at, next_run_at, jitter_ms, start_at, end_at FROM jobs ORDER BY id
 `
 
 type JobScheduleListRow struct {
@@ -1031,6 +1098,9 @@ type JobScheduleListRow struct {
 	Paused    bool
 	UpdatedAt time.Time
 	NextRunAt *time.Time
+	JitterMs  int64
+	StartAt   *time.Time
+	EndAt     *time.Time
 }
 
 // JobScheduleList is what the scheduler needs of every job to build its cron table.
@@ -1050,6 +1120,9 @@ func (q *Queries) JobScheduleList(ctx context.Context) ([]JobScheduleListRow, er
 			&i.Paused,
 			&i.UpdatedAt,
 			&i.NextRunAt,
+			&i.JitterMs,
+			&i.StartAt,
+			&i.EndAt,
 		); err != nil {
 			return nil, err
 		}
@@ -1220,6 +1293,60 @@ func (q *Queries) JobSearchBefore(ctx context.Context, arg JobSearchBeforeParams
 	return items, nil
 }
 
+const jobSetNextRun = `-- name: JobSetNextRun :one
+UPDATE jobs SET next_run_at = $1::timestamptz WHERE id = $2 RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms
+`
+
+type JobSetNextRunParams struct {
+	NextRunAt *time.Time
+	ID        int64
+}
+
+// JobSetNextRun sets a new job's next run once its id, which its H tokens and jitter depend on, is
+// known; updated_at stays, since the job did not change.
+func (q *Queries) JobSetNextRun(ctx context.Context, arg JobSetNextRunParams) (Job, error) {
+	row := q.db.QueryRow(ctx, jobSetNextRun, arg.NextRunAt, arg.ID)
+	var i Job
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Type,
+		&i.Payload,
+		&i.Cron,
+		&i.Timezone,
+		&i.MaxRetries,
+		&i.RetryDelayMs,
+		&i.TimeoutMs,
+		&i.Paused,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.NextRunAt,
+		&i.Catchup,
+		&i.RetryOn,
+		&i.RetryBackoff,
+		&i.SigningSecret,
+		&i.SecretRefs,
+		&i.AlertChannels,
+		&i.AlertAfter,
+		&i.JitterMs,
+		&i.StartAt,
+		&i.EndAt,
+		&i.Blackouts,
+		&i.Overlap,
+		&i.AfterJobID,
+		&i.AfterOn,
+		&i.Params,
+		&i.PauseAfterFailures,
+		&i.PausedReason,
+		&i.AlertOn,
+		&i.PreviousSigningSecret,
+		&i.PreviousSecretUntil,
+		&i.AlertRepeatMs,
+		&i.AlertFlapWindowMs,
+	)
+	return i, err
+}
+
 const jobSetNextRuns = `-- name: JobSetNextRuns :exec
 UPDATE jobs
 SET next_run_at = GREATEST(jobs.next_run_at, u.next_run_at)
@@ -1247,7 +1374,7 @@ UPDATE jobs
 SET paused = $1, next_run_at = $2, updated_at = clock_timestamp(),
     paused_reason = CASE WHEN $1::boolean THEN paused_reason ELSE '' END -- a resumed job forgets why it paused
 WHERE id = $3
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms
 `
 
 type JobSetPausedParams struct {
@@ -1280,6 +1407,10 @@ func (q *Queries) JobSetPaused(ctx context.Context, arg JobSetPausedParams) (Job
 		&i.SecretRefs,
 		&i.AlertChannels,
 		&i.AlertAfter,
+		&i.JitterMs,
+		&i.StartAt,
+		&i.EndAt,
+		&i.Blackouts,
 		&i.Overlap,
 		&i.AfterJobID,
 		&i.AfterOn,
@@ -1309,12 +1440,15 @@ SET name = $1, type = $2, payload = $3, cron = $4, timezone = $5,
     retry_on = COALESCE(NULLIF($15::text, ''), 'transient'),
     retry_backoff = COALESCE(NULLIF($16::text, ''), 'fixed'),
     signing_secret = COALESCE(signing_secret, $17), secret_refs = COALESCE($18::text[], '{}'),
+    -- issue 21, jitter and windows
+    jitter_ms = $19, start_at = $20::timestamptz, end_at = $21::timestamptz,
+    blackouts = COALESCE($22::jsonb, '[]'),
     -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
-    overlap = COALESCE(NULLIF($19::text, ''), 'allow'), after_job_id = $20::bigint,
-    after_on = COALESCE(NULLIF($21::text, ''), 'success'), params = COALESCE($22::jsonb, '{}'),
-    pause_after_failures = $23, alert_on = COALESCE($24::text[], alert_on)
-WHERE id = $25
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms
+    overlap = COALESCE(NULLIF($23::text, ''), 'allow'), after_job_id = $24::bigint,
+    after_on = COALESCE(NULLIF($25::text, ''), 'success'), params = COALESCE($26::jsonb, '{}'),
+    pause_after_failures = $27, alert_on = COALESCE($28::text[], alert_on)
+WHERE id = $29
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms
 `
 
 type JobUpdateParams struct {
@@ -1336,6 +1470,10 @@ type JobUpdateParams struct {
 	RetryBackoff       string
 	SigningSecret      *string
 	SecretRefs         []string
+	JitterMs           int64
+	StartAt            *time.Time
+	EndAt              *time.Time
+	Blackouts          []byte
 	Overlap            string
 	AfterJobID         *int64
 	AfterOn            string
@@ -1365,6 +1503,10 @@ func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, erro
 		arg.RetryBackoff,
 		arg.SigningSecret,
 		arg.SecretRefs,
+		arg.JitterMs,
+		arg.StartAt,
+		arg.EndAt,
+		arg.Blackouts,
 		arg.Overlap,
 		arg.AfterJobID,
 		arg.AfterOn,
@@ -1395,6 +1537,10 @@ func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, erro
 		&i.SecretRefs,
 		&i.AlertChannels,
 		&i.AlertAfter,
+		&i.JitterMs,
+		&i.StartAt,
+		&i.EndAt,
+		&i.Blackouts,
 		&i.Overlap,
 		&i.AfterJobID,
 		&i.AfterOn,
@@ -1419,6 +1565,9 @@ SET name = u.name, type = u.type, payload = u.payload, cron = u.cron, timezone =
     retry_on = u.retry_on, retry_backoff = u.retry_backoff,
     signing_secret = COALESCE(jobs.signing_secret, NULLIF(u.signing_secret, '')),
     secret_refs = COALESCE(string_to_array(NULLIF(u.secret_refs, ''), ','), '{}'),
+    -- issue 21, jitter and windows
+    jitter_ms = u.jitter_ms, start_at = NULLIF(u.start_at, '')::timestamptz, end_at = NULLIF(u.end_at, '')::timestamptz,
+    blackouts = u.blackouts::jsonb,
     -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
     overlap = u.overlap, after_job_id = NULLIF(u.after_job_id, 0), after_on = u.after_on, params = u.params,
     pause_after_failures = u.pause_after_failures, alert_on = u.alert_on::text[],
@@ -1433,13 +1582,16 @@ FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::text[]) AS name, unnest($3::
              unnest($13::text[]) AS alert_channels, unnest($14::integer[]) AS alert_after,
              unnest($15::text[]) AS retry_on, unnest($16::text[]) AS retry_backoff,
              unnest($17::text[]) AS signing_secret, unnest($18::text[]) AS secret_refs,
-             unnest($19::text[]) AS overlap, unnest($20::bigint[]) AS after_job_id,
-             unnest($21::text[]) AS after_on, unnest($22::jsonb[]) AS params,
-             unnest($23::integer[]) AS pause_after_failures,
-             unnest($24::text[]) AS alert_on,
+             -- issue 21, jitter and windows
+             unnest($19::bigint[]) AS jitter_ms, unnest($20::text[]) AS start_at,
+             unnest($21::text[]) AS end_at, unnest($22::text[]) AS blackouts,
+             unnest($23::text[]) AS overlap, unnest($24::bigint[]) AS after_job_id,
+             unnest($25::text[]) AS after_on, unnest($26::jsonb[]) AS params,
+             unnest($27::integer[]) AS pause_after_failures,
+             unnest($28::text[]) AS alert_on,
              -- alert rules (issue 22)
-             unnest($25::bigint[]) AS alert_repeat_ms,
-             unnest($26::bigint[]) AS alert_flap_window_ms) AS u
+             unnest($29::bigint[]) AS alert_repeat_ms,
+             unnest($30::bigint[]) AS alert_flap_window_ms) AS u
 WHERE jobs.id = u.id
 `
 
@@ -1462,6 +1614,10 @@ type JobUpdateManyParams struct {
 	RetryBackoffs      []string
 	SigningSecrets     []string
 	SecretRefs         []string
+	JitterMs           []int64
+	StartAts           []string
+	EndAts             []string
+	Blackouts          []string
 	OverlapPolicies    []string
 	AfterJobIds        []int64
 	AfterOns           []string
@@ -1495,6 +1651,10 @@ func (q *Queries) JobUpdateMany(ctx context.Context, arg JobUpdateManyParams) er
 		arg.RetryBackoffs,
 		arg.SigningSecrets,
 		arg.SecretRefs,
+		arg.JitterMs,
+		arg.StartAts,
+		arg.EndAts,
+		arg.Blackouts,
 		arg.OverlapPolicies,
 		arg.AfterJobIds,
 		arg.AfterOns,

@@ -69,6 +69,10 @@ type Job struct {
 	SecretRefs            []string
 	AlertChannels         []int64
 	AlertAfter            int32
+	JitterMs              int64
+	StartAt               *time.Time
+	EndAt                 *time.Time
+	Blackouts             []byte
 	Overlap               string
 	AfterJobID            *int64
 	AfterOn               string

@@ -351,7 +351,9 @@ func (q *Queries) RunInsertManual(ctx context.Context, jobID int64) (Run, error)
 
 const runInsertMissed = `-- name: RunInsertMissed :execrows
 INSERT INTO runs (job_id, scheduled_at, trigger, status, error)
-SELECT u.job_id, u.scheduled_at, 'schedule', 'missed', u.reason
+SELECT u.job_id, u.scheduled_at, 'schedule',
+       CASE WHEN cronflow_in_blackout(j.blackouts, u.scheduled_at) THEN 'skipped' ELSE 'missed' END,
+       CASE WHEN cronflow_in_blackout(j.blackouts, u.scheduled_at) THEN 'blackout' ELSE u.reason END
 FROM (SELECT unnest($1::bigint[]) AS job_id, unnest($2::timestamptz[]) AS scheduled_at,
              unnest($3::text[]) AS reason) AS u
 JOIN jobs AS j ON j.id = u.job_id
@@ -366,6 +368,7 @@ type RunInsertMissedParams struct {
 
 // RunInsertMissed records slots that were not run, each with the reason, as missed runs. A slot
 // that has a run keeps it.
+// A slot in one of the job's blackouts is 'skipped', "blackout", whatever else kept it from running.
 func (q *Queries) RunInsertMissed(ctx context.Context, arg RunInsertMissedParams) (int64, error) {
 	result, err := q.db.Exec(ctx, runInsertMissed, arg.JobIds, arg.ScheduledAts, arg.Reasons)
 	if err != nil {
@@ -375,15 +378,20 @@ func (q *Queries) RunInsertMissed(ctx context.Context, arg RunInsertMissedParams
 }
 
 const runInsertScheduled = `-- name: RunInsertScheduled :many
-INSERT INTO runs (job_id, scheduled_at, trigger)
-SELECT u.job_id, u.scheduled_at, 'schedule'
+WITH made AS (
+INSERT INTO runs (job_id, scheduled_at, trigger, status, error)
+SELECT u.job_id, u.scheduled_at, 'schedule',
+       CASE WHEN cronflow_in_blackout(j.blackouts, u.scheduled_at) THEN 'skipped' ELSE 'queued' END,
+       CASE WHEN cronflow_in_blackout(j.blackouts, u.scheduled_at) THEN 'blackout' ELSE '' END
 FROM (SELECT unnest($1::bigint[]) AS job_id, unnest($2::timestamptz[]) AS scheduled_at) AS u
 JOIN jobs AS j ON j.id = u.job_id AND NOT j.paused
 ORDER BY u.scheduled_at -- ids oldest first: a catch-up's runs are made in the order of their slots
 ON CONFLICT (job_id, scheduled_at) DO UPDATE
-    SET status = 'queued', error = '', created_at = clock_timestamp()
+    SET status = EXCLUDED.status, error = EXCLUDED.error, created_at = clock_timestamp()
     WHERE runs.status = 'missed'
-RETURNING id, job_id
+RETURNING id, job_id, status
+)
+SELECT id, job_id FROM made WHERE status = 'queued'
 `
 
 type RunInsertScheduledParams struct {
@@ -399,7 +407,9 @@ type RunInsertScheduledRow struct {
 // RunInsertScheduled makes one run per (job, slot). A slot that already has a run, or a job that is
 // paused or gone, gets none: that is what keeps two schedulers from doubling a run. A slot recorded
 // as missed (a catch-up gave up on it while it was on its way, held by a leader that waited out a
-// database outage) becomes a run after all: it is still one run.
+// database outage) becomes a run after all: it is still one run. A slot in one of the job's
+// blackouts is a run too, 'skipped' with the reason "blackout", and is not returned, so it is
+// never published (issue 21).
 func (q *Queries) RunInsertScheduled(ctx context.Context, arg RunInsertScheduledParams) ([]RunInsertScheduledRow, error) {
 	rows, err := q.db.Query(ctx, runInsertScheduled, arg.JobIds, arg.ScheduledAts)
 	if err != nil {

@@ -119,6 +119,8 @@ var fieldLabels = map[string]string{
 	"payload.text": "The message", "config.to": "The recipients", "config.webhook_url": "The webhook URL",
 	"config.url": "The URL", "config": "The settings", "alerts.channels": "The alert channels",
 	"alerts.after": "The number of failed runs",
+	// issue 21, jitter and windows
+	"jitter": "The jitter", "start_at": "The start", "end_at": "The end", "blackouts": "The blackouts",
 	// alert rules (issue 22)
 	"alerts.repeat": "The reminder interval", "alerts.flap_window": "The flap window",
 }

@@ -13,7 +13,7 @@ type Problem struct {
 
 // formOrder is the order of the job form's fields on screen, which its summary of problems follows.
 var formOrder = []string{
-	"name", "hour", "minute", "cron", "timezone", "type", "payload",
+	"name", "hour", "minute", "cron", "timezone", "jitter", "start_at", "end_at", "blackouts", "type", "payload",
 	"payload.url", "payload.to", "payload.subject", "payload.webhook_url", "payload.body", "payload.text",
 	"max_retries", "retry_delay", "timeout",
 }

@@ -14,7 +14,10 @@
 //     Which replica leads is decided by a PostgreSQL advisory lock (leader.go); the Maintainer
 //     (maintainer.go) starts the leader's services in order and stops them in reverse.
 //  2. Dispatch (dispatcher.go). The Dispatcher gathers the slots of a second into batches and
-//     inserts their runs, keyed by (job, slot), so that no slot gets a second run. Each job's next
+//     inserts their runs, keyed by (job, slot), so that no slot gets a second run; a slot in one of
+//     the job's blackouts is stored as a skipped run and never published. A job's slots come from
+//     schedule.Job (its H tokens and jitter offset chosen from its id, within its start and end),
+//     which the schedule preview answers from too. Each job's next
 //     run is noted and written a moment later (dispatcher_notes.go). While the database is out of
 //     reach the slots are held and stored later (dispatcher_backlog.go); slots that passed without
 //     a run are the catch-up's to decide (scheduler_catchup.go, which tells that handshake whole).

@@ -56,6 +56,8 @@ type harness struct {
 	alerts *Alerter
 	// wrap, if set before the consumer starts, wraps the runner's handler.
 	wrap func(HandlerFunc) HandlerFunc
+	// metrics, if set before the consumer starts, is the runner's.
+	metrics *Metrics
 	// secrets, if set before the consumer starts, opens the runner's secrets.
 	secrets *Secrets
 }
@@ -106,6 +108,7 @@ func (h *harness) startConsumerWith(exec *task.Executor, workers int) {
 	}
 	runner := NewRunner(h.q, exec, h.pub, h.logger)
 	runner.Alerts = h.alerts
+	runner.Metrics = h.metrics
 	runner.Secrets = h.secrets
 	handle := HandlerFunc(runner.Handle)
 	if h.wrap != nil {

@@ -15,6 +15,7 @@ type Metrics struct {
 	runs    *prometheus.CounterVec
 	attempt *prometheus.HistogramVec
 	lag     prometheus.Histogram
+	skew    prometheus.Histogram
 	missed  prometheus.Counter
 	skipped prometheus.Counter
 	reg     prometheus.Registerer
@@ -38,6 +39,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "From a run's scheduled time to the start of its first attempt.",
 			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300},
 		}),
+		// The Kubernetes CronJob controller's skew metric is the model (issue 21).
+		skew: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "cronflow_schedule_skew_seconds",
+			Help:    "How late each run started after its slot: its first attempt's start less its scheduled time.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600},
+		}),
 		missed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "cronflow_missed_slots_total",
 			Help: "Slots that passed without a run and that the catch-up did not run, recorded as missed runs or (past 100 per job) only counted.",
@@ -47,7 +54,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Name: "cronflow_skipped_slots_total",
 		Help: "Slots recorded as skipped runs because an earlier run of their job was unsettled (overlap: skip or queue).",
 	})
-	reg.MustRegister(m.runs, m.attempt, m.lag, m.missed, m.skipped)
+	reg.MustRegister(m.runs, m.attempt, m.lag, m.skew, m.missed, m.skipped)
 	return m
 }
 
@@ -112,11 +119,13 @@ func (m *Metrics) attemptDone(taskType string, outcome runstatus.Status, took ti
 	m.attempt.WithLabelValues(taskType).Observe(took.Seconds())
 }
 
-// started records the start of an attempt; the schedule lag is that of first attempts only, since
-// retries are late on purpose.
+// started records the start of an attempt; the schedule lag and skew are those of first attempts
+// only, since retries are late on purpose. The two measure the same; the skew is the name issue 21
+// asks for, with buckets up to an hour, and the lag stays for the dashboards that read it.
 func (m *Metrics) started(attempt int32, scheduledAt time.Time, startedAt *time.Time) {
 	if m == nil || attempt != 1 || startedAt == nil {
 		return
 	}
 	m.lag.Observe(startedAt.Sub(scheduledAt).Seconds())
+	m.skew.Observe(startedAt.Sub(scheduledAt).Seconds())
 }

@@ -83,7 +83,7 @@ func (s *Scheduler) catchUpMissed(ctx context.Context, inFlight time.Duration) {
 	var missed sqlcgen.RunInsertMissedParams
 	var next sqlcgen.JobSetNextRunsParams
 	for _, row := range rows {
-		sched, err := schedule.Parse(row.Cron, row.Timezone)
+		sched, err := jobSchedule(row.ID, row.Cron, row.Timezone, row.JitterMs, row.StartAt, row.EndAt)
 		if err != nil || row.NextRunAt == nil {
 			continue
 		}

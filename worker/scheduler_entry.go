@@ -37,8 +37,7 @@ func (e *entry) Run() {
 	e.mu.Lock()
 	var slots []time.Time
 	for !e.next.IsZero() && !e.next.After(now) {
-		slots = append(slots, e.next)
-		e.next = e.sched.Next(e.next)
+		slots = append(slots, e.step())
 	}
 	next := e.next
 	e.mu.Unlock()
@@ -55,6 +54,14 @@ func (e *entry) Run() {
 		}
 		e.s.disp.Due(e.s.ctx, e.jobID, e.updatedAt, slot, after)
 	}
+}
+
+// step answers the entry's next slot and moves it on to the one after; e.mu is held, or the entry
+// is not shared.
+func (e *entry) step() time.Time {
+	slot := e.next
+	e.next = e.sched.Next(slot)
+	return slot
 }
 
 // aheadSchedule fires a schedule's slots fireAhead early.

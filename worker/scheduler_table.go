@@ -121,7 +121,7 @@ func (s *Scheduler) apply(row sqlcgen.JobScheduleListRow) {
 	if old != nil && old.updatedAt.Equal(row.UpdatedAt) {
 		return
 	}
-	sched, err := schedule.Parse(row.Cron, row.Timezone)
+	sched, err := jobSchedule(row.ID, row.Cron, row.Timezone, row.JitterMs, row.StartAt, row.EndAt)
 	if err != nil {
 		s.logger.Error("Job has an invalid schedule; not scheduled", "job_id", row.ID, "cron", row.Cron, "error", err)
 		s.remove(row.ID)
@@ -136,6 +136,34 @@ func (s *Scheduler) apply(row sqlcgen.JobScheduleListRow) {
 	if s.started {
 		s.fireSoon(e)
 	}
+}
+
+// jobSchedule is a job's schedule as the scheduler and its catch-up follow it: its cron expression
+// with the H tokens resolved for its id, moved by its jitter offset, within its start and end.
+func jobSchedule(id int64, spec, tz string, jitterMs int64, startAt, endAt *time.Time) (cron.Schedule, error) {
+	j := schedule.Job{ID: id, Cron: spec, Timezone: tz, Jitter: time.Duration(jitterMs) * time.Millisecond}
+	if startAt != nil {
+		j.StartAt = *startAt
+	}
+	if endAt != nil {
+		j.EndAt = *endAt
+	}
+	return j.Schedule()
+}
+
+// NextSlots are the next n slots of a stored job after from, as the scheduler's entry for it steps
+// through them; the schedule preview is tested against it.
+func NextSlots(row sqlcgen.JobScheduleListRow, from time.Time, n int) ([]time.Time, error) {
+	sched, err := jobSchedule(row.ID, row.Cron, row.Timezone, row.JitterMs, row.StartAt, row.EndAt)
+	if err != nil {
+		return nil, err
+	}
+	e := &entry{jobID: row.ID, sched: sched, next: sched.Next(from)} // as apply makes it, from now
+	var out []time.Time
+	for len(out) < n && !e.next.IsZero() {
+		out = append(out, e.step())
+	}
+	return out, nil
 }
 
 // remove takes a job out of the cron table.

@@ -33,6 +33,11 @@ type ExportJob struct {
 	// own where it is imported.
 	RetryOn      string `json:"retry_on"`
 	RetryBackoff string `json:"retry_backoff"`
+	// issue 21, jitter and windows
+	Jitter    string     `json:"jitter"`
+	StartAt   *time.Time `json:"start_at"`
+	EndAt     *time.Time `json:"end_at"`
+	Blackouts []Blackout `json:"blackouts"`
 	// overlap, after, params, pause_after_failures (issue 21, sched-b). after names the upstream job
 	// by id, as alerts name channels.
 	Overlap            string            `json:"overlap"`
@@ -63,9 +68,29 @@ func ToExportJob(j sqlcgen.Job) ExportJob {
 		Alerts: ExportAlerts{Channels: j.AlertChannels, After: j.AlertAfter, On: j.AlertOn,
 			Repeat: AlertRuleText(j.AlertRepeatMs), FlapWindow: AlertRuleText(j.AlertFlapWindowMs)}, // rules: issue 22
 		RetryOn: j.RetryOn, RetryBackoff: j.RetryBackoff,
+		// issue 21, jitter and windows
+		Jitter: (time.Duration(j.JitterMs) * time.Millisecond).String(), StartAt: utcOrNil(j.StartAt), EndAt: utcOrNil(j.EndAt),
+		Blackouts: exportBlackouts(j),
 		// overlap, after, params, pause_after_failures (issue 21, sched-b)
 		Overlap: j.Overlap, After: exportAfter(j), Params: exportParams(j.Params), PauseAfterFailures: j.PauseAfterFailures,
 	}
+}
+
+// utcOrNil is a time in UTC, as every time is exported, or nil.
+func utcOrNil(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// exportBlackouts is a job's blackouts, an empty list for none.
+func exportBlackouts(j sqlcgen.Job) []Blackout {
+	if b := JobBlackouts(j); b != nil {
+		return b
+	}
+	return []Blackout{}
 }
 
 // exportAfter is a job's after, or nil.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/schedule"
 )
 
 // importBatch is how many jobs one insert or update statement of an import carries.
@@ -52,6 +53,8 @@ func applyImport(ctx context.Context, q *sqlcgen.Queries, jobs []ImportedJob) ([
 			Catchups: p.Catchups, Paused: p.Paused, NextRunAts: p.NextRunAts, AlertChannels: p.AlertChannels,
 			AlertAfters: p.AlertAfters, RetryOns: p.RetryOns, RetryBackoffs: p.RetryBackoffs,
 			SigningSecrets: p.SigningSecrets, SecretRefs: p.SecretRefs,
+			// issue 21, jitter and windows
+			JitterMs: p.JitterMs, StartAts: p.StartAts, EndAts: p.EndAts, Blackouts: p.Blackouts,
 			// overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
 			OverlapPolicies: p.OverlapPolicies, AfterJobIds: p.AfterJobIds, AfterOns: p.AfterOns, Params: p.Params,
 			PauseAfterFailures: p.PauseAfterFailures, AlertOns: p.AlertOns,
@@ -60,6 +63,9 @@ func applyImport(ctx context.Context, q *sqlcgen.Queries, jobs []ImportedJob) ([
 		if err != nil {
 			return nil, fmt.Errorf("update imported jobs: %w", err)
 		}
+	}
+	if err := fixImportedNextRuns(ctx, q, append(creates, updates...)); err != nil {
+		return nil, err
 	}
 	if err := q.JobNotifyAll(ctx); err != nil {
 		return nil, fmt.Errorf("notify schedulers: %w", err)
@@ -100,6 +106,11 @@ func insertManyParams(batch []*ImportedJob) sqlcgen.JobInsertManyParams {
 		}
 		p.SigningSecrets = append(p.SigningSecrets, signing)
 		p.SecretRefs = append(p.SecretRefs, strings.Join(j.job.SecretRefs, ","))
+		// issue 21, jitter and windows
+		p.JitterMs = append(p.JitterMs, j.job.JitterMs)
+		p.StartAts = append(p.StartAts, timeText(j.job.StartAt))
+		p.EndAts = append(p.EndAts, timeText(j.job.EndAt))
+		p.Blackouts = append(p.Blackouts, string(j.job.Blackouts))
 		// alert rules (issue 22)
 		p.AlertRepeatMs = append(p.AlertRepeatMs, j.job.AlertRepeatMs)
 		p.AlertFlapWindowMs = append(p.AlertFlapWindowMs, j.job.AlertFlapWindowMs)
@@ -107,6 +118,28 @@ func insertManyParams(batch []*ImportedJob) sqlcgen.JobInsertManyParams {
 		chainManyParams(&p, j.job)
 	}
 	return p
+}
+
+// timeText is a time for a text column of an import statement, "" for none.
+func timeText(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// fixImportedNextRuns sets the next run of each imported job whose H tokens or jitter, chosen from
+// its id, move it (see fixNextRun): few jobs have them, so one at a time.
+func fixImportedNextRuns(ctx context.Context, q *sqlcgen.Queries, jobs []*ImportedJob) error {
+	for _, j := range jobs {
+		if j.job.JitterMs == 0 && !schedule.HasH(j.job.Cron) {
+			continue
+		}
+		if _, err := fixNextRun(ctx, q, j.job, time.Now()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // chainManyParams adds a job's issue 21 fields (sched-b) to the columns of an import statement.

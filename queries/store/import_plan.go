@@ -61,6 +61,8 @@ func checkImportJob(raw json.RawMessage, now time.Time) (sqlcgen.Job, string, ma
 			maps.Copy(typeProblems, p)
 		}
 	}
+	// A field neither knows is named, as the API names it (issue 21).
+	maps.Copy(typeProblems, UnknownFields(raw, nil, &in, &state))
 	spec, problems := in.Valid(now)
 	maps.Copy(problems, typeProblems)
 	name := spec.Name
@@ -73,6 +75,8 @@ func checkImportJob(raw json.RawMessage, now time.Time) (sqlcgen.Job, string, ma
 		RetryDelayMs: p.RetryDelayMs, TimeoutMs: p.TimeoutMs, Catchup: p.Catchup, Paused: state.Paused != nil && *state.Paused,
 		NextRunAt: p.NextRunAt, RetryOn: p.RetryOn, RetryBackoff: p.RetryBackoff, SigningSecret: p.SigningSecret,
 		SecretRefs: p.SecretRefs, AlertChannels: spec.AlertChannels, AlertAfter: spec.AlertAfter.Int32, // nil channels: no alerts given
+		// issue 21, jitter and windows
+		JitterMs: p.JitterMs, StartAt: p.StartAt, EndAt: p.EndAt, Blackouts: p.Blackouts,
 		// overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
 		Overlap: p.Overlap, AfterJobID: p.AfterJobID, AfterOn: p.AfterOn, Params: p.Params,
 		PauseAfterFailures: p.PauseAfterFailures, AlertOn: defaultAlertOn(p.AlertOn),

@@ -45,9 +45,12 @@ func readDocument(r io.Reader, now time.Time) (*document, error) {
 			err = doc.readJobs(dec, now)
 		case "version":
 			err = decodeValue(dec, &version, "version")
-		default:
+		case "exported_at":
 			var skipped json.RawMessage
-			err = decodeValue(dec, &skipped, fmt.Sprint(key))
+			err = decodeValue(dec, &skipped, "exported_at")
+		default:
+			// A field an export does not write is named, as the API names it (issue 21).
+			err = &InvalidImportError{Document: map[string]string{fmt.Sprint(key): UnknownFieldProblem}}
 		}
 		if err != nil {
 			return nil, err

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/cronflow/cronflow/sqlcgen"
-	"github.com/cronflow/cronflow/worker/schedule"
 )
 
 // The changes to a job that the API, the dashboard and an import share. Each reads the job it
@@ -27,6 +26,9 @@ func (s *Store) CreateJob(ctx context.Context, actor string, spec JobSpec) (sqlc
 		if job, err = q.JobInsert(ctx, p); err != nil {
 			return nil, fmt.Errorf("insert job: %w", err)
 		}
+		if job, err = fixNextRun(ctx, q, job, time.Now()); err != nil {
+			return nil, err
+		}
 		return []Entry{jobEntry("job.create", nil, &job)}, nil
 	})
 	return job, err
@@ -35,6 +37,9 @@ func (s *Store) CreateJob(ctx context.Context, actor string, spec JobSpec) (sqlc
 // UpdateJob replaces a job's settings. A job that does not exist is pgx.ErrNoRows.
 func (s *Store) UpdateJob(ctx context.Context, actor string, id int64, spec JobSpec) (sqlcgen.Job, error) {
 	var job sqlcgen.Job
+	if sched, err := spec.schedule(id); err == nil {
+		spec.NextRunAt = nextRun(sched, time.Now()) // its H tokens and jitter, chosen from its id
+	}
 	p := spec.updateParams(id)
 	signing, err := s.sealSigning(p.SigningSecret) // kept by the query when the job has one
 	if err != nil {
@@ -69,9 +74,8 @@ func (s *Store) SetPaused(ctx context.Context, actor string, id int64, paused bo
 	var job sqlcgen.Job
 	_, err := lockedChange(ctx, s, actor, id, (*sqlcgen.Queries).JobGetForUpdate, func(q *sqlcgen.Queries, old sqlcgen.Job) ([]Entry, error) {
 		var next *time.Time
-		if sched, err := schedule.Parse(old.Cron, old.Timezone); err == nil {
-			n := sched.Next(time.Now()).UTC()
-			next = &n
+		if sched, err := JobSchedule(old); err == nil {
+			next = nextRun(sched, time.Now())
 		}
 		var err error
 		if job, err = q.JobSetPaused(ctx, sqlcgen.JobSetPausedParams{ID: id, Paused: paused, NextRunAt: next}); err != nil {

@@ -57,9 +57,12 @@ func AlertRuleText(ms int64) *string {
 	return &s
 }
 
-func orZero(p *int64) int64 {
+// orZero is what p points to, or T's zero value for nil (alert rules' milliseconds, a job's
+// start_at and end_at).
+func orZero[T any](p *T) T {
+	var zero T
 	if p == nil {
-		return 0
+		return zero
 	}
 	return *p
 }

@@ -34,6 +34,11 @@ type JobInput struct {
 	RetryBackoff string          `json:"retry_backoff"`
 	Catchup      string          `json:"catchup"`
 	Alerts       json.RawMessage `json:"alerts"`
+	// issue 21, jitter and windows: a duration, RFC 3339 times or null, and {"from", "to"} ranges.
+	Jitter    json.RawMessage `json:"jitter"`
+	StartAt   json.RawMessage `json:"start_at"`
+	EndAt     json.RawMessage `json:"end_at"`
+	Blackouts json.RawMessage `json:"blackouts"`
 	// overlap, after, params, pause_after_failures (issue 21, sched-b); alerts.on is read from Alerts.
 	Overlap            string          `json:"overlap"`
 	After              json.RawMessage `json:"after"`
@@ -55,6 +60,10 @@ type JobSpec struct {
 	// AlertChannels and AlertAfter are nil and not valid when the input gave no alerts.
 	AlertChannels []int64
 	AlertAfter    pgtype.Int4
+	// issue 21, jitter and windows: StartAt and EndAt are in UTC, nil for none.
+	Jitter         time.Duration
+	StartAt, EndAt *time.Time
+	Blackouts      []Blackout
 	// overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b). AfterJobID is
 	// nil for a job that runs on its cron only; AlertOn is nil when the input gave no alerts.on.
 	Overlap            string
@@ -109,6 +118,7 @@ func (in JobInput) Valid(now time.Time) (JobSpec, map[string]string) {
 	spec.PauseAfterFailures = int32(pauseAfter)
 	spec.AlertOn = readAlertsOn(in.Alerts, problems)
 
+	in.validWindow(&spec, problems)
 	in.validSchedule(&spec, problems, now)
 
 	switch {
@@ -174,14 +184,19 @@ func (in JobInput) validSchedule(spec *JobSpec, problems map[string]string, now 
 	} else if _, err := schedule.LoadLocation(spec.Timezone); err != nil {
 		problems["timezone"] = err.Error()
 	} else if spec.Cron != "" && problems["cron"] == "" {
+		// A job not stored yet has no id: its H tokens and jitter are checked with 0, and its next
+		// run is set again once it has one (fixNextRun).
 		sched, err := schedule.Parse(spec.Cron, spec.Timezone)
-		if err != nil {
+		windowed, werr := spec.schedule(0)
+		switch {
+		case err != nil:
 			problems["cron"] = err.Error()
-		} else if next := sched.Next(now); next.IsZero() {
+		case sched.Next(now).IsZero():
 			problems["cron"] = "never matches a date"
-		} else {
-			next = next.UTC()
-			spec.NextRunAt = &next
+		case werr == nil && problems["end_at"] == "" && windowed.Next(now).IsZero():
+			problems["end_at"] = "leaves no slot after now: the job would never run again; move it later or leave it out"
+		case werr == nil:
+			spec.NextRunAt = nextRun(windowed, now)
 		}
 	}
 }
@@ -207,6 +222,8 @@ func (s JobSpec) insertParams() sqlcgen.JobInsertParams {
 		MaxRetries: s.MaxRetries, RetryDelayMs: s.RetryDelay.Milliseconds(), TimeoutMs: s.Timeout.Milliseconds(),
 		Catchup: s.Catchup, NextRunAt: s.NextRunAt, RetryOn: s.RetryOn, RetryBackoff: s.RetryBackoff, SigningSecret: signing,
 		SecretRefs: task.AllSecretRefs(s.Payload), AlertChannels: s.AlertChannels, AlertAfter: s.AlertAfter,
+		// issue 21, jitter and windows
+		JitterMs: s.Jitter.Milliseconds(), StartAt: s.StartAt, EndAt: s.EndAt, Blackouts: blackoutsJSON(s.Blackouts),
 		// alert rules (issue 22)
 		AlertRepeatMs: s.AlertRepeatMs, AlertFlapWindowMs: s.AlertFlapWindowMs,
 	}
@@ -222,6 +239,8 @@ func (s JobSpec) updateParams(id int64) sqlcgen.JobUpdateParams {
 		MaxRetries: p.MaxRetries, RetryDelayMs: p.RetryDelayMs, TimeoutMs: p.TimeoutMs, Catchup: p.Catchup,
 		NextRunAt: p.NextRunAt, RetryOn: p.RetryOn, RetryBackoff: p.RetryBackoff, SigningSecret: p.SigningSecret,
 		SecretRefs: p.SecretRefs, AlertChannels: p.AlertChannels, AlertAfter: p.AlertAfter,
+		// issue 21, jitter and windows
+		JitterMs: p.JitterMs, StartAt: p.StartAt, EndAt: p.EndAt, Blackouts: p.Blackouts,
 		// overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
 		Overlap: p.Overlap, AfterJobID: p.AfterJobID, AfterOn: p.AfterOn, Params: p.Params,
 		PauseAfterFailures: p.PauseAfterFailures, AlertOn: p.AlertOn,

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/cronflow/cronflow/sqlcgen"
-	"github.com/cronflow/cronflow/worker/schedule"
 )
 
 // Run now with params, and backfill (issue 21, sched-b).
@@ -91,7 +90,9 @@ func backfillSlots(job sqlcgen.Job, from, to time.Time) ([]time.Time, map[string
 	if job.Cron == "" {
 		return nil, map[string]string{"job": "has no cron: it runs only after another job's runs, and has no slots to backfill"}
 	}
-	sched, err := schedule.Parse(job.Cron, job.Timezone)
+	// The job's own schedule, as the scheduler follows it (H tokens and jitter chosen from its id,
+	// within start_at and end_at), so that a backfilled slot is the slot the scheduler keys its run by.
+	sched, err := JobSchedule(job)
 	if err != nil {
 		return nil, map[string]string{"job": "has a schedule that does not parse: " + err.Error()}
 	}

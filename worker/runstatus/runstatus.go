@@ -12,7 +12,8 @@ type Status string
 // permanently_failed (no retries left). A missed run never ran: its slot passed while no scheduler
 // could make it, and the job's catch-up policy left it out; its error says why. A skipped run was
 // not executed on purpose: an earlier run of its job was still unsettled and the job's overlap
-// policy said to skip it (its error says why). A cancelled run was stopped before it finished,
+// policy said to skip it, or its slot fell in one of the job's blackouts (its error says why:
+// "blackout" for the latter, issue 21). A cancelled run was stopped before it finished,
 // because a later run of its job replaced it (overlap: replace).
 const (
 	Queued            Status = "queued"

@@ -34,6 +34,10 @@ func Describe(spec string) string {
 	if _, err := Parse(spec, "UTC"); err != nil {
 		return ""
 	}
+	if HasH(spec) {
+		// The values are each job's own: the next runs show them.
+		return "At times chosen for this job (H): see its next runs"
+	}
 	if rest, ok := strings.CutPrefix(spec, "@every "); ok {
 		d, _ := time.ParseDuration(rest)
 		return "Every " + describeDuration(d)

@@ -1,5 +1,7 @@
 // Package schedule reads job schedules: it parses cron expressions in a time zone, puts them into
-// words and lists their next runs. It does no I/O, so that pages and the scheduler share it.
+// words and lists their next runs. A stored job's slots are Job.Schedule's: its H tokens
+// (hash.go) and jitter offset chosen from its id, within its start and end (job.go). It does no
+// I/O, so that pages, the preview and the scheduler share it.
 package schedule
 
 import (
@@ -18,8 +20,14 @@ var parser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron
 
 // Parse parses a cron expression evaluated in the IANA time zone tz. "@every d" schedules
 // are aligned to multiples of d since the Unix epoch instead of to the moment they were loaded, so
-// that every replica and every restart computes the same slots, and a slot is a stable key.
+// that every replica and every restart computes the same slots, and a slot is a stable key. H
+// tokens are resolved as for a job not stored yet; a stored job's schedule is Job.Schedule.
 func Parse(spec, tz string) (cron.Schedule, error) {
+	return parseFor(spec, tz, 0)
+}
+
+// parseFor is Parse with the H tokens resolved for the job jobID.
+func parseFor(spec, tz string, jobID int64) (cron.Schedule, error) {
 	loc, err := LoadLocation(tz)
 	if err != nil {
 		return nil, err
@@ -40,6 +48,10 @@ func Parse(spec, tz string) (cron.Schedule, error) {
 			return nil, errors.New("must use a whole number of seconds, at least 1s, with @every")
 		}
 		return everySchedule{every: d}, nil
+	}
+	spec, err = resolveH(spec, jobID)
+	if err != nil {
+		return nil, err
 	}
 	s, err := parser.Parse(spec)
 	if err != nil {
@@ -104,8 +116,11 @@ type zonedSchedule struct{ spec *cron.SpecSchedule }
 // starBit is robfig/cron's mark of a field given as "*".
 const starBit = 1 << 63
 
-// Next returns the first slot strictly after t.
+// Next returns the first slot strictly after t, in the schedule's zone. t is read in that zone
+// first: robfig/cron answers in t's zone, and the daylight-saving rules below read the zone's
+// changes from the answer (a t in UTC, as the scheduler's clock may be, would hide them).
 func (z zonedSchedule) Next(t time.Time) time.Time {
+	t = t.In(z.spec.Location)
 	n := z.spec.Next(t)
 	if z.spec.Hour&starBit != 0 {
 		return n
@@ -131,29 +146,35 @@ func repeatedWallClock(n time.Time) bool {
 	return before > now && n.Sub(start) < time.Duration(before-now)*time.Second
 }
 
-// springForward returns the moment the clocks went forward between t and n, if the schedule wanted
-// a wall-clock time in the hour that was skipped; otherwise the zero time.
+// springForward returns the first moment the clocks went forward between t and n at which the
+// schedule wanted a wall-clock time in the stretch that was skipped; otherwise the zero time. Every
+// change between the two is looked at, not only the one nearest n: a yearly slot that falls in the
+// gap makes robfig/cron's n a year later, past the next year's changes.
 func (z zonedSchedule) springForward(t, n time.Time) time.Time {
 	if n.IsZero() {
 		return time.Time{}
 	}
-	change, _ := n.ZoneBounds()
-	if change.IsZero() || !change.After(t) {
-		return time.Time{}
+	for _, change := t.In(n.Location()).ZoneBounds(); !change.IsZero() && !change.After(n); _, change = change.ZoneBounds() {
+		if z.skippedAt(change) {
+			return change.In(n.Location())
+		}
 	}
-	_, now := n.Zone()
+	return time.Time{}
+}
+
+// skippedAt reports whether the clocks went forward at change past a wall-clock time the schedule
+// wanted.
+func (z zonedSchedule) skippedAt(change time.Time) bool {
+	_, now := change.Zone()
 	_, before := change.Add(-time.Second).Zone()
 	if now <= before {
-		return time.Time{}
+		return false
 	}
 	// Read the schedule on the old clock: a match within the skipped stretch is a skipped slot.
 	old := *z.spec
 	old.Location = time.FixedZone("", before)
 	m := old.Next(change.Add(-time.Second))
-	if !m.IsZero() && m.Before(change.Add(time.Duration(now-before)*time.Second)) {
-		return change.In(n.Location())
-	}
-	return time.Time{}
+	return !m.IsZero() && m.Before(change.Add(time.Duration(now-before)*time.Second))
 }
 
 // everySchedule fires at every multiple of every since the Unix epoch.

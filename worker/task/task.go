@@ -5,11 +5,13 @@
 package task
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -199,10 +201,19 @@ func decode[P any](payload json.RawMessage) P {
 }
 
 // given reads a payload as a job's author sent it, for validation; a payload that is not an
-// object of the type's fields is a problem on "payload".
+// object of the type's fields is a problem on "payload", and a field the type does not have one on
+// that field ("payload.methd"), as the API names unknown fields (issue 21): a misspelt setting must
+// not be dropped in silence.
 func given[P any](payload json.RawMessage) (P, map[string]string) {
 	var p P
-	if err := json.Unmarshal(payload, &p); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(&p)
+	if name, found := strings.CutPrefix(fmt.Sprint(err), "json: unknown field "); found && err != nil {
+		name, _ = strconv.Unquote(name)
+		return p, map[string]string{"payload." + name: "is not a known field"}
+	}
+	if err != nil {
 		return p, map[string]string{"payload": "must be a JSON object"}
 	}
 	return p, nil

@@ -340,7 +340,9 @@ func TestValidatePayload(t *testing.T) {
 		want                    string   // the stored payload, when valid
 		problems                []string // the keys of the problems, when not
 	}{
-		{"PingDropsUnknownFields", "ping", `{"url": " https://example.com/health ", "x": 1}`, `{"url":"https://example.com/health"}`, nil},
+		{"PingTrimsItsURL", "ping", `{"url": " https://example.com/health "}`, `{"url":"https://example.com/health"}`, nil},
+		// Issue 21: an unknown field is named, not dropped (this case used to assert the dropping).
+		{"PingRefusesUnknownFields", "ping", `{"url": "https://example.com/health", "methd": "GET"}`, "", []string{"payload.methd"}},
 		{"SlackKeepsTextAsGiven", "slack", `{"webhook_url": "https://hooks.example.com/T1", "text": "a\n\"b\""}`,
 			`{"webhook_url":"https://hooks.example.com/T1","text":"a\n\"b\""}`, nil},
 		{"WebhookKeepsTheBodyExactly", "webhook", `{"url": "http://example.com", "body": { "a" : "<&>" }}`,

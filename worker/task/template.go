@@ -140,7 +140,7 @@ func (t Task) value(name string) (value string, isSecret, ok bool) {
 	case "run.id":
 		return strconv.FormatInt(t.RunID, 10), false, true
 	case "run.scheduled_at":
-		return t.ScheduledAt.UTC().Format(time.RFC3339), false, true
+		return templateTime(t.ScheduledAt), false, true
 	case "run.attempt":
 		return strconv.Itoa(t.Attempt), false, true
 	case "job.id":
@@ -155,6 +155,11 @@ func (t Task) value(name string) (value string, isSecret, ok bool) {
 	v, ok := t.runValue(name)
 	return v, false, ok
 }
+
+// templateTime writes a time as the API shows it: in UTC, as encoding/json writes a time.Time
+// (RFC 3339 with the fraction of a second it has, trailing zeros dropped), so that a receiver can
+// match what it got with the run. Every time a template gives is written by it.
+func templateTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // jsonInner is s written as the inside of a JSON string, without the quotes and without escaping
 // <, > and &, which need none.

@@ -17,8 +17,54 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for AfterOn.
+const (
+	Failure AfterOn = "failure"
+	Settled AfterOn = "settled"
+	Success AfterOn = "success"
+)
+
+// Valid indicates whether the value is a known member of the AfterOn enum.
+func (e AfterOn) Valid() bool {
+	switch e {
+	case Failure:
+		return true
+	case Settled:
+		return true
+	case Success:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AlertEvent.
+const (
+	AlertEventFailing   AlertEvent = "failing"
+	AlertEventPaused    AlertEvent = "paused"
+	AlertEventRecovered AlertEvent = "recovered"
+	AlertEventSkipped   AlertEvent = "skipped"
+)
+
+// Valid indicates whether the value is a known member of the AlertEvent enum.
+func (e AlertEvent) Valid() bool {
+	switch e {
+	case AlertEventFailing:
+		return true
+	case AlertEventPaused:
+		return true
+	case AlertEventRecovered:
+		return true
+	case AlertEventSkipped:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AttemptOutcome.
 const (
+	AttemptOutcomeCancelled         AttemptOutcome = "cancelled"
 	AttemptOutcomeCompleted         AttemptOutcome = "completed"
 	AttemptOutcomeFailed            AttemptOutcome = "failed"
 	AttemptOutcomePermanentlyFailed AttemptOutcome = "permanently_failed"
@@ -27,6 +73,8 @@ const (
 // Valid indicates whether the value is a known member of the AttemptOutcome enum.
 func (e AttemptOutcome) Valid() bool {
 	switch e {
+	case AttemptOutcomeCancelled:
+		return true
 	case AttemptOutcomeCompleted:
 		return true
 	case AttemptOutcomeFailed:
@@ -159,7 +207,9 @@ func (e JobType) Valid() bool {
 const (
 	ChannelTest  NoticeEvent = "channel.test"
 	JobFailing   NoticeEvent = "job.failing"
+	JobPaused    NoticeEvent = "job.paused"
 	JobRecovered NoticeEvent = "job.recovered"
+	JobSkipped   NoticeEvent = "job.skipped"
 )
 
 // Valid indicates whether the value is a known member of the NoticeEvent enum.
@@ -169,7 +219,11 @@ func (e NoticeEvent) Valid() bool {
 		return true
 	case JobFailing:
 		return true
+	case JobPaused:
+		return true
 	case JobRecovered:
+		return true
+	case JobSkipped:
 		return true
 	default:
 		return false
@@ -197,6 +251,30 @@ func (e NoticeStatus) Valid() bool {
 	case NoticeStatusSending:
 		return true
 	case NoticeStatusSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Overlap.
+const (
+	Allow   Overlap = "allow"
+	Queue   Overlap = "queue"
+	Replace Overlap = "replace"
+	Skip    Overlap = "skip"
+)
+
+// Valid indicates whether the value is a known member of the Overlap enum.
+func (e Overlap) Valid() bool {
+	switch e {
+	case Allow:
+		return true
+	case Queue:
+		return true
+	case Replace:
+		return true
+	case Skip:
 		return true
 	default:
 		return false
@@ -280,17 +358,21 @@ func (e Role) Valid() bool {
 
 // Defines values for RunStatus.
 const (
+	RunStatusCancelled         RunStatus = "cancelled"
 	RunStatusCompleted         RunStatus = "completed"
 	RunStatusFailed            RunStatus = "failed"
 	RunStatusMissed            RunStatus = "missed"
 	RunStatusPermanentlyFailed RunStatus = "permanently_failed"
 	RunStatusQueued            RunStatus = "queued"
 	RunStatusRunning           RunStatus = "running"
+	RunStatusSkipped           RunStatus = "skipped"
 )
 
 // Valid indicates whether the value is a known member of the RunStatus enum.
 func (e RunStatus) Valid() bool {
 	switch e {
+	case RunStatusCancelled:
+		return true
 	case RunStatusCompleted:
 		return true
 	case RunStatusFailed:
@@ -303,6 +385,8 @@ func (e RunStatus) Valid() bool {
 		return true
 	case RunStatusRunning:
 		return true
+	case RunStatusSkipped:
+		return true
 	default:
 		return false
 	}
@@ -310,16 +394,22 @@ func (e RunStatus) Valid() bool {
 
 // Defines values for Trigger.
 const (
-	Manual   Trigger = "manual"
-	Schedule Trigger = "schedule"
+	TriggerAfter    Trigger = "after"
+	TriggerBackfill Trigger = "backfill"
+	TriggerManual   Trigger = "manual"
+	TriggerSchedule Trigger = "schedule"
 )
 
 // Valid indicates whether the value is a known member of the Trigger enum.
 func (e Trigger) Valid() bool {
 	switch e {
-	case Manual:
+	case TriggerAfter:
 		return true
-	case Schedule:
+	case TriggerBackfill:
+		return true
+	case TriggerManual:
+		return true
+	case TriggerSchedule:
 		return true
 	default:
 		return false
@@ -344,16 +434,65 @@ func (e ImportJobsParamsMode) Valid() bool {
 	}
 }
 
+// After Run once after each run of the job job_id that settles as on; null for none.
+type After struct {
+	JobId int64 `json:"job_id"`
+
+	// On The outcome of the upstream job's run that makes this job run.
+	On AfterOn `json:"on"`
+}
+
+// AfterInput Run once after each run of the job job_id that settles as on (success unless given); null for none.
+type AfterInput struct {
+	// JobId A whole number, or a string holding one.
+	JobId WholeNumber `json:"job_id"`
+
+	// On The outcome of the upstream job's run that makes this job run.
+	On *AfterOn `json:"on,omitempty"`
+}
+
+// AfterOn The outcome of the upstream job's run that makes this job run.
+type AfterOn string
+
+// AlertEvent defines model for AlertEvent.
+type AlertEvent string
+
 // Alerts The channels told when the job fails after runs in a row, and recovers.
 type Alerts struct {
 	After    int32   `json:"after"`
 	Channels []int64 `json:"channels"`
+
+	// FlapWindow A job that fails and recovers within this duration is damped; null when off.
+	//
+	// Example: 30m0s
+	FlapWindow *string `json:"flap_window,omitempty"`
+
+	// On The events the channels hear; left out of a job's answer when none.
+	On *[]AlertEvent `json:"on,omitempty"`
+
+	// Repeat The reminder interval while the job keeps failing, a duration; null when off.
+	//
+	// Example: 1h0m0s
+	Repeat *string `json:"repeat,omitempty"`
 }
 
 // AlertsInput defines model for AlertsInput.
 type AlertsInput struct {
 	After    *int     `json:"after,omitempty"`
 	Channels *[]int64 `json:"channels,omitempty"`
+
+	// FlapWindow Damp a job that fails and recovers within this long, 1m to 168h; null or "" is off.
+	//
+	// Example: 30m
+	FlapWindow *string `json:"flap_window,omitempty"`
+
+	// On The events the channels hear (failing and recovered unless given).
+	On *[]AlertEvent `json:"on,omitempty"`
+
+	// Repeat Remind every this long while the job keeps failing, 5m to 168h; null or "" is off.
+	//
+	// Example: 1h
+	Repeat *string `json:"repeat,omitempty"`
 }
 
 // Attempt defines model for Attempt.
@@ -388,6 +527,27 @@ type AuditEntry struct {
 type AuditPage struct {
 	Entries    []AuditEntry `json:"entries"`
 	NextBefore *int64       `json:"next_before"`
+}
+
+// BackfillInput defines model for BackfillInput.
+type BackfillInput struct {
+	From Timestamp `json:"from"`
+	To   Timestamp `json:"to"`
+}
+
+// BackfillResult defines model for BackfillResult.
+type BackfillResult struct {
+	// Created Runs made.
+	Created int `json:"created"`
+
+	// Existing Slots that already had a run.
+	Existing int `json:"existing"`
+}
+
+// Blackout A stretch of time, from included and to not.
+type Blackout struct {
+	From Timestamp `json:"from"`
+	To   Timestamp `json:"to"`
 }
 
 // Catchup What happens to slots missed while Cronflow was down.
@@ -520,7 +680,7 @@ type Error struct {
 	Fields *FieldProblems `json:"fields,omitempty"`
 }
 
-// ExportDocument defines model for ExportDocument.
+// ExportDocument An export, and what an import takes; a field not listed is a 422 naming it.
 type ExportDocument struct {
 	ExportedAt *Timestamp            `json:"exported_at,omitempty"`
 	Jobs       []ExportJob           `json:"jobs"`
@@ -532,15 +692,28 @@ type ExportDocumentVersion int
 
 // ExportJob defines model for ExportJob.
 type ExportJob struct {
+	// After Run once after each run of the job job_id that settles as on; null for none.
+	After *After `json:"after,omitempty"`
+
 	// Alerts The channels told when the job fails after runs in a row, and recovers.
-	Alerts *Alerts `json:"alerts,omitempty"`
+	Alerts    *Alerts     `json:"alerts,omitempty"`
+	Blackouts *[]Blackout `json:"blackouts,omitempty"`
 
 	// Catchup What happens to slots missed while Cronflow was down.
-	Catchup    *Catchup `json:"catchup,omitempty"`
-	Cron       *string  `json:"cron,omitempty"`
-	MaxRetries *int32   `json:"max_retries,omitempty"`
-	Name       string   `json:"name"`
-	Paused     *bool    `json:"paused,omitempty"`
+	Catchup *Catchup   `json:"catchup,omitempty"`
+	Cron    *string    `json:"cron,omitempty"`
+	EndAt   *time.Time `json:"end_at,omitempty"`
+
+	// Jitter Example: 30s
+	Jitter     *string `json:"jitter,omitempty"`
+	MaxRetries *int32  `json:"max_retries,omitempty"`
+	Name       string  `json:"name"`
+
+	// Overlap What a slot does while an earlier run of its job is unsettled.
+	Overlap            *Overlap           `json:"overlap,omitempty"`
+	Params             *map[string]string `json:"params,omitempty"`
+	PauseAfterFailures *int32             `json:"pause_after_failures,omitempty"`
+	Paused             *bool              `json:"paused,omitempty"`
 
 	// Payload The task's settings, by type. ping {url, method?, headers?, expect_status?}; webhook {url,
 	// method?, headers?, body?, sign?}; email {to: [...], subject, body}; slack {webhook_url, text}.
@@ -552,6 +725,7 @@ type ExportJob struct {
 	RetryBackoff *RetryBackoff `json:"retry_backoff,omitempty"`
 	RetryDelay   *string       `json:"retry_delay,omitempty"`
 	RetryOn      *RetryOn      `json:"retry_on,omitempty"`
+	StartAt      *time.Time    `json:"start_at,omitempty"`
 	Timeout      *string       `json:"timeout,omitempty"`
 	Timezone     *string       `json:"timezone,omitempty"`
 
@@ -593,20 +767,38 @@ type ImportResult struct {
 
 // Job defines model for Job.
 type Job struct {
+	// After Run once after each run of the job job_id that settles as on; null for none.
+	After *After `json:"after"`
+
 	// Alerts The channels told when the job fails after runs in a row, and recovers.
-	Alerts Alerts `json:"alerts"`
+	Alerts    Alerts     `json:"alerts"`
+	Blackouts []Blackout `json:"blackouts"`
 
 	// Catchup What happens to slots missed while Cronflow was down.
-	Catchup    Catchup   `json:"catchup"`
-	CreatedAt  Timestamp `json:"created_at"`
-	Cron       string    `json:"cron"`
-	Id         int64     `json:"id"`
-	MaxRetries int32     `json:"max_retries"`
-	Name       string    `json:"name"`
+	Catchup   Catchup    `json:"catchup"`
+	CreatedAt Timestamp  `json:"created_at"`
+	Cron      string     `json:"cron"`
+	EndAt     *time.Time `json:"end_at"`
+	Id        int64      `json:"id"`
+
+	// Jitter 0s for none.
+	//
+	// Example: 30s
+	Jitter     string `json:"jitter"`
+	MaxRetries int32  `json:"max_retries"`
+	Name       string `json:"name"`
 
 	// NextRunAt null while paused.
 	NextRunAt *time.Time `json:"next_run_at"`
-	Paused    bool       `json:"paused"`
+
+	// Overlap What a slot does while an earlier run of its job is unsettled.
+	Overlap            Overlap           `json:"overlap"`
+	Params             map[string]string `json:"params"`
+	PauseAfterFailures int32             `json:"pause_after_failures"`
+	Paused             bool              `json:"paused"`
+
+	// PausedReason Why the job paused itself; empty if a person paused it, or it runs.
+	PausedReason string `json:"paused_reason"`
 
 	// Payload The task's settings, by type. ping {url, method?, headers?, expect_status?}; webhook {url,
 	// method?, headers?, body?, sign?}; email {to: [...], subject, body}; slack {webhook_url, text}.
@@ -622,7 +814,8 @@ type Job struct {
 	RetryOn    RetryOn `json:"retry_on"`
 
 	// SigningSecret A signed webhook's key, only in a single job's answer to an editor.
-	SigningSecret *string `json:"signing_secret,omitempty"`
+	SigningSecret *string    `json:"signing_secret,omitempty"`
+	StartAt       *time.Time `json:"start_at"`
 
 	// Timeout Example: 30s
 	Timeout  string `json:"timeout"`
@@ -633,10 +826,15 @@ type Job struct {
 	UpdatedAt Timestamp `json:"updated_at"`
 }
 
-// JobInput A job as a client sends it. Either cron, or hour and minute for a daily job. Send no other
-// fields: this version ignores a field it does not know, which a later one may refuse (422).
+// JobInput A job as a client sends it. Either cron, or hour and minute for a daily job; a job with after
+// may have neither. A field not listed here is a 422 naming it ("is not a known field").
 type JobInput struct {
+	// After Run once after each run of the job job_id that settles as on (success unless given); null for none.
+	After  *AfterInput  `json:"after,omitempty"`
 	Alerts *AlertsInput `json:"alerts,omitempty"`
+
+	// Blackouts Up to 100 ranges whose slots are recorded as skipped runs (error "blackout"), not run.
+	Blackouts *[]Blackout `json:"blackouts,omitempty"`
 
 	// Catchup What happens to slots missed while Cronflow was down.
 	Catchup *Catchup `json:"catchup,omitempty"`
@@ -644,8 +842,14 @@ type JobInput struct {
 	// Cron Example: */5 * * * *
 	Cron *string `json:"cron,omitempty"`
 
+	// EndAt No slot from it on; after start_at.
+	EndAt *time.Time `json:"end_at,omitempty"`
+
 	// Hour A whole number, or a string holding one.
 	Hour *WholeNumber `json:"hour,omitempty"`
+
+	// Jitter Delays every slot by the same offset below it, chosen from the job's id; whole seconds, 0s to 1h.
+	Jitter *Duration `json:"jitter,omitempty"`
 
 	// MaxRetries A whole number, or a string holding one.
 	MaxRetries *WholeNumber `json:"max_retries,omitempty"`
@@ -653,6 +857,17 @@ type JobInput struct {
 	// Minute A whole number, or a string holding one.
 	Minute *WholeNumber `json:"minute,omitempty"`
 	Name   *string      `json:"name,omitempty"`
+
+	// Overlap What a slot does while an earlier run of its job is unsettled.
+	Overlap *Overlap `json:"overlap,omitempty"`
+
+	// Params The job's params and their defaults, {{params.NAME}} in its payload; at most 50.
+	//
+	// Example: {"region":"eu"}
+	Params *map[string]string `json:"params,omitempty"`
+
+	// PauseAfterFailures Pause the job after this many runs in a row failed for good, 0 to 1000; 0 never.
+	PauseAfterFailures *WholeNumber `json:"pause_after_failures,omitempty"`
 
 	// Payload The task's settings, by type. ping {url, method?, headers?, expect_status?}; webhook {url,
 	// method?, headers?, body?, sign?}; email {to: [...], subject, body}; slack {webhook_url, text}.
@@ -666,6 +881,9 @@ type JobInput struct {
 	// RetryDelay A Go duration ("30s", "1m30s"), or a number of seconds.
 	RetryDelay *Duration `json:"retry_delay,omitempty"`
 	RetryOn    *RetryOn  `json:"retry_on,omitempty"`
+
+	// StartAt No slot before it.
+	StartAt *time.Time `json:"start_at,omitempty"`
 
 	// Timeout A Go duration ("30s", "1m30s"), or a number of seconds.
 	Timeout *Duration `json:"timeout,omitempty"`
@@ -689,6 +907,19 @@ type JobPage struct {
 type JobRef struct {
 	Id   int64  `json:"id"`
 	Name string `json:"name"`
+}
+
+// JobSigning A signed webhook job's signing secrets, in the answer of a rotation.
+type JobSigning struct {
+	// Id The job's id.
+	Id int64 `json:"id"`
+
+	// PreviousSecretUntil Until when the previous secret is valid.
+	PreviousSecretUntil *time.Time `json:"previous_secret_until,omitempty"`
+
+	// PreviousSigningSecret The secret before the last rotation, while it stays valid.
+	PreviousSigningSecret *string `json:"previous_signing_secret,omitempty"`
+	SigningSecret         string  `json:"signing_secret"`
 }
 
 // JobType What a job does; its payload's fields depend on it.
@@ -729,6 +960,9 @@ type NoticeEvent string
 
 // NoticeStatus defines model for Notice.Status.
 type NoticeStatus string
+
+// Overlap What a slot does while an earlier run of its job is unsettled.
+type Overlap string
 
 // Payload The task's settings, by type. ping {url, method?, headers?, expect_status?}; webhook {url,
 // method?, headers?, body?, sign?}; email {to: [...], subject, body}; slack {webhook_url, text}.
@@ -784,12 +1018,23 @@ type Run struct {
 	JobId         int64      `json:"job_id"`
 	NextAttemptAt *time.Time `json:"next_attempt_at"`
 	Output        string     `json:"output"`
-	PublishedAt   *time.Time `json:"published_at"`
-	RetryCount    int32      `json:"retry_count"`
-	ScheduledAt   Timestamp  `json:"scheduled_at"`
-	StartedAt     *time.Time `json:"started_at"`
-	Status        RunStatus  `json:"status"`
-	Trigger       Trigger    `json:"trigger"`
+
+	// Params The params the run used; null for a run that has none of its own and has not started.
+	Params      *map[string]string `json:"params"`
+	PublishedAt *time.Time         `json:"published_at"`
+	RetryCount  int32              `json:"retry_count"`
+	ScheduledAt Timestamp          `json:"scheduled_at"`
+	StartedAt   *time.Time         `json:"started_at"`
+
+	// Status Where a run stands. skipped was not executed on purpose (its overlap policy, or a blackout;
+	// error says which); cancelled was stopped before it finished, a later run replacing it.
+	Status RunStatus `json:"status"`
+
+	// Trigger What made the run; after is a run made after a run of the job's after job.
+	Trigger Trigger `json:"trigger"`
+
+	// TriggerRunId The run of the after job that this run was made after; null for other runs.
+	TriggerRunId *int64 `json:"trigger_run_id"`
 }
 
 // RunDetail defines model for RunDetail.
@@ -802,12 +1047,29 @@ type RunDetail struct {
 	JobId          int64      `json:"job_id"`
 	NextAttemptAt  *time.Time `json:"next_attempt_at"`
 	Output         string     `json:"output"`
-	PublishedAt    *time.Time `json:"published_at"`
-	RetryCount     int32      `json:"retry_count"`
-	ScheduledAt    Timestamp  `json:"scheduled_at"`
-	StartedAt      *time.Time `json:"started_at"`
-	Status         RunStatus  `json:"status"`
-	Trigger        Trigger    `json:"trigger"`
+
+	// Params The params the run used; null for a run that has none of its own and has not started.
+	Params      *map[string]string `json:"params"`
+	PublishedAt *time.Time         `json:"published_at"`
+	RetryCount  int32              `json:"retry_count"`
+	ScheduledAt Timestamp          `json:"scheduled_at"`
+	StartedAt   *time.Time         `json:"started_at"`
+
+	// Status Where a run stands. skipped was not executed on purpose (its overlap policy, or a blackout;
+	// error says which); cancelled was stopped before it finished, a later run replacing it.
+	Status RunStatus `json:"status"`
+
+	// Trigger What made the run; after is a run made after a run of the job's after job.
+	Trigger Trigger `json:"trigger"`
+
+	// TriggerRunId The run of the after job that this run was made after; null for other runs.
+	TriggerRunId *int64 `json:"trigger_run_id"`
+}
+
+// RunNowInput defines model for RunNowInput.
+type RunNowInput struct {
+	// Params Values for params the job has, for this run only.
+	Params *map[string]string `json:"params,omitempty"`
 }
 
 // RunPage defines model for RunPage.
@@ -817,8 +1079,14 @@ type RunPage struct {
 	Runs       []Run  `json:"runs"`
 }
 
-// RunStatus defines model for RunStatus.
+// RunStatus Where a run stands. skipped was not executed on purpose (its overlap policy, or a blackout;
+// error says which); cancelled was stopped before it finished, a later run replacing it.
 type RunStatus string
+
+// SchedulePreview defines model for SchedulePreview.
+type SchedulePreview struct {
+	Runs []Timestamp `json:"runs"`
+}
 
 // Secret defines model for Secret.
 type Secret struct {
@@ -848,12 +1116,14 @@ type Stats struct {
 
 	// Runs How many runs are in each status; every status is named.
 	Runs struct {
+		Cancelled         int64 `json:"cancelled"`
 		Completed         int64 `json:"completed"`
 		Failed            int64 `json:"failed"`
 		Missed            int64 `json:"missed"`
 		PermanentlyFailed int64 `json:"permanently_failed"`
 		Queued            int64 `json:"queued"`
 		Running           int64 `json:"running"`
+		Skipped           int64 `json:"skipped"`
 	} `json:"runs"`
 }
 
@@ -904,7 +1174,7 @@ type TokenInput struct {
 	Role      *Role      `json:"role,omitempty"`
 }
 
-// Trigger defines model for Trigger.
+// Trigger What made the run; after is a run made after a run of the job's after job.
 type Trigger string
 
 // User defines model for User.
@@ -1039,6 +1309,24 @@ type ListRunsParams struct {
 	Before *Before `form:"before,omitempty" json:"before,omitempty"`
 }
 
+// PreviewScheduleParams defines parameters for PreviewSchedule.
+type PreviewScheduleParams struct {
+	Cron     string  `form:"cron" json:"cron"`
+	Timezone *string `form:"timezone,omitempty" json:"timezone,omitempty"`
+
+	// From The slots after this time; now unless given.
+	From *time.Time `form:"from,omitempty" json:"from,omitempty"`
+
+	// Count How many slots, from 1 to 100.
+	Count *int `form:"count,omitempty" json:"count,omitempty"`
+
+	// Jitter A whole number of seconds from 0s to 1h, such as 30s or 5m.
+	Jitter *string `form:"jitter,omitempty" json:"jitter,omitempty"`
+
+	// JobId The job whose id chooses H tokens and the jitter offset.
+	JobId *int64 `form:"job_id,omitempty" json:"job_id,omitempty"`
+}
+
 // DeleteTOTPJSONRequestBody defines body for DeleteTOTP for application/json ContentType.
 type DeleteTOTPJSONRequestBody = CodeInput
 
@@ -1077,6 +1365,15 @@ type CreateJobJSONRequestBody = JobInput
 
 // UpdateJobJSONRequestBody defines body for UpdateJob for application/json ContentType.
 type UpdateJobJSONRequestBody = JobInput
+
+// BackfillJobJSONRequestBody defines body for BackfillJob for application/json ContentType.
+type BackfillJobJSONRequestBody = BackfillInput
+
+// RunJobJSONRequestBody defines body for RunJob for application/json ContentType.
+type RunJobJSONRequestBody = RunNowInput
+
+// RotateJobSigningSecretJSONRequestBody defines body for RotateJobSigningSecret for application/json ContentType.
+type RotateJobSigningSecretJSONRequestBody = RotationInput
 
 // RetryRunsJSONRequestBody defines body for RetryRuns for application/json ContentType.
 type RetryRunsJSONRequestBody = RetryInput
@@ -1544,6 +1841,26 @@ type ClientInterface interface {
 	// Corresponds with PUT /api/jobs/{id} (the `UpdateJob` operationId).
 	UpdateJob(ctx context.Context, id ID, body UpdateJobJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// BackfillJobWithBody Make runs for the past slots of a job's schedule
+	//
+	// One run per slot of the job's schedule in [from, to), trigger backfill, at most 10,000; a slot
+	// that already has a run keeps it. The runs are queued as Run now's are.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/jobs/{id}/backfill (the `BackfillJob` operationId).
+	BackfillJobWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// BackfillJob Make runs for the past slots of a job's schedule
+	//
+	// One run per slot of the job's schedule in [from, to), trigger backfill, at most 10,000; a slot
+	// that already has a run keeps it. The runs are queued as Run now's are.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/jobs/{id}/backfill (the `BackfillJob` operationId).
+	BackfillJob(ctx context.Context, id ID, body BackfillJobJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// PauseJob Pause a job
 	//
 	// It does not run on its schedule until it is resumed.
@@ -1558,12 +1875,51 @@ type ClientInterface interface {
 	// Corresponds with POST /api/jobs/{id}/resume (the `ResumeJob` operationId).
 	ResumeJob(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// RunJob Run a job now
+	// RunJobWithBody Run a job now
 	//
-	// The run goes through the same queue as scheduled ones; it is queued even while the broker is down.
+	// The run goes through the same queue as scheduled ones; it is queued even while the broker is
+	// down. The body may be left out; its params override the job's params of the same names for
+	// this run only, and must name params the job has.
+	//
+	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/jobs/{id}/run (the `RunJob` operationId).
-	RunJob(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RunJobWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RunJob Run a job now
+	//
+	// The run goes through the same queue as scheduled ones; it is queued even while the broker is
+	// down. The body may be left out; its params override the job's params of the same names for
+	// this run only, and must name params the job has.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/jobs/{id}/run (the `RunJob` operationId).
+	RunJob(ctx context.Context, id ID, body RunJobJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RotateJobSigningSecretWithBody Give a job a new signing secret
+	//
+	// A webhook job with signing on signs each request with its secret. The job gets a new secret,
+	// and the one it had stays valid for overlap (24h unless given; "0s" ends it at once; at most
+	// 720h), its signature sent beside the new one's, so that receivers can change the secret they
+	// verify with. The body may be left out. A job that signs nothing is a 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/jobs/{id}/signing-secret/rotate (the `RotateJobSigningSecret` operationId).
+	RotateJobSigningSecretWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RotateJobSigningSecret Give a job a new signing secret
+	//
+	// A webhook job with signing on signs each request with its secret. The job gets a new secret,
+	// and the one it had stays valid for overlap (24h unless given; "0s" ends it at once; at most
+	// 720h), its signature sent beside the new one's, so that receivers can change the secret they
+	// verify with. The body may be left out. A job that signs nothing is a 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/jobs/{id}/signing-secret/rotate (the `RotateJobSigningSecret` operationId).
+	RotateJobSigningSecret(ctx context.Context, id ID, body RotateJobSigningSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetOpenAPI This document
 	//
@@ -1608,6 +1964,15 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/runs/{id}/retry (the `RetryRun` operationId).
 	RetryRun(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PreviewSchedule The next slots of a schedule
+	//
+	// The slots a job with this cron, time zone and jitter would run at, as the scheduler computes
+	// them (H tokens, jitter, the daylight-saving rules). job_id chooses the values of H tokens and
+	// the jitter offset as that job's id does; without it they are those of a job not stored yet.
+	//
+	// Corresponds with GET /api/schedule/preview (the `PreviewSchedule` operationId).
+	PreviewSchedule(ctx context.Context, params *PreviewScheduleParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListSecrets List secrets
 	//
@@ -2279,6 +2644,46 @@ func (c *Client) UpdateJob(ctx context.Context, id ID, body UpdateJobJSONRequest
 	return c.Client.Do(req)
 }
 
+// BackfillJobWithBody Make runs for the past slots of a job's schedule
+//
+// One run per slot of the job's schedule in [from, to), trigger backfill, at most 10,000; a slot
+// that already has a run keeps it. The runs are queued as Run now's are.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/jobs/{id}/backfill (the `BackfillJob` operationId).
+func (c *Client) BackfillJobWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewBackfillJobRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// BackfillJob Make runs for the past slots of a job's schedule
+//
+// One run per slot of the job's schedule in [from, to), trigger backfill, at most 10,000; a slot
+// that already has a run keeps it. The runs are queued as Run now's are.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/jobs/{id}/backfill (the `BackfillJob` operationId).
+func (c *Client) BackfillJob(ctx context.Context, id ID, body BackfillJobJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewBackfillJobRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // PauseJob Pause a job
 //
 // It does not run on its schedule until it is resumed.
@@ -2313,13 +2718,82 @@ func (c *Client) ResumeJob(ctx context.Context, id ID, reqEditors ...RequestEdit
 	return c.Client.Do(req)
 }
 
-// RunJob Run a job now
+// RunJobWithBody Run a job now
 //
-// The run goes through the same queue as scheduled ones; it is queued even while the broker is down.
+// The run goes through the same queue as scheduled ones; it is queued even while the broker is
+// down. The body may be left out; its params override the job's params of the same names for
+// this run only, and must name params the job has.
+//
+// Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/jobs/{id}/run (the `RunJob` operationId).
-func (c *Client) RunJob(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRunJobRequest(c.Server, id)
+func (c *Client) RunJobWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRunJobRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RunJob Run a job now
+//
+// The run goes through the same queue as scheduled ones; it is queued even while the broker is
+// down. The body may be left out; its params override the job's params of the same names for
+// this run only, and must name params the job has.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/jobs/{id}/run (the `RunJob` operationId).
+func (c *Client) RunJob(ctx context.Context, id ID, body RunJobJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRunJobRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RotateJobSigningSecretWithBody Give a job a new signing secret
+//
+// A webhook job with signing on signs each request with its secret. The job gets a new secret,
+// and the one it had stays valid for overlap (24h unless given; "0s" ends it at once; at most
+// 720h), its signature sent beside the new one's, so that receivers can change the secret they
+// verify with. The body may be left out. A job that signs nothing is a 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/jobs/{id}/signing-secret/rotate (the `RotateJobSigningSecret` operationId).
+func (c *Client) RotateJobSigningSecretWithBody(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRotateJobSigningSecretRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RotateJobSigningSecret Give a job a new signing secret
+//
+// A webhook job with signing on signs each request with its secret. The job gets a new secret,
+// and the one it had stays valid for overlap (24h unless given; "0s" ends it at once; at most
+// 720h), its signature sent beside the new one's, so that receivers can change the secret they
+// verify with. The body may be left out. A job that signs nothing is a 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/jobs/{id}/signing-secret/rotate (the `RotateJobSigningSecret` operationId).
+func (c *Client) RotateJobSigningSecret(ctx context.Context, id ID, body RotateJobSigningSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRotateJobSigningSecretRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2424,6 +2898,25 @@ func (c *Client) GetRun(ctx context.Context, id ID, reqEditors ...RequestEditorF
 // Corresponds with POST /api/runs/{id}/retry (the `RetryRun` operationId).
 func (c *Client) RetryRun(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRetryRunRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PreviewSchedule The next slots of a schedule
+//
+// The slots a job with this cron, time zone and jitter would run at, as the scheduler computes
+// them (H tokens, jitter, the daylight-saving rules). job_id chooses the values of H tokens and
+// the jitter offset as that job's id does; without it they are those of a job not stored yet.
+//
+// Corresponds with GET /api/schedule/preview (the `PreviewSchedule` operationId).
+func (c *Client) PreviewSchedule(ctx context.Context, params *PreviewScheduleParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPreviewScheduleRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3572,6 +4065,53 @@ func NewUpdateJobRequestWithBody(server string, id ID, contentType string, body 
 	return req, nil
 }
 
+// NewBackfillJobRequest calls the generic BackfillJob builder with application/json body
+func NewBackfillJobRequest(server string, id ID, body BackfillJobJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewBackfillJobRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewBackfillJobRequestWithBody constructs an http.Request for the BackfillJob method, with any body, and a specified content type
+func NewBackfillJobRequestWithBody(server string, id ID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/jobs/%s/backfill", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewPauseJobRequest constructs an http.Request for the PauseJob method
 func NewPauseJobRequest(server string, id ID) (*http.Request, error) {
 	var err error
@@ -3640,8 +4180,19 @@ func NewResumeJobRequest(server string, id ID) (*http.Request, error) {
 	return req, nil
 }
 
-// NewRunJobRequest constructs an http.Request for the RunJob method
-func NewRunJobRequest(server string, id ID) (*http.Request, error) {
+// NewRunJobRequest calls the generic RunJob builder with application/json body
+func NewRunJobRequest(server string, id ID, body RunJobJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRunJobRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewRunJobRequestWithBody constructs an http.Request for the RunJob method, with any body, and a specified content type
+func NewRunJobRequestWithBody(server string, id ID, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -3666,10 +4217,59 @@ func NewRunJobRequest(server string, id ID) (*http.Request, error) {
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRotateJobSigningSecretRequest calls the generic RotateJobSigningSecret builder with application/json body
+func NewRotateJobSigningSecretRequest(server string, id ID, body RotateJobSigningSecretJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRotateJobSigningSecretRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewRotateJobSigningSecretRequestWithBody constructs an http.Request for the RotateJobSigningSecret method, with any body, and a specified content type
+func NewRotateJobSigningSecretRequestWithBody(server string, id ID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/jobs/%s/signing-secret/rotate", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -3907,6 +4507,116 @@ func NewRetryRunRequest(server string, id ID) (*http.Request, error) {
 	}
 
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPreviewScheduleRequest constructs an http.Request for the PreviewSchedule method
+func NewPreviewScheduleRequest(server string, params *PreviewScheduleParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/schedule/preview")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cron", params.Cron, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.Timezone != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "timezone", *params.Timezone, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Count != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "count", *params.Count, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Jitter != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "jitter", *params.Jitter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.JobId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "job_id", *params.JobId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -4686,6 +5396,26 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /api/jobs/{id} (the `UpdateJob` operationId).
 	UpdateJobWithResponse(ctx context.Context, id ID, body UpdateJobJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateJobResponse, error)
 
+	// BackfillJobWithBodyWithResponse Make runs for the past slots of a job's schedule
+	//
+	// One run per slot of the job's schedule in [from, to), trigger backfill, at most 10,000; a slot
+	// that already has a run keeps it. The runs are queued as Run now's are.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/jobs/{id}/backfill (the `BackfillJob` operationId).
+	BackfillJobWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*BackfillJobResponse, error)
+
+	// BackfillJobWithResponse Make runs for the past slots of a job's schedule
+	//
+	// One run per slot of the job's schedule in [from, to), trigger backfill, at most 10,000; a slot
+	// that already has a run keeps it. The runs are queued as Run now's are.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/jobs/{id}/backfill (the `BackfillJob` operationId).
+	BackfillJobWithResponse(ctx context.Context, id ID, body BackfillJobJSONRequestBody, reqEditors ...RequestEditorFn) (*BackfillJobResponse, error)
+
 	// PauseJobWithResponse Pause a job
 	//
 	// It does not run on its schedule until it is resumed.
@@ -4704,14 +5434,51 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/jobs/{id}/resume (the `ResumeJob` operationId).
 	ResumeJobWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*ResumeJobResponse, error)
 
-	// RunJobWithResponse Run a job now
+	// RunJobWithBodyWithResponse Run a job now
 	//
-	// The run goes through the same queue as scheduled ones; it is queued even while the broker is down.
+	// The run goes through the same queue as scheduled ones; it is queued even while the broker is
+	// down. The body may be left out; its params override the job's params of the same names for
+	// this run only, and must name params the job has.
 	//
-	// Returns a wrapper object for the known response body format(s).
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/jobs/{id}/run (the `RunJob` operationId).
-	RunJobWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*RunJobResponse, error)
+	RunJobWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RunJobResponse, error)
+
+	// RunJobWithResponse Run a job now
+	//
+	// The run goes through the same queue as scheduled ones; it is queued even while the broker is
+	// down. The body may be left out; its params override the job's params of the same names for
+	// this run only, and must name params the job has.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/jobs/{id}/run (the `RunJob` operationId).
+	RunJobWithResponse(ctx context.Context, id ID, body RunJobJSONRequestBody, reqEditors ...RequestEditorFn) (*RunJobResponse, error)
+
+	// RotateJobSigningSecretWithBodyWithResponse Give a job a new signing secret
+	//
+	// A webhook job with signing on signs each request with its secret. The job gets a new secret,
+	// and the one it had stays valid for overlap (24h unless given; "0s" ends it at once; at most
+	// 720h), its signature sent beside the new one's, so that receivers can change the secret they
+	// verify with. The body may be left out. A job that signs nothing is a 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/jobs/{id}/signing-secret/rotate (the `RotateJobSigningSecret` operationId).
+	RotateJobSigningSecretWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RotateJobSigningSecretResponse, error)
+
+	// RotateJobSigningSecretWithResponse Give a job a new signing secret
+	//
+	// A webhook job with signing on signs each request with its secret. The job gets a new secret,
+	// and the one it had stays valid for overlap (24h unless given; "0s" ends it at once; at most
+	// 720h), its signature sent beside the new one's, so that receivers can change the secret they
+	// verify with. The body may be left out. A job that signs nothing is a 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/jobs/{id}/signing-secret/rotate (the `RotateJobSigningSecret` operationId).
+	RotateJobSigningSecretWithResponse(ctx context.Context, id ID, body RotateJobSigningSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*RotateJobSigningSecretResponse, error)
 
 	// GetOpenAPIWithResponse This document
 	//
@@ -4764,6 +5531,17 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/runs/{id}/retry (the `RetryRun` operationId).
 	RetryRunWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*RetryRunResponse, error)
+
+	// PreviewScheduleWithResponse The next slots of a schedule
+	//
+	// The slots a job with this cron, time zone and jitter would run at, as the scheduler computes
+	// them (H tokens, jitter, the daylight-saving rules). job_id chooses the values of H tokens and
+	// the jitter offset as that job's id does; without it they are those of a job not stored yet.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/schedule/preview (the `PreviewSchedule` operationId).
+	PreviewScheduleWithResponse(ctx context.Context, params *PreviewScheduleParams, reqEditors ...RequestEditorFn) (*PreviewScheduleResponse, error)
 
 	// ListSecretsWithResponse List secrets
 	//
@@ -6978,6 +7756,131 @@ func (r UpdateJobResponse) ContentType() string {
 	return ""
 }
 
+// BackfillJobResponse401Headers the declared response headers of an HTTP 401 response for BackfillJob
+type BackfillJobResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// BackfillJobResponse429Headers the declared response headers of an HTTP 429 response for BackfillJob
+type BackfillJobResponse429Headers struct {
+	RetryAfter *int
+}
+
+type BackfillJobResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *BackfillResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *NotJSON
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *Misdirected
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Invalid
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Failed
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *BackfillJobResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *BackfillJobResponse429Headers
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r BackfillJobResponse) GetJSON202() *BackfillResult {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r BackfillJobResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r BackfillJobResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r BackfillJobResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r BackfillJobResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r BackfillJobResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r BackfillJobResponse) GetJSON415() *NotJSON {
+	return r.JSON415
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r BackfillJobResponse) GetJSON421() *Misdirected {
+	return r.JSON421
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r BackfillJobResponse) GetJSON422() *Invalid {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r BackfillJobResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r BackfillJobResponse) GetJSON500() *Failed {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r BackfillJobResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r BackfillJobResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r BackfillJobResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r BackfillJobResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // PauseJobResponse401Headers the declared response headers of an HTTP 401 response for PauseJob
 type PauseJobResponse401Headers struct {
 	WWWAuthenticate *string
@@ -7187,14 +8090,22 @@ type RunJobResponse struct {
 	HTTPResponse *http.Response
 	// JSON202 the response for an HTTP 202 `application/json` response
 	JSON202 *Run
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *NotJSON
 	// JSON421 the response for an HTTP 421 `application/json` response
 	JSON421 *Misdirected
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Invalid
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooMany
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -7208,6 +8119,11 @@ type RunJobResponse struct {
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
 func (r RunJobResponse) GetJSON202() *Run {
 	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RunJobResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -7225,9 +8141,24 @@ func (r RunJobResponse) GetJSON404() *NotFound {
 	return r.JSON404
 }
 
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RunJobResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r RunJobResponse) GetJSON415() *NotJSON {
+	return r.JSON415
+}
+
 // GetJSON421 returns the response for an HTTP 421 `application/json` response
 func (r RunJobResponse) GetJSON421() *Misdirected {
 	return r.JSON421
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r RunJobResponse) GetJSON422() *Invalid {
+	return r.JSON422
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -7263,6 +8194,138 @@ func (r RunJobResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r RunJobResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RotateJobSigningSecretResponse401Headers the declared response headers of an HTTP 401 response for RotateJobSigningSecret
+type RotateJobSigningSecretResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RotateJobSigningSecretResponse429Headers the declared response headers of an HTTP 429 response for RotateJobSigningSecret
+type RotateJobSigningSecretResponse429Headers struct {
+	RetryAfter *int
+}
+
+type RotateJobSigningSecretResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *JobSigning
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *NotJSON
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *Misdirected
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Invalid
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Failed
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RotateJobSigningSecretResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RotateJobSigningSecretResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RotateJobSigningSecretResponse) GetJSON200() *JobSigning {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RotateJobSigningSecretResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RotateJobSigningSecretResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RotateJobSigningSecretResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RotateJobSigningSecretResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RotateJobSigningSecretResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RotateJobSigningSecretResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r RotateJobSigningSecretResponse) GetJSON415() *NotJSON {
+	return r.JSON415
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r RotateJobSigningSecretResponse) GetJSON421() *Misdirected {
+	return r.JSON421
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r RotateJobSigningSecretResponse) GetJSON422() *Invalid {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RotateJobSigningSecretResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RotateJobSigningSecretResponse) GetJSON500() *Failed {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r RotateJobSigningSecretResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RotateJobSigningSecretResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RotateJobSigningSecretResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RotateJobSigningSecretResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -7735,6 +8798,103 @@ func (r RetryRunResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r RetryRunResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PreviewScheduleResponse401Headers the declared response headers of an HTTP 401 response for PreviewSchedule
+type PreviewScheduleResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// PreviewScheduleResponse429Headers the declared response headers of an HTTP 429 response for PreviewSchedule
+type PreviewScheduleResponse429Headers struct {
+	RetryAfter *int
+}
+
+type PreviewScheduleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SchedulePreview
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *Misdirected
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Invalid
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Failed
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PreviewScheduleResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PreviewScheduleResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PreviewScheduleResponse) GetJSON200() *SchedulePreview {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PreviewScheduleResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PreviewScheduleResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r PreviewScheduleResponse) GetJSON421() *Misdirected {
+	return r.JSON421
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PreviewScheduleResponse) GetJSON422() *Invalid {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PreviewScheduleResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r PreviewScheduleResponse) GetJSON500() *Failed {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r PreviewScheduleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PreviewScheduleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PreviewScheduleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PreviewScheduleResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -9568,6 +10728,38 @@ func (c *ClientWithResponses) UpdateJobWithResponse(ctx context.Context, id ID, 
 	return ParseUpdateJobResponse(rsp)
 }
 
+// BackfillJobWithBodyWithResponse Make runs for the past slots of a job's schedule
+//
+// One run per slot of the job's schedule in [from, to), trigger backfill, at most 10,000; a slot
+// that already has a run keeps it. The runs are queued as Run now's are.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/jobs/{id}/backfill (the `BackfillJob` operationId).
+func (c *ClientWithResponses) BackfillJobWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*BackfillJobResponse, error) {
+	rsp, err := c.BackfillJobWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseBackfillJobResponse(rsp)
+}
+
+// BackfillJobWithResponse Make runs for the past slots of a job's schedule
+//
+// One run per slot of the job's schedule in [from, to), trigger backfill, at most 10,000; a slot
+// that already has a run keeps it. The runs are queued as Run now's are.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/jobs/{id}/backfill (the `BackfillJob` operationId).
+func (c *ClientWithResponses) BackfillJobWithResponse(ctx context.Context, id ID, body BackfillJobJSONRequestBody, reqEditors ...RequestEditorFn) (*BackfillJobResponse, error) {
+	rsp, err := c.BackfillJob(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseBackfillJobResponse(rsp)
+}
+
 // PauseJobWithResponse Pause a job
 //
 // It does not run on its schedule until it is resumed.
@@ -9598,19 +10790,74 @@ func (c *ClientWithResponses) ResumeJobWithResponse(ctx context.Context, id ID, 
 	return ParseResumeJobResponse(rsp)
 }
 
-// RunJobWithResponse Run a job now
+// RunJobWithBodyWithResponse Run a job now
 //
-// The run goes through the same queue as scheduled ones; it is queued even while the broker is down.
+// The run goes through the same queue as scheduled ones; it is queued even while the broker is
+// down. The body may be left out; its params override the job's params of the same names for
+// this run only, and must name params the job has.
 //
-// Returns a wrapper object for the known response body format(s).
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/jobs/{id}/run (the `RunJob` operationId).
-func (c *ClientWithResponses) RunJobWithResponse(ctx context.Context, id ID, reqEditors ...RequestEditorFn) (*RunJobResponse, error) {
-	rsp, err := c.RunJob(ctx, id, reqEditors...)
+func (c *ClientWithResponses) RunJobWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RunJobResponse, error) {
+	rsp, err := c.RunJobWithBody(ctx, id, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
 	return ParseRunJobResponse(rsp)
+}
+
+// RunJobWithResponse Run a job now
+//
+// The run goes through the same queue as scheduled ones; it is queued even while the broker is
+// down. The body may be left out; its params override the job's params of the same names for
+// this run only, and must name params the job has.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/jobs/{id}/run (the `RunJob` operationId).
+func (c *ClientWithResponses) RunJobWithResponse(ctx context.Context, id ID, body RunJobJSONRequestBody, reqEditors ...RequestEditorFn) (*RunJobResponse, error) {
+	rsp, err := c.RunJob(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRunJobResponse(rsp)
+}
+
+// RotateJobSigningSecretWithBodyWithResponse Give a job a new signing secret
+//
+// A webhook job with signing on signs each request with its secret. The job gets a new secret,
+// and the one it had stays valid for overlap (24h unless given; "0s" ends it at once; at most
+// 720h), its signature sent beside the new one's, so that receivers can change the secret they
+// verify with. The body may be left out. A job that signs nothing is a 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/jobs/{id}/signing-secret/rotate (the `RotateJobSigningSecret` operationId).
+func (c *ClientWithResponses) RotateJobSigningSecretWithBodyWithResponse(ctx context.Context, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RotateJobSigningSecretResponse, error) {
+	rsp, err := c.RotateJobSigningSecretWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRotateJobSigningSecretResponse(rsp)
+}
+
+// RotateJobSigningSecretWithResponse Give a job a new signing secret
+//
+// A webhook job with signing on signs each request with its secret. The job gets a new secret,
+// and the one it had stays valid for overlap (24h unless given; "0s" ends it at once; at most
+// 720h), its signature sent beside the new one's, so that receivers can change the secret they
+// verify with. The body may be left out. A job that signs nothing is a 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/jobs/{id}/signing-secret/rotate (the `RotateJobSigningSecret` operationId).
+func (c *ClientWithResponses) RotateJobSigningSecretWithResponse(ctx context.Context, id ID, body RotateJobSigningSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*RotateJobSigningSecretResponse, error) {
+	rsp, err := c.RotateJobSigningSecret(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRotateJobSigningSecretResponse(rsp)
 }
 
 // GetOpenAPIWithResponse This document
@@ -9699,6 +10946,23 @@ func (c *ClientWithResponses) RetryRunWithResponse(ctx context.Context, id ID, r
 		return nil, err
 	}
 	return ParseRetryRunResponse(rsp)
+}
+
+// PreviewScheduleWithResponse The next slots of a schedule
+//
+// The slots a job with this cron, time zone and jitter would run at, as the scheduler computes
+// them (H tokens, jitter, the daylight-saving rules). job_id chooses the values of H tokens and
+// the jitter offset as that job's id does; without it they are those of a job not stored yet.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/schedule/preview (the `PreviewSchedule` operationId).
+func (c *ClientWithResponses) PreviewScheduleWithResponse(ctx context.Context, params *PreviewScheduleParams, reqEditors ...RequestEditorFn) (*PreviewScheduleResponse, error) {
+	rsp, err := c.PreviewSchedule(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePreviewScheduleResponse(rsp)
 }
 
 // ListSecretsWithResponse List secrets
@@ -11923,6 +13187,125 @@ func ParseUpdateJobResponse(rsp *http.Response) (*UpdateJobResponse, error) {
 	return response, nil
 }
 
+// ParseBackfillJobResponse parses an HTTP response from a BackfillJobWithResponse call
+func ParseBackfillJobResponse(rsp *http.Response) (*BackfillJobResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &BackfillJobResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest BackfillResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest NotJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest Misdirected
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Failed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers BackfillJobResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers BackfillJobResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParsePauseJobResponse parses an HTTP response from a PauseJobWithResponse call
 func ParsePauseJobResponse(rsp *http.Response) (*PauseJobResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -12126,6 +13509,13 @@ func ParseRunJobResponse(rsp *http.Response) (*RunJobResponse, error) {
 		}
 		response.JSON202 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -12147,12 +13537,33 @@ func ParseRunJobResponse(rsp *http.Response) (*RunJobResponse, error) {
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest NotJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
 		var dest Misdirected
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooMany
@@ -12183,6 +13594,132 @@ func ParseRunJobResponse(rsp *http.Response) (*RunJobResponse, error) {
 		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers RunJobResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRotateJobSigningSecretResponse parses an HTTP response from a RotateJobSigningSecretWithResponse call
+func ParseRotateJobSigningSecretResponse(rsp *http.Response) (*RotateJobSigningSecretResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RotateJobSigningSecretResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest JobSigning
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest NotJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest Misdirected
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Failed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RotateJobSigningSecretResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RotateJobSigningSecretResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -12631,6 +14168,97 @@ func ParseRetryRunResponse(rsp *http.Response) (*RetryRunResponse, error) {
 		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers RetryRunResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePreviewScheduleResponse parses an HTTP response from a PreviewScheduleWithResponse call
+func ParsePreviewScheduleResponse(rsp *http.Response) (*PreviewScheduleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PreviewScheduleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SchedulePreview
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest Misdirected
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Failed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers PreviewScheduleResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers PreviewScheduleResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
