@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -79,8 +80,13 @@ type oidcFlow struct {
 }
 
 // handleOIDCStart serves GET /login/oidc?next=…: the browser goes to the provider to sign in.
+// Each start stores a flow, so starts are limited per client address (429 with Retry-After).
 func handleOIDCStart(a *auth) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		if !a.oidcGuard.allow(c.RealIP()) {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(a.oidcGuard.retryAfter()))
+			return echo.NewHTTPError(http.StatusTooManyRequests, "Too many sign-ins begun from this address. Try again in a moment.")
+		}
 		p, err := a.oidc.discover()
 		if err != nil {
 			a.logger.Error("OpenID provider unreachable", "error", err)

@@ -40,3 +40,28 @@ func TestAProvidersUserUsesAPasskeyOnlyAfterTheProvider(t *testing.T) {
 		}
 	})
 }
+
+func TestOIDCSignInsBegunAreLimitedPerAddress(t *testing.T) {
+	t.Parallel()
+	o := setupOIDC(t, "*=viewer")
+	// 30 at once, then one every 2 s: on a slow machine a few more may pass before the refusal.
+	passed := 0
+	for ; passed < 100; passed++ {
+		rec := o.send(http.MethodGet, "/login/oidc", nil)
+		if rec.Code == http.StatusTooManyRequests {
+			if rec.Header().Get("Retry-After") == "" || !strings.Contains(rec.Body.String(), "Too many sign-ins") {
+				t.Errorf("refusal without Retry-After or reason: %v %.200s", rec.Header(), rec.Body)
+			}
+			if rec.Header().Get("Set-Cookie") != "" {
+				t.Error("a refused start set a state cookie")
+			}
+			break
+		}
+		if rec.Code != http.StatusSeeOther {
+			t.Fatalf("start %d: %d", passed, rec.Code)
+		}
+	}
+	if passed < 30 || passed == 100 {
+		t.Errorf("%d sign-ins begun before a refusal, want at least 30 and then a refusal", passed)
+	}
+}
