@@ -110,13 +110,16 @@ func handleOIDCCallback(a *auth) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		c.SetCookie(&http.Cookie{Name: oidcCookie, Value: "", Path: "/login/oidc", MaxAge: -1, HttpOnly: true,
 			SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"})
-		if e := c.QueryParam("error"); e != "" {
-			return a.signInRefused(c, http.StatusUnauthorized, "The identity provider did not sign you in: "+
-				clip(e+" "+c.QueryParam("error_description"), 300))
-		}
 		flow, refusal, err := a.takeOIDCFlow(c)
 		if err != nil || refusal != "" {
 			return errOr(err, func() error { return a.signInRefused(c, http.StatusBadRequest, refusal) })
+		}
+		// The provider's words go to the log only: anyone can send a browser here with an error
+		// and a description of their choosing.
+		if e := c.QueryParam("error"); e != "" {
+			a.loginFailed(c, "oidc", "", clip("provider refused: "+e+": "+c.QueryParam("error_description"), 300))
+			return a.signInRefused(c, http.StatusUnauthorized, "The identity provider did not sign you in. "+
+				"Sign in again, or ask your administrator whether your account may use Cronflow.")
 		}
 		id, refusal, err := a.oidcIdentity(c, flow)
 		if err != nil || refusal != "" {

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -64,4 +65,37 @@ func TestOIDCSignInsBegunAreLimitedPerAddress(t *testing.T) {
 	if passed < 30 || passed == 100 {
 		t.Errorf("%d sign-ins begun before a refusal, want at least 30 and then a refusal", passed)
 	}
+}
+
+func TestAProvidersErrorIsShownOnlyAfterTheStateAndInOurWords(t *testing.T) {
+	t.Parallel()
+	o := setupOIDC(t, "*=viewer")
+	const planted = "Your account is locked: call +1 555 0100 and read out your password"
+	start := o.send(http.MethodGet, "/login/oidc", nil)
+	loc, err := url.Parse(start.Header().Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookie := ""
+	for _, c := range start.Result().Cookies() {
+		if c.Name == oidcCookie {
+			cookie = c.Name + "=" + c.Value
+		}
+	}
+	q := url.Values{"error": {"access_denied"}, "error_description": {planted}}
+	t.Run("WithoutThisBrowsersStateItIsAStaleSignIn", func(t *testing.T) {
+		rec := o.send(http.MethodGet, "/login/oidc/callback?"+q.Encode(), nil)
+		if rec.Code != http.StatusBadRequest || strings.Contains(rec.Body.String(), "locked") {
+			t.Errorf("forged error callback: %d %.300s", rec.Code, rec.Body)
+		}
+	})
+	t.Run("WithItAFixedMessageIsShown", func(t *testing.T) {
+		q.Set("state", loc.Query().Get("state"))
+		rec := o.send(http.MethodGet, "/login/oidc/callback?"+q.Encode(), nil, "Cookie", cookie)
+		doc := o.parse(rec, http.StatusUnauthorized)
+		got := find(t, doc, "signin-refused-reason").Text()
+		if strings.Contains(got, "locked") || !strings.Contains(got, "did not sign you in") {
+			t.Errorf("reason %q", got)
+		}
+	})
 }
