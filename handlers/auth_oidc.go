@@ -208,12 +208,16 @@ func (a *auth) oidcIdentity(c echo.Context, flow oidcFlow) (store.OIDCIdentity, 
 	return id, "", nil
 }
 
-// oidcUsername is the name a provider's user gets: preferred_username, else email, else subject.
+// oidcUsername is the name a provider's user gets: preferred_username, else email if the provider
+// verified it (email_verified true, or "true" as some providers send it), else subject. An
+// unverified email is whatever the user typed at the provider, perhaps another person's address.
 func oidcUsername(claims map[string]any, subject string) string {
-	for _, k := range []string{"preferred_username", "email"} {
-		if s, ok := claims[k].(string); ok && s != "" {
-			return s
-		}
+	if s, ok := claims["preferred_username"].(string); ok && s != "" {
+		return s
+	}
+	verified := claims["email_verified"] == true || claims["email_verified"] == "true"
+	if s, ok := claims["email"].(string); ok && s != "" && verified {
+		return s
 	}
 	return subject
 }

@@ -99,3 +99,22 @@ func TestAProvidersErrorIsShownOnlyAfterTheStateAndInOurWords(t *testing.T) {
 		}
 	})
 }
+
+func TestAnEmailNamesAUserOnlyWhenTheProviderVerifiedIt(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		claims map[string]any
+		want   string
+	}{
+		{map[string]any{"preferred_username": "pat", "email": "boss@example.test", "email_verified": true}, "pat"},
+		{map[string]any{"email": "boss@example.test", "email_verified": true}, "boss@example.test"},
+		{map[string]any{"email": "boss@example.test", "email_verified": "true"}, "boss@example.test"}, // as some providers send it
+		{map[string]any{"email": "boss@example.test", "email_verified": false}, "sub-1"},
+		{map[string]any{"email": "boss@example.test"}, "sub-1"},
+		{map[string]any{"email": "boss@example.test", "email_verified": "yes"}, "sub-1"},
+	} {
+		if got := oidcUsername(c.claims, "sub-1"); got != c.want {
+			t.Errorf("%v: %q, want %q", c.claims, got, c.want)
+		}
+	}
+}
