@@ -84,6 +84,8 @@ type auth struct {
 	passkeys    *passkeys
 	// passkeyGuard bounds the passwordless sign-ins begun per client address: each keeps a flow.
 	passkeyGuard *limiter
+	// oidcGuard bounds the single sign-ins begun per client address: each keeps a flow too.
+	oidcGuard *limiter
 }
 
 // publicPath reports whether a path is reachable without logging in.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -79,8 +80,13 @@ type oidcFlow struct {
 }
 
 // handleOIDCStart serves GET /login/oidc?next=…: the browser goes to the provider to sign in.
+// Each start stores a flow, so starts are limited per client address (429 with Retry-After).
 func handleOIDCStart(a *auth) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		if !a.oidcGuard.allow(c.RealIP()) {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(a.oidcGuard.retryAfter()))
+			return echo.NewHTTPError(http.StatusTooManyRequests, "Too many sign-ins begun from this address. Try again in a moment.")
+		}
 		p, err := a.oidc.discover()
 		if err != nil {
 			a.logger.Error("OpenID provider unreachable", "error", err)
@@ -104,13 +110,16 @@ func handleOIDCCallback(a *auth) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		c.SetCookie(&http.Cookie{Name: oidcCookie, Value: "", Path: "/login/oidc", MaxAge: -1, HttpOnly: true,
 			SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"})
-		if e := c.QueryParam("error"); e != "" {
-			return a.signInRefused(c, http.StatusUnauthorized, "The identity provider did not sign you in: "+
-				clip(e+" "+c.QueryParam("error_description"), 300))
-		}
 		flow, refusal, err := a.takeOIDCFlow(c)
 		if err != nil || refusal != "" {
 			return errOr(err, func() error { return a.signInRefused(c, http.StatusBadRequest, refusal) })
+		}
+		// The provider's words go to the log only: anyone can send a browser here with an error
+		// and a description of their choosing.
+		if e := c.QueryParam("error"); e != "" {
+			a.loginFailed(c, "oidc", "", clip("provider refused: "+e+": "+c.QueryParam("error_description"), 300))
+			return a.signInRefused(c, http.StatusUnauthorized, "The identity provider did not sign you in. "+
+				"Sign in again, or ask your administrator whether your account may use Cronflow.")
 		}
 		id, refusal, err := a.oidcIdentity(c, flow)
 		if err != nil || refusal != "" {
@@ -199,12 +208,16 @@ func (a *auth) oidcIdentity(c echo.Context, flow oidcFlow) (store.OIDCIdentity, 
 	return id, "", nil
 }
 
-// oidcUsername is the name a provider's user gets: preferred_username, else email, else subject.
+// oidcUsername is the name a provider's user gets: preferred_username, else email if the provider
+// verified it (email_verified true, or "true" as some providers send it), else subject. An
+// unverified email is whatever the user typed at the provider, perhaps another person's address.
 func oidcUsername(claims map[string]any, subject string) string {
-	for _, k := range []string{"preferred_username", "email"} {
-		if s, ok := claims[k].(string); ok && s != "" {
-			return s
-		}
+	if s, ok := claims["preferred_username"].(string); ok && s != "" {
+		return s
+	}
+	verified := claims["email_verified"] == true || claims["email_verified"] == "true"
+	if s, ok := claims["email"].(string); ok && s != "" && verified {
+		return s
 	}
 	return subject
 }

@@ -19,15 +19,21 @@ type oidcFixture struct {
 	idp *testProvider
 }
 
-func setupOIDC(t *testing.T, roles string) *oidcFixture {
+// setupOIDC starts a server whose single sign-on goes to a stand-in provider; opts change the
+// rest of its configuration.
+func setupOIDC(t *testing.T, roles string, opts ...func(*AuthConfig)) *oidcFixture {
 	t.Helper()
 	idp := newTestProvider(t)
 	rules, problems := ParseOIDCRoles(roles)
 	if len(problems) > 0 {
 		t.Fatal(problems)
 	}
-	f := setup(t, withAuth(AuthConfig{OIDC: &OIDCConfig{Issuer: idp.srv.URL, ClientID: testClientID, ClientSecret: "s3cret",
-		RedirectURL: "http://cronflow.test/login/oidc/callback", Name: "Test IdP", RoleClaim: "groups", Roles: rules}}))
+	cfg := AuthConfig{OIDC: &OIDCConfig{Issuer: idp.srv.URL, ClientID: testClientID, ClientSecret: "s3cret",
+		RedirectURL: "http://cronflow.test/login/oidc/callback", Name: "Test IdP", RoleClaim: "groups", Roles: rules}}
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	f := setup(t, withAuth(cfg))
 	return &oidcFixture{fixture: f, idp: idp}
 }
 

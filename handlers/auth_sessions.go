@@ -120,6 +120,11 @@ func (a *auth) startSession(c echo.Context, user sqlcgen.User, method, stage str
 	if err != nil {
 		return fmt.Errorf("start session: %w", err)
 	}
+	if stage == stageDone { // signed in; otherwise when the session passes its stage (passStage)
+		if err := a.store.RecordSignIn(ctx, user.Username, method, ""); err != nil {
+			return err
+		}
+	}
 	setCookie(c, &http.Cookie{
 		Name: sessionCookie, Value: token, Path: "/", Expires: expires, MaxAge: int(a.lifetime().Seconds()),
 		HttpOnly: true, SameSite: http.SameSiteLaxMode,

@@ -16,7 +16,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
-	"github.com/cronflow/cronflow/queries/store"
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/views"
 )
@@ -90,12 +89,12 @@ func (a *auth) checkFactorCode(c echo.Context, userID int64, username, code stri
 		return "", fmt.Errorf("read TOTP of user %d: %w", userID, err)
 	}
 	if recovery && len(code) > totpDigits {
-		n, err := a.q.RecoveryCodeUse(ctx, sqlcgen.RecoveryCodeUseParams{UserID: userID, CodeHash: store.HashRecoveryCode(code)})
+		used, err := a.store.UseRecoveryCode(ctx, userID, username, code)
 		if err != nil {
 			refund()
-			return "", fmt.Errorf("use recovery code of user %d: %w", userID, err)
+			return "", err
 		}
-		if n == 1 {
+		if used {
 			refund()
 			return "recovery", nil
 		}
@@ -160,6 +159,9 @@ func (a *auth) passStage(c echo.Context, p principal, factor string) error {
 	}
 	if _, err := a.q.SessionPass(c.Request().Context(), sqlcgen.SessionPassParams{ID: p.SessionID, Method: p.Method + "+" + factor}); err != nil {
 		return fmt.Errorf("pass session %d: %w", p.SessionID, err)
+	}
+	if err := a.store.RecordSignIn(c.Request().Context(), p.Name, p.Method, factor); err != nil {
+		return err
 	}
 	a.logger.Info("Second factor passed", "username", p.Name, "factor", factor, "client_ip", c.RealIP())
 	return nil

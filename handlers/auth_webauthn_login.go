@@ -121,6 +121,10 @@ func handlePasskeyLoginFinish(a *auth) echo.HandlerFunc {
 		if err != nil {
 			return a.passkeyRefused(c, "", err)
 		}
+		if refusal := a.passwordlessRefusal(found.user); refusal != "" {
+			a.loginFailed(c, "passkey", found.user.Username, "passwordless sign-in of a user of the identity provider")
+			return c.JSON(http.StatusForbidden, apiError{Error: refusal})
+		}
 		if ok, err := a.passkeyUsed(c, found, cred); !ok {
 			return err
 		}
@@ -155,6 +159,17 @@ func (a *auth) passkeyOwner(c echo.Context, rawID, handle []byte) (*passkeyUser,
 		return nil, passkeyUnknown("user disabled")
 	}
 	return u, nil
+}
+
+// passwordlessRefusal says why user may not sign in with a passkey alone, "" if they may. A
+// user of the identity provider signs in there, so that disabling them at the provider (or its
+// own policies) cannot be passed by: their passkey serves as the second step after it. The check
+// runs after the passkey's signature, so that it tells nothing to whoever holds only an id.
+func (a *auth) passwordlessRefusal(user sqlcgen.User) string {
+	if a.oidc == nil || user.OidcSubject == nil {
+		return ""
+	}
+	return "Your account signs in through " + a.oidc.cfg.Name + ": sign in there, then use your passkey as the second step."
 }
 
 // passkeyUnknown refuses a passwordless sign-in's passkey before its signature is checked: the

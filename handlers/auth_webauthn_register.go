@@ -101,12 +101,24 @@ func handlePasskeyRegisterFinish(a *auth) echo.HandlerFunc {
 	}
 }
 
-// handlePasskeyDelete serves POST /settings/passkeys/:id/delete: one of the user's passkeys goes.
+// handlePasskeyDelete serves POST /settings/passkeys/{id}/delete: with proof, the account's
+// password or a current code of its authenticator app, one of the user's passkeys goes. The
+// session alone is not enough, as for the authenticator app: whoever took over a session could
+// otherwise remove the factors that keep them out next time.
 func handlePasskeyDelete(a *auth) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
 			return err
+		}
+		form, err := readForm(c)
+		if err != nil {
+			return err
+		}
+		if problem, err := a.checkRemovalProof(c, form.Get("proof")); err != nil || problem != "" {
+			return errOr(err, func() error {
+				return renderAccountWith(c, a, http.StatusUnprocessableEntity, map[string]string{"proof": problem}, nil)
+			})
 		}
 		err = a.store.RemovePasskey(c.Request().Context(), auditActor(c), callerOf(c), id)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -117,4 +129,27 @@ func handlePasskeyDelete(a *auth) echo.HandlerFunc {
 		}
 		return redirectAfter(c, "/settings/account", "Passkey removed.")
 	}
+}
+
+// checkRemovalProof checks proof of the session's user: six digits are a current TOTP code, anything
+// else the password; both go through their guards against guessing. problem says what is wrong.
+func (a *auth) checkRemovalProof(c echo.Context, proof string) (problem string, err error) {
+	const wrong = "is neither your password nor a current code of your authenticator app"
+	p := currentPrincipal(c)
+	proof = strings.TrimSpace(proof)
+	switch {
+	case proof == "":
+		return "must be your password or a current code of your authenticator app", nil
+	case len(proof) == totpDigits && strings.Trim(proof, "0123456789") == "":
+		via, err := a.checkFactorCode(c, p.UserID, p.Name, proof, false)
+		if err != nil || via == "" {
+			return wrong, err
+		}
+	default:
+		user, err := a.checkPassword(c, "passkey removal", p.Name, proof)
+		if err != nil || user == nil {
+			return wrong, err
+		}
+	}
+	return "", nil
 }

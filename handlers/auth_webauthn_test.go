@@ -126,10 +126,10 @@ func TestPasskeyRegistration(t *testing.T) {
 	})
 	t.Run("RemovingOneIsAudited", func(t *testing.T) {
 		rows, _ := f.q.PasskeyListByUser(context.Background(), f.adminID())
-		if rec := f.sessionPost(cookie, "/settings/passkeys/"+itoa64(rows[0].ID+1000)+"/delete", url.Values{}); rec.Code != http.StatusNotFound {
+		if rec := f.sessionPost(cookie, "/settings/passkeys/"+itoa64(rows[0].ID+1000)+"/delete", url.Values{"proof": {testPassword}}); rec.Code != http.StatusNotFound {
 			t.Errorf("removing an unknown passkey: %d", rec.Code)
 		}
-		if rec := f.sessionPost(cookie, "/settings/passkeys/"+itoa64(rows[0].ID)+"/delete", url.Values{}); rec.Code != http.StatusSeeOther {
+		if rec := f.sessionPost(cookie, "/settings/passkeys/"+itoa64(rows[0].ID)+"/delete", url.Values{"proof": {testPassword}}); rec.Code != http.StatusSeeOther {
 			t.Fatalf("remove: %d %s", rec.Code, rec.Body)
 		}
 		if n := len(f.storedPasskeys(testAdmin)); n != 0 || !strings.Contains(f.auditActions(), "user.passkey_remove") {

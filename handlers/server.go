@@ -85,7 +85,8 @@ func NewServer(d Deps) *echo.Echo {
 		e.IPExtractor, e.SchemeExtractor = echo.ExtractIPFromXFFHeader(trust...), echo.ExtractSchemeFromHeaders(trust...)
 	}
 	a := &auth{AuthConfig: d.Auth, q: d.Queries, store: store.New(d.DB, d.Auth.AdminUser, d.Secrets), guard: newLoginGuard(), logger: d.Logger,
-		factorGuard: newLimiter(5, 30*time.Second), passkeyGuard: newLimiter(30, 2*time.Second)}
+		factorGuard: newLimiter(5, 30*time.Second), passkeyGuard: newLimiter(30, 2*time.Second),
+		oidcGuard: newLimiter(30, 2*time.Second)}
 	if d.Auth.OIDC != nil {
 		a.oidc = newOIDCClient(*d.Auth.OIDC)
 	}

@@ -136,9 +136,17 @@ func (s *Store) RemovePasskey(ctx context.Context, actor string, caller Caller, 
 	})
 }
 
+// ErrBootstrapFactors refuses a reset of the bootstrap admin's second factors by anyone but
+// itself, as ErrBootstrapPassword does for its password: another admin could otherwise take its
+// second step away and, with its password, its account.
+var ErrBootstrapFactors = errors.New("only the bootstrap admin (CRONFLOW_ADMIN_USER) itself can reset its second factors")
+
 // ResetFactors removes every second factor of a user (their TOTP secret, recovery codes and
 // passkeys) and ends their sessions: an admin's way to let someone who lost them in again.
-func (s *Store) ResetFactors(ctx context.Context, actor string, target sqlcgen.User) error {
+func (s *Store) ResetFactors(ctx context.Context, actor string, caller Caller, target sqlcgen.User) error {
+	if s.adminUser != "" && target.Username == s.adminUser && caller.UserID != target.ID {
+		return ErrBootstrapFactors
+	}
 	return s.write(ctx, actor, func(q *sqlcgen.Queries) ([]Entry, error) {
 		if _, err := q.TOTPDelete(ctx, target.ID); err != nil {
 			return nil, fmt.Errorf("delete TOTP of user %d: %w", target.ID, err)

@@ -27,6 +27,8 @@ func TestSecretsAreMaskedInEveryEncoding(t *testing.T) {
 		"Base64RawURL":      b64(base64.RawURLEncoding, secret),
 		"InsideBasicAuth":   "Basic " + b64(base64.StdEncoding, "ops:"+secret),
 		"InsideBasicAuthB2": "Basic " + b64(base64.StdEncoding, "ops2:"+secret+":x"),
+		"JSONAndPercentMix": `p%3C\u0061>%26s\u0073\"w%C3%B6rd\/%2b?%3D1\u0032`,
+		"SurrogateAndShort": `p\u003ca\u003e\u0026ss\"w\u00F6rd\/+?=12`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -66,5 +68,28 @@ func TestASecretAcrossTheOutputCutIsMasked(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+func TestASecretWithSpacesAndPlusSignsIsMaskedInEachSpelling(t *testing.T) {
+	t.Parallel()
+	const secret = "a b+c 😀 d"
+	for _, echoed := range []string{secret, "a+b+c+😀+d", "a%20b%2Bc+%F0%9F%98%80 d", `a\u0020b+c \ud83d\ude00\u0020d`} {
+		got := maskSecrets("<"+echoed+">", map[string]string{"S": secret})
+		if got != "<{{secrets.S}}>" {
+			t.Errorf("masked %q as %q", echoed, got)
+		}
+	}
+	// A '+' in the value is a plus, never a space.
+	if got := maskSecrets("a b c 😀 d", map[string]string{"S": secret}); got != "a b c 😀 d" {
+		t.Errorf("a space stood for the value's '+': %q", got)
+	}
+}
+
+func TestOverlappingSecretsLeaveNothingShowing(t *testing.T) {
+	t.Parallel()
+	got := maskSecrets("x-abcdef-x", map[string]string{"A": "abc", "B": "cdef"})
+	if got != "x-{{secrets.A}}{{secrets.B}}-x" {
+		t.Errorf("got %q", got)
 	}
 }
