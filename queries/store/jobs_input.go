@@ -108,35 +108,10 @@ func (in JobInput) Valid(now time.Time) (JobSpec, map[string]string) {
 		problems["name"] = "must not contain NUL characters"
 	}
 
-	// overlap, after, params, pause_after_failures (issue 21, sched-b)
-	if after := readAfter(in.After, problems); after != nil {
-		spec.AfterJobID, spec.AfterOn = &after.JobID, after.On
-	}
-	spec.Overlap = choiceField(problems, "overlap", in.Overlap, Overlaps...)
-	spec.Params = readParams(in.Params, problems)
-	pauseAfter, _ := intField(problems, "pause_after_failures", orDefault(in.PauseAfterFailures, defaultPauseAfterFails), 0, maxPauseAfterFailures)
-	spec.PauseAfterFailures = int32(pauseAfter)
-	spec.AlertOn = readAlertsOn(in.Alerts, problems)
-
+	in.validChain(&spec, problems)
 	in.validWindow(&spec, problems)
 	in.validSchedule(&spec, problems, now)
-
-	switch {
-	case spec.Type == "":
-		problems["type"] = fmt.Sprintf("is required: one of %s", strings.Join(task.Names(), ", "))
-	case len(in.Payload) > maxPayloadBytes:
-		problems["payload"] = fmt.Sprintf("must be at most %d KiB of JSON", maxPayloadBytes>>10)
-	default:
-		payload, payloadProblems := task.Validate(spec.Type, in.Payload)
-		for k, v := range payloadProblems {
-			problems[k] = v
-		}
-		if len(payloadProblems) == 0 && hasNUL(payload) {
-			problems["payload"] = "must not contain NUL characters"
-		}
-		spec.Payload = payload
-		checkParamRefs(payload, spec.Params, problems)
-	}
+	in.validPayload(&spec, problems)
 
 	retries, _ := intField(problems, "max_retries", orDefault(in.MaxRetries, "3"), 0, maxRetriesLimit)
 	spec.MaxRetries = int32(retries)
@@ -157,6 +132,40 @@ func (in JobInput) Valid(now time.Time) (JobSpec, map[string]string) {
 		spec.Name = defaultName(spec)
 	}
 	return spec, problems
+}
+
+// validChain checks what issue 21 added besides the schedule: overlap, after, params,
+// pause_after_failures and the events the alerts name.
+func (in JobInput) validChain(spec *JobSpec, problems map[string]string) {
+	if after := readAfter(in.After, problems); after != nil {
+		spec.AfterJobID, spec.AfterOn = &after.JobID, after.On
+	}
+	spec.Overlap = choiceField(problems, "overlap", in.Overlap, Overlaps...)
+	spec.Params = readParams(in.Params, problems)
+	pauseAfter, _ := intField(problems, "pause_after_failures", orDefault(in.PauseAfterFailures, defaultPauseAfterFails), 0, maxPauseAfterFailures)
+	spec.PauseAfterFailures = int32(pauseAfter)
+	spec.AlertOn = readAlertsOn(in.Alerts, problems)
+}
+
+// validPayload checks the task type and its payload, and that the payload's templates name only
+// the job's params.
+func (in JobInput) validPayload(spec *JobSpec, problems map[string]string) {
+	switch {
+	case spec.Type == "":
+		problems["type"] = fmt.Sprintf("is required: one of %s", strings.Join(task.Names(), ", "))
+	case len(in.Payload) > maxPayloadBytes:
+		problems["payload"] = fmt.Sprintf("must be at most %d KiB of JSON", maxPayloadBytes>>10)
+	default:
+		payload, payloadProblems := task.Validate(spec.Type, in.Payload)
+		for k, v := range payloadProblems {
+			problems[k] = v
+		}
+		if len(payloadProblems) == 0 && hasNUL(payload) {
+			problems["payload"] = "must not contain NUL characters"
+		}
+		spec.Payload = payload
+		checkParamRefs(payload, spec.Params, problems)
+	}
 }
 
 // validSchedule checks the schedule fields (a cron expression, or an hour and a minute, in a time
