@@ -78,6 +78,7 @@ func openPool(ctx context.Context, pcfg *pgxpool.Config, logger *slog.Logger) (*
 		"tcp_keepalives_count": "3", "tcp_user_timeout": "10000"} {
 		pcfg.ConnConfig.RuntimeParams[k] = v
 	}
+	pcfg.ConnConfig.DialFunc = dialer().DialContext // keepalives on this side too (pool_dial.go)
 	var pool atomic.Pointer[pgxpool.Pool]
 	var lastReset atomic.Int64
 	onPgError := pcfg.ConnConfig.OnPgError
