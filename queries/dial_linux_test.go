@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -51,5 +52,27 @@ func TestPoolConnectionsProbeAndGiveUpOnASilentServer(t *testing.T) {
 		if got != w[2] {
 			t.Errorf("%s = %d, want %d", name, got, w[2])
 		}
+	}
+}
+
+func TestANewConnectionToASilentServerGivesUp(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url, proxy := dbtest.ThroughProxy(t, dbtest.BaseURL())
+	pool, err := queries.OpenPool(ctx, url, 2, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	pool.Reset() // the next ping needs a new connection
+	proxy.Silence()
+	defer proxy.Resume()
+	start := time.Now()
+	// No deadline of its own: only the pool's connect timeout (10 s) ends the wait.
+	if err := pool.Ping(ctx); err == nil {
+		t.Fatal("a ping through a silent proxy succeeded")
+	}
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("a new connection to a silent server took %s to give up, want about 10 s", took)
 	}
 }

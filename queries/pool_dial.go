@@ -18,6 +18,8 @@ const (
 	keepAliveInterval = 2 * time.Second
 	keepAliveCount    = 3
 	userTimeout       = 15 * time.Second
+	// connectTimeout bounds a new connection's start-up, unless DATABASE_URL sets connect_timeout.
+	connectTimeout = 10 * time.Second
 )
 
 // dialer is the dialer of the pool's connections, with the keepalives and user timeout above.

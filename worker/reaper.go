@@ -29,6 +29,8 @@ type Reaper struct {
 	logger *slog.Logger
 	// RetryOverdueAfter is how late a retry may be before it is published again.
 	RetryOverdueAfter time.Duration
+	// outage tells the reaper's own database outages (reaper_outage.go).
+	outage outageGrace
 }
 
 // NewReaper returns a reaper that finds runs and notices through q and publishes them through out.
@@ -57,6 +59,7 @@ func (r *Reaper) orphanedAt(now time.Time) sqlcgen.RunListOrphanedParams {
 		UnpublishedBefore:  now.Add(-unpublishedAfter),
 		StaleBefore:        now.Add(-staleAfter),
 		RetryOverdueBefore: now.Add(-r.RetryOverdueAfter),
+		LeaseExpiredBefore: r.outage.leaseExpiredBefore(now),
 		MaxRows:            reapBatch,
 	}
 }
@@ -64,7 +67,10 @@ func (r *Reaper) orphanedAt(now time.Time) sqlcgen.RunListOrphanedParams {
 func (r *Reaper) reap(ctx context.Context) {
 	now := time.Now()
 	r.reapNotices(ctx, now)
-	rows, err := r.q.RunListOrphaned(ctx, r.orphanedAt(now))
+	lctx, cancel := context.WithTimeout(ctx, reapTimeout)
+	rows, err := r.q.RunListOrphaned(lctx, r.orphanedAt(now))
+	cancel()
+	r.outage.listed(time.Now(), err == nil, r.logger)
 	if err != nil {
 		if ctx.Err() == nil {
 			r.logger.Warn("List orphaned runs failed", "error", err)
@@ -84,7 +90,9 @@ func (r *Reaper) reap(ctx context.Context) {
 
 // reapNotices publishes notices whose message may never arrive, as reap does for runs.
 func (r *Reaper) reapNotices(ctx context.Context, now time.Time) {
-	ids, err := r.q.NoticeListOrphaned(ctx, sqlcgen.NoticeListOrphanedParams(r.orphanedAt(now)))
+	lctx, cancel := context.WithTimeout(ctx, reapTimeout)
+	ids, err := r.q.NoticeListOrphaned(lctx, sqlcgen.NoticeListOrphanedParams(r.orphanedAt(now)))
+	cancel()
 	if err != nil {
 		if ctx.Err() == nil {
 			r.logger.Warn("List orphaned notices failed", "error", err)
