@@ -47,10 +47,17 @@ func buildPrevious(t *testing.T) string {
 	return bin
 }
 
+// release is a Cronflow binary running as a process of its own.
+type release struct {
+	*testApp
+	pid int
+	// stop sends SIGTERM, as an orchestrator would, and waits for the process to end.
+	stop func()
+}
+
 // startBinary runs the binary at bin as "serve" with env on a free port, and waits until it is
-// ready. It is stopped with SIGTERM, as an orchestrator would, by the returned function or at
-// cleanup; its output is logged if the test fails.
-func startBinary(t *testing.T, bin string, env map[string]string) (*testApp, func()) {
+// ready. It is stopped at cleanup if it was not before; its output is logged if the test fails.
+func startBinary(t testing.TB, bin string, env map[string]string) release {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -99,7 +106,7 @@ func startBinary(t *testing.T, bin string, env map[string]string) (*testApp, fun
 		}
 		return app.readyz() == http.StatusOK
 	})
-	return app, stop
+	return release{testApp: app, pid: cmd.Process.Pid, stop: stop}
 }
 
 // migrated lists the migration versions applied to the database at dbURL.
@@ -129,7 +136,7 @@ func TestThePreviousReleaseRunsBesideThisOneDuringAnUpgrade(t *testing.T) {
 	env["LOG_LEVEL"] = "info"
 	f := newFleet(t, env, env["DATABASE_URL"])
 	// The previous release alone, on its own schema.
-	prev, stopPrev := startBinary(t, old, env)
+	prev := startBinary(t, old, env)
 	f.insertJobsCatchup(10, "* * * * * *", schedule.CatchupAll)
 	from := f.steadyFrom(10)
 
@@ -140,8 +147,8 @@ func TestThePreviousReleaseRunsBesideThisOneDuringAnUpgrade(t *testing.T) {
 	}
 	// The previous release keeps working on the newer schema, and starts on it too (a replica
 	// restarted, or rolled back, in the middle of the upgrade): its migrate finds nothing to do.
-	stopPrev()
-	prev, stopPrev = startBinary(t, old, env)
+	prev.stop()
+	prev = startBinary(t, old, env)
 	// It writes on it: a run made by hand through its API is stored, published and completed.
 	jobID := f.allRuns()[0].JobID
 	var run apiRun
@@ -152,7 +159,7 @@ func TestThePreviousReleaseRunsBesideThisOneDuringAnUpgrade(t *testing.T) {
 	waitUntil(time.Now().Add(5 * time.Second)) // both releases schedule and consume side by side
 
 	// The previous release goes; this one takes over.
-	stopPrev()
+	prev.stop()
 	until := time.Now().Add(5 * time.Second).Truncate(time.Second)
 	waitUntil(until.Add(time.Second))
 	f.waitSettled(until, 60*time.Second)
