@@ -84,9 +84,11 @@ func silenceScenario(t *testing.T, service string) {
 	workertest.WaitFor(t, 30*time.Second, "the serve replica is ready again", func() bool { return serve.readyz() == http.StatusOK })
 }
 
-// Each sub-test has its own database, broker names and proxy, so the two silences run side by side.
+// Each sub-test has its own database, broker names and proxy, so the two silences run side by side,
+// and beside the other parallel tests: a silence mostly waits.
 func TestSilentConnectionsLoseNoSlot(t *testing.T) {
 	longOutageTest(t)
+	t.Parallel()
 	t.Run("PostgreSQLSilentForAMinute", func(t *testing.T) {
 		t.Parallel()
 		silenceScenario(t, "postgres")

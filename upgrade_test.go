@@ -131,6 +131,7 @@ func migrated(t *testing.T, f *fleet) []int64 {
 
 func TestThePreviousReleaseRunsBesideThisOneDuringAnUpgrade(t *testing.T) {
 	longOutageTest(t)
+	t.Parallel()
 	old := buildPrevious(t)
 	env := testEnvTB(t)
 	env["LOG_LEVEL"] = "info"
