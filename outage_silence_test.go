@@ -109,3 +109,33 @@ func readyzWithin(t *testing.T, app *testApp, d time.Duration) int {
 	resp.Body.Close()
 	return resp.StatusCode
 }
+
+// A process told to stop while both its database and its broker are silent stops: every wait it
+// has on them ends by a deadline of its own.
+func TestAProcessStopsWhileItsServicesAreSilent(t *testing.T) {
+	longOutageTest(t)
+	t.Parallel()
+	env := testEnvTB(t)
+	env["LOG_LEVEL"] = "info"
+	dbURL := env["DATABASE_URL"]
+	var db, mq *dbtest.Proxy
+	env["DATABASE_URL"], db = dbtest.ThroughProxy(t, dbURL)
+	env["AMQP_URL"], mq = dbtest.ThroughProxy(t, brokertest.URL())
+	f := newFleet(t, env, dbURL).start()
+	f.insertJobs(5, "* * * * * *")
+	f.steadyFrom(5)
+	db.Silence()
+	mq.Silence()
+	time.Sleep(3 * time.Second) // runs, publishes and claims are under way into the silence
+	for _, app := range f.apps {
+		stopped := make(chan error, 1)
+		start := time.Now()
+		go func() { stopped <- app.shutdown() }()
+		select {
+		case <-stopped:
+			t.Logf("stopped %s after %s", app.URL, time.Since(start).Round(time.Millisecond))
+		case <-time.After(90 * time.Second):
+			t.Fatalf("the process at %s did not stop within 90 s of being told to while its services were silent", app.URL)
+		}
+	}
+}
