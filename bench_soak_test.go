@@ -19,7 +19,7 @@ import (
 
 // BenchmarkSoak runs this release's binary under a mixed load for CRONFLOW_SOAK_DURATION (a Go
 // duration, default 1h) and reports what it holds at the start (after a minute's warm-up) and at
-// the end: resident memory, goroutines, open sockets, database connections and the database's
+// the end (after a warm-up longer than the retention, so that both see it at work): resident memory, goroutines, open sockets, database connections and the database's
 // size. The load: 20 jobs succeeding every second; 5 jobs every 5 s whose target fails a third of
 // the time, retried twice, alerting a webhook channel when they fail and recover; 2 jobs every 10 s
 // that always fail, retried once; retention deleting runs older than 2 minutes; and a dashboard
@@ -54,7 +54,7 @@ func BenchmarkSoak(b *testing.B) {
 		soakLoad(b, app.testApp)
 		ctx, cancel := context.WithCancel(context.Background())
 		go pollDashboard(ctx, app.URL)
-		time.Sleep(time.Minute)
+		time.Sleep(soakWarmUp)
 		start := measureSoak(b, app, pool)
 		time.Sleep(duration)
 		end := measureSoak(b, app, pool)
@@ -68,6 +68,10 @@ func BenchmarkSoak(b *testing.B) {
 		app.stop()
 	}
 }
+
+// soakWarmUp is longer than the soak's retention (2 minutes), so that the start is measured with
+// retention deleting as much as the load adds.
+const soakWarmUp = 3 * time.Minute
 
 // buildThisRelease builds the binary of the working tree into a temporary folder.
 func buildThisRelease(b *testing.B) string {
@@ -132,7 +136,7 @@ func pollDashboard(ctx context.Context, url string) {
 
 // soakFigures is what the soak measures at one moment.
 type soakFigures struct {
-	rssMB, goroutines, sockets, dbConns, dbMB, runs float64
+	rssMB, goroutines, sockets, dbConns, dbMB, runs, notices float64
 }
 
 // measureSoak reads the process's resident memory and sockets from /proc, its goroutines from its
@@ -162,7 +166,8 @@ func measureSoak(b *testing.B, app release, pool *pgxpool.Pool) soakFigures {
 	}
 	err = pool.QueryRow(context.Background(), `SELECT
 		(SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()),
-		pg_database_size(current_database()) / 1048576.0, (SELECT count(*) FROM runs)`).Scan(&f.dbConns, &f.dbMB, &f.runs)
+		pg_database_size(current_database()) / 1048576.0, (SELECT count(*) FROM runs),
+		(SELECT count(*) FROM notices)`).Scan(&f.dbConns, &f.dbMB, &f.runs, &f.notices)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -172,6 +177,7 @@ func measureSoak(b *testing.B, app release, pool *pgxpool.Pool) soakFigures {
 // diff shows start and end side by side.
 func (s soakFigures) diff(e soakFigures) string {
 	return fmt.Sprintf("resident memory %.1f → %.1f MB, goroutines %.0f → %.0f, sockets %.0f → %.0f, "+
-		"database connections %.0f → %.0f, database %.1f → %.1f MB, runs kept %.0f → %.0f",
-		s.rssMB, e.rssMB, s.goroutines, e.goroutines, s.sockets, e.sockets, s.dbConns, e.dbConns, s.dbMB, e.dbMB, s.runs, e.runs)
+		"database connections %.0f → %.0f, database %.1f → %.1f MB, runs kept %.0f → %.0f, notices %.0f → %.0f",
+		s.rssMB, e.rssMB, s.goroutines, e.goroutines, s.sockets, e.sockets, s.dbConns, e.dbConns, s.dbMB, e.dbMB, s.runs, e.runs,
+		s.notices, e.notices)
 }
