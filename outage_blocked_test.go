@@ -69,6 +69,7 @@ func TestAMemoryAlarmBlocksPublishingVisiblyAndLosesNoSlot(t *testing.T) {
 	waitUntil(until.Add(time.Second))
 	f.waitSettled(until, 90*time.Second)
 	wantEveryRunOnce(t, f.checkSlots(from, until, alarm, cleared))
+	wantDoneSoonAfter(t, f, alarm, cleared, silentWithin)
 	if !serve.logs.Contains("RabbitMQ blocked publishing") || !serve.logs.Contains("RabbitMQ unblocked publishing") {
 		t.Error("no log line when publishing was blocked and unblocked")
 	}
