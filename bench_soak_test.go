@@ -60,6 +60,7 @@ func BenchmarkSoak(b *testing.B) {
 		end := measureSoak(b, app, pool)
 		cancel()
 		b.Logf("soak of %s: %s", duration, start.diff(end))
+		b.Logf("largest tables at the start: %s; at the end: %s", start.tables, end.tables)
 		b.ReportMetric(end.rssMB, "end-rss-MB")
 		b.ReportMetric(end.rssMB-start.rssMB, "rss-growth-MB")
 		b.ReportMetric(end.goroutines-start.goroutines, "goroutine-growth")
@@ -137,6 +138,8 @@ func pollDashboard(ctx context.Context, url string) {
 // soakFigures is what the soak measures at one moment.
 type soakFigures struct {
 	rssMB, goroutines, sockets, dbConns, dbMB, runs, notices float64
+	// tables are the largest tables with their size and dead rows, to tell growth from bloat.
+	tables string
 }
 
 // measureSoak reads the process's resident memory and sockets from /proc, its goroutines from its
@@ -168,6 +171,12 @@ func measureSoak(b *testing.B, app release, pool *pgxpool.Pool) soakFigures {
 		(SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()),
 		pg_database_size(current_database()) / 1048576.0, (SELECT count(*) FROM runs),
 		(SELECT count(*) FROM notices)`).Scan(&f.dbConns, &f.dbMB, &f.runs, &f.notices)
+	if err != nil {
+		b.Fatal(err)
+	}
+	err = pool.QueryRow(context.Background(), `SELECT string_agg(format('%s %s (%s live, %s dead)', relname,
+		pg_size_pretty(pg_total_relation_size(relid)), n_live_tup, n_dead_tup), ', ' ORDER BY pg_total_relation_size(relid) DESC)
+		FROM (SELECT * FROM pg_stat_user_tables ORDER BY pg_total_relation_size(relid) DESC LIMIT 4) t`).Scan(&f.tables)
 	if err != nil {
 		b.Fatal(err)
 	}
