@@ -64,13 +64,19 @@ func (r *Reaper) orphanedAt(now time.Time) sqlcgen.RunListOrphanedParams {
 	}
 }
 
+// reap publishes what is orphaned. Each list is chosen with the parameters of the moment it is
+// made; a list that turns out to be the first to reach the database after an outage is dropped
+// (see outageGrace), and the next reap lists again with the grace that outage calls for.
 func (r *Reaper) reap(ctx context.Context) {
-	now := time.Now()
-	r.reapNotices(ctx, now)
+	if !r.reapNotices(ctx) {
+		return
+	}
 	lctx, cancel := context.WithTimeout(ctx, reapTimeout)
-	rows, err := r.q.RunListOrphaned(lctx, r.orphanedAt(now))
+	rows, err := r.q.RunListOrphaned(lctx, r.orphanedAt(time.Now()))
 	cancel()
-	r.outage.listed(time.Now(), err == nil, r.logger)
+	if r.outage.listed(time.Now(), err == nil, r.logger) {
+		return
+	}
 	if err != nil {
 		if ctx.Err() == nil {
 			r.logger.Warn("List orphaned runs failed", "error", err)
@@ -88,19 +94,24 @@ func (r *Reaper) reap(ctx context.Context) {
 	r.out.Publish(ctx, msgs)
 }
 
-// reapNotices publishes notices whose message may never arrive, as reap does for runs.
-func (r *Reaper) reapNotices(ctx context.Context, now time.Time) {
+// reapNotices publishes notices whose message may never arrive, as reap does for runs. It
+// reports false when its list was dropped as the first after an outage.
+func (r *Reaper) reapNotices(ctx context.Context) bool {
 	lctx, cancel := context.WithTimeout(ctx, reapTimeout)
-	ids, err := r.q.NoticeListOrphaned(lctx, sqlcgen.NoticeListOrphanedParams(r.orphanedAt(now)))
+	ids, err := r.q.NoticeListOrphaned(lctx, sqlcgen.NoticeListOrphanedParams(r.orphanedAt(time.Now())))
 	cancel()
+	if r.outage.listed(time.Now(), err == nil, r.logger) {
+		return false
+	}
 	if err != nil {
 		if ctx.Err() == nil {
 			r.logger.Warn("List orphaned notices failed", "error", err)
 		}
-		return
+		return true
 	}
 	if len(ids) > 0 {
 		r.logger.Info("Publishing orphaned notices", "notices", len(ids))
 		r.out.PublishNotices(ctx, ids)
 	}
+	return true
 }

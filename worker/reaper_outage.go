@@ -27,19 +27,23 @@ type outageGrace struct {
 	until    time.Time // the end of the grace after it
 }
 
-// listed notes a list's outcome at now.
-func (g *outageGrace) listed(now time.Time, ok bool, logger *slog.Logger) {
+// listed notes a list's outcome at now. It reports whether that list is the first to reach the
+// database after an outage: its parameters were chosen before the outage was known, so it must be
+// dropped and made again with the grace.
+func (g *outageGrace) listed(now time.Time, ok bool, logger *slog.Logger) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if !ok {
-		return
+		return false
 	}
-	if !g.lastList.IsZero() && now.Sub(g.lastList) > outageGap {
+	ended := !g.lastList.IsZero() && now.Sub(g.lastList) > outageGap
+	if ended {
 		g.began, g.until = g.lastList, now.Add(leaseMargin)
 		logger.Info("Reaper: the database was out of reach; leases that ran out meanwhile are left to their consumers a while",
 			"outage_s", int(now.Sub(g.lastList).Seconds()), "grace_s", int(leaseMargin.Seconds()))
 	}
 	g.lastList = now
+	return ended
 }
 
 // leaseExpiredBefore is the time before which a run's lease must have run out for the reaper to
