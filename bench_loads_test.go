@@ -224,5 +224,6 @@ func benchEnv(b *testing.B) map[string]string {
 	env["LOG_LEVEL"] = "info"
 	env["CONSUMERS"] = os.Getenv("BENCH_CONSUMERS")
 	env["PREFETCH"] = os.Getenv("BENCH_PREFETCH")
+	slowDatabase(b, env) // BENCH_DB_LATENCY (bench_slowdb_test.go)
 	return env
 }

@@ -74,6 +74,12 @@ func (f *fleet) start() *fleet {
 // insertJobs stores n ping jobs on spec, which the scheduler takes up at once.
 func (f *fleet) insertJobs(n int, spec string) {
 	f.tb.Helper()
+	f.insertJobsCatchup(n, spec, schedule.CatchupLatest)
+}
+
+// insertJobsCatchup is insertJobs with the jobs' catch-up policy.
+func (f *fleet) insertJobsCatchup(n int, spec string, catchup schedule.Catchup) {
+	f.tb.Helper()
 	payload, _ := json.Marshal(map[string]string{"url": f.target.URL})
 	sched, err := schedule.Parse(spec, "UTC")
 	if err != nil {
@@ -82,7 +88,7 @@ func (f *fleet) insertJobs(n int, spec string) {
 	next := sched.Next(time.Now())
 	insertJobs(f.tb, f.q, n, sqlcgen.JobInsertParams{
 		Name: "fault", Type: "ping", Payload: payload, Cron: spec, Timezone: "UTC",
-		MaxRetries: 3, RetryDelayMs: 1000, TimeoutMs: 5000, Catchup: schedule.CatchupLatest, NextRunAt: &next,
+		MaxRetries: 3, RetryDelayMs: 1000, TimeoutMs: 5000, Catchup: catchup, NextRunAt: &next,
 	})
 }
 

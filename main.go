@@ -153,6 +153,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			Queries: q, DB: pool, Publisher: out, ReadyFunc: ready, Logger: logger, Metrics: metricsHandler,
 			Auth: authConfig(cfg), JobsPerMinute: cfg.JobsPerMinute, RunNowPerMinute: cfg.RunNowPerMinute,
 			TrustedProxies: cfg.TrustedProxies, Secrets: keys, Channels: notifier,
+			BrokerStateFunc: worker.BrokerState(pub),
 		})
 	}
 	logger.Info("Cronflow started", "mode", mode, "addr", cfg.HTTPAddr, "consumers", cfg.Consumers)

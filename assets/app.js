@@ -23,7 +23,8 @@
     focused = a && a.getAttribute ? a.getAttribute("data-key") : null;
     // A successful answer means Cronflow is reachable again.
     var xhr = e.detail && e.detail.xhr;
-    if (xhr && xhr.status >= 200 && xhr.status < 400) { connection(""); }
+    // It also says whether runs reach the broker (handlers/broker_state.go).
+    if (xhr && xhr.status >= 200 && xhr.status < 400) { connection(xhr.getResponseHeader("X-Cronflow-Broker-State") || ""); }
   });
 
   on("htmx:afterSwap", function () {

@@ -62,6 +62,9 @@ type Deps struct {
 	Secrets *secret.Keyring
 	// Channels sends test notices; nil answers a test with 503.
 	Channels ChannelTester
+	// BrokerStateFunc, if set, says what keeps runs from reaching the broker now ("" when nothing
+	// does), for the dashboard's connection state (broker_state.go).
+	BrokerStateFunc func() string
 }
 
 // ChannelTester sends a channel a test notice now and returns it as recorded; the worker's
@@ -105,6 +108,7 @@ func NewServer(d Deps) *echo.Echo {
 		e.Use(loopbackHostOnly)
 	}
 	e.Use(bodyLimit)
+	e.Use(brokerState(d.BrokerStateFunc))
 	e.Use(a.middleware)
 	e.Use(a.authorize)
 	e.Use(csrfProtection())

@@ -62,7 +62,8 @@ WHERE (status = 'queued'
    OR (status = 'retrying'
        AND ((published_at IS NULL AND next_attempt_at < clock_timestamp())
             OR (next_attempt_at < @retry_overdue_before::timestamptz AND published_at < @retry_overdue_before::timestamptz)))
-   OR (status = 'sending' AND lease_until < clock_timestamp() AND event <> 'channel.test')
+   OR (status = 'sending' AND lease_until < LEAST(clock_timestamp(), @lease_expired_before::timestamptz)
+       AND event <> 'channel.test')
 ORDER BY id
 LIMIT @max_rows;
 

@@ -78,6 +78,12 @@ func openPool(ctx context.Context, pcfg *pgxpool.Config, logger *slog.Logger) (*
 		"tcp_keepalives_count": "3", "tcp_user_timeout": "10000"} {
 		pcfg.ConnConfig.RuntimeParams[k] = v
 	}
+	pcfg.ConnConfig.DialFunc = dialer().DialContext // keepalives on this side too (pool_dial.go)
+	if pcfg.ConnConfig.ConnectTimeout == 0 {
+		// A server that accepts the connection and then says nothing (a silent network) would
+		// hold every new connection, and whoever waits for it, until PostgreSQL gives up on it.
+		pcfg.ConnConfig.ConnectTimeout = connectTimeout
+	}
 	var pool atomic.Pointer[pgxpool.Pool]
 	var lastReset atomic.Int64
 	onPgError := pcfg.ConnConfig.OnPgError

@@ -202,7 +202,8 @@ WHERE (status = 'queued'
        AND ((published_at IS NULL AND next_attempt_at < clock_timestamp())
             OR (next_attempt_at < @retry_overdue_before::timestamptz AND published_at < @retry_overdue_before::timestamptz)))
    OR (status = 'running'
-       AND lease_until < clock_timestamp()
+       -- a lease that ran out during a database outage is left to its consumer a while (worker/reaper.go)
+       AND lease_until < LEAST(clock_timestamp(), @lease_expired_before::timestamptz)
        AND (published_at IS NULL OR published_at < lease_until OR published_at < @stale_before::timestamptz))
 ORDER BY id
 LIMIT @max_rows;

@@ -313,15 +313,17 @@ WHERE (status = 'queued'
    OR (status = 'retrying'
        AND ((published_at IS NULL AND next_attempt_at < clock_timestamp())
             OR (next_attempt_at < $3::timestamptz AND published_at < $3::timestamptz)))
-   OR (status = 'sending' AND lease_until < clock_timestamp() AND event <> 'channel.test')
+   OR (status = 'sending' AND lease_until < LEAST(clock_timestamp(), $4::timestamptz)
+       AND event <> 'channel.test')
 ORDER BY id
-LIMIT $4
+LIMIT $5
 `
 
 type NoticeListOrphanedParams struct {
 	UnpublishedBefore  time.Time
 	StaleBefore        time.Time
 	RetryOverdueBefore time.Time
+	LeaseExpiredBefore time.Time
 	MaxRows            int32
 }
 
@@ -331,6 +333,7 @@ func (q *Queries) NoticeListOrphaned(ctx context.Context, arg NoticeListOrphaned
 		arg.UnpublishedBefore,
 		arg.StaleBefore,
 		arg.RetryOverdueBefore,
+		arg.LeaseExpiredBefore,
 		arg.MaxRows,
 	)
 	if err != nil {

@@ -662,16 +662,18 @@ WHERE (status = 'queued'
        AND ((published_at IS NULL AND next_attempt_at < clock_timestamp())
             OR (next_attempt_at < $3::timestamptz AND published_at < $3::timestamptz)))
    OR (status = 'running'
-       AND lease_until < clock_timestamp()
+       -- a lease that ran out during a database outage is left to its consumer a while (worker/reaper.go)
+       AND lease_until < LEAST(clock_timestamp(), $4::timestamptz)
        AND (published_at IS NULL OR published_at < lease_until OR published_at < $2::timestamptz))
 ORDER BY id
-LIMIT $4
+LIMIT $5
 `
 
 type RunListOrphanedParams struct {
 	UnpublishedBefore  time.Time
 	StaleBefore        time.Time
 	RetryOverdueBefore time.Time
+	LeaseExpiredBefore time.Time
 	MaxRows            int32
 }
 
@@ -689,6 +691,7 @@ func (q *Queries) RunListOrphaned(ctx context.Context, arg RunListOrphanedParams
 		arg.UnpublishedBefore,
 		arg.StaleBefore,
 		arg.RetryOverdueBefore,
+		arg.LeaseExpiredBefore,
 		arg.MaxRows,
 	)
 	if err != nil {

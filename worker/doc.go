@@ -57,6 +57,9 @@
 //     own; and a job that fails again within alerts.flap_window of recovering is held, unannounced.
 //
 // Beside the pipeline: retrydb.go waits out database outages, retention.go deletes old runs on the
-// leader, metrics.go and readiness.go report on a process. A worker-only replica (`cronflow
+// leader, metrics.go and readiness.go report on a process. broker/blocked.go follows RabbitMQ's
+// back-pressure (connection.blocked), during which nothing is published and runs wait in the
+// database; reaper_outage.go keeps the reaper from taking runs from consumers that only could not
+// record them while the database was out of reach. A worker-only replica (`cronflow
 // worker`) runs steps 3 to 9 and builds none of the leader's parts.
 package worker

@@ -93,6 +93,15 @@ func (m *Metrics) Watch(pub *broker.Publisher, c *Consumer, consumers int, leade
 		counter("cronflow_publishes_total", publishes, prometheus.Labels{"result": "failed"}, pub.Failed.Load),
 		counter("cronflow_broker_reconnects_total", reconnects, prometheus.Labels{"connection": "publisher"}, pub.Reconnects),
 		counter("cronflow_broker_reconnects_total", reconnects, prometheus.Labels{"connection": "consumer"}, c.Reconnects),
+		gauge("cronflow_broker_blocked", "1 while RabbitMQ blocks this process's publishing (a memory or disk alarm).", func() float64 {
+			if blocked, _ := pub.Blocked(); blocked {
+				return 1
+			}
+			return 0
+		}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cronflow_broker_blocked_seconds_total",
+			Help: "Seconds that RabbitMQ blocked this process's publishing."}, pub.BlockedSeconds),
+		counter("cronflow_broker_blocked_total", "Times RabbitMQ blocked this process's publishing.", nil, pub.BlockedEvents),
 		gauge("cronflow_consumers", "Consumer goroutines in this process.", func() float64 { return float64(consumers) }),
 		gauge("cronflow_runs_in_flight", "Runs being executed in this process now.", func() float64 { return float64(c.InFlight()) }),
 		gauge("cronflow_scheduler_leader", "1 while this process is the scheduler leader.", func() float64 {

@@ -70,7 +70,12 @@ func (o *Outbox) publish(ctx context.Context, msgs []runmsg.Message) []int64 {
 		}
 	}
 	if err != nil {
-		o.logger.Warn("Publish runs failed; the reaper will publish them", "error", err,
+		// While RabbitMQ blocks publishing, that is logged once when it starts (broker/blocked.go).
+		level := slog.LevelWarn
+		if errors.Is(err, broker.ErrBlocked) {
+			level = slog.LevelDebug
+		}
+		o.logger.Log(ctx, level, "Publish runs failed; the reaper will publish them", "error", err,
 			"runs", len(msgs), "published", len(published))
 	}
 	return published

@@ -24,6 +24,8 @@ func Readiness(pool *pgxpool.Pool, pub *broker.Publisher, consumer *Consumer, di
 		}
 		if !pub.Connected() {
 			problems["rabbitmq_publisher"] = "not connected"
+		} else if blocked, _ := pub.Blocked(); blocked {
+			problems["rabbitmq_publisher"] = broker.ErrBlocked.Error()
 		}
 		if !consumer.Connected() {
 			problems["rabbitmq_consumer"] = "not connected"
@@ -35,5 +37,16 @@ func Readiness(pool *pgxpool.Pool, pub *broker.Publisher, consumer *Consumer, di
 			problems["scheduler"] = fmt.Sprintf("holding %d due slots until the database takes them", n)
 		}
 		return problems
+	}
+}
+
+// BrokerState says, for the dashboard's connection state, what keeps runs from reaching the broker
+// now, or "" when nothing does. It asks the broker nothing: it reads what the publisher was told.
+func BrokerState(pub *broker.Publisher) func() string {
+	return func() string {
+		if blocked, _ := pub.Blocked(); blocked {
+			return "Publishing blocked by RabbitMQ (memory/disk alarm): runs stay queued and are sent when it clears."
+		}
+		return ""
 	}
 }

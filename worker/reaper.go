@@ -29,6 +29,8 @@ type Reaper struct {
 	logger *slog.Logger
 	// RetryOverdueAfter is how late a retry may be before it is published again.
 	RetryOverdueAfter time.Duration
+	// outage tells the reaper's own database outages (reaper_outage.go).
+	outage outageGrace
 }
 
 // NewReaper returns a reaper that finds runs and notices through q and publishes them through out.
@@ -57,21 +59,33 @@ func (r *Reaper) orphanedAt(now time.Time) sqlcgen.RunListOrphanedParams {
 		UnpublishedBefore:  now.Add(-unpublishedAfter),
 		StaleBefore:        now.Add(-staleAfter),
 		RetryOverdueBefore: now.Add(-r.RetryOverdueAfter),
+		LeaseExpiredBefore: r.outage.leaseExpiredBefore(now),
 		MaxRows:            reapBatch,
 	}
 }
 
+// reap publishes what is orphaned. Each list is chosen with the parameters of the moment it is
+// made; a list that turns out to be the first to reach the database after an outage is dropped
+// (see outageGrace), and the next reap lists again with the grace that outage calls for.
 func (r *Reaper) reap(ctx context.Context) {
-	now := time.Now()
-	r.reapNotices(ctx, now)
+	if !r.reapNotices(ctx) {
+		return
+	}
 	// A run a later one replaced (overlap: replace) whose consumer died before it stopped has
 	// nobody left to record it: it is settled here, as cancelled.
-	if n, err := r.q.RunCancelAbandoned(ctx); err != nil && ctx.Err() == nil {
+	cctx, cancel := context.WithTimeout(ctx, reapTimeout)
+	if n, err := r.q.RunCancelAbandoned(cctx); err != nil && ctx.Err() == nil {
 		r.logger.Warn("Cancel abandoned runs failed", "error", err)
 	} else if n > 0 {
 		r.logger.Info("Abandoned runs cancelled", "runs", n)
 	}
-	rows, err := r.q.RunListOrphaned(ctx, r.orphanedAt(now))
+	cancel()
+	lctx, cancel := context.WithTimeout(ctx, reapTimeout)
+	rows, err := r.q.RunListOrphaned(lctx, r.orphanedAt(time.Now()))
+	cancel()
+	if r.outage.listed(time.Now(), err == nil, r.logger) {
+		return
+	}
 	if err != nil {
 		if ctx.Err() == nil {
 			r.logger.Warn("List orphaned runs failed", "error", err)
@@ -89,17 +103,24 @@ func (r *Reaper) reap(ctx context.Context) {
 	r.out.Publish(ctx, msgs)
 }
 
-// reapNotices publishes notices whose message may never arrive, as reap does for runs.
-func (r *Reaper) reapNotices(ctx context.Context, now time.Time) {
-	ids, err := r.q.NoticeListOrphaned(ctx, sqlcgen.NoticeListOrphanedParams(r.orphanedAt(now)))
+// reapNotices publishes notices whose message may never arrive, as reap does for runs. It
+// reports false when its list was dropped as the first after an outage.
+func (r *Reaper) reapNotices(ctx context.Context) bool {
+	lctx, cancel := context.WithTimeout(ctx, reapTimeout)
+	ids, err := r.q.NoticeListOrphaned(lctx, sqlcgen.NoticeListOrphanedParams(r.orphanedAt(time.Now())))
+	cancel()
+	if r.outage.listed(time.Now(), err == nil, r.logger) {
+		return false
+	}
 	if err != nil {
 		if ctx.Err() == nil {
 			r.logger.Warn("List orphaned notices failed", "error", err)
 		}
-		return
+		return true
 	}
 	if len(ids) > 0 {
 		r.logger.Info("Publishing orphaned notices", "notices", len(ids))
 		r.out.PublishNotices(ctx, ids)
 	}
+	return true
 }

@@ -57,3 +57,33 @@ func TestRetryDBWaitsOutTransientErrors(t *testing.T) {
 		t.Fatalf("no rows was retried: %v after %d calls", err, calls)
 	}
 }
+
+func TestAConnectionThatTimedOutIsTransient(t *testing.T) {
+	t.Parallel()
+	// A server that accepts and then says nothing, as a silent network does.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	cfg, err := pgx.ParseConfig("postgres://postgres@" + l.Addr().String() + "/x?sslmode=disable&connect_timeout=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = pgx.ConnectConfig(context.Background(), cfg)
+	if err == nil || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("connect to a silent server: %v, want a deadline", err)
+	}
+	if !transient(fmt.Errorf("claim 1 runs: %w", err)) {
+		t.Errorf("transient(%v) = false, want true: the database may answer again", err)
+	}
+}

@@ -1,11 +1,11 @@
 package dbtest
 
 import (
-	"io"
 	"net"
 	"net/url"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Proxy is a TCP proxy on 127.0.0.1 in front of a database server. A test stops it to take the
@@ -20,6 +20,10 @@ type Proxy struct {
 	ln    net.Listener
 	conns map[net.Conn]bool
 	wg    sync.WaitGroup
+
+	// silence and latency: see proxy_modes.go.
+	silence chan struct{}
+	latency time.Duration
 }
 
 // ThroughProxy returns dbURL with its host replaced by a new proxy to that host, and the proxy.
@@ -70,8 +74,9 @@ func (p *Proxy) Start() {
 }
 
 // Stop closes the listener and every connection through the proxy: clients see their connections
-// end and new ones refused, as if the server had gone.
+// end and new ones refused, as if the server had gone. It ends a silence too.
 func (p *Proxy) Stop() {
+	p.Resume()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.ln != nil {
@@ -121,10 +126,10 @@ func (p *Proxy) track(ln net.Listener, conns ...net.Conn) bool {
 	return true
 }
 
-// pipe copies one direction; when either side ends, both are closed.
+// pipe copies one direction (see forward); when either side ends, both are closed.
 func (p *Proxy) pipe(dst, src net.Conn) {
 	defer p.wg.Done()
-	_, _ = io.Copy(dst, src)
+	p.forward(dst, src)
 	_ = dst.Close()
 	_ = src.Close()
 	p.mu.Lock()

@@ -32,6 +32,9 @@ type Publisher struct {
 	returnsMu sync.Mutex
 	returned  map[string]bool
 
+	// blocked follows connection.blocked (blocked.go).
+	blocked blockage
+
 	// Confirmed, Returned and Failed count published messages by outcome, for /metrics.
 	Confirmed atomic.Int64
 	Returned  atomic.Int64
@@ -67,6 +70,7 @@ func (p *Publisher) setup(ctx context.Context, conn *amqp.Connection) error {
 	if err := ch.Confirm(false); err != nil {
 		return fmt.Errorf("enable confirms: %w", err)
 	}
+	go p.blocked.watch(p, conn.RemoteAddr().String(), conn.NotifyBlocked(make(chan amqp.Blocking, 4)))
 	returns := ch.NotifyReturn(make(chan amqp.Return, 1024))
 	go p.watchReturns(returns)
 	// A channel-level error (a declare that did not match, say) closes only the channel; take the
@@ -132,6 +136,9 @@ func (p *Publisher) channel() (*amqp.Channel, <-chan amqp.Return, error) {
 	defer p.mu.Unlock()
 	if p.ch == nil || p.ch.IsClosed() {
 		return nil, nil, ErrNotConnected
+	}
+	if blocked, _ := p.Blocked(); blocked {
+		return nil, nil, ErrBlocked
 	}
 	return p.ch, p.returns, nil
 }
