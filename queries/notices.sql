@@ -3,15 +3,15 @@
 -- job, episode, event) makes a second attempt at the same notice a no-op, and so a failing notice
 -- made again while the job fails goes only to channels added since. A recovered notice goes only
 -- to the channels that were told the episode's failing. A reminder (1, 2, …) is a failing notice
--- made again, to every channel, while the job keeps failing.
+-- made again, to every channel, while the job keeps failing; its event is job.failing.reminder.N.
 INSERT INTO notices (channel_id, job_id, run_id, event, episode, consecutive_failures, details, reminder)
 SELECT c.id, j.id, @run_id, @event, @episode, @consecutive_failures, @details, @reminder
 FROM jobs AS j
 JOIN channels AS c ON c.id = ANY(j.alert_channels)
 WHERE j.id = @job_id
   AND (@event::text <> 'job.recovered' OR EXISTS (SELECT 1 FROM notices AS f
-      WHERE f.channel_id = c.id AND f.job_id = j.id AND f.episode = @episode AND f.event = 'job.failing'))
-ON CONFLICT (channel_id, job_id, episode, event, reminder) WHERE event <> 'channel.test' DO NOTHING
+      WHERE f.channel_id = c.id AND f.job_id = j.id AND f.episode = @episode AND f.event LIKE 'job.failing%'))
+ON CONFLICT (channel_id, job_id, episode, event) WHERE event <> 'channel.test' DO NOTHING
 RETURNING id;
 
 -- name: NoticeInsertTest :one
@@ -93,5 +93,5 @@ SELECT c.id, j.id, @run_id::bigint, 'job.skipped', @run_id::bigint,
 FROM jobs AS j
 JOIN channels AS c ON c.id = ANY(j.alert_channels)
 WHERE j.id = @job_id AND 'skipped' = ANY(j.alert_on)
-ON CONFLICT (channel_id, job_id, episode, event, reminder) WHERE event <> 'channel.test' DO NOTHING
+ON CONFLICT (channel_id, job_id, episode, event) WHERE event <> 'channel.test' DO NOTHING
 RETURNING id;

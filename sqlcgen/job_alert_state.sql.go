@@ -47,7 +47,7 @@ SELECT s.job_id, s.consecutive_failures, s.failing, s.episode, j.alert_after, ca
     s.last_notice_at, s.last_recovered_at, s.reminders, s.held, j.alert_repeat_ms, j.alert_flap_window_ms,
     (SELECT count(*) FROM unnest(j.alert_channels) AS c(id)
      WHERE s.failing AND NOT EXISTS (SELECT 1 FROM notices AS n
-         WHERE n.channel_id = c.id AND n.job_id = s.job_id AND n.episode = s.episode AND n.event = 'job.failing'))::integer AS untold,
+         WHERE n.channel_id = c.id AND n.job_id = s.job_id AND n.episode = s.episode AND n.event LIKE 'job.failing%'))::integer AS untold,
     -- pause_after_failures, alerts.on (issue 21, sched-b)
     j.pause_after_failures, j.alert_on
 FROM job_alert_state AS s

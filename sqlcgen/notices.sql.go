@@ -70,8 +70,8 @@ FROM jobs AS j
 JOIN channels AS c ON c.id = ANY(j.alert_channels)
 WHERE j.id = $7
   AND ($2::text <> 'job.recovered' OR EXISTS (SELECT 1 FROM notices AS f
-      WHERE f.channel_id = c.id AND f.job_id = j.id AND f.episode = $3 AND f.event = 'job.failing'))
-ON CONFLICT (channel_id, job_id, episode, event, reminder) WHERE event <> 'channel.test' DO NOTHING
+      WHERE f.channel_id = c.id AND f.job_id = j.id AND f.episode = $3 AND f.event LIKE 'job.failing%'))
+ON CONFLICT (channel_id, job_id, episode, event) WHERE event <> 'channel.test' DO NOTHING
 RETURNING id
 `
 
@@ -89,7 +89,7 @@ type NoticeInsertForJobParams struct {
 // job, episode, event) makes a second attempt at the same notice a no-op, and so a failing notice
 // made again while the job fails goes only to channels added since. A recovered notice goes only
 // to the channels that were told the episode's failing. A reminder (1, 2, …) is a failing notice
-// made again, to every channel, while the job keeps failing.
+// made again, to every channel, while the job keeps failing; its event is job.failing.reminder.N.
 func (q *Queries) NoticeInsertForJob(ctx context.Context, arg NoticeInsertForJobParams) ([]int64, error) {
 	rows, err := q.db.Query(ctx, noticeInsertForJob,
 		arg.RunID,
@@ -125,7 +125,7 @@ SELECT c.id, j.id, $1::bigint, 'job.skipped', $1::bigint,
 FROM jobs AS j
 JOIN channels AS c ON c.id = ANY(j.alert_channels)
 WHERE j.id = $3 AND 'skipped' = ANY(j.alert_on)
-ON CONFLICT (channel_id, job_id, episode, event, reminder) WHERE event <> 'channel.test' DO NOTHING
+ON CONFLICT (channel_id, job_id, episode, event) WHERE event <> 'channel.test' DO NOTHING
 RETURNING id
 `
 

@@ -195,6 +195,16 @@ type notice struct {
 	at       time.Time
 }
 
+// rowEvent is the notice rows' event: a reminder's is job.failing.reminder.N, so that the
+// notices' key (channel, job, episode, event) holds each reminder once, as the previous release's
+// queries know that key (migration 00017). What the channel is sent says job.failing and N.
+func (n notice) rowEvent() string {
+	if n.reminder > 0 {
+		return fmt.Sprintf("%s.reminder.%d", n.event, n.reminder)
+	}
+	return n.event
+}
+
 // makeNotices stores one notice of n's event per channel of the job.
 func (a *Alerter) makeNotices(ctx context.Context, q *sqlcgen.Queries, s Settled, n notice) ([]int64, error) {
 	failures := n.failures
@@ -213,7 +223,7 @@ func (a *Alerter) makeNotices(ctx context.Context, q *sqlcgen.Queries, s Settled
 	if err != nil {
 		return nil, fmt.Errorf("encode notice: %w", err)
 	}
-	ids, err := q.NoticeInsertForJob(ctx, sqlcgen.NoticeInsertForJobParams{JobID: s.JobID, RunID: &s.RunID, Event: n.event,
+	ids, err := q.NoticeInsertForJob(ctx, sqlcgen.NoticeInsertForJobParams{JobID: s.JobID, RunID: &s.RunID, Event: n.rowEvent(),
 		Episode: n.state.episode, ConsecutiveFailures: failures, Details: details, Reminder: n.reminder})
 	if err != nil {
 		return nil, fmt.Errorf("make %s notices of job %d: %w", n.event, s.JobID, err)

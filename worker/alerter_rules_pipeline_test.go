@@ -118,10 +118,10 @@ func TestAlertRules(t *testing.T) {
 		r.settle(29*time.Minute, true)
 		r.expect("job.failing/0") // 59 minutes: no reminder yet
 		r.settle(2*time.Minute, true)
-		r.expect("job.failing/0", "job.failing/1")
+		r.expect("job.failing/0", "job.failing.reminder.1/1")
 		r.settle(10*time.Minute, true)
 		r.settle(0, false)
-		r.expect("job.failing/0", "job.failing/1", "job.recovered/0")
+		r.expect("job.failing/0", "job.failing.reminder.1/1", "job.recovered/0")
 		workertest.WaitFor(t, 20*time.Second, "three notices delivered", func() bool {
 			d := r.hook.delivered()
 			return d[notify.Failing] == 2 && d[notify.Recovered] == 1

@@ -15,16 +15,21 @@ ALTER TABLE job_alert_state
     ADD COLUMN reminders         integer NOT NULL DEFAULT 0,
     ADD COLUMN held              boolean NOT NULL DEFAULT false;
 
--- A reminder is a failing notice of the same episode with its number: the notices' key takes it,
--- so that each reminder is made once per channel and the first failing notice (0) stays unique.
+-- A reminder is a failing notice of the same episode with its number. Its event is
+-- job.failing.reminder.N, so that the notices' key (channel, job, episode, event) makes each
+-- reminder once per channel and stays what the previous release's queries name in ON CONFLICT:
+-- a replica of that release, still running during an upgrade, keeps making its notices.
 ALTER TABLE notices ADD COLUMN reminder integer NOT NULL DEFAULT 0;
-DROP INDEX notices_once_idx;
-CREATE UNIQUE INDEX notices_once_idx ON notices (channel_id, job_id, episode, event, reminder) WHERE event <> 'channel.test';
+ALTER TABLE notices DROP CONSTRAINT notices_event_check;
+ALTER TABLE notices ADD CONSTRAINT notices_event_check
+    CHECK (event IN ('job.failing', 'job.recovered', 'channel.test', 'job.skipped', 'job.paused')
+           OR event ~ '^job\.failing\.reminder\.[1-9][0-9]*$');
 
 -- +goose Down
 DELETE FROM notices WHERE reminder > 0;
-DROP INDEX notices_once_idx;
-CREATE UNIQUE INDEX notices_once_idx ON notices (channel_id, job_id, episode, event) WHERE event <> 'channel.test';
+ALTER TABLE notices DROP CONSTRAINT notices_event_check;
+ALTER TABLE notices ADD CONSTRAINT notices_event_check
+    CHECK (event IN ('job.failing', 'job.recovered', 'channel.test', 'job.skipped', 'job.paused'));
 ALTER TABLE notices DROP COLUMN reminder;
 ALTER TABLE job_alert_state
     DROP COLUMN held,
