@@ -19,7 +19,7 @@ import (
 type alertsJSON struct {
 	Channels []int64 `json:"channels"`
 	After    int32   `json:"after"`
-	// On names the events the channels hear: failing, recovered, skipped, paused (issue 21).
+	// On names the events the channels hear: failing, recovered, skipped, missed, paused (issue 21).
 	On []string `json:"on,omitempty"`
 	// Repeat and FlapWindow are the alert rules (issue 22): durations, null when off.
 	Repeat     *string `json:"repeat"`
