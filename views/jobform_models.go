@@ -23,9 +23,9 @@ type JobForm struct {
 // "advanced" (Cron). Payload holds the task's fields by name ("payload.url").
 type JobFormValues struct {
 	Name, Mode, Hour, Minute, Cron, Timezone, Type string
-	Payload                                       map[string]string
-	MaxRetries, RetryDelay, Timeout, Catchup      string
-	RetryOn, RetryBackoff                         string
+	Payload                                        map[string]string
+	MaxRetries, RetryDelay, Timeout, Catchup       string
+	RetryOn, RetryBackoff                          string
 	// AlertChannels are the ids of the channels ticked; AlertAfter the threshold as typed.
 	AlertChannels []string
 	AlertAfter    string
@@ -37,6 +37,10 @@ type JobFormValues struct {
 	Overlap, AfterJob, AfterOn, Params, PauseAfterFailures string
 	// Alert rules (issue 22): the reminder interval and the flap window as typed; empty is off.
 	AlertRepeat, AlertFlapWindow string
+	// alerts.on (issues 21 and 22): the events ticked. AlertOnShown says the form had the boxes,
+	// so that none ticked means none, while a post without them keeps the job's events.
+	AlertOn      []string
+	AlertOnShown bool
 }
 
 // TaskField is one input of a task type: its name (which is also the key of its problem), label,
