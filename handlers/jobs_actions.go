@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -20,9 +21,19 @@ import (
 const maxCountedRuns = 10000
 
 // handleJobRun serves POST /jobs/{id}/run: a run now, through the same queue as scheduled runs.
+// The job page's params form posts params.NAME fields, which override the job's params for this
+// run; a name the job does not have is refused as the API refuses it (422).
 func handleJobRun(q *sqlcgen.Queries, st *store.Store, pub RunPublisher) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		job, run, err := runNow(c, q, st, pub)
+		params, err := formRunParams(c)
+		if err != nil {
+			return err
+		}
+		job, run, err := runNowWithParams(c, q, st, pub, params)
+		var pe *store.ProblemsError
+		if errors.As(err, &pe) {
+			return echo.NewHTTPError(http.StatusUnprocessableEntity, "The run was not made: "+problemsText(pe.Problems))
+		}
 		if err != nil {
 			return err
 		}

@@ -19,7 +19,7 @@ import (
 type alertsJSON struct {
 	Channels []int64 `json:"channels"`
 	After    int32   `json:"after"`
-	// On names the events the channels hear: failing, recovered, skipped, paused (issue 21).
+	// On names the events the channels hear: failing, recovered, skipped, missed, paused (issue 21).
 	On []string `json:"on,omitempty"`
 	// Repeat and FlapWindow are the alert rules (issue 22): durations, null when off.
 	Repeat     *string `json:"repeat"`
@@ -88,6 +88,10 @@ func withAlerts(ctx context.Context, q *sqlcgen.Queries, view views.JobForm, fre
 	}
 	a := views.AlertForm{Chosen: map[string]bool{}, After: view.Values.AlertAfter, Errors: view.Errors,
 		Repeat: view.Values.AlertRepeat, FlapWindow: view.Values.AlertFlapWindow}
+	a.On, a.OnChosen = alertOnOptions, map[string]bool{}
+	for _, e := range view.Values.AlertOn {
+		a.OnChosen[e] = true
+	}
 	for _, ch := range channels {
 		id := itoa64(ch.ID)
 		a.Channels = append(a.Channels, views.Option{Value: id, Label: ch.Name})
@@ -107,4 +111,40 @@ func alertChannelValues(ids []int64) []string {
 		out[i] = itoa64(id)
 	}
 	return out
+}
+
+// alertOnOptions are the events a job's alerts may hear, as the form's boxes, in the API's order
+// (store.AlertEvents).
+var alertOnOptions = []views.Option{
+	{Value: "failing", Label: "it starts failing"}, {Value: "recovered", Label: "it recovers"},
+	{Value: "skipped", Label: "a slot is skipped"}, {Value: "missed", Label: "a slot is missed"},
+	{Value: "paused", Label: "it pauses itself"},
+}
+
+// withFormAlertsOn adds the job form's ticked events to its alerts as alerts.on, as posted, so
+// that their problems are the API's. A post without the boxes (shown false) leaves alerts.on out,
+// which keeps a job's events (or gives a new job the default ones).
+func withFormAlertsOn(alerts json.RawMessage, on []string, shown bool) json.RawMessage {
+	var fields map[string]any
+	if !shown || json.Unmarshal(alerts, &fields) != nil {
+		return alerts
+	}
+	if on == nil {
+		on = []string{}
+	}
+	fields["on"] = on
+	raw, _ := json.Marshal(fields)
+	return raw
+}
+
+// alertOnWords are a job's alerts.on for its page's alert line, or empty for the default events
+// (failing and recovered), which the line's words already tell.
+func alertOnWords(on []string) string {
+	if slices.Equal(on, []string{"failing", "recovered"}) {
+		return ""
+	}
+	if len(on) == 0 {
+		return "none"
+	}
+	return strings.Join(on, ", ")
 }

@@ -47,13 +47,13 @@ func TestAPIJobChainFields(t *testing.T) {
 	f.expect(f.postJSON("/api/jobs", pingJob), http.StatusCreated, &up)
 	body := fmt.Sprintf(`{"name": "Report", "type": "ping", "cron": "", "payload": {"url": "https://example.com/{{params.region}}?after={{trigger.run.id}}"},
 		"overlap": "queue", "after": {"job_id": %d, "on": "failure"}, "params": {"region": "eu"}, "pause_after_failures": 3,
-		"alerts": {"on": ["failing", "skipped", "paused"]}}`, up.ID)
+		"alerts": {"on": ["failing", "skipped", "missed", "paused"]}}`, up.ID)
 	var j chainJob
 	f.expect(f.postJSON("/api/jobs", body), http.StatusCreated, &j)
 	t.Run("EveryFieldIsStoredAndShown", func(t *testing.T) {
 		if j.Overlap != "queue" || j.After == nil || !strings.Contains(string(*j.After), fmt.Sprintf(`"job_id":%d`, up.ID)) ||
 			!strings.Contains(string(*j.After), `"on":"failure"`) || j.Params["region"] != "eu" || j.PauseAfterFailures != 3 ||
-			strings.Join(j.Alerts.On, ",") != "failing,skipped,paused" || j.Cron != "" || j.NextRunAt != nil {
+			strings.Join(j.Alerts.On, ",") != "failing,skipped,missed,paused" || j.Cron != "" || j.NextRunAt != nil {
 			t.Errorf("job: %+v after %s", j, deref(j.After))
 		}
 	})

@@ -141,6 +141,7 @@ func postedJobForm(c echo.Context) (jobForm, error) {
 	}
 	f := jobFormFrom(form.Get)
 	f.AlertChannels = form["alerts.channels"]
+	f.AlertOn, f.AlertOnShown = form["alerts.on"], form.Get("alerts.on_shown") != "" // alerts.on (issues 21, 22)
 	return f, nil
 }
 

@@ -34,7 +34,8 @@ const (
 func newJobForm() jobForm {
 	return jobForm{Mode: modeSimple, Timezone: "UTC", Type: task.Types()[0].Name, MaxRetries: "3", RetryDelay: "2s", Timeout: "30s",
 		RetryOn: retrypolicy.OnTransient, RetryBackoff: retrypolicy.BackoffFixed, Catchup: string(schedule.CatchupLatest),
-		Overlap: "allow", AfterOn: "success", PauseAfterFailures: "0"}
+		Overlap: "allow", AfterOn: "success", PauseAfterFailures: "0",
+		AlertOn: []string{"failing", "recovered"}, AlertOnShown: true}
 }
 
 // jobFormFrom reads the form's fields through get (a form post's or a query's values).
@@ -80,6 +81,8 @@ func jobFormFromJob(j sqlcgen.Job) jobForm {
 		RetryOn: j.RetryOn, RetryBackoff: j.RetryBackoff, Catchup: string(j.Catchup),
 		// alert rules (issue 22)
 		AlertRepeat: ruleInput(j.AlertRepeatMs), AlertFlapWindow: ruleInput(j.AlertFlapWindowMs),
+		// alerts.on (issues 21, 22)
+		AlertOn: j.AlertOn, AlertOnShown: true,
 	}
 	f.Jitter, f.StartAt, f.EndAt, f.Blackouts = windowFormValues(j)
 	chainFormFromJob(&f, j)
@@ -122,6 +125,7 @@ func (f jobForm) input() (store.JobInput, map[string]string) {
 	in.Blackouts = formBlackouts(f.Blackouts, problems)
 	f.chainInput(&in, problems)
 	in.Alerts = withFormAlertRules(in.Alerts, f.AlertRepeat, f.AlertFlapWindow) // alert rules (issue 22)
+	in.Alerts = withFormAlertsOn(in.Alerts, f.AlertOn, f.AlertOnShown)          // alerts.on (issues 21, 22)
 	return in, problems
 }
 

@@ -44,6 +44,8 @@ func jobHealth(ctx context.Context, q *sqlcgen.Queries, j sqlcgen.Job, now time.
 	}
 	h.Failing, h.ConsecutiveFailures = st.Failing, st.ConsecutiveFailures
 	h.AlertRepeat, h.AlertFlapWindow, h.Held = ruleWords(j.AlertRepeatMs), ruleWords(j.AlertFlapWindowMs), st.Held // issue 22
+	// alerts.on (issues 21, 22)
+	h.AlertOn = alertOnWords(j.AlertOn)
 	h.AlertChannels, err = channelNames(ctx, q, j.AlertChannels)
 	return h, err
 }

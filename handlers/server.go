@@ -87,7 +87,7 @@ func NewServer(d Deps) *echo.Echo {
 		}
 		e.IPExtractor, e.SchemeExtractor = echo.ExtractIPFromXFFHeader(trust...), echo.ExtractSchemeFromHeaders(trust...)
 	}
-	a := &auth{AuthConfig: d.Auth, q: d.Queries, store: store.New(d.DB, d.Auth.AdminUser, d.Secrets), guard: newLoginGuard(), logger: d.Logger,
+	a := &auth{AuthConfig: d.Auth, q: d.Queries, store: newStore(d), guard: newLoginGuard(), logger: d.Logger,
 		factorGuard: newLimiter(5, 30*time.Second), passkeyGuard: newLimiter(30, 2*time.Second),
 		oidcGuard: newLimiter(30, 2*time.Second)}
 	if d.Auth.OIDC != nil {
@@ -218,4 +218,15 @@ func compress() echo.MiddlewareFunc {
 			return c.Request().URL.Path == "/metrics" || c.Request().Header.Get("Range") != ""
 		},
 	})
+}
+
+// newStore is the store the handlers change things through. When the publisher of runs publishes
+// notices too (the worker's Outbox does), the notices a change makes are published at once: a
+// failing job's channels added by an edit or an import are told without waiting for the Reaper.
+func newStore(d Deps) *store.Store {
+	st := store.New(d.DB, d.Auth.AdminUser, d.Secrets)
+	if n, ok := d.Publisher.(store.NoticePublisher); ok {
+		st.Notices = n
+	}
+	return st
 }

@@ -69,3 +69,21 @@ LEFT JOIN LATERAL (
 WHERE s.failing
 ORDER BY s.consecutive_failures DESC, s.job_id
 LIMIT @max_rows;
+
+-- name: JobAlertUntold :many
+-- JobAlertUntold is, for each of these jobs that is failing now (its failing notice not held by
+-- the flap window) and whose alerts.on names failing, what its failing notice says, when some of
+-- its channels have no failing notice of this episode: channels added while it was failing
+-- (issue 22). The run is its newest failure.
+SELECT s.job_id, j.name AS job_name, s.episode, s.consecutive_failures, j.alert_repeat_ms,
+    r.id AS run_id, r.status AS run_status, r.error AS run_error, r.scheduled_at AS run_scheduled_at
+FROM job_alert_state AS s
+JOIN jobs AS j ON j.id = s.job_id
+JOIN LATERAL (SELECT id, status, error, scheduled_at FROM runs
+              WHERE runs.job_id = s.job_id AND runs.status IN ('permanently_failed', 'missed')
+              ORDER BY id DESC LIMIT 1) AS r ON true
+WHERE s.job_id = ANY(@job_ids::bigint[]) AND s.failing AND NOT s.held AND 'failing' = ANY(j.alert_on)
+  AND EXISTS (SELECT 1 FROM unnest(j.alert_channels) AS c(id)
+      WHERE NOT EXISTS (SELECT 1 FROM notices AS n
+          WHERE n.channel_id = c.id AND n.job_id = s.job_id AND n.episode = s.episode AND n.event = 'job.failing'))
+ORDER BY s.job_id;

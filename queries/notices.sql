@@ -95,3 +95,18 @@ JOIN channels AS c ON c.id = ANY(j.alert_channels)
 WHERE j.id = @job_id AND 'skipped' = ANY(j.alert_on)
 ON CONFLICT (channel_id, job_id, episode, event) WHERE event <> 'channel.test' DO NOTHING
 RETURNING id;
+
+-- name: NoticeInsertMissed :many
+-- NoticeInsertMissed makes one job.missed notice per channel of a job whose alerts.on names
+-- "missed", about each missed run given with its details. As for a skipped run, the run's id is the
+-- notice's episode, so that a run is told of once; the job's name is filled in here.
+INSERT INTO notices (channel_id, job_id, run_id, event, episode, details)
+SELECT c.id, j.id, u.run_id, 'job.missed', u.run_id,
+       jsonb_set(u.details::jsonb, '{job,name}', to_jsonb(j.name))
+FROM (SELECT unnest(@run_ids::bigint[]) AS run_id, unnest(@job_ids::bigint[]) AS job_id,
+             unnest(@details::text[]) AS details) AS u
+JOIN jobs AS j ON j.id = u.job_id
+JOIN channels AS c ON c.id = ANY(j.alert_channels)
+WHERE 'missed' = ANY(j.alert_on)
+ON CONFLICT (channel_id, job_id, episode, event) WHERE event <> 'channel.test' DO NOTHING
+RETURNING id;

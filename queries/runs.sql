@@ -20,10 +20,11 @@ RETURNING id, job_id, status
 )
 SELECT id, job_id FROM made WHERE status = 'queued';
 
--- name: RunInsertMissed :execrows
+-- name: RunInsertMissed :many
 -- RunInsertMissed records slots that were not run, each with the reason, as missed runs. A slot
 -- that has a run keeps it.
 -- A slot in one of the job's blackouts is 'skipped', "blackout", whatever else kept it from running.
+-- It returns the runs it made, so that the missed ones can be told of (NoticeInsertMissed).
 INSERT INTO runs (job_id, scheduled_at, trigger, status, error)
 SELECT u.job_id, u.scheduled_at, 'schedule',
        CASE WHEN cronflow_in_blackout(j.blackouts, u.scheduled_at) THEN 'skipped' ELSE 'missed' END,
@@ -31,7 +32,8 @@ SELECT u.job_id, u.scheduled_at, 'schedule',
 FROM (SELECT unnest(@job_ids::bigint[]) AS job_id, unnest(@scheduled_ats::timestamptz[]) AS scheduled_at,
              unnest(@reasons::text[]) AS reason) AS u
 JOIN jobs AS j ON j.id = u.job_id
-ON CONFLICT (job_id, scheduled_at) DO NOTHING;
+ON CONFLICT (job_id, scheduled_at) DO NOTHING
+RETURNING id, job_id, scheduled_at, status, error;
 
 -- name: RunInsertManual :one
 INSERT INTO runs (job_id, scheduled_at, trigger)

@@ -8,6 +8,8 @@ package sqlcgen
 import (
 	"context"
 	"time"
+
+	"github.com/cronflow/cronflow/worker/runstatus"
 )
 
 const jobAlertStateGet = `-- name: JobAlertStateGet :one
@@ -147,6 +149,67 @@ func (q *Queries) JobAlertStateSet(ctx context.Context, arg JobAlertStateSetPara
 		arg.JobID,
 	)
 	return err
+}
+
+const jobAlertUntold = `-- name: JobAlertUntold :many
+SELECT s.job_id, j.name AS job_name, s.episode, s.consecutive_failures, j.alert_repeat_ms,
+    r.id AS run_id, r.status AS run_status, r.error AS run_error, r.scheduled_at AS run_scheduled_at
+FROM job_alert_state AS s
+JOIN jobs AS j ON j.id = s.job_id
+JOIN LATERAL (SELECT id, status, error, scheduled_at FROM runs
+              WHERE runs.job_id = s.job_id AND runs.status IN ('permanently_failed', 'missed')
+              ORDER BY id DESC LIMIT 1) AS r ON true
+WHERE s.job_id = ANY($1::bigint[]) AND s.failing AND NOT s.held AND 'failing' = ANY(j.alert_on)
+  AND EXISTS (SELECT 1 FROM unnest(j.alert_channels) AS c(id)
+      WHERE NOT EXISTS (SELECT 1 FROM notices AS n
+          WHERE n.channel_id = c.id AND n.job_id = s.job_id AND n.episode = s.episode AND n.event = 'job.failing'))
+ORDER BY s.job_id
+`
+
+type JobAlertUntoldRow struct {
+	JobID               int64
+	JobName             string
+	Episode             int64
+	ConsecutiveFailures int32
+	AlertRepeatMs       int64
+	RunID               int64
+	RunStatus           runstatus.Status
+	RunError            string
+	RunScheduledAt      time.Time
+}
+
+// JobAlertUntold is, for each of these jobs that is failing now (its failing notice not held by
+// the flap window) and whose alerts.on names failing, what its failing notice says, when some of
+// its channels have no failing notice of this episode: channels added while it was failing
+// (issue 22). The run is its newest failure.
+func (q *Queries) JobAlertUntold(ctx context.Context, jobIds []int64) ([]JobAlertUntoldRow, error) {
+	rows, err := q.db.Query(ctx, jobAlertUntold, jobIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []JobAlertUntoldRow{}
+	for rows.Next() {
+		var i JobAlertUntoldRow
+		if err := rows.Scan(
+			&i.JobID,
+			&i.JobName,
+			&i.Episode,
+			&i.ConsecutiveFailures,
+			&i.AlertRepeatMs,
+			&i.RunID,
+			&i.RunStatus,
+			&i.RunError,
+			&i.RunScheduledAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const jobFailingList = `-- name: JobFailingList :many

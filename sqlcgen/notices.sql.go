@@ -118,6 +118,48 @@ func (q *Queries) NoticeInsertForJob(ctx context.Context, arg NoticeInsertForJob
 	return items, nil
 }
 
+const noticeInsertMissed = `-- name: NoticeInsertMissed :many
+INSERT INTO notices (channel_id, job_id, run_id, event, episode, details)
+SELECT c.id, j.id, u.run_id, 'job.missed', u.run_id,
+       jsonb_set(u.details::jsonb, '{job,name}', to_jsonb(j.name))
+FROM (SELECT unnest($1::bigint[]) AS run_id, unnest($2::bigint[]) AS job_id,
+             unnest($3::text[]) AS details) AS u
+JOIN jobs AS j ON j.id = u.job_id
+JOIN channels AS c ON c.id = ANY(j.alert_channels)
+WHERE 'missed' = ANY(j.alert_on)
+ON CONFLICT (channel_id, job_id, episode, event) WHERE event <> 'channel.test' DO NOTHING
+RETURNING id
+`
+
+type NoticeInsertMissedParams struct {
+	RunIds  []int64
+	JobIds  []int64
+	Details []string
+}
+
+// NoticeInsertMissed makes one job.missed notice per channel of a job whose alerts.on names
+// "missed", about each missed run given with its details. As for a skipped run, the run's id is the
+// notice's episode, so that a run is told of once; the job's name is filled in here.
+func (q *Queries) NoticeInsertMissed(ctx context.Context, arg NoticeInsertMissedParams) ([]int64, error) {
+	rows, err := q.db.Query(ctx, noticeInsertMissed, arg.RunIds, arg.JobIds, arg.Details)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const noticeInsertSkipped = `-- name: NoticeInsertSkipped :many
 INSERT INTO notices (channel_id, job_id, run_id, event, episode, details)
 SELECT c.id, j.id, $1::bigint, 'job.skipped', $1::bigint,

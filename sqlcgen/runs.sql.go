@@ -349,7 +349,7 @@ func (q *Queries) RunInsertManual(ctx context.Context, jobID int64) (Run, error)
 	return i, err
 }
 
-const runInsertMissed = `-- name: RunInsertMissed :execrows
+const runInsertMissed = `-- name: RunInsertMissed :many
 INSERT INTO runs (job_id, scheduled_at, trigger, status, error)
 SELECT u.job_id, u.scheduled_at, 'schedule',
        CASE WHEN cronflow_in_blackout(j.blackouts, u.scheduled_at) THEN 'skipped' ELSE 'missed' END,
@@ -358,6 +358,7 @@ FROM (SELECT unnest($1::bigint[]) AS job_id, unnest($2::timestamptz[]) AS schedu
              unnest($3::text[]) AS reason) AS u
 JOIN jobs AS j ON j.id = u.job_id
 ON CONFLICT (job_id, scheduled_at) DO NOTHING
+RETURNING id, job_id, scheduled_at, status, error
 `
 
 type RunInsertMissedParams struct {
@@ -366,15 +367,42 @@ type RunInsertMissedParams struct {
 	Reasons      []string
 }
 
+type RunInsertMissedRow struct {
+	ID          int64
+	JobID       int64
+	ScheduledAt time.Time
+	Status      runstatus.Status
+	Error       string
+}
+
 // RunInsertMissed records slots that were not run, each with the reason, as missed runs. A slot
 // that has a run keeps it.
 // A slot in one of the job's blackouts is 'skipped', "blackout", whatever else kept it from running.
-func (q *Queries) RunInsertMissed(ctx context.Context, arg RunInsertMissedParams) (int64, error) {
-	result, err := q.db.Exec(ctx, runInsertMissed, arg.JobIds, arg.ScheduledAts, arg.Reasons)
+// It returns the runs it made, so that the missed ones can be told of (NoticeInsertMissed).
+func (q *Queries) RunInsertMissed(ctx context.Context, arg RunInsertMissedParams) ([]RunInsertMissedRow, error) {
+	rows, err := q.db.Query(ctx, runInsertMissed, arg.JobIds, arg.ScheduledAts, arg.Reasons)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	return result.RowsAffected(), nil
+	defer rows.Close()
+	items := []RunInsertMissedRow{}
+	for rows.Next() {
+		var i RunInsertMissedRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.JobID,
+			&i.ScheduledAt,
+			&i.Status,
+			&i.Error,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const runInsertScheduled = `-- name: RunInsertScheduled :many

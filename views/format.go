@@ -122,7 +122,7 @@ var fieldLabels = map[string]string{
 	// issue 21, jitter and windows
 	"jitter": "The jitter", "start_at": "The start", "end_at": "The end", "blackouts": "The blackouts",
 	// alert rules (issue 22)
-	"alerts.repeat": "The reminder interval", "alerts.flap_window": "The flap window",
+	"alerts.repeat": "The reminder interval", "alerts.flap_window": "The flap window", "alerts.on": "The alert events",
 }
 
 // problemSentence turns a field's problem as validation states it ("is required") into a sentence

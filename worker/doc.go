@@ -55,6 +55,8 @@
 //     same step: a run counts once it settled, after its last retry; a failing job is reminded
 //     (alerts.repeat) by its next failed run once the interval has passed, with no timer of its
 //     own; and a job that fails again within alerts.flap_window of recovering is held, unannounced.
+//     A slot the catch-up records as missed is told of (job.missed) to the channels of a job whose
+//     alerts.on names "missed", in the transaction that records it (scheduler_missed.go).
 //
 // Beside the pipeline: retrydb.go waits out database outages, retention.go deletes old runs on the
 // leader, metrics.go and readiness.go report on a process. broker/blocked.go follows RabbitMQ's

@@ -122,25 +122,6 @@ func (s *Scheduler) logPlan(row sqlcgen.JobListOverdueRow, plan schedule.Catchup
 	}
 }
 
-// storeCatchUp records the missed slots and moves each job's next run on, in batches.
-func (s *Scheduler) storeCatchUp(ctx context.Context, missed sqlcgen.RunInsertMissedParams, next sqlcgen.JobSetNextRunsParams) error {
-	for i := 0; i < len(missed.JobIds); i += missedBatch {
-		j := min(i+missedBatch, len(missed.JobIds))
-		if _, err := s.q.RunInsertMissed(ctx, sqlcgen.RunInsertMissedParams{JobIds: missed.JobIds[i:j],
-			ScheduledAts: missed.ScheduledAts[i:j], Reasons: missed.Reasons[i:j]}); err != nil {
-			return err
-		}
-	}
-	for i := 0; i < len(next.Ids); i += missedBatch {
-		j := min(i+missedBatch, len(next.Ids))
-		if err := s.q.JobSetNextRuns(ctx, sqlcgen.JobSetNextRunsParams{Ids: next.Ids[i:j],
-			NextRunAts: next.NextRunAts[i:j], UpdatedAts: next.UpdatedAts[i:j]}); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // The Dispatcher's side of the handshake.
 
 // Held counts the due slots held for the database, for /readyz and /metrics.

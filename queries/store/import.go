@@ -103,6 +103,7 @@ func (s *Store) Import(ctx context.Context, actor string, r io.Reader, opts Impo
 	if err != nil {
 		return res, err
 	}
+	var notices []int64
 	err = s.write(ctx, actor, func(q *sqlcgen.Queries) ([]Entry, error) {
 		var err error
 		if res.Jobs, err = planImport(ctx, q, doc.jobs, doc.problems, opts.Mode); err != nil {
@@ -124,7 +125,27 @@ func (s *Store) Import(ctx context.Context, actor string, r io.Reader, opts Impo
 		if err := s.sealImported(res.Jobs); err != nil {
 			return nil, err
 		}
-		return applyImport(ctx, q, res.Jobs)
+		entries, err := applyImport(ctx, q, res.Jobs)
+		if err != nil {
+			return nil, err
+		}
+		// A failing job whose channels the import changed tells the added ones at once (issue 22).
+		notices, err = tellUntold(ctx, q, updatedJobIDs(res.Jobs))
+		return entries, err
 	})
+	if err == nil {
+		s.publishNotices(ctx, notices)
+	}
 	return res, err
+}
+
+// updatedJobIDs are the ids of the jobs an import updates.
+func updatedJobIDs(jobs []ImportedJob) []int64 {
+	var ids []int64
+	for _, j := range jobs {
+		if j.Action == "update" {
+			ids = append(ids, j.job.ID)
+		}
+	}
+	return ids
 }

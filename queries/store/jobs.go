@@ -34,9 +34,11 @@ func (s *Store) CreateJob(ctx context.Context, actor string, spec JobSpec) (sqlc
 	return job, err
 }
 
-// UpdateJob replaces a job's settings. A job that does not exist is pgx.ErrNoRows.
+// UpdateJob replaces a job's settings. A job that does not exist is pgx.ErrNoRows. A failing job's
+// channels added by the change get its failing notice at once (tellUntold).
 func (s *Store) UpdateJob(ctx context.Context, actor string, id int64, spec JobSpec) (sqlcgen.Job, error) {
 	var job sqlcgen.Job
+	var notices []int64
 	if sched, err := spec.schedule(id); err == nil {
 		spec.NextRunAt = nextRun(sched, time.Now()) // its H tokens and jitter, chosen from its id
 	}
@@ -51,8 +53,14 @@ func (s *Store) UpdateJob(ctx context.Context, actor string, id int64, spec JobS
 		if job, err = q.JobUpdate(ctx, p); err != nil {
 			return nil, fmt.Errorf("update job %d: %w", id, err)
 		}
+		if notices, err = tellUntold(ctx, q, []int64{id}); err != nil {
+			return nil, err
+		}
 		return ifChanged(jobEntry("job.update", &old, &job)), nil
 	})
+	if err == nil {
+		s.publishNotices(ctx, notices)
+	}
 	return job, err
 }
 

@@ -24,7 +24,7 @@ var Overlaps = []string{"allow", "skip", "queue", "replace"}
 var AfterOns = []string{"success", "failure", "settled"}
 
 // AlertEvents are the kinds of event a job's alerts.on may name.
-var AlertEvents = []string{"failing", "recovered", "skipped", "paused"}
+var AlertEvents = []string{"failing", "recovered", "skipped", "missed", "paused"}
 
 // Limits on issue 21's fields.
 const (

@@ -34,6 +34,9 @@ type Store struct {
 	keys *secret.Keyring
 	// importing holds a token while an import runs (see ErrImportBusy).
 	importing chan struct{}
+	// Notices, if set, publishes the notices a change makes (tellUntold) once it has committed;
+	// unset, the Reaper publishes them.
+	Notices NoticePublisher
 }
 
 // New is a store over db. adminUser names the bootstrap admin, whom no change may demote, disable

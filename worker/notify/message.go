@@ -39,6 +39,8 @@ func subject(e Event, esc func(string) string) string {
 		return fmt.Sprintf("Failing: %s failed %d %s in a row", esc(e.Job.Name), e.ConsecutiveFailures, runs(e.ConsecutiveFailures))
 	case e.Event == Skipped:
 		return fmt.Sprintf("Skipped: a slot of %s was not run", esc(e.Job.Name))
+	case e.Event == Missed:
+		return fmt.Sprintf("Missed: a slot of %s passed without a run", esc(e.Job.Name))
 	case e.Event == Paused:
 		return fmt.Sprintf("Paused: %s failed %d %s in a row and paused itself", esc(e.Job.Name), e.ConsecutiveFailures, runs(e.ConsecutiveFailures))
 	}
@@ -70,6 +72,8 @@ func text(e Event, esc func(string) string) string {
 		fmt.Fprintf(&b, "While it keeps failing, a reminder follows its next failed run after %s.\n", e.Repeat)
 	case e.Event == Skipped:
 		b.WriteString("An earlier run of the job was still unsettled, and its overlap policy skips such slots.\n")
+	case e.Event == Missed:
+		b.WriteString("The slot passed while no scheduler could run it, and the job's catchup policy does not run it late.\n")
 	case e.Event == Paused:
 		b.WriteString("It runs no more until someone resumes it.\n")
 	case e.Event == Failing:

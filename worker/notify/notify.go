@@ -27,6 +27,8 @@ const (
 	// itself after failing pause_after_failures runs in a row (issue 21).
 	Skipped = "job.skipped"
 	Paused  = "job.paused"
+	// Missed tells of a slot the catch-up recorded as missed (its job's catchup policy did not run it).
+	Missed = "job.missed"
 )
 
 // Event is what a notice says, and the JSON body a webhook channel receives. It is stored with the

@@ -41,6 +41,7 @@ func (e AfterOn) Valid() bool {
 // Defines values for AlertEvent.
 const (
 	AlertEventFailing   AlertEvent = "failing"
+	AlertEventMissed    AlertEvent = "missed"
 	AlertEventPaused    AlertEvent = "paused"
 	AlertEventRecovered AlertEvent = "recovered"
 	AlertEventSkipped   AlertEvent = "skipped"
@@ -50,6 +51,8 @@ const (
 func (e AlertEvent) Valid() bool {
 	switch e {
 	case AlertEventFailing:
+		return true
+	case AlertEventMissed:
 		return true
 	case AlertEventPaused:
 		return true
@@ -207,6 +210,7 @@ func (e JobType) Valid() bool {
 const (
 	ChannelTest  NoticeEvent = "channel.test"
 	JobFailing   NoticeEvent = "job.failing"
+	JobMissed    NoticeEvent = "job.missed"
 	JobPaused    NoticeEvent = "job.paused"
 	JobRecovered NoticeEvent = "job.recovered"
 	JobSkipped   NoticeEvent = "job.skipped"
@@ -218,6 +222,8 @@ func (e NoticeEvent) Valid() bool {
 	case ChannelTest:
 		return true
 	case JobFailing:
+		return true
+	case JobMissed:
 		return true
 	case JobPaused:
 		return true
