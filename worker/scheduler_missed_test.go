@@ -21,7 +21,7 @@ func TestAMissedSlotIsToldToAJobsChannelsWhenItsAlertsAskForIt(t *testing.T) {
 	}
 	// As if the scheduler had been down for the last three slots of two jobs every 10 minutes,
 	// whose catchup policy runs none of them late.
-	first := time.Now().Add(-25 * time.Minute).Truncate(10 * time.Minute)
+	first := time.Now().Truncate(10 * time.Minute).Add(-20 * time.Minute) // three slots up to the latest
 	told := h.insertJob(jobOpts{payload: map[string]string{"url": tg.URL}, cron: "*/10 * * * *", catchup: schedule.CatchupNone})
 	told = h.setJob(told, func(p *sqlcgen.JobUpdateParams) {
 		p.NextRunAt, p.AlertChannels, p.AlertOn = &first, []int64{ch.ID}, []string{"failing", "missed"}
