@@ -126,6 +126,7 @@ func (in JobInput) Valid(now time.Time) (JobSpec, map[string]string) {
 	}
 	spec.Catchup = schedule.Catchup(choiceField(problems, "catchup", in.Catchup, catchups...))
 	spec.AlertChannels, spec.AlertAfter = readAlerts(in.Alerts, problems)
+	unknownKeys(in.Alerts, "alerts", problems, "channels", "after", "on", "repeat", "flap_window")
 	spec.AlertRepeatMs, spec.AlertFlapWindowMs = readAlertRules(in.Alerts, problems) // alert rules (issue 22)
 
 	if spec.Name == "" && len(problems) == 0 {

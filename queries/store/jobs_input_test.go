@@ -308,6 +308,7 @@ func TestJobInputValidRejects(t *testing.T) {
 		// message is a part of the problem's text, when the text matters.
 		message string
 	}{
+		{"AMisspeltAlertsFieldIsRefused", `{` + pingPayload + `, "cron": "0 9 * * *", "alerts": {"chanels": [1]}}`, "alerts.chanels", "is not a known field"},
 		{"CronAndHourTogetherAreAmbiguous", `{` + pingPayload + `, "cron": "0 9 * * *", "hour": 9, "minute": 0}`, "cron", "either as cron, or as hour and minute"},
 		{"CronAndMinuteTogetherAreAmbiguous", `{` + pingPayload + `, "cron": "0 9 * * *", "minute": 0}`, "cron", "either as cron, or as hour and minute"},
 		{"NeitherCronNorHourIsRejected", `{` + pingPayload + `}`, "cron", "is required"},

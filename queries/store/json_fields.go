@@ -62,3 +62,21 @@ func addJSONNames(t reflect.Type, known map[string]bool) {
 		}
 	}
 }
+
+// unknownKeys adds a problem for each key of the JSON object raw that is not among known, named
+// prefix.key ("alerts.chanels"), as UnknownFields does for a body's top-level fields.
+func unknownKeys(raw json.RawMessage, prefix string, problems map[string]string, known ...string) {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(raw, &fields) != nil {
+		return
+	}
+	for name := range fields {
+		found := false
+		for _, k := range known {
+			found = found || strings.EqualFold(name, k)
+		}
+		if !found {
+			problems[prefix+"."+name] = UnknownFieldProblem
+		}
+	}
+}

@@ -144,12 +144,15 @@ func Validate(channelType string, config json.RawMessage) (json.RawMessage, map[
 	if len(config) == 0 || string(config) == "null" {
 		return nil, map[string]string{"config": "is required"}
 	}
-	if t.ValidateFunc != nil {
-		return t.ValidateFunc(config)
-	}
 	var given map[string]json.RawMessage
 	if err := json.Unmarshal(config, &given); err != nil {
 		return nil, map[string]string{"config": "must be a JSON object"}
+	}
+	if unknown := unknownSettings(t, given); len(unknown) > 0 {
+		return nil, unknown
+	}
+	if t.ValidateFunc != nil {
+		return t.ValidateFunc(config)
 	}
 	payload := map[string]any{}
 	maps.Copy(payload, t.Sample)
@@ -281,4 +284,20 @@ func (s *Sender) Send(ctx context.Context, ch Channel, e Event, key string) (str
 		tk.PreviousSigningSecret = ch.SigningSecrets[1]
 	}
 	return s.exec.Execute(ctx, t.TaskType, s.timeout, tk)
+}
+
+// unknownSettings names each setting given that the type does not have, so that a misspelt
+// setting is refused rather than dropped in silence.
+func unknownSettings(t Type, given map[string]json.RawMessage) map[string]string {
+	known := map[string]bool{}
+	for _, f := range t.Fields {
+		known[f.Name[strings.LastIndex(f.Name, ".")+1:]] = true // "config.url", "gotify.url"
+	}
+	problems := map[string]string{}
+	for k := range given {
+		if !known[k] {
+			problems["config."+k] = "is not a known setting"
+		}
+	}
+	return problems
 }

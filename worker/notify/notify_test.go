@@ -12,14 +12,15 @@ func TestValidate(t *testing.T) {
 	for name, tc := range map[string]struct {
 		typ, config, want, problem string
 	}{
-		"EmailAddressesAreBare":     {"email", `{"to": ["Ops <ops@example.com>"], "extra": 1}`, `{"to":["ops@example.com"]}`, ""},
+		"EmailAddressesAreBare":     {"email", `{"to": ["Ops <ops@example.com>"]}`, `{"to":["ops@example.com"]}`, ""},
+		"AnUnknownSettingIsRefused": {"email", `{"to": ["ops@example.com"], "extra": 1}`, "", "config.extra"},
 		"EmailOneAddressIsAList":    {"email", `{"to": "ops@example.com"}`, `{"to":["ops@example.com"]}`, ""},
 		"EmailBadAddress":           {"email", `{"to": ["nobody"]}`, "", "config.to"},
 		"EmailQuotedLocalPart":      {"email", `{"to": ["\"a b,c\"@example.com"]}`, "", "config.to"},
 		"SlackURLIsTrimmed":         {"slack", `{"webhook_url": " https://hooks.slack.com/services/T/B/X "}`, `{"webhook_url":"https://hooks.slack.com/services/T/B/X"}`, ""},
 		"SlackWithoutURL":           {"slack", `{}`, "", "config.webhook_url"},
 		"WebhookNotHTTP":            {"webhook", `{"url": "file:///etc/passwd"}`, "", "config.url"},
-		"WebhookKeepsOnlyItsURL":    {"webhook", `{"url": "https://example.com/in", "body": 1}`, `{"url":"https://example.com/in"}`, ""},
+		"WebhookHasNoBody":          {"webhook", `{"url": "https://example.com/in", "body": 1}`, "", "config.body"},
 		"UnknownType":               {"pager", `{}`, "", "type"},
 		"ConfigMissing":             {"webhook", ``, "", "config"},
 		"ConfigNotAnObject":         {"webhook", `[1]`, "", "config"},
@@ -130,7 +131,7 @@ func TestSettingsAreCheckedAndMasked(t *testing.T) {
 	}
 	t.Run("DefaultsAreStoredAndSecretsMasked", func(t *testing.T) {
 		t.Parallel()
-		stored, problems := Validate("telegram", json.RawMessage(`{"bot_token": "123:s3cr3t", "chat_id": -100, "extra": 1}`))
+		stored, problems := Validate("telegram", json.RawMessage(`{"bot_token": "123:s3cr3t", "chat_id": -100}`))
 		if len(problems) > 0 || string(stored) != `{"api_url":"https://api.telegram.org","bot_token":"123:s3cr3t","chat_id":"-100"}` {
 			t.Fatalf("Validate = %s, %v", stored, problems)
 		}
