@@ -179,6 +179,7 @@ func addPageRoutes(e *echo.Echo, d Deps, st *store.Store, lim routeLimits) {
 	post("/jobs/:id/delete", handleJobDelete(st))
 	post("/jobs/:id/signing-secret/rotate", handleJobRotateSecret(q, st))
 
+	get("/audit", handleAuditPage(q))
 	get("/runs", handleRunsPage(q))
 	get("/runs/table", handleRunsTable(q)) // the fragment the runs tables poll
 	post("/runs/retry", handleRunRetrySelected(st, d.Publisher))
