@@ -324,6 +324,7 @@ func TestBrowserFlow(t *testing.T) {
 			{name: "job", path: fmt.Sprintf("/jobs/%d", data.longJob)},
 			{name: "edit", path: fmt.Sprintf("/jobs/%d/edit", data.emailJob)},
 			{name: "runs", path: "/runs"},
+			{name: "audit", path: "/audit"},
 			{name: "run", path: fmt.Sprintf("/runs/%d", data.failedRun)},
 			{name: "run-retried", path: fmt.Sprintf("/runs/%d", data.retriedRun), prepare: func(t *testing.T) {
 				if n := js[int](t, b, `document.querySelectorAll('[data-testid="attempt"]').length`); n != 2 {

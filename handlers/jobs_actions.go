@@ -40,7 +40,7 @@ func handleJobRun(q *sqlcgen.Queries, st *store.Store, pub RunPublisher) echo.Ha
 		showSigning(st, &job)
 		// The runs tables on the page refresh at once instead of at their next poll.
 		c.Response().Header().Set("HX-Trigger", "runs-changed")
-		return actionDone(c, q, job, fmt.Sprintf("Run #%d of “%s” is queued.", run.ID, job.Name))
+		return actionDoneLink(c, q, job, fmt.Sprintf("Run #%d of “%s” is queued.", run.ID, job.Name), fmt.Sprintf("/runs/%d", run.ID))
 	}
 }
 
@@ -65,12 +65,18 @@ func handleJobPause(q *sqlcgen.Queries, st *store.Store, paused bool) echo.Handl
 // message. htmx gets the part of the page the action changed (the job's row in the list, or the
 // settings on its page, whichever the request targets) with the message beside it.
 func actionDone(c echo.Context, q *sqlcgen.Queries, job sqlcgen.Job, flash string) error {
+	return actionDoneLink(c, q, job, flash, "")
+}
+
+// actionDoneLink is actionDone with a message that links to link, the page of what the action made.
+func actionDoneLink(c echo.Context, q *sqlcgen.Queries, job sqlcgen.Job, flash, link string) error {
 	back := localPath(c.FormValue("back"), fmt.Sprintf("/jobs/%d", job.ID))
 	if !isHTMX(c) {
-		return redirectAfter(c, back, flash)
+		setFlashLink(c, flash, link)
+		return redirectAfter(c, back, "")
 	}
 	now := time.Now()
-	msg := views.FlashMessage(views.Flash{Kind: "success", Text: flash}, true)
+	msg := views.FlashMessage(views.Flash{Kind: "success", Text: flash, Link: link}, true)
 	failing, err := jobFailing(c.Request().Context(), q, job.ID, now)
 	if err != nil {
 		return err

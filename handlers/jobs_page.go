@@ -143,23 +143,12 @@ func handleJobPage(q *sqlcgen.Queries, st *store.Store) echo.HandlerFunc {
 			return err
 		}
 		showSigning(st, &job)
-		id := job.ID
-		runs, err := runsList(c, q, itoa64(id), "", readCursor(c))
+		d, health, runs, err := jobLiveParts(c, q, job)
 		if err != nil {
 			return err
 		}
-		now := time.Now()
-		ctx := c.Request().Context()
-		health, err := jobHealth(ctx, q, job, now)
+		history, err := jobHistory(c.Request().Context(), q, job.ID, time.Now())
 		if err != nil {
-			return err
-		}
-		history, err := jobHistory(ctx, q, id, now)
-		if err != nil {
-			return err
-		}
-		d := toJobDetail(job, requestPath(c), now)
-		if d.Failing, err = jobFailing(ctx, q, id, now); err != nil {
 			return err
 		}
 		return render(c, http.StatusOK, views.JobPage(newPage(c, job.Name, "jobs"), d, health, runs, history))

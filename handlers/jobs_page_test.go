@@ -116,7 +116,7 @@ func TestJobPageShowsSettingsActionsAndRuns(t *testing.T) {
 		find(t, doc, id)
 	}
 	table := find(t, doc, "runs-table")
-	if got := table.AttrOr("hx-get", ""); got != "/runs/table?job_id="+itoa64(j.ID) {
+	if got := table.AttrOr("hx-get", ""); got != fmt.Sprintf("/jobs/%d/live?job_id=%d", j.ID, j.ID) {
 		t.Errorf("the job's runs poll %q", got)
 	}
 	if table.Find(`[data-testid="run-row"]`).Length() != 1 {

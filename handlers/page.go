@@ -24,15 +24,25 @@ func newPage(c echo.Context, title, nav string) views.Page {
 			if kind != "error" {
 				kind = "success"
 			}
-			p.Flash = views.Flash{Kind: kind, Text: text}
+			text, link, _ := strings.Cut(text, flashLinkSep)
+			p.Flash = views.Flash{Kind: kind, Text: text, Link: localPath(link, "")}
 		}
 		setCookie(c, &http.Cookie{Name: flashCookie, Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	}
 	return p
 }
 
+// flashLinkSep parts a flash message's text from the page it links to, in the flash cookie.
+const flashLinkSep = "\x1f"
+
 // setFlash leaves a message for the next page this browser loads.
-func setFlash(c echo.Context, text string) {
+func setFlash(c echo.Context, text string) { setFlashLink(c, text, "") }
+
+// setFlashLink leaves a message that links to a page on this site (link "" for none).
+func setFlashLink(c echo.Context, text, link string) {
+	if link != "" {
+		text += flashLinkSep + link
+	}
 	setCookie(c, &http.Cookie{
 		Name: flashCookie, Value: url.QueryEscape("success:" + text), Path: "/", MaxAge: 60,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode,

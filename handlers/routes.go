@@ -169,6 +169,7 @@ func addPageRoutes(e *echo.Echo, d Deps, st *store.Store, lim routeLimits) {
 	get("/jobs/schedule", handleJobSchedulePreview())
 	get("/jobs/task-fields", handleJobTaskFields())
 	get("/jobs/:id", handleJobPage(q, st))
+	get("/jobs/:id/live", handleJobLive(q)) // the job page's poll
 	post("/jobs/:id", handleJobUpdate(q, st))
 	get("/jobs/:id/edit", handleJobEditPage(q))
 	post("/jobs/:id/run", handleJobRun(q, st, d.Publisher), lim.runNow)
@@ -178,6 +179,7 @@ func addPageRoutes(e *echo.Echo, d Deps, st *store.Store, lim routeLimits) {
 	post("/jobs/:id/delete", handleJobDelete(st))
 	post("/jobs/:id/signing-secret/rotate", handleJobRotateSecret(q, st))
 
+	get("/audit", handleAuditPage(q))
 	get("/runs", handleRunsPage(q))
 	get("/runs/table", handleRunsTable(q)) // the fragment the runs tables poll
 	post("/runs/retry", handleRunRetrySelected(st, d.Publisher))

@@ -18,7 +18,8 @@ import (
 	"github.com/cronflow/cronflow/worker/runstatus"
 )
 
-// handleRunsPage serves GET /runs?job_id=&status=&before=&after=, every run newest first. For htmx
+// handleRunsPage serves GET /runs?job_id=&status=&from=&to=&error=&before=&after=, every run newest
+// first, with a tab per status. For htmx
 // (the filters) it answers with the table alone.
 func handleRunsPage(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -33,7 +34,7 @@ func handleRunsPage(q *sqlcgen.Queries) echo.HandlerFunc {
 		if isHTMX(c) {
 			return render(c, http.StatusOK, views.RunsTable(l))
 		}
-		return render(c, http.StatusOK, views.RunsPage(newPage(c, "Runs", "runs"), l, statusOptions()))
+		return render(c, http.StatusOK, views.RunsPage(newPage(c, "Runs", "runs"), l))
 	}
 }
 
@@ -51,16 +52,6 @@ func handleRunsTable(q *sqlcgen.Queries) echo.HandlerFunc {
 		}
 		return render(c, http.StatusOK, views.RunsTable(l))
 	}
-}
-
-// statusOptions are the run statuses for the filter, in the order a run goes through them.
-func statusOptions() []views.Option {
-	all := runstatus.All()
-	opts := make([]views.Option, len(all))
-	for i, s := range all {
-		opts[i] = views.Option{Value: s.String(), Label: s.Label()}
-	}
-	return opts
 }
 
 // runsList reads one page of runs, filtered by the job and status given (either may be ""). A job
@@ -91,10 +82,19 @@ func runsList(c echo.Context, q *sqlcgen.Queries, jobFilter, statusFilter string
 		}
 	}
 	f.Status, _ = runstatus.Parse(statusFilter)
+	search, notes := readRunsSearch(c)
+	f.From, f.To, f.Error = search.from, search.to, search.errorText
+	l.Notes = notes
 	l.Filter, l.ShowJob = f, f.JobID == ""
 	l.Selectable = retryable(f.Status) && currentPrincipal(c).Role.AtLeast(roleEditor)
 
-	rows, err := fetchRuns(ctx, q, jobID, f.Status, cur)
+	var rows []sqlcgen.RunListRow
+	var err error
+	if search.active() {
+		rows, err = searchRuns(ctx, q, jobID, f.Status, search, cur)
+	} else {
+		rows, err = fetchRuns(ctx, q, jobID, f.Status, cur)
+	}
 	if err != nil {
 		return l, fmt.Errorf("list runs: %w", err)
 	}
@@ -105,7 +105,12 @@ func runsList(c echo.Context, q *sqlcgen.Queries, jobFilter, statusFilter string
 		ids[i] = r.ID
 		l.Rows = append(l.Rows, toRunRow(r, now))
 	}
-	params := url.Values{"job_id": {f.JobID}, "status": {f.Status.String()}}
+	params := search.params()
+	params.Set("job_id", f.JobID)
+	params.Set("status", f.Status.String())
+	if l.Tabs, err = statusTabs(ctx, q, jobID, f.Status, search, params); err != nil {
+		return l, err
+	}
 	l.Newer, l.Older = pageLinks("/runs", params, ids, cur, more)
 	if cur.after > 0 {
 		params.Set("after", itoa64(cur.after))

@@ -36,3 +36,29 @@ LIMIT @max_rows;
 -- it until it deletes less than a batch.
 DELETE FROM audit_log
 WHERE id IN (SELECT a.id FROM audit_log AS a WHERE a.at < @before::timestamptz ORDER BY a.at LIMIT @max_rows);
+
+-- name: AuditSearchBefore :many
+-- AuditSearchBefore is the audit log page, newest first below a keyset cursor, with its filters
+-- (a NULL filter is no filter) and each entry's job name (empty for none or a deleted job). jobs_only
+-- keeps the entries about jobs, for those who may not see the changes to users and tokens.
+SELECT a.id, a.at, a.actor, a.action, a.subject, a.job_id, a.changes, COALESCE(j.name, '')::text AS job_name
+FROM audit_log AS a LEFT JOIN jobs AS j ON j.id = a.job_id
+WHERE a.id < @before_id
+  AND (NOT @jobs_only::boolean OR a.job_id IS NOT NULL)
+  AND (sqlc.narg(actor)::text IS NULL OR a.actor = sqlc.narg(actor)::text)
+  AND (sqlc.narg(action)::text IS NULL OR a.action = sqlc.narg(action)::text)
+  AND (sqlc.narg(job_id)::bigint IS NULL OR a.job_id = sqlc.narg(job_id)::bigint)
+ORDER BY a.id DESC
+LIMIT @max_rows;
+
+-- name: AuditSearchAfter :many
+-- AuditSearchAfter is AuditSearchBefore's page above a cursor, oldest first: the caller reverses it.
+SELECT a.id, a.at, a.actor, a.action, a.subject, a.job_id, a.changes, COALESCE(j.name, '')::text AS job_name
+FROM audit_log AS a LEFT JOIN jobs AS j ON j.id = a.job_id
+WHERE a.id > @after_id
+  AND (NOT @jobs_only::boolean OR a.job_id IS NOT NULL)
+  AND (sqlc.narg(actor)::text IS NULL OR a.actor = sqlc.narg(actor)::text)
+  AND (sqlc.narg(action)::text IS NULL OR a.action = sqlc.narg(action)::text)
+  AND (sqlc.narg(job_id)::bigint IS NULL OR a.job_id = sqlc.narg(job_id)::bigint)
+ORDER BY a.id
+LIMIT @max_rows;

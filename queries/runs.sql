@@ -335,3 +335,40 @@ LEFT JOIN LATERAL (
     SELECT array_agg(r.status ORDER BY r.id) AS statuses, array_agg(r.retry_count > 0 ORDER BY r.id) AS retried
     FROM (SELECT id, status, retry_count FROM runs WHERE runs.job_id = j.id ORDER BY id DESC LIMIT 20) AS r
 ) AS x ON true;
+
+-- name: RunPageSearchBefore :many
+-- RunPageSearchBefore is the runs page narrowed by a date range or an error search, with the job
+-- and status filters too; a NULL filter is no filter. A search reads many rows whatever the plan, so
+-- one query serves every shape of it; pages without a search keep their own (see RunPageBefore).
+-- from_at and to_at bound the scheduled time, [from_at, to_at); error_like is an ILIKE pattern.
+SELECT * FROM run_list_rows AS l
+WHERE l.id < @before_id
+  AND (sqlc.narg(job_id)::bigint IS NULL OR l.job_id = sqlc.narg(job_id)::bigint)
+  AND (sqlc.narg(status)::text IS NULL OR l.status = sqlc.narg(status)::text)
+  AND (sqlc.narg(from_at)::timestamptz IS NULL OR l.scheduled_at >= sqlc.narg(from_at)::timestamptz)
+  AND (sqlc.narg(to_at)::timestamptz IS NULL OR l.scheduled_at < sqlc.narg(to_at)::timestamptz)
+  AND (sqlc.narg(error_like)::text IS NULL OR EXISTS (SELECT 1 FROM runs AS r WHERE r.id = l.id AND r.error ILIKE sqlc.narg(error_like)::text))
+ORDER BY l.id DESC
+LIMIT @max_rows;
+
+-- name: RunPageSearchAfter :many
+-- RunPageSearchAfter is RunPageSearchBefore's page above a cursor, oldest first.
+SELECT * FROM run_list_rows AS l
+WHERE l.id > @after_id
+  AND (sqlc.narg(job_id)::bigint IS NULL OR l.job_id = sqlc.narg(job_id)::bigint)
+  AND (sqlc.narg(status)::text IS NULL OR l.status = sqlc.narg(status)::text)
+  AND (sqlc.narg(from_at)::timestamptz IS NULL OR l.scheduled_at >= sqlc.narg(from_at)::timestamptz)
+  AND (sqlc.narg(to_at)::timestamptz IS NULL OR l.scheduled_at < sqlc.narg(to_at)::timestamptz)
+  AND (sqlc.narg(error_like)::text IS NULL OR EXISTS (SELECT 1 FROM runs AS r WHERE r.id = l.id AND r.error ILIKE sqlc.narg(error_like)::text))
+ORDER BY l.id
+LIMIT @max_rows;
+
+-- name: RunCountByStatusSearch :many
+-- RunCountByStatusSearch counts the runs of each status that the runs page's other filters (job,
+-- date range, error search) leave, for its status tabs; a NULL filter is no filter.
+SELECT status, count(*) AS runs FROM runs
+WHERE (sqlc.narg(job_id)::bigint IS NULL OR job_id = sqlc.narg(job_id)::bigint)
+  AND (sqlc.narg(from_at)::timestamptz IS NULL OR scheduled_at >= sqlc.narg(from_at)::timestamptz)
+  AND (sqlc.narg(to_at)::timestamptz IS NULL OR scheduled_at < sqlc.narg(to_at)::timestamptz)
+  AND (sqlc.narg(error_like)::text IS NULL OR error ILIKE sqlc.narg(error_like)::text)
+GROUP BY status;

@@ -145,6 +145,54 @@ func (q *Queries) RunCountByStatus(ctx context.Context) ([]RunCountByStatusRow, 
 	return items, nil
 }
 
+const runCountByStatusSearch = `-- name: RunCountByStatusSearch :many
+SELECT status, count(*) AS runs FROM runs
+WHERE ($1::bigint IS NULL OR job_id = $1::bigint)
+  AND ($2::timestamptz IS NULL OR scheduled_at >= $2::timestamptz)
+  AND ($3::timestamptz IS NULL OR scheduled_at < $3::timestamptz)
+  AND ($4::text IS NULL OR error ILIKE $4::text)
+GROUP BY status
+`
+
+type RunCountByStatusSearchParams struct {
+	JobID     *int64
+	FromAt    *time.Time
+	ToAt      *time.Time
+	ErrorLike *string
+}
+
+type RunCountByStatusSearchRow struct {
+	Status runstatus.Status
+	Runs   int64
+}
+
+// RunCountByStatusSearch counts the runs of each status that the runs page's other filters (job,
+// date range, error search) leave, for its status tabs; a NULL filter is no filter.
+func (q *Queries) RunCountByStatusSearch(ctx context.Context, arg RunCountByStatusSearchParams) ([]RunCountByStatusSearchRow, error) {
+	rows, err := q.db.Query(ctx, runCountByStatusSearch,
+		arg.JobID,
+		arg.FromAt,
+		arg.ToAt,
+		arg.ErrorLike,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RunCountByStatusSearchRow{}
+	for rows.Next() {
+		var i RunCountByStatusSearchRow
+		if err := rows.Scan(&i.Status, &i.Runs); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const runCountForJob = `-- name: RunCountForJob :one
 SELECT count(*) FROM (SELECT 1 FROM runs WHERE job_id = $1 LIMIT $2) AS r
 `
@@ -1218,6 +1266,145 @@ type RunPageByStatusBeforeParams struct {
 
 func (q *Queries) RunPageByStatusBefore(ctx context.Context, arg RunPageByStatusBeforeParams) ([]RunListRow, error) {
 	rows, err := q.db.Query(ctx, runPageByStatusBefore, arg.Status, arg.BeforeID, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RunListRow{}
+	for rows.Next() {
+		var i RunListRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.JobID,
+			&i.JobName,
+			&i.Status,
+			&i.Trigger,
+			&i.Attempts,
+			&i.RetryCount,
+			&i.ScheduledAt,
+			&i.StartedAt,
+			&i.CompletedAt,
+			&i.NextAttemptAt,
+			&i.PublishedAt,
+			&i.Output,
+			&i.OutputCut,
+			&i.Error,
+			&i.ErrorCut,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const runPageSearchAfter = `-- name: RunPageSearchAfter :many
+SELECT id, job_id, job_name, status, trigger, attempts, retry_count, scheduled_at, started_at, completed_at, next_attempt_at, published_at, output, output_cut, error, error_cut FROM run_list_rows AS l
+WHERE l.id > $1
+  AND ($2::bigint IS NULL OR l.job_id = $2::bigint)
+  AND ($3::text IS NULL OR l.status = $3::text)
+  AND ($4::timestamptz IS NULL OR l.scheduled_at >= $4::timestamptz)
+  AND ($5::timestamptz IS NULL OR l.scheduled_at < $5::timestamptz)
+  AND ($6::text IS NULL OR EXISTS (SELECT 1 FROM runs AS r WHERE r.id = l.id AND r.error ILIKE $6::text))
+ORDER BY l.id
+LIMIT $7
+`
+
+type RunPageSearchAfterParams struct {
+	AfterID   int64
+	JobID     *int64
+	Status    *string
+	FromAt    *time.Time
+	ToAt      *time.Time
+	ErrorLike *string
+	MaxRows   int32
+}
+
+// RunPageSearchAfter is RunPageSearchBefore's page above a cursor, oldest first.
+func (q *Queries) RunPageSearchAfter(ctx context.Context, arg RunPageSearchAfterParams) ([]RunListRow, error) {
+	rows, err := q.db.Query(ctx, runPageSearchAfter,
+		arg.AfterID,
+		arg.JobID,
+		arg.Status,
+		arg.FromAt,
+		arg.ToAt,
+		arg.ErrorLike,
+		arg.MaxRows,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RunListRow{}
+	for rows.Next() {
+		var i RunListRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.JobID,
+			&i.JobName,
+			&i.Status,
+			&i.Trigger,
+			&i.Attempts,
+			&i.RetryCount,
+			&i.ScheduledAt,
+			&i.StartedAt,
+			&i.CompletedAt,
+			&i.NextAttemptAt,
+			&i.PublishedAt,
+			&i.Output,
+			&i.OutputCut,
+			&i.Error,
+			&i.ErrorCut,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const runPageSearchBefore = `-- name: RunPageSearchBefore :many
+SELECT id, job_id, job_name, status, trigger, attempts, retry_count, scheduled_at, started_at, completed_at, next_attempt_at, published_at, output, output_cut, error, error_cut FROM run_list_rows AS l
+WHERE l.id < $1
+  AND ($2::bigint IS NULL OR l.job_id = $2::bigint)
+  AND ($3::text IS NULL OR l.status = $3::text)
+  AND ($4::timestamptz IS NULL OR l.scheduled_at >= $4::timestamptz)
+  AND ($5::timestamptz IS NULL OR l.scheduled_at < $5::timestamptz)
+  AND ($6::text IS NULL OR EXISTS (SELECT 1 FROM runs AS r WHERE r.id = l.id AND r.error ILIKE $6::text))
+ORDER BY l.id DESC
+LIMIT $7
+`
+
+type RunPageSearchBeforeParams struct {
+	BeforeID  int64
+	JobID     *int64
+	Status    *string
+	FromAt    *time.Time
+	ToAt      *time.Time
+	ErrorLike *string
+	MaxRows   int32
+}
+
+// RunPageSearchBefore is the runs page narrowed by a date range or an error search, with the job
+// and status filters too; a NULL filter is no filter. A search reads many rows whatever the plan, so
+// one query serves every shape of it; pages without a search keep their own (see RunPageBefore).
+// from_at and to_at bound the scheduled time, [from_at, to_at); error_like is an ILIKE pattern.
+func (q *Queries) RunPageSearchBefore(ctx context.Context, arg RunPageSearchBeforeParams) ([]RunListRow, error) {
+	rows, err := q.db.Query(ctx, runPageSearchBefore,
+		arg.BeforeID,
+		arg.JobID,
+		arg.Status,
+		arg.FromAt,
+		arg.ToAt,
+		arg.ErrorLike,
+		arg.MaxRows,
+	)
 	if err != nil {
 		return nil, err
 	}
