@@ -61,25 +61,9 @@ func runsList(c echo.Context, q *sqlcgen.Queries, jobFilter, statusFilter string
 	ctx := c.Request().Context()
 	var l views.RunsList
 	var f views.RunsFilter
-	var jobID int64
-	if jobFilter != "" {
-		id, err := strconv.ParseInt(jobFilter, 10, 64)
-		if err != nil || id <= 0 {
-			// A name that fits no single job (see pickedJob) shows no runs rather than every run.
-			l.Note = fmt.Sprintf("No single job is named “%s”: type more of its name, or pick one from the list.", jobFilter)
-			jobID, f.JobID = math.MaxInt64, jobFilter
-		} else {
-			job, err := q.JobGet(ctx, id)
-			switch {
-			case errors.Is(err, pgx.ErrNoRows):
-				l.Note = fmt.Sprintf("There is no job %d: it may have been deleted.", id)
-			case err != nil:
-				return l, fmt.Errorf("get job %d: %w", id, err)
-			default:
-				l.JobName = job.Name
-			}
-			jobID, f.JobID = id, itoa64(id)
-		}
+	jobID, err := runsJobFilter(ctx, q, jobFilter, &l, &f)
+	if err != nil {
+		return l, err
 	}
 	f.Status, _ = runstatus.Parse(statusFilter)
 	search, notes := readRunsSearch(c)
@@ -89,7 +73,6 @@ func runsList(c echo.Context, q *sqlcgen.Queries, jobFilter, statusFilter string
 	l.Selectable = retryable(f.Status) && currentPrincipal(c).Role.AtLeast(roleEditor)
 
 	var rows []sqlcgen.RunListRow
-	var err error
 	if search.active() {
 		rows, err = searchRuns(ctx, q, jobID, f.Status, search, cur)
 	} else {
@@ -123,6 +106,32 @@ func runsList(c echo.Context, q *sqlcgen.Queries, jobFilter, statusFilter string
 		l.Back += "?" + enc
 	}
 	return l, nil
+}
+
+// runsJobFilter reads the runs page's job filter into l and f and answers the job id to list (0
+// for every job). A filter that is not a job id (a name that fits no single job, see pickedJob)
+// shows no runs rather than every run, with a note; a job that no longer exists gets a note too.
+func runsJobFilter(ctx context.Context, q *sqlcgen.Queries, jobFilter string, l *views.RunsList, f *views.RunsFilter) (int64, error) {
+	if jobFilter == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(jobFilter, 10, 64)
+	if err != nil || id <= 0 {
+		l.Note = fmt.Sprintf("No single job is named “%s”: type more of its name, or pick one from the list.", jobFilter)
+		f.JobID = jobFilter
+		return math.MaxInt64, nil
+	}
+	job, err := q.JobGet(ctx, id)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		l.Note = fmt.Sprintf("There is no job %d: it may have been deleted.", id)
+	case err != nil:
+		return 0, fmt.Errorf("get job %d: %w", id, err)
+	default:
+		l.JobName = job.Name
+	}
+	f.JobID = itoa64(id)
+	return id, nil
 }
 
 // clean drops empty parameters, so that URLs stay short and readable.

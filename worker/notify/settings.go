@@ -264,3 +264,19 @@ func runURL(e Event) string {
 	}
 	return ""
 }
+
+// unknownSettings names each setting given that the type does not have, so that a misspelt
+// setting is refused rather than dropped in silence.
+func unknownSettings(t Type, given map[string]json.RawMessage) map[string]string {
+	known := map[string]bool{}
+	for _, f := range t.Fields {
+		known[f.Name[strings.LastIndex(f.Name, ".")+1:]] = true // "config.url", "gotify.url"
+	}
+	problems := map[string]string{}
+	for k := range given {
+		if !known[k] {
+			problems["config."+k] = "is not a known setting"
+		}
+	}
+	return problems
+}
