@@ -3,6 +3,8 @@ package handlers
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -83,15 +85,7 @@ func chainDetail(d *views.JobDetail, j sqlcgen.Job) {
 	if j.PauseAfterFailures > 0 {
 		d.PauseAfter = fmt.Sprintf("After %d runs in a row fail for good", j.PauseAfterFailures)
 	}
-	params := jobParams(j.Params)
-	names := make([]string, 0, len(params))
-	for name := range params {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		d.Params = append(d.Params, views.Setting{Label: name, Value: params[name]})
-	}
+	d.Params = paramSettings(jobParams(j.Params))
 }
 
 // runChainDetail fills a run page's issue 21 details (sched-b): the params it used and the run it
@@ -100,13 +94,14 @@ func runChainDetail(d *views.RunDetail, r sqlcgen.Run) {
 	if r.TriggerRunID != nil {
 		d.TriggerRunID = *r.TriggerRunID
 	}
-	params := runParams(r.Params)
-	names := make([]string, 0, len(params))
-	for name := range params {
-		names = append(names, name)
+	d.Params = paramSettings(runParams(r.Params))
+}
+
+// paramSettings lists params as settings, by name.
+func paramSettings(params map[string]string) []views.Setting {
+	var out []views.Setting
+	for _, name := range slices.Sorted(maps.Keys(params)) {
+		out = append(out, views.Setting{Label: name, Value: params[name]})
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		d.Params = append(d.Params, views.Setting{Label: name, Value: params[name]})
-	}
+	return out
 }
