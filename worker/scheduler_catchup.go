@@ -12,7 +12,7 @@ package worker
 //     Dispatcher (dispatchCatchUp), records the others as missed runs with their reason, and moves
 //     next_run_at on (storeCatchUp). The Scheduler starts one when it starts (until = now), after
 //     every full resync (until = 5 s ago: the slots of the last seconds are still on their way) and
-//     after adding many jobs at once (scheduler_bulk.go).
+//     after adding many jobs at once (scheduler_table.go).
 //  3. While the database is out of reach the Dispatcher holds the slots it cannot store
 //     (dispatcher_backlog.go) and stores them, oldest first, once it is back. Meanwhile a catch-up
 //     does nothing (Held > 0): next_run_at is behind, but those slots' runs are on their way.
