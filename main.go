@@ -187,7 +187,7 @@ func startConsumers(ctx context.Context, cfg config, pool *pgxpool.Pool, top bro
 }
 
 // startLeader starts the leader election; the replica that wins runs the dispatcher, the reaper,
-// retention and the scheduler as one set, until it stops leading. The function returned stops it.
+// retention, the purger and the scheduler as one set, until it stops leading. The function returned stops it.
 func startLeader(ctx context.Context, cfg config, pool *pgxpool.Pool, out *worker.Outbox,
 	registry *prometheus.Registry, metrics *worker.Metrics, logger *slog.Logger) (*worker.Leader, *worker.Dispatcher, func()) {
 	q := sqlcgen.New(pool)
@@ -197,7 +197,9 @@ func startLeader(ctx context.Context, cfg config, pool *pgxpool.Pool, out *worke
 	disp := worker.NewDispatcher(q, out, logger)
 	scheduler := worker.NewScheduler(pool, disp, cfg.CatchUp, logger)
 	scheduler.Metrics = metrics
-	services := worker.NewMaintainer(disp, worker.NewReaper(q, out, logger), retention, scheduler)
+	purger := worker.NewPurger(q, time.Second, logger)
+	purger.Register(registry)
+	services := worker.NewMaintainer(disp, worker.NewReaper(q, out, logger), retention, purger, scheduler)
 	return leader, disp, start(ctx, func(ctx context.Context) { leader.Run(ctx, services.Run) })
 }
 

@@ -110,3 +110,13 @@ JOIN channels AS c ON c.id = ANY(j.alert_channels)
 WHERE 'missed' = ANY(j.alert_on)
 ON CONFLICT (channel_id, job_id, episode, event) WHERE event <> 'channel.test' DO NOTHING
 RETURNING id;
+
+-- name: NoticeDeleteExpired :execrows
+-- NoticeDeleteExpired deletes a batch of settled notices that have no run and were made before a
+-- moment, oldest first; retention calls it until a batch comes back short. A notice about a run is
+-- deleted with its run instead (its key cascades).
+DELETE FROM notices
+WHERE id IN (SELECT n.id FROM notices AS n
+             WHERE n.run_id IS NULL AND n.created_at < @before::timestamptz AND n.status IN ('sent', 'failed')
+             ORDER BY n.created_at
+             LIMIT @max_rows);

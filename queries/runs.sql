@@ -69,9 +69,6 @@ WHERE job_id = @job_id AND status = @status AND id < @before_id
 ORDER BY id DESC
 LIMIT @max_rows;
 
--- name: RunCountByStatus :many
-SELECT status, count(*) AS runs FROM runs GROUP BY status;
-
 -- name: RunMarkPublished :exec
 -- RunMarkPublished records that the broker confirmed these runs' messages. It skips a row that
 -- another statement holds instead of waiting for it: the consumers may be claiming these very runs

@@ -105,6 +105,11 @@ type JobHourlyStat struct {
 	Failed    int32
 }
 
+type JobKey struct {
+	ID        int64
+	DeletedAt *time.Time
+}
+
 type JobListRow struct {
 	ID             int64
 	Name           string
@@ -195,6 +200,11 @@ type RunAttempt struct {
 	Outcome    string
 	Error      string
 	Output     string
+}
+
+type RunCount struct {
+	Status runstatus.Status
+	Runs   int64
 }
 
 type RunListRow struct {

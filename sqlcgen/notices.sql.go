@@ -63,6 +63,30 @@ func (q *Queries) NoticeClaim(ctx context.Context, arg NoticeClaimParams) (Notic
 	return i, err
 }
 
+const noticeDeleteExpired = `-- name: NoticeDeleteExpired :execrows
+DELETE FROM notices
+WHERE id IN (SELECT n.id FROM notices AS n
+             WHERE n.run_id IS NULL AND n.created_at < $1::timestamptz AND n.status IN ('sent', 'failed')
+             ORDER BY n.created_at
+             LIMIT $2)
+`
+
+type NoticeDeleteExpiredParams struct {
+	Before  time.Time
+	MaxRows int32
+}
+
+// NoticeDeleteExpired deletes a batch of settled notices that have no run and were made before a
+// moment, oldest first; retention calls it until a batch comes back short. A notice about a run is
+// deleted with its run instead (its key cascades).
+func (q *Queries) NoticeDeleteExpired(ctx context.Context, arg NoticeDeleteExpiredParams) (int64, error) {
+	result, err := q.db.Exec(ctx, noticeDeleteExpired, arg.Before, arg.MaxRows)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const noticeInsertForJob = `-- name: NoticeInsertForJob :many
 INSERT INTO notices (channel_id, job_id, run_id, event, episode, consecutive_failures, details, reminder)
 SELECT c.id, j.id, $1, $2, $3, $4, $5, $6

@@ -116,35 +116,6 @@ func (q *Queries) RunClaim(ctx context.Context, arg RunClaimParams) ([]RunClaimR
 	return items, nil
 }
 
-const runCountByStatus = `-- name: RunCountByStatus :many
-SELECT status, count(*) AS runs FROM runs GROUP BY status
-`
-
-type RunCountByStatusRow struct {
-	Status runstatus.Status
-	Runs   int64
-}
-
-func (q *Queries) RunCountByStatus(ctx context.Context) ([]RunCountByStatusRow, error) {
-	rows, err := q.db.Query(ctx, runCountByStatus)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []RunCountByStatusRow{}
-	for rows.Next() {
-		var i RunCountByStatusRow
-		if err := rows.Scan(&i.Status, &i.Runs); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const runCountByStatusSearch = `-- name: RunCountByStatusSearch :many
 SELECT status, count(*) AS runs FROM runs
 WHERE ($1::bigint IS NULL OR job_id = $1::bigint)

@@ -53,8 +53,9 @@ func ParseAge(s string, hi time.Duration) (time.Duration, error) {
 }
 
 // retentionKinds are what retention counts: completed runs, failed runs (permanently failed,
-// missed), skipped and cancelled runs, and audit entries.
-var retentionKinds = []string{"completed", "failed", "skipped", "cancelled", "audit"}
+// missed), skipped and cancelled runs, notices that have no run, and audit entries. A run's
+// attempts and notices go with it and are not counted apart.
+var retentionKinds = []string{"completed", "failed", "skipped", "cancelled", "notices", "audit"}
 
 // expiry is how long runs of a status are kept and what retention counts them as. Runs that are
 // not settled (queued, running, waiting for a retry) are never deleted.
@@ -115,9 +116,9 @@ func (r *Retention) Pass(ctx context.Context) (map[string]int64, error) {
 	deleted := map[string]int64{}
 	err := r.sweep(ctx, start, deleted)
 	r.lastPass.Store(int64(time.Since(start)))
-	if deleted["completed"]+deleted["failed"]+deleted["audit"] > 0 {
+	if deleted["completed"]+deleted["failed"]+deleted["notices"]+deleted["audit"] > 0 {
 		r.logger.Info("Retention deleted old rows", "completed_runs", deleted["completed"], "failed_runs", deleted["failed"],
-			"audit_entries", deleted["audit"], "duration_ms", time.Since(start).Milliseconds())
+			"notices", deleted["notices"], "audit_entries", deleted["audit"], "duration_ms", time.Since(start).Milliseconds())
 	}
 	return deleted, err
 }
@@ -141,7 +142,12 @@ func (r *Retention) sweep(ctx context.Context, now time.Time, deleted map[string
 			return fmt.Errorf("delete old %s runs: %w", status, err)
 		}
 	}
-	if err := r.expireAudit(ctx, now.Add(-AuditRetention), counter("audit")); err != nil {
+	// A notice with no run is kept as long as the longest kept run it could have been about.
+	noticeAge := max(r.cfg.Completed, r.cfg.Failed)
+	if err := r.expireBatches(ctx, r.noticeBatch(now.Add(-noticeAge)), counter("notices")); err != nil {
+		return fmt.Errorf("delete old notices: %w", err)
+	}
+	if err := r.expireBatches(ctx, r.auditBatch(now.Add(-AuditRetention)), counter("audit")); err != nil {
 		return fmt.Errorf("delete old audit entries: %w", err)
 	}
 	return nil
@@ -189,11 +195,25 @@ func pace(ctx context.Context, took time.Duration) {
 	}
 }
 
-// expireAudit deletes audit entries older than a moment, and counts each batch it deleted.
-func (r *Retention) expireAudit(ctx context.Context, before time.Time, count func(int64)) error {
+// auditBatch deletes one batch of audit entries older than a moment.
+func (r *Retention) auditBatch(before time.Time) func(context.Context) (int64, error) {
+	return func(ctx context.Context) (int64, error) {
+		return r.q.AuditDeleteBefore(ctx, sqlcgen.AuditDeleteBeforeParams{Before: before, MaxRows: retentionBatch})
+	}
+}
+
+// noticeBatch deletes one batch of settled notices with no run made before a moment.
+func (r *Retention) noticeBatch(before time.Time) func(context.Context) (int64, error) {
+	return func(ctx context.Context) (int64, error) {
+		return r.q.NoticeDeleteExpired(ctx, sqlcgen.NoticeDeleteExpiredParams{Before: before, MaxRows: retentionBatch})
+	}
+}
+
+// expireBatches deletes with batch until a batch comes back short, and counts each batch.
+func (r *Retention) expireBatches(ctx context.Context, batch func(context.Context) (int64, error), count func(int64)) error {
 	for ctx.Err() == nil {
 		start := time.Now()
-		n, err := r.q.AuditDeleteBefore(ctx, sqlcgen.AuditDeleteBeforeParams{Before: before, MaxRows: retentionBatch})
+		n, err := batch(ctx)
 		count(n)
 		if err != nil || n < retentionBatch {
 			return err
@@ -205,7 +225,7 @@ func (r *Retention) expireAudit(ctx context.Context, before time.Time, count fun
 
 // Register adds retention's series to reg: what it deleted, by kind, and how long its last pass took.
 func (r *Retention) Register(reg prometheus.Registerer) {
-	const help = "Rows deleted by retention, by kind: completed runs, failed (permanently failed and missed) runs, skipped runs, cancelled runs, audit entries."
+	const help = "Rows deleted by retention, by kind: completed runs, failed (permanently failed and missed) runs, skipped runs, cancelled runs, notices with no run, audit entries."
 	for _, kind := range retentionKinds {
 		v := r.deleted[kind]
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
