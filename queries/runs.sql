@@ -41,7 +41,8 @@ VALUES (@job_id, clock_timestamp(), 'manual')
 RETURNING *;
 
 -- name: RunGet :one
-SELECT * FROM runs WHERE id = @id;
+-- RunGet is a run, by id. A run of a deleted job, still waiting for the purger, is not found.
+SELECT * FROM runs WHERE runs.id = @id AND EXISTS (SELECT 1 FROM jobs WHERE jobs.id = runs.job_id);
 
 -- name: RunList :many
 -- RunList pages through runs newest first, below a keyset cursor. Each filter shape has its own

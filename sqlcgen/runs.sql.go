@@ -270,9 +270,10 @@ func (q *Queries) RunDeleteExpired(ctx context.Context, arg RunDeleteExpiredPara
 }
 
 const runGet = `-- name: RunGet :one
-SELECT id, job_id, status, trigger, attempts, retry_count, scheduled_at, created_at, published_at, started_at, completed_at, lease_until, next_attempt_at, output, error, params, trigger_run_id, cancel_requested_at, waiting_since FROM runs WHERE id = $1
+SELECT id, job_id, status, trigger, attempts, retry_count, scheduled_at, created_at, published_at, started_at, completed_at, lease_until, next_attempt_at, output, error, params, trigger_run_id, cancel_requested_at, waiting_since FROM runs WHERE runs.id = $1 AND EXISTS (SELECT 1 FROM jobs WHERE jobs.id = runs.job_id)
 `
 
+// RunGet is a run, by id. A run of a deleted job, still waiting for the purger, is not found.
 func (q *Queries) RunGet(ctx context.Context, id int64) (Run, error) {
 	row := q.db.QueryRow(ctx, runGet, id)
 	var i Run
