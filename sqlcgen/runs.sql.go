@@ -699,7 +699,8 @@ func (q *Queries) RunListByStatus(ctx context.Context, arg RunListByStatusParams
 
 const runListOrphaned = `-- name: RunListOrphaned :many
 SELECT id, job_id FROM runs
-WHERE (status = 'queued'
+WHERE EXISTS (SELECT 1 FROM jobs WHERE jobs.id = runs.job_id) AND (
+      (status = 'queued'
        AND ((published_at IS NULL AND created_at < $1::timestamptz)
             OR published_at < $2::timestamptz)
        -- a run held back by overlap 'queue' is not lost while a run of its job is still ahead
@@ -712,7 +713,7 @@ WHERE (status = 'queued'
    OR (status = 'running'
        -- a lease that ran out during a database outage is left to its consumer a while (worker/reaper.go)
        AND lease_until < LEAST(clock_timestamp(), $4::timestamptz)
-       AND (published_at IS NULL OR published_at < lease_until OR published_at < $2::timestamptz))
+       AND (published_at IS NULL OR published_at < lease_until OR published_at < $2::timestamptz)))
 ORDER BY id
 LIMIT $5
 `
@@ -733,7 +734,7 @@ type RunListOrphanedRow struct {
 // RunListOrphaned finds runs whose message may never arrive: never published (the broker was down),
 // published so long ago that it must be lost, a retry whose time passed without it coming back (a
 // broker restart can drop a message expiring from a retry queue), or held by a consumer whose lease
-// ran out.
+// ran out. A run of a deleted job is left to the purger.
 func (q *Queries) RunListOrphaned(ctx context.Context, arg RunListOrphanedParams) ([]RunListOrphanedRow, error) {
 	rows, err := q.db.Query(ctx, runListOrphaned,
 		arg.UnpublishedBefore,
