@@ -46,27 +46,28 @@ SELECT * FROM runs WHERE runs.id = @id AND EXISTS (SELECT 1 FROM jobs WHERE jobs
 
 -- name: RunList :many
 -- RunList pages through runs newest first, below a keyset cursor. Each filter shape has its own
--- query (see RunPageBefore for why "(@x IS NULL OR col = @x)" is avoided).
+-- query (see RunPageBefore for why "(@x IS NULL OR col = @x)" is avoided). These lists leave out
+-- the runs of a deleted job that the purger has not deleted yet.
 SELECT * FROM runs
-WHERE id < @before_id
+WHERE runs.id < @before_id AND EXISTS (SELECT 1 FROM jobs WHERE jobs.id = runs.job_id)
 ORDER BY id DESC
 LIMIT @max_rows;
 
 -- name: RunListByJob :many
 SELECT * FROM runs
-WHERE job_id = @job_id AND id < @before_id
+WHERE job_id = @job_id AND runs.id < @before_id AND EXISTS (SELECT 1 FROM jobs WHERE jobs.id = @job_id)
 ORDER BY id DESC
 LIMIT @max_rows;
 
 -- name: RunListByStatus :many
 SELECT * FROM runs
-WHERE status = @status AND id < @before_id
+WHERE status = @status AND runs.id < @before_id AND EXISTS (SELECT 1 FROM jobs WHERE jobs.id = runs.job_id)
 ORDER BY id DESC
 LIMIT @max_rows;
 
 -- name: RunListByJobAndStatus :many
 SELECT * FROM runs
-WHERE job_id = @job_id AND status = @status AND id < @before_id
+WHERE job_id = @job_id AND status = @status AND runs.id < @before_id AND EXISTS (SELECT 1 FROM jobs WHERE jobs.id = @job_id)
 ORDER BY id DESC
 LIMIT @max_rows;
 

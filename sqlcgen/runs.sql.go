@@ -480,7 +480,7 @@ func (q *Queries) RunInsertScheduled(ctx context.Context, arg RunInsertScheduled
 
 const runList = `-- name: RunList :many
 SELECT id, job_id, status, trigger, attempts, retry_count, scheduled_at, created_at, published_at, started_at, completed_at, lease_until, next_attempt_at, output, error, params, trigger_run_id, cancel_requested_at, waiting_since FROM runs
-WHERE id < $1
+WHERE runs.id < $1 AND EXISTS (SELECT 1 FROM jobs WHERE jobs.id = runs.job_id)
 ORDER BY id DESC
 LIMIT $2
 `
@@ -491,7 +491,8 @@ type RunListParams struct {
 }
 
 // RunList pages through runs newest first, below a keyset cursor. Each filter shape has its own
-// query (see RunPageBefore for why "(@x IS NULL OR col = @x)" is avoided).
+// query (see RunPageBefore for why "(@x IS NULL OR col = @x)" is avoided). These lists leave out
+// the runs of a deleted job that the purger has not deleted yet.
 func (q *Queries) RunList(ctx context.Context, arg RunListParams) ([]Run, error) {
 	rows, err := q.db.Query(ctx, runList, arg.BeforeID, arg.MaxRows)
 	if err != nil {
@@ -534,7 +535,7 @@ func (q *Queries) RunList(ctx context.Context, arg RunListParams) ([]Run, error)
 
 const runListByJob = `-- name: RunListByJob :many
 SELECT id, job_id, status, trigger, attempts, retry_count, scheduled_at, created_at, published_at, started_at, completed_at, lease_until, next_attempt_at, output, error, params, trigger_run_id, cancel_requested_at, waiting_since FROM runs
-WHERE job_id = $1 AND id < $2
+WHERE job_id = $1 AND runs.id < $2 AND EXISTS (SELECT 1 FROM jobs WHERE jobs.id = $1)
 ORDER BY id DESC
 LIMIT $3
 `
@@ -587,7 +588,7 @@ func (q *Queries) RunListByJob(ctx context.Context, arg RunListByJobParams) ([]R
 
 const runListByJobAndStatus = `-- name: RunListByJobAndStatus :many
 SELECT id, job_id, status, trigger, attempts, retry_count, scheduled_at, created_at, published_at, started_at, completed_at, lease_until, next_attempt_at, output, error, params, trigger_run_id, cancel_requested_at, waiting_since FROM runs
-WHERE job_id = $1 AND status = $2 AND id < $3
+WHERE job_id = $1 AND status = $2 AND runs.id < $3 AND EXISTS (SELECT 1 FROM jobs WHERE jobs.id = $1)
 ORDER BY id DESC
 LIMIT $4
 `
@@ -646,7 +647,7 @@ func (q *Queries) RunListByJobAndStatus(ctx context.Context, arg RunListByJobAnd
 
 const runListByStatus = `-- name: RunListByStatus :many
 SELECT id, job_id, status, trigger, attempts, retry_count, scheduled_at, created_at, published_at, started_at, completed_at, lease_until, next_attempt_at, output, error, params, trigger_run_id, cancel_requested_at, waiting_since FROM runs
-WHERE status = $1 AND id < $2
+WHERE status = $1 AND runs.id < $2 AND EXISTS (SELECT 1 FROM jobs WHERE jobs.id = runs.job_id)
 ORDER BY id DESC
 LIMIT $3
 `
