@@ -76,7 +76,7 @@ func startBurst(b *testing.B, target string, jobs int, setup loadSetup) (string,
 	start := time.Now()
 	makeJobsNamed(b, url, target, probe, "0 0 1 1 *", setup, "probe")
 	perJob := time.Since(start) / time.Duration(probe)
-	due := time.Now().UTC().Truncate(time.Second).Add(3*time.Second + 2*perJob*time.Duration(jobs))
+	due := time.Now().UTC().Add(3*time.Second + 2*perJob*time.Duration(jobs)).Truncate(time.Second)
 	makeJobs(b, url, target, jobs, fmt.Sprintf("%d %d %d * * *", due.Second(), due.Minute(), due.Hour()), setup)
 	if time.Until(due) < 1500*time.Millisecond {
 		b.Fatalf("making the jobs took too long; the due second is too close")
