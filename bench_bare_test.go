@@ -145,7 +145,7 @@ func bareBurst(b *testing.B, target string, jobs int) loadFigures {
 	p := startBare(b, target)
 	due := time.Now()
 	p.publish(jobs, due)
-	return figures(p.wait(jobs, 2*time.Minute), jobs)
+	return figures(p.wait(jobs, burstWithin(jobs)), jobs)
 }
 
 // bareSteady publishes jobs runs at the start of every second for seconds seconds, and measures

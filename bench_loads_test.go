@@ -1,13 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"os"
 	"slices"
 	"testing"
 	"time"
@@ -15,36 +11,44 @@ import (
 
 // BenchmarkLoads measures Cronflow under four loads, each against the bare pipeline
 // (bench_bare_test.go) on the same machine in the same run: 10,000 and 1,000 jobs due in the same
-// second, and 1,000 and 50 jobs firing every second. Cronflow is started through run as the binary
-// would be and measured from outside: the jobs are created through its API, the runs are read back
-// through it, and its delay is from the due second to each run's completed_at. For the bursts,
-// ratio is Cronflow's runs per second over the bare pipeline's; for the steady loads, p99-ratio is
-// the bare pipeline's p99 over Cronflow's (above 1: Cronflow is faster). Run it with:
+// second, and 1,000 and 50 jobs firing every second; and 100,000 jobs due in the same second
+// (bench_huge_test.go). Each load runs with the jobs made by one import and made one by one through
+// POST /api/jobs, as users make them, with CONSUMERS at its default and at 16 (the sub-benchmarks
+// name which: Loads/Burst10000/api/consumers=16). Cronflow is started through run as the binary
+// would be and measured from outside: the runs are read back through its API, and its delay is from
+// the due second to each run's completed_at. For the bursts, ratio is Cronflow's runs per second
+// over the bare pipeline's; for the steady loads, p99-ratio is the bare pipeline's p99 over
+// Cronflow's (above 1: Cronflow is faster). Run it with:
 //
 //	go test -run '^$' -bench Loads -benchtime 1x .
 func BenchmarkLoads(b *testing.B) {
 	for _, jobs := range []int{10000, 1000} {
-		b.Run(fmt.Sprintf("Burst%d", jobs), func(b *testing.B) {
-			for range b.N {
-				bare := bareBurst(b, newTarget(b), jobs)
-				cf := cronflowBurst(b, newTarget(b), jobs)
-				report(b, bare, cf)
-				b.ReportMetric(cf.perSec, "runs/s")
-				b.ReportMetric(bare.perSec, "bare-runs/s")
-				b.ReportMetric(cf.perSec/bare.perSec, "ratio")
-			}
-		})
+		for _, setup := range loadSetups {
+			b.Run(fmt.Sprintf("Burst%d/%s", jobs, setup), func(b *testing.B) {
+				for range b.N {
+					bare := bareBurst(b, newTarget(b), jobs)
+					cf := cronflowBurst(b, newTarget(b), jobs, setup)
+					report(b, bare, cf)
+					b.ReportMetric(cf.perSec, "runs/s")
+					b.ReportMetric(bare.perSec, "bare-runs/s")
+					b.ReportMetric(cf.perSec/bare.perSec, "ratio")
+				}
+			})
+		}
 	}
 	for _, jobs := range []int{1000, 50} {
-		b.Run(fmt.Sprintf("Steady%d", jobs), func(b *testing.B) {
-			for range b.N {
-				bare := bareSteady(b, newTarget(b), jobs, steadySeconds)
-				cf := cronflowSteady(b, newTarget(b), jobs, steadySeconds)
-				report(b, bare, cf)
-				b.ReportMetric(float64(bare.p99)/float64(cf.p99), "p99-ratio")
-			}
-		})
+		for _, setup := range loadSetups {
+			b.Run(fmt.Sprintf("Steady%d/%s", jobs, setup), func(b *testing.B) {
+				for range b.N {
+					bare := bareSteady(b, newTarget(b), jobs, steadySeconds)
+					cf := cronflowSteady(b, newTarget(b), jobs, steadySeconds, setup)
+					report(b, bare, cf)
+					b.ReportMetric(float64(bare.p99)/float64(cf.p99), "p99-ratio")
+				}
+			})
+		}
 	}
+	b.Run("Burst100000", benchHugeBurst)
 }
 
 // The steady loads are measured over steadySeconds seconds, after steadyWarmUp seconds of the same load.
@@ -56,15 +60,15 @@ const (
 // loadFigures is what a load came to: runs per second (from the due second to the last run done)
 // and the delays' percentiles.
 type loadFigures struct {
-	perSec   float64
-	p50, p99 time.Duration
+	perSec         float64
+	p50, p99, last time.Duration
 }
 
 // figures sums up the delays of n runs.
 func figures(delays []time.Duration, n int) loadFigures {
 	slices.Sort(delays)
 	last := delays[len(delays)-1]
-	return loadFigures{perSec: float64(n) / last.Seconds(), p50: delays[len(delays)/2], p99: delays[len(delays)*99/100]}
+	return loadFigures{perSec: float64(n) / last.Seconds(), p50: delays[len(delays)/2], p99: delays[len(delays)*99/100], last: last}
 }
 
 // report reports both pipelines' delays.
@@ -75,50 +79,13 @@ func report(b *testing.B, bare, cf loadFigures) {
 	b.ReportMetric(float64(bare.p99.Microseconds())/1000, "bare-p99-ms")
 }
 
-// newTarget is a local HTTP target that answers every request with 200, closed when the benchmark ends.
-func newTarget(b *testing.B) string {
-	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.WriteString(w, "ok")
-	}))
-	b.Cleanup(target.Close)
-	return target.URL
-}
-
-// startCronflow starts Cronflow, as the binary would be, and creates through its API (one POST
-// /api/import) jobs copies of a ping job against target with the schedule spec. It answers
-// Cronflow's URL; Cronflow is stopped when the benchmark ends.
-func startCronflow(b *testing.B, target string, jobs int, spec string) string {
-	url := benchApp(b, benchEnv(b))
-	list := make([]map[string]any, jobs)
-	for i := range list {
-		list[i] = map[string]any{"name": fmt.Sprintf("load %05d", i), "type": "ping", "cron": spec,
-			"payload": map[string]any{"url": target}}
-	}
-	doc, _ := json.Marshal(map[string]any{"version": 1, "jobs": list})
-	resp, err := http.Post(url+"/api/import", "application/json", bytes.NewReader(doc))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(resp.Body)
-		b.Fatalf("import %d jobs: %s %s", jobs, resp.Status, body)
-	}
-	return url
-}
-
 // cronflowBurst makes jobs jobs come due in the same second and measures how Cronflow works them off.
-func cronflowBurst(b *testing.B, target string, jobs int) loadFigures {
-	// Every job is due at the same second, far enough ahead for the start-up and the import.
-	due := time.Now().UTC().Truncate(time.Second).Add(time.Duration(8+jobs/1000) * time.Second)
-	url := startCronflow(b, target, jobs, fmt.Sprintf("%d %d %d * * *", due.Second(), due.Minute(), due.Hour()))
-	if time.Until(due) < 2*time.Second {
-		b.Fatalf("starting and importing the jobs took too long; the due second is too close")
-	}
-	deadline := due.Add(2 * time.Minute)
+func cronflowBurst(b *testing.B, target string, jobs int, setup loadSetup) loadFigures {
+	url, due := startBurst(b, target, jobs, setup)
+	deadline := due.Add(burstWithin(jobs))
 	for completedRuns(b, url) < int64(jobs) {
 		if time.Now().After(deadline) {
-			b.Fatalf("only %d of %d runs completed two minutes after they were due", completedRuns(b, url), jobs)
+			b.Fatalf("only %d of %d runs completed %s after they were due", completedRuns(b, url), jobs, burstWithin(jobs))
 		}
 		// Counting is light: the measurement should not slow down what it measures.
 		time.Sleep(200 * time.Millisecond)
@@ -132,8 +99,9 @@ func cronflowBurst(b *testing.B, target string, jobs int) loadFigures {
 
 // cronflowSteady makes jobs jobs fire every second and measures the runs of seconds seconds, after
 // a warm-up.
-func cronflowSteady(b *testing.B, target string, jobs, seconds int) loadFigures {
-	url := startCronflow(b, target, jobs, "* * * * * *")
+func cronflowSteady(b *testing.B, target string, jobs, seconds int, setup loadSetup) loadFigures {
+	url := benchApp(b, benchEnv(b, setup))
+	makeJobs(b, url, target, jobs, "* * * * * *", setup)
 	// The warm-up starts with the first completed run: until then Cronflow is starting and
 	// electing its leader.
 	for deadline := time.Now().Add(time.Minute); completedRuns(b, url) == 0; time.Sleep(100 * time.Millisecond) {
@@ -154,6 +122,12 @@ func cronflowSteady(b *testing.B, target string, jobs, seconds int) loadFigures 
 			b.Fatalf("%d of the %d runs due from %s to %s completed", done, want, from, until)
 		}
 	}
+}
+
+// burstWithin is how long a burst of jobs runs may take before the benchmark gives up: two minutes,
+// or 5 ms a run.
+func burstWithin(jobs int) time.Duration {
+	return max(2*time.Minute, time.Duration(jobs)*5*time.Millisecond)
 }
 
 // completedRuns counts the completed runs, as GET /api/stats tells.
@@ -215,15 +189,4 @@ func getJSON(b *testing.B, url string, v any) {
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
 		b.Fatalf("GET %s: %v", url, err)
 	}
-}
-
-// benchEnv is the environment of the benchmark's app: testEnv's, with the defaults of a production
-// install (CONSUMERS and PREFETCH unset, info logs). BENCH_CONSUMERS and BENCH_PREFETCH set them.
-func benchEnv(b *testing.B) map[string]string {
-	env := testEnvTB(b)
-	env["LOG_LEVEL"] = "info"
-	env["CONSUMERS"] = os.Getenv("BENCH_CONSUMERS")
-	env["PREFETCH"] = os.Getenv("BENCH_PREFETCH")
-	slowDatabase(b, env) // BENCH_DB_LATENCY (bench_slowdb_test.go)
-	return env
 }

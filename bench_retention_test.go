@@ -90,7 +90,7 @@ func BenchmarkRetention(b *testing.B) {
 	defer target.Close()
 	for range b.N {
 		b.StopTimer()
-		env := benchEnv(b)
+		env := benchEnv(b, loadSetup{})
 		env["CRONFLOW_RUN_NOW_PER_MINUTE"] = "100000" // the measurement runs twenty a second
 		pool, err := pgxpool.New(context.Background(), env["DATABASE_URL"])
 		if err != nil {

@@ -40,9 +40,9 @@ func BenchmarkLoadsSlowDatabase(b *testing.B) {
 	for _, jobs := range []int{10000, 1000} {
 		b.Run(fmt.Sprintf("Burst%d", jobs), func(b *testing.B) {
 			for range b.N {
-				fast := cronflowBurst(b, newTarget(b), jobs)
+				fast := cronflowBurst(b, newTarget(b), jobs, loadSetup{})
 				b.Setenv("BENCH_DB_LATENCY", latency)
-				slow := cronflowBurst(b, newTarget(b), jobs)
+				slow := cronflowBurst(b, newTarget(b), jobs, loadSetup{})
 				b.Setenv("BENCH_DB_LATENCY", "")
 				reportSlow(b, fast, slow)
 				b.ReportMetric(slow.perSec, "slow-runs/s")
@@ -53,9 +53,9 @@ func BenchmarkLoadsSlowDatabase(b *testing.B) {
 	for _, jobs := range []int{1000, 50} {
 		b.Run(fmt.Sprintf("Steady%d", jobs), func(b *testing.B) {
 			for range b.N {
-				fast := cronflowSteady(b, newTarget(b), jobs, steadySeconds)
+				fast := cronflowSteady(b, newTarget(b), jobs, steadySeconds, loadSetup{})
 				b.Setenv("BENCH_DB_LATENCY", latency)
-				slow := cronflowSteady(b, newTarget(b), jobs, steadySeconds)
+				slow := cronflowSteady(b, newTarget(b), jobs, steadySeconds, loadSetup{})
 				b.Setenv("BENCH_DB_LATENCY", "")
 				reportSlow(b, fast, slow)
 			}

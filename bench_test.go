@@ -106,7 +106,7 @@ func BenchmarkImport(b *testing.B) {
 	const jobs = 10000
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") }))
 	defer target.Close()
-	env := benchEnv(b)
+	env := benchEnv(b, loadSetup{})
 	pool, err := pgxpool.New(context.Background(), env["DATABASE_URL"])
 	if err != nil {
 		b.Fatal(err)

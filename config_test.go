@@ -177,3 +177,24 @@ func TestBadServerLimitsStopStartup(t *testing.T) {
 		}
 	}
 }
+
+func TestPrefetchIsNotTiedToConsumers(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		env  map[string]string
+		want int
+	}{
+		"ByDefault":           {map[string]string{}, 1024},
+		"WithASmallPool":      {map[string]string{"CONSUMERS": "16"}, 1024},
+		"WithTheLargestPool":  {map[string]string{"CONSUMERS": "1024"}, 1024},
+		"WhenSet":             {map[string]string{"CONSUMERS": "16", "PREFETCH": "32"}, 32},
+		"WhenSetBelowThePool": {map[string]string{"CONSUMERS": "64", "PREFETCH": "8"}, 8},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg, err := loadConfig("worker", func(k string) string { return tc.env[k] })
+			if err != nil || cfg.Prefetch != tc.want {
+				t.Fatalf("Prefetch = %d, %v; want %d", cfg.Prefetch, err, tc.want)
+			}
+		})
+	}
+}

@@ -176,6 +176,7 @@ func startConsumers(ctx context.Context, cfg config, pool *pgxpool.Pool, top bro
 	runner.Metrics = metrics
 	runner.Secrets = worker.NewSecrets(q, keys)
 	runner.Alerts = worker.NewAlerter(pool, q, out, logger)
+	runner.Slots = worker.NewSlots(cfg.Consumers)
 	consumer := worker.NewConsumer(cfg.AMQPURLs, top, cfg.Consumers, cfg.ShutdownGrace, runner.Handle, logger)
 	consumer.Prefetch = cfg.Prefetch
 	stopRuns := start(ctx, consumer.Run)

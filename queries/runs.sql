@@ -98,7 +98,9 @@ WHERE r.id = w.id;
 -- name: RunClaim :many
 -- RunClaim makes one attempt of each of these runs this consumer's, in one statement, so that the
 -- claims of many consumers share one round trip and one commit (worker/batcher.go). A run with no
--- row back is finished, is being run by someone else, or is waiting for its retry.
+-- row back is finished, is being run by someone else, or is waiting for its retry. With allow_only,
+-- only runs whose job's overlap is 'allow' are claimed: those need no overlap decision
+-- (RunOverlapDecide), which the others get before they are claimed again without it.
 UPDATE runs AS r
 SET status = 'running',
     attempts = r.attempts + 1,
@@ -111,6 +113,7 @@ SET status = 'running',
 FROM jobs AS j
 WHERE r.id = ANY(@ids::bigint[])
   AND j.id = r.job_id
+  AND (j.overlap = 'allow' OR NOT @allow_only::boolean)
   AND (r.status = 'queued' AND r.waiting_since IS NULL -- a run held back by overlap 'queue' waits
        OR (r.status = 'failed' AND r.next_attempt_at <= clock_timestamp() + interval '1 second')
        OR (r.status = 'running' AND r.lease_until < clock_timestamp() AND r.cancel_requested_at IS NULL))
@@ -123,6 +126,17 @@ RETURNING r.id, r.job_id, r.attempts, r.retry_count, r.scheduled_at, r.started_a
     COALESCE((SELECT u.status FROM runs AS u WHERE u.id = r.trigger_run_id), '')::text AS trigger_status,
     -- Signing (issue 22): the job's previous signing secret while its rotation's overlap lasts.
     COALESCE(CASE WHEN j.previous_secret_until > clock_timestamp() THEN j.previous_signing_secret END, '')::text AS previous_signing_secret;
+
+-- name: RunLeaseExtend :exec
+-- RunLeaseExtend keeps the claims of runs that wait in their consumer's process for an execution
+-- slot (worker/runner_lease.go): each lease lasts its job's timeout and the margin from now, so
+-- that a run that waited is not taken over as lost before it ran. Only the attempt that was
+-- claimed is extended.
+WITH u AS (SELECT unnest(@ids::bigint[]) AS id, unnest(@attempts::integer[]) AS attempt)
+UPDATE runs AS r
+SET lease_until = clock_timestamp() + (j.timeout_ms + @lease_margin_ms::bigint) * interval '1 millisecond'
+FROM jobs AS j, u
+WHERE r.id = u.id AND r.attempts = u.attempt AND r.status = 'running' AND j.id = r.job_id;
 
 -- name: RunRecordResults :many
 -- RunRecordResults records what attempts of many runs came to, in one statement, so that the

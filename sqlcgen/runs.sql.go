@@ -26,6 +26,7 @@ SET status = 'running',
 FROM jobs AS j
 WHERE r.id = ANY($2::bigint[])
   AND j.id = r.job_id
+  AND (j.overlap = 'allow' OR NOT $3::boolean)
   AND (r.status = 'queued' AND r.waiting_since IS NULL -- a run held back by overlap 'queue' waits
        OR (r.status = 'failed' AND r.next_attempt_at <= clock_timestamp() + interval '1 second')
        OR (r.status = 'running' AND r.lease_until < clock_timestamp() AND r.cancel_requested_at IS NULL))
@@ -43,6 +44,7 @@ RETURNING r.id, r.job_id, r.attempts, r.retry_count, r.scheduled_at, r.started_a
 type RunClaimParams struct {
 	LeaseMarginMs int64
 	Ids           []int64
+	AllowOnly     bool
 }
 
 type RunClaimRow struct {
@@ -72,9 +74,11 @@ type RunClaimRow struct {
 
 // RunClaim makes one attempt of each of these runs this consumer's, in one statement, so that the
 // claims of many consumers share one round trip and one commit (worker/batcher.go). A run with no
-// row back is finished, is being run by someone else, or is waiting for its retry.
+// row back is finished, is being run by someone else, or is waiting for its retry. With allow_only,
+// only runs whose job's overlap is 'allow' are claimed: those need no overlap decision
+// (RunOverlapDecide), which the others get before they are claimed again without it.
 func (q *Queries) RunClaim(ctx context.Context, arg RunClaimParams) ([]RunClaimRow, error) {
-	rows, err := q.db.Query(ctx, runClaim, arg.LeaseMarginMs, arg.Ids)
+	rows, err := q.db.Query(ctx, runClaim, arg.LeaseMarginMs, arg.Ids, arg.AllowOnly)
 	if err != nil {
 		return nil, err
 	}
@@ -476,6 +480,29 @@ func (q *Queries) RunInsertScheduled(ctx context.Context, arg RunInsertScheduled
 		return nil, err
 	}
 	return items, nil
+}
+
+const runLeaseExtend = `-- name: RunLeaseExtend :exec
+WITH u AS (SELECT unnest($2::bigint[]) AS id, unnest($3::integer[]) AS attempt)
+UPDATE runs AS r
+SET lease_until = clock_timestamp() + (j.timeout_ms + $1::bigint) * interval '1 millisecond'
+FROM jobs AS j, u
+WHERE r.id = u.id AND r.attempts = u.attempt AND r.status = 'running' AND j.id = r.job_id
+`
+
+type RunLeaseExtendParams struct {
+	LeaseMarginMs int64
+	Ids           []int64
+	Attempts      []int32
+}
+
+// RunLeaseExtend keeps the claims of runs that wait in their consumer's process for an execution
+// slot (worker/runner_lease.go): each lease lasts its job's timeout and the margin from now, so
+// that a run that waited is not taken over as lost before it ran. Only the attempt that was
+// claimed is extended.
+func (q *Queries) RunLeaseExtend(ctx context.Context, arg RunLeaseExtendParams) error {
+	_, err := q.db.Exec(ctx, runLeaseExtend, arg.LeaseMarginMs, arg.Ids, arg.Attempts)
+	return err
 }
 
 const runList = `-- name: RunList :many

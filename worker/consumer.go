@@ -16,8 +16,11 @@ import (
 // HandlerFunc answers one delivery: it must ack or nack it before it returns. Runner.Handle is one.
 type HandlerFunc func(ctx context.Context, d amqp.Delivery)
 
-// Consumer takes runs from the work queue with a fixed number of goroutines, over a connection of
-// its own, and hands each delivery to its handler.
+// Consumer takes runs from the work queue over a connection of its own and hands each delivery to
+// its handler in a goroutine of its own, so that a delivery waiting for a batch or for its due
+// instant keeps no other from being taken. The prefetch bounds how many deliveries are in hand at
+// once: the broker sends no more until some are answered. What executes at once is the handler's
+// to bound (Runner.Slots).
 type Consumer struct {
 	top     broker.Topology
 	queue   string
@@ -26,8 +29,8 @@ type Consumer struct {
 	workers int
 	handle  HandlerFunc
 	grace   time.Duration
-	// Prefetch, if set before Run, is how many unacknowledged deliveries the broker sends ahead;
-	// without it, one per goroutine.
+	// Prefetch, if set before Run, is how many unacknowledged deliveries the broker sends ahead,
+	// and so how many are handled at once; without it, workers.
 	Prefetch int
 
 	// workCtx is what runs execute under. It outlives the consumer's ctx by the shutdown grace, so
@@ -43,9 +46,9 @@ type Consumer struct {
 	inFlight atomic.Int64
 }
 
-// NewConsumer returns a consumer of the work queue of the cluster whose nodes are at urls, with
-// workers goroutines and, unless Prefetch says otherwise, a prefetch of the same size. On shutdown, in-flight runs get grace to
-// finish before their context is cancelled.
+// NewConsumer returns a consumer of the work queue of the cluster whose nodes are at urls that
+// handles up to workers deliveries at once, unless Prefetch says otherwise. On shutdown, in-flight
+// runs get grace to finish before their context is cancelled.
 func NewConsumer(urls []string, top broker.Topology, workers int, grace time.Duration, handle HandlerFunc, logger *slog.Logger) *Consumer {
 	return newConsumer(urls, "cronflow-consumer", top, top.WorkQueue, workers, grace, handle, logger)
 }
@@ -79,7 +82,8 @@ func (c *Consumer) Connected() bool { return c.conn.Connected() }
 // Reconnects counts the connections lost since start.
 func (c *Consumer) Reconnects() int64 { return c.conn.Reconnects() }
 
-// InFlight counts the deliveries being handled now.
+// InFlight counts the deliveries being handled now: claimed, waiting for their due instant or an
+// execution slot, executing, or being recorded.
 func (c *Consumer) InFlight() int64 { return c.inFlight.Load() }
 
 // closeConnection drops the broker connection, as a broker restart would. Tests use it.
@@ -112,17 +116,19 @@ func (c *Consumer) setup(ctx context.Context, conn *amqp.Connection) error {
 	c.mu.Lock()
 	c.ch, c.tag = ch, tag
 	c.mu.Unlock()
-	for range c.workers {
-		c.running.Add(1)
-		go func() {
-			defer c.running.Done()
-			for d := range deliveries {
-				c.inFlight.Add(1)
+	c.running.Add(1)
+	go func() {
+		defer c.running.Done()
+		for d := range deliveries {
+			c.running.Add(1)
+			c.inFlight.Add(1)
+			go func() {
+				defer c.running.Done()
 				c.handle(c.workCtx, d)
 				c.inFlight.Add(-1)
-			}
-		}()
-	}
+			}()
+		}
+	}()
 	return nil
 }
 

@@ -25,22 +25,26 @@
 //     once the broker confirms it (broker/publisher.go). It serves every replica: the
 //     Dispatcher's batches, "Run now" and retries from the dashboard and the API, and alert
 //     notices. A run left unpublished is published again by the Reaper (reaper.go, leader only).
-//  4. Consume (consumer.go). A Consumer takes deliveries from the work queue with a fixed number
-//     of goroutines and hands each to Runner.Handle (runner.go), which decodes it.
+//  4. Consume (consumer.go). A Consumer takes deliveries from the work queue, up to its prefetch
+//     unanswered, and hands each to Runner.Handle (runner.go) in a goroutine of its own.
 //  5. Claim (runner.go, runner_batch.go, batcher.go). The Runner claims the run with a
-//     conditional UPDATE … RETURNING, batched with the claims of the other goroutines. No row back
-//     means the run is finished, taken or waiting for its retry: the delivery is acked. Just
-//     before, the job's overlap policy is applied in SQL (runner_overlap.go): a slot due while an
-//     earlier run of its job is unsettled is skipped, held back until that run settles (queue),
-//     or runs while the earlier one is cancelled (replace).
-//  6. Execute (runner.go, runner_task.go). Not before its slot, the run's task runs under its
-//     timeout (package task), with the secrets its payload names opened (secrets.go), its signing
-//     secrets opened when they are stored sealed (secrets_signing.go), its params and the run it
-//     was made after. An attempt of a job whose overlap is replace watches for a
-//     later run's request to stop, and ends cancelled.
+//     conditional UPDATE … RETURNING, batched with the claims of the other deliveries. No row back
+//     means the run is finished, taken or waiting for its retry: the delivery is acked. A run of a
+//     job whose overlap is not allow first has the policy applied in SQL (runner_overlap.go): a
+//     slot due while an earlier run of its job is unsettled is skipped, held back until that run
+//     settles (queue), or runs while the earlier one is cancelled (replace); the claim of the
+//     others checks that their overlap is allow and needs no decision.
+//  6. Execute (runner.go, runner_task.go, slots.go, runner_lease.go). Not before its slot (a
+//     timer), the run takes one of the CONSUMERS execution slots (Slots), holding it only while its
+//     task runs under its timeout (package task), with the secrets its payload names opened
+//     (secrets.go), its signing secrets opened when they are stored sealed (secrets_signing.go),
+//     its params and the run it was made after. An attempt of a job whose overlap is replace
+//     watches for a later run's request to stop, and ends cancelled. While a run waits for a
+//     slot, its claim's lease is renewed, so that it is not taken for lost.
 //  7. Record (runner_outcome.go, runner_record.go, alerter_record.go). What the attempt came to is
-//     decided first, then recorded once, batched, in one transaction with the alert step for the
-//     runs that settled (alerter.go) and what their settling calls for (alerter_settle.go): the
+//     decided first, then recorded once, batched (holding no execution slot), in one transaction
+//     with the alert step for the runs that settled (alerter.go) and what their settling calls for
+//     (alerter_settle.go): the
 //     slot waiting behind them is let go, the jobs that run after theirs get a run each, and a
 //     job that failed pause_after_failures runs in a row pauses itself. Those runs are published
 //     once the transaction has committed.

@@ -60,6 +60,10 @@ type harness struct {
 	metrics *Metrics
 	// secrets, if set before the consumer starts, opens the runner's secrets.
 	secrets *Secrets
+	// prefetch, if set before the consumer starts, is its prefetch; without it, one per worker.
+	prefetch int
+	// maxEarly, if set before the consumer starts, is how long a run may wait for its due instant.
+	maxEarly time.Duration
 }
 
 // setup starts a publisher and a consumer with the given number of goroutines.
@@ -110,11 +114,16 @@ func (h *harness) startConsumerWith(exec *task.Executor, workers int) {
 	runner.Alerts = h.alerts
 	runner.Metrics = h.metrics
 	runner.Secrets = h.secrets
+	runner.Slots = NewSlots(workers)
+	if h.maxEarly > 0 {
+		runner.maxEarly = h.maxEarly
+	}
 	handle := HandlerFunc(runner.Handle)
 	if h.wrap != nil {
 		handle = h.wrap(handle)
 	}
 	h.consumer = NewConsumer(urls, h.top, workers, 5*time.Second, handle, h.logger)
+	h.consumer.Prefetch = h.prefetch
 	h.stopCons = cancel
 	h.consDone = make(chan struct{})
 	done := h.consDone

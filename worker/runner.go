@@ -48,16 +48,25 @@ type Runner struct {
 	// Alerts, if set, takes every settled run through the alert step, in the transaction that
 	// records it (see alerter.go).
 	Alerts *Alerter
+	// Slots, if set, bounds how many runs execute at once (CONSUMERS); a delivery holds one only
+	// while its task executes. Without it, only the consumer's prefetch bounds them.
+	Slots *Slots
 	// claims, results and marks write the claims, the results and the published retries of all
-	// consumers in batches (batcher.go, runner_batch.go, runner_record.go).
-	claims  *batcher[int64, sqlcgen.RunClaimRow]
+	// deliveries in batches (batcher.go, runner_batch.go, runner_record.go).
+	claims  *batcher[runmsg.Message, sqlcgen.RunClaimRow]
 	results *batcher[result, bool]
 	marks   *batcher[int64, struct{}]
+	// leases keeps the claims of runs that wait for a slot (runner_lease.go).
+	leases *leases
+	// overlaps knows the jobs whose overlap is not allow (runner_batch.go).
+	overlaps overlapJobs
+	// maxEarly bounds how long a run waits for its due instant (maxEarly, unless a test sets it).
+	maxEarly time.Duration
 }
 
 // NewRunner returns a runner that records results through q and publishes retries through pub.
 func NewRunner(q *sqlcgen.Queries, exec *task.Executor, pub RetryPublisher, logger *slog.Logger) *Runner {
-	r := &Runner{q: q, exec: exec, pub: pub, logger: logger}
+	r := &Runner{q: q, exec: exec, pub: pub, logger: logger, leases: newLeases(q, logger), maxEarly: maxEarly}
 	r.claims = newBatcher(r.claimBatch)
 	r.results = newBatcher(r.recordBatch)
 	r.marks = newBatcher(r.markBatch)
@@ -92,7 +101,7 @@ func (r *Runner) Handle(ctx context.Context, d amqp.Delivery) {
 	}
 	logger := r.logger.With("run_id", m.RunID, "job_id", m.JobID)
 	c, err := claim(ctx, d, logger, "run", func(context.Context) (sqlcgen.RunClaimRow, error) {
-		return r.claims.do(m.RunID)
+		return r.claims.do(m)
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		r.unclaimed(ctx, d, m, logger)
@@ -148,9 +157,17 @@ func (r *Runner) attempt(ctx context.Context, d amqp.Delivery, c sqlcgen.RunClai
 }
 
 // execute runs a claimed run's task once, not before its slot, and says how long the task took.
+// It waits for the due instant first, then for an execution slot, which it holds only while the
+// task runs; the claim's lease is kept meanwhile (runner_lease.go).
 func (r *Runner) execute(ctx context.Context, c sqlcgen.RunClaimRow, logger *slog.Logger) (string, time.Duration, error) {
 	t := taskOf(c)
-	waitForSlot(ctx, c.ScheduledAt)
+	r.leases.wait(c)
+	waitForSlot(ctx, c.ScheduledAt, r.maxEarly)
+	took := r.Slots.take(ctx)
+	r.leases.started(c.ID)
+	if took {
+		defer r.Slots.release()
+	}
 	r.Metrics.started(c.Attempts, c.ScheduledAt, c.StartedAt)
 	start := time.Now()
 	var output string
@@ -168,10 +185,11 @@ func (r *Runner) execute(ctx context.Context, c sqlcgen.RunClaimRow, logger *slo
 // before it; a longer wait could only come of this machine's clock being behind the scheduler's.
 const maxEarly = time.Second
 
-// waitForSlot waits until slot, if it is still to come: the scheduler fires fireAhead early, so
-// that the run is claimed by its slot, and it must not start before it.
-func waitForSlot(ctx context.Context, slot time.Time) {
-	wait := min(time.Until(slot), maxEarly)
+// waitForSlot waits until slot, if it is still to come, but no longer than atMost: the scheduler
+// fires fireAhead early, so that the run is claimed by its slot, and it must not start before it.
+// The wait is a timer, in the delivery's own goroutine: it holds no execution slot.
+func waitForSlot(ctx context.Context, slot time.Time, atMost time.Duration) {
+	wait := min(time.Until(slot), atMost)
 	if wait <= 0 {
 		return
 	}

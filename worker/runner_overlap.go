@@ -23,6 +23,7 @@ import (
 //   - replace: the earlier runs are cancelled; one that is running is asked to stop
 //     (cancel_requested_at), which its consumer notices (watchCancel) and records as cancelled.
 const (
+	overlapAllow   = "allow"
 	overlapReplace = "replace"
 )
 
