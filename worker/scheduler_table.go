@@ -97,19 +97,15 @@ func (s *Scheduler) resync(ctx context.Context) error {
 	s.specs = schedule.NewCache()
 	s.mu.Unlock()
 	firsts := map[cron.Schedule]time.Time{}
-	for after := int64(0); ; {
-		rows, err := s.q.JobScheduleList(ctx, sqlcgen.JobScheduleListParams{AfterID: after, MaxRows: loadPage})
-		if err != nil {
-			return err
-		}
+	pages, errc := s.readPages(ctx)
+	for rows := range pages {
 		for _, row := range rows {
 			s.applyAt(row, now, firsts)
 		}
 		s.nudge()
-		if len(rows) < loadPage {
-			break
-		}
-		after = rows[len(rows)-1].ID
+	}
+	if err := <-errc; err != nil {
+		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -124,6 +120,30 @@ func (s *Scheduler) resync(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// readPages reads every job, a page at a time, and passes the pages on while it reads the next:
+// the database answers while the scheduler takes the page before on. The error channel answers
+// once the pages are closed.
+func (s *Scheduler) readPages(ctx context.Context) (<-chan []sqlcgen.JobScheduleListRow, <-chan error) {
+	pages, errc := make(chan []sqlcgen.JobScheduleListRow, 1), make(chan error, 1)
+	go func() {
+		defer close(errc)
+		defer close(pages)
+		for after := int64(0); ; {
+			rows, err := s.q.JobScheduleList(ctx, sqlcgen.JobScheduleListParams{AfterID: after, MaxRows: loadPage})
+			if err != nil {
+				errc <- err
+				return
+			}
+			pages <- rows
+			if len(rows) < loadPage {
+				return
+			}
+			after = rows[len(rows)-1].ID
+		}
+	}()
+	return pages, errc
 }
 
 // apply brings one job's entry in line with its row: it takes a paused job out, and replaces the

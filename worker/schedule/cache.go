@@ -46,9 +46,12 @@ func (c *Cache) Schedule(j Job) (cron.Schedule, error) {
 	if err := j.checkJitter(); err != nil {
 		return nil, err
 	}
-	spec, err := resolveH(strings.TrimSpace(j.Cron), j.ID)
-	if err != nil {
-		return j.Schedule() // worded as it words it
+	spec := strings.TrimSpace(j.Cron)
+	if strings.IndexByte(spec, 'H') >= 0 { // else there is no H token to resolve
+		var err error
+		if spec, err = resolveH(spec, j.ID); err != nil {
+			return j.Schedule() // worded as it words it
+		}
 	}
 	pk := parseKey{spec, j.Timezone}
 	p, ok := c.parsed[pk]

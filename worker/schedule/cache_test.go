@@ -1,6 +1,8 @@
 package schedule
 
 import (
+	"fmt"
+	"hash/fnv"
 	"testing"
 	"time"
 )
@@ -57,5 +59,22 @@ func TestCacheGivesEachJobItsOwnSchedule(t *testing.T) {
 	}
 	if len(c.parsed) != 9 {
 		t.Errorf("the cache parsed %d schedules, want 9 (jobs 1, 2 and 4 share one, 7 and 8 another)", len(c.parsed))
+	}
+}
+
+// hashOf must hash the bytes it always hashed, or every job's H tokens and jitter would move.
+func TestHashOfHashesWhatItAlwaysHashed(t *testing.T) {
+	t.Parallel()
+	for _, id := range []int64{0, 1, 42, -7, 1 << 40} {
+		for _, more := range [][]string{nil, {"minute", "0"}, {"hour", "12", "x"}} {
+			h := fnv.New64a()
+			fmt.Fprintf(h, "cronflow/%s/%d", "H", id)
+			for _, m := range more {
+				fmt.Fprintf(h, "/%s", m)
+			}
+			if got, want := hashOf("H", id, more...), h.Sum64(); got != want {
+				t.Errorf("hashOf(H, %d, %v) = %d, want %d", id, more, got, want)
+			}
+		}
 	}
 }
