@@ -36,7 +36,6 @@ type Scheduler struct {
 	pass    uint32 // the full read going on or last made (resync)
 	// wake tells the firing loop that the timetable changed.
 	wake chan struct{}
-	ctx  context.Context
 	// specs parses the schedules of the jobs read, anew for each full read.
 	specs *schedule.Cache
 }

@@ -55,7 +55,6 @@ func (s *Scheduler) start(ctx context.Context) (<-chan struct{}, error) {
 func (s *Scheduler) reset(ctx context.Context) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.ctx = ctx
 	s.entries, s.idle, s.table, s.known = map[int64]*entry{}, map[int64]idleJob{}, nil, digest{}
 	s.wake = make(chan struct{}, 1)
 	s.specs = schedule.NewCache()
