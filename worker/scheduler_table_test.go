@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/cronflow/cronflow/queries/dbtest"
 	"github.com/cronflow/cronflow/sqlcgen"
@@ -80,4 +81,38 @@ func TestTheDigestFindsChangesWhoseNotificationsWereMissed(t *testing.T) {
 		t.Errorf("the edited job's next slot is %s, want a midnight", next)
 	}
 	check(false)
+}
+
+// The scheduler reads its jobs once it listens, so the first LISTEN asks for no full read: a job
+// made after it is heard by its id. A LISTEN made again after the connection broke asks for one,
+// since what changed meanwhile was not heard.
+func TestListeningAsksForAFullReadOnlyAfterABreak(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pool := dbtest.NewPool(t)
+	h := &harness{t: t, pool: pool, q: sqlcgen.New(pool)}
+	s := NewScheduler(pool, nil, 0, workertest.Logger(t))
+	changed, listening, done := make(chan int64, 16), make(chan struct{}), make(chan struct{})
+	go func() { defer close(done); s.keepListening(ctx, changed, listening) }()
+	defer func() { cancel(); <-done }()
+	<-listening
+	job := h.insertJob(jobOpts{})
+	if got := <-changed; got != job.ID {
+		t.Fatalf("first change heard: %d, want the new job %d (a full read is %d)", got, job.ID, allJobs)
+	}
+	workertest.WaitFor(t, 10*time.Second, "the listening connection broken", func() bool {
+		var n int
+		err := pool.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+			WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE '%LISTEN cronflow_jobs%'`).Scan(&n)
+		return err == nil && n > 0
+	})
+	select {
+	case got := <-changed:
+		if got != allJobs {
+			t.Fatalf("after the break: %d, want a full read (%d)", got, allJobs)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no full read asked for after the listening connection broke")
+	}
 }
