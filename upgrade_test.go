@@ -140,8 +140,8 @@ func TestThePreviousReleaseRunsBesideThisOneDuringAnUpgrade(t *testing.T) {
 	prev := startBinary(t, old, env)
 	f.insertJobsCatchup(10, "* * * * * *", schedule.CatchupAll)
 	// The previous release may miss jobs made between its first load and its first LISTEN until
-	// its minute's resync (this release asks for a resync once listening): started again, it
-	// loads them at once.
+	// its minute's resync (this release listens before its first load): started again, it loads
+	// them at once.
 	prev.stop()
 	prev = startBinary(t, old, env)
 	from := f.steadyFrom(10)

@@ -79,11 +79,24 @@ DELETE FROM jobs WHERE id = @id;
 SELECT count(*) FROM jobs;
 
 -- name: JobScheduleList :many
--- JobScheduleList is what the scheduler needs of every job to build its cron table.
-SELECT id, cron, timezone, paused, updated_at, next_run_at, jitter_ms, start_at, end_at FROM jobs ORDER BY id;
+-- JobScheduleList is a page of what the scheduler needs of every job to build its timetable, the
+-- jobs after after_id in id order: it reads them a page at a time, so that a million jobs never
+-- sit in memory as rows all at once.
+SELECT id, cron, timezone, paused, updated_at, jitter_ms, start_at, end_at FROM jobs
+WHERE id > @after_id
+ORDER BY id
+LIMIT @max_rows;
 
 -- name: JobScheduleGet :one
-SELECT id, cron, timezone, paused, updated_at, next_run_at, jitter_ms, start_at, end_at FROM jobs WHERE id = @id;
+SELECT id, cron, timezone, paused, updated_at, jitter_ms, start_at, end_at FROM jobs WHERE id = @id;
+
+-- name: JobScheduleDigest :one
+-- JobScheduleDigest sums up every job's identity and version, as the scheduler sums up the jobs
+-- it knows: while the two agree it missed no change, and need not read every job again.
+SELECT count(*)::bigint AS jobs,
+       coalesce(bit_xor(id), 0)::bigint AS ids,
+       coalesce(bit_xor((extract(epoch FROM updated_at) * 1000000)::bigint), 0)::bigint AS versions
+FROM jobs;
 
 -- name: JobSetNextRuns :exec
 -- JobSetNextRuns records where each job's schedule goes next, without touching updated_at. A job

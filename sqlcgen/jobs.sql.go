@@ -1054,8 +1054,30 @@ func (q *Queries) JobRotateSigningSecret(ctx context.Context, arg JobRotateSigni
 	return i, err
 }
 
+const jobScheduleDigest = `-- name: JobScheduleDigest :one
+SELECT count(*)::bigint AS jobs,
+       coalesce(bit_xor(id), 0)::bigint AS ids,
+       coalesce(bit_xor((extract(epoch FROM updated_at) * 1000000)::bigint), 0)::bigint AS versions
+FROM jobs
+`
+
+type JobScheduleDigestRow struct {
+	Jobs     int64
+	Ids      int64
+	Versions int64
+}
+
+// JobScheduleDigest sums up every job's identity and version, as the scheduler sums up the jobs
+// it knows: while the two agree it missed no change, and need not read every job again.
+func (q *Queries) JobScheduleDigest(ctx context.Context) (JobScheduleDigestRow, error) {
+	row := q.db.QueryRow(ctx, jobScheduleDigest)
+	var i JobScheduleDigestRow
+	err := row.Scan(&i.Jobs, &i.Ids, &i.Versions)
+	return i, err
+}
+
 const jobScheduleGet = `-- name: JobScheduleGet :one
-SELECT id, cron, timezone, paused, updated_at, next_run_at, jitter_ms, start_at, end_at FROM jobs WHERE id = $1
+SELECT id, cron, timezone, paused, updated_at, jitter_ms, start_at, end_at FROM jobs WHERE id = $1
 `
 
 type JobScheduleGetRow struct {
@@ -1064,7 +1086,6 @@ type JobScheduleGetRow struct {
 	Timezone  string
 	Paused    bool
 	UpdatedAt time.Time
-	NextRunAt *time.Time
 	JitterMs  int64
 	StartAt   *time.Time
 	EndAt     *time.Time
@@ -1079,7 +1100,6 @@ func (q *Queries) JobScheduleGet(ctx context.Context, id int64) (JobScheduleGetR
 		&i.Timezone,
 		&i.Paused,
 		&i.UpdatedAt,
-		&i.NextRunAt,
 		&i.JitterMs,
 		&i.StartAt,
 		&i.EndAt,
@@ -1088,8 +1108,16 @@ func (q *Queries) JobScheduleGet(ctx context.Context, id int64) (JobScheduleGetR
 }
 
 const jobScheduleList = `-- name: JobScheduleList :many
-SELECT id, cron, timezone, paused, updated_at, next_run_at, jitter_ms, start_at, end_at FROM jobs ORDER BY id
+SELECT id, cron, timezone, paused, updated_at, jitter_ms, start_at, end_at FROM jobs
+WHERE id > $1
+ORDER BY id
+LIMIT $2
 `
+
+type JobScheduleListParams struct {
+	AfterID int64
+	MaxRows int32
+}
 
 type JobScheduleListRow struct {
 	ID        int64
@@ -1097,15 +1125,16 @@ type JobScheduleListRow struct {
 	Timezone  string
 	Paused    bool
 	UpdatedAt time.Time
-	NextRunAt *time.Time
 	JitterMs  int64
 	StartAt   *time.Time
 	EndAt     *time.Time
 }
 
-// JobScheduleList is what the scheduler needs of every job to build its cron table.
-func (q *Queries) JobScheduleList(ctx context.Context) ([]JobScheduleListRow, error) {
-	rows, err := q.db.Query(ctx, jobScheduleList)
+// JobScheduleList is a page of what the scheduler needs of every job to build its timetable, the
+// jobs after after_id in id order: it reads them a page at a time, so that a million jobs never
+// sit in memory as rows all at once.
+func (q *Queries) JobScheduleList(ctx context.Context, arg JobScheduleListParams) ([]JobScheduleListRow, error) {
+	rows, err := q.db.Query(ctx, jobScheduleList, arg.AfterID, arg.MaxRows)
 	if err != nil {
 		return nil, err
 	}
@@ -1119,7 +1148,6 @@ func (q *Queries) JobScheduleList(ctx context.Context) ([]JobScheduleListRow, er
 			&i.Timezone,
 			&i.Paused,
 			&i.UpdatedAt,
-			&i.NextRunAt,
 			&i.JitterMs,
 			&i.StartAt,
 			&i.EndAt,

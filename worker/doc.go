@@ -9,8 +9,9 @@
 // after the types that do each step.
 //
 //  1. Cron (scheduler.go, scheduler_table.go, scheduler_entry.go). On the leader only, the
-//     Scheduler keeps one robfig/cron entry per active job, in line with the jobs table. An entry
-//     fires fireAhead before its slot and hands the slot to the Dispatcher (Dispatcher.Due).
+//     Scheduler keeps a timetable of every active job's next slot, from its robfig/cron schedule,
+//     in line with the jobs table (read once at start, after it listens for changes). It hands
+//     each slot to the Dispatcher (Dispatcher.Due) fireAhead before it comes.
 //     Which replica leads is decided by a PostgreSQL advisory lock (leader.go); the Maintainer
 //     (maintainer.go) starts the leader's services in order and stops them in reverse.
 //  2. Dispatch (dispatcher.go). The Dispatcher gathers the slots of a second into batches and

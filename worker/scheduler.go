@@ -7,17 +7,18 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/robfig/cron/v3"
 
 	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/schedule"
 )
 
-// resyncEvery is how often the scheduler compares its cron table with the database in full, in
-// case a change notification was lost. Notifications make changes take effect at once.
+// resyncEvery is how often the scheduler makes sure, by a digest of every job (JobScheduleDigest),
+// that it missed no change; it reads every job again only when the digest disagrees.
+// Notifications make changes take effect at once.
 const resyncEvery = time.Minute
 
-// Scheduler keeps one robfig/cron entry per active job and turns each firing into a due slot for
-// the dispatcher. Only the leader runs it.
+// Scheduler keeps a timetable of every active job's next slot (scheduler_entry.go) and hands each
+// slot to the dispatcher as it comes due. Only the leader runs it.
 type Scheduler struct {
 	pool    *pgxpool.Pool
 	q       *sqlcgen.Queries
@@ -28,12 +29,15 @@ type Scheduler struct {
 	Metrics *Metrics
 
 	mu      sync.Mutex
-	cron    *cron.Cron
-	entries map[int64]*entry
-	ctx     context.Context
-	started bool // the cron table runs; only Run's goroutine reads or writes it
-	// firing are the entries fireSoon runs outside the cron table, waited for when Run returns.
-	firing sync.WaitGroup
+	entries map[int64]*entry  // the jobs scheduled, by id
+	idle    map[int64]idleJob // the jobs known but not scheduled
+	table   timetable
+	known   digest // of the jobs in entries and idle, as JobScheduleDigest sums them up
+	pass    uint32 // the full read going on or last made (resync)
+	// wake tells the firing loop that the timetable changed.
+	wake chan struct{}
+	// specs parses the schedules of the jobs read, anew for each full read.
+	specs *schedule.Cache
 }
 
 // NewScheduler returns a scheduler. catchUp is how old a missed slot may be and still run once
@@ -42,18 +46,33 @@ func NewScheduler(pool *pgxpool.Pool, disp *Dispatcher, catchUp time.Duration, l
 	return &Scheduler{pool: pool, q: sqlcgen.New(pool), disp: disp, catchUp: catchUp, logger: logger}
 }
 
-// Run schedules every job until ctx is done: it loads the jobs, catches up on missed slots, and
-// follows changes made by any replica. Once the jobs are loaded it goes on through a database
-// outage: the cron table keeps firing, and the dispatcher holds what it cannot store.
+// Run schedules every job until ctx is done: it listens for changes, loads the jobs, catches up
+// on missed slots, and follows the changes made by any replica. It listens before it loads, so
+// that the load is the only full read and no change is missed: one made during the load is heard
+// and applied after it. Once the jobs are loaded it goes on through a database outage: the
+// timetable keeps firing, and the dispatcher holds what it cannot store.
 func (s *Scheduler) Run(ctx context.Context) error {
-	if err := s.start(ctx); err != nil {
+	ctx, cancel := context.WithCancel(ctx)
+	changed := make(chan int64, 256)
+	listening, following := make(chan struct{}), make(chan struct{})
+	go func() { defer close(following); s.keepListening(ctx, changed, listening) }()
+	var firing <-chan struct{}
+	defer func() {
+		cancel()
+		if firing != nil {
+			<-firing
+		}
+		<-following
+	}()
+	select {
+	case <-listening:
+	case <-ctx.Done():
+		return nil
+	}
+	var err error
+	if firing, err = s.start(ctx); err != nil {
 		return err
 	}
-	defer s.stop()
-	changed := make(chan int64, 256)
-	following := make(chan struct{})
-	go func() { defer close(following); s.keepListening(ctx, changed) }()
-	defer func() { <-following }()
 	resync := time.NewTicker(resyncEvery)
 	defer resync.Stop()
 	held := time.NewTicker(heldCheckEvery)
@@ -65,7 +84,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		case id := <-changed:
 			s.follow(ctx, id)
 		case <-resync.C:
-			if err := s.resync(ctx); err != nil {
+			if err := s.check(ctx); err != nil {
 				s.logger.Warn("Resync jobs failed", "error", err)
 			}
 			// Slots of the last few seconds may still be on their way through the dispatcher.
@@ -74,12 +93,4 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			s.checkHeld(ctx)
 		}
 	}
-}
-
-// cronLogger lets robfig/cron report through slog (it reports recovered panics).
-type cronLogger struct{ l *slog.Logger }
-
-func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug(msg, kv...) }
-func (c cronLogger) Error(err error, msg string, kv ...any) {
-	c.l.Error(msg, append(kv, "error", err)...)
 }

@@ -10,9 +10,9 @@ package worker
 //  2. A catch-up (catchUpMissed) lists the jobs whose next_run_at is overdue, applies each job's
 //     policy (schedule.Catchup.Plan) to its slots up to until, hands the slots to run to the
 //     Dispatcher (dispatchCatchUp), records the others as missed runs with their reason, and moves
-//     next_run_at on (storeCatchUp). The Scheduler starts one when it starts (until = now), after
-//     every full resync (until = 5 s ago: the slots of the last seconds are still on their way) and
-//     after adding many jobs at once (scheduler_table.go).
+//     next_run_at on (storeCatchUp). The Scheduler starts one when it starts (until = now) and
+//     after every minute's resync (until = 5 s ago: the slots of the last seconds are still on
+//     their way).
 //  3. While the database is out of reach the Dispatcher holds the slots it cannot store
 //     (dispatcher_backlog.go) and stores them, oldest first, once it is back. Meanwhile a catch-up
 //     does nothing (Held > 0): next_run_at is behind, but those slots' runs are on their way.

@@ -1,9 +1,8 @@
 package worker
 
 import (
-	"maps"
-	"slices"
-	"sync"
+	"container/heap"
+	"context"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -11,90 +10,169 @@ import (
 	"github.com/cronflow/cronflow/worker/schedule"
 )
 
-// fireAhead is how long before its slot a job's entry fires: its run is then stored, published and
-// claimed by the due second, and its consumer starts it on the second (waitForSlot, runner.go),
-// never before. Without it, a run would start only once the pipeline's own delay had passed after
-// its second.
+// The Scheduler's timetable: every scheduled job's next slot in a heap, earliest first, and one
+// goroutine (fire) that sleeps until the earliest comes within fireAhead and hands the slots due
+// to the dispatcher. Each job's slots come from its robfig/cron schedule (schedule.Job); unlike
+// robfig/cron's own table, which sorts every entry each time it wakes and each time one is added,
+// adding, changing or firing a job costs a step of the heap, so that a million jobs load in
+// seconds and cost nothing while none is due.
+
+// fireAhead is how long before its slot a job's slot is handed over: its run is then stored,
+// published and claimed by the due second, and its consumer starts it on the second (waitForSlot,
+// runner.go), never before. Without it, a run would start only once the pipeline's own delay had
+// passed after its second.
 const fireAhead = 100 * time.Millisecond
 
-// entry is one job in the cron table.
+// maxSleep bounds how long the firing loop sleeps, so that a step of the wall clock (or a
+// suspended machine) delays a slot by a minute at most: its timer counts elapsed time.
+const maxSleep = time.Minute
+
+// entry is one job in the timetable.
 type entry struct {
 	jobID     int64
-	cronID    cron.EntryID
 	updatedAt time.Time
 	sched     cron.Schedule
-	s         *Scheduler
-
-	mu   sync.Mutex
-	next time.Time
+	next      time.Time // the job's next slot; zero once it has none
+	index     int       // its place in the timetable, -1 while it is not there (no next slot)
+	pass      uint32    // the last full read that saw the job (resync)
 }
 
-// Run is called by robfig/cron when the entry is due, fireAhead before its slot. The slot is the
-// schedule's time, not the time of the call. If the process stalled past several slots, each is
-// handed over, up to schedule.MaxCatchupRuns: those are late, not missed.
-func (e *entry) Run() {
-	now := time.Now().Add(fireAhead)
-	e.mu.Lock()
-	var slots []time.Time
-	for !e.next.IsZero() && !e.next.After(now) {
-		slots = append(slots, e.step())
-	}
-	next := e.next
-	e.mu.Unlock()
-	if len(slots) > schedule.MaxCatchupRuns {
-		e.s.logger.Warn("Scheduler stalled past many slots; running the latest", "job_id", e.jobID,
-			"slots", len(slots), "running", schedule.MaxCatchupRuns)
-		slots = slots[len(slots)-schedule.MaxCatchupRuns:]
-	}
-	// Each slot's next is the slot after it, the last one's where the entry stands now.
-	for i, slot := range slots {
-		after := next
-		if i+1 < len(slots) {
-			after = slots[i+1]
-		}
-		e.s.disp.Due(e.s.ctx, e.jobID, e.updatedAt, slot, after)
-	}
-}
-
-// step answers the entry's next slot and moves it on to the one after; e.mu is held, or the entry
-// is not shared.
+// step answers the entry's next slot and moves it on to the one after.
 func (e *entry) step() time.Time {
 	slot := e.next
 	e.next = e.sched.Next(slot)
 	return slot
 }
 
-// aheadSchedule fires a schedule's slots fireAhead early.
-type aheadSchedule struct{ cron.Schedule }
+// timetable is a heap of entries by next slot (container/heap); s.mu guards it.
+type timetable []*entry
 
-func (a aheadSchedule) Next(t time.Time) time.Time {
-	n := a.Schedule.Next(t.Add(fireAhead))
-	if n.IsZero() {
-		return n
+func (t timetable) Len() int           { return len(t) }
+func (t timetable) Less(i, j int) bool { return t[i].next.Before(t[j].next) }
+func (t timetable) Swap(i, j int) {
+	t[i], t[j] = t[j], t[i]
+	t[i].index, t[j].index = i, j
+}
+func (t *timetable) Push(x any) {
+	e := x.(*entry)
+	e.index = len(*t)
+	*t = append(*t, e)
+}
+func (t *timetable) Pop() any {
+	old := *t
+	e := old[len(old)-1]
+	old[len(old)-1] = nil
+	*t = old[:len(old)-1]
+	e.index = -1
+	return e
+}
+
+// put schedules an entry in place of the job's entry, if it had one; s.mu is held.
+func (s *Scheduler) put(e *entry) {
+	s.unput(e.jobID)
+	s.entries[e.jobID] = e
+	s.known.in(e.jobID, e.updatedAt)
+	e.index = -1
+	if !e.next.IsZero() {
+		heap.Push(&s.table, e)
 	}
-	return n.Add(-fireAhead)
 }
 
-// startTable starts the cron table and hands over the slots it starts too late for (fireSoon).
-func (s *Scheduler) startTable() {
-	s.cron.Start()
-	s.mu.Lock()
-	entries := slices.Collect(maps.Values(s.entries))
-	s.mu.Unlock()
-	s.fireSoon(entries...)
+// unput takes a job's entry out, if it has one; s.mu is held.
+func (s *Scheduler) unput(id int64) {
+	e := s.entries[id]
+	if e == nil {
+		return
+	}
+	delete(s.entries, id)
+	s.known.out(id, e.updatedAt)
+	if e.index >= 0 {
+		heap.Remove(&s.table, e.index)
+	}
 }
 
-// fireSoon hands over at once the slots of these entries that are closer than fireAhead. The cron
-// table fires an entry fireAhead before its slot, reckoned from when it starts or takes the entry
-// on; a slot closer than that would wait a whole period.
-func (s *Scheduler) fireSoon(entries ...*entry) {
-	limit := time.Now().Add(fireAhead)
-	for _, e := range entries {
-		e.mu.Lock()
-		soon := !e.next.IsZero() && e.next.Before(limit)
-		e.mu.Unlock()
-		if soon {
-			s.firing.Go(cron.Recover(cronLogger{s.logger})(e).Run)
+// nudge wakes the firing loop to look at the timetable again.
+func (s *Scheduler) nudge() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// fire hands over the slots as they come due, until ctx is done.
+func (s *Scheduler) fire(ctx context.Context) {
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		slots, sleep := s.takeDue(time.Now())
+		for _, d := range slots {
+			s.disp.Due(ctx, d.jobID, d.updatedAt, d.slot, d.next)
+		}
+		timer.Reset(sleep)
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		case <-s.wake:
 		}
 	}
+}
+
+// takeDue moves every entry whose slot is within fireAhead of now on past it, and answers those
+// slots, with how long to sleep until the next one is. The slot is the schedule's time, not the
+// time of the call; a slot closer than fireAhead when its job is taken on is handed over at once.
+// If the process stalled past several slots of a job, each is handed over, up to
+// schedule.MaxCatchupRuns: those are late, not missed.
+func (s *Scheduler) takeDue(now time.Time) ([]due, time.Duration) {
+	limit := now.Add(fireAhead)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []due
+	for len(s.table) > 0 && !s.table[0].next.After(limit) {
+		e := s.table[0]
+		first := len(out)
+		for !e.next.IsZero() && !e.next.After(limit) {
+			out = append(out, due{jobID: e.jobID, updatedAt: e.updatedAt, slot: e.step()})
+		}
+		if n := len(out) - first; n > schedule.MaxCatchupRuns {
+			s.logger.Warn("Scheduler stalled past many slots; running the latest", "job_id", e.jobID,
+				"slots", n, "running", schedule.MaxCatchupRuns)
+			out = append(out[:first], out[len(out)-schedule.MaxCatchupRuns:]...)
+		}
+		// Each slot's next is the slot after it, the last one's where the entry stands now.
+		for i := first; i < len(out); i++ {
+			out[i].next = e.next
+			if i+1 < len(out) {
+				out[i].next = out[i+1].slot
+			}
+		}
+		if e.next.IsZero() {
+			heap.Pop(&s.table)
+		} else {
+			heap.Fix(&s.table, 0)
+		}
+	}
+	sleep := maxSleep
+	if len(s.table) > 0 {
+		sleep = min(sleep, s.table[0].next.Sub(limit))
+	}
+	return out, sleep
+}
+
+// digest sums up a set of jobs as JobScheduleDigest does: how many, and the exclusive or of their
+// ids and of their versions (updated_at in microseconds).
+type digest struct{ jobs, ids, versions int64 }
+
+// in puts a job into the sum.
+func (d *digest) in(id int64, updatedAt time.Time) {
+	d.jobs++
+	d.ids ^= id
+	d.versions ^= updatedAt.UnixMicro()
+}
+
+// out takes a job that is in the sum with that version out of it.
+func (d *digest) out(id int64, updatedAt time.Time) {
+	d.jobs--
+	d.ids ^= id
+	d.versions ^= updatedAt.UnixMicro()
 }

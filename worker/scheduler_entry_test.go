@@ -9,7 +9,6 @@ import (
 	"github.com/cronflow/cronflow/queries/dbtest"
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/worker/workertest"
-	"github.com/robfig/cron/v3"
 )
 
 // The scheduler fires fireAhead before each slot, so that the run is ready on the second: it must
@@ -47,7 +46,7 @@ func TestRunsPreparedAheadStartOnTheirSecondNotBefore(t *testing.T) {
 }
 
 // A job whose first slot is closer than fireAhead when the scheduler takes it on is too late for
-// the cron table's firing of that slot: it is handed over at once, not a period later.
+// the timetable's firing of that slot: it is handed over at once, not a period later.
 func TestAJobTakenOnJustBeforeItsSlotRunsThatSlot(t *testing.T) {
 	t.Parallel()
 	disp := NewDispatcher(nil, nil, slog.New(slog.DiscardHandler))
@@ -100,21 +99,20 @@ func TestAJobTakenOnJustBeforeItsSlotRunsThatSlot(t *testing.T) {
 	}
 }
 
-// The cron table reckons each entry's first firing from when it starts, fireAhead before a slot: a
-// slot closer than that when it starts (after the jobs are loaded, or after an import) is handed
-// over at once, not a period later.
+// A job taken on while the timetable is not firing yet (as when the jobs are loaded) whose slot
+// is closer than fireAhead when the firing starts is handed over at once, not a period later.
 func TestASlotJustAfterTheTableStartsRunsAtOnce(t *testing.T) {
 	t.Parallel()
 	for try := 1; ; try++ {
 		disp := NewDispatcher(nil, nil, slog.New(slog.DiscardHandler))
 		s := NewScheduler(nil, disp, 0, workertest.Logger(t))
 		ctx, cancel := context.WithCancel(context.Background())
-		s.ctx, s.entries, s.cron = ctx, map[int64]*entry{}, cron.New(cron.WithLocation(time.UTC))
-		// Taken on with the table stopped, as when the jobs are loaded: nothing fires yet.
+		s.reset(ctx)
+		// Taken on with the timetable not firing, as when the jobs are loaded: nothing fires yet.
 		waitJustBeforeASecond(t)
 		imminent := time.Now().Truncate(time.Second).Add(time.Second)
 		s.apply(sqlcgen.JobScheduleListRow{ID: 1, Cron: "* * * * * *", Timezone: "UTC", UpdatedAt: time.Now()})
-		s.startTable()
+		firing := s.startFiring(ctx)
 		held := !time.Now().Before(imminent)
 		var first due
 		var handedAt time.Time
@@ -127,8 +125,7 @@ func TestASlotJustAfterTheTableStartsRunsAtOnce(t *testing.T) {
 			}
 		}
 		cancel()
-		<-s.cron.Stop().Done()
-		s.firing.Wait()
+		<-firing
 		if held {
 			// Held up past the second between looking at the clock and starting: try again.
 			if try == 5 {

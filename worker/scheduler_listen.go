@@ -16,14 +16,25 @@ import (
 const listenCheckEvery = 5 * time.Second
 
 // keepListening passes the id of every changed job on to changed until ctx is done, over a
-// listening connection of its own. Each time it starts listening, the first time included, it
-// asks for a full resync: a change made before the LISTEN took effect was not heard, whether it
-// came between the scheduler's first load and its first LISTEN or during an outage or failover
-// that broke the connection (then it listens again, with backoff).
-func (s *Scheduler) keepListening(ctx context.Context, changed chan<- int64) {
+// listening connection of its own, and closes listening once it first listens: the scheduler reads
+// the jobs only then, so that a change made during that read is heard. When the connection breaks
+// (a database outage, a failover) it listens again, with backoff, and asks for a full resync,
+// since changes made meanwhile were not heard.
+func (s *Scheduler) keepListening(ctx context.Context, changed chan<- int64, listening chan<- struct{}) {
 	backoff := retry.WithCappedDuration(5*time.Second, retry.NewExponential(250*time.Millisecond))
+	first := true
 	_ = retry.Do(ctx, backoff, func(ctx context.Context) error {
-		err := s.listen(ctx, changed)
+		err := s.listen(ctx, changed, func() {
+			if first {
+				first = false
+				close(listening)
+				return
+			}
+			select {
+			case changed <- allJobs: // what changed while nobody listened
+			case <-ctx.Done():
+			}
+		})
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -32,9 +43,10 @@ func (s *Scheduler) keepListening(ctx context.Context, changed chan<- int64) {
 	})
 }
 
-// listen listens on a new connection until it fails or ctx is done, and returns why it stopped.
-// The connection is closed afterwards, not pooled: it would go on receiving notifications.
-func (s *Scheduler) listen(ctx context.Context, changed chan<- int64) error {
+// listen listens on a new connection until it fails or ctx is done, and returns why it stopped;
+// once the LISTEN has taken effect it calls listened. The connection is closed afterwards, not
+// pooled: it would go on receiving notifications.
+func (s *Scheduler) listen(ctx context.Context, changed chan<- int64, listened func()) error {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return err
@@ -46,10 +58,7 @@ func (s *Scheduler) listen(ctx context.Context, changed chan<- int64) error {
 	if err := sqlcgen.New(conn).JobListen(ctx); err != nil {
 		return err
 	}
-	select {
-	case changed <- allJobs: // what changed before the LISTEN took effect
-	case <-ctx.Done():
-	}
+	listened()
 	for {
 		wctx, cancel := context.WithTimeout(ctx, listenCheckEvery)
 		n, err := conn.Conn().WaitForNotification(wctx)

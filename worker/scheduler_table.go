@@ -12,135 +12,208 @@ import (
 	"github.com/cronflow/cronflow/worker/schedule"
 )
 
-// The Scheduler's cron table, kept in line with the jobs in the database: loaded in full when the
-// scheduler starts and every resyncEvery, and one job at a time as change notifications come
-// (scheduler_listen.go). The entries themselves are in scheduler_entry.go.
+// The Scheduler's timetable, kept in line with the jobs in the database: read in full when the
+// scheduler starts, after an import and whenever the digest of every job (JobScheduleDigest)
+// disagrees with the scheduler's, and one job at a time as change notifications come
+// (scheduler_listen.go). The timetable itself is in scheduler_entry.go.
 
-// bulkAdd is how many jobs new to the cron table make the scheduler add them with it stopped.
-const bulkAdd = 100
+// loadPage is how many jobs one query of a full read brings.
+const loadPage = 10000
 
 // allJobs stands for a notification about every job ('*', which an import sends once).
 const allJobs = 0
 
-// start loads the jobs into a new cron table, waiting out the database, starts the table, and
-// catches up on the slots that passed while no scheduler ran.
-func (s *Scheduler) start(ctx context.Context) error {
-	s.mu.Lock()
-	s.ctx = ctx
-	s.entries = map[int64]*entry{}
-	s.started = false
-	s.cron = cron.New(cron.WithLocation(time.UTC), cron.WithChain(cron.Recover(cronLogger{s.logger})))
-	s.mu.Unlock()
+// idleJob is a job the scheduler knows of but does not schedule: paused, with no cron, or with a
+// schedule it cannot read. It counts in the digest all the same.
+type idleJob struct {
+	updatedAt time.Time
+	pass      uint32
+}
+
+// start reads every job into a new timetable, waiting out the database, starts the firing loop,
+// and catches up on the slots that passed while no scheduler ran. It answers a channel closed once
+// the firing loop has returned, after ctx is done.
+func (s *Scheduler) start(ctx context.Context) (<-chan struct{}, error) {
+	s.reset(ctx)
 	if _, err := retryDB(ctx, s.logger, "load jobs", func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, s.resync(ctx)
 	}); err != nil {
-		return err
+		return nil, err
 	}
-	s.startTable()
-	s.started = true
-	s.logger.Info("Scheduler started", "jobs", len(s.entries))
-	// Every slot already passed is missed, but for those startTable just handed over: the (job,
-	// slot) key makes one run of each, if the catch-up looks at it too.
+	firing := s.startFiring(ctx)
+	s.mu.Lock()
+	n := len(s.entries)
+	s.mu.Unlock()
+	s.logger.Info("Scheduler started", "jobs", n)
+	// Every slot already passed is missed, but for those the firing loop hands over late: the
+	// (job, slot) key makes one run of each, if the catch-up looks at it too.
 	s.catchUpMissed(ctx, 0)
-	return nil
+	return firing, nil
 }
 
-// stop stops the cron table and waits for the entries firing outside it.
-func (s *Scheduler) stop() {
-	<-s.cron.Stop().Done()
-	s.firing.Wait()
+// reset empties the timetable for a new term.
+func (s *Scheduler) reset(ctx context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.entries, s.idle, s.table, s.known = map[int64]*entry{}, map[int64]idleJob{}, nil, digest{}
+	s.wake = make(chan struct{}, 1)
+	s.specs = schedule.NewCache()
 }
 
-// resync compares every job with the cron table.
-func (s *Scheduler) resync(ctx context.Context) error {
-	rows, err := s.q.JobScheduleList(ctx)
+// startFiring starts the firing loop, and answers a channel closed once it has returned.
+func (s *Scheduler) startFiring(ctx context.Context) <-chan struct{} {
+	done := make(chan struct{})
+	go func() { defer close(done); s.fire(ctx) }()
+	return done
+}
+
+// check reads every job again if the digest of the jobs in the database disagrees with the
+// scheduler's: a change was missed, or is still on its way (then the read costs time, nothing
+// else). Reading a million jobs every minute would cost a share of a core for nothing.
+func (s *Scheduler) check(ctx context.Context) error {
+	d, err := s.q.JobScheduleDigest(ctx)
 	if err != nil {
 		return err
 	}
-	seen := make(map[int64]bool, len(rows))
-	paused := s.pauseForBulk(rows)
-	for _, row := range rows {
-		seen[row.ID] = true
-		s.apply(row)
+	s.mu.Lock()
+	known := s.known
+	s.mu.Unlock()
+	if known == (digest{jobs: d.Jobs, ids: d.Ids, versions: d.Versions}) {
+		return nil
 	}
-	if paused {
-		// A slot that came due in the moment the table was stopped is handed over now (startTable).
-		s.startTable()
-		s.catchUpMissed(ctx, 0)
+	s.logger.Debug("The jobs' digest differs from the scheduler's; reading every job", "jobs", d.Jobs, "known", known.jobs)
+	return s.resync(ctx)
+}
+
+// resync reads every job, a page at a time, and brings the timetable in line with them: the jobs
+// it does not find any more are taken out. Each distinct schedule is parsed once, and its first
+// slot reckoned once, for all the jobs that share it.
+func (s *Scheduler) resync(ctx context.Context) error {
+	now := time.Now()
+	s.mu.Lock()
+	s.pass++
+	pass := s.pass
+	s.specs = schedule.NewCache()
+	s.mu.Unlock()
+	firsts := map[cron.Schedule]time.Time{}
+	pages, errc := s.readPages(ctx)
+	for rows := range pages {
+		for _, row := range rows {
+			s.applyAt(row, now, firsts)
+		}
+		s.nudge()
+	}
+	if err := <-errc; err != nil {
+		return err
 	}
 	s.mu.Lock()
-	var gone []int64
-	for id := range s.entries {
-		if !seen[id] {
-			gone = append(gone, id)
+	defer s.mu.Unlock()
+	for id, e := range s.entries {
+		if e.pass != pass {
+			s.unput(id)
 		}
 	}
-	s.mu.Unlock()
-	for _, id := range gone {
-		s.remove(id)
+	for id, j := range s.idle {
+		if j.pass != pass {
+			s.unidle(id)
+		}
 	}
 	return nil
 }
 
-// pauseForBulk stops the cron table if rows hold many jobs that need a new entry, and reports
-// whether it did; resync starts it again. robfig/cron sorts all its entries each time one is added
-// while it runs, so adding the 10,000 jobs of an import to a table of 100,000 would keep the
-// scheduler busy for half a minute; with the table stopped it costs one sort when it starts again.
-// A slot that came due in the moment it was stopped is handed over as soon as it runs again
-// (startTable).
-func (s *Scheduler) pauseForBulk(rows []sqlcgen.JobScheduleListRow) bool {
-	if !s.started {
-		return false
-	}
-	n := 0
-	s.mu.Lock()
-	for _, row := range rows {
-		if e := s.entries[row.ID]; !row.Paused && (e == nil || !e.updatedAt.Equal(row.UpdatedAt)) {
-			n++
+// readPages reads every job, a page at a time, and passes the pages on while it reads the next:
+// the database answers while the scheduler takes the page before on. The error channel answers
+// once the pages are closed.
+func (s *Scheduler) readPages(ctx context.Context) (<-chan []sqlcgen.JobScheduleListRow, <-chan error) {
+	pages, errc := make(chan []sqlcgen.JobScheduleListRow, 1), make(chan error, 1)
+	go func() {
+		defer close(errc)
+		defer close(pages)
+		for after := int64(0); ; {
+			rows, err := s.q.JobScheduleList(ctx, sqlcgen.JobScheduleListParams{AfterID: after, MaxRows: loadPage})
+			if err != nil {
+				errc <- err
+				return
+			}
+			pages <- rows
+			if len(rows) < loadPage {
+				return
+			}
+			after = rows[len(rows)-1].ID
 		}
-	}
-	s.mu.Unlock()
-	if n < bulkAdd {
-		return false
-	}
-	s.cron.Stop()
-	return true
+	}()
+	return pages, errc
 }
 
 // apply brings one job's entry in line with its row: it takes a paused job out, and replaces the
-// entry of a job whose version changed.
+// entry of a job whose version changed, its next slot the first after now.
 func (s *Scheduler) apply(row sqlcgen.JobScheduleListRow) {
+	s.applyAt(row, time.Now(), nil)
+	s.nudge()
+}
+
+// applyAt is apply with the next slot the first after now. firsts, unless nil, keeps the first
+// slot after now of each schedule, shared by the jobs that share the schedule.
+func (s *Scheduler) applyAt(row sqlcgen.JobScheduleListRow, now time.Time, firsts map[cron.Schedule]time.Time) {
 	s.mu.Lock()
-	old := s.entries[row.ID]
-	s.mu.Unlock()
+	defer s.mu.Unlock()
 	// A job with no cron runs only after another job's runs (its after), never on a schedule.
 	if row.Paused || row.Cron == "" {
-		s.remove(row.ID)
+		s.unput(row.ID)
+		s.setIdle(row.ID, row.UpdatedAt)
 		return
 	}
-	if old != nil && old.updatedAt.Equal(row.UpdatedAt) {
+	if e := s.entries[row.ID]; e != nil && e.updatedAt.Equal(row.UpdatedAt) {
+		e.pass = s.pass
 		return
 	}
-	sched, err := jobSchedule(row.ID, row.Cron, row.Timezone, row.JitterMs, row.StartAt, row.EndAt)
+	if j, ok := s.idle[row.ID]; ok && j.updatedAt.Equal(row.UpdatedAt) {
+		s.idle[row.ID] = idleJob{row.UpdatedAt, s.pass} // its schedule could not be read before either
+		return
+	}
+	sched, err := s.specs.Schedule(scheduleJob(row.ID, row.Cron, row.Timezone, row.JitterMs, row.StartAt, row.EndAt))
 	if err != nil {
 		s.logger.Error("Job has an invalid schedule; not scheduled", "job_id", row.ID, "cron", row.Cron, "error", err)
-		s.remove(row.ID)
+		s.unput(row.ID)
+		s.setIdle(row.ID, row.UpdatedAt)
 		return
 	}
-	s.remove(row.ID)
-	e := &entry{jobID: row.ID, updatedAt: row.UpdatedAt, sched: sched, s: s, next: sched.Next(time.Now())}
-	e.cronID = s.cron.Schedule(aheadSchedule{sched}, e)
-	s.mu.Lock()
-	s.entries[row.ID] = e
-	s.mu.Unlock()
-	if s.started {
-		s.fireSoon(e)
+	next, ok := firsts[sched]
+	if !ok {
+		next = sched.Next(now)
+		if firsts != nil {
+			firsts[sched] = next
+		}
+	}
+	s.unidle(row.ID)
+	s.put(&entry{jobID: row.ID, updatedAt: row.UpdatedAt, sched: sched, next: next, pass: s.pass})
+}
+
+// setIdle notes a job the scheduler knows of but does not schedule; s.mu is held.
+func (s *Scheduler) setIdle(id int64, updatedAt time.Time) {
+	s.unidle(id)
+	s.idle[id] = idleJob{updatedAt, s.pass}
+	s.known.in(id, updatedAt)
+}
+
+// unidle forgets an idle job; s.mu is held.
+func (s *Scheduler) unidle(id int64) {
+	if j, ok := s.idle[id]; ok {
+		delete(s.idle, id)
+		s.known.out(id, j.updatedAt)
 	}
 }
 
-// jobSchedule is a job's schedule as the scheduler and its catch-up follow it: its cron expression
-// with the H tokens resolved for its id, moved by its jitter offset, within its start and end.
-func jobSchedule(id int64, spec, tz string, jitterMs int64, startAt, endAt *time.Time) (cron.Schedule, error) {
+// remove forgets a job that is gone.
+func (s *Scheduler) remove(id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.unput(id)
+	s.unidle(id)
+}
+
+// scheduleJob is what of a stored job decides its slots.
+func scheduleJob(id int64, spec, tz string, jitterMs int64, startAt, endAt *time.Time) schedule.Job {
 	j := schedule.Job{ID: id, Cron: spec, Timezone: tz, Jitter: time.Duration(jitterMs) * time.Millisecond}
 	if startAt != nil {
 		j.StartAt = *startAt
@@ -148,7 +221,13 @@ func jobSchedule(id int64, spec, tz string, jitterMs int64, startAt, endAt *time
 	if endAt != nil {
 		j.EndAt = *endAt
 	}
-	return j.Schedule()
+	return j
+}
+
+// jobSchedule is a job's schedule as the scheduler and its catch-up follow it: its cron expression
+// with the H tokens resolved for its id, moved by its jitter offset, within its start and end.
+func jobSchedule(id int64, spec, tz string, jitterMs int64, startAt, endAt *time.Time) (cron.Schedule, error) {
+	return scheduleJob(id, spec, tz, jitterMs, startAt, endAt).Schedule()
 }
 
 // NextSlots are the next n slots of a stored job after from, as the scheduler's entry for it steps
@@ -166,18 +245,7 @@ func NextSlots(row sqlcgen.JobScheduleListRow, from time.Time, n int) ([]time.Ti
 	return out, nil
 }
 
-// remove takes a job out of the cron table.
-func (s *Scheduler) remove(id int64) {
-	s.mu.Lock()
-	e := s.entries[id]
-	delete(s.entries, id)
-	s.mu.Unlock()
-	if e != nil {
-		s.cron.Remove(e.cronID)
-	}
-}
-
-// follow brings the cron table in line with a change notification: one job's, or every job's.
+// follow brings the timetable in line with a change notification: one job's, or every job's.
 func (s *Scheduler) follow(ctx context.Context, id int64) {
 	if id != allJobs {
 		s.syncJob(ctx, id)

@@ -292,7 +292,7 @@ func TestManyJobsAddedAtOnceAreScheduledWithoutLosingASlot(t *testing.T) {
 	workertest.WaitFor(t, 10*time.Second, "the ticking job runs", func() bool { return len(h.runsOf(ticking.ID)) >= 2 })
 
 	// An import: many jobs in one transaction, the trigger quiet, one notification for all.
-	const jobs = 3 * bulkAdd
+	const jobs = 300
 	slot := time.Now().UTC().Truncate(time.Second).Add(4 * time.Second)
 	ctx := context.Background()
 	tx, err := h.pool.Begin(ctx)

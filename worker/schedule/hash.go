@@ -116,9 +116,12 @@ func (f hField) resolve(item string, h uint64) (string, error) {
 // specification, so that every replica, build and restart computes the same value.
 func hashOf(kind string, jobID int64, more ...string) uint64 {
 	h := fnv.New64a()
-	fmt.Fprintf(h, "cronflow/%s/%d", kind, jobID)
+	b := make([]byte, 0, 64)
+	b = append(append(append(b, "cronflow/"...), kind...), '/')
+	b = strconv.AppendInt(b, jobID, 10)
 	for _, m := range more {
-		fmt.Fprintf(h, "/%s", m)
+		b = append(append(b, '/'), m...)
 	}
+	_, _ = h.Write(b) // the bytes "cronflow/%s/%d" and each "/%s" made, without fmt's cost
 	return h.Sum64()
 }

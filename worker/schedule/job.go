@@ -26,14 +26,32 @@ type Job struct {
 // Schedule parses the job's schedule: its cron expression with the H tokens resolved for its id,
 // in its time zone, every slot moved by its jitter offset, within its start and end.
 func (j Job) Schedule() (cron.Schedule, error) {
-	if j.Jitter < 0 || j.Jitter > MaxJitter {
-		return nil, errors.New("jitter must be from 0s to 1h")
+	if err := j.checkJitter(); err != nil {
+		return nil, err
 	}
 	s, err := parseFor(j.Cron, j.Timezone, j.ID)
 	if err != nil {
 		return nil, err
 	}
-	return jobSchedule{inner: s, offset: JitterOffset(j.ID, j.Jitter), start: j.StartAt, end: j.EndAt}, nil
+	return j.bound(s), nil
+}
+
+// bound moves a parsed schedule by the job's jitter offset and bounds it by its start and end. A
+// job with neither gets the parsed schedule itself, which jobs that share it (Cache) then share.
+func (j Job) bound(s cron.Schedule) cron.Schedule {
+	offset := JitterOffset(j.ID, j.Jitter)
+	if offset == 0 && j.StartAt.IsZero() && j.EndAt.IsZero() {
+		return s
+	}
+	return jobSchedule{inner: s, offset: offset, start: j.StartAt, end: j.EndAt}
+}
+
+// checkJitter refuses a jitter out of bounds.
+func (j Job) checkJitter() error {
+	if j.Jitter < 0 || j.Jitter > MaxJitter {
+		return errors.New("jitter must be from 0s to 1h")
+	}
+	return nil
 }
 
 // JitterOffset is the job's stable delay in [0, jitter): a whole number of seconds chosen from a
