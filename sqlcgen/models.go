@@ -195,6 +195,7 @@ type RunAttempt struct {
 	Outcome    string
 	Error      string
 	Output     string
+	Exchange   []byte
 }
 
 type RunListRow struct {
