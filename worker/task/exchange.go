@@ -8,6 +8,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 const (
@@ -120,7 +121,7 @@ func exchangeBody(body string, secrets map[string]string) (string, bool) {
 }
 
 // exchangeURL is the URL as kept: the task's secrets as references, a password in it masked, query
-// values whose names say credential masked, and a URL whose path is its secret (Slack's) cut to
+// values whose names say credential masked (unless they are secret references), and a URL whose path is its secret (Slack's) cut to
 // its host, unless a secret reference stands for it.
 func exchangeURL(call httpCall, secrets map[string]string) string {
 	masked := maskSecrets(call.url, secrets)
@@ -136,8 +137,9 @@ func exchangeURL(call httpCall, secrets map[string]string) string {
 		redactUserinfo(u)
 	}
 	if q := u.Query(); slices.ContainsFunc(slices.Collect(maps.Keys(q)), sensitiveHeader) {
-		for k := range q {
-			if sensitiveHeader(k) {
+		for k, vs := range q {
+			// A value that is only secret references shows which secret went there, not its value.
+			if sensitiveHeader(k) && strings.TrimSpace(templateRef.ReplaceAllString(restore(strings.Join(vs, "")), "")) != "" {
 				q.Set(k, redacted)
 			}
 		}
