@@ -3,9 +3,9 @@ package task
 import (
 	"encoding/json"
 	"maps"
+	"net"
 	"net/http"
 	"net/url"
-	"net"
 	"slices"
 	"strconv"
 	"strings"
