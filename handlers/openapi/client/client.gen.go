@@ -587,7 +587,7 @@ type AttemptResponse struct {
 	// Body The first 16 KiB of the body received.
 	Body string `json:"body"`
 
-	// BodyBytes How much of the body was read
+	// BodyBytes How much of the body was read, at most 64 KiB.
 	BodyBytes int `json:"body_bytes"`
 
 	// BodyTruncated The body holds only the first 16 KiB.
@@ -608,7 +608,7 @@ type AttemptTimings struct {
 	FirstByteMs float64 `json:"first_byte_ms"`
 	TlsMs       float64 `json:"tls_ms"`
 
-	// TotalMs The whole exchange
+	// TotalMs The whole exchange, the answer's body read.
 	TotalMs float64 `json:"total_ms"`
 }
 
