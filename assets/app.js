@@ -225,4 +225,36 @@
       if (text === "") { form.requestSubmit(); }
     }
   });
+  // ---- Copy buttons -----------------------------------------------------------------------------
+  // A button with data-copy puts its text on the clipboard (a run attempt's "Copy as curl") and
+  // says so in its label for two seconds; without the Clipboard API (a page not served over HTTPS
+  // or from localhost) a hidden text area is copied instead. data-copied records the last copy.
+  on("click", function (e) {
+    var button = e.target.closest && e.target.closest("button[data-copy]");
+    if (!button) { return; }
+    var text = button.getAttribute("data-copy");
+    var done = function () {
+      button.setAttribute("data-copied", "true");
+      var label = button.getAttribute("data-label") || button.textContent;
+      button.setAttribute("data-label", label);
+      button.textContent = "Copied";
+      setTimeout(function () { button.textContent = label; }, 2000);
+    };
+    var fallback = function () {
+      var area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.className = "visually-hidden";
+      document.body.appendChild(area);
+      area.select();
+      try { document.execCommand("copy"); } catch (err) { /* nothing more to try */ }
+      area.remove();
+      done();
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, fallback);
+    } else {
+      fallback();
+    }
+  });
 })();

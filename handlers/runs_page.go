@@ -216,8 +216,9 @@ func handleRunPage(q *sqlcgen.Queries) echo.HandlerFunc {
 			return err
 		}
 		now := time.Now()
+		history := toAttemptViews(attempts, now)
 		d := views.RunDetail{
-			History:   toAttemptViews(attempts, now),
+			History: history, Timeline: runTimeline(r, attempts, history, now), EndToEnd: endToEnd(r, now),
 			Retryable: retryable(r.Status) && currentPrincipal(c).Role.AtLeast(roleEditor),
 			ID:        r.ID, JobID: r.JobID, JobName: job.Name, Status: r.Status, Trigger: r.Trigger,
 			Attempts: r.Attempts, RetryCount: r.RetryCount,

@@ -149,7 +149,8 @@ WHERE r.id = u.id AND r.attempts = u.attempt AND r.status = 'running' AND j.id =
 WITH result AS (
     SELECT unnest(@ids::bigint[]) AS id, unnest(@attempts::integer[]) AS attempt,
            unnest(@statuses::text[]) AS status, unnest(@outputs::text[]) AS output,
-           unnest(@errors::text[]) AS error, unnest(@retry_delays_ms::bigint[]) AS retry_delay_ms
+           unnest(@errors::text[]) AS error, unnest(@retry_delays_ms::bigint[]) AS retry_delay_ms,
+           unnest(@exchanges::text[]) AS exchange
 ), done AS (
     UPDATE runs AS r
     SET status = res.status, output = res.output, error = res.error, lease_until = NULL,
@@ -159,11 +160,11 @@ WITH result AS (
                                THEN clock_timestamp() + res.retry_delay_ms * interval '1 millisecond' END
     FROM result AS res
     WHERE r.id = res.id AND r.status = 'running' AND r.attempts = res.attempt
-    RETURNING r.id, r.attempts, r.started_at, r.status, r.completed_at, r.output, r.error
+    RETURNING r.id, r.attempts, r.started_at, r.status, r.completed_at, r.output, r.error, res.exchange
 ), kept AS (
-    INSERT INTO run_attempts (run_id, attempt, started_at, finished_at, outcome, output, error)
+    INSERT INTO run_attempts (run_id, attempt, started_at, finished_at, outcome, output, error, exchange)
     SELECT id, attempts, COALESCE(started_at, clock_timestamp()), COALESCE(completed_at, clock_timestamp()),
-           status, output, error
+           status, output, error, NULLIF(exchange, '')::jsonb
     FROM done
 )
 SELECT id FROM done;

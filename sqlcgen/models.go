@@ -200,6 +200,7 @@ type RunAttempt struct {
 	Outcome    string
 	Error      string
 	Output     string
+	Exchange   []byte
 }
 
 type RunCount struct {

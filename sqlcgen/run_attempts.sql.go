@@ -12,7 +12,7 @@ import (
 
 const runAttemptList = `-- name: RunAttemptList :many
 
-SELECT attempt, started_at, finished_at, outcome, error, output
+SELECT attempt, started_at, finished_at, outcome, error, output, exchange
 FROM run_attempts
 WHERE run_id = $1
 ORDER BY attempt
@@ -25,11 +25,13 @@ type RunAttemptListRow struct {
 	Outcome    string
 	Error      string
 	Output     string
+	Exchange   []byte
 }
 
 // run_attempts is written by the statements that record a result (RunComplete, RunFail,
 // RunFailPermanently in runs.sql).
-// RunAttemptList is every attempt of a run, oldest first.
+// RunAttemptList is every attempt of a run, oldest first, with what it sent and got back
+// (exchange, NULL when nothing was kept).
 func (q *Queries) RunAttemptList(ctx context.Context, runID int64) ([]RunAttemptListRow, error) {
 	rows, err := q.db.Query(ctx, runAttemptList, runID)
 	if err != nil {
@@ -46,6 +48,7 @@ func (q *Queries) RunAttemptList(ctx context.Context, runID int64) ([]RunAttempt
 			&i.Outcome,
 			&i.Error,
 			&i.Output,
+			&i.Exchange,
 		); err != nil {
 			return nil, err
 		}

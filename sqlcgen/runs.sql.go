@@ -1445,7 +1445,8 @@ const runRecordResults = `-- name: RunRecordResults :many
 WITH result AS (
     SELECT unnest($1::bigint[]) AS id, unnest($2::integer[]) AS attempt,
            unnest($3::text[]) AS status, unnest($4::text[]) AS output,
-           unnest($5::text[]) AS error, unnest($6::bigint[]) AS retry_delay_ms
+           unnest($5::text[]) AS error, unnest($6::bigint[]) AS retry_delay_ms,
+           unnest($7::text[]) AS exchange
 ), done AS (
     UPDATE runs AS r
     SET status = res.status, output = res.output, error = res.error, lease_until = NULL,
@@ -1455,11 +1456,11 @@ WITH result AS (
                                THEN clock_timestamp() + res.retry_delay_ms * interval '1 millisecond' END
     FROM result AS res
     WHERE r.id = res.id AND r.status = 'running' AND r.attempts = res.attempt
-    RETURNING r.id, r.attempts, r.started_at, r.status, r.completed_at, r.output, r.error
+    RETURNING r.id, r.attempts, r.started_at, r.status, r.completed_at, r.output, r.error, res.exchange
 ), kept AS (
-    INSERT INTO run_attempts (run_id, attempt, started_at, finished_at, outcome, output, error)
+    INSERT INTO run_attempts (run_id, attempt, started_at, finished_at, outcome, output, error, exchange)
     SELECT id, attempts, COALESCE(started_at, clock_timestamp()), COALESCE(completed_at, clock_timestamp()),
-           status, output, error
+           status, output, error, NULLIF(exchange, '')::jsonb
     FROM done
 )
 SELECT id FROM done
@@ -1472,6 +1473,7 @@ type RunRecordResultsParams struct {
 	Outputs       []string
 	Errors        []string
 	RetryDelaysMs []int64
+	Exchanges     []string
 }
 
 // RunRecordResults records what attempts of many runs came to, in one statement, so that the
@@ -1489,6 +1491,7 @@ func (q *Queries) RunRecordResults(ctx context.Context, arg RunRecordResultsPara
 		arg.Outputs,
 		arg.Errors,
 		arg.RetryDelaysMs,
+		arg.Exchanges,
 	)
 	if err != nil {
 		return nil, err

@@ -135,13 +135,15 @@ func (r *Runner) unclaimed(ctx context.Context, d amqp.Delivery, m runmsg.Messag
 // came of it, then records that once, counts it once and answers the delivery once.
 func (r *Runner) attempt(ctx context.Context, d amqp.Delivery, c sqlcgen.RunClaimRow, logger *slog.Logger) {
 	actx, stop := r.watchCancel(ctx, c, logger)
-	output, elapsed, execErr := r.execute(actx, c, logger)
+	exchange := new(task.Exchange)
+	output, elapsed, execErr := r.execute(actx, c, exchange, logger)
 	replaced := errors.Is(context.Cause(actx), errReplaced)
 	stop()
 	o := r.outcome(c, task.Storable(output, maxOutput), execErr)
 	if replaced {
 		o = cancelledOutcome(c, task.Storable(output, maxOutput))
 	}
+	o.exchange = exchange.Record()
 	r.Metrics.attemptDone(c.Type, o.status, elapsed)
 	rctx, cancel := recordContext(ctx)
 	defer cancel()
@@ -158,9 +160,11 @@ func (r *Runner) attempt(ctx context.Context, d amqp.Delivery, c sqlcgen.RunClai
 
 // execute runs a claimed run's task once, not before its slot, and says how long the task took.
 // It waits for the due instant first, then for an execution slot, which it holds only while the
-// task runs; the claim's lease is kept meanwhile (runner_lease.go).
-func (r *Runner) execute(ctx context.Context, c sqlcgen.RunClaimRow, logger *slog.Logger) (string, time.Duration, error) {
+// task runs; the claim's lease is kept meanwhile (runner_lease.go). The task fills in exchange with
+// what it sent and got back.
+func (r *Runner) execute(ctx context.Context, c sqlcgen.RunClaimRow, exchange *task.Exchange, logger *slog.Logger) (string, time.Duration, error) {
 	t := taskOf(c)
+	t.Exchange = exchange
 	r.leases.wait(c)
 	waitForSlot(ctx, c.ScheduledAt, r.maxEarly)
 	took := r.Slots.take(ctx)

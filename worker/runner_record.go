@@ -19,6 +19,8 @@ type result struct {
 	err    string
 	// retryIn is the delay before the next attempt of a failed run.
 	retryIn time.Duration
+	// exchange is what the attempt sent and got back, as JSON (task.Exchange), or "".
+	exchange string
 }
 
 // settled is the result as the alert step takes it, for a run that has come to a status nothing
@@ -70,6 +72,7 @@ func (r *Runner) record(ctx context.Context, results []result) (map[int64]bool, 
 		p.Ids, p.Attempts = append(p.Ids, res.claim.ID), append(p.Attempts, res.claim.Attempts)
 		p.Statuses, p.Outputs = append(p.Statuses, string(res.status)), append(p.Outputs, res.output)
 		p.Errors, p.RetryDelaysMs = append(p.Errors, res.err), append(p.RetryDelaysMs, res.retryIn.Milliseconds())
+		p.Exchanges = append(p.Exchanges, res.exchange)
 		if s, ok := res.settled(); ok {
 			settled = append(settled, s)
 		}

@@ -182,6 +182,8 @@ func emailExecutor(cfg MailConfig) ExecuteFunc {
 		if err != nil {
 			return "", err
 		}
+		from, _ := msg.GetSender(false)
+		t.Exchange.captureMail(cfg, from, p.recipients())
 		if err := sendMail(ctx, cfg, msg, p.recipients()); err != nil {
 			return "", smtpFailure(err)
 		}

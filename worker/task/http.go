@@ -38,6 +38,8 @@ type httpCall struct {
 	expect   []statusRange
 	// expectBody, if not empty, must be in the first maxResponseRead bytes of the answer.
 	expectBody string
+	// pathIsSecret says that the URL's path is its secret (Slack's webhooks), for the exchange kept.
+	pathIsSecret bool
 }
 
 // do sends one HTTP request for task t and reports the response as a run's output: the status line,
@@ -51,6 +53,8 @@ func do(ctx context.Context, client *http.Client, call httpCall, t Task) (string
 	if expectsRedirect(call.expect) {
 		ctx = context.WithValue(ctx, noRedirectsKey{}, true)
 	}
+	ctx = t.Exchange.traced(ctx)
+	defer t.Exchange.finishTimings()
 	req, err := http.NewRequestWithContext(ctx, call.method, call.url, reqBody)
 	if err != nil {
 		return "", Permanent(fmt.Errorf("build %s request to %s: %w", call.method, call.shownURL, unwrapURLError(err)), "the request cannot be built")
@@ -68,6 +72,7 @@ func do(ctx context.Context, client *http.Client, call httpCall, t Task) (string
 	if t.IdempotencyKey != "" {
 		req.Header.Set("Idempotency-Key", t.IdempotencyKey)
 	}
+	t.Exchange.captureRequest(req, call, t)
 	resp, err := client.Do(req)
 	if err != nil {
 		return "", fmt.Errorf("%s %s: %w", call.method, call.shownURL, connError(err))
@@ -76,7 +81,9 @@ func do(ctx context.Context, client *http.Client, call httpCall, t Task) (string
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseRead))
 	// Secrets are masked in the whole answer read, before it is cut: a secret across the cut
 	// would show its first part.
-	output := "HTTP " + resp.Status + "\n" + Storable(maskSecrets(string(data), t.Secrets), maxOutputBody)
+	masked := maskSecrets(string(data), t.Secrets)
+	t.Exchange.captureResponse(resp, masked, len(data), t)
+	output := "HTTP " + resp.Status + "\n" + Storable(masked, maxOutputBody)
 	switch {
 	case err != nil:
 		return output, fmt.Errorf("read response to %s %s: %w", call.method, call.shownURL, connError(err))

@@ -105,7 +105,7 @@ func slackExecutor(env Env) ExecuteFunc {
 		if err != nil {
 			return "", err
 		}
-		call.shownURL = RedactURLPath(call.url)
+		call.shownURL, call.pathIsSecret = RedactURLPath(call.url), true
 		return do(ctx, env.HTTP, call, t)
 	}
 }

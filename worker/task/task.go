@@ -45,6 +45,9 @@ type Task struct {
 	// {{trigger.run.id}}, {{trigger.job.id}} and {{trigger.run.status}} (issue 21).
 	Params  map[string]string
 	Trigger *Trigger
+	// Exchange, if set, is filled in by the executor with what the attempt sent and got back, for
+	// the run's page (issue 27); notices and test sends leave it nil and capture nothing.
+	Exchange *Exchange
 }
 
 // Trigger is the run of another job that a run was made after.

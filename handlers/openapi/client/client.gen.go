@@ -89,21 +89,42 @@ func (e AttemptOutcome) Valid() bool {
 	}
 }
 
+// Defines values for AttemptMailTls.
+const (
+	AttemptMailTlsNone     AttemptMailTls = "none"
+	AttemptMailTlsStarttls AttemptMailTls = "starttls"
+	AttemptMailTlsTls      AttemptMailTls = "tls"
+)
+
+// Valid indicates whether the value is a known member of the AttemptMailTls enum.
+func (e AttemptMailTls) Valid() bool {
+	switch e {
+	case AttemptMailTlsNone:
+		return true
+	case AttemptMailTlsStarttls:
+		return true
+	case AttemptMailTlsTls:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Catchup.
 const (
-	All    Catchup = "all"
-	Latest Catchup = "latest"
-	None   Catchup = "none"
+	CatchupAll    Catchup = "all"
+	CatchupLatest Catchup = "latest"
+	CatchupNone   Catchup = "none"
 )
 
 // Valid indicates whether the value is a known member of the Catchup enum.
 func (e Catchup) Valid() bool {
 	switch e {
-	case All:
+	case CatchupAll:
 		return true
-	case Latest:
+	case CatchupLatest:
 		return true
-	case None:
+	case CatchupNone:
 		return true
 	default:
 		return false
@@ -503,17 +524,93 @@ type AlertsInput struct {
 
 // Attempt defines model for Attempt.
 type Attempt struct {
-	Attempt    int32          `json:"attempt"`
-	DurationMs int64          `json:"duration_ms"`
-	Error      string         `json:"error"`
-	FinishedAt Timestamp      `json:"finished_at"`
-	Outcome    AttemptOutcome `json:"outcome"`
-	Output     string         `json:"output"`
-	StartedAt  Timestamp      `json:"started_at"`
+	Attempt    int32     `json:"attempt"`
+	DurationMs int64     `json:"duration_ms"`
+	Error      string    `json:"error"`
+	FinishedAt Timestamp `json:"finished_at"`
+
+	// Mail An email attempt's server and envelope; null for HTTP tasks.
+	Mail    *AttemptMail   `json:"mail"`
+	Outcome AttemptOutcome `json:"outcome"`
+	Output  string         `json:"output"`
+
+	// Request The HTTP request the attempt sent, secrets as {{secrets.NAME}}; null for an email, or when nothing was sent.
+	Request *AttemptRequest `json:"request"`
+
+	// Response The answer it got; null when none came.
+	Response  *AttemptResponse `json:"response"`
+	StartedAt Timestamp        `json:"started_at"`
+
+	// Timings How long the HTTP request's phases took; null for an email.
+	Timings *AttemptTimings `json:"timings"`
 }
 
 // AttemptOutcome defines model for Attempt.Outcome.
 type AttemptOutcome string
+
+// AttemptHeader defines model for AttemptHeader.
+type AttemptHeader struct {
+	Name string `json:"name"`
+
+	// Value Credentials masked (xxxxx), secrets as {{secrets.NAME}}.
+	Value string `json:"value"`
+}
+
+// AttemptMail defines model for AttemptMail.
+type AttemptMail struct {
+	From   string         `json:"from"`
+	Server string         `json:"server"`
+	Tls    AttemptMailTls `json:"tls"`
+	To     []string       `json:"to"`
+}
+
+// AttemptMailTls defines model for AttemptMail.Tls.
+type AttemptMailTls string
+
+// AttemptRequest defines model for AttemptRequest.
+type AttemptRequest struct {
+	// Body The first 16 KiB of the body sent.
+	Body string `json:"body"`
+
+	// BodyBytes The size of the body sent.
+	BodyBytes int `json:"body_bytes"`
+
+	// BodyTruncated The body holds only the first 16 KiB.
+	BodyTruncated bool            `json:"body_truncated"`
+	Headers       []AttemptHeader `json:"headers"`
+	Method        string          `json:"method"`
+	Url           string          `json:"url"`
+}
+
+// AttemptResponse defines model for AttemptResponse.
+type AttemptResponse struct {
+	// Body The first 16 KiB of the body received.
+	Body string `json:"body"`
+
+	// BodyBytes How much of the body was read, at most 64 KiB.
+	BodyBytes int `json:"body_bytes"`
+
+	// BodyTruncated The body holds only the first 16 KiB.
+	BodyTruncated bool            `json:"body_truncated"`
+	Headers       []AttemptHeader `json:"headers"`
+
+	// Status Example: 503 Service Unavailable
+	Status     string `json:"status"`
+	StatusCode int    `json:"status_code"`
+}
+
+// AttemptTimings Milliseconds; a phase that did not happen (no lookup for an IP address, a reused connection) is 0.
+type AttemptTimings struct {
+	ConnectMs float64 `json:"connect_ms"`
+	DnsMs     float64 `json:"dns_ms"`
+
+	// FirstByteMs From the start of the request to the answer's first byte.
+	FirstByteMs float64 `json:"first_byte_ms"`
+	TlsMs       float64 `json:"tls_ms"`
+
+	// TotalMs The whole exchange, the answer's body read.
+	TotalMs float64 `json:"total_ms"`
+}
 
 // AuditEntry defines model for AuditEntry.
 type AuditEntry struct {
@@ -675,7 +772,7 @@ type Duration struct {
 type Duration0 = string
 
 // Duration1 defines model for Duration.1.
-type Duration1 = float32
+type Duration1 = float64
 
 // Error Every error's body.
 type Error struct {
