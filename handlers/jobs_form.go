@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-		"slices"
+	"slices"
 	"strconv"
 	"strings"
 	"time"

@@ -117,7 +117,7 @@ var fieldLabels = map[string]string{
 	// schedule presets (issue 27)
 	"every_minutes": "The number of minutes", "every_hours": "The number of hours", "weekday": "The day of the week",
 	"month_day": "The day of the month",
-	"payload": "The task's settings", "payload.url": "The URL", "payload.to": "The recipients",
+	"payload":   "The task's settings", "payload.url": "The URL", "payload.to": "The recipients",
 	"payload.subject": "The subject", "payload.body": "The body", "payload.webhook_url": "The webhook URL",
 	"payload.text": "The message", "config.to": "The recipients", "config.webhook_url": "The webhook URL",
 	"config.url": "The URL", "config": "The settings", "alerts.channels": "The alert channels",

@@ -54,10 +54,10 @@ type JobFormValues struct {
 	EveryMinutes, EveryHours, Weekday, MonthDay string
 	StartPaused                                 bool
 	// Clone says the form copies a job: the copy starts paused, and the form says why.
-	Clone bool
-	Payload                                        map[string]string
-	MaxRetries, RetryDelay, Timeout, Catchup       string
-	RetryOn, RetryBackoff                          string
+	Clone                                    bool
+	Payload                                  map[string]string
+	MaxRetries, RetryDelay, Timeout, Catchup string
+	RetryOn, RetryBackoff                    string
 	// AlertChannels are the ids of the channels ticked; AlertAfter the threshold as typed.
 	AlertChannels []string
 	AlertAfter    string
