@@ -410,6 +410,7 @@ func recordScheduleChecks(t *testing.T, b *browser) {
 			if (!xhr || !xhr.responseURL) { return; }
 			var u = new URL(xhr.responseURL);
 			if (u.pathname === "/jobs/schedule") { window.__scheduleChecks.push(u.searchParams.get("cron")); }
+			if (u.pathname === "/jobs/summary") { window.__scheduleChecks.push(e.detail.requestConfig.formData.get("cron")); }
 		});
 	})()`)
 }
