@@ -321,6 +321,7 @@ func TestBrowserFlow(t *testing.T) {
 					}
 				}
 			}},
+			{name: "clone", path: fmt.Sprintf("/jobs/new?from=%d", data.longJob)},
 			{name: "job", path: fmt.Sprintf("/jobs/%d", data.longJob)},
 			{name: "edit", path: fmt.Sprintf("/jobs/%d/edit", data.emailJob)},
 			{name: "runs", path: "/runs"},
@@ -364,6 +365,9 @@ func TestBrowserFlow(t *testing.T) {
 				b.do(t, "see the login form", chromedp.WaitVisible(testid("login-form")))
 			}},
 		} {
+			b.inspect(t, p)
+		}
+		for _, p := range jobFormInspections(b, target.URL) { // issue 27: a test's outcome, presets' problems
 			b.inspect(t, p)
 		}
 		if b.shots != "" {
@@ -410,6 +414,7 @@ func recordScheduleChecks(t *testing.T, b *browser) {
 			if (!xhr || !xhr.responseURL) { return; }
 			var u = new URL(xhr.responseURL);
 			if (u.pathname === "/jobs/schedule") { window.__scheduleChecks.push(u.searchParams.get("cron")); }
+			if (u.pathname === "/jobs/summary") { window.__scheduleChecks.push(e.detail.requestConfig.formData.get("cron")); }
 		});
 	})()`)
 }

@@ -154,6 +154,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			Auth: authConfig(cfg), JobsPerMinute: cfg.JobsPerMinute, RunNowPerMinute: cfg.RunNowPerMinute,
 			TrustedProxies: cfg.TrustedProxies, Secrets: keys, Channels: notifier,
 			BrokerStateFunc: worker.BrokerState(pub),
+			// "Send a test request": a client of its own, through the same target rules as runs.
+			Tester: worker.NewTester(task.NewExecutor(cfg.Targets.Client(2), cfg.Mail), worker.NewSecrets(q, keys), logger),
 		})
 	}
 	logger.Info("Cronflow started", "mode", mode, "addr", cfg.HTTPAddr, "consumers", cfg.Consumers)

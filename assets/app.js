@@ -73,11 +73,87 @@
       document.querySelectorAll('[aria-describedby~="' + CSS.escape(err.id) + '"]').forEach(function (field) {
         if (text) { field.setAttribute("aria-invalid", "true"); } else { field.removeAttribute("aria-invalid"); }
       });
-      var hidden = err.closest(".schedule-simple, .schedule-advanced");
+      var hidden = err.closest("[data-modes]");
       if (text && !(hidden && hidden.offsetParent === null)) { said.push(text); }
     });
     var message = said.join(" ");
     if (region.textContent !== message) { region.textContent = message; }
+  });
+
+  // ---- Header rows (issue 27) -------------------------------------------------------------------
+  // A headers list shows the rows filled in and one empty row, with "Add header" and a "Remove" per
+  // row. Rows are named by index (payload.headers.3.name), which the server reads whatever the gaps;
+  // without JavaScript the server's rows (two empty ones) are all there is, and these buttons stay
+  // hidden.
+  function headerRows(list) { return Array.prototype.slice.call(list.querySelectorAll(".header-item")); }
+  function rowEmpty(item) {
+    return Array.prototype.every.call(item.querySelectorAll("input"), function (i) { return i.value.trim() === ""; });
+  }
+  function renumber(list) {
+    var items = headerRows(list);
+    items.forEach(function (item, k) {
+      var inputs = item.querySelectorAll("input");
+      inputs[0].setAttribute("aria-label", "Header " + (k + 1) + " name");
+      inputs[1].setAttribute("aria-label", "Header " + (k + 1) + " value");
+      item.querySelector("[data-remove-header]").setAttribute("aria-label", "Remove header " + (k + 1));
+    });
+    var add = list.querySelector("[data-add-header]");
+    if (add) { add.disabled = items.length >= Number(list.getAttribute("data-max-rows") || 0); }
+  }
+  function setUpHeaders(root) {
+    (root || document).querySelectorAll("[data-headers]").forEach(function (list) {
+      if (list.hasAttribute("data-ready")) { return; }
+      list.setAttribute("data-ready", "");
+      list.querySelectorAll("[data-add-header], [data-remove-header]").forEach(function (b) { b.hidden = false; });
+      var items = headerRows(list), k = items.length - 1;
+      while (k > 0 && rowEmpty(items[k]) && rowEmpty(items[k - 1]) && !items[k].querySelector(".error")) {
+        items[k].remove(); // the empty rows at the end but one: "Add header" makes more
+        k--;
+      }
+      renumber(list);
+    });
+  }
+  on("DOMContentLoaded", function () { setUpHeaders(document); });
+  on("htmx:afterSettle", function () { setUpHeaders(document); });
+  on("click", function (e) {
+    var add = e.target.closest && e.target.closest("[data-add-header]");
+    var remove = e.target.closest && e.target.closest("[data-remove-header]");
+    var list = (add || remove) && (add || remove).closest("[data-headers]");
+    if (!list) { return; }
+    e.preventDefault();
+    var items = headerRows(list);
+    if (remove) {
+      var item = remove.closest(".header-item");
+      var next = items[items.indexOf(item) + 1] || items[items.indexOf(item) - 1];
+      if (items.length === 1) {
+        item.querySelectorAll("input").forEach(function (i) { i.value = ""; i.removeAttribute("aria-invalid"); });
+        item.querySelectorAll(".error").forEach(function (s) { s.remove(); });
+        item.querySelector("input").focus();
+      } else {
+        item.remove();
+        (next ? next.querySelector("input") : list.querySelector("[data-add-header]")).focus();
+      }
+    } else {
+      var max = Number(list.getAttribute("data-max-rows") || 0), field = list.getAttribute("data-headers");
+      var used = {};
+      items.forEach(function (it) {
+        var m = /\.(\d+)\.name$/.exec(it.querySelector("input").name);
+        if (m) { used[m[1]] = true; }
+      });
+      var free = -1;
+      for (var i = 0; i < max; i++) { if (!used[i]) { free = i; break; } }
+      if (free < 0 || items.length === 0) { return; }
+      var copy = items[items.length - 1].cloneNode(true);
+      copy.querySelectorAll(".error").forEach(function (s) { s.remove(); });
+      var inputs = copy.querySelectorAll("input");
+      inputs[0].name = field + "." + free + ".name";
+      inputs[1].name = field + "." + free + ".value";
+      inputs.forEach(function (inp) { inp.value = ""; inp.removeAttribute("aria-invalid"); });
+      items[items.length - 1].after(copy);
+      inputs[0].focus();
+    }
+    renumber(list);
+    list.dispatchEvent(new Event("input", { bubbles: true })); // the live summary follows
   });
 
   // ---- Polling --------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -29,9 +30,12 @@ func handleJobNewPage(q *sqlcgen.Queries) echo.HandlerFunc {
 			}
 			f = jobFormFromJob(job)
 			f.Name = copyName(job.Name)
+			f.Clone, f.StartPaused = true, true // a copy must not fire the same webhook at once
 			title = "Copy of “" + job.Name + "”"
 		}
-		view, err := formExtras(c.Request().Context(), q, f.view("/jobs", title, "Create job", "/jobs", nil, time.Now()), c.QueryParam("from") == "")
+		view := f.view("/jobs", title, "Create job", "/jobs", nil, time.Now())
+		view.Paused = true
+		view, err := formExtras(c.Request().Context(), q, view, c.QueryParam("from") == "")
 		if err != nil {
 			return err
 		}
@@ -62,14 +66,46 @@ func handleJobCreate(q *sqlcgen.Queries, st *store.Store) echo.HandlerFunc {
 			return err
 		}
 		if len(problems) > 0 {
-			return formProblems(c, q, f.view("/jobs", "New job", "Create job", "/jobs", problems, now), "new")
+			view, nav, err := f.pageView(c.Request().Context(), q, problems, now)
+			if err != nil {
+				return err
+			}
+			return formProblems(c, q, view, nav)
 		}
+		spec.Paused = f.StartPaused
 		job, err := st.CreateJob(c.Request().Context(), auditActor(c), spec)
 		if err != nil {
 			return err
 		}
-		return redirectAfter(c, fmt.Sprintf("/jobs/%d", job.ID), "Created “"+job.Name+"”."+nextRunNote(job, now))
+		note := nextRunNote(job, now)
+		switch {
+		case job.Paused && f.Clone:
+			note = " The copy is paused so it does not fire the same webhook; resume it when ready."
+		case job.Paused:
+			note = " It is paused: resume it when ready."
+		}
+		return redirectAfter(c, fmt.Sprintf("/jobs/%d", job.ID), "Created “"+job.Name+"”."+note)
 	}
+}
+
+// pageView is the form as posted, for the page it was on: a job's edit form when it names the job
+// (job_id), the new job form (with "Start paused") otherwise. nav is the navigation's current item.
+func (f jobForm) pageView(ctx context.Context, q *sqlcgen.Queries, problems map[string]string, now time.Time) (views.JobForm, string, error) {
+	if id, err := strconv.ParseInt(f.JobID, 10, 64); err == nil && id > 0 {
+		job, err := q.JobGet(ctx, id)
+		if err != nil {
+			return views.JobForm{}, "", err
+		}
+		page := fmt.Sprintf("/jobs/%d", id)
+		return f.view(page, "Edit “"+job.Name+"”", "Save changes", page, problems, now), "jobs", nil
+	}
+	title := "New job"
+	if f.Clone {
+		title = "Copy of a job"
+	}
+	view := f.view("/jobs", title, "Create job", "/jobs", problems, now)
+	view.Paused = true
+	return view, "new", nil
 }
 
 // handleJobEditPage serves GET /jobs/{id}/edit, the form filled with the job.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,16 +22,18 @@ import (
 // form and the JSON API accept the same jobs and word their problems the same way.
 type jobForm views.JobFormValues
 
-// Form modes: every day at a time, or a cron expression.
+// Form modes: "simple" is every day at a time (the first mode the form had, and still the API's
+// hour and minute), "advanced" a cron expression; the other presets are in jobs_form_presets.go.
 const (
 	modeSimple   = "simple"
 	modeAdvanced = "advanced"
 )
 
 // newJobForm is the form for a new job: a daily job of the first task type (a ping) in UTC, with
-// the API's defaults.
+// the API's defaults. The other presets' fields start with values that make sense.
 func newJobForm() jobForm {
 	return jobForm{Mode: modeSimple, Timezone: "UTC", Type: task.Types()[0].Name, MaxRetries: "3", RetryDelay: "2s", Timeout: "30s",
+		EveryMinutes: "15", EveryHours: "1", Weekday: "1", MonthDay: "1",
 		RetryOn: retrypolicy.OnTransient, RetryBackoff: retrypolicy.BackoffFixed, Catchup: string(schedule.CatchupLatest),
 		Overlap: "allow", AfterOn: "success", PauseAfterFailures: "0",
 		AlertOn: []string{"failing", "recovered"}, AlertOnShown: true}
@@ -42,6 +43,8 @@ func newJobForm() jobForm {
 func jobFormFrom(get func(string) string) jobForm {
 	f := jobForm{
 		Name: get("name"), Mode: get("mode"), Hour: get("hour"), Minute: get("minute"), Cron: get("cron"),
+		EveryMinutes: get("every_minutes"), EveryHours: get("every_hours"), Weekday: get("weekday"), MonthDay: get("month_day"),
+		StartPaused: get("paused") == "true", Clone: get("clone") == "true",
 		Timezone: get("timezone"), Type: strings.TrimSpace(get("type")), Payload: map[string]string{},
 		MaxRetries: get("max_retries"), RetryDelay: get("retry_delay"), Timeout: get("timeout"),
 		RetryOn: get("retry_on"), RetryBackoff: get("retry_backoff"),
@@ -58,7 +61,7 @@ func jobFormFrom(get func(string) string) jobForm {
 	for _, name := range task.FormFields() {
 		f.Payload[name] = get(name)
 	}
-	if f.Mode != modeSimple && f.Mode != modeAdvanced {
+	if !isMode(f.Mode) {
 		f.Mode = modeSimple
 		if strings.TrimSpace(f.Cron) != "" {
 			f.Mode = modeAdvanced
@@ -66,9 +69,6 @@ func jobFormFrom(get func(string) string) jobForm {
 	}
 	return f
 }
-
-// dailyCron matches the expressions the simple mode writes, so that editing such a job opens in it.
-var dailyCron = regexp.MustCompile(`^(\d{1,2}) (\d{1,2}) \* \* \*$`)
 
 // jobFormFromJob fills the form with a stored job, for editing or cloning it.
 func jobFormFromJob(j sqlcgen.Job) jobForm {
@@ -86,8 +86,9 @@ func jobFormFromJob(j sqlcgen.Job) jobForm {
 	}
 	f.Jitter, f.StartAt, f.EndAt, f.Blackouts = windowFormValues(j)
 	chainFormFromJob(&f, j)
-	if m := dailyCron.FindStringSubmatch(j.Cron); m != nil {
-		f.Mode, f.Minute, f.Hour, f.Cron = modeSimple, m[1], m[2], ""
+	if mode, values := presetFromCron(j.Cron); mode != modeAdvanced {
+		f.Mode, f.Cron = mode, ""
+		f.setPresetValues(values)
 	}
 	f.Payload = map[string]string{}
 	if t, ok := task.Lookup(j.Type); ok {
@@ -108,14 +109,8 @@ func (f jobForm) input() (store.JobInput, map[string]string) {
 		MaxRetries: formNumber(f.MaxRetries), RetryDelay: formString(f.RetryDelay), Timeout: formString(f.Timeout),
 		RetryOn: f.RetryOn, RetryBackoff: f.RetryBackoff, Catchup: f.Catchup,
 	}
-	if f.Mode == modeSimple {
-		in.Hour, in.Minute = formNumber(f.Hour), formNumber(f.Minute)
-		if in.Hour == nil {
-			problems["hour"] = "is required"
-		}
-		if in.Minute == nil {
-			problems["minute"] = "is required"
-		}
+	if p, ok := presetOf(f.Mode); ok {
+		in.Cron, _ = p.cron(f.presetValues(), problems)
 	} else {
 		in.Cron = f.Cron
 	}
@@ -146,7 +141,7 @@ func formPayload(taskType string, values, problems map[string]string) json.RawMe
 func (f jobForm) Valid(now time.Time) (store.JobSpec, map[string]string) {
 	in, formProblems := f.input()
 	spec, problems := in.Valid(now)
-	if formProblems["hour"] != "" || formProblems["minute"] != "" {
+	if slices.ContainsFunc(presetFieldNames, func(name string) bool { return formProblems[name] != "" }) {
 		delete(problems, "cron") // "give hour and minute" said once, on the fields themselves
 	}
 	for k, v := range formProblems {
@@ -161,7 +156,7 @@ func (f jobForm) Valid(now time.Time) (store.JobSpec, map[string]string) {
 func (f jobForm) preview(now time.Time) views.SchedulePreview {
 	spec, problems := f.Valid(now)
 	p := views.SchedulePreview{Timezone: spec.Timezone, Errors: map[string]string{}}
-	for _, name := range []string{"hour", "minute", "cron", "timezone", "jitter", "start_at", "end_at", "blackouts"} {
+	for _, name := range append([]string{"cron", "timezone", "jitter", "start_at", "end_at", "blackouts"}, presetFieldNames...) {
 		if msg := problems[name]; msg != "" {
 			p.Errors[name] = msg
 		}
@@ -197,10 +192,12 @@ func (f jobForm) view(action, title, submit, cancel string, problems map[string]
 	if problems == nil {
 		problems = map[string]string{}
 	}
+	preview := f.preview(now)
 	return views.JobForm{
-		Action: action, Title: title, Submit: submit, Cancel: cancel,
-		Values: views.JobFormValues(f), Errors: problems, Preview: f.preview(now),
+		Action: action, Title: title, Submit: submit, Cancel: cancel, ProblemsTitle: "The job was not saved.",
+		Values: views.JobFormValues(f), Errors: problems, Preview: preview,
 		Timezones: timezones(), Types: typeOptions(), Catchups: catchupOptions(), Fields: taskFields(f.Type, f.Payload),
+		Presets: presetOptions(), Weekdays: weekdays, Summary: f.summary(preview, now),
 	}
 }
 
@@ -215,7 +212,7 @@ func taskFields(taskType string, values map[string]string) []views.TaskField {
 	for i, f := range t.Fields {
 		fields[i] = views.TaskField{Name: f.Name, Label: f.Label, Input: f.Input, Hint: f.Hint, Options: f.Options}
 		if f.Input == "headers" {
-			fields[i].Rows = headerRows(f.Name, values)
+			fields[i].Rows, fields[i].MaxRows = headerRows(f.Name, values), task.MaxHeaderRows
 		}
 	}
 	return fields

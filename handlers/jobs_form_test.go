@@ -205,7 +205,10 @@ func TestEditAndCloneStartFromTheJob(t *testing.T) {
 	if got := find(t, edit, "job-form").AttrOr("action", ""); got != "/jobs/"+id {
 		t.Errorf("edit posts to %q", got)
 	}
-	for tid, want := range map[string]string{"cron-input": "0 9 * * 1-5", "payload-to-input": "a@example.com, b@example.com", "name-input": "Mail"} {
+	if !find(t, edit, "mode-weekdays").Is("[checked]") {
+		t.Error("a weekday cron opens in the Weekdays preset")
+	}
+	for tid, want := range map[string]string{"hour-input": "9", "minute-input": "0", "payload-to-input": "a@example.com, b@example.com", "name-input": "Mail"} {
 		if got := find(t, edit, tid).AttrOr("value", ""); got != want {
 			t.Errorf("%s = %q, want %q", tid, got, want)
 		}

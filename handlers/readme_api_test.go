@@ -9,8 +9,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cronflow/cronflow/sqlcgen"
+	"github.com/cronflow/cronflow/worker/task"
 )
 
 // TestTheREADMEsCurlExamplesRun runs every curl line of the README's HTTP API section, in order,
@@ -30,7 +32,7 @@ func TestTheREADMEsCurlExamplesRun(t *testing.T) {
 	if len(cmds) < 30 {
 		t.Fatalf("found %d curl examples, want the section's 30 or more", len(cmds))
 	}
-	f := setup(t, withAuth(AuthConfig{AdminUser: testAdmin}), withPool(t), func(d *Deps) { d.Channels = sentNotices{} })
+	f := setup(t, withAuth(AuthConfig{AdminUser: testAdmin}), withPool(t), func(d *Deps) { d.Channels, d.Tester = sentNotices{}, answeredTests{} })
 	srv := httptest.NewServer(f.server)
 	t.Cleanup(srv.Close)
 	for _, cmd := range cmds {
@@ -55,6 +57,14 @@ type sentNotices struct{}
 
 func (sentNotices) SendTest(_ context.Context, ch sqlcgen.Channel) (sqlcgen.Notice, error) {
 	return sqlcgen.Notice{ID: 1, ChannelID: ch.ID, Event: "channel.test", Status: "sent"}, nil
+}
+
+// answeredTests is a job tester that sends nothing and says the target answered 200: the examples
+// name example.com, which the tests never dial.
+type answeredTests struct{}
+
+func (answeredTests) TestTask(context.Context, string, time.Duration, task.Task, []string) (string, error) {
+	return "HTTP 200 OK\n", nil
 }
 
 // curlExample is one curl command of a markdown file: its words and the comment after it.

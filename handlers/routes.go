@@ -29,9 +29,11 @@ func addRoutes(e *echo.Echo, d Deps, a *auth) {
 	lim := routeLimits{
 		create: perUserLimit(d.JobsPerMinute, "jobs created"),
 		runNow: perUserLimit(d.RunNowPerMinute, "runs started by hand"),
+		test:   perUserLimit(d.RunNowPerMinute, "test requests"),
 	}
 	api.POST("/jobs", handleAPIJobCreate(a.store), lim.create)
 	api.POST("/create", handleAPILegacyCreate(a.store), lim.create)
+	api.POST("/jobs/test", handleAPIJobTest(a.store, d.Tester), lim.test)
 	api.GET("/jobs", handleAPIJobList(q))
 	api.GET("/jobs/:id", handleAPIJobGet(q, a.store))
 	api.PUT("/jobs/:id", handleAPIJobUpdate(q, a.store))
@@ -71,7 +73,8 @@ func addRoutes(e *echo.Echo, d Deps, a *auth) {
 
 // routeLimits are the per-user limits that the API and the dashboard share.
 type routeLimits struct {
-	create, runNow echo.MiddlewareFunc
+	// test limits "Send a test request" (issue 27), which reaches out as a run does.
+	create, runNow, test echo.MiddlewareFunc
 }
 
 // addAccountRoutes adds the pages where people see to themselves and admins to users: who may use
@@ -168,6 +171,8 @@ func addPageRoutes(e *echo.Echo, d Deps, st *store.Store, lim routeLimits) {
 	post("/jobs/import", handleJobsImport(st), lim.create)
 	get("/jobs/schedule", handleJobSchedulePreview())
 	get("/jobs/task-fields", handleJobTaskFields())
+	post("/jobs/summary", handleJobSummary())
+	post("/jobs/test", handleJobTest(q, st, d.Tester), lim.test)
 	get("/jobs/:id", handleJobPage(q, st))
 	get("/jobs/:id/live", handleJobLive(q)) // the job page's poll
 	post("/jobs/:id", handleJobUpdate(q, st))

@@ -20,6 +20,7 @@ import (
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/worker/runmsg"
 	"github.com/cronflow/cronflow/worker/secret"
+	"github.com/cronflow/cronflow/worker/task"
 )
 
 // maxBody is the largest request body accepted, 1 MiB; larger ones get 413.
@@ -62,9 +63,18 @@ type Deps struct {
 	Secrets *secret.Keyring
 	// Channels sends test notices; nil answers a test with 503.
 	Channels ChannelTester
+	// Tester runs a job's task once for "Send a test request" (issue 27); nil answers with 503.
+	Tester JobTester
 	// BrokerStateFunc, if set, says what keeps runs from reaching the broker now ("" when nothing
 	// does), for the dashboard's connection state (broker_state.go).
 	BrokerStateFunc func() string
+}
+
+// JobTester runs a task once, now, as an attempt of a run would (the same executor, target rules
+// and secrets), without storing anything; the worker's Tester is one. secrets are the names of the
+// secrets the payload uses.
+type JobTester interface {
+	TestTask(ctx context.Context, taskType string, timeout time.Duration, t task.Task, secrets []string) (output string, err error)
 }
 
 // ChannelTester sends a channel a test notice now and returns it as recorded; the worker's

@@ -113,8 +113,11 @@ var fieldLabels = map[string]string{
 	"disabled": "Disabled",
 	"name":     "The name", "type": "The task", "cron": "The schedule", "hour": "The hour", "minute": "The minute",
 	"timezone": "The time zone", "max_retries": "Retries", "retry_delay": "The retry delay", "timeout": "The timeout",
-	"catchup": "Missed runs",
-	"payload": "The task's settings", "payload.url": "The URL", "payload.to": "The recipients",
+	"catchup": "Missed runs", "retry_backoff": "The delay growth", "retry_on": "Retry on",
+	// schedule presets (issue 27)
+	"every_minutes": "The number of minutes", "every_hours": "The number of hours", "weekday": "The day of the week",
+	"month_day": "The day of the month",
+	"payload":   "The task's settings", "payload.url": "The URL", "payload.to": "The recipients",
 	"payload.subject": "The subject", "payload.body": "The body", "payload.webhook_url": "The webhook URL",
 	"payload.text": "The message", "config.to": "The recipients", "config.webhook_url": "The webhook URL",
 	"config.url": "The URL", "config": "The settings", "alerts.channels": "The alert channels",

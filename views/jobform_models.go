@@ -17,15 +17,47 @@ type JobForm struct {
 	Secrets []string
 	// Alerts are the channels to choose from, filled in by the page's handler.
 	Alerts AlertForm
+	// Presets are the kinds of schedule (every N minutes, ..., a cron expression), by mode; Weekdays
+	// the weekly preset's days.
+	Presets, Weekdays []Option
+	// Summary is the live summary beside the form: what, when, retries.
+	Summary JobSummary
+	// Paused offers "Start paused": a new job or a copy, not an edit.
+	Paused bool
+	// ProblemsTitle says what did not happen when the form has problems ("The job was not saved.").
+	ProblemsTitle string
+	// Test is the outcome of "Send a test request", shown under its button; nil before any.
+	Test *TestOutcome
+}
+
+// JobSummary is the form's live summary (issue 27): what the job does, its schedule in words with
+// the next runs, and its retries, as the person types.
+type JobSummary struct {
+	What, Retries string
+	Schedule      SchedulePreview
+}
+
+// TestOutcome is what a test request did: its status line (HTTP 200 OK) or that it failed, how
+// long it took, an excerpt of the answer and the error in words.
+type TestOutcome struct {
+	OK                       bool
+	Status, Duration, Output string
+	Error                    string
 }
 
 // JobFormValues are the form's fields as typed. Mode is "simple" (every day at Hour:Minute) or
 // "advanced" (Cron). Payload holds the task's fields by name ("payload.url").
 type JobFormValues struct {
 	Name, Mode, Hour, Minute, Cron, Timezone, Type string
-	Payload                                        map[string]string
-	MaxRetries, RetryDelay, Timeout, Catchup       string
-	RetryOn, RetryBackoff                          string
+	// The other presets' fields (issue 27): every N minutes or hours, a day of the week (0 is
+	// Sunday) and of the month. StartPaused is the "Start paused" box.
+	EveryMinutes, EveryHours, Weekday, MonthDay string
+	StartPaused                                 bool
+	// Clone says the form copies a job: the copy starts paused, and the form says why.
+	Clone                                    bool
+	Payload                                  map[string]string
+	MaxRetries, RetryDelay, Timeout, Catchup string
+	RetryOn, RetryBackoff                    string
 	// AlertChannels are the ids of the channels ticked; AlertAfter the threshold as typed.
 	AlertChannels []string
 	AlertAfter    string
@@ -50,6 +82,8 @@ type TaskField struct {
 	Name, Label, Input, Hint string
 	Options                  []string
 	Rows                     []HeaderRow
+	// MaxRows is how many header rows the form may carry, for "Add header".
+	MaxRows int
 }
 
 // HeaderRow is one header of a headers input: the names of its two fields and what they hold.
@@ -71,4 +105,4 @@ type NextRun struct {
 }
 
 // scheduleFields are the fields the live schedule check reports on.
-var scheduleFields = []string{"hour", "minute", "cron", "timezone"}
+var scheduleFields = []string{"every_minutes", "every_hours", "weekday", "month_day", "hour", "minute", "cron", "timezone"}

@@ -13,9 +13,9 @@ type Problem struct {
 
 // formOrder is the order of the job form's fields on screen, which its summary of problems follows.
 var formOrder = []string{
-	"name", "hour", "minute", "cron", "timezone", "jitter", "start_at", "end_at", "blackouts", "type", "payload",
-	"payload.url", "payload.to", "payload.subject", "payload.webhook_url", "payload.body", "payload.text",
-	"max_retries", "retry_delay", "timeout",
+	"type", "payload", "payload.url", "payload.to", "payload.subject", "payload.webhook_url", "payload.body", "payload.text",
+	"every_minutes", "every_hours", "weekday", "month_day", "hour", "minute", "cron", "timezone", "jitter", "start_at",
+	"end_at", "blackouts", "name", "max_retries", "retry_delay", "timeout",
 }
 
 // taskFieldLabels name the fields whose label depends on the task type, as the form shows them: an
@@ -61,9 +61,14 @@ func (f JobForm) Problems() []Problem {
 		case "payload":
 			target = "field-type"
 		case "cron", "hour", "minute":
-			if f.Values.Mode == "advanced" {
+			switch {
+			case f.Values.Mode == "advanced":
 				target = "field-cron"
-			} else if name == "cron" {
+			case name == "cron" && f.Values.Mode == "minutes":
+				target = "field-every_minutes"
+			case name == "cron" && f.Values.Mode == "hours":
+				target = "field-every_hours"
+			case name == "cron":
 				target = "field-hour"
 			}
 		}

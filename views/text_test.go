@@ -59,10 +59,10 @@ func TestTheSummaryOfProblemsFollowsTheFormAndLinksToEachField(t *testing.T) {
 	}
 	got := f.Problems()
 	want := []Problem{
-		{"cron", "field-cron", "The schedule has 4 parts."},
 		{"payload", "field-type", "The task's settings must be a JSON object."},
 		{"payload.to", "field-payload-to", "The recipients need at least one address."},
 		{"payload.body", "field-payload-body", "The message is required."},
+		{"cron", "field-cron", "The schedule has 4 parts."}, // what before when (issue 27)
 		{"timeout", "field-timeout", "The timeout must be a duration."},
 	}
 	if len(got) != len(want) {

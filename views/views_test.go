@@ -167,6 +167,7 @@ func TestJobFormKeepsInputAndShowsErrorsByTheirFields(t *testing.T) {
 		Fields: []TaskField{{Name: "payload.url", Label: "URL", Input: "url", Hint: "Any 2xx answer is a success."}},
 		Errors: map[string]string{"cron": "is not a valid cron expression", "payload.url": "must be an absolute http or https URL"},
 		Types:  []Option{{"ping", "Ping a URL"}, {"email", "Send an email"}}, Timezones: []string{"UTC", "Europe/Berlin"},
+		Presets: []Option{{"simple", "Every day"}, {"advanced", "Cron expression"}},
 	}
 	doc := parse(t, JobFormView(f))
 	form := byTestID(t, doc, "job-form")

@@ -75,6 +75,8 @@ type JobSpec struct {
 	// Alert rules (issue 22): reminders and flapping damping, in milliseconds, 0 off; nil when the
 	// input gave no alerts.
 	AlertRepeatMs, AlertFlapWindowMs *int64
+	// Paused stores a new job paused: the form's "Start paused", and every clone (issue 27).
+	Paused bool
 }
 
 // Limits on what a job may ask for. Every text is bounded here, so that an oversize one is a 422
@@ -235,7 +237,7 @@ func (s JobSpec) insertParams() sqlcgen.JobInsertParams {
 		// issue 21, jitter and windows
 		JitterMs: s.Jitter.Milliseconds(), StartAt: s.StartAt, EndAt: s.EndAt, Blackouts: blackoutsJSON(s.Blackouts),
 		// alert rules (issue 22)
-		AlertRepeatMs: s.AlertRepeatMs, AlertFlapWindowMs: s.AlertFlapWindowMs,
+		AlertRepeatMs: s.AlertRepeatMs, AlertFlapWindowMs: s.AlertFlapWindowMs, Paused: s.Paused,
 	}
 	s.chainParams(&p)
 	return p

@@ -1239,6 +1239,24 @@ type TOTPSetup struct {
 	Secret string `json:"secret"`
 }
 
+// TestOutcome defines model for TestOutcome.
+type TestOutcome struct {
+	// DurationMs How long the task took.
+	DurationMs int64 `json:"duration_ms"`
+
+	// Error Why the task failed, in words; empty when it succeeded.
+	Error string `json:"error"`
+
+	// Ok Whether the task succeeded.
+	Ok bool `json:"ok"`
+
+	// Output The start of the answer (at most 2000 characters), secrets masked.
+	Output string `json:"output"`
+
+	// Status The answer's status line ("HTTP 200 OK"), or "Done" or "Failed".
+	Status string `json:"status"`
+}
+
 // Timestamp defines model for Timestamp.
 type Timestamp = time.Time
 
@@ -1465,6 +1483,9 @@ type ImportJobsJSONRequestBody = ExportDocument
 
 // CreateJobJSONRequestBody defines body for CreateJob for application/json ContentType.
 type CreateJobJSONRequestBody = JobInput
+
+// TestJobJSONRequestBody defines body for TestJob for application/json ContentType.
+type TestJobJSONRequestBody = JobInput
 
 // UpdateJobJSONRequestBody defines body for UpdateJob for application/json ContentType.
 type UpdateJobJSONRequestBody = JobInput
@@ -1913,6 +1934,30 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/jobs (the `CreateJob` operationId).
 	CreateJob(ctx context.Context, body CreateJobJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TestJobWithBody Run a job's task once without storing it
+	//
+	// Takes the same JSON as POST /api/jobs and checks it the same way (422 naming the fields),
+	// then runs the task once now, as a run's attempt would (the same target rules and secrets),
+	// within the job's timeout capped at 30 s. Nothing is stored: no job and no run. A signed
+	// webhook is signed with a secret made for the test. Limited per user like running a job.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/jobs/test (the `TestJob` operationId).
+	TestJobWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TestJob Run a job's task once without storing it
+	//
+	// Takes the same JSON as POST /api/jobs and checks it the same way (422 naming the fields),
+	// then runs the task once now, as a run's attempt would (the same target rules and secrets),
+	// within the job's timeout capped at 30 s. Nothing is stored: no job and no run. A signed
+	// webhook is signed with a secret made for the test. Limited per user like running a job.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/jobs/test (the `TestJob` operationId).
+	TestJob(ctx context.Context, body TestJobJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteJob Delete a job and its runs
 	//
@@ -2667,6 +2712,50 @@ func (c *Client) CreateJobWithBody(ctx context.Context, contentType string, body
 // Corresponds with POST /api/jobs (the `CreateJob` operationId).
 func (c *Client) CreateJob(ctx context.Context, body CreateJobJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateJobRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TestJobWithBody Run a job's task once without storing it
+//
+// Takes the same JSON as POST /api/jobs and checks it the same way (422 naming the fields),
+// then runs the task once now, as a run's attempt would (the same target rules and secrets),
+// within the job's timeout capped at 30 s. Nothing is stored: no job and no run. A signed
+// webhook is signed with a secret made for the test. Limited per user like running a job.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/jobs/test (the `TestJob` operationId).
+func (c *Client) TestJobWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTestJobRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TestJob Run a job's task once without storing it
+//
+// Takes the same JSON as POST /api/jobs and checks it the same way (422 naming the fields),
+// then runs the task once now, as a run's attempt would (the same target rules and secrets),
+// within the job's timeout capped at 30 s. Nothing is stored: no job and no run. A signed
+// webhook is signed with a secret made for the test. Limited per user like running a job.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/jobs/test (the `TestJob` operationId).
+func (c *Client) TestJob(ctx context.Context, body TestJobJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTestJobRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4034,6 +4123,46 @@ func NewCreateJobRequestWithBody(server string, contentType string, body io.Read
 	}
 
 	operationPath := fmt.Sprintf("/api/jobs")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewTestJobRequest calls the generic TestJob builder with application/json body
+func NewTestJobRequest(server string, body TestJobJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewTestJobRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewTestJobRequestWithBody constructs an http.Request for the TestJob method, with any body, and a specified content type
+func NewTestJobRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/jobs/test")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -5464,6 +5593,30 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/jobs (the `CreateJob` operationId).
 	CreateJobWithResponse(ctx context.Context, body CreateJobJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateJobResponse, error)
+
+	// TestJobWithBodyWithResponse Run a job's task once without storing it
+	//
+	// Takes the same JSON as POST /api/jobs and checks it the same way (422 naming the fields),
+	// then runs the task once now, as a run's attempt would (the same target rules and secrets),
+	// within the job's timeout capped at 30 s. Nothing is stored: no job and no run. A signed
+	// webhook is signed with a secret made for the test. Limited per user like running a job.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/jobs/test (the `TestJob` operationId).
+	TestJobWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TestJobResponse, error)
+
+	// TestJobWithResponse Run a job's task once without storing it
+	//
+	// Takes the same JSON as POST /api/jobs and checks it the same way (422 naming the fields),
+	// then runs the task once now, as a run's attempt would (the same target rules and secrets),
+	// within the job's timeout capped at 30 s. Nothing is stored: no job and no run. A signed
+	// webhook is signed with a secret made for the test. Limited per user like running a job.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/jobs/test (the `TestJob` operationId).
+	TestJobWithResponse(ctx context.Context, body TestJobJSONRequestBody, reqEditors ...RequestEditorFn) (*TestJobResponse, error)
 
 	// DeleteJobWithResponse Delete a job and its runs
 	//
@@ -7541,6 +7694,131 @@ func (r CreateJobResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CreateJobResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// TestJobResponse401Headers the declared response headers of an HTTP 401 response for TestJob
+type TestJobResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// TestJobResponse429Headers the declared response headers of an HTTP 429 response for TestJob
+type TestJobResponse429Headers struct {
+	RetryAfter *int
+}
+
+type TestJobResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TestOutcome
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *NotJSON
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *Misdirected
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Invalid
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Failed
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *TestJobResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *TestJobResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r TestJobResponse) GetJSON200() *TestOutcome {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r TestJobResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r TestJobResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r TestJobResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r TestJobResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r TestJobResponse) GetJSON415() *NotJSON {
+	return r.JSON415
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r TestJobResponse) GetJSON421() *Misdirected {
+	return r.JSON421
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r TestJobResponse) GetJSON422() *Invalid {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r TestJobResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r TestJobResponse) GetJSON500() *Failed {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r TestJobResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r TestJobResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r TestJobResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r TestJobResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r TestJobResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -10773,6 +11051,42 @@ func (c *ClientWithResponses) CreateJobWithResponse(ctx context.Context, body Cr
 	return ParseCreateJobResponse(rsp)
 }
 
+// TestJobWithBodyWithResponse Run a job's task once without storing it
+//
+// Takes the same JSON as POST /api/jobs and checks it the same way (422 naming the fields),
+// then runs the task once now, as a run's attempt would (the same target rules and secrets),
+// within the job's timeout capped at 30 s. Nothing is stored: no job and no run. A signed
+// webhook is signed with a secret made for the test. Limited per user like running a job.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/jobs/test (the `TestJob` operationId).
+func (c *ClientWithResponses) TestJobWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TestJobResponse, error) {
+	rsp, err := c.TestJobWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTestJobResponse(rsp)
+}
+
+// TestJobWithResponse Run a job's task once without storing it
+//
+// Takes the same JSON as POST /api/jobs and checks it the same way (422 naming the fields),
+// then runs the task once now, as a run's attempt would (the same target rules and secrets),
+// within the job's timeout capped at 30 s. Nothing is stored: no job and no run. A signed
+// webhook is signed with a secret made for the test. Limited per user like running a job.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/jobs/test (the `TestJob` operationId).
+func (c *ClientWithResponses) TestJobWithResponse(ctx context.Context, body TestJobJSONRequestBody, reqEditors ...RequestEditorFn) (*TestJobResponse, error) {
+	rsp, err := c.TestJob(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTestJobResponse(rsp)
+}
+
 // DeleteJobWithResponse Delete a job and its runs
 //
 // Returns a wrapper object for the known response body format(s).
@@ -12980,6 +13294,125 @@ func ParseCreateJobResponse(rsp *http.Response) (*CreateJobResponse, error) {
 		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers CreateJobResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseTestJobResponse parses an HTTP response from a TestJobWithResponse call
+func ParseTestJobResponse(rsp *http.Response) (*TestJobResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &TestJobResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TestOutcome
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest NotJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest Misdirected
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Failed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers TestJobResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers TestJobResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
