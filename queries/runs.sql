@@ -348,6 +348,7 @@ WHERE l.id < @before_id
   AND (sqlc.narg(from_at)::timestamptz IS NULL OR l.scheduled_at >= sqlc.narg(from_at)::timestamptz)
   AND (sqlc.narg(to_at)::timestamptz IS NULL OR l.scheduled_at < sqlc.narg(to_at)::timestamptz)
   AND (sqlc.narg(error_like)::text IS NULL OR EXISTS (SELECT 1 FROM runs AS r WHERE r.id = l.id AND r.error ILIKE sqlc.narg(error_like)::text))
+  AND (sqlc.narg(tag)::text IS NULL OR l.job_id IN (SELECT t.id FROM jobs AS t WHERE t.tags @> ARRAY[sqlc.narg(tag)::text]))
 ORDER BY l.id DESC
 LIMIT @max_rows;
 
@@ -360,15 +361,30 @@ WHERE l.id > @after_id
   AND (sqlc.narg(from_at)::timestamptz IS NULL OR l.scheduled_at >= sqlc.narg(from_at)::timestamptz)
   AND (sqlc.narg(to_at)::timestamptz IS NULL OR l.scheduled_at < sqlc.narg(to_at)::timestamptz)
   AND (sqlc.narg(error_like)::text IS NULL OR EXISTS (SELECT 1 FROM runs AS r WHERE r.id = l.id AND r.error ILIKE sqlc.narg(error_like)::text))
+  AND (sqlc.narg(tag)::text IS NULL OR l.job_id IN (SELECT t.id FROM jobs AS t WHERE t.tags @> ARRAY[sqlc.narg(tag)::text]))
 ORDER BY l.id
 LIMIT @max_rows;
 
 -- name: RunCountByStatusSearch :many
 -- RunCountByStatusSearch counts the runs of each status that the runs page's other filters (job,
--- date range, error search) leave, for its status tabs; a NULL filter is no filter.
+-- date range, error search, tag) leave, for its status tabs; a NULL filter is no filter.
 SELECT status, count(*) AS runs FROM runs
 WHERE (sqlc.narg(job_id)::bigint IS NULL OR job_id = sqlc.narg(job_id)::bigint)
   AND (sqlc.narg(from_at)::timestamptz IS NULL OR scheduled_at >= sqlc.narg(from_at)::timestamptz)
   AND (sqlc.narg(to_at)::timestamptz IS NULL OR scheduled_at < sqlc.narg(to_at)::timestamptz)
   AND (sqlc.narg(error_like)::text IS NULL OR error ILIKE sqlc.narg(error_like)::text)
+  AND (sqlc.narg(tag)::text IS NULL OR job_id IN (SELECT t.id FROM jobs AS t WHERE t.tags @> ARRAY[sqlc.narg(tag)::text]))
 GROUP BY status;
+
+-- name: RunIDsMatching :many
+-- RunIDsMatching resolves a bulk retry's filter to run ids, newest first, at most max_rows: the
+-- runs page's filters (job, status, date range, error search, the job's tag); a NULL filter is none.
+SELECT r.id FROM runs AS r
+WHERE (sqlc.narg(job_id)::bigint IS NULL OR r.job_id = sqlc.narg(job_id)::bigint)
+  AND (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status)::text)
+  AND (sqlc.narg(from_at)::timestamptz IS NULL OR r.scheduled_at >= sqlc.narg(from_at)::timestamptz)
+  AND (sqlc.narg(to_at)::timestamptz IS NULL OR r.scheduled_at < sqlc.narg(to_at)::timestamptz)
+  AND (sqlc.narg(error_like)::text IS NULL OR r.error ILIKE sqlc.narg(error_like)::text)
+  AND (sqlc.narg(tag)::text IS NULL OR r.job_id IN (SELECT t.id FROM jobs AS t WHERE t.tags @> ARRAY[sqlc.narg(tag)::text]))
+ORDER BY r.id DESC
+LIMIT @max_rows;

@@ -151,6 +151,7 @@ WHERE ($1::bigint IS NULL OR job_id = $1::bigint)
   AND ($2::timestamptz IS NULL OR scheduled_at >= $2::timestamptz)
   AND ($3::timestamptz IS NULL OR scheduled_at < $3::timestamptz)
   AND ($4::text IS NULL OR error ILIKE $4::text)
+  AND ($5::text IS NULL OR job_id IN (SELECT t.id FROM jobs AS t WHERE t.tags @> ARRAY[$5::text]))
 GROUP BY status
 `
 
@@ -159,6 +160,7 @@ type RunCountByStatusSearchParams struct {
 	FromAt    *time.Time
 	ToAt      *time.Time
 	ErrorLike *string
+	Tag       *string
 }
 
 type RunCountByStatusSearchRow struct {
@@ -167,13 +169,14 @@ type RunCountByStatusSearchRow struct {
 }
 
 // RunCountByStatusSearch counts the runs of each status that the runs page's other filters (job,
-// date range, error search) leave, for its status tabs; a NULL filter is no filter.
+// date range, error search, tag) leave, for its status tabs; a NULL filter is no filter.
 func (q *Queries) RunCountByStatusSearch(ctx context.Context, arg RunCountByStatusSearchParams) ([]RunCountByStatusSearchRow, error) {
 	rows, err := q.db.Query(ctx, runCountByStatusSearch,
 		arg.JobID,
 		arg.FromAt,
 		arg.ToAt,
 		arg.ErrorLike,
+		arg.Tag,
 	)
 	if err != nil {
 		return nil, err
@@ -346,6 +349,58 @@ type RunIDsByJobAndStatusParams struct {
 // retry of them all (RunRetryMany).
 func (q *Queries) RunIDsByJobAndStatus(ctx context.Context, arg RunIDsByJobAndStatusParams) ([]int64, error) {
 	rows, err := q.db.Query(ctx, runIDsByJobAndStatus, arg.JobID, arg.Status, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const runIDsMatching = `-- name: RunIDsMatching :many
+SELECT r.id FROM runs AS r
+WHERE ($1::bigint IS NULL OR r.job_id = $1::bigint)
+  AND ($2::text IS NULL OR r.status = $2::text)
+  AND ($3::timestamptz IS NULL OR r.scheduled_at >= $3::timestamptz)
+  AND ($4::timestamptz IS NULL OR r.scheduled_at < $4::timestamptz)
+  AND ($5::text IS NULL OR r.error ILIKE $5::text)
+  AND ($6::text IS NULL OR r.job_id IN (SELECT t.id FROM jobs AS t WHERE t.tags @> ARRAY[$6::text]))
+ORDER BY r.id DESC
+LIMIT $7
+`
+
+type RunIDsMatchingParams struct {
+	JobID     *int64
+	Status    *string
+	FromAt    *time.Time
+	ToAt      *time.Time
+	ErrorLike *string
+	Tag       *string
+	MaxRows   int32
+}
+
+// RunIDsMatching resolves a bulk retry's filter to run ids, newest first, at most max_rows: the
+// runs page's filters (job, status, date range, error search, the job's tag); a NULL filter is none.
+func (q *Queries) RunIDsMatching(ctx context.Context, arg RunIDsMatchingParams) ([]int64, error) {
+	rows, err := q.db.Query(ctx, runIDsMatching,
+		arg.JobID,
+		arg.Status,
+		arg.FromAt,
+		arg.ToAt,
+		arg.ErrorLike,
+		arg.Tag,
+		arg.MaxRows,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -1309,8 +1364,9 @@ WHERE l.id > $1
   AND ($4::timestamptz IS NULL OR l.scheduled_at >= $4::timestamptz)
   AND ($5::timestamptz IS NULL OR l.scheduled_at < $5::timestamptz)
   AND ($6::text IS NULL OR EXISTS (SELECT 1 FROM runs AS r WHERE r.id = l.id AND r.error ILIKE $6::text))
+  AND ($7::text IS NULL OR l.job_id IN (SELECT t.id FROM jobs AS t WHERE t.tags @> ARRAY[$7::text]))
 ORDER BY l.id
-LIMIT $7
+LIMIT $8
 `
 
 type RunPageSearchAfterParams struct {
@@ -1320,6 +1376,7 @@ type RunPageSearchAfterParams struct {
 	FromAt    *time.Time
 	ToAt      *time.Time
 	ErrorLike *string
+	Tag       *string
 	MaxRows   int32
 }
 
@@ -1332,6 +1389,7 @@ func (q *Queries) RunPageSearchAfter(ctx context.Context, arg RunPageSearchAfter
 		arg.FromAt,
 		arg.ToAt,
 		arg.ErrorLike,
+		arg.Tag,
 		arg.MaxRows,
 	)
 	if err != nil {
@@ -1377,8 +1435,9 @@ WHERE l.id < $1
   AND ($4::timestamptz IS NULL OR l.scheduled_at >= $4::timestamptz)
   AND ($5::timestamptz IS NULL OR l.scheduled_at < $5::timestamptz)
   AND ($6::text IS NULL OR EXISTS (SELECT 1 FROM runs AS r WHERE r.id = l.id AND r.error ILIKE $6::text))
+  AND ($7::text IS NULL OR l.job_id IN (SELECT t.id FROM jobs AS t WHERE t.tags @> ARRAY[$7::text]))
 ORDER BY l.id DESC
-LIMIT $7
+LIMIT $8
 `
 
 type RunPageSearchBeforeParams struct {
@@ -1388,6 +1447,7 @@ type RunPageSearchBeforeParams struct {
 	FromAt    *time.Time
 	ToAt      *time.Time
 	ErrorLike *string
+	Tag       *string
 	MaxRows   int32
 }
 
@@ -1403,6 +1463,7 @@ func (q *Queries) RunPageSearchBefore(ctx context.Context, arg RunPageSearchBefo
 		arg.FromAt,
 		arg.ToAt,
 		arg.ErrorLike,
+		arg.Tag,
 		arg.MaxRows,
 	)
 	if err != nil {
