@@ -34,9 +34,9 @@ RETURNING *;
 SELECT * FROM jobs WHERE id = @id;
 
 -- name: JobList :many
--- JobList pages through every job by id, for the API.
+-- JobList pages through every job by id, for the API, or the jobs with a tag ('' for every job).
 SELECT * FROM jobs
-WHERE id > @after_id
+WHERE id > @after_id AND (@tag::text = '' OR tags @> ARRAY[@tag::text])
 ORDER BY id
 LIMIT @max_rows;
 
@@ -401,3 +401,15 @@ WHERE (@pattern::text = '' OR j.name ILIKE @pattern OR j.description ILIKE @patt
   AND (NOT @failing::boolean OR EXISTS (SELECT 1 FROM job_alert_state AS s WHERE s.job_id = j.id AND s.failing))
 ORDER BY j.id DESC
 LIMIT @max_rows;
+
+-- name: JobCountMatching :one
+-- JobCountMatching counts the jobs JobIDsMatching would answer, up to max_rows, for "select all N
+-- matching".
+SELECT count(*) FROM (
+    SELECT 1 FROM jobs AS j
+    WHERE (@pattern::text = '' OR j.name ILIKE @pattern OR j.description ILIKE @pattern OR j.tags @> ARRAY[@term::text])
+      AND (@tag::text = '' OR j.tags @> ARRAY[@tag::text])
+      AND (sqlc.narg(type)::text IS NULL OR j.type = sqlc.narg(type))
+      AND (sqlc.narg(paused)::boolean IS NULL OR j.paused = sqlc.narg(paused))
+      AND (NOT @failing::boolean OR EXISTS (SELECT 1 FROM job_alert_state AS s WHERE s.job_id = j.id AND s.failing))
+    LIMIT @max_rows) AS m;

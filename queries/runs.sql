@@ -69,6 +69,17 @@ WHERE job_id = @job_id AND status = @status AND id < @before_id
 ORDER BY id DESC
 LIMIT @max_rows;
 
+-- name: RunListByTag :many
+-- RunListByTag is RunList for the runs of jobs that have a tag (issue 27), with the job and status
+-- filters optional: the tag narrows the jobs first, through their GIN index.
+SELECT runs.* FROM runs
+WHERE runs.job_id IN (SELECT t.id FROM jobs AS t WHERE t.tags @> ARRAY[@tag::text])
+  AND (sqlc.narg(job_id)::bigint IS NULL OR runs.job_id = sqlc.narg(job_id)::bigint)
+  AND (sqlc.narg(status)::text IS NULL OR runs.status = sqlc.narg(status)::text)
+  AND runs.id < @before_id
+ORDER BY runs.id DESC
+LIMIT @max_rows;
+
 -- name: RunCountByStatus :many
 SELECT status, count(*) AS runs FROM runs GROUP BY status;
 
@@ -388,3 +399,16 @@ WHERE (sqlc.narg(job_id)::bigint IS NULL OR r.job_id = sqlc.narg(job_id)::bigint
   AND (sqlc.narg(tag)::text IS NULL OR r.job_id IN (SELECT t.id FROM jobs AS t WHERE t.tags @> ARRAY[sqlc.narg(tag)::text]))
 ORDER BY r.id DESC
 LIMIT @max_rows;
+
+-- name: RunCountMatching :one
+-- RunCountMatching counts the runs RunIDsMatching would answer, up to max_rows, for "select all N
+-- matching".
+SELECT count(*) FROM (
+    SELECT 1 FROM runs AS r
+    WHERE (sqlc.narg(job_id)::bigint IS NULL OR r.job_id = sqlc.narg(job_id)::bigint)
+      AND (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status)::text)
+      AND (sqlc.narg(from_at)::timestamptz IS NULL OR r.scheduled_at >= sqlc.narg(from_at)::timestamptz)
+      AND (sqlc.narg(to_at)::timestamptz IS NULL OR r.scheduled_at < sqlc.narg(to_at)::timestamptz)
+      AND (sqlc.narg(error_like)::text IS NULL OR r.error ILIKE sqlc.narg(error_like)::text)
+      AND (sqlc.narg(tag)::text IS NULL OR r.job_id IN (SELECT t.id FROM jobs AS t WHERE t.tags @> ARRAY[sqlc.narg(tag)::text]))
+    LIMIT @max_rows) AS m;

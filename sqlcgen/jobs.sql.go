@@ -25,6 +25,44 @@ func (q *Queries) JobCount(ctx context.Context) (int64, error) {
 	return count, err
 }
 
+const jobCountMatching = `-- name: JobCountMatching :one
+SELECT count(*) FROM (
+    SELECT 1 FROM jobs AS j
+    WHERE ($1::text = '' OR j.name ILIKE $1 OR j.description ILIKE $1 OR j.tags @> ARRAY[$2::text])
+      AND ($3::text = '' OR j.tags @> ARRAY[$3::text])
+      AND ($4::text IS NULL OR j.type = $4)
+      AND ($5::boolean IS NULL OR j.paused = $5)
+      AND (NOT $6::boolean OR EXISTS (SELECT 1 FROM job_alert_state AS s WHERE s.job_id = j.id AND s.failing))
+    LIMIT $7) AS m
+`
+
+type JobCountMatchingParams struct {
+	Pattern string
+	Term    string
+	Tag     string
+	Type    *string
+	Paused  pgtype.Bool
+	Failing bool
+	MaxRows int32
+}
+
+// JobCountMatching counts the jobs JobIDsMatching would answer, up to max_rows, for "select all N
+// matching".
+func (q *Queries) JobCountMatching(ctx context.Context, arg JobCountMatchingParams) (int64, error) {
+	row := q.db.QueryRow(ctx, jobCountMatching,
+		arg.Pattern,
+		arg.Term,
+		arg.Tag,
+		arg.Type,
+		arg.Paused,
+		arg.Failing,
+		arg.MaxRows,
+	)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const jobCountScheduled = `-- name: JobCountScheduled :one
 SELECT count(*) FROM jobs WHERE NOT paused
 `
@@ -487,19 +525,20 @@ func (q *Queries) JobInsertMany(ctx context.Context, arg JobInsertManyParams) ([
 
 const jobList = `-- name: JobList :many
 SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms, tags, description FROM jobs
-WHERE id > $1
+WHERE id > $1 AND ($2::text = '' OR tags @> ARRAY[$2::text])
 ORDER BY id
-LIMIT $2
+LIMIT $3
 `
 
 type JobListParams struct {
 	AfterID int64
+	Tag     string
 	MaxRows int32
 }
 
-// JobList pages through every job by id, for the API.
+// JobList pages through every job by id, for the API, or the jobs with a tag (” for every job).
 func (q *Queries) JobList(ctx context.Context, arg JobListParams) ([]Job, error) {
-	rows, err := q.db.Query(ctx, jobList, arg.AfterID, arg.MaxRows)
+	rows, err := q.db.Query(ctx, jobList, arg.AfterID, arg.Tag, arg.MaxRows)
 	if err != nil {
 		return nil, err
 	}

@@ -249,6 +249,45 @@ func (q *Queries) RunCountHourly(ctx context.Context, since time.Time) ([]RunCou
 	return items, nil
 }
 
+const runCountMatching = `-- name: RunCountMatching :one
+SELECT count(*) FROM (
+    SELECT 1 FROM runs AS r
+    WHERE ($1::bigint IS NULL OR r.job_id = $1::bigint)
+      AND ($2::text IS NULL OR r.status = $2::text)
+      AND ($3::timestamptz IS NULL OR r.scheduled_at >= $3::timestamptz)
+      AND ($4::timestamptz IS NULL OR r.scheduled_at < $4::timestamptz)
+      AND ($5::text IS NULL OR r.error ILIKE $5::text)
+      AND ($6::text IS NULL OR r.job_id IN (SELECT t.id FROM jobs AS t WHERE t.tags @> ARRAY[$6::text]))
+    LIMIT $7) AS m
+`
+
+type RunCountMatchingParams struct {
+	JobID     *int64
+	Status    *string
+	FromAt    *time.Time
+	ToAt      *time.Time
+	ErrorLike *string
+	Tag       *string
+	MaxRows   int32
+}
+
+// RunCountMatching counts the runs RunIDsMatching would answer, up to max_rows, for "select all N
+// matching".
+func (q *Queries) RunCountMatching(ctx context.Context, arg RunCountMatchingParams) (int64, error) {
+	row := q.db.QueryRow(ctx, runCountMatching,
+		arg.JobID,
+		arg.Status,
+		arg.FromAt,
+		arg.ToAt,
+		arg.ErrorLike,
+		arg.Tag,
+		arg.MaxRows,
+	)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const runDeleteExpired = `-- name: RunDeleteExpired :one
 WITH scanned AS (
     SELECT r.id, r.job_id, COALESCE(r.completed_at, r.scheduled_at) AS finished_at
@@ -742,6 +781,72 @@ type RunListByStatusParams struct {
 
 func (q *Queries) RunListByStatus(ctx context.Context, arg RunListByStatusParams) ([]Run, error) {
 	rows, err := q.db.Query(ctx, runListByStatus, arg.Status, arg.BeforeID, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Run{}
+	for rows.Next() {
+		var i Run
+		if err := rows.Scan(
+			&i.ID,
+			&i.JobID,
+			&i.Status,
+			&i.Trigger,
+			&i.Attempts,
+			&i.RetryCount,
+			&i.ScheduledAt,
+			&i.CreatedAt,
+			&i.PublishedAt,
+			&i.StartedAt,
+			&i.CompletedAt,
+			&i.LeaseUntil,
+			&i.NextAttemptAt,
+			&i.Output,
+			&i.Error,
+			&i.Params,
+			&i.TriggerRunID,
+			&i.CancelRequestedAt,
+			&i.WaitingSince,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const runListByTag = `-- name: RunListByTag :many
+SELECT runs.id, runs.job_id, runs.status, runs.trigger, runs.attempts, runs.retry_count, runs.scheduled_at, runs.created_at, runs.published_at, runs.started_at, runs.completed_at, runs.lease_until, runs.next_attempt_at, runs.output, runs.error, runs.params, runs.trigger_run_id, runs.cancel_requested_at, runs.waiting_since FROM runs
+WHERE runs.job_id IN (SELECT t.id FROM jobs AS t WHERE t.tags @> ARRAY[$1::text])
+  AND ($2::bigint IS NULL OR runs.job_id = $2::bigint)
+  AND ($3::text IS NULL OR runs.status = $3::text)
+  AND runs.id < $4
+ORDER BY runs.id DESC
+LIMIT $5
+`
+
+type RunListByTagParams struct {
+	Tag      string
+	JobID    *int64
+	Status   *string
+	BeforeID int64
+	MaxRows  int32
+}
+
+// RunListByTag is RunList for the runs of jobs that have a tag (issue 27), with the job and status
+// filters optional: the tag narrows the jobs first, through their GIN index.
+func (q *Queries) RunListByTag(ctx context.Context, arg RunListByTagParams) ([]Run, error) {
+	rows, err := q.db.Query(ctx, runListByTag,
+		arg.Tag,
+		arg.JobID,
+		arg.Status,
+		arg.BeforeID,
+		arg.MaxRows,
+	)
 	if err != nil {
 		return nil, err
 	}

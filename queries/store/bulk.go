@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -90,7 +91,7 @@ func (s *Store) BulkJobs(ctx context.Context, actor, action string, ids []int64)
 func bulkJob(ctx context.Context, q *sqlcgen.Queries, action string, id int64, now time.Time, res *BulkResult) (Entry, string, error) {
 	old, err := q.JobGetForUpdate(ctx, id)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Entry{}, "does not exist (it may have been deleted)", nil
+		return Entry{}, "no longer exists", nil
 	}
 	if err != nil {
 		return Entry{}, "", fmt.Errorf("lock job %d: %w", id, err)
@@ -99,7 +100,7 @@ func bulkJob(ctx context.Context, q *sqlcgen.Queries, action string, id int64, n
 	case BulkPause, BulkResume:
 		paused := action == BulkPause
 		if old.Paused == paused {
-			return Entry{}, "is already " + map[bool]string{true: "paused", false: "active"}[paused], nil
+			return Entry{}, "already " + map[bool]string{true: "paused", false: "active"}[paused], nil
 		}
 		var next *time.Time
 		if sched, err := JobSchedule(old); err == nil {
@@ -164,7 +165,7 @@ func (s *Store) BulkRetryRuns(ctx context.Context, actor string, ids []int64) (B
 func notRetryableReason(ctx context.Context, q *sqlcgen.Queries, id int64) string {
 	cur, err := q.RunGet(ctx, id)
 	if err != nil {
-		return "does not exist (it may have been deleted)"
+		return "no longer exists"
 	}
-	return fmt.Sprintf("is %s: only a run that failed for good or was missed is retried", cur.Status)
+	return strings.ToLower(cur.Status.Label()) + ", not failed for good or missed"
 }
