@@ -73,7 +73,7 @@ func toJobJSON(j sqlcgen.Job) jobJSON {
 		// overlap, after, params, pause_after_failures, paused_reason (issue 21, sched-b)
 		Overlap: j.Overlap, After: jobAfter(j), Params: jobParams(j.Params), PauseAfterFailures: j.PauseAfterFailures,
 		PausedReason: j.PausedReason,
-		Tags: window.Tags, Description: j.Description, // issue 27
+		Tags:         window.Tags, Description: j.Description, // issue 27
 	}
 }
 

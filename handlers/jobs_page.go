@@ -192,6 +192,7 @@ func toJobDetail(j sqlcgen.Job, back string, now time.Time) views.JobDetail {
 		Back:        back,
 		Exponential: j.RetryBackoff == retrypolicy.BackoffExponential, RetryOnAny: j.RetryOn == retrypolicy.OnAny,
 		SigningSecret: signingSecret(j),
+		Tags:          j.Tags, Description: j.Description, // issue 27
 	}
 	chainDetail(&d, j)
 	if j.PreviousSigningSecret != nil && j.PreviousSecretUntil != nil && j.PreviousSecretUntil.After(now) && d.SigningSecret != "" {

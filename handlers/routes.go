@@ -165,7 +165,7 @@ func addPageRoutes(e *echo.Echo, d Deps, st *store.Store, lim routeLimits) {
 	get("/jobs", handleJobsPage(q))
 	post("/jobs", handleJobCreate(q, st), lim.create)
 	post("/jobs/bulk", handleJobsBulk(q, st, d.Publisher)) // issue 27: asks, then acts
-	get("/jobs/new", handleJobNewPage(q)) // ?from={id} clones a job
+	get("/jobs/new", handleJobNewPage(q))                  // ?from={id} clones a job
 	get("/jobs/export", handleJobsExport(st))
 	get("/jobs/import", handleJobsImportPage())
 	post("/jobs/import", handleJobsImport(st), lim.create)
@@ -184,7 +184,7 @@ func addPageRoutes(e *echo.Echo, d Deps, st *store.Store, lim routeLimits) {
 
 	get("/audit", handleAuditPage(q))
 	get("/runs", handleRunsPage(q))
-	get("/runs/table", handleRunsTable(q)) // the fragment the runs tables poll
+	get("/runs/table", handleRunsTable(q))                  // the fragment the runs tables poll
 	post("/runs/retry", handleRunsBulk(q, st, d.Publisher)) // the older address of /runs/bulk
 	post("/runs/bulk", handleRunsBulk(q, st, d.Publisher))  // issue 27: asks, then acts
 	get("/runs/job-options", handleRunsJobOptions(q))

@@ -23,6 +23,7 @@ type JobForm struct {
 // "advanced" (Cron). Payload holds the task's fields by name ("payload.url").
 type JobFormValues struct {
 	Name, Mode, Hour, Minute, Cron, Timezone, Type string
+	Tags, Description                              string // issue 27: the tags as typed
 	Payload                                        map[string]string
 	MaxRetries, RetryDelay, Timeout, Catchup       string
 	RetryOn, RetryBackoff                          string
