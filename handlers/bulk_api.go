@@ -71,6 +71,9 @@ func handleAPIJobsBulk(q *sqlcgen.Queries, st *store.Store, pub RunPublisher) ec
 		if err != nil {
 			return err
 		}
+		if problems == nil {
+			problems = map[string]string{}
+		}
 		if !slices.Contains(store.JobBulkActions, in.Action) {
 			problems["action"] = "must be " + strings.Join(store.JobBulkActions, ", ")
 		}
@@ -107,6 +110,9 @@ func handleAPIRunsBulk(q *sqlcgen.Queries, st *store.Store, pub RunPublisher) ec
 		problems, err := decodeJSON(c, &in)
 		if err != nil {
 			return err
+		}
+		if problems == nil {
+			problems = map[string]string{}
 		}
 		if in.Action != store.BulkRetry {
 			problems["action"] = "must be retry"
