@@ -13,7 +13,7 @@ import (
 // Bulk actions (issue 27): ticking rows, the confirmation, and "select all N matching".
 
 // bulkData are the jobs the bulk flows act on: two tagged jobs whose runs fail for good (their
-// URL answers 404), and one untagged job that must stay as it is.
+// URL answers 500), and one untagged job that must stay as it is.
 type bulkData struct {
 	tagged   [2]int64
 	untagged int64
@@ -23,10 +23,13 @@ type bulkData struct {
 func makeBulkData(t *testing.T, app *testApp) bulkData {
 	t.Helper()
 	var d bulkData
+	failing := newHTTPTargetWith(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
 	for i := range d.tagged {
 		d.tagged[i] = app.createJob(map[string]any{"name": fmt.Sprintf("Sync the ledger, shard %d", i+1), "type": "ping",
 			"cron": "0 0 1 1 *", "max_retries": 0, "tags": []string{"bulk-test", "team:ledger"},
-			"description": "Copies the day's entries to the ledger.", "payload": map[string]any{"url": app.URL + "/no-such-page"}}).ID
+			"description": "Copies the day's entries to the ledger.", "payload": map[string]any{"url": failing.URL + "/ledger/sync"}}).ID
 	}
 	d.untagged = app.createJob(map[string]any{"name": "Untouched by bulk actions", "type": "ping", "cron": "0 0 1 1 *",
 		"payload": map[string]any{"url": app.URL + "/healthz"}}).ID
