@@ -47,7 +47,7 @@ FROM runs WHERE id % 10 = 0;
 func BenchmarkJobDelete(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
-		env := benchEnv(b)
+		env := benchEnv(b, loadSetup{})
 		pool := seedBench(b, env["DATABASE_URL"], jobDeleteSeed)
 		url := benchApp(b, env)
 		var jobID int64
@@ -125,7 +125,7 @@ CROSS JOIN LATERAL (SELECT now() - interval '1 second' * i AS at) AS t`
 //
 //	go test -run '^$' -bench Stats -benchtime 3x .
 func BenchmarkStats(b *testing.B) {
-	env := benchEnv(b)
+	env := benchEnv(b, loadSetup{})
 	pool := seedBench(b, env["DATABASE_URL"], `INSERT INTO jobs (name, type, payload, cron, timezone, next_run_at)
 SELECT 'job ' || i, 'ping', '{"url": "https://example.com/health"}', '0 0 1 1 *', 'UTC', now() + interval '1 day'
 FROM generate_series(1, 1000) AS i`)

@@ -61,6 +61,7 @@ func seedRealisticData(t *testing.T, app *testApp) realisticData {
 	}).ID
 	failingJob := app.createJob(map[string]any{
 		"name": "Warm the invoice cache", "type": "ping", "cron": "15 * * * *", "max_retries": 0,
+		"tags": []string{"billing", "cache", "team:finance-operations"}, "description": "Fills the invoice cache before the day's first bills go out.",
 		"payload": map[string]any{"url": failing.URL + "/cache/warm"},
 	}).ID
 	d.emailJob = app.createJob(map[string]any{

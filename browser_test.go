@@ -273,6 +273,9 @@ func TestBrowserFlow(t *testing.T) {
 	t.Run("TheJobsListRefreshesItself", func(t *testing.T) { checkJobsListRefreshes(t, b, app) })
 	t.Run("TheRunsPageFindsAJobByNameAndNamesItByIDInTheURL", func(t *testing.T) { checkRunsJobPicker(t, b, app, data) })
 	t.Run("AConnectionProblemClearsItselfWhenCronflowAnswersAgain", func(t *testing.T) { checkConnectionState(t, b, app) })
+	bulk := makeBulkData(t, app) // issue 27: bulk actions
+	t.Run("TickedJobsArePausedAndResumedOnlyOnceConfirmed", func(t *testing.T) { checkBulkJobs(t, b, app, bulk) })
+	t.Run("AllMatchingRunsAreRetriedOnceConfirmed", func(t *testing.T) { checkBulkRuns(t, b, app, bulk) })
 	t.Run("ExportDownloadsEveryJobAsADocument", func(t *testing.T) {
 		b.open(t, "/jobs")
 		got := get(t, b, "download the export", chromedp.Evaluate[string](`fetch("/jobs/export").then(async r =>
@@ -304,6 +307,19 @@ func TestBrowserFlow(t *testing.T) {
 					chromedp.Click(chromedp.CSS(`[data-testid="job-row"] [data-testid="more"] summary`)),
 					chromedp.Click(chromedp.CSS(`[data-testid="job-row"] [data-testid="delete"]`)))
 				b.waitUntil(t, 5*time.Second, "the delete dialog", `!!document.querySelector('[data-testid="delete-dialog"][open]')`)
+			}},
+			{name: "jobs-selected", path: "/jobs?tag=bulk-test", prepare: func(t *testing.T) {
+				b.do(t, "tick the jobs", chromedp.Click(chromedp.CSS(jobRow(bulk.tagged[0])+` [data-testid="job-select"]`)),
+					chromedp.Click(chromedp.CSS(jobRow(bulk.tagged[1])+` [data-testid="job-select"]`)))
+			}},
+			{name: "jobs-bulk-dialog", path: "/jobs", prepare: func(t *testing.T) {
+				b.do(t, "tick two jobs and press Delete", chromedp.Click(chromedp.CSS(jobRow(bulk.tagged[0])+` [data-testid="job-select"]`)),
+					chromedp.Click(chromedp.CSS(jobRow(bulk.tagged[1])+` [data-testid="job-select"]`)), chromedp.Click(testid("bulk-delete")))
+				b.waitUntil(t, 5*time.Second, "the bulk dialog", `!!document.querySelector('[data-testid="bulk-dialog"][open]')`)
+			}},
+			{name: "runs-bulk-dialog", path: "/runs?status=permanently_failed", prepare: func(t *testing.T) {
+				b.do(t, "select all matching and press Retry", chromedp.Click(testid("select-all-matching")), chromedp.Click(testid("bulk-retry")))
+				b.waitUntil(t, 5*time.Second, "the bulk dialog", `!!document.querySelector('[data-testid="bulk-dialog"][open]')`)
 			}},
 			{name: "new-job", path: "/jobs/new"},
 			{name: "new-job-problems", path: "/jobs/new", prepare: func(t *testing.T) {

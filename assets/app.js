@@ -13,11 +13,16 @@
   // stays on the same control, or on its replacement (Pause becomes Resume under the same key).
   var open = [];
   var focused = null;
+  var ticked = []; // the tick boxes of a bulk selection (issue 27), by data-key
 
   on("htmx:beforeSwap", function (e) {
     open = Array.prototype.map.call(
       document.querySelectorAll("details[data-key][open]"),
       function (d) { return d.getAttribute("data-key"); }
+    );
+    ticked = Array.prototype.map.call(
+      document.querySelectorAll('input[type="checkbox"][data-key]:checked'),
+      function (box) { return box.getAttribute("data-key"); }
     );
     var a = document.activeElement;
     focused = a && a.getAttribute ? a.getAttribute("data-key") : null;
@@ -31,6 +36,10 @@
     open.forEach(function (key) {
       var d = byKey(key);
       if (d) { d.open = true; }
+    });
+    ticked.forEach(function (key) {
+      var box = byKey(key);
+      if (box) { box.checked = true; }
     });
     if (focused && (!document.activeElement || document.activeElement === document.body)) {
       var f = byKey(focused);

@@ -24,7 +24,7 @@ func TestAViewerSeesFailuresButCannotRetryOrChangeChannels(t *testing.T) {
 	viewer, editor := f.loginAs("vera", "vera's password"), f.loginAs("ed", "ed's password")
 	pages := map[string][]string{
 		fmt.Sprintf("/runs/%d", run.ID):    {`data-testid="run-retry"`},
-		"/runs?status=permanently_failed":  {`data-testid="run-select"`, `data-testid="retry-selected"`},
+		"/runs?status=permanently_failed":  {`data-testid="run-select"`, `data-testid="bulk-retry"`},
 		"/channels":                        {`data-testid="channel-form"`},
 		fmt.Sprintf("/channels/%d", ch.ID): {`data-testid="channel-form"`, `data-testid="channel-test"`, "SECRETPATH"},
 	}

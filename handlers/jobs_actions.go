@@ -91,6 +91,7 @@ func actionDoneLink(c echo.Context, q *sqlcgen.Queries, job sqlcgen.Job, flash, 
 		return fmt.Errorf("get list row of job %d: %w", job.ID, err)
 	}
 	r := []views.JobRow{toJobRow(row, now)}
+	r[0].Tags, r[0].Description = job.Tags, job.Description // issue 27
 	if err := decorateJobRows(c.Request().Context(), q, r, now); err != nil {
 		return err
 	}

@@ -49,6 +49,9 @@ type jobJSON struct {
 	PauseAfterFailures int32             `json:"pause_after_failures"`
 	// PausedReason says why a job paused itself; "" for one paused by a person, or running.
 	PausedReason string `json:"paused_reason"`
+	// Tags and Description organise jobs (issue 27).
+	Tags        []string `json:"tags"`
+	Description string   `json:"description"`
 }
 
 func toJobJSON(j sqlcgen.Job) jobJSON {
@@ -70,6 +73,7 @@ func toJobJSON(j sqlcgen.Job) jobJSON {
 		// overlap, after, params, pause_after_failures, paused_reason (issue 21, sched-b)
 		Overlap: j.Overlap, After: jobAfter(j), Params: jobParams(j.Params), PauseAfterFailures: j.PauseAfterFailures,
 		PausedReason: j.PausedReason,
+		Tags:         window.Tags, Description: j.Description, // issue 27
 	}
 }
 
@@ -111,15 +115,16 @@ func createJob(c echo.Context, st *store.Store, in store.JobInput, extra map[str
 	return c.JSON(http.StatusCreated, toJobJSON(job))
 }
 
-// handleAPIJobList serves GET /api/jobs?limit=&after=, jobs by id, a page at a time, with secrets in
+// handleAPIJobList serves GET /api/jobs?limit=&after=&tag=, jobs by id (those with the tag), a page at a time, with secrets in
 // payloads masked (GET /api/jobs/{id} shows one job whole).
 func handleAPIJobList(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		limit, after, problems := pageParams(c, "after")
+		tag := tagParam(c, problems)
 		if len(problems) > 0 {
 			return badQuery(c, problems)
 		}
-		jobs, err := q.JobList(c.Request().Context(), sqlcgen.JobListParams{AfterID: after, MaxRows: int32(limit) + 1})
+		jobs, err := q.JobList(c.Request().Context(), sqlcgen.JobListParams{AfterID: after, Tag: tag, MaxRows: int32(limit) + 1})
 		if err != nil {
 			return err
 		}

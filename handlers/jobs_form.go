@@ -56,6 +56,7 @@ func jobFormFrom(get func(string) string) jobForm {
 		PauseAfterFailures: get("pause_after_failures"),
 		// alert rules (issue 22)
 		AlertRepeat: get("alerts.repeat"), AlertFlapWindow: get("alerts.flap_window"),
+		Tags: get("tags"), Description: get("description"), // issue 27
 	}
 	// Every type's fields are read, so that what both types have (a URL) survives a change of type.
 	for _, name := range task.FormFields() {
@@ -83,6 +84,7 @@ func jobFormFromJob(j sqlcgen.Job) jobForm {
 		AlertRepeat: ruleInput(j.AlertRepeatMs), AlertFlapWindow: ruleInput(j.AlertFlapWindowMs),
 		// alerts.on (issues 21, 22)
 		AlertOn: j.AlertOn, AlertOnShown: true,
+		Tags: strings.Join(j.Tags, " "), Description: j.Description, // issue 27
 	}
 	f.Jitter, f.StartAt, f.EndAt, f.Blackouts = windowFormValues(j)
 	chainFormFromJob(&f, j)
@@ -121,6 +123,8 @@ func (f jobForm) input() (store.JobInput, map[string]string) {
 	f.chainInput(&in, problems)
 	in.Alerts = withFormAlertRules(in.Alerts, f.AlertRepeat, f.AlertFlapWindow) // alert rules (issue 22)
 	in.Alerts = withFormAlertsOn(in.Alerts, f.AlertOn, f.AlertOnShown)          // alerts.on (issues 21, 22)
+	in.Tags = store.SplitTags(f.Tags)                                           // issue 27: always given, so that emptying a field clears it
+	in.Description, _ = json.Marshal(f.Description)
 	return in, problems
 }
 

@@ -24,7 +24,7 @@ import (
 // search down, and a shorter one would read every job's name.
 const minSearch = 3
 
-// handleJobsPage serves GET /jobs?q=&type=&state=&before=&after=, every job a page at a time. For
+// handleJobsPage serves GET /jobs?q=&type=&state=&tag=&before=&after=, every job a page at a time. For
 // htmx (the filters, as the person types) it answers with the table alone.
 func handleJobsPage(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -35,7 +35,11 @@ func handleJobsPage(q *sqlcgen.Queries) echo.HandlerFunc {
 		if isHTMX(c) {
 			return render(c, http.StatusOK, views.JobsTable(l))
 		}
-		return render(c, http.StatusOK, views.JobsPage(newPage(c, "Jobs", "jobs"), l, typeOptions()))
+		tags, err := tagChoices(c.Request().Context(), q, l.Filter.Tag)
+		if err != nil {
+			return err
+		}
+		return render(c, http.StatusOK, views.JobsPage(newPage(c, "Jobs", "jobs"), l, typeOptions(), tags))
 	}
 }
 
@@ -49,6 +53,7 @@ func jobsList(c echo.Context, q *sqlcgen.Queries) (views.JobsList, error) {
 		Sort:  c.QueryParam("sort"),
 	}
 	l := views.JobsList{Back: requestPath(c)}
+	f.Tag, l.Note = pageTag(c) // issue 27
 	var typ *string
 	if slices.Contains(task.Names(), f.Type) {
 		typ = &f.Type
@@ -68,22 +73,23 @@ func jobsList(c echo.Context, q *sqlcgen.Queries) (views.JobsList, error) {
 	}
 	pattern := ""
 	if n := len([]rune(f.Q)); n > 0 && n < minSearch {
-		l.Note = fmt.Sprintf("Type at least %d characters to search by name.", minSearch)
+		l.Note = fmt.Sprintf("Type at least %d characters to search by name, description or tag.", minSearch)
 	} else if n > 0 {
 		pattern = "%" + likeEscaper.Replace(f.Q) + "%"
 	}
 	l.Filter = f
 	ctx := c.Request().Context()
-	params := url.Values{"q": {f.Q}, "type": {f.Type}, "state": {f.State}, "sort": {f.Sort}}
+	params := url.Values{"q": {f.Q}, "type": {f.Type}, "state": {f.State}, "sort": {f.Sort}, "tag": {f.Tag}}
+	m := jobMatch{Pattern: pattern, Term: strings.ToLower(f.Q), Tag: f.Tag, Type: typ, Paused: paused, Failing: f.State == "failing"}
 	var rows []sqlcgen.JobListRow
 	var err error
 	if f.Sort != "" || f.State == "failing" {
-		rows, l.Newer, l.Older, err = fetchSortedJobs(ctx, q, sqlcgen.JobListSortedParams{Pattern: pattern, Type: typ,
-			Paused: paused, Failing: f.State == "failing", Sort: f.Sort}, readPage(c), params)
+		rows, l.Newer, l.Older, err = fetchSortedJobs(ctx, q, sqlcgen.JobListSortedParams{Pattern: pattern, Term: m.Term, Tag: f.Tag,
+			Type: typ, Paused: paused, Failing: m.Failing, Sort: f.Sort}, readPage(c), params)
 		l.Numbered = true
 	} else {
 		cur := readCursor(c)
-		rows, err = fetchJobs(ctx, q, pattern, typ, paused, cur)
+		rows, err = fetchJobs(ctx, q, m, cur)
 		var more bool
 		rows, more = trimPage(rows, jobsPageSize, cur.after > 0)
 		ids := make([]int64, len(rows))
@@ -95,14 +101,27 @@ func jobsList(c echo.Context, q *sqlcgen.Queries) (views.JobsList, error) {
 	if err != nil {
 		return l, fmt.Errorf("list jobs: %w", err)
 	}
+	if currentPrincipal(c).Role.AtLeast(roleEditor) { // "select all N matching" (issue 27)
+		if l.Matching, err = m.count(ctx, q); err != nil {
+			return l, err
+		}
+	}
 	return l, addJobRows(ctx, q, &l, rows)
 }
 
 // addJobRows turns the page's jobs into rows, each with its failing state and its strip.
 func addJobRows(ctx context.Context, q *sqlcgen.Queries, l *views.JobsList, rows []sqlcgen.JobListRow) error {
 	now := time.Now()
-	for _, r := range rows {
-		l.Rows = append(l.Rows, toJobRow(r, now))
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		l.Rows, ids[i] = append(l.Rows, toJobRow(r, now)), r.ID
+	}
+	tags, err := jobTags(ctx, q, ids) // issue 27
+	if err != nil {
+		return err
+	}
+	for i := range l.Rows {
+		l.Rows[i].Tags, l.Rows[i].Description = tags[l.Rows[i].ID].Tags, tags[l.Rows[i].ID].Description
 	}
 	return decorateJobRows(ctx, q, l.Rows, now)
 }
@@ -112,17 +131,20 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // fetchJobs runs the query for the page's shape, reading one row more than a page. Every shape
 // selects the job_list_rows view, so all return the same row type.
-func fetchJobs(ctx context.Context, q *sqlcgen.Queries, pattern string, typ *string, paused pgtype.Bool, cur cursor) ([]sqlcgen.JobListRow, error) {
+func fetchJobs(ctx context.Context, q *sqlcgen.Queries, m jobMatch, cur cursor) ([]sqlcgen.JobListRow, error) {
 	limit := int32(jobsPageSize + 1)
+	typ, paused := m.Type, m.Paused
 	switch {
-	case pattern == "" && cur.after > 0:
-		return q.JobPageAfter(ctx, sqlcgen.JobPageAfterParams{AfterID: cur.after, Type: typ, Paused: paused, MaxRows: limit})
-	case pattern == "":
-		return q.JobPageBefore(ctx, sqlcgen.JobPageBeforeParams{BeforeID: cur.beforeID(), Type: typ, Paused: paused, MaxRows: limit})
+	case m.Pattern == "" && cur.after > 0:
+		return q.JobPageAfter(ctx, sqlcgen.JobPageAfterParams{AfterID: cur.after, Type: typ, Paused: paused, Tag: m.Tag, MaxRows: limit})
+	case m.Pattern == "":
+		return q.JobPageBefore(ctx, sqlcgen.JobPageBeforeParams{BeforeID: cur.beforeID(), Type: typ, Paused: paused, Tag: m.Tag, MaxRows: limit})
 	case cur.after > 0:
-		return q.JobSearchAfter(ctx, sqlcgen.JobSearchAfterParams{Pattern: pattern, AfterID: cur.after, Type: typ, Paused: paused, MaxRows: limit})
+		return q.JobSearchAfter(ctx, sqlcgen.JobSearchAfterParams{Pattern: m.Pattern, Term: m.Term, AfterID: cur.after, Type: typ,
+			Paused: paused, Tag: m.Tag, MaxRows: limit})
 	}
-	return q.JobSearchBefore(ctx, sqlcgen.JobSearchBeforeParams{Pattern: pattern, BeforeID: cur.beforeID(), Type: typ, Paused: paused, MaxRows: limit})
+	return q.JobSearchBefore(ctx, sqlcgen.JobSearchBeforeParams{Pattern: m.Pattern, Term: m.Term, BeforeID: cur.beforeID(), Type: typ,
+		Paused: paused, Tag: m.Tag, MaxRows: limit})
 }
 
 // toJobRow is a job as the list shows it. The next run's exact time is in the job's own zone.
@@ -170,6 +192,7 @@ func toJobDetail(j sqlcgen.Job, back string, now time.Time) views.JobDetail {
 		Back:        back,
 		Exponential: j.RetryBackoff == retrypolicy.BackoffExponential, RetryOnAny: j.RetryOn == retrypolicy.OnAny,
 		SigningSecret: signingSecret(j),
+		Tags:          j.Tags, Description: j.Description, // issue 27
 	}
 	chainDetail(&d, j)
 	if j.PreviousSigningSecret != nil && j.PreviousSecretUntil != nil && j.PreviousSecretUntil.After(now) && d.SigningSecret != "" {

@@ -212,7 +212,7 @@ func TestOpenAPICheckCatchesDrift(t *testing.T) {
 		"created_at": "2026-01-02T03:04:05Z", "updated_at": "2026-01-02T03:04:05Z", "next_run_at": null,
 		"retry_on": "transient", "retry_backoff": "fixed", "alerts": {"channels": [], "after": 1},
 		"jitter": "0s", "start_at": null, "end_at": null, "blackouts": [], "overlap": "allow", "after": null,
-		"params": {}, "pause_after_failures": 0, "paused_reason": ""`
+		"params": {}, "pause_after_failures": 0, "paused_reason": "", "tags": [], "description": ""`
 	tests := []struct {
 		name, method, target, body string
 		status                     int

@@ -42,8 +42,10 @@ func addRoutes(e *echo.Echo, d Deps, a *auth) {
 	api.POST("/jobs/:id/backfill", handleAPIJobBackfill(a.store, d.Publisher), lim.runNow)
 	api.POST("/jobs/:id/pause", handleAPIJobPause(a.store, true))
 	api.POST("/jobs/:id/resume", handleAPIJobPause(a.store, false))
+	api.POST("/jobs/bulk", handleAPIJobsBulk(q, a.store, d.Publisher)) // issue 27
 	api.GET("/runs", handleAPIRunList(q))
 	api.POST("/runs/retry", handleAPIRunRetryMany(q, a.store, d.Publisher))
+	api.POST("/runs/bulk", handleAPIRunsBulk(q, a.store, d.Publisher)) // issue 27
 	api.GET("/runs/:id", handleAPIRunGet(q))
 	api.POST("/runs/:id/retry", handleAPIRunRetry(q, a.store, d.Publisher))
 	api.POST("/channels", handleAPIChannelCreate(a.store))
@@ -165,7 +167,8 @@ func addPageRoutes(e *echo.Echo, d Deps, st *store.Store, lim routeLimits) {
 
 	get("/jobs", handleJobsPage(q))
 	post("/jobs", handleJobCreate(q, st), lim.create)
-	get("/jobs/new", handleJobNewPage(q)) // ?from={id} clones a job
+	post("/jobs/bulk", handleJobsBulk(q, st, d.Publisher)) // issue 27: asks, then acts
+	get("/jobs/new", handleJobNewPage(q))                  // ?from={id} clones a job
 	get("/jobs/export", handleJobsExport(st))
 	get("/jobs/import", handleJobsImportPage())
 	post("/jobs/import", handleJobsImport(st), lim.create)
@@ -186,8 +189,9 @@ func addPageRoutes(e *echo.Echo, d Deps, st *store.Store, lim routeLimits) {
 
 	get("/audit", handleAuditPage(q))
 	get("/runs", handleRunsPage(q))
-	get("/runs/table", handleRunsTable(q)) // the fragment the runs tables poll
-	post("/runs/retry", handleRunRetrySelected(st, d.Publisher))
+	get("/runs/table", handleRunsTable(q))                  // the fragment the runs tables poll
+	post("/runs/retry", handleRunsBulk(q, st, d.Publisher)) // the older address of /runs/bulk
+	post("/runs/bulk", handleRunsBulk(q, st, d.Publisher))  // issue 27: asks, then acts
 	get("/runs/job-options", handleRunsJobOptions(q))
 	get("/runs/:id", handleRunPage(q))
 	post("/runs/:id/retry", handleRunRetry(q, st, d.Publisher))

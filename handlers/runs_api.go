@@ -50,7 +50,7 @@ func runParams(raw []byte) map[string]string {
 	return jobParams(raw)
 }
 
-// handleAPIRunList serves GET /api/runs?job_id=&status=&limit=&before=, newest first.
+// handleAPIRunList serves GET /api/runs?job_id=&status=&tag=&limit=&before=, newest first.
 func handleAPIRunList(q *sqlcgen.Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		limit, before, jobID, problems := newestPageParams(c)
@@ -58,10 +58,18 @@ func handleAPIRunList(q *sqlcgen.Queries) echo.HandlerFunc {
 		if !ok && c.QueryParam("status") != "" {
 			problems["status"] = "must be one of " + statusList()
 		}
+		tag := tagParam(c, problems)
 		if len(problems) > 0 {
 			return badQuery(c, problems)
 		}
-		runs, err := listRuns(c.Request().Context(), q, jobID, status, before, int32(limit)+1)
+		var runs []sqlcgen.Run
+		var err error
+		if tag != "" { // the runs of jobs with the tag (issue 27)
+			runs, err = q.RunListByTag(c.Request().Context(), sqlcgen.RunListByTagParams{Tag: tag, JobID: nonZero(jobID),
+				Status: nonEmpty(string(status)), BeforeID: before, MaxRows: int32(limit) + 1})
+		} else {
+			runs, err = listRuns(c.Request().Context(), q, jobID, status, before, int32(limit)+1)
+		}
 		if err != nil {
 			return err
 		}

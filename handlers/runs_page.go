@@ -67,10 +67,17 @@ func runsList(c echo.Context, q *sqlcgen.Queries, jobFilter, statusFilter string
 	}
 	f.Status, _ = runstatus.Parse(statusFilter)
 	search, notes := readRunsSearch(c)
-	f.From, f.To, f.Error = search.from, search.to, search.errorText
+	f.From, f.To, f.Error, f.Tag = search.from, search.to, search.errorText, search.tag
 	l.Notes = notes
 	l.Filter, l.ShowJob = f, f.JobID == ""
-	l.Selectable = retryable(f.Status) && currentPrincipal(c).Role.AtLeast(roleEditor)
+	l.Selectable = currentPrincipal(c).Role.AtLeast(roleEditor) // bulk retry in any status (issue 27)
+	if l.Selectable && jobID != math.MaxInt64 {
+		m := runMatch{JobID: nonZero(jobID), Status: nonEmpty(f.Status.String()), FromAt: search.fromAt, ToAt: search.toAt,
+			ErrorLike: search.errorLike(), Tag: nonEmpty(search.tag)}
+		if l.Matching, err = m.count(ctx, q); err != nil {
+			return l, err
+		}
+	}
 
 	var rows []sqlcgen.RunListRow
 	if search.active() {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -184,31 +183,5 @@ func handleRunRetry(q *sqlcgen.Queries, st *store.Store, pub RunPublisher) echo.
 		}
 		c.Response().Header().Set("HX-Trigger", "runs-changed")
 		return redirectAfter(c, back, fmt.Sprintf("Run #%d is queued again.", id))
-	}
-}
-
-// handleRunRetrySelected serves POST /runs/retry, the runs page's "Retry selected": the runs
-// ticked (ids), back to the page they were ticked on.
-func handleRunRetrySelected(st *store.Store, pub RunPublisher) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		form, err := readForm(c)
-		if err != nil {
-			return err
-		}
-		back := localPath(form.Get("back"), "/runs")
-		var ids []int64
-		for _, v := range form["ids"] {
-			if id, err := strconv.ParseInt(v, 10, 64); err == nil && id > 0 && len(ids) < maxRetryIDs {
-				ids = append(ids, id)
-			}
-		}
-		if len(ids) == 0 {
-			return redirectAfter(c, back, "Tick the runs to retry first.")
-		}
-		n, err := retryMany(c, st, retryInput{IDs: ids}, runstatus.PermanentlyFailed, pub)
-		if err != nil {
-			return err
-		}
-		return redirectAfter(c, back, fmt.Sprintf("%d of the %d runs ticked are queued again.", n, len(ids)))
 	}
 }

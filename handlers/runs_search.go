@@ -23,6 +23,7 @@ type runsSearch struct {
 	from, to     string
 	fromAt, toAt *time.Time
 	errorText    string
+	tag          string // issue 27: the runs of jobs with this tag
 }
 
 // readRunsSearch reads the date range and the error search. A date that is not one is dropped, with
@@ -51,6 +52,11 @@ func readRunsSearch(c echo.Context) (runsSearch, []string) {
 	if s.fromAt != nil && s.toAt != nil && !s.fromAt.Before(*s.toAt) {
 		notes = append(notes, fmt.Sprintf("To: %s is before From (%s), so no run can match.", s.to, s.from))
 	}
+	if tag, note := pageTag(c); note != "" {
+		notes = append(notes, note)
+	} else {
+		s.tag = tag
+	}
 	s.errorText = strings.TrimSpace(c.QueryParam("error"))
 	if r := []rune(s.errorText); len(r) > maxErrorSearch {
 		s.errorText = string(r[:maxErrorSearch])
@@ -59,7 +65,9 @@ func readRunsSearch(c echo.Context) (runsSearch, []string) {
 }
 
 // active reports whether the search narrows the runs, so that the page needs the search query.
-func (s runsSearch) active() bool { return s.fromAt != nil || s.toAt != nil || s.errorText != "" }
+func (s runsSearch) active() bool {
+	return s.fromAt != nil || s.toAt != nil || s.errorText != "" || s.tag != ""
+}
 
 // errorLike is the error search as an ILIKE pattern matching it anywhere, its wildcards escaped.
 func (s runsSearch) errorLike() *string {
@@ -72,7 +80,7 @@ func (s runsSearch) errorLike() *string {
 
 // params are the search's URL parameters, "" where unset.
 func (s runsSearch) params() url.Values {
-	return url.Values{"from": {s.from}, "to": {s.to}, "error": {s.errorText}}
+	return url.Values{"from": {s.from}, "to": {s.to}, "error": {s.errorText}, "tag": {s.tag}}
 }
 
 // searchRuns reads a page of runs with the search and the job and status filters (jobID 0 or status
@@ -90,10 +98,10 @@ func searchRuns(ctx context.Context, q *sqlcgen.Queries, jobID int64, status run
 	limit := int32(runsPageSize + 1)
 	if cur.after > 0 {
 		return q.RunPageSearchAfter(ctx, sqlcgen.RunPageSearchAfterParams{AfterID: cur.after, JobID: job, Status: st,
-			FromAt: s.fromAt, ToAt: s.toAt, ErrorLike: s.errorLike(), MaxRows: limit})
+			FromAt: s.fromAt, ToAt: s.toAt, ErrorLike: s.errorLike(), Tag: nonEmpty(s.tag), MaxRows: limit})
 	}
 	return q.RunPageSearchBefore(ctx, sqlcgen.RunPageSearchBeforeParams{BeforeID: cur.beforeID(), JobID: job, Status: st,
-		FromAt: s.fromAt, ToAt: s.toAt, ErrorLike: s.errorLike(), MaxRows: limit})
+		FromAt: s.fromAt, ToAt: s.toAt, ErrorLike: s.errorLike(), Tag: nonEmpty(s.tag), MaxRows: limit})
 }
 
 // statusTabs are the runs page's tabs: every run, then one per status in the order a run goes
@@ -104,7 +112,7 @@ func statusTabs(ctx context.Context, q *sqlcgen.Queries, jobID int64, current ru
 		job = &jobID
 	}
 	counts, err := q.RunCountByStatusSearch(ctx, sqlcgen.RunCountByStatusSearchParams{JobID: job,
-		FromAt: s.fromAt, ToAt: s.toAt, ErrorLike: s.errorLike()})
+		FromAt: s.fromAt, ToAt: s.toAt, ErrorLike: s.errorLike(), Tag: nonEmpty(s.tag)})
 	if err != nil {
 		return nil, fmt.Errorf("count runs by status: %w", err)
 	}

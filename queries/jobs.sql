@@ -9,7 +9,9 @@ INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_
                   -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
                   overlap, after_job_id, after_on, params, pause_after_failures, alert_on,
                   -- alert rules (issue 22): reminders and flapping damping
-                  alert_repeat_ms, alert_flap_window_ms)
+                  alert_repeat_ms, alert_flap_window_ms,
+                  -- tags and a description (issue 27)
+                  tags, description)
 VALUES (@name, @type, @payload, @cron, @timezone, @max_retries, @retry_delay_ms, @timeout_ms, @catchup, @paused,
         @next_run_at,
         COALESCE(sqlc.narg(alert_channels)::bigint[], ARRAY(SELECT c.id FROM channels AS c WHERE c.is_default ORDER BY c.id)),
@@ -23,16 +25,18 @@ VALUES (@name, @type, @payload, @cron, @timezone, @max_retries, @retry_delay_ms,
         COALESCE(NULLIF(@after_on::text, ''), 'success'), COALESCE(sqlc.narg(params)::jsonb, '{}'),
         @pause_after_failures, COALESCE(sqlc.narg(alert_on)::text[], '{failing,recovered}'),
         -- alert rules (issue 22)
-        COALESCE(sqlc.narg(alert_repeat_ms)::bigint, 0), COALESCE(sqlc.narg(alert_flap_window_ms)::bigint, 0))
+        COALESCE(sqlc.narg(alert_repeat_ms)::bigint, 0), COALESCE(sqlc.narg(alert_flap_window_ms)::bigint, 0),
+        -- tags and a description (issue 27)
+        COALESCE(sqlc.narg(tags)::text[], '{}'), COALESCE(sqlc.narg(description)::text, ''))
 RETURNING *;
 
 -- name: JobGet :one
 SELECT * FROM jobs WHERE id = @id;
 
 -- name: JobList :many
--- JobList pages through every job by id, for the API.
+-- JobList pages through every job by id, for the API, or the jobs with a tag ('' for every job).
 SELECT * FROM jobs
-WHERE id > @after_id
+WHERE id > @after_id AND (@tag::text = '' OR tags @> ARRAY[@tag::text])
 ORDER BY id
 LIMIT @max_rows;
 
@@ -56,7 +60,9 @@ SET name = @name, type = @type, payload = @payload, cron = @cron, timezone = @ti
     -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
     overlap = COALESCE(NULLIF(@overlap::text, ''), 'allow'), after_job_id = sqlc.narg(after_job_id)::bigint,
     after_on = COALESCE(NULLIF(@after_on::text, ''), 'success'), params = COALESCE(sqlc.narg(params)::jsonb, '{}'),
-    pause_after_failures = @pause_after_failures, alert_on = COALESCE(sqlc.narg(alert_on)::text[], alert_on)
+    pause_after_failures = @pause_after_failures, alert_on = COALESCE(sqlc.narg(alert_on)::text[], alert_on),
+    -- tags and a description (issue 27), kept as they are when not given
+    tags = COALESCE(sqlc.narg(tags)::text[], tags), description = COALESCE(sqlc.narg(description)::text, description)
 WHERE id = @id
 RETURNING *;
 
@@ -131,6 +137,7 @@ SELECT * FROM job_list_rows AS j
 WHERE j.id < @before_id
   AND (sqlc.narg(type)::text IS NULL OR j.type = sqlc.narg(type))
   AND (sqlc.narg(paused)::boolean IS NULL OR j.paused = sqlc.narg(paused))
+  AND (@tag::text = '' OR j.id IN (SELECT t.id FROM jobs AS t WHERE t.tags @> ARRAY[@tag::text]))
 ORDER BY j.id DESC
 LIMIT @max_rows;
 
@@ -140,22 +147,27 @@ SELECT * FROM job_list_rows AS j
 WHERE j.id > @after_id
   AND (sqlc.narg(type)::text IS NULL OR j.type = sqlc.narg(type))
   AND (sqlc.narg(paused)::boolean IS NULL OR j.paused = sqlc.narg(paused))
+  AND (@tag::text = '' OR j.id IN (SELECT t.id FROM jobs AS t WHERE t.tags @> ARRAY[@tag::text]))
 ORDER BY j.id
 LIMIT @max_rows;
 
 -- name: JobSearchBefore :many
--- JobSearchBefore is JobPageBefore for jobs whose name matches an ILIKE pattern (wildcards in the
+-- JobSearchBefore is JobPageBefore for jobs whose name or description matches an ILIKE pattern, or
+-- that have the search term as a tag (issue 27) (wildcards in the
 -- user's text escaped by the caller). The matches are found first, through the trigram index, and
 -- only then ordered: written as one filtered walk of the primary key, a generic plan would read all
 -- 100,000 names for a name that matches none.
 -- The page's ids are chosen before the view is joined, so that only they pay for its last runs.
-WITH matches AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE jobs.name ILIKE @pattern),
+WITH matches AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE jobs.name ILIKE @pattern
+                               UNION SELECT jobs.id FROM jobs WHERE jobs.description ILIKE @pattern
+                               UNION SELECT jobs.id FROM jobs WHERE jobs.tags @> ARRAY[@term::text]),
 page AS MATERIALIZED (
     SELECT jobs.id FROM jobs
     JOIN matches AS m ON m.id = jobs.id
     WHERE jobs.id < @before_id
       AND (sqlc.narg(type)::text IS NULL OR jobs.type = sqlc.narg(type))
       AND (sqlc.narg(paused)::boolean IS NULL OR jobs.paused = sqlc.narg(paused))
+      AND (@tag::text = '' OR jobs.tags @> ARRAY[@tag::text])
     ORDER BY jobs.id DESC
     LIMIT @max_rows)
 SELECT j.* FROM job_list_rows AS j
@@ -163,13 +175,16 @@ JOIN page AS p ON p.id = j.id
 ORDER BY j.id DESC;
 
 -- name: JobSearchAfter :many
-WITH matches AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE jobs.name ILIKE @pattern),
+WITH matches AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE jobs.name ILIKE @pattern
+                               UNION SELECT jobs.id FROM jobs WHERE jobs.description ILIKE @pattern
+                               UNION SELECT jobs.id FROM jobs WHERE jobs.tags @> ARRAY[@term::text]),
 page AS MATERIALIZED (
     SELECT jobs.id FROM jobs
     JOIN matches AS m ON m.id = jobs.id
     WHERE jobs.id > @after_id
       AND (sqlc.narg(type)::text IS NULL OR jobs.type = sqlc.narg(type))
       AND (sqlc.narg(paused)::boolean IS NULL OR jobs.paused = sqlc.narg(paused))
+      AND (@tag::text = '' OR jobs.tags @> ARRAY[@tag::text])
     ORDER BY jobs.id
     LIMIT @max_rows)
 SELECT j.* FROM job_list_rows AS j
@@ -222,7 +237,9 @@ INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_
                   -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
                   overlap, after_job_id, after_on, params, pause_after_failures, alert_on,
                   -- alert rules (issue 22)
-                  alert_repeat_ms, alert_flap_window_ms)
+                  alert_repeat_ms, alert_flap_window_ms,
+                  -- tags and a description (issue 27)
+                  tags, description)
 SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_delay_ms, u.timeout_ms, u.catchup, u.paused,
        NULLIF(u.next_run_at, '0001-01-01 00:00:00+00'), -- the zero time: none (a job with no cron)
        u.alert_channels::bigint[], u.alert_after,
@@ -232,7 +249,9 @@ SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_del
        -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b); after job 0 is none
        u.overlap, NULLIF(u.after_job_id, 0), u.after_on, u.params, u.pause_after_failures, u.alert_on::text[],
        -- alert rules (issue 22)
-       u.alert_repeat_ms, u.alert_flap_window_ms
+       u.alert_repeat_ms, u.alert_flap_window_ms,
+       -- tags and a description (issue 27): each job's tags as an array literal ('{a,b}')
+       u.tags::text[], u.description
 FROM (SELECT unnest(@names::text[]) AS name, unnest(@types::text[]) AS type, unnest(@payloads::json[]) AS payload,
              unnest(@crons::text[]) AS cron, unnest(@timezones::text[]) AS timezone,
              unnest(@max_retries::integer[]) AS max_retries, unnest(@retry_delay_ms::bigint[]) AS retry_delay_ms,
@@ -251,7 +270,9 @@ FROM (SELECT unnest(@names::text[]) AS name, unnest(@types::text[]) AS type, unn
              unnest(@pause_after_failures::integer[]) AS pause_after_failures,
              unnest(@alert_ons::text[]) AS alert_on,
              -- alert rules (issue 22)
-             unnest(@alert_repeat_ms::bigint[]) AS alert_repeat_ms, unnest(@alert_flap_window_ms::bigint[]) AS alert_flap_window_ms) AS u
+             unnest(@alert_repeat_ms::bigint[]) AS alert_repeat_ms, unnest(@alert_flap_window_ms::bigint[]) AS alert_flap_window_ms,
+             -- tags and a description (issue 27)
+             unnest(@tags::text[]) AS tags, unnest(@descriptions::text[]) AS description) AS u
 ORDER BY u.ordinal
 RETURNING id;
 
@@ -274,7 +295,9 @@ SET name = u.name, type = u.type, payload = u.payload, cron = u.cron, timezone =
     overlap = u.overlap, after_job_id = NULLIF(u.after_job_id, 0), after_on = u.after_on, params = u.params,
     pause_after_failures = u.pause_after_failures, alert_on = u.alert_on::text[],
     -- alert rules (issue 22)
-    alert_repeat_ms = u.alert_repeat_ms, alert_flap_window_ms = u.alert_flap_window_ms
+    alert_repeat_ms = u.alert_repeat_ms, alert_flap_window_ms = u.alert_flap_window_ms,
+    -- tags and a description (issue 27)
+    tags = u.tags::text[], description = u.description
 FROM (SELECT unnest(@ids::bigint[]) AS id, unnest(@names::text[]) AS name, unnest(@types::text[]) AS type,
              unnest(@payloads::json[]) AS payload, unnest(@crons::text[]) AS cron,
              unnest(@timezones::text[]) AS timezone, unnest(@max_retries::integer[]) AS max_retries,
@@ -293,7 +316,9 @@ FROM (SELECT unnest(@ids::bigint[]) AS id, unnest(@names::text[]) AS name, unnes
              unnest(@alert_ons::text[]) AS alert_on,
              -- alert rules (issue 22)
              unnest(@alert_repeat_ms::bigint[]) AS alert_repeat_ms,
-             unnest(@alert_flap_window_ms::bigint[]) AS alert_flap_window_ms) AS u
+             unnest(@alert_flap_window_ms::bigint[]) AS alert_flap_window_ms,
+             -- tags and a description (issue 27)
+             unnest(@tags::text[]) AS tags, unnest(@descriptions::text[]) AS description) AS u
 WHERE jobs.id = u.id;
 
 -- name: JobQuietNotifications :exec
@@ -343,7 +368,9 @@ WHERE id = @id
 -- beyond the first is asked for by number. Last run orders by each job's newest run (ids grow as
 -- runs are made). Ties fall back to the id, so pages never share or lose a row while nothing changes.
 SELECT j.* FROM job_list_rows AS j
-WHERE (@pattern::text = '' OR j.name ILIKE @pattern)
+WHERE (@pattern::text = '' OR j.id IN (SELECT m.id FROM jobs AS m WHERE m.name ILIKE @pattern OR m.description ILIKE @pattern
+                                                                   OR m.tags @> ARRAY[@term::text]))
+  AND (@tag::text = '' OR j.id IN (SELECT t.id FROM jobs AS t WHERE t.tags @> ARRAY[@tag::text]))
   AND (sqlc.narg(type)::text IS NULL OR j.type = sqlc.narg(type))
   AND (sqlc.narg(paused)::boolean IS NULL OR j.paused = sqlc.narg(paused))
   AND (NOT @failing::boolean OR EXISTS (SELECT 1 FROM job_alert_state AS s WHERE s.job_id = j.id AND s.failing))
@@ -360,3 +387,42 @@ LIMIT @max_rows OFFSET @skip_rows;
 -- name: JobCountScheduled :one
 -- JobCountScheduled counts the jobs that will run: the home page's "Jobs scheduled" leaves paused ones out.
 SELECT count(*) FROM jobs WHERE NOT paused;
+
+-- Tags, descriptions and bulk actions (issue 27, tags-bulk).
+
+-- name: JobTagsList :many
+-- JobTagsList is the tags and description of each of these jobs, for the rows and cards that show
+-- them as chips; the job list view leaves them out so that its other users do not read them.
+SELECT id, tags, description FROM jobs WHERE id = ANY(@ids::bigint[]);
+
+-- name: JobTagsAll :many
+-- JobTagsAll is every tag in use with how many jobs have it, for the tag filters' choices.
+SELECT t.tag::text AS tag, count(*) AS jobs
+FROM jobs, unnest(jobs.tags) AS t(tag)
+GROUP BY t.tag
+ORDER BY t.tag
+LIMIT @max_rows;
+
+-- name: JobIDsMatching :many
+-- JobIDsMatching resolves a bulk action's filter to job ids, newest first, at most max_rows: the
+-- same filters as the jobs list (name, description or tag search; type; paused; failing; tag).
+SELECT j.id FROM jobs AS j
+WHERE (@pattern::text = '' OR j.name ILIKE @pattern OR j.description ILIKE @pattern OR j.tags @> ARRAY[@term::text])
+  AND (@tag::text = '' OR j.tags @> ARRAY[@tag::text])
+  AND (sqlc.narg(type)::text IS NULL OR j.type = sqlc.narg(type))
+  AND (sqlc.narg(paused)::boolean IS NULL OR j.paused = sqlc.narg(paused))
+  AND (NOT @failing::boolean OR EXISTS (SELECT 1 FROM job_alert_state AS s WHERE s.job_id = j.id AND s.failing))
+ORDER BY j.id DESC
+LIMIT @max_rows;
+
+-- name: JobCountMatching :one
+-- JobCountMatching counts the jobs JobIDsMatching would answer, up to max_rows, for "select all N
+-- matching".
+SELECT count(*) FROM (
+    SELECT 1 FROM jobs AS j
+    WHERE (@pattern::text = '' OR j.name ILIKE @pattern OR j.description ILIKE @pattern OR j.tags @> ARRAY[@term::text])
+      AND (@tag::text = '' OR j.tags @> ARRAY[@tag::text])
+      AND (sqlc.narg(type)::text IS NULL OR j.type = sqlc.narg(type))
+      AND (sqlc.narg(paused)::boolean IS NULL OR j.paused = sqlc.narg(paused))
+      AND (NOT @failing::boolean OR EXISTS (SELECT 1 FROM job_alert_state AS s WHERE s.job_id = j.id AND s.failing))
+    LIMIT @max_rows) AS m;

@@ -71,6 +71,17 @@ WHERE job_id = @job_id AND status = @status AND runs.id < @before_id AND EXISTS 
 ORDER BY id DESC
 LIMIT @max_rows;
 
+-- name: RunListByTag :many
+-- RunListByTag is RunList for the runs of jobs that have a tag (issue 27), with the job and status
+-- filters optional: the tag narrows the jobs first, through their GIN index.
+SELECT runs.* FROM runs
+WHERE runs.job_id IN (SELECT t.id FROM jobs AS t WHERE t.tags @> ARRAY[@tag::text])
+  AND (sqlc.narg(job_id)::bigint IS NULL OR runs.job_id = sqlc.narg(job_id)::bigint)
+  AND (sqlc.narg(status)::text IS NULL OR runs.status = sqlc.narg(status)::text)
+  AND runs.id < @before_id
+ORDER BY runs.id DESC
+LIMIT @max_rows;
+
 -- name: RunMarkPublished :exec
 -- RunMarkPublished records that the broker confirmed these runs' messages. It skips a row that
 -- another statement holds instead of waiting for it: the consumers may be claiming these very runs
@@ -363,6 +374,7 @@ WHERE l.id < @before_id
   AND (sqlc.narg(from_at)::timestamptz IS NULL OR l.scheduled_at >= sqlc.narg(from_at)::timestamptz)
   AND (sqlc.narg(to_at)::timestamptz IS NULL OR l.scheduled_at < sqlc.narg(to_at)::timestamptz)
   AND (sqlc.narg(error_like)::text IS NULL OR EXISTS (SELECT 1 FROM runs AS r WHERE r.id = l.id AND r.error ILIKE sqlc.narg(error_like)::text))
+  AND (sqlc.narg(tag)::text IS NULL OR l.job_id IN (SELECT t.id FROM jobs AS t WHERE t.tags @> ARRAY[sqlc.narg(tag)::text]))
 ORDER BY l.id DESC
 LIMIT @max_rows;
 
@@ -375,15 +387,43 @@ WHERE l.id > @after_id
   AND (sqlc.narg(from_at)::timestamptz IS NULL OR l.scheduled_at >= sqlc.narg(from_at)::timestamptz)
   AND (sqlc.narg(to_at)::timestamptz IS NULL OR l.scheduled_at < sqlc.narg(to_at)::timestamptz)
   AND (sqlc.narg(error_like)::text IS NULL OR EXISTS (SELECT 1 FROM runs AS r WHERE r.id = l.id AND r.error ILIKE sqlc.narg(error_like)::text))
+  AND (sqlc.narg(tag)::text IS NULL OR l.job_id IN (SELECT t.id FROM jobs AS t WHERE t.tags @> ARRAY[sqlc.narg(tag)::text]))
 ORDER BY l.id
 LIMIT @max_rows;
 
 -- name: RunCountByStatusSearch :many
 -- RunCountByStatusSearch counts the runs of each status that the runs page's other filters (job,
--- date range, error search) leave, for its status tabs; a NULL filter is no filter.
+-- date range, error search, tag) leave, for its status tabs; a NULL filter is no filter.
 SELECT status, count(*) AS runs FROM runs
 WHERE (sqlc.narg(job_id)::bigint IS NULL OR job_id = sqlc.narg(job_id)::bigint)
   AND (sqlc.narg(from_at)::timestamptz IS NULL OR scheduled_at >= sqlc.narg(from_at)::timestamptz)
   AND (sqlc.narg(to_at)::timestamptz IS NULL OR scheduled_at < sqlc.narg(to_at)::timestamptz)
   AND (sqlc.narg(error_like)::text IS NULL OR error ILIKE sqlc.narg(error_like)::text)
+  AND (sqlc.narg(tag)::text IS NULL OR job_id IN (SELECT t.id FROM jobs AS t WHERE t.tags @> ARRAY[sqlc.narg(tag)::text]))
 GROUP BY status;
+
+-- name: RunIDsMatching :many
+-- RunIDsMatching resolves a bulk retry's filter to run ids, newest first, at most max_rows: the
+-- runs page's filters (job, status, date range, error search, the job's tag); a NULL filter is none.
+SELECT r.id FROM runs AS r
+WHERE (sqlc.narg(job_id)::bigint IS NULL OR r.job_id = sqlc.narg(job_id)::bigint)
+  AND (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status)::text)
+  AND (sqlc.narg(from_at)::timestamptz IS NULL OR r.scheduled_at >= sqlc.narg(from_at)::timestamptz)
+  AND (sqlc.narg(to_at)::timestamptz IS NULL OR r.scheduled_at < sqlc.narg(to_at)::timestamptz)
+  AND (sqlc.narg(error_like)::text IS NULL OR r.error ILIKE sqlc.narg(error_like)::text)
+  AND (sqlc.narg(tag)::text IS NULL OR r.job_id IN (SELECT t.id FROM jobs AS t WHERE t.tags @> ARRAY[sqlc.narg(tag)::text]))
+ORDER BY r.id DESC
+LIMIT @max_rows;
+
+-- name: RunCountMatching :one
+-- RunCountMatching counts the runs RunIDsMatching would answer, up to max_rows, for "select all N
+-- matching".
+SELECT count(*) FROM (
+    SELECT 1 FROM runs AS r
+    WHERE (sqlc.narg(job_id)::bigint IS NULL OR r.job_id = sqlc.narg(job_id)::bigint)
+      AND (sqlc.narg(status)::text IS NULL OR r.status = sqlc.narg(status)::text)
+      AND (sqlc.narg(from_at)::timestamptz IS NULL OR r.scheduled_at >= sqlc.narg(from_at)::timestamptz)
+      AND (sqlc.narg(to_at)::timestamptz IS NULL OR r.scheduled_at < sqlc.narg(to_at)::timestamptz)
+      AND (sqlc.narg(error_like)::text IS NULL OR r.error ILIKE sqlc.narg(error_like)::text)
+      AND (sqlc.narg(tag)::text IS NULL OR r.job_id IN (SELECT t.id FROM jobs AS t WHERE t.tags @> ARRAY[sqlc.narg(tag)::text]))
+    LIMIT @max_rows) AS m;

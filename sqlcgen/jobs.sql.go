@@ -25,6 +25,44 @@ func (q *Queries) JobCount(ctx context.Context) (int64, error) {
 	return count, err
 }
 
+const jobCountMatching = `-- name: JobCountMatching :one
+SELECT count(*) FROM (
+    SELECT 1 FROM jobs AS j
+    WHERE ($1::text = '' OR j.name ILIKE $1 OR j.description ILIKE $1 OR j.tags @> ARRAY[$2::text])
+      AND ($3::text = '' OR j.tags @> ARRAY[$3::text])
+      AND ($4::text IS NULL OR j.type = $4)
+      AND ($5::boolean IS NULL OR j.paused = $5)
+      AND (NOT $6::boolean OR EXISTS (SELECT 1 FROM job_alert_state AS s WHERE s.job_id = j.id AND s.failing))
+    LIMIT $7) AS m
+`
+
+type JobCountMatchingParams struct {
+	Pattern string
+	Term    string
+	Tag     string
+	Type    *string
+	Paused  pgtype.Bool
+	Failing bool
+	MaxRows int32
+}
+
+// JobCountMatching counts the jobs JobIDsMatching would answer, up to max_rows, for "select all N
+// matching".
+func (q *Queries) JobCountMatching(ctx context.Context, arg JobCountMatchingParams) (int64, error) {
+	row := q.db.QueryRow(ctx, jobCountMatching,
+		arg.Pattern,
+		arg.Term,
+		arg.Tag,
+		arg.Type,
+		arg.Paused,
+		arg.Failing,
+		arg.MaxRows,
+	)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const jobCountScheduled = `-- name: JobCountScheduled :one
 SELECT count(*) FROM jobs WHERE NOT paused
 `
@@ -50,7 +88,7 @@ func (q *Queries) JobDelete(ctx context.Context, id int64) (int64, error) {
 }
 
 const jobGet = `-- name: JobGet :one
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms FROM jobs WHERE id = $1
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms, tags, description FROM jobs WHERE id = $1
 `
 
 func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
@@ -92,12 +130,14 @@ func (q *Queries) JobGet(ctx context.Context, id int64) (Job, error) {
 		&i.PreviousSecretUntil,
 		&i.AlertRepeatMs,
 		&i.AlertFlapWindowMs,
+		&i.Tags,
+		&i.Description,
 	)
 	return i, err
 }
 
 const jobGetForUpdate = `-- name: JobGetForUpdate :one
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms FROM jobs WHERE id = $1 FOR UPDATE
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms, tags, description FROM jobs WHERE id = $1 FOR UPDATE
 `
 
 // JobGetForUpdate reads a job that is about to change and locks it until the transaction ends, so
@@ -141,8 +181,61 @@ func (q *Queries) JobGetForUpdate(ctx context.Context, id int64) (Job, error) {
 		&i.PreviousSecretUntil,
 		&i.AlertRepeatMs,
 		&i.AlertFlapWindowMs,
+		&i.Tags,
+		&i.Description,
 	)
 	return i, err
+}
+
+const jobIDsMatching = `-- name: JobIDsMatching :many
+SELECT j.id FROM jobs AS j
+WHERE ($1::text = '' OR j.name ILIKE $1 OR j.description ILIKE $1 OR j.tags @> ARRAY[$2::text])
+  AND ($3::text = '' OR j.tags @> ARRAY[$3::text])
+  AND ($4::text IS NULL OR j.type = $4)
+  AND ($5::boolean IS NULL OR j.paused = $5)
+  AND (NOT $6::boolean OR EXISTS (SELECT 1 FROM job_alert_state AS s WHERE s.job_id = j.id AND s.failing))
+ORDER BY j.id DESC
+LIMIT $7
+`
+
+type JobIDsMatchingParams struct {
+	Pattern string
+	Term    string
+	Tag     string
+	Type    *string
+	Paused  pgtype.Bool
+	Failing bool
+	MaxRows int32
+}
+
+// JobIDsMatching resolves a bulk action's filter to job ids, newest first, at most max_rows: the
+// same filters as the jobs list (name, description or tag search; type; paused; failing; tag).
+func (q *Queries) JobIDsMatching(ctx context.Context, arg JobIDsMatchingParams) ([]int64, error) {
+	rows, err := q.db.Query(ctx, jobIDsMatching,
+		arg.Pattern,
+		arg.Term,
+		arg.Tag,
+		arg.Type,
+		arg.Paused,
+		arg.Failing,
+		arg.MaxRows,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const jobInsert = `-- name: JobInsert :one
@@ -153,7 +246,9 @@ INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_
                   -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
                   overlap, after_job_id, after_on, params, pause_after_failures, alert_on,
                   -- alert rules (issue 22): reminders and flapping damping
-                  alert_repeat_ms, alert_flap_window_ms)
+                  alert_repeat_ms, alert_flap_window_ms,
+                  -- tags and a description (issue 27)
+                  tags, description)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
         $11,
         COALESCE($12::bigint[], ARRAY(SELECT c.id FROM channels AS c WHERE c.is_default ORDER BY c.id)),
@@ -167,8 +262,10 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
         COALESCE(NULLIF($24::text, ''), 'success'), COALESCE($25::jsonb, '{}'),
         $26, COALESCE($27::text[], '{failing,recovered}'),
         -- alert rules (issue 22)
-        COALESCE($28::bigint, 0), COALESCE($29::bigint, 0))
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms
+        COALESCE($28::bigint, 0), COALESCE($29::bigint, 0),
+        -- tags and a description (issue 27)
+        COALESCE($30::text[], '{}'), COALESCE($31::text, ''))
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms, tags, description
 `
 
 type JobInsertParams struct {
@@ -201,6 +298,8 @@ type JobInsertParams struct {
 	AlertOn            []string
 	AlertRepeatMs      *int64
 	AlertFlapWindowMs  *int64
+	Tags               []string
+	Description        *string
 }
 
 // JobInsert stores a job. Without alert channels given, it alerts the channels marked default. An
@@ -237,6 +336,8 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 		arg.AlertOn,
 		arg.AlertRepeatMs,
 		arg.AlertFlapWindowMs,
+		arg.Tags,
+		arg.Description,
 	)
 	var i Job
 	err := row.Scan(
@@ -275,6 +376,8 @@ func (q *Queries) JobInsert(ctx context.Context, arg JobInsertParams) (Job, erro
 		&i.PreviousSecretUntil,
 		&i.AlertRepeatMs,
 		&i.AlertFlapWindowMs,
+		&i.Tags,
+		&i.Description,
 	)
 	return i, err
 }
@@ -287,7 +390,9 @@ INSERT INTO jobs (name, type, payload, cron, timezone, max_retries, retry_delay_
                   -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
                   overlap, after_job_id, after_on, params, pause_after_failures, alert_on,
                   -- alert rules (issue 22)
-                  alert_repeat_ms, alert_flap_window_ms)
+                  alert_repeat_ms, alert_flap_window_ms,
+                  -- tags and a description (issue 27)
+                  tags, description)
 SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_delay_ms, u.timeout_ms, u.catchup, u.paused,
        NULLIF(u.next_run_at, '0001-01-01 00:00:00+00'), -- the zero time: none (a job with no cron)
        u.alert_channels::bigint[], u.alert_after,
@@ -297,7 +402,9 @@ SELECT u.name, u.type, u.payload, u.cron, u.timezone, u.max_retries, u.retry_del
        -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b); after job 0 is none
        u.overlap, NULLIF(u.after_job_id, 0), u.after_on, u.params, u.pause_after_failures, u.alert_on::text[],
        -- alert rules (issue 22)
-       u.alert_repeat_ms, u.alert_flap_window_ms
+       u.alert_repeat_ms, u.alert_flap_window_ms,
+       -- tags and a description (issue 27): each job's tags as an array literal ('{a,b}')
+       u.tags::text[], u.description
 FROM (SELECT unnest($1::text[]) AS name, unnest($2::text[]) AS type, unnest($3::json[]) AS payload,
              unnest($4::text[]) AS cron, unnest($5::text[]) AS timezone,
              unnest($6::integer[]) AS max_retries, unnest($7::bigint[]) AS retry_delay_ms,
@@ -316,7 +423,9 @@ FROM (SELECT unnest($1::text[]) AS name, unnest($2::text[]) AS type, unnest($3::
              unnest($27::integer[]) AS pause_after_failures,
              unnest($28::text[]) AS alert_on,
              -- alert rules (issue 22)
-             unnest($29::bigint[]) AS alert_repeat_ms, unnest($30::bigint[]) AS alert_flap_window_ms) AS u
+             unnest($29::bigint[]) AS alert_repeat_ms, unnest($30::bigint[]) AS alert_flap_window_ms,
+             -- tags and a description (issue 27)
+             unnest($31::text[]) AS tags, unnest($32::text[]) AS description) AS u
 ORDER BY u.ordinal
 RETURNING id
 `
@@ -352,6 +461,8 @@ type JobInsertManyParams struct {
 	AlertOns           []string
 	AlertRepeatMs      []int64
 	AlertFlapWindowMs  []int64
+	Tags               []string
+	Descriptions       []string
 }
 
 // JobInsertMany creates a batch of imported jobs in one statement. Identity values are taken in the
@@ -391,6 +502,8 @@ func (q *Queries) JobInsertMany(ctx context.Context, arg JobInsertManyParams) ([
 		arg.AlertOns,
 		arg.AlertRepeatMs,
 		arg.AlertFlapWindowMs,
+		arg.Tags,
+		arg.Descriptions,
 	)
 	if err != nil {
 		return nil, err
@@ -411,20 +524,21 @@ func (q *Queries) JobInsertMany(ctx context.Context, arg JobInsertManyParams) ([
 }
 
 const jobList = `-- name: JobList :many
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms FROM jobs
-WHERE id > $1
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms, tags, description FROM jobs
+WHERE id > $1 AND ($2::text = '' OR tags @> ARRAY[$2::text])
 ORDER BY id
-LIMIT $2
+LIMIT $3
 `
 
 type JobListParams struct {
 	AfterID int64
+	Tag     string
 	MaxRows int32
 }
 
-// JobList pages through every job by id, for the API.
+// JobList pages through every job by id, for the API, or the jobs with a tag (” for every job).
 func (q *Queries) JobList(ctx context.Context, arg JobListParams) ([]Job, error) {
-	rows, err := q.db.Query(ctx, jobList, arg.AfterID, arg.MaxRows)
+	rows, err := q.db.Query(ctx, jobList, arg.AfterID, arg.Tag, arg.MaxRows)
 	if err != nil {
 		return nil, err
 	}
@@ -468,6 +582,8 @@ func (q *Queries) JobList(ctx context.Context, arg JobListParams) ([]Job, error)
 			&i.PreviousSecretUntil,
 			&i.AlertRepeatMs,
 			&i.AlertFlapWindowMs,
+			&i.Tags,
+			&i.Description,
 		); err != nil {
 			return nil, err
 		}
@@ -481,7 +597,7 @@ func (q *Queries) JobList(ctx context.Context, arg JobListParams) ([]Job, error)
 
 const jobListAll = `-- name: JobListAll :many
 
-SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms FROM jobs
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms, tags, description FROM jobs
 WHERE id > $1
 ORDER BY id
 LIMIT $2
@@ -539,6 +655,8 @@ func (q *Queries) JobListAll(ctx context.Context, arg JobListAllParams) ([]Job, 
 			&i.PreviousSecretUntil,
 			&i.AlertRepeatMs,
 			&i.AlertFlapWindowMs,
+			&i.Tags,
+			&i.Description,
 		); err != nil {
 			return nil, err
 		}
@@ -551,7 +669,7 @@ func (q *Queries) JobListAll(ctx context.Context, arg JobListAllParams) ([]Job, 
 }
 
 const jobListByNames = `-- name: JobListByNames :many
-SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.max_retries, j.retry_delay_ms, j.timeout_ms, j.paused, j.created_at, j.updated_at, j.next_run_at, j.catchup, j.retry_on, j.retry_backoff, j.signing_secret, j.secret_refs, j.alert_channels, j.alert_after, j.jitter_ms, j.start_at, j.end_at, j.blackouts, j.overlap, j.after_job_id, j.after_on, j.params, j.pause_after_failures, j.paused_reason, j.alert_on, j.previous_signing_secret, j.previous_secret_until, j.alert_repeat_ms, j.alert_flap_window_ms FROM jobs AS j
+SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.max_retries, j.retry_delay_ms, j.timeout_ms, j.paused, j.created_at, j.updated_at, j.next_run_at, j.catchup, j.retry_on, j.retry_backoff, j.signing_secret, j.secret_refs, j.alert_channels, j.alert_after, j.jitter_ms, j.start_at, j.end_at, j.blackouts, j.overlap, j.after_job_id, j.after_on, j.params, j.pause_after_failures, j.paused_reason, j.alert_on, j.previous_signing_secret, j.previous_secret_until, j.alert_repeat_ms, j.alert_flap_window_ms, j.tags, j.description FROM jobs AS j
 JOIN (SELECT DISTINCT unnest($1::text[]) AS name) AS n ON n.name = j.name
 ORDER BY j.id
 FOR UPDATE OF j
@@ -604,6 +722,8 @@ func (q *Queries) JobListByNames(ctx context.Context, names []string) ([]Job, er
 			&i.PreviousSecretUntil,
 			&i.AlertRepeatMs,
 			&i.AlertFlapWindowMs,
+			&i.Tags,
+			&i.Description,
 		); err != nil {
 			return nil, err
 		}
@@ -733,23 +853,27 @@ func (q *Queries) JobListSigningSecretsToSeal(ctx context.Context, prefix string
 const jobListSorted = `-- name: JobListSorted :many
 
 SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.paused, j.created_at, j.next_run_at, j.last_run_status, j.recent_statuses FROM job_list_rows AS j
-WHERE ($1::text = '' OR j.name ILIKE $1)
-  AND ($2::text IS NULL OR j.type = $2)
-  AND ($3::boolean IS NULL OR j.paused = $3)
-  AND (NOT $4::boolean OR EXISTS (SELECT 1 FROM job_alert_state AS s WHERE s.job_id = j.id AND s.failing))
+WHERE ($1::text = '' OR j.id IN (SELECT m.id FROM jobs AS m WHERE m.name ILIKE $1 OR m.description ILIKE $1
+                                                                   OR m.tags @> ARRAY[$2::text]))
+  AND ($3::text = '' OR j.id IN (SELECT t.id FROM jobs AS t WHERE t.tags @> ARRAY[$3::text]))
+  AND ($4::text IS NULL OR j.type = $4)
+  AND ($5::boolean IS NULL OR j.paused = $5)
+  AND (NOT $6::boolean OR EXISTS (SELECT 1 FROM job_alert_state AS s WHERE s.job_id = j.id AND s.failing))
 ORDER BY
-    CASE WHEN $5::text = 'name' THEN lower(j.name) END ASC,
-    CASE WHEN $5::text = '-name' THEN lower(j.name) END DESC,
-    CASE WHEN $5::text = 'next' THEN j.next_run_at END ASC NULLS LAST,
-    CASE WHEN $5::text = '-next' THEN j.next_run_at END DESC NULLS LAST,
-    CASE WHEN $5::text = 'last' THEN (SELECT max(r.id) FROM runs AS r WHERE r.job_id = j.id) END DESC NULLS LAST,
-    CASE WHEN $5::text = '-last' THEN (SELECT max(r.id) FROM runs AS r WHERE r.job_id = j.id) END ASC NULLS LAST,
+    CASE WHEN $7::text = 'name' THEN lower(j.name) END ASC,
+    CASE WHEN $7::text = '-name' THEN lower(j.name) END DESC,
+    CASE WHEN $7::text = 'next' THEN j.next_run_at END ASC NULLS LAST,
+    CASE WHEN $7::text = '-next' THEN j.next_run_at END DESC NULLS LAST,
+    CASE WHEN $7::text = 'last' THEN (SELECT max(r.id) FROM runs AS r WHERE r.job_id = j.id) END DESC NULLS LAST,
+    CASE WHEN $7::text = '-last' THEN (SELECT max(r.id) FROM runs AS r WHERE r.job_id = j.id) END ASC NULLS LAST,
     j.id DESC
-LIMIT $7 OFFSET $6
+LIMIT $9 OFFSET $8
 `
 
 type JobListSortedParams struct {
 	Pattern  string
+	Term     string
+	Tag      string
 	Type     *string
 	Paused   pgtype.Bool
 	Failing  bool
@@ -767,6 +891,8 @@ type JobListSortedParams struct {
 func (q *Queries) JobListSorted(ctx context.Context, arg JobListSortedParams) ([]JobListRow, error) {
 	rows, err := q.db.Query(ctx, jobListSorted,
 		arg.Pattern,
+		arg.Term,
+		arg.Tag,
 		arg.Type,
 		arg.Paused,
 		arg.Failing,
@@ -873,14 +999,16 @@ SELECT id, name, type, payload, cron, timezone, paused, created_at, next_run_at,
 WHERE j.id > $1
   AND ($2::text IS NULL OR j.type = $2)
   AND ($3::boolean IS NULL OR j.paused = $3)
+  AND ($4::text = '' OR j.id IN (SELECT t.id FROM jobs AS t WHERE t.tags @> ARRAY[$4::text]))
 ORDER BY j.id
-LIMIT $4
+LIMIT $5
 `
 
 type JobPageAfterParams struct {
 	AfterID int64
 	Type    *string
 	Paused  pgtype.Bool
+	Tag     string
 	MaxRows int32
 }
 
@@ -890,6 +1018,7 @@ func (q *Queries) JobPageAfter(ctx context.Context, arg JobPageAfterParams) ([]J
 		arg.AfterID,
 		arg.Type,
 		arg.Paused,
+		arg.Tag,
 		arg.MaxRows,
 	)
 	if err != nil {
@@ -928,14 +1057,16 @@ SELECT id, name, type, payload, cron, timezone, paused, created_at, next_run_at,
 WHERE j.id < $1
   AND ($2::text IS NULL OR j.type = $2)
   AND ($3::boolean IS NULL OR j.paused = $3)
+  AND ($4::text = '' OR j.id IN (SELECT t.id FROM jobs AS t WHERE t.tags @> ARRAY[$4::text]))
 ORDER BY j.id DESC
-LIMIT $4
+LIMIT $5
 `
 
 type JobPageBeforeParams struct {
 	BeforeID int64
 	Type     *string
 	Paused   pgtype.Bool
+	Tag      string
 	MaxRows  int32
 }
 
@@ -949,6 +1080,7 @@ func (q *Queries) JobPageBefore(ctx context.Context, arg JobPageBeforeParams) ([
 		arg.BeforeID,
 		arg.Type,
 		arg.Paused,
+		arg.Tag,
 		arg.MaxRows,
 	)
 	if err != nil {
@@ -999,7 +1131,7 @@ SET previous_signing_secret = signing_secret,
     previous_secret_until = clock_timestamp() + ($1::bigint) * interval '1 millisecond',
     signing_secret = $2, updated_at = clock_timestamp()
 WHERE id = $3
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms, tags, description
 `
 
 type JobRotateSigningSecretParams struct {
@@ -1050,6 +1182,8 @@ func (q *Queries) JobRotateSigningSecret(ctx context.Context, arg JobRotateSigni
 		&i.PreviousSecretUntil,
 		&i.AlertRepeatMs,
 		&i.AlertFlapWindowMs,
+		&i.Tags,
+		&i.Description,
 	)
 	return i, err
 }
@@ -1195,15 +1329,18 @@ func (q *Queries) JobSealSigningSecrets(ctx context.Context, arg JobSealSigningS
 }
 
 const jobSearchAfter = `-- name: JobSearchAfter :many
-WITH matches AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE jobs.name ILIKE $1),
+WITH matches AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE jobs.name ILIKE $1
+                               UNION SELECT jobs.id FROM jobs WHERE jobs.description ILIKE $1
+                               UNION SELECT jobs.id FROM jobs WHERE jobs.tags @> ARRAY[$2::text]),
 page AS MATERIALIZED (
     SELECT jobs.id FROM jobs
     JOIN matches AS m ON m.id = jobs.id
-    WHERE jobs.id > $2
-      AND ($3::text IS NULL OR jobs.type = $3)
-      AND ($4::boolean IS NULL OR jobs.paused = $4)
+    WHERE jobs.id > $3
+      AND ($4::text IS NULL OR jobs.type = $4)
+      AND ($5::boolean IS NULL OR jobs.paused = $5)
+      AND ($6::text = '' OR jobs.tags @> ARRAY[$6::text])
     ORDER BY jobs.id
-    LIMIT $5)
+    LIMIT $7)
 SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.paused, j.created_at, j.next_run_at, j.last_run_status, j.recent_statuses FROM job_list_rows AS j
 JOIN page AS p ON p.id = j.id
 ORDER BY j.id
@@ -1211,18 +1348,22 @@ ORDER BY j.id
 
 type JobSearchAfterParams struct {
 	Pattern string
+	Term    string
 	AfterID int64
 	Type    *string
 	Paused  pgtype.Bool
+	Tag     string
 	MaxRows int32
 }
 
 func (q *Queries) JobSearchAfter(ctx context.Context, arg JobSearchAfterParams) ([]JobListRow, error) {
 	rows, err := q.db.Query(ctx, jobSearchAfter,
 		arg.Pattern,
+		arg.Term,
 		arg.AfterID,
 		arg.Type,
 		arg.Paused,
+		arg.Tag,
 		arg.MaxRows,
 	)
 	if err != nil {
@@ -1256,15 +1397,18 @@ func (q *Queries) JobSearchAfter(ctx context.Context, arg JobSearchAfterParams) 
 }
 
 const jobSearchBefore = `-- name: JobSearchBefore :many
-WITH matches AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE jobs.name ILIKE $1),
+WITH matches AS MATERIALIZED (SELECT jobs.id FROM jobs WHERE jobs.name ILIKE $1
+                               UNION SELECT jobs.id FROM jobs WHERE jobs.description ILIKE $1
+                               UNION SELECT jobs.id FROM jobs WHERE jobs.tags @> ARRAY[$2::text]),
 page AS MATERIALIZED (
     SELECT jobs.id FROM jobs
     JOIN matches AS m ON m.id = jobs.id
-    WHERE jobs.id < $2
-      AND ($3::text IS NULL OR jobs.type = $3)
-      AND ($4::boolean IS NULL OR jobs.paused = $4)
+    WHERE jobs.id < $3
+      AND ($4::text IS NULL OR jobs.type = $4)
+      AND ($5::boolean IS NULL OR jobs.paused = $5)
+      AND ($6::text = '' OR jobs.tags @> ARRAY[$6::text])
     ORDER BY jobs.id DESC
-    LIMIT $5)
+    LIMIT $7)
 SELECT j.id, j.name, j.type, j.payload, j.cron, j.timezone, j.paused, j.created_at, j.next_run_at, j.last_run_status, j.recent_statuses FROM job_list_rows AS j
 JOIN page AS p ON p.id = j.id
 ORDER BY j.id DESC
@@ -1272,13 +1416,16 @@ ORDER BY j.id DESC
 
 type JobSearchBeforeParams struct {
 	Pattern  string
+	Term     string
 	BeforeID int64
 	Type     *string
 	Paused   pgtype.Bool
+	Tag      string
 	MaxRows  int32
 }
 
-// JobSearchBefore is JobPageBefore for jobs whose name matches an ILIKE pattern (wildcards in the
+// JobSearchBefore is JobPageBefore for jobs whose name or description matches an ILIKE pattern, or
+// that have the search term as a tag (issue 27) (wildcards in the
 // user's text escaped by the caller). The matches are found first, through the trigram index, and
 // only then ordered: written as one filtered walk of the primary key, a generic plan would read all
 // 100,000 names for a name that matches none.
@@ -1286,9 +1433,11 @@ type JobSearchBeforeParams struct {
 func (q *Queries) JobSearchBefore(ctx context.Context, arg JobSearchBeforeParams) ([]JobListRow, error) {
 	rows, err := q.db.Query(ctx, jobSearchBefore,
 		arg.Pattern,
+		arg.Term,
 		arg.BeforeID,
 		arg.Type,
 		arg.Paused,
+		arg.Tag,
 		arg.MaxRows,
 	)
 	if err != nil {
@@ -1322,7 +1471,7 @@ func (q *Queries) JobSearchBefore(ctx context.Context, arg JobSearchBeforeParams
 }
 
 const jobSetNextRun = `-- name: JobSetNextRun :one
-UPDATE jobs SET next_run_at = $1::timestamptz WHERE id = $2 RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms
+UPDATE jobs SET next_run_at = $1::timestamptz WHERE id = $2 RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms, tags, description
 `
 
 type JobSetNextRunParams struct {
@@ -1371,6 +1520,8 @@ func (q *Queries) JobSetNextRun(ctx context.Context, arg JobSetNextRunParams) (J
 		&i.PreviousSecretUntil,
 		&i.AlertRepeatMs,
 		&i.AlertFlapWindowMs,
+		&i.Tags,
+		&i.Description,
 	)
 	return i, err
 }
@@ -1402,7 +1553,7 @@ UPDATE jobs
 SET paused = $1, next_run_at = $2, updated_at = clock_timestamp(),
     paused_reason = CASE WHEN $1::boolean THEN paused_reason ELSE '' END -- a resumed job forgets why it paused
 WHERE id = $3
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms, tags, description
 `
 
 type JobSetPausedParams struct {
@@ -1450,8 +1601,78 @@ func (q *Queries) JobSetPaused(ctx context.Context, arg JobSetPausedParams) (Job
 		&i.PreviousSecretUntil,
 		&i.AlertRepeatMs,
 		&i.AlertFlapWindowMs,
+		&i.Tags,
+		&i.Description,
 	)
 	return i, err
+}
+
+const jobTagsAll = `-- name: JobTagsAll :many
+SELECT t.tag::text AS tag, count(*) AS jobs
+FROM jobs, unnest(jobs.tags) AS t(tag)
+GROUP BY t.tag
+ORDER BY t.tag
+LIMIT $1
+`
+
+type JobTagsAllRow struct {
+	Tag  string
+	Jobs int64
+}
+
+// JobTagsAll is every tag in use with how many jobs have it, for the tag filters' choices.
+func (q *Queries) JobTagsAll(ctx context.Context, maxRows int32) ([]JobTagsAllRow, error) {
+	rows, err := q.db.Query(ctx, jobTagsAll, maxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []JobTagsAllRow{}
+	for rows.Next() {
+		var i JobTagsAllRow
+		if err := rows.Scan(&i.Tag, &i.Jobs); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const jobTagsList = `-- name: JobTagsList :many
+
+SELECT id, tags, description FROM jobs WHERE id = ANY($1::bigint[])
+`
+
+type JobTagsListRow struct {
+	ID          int64
+	Tags        []string
+	Description string
+}
+
+// Tags, descriptions and bulk actions (issue 27, tags-bulk).
+// JobTagsList is the tags and description of each of these jobs, for the rows and cards that show
+// them as chips; the job list view leaves them out so that its other users do not read them.
+func (q *Queries) JobTagsList(ctx context.Context, ids []int64) ([]JobTagsListRow, error) {
+	rows, err := q.db.Query(ctx, jobTagsList, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []JobTagsListRow{}
+	for rows.Next() {
+		var i JobTagsListRow
+		if err := rows.Scan(&i.ID, &i.Tags, &i.Description); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const jobUpdate = `-- name: JobUpdate :one
@@ -1474,9 +1695,11 @@ SET name = $1, type = $2, payload = $3, cron = $4, timezone = $5,
     -- overlap, after, params, pause_after_failures, alerts.on (issue 21, sched-b)
     overlap = COALESCE(NULLIF($23::text, ''), 'allow'), after_job_id = $24::bigint,
     after_on = COALESCE(NULLIF($25::text, ''), 'success'), params = COALESCE($26::jsonb, '{}'),
-    pause_after_failures = $27, alert_on = COALESCE($28::text[], alert_on)
-WHERE id = $29
-RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms
+    pause_after_failures = $27, alert_on = COALESCE($28::text[], alert_on),
+    -- tags and a description (issue 27), kept as they are when not given
+    tags = COALESCE($29::text[], tags), description = COALESCE($30::text, description)
+WHERE id = $31
+RETURNING id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms, tags, description
 `
 
 type JobUpdateParams struct {
@@ -1508,6 +1731,8 @@ type JobUpdateParams struct {
 	Params             []byte
 	PauseAfterFailures int32
 	AlertOn            []string
+	Tags               []string
+	Description        *string
 	ID                 int64
 }
 
@@ -1541,6 +1766,8 @@ func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, erro
 		arg.Params,
 		arg.PauseAfterFailures,
 		arg.AlertOn,
+		arg.Tags,
+		arg.Description,
 		arg.ID,
 	)
 	var i Job
@@ -1580,6 +1807,8 @@ func (q *Queries) JobUpdate(ctx context.Context, arg JobUpdateParams) (Job, erro
 		&i.PreviousSecretUntil,
 		&i.AlertRepeatMs,
 		&i.AlertFlapWindowMs,
+		&i.Tags,
+		&i.Description,
 	)
 	return i, err
 }
@@ -1600,7 +1829,9 @@ SET name = u.name, type = u.type, payload = u.payload, cron = u.cron, timezone =
     overlap = u.overlap, after_job_id = NULLIF(u.after_job_id, 0), after_on = u.after_on, params = u.params,
     pause_after_failures = u.pause_after_failures, alert_on = u.alert_on::text[],
     -- alert rules (issue 22)
-    alert_repeat_ms = u.alert_repeat_ms, alert_flap_window_ms = u.alert_flap_window_ms
+    alert_repeat_ms = u.alert_repeat_ms, alert_flap_window_ms = u.alert_flap_window_ms,
+    -- tags and a description (issue 27)
+    tags = u.tags::text[], description = u.description
 FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::text[]) AS name, unnest($3::text[]) AS type,
              unnest($4::json[]) AS payload, unnest($5::text[]) AS cron,
              unnest($6::text[]) AS timezone, unnest($7::integer[]) AS max_retries,
@@ -1619,7 +1850,9 @@ FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::text[]) AS name, unnest($3::
              unnest($28::text[]) AS alert_on,
              -- alert rules (issue 22)
              unnest($29::bigint[]) AS alert_repeat_ms,
-             unnest($30::bigint[]) AS alert_flap_window_ms) AS u
+             unnest($30::bigint[]) AS alert_flap_window_ms,
+             -- tags and a description (issue 27)
+             unnest($31::text[]) AS tags, unnest($32::text[]) AS description) AS u
 WHERE jobs.id = u.id
 `
 
@@ -1654,6 +1887,8 @@ type JobUpdateManyParams struct {
 	AlertOns           []string
 	AlertRepeatMs      []int64
 	AlertFlapWindowMs  []int64
+	Tags               []string
+	Descriptions       []string
 }
 
 // JobUpdateMany changes a batch of imported jobs in one statement. updated_at moves on, so that the
@@ -1691,6 +1926,8 @@ func (q *Queries) JobUpdateMany(ctx context.Context, arg JobUpdateManyParams) er
 		arg.AlertOns,
 		arg.AlertRepeatMs,
 		arg.AlertFlapWindowMs,
+		arg.Tags,
+		arg.Descriptions,
 	)
 	return err
 }

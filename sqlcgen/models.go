@@ -84,6 +84,8 @@ type Job struct {
 	PreviousSecretUntil   *time.Time
 	AlertRepeatMs         int64
 	AlertFlapWindowMs     int64
+	Tags                  []string
+	Description           string
 }
 
 type JobAlertState struct {

@@ -126,6 +126,7 @@ WHERE ($1::bigint IS NULL OR job_id = $1::bigint)
   AND ($2::timestamptz IS NULL OR scheduled_at >= $2::timestamptz)
   AND ($3::timestamptz IS NULL OR scheduled_at < $3::timestamptz)
   AND ($4::text IS NULL OR error ILIKE $4::text)
+  AND ($5::text IS NULL OR job_id IN (SELECT t.id FROM jobs AS t WHERE t.tags @> ARRAY[$5::text]))
 GROUP BY status
 `
 
@@ -134,6 +135,7 @@ type RunCountByStatusSearchParams struct {
 	FromAt    *time.Time
 	ToAt      *time.Time
 	ErrorLike *string
+	Tag       *string
 }
 
 type RunCountByStatusSearchRow struct {
@@ -142,13 +144,14 @@ type RunCountByStatusSearchRow struct {
 }
 
 // RunCountByStatusSearch counts the runs of each status that the runs page's other filters (job,
-// date range, error search) leave, for its status tabs; a NULL filter is no filter.
+// date range, error search, tag) leave, for its status tabs; a NULL filter is no filter.
 func (q *Queries) RunCountByStatusSearch(ctx context.Context, arg RunCountByStatusSearchParams) ([]RunCountByStatusSearchRow, error) {
 	rows, err := q.db.Query(ctx, runCountByStatusSearch,
 		arg.JobID,
 		arg.FromAt,
 		arg.ToAt,
 		arg.ErrorLike,
+		arg.Tag,
 	)
 	if err != nil {
 		return nil, err
@@ -219,6 +222,45 @@ func (q *Queries) RunCountHourly(ctx context.Context, since time.Time) ([]RunCou
 		return nil, err
 	}
 	return items, nil
+}
+
+const runCountMatching = `-- name: RunCountMatching :one
+SELECT count(*) FROM (
+    SELECT 1 FROM runs AS r
+    WHERE ($1::bigint IS NULL OR r.job_id = $1::bigint)
+      AND ($2::text IS NULL OR r.status = $2::text)
+      AND ($3::timestamptz IS NULL OR r.scheduled_at >= $3::timestamptz)
+      AND ($4::timestamptz IS NULL OR r.scheduled_at < $4::timestamptz)
+      AND ($5::text IS NULL OR r.error ILIKE $5::text)
+      AND ($6::text IS NULL OR r.job_id IN (SELECT t.id FROM jobs AS t WHERE t.tags @> ARRAY[$6::text]))
+    LIMIT $7) AS m
+`
+
+type RunCountMatchingParams struct {
+	JobID     *int64
+	Status    *string
+	FromAt    *time.Time
+	ToAt      *time.Time
+	ErrorLike *string
+	Tag       *string
+	MaxRows   int32
+}
+
+// RunCountMatching counts the runs RunIDsMatching would answer, up to max_rows, for "select all N
+// matching".
+func (q *Queries) RunCountMatching(ctx context.Context, arg RunCountMatchingParams) (int64, error) {
+	row := q.db.QueryRow(ctx, runCountMatching,
+		arg.JobID,
+		arg.Status,
+		arg.FromAt,
+		arg.ToAt,
+		arg.ErrorLike,
+		arg.Tag,
+		arg.MaxRows,
+	)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
 }
 
 const runDeleteExpired = `-- name: RunDeleteExpired :one
@@ -322,6 +364,58 @@ type RunIDsByJobAndStatusParams struct {
 // retry of them all (RunRetryMany).
 func (q *Queries) RunIDsByJobAndStatus(ctx context.Context, arg RunIDsByJobAndStatusParams) ([]int64, error) {
 	rows, err := q.db.Query(ctx, runIDsByJobAndStatus, arg.JobID, arg.Status, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const runIDsMatching = `-- name: RunIDsMatching :many
+SELECT r.id FROM runs AS r
+WHERE ($1::bigint IS NULL OR r.job_id = $1::bigint)
+  AND ($2::text IS NULL OR r.status = $2::text)
+  AND ($3::timestamptz IS NULL OR r.scheduled_at >= $3::timestamptz)
+  AND ($4::timestamptz IS NULL OR r.scheduled_at < $4::timestamptz)
+  AND ($5::text IS NULL OR r.error ILIKE $5::text)
+  AND ($6::text IS NULL OR r.job_id IN (SELECT t.id FROM jobs AS t WHERE t.tags @> ARRAY[$6::text]))
+ORDER BY r.id DESC
+LIMIT $7
+`
+
+type RunIDsMatchingParams struct {
+	JobID     *int64
+	Status    *string
+	FromAt    *time.Time
+	ToAt      *time.Time
+	ErrorLike *string
+	Tag       *string
+	MaxRows   int32
+}
+
+// RunIDsMatching resolves a bulk retry's filter to run ids, newest first, at most max_rows: the
+// runs page's filters (job, status, date range, error search, the job's tag); a NULL filter is none.
+func (q *Queries) RunIDsMatching(ctx context.Context, arg RunIDsMatchingParams) ([]int64, error) {
+	rows, err := q.db.Query(ctx, runIDsMatching,
+		arg.JobID,
+		arg.Status,
+		arg.FromAt,
+		arg.ToAt,
+		arg.ErrorLike,
+		arg.Tag,
+		arg.MaxRows,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -687,6 +781,72 @@ type RunListByStatusParams struct {
 
 func (q *Queries) RunListByStatus(ctx context.Context, arg RunListByStatusParams) ([]Run, error) {
 	rows, err := q.db.Query(ctx, runListByStatus, arg.Status, arg.BeforeID, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Run{}
+	for rows.Next() {
+		var i Run
+		if err := rows.Scan(
+			&i.ID,
+			&i.JobID,
+			&i.Status,
+			&i.Trigger,
+			&i.Attempts,
+			&i.RetryCount,
+			&i.ScheduledAt,
+			&i.CreatedAt,
+			&i.PublishedAt,
+			&i.StartedAt,
+			&i.CompletedAt,
+			&i.LeaseUntil,
+			&i.NextAttemptAt,
+			&i.Output,
+			&i.Error,
+			&i.Params,
+			&i.TriggerRunID,
+			&i.CancelRequestedAt,
+			&i.WaitingSince,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const runListByTag = `-- name: RunListByTag :many
+SELECT runs.id, runs.job_id, runs.status, runs.trigger, runs.attempts, runs.retry_count, runs.scheduled_at, runs.created_at, runs.published_at, runs.started_at, runs.completed_at, runs.lease_until, runs.next_attempt_at, runs.output, runs.error, runs.params, runs.trigger_run_id, runs.cancel_requested_at, runs.waiting_since FROM runs
+WHERE runs.job_id IN (SELECT t.id FROM jobs AS t WHERE t.tags @> ARRAY[$1::text])
+  AND ($2::bigint IS NULL OR runs.job_id = $2::bigint)
+  AND ($3::text IS NULL OR runs.status = $3::text)
+  AND runs.id < $4
+ORDER BY runs.id DESC
+LIMIT $5
+`
+
+type RunListByTagParams struct {
+	Tag      string
+	JobID    *int64
+	Status   *string
+	BeforeID int64
+	MaxRows  int32
+}
+
+// RunListByTag is RunList for the runs of jobs that have a tag (issue 27), with the job and status
+// filters optional: the tag narrows the jobs first, through their GIN index.
+func (q *Queries) RunListByTag(ctx context.Context, arg RunListByTagParams) ([]Run, error) {
+	rows, err := q.db.Query(ctx, runListByTag,
+		arg.Tag,
+		arg.JobID,
+		arg.Status,
+		arg.BeforeID,
+		arg.MaxRows,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -1310,8 +1470,9 @@ WHERE l.id > $1
   AND ($4::timestamptz IS NULL OR l.scheduled_at >= $4::timestamptz)
   AND ($5::timestamptz IS NULL OR l.scheduled_at < $5::timestamptz)
   AND ($6::text IS NULL OR EXISTS (SELECT 1 FROM runs AS r WHERE r.id = l.id AND r.error ILIKE $6::text))
+  AND ($7::text IS NULL OR l.job_id IN (SELECT t.id FROM jobs AS t WHERE t.tags @> ARRAY[$7::text]))
 ORDER BY l.id
-LIMIT $7
+LIMIT $8
 `
 
 type RunPageSearchAfterParams struct {
@@ -1321,6 +1482,7 @@ type RunPageSearchAfterParams struct {
 	FromAt    *time.Time
 	ToAt      *time.Time
 	ErrorLike *string
+	Tag       *string
 	MaxRows   int32
 }
 
@@ -1333,6 +1495,7 @@ func (q *Queries) RunPageSearchAfter(ctx context.Context, arg RunPageSearchAfter
 		arg.FromAt,
 		arg.ToAt,
 		arg.ErrorLike,
+		arg.Tag,
 		arg.MaxRows,
 	)
 	if err != nil {
@@ -1378,8 +1541,9 @@ WHERE l.id < $1
   AND ($4::timestamptz IS NULL OR l.scheduled_at >= $4::timestamptz)
   AND ($5::timestamptz IS NULL OR l.scheduled_at < $5::timestamptz)
   AND ($6::text IS NULL OR EXISTS (SELECT 1 FROM runs AS r WHERE r.id = l.id AND r.error ILIKE $6::text))
+  AND ($7::text IS NULL OR l.job_id IN (SELECT t.id FROM jobs AS t WHERE t.tags @> ARRAY[$7::text]))
 ORDER BY l.id DESC
-LIMIT $7
+LIMIT $8
 `
 
 type RunPageSearchBeforeParams struct {
@@ -1389,6 +1553,7 @@ type RunPageSearchBeforeParams struct {
 	FromAt    *time.Time
 	ToAt      *time.Time
 	ErrorLike *string
+	Tag       *string
 	MaxRows   int32
 }
 
@@ -1404,6 +1569,7 @@ func (q *Queries) RunPageSearchBefore(ctx context.Context, arg RunPageSearchBefo
 		arg.FromAt,
 		arg.ToAt,
 		arg.ErrorLike,
+		arg.Tag,
 		arg.MaxRows,
 	)
 	if err != nil {

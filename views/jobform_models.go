@@ -53,6 +53,7 @@ type JobFormValues struct {
 	// Sunday) and of the month. StartPaused is the "Start paused" box.
 	EveryMinutes, EveryHours, Weekday, MonthDay string
 	StartPaused                                 bool
+	Tags, Description                           string // issue 27: the tags as typed
 	// Clone says the form copies a job: the copy starts paused, and the form says why.
 	Clone                                    bool
 	Payload                                  map[string]string

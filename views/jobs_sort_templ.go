@@ -22,7 +22,7 @@ func (l JobsList) sortURL(col string) string {
 		next = "-" + col
 	}
 	v := url.Values{}
-	for k, s := range map[string]string{"q": l.Filter.Q, "type": l.Filter.Type, "state": l.Filter.State, "sort": next} {
+	for k, s := range map[string]string{"q": l.Filter.Q, "type": l.Filter.Type, "state": l.Filter.State, "sort": next, "tag": l.Filter.Tag} {
 		if s != "" {
 			v.Set(k, s)
 		}

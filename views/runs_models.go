@@ -12,6 +12,7 @@ type RunsFilter struct {
 	Status runstatus.Status
 	// From and To are days (2026-03-28) bounding the scheduled time; Error is text the error contains.
 	From, To, Error string
+	Tag             string // issue 27: runs of jobs with this tag
 }
 
 // StatusTab is one of the runs page's status tabs: how many runs the other filters leave in the
@@ -51,18 +52,23 @@ type RunsList struct {
 	// Notes are the filters that were dropped, each saying which and why.
 	Notes []string
 	Tabs  []StatusTab
-	// Selectable lists runs that can be retried (the filter is a status they can be retried from):
-	// each row gets a tick box, and the table does not refresh by itself, so that ticks stay.
+	// Selectable gives each row a tick box and the bulk bar, for those who may retry runs; the
+	// ticks survive the table's refresh (app.js).
 	Selectable bool
-	Back       string // this page's URL, where "Retry selected" comes back to
+	// Matching is how many runs the filters match, for "select all N matching" (issue 27).
+	Matching int64
+	Back     string // this page's URL, where "Retry selected" comes back to
 }
 
-// trigger is what refreshes the table: every 2 s, unless its rows are being ticked.
+// trigger is what refreshes the table: every 2 s, and when an action made a run.
 func (l RunsList) trigger() string {
-	if l.Selectable {
-		return "refresh, runs-changed from:body"
-	}
 	return "every 2s, refresh, runs-changed from:body"
+}
+
+// bulkFilter is the runs page's filters as the bulk form posts them, for "select all matching".
+func (l RunsList) bulkFilter() map[string]string {
+	return map[string]string{"filter.job_id": l.Filter.JobID, "filter.status": l.Filter.Status.String(), "filter.from": l.Filter.From,
+		"filter.to": l.Filter.To, "filter.error": l.Filter.Error, "filter.tag": l.Filter.Tag}
 }
 
 // Filtered reports whether the list is narrowed by a filter.

@@ -44,6 +44,9 @@ type ExportJob struct {
 	After              *After            `json:"after"`
 	Params             map[string]string `json:"params"`
 	PauseAfterFailures int32             `json:"pause_after_failures"`
+	// Tags and Description (issue 27); a document from before them imports without.
+	Tags        []string `json:"tags"`
+	Description string   `json:"description"`
 }
 
 // ExportAlerts are a job's alerts in an export document: the channels told, after how many failed
@@ -73,7 +76,16 @@ func ToExportJob(j sqlcgen.Job) ExportJob {
 		Blackouts: exportBlackouts(j),
 		// overlap, after, params, pause_after_failures (issue 21, sched-b)
 		Overlap: j.Overlap, After: exportAfter(j), Params: exportParams(j.Params), PauseAfterFailures: j.PauseAfterFailures,
+		Tags: exportTags(j.Tags), Description: j.Description, // issue 27
 	}
+}
+
+// exportTags is a job's tags, an empty list for none.
+func exportTags(tags []string) []string {
+	if tags == nil {
+		return []string{}
+	}
+	return tags
 }
 
 // utcOrNil is a time in UTC, as every time is exported, or nil.

@@ -44,7 +44,12 @@ type ImportedJob struct {
 	// Changes are the fields an update changes, masked as the audit log shows them.
 	Changes map[string]FieldChange
 	job     sqlcgen.Job // the job as it will be stored; its ID is that of the job updated
+	untold  importUntold
 }
+
+// importUntold names the fields (issue 27) an entry left out, which an update keeps as they are,
+// as PUT /api/jobs/{id} keeps them: a document exported before they existed changes no tags.
+type importUntold struct{ tags, description bool }
 
 // ImportProblem is an invalid job of a document: its position, its name and its problems by field.
 type ImportProblem struct {

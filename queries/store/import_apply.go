@@ -59,6 +59,7 @@ func applyImport(ctx context.Context, q *sqlcgen.Queries, jobs []ImportedJob) ([
 			OverlapPolicies: p.OverlapPolicies, AfterJobIds: p.AfterJobIds, AfterOns: p.AfterOns, Params: p.Params,
 			PauseAfterFailures: p.PauseAfterFailures, AlertOns: p.AlertOns,
 			AlertRepeatMs: p.AlertRepeatMs, AlertFlapWindowMs: p.AlertFlapWindowMs, // alert rules (issue 22)
+			Tags: p.Tags, Descriptions: p.Descriptions, // issue 27
 		})
 		if err != nil {
 			return nil, fmt.Errorf("update imported jobs: %w", err)
@@ -114,6 +115,8 @@ func insertManyParams(batch []*ImportedJob) sqlcgen.JobInsertManyParams {
 		// alert rules (issue 22)
 		p.AlertRepeatMs = append(p.AlertRepeatMs, j.job.AlertRepeatMs)
 		p.AlertFlapWindowMs = append(p.AlertFlapWindowMs, j.job.AlertFlapWindowMs)
+		p.Tags = append(p.Tags, tagsLiteral(j.job.Tags)) // issue 27
+		p.Descriptions = append(p.Descriptions, j.job.Description)
 		p.Ordinals = append(p.Ordinals, int32(k))
 		chainManyParams(&p, j.job)
 	}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -46,7 +47,7 @@ func planImport(ctx context.Context, q *sqlcgen.Queries, jobs []ImportedJob, pro
 
 // checkImportJob validates one job of a document as the API validates a new job, and answers it
 // as it would be stored, its name, and its problems by field.
-func checkImportJob(raw json.RawMessage, now time.Time) (sqlcgen.Job, string, map[string]string) {
+func checkImportJob(raw json.RawMessage, now time.Time) (sqlcgen.Job, string, map[string]string, importUntold) {
 	var in JobInput
 	var state struct {
 		Paused *bool `json:"paused"`
@@ -56,7 +57,7 @@ func checkImportJob(raw json.RawMessage, now time.Time) (sqlcgen.Job, string, ma
 		if err := json.Unmarshal(raw, v); err != nil {
 			p := FieldTypeProblem(err)
 			if p == nil {
-				return sqlcgen.Job{}, "", map[string]string{"job": "must be a JSON object"}
+				return sqlcgen.Job{}, "", map[string]string{"job": "must be a JSON object"}, importUntold{}
 			}
 			maps.Copy(typeProblems, p)
 		}
@@ -82,8 +83,11 @@ func checkImportJob(raw json.RawMessage, now time.Time) (sqlcgen.Job, string, ma
 		PauseAfterFailures: p.PauseAfterFailures, AlertOn: defaultAlertOn(p.AlertOn),
 		// alert rules (issue 22): off when no alerts were given
 		AlertRepeatMs: orZero(spec.AlertRepeatMs), AlertFlapWindowMs: orZero(spec.AlertFlapWindowMs),
+		// issue 27: tags nil and description nil when not given (see keepUntold)
+		Tags: spec.Tags, Description: cmp.Or(ptrValue(spec.Description), ""),
 	}
-	return job, name, problems
+	untold := importUntold{tags: spec.Tags == nil, description: spec.Description == nil}
+	return job, name, problems, untold
 }
 
 // checkImportChannels checks the alert channels of every job of a document as the API checks one
@@ -180,6 +184,7 @@ func matchByName(ctx context.Context, q *sqlcgen.Queries, jobs []ImportedJob, pr
 			if jobs[i].job.AlertChannels == nil { // alerts not given are kept, as PUT /api/jobs/{id} keeps them
 				jobs[i].job.AlertChannels, jobs[i].job.AlertAfter = matches[0].AlertChannels, matches[0].AlertAfter
 			}
+			keepUntold(&jobs[i], matches[0])
 			jobs[i].Changes = JobChanges(&matches[0], &jobs[i].job)
 			jobs[i].Action = "update"
 			if len(jobs[i].Changes) == 0 {
@@ -245,6 +250,25 @@ func checkImportAfter(ctx context.Context, q *sqlcgen.Queries, jobs []ImportedJo
 		}
 	}
 	return nil
+}
+
+// keepUntold keeps the stored job's tags and description where the entry left them out.
+func keepUntold(j *ImportedJob, stored sqlcgen.Job) {
+	if j.untold.tags {
+		j.job.Tags = stored.Tags
+	}
+	if j.untold.description {
+		j.job.Description = stored.Description
+	}
+}
+
+// ptrValue is the value p points to, or the zero value.
+func ptrValue[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }
 
 // defaultAlertOn is alerts.on as given, or the events a job alerts on by default.

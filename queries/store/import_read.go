@@ -106,11 +106,12 @@ func (doc *document) readJobs(dec *json.Decoder, now time.Time) error {
 		}
 		var job sqlcgen.Job
 		var name string
+		var untold importUntold
 		fields := map[string]string{"job": TooDeepProblem}
 		if JSONDepth(raw)+2 <= MaxJSONDepth { // the document and its list hold the job
-			job, name, fields = checkImportJob(raw, now)
+			job, name, fields, untold = checkImportJob(raw, now)
 		}
-		doc.jobs = append(doc.jobs, ImportedJob{Index: i, Name: name, Action: "create", job: job})
+		doc.jobs = append(doc.jobs, ImportedJob{Index: i, Name: name, Action: "create", job: job, untold: untold})
 		if len(fields) > 0 {
 			doc.problems[i] = fields
 		}

@@ -44,6 +44,9 @@ type JobInput struct {
 	After              json.RawMessage `json:"after"`
 	Params             json.RawMessage `json:"params"`
 	PauseAfterFailures json.RawMessage `json:"pause_after_failures"`
+	// Tags and Description organise jobs (issue 27); either left out is kept as it is by an edit.
+	Tags        json.RawMessage `json:"tags"`
+	Description json.RawMessage `json:"description"`
 }
 
 // JobSpec is a validated job, ready to store.
@@ -77,6 +80,9 @@ type JobSpec struct {
 	AlertRepeatMs, AlertFlapWindowMs *int64
 	// Paused stores a new job paused: the form's "Start paused", and every clone (issue 27).
 	Paused bool
+	// Tags and Description (issue 27) are nil when the input left them out.
+	Tags        []string
+	Description *string
 }
 
 // Limits on what a job may ask for. Every text is bounded here, so that an oversize one is a 422
@@ -130,6 +136,7 @@ func (in JobInput) Valid(now time.Time) (JobSpec, map[string]string) {
 	spec.AlertChannels, spec.AlertAfter = readAlerts(in.Alerts, problems)
 	unknownKeys(in.Alerts, "alerts", problems, "channels", "after", "on", "repeat", "flap_window")
 	spec.AlertRepeatMs, spec.AlertFlapWindowMs = readAlertRules(in.Alerts, problems) // alert rules (issue 22)
+	spec.Tags, spec.Description = readTags(in.Tags, problems), readDescription(in.Description, problems)
 
 	if spec.Name == "" && len(problems) == 0 {
 		spec.Name = defaultName(spec)
@@ -238,6 +245,7 @@ func (s JobSpec) insertParams() sqlcgen.JobInsertParams {
 		JitterMs: s.Jitter.Milliseconds(), StartAt: s.StartAt, EndAt: s.EndAt, Blackouts: blackoutsJSON(s.Blackouts),
 		// alert rules (issue 22)
 		AlertRepeatMs: s.AlertRepeatMs, AlertFlapWindowMs: s.AlertFlapWindowMs, Paused: s.Paused,
+		Tags: s.Tags, Description: s.Description, // issue 27
 	}
 	s.chainParams(&p)
 	return p
@@ -258,5 +266,6 @@ func (s JobSpec) updateParams(id int64) sqlcgen.JobUpdateParams {
 		PauseAfterFailures: p.PauseAfterFailures, AlertOn: p.AlertOn,
 		// alert rules (issue 22)
 		AlertRepeatMs: p.AlertRepeatMs, AlertFlapWindowMs: p.AlertFlapWindowMs,
+		Tags: p.Tags, Description: p.Description, // issue 27
 	}
 }

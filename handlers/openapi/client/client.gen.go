@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/oapi-codegen/runtime"
+	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
 // Defines values for AfterOn.
@@ -110,6 +111,45 @@ func (e AttemptMailTls) Valid() bool {
 	}
 }
 
+// Defines values for BulkJobsInputAction.
+const (
+	BulkJobsInputActionDelete BulkJobsInputAction = "delete"
+	BulkJobsInputActionPause  BulkJobsInputAction = "pause"
+	BulkJobsInputActionResume BulkJobsInputAction = "resume"
+	BulkJobsInputActionRun    BulkJobsInputAction = "run"
+)
+
+// Valid indicates whether the value is a known member of the BulkJobsInputAction enum.
+func (e BulkJobsInputAction) Valid() bool {
+	switch e {
+	case BulkJobsInputActionDelete:
+		return true
+	case BulkJobsInputActionPause:
+		return true
+	case BulkJobsInputActionResume:
+		return true
+	case BulkJobsInputActionRun:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BulkRunsInputAction.
+const (
+	Retry BulkRunsInputAction = "retry"
+)
+
+// Valid indicates whether the value is a known member of the BulkRunsInputAction enum.
+func (e BulkRunsInputAction) Valid() bool {
+	switch e {
+	case Retry:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Catchup.
 const (
 	CatchupAll    Catchup = "all"
@@ -197,6 +237,27 @@ const (
 func (e ExportDocumentVersion) Valid() bool {
 	switch e {
 	case N1:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JobFilterInputState.
+const (
+	JobFilterInputStateActive  JobFilterInputState = "active"
+	JobFilterInputStateFailing JobFilterInputState = "failing"
+	JobFilterInputStatePaused  JobFilterInputState = "paused"
+)
+
+// Valid indicates whether the value is a known member of the JobFilterInputState enum.
+func (e JobFilterInputState) Valid() bool {
+	switch e {
+	case JobFilterInputStateActive:
+		return true
+	case JobFilterInputStateFailing:
+		return true
+	case JobFilterInputStatePaused:
 		return true
 	default:
 		return false
@@ -653,6 +714,46 @@ type Blackout struct {
 	To   Timestamp `json:"to"`
 }
 
+// BulkJobsInput Either ids, or filter.
+type BulkJobsInput struct {
+	Action BulkJobsInputAction `json:"action"`
+
+	// Filter The jobs page's filters; q matches a name or description, or is a tag.
+	Filter *JobFilterInput `json:"filter,omitempty"`
+	Ids    *[]int64        `json:"ids,omitempty"`
+}
+
+// BulkJobsInputAction defines model for BulkJobsInput.Action.
+type BulkJobsInputAction string
+
+// BulkResult defines model for BulkResult.
+type BulkResult struct {
+	Action string `json:"action"`
+	Done   int    `json:"done"`
+
+	// Matched How many the ids or the filter named.
+	Matched int `json:"matched"`
+	Skipped int `json:"skipped"`
+	Skips   []struct {
+		Id int64 `json:"id"`
+
+		// Reason Example: already paused
+		Reason string `json:"reason"`
+	} `json:"skips"`
+}
+
+// BulkRunsInput Either ids, or filter.
+type BulkRunsInput struct {
+	Action BulkRunsInputAction `json:"action"`
+
+	// Filter The runs page's filters; from and to are days in UTC, to included.
+	Filter *RunFilterInput `json:"filter,omitempty"`
+	Ids    *[]int64        `json:"ids,omitempty"`
+}
+
+// BulkRunsInputAction defines model for BulkRunsInput.Action.
+type BulkRunsInputAction string
+
 // Catchup What happens to slots missed while Cronflow was down.
 type Catchup string
 
@@ -803,9 +904,10 @@ type ExportJob struct {
 	Blackouts *[]Blackout `json:"blackouts,omitempty"`
 
 	// Catchup What happens to slots missed while Cronflow was down.
-	Catchup *Catchup   `json:"catchup,omitempty"`
-	Cron    *string    `json:"cron,omitempty"`
-	EndAt   *time.Time `json:"end_at,omitempty"`
+	Catchup     *Catchup   `json:"catchup,omitempty"`
+	Cron        *string    `json:"cron,omitempty"`
+	Description *string    `json:"description,omitempty"`
+	EndAt       *time.Time `json:"end_at,omitempty"`
 
 	// Jitter Example: 30s
 	Jitter     *string `json:"jitter,omitempty"`
@@ -829,6 +931,7 @@ type ExportJob struct {
 	RetryDelay   *string       `json:"retry_delay,omitempty"`
 	RetryOn      *RetryOn      `json:"retry_on,omitempty"`
 	StartAt      *time.Time    `json:"start_at,omitempty"`
+	Tags         *[]Tag        `json:"tags,omitempty"`
 	Timeout      *string       `json:"timeout,omitempty"`
 	Timezone     *string       `json:"timezone,omitempty"`
 
@@ -878,11 +981,12 @@ type Job struct {
 	Blackouts []Blackout `json:"blackouts"`
 
 	// Catchup What happens to slots missed while Cronflow was down.
-	Catchup   Catchup    `json:"catchup"`
-	CreatedAt Timestamp  `json:"created_at"`
-	Cron      string     `json:"cron"`
-	EndAt     *time.Time `json:"end_at"`
-	Id        int64      `json:"id"`
+	Catchup     Catchup    `json:"catchup"`
+	CreatedAt   Timestamp  `json:"created_at"`
+	Cron        string     `json:"cron"`
+	Description string     `json:"description"`
+	EndAt       *time.Time `json:"end_at"`
+	Id          int64      `json:"id"`
 
 	// Jitter 0s for none.
 	//
@@ -919,6 +1023,7 @@ type Job struct {
 	// SigningSecret A signed webhook's key, only in a single job's answer to an editor.
 	SigningSecret *string    `json:"signing_secret,omitempty"`
 	StartAt       *time.Time `json:"start_at"`
+	Tags          []Tag      `json:"tags"`
 
 	// Timeout Example: 30s
 	Timeout  string `json:"timeout"`
@@ -928,6 +1033,23 @@ type Job struct {
 	Type      JobType   `json:"type"`
 	UpdatedAt Timestamp `json:"updated_at"`
 }
+
+// JobFilterInput The jobs page's filters; q matches a name or description, or is a tag.
+type JobFilterInput struct {
+	Q     *string              `json:"q,omitempty"`
+	State *JobFilterInputState `json:"state,omitempty"`
+
+	// Tag A job's tag (issue 27).
+	//
+	// Example: team:ops
+	Tag *Tag `json:"tag,omitempty"`
+
+	// Type What a job does; its payload's fields depend on it.
+	Type *JobType `json:"type,omitempty"`
+}
+
+// JobFilterInputState defines model for JobFilterInput.State.
+type JobFilterInputState string
 
 // JobInput A job as a client sends it. Either cron, or hour and minute for a daily job; a job with after
 // may have neither. A field not listed here is a 422 naming it ("is not a known field").
@@ -944,6 +1066,9 @@ type JobInput struct {
 
 	// Cron Example: */5 * * * *
 	Cron *string `json:"cron,omitempty"`
+
+	// Description What the job is for; left out, an edit keeps the job's description.
+	Description *string `json:"description,omitempty"`
 
 	// EndAt No slot from it on; after start_at.
 	EndAt *time.Time `json:"end_at,omitempty"`
@@ -987,6 +1112,9 @@ type JobInput struct {
 
 	// StartAt No slot before it.
 	StartAt *time.Time `json:"start_at,omitempty"`
+
+	// Tags Up to 20 tags; left out, an edit keeps the job's tags.
+	Tags *[]Tag `json:"tags,omitempty"`
 
 	// Timeout A Go duration ("30s", "1m30s"), or a number of seconds.
 	Timeout *Duration `json:"timeout,omitempty"`
@@ -1169,6 +1297,24 @@ type RunDetail struct {
 	TriggerRunId *int64 `json:"trigger_run_id"`
 }
 
+// RunFilterInput The runs page's filters; from and to are days in UTC, to included.
+type RunFilterInput struct {
+	// Error Text the run's error contains.
+	Error *string             `json:"error,omitempty"`
+	From  *openapi_types.Date `json:"from,omitempty"`
+	JobId *int64              `json:"job_id,omitempty"`
+
+	// Status Where a run stands. skipped was not executed on purpose (its overlap policy, or a blackout;
+	// error says which); cancelled was stopped before it finished, a later run replacing it.
+	Status *RunStatus `json:"status,omitempty"`
+
+	// Tag A job's tag (issue 27).
+	//
+	// Example: team:ops
+	Tag *Tag                `json:"tag,omitempty"`
+	To  *openapi_types.Date `json:"to,omitempty"`
+}
+
 // RunNowInput defines model for RunNowInput.
 type RunNowInput struct {
 	// Params Values for params the job has, for this run only.
@@ -1238,6 +1384,11 @@ type TOTPSetup struct {
 	// Secret The secret in base32, to type into an app.
 	Secret string `json:"secret"`
 }
+
+// Tag A job's tag (issue 27).
+//
+// Example: team:ops
+type Tag = string
 
 // TestOutcome defines model for TestOutcome.
 type TestOutcome struct {
@@ -1410,6 +1561,9 @@ type ListJobsParams struct {
 
 	// After The next_after of the previous page.
 	After *int64 `form:"after,omitempty" json:"after,omitempty"`
+
+	// Tag Only the jobs with this tag (issue 27).
+	Tag *Tag `form:"tag,omitempty" json:"tag,omitempty"`
 }
 
 // GetOpenAPIParams defines parameters for GetOpenAPI.
@@ -1422,6 +1576,9 @@ type ListRunsParams struct {
 	// JobId Only this job's.
 	JobId  *JobFilter `form:"job_id,omitempty" json:"job_id,omitempty"`
 	Status *RunStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Tag Only the runs of jobs with this tag (issue 27).
+	Tag *Tag `form:"tag,omitempty" json:"tag,omitempty"`
 
 	// Limit How many to answer, from 1 to 500.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
@@ -1484,6 +1641,9 @@ type ImportJobsJSONRequestBody = ExportDocument
 // CreateJobJSONRequestBody defines body for CreateJob for application/json ContentType.
 type CreateJobJSONRequestBody = JobInput
 
+// BulkJobsJSONRequestBody defines body for BulkJobs for application/json ContentType.
+type BulkJobsJSONRequestBody = BulkJobsInput
+
 // TestJobJSONRequestBody defines body for TestJob for application/json ContentType.
 type TestJobJSONRequestBody = JobInput
 
@@ -1498,6 +1658,9 @@ type RunJobJSONRequestBody = RunNowInput
 
 // RotateJobSigningSecretJSONRequestBody defines body for RotateJobSigningSecret for application/json ContentType.
 type RotateJobSigningSecretJSONRequestBody = RotationInput
+
+// BulkRunsJSONRequestBody defines body for BulkRuns for application/json ContentType.
+type BulkRunsJSONRequestBody = BulkRunsInput
 
 // RetryRunsJSONRequestBody defines body for RetryRuns for application/json ContentType.
 type RetryRunsJSONRequestBody = RetryInput
@@ -1935,6 +2098,30 @@ type ClientInterface interface {
 	// Corresponds with POST /api/jobs (the `CreateJob` operationId).
 	CreateJob(ctx context.Context, body CreateJobJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// BulkJobsWithBody Pause, resume, run or delete many jobs
+	//
+	// The jobs listed by id, or every job the filter matches when the request comes (the jobs
+	// page's filters), up to 10,000: a filter that matches more is a 422. Each job changed is
+	// audited on its own; jobs the action does not apply to (already paused, deleted meanwhile)
+	// are passed over, each with its reason.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/jobs/bulk (the `BulkJobs` operationId).
+	BulkJobsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// BulkJobs Pause, resume, run or delete many jobs
+	//
+	// The jobs listed by id, or every job the filter matches when the request comes (the jobs
+	// page's filters), up to 10,000: a filter that matches more is a 422. Each job changed is
+	// audited on its own; jobs the action does not apply to (already paused, deleted meanwhile)
+	// are passed over, each with its reason.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/jobs/bulk (the `BulkJobs` operationId).
+	BulkJobs(ctx context.Context, body BulkJobsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// TestJobWithBody Run a job's task once without storing it
 	//
 	// Takes the same JSON as POST /api/jobs and checks it the same way (422 naming the fields),
@@ -2080,6 +2267,30 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/runs (the `ListRuns` operationId).
 	ListRuns(ctx context.Context, params *ListRunsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// BulkRunsWithBody Retry many runs, by id or by filter
+	//
+	// The runs listed by id, or every run the filter matches when the request comes (the runs
+	// page's filters), up to 10,000: a filter that matches more is a 422. Each run that failed
+	// for good or was missed is queued again and sends its request, email or message again, and
+	// is audited on its own; the others are passed over, each with its reason.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/runs/bulk (the `BulkRuns` operationId).
+	BulkRunsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// BulkRuns Retry many runs, by id or by filter
+	//
+	// The runs listed by id, or every run the filter matches when the request comes (the runs
+	// page's filters), up to 10,000: a filter that matches more is a 422. Each run that failed
+	// for good or was missed is queued again and sends its request, email or message again, and
+	// is audited on its own; the others are passed over, each with its reason.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/runs/bulk (the `BulkRuns` operationId).
+	BulkRuns(ctx context.Context, body BulkRunsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RetryRunsWithBody Retry many runs
 	//
@@ -2722,6 +2933,50 @@ func (c *Client) CreateJob(ctx context.Context, body CreateJobJSONRequestBody, r
 	return c.Client.Do(req)
 }
 
+// BulkJobsWithBody Pause, resume, run or delete many jobs
+//
+// The jobs listed by id, or every job the filter matches when the request comes (the jobs
+// page's filters), up to 10,000: a filter that matches more is a 422. Each job changed is
+// audited on its own; jobs the action does not apply to (already paused, deleted meanwhile)
+// are passed over, each with its reason.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/jobs/bulk (the `BulkJobs` operationId).
+func (c *Client) BulkJobsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewBulkJobsRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// BulkJobs Pause, resume, run or delete many jobs
+//
+// The jobs listed by id, or every job the filter matches when the request comes (the jobs
+// page's filters), up to 10,000: a filter that matches more is a 422. Each job changed is
+// audited on its own; jobs the action does not apply to (already paused, deleted meanwhile)
+// are passed over, each with its reason.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/jobs/bulk (the `BulkJobs` operationId).
+func (c *Client) BulkJobs(ctx context.Context, body BulkJobsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewBulkJobsRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // TestJobWithBody Run a job's task once without storing it
 //
 // Takes the same JSON as POST /api/jobs and checks it the same way (422 naming the fields),
@@ -3018,6 +3273,50 @@ func (c *Client) GetOpenAPI(ctx context.Context, params *GetOpenAPIParams, reqEd
 // Corresponds with GET /api/runs (the `ListRuns` operationId).
 func (c *Client) ListRuns(ctx context.Context, params *ListRunsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListRunsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// BulkRunsWithBody Retry many runs, by id or by filter
+//
+// The runs listed by id, or every run the filter matches when the request comes (the runs
+// page's filters), up to 10,000: a filter that matches more is a 422. Each run that failed
+// for good or was missed is queued again and sends its request, email or message again, and
+// is audited on its own; the others are passed over, each with its reason.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/runs/bulk (the `BulkRuns` operationId).
+func (c *Client) BulkRunsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewBulkRunsRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// BulkRuns Retry many runs, by id or by filter
+//
+// The runs listed by id, or every run the filter matches when the request comes (the runs
+// page's filters), up to 10,000: a filter that matches more is a 422. Each run that failed
+// for good or was missed is queued again and sends its request, email or message again, and
+// is audited on its own; the others are passed over, each with its reason.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/runs/bulk (the `BulkRuns` operationId).
+func (c *Client) BulkRuns(ctx context.Context, body BulkRunsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewBulkRunsRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4088,6 +4387,18 @@ func NewListJobsRequest(server string, params *ListJobsParams) (*http.Request, e
 
 		}
 
+		if params.Tag != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "tag", *params.Tag, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -4123,6 +4434,46 @@ func NewCreateJobRequestWithBody(server string, contentType string, body io.Read
 	}
 
 	operationPath := fmt.Sprintf("/api/jobs")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewBulkJobsRequest calls the generic BulkJobs builder with application/json body
+func NewBulkJobsRequest(server string, body BulkJobsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewBulkJobsRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewBulkJobsRequestWithBody constructs an http.Request for the BulkJobs method, with any body, and a specified content type
+func NewBulkJobsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/jobs/bulk")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -4600,6 +4951,18 @@ func NewListRunsRequest(server string, params *ListRunsParams) (*http.Request, e
 
 		}
 
+		if params.Tag != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "tag", *params.Tag, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Limit != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
@@ -4634,6 +4997,46 @@ func NewListRunsRequest(server string, params *ListRunsParams) (*http.Request, e
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewBulkRunsRequest calls the generic BulkRuns builder with application/json body
+func NewBulkRunsRequest(server string, body BulkRunsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewBulkRunsRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewBulkRunsRequestWithBody constructs an http.Request for the BulkRuns method, with any body, and a specified content type
+func NewBulkRunsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/runs/bulk")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -5594,6 +5997,30 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/jobs (the `CreateJob` operationId).
 	CreateJobWithResponse(ctx context.Context, body CreateJobJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateJobResponse, error)
 
+	// BulkJobsWithBodyWithResponse Pause, resume, run or delete many jobs
+	//
+	// The jobs listed by id, or every job the filter matches when the request comes (the jobs
+	// page's filters), up to 10,000: a filter that matches more is a 422. Each job changed is
+	// audited on its own; jobs the action does not apply to (already paused, deleted meanwhile)
+	// are passed over, each with its reason.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/jobs/bulk (the `BulkJobs` operationId).
+	BulkJobsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*BulkJobsResponse, error)
+
+	// BulkJobsWithResponse Pause, resume, run or delete many jobs
+	//
+	// The jobs listed by id, or every job the filter matches when the request comes (the jobs
+	// page's filters), up to 10,000: a filter that matches more is a 422. Each job changed is
+	// audited on its own; jobs the action does not apply to (already paused, deleted meanwhile)
+	// are passed over, each with its reason.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/jobs/bulk (the `BulkJobs` operationId).
+	BulkJobsWithResponse(ctx context.Context, body BulkJobsJSONRequestBody, reqEditors ...RequestEditorFn) (*BulkJobsResponse, error)
+
 	// TestJobWithBodyWithResponse Run a job's task once without storing it
 	//
 	// Takes the same JSON as POST /api/jobs and checks it the same way (422 naming the fields),
@@ -5751,6 +6178,30 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/runs (the `ListRuns` operationId).
 	ListRunsWithResponse(ctx context.Context, params *ListRunsParams, reqEditors ...RequestEditorFn) (*ListRunsResponse, error)
+
+	// BulkRunsWithBodyWithResponse Retry many runs, by id or by filter
+	//
+	// The runs listed by id, or every run the filter matches when the request comes (the runs
+	// page's filters), up to 10,000: a filter that matches more is a 422. Each run that failed
+	// for good or was missed is queued again and sends its request, email or message again, and
+	// is audited on its own; the others are passed over, each with its reason.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/runs/bulk (the `BulkRuns` operationId).
+	BulkRunsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*BulkRunsResponse, error)
+
+	// BulkRunsWithResponse Retry many runs, by id or by filter
+	//
+	// The runs listed by id, or every run the filter matches when the request comes (the runs
+	// page's filters), up to 10,000: a filter that matches more is a 422. Each run that failed
+	// for good or was missed is queued again and sends its request, email or message again, and
+	// is audited on its own; the others are passed over, each with its reason.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/runs/bulk (the `BulkRuns` operationId).
+	BulkRunsWithResponse(ctx context.Context, body BulkRunsJSONRequestBody, reqEditors ...RequestEditorFn) (*BulkRunsResponse, error)
 
 	// RetryRunsWithBodyWithResponse Retry many runs
 	//
@@ -7700,6 +8151,124 @@ func (r CreateJobResponse) ContentType() string {
 	return ""
 }
 
+// BulkJobsResponse401Headers the declared response headers of an HTTP 401 response for BulkJobs
+type BulkJobsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// BulkJobsResponse429Headers the declared response headers of an HTTP 429 response for BulkJobs
+type BulkJobsResponse429Headers struct {
+	RetryAfter *int
+}
+
+type BulkJobsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BulkResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *NotJSON
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *Misdirected
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Invalid
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Failed
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *BulkJobsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *BulkJobsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r BulkJobsResponse) GetJSON200() *BulkResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r BulkJobsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r BulkJobsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r BulkJobsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r BulkJobsResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r BulkJobsResponse) GetJSON415() *NotJSON {
+	return r.JSON415
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r BulkJobsResponse) GetJSON421() *Misdirected {
+	return r.JSON421
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r BulkJobsResponse) GetJSON422() *Invalid {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r BulkJobsResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r BulkJobsResponse) GetJSON500() *Failed {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r BulkJobsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r BulkJobsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r BulkJobsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r BulkJobsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // TestJobResponse401Headers the declared response headers of an HTTP 401 response for TestJob
 type TestJobResponse401Headers struct {
 	WWWAuthenticate *string
@@ -8860,6 +9429,124 @@ func (r ListRunsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListRunsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// BulkRunsResponse401Headers the declared response headers of an HTTP 401 response for BulkRuns
+type BulkRunsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// BulkRunsResponse429Headers the declared response headers of an HTTP 429 response for BulkRuns
+type BulkRunsResponse429Headers struct {
+	RetryAfter *int
+}
+
+type BulkRunsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BulkResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *NotJSON
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *Misdirected
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Invalid
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooMany
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Failed
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *BulkRunsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *BulkRunsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r BulkRunsResponse) GetJSON200() *BulkResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r BulkRunsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r BulkRunsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r BulkRunsResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r BulkRunsResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r BulkRunsResponse) GetJSON415() *NotJSON {
+	return r.JSON415
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r BulkRunsResponse) GetJSON421() *Misdirected {
+	return r.JSON421
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r BulkRunsResponse) GetJSON422() *Invalid {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r BulkRunsResponse) GetJSON429() *TooMany {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r BulkRunsResponse) GetJSON500() *Failed {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r BulkRunsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r BulkRunsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r BulkRunsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r BulkRunsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -11051,6 +11738,42 @@ func (c *ClientWithResponses) CreateJobWithResponse(ctx context.Context, body Cr
 	return ParseCreateJobResponse(rsp)
 }
 
+// BulkJobsWithBodyWithResponse Pause, resume, run or delete many jobs
+//
+// The jobs listed by id, or every job the filter matches when the request comes (the jobs
+// page's filters), up to 10,000: a filter that matches more is a 422. Each job changed is
+// audited on its own; jobs the action does not apply to (already paused, deleted meanwhile)
+// are passed over, each with its reason.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/jobs/bulk (the `BulkJobs` operationId).
+func (c *ClientWithResponses) BulkJobsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*BulkJobsResponse, error) {
+	rsp, err := c.BulkJobsWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseBulkJobsResponse(rsp)
+}
+
+// BulkJobsWithResponse Pause, resume, run or delete many jobs
+//
+// The jobs listed by id, or every job the filter matches when the request comes (the jobs
+// page's filters), up to 10,000: a filter that matches more is a 422. Each job changed is
+// audited on its own; jobs the action does not apply to (already paused, deleted meanwhile)
+// are passed over, each with its reason.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/jobs/bulk (the `BulkJobs` operationId).
+func (c *ClientWithResponses) BulkJobsWithResponse(ctx context.Context, body BulkJobsJSONRequestBody, reqEditors ...RequestEditorFn) (*BulkJobsResponse, error) {
+	rsp, err := c.BulkJobs(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseBulkJobsResponse(rsp)
+}
+
 // TestJobWithBodyWithResponse Run a job's task once without storing it
 //
 // Takes the same JSON as POST /api/jobs and checks it the same way (422 naming the fields),
@@ -11303,6 +12026,42 @@ func (c *ClientWithResponses) ListRunsWithResponse(ctx context.Context, params *
 		return nil, err
 	}
 	return ParseListRunsResponse(rsp)
+}
+
+// BulkRunsWithBodyWithResponse Retry many runs, by id or by filter
+//
+// The runs listed by id, or every run the filter matches when the request comes (the runs
+// page's filters), up to 10,000: a filter that matches more is a 422. Each run that failed
+// for good or was missed is queued again and sends its request, email or message again, and
+// is audited on its own; the others are passed over, each with its reason.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/runs/bulk (the `BulkRuns` operationId).
+func (c *ClientWithResponses) BulkRunsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*BulkRunsResponse, error) {
+	rsp, err := c.BulkRunsWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseBulkRunsResponse(rsp)
+}
+
+// BulkRunsWithResponse Retry many runs, by id or by filter
+//
+// The runs listed by id, or every run the filter matches when the request comes (the runs
+// page's filters), up to 10,000: a filter that matches more is a 422. Each run that failed
+// for good or was missed is queued again and sends its request, email or message again, and
+// is audited on its own; the others are passed over, each with its reason.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/runs/bulk (the `BulkRuns` operationId).
+func (c *ClientWithResponses) BulkRunsWithResponse(ctx context.Context, body BulkRunsJSONRequestBody, reqEditors ...RequestEditorFn) (*BulkRunsResponse, error) {
+	rsp, err := c.BulkRuns(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseBulkRunsResponse(rsp)
 }
 
 // RetryRunsWithBodyWithResponse Retry many runs
@@ -13307,6 +14066,118 @@ func ParseCreateJobResponse(rsp *http.Response) (*CreateJobResponse, error) {
 	return response, nil
 }
 
+// ParseBulkJobsResponse parses an HTTP response from a BulkJobsWithResponse call
+func ParseBulkJobsResponse(rsp *http.Response) (*BulkJobsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &BulkJobsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BulkResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest NotJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest Misdirected
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Failed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers BulkJobsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers BulkJobsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseTestJobResponse parses an HTTP response from a TestJobWithResponse call
 func ParseTestJobResponse(rsp *http.Response) (*TestJobResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -14403,6 +15274,118 @@ func ParseListRunsResponse(rsp *http.Response) (*ListRunsResponse, error) {
 		response.Headers401 = &headers
 	case rsp.StatusCode == 429:
 		var headers ListRunsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseBulkRunsResponse parses an HTTP response from a BulkRunsWithResponse call
+func ParseBulkRunsResponse(rsp *http.Response) (*BulkRunsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &BulkRunsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BulkResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest NotJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest Misdirected
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooMany
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Failed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers BulkRunsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers BulkRunsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -1,0 +1,171 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cronflow/cronflow/sqlcgen"
+)
+
+// Bulk actions (issue 27): one action on many jobs or runs, chosen by hand or by a filter. Each job
+// or run changed gets its own audit entry, and the changes are made in transactions of at most
+// bulkBatch, so that 10,000 of them neither hold 10,000 locks at once nor fail as one.
+
+// bulkBatch is how many jobs or runs one transaction of a bulk action changes.
+const bulkBatch = 200
+
+// MaxBulk is the most jobs or runs one bulk action takes; a filter that matches more is refused,
+// saying so, rather than cut short silently.
+const MaxBulk = 10000
+
+// The bulk actions on jobs; their words are the API's.
+const (
+	BulkPause  = "pause"
+	BulkResume = "resume"
+	BulkRun    = "run"
+	BulkDelete = "delete"
+	BulkRetry  = "retry"
+)
+
+// JobBulkActions are the actions POST /api/jobs/bulk takes, in the order the page offers them.
+var JobBulkActions = []string{BulkPause, BulkResume, BulkRun, BulkDelete}
+
+// BulkResult is what a bulk action did: the ids it changed, and the ids it passed over with the
+// reason for each (already paused, not found, …).
+type BulkResult struct {
+	Done    []int64
+	Skipped []BulkSkip
+	// Runs are the runs a "run" or "retry" made or queued again, which the caller publishes.
+	Runs []sqlcgen.Run
+}
+
+// BulkSkip is one id a bulk action passed over, and why.
+type BulkSkip struct {
+	ID     int64  `json:"id"`
+	Reason string `json:"reason"`
+}
+
+// BulkJobs applies action (one of JobBulkActions) to each job of ids, in batches, each job changed
+// audited as its own action would be ("job.pause", "job.run", …).
+func (s *Store) BulkJobs(ctx context.Context, actor, action string, ids []int64) (BulkResult, error) {
+	var res BulkResult
+	if !slices.Contains(JobBulkActions, action) {
+		return res, fmt.Errorf("bulk action %q is not one of %v", action, JobBulkActions)
+	}
+	now := time.Now()
+	for batch := range slices.Chunk(ids, bulkBatch) {
+		var part BulkResult
+		err := s.write(ctx, actor, func(q *sqlcgen.Queries) ([]Entry, error) {
+			part = BulkResult{}
+			var entries []Entry
+			for _, id := range batch {
+				e, skip, err := bulkJob(ctx, q, action, id, now, &part)
+				if err != nil {
+					return nil, err
+				}
+				if skip != "" {
+					part.Skipped = append(part.Skipped, BulkSkip{ID: id, Reason: skip})
+					continue
+				}
+				part.Done = append(part.Done, id)
+				entries = append(entries, e)
+			}
+			return entries, nil
+		})
+		if err != nil {
+			return res, fmt.Errorf("%s jobs: %w", action, err)
+		}
+		res.Done, res.Skipped, res.Runs = append(res.Done, part.Done...), append(res.Skipped, part.Skipped...), append(res.Runs, part.Runs...)
+	}
+	return res, nil
+}
+
+// bulkJob applies action to one job inside a batch's transaction, and answers its audit entry, or
+// the reason it was passed over.
+func bulkJob(ctx context.Context, q *sqlcgen.Queries, action string, id int64, now time.Time, res *BulkResult) (Entry, string, error) {
+	old, err := q.JobGetForUpdate(ctx, id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Entry{}, "no longer exists", nil
+	}
+	if err != nil {
+		return Entry{}, "", fmt.Errorf("lock job %d: %w", id, err)
+	}
+	switch action {
+	case BulkPause, BulkResume:
+		paused := action == BulkPause
+		if old.Paused == paused {
+			return Entry{}, "already " + map[bool]string{true: "paused", false: "active"}[paused], nil
+		}
+		var next *time.Time
+		if sched, err := JobSchedule(old); err == nil {
+			next = nextRun(sched, now)
+		}
+		job, err := q.JobSetPaused(ctx, sqlcgen.JobSetPausedParams{ID: id, Paused: paused, NextRunAt: next})
+		if err != nil {
+			return Entry{}, "", fmt.Errorf("%s job %d: %w", action, id, err)
+		}
+		return jobEntry("job."+action, &old, &job), "", nil
+	case BulkRun:
+		run, err := q.RunInsertManual(ctx, id)
+		if err != nil {
+			return Entry{}, "", fmt.Errorf("insert run of job %d: %w", id, err)
+		}
+		res.Runs = append(res.Runs, run)
+		changes := map[string]FieldChange{"run_id": newValue(run.ID)}
+		return Entry{Action: "job.run", Subject: old.Name, JobID: &old.ID, Changes: changes}, "", nil
+	}
+	if _, err := q.JobDelete(ctx, id); err != nil {
+		return Entry{}, "", fmt.Errorf("delete job %d: %w", id, err)
+	}
+	return jobEntry("job.delete", &old, nil), "", nil
+}
+
+// BulkRetryRuns queues again each run of ids that failed for good or was missed, in batches, each
+// run audited on its own ("run.retry"); the others are passed over with their status.
+func (s *Store) BulkRetryRuns(ctx context.Context, actor string, ids []int64) (BulkResult, error) {
+	var res BulkResult
+	for batch := range slices.Chunk(ids, bulkBatch) {
+		var part BulkResult
+		err := s.write(ctx, actor, func(q *sqlcgen.Queries) ([]Entry, error) {
+			part = BulkResult{}
+			var entries []Entry
+			for _, id := range batch {
+				run, err := q.RunRetry(ctx, id)
+				if errors.Is(err, pgx.ErrNoRows) {
+					part.Skipped = append(part.Skipped, BulkSkip{ID: id, Reason: notRetryableReason(ctx, q, id)})
+					continue
+				}
+				if err != nil {
+					return nil, fmt.Errorf("retry run %d: %w", id, err)
+				}
+				job, err := q.JobGet(ctx, run.JobID)
+				if err != nil {
+					return nil, fmt.Errorf("read the job of run %d: %w", id, err)
+				}
+				part.Done, part.Runs = append(part.Done, id), append(part.Runs, run)
+				entries = append(entries, retryEntry(job.ID, job.Name, []int64{run.ID}))
+			}
+			return entries, nil
+		})
+		if err != nil {
+			return res, fmt.Errorf("retry runs: %w", err)
+		}
+		res.Done, res.Skipped, res.Runs = append(res.Done, part.Done...), append(res.Skipped, part.Skipped...), append(res.Runs, part.Runs...)
+	}
+	return res, nil
+}
+
+// notRetryableReason says why a run could not be queued again: it does not exist, or its status.
+func notRetryableReason(ctx context.Context, q *sqlcgen.Queries, id int64) string {
+	cur, err := q.RunGet(ctx, id)
+	if err != nil {
+		return "no longer exists"
+	}
+	return strings.ToLower(cur.Status.Label()) + ", not failed for good or missed"
+}
