@@ -167,13 +167,6 @@ ORDER BY j.id;
 -- JobListRowGet is one job as the jobs list shows it, for the row an action on it redraws.
 SELECT * FROM job_list_rows WHERE id = @id;
 
--- name: JobListUpcoming :many
--- JobListUpcoming is the home page's "next runs": active jobs by their next slot.
-SELECT id, name, type, cron, timezone, next_run_at FROM jobs
-WHERE NOT paused AND next_run_at IS NOT NULL
-ORDER BY next_run_at
-LIMIT @max_rows;
-
 -- name: JobGetForUpdate :one
 -- JobGetForUpdate reads a job that is about to change and locks it until the transaction ends, so
 -- that the audit log's "from" is the version that was changed.
@@ -347,3 +340,11 @@ LIMIT @max_rows OFFSET @skip_rows;
 -- name: JobCountScheduled :one
 -- JobCountScheduled counts the jobs that will run: the home page's "Jobs scheduled" leaves paused ones out.
 SELECT count(*) FROM jobs WHERE NOT paused;
+
+-- name: JobListDueWithin :many
+-- JobListDueWithin lists the active jobs with a cron whose next slot comes before until, soonest
+-- first: the home page's "Next 24 hours" (issue 27) steps through their schedules from there.
+SELECT * FROM jobs
+WHERE NOT paused AND cron <> '' AND next_run_at IS NOT NULL AND next_run_at < @until::timestamptz
+ORDER BY next_run_at
+LIMIT @max_rows;
