@@ -874,50 +874,6 @@ func (q *Queries) JobListSorted(ctx context.Context, arg JobListSortedParams) ([
 	return items, nil
 }
 
-const jobListUpcoming = `-- name: JobListUpcoming :many
-SELECT id, name, type, cron, timezone, next_run_at FROM jobs
-WHERE NOT paused AND next_run_at IS NOT NULL
-ORDER BY next_run_at
-LIMIT $1
-`
-
-type JobListUpcomingRow struct {
-	ID        int64
-	Name      string
-	Type      string
-	Cron      string
-	Timezone  string
-	NextRunAt *time.Time
-}
-
-// JobListUpcoming is the home page's "next runs": active jobs by their next slot.
-func (q *Queries) JobListUpcoming(ctx context.Context, maxRows int32) ([]JobListUpcomingRow, error) {
-	rows, err := q.db.Query(ctx, jobListUpcoming, maxRows)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []JobListUpcomingRow{}
-	for rows.Next() {
-		var i JobListUpcomingRow
-		if err := rows.Scan(
-			&i.ID,
-			&i.Name,
-			&i.Type,
-			&i.Cron,
-			&i.Timezone,
-			&i.NextRunAt,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const jobListen = `-- name: JobListen :exec
 LISTEN cronflow_jobs
 `
