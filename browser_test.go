@@ -341,6 +341,11 @@ func TestBrowserFlow(t *testing.T) {
 			{name: "job", path: fmt.Sprintf("/jobs/%d", data.longJob)},
 			{name: "edit", path: fmt.Sprintf("/jobs/%d/edit", data.emailJob)},
 			{name: "runs", path: "/runs"},
+			// Issue 27: a job's backfill preview, and on a phone the folded menu and filters opened.
+			{name: "backfill", path: fmt.Sprintf("/jobs/%d/backfill?from=2026-11-10T00:00&to=2026-11-11T00:00", data.longJob)},
+			{name: "runs-menus-open", path: "/runs?error=refused", prepare: func(t *testing.T) {
+				js[bool](t, b, `(function () { document.querySelectorAll(".nav-toggle, .filters-toggle").forEach(function (c) { c.checked = true; }); return true; })()`)
+			}},
 			{name: "audit", path: "/audit"},
 			{name: "run", path: fmt.Sprintf("/runs/%d", data.failedRun)},
 			{name: "run-retried", path: fmt.Sprintf("/runs/%d", data.retriedRun), prepare: func(t *testing.T) {

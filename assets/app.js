@@ -341,5 +341,38 @@
     } else {
       fallback();
     }
+
+  // ---- Times in the viewer's own zone (issue 27) --------------------------------------------
+  // The server writes them in UTC; the browser knows its zone and says it, with the zone's name.
+  function viewerTimes() {
+    document.querySelectorAll("time[data-viewer-time]:not([data-done])").forEach(function (t) {
+      var d = new Date(t.getAttribute("datetime"));
+      if (isNaN(d)) { return; }
+      t.textContent = d.toLocaleString(undefined, {
+        weekday: "short", day: "numeric", month: "short", year: "numeric",
+        hour: "2-digit", minute: "2-digit", timeZoneName: "short"
+      });
+      t.setAttribute("data-done", "");
+    });
+  }
+  on("DOMContentLoaded", viewerTimes);
+  on("htmx:afterSettle", viewerTimes);
+
+  // ---- The Filters toggle's count (issue 27) -------------------------------------------------
+  // The filters change the list without a reload: count the fields in use again as they change.
+  function countFilters(form) {
+    var out = document.querySelector('[data-filter-count="' + CSS.escape(form.id) + '"]');
+    if (!out) { return; }
+    var n = 0;
+    form.querySelectorAll("input[name]:not([type=hidden]), select[name]").forEach(function (f) {
+      if (f.value.trim() !== "") { n++; }
+    });
+    out.textContent = n ? "(" + n + ")" : "";
+  }
+  ["input", "change"].forEach(function (type) {
+    on(type, function (e) {
+      var form = e.target.closest && e.target.closest("form[id]");
+      if (form) { countFilters(form); }
+    });
   });
 })();

@@ -81,6 +81,8 @@ var routeAccess = map[string]access{
 	"GET /jobs/export":   {min: roleEditor},
 	"GET /api/export":    {min: roleEditor},
 	"GET /jobs/import":   {min: roleEditor},
+	// The backfill form's preview leads to making runs (issue 27).
+	"GET /jobs/:id/backfill": {min: roleEditor},
 
 	"POST /logout":                    {min: roleViewer},
 	"GET /settings/account":           {min: roleViewer, password: true},

@@ -13,17 +13,13 @@ import (
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/views"
 	"github.com/cronflow/cronflow/worker/runstatus"
-	"github.com/cronflow/cronflow/worker/schedule"
 )
 
-// Sizes of the home page's lists.
-const (
-	upcomingShown = 8
-	failuresShown = 8
-)
+// failuresShown is how many recent failures the home page lists.
+const failuresShown = 8
 
-// handleHomePage serves GET /, what an operator looks at first: the totals, the last 24 hours, the
-// next runs and the latest failures.
+// handleHomePage serves GET /, what an operator looks at first: the totals, the last 24 hours, what
+// runs now and in the next 24 hours, and the latest failures.
 func handleHomePage(q *sqlcgen.Queries, stats *statsCache) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		s, err := homeStats(c.Request().Context(), q, stats)
@@ -58,15 +54,11 @@ func homeStats(ctx context.Context, q *sqlcgen.Queries, stats *statsCache) (view
 		CountedAt: views.NewMoment(&counts.at, now, nil),
 		Chart:     views.NewChart(counts.hourStart, counts.completed, counts.failed),
 	}
-	upcoming, err := q.JobListUpcoming(ctx, upcomingShown)
-	if err != nil {
-		return s, fmt.Errorf("list upcoming runs: %w", err)
+	if s.Running, s.RunningMore, err = runningNow(ctx, q, now); err != nil {
+		return s, err
 	}
-	for _, u := range upcoming {
-		s.Upcoming = append(s.Upcoming, views.UpcomingRun{
-			JobID: u.ID, JobName: u.Name, Words: schedule.Describe(u.Cron),
-			At: views.NewMoment(u.NextRunAt, now, nil), Local: views.ShortExact(*u.NextRunAt, zone(u.Timezone)),
-		})
+	if s.Next, err = nextDay(ctx, q, now); err != nil {
+		return s, err
 	}
 	if s.FailingJobs, s.FailingTotal, err = failingNow(ctx, q, now); err != nil {
 		return s, err

@@ -38,6 +38,9 @@ func jobHealth(ctx context.Context, q *sqlcgen.Queries, j sqlcgen.Job, now time.
 		h.Median = views.Duration(time.Duration(d.MedianMs * float64(time.Millisecond)))
 		h.P95 = views.Duration(time.Duration(d.P95Ms * float64(time.Millisecond)))
 	}
+	if err := jobRetriesAndTrend(ctx, q, j.ID, &h); err != nil {
+		return h, err
+	}
 	st, err := q.JobAlertStateGet(ctx, j.ID)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return h, fmt.Errorf("alert state of job %d: %w", j.ID, err)
@@ -48,6 +51,25 @@ func jobHealth(ctx context.Context, q *sqlcgen.Queries, j sqlcgen.Job, now time.
 	h.AlertOn = alertOnWords(j.AlertOn)
 	h.AlertChannels, err = channelNames(ctx, q, j.AlertChannels)
 	return h, err
+}
+
+// jobRetriesAndTrend reads how often a job's last settled runs needed a retry, and its durations
+// by day (issue 27), each over its last durationRuns runs.
+func jobRetriesAndTrend(ctx context.Context, q *sqlcgen.Queries, jobID int64, h *views.JobHealth) error {
+	r, err := q.JobRetryStats(ctx, sqlcgen.JobRetryStatsParams{JobID: jobID, MaxRows: durationRuns})
+	if err != nil {
+		return fmt.Errorf("retries of job %d: %w", jobID, err)
+	}
+	h.Retries = views.RetryShare{Runs: r.Runs, Completed: r.Completed, Retried: r.Retried, CompletedRetried: r.CompletedRetried}
+	days, err := q.JobDurationTrend(ctx, sqlcgen.JobDurationTrendParams{JobID: jobID, MaxRows: durationRuns})
+	if err != nil {
+		return fmt.Errorf("duration trend of job %d: %w", jobID, err)
+	}
+	for _, d := range days {
+		h.Trend = append(h.Trend, views.TrendDay{Day: d.Day, Runs: d.Runs,
+			Median: time.Duration(d.MedianMs * float64(time.Millisecond)), P95: time.Duration(d.P95Ms * float64(time.Millisecond))})
+	}
+	return nil
 }
 
 // successRate says which share of settled runs completed, and of how many.

@@ -204,6 +204,7 @@ func toJobDetail(j sqlcgen.Job, back string, now time.Time) views.JobDetail {
 		d.NextRunLocal = views.ShortExact(*j.NextRunAt, loc)
 	}
 	jobWindowDetail(&d, j, loc)
+	d.NextRuns = jobNextRuns(j, now)
 	return d
 }
 

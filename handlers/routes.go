@@ -184,6 +184,8 @@ func addPageRoutes(e *echo.Echo, d Deps, st *store.Store, lim routeLimits) {
 	post("/jobs/:id/pause", handleJobPause(q, st, true))
 	post("/jobs/:id/resume", handleJobPause(q, st, false))
 	get("/jobs/:id/delete", handleJobDeleteConfirm(q))
+	get("/jobs/:id/backfill", handleJobBackfillPage(q)) // the backfill form and its preview (issue 27)
+	post("/jobs/:id/backfill", handleJobBackfill(st, d.Publisher), lim.runNow)
 	post("/jobs/:id/delete", handleJobDelete(st))
 	post("/jobs/:id/signing-secret/rotate", handleJobRotateSecret(q, st))
 

@@ -179,13 +179,13 @@ func fetchRuns(ctx context.Context, q *sqlcgen.Queries, jobID int64, status runs
 func toRunRow(r sqlcgen.RunListRow, now time.Time) views.RunRow {
 	return views.RunRow{
 		ID: r.ID, JobID: r.JobID, JobName: r.JobName, Status: r.Status, Trigger: r.Trigger,
-		RetryCount: r.RetryCount,
-		Scheduled:  views.NewMoment(&r.ScheduledAt, now, nil),
-		Started:    views.NewMoment(r.StartedAt, now, nil),
-		Completed:  views.NewMoment(r.CompletedAt, now, nil),
-		RetryAt:    views.NewMoment(r.NextAttemptAt, now, nil),
-		Duration:   runDuration(r.Status, r.StartedAt, r.CompletedAt, now),
-		Output:     r.Output, Error: views.ErrorWords(r.Error), OutputCut: r.OutputCut, ErrorCut: r.ErrorCut,
+		RetryCount: r.RetryCount, TriggerIcon: views.NewRunTrigger(r.Trigger, r.RetryCount),
+		Scheduled: views.NewMoment(&r.ScheduledAt, now, nil),
+		Started:   views.NewMoment(r.StartedAt, now, nil),
+		Completed: views.NewMoment(r.CompletedAt, now, nil),
+		RetryAt:   views.NewMoment(r.NextAttemptAt, now, nil),
+		Duration:  runDuration(r.Status, r.StartedAt, r.CompletedAt, now),
+		Output:    r.Output, Error: views.ErrorWords(r.Error), OutputCut: r.OutputCut, ErrorCut: r.ErrorCut,
 		Unsent: r.Status == runstatus.Queued && r.PublishedAt == nil,
 	}
 }

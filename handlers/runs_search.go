@@ -104,6 +104,9 @@ func searchRuns(ctx context.Context, q *sqlcgen.Queries, jobID int64, status run
 		FromAt: s.fromAt, ToAt: s.toAt, ErrorLike: s.errorLike(), Tag: nonEmpty(s.tag), MaxRows: limit})
 }
 
+// tabCountCap is where a status tab stops counting, and says "10,000+" instead.
+const tabCountCap = 10000
+
 // statusTabs are the runs page's tabs: every run, then one per status in the order a run goes
 // through them, each with how many runs the other filters leave, and a link that keeps those filters.
 func statusTabs(ctx context.Context, q *sqlcgen.Queries, jobID int64, current runstatus.Status, s runsSearch, params url.Values) ([]views.StatusTab, error) {
@@ -111,16 +114,23 @@ func statusTabs(ctx context.Context, q *sqlcgen.Queries, jobID int64, current ru
 	if jobID != 0 {
 		job = &jobID
 	}
-	counts, err := q.RunCountByStatusSearch(ctx, sqlcgen.RunCountByStatusSearchParams{JobID: job,
-		FromAt: s.fromAt, ToAt: s.toAt, ErrorLike: s.errorLike(), Tag: nonEmpty(s.tag)})
+	statuses := make([]string, 0, len(runstatus.All()))
+	for _, st := range runstatus.All() {
+		statuses = append(statuses, st.String())
+	}
+	counts, err := q.RunCountByStatusCapped(ctx, sqlcgen.RunCountByStatusCappedParams{JobID: job,
+		FromAt: s.fromAt, ToAt: s.toAt, ErrorLike: s.errorLike(), Tag: nonEmpty(s.tag), MaxCount: tabCountCap + 1, Statuses: statuses})
 	if err != nil {
 		return nil, fmt.Errorf("count runs by status: %w", err)
 	}
 	n := map[runstatus.Status]int64{}
 	var total int64
+	var capped bool
 	for _, c := range counts {
-		n[c.Status] = c.Runs
-		total += c.Runs
+		st := runstatus.Status(c.Status)
+		n[st] = min(c.Runs, tabCountCap)
+		capped = capped || c.Runs > tabCountCap
+		total += n[st]
 	}
 	link := func(st runstatus.Status) string {
 		v := clean(params)
@@ -133,9 +143,10 @@ func statusTabs(ctx context.Context, q *sqlcgen.Queries, jobID int64, current ru
 		}
 		return "/runs"
 	}
-	tabs := []views.StatusTab{{Label: "All", Count: total, URL: link(""), Current: current == ""}}
+	tabs := []views.StatusTab{{Label: "All", Count: total, AtLeast: capped, URL: link(""), Current: current == ""}}
 	for _, st := range runstatus.All() {
-		tabs = append(tabs, views.StatusTab{Value: st.String(), Label: st.Label(), Count: n[st], URL: link(st), Current: current == st})
+		tabs = append(tabs, views.StatusTab{Value: st.String(), Label: st.Label(), Count: n[st],
+			AtLeast: n[st] == tabCountCap, URL: link(st), Current: current == st})
 	}
 	return tabs, nil
 }

@@ -195,13 +195,6 @@ ORDER BY j.id;
 -- JobListRowGet is one job as the jobs list shows it, for the row an action on it redraws.
 SELECT * FROM job_list_rows WHERE id = @id;
 
--- name: JobListUpcoming :many
--- JobListUpcoming is the home page's "next runs": active jobs by their next slot.
-SELECT id, name, type, cron, timezone, next_run_at FROM jobs
-WHERE NOT paused AND next_run_at IS NOT NULL
-ORDER BY next_run_at
-LIMIT @max_rows;
-
 -- name: JobGetForUpdate :one
 -- JobGetForUpdate reads a job that is about to change and locks it until the transaction ends, so
 -- that the audit log's "from" is the version that was changed.
@@ -426,3 +419,11 @@ SELECT count(*) FROM (
       AND (sqlc.narg(paused)::boolean IS NULL OR j.paused = sqlc.narg(paused))
       AND (NOT @failing::boolean OR EXISTS (SELECT 1 FROM job_alert_state AS s WHERE s.job_id = j.id AND s.failing))
     LIMIT @max_rows) AS m;
+
+-- name: JobListDueWithin :many
+-- JobListDueWithin lists the active jobs with a cron whose next slot comes before until, soonest
+-- first: the home page's "Next 24 hours" (issue 27) steps through their schedules from there.
+SELECT * FROM jobs
+WHERE NOT paused AND cron <> '' AND next_run_at IS NOT NULL AND next_run_at < @until::timestamptz
+ORDER BY next_run_at
+LIMIT @max_rows;

@@ -142,3 +142,8 @@ RETURNING id, job_id;
 INSERT INTO runs (job_id, scheduled_at, trigger, params)
 VALUES (@job_id, clock_timestamp(), 'manual', @params)
 RETURNING *;
+
+-- name: RunCountAtSlots :one
+-- RunCountAtSlots counts the slots of a job that already have a run: a backfill's preview says how
+-- many runs it would make (issue 27).
+SELECT count(*) FROM runs WHERE job_id = @job_id AND scheduled_at = ANY(@slots::timestamptz[]);

@@ -391,17 +391,6 @@ WHERE l.id > @after_id
 ORDER BY l.id
 LIMIT @max_rows;
 
--- name: RunCountByStatusSearch :many
--- RunCountByStatusSearch counts the runs of each status that the runs page's other filters (job,
--- date range, error search, tag) leave, for its status tabs; a NULL filter is no filter.
-SELECT status, count(*) AS runs FROM runs
-WHERE (sqlc.narg(job_id)::bigint IS NULL OR job_id = sqlc.narg(job_id)::bigint)
-  AND (sqlc.narg(from_at)::timestamptz IS NULL OR scheduled_at >= sqlc.narg(from_at)::timestamptz)
-  AND (sqlc.narg(to_at)::timestamptz IS NULL OR scheduled_at < sqlc.narg(to_at)::timestamptz)
-  AND (sqlc.narg(error_like)::text IS NULL OR error ILIKE sqlc.narg(error_like)::text)
-  AND (sqlc.narg(tag)::text IS NULL OR job_id IN (SELECT t.id FROM jobs AS t WHERE t.tags @> ARRAY[sqlc.narg(tag)::text]))
-GROUP BY status;
-
 -- name: RunIDsMatching :many
 -- RunIDsMatching resolves a bulk retry's filter to run ids, newest first, at most max_rows: the
 -- runs page's filters (job, status, date range, error search, the job's tag); a NULL filter is none.
@@ -427,3 +416,29 @@ SELECT count(*) FROM (
       AND (sqlc.narg(error_like)::text IS NULL OR r.error ILIKE sqlc.narg(error_like)::text)
       AND (sqlc.narg(tag)::text IS NULL OR r.job_id IN (SELECT t.id FROM jobs AS t WHERE t.tags @> ARRAY[sqlc.narg(tag)::text]))
     LIMIT @max_rows) AS m;
+
+-- name: RunCountByStatusCapped :many
+-- RunCountByStatusCapped counts the runs of each status given that the runs page's other filters
+-- (job, date range, error search, tag) leave, for its status tabs; a NULL filter is no filter. Each
+-- status is counted only up to max_count (issue 27): the tabs refresh every 2 s, and a count that
+-- stops there stays a bounded walk of an index however many runs there are.
+SELECT s.status::text AS status,
+       (SELECT count(*) FROM (
+            SELECT 1 FROM runs AS r
+            WHERE r.status = s.status
+              AND (sqlc.narg(job_id)::bigint IS NULL OR r.job_id = sqlc.narg(job_id)::bigint)
+              AND (sqlc.narg(from_at)::timestamptz IS NULL OR r.scheduled_at >= sqlc.narg(from_at)::timestamptz)
+              AND (sqlc.narg(to_at)::timestamptz IS NULL OR r.scheduled_at < sqlc.narg(to_at)::timestamptz)
+              AND (sqlc.narg(error_like)::text IS NULL OR r.error ILIKE sqlc.narg(error_like)::text)
+              AND (sqlc.narg(tag)::text IS NULL OR r.job_id IN (SELECT t.id FROM jobs AS t WHERE t.tags @> ARRAY[sqlc.narg(tag)::text]))
+            LIMIT @max_count::int) AS c)::bigint AS runs
+FROM unnest(@statuses::text[]) AS s(status);
+
+-- name: RunListRunning :many
+-- RunListRunning is the home page's "Running now" (issue 27): the runs in progress, longest
+-- running first, with their job's name, read along the runs_pending_idx.
+SELECT r.id, r.job_id, j.name AS job_name, r.attempts, r.started_at, r.trigger
+FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
+WHERE r.status = 'running'
+ORDER BY r.started_at NULLS LAST, r.id
+LIMIT @max_rows;

@@ -10,6 +10,59 @@ import (
 	"time"
 )
 
+const jobDurationTrend = `-- name: JobDurationTrend :many
+SELECT date_trunc('day', d.completed_at, 'UTC')::timestamptz AS day,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY d.ms)::float8 AS median_ms,
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY d.ms)::float8 AS p95_ms,
+       count(*) AS runs
+FROM (SELECT r.completed_at, extract(epoch FROM r.completed_at - r.started_at) * 1000 AS ms
+      FROM runs AS r
+      WHERE r.job_id = $1 AND r.status = 'completed' AND r.started_at IS NOT NULL AND r.completed_at IS NOT NULL
+      ORDER BY r.id DESC
+      LIMIT $2) AS d
+GROUP BY 1
+ORDER BY 1
+`
+
+type JobDurationTrendParams struct {
+	JobID   int64
+	MaxRows int32
+}
+
+type JobDurationTrendRow struct {
+	Day      time.Time
+	MedianMs float64
+	P95Ms    float64
+	Runs     int64
+}
+
+// JobDurationTrend is the median and 95th percentile duration of a job's last max_rows completed
+// runs, by UTC day of completion: Health's duration trend (issue 27).
+func (q *Queries) JobDurationTrend(ctx context.Context, arg JobDurationTrendParams) ([]JobDurationTrendRow, error) {
+	rows, err := q.db.Query(ctx, jobDurationTrend, arg.JobID, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []JobDurationTrendRow{}
+	for rows.Next() {
+		var i JobDurationTrendRow
+		if err := rows.Scan(
+			&i.Day,
+			&i.MedianMs,
+			&i.P95Ms,
+			&i.Runs,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const jobDurations = `-- name: JobDurations :one
 SELECT
     COALESCE(percentile_cont(0.5) WITHIN GROUP (ORDER BY d.ms), 0)::float8 AS median_ms,
@@ -39,6 +92,43 @@ func (q *Queries) JobDurations(ctx context.Context, arg JobDurationsParams) (Job
 	row := q.db.QueryRow(ctx, jobDurations, arg.JobID, arg.MaxRows)
 	var i JobDurationsRow
 	err := row.Scan(&i.MedianMs, &i.P95Ms, &i.Runs)
+	return i, err
+}
+
+const jobRetryStats = `-- name: JobRetryStats :one
+SELECT count(*) AS runs,
+       count(*) FILTER (WHERE d.status = 'completed') AS completed,
+       count(*) FILTER (WHERE d.attempts > 1) AS retried,
+       count(*) FILTER (WHERE d.status = 'completed' AND d.attempts > 1) AS completed_retried
+FROM (SELECT r.status, r.attempts FROM runs AS r
+      WHERE r.job_id = $1 AND r.status IN ('completed', 'permanently_failed')
+      ORDER BY r.id DESC
+      LIMIT $2) AS d
+`
+
+type JobRetryStatsParams struct {
+	JobID   int64
+	MaxRows int32
+}
+
+type JobRetryStatsRow struct {
+	Runs             int64
+	Completed        int64
+	Retried          int64
+	CompletedRetried int64
+}
+
+// JobRetryStats counts, of a job's last max_rows settled runs, how many needed more than one
+// attempt (issue 27): Health says "100 % succeeded, 40 % after retries" rather than "100 % success".
+func (q *Queries) JobRetryStats(ctx context.Context, arg JobRetryStatsParams) (JobRetryStatsRow, error) {
+	row := q.db.QueryRow(ctx, jobRetryStats, arg.JobID, arg.MaxRows)
+	var i JobRetryStatsRow
+	err := row.Scan(
+		&i.Runs,
+		&i.Completed,
+		&i.Retried,
+		&i.CompletedRetried,
+	)
 	return i, err
 }
 

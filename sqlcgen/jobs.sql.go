@@ -735,6 +735,78 @@ func (q *Queries) JobListByNames(ctx context.Context, names []string) ([]Job, er
 	return items, nil
 }
 
+const jobListDueWithin = `-- name: JobListDueWithin :many
+SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms, tags, description FROM jobs
+WHERE NOT paused AND cron <> '' AND next_run_at IS NOT NULL AND next_run_at < $1::timestamptz
+ORDER BY next_run_at
+LIMIT $2
+`
+
+type JobListDueWithinParams struct {
+	Until   time.Time
+	MaxRows int32
+}
+
+// JobListDueWithin lists the active jobs with a cron whose next slot comes before until, soonest
+// first: the home page's "Next 24 hours" (issue 27) steps through their schedules from there.
+func (q *Queries) JobListDueWithin(ctx context.Context, arg JobListDueWithinParams) ([]Job, error) {
+	rows, err := q.db.Query(ctx, jobListDueWithin, arg.Until, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Job{}
+	for rows.Next() {
+		var i Job
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Type,
+			&i.Payload,
+			&i.Cron,
+			&i.Timezone,
+			&i.MaxRetries,
+			&i.RetryDelayMs,
+			&i.TimeoutMs,
+			&i.Paused,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.NextRunAt,
+			&i.Catchup,
+			&i.RetryOn,
+			&i.RetryBackoff,
+			&i.SigningSecret,
+			&i.SecretRefs,
+			&i.AlertChannels,
+			&i.AlertAfter,
+			&i.JitterMs,
+			&i.StartAt,
+			&i.EndAt,
+			&i.Blackouts,
+			&i.Overlap,
+			&i.AfterJobID,
+			&i.AfterOn,
+			&i.Params,
+			&i.PauseAfterFailures,
+			&i.PausedReason,
+			&i.AlertOn,
+			&i.PreviousSigningSecret,
+			&i.PreviousSecretUntil,
+			&i.AlertRepeatMs,
+			&i.AlertFlapWindowMs,
+			&i.Tags,
+			&i.Description,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const jobListOverdue = `-- name: JobListOverdue :many
 SELECT id, cron, timezone, next_run_at, updated_at, catchup, jitter_ms, start_at, end_at FROM jobs
 WHERE NOT paused AND next_run_at < $1::timestamptz
@@ -919,50 +991,6 @@ func (q *Queries) JobListSorted(ctx context.Context, arg JobListSortedParams) ([
 			&i.NextRunAt,
 			&i.LastRunStatus,
 			&i.RecentStatuses,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const jobListUpcoming = `-- name: JobListUpcoming :many
-SELECT id, name, type, cron, timezone, next_run_at FROM jobs
-WHERE NOT paused AND next_run_at IS NOT NULL
-ORDER BY next_run_at
-LIMIT $1
-`
-
-type JobListUpcomingRow struct {
-	ID        int64
-	Name      string
-	Type      string
-	Cron      string
-	Timezone  string
-	NextRunAt *time.Time
-}
-
-// JobListUpcoming is the home page's "next runs": active jobs by their next slot.
-func (q *Queries) JobListUpcoming(ctx context.Context, maxRows int32) ([]JobListUpcomingRow, error) {
-	rows, err := q.db.Query(ctx, jobListUpcoming, maxRows)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []JobListUpcomingRow{}
-	for rows.Next() {
-		var i JobListUpcomingRow
-		if err := rows.Scan(
-			&i.ID,
-			&i.Name,
-			&i.Type,
-			&i.Cron,
-			&i.Timezone,
-			&i.NextRunAt,
 		); err != nil {
 			return nil, err
 		}

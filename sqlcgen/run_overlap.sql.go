@@ -97,6 +97,24 @@ func (q *Queries) RunCancelRequested(ctx context.Context, id int64) (bool, error
 	return requested, err
 }
 
+const runCountAtSlots = `-- name: RunCountAtSlots :one
+SELECT count(*) FROM runs WHERE job_id = $1 AND scheduled_at = ANY($2::timestamptz[])
+`
+
+type RunCountAtSlotsParams struct {
+	JobID int64
+	Slots []time.Time
+}
+
+// RunCountAtSlots counts the slots of a job that already have a run: a backfill's preview says how
+// many runs it would make (issue 27).
+func (q *Queries) RunCountAtSlots(ctx context.Context, arg RunCountAtSlotsParams) (int64, error) {
+	row := q.db.QueryRow(ctx, runCountAtSlots, arg.JobID, arg.Slots)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const runInsertAfter = `-- name: RunInsertAfter :many
 INSERT INTO runs (job_id, scheduled_at, trigger, trigger_run_id)
 SELECT j.id, clock_timestamp(), 'after', u.run_id

@@ -120,46 +120,56 @@ func (q *Queries) RunClaim(ctx context.Context, arg RunClaimParams) ([]RunClaimR
 	return items, nil
 }
 
-const runCountByStatusSearch = `-- name: RunCountByStatusSearch :many
-SELECT status, count(*) AS runs FROM runs
-WHERE ($1::bigint IS NULL OR job_id = $1::bigint)
-  AND ($2::timestamptz IS NULL OR scheduled_at >= $2::timestamptz)
-  AND ($3::timestamptz IS NULL OR scheduled_at < $3::timestamptz)
-  AND ($4::text IS NULL OR error ILIKE $4::text)
-  AND ($5::text IS NULL OR job_id IN (SELECT t.id FROM jobs AS t WHERE t.tags @> ARRAY[$5::text]))
-GROUP BY status
+const runCountByStatusCapped = `-- name: RunCountByStatusCapped :many
+SELECT s.status::text AS status,
+       (SELECT count(*) FROM (
+            SELECT 1 FROM runs AS r
+            WHERE r.status = s.status
+              AND ($1::bigint IS NULL OR r.job_id = $1::bigint)
+              AND ($2::timestamptz IS NULL OR r.scheduled_at >= $2::timestamptz)
+              AND ($3::timestamptz IS NULL OR r.scheduled_at < $3::timestamptz)
+              AND ($4::text IS NULL OR r.error ILIKE $4::text)
+              AND ($5::text IS NULL OR r.job_id IN (SELECT t.id FROM jobs AS t WHERE t.tags @> ARRAY[$5::text]))
+            LIMIT $6::int) AS c)::bigint AS runs
+FROM unnest($7::text[]) AS s(status)
 `
 
-type RunCountByStatusSearchParams struct {
+type RunCountByStatusCappedParams struct {
 	JobID     *int64
 	FromAt    *time.Time
 	ToAt      *time.Time
 	ErrorLike *string
 	Tag       *string
+	MaxCount  int32
+	Statuses  []string
 }
 
-type RunCountByStatusSearchRow struct {
-	Status runstatus.Status
+type RunCountByStatusCappedRow struct {
+	Status string
 	Runs   int64
 }
 
-// RunCountByStatusSearch counts the runs of each status that the runs page's other filters (job,
-// date range, error search, tag) leave, for its status tabs; a NULL filter is no filter.
-func (q *Queries) RunCountByStatusSearch(ctx context.Context, arg RunCountByStatusSearchParams) ([]RunCountByStatusSearchRow, error) {
-	rows, err := q.db.Query(ctx, runCountByStatusSearch,
+// RunCountByStatusCapped counts the runs of each status given that the runs page's other filters
+// (job, date range, error search, tag) leave, for its status tabs; a NULL filter is no filter. Each
+// status is counted only up to max_count (issue 27): the tabs refresh every 2 s, and a count that
+// stops there stays a bounded walk of an index however many runs there are.
+func (q *Queries) RunCountByStatusCapped(ctx context.Context, arg RunCountByStatusCappedParams) ([]RunCountByStatusCappedRow, error) {
+	rows, err := q.db.Query(ctx, runCountByStatusCapped,
 		arg.JobID,
 		arg.FromAt,
 		arg.ToAt,
 		arg.ErrorLike,
 		arg.Tag,
+		arg.MaxCount,
+		arg.Statuses,
 	)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []RunCountByStatusSearchRow{}
+	items := []RunCountByStatusCappedRow{}
 	for rows.Next() {
-		var i RunCountByStatusSearchRow
+		var i RunCountByStatusCappedRow
 		if err := rows.Scan(&i.Status, &i.Runs); err != nil {
 			return nil, err
 		}
@@ -993,6 +1003,52 @@ func (q *Queries) RunListRecentFailures(ctx context.Context, maxRows int32) ([]R
 			&i.CompletedAt,
 			&i.NextAttemptAt,
 			&i.Error,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const runListRunning = `-- name: RunListRunning :many
+SELECT r.id, r.job_id, j.name AS job_name, r.attempts, r.started_at, r.trigger
+FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
+WHERE r.status = 'running'
+ORDER BY r.started_at NULLS LAST, r.id
+LIMIT $1
+`
+
+type RunListRunningRow struct {
+	ID        int64
+	JobID     int64
+	JobName   string
+	Attempts  int32
+	StartedAt *time.Time
+	Trigger   string
+}
+
+// RunListRunning is the home page's "Running now" (issue 27): the runs in progress, longest
+// running first, with their job's name, read along the runs_pending_idx.
+func (q *Queries) RunListRunning(ctx context.Context, maxRows int32) ([]RunListRunningRow, error) {
+	rows, err := q.db.Query(ctx, runListRunning, maxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RunListRunningRow{}
+	for rows.Next() {
+		var i RunListRunningRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.JobID,
+			&i.JobName,
+			&i.Attempts,
+			&i.StartedAt,
+			&i.Trigger,
 		); err != nil {
 			return nil, err
 		}

@@ -20,7 +20,17 @@ type RunsFilter struct {
 type StatusTab struct {
 	Value, Label, URL string
 	Count             int64
-	Current           bool
+	// AtLeast says the count stopped at its cap: there are Count runs or more (issue 27).
+	AtLeast bool
+	Current bool
+}
+
+// countText is the tab's count: "10,000+" once it stopped counting.
+func (t StatusTab) countText() string {
+	if t.AtLeast {
+		return Thousands(t.Count) + "+"
+	}
+	return Thousands(t.Count)
 }
 
 // RunRow is a run as the runs table shows it. Output and Error are previews; OutputCut and ErrorCut
@@ -34,6 +44,8 @@ type RunRow struct {
 	Duration                               string
 	Output, Error                          string
 	OutputCut, ErrorCut                    bool
+	// TriggerIcon is what made the run, as its icon (issue 27).
+	TriggerIcon RunTrigger
 	// Unsent marks a queued run whose message the broker has not taken yet (it was down); it is
 	// sent as soon as the broker is back.
 	Unsent bool

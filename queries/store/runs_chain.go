@@ -82,6 +82,12 @@ func (s *Store) Backfill(ctx context.Context, actor string, jobID int64, from, t
 	return out, err
 }
 
+// BackfillSlots are the slots a backfill of [from, to) would make runs for, or the problems with
+// the window, so that the dashboard's backfill preview counts what Backfill will do (issue 27).
+func BackfillSlots(job sqlcgen.Job, from, to time.Time) ([]time.Time, map[string]string) {
+	return backfillSlots(job, from, to)
+}
+
 // backfillSlots are the slots of a job's schedule in [from, to), or the problems with the window.
 func backfillSlots(job sqlcgen.Job, from, to time.Time) ([]time.Time, map[string]string) {
 	if !to.After(from) {
