@@ -359,20 +359,19 @@
   on("htmx:afterSettle", viewerTimes);
 
   // ---- The Filters toggle's count (issue 27) -------------------------------------------------
-  // The filters change the list without a reload: count the fields in use again as they change.
-  function countFilters(form) {
-    var out = document.querySelector('[data-filter-count="' + CSS.escape(form.id) + '"]');
-    if (!out) { return; }
-    var n = 0;
-    form.querySelectorAll("input[name]:not([type=hidden]), select[name]").forEach(function (f) {
-      if (f.value.trim() !== "") { n++; }
-    });
-    out.textContent = n ? "(" + n + ")" : "";
-  }
-  ["input", "change"].forEach(function (type) {
-    on(type, function (e) {
-      var form = e.target.closest && e.target.closest("form[id]");
-      if (form) { countFilters(form); }
-    });
+  // The filters change the list without a reload: count the fields in use again once a change has
+  // been handled (htmx and the job picker first).
+  on("change", function (e) {
+    var form = e.target.closest && e.target.closest("form.filters");
+    if (!form) { return; }
+    setTimeout(function () {
+      var out = document.querySelector('[data-filter-count="' + CSS.escape(form.getAttribute("id") || "") + '"]');
+      if (!out) { return; }
+      var n = 0;
+      form.querySelectorAll("input[name]:not([type=hidden]), select[name]").forEach(function (f) {
+        if (f.value.trim() !== "") { n++; }
+      });
+      out.textContent = n ? "(" + n + ")" : "";
+    }, 0);
   });
 })();
