@@ -154,12 +154,33 @@ func (z zonedSchedule) springForward(t, n time.Time) time.Time {
 	if n.IsZero() {
 		return time.Time{}
 	}
-	for _, change := t.In(n.Location()).ZoneBounds(); !change.IsZero() && !change.After(n); _, change = change.ZoneBounds() {
+	_, change := t.In(n.Location()).ZoneBounds()
+	for !change.IsZero() && !change.After(n) {
 		if z.skippedAt(change) {
 			return change.In(n.Location())
 		}
+		next := nextZoneChange(change)
+		if !next.After(change) {
+			break
+		}
+		change = next
 	}
 	return time.Time{}
+}
+
+// nextZoneChange is the first change of zone offset after change. Past the last year the zone data
+// spells out, Go's ZoneBounds can answer the end of a year's last period with that same instant
+// (Australia/Lord_Howe in leap year 2040, its year taken as 365 days), which would loop for ever:
+// then the period a day later is read instead, its start when that is still to come.
+func nextZoneChange(change time.Time) time.Time {
+	if _, end := change.ZoneBounds(); end.After(change) {
+		return end
+	}
+	start, end := change.Add(24 * time.Hour).ZoneBounds()
+	if start.After(change) {
+		return start
+	}
+	return end
 }
 
 // skippedAt reports whether the clocks went forward at change past a wall-clock time the schedule
