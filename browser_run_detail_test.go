@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -96,6 +97,23 @@ func TestBrowserRunDetail(t *testing.T) {
 			chromedp.Click(chromedp.CSS(first+`[data-testid="attempt-request"] summary`)),
 			chromedp.Click(chromedp.CSS(first+`[data-testid="attempt-response"] summary`)),
 			chromedp.WaitVisible(chromedp.CSS(first+`[data-testid="attempt-response-body"]`)))
+	}})
+
+	// A target where nothing listens: the attempt kept its request and timings, and no answer.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := "http://" + l.Addr().String()
+	_ = l.Close()
+	down := app.createJob(map[string]any{"type": "ping", "cron": "0 0 1 1 *", "max_retries": 0, "payload": map[string]any{"url": refused + "/health"}})
+	var failed apiRun
+	app.call(http.MethodPost, fmt.Sprintf("/api/jobs/%d/run", down.ID), nil, &failed)
+	app.waitRun(failed.ID, "permanently_failed")
+	b.inspect(t, inspectedPage{name: "run-no-answer", path: fmt.Sprintf("/runs/%d", failed.ID), prepare: func(t *testing.T) {
+		if got := js[string](t, b, `document.querySelector('[data-testid="attempt"] .exchange-line').textContent`); !strings.Contains(got, "no answer") {
+			t.Errorf("an attempt that got no answer reads %q", got)
+		}
 	}})
 
 	b.open(t, path)
