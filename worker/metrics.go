@@ -102,7 +102,7 @@ func (m *Metrics) Watch(pub *broker.Publisher, c *Consumer, consumers int, leade
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cronflow_broker_blocked_seconds_total",
 			Help: "Seconds that RabbitMQ blocked this process's publishing."}, pub.BlockedSeconds),
 		counter("cronflow_broker_blocked_total", "Times RabbitMQ blocked this process's publishing.", nil, pub.BlockedEvents),
-		gauge("cronflow_consumers", "Consumer goroutines in this process.", func() float64 { return float64(consumers) }),
+		gauge("cronflow_consumers", "Execution slots (CONSUMERS) in this process.", func() float64 { return float64(consumers) }),
 		gauge("cronflow_runs_in_flight", "Runs in hand in this process now: claimed, waiting for their due instant or an execution slot, executing or being recorded.", func() float64 { return float64(c.InFlight()) }),
 		gauge("cronflow_scheduler_leader", "1 while this process is the scheduler leader.", func() float64 {
 			if leader != nil && leader.Leading() {
