@@ -347,3 +347,7 @@ LIMIT @max_rows OFFSET @skip_rows;
 -- name: JobCountScheduled :one
 -- JobCountScheduled counts the jobs that will run: the home page's "Jobs scheduled" leaves paused ones out.
 SELECT count(*) FROM jobs WHERE NOT paused;
+
+-- name: JobNamesByIDs :many
+-- JobNamesByIDs names the jobs among ids, for the audit log's changes (one query a page).
+SELECT id, name FROM jobs WHERE id = ANY(@ids::bigint[]);

@@ -372,3 +372,8 @@ WHERE (sqlc.narg(job_id)::bigint IS NULL OR job_id = sqlc.narg(job_id)::bigint)
   AND (sqlc.narg(to_at)::timestamptz IS NULL OR scheduled_at < sqlc.narg(to_at)::timestamptz)
   AND (sqlc.narg(error_like)::text IS NULL OR error ILIKE sqlc.narg(error_like)::text)
 GROUP BY status;
+
+-- name: RunListExistingIDs :many
+-- RunListExistingIDs returns those of the ids that name a run still kept, for the audit log's
+-- links to runs (one query a page).
+SELECT id FROM runs WHERE id = ANY(@ids::bigint[]);
