@@ -125,7 +125,7 @@ func (n *auditNames) refValue(field string, raw json.RawMessage) *views.RefValue
 		return nil
 	}
 	ids, on, ok := refIDs(field, raw)
-	if !ok {
+	if !ok || len(ids) == 0 { // an empty list reads "[]" as it is
 		return nil
 	}
 	spec := auditRefFields[field]
