@@ -120,6 +120,9 @@ var fieldLabels = map[string]string{
 	"jitter": "The jitter", "start_at": "The start", "end_at": "The end", "blackouts": "The blackouts",
 	// alert rules (issue 22)
 	"alerts.repeat": "The reminder interval", "alerts.flap_window": "The flap window", "alerts.on": "The alert events",
+	// an HTTP task's request options, named as the form labels them (issue 27)
+	"payload.method": "The method", "payload.headers": "The headers", "payload.expect_status": "Expected status",
+	"payload.expect_body": "Expected body text",
 }
 
 // problemSentence turns a field's problem as validation states it ("is required") into a sentence
