@@ -4,6 +4,28 @@
   "use strict";
 
   function on(type, handler) { document.addEventListener(type, handler); }
+
+  // ---- Copy buttons ------------------------------------------------------------------------------
+  // A button with data-copy puts its value on the clipboard and says "Copied" for a while. The
+  // buttons are hidden by the stylesheet until this class says the script runs (views.CopyButton).
+  if (navigator.clipboard) { document.documentElement.classList.add("js"); }
+  on("click", function (e) {
+    var btn = e.target && e.target.closest ? e.target.closest("button[data-copy]") : null;
+    if (!btn || !navigator.clipboard) { return; }
+    var label = btn.getAttribute("aria-label");
+    navigator.clipboard.writeText(btn.getAttribute("data-copy")).then(function () {
+      btn.textContent = "Copied";
+      btn.setAttribute("data-copied", "");
+      btn.setAttribute("aria-label", "Copied");
+      setTimeout(function () {
+        btn.textContent = "Copy";
+        btn.removeAttribute("data-copied");
+        btn.setAttribute("aria-label", label);
+      }, 2000);
+    }, function () {
+      btn.textContent = "Select and copy";
+    });
+  });
   function byKey(key) { return document.querySelector('[data-key="' + CSS.escape(key) + '"]'); }
   function isPoll(elt) { return !!(elt && elt.hasAttribute && elt.hasAttribute("data-poll")); }
 
