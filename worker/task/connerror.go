@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"strings"
 	"net/url"
+	"strings"
 	"syscall"
 	"time"
 
