@@ -73,7 +73,7 @@ func TestBrowserCopyButtonsSayCopied(t *testing.T) {
 		}
 	}
 	job := app.createJob(map[string]any{"name": "Nightly billing export", "type": "ping", "cron": "@daily",
-		"payload": map[string]any{"url": "http://127.0.0.1:9/hooks/{{job.id}}?key={{secret.HOOK_KEY}}"}})
+		"payload": map[string]any{"url": "https://example.com/hooks/{{job.id}}"}})
 	ch, err := q.ChannelInsert(ctx, sqlcgen.ChannelInsertParams{Name: "ops-slack", Type: "webhook", Config: []byte(`{"url": "https://example.com/in"}`)})
 	if err != nil {
 		t.Fatal(err)
