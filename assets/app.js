@@ -4,6 +4,48 @@
   "use strict";
 
   function on(type, handler) { document.addEventListener(type, handler); }
+
+  // ---- Copy buttons ------------------------------------------------------------------------------
+  // A button with data-copy puts its value on the clipboard (an id, a token, a signing secret, a run
+  // attempt's "Copy as curl") and says "Copied" for two seconds; data-copied="true" records the last
+  // copy. Without the Clipboard API (a page not served over HTTPS or from localhost) a hidden text
+  // area is copied instead. The small copy buttons beside values are hidden by the stylesheet until
+  // the "js" class says the script runs (views.CopyButton): the value itself stays selectable.
+  document.documentElement.classList.add("js");
+  on("click", function (e) {
+    var button = e.target && e.target.closest ? e.target.closest("button[data-copy]") : null;
+    if (!button) { return; }
+    var text = button.getAttribute("data-copy");
+    var done = function () {
+      if (!button.hasAttribute("data-label")) {
+        button.setAttribute("data-label", button.textContent);
+        button.setAttribute("data-aria-label", button.getAttribute("aria-label") || "");
+      }
+      button.setAttribute("data-copied", "true");
+      button.textContent = "Copied";
+      if (button.getAttribute("data-aria-label")) { button.setAttribute("aria-label", "Copied"); }
+      setTimeout(function () {
+        button.textContent = button.getAttribute("data-label");
+        if (button.getAttribute("data-aria-label")) { button.setAttribute("aria-label", button.getAttribute("data-aria-label")); }
+      }, 2000);
+    };
+    var fallback = function () {
+      var area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.className = "visually-hidden";
+      document.body.appendChild(area);
+      area.select();
+      try { document.execCommand("copy"); } catch (err) { /* nothing more to try */ }
+      area.remove();
+      done();
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, fallback);
+    } else {
+      fallback();
+    }
+  });
   function byKey(key) { return document.querySelector('[data-key="' + CSS.escape(key) + '"]'); }
   function isPoll(elt) { return !!(elt && elt.hasAttribute && elt.hasAttribute("data-poll")); }
 
@@ -310,38 +352,6 @@
       if (text === "") { form.requestSubmit(); }
     }
   });
-  // ---- Copy buttons -----------------------------------------------------------------------------
-  // A button with data-copy puts its text on the clipboard (a run attempt's "Copy as curl") and
-  // says so in its label for two seconds; without the Clipboard API (a page not served over HTTPS
-  // or from localhost) a hidden text area is copied instead. data-copied records the last copy.
-  on("click", function (e) {
-    var button = e.target.closest && e.target.closest("button[data-copy]");
-    if (!button) { return; }
-    var text = button.getAttribute("data-copy");
-    var done = function () {
-      button.setAttribute("data-copied", "true");
-      var label = button.getAttribute("data-label") || button.textContent;
-      button.setAttribute("data-label", label);
-      button.textContent = "Copied";
-      setTimeout(function () { button.textContent = label; }, 2000);
-    };
-    var fallback = function () {
-      var area = document.createElement("textarea");
-      area.value = text;
-      area.setAttribute("readonly", "");
-      area.className = "visually-hidden";
-      document.body.appendChild(area);
-      area.select();
-      try { document.execCommand("copy"); } catch (err) { /* nothing more to try */ }
-      area.remove();
-      done();
-    };
-    if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(text).then(done, fallback);
-    } else {
-      fallback();
-    }
-
   // ---- Times in the viewer's own zone (issue 27) --------------------------------------------
   // The server writes them in UTC; the browser knows its zone and says it, with the zone's name.
   function viewerTimes() {

@@ -3,7 +3,6 @@ package handlers
 import (
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -27,23 +26,12 @@ func renderAccount(c echo.Context, a *auth, status int, problems map[string]stri
 // renderAccountWith renders the account page, with recovery codes just made (shown once).
 func renderAccountWith(c echo.Context, a *auth, status int, problems map[string]string, codes []string) error {
 	p := currentPrincipal(c)
-	rows, err := a.q.SessionListByUser(c.Request().Context(), sqlcgen.SessionListByUserParams{
-		UserID: p.UserID, IdleSince: time.Now().Add(-a.idle()),
-	})
-	if err != nil {
-		return fmt.Errorf("list sessions of user %d: %w", p.UserID, err)
-	}
-	now := time.Now()
 	v := views.Account{Name: p.Name, Role: string(p.Role), Errors: problems, RecoveryCodes: codes}
 	if err := a.accountFactors(c, &v); err != nil {
 		return err
 	}
-	for _, r := range rows {
-		v.Sessions = append(v.Sessions, views.SessionRow{
-			ID: r.ID, Current: r.ID == p.SessionID, ClientIP: r.ClientIp, UserAgent: clip(r.UserAgent, 80), Method: r.Method,
-			Created: views.NewMoment(&r.CreatedAt, now, time.UTC), LastSeen: views.NewMoment(&r.LastSeenAt, now, time.UTC),
-			Expires: views.NewMoment(&r.ExpiresAt, now, time.UTC),
-		})
+	if err := a.accountSessions(c, &v); err != nil {
+		return err
 	}
 	return render(c, status, views.AccountPage(newPage(c, "Your account", "account"), v))
 }

@@ -68,9 +68,17 @@ func auditList(c echo.Context, q *sqlcgen.Queries) (views.AuditList, error) {
 	rows, more := trimPage(rows, auditPageSize, cur.after > 0)
 	now := time.Now()
 	ids := make([]int64, len(rows))
+	all := make([]map[string]store.FieldChange, len(rows))
 	for i, r := range rows {
 		ids[i] = r.ID
-		l.Rows = append(l.Rows, toAuditEntry(r, now))
+		_ = json.Unmarshal(r.Changes, &all[i])
+	}
+	names, err := loadAuditNames(c.Request().Context(), q, all)
+	if err != nil {
+		return l, err
+	}
+	for i, r := range rows {
+		l.Rows = append(l.Rows, toAuditEntry(r, all[i], names, now))
 	}
 	params := url.Values{"actor": {f.Actor}, "action": {f.Action}, "job_id": {f.JobID}}
 	l.Newer, l.Older = pageLinks("/audit", params, ids, cur, more)
@@ -93,11 +101,9 @@ func fetchAudit(ctx context.Context, q *sqlcgen.Queries, p sqlcgen.AuditSearchBe
 }
 
 // toAuditEntry is an entry as the page shows it; its changes were masked when they were recorded.
-func toAuditEntry(r sqlcgen.AuditSearchBeforeRow, now time.Time) views.AuditEntry {
-	var changes map[string]store.FieldChange
-	_ = json.Unmarshal(r.Changes, &changes)
+func toAuditEntry(r sqlcgen.AuditSearchBeforeRow, changes map[string]store.FieldChange, names *auditNames, now time.Time) views.AuditEntry {
 	e := views.AuditEntry{AuditRow: views.AuditRow{When: views.NewMoment(&r.At, now, nil), Actor: r.Actor, Action: r.Action,
-		Changes: toAuditChanges(changes)}, Subject: r.Subject, JobName: r.JobName}
+		Changes: toAuditChanges(changes, names)}, Subject: r.Subject, JobName: r.JobName}
 	if r.JobID != nil {
 		e.JobID = *r.JobID
 	}

@@ -23,22 +23,30 @@ func jobHistory(ctx context.Context, q *sqlcgen.Queries, jobID int64, now time.T
 	if err != nil {
 		return nil, fmt.Errorf("history of job %d: %w", jobID, err)
 	}
+	all := make([]map[string]store.FieldChange, len(rows))
+	for i, r := range rows {
+		_ = json.Unmarshal(r.Changes, &all[i])
+	}
+	names, err := loadAuditNames(ctx, q, all)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]views.AuditRow, len(rows))
 	for i, r := range rows {
-		var changes map[string]store.FieldChange
-		_ = json.Unmarshal(r.Changes, &changes)
 		out[i] = views.AuditRow{
-			When: views.NewMoment(&r.At, now, nil), Actor: r.Actor, Action: r.Action, Changes: toAuditChanges(changes),
+			When: views.NewMoment(&r.At, now, nil), Actor: r.Actor, Action: r.Action, Changes: toAuditChanges(all[i], names),
 		}
 	}
 	return out, nil
 }
 
-// toAuditChanges puts changes in the order of their field names, their values in words.
-func toAuditChanges(changes map[string]store.FieldChange) []views.AuditChange {
+// toAuditChanges puts changes in the order of their field names, their values in words and the
+// things they name by id named by names (nil: shown as ids, as an import's preview does).
+func toAuditChanges(changes map[string]store.FieldChange, names *auditNames) []views.AuditChange {
 	out := make([]views.AuditChange, 0, len(changes))
 	for field, ch := range changes {
-		out = append(out, views.AuditChange{Field: field, From: valueWords(ch.From), To: valueWords(ch.To)})
+		out = append(out, views.AuditChange{Field: field, From: valueWords(ch.From), To: valueWords(ch.To),
+			FromRefs: names.refValue(field, ch.From), ToRefs: names.refValue(field, ch.To)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Field < out[j].Field })
 	return out

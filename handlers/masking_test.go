@@ -42,3 +42,28 @@ func TestUserInfoAndPathSecretsAreMaskedInLists(t *testing.T) {
 		}
 	}
 }
+
+// Templates stay visible (issue 27, item 10): an admin sees the URL template as written, its
+// references included, in the list and on the job page; only literal secrets are masked.
+func TestTemplatesStayVisibleWhileSecretsAreMasked(t *testing.T) {
+	t.Parallel()
+	l := setup(t, withAuth(AuthConfig{}))
+	p := pingJobParams("templated")
+	p.Type, p.Payload = "webhook", []byte(`{"url": "https://example.com/hooks/{{job.id}}?key={{secret.HOOK_KEY}}&sig=9f8e7d6c5b4a39281706", "body": {}}`)
+	j, err := l.q.JobInsert(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookie := l.login()
+	for _, path := range []string{"/api/jobs", fmt.Sprintf("/jobs/%d", j.ID)} {
+		body := l.send(http.MethodGet, path, nil, "Cookie", cookie).Body.String()
+		for _, kept := range []string{"/hooks/{{job.id}}", "key={{secret.HOOK_KEY}}"} {
+			if !strings.Contains(body, kept) {
+				t.Errorf("%s hides the template %q", path, kept)
+			}
+		}
+		if strings.Contains(body, "9f8e7d6c5b4a39281706") {
+			t.Errorf("%s shows the literal secret", path)
+		}
+	}
+}

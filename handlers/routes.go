@@ -87,6 +87,7 @@ func addAccountRoutes(e *echo.Echo, a *auth) {
 	get("/settings/account", handleAccountPage(a))
 	post("/settings/password", handlePasswordChange(a))
 	post("/settings/sessions/end-all", handleSessionEndAll(a))
+	post("/settings/sessions/end-others", handleSessionEndOthers(a))
 	post("/settings/sessions/:id/end", handleSessionEnd(a))
 	get("/settings/users", handleUsersPage(a.q))
 	post("/settings/users", handleUserCreate(a.q, a.store))

@@ -115,7 +115,7 @@ func previewImport(v *views.ImportView, doc []byte, res store.ImportResult) {
 			v.More++
 			continue
 		}
-		v.Jobs = append(v.Jobs, views.ImportJobRow{Name: j.Name, Action: j.Action, Changes: toAuditChanges(j.Changes)})
+		v.Jobs = append(v.Jobs, views.ImportJobRow{Name: j.Name, Action: j.Action, Changes: toAuditChanges(j.Changes, nil)})
 	}
 }
 

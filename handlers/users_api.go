@@ -21,12 +21,15 @@ type userJSON struct {
 	Disabled  bool      `json:"disabled"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// LastLoginAt is when the user last finished signing in, null if never (since it was recorded).
+	LastLoginAt *time.Time `json:"last_login_at"`
 	// TokensRevoked says that a password reset by someone else revoked the user's API tokens.
 	TokensRevoked bool `json:"tokens_revoked,omitempty"`
 }
 
 func toUserJSON(u sqlcgen.User) userJSON {
-	return userJSON{ID: u.ID, Name: u.Username, Role: u.Role, Disabled: u.DisabledAt != nil, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+	return userJSON{ID: u.ID, Name: u.Username, Role: u.Role, Disabled: u.DisabledAt != nil, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
+		LastLoginAt: u.LastLoginAt}
 }
 
 // handleAPIUserList serves GET /api/users.
@@ -38,7 +41,7 @@ func handleAPIUserList(q *sqlcgen.Queries) echo.HandlerFunc {
 		}
 		return listJSON(c, "users", rows, func(r sqlcgen.UserListRow) userJSON {
 			return toUserJSON(sqlcgen.User{ID: r.ID, Username: r.Username, Role: r.Role, DisabledAt: r.DisabledAt,
-				CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt})
+				CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, LastLoginAt: r.LastLoginAt})
 		})
 	}
 }

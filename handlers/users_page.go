@@ -30,7 +30,7 @@ func renderUsers(c echo.Context, q *sqlcgen.Queries, status int, form views.User
 	users := make([]views.UserRow, len(rows))
 	for i, r := range rows {
 		users[i] = views.UserRow{ID: r.ID, Name: r.Username, Role: r.Role, Disabled: r.DisabledAt != nil,
-			Created: views.NewMoment(&r.CreatedAt, now, time.UTC)}
+			Created: views.NewMoment(&r.CreatedAt, now, time.UTC), LastLogin: views.NewMoment(r.LastLoginAt, now, time.UTC)}
 	}
 	form.Roles = roleNames(roleAdmin)
 	return render(c, status, views.UsersPage(newPage(c, "Users", "users"), users, form))

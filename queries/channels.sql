@@ -69,3 +69,7 @@ UPDATE channels
 SET signing_secret = @new_secret, previous_signing_secret = sqlc.narg(new_previous)::text
 WHERE id = @id AND signing_secret = @old_secret
   AND previous_signing_secret IS NOT DISTINCT FROM sqlc.narg(old_previous)::text;
+
+-- name: ChannelNamesByIDs :many
+-- ChannelNamesByIDs names the channels among ids, for the audit log's changes (one query a page).
+SELECT id, name FROM channels WHERE id = ANY(@ids::bigint[]);

@@ -427,3 +427,7 @@ SELECT * FROM jobs
 WHERE NOT paused AND cron <> '' AND next_run_at IS NOT NULL AND next_run_at < @until::timestamptz
 ORDER BY next_run_at
 LIMIT @max_rows;
+
+-- name: JobNamesByIDs :many
+-- JobNamesByIDs names the jobs among ids, for the audit log's changes (one query a page).
+SELECT id, name FROM jobs WHERE id = ANY(@ids::bigint[]);

@@ -442,3 +442,8 @@ FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
 WHERE r.status = 'running'
 ORDER BY r.started_at NULLS LAST, r.id
 LIMIT @max_rows;
+
+-- name: RunListExistingIDs :many
+-- RunListExistingIDs returns those of the ids that name a run still kept, for the audit log's
+-- links to runs (one query a page).
+SELECT id FROM runs WHERE id = ANY(@ids::bigint[]);

@@ -15,11 +15,17 @@ WHERE s.token_hash = @token_hash AND s.expires_at > now() AND s.last_seen_at > @
 UPDATE sessions SET last_seen_at = now(), client_ip = @client_ip WHERE id = @id;
 
 -- name: SessionListByUser :many
--- SessionListByUser lists a user's live sessions, the most recently used first.
+-- SessionListByUser lists a page of a user's live sessions: the current one first, then the most
+-- recently used. Sessions come and go while one reads, so pages are counted, not keyed.
 SELECT id, created_at, last_seen_at, expires_at, client_ip, user_agent, method FROM sessions
 WHERE user_id = @user_id AND expires_at > now() AND last_seen_at > @idle_since
-ORDER BY last_seen_at DESC, id DESC
-LIMIT 100;
+ORDER BY (id = @current_id) DESC, last_seen_at DESC, id DESC
+LIMIT @max_rows OFFSET @skip_rows;
+
+-- name: SessionCountByUser :one
+-- SessionCountByUser counts a user's live sessions, for the sessions list's pager.
+SELECT count(*) FROM sessions
+WHERE user_id = @user_id AND expires_at > now() AND last_seen_at > @idle_since;
 
 -- name: SessionDelete :exec
 DELETE FROM sessions WHERE token_hash = @token_hash;

@@ -9,7 +9,7 @@ SELECT * FROM users WHERE id = @id;
 
 -- name: UserList :many
 -- UserList lists the users by name, for the users page and GET /api/users.
-SELECT id, username, role, disabled_at, created_at, updated_at FROM users
+SELECT id, username, role, disabled_at, created_at, updated_at, last_login_at FROM users
 ORDER BY username
 LIMIT 1000;
 
@@ -38,3 +38,7 @@ SELECT * FROM users WHERE oidc_issuer = @issuer AND oidc_subject = @subject;
 INSERT INTO users (username, password_hash, role, oidc_issuer, oidc_subject)
 VALUES (@username, '', @role, @issuer, @subject)
 RETURNING *;
+
+-- name: UserSetLastLogin :exec
+-- UserSetLastLogin notes that a user has just finished signing in, by whichever way.
+UPDATE users SET last_login_at = clock_timestamp() WHERE username = @username;

@@ -230,6 +230,36 @@ func (q *Queries) ChannelListSigningSecretsToSeal(ctx context.Context, prefix st
 	return items, nil
 }
 
+const channelNamesByIDs = `-- name: ChannelNamesByIDs :many
+SELECT id, name FROM channels WHERE id = ANY($1::bigint[])
+`
+
+type ChannelNamesByIDsRow struct {
+	ID   int64
+	Name string
+}
+
+// ChannelNamesByIDs names the channels among ids, for the audit log's changes (one query a page).
+func (q *Queries) ChannelNamesByIDs(ctx context.Context, ids []int64) ([]ChannelNamesByIDsRow, error) {
+	rows, err := q.db.Query(ctx, channelNamesByIDs, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ChannelNamesByIDsRow{}
+	for rows.Next() {
+		var i ChannelNamesByIDsRow
+		if err := rows.Scan(&i.ID, &i.Name); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const channelRotateSigningSecret = `-- name: ChannelRotateSigningSecret :one
 UPDATE channels
 SET previous_signing_secret = signing_secret,

@@ -1012,6 +1012,36 @@ func (q *Queries) JobListen(ctx context.Context) error {
 	return err
 }
 
+const jobNamesByIDs = `-- name: JobNamesByIDs :many
+SELECT id, name FROM jobs WHERE id = ANY($1::bigint[])
+`
+
+type JobNamesByIDsRow struct {
+	ID   int64
+	Name string
+}
+
+// JobNamesByIDs names the jobs among ids, for the audit log's changes (one query a page).
+func (q *Queries) JobNamesByIDs(ctx context.Context, ids []int64) ([]JobNamesByIDsRow, error) {
+	rows, err := q.db.Query(ctx, jobNamesByIDs, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []JobNamesByIDsRow{}
+	for rows.Next() {
+		var i JobNamesByIDsRow
+		if err := rows.Scan(&i.ID, &i.Name); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const jobNotifyAll = `-- name: JobNotifyAll :exec
 SELECT pg_notify('cronflow_jobs', '*')
 `

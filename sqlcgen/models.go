@@ -261,6 +261,7 @@ type User struct {
 	DisabledAt   *time.Time
 	OidcIssuer   *string
 	OidcSubject  *string
+	LastLoginAt  *time.Time
 }
 
 type UserTotp struct {

@@ -895,6 +895,32 @@ func (q *Queries) RunListByTag(ctx context.Context, arg RunListByTagParams) ([]R
 	return items, nil
 }
 
+const runListExistingIDs = `-- name: RunListExistingIDs :many
+SELECT id FROM runs WHERE id = ANY($1::bigint[])
+`
+
+// RunListExistingIDs returns those of the ids that name a run still kept, for the audit log's
+// links to runs (one query a page).
+func (q *Queries) RunListExistingIDs(ctx context.Context, ids []int64) ([]int64, error) {
+	rows, err := q.db.Query(ctx, runListExistingIDs, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const runListOrphaned = `-- name: RunListOrphaned :many
 SELECT id, job_id FROM runs
 WHERE EXISTS (SELECT 1 FROM jobs WHERE jobs.id = runs.job_id) AND (

@@ -10,6 +10,24 @@ import (
 	"time"
 )
 
+const sessionCountByUser = `-- name: SessionCountByUser :one
+SELECT count(*) FROM sessions
+WHERE user_id = $1 AND expires_at > now() AND last_seen_at > $2
+`
+
+type SessionCountByUserParams struct {
+	UserID    int64
+	IdleSince time.Time
+}
+
+// SessionCountByUser counts a user's live sessions, for the sessions list's pager.
+func (q *Queries) SessionCountByUser(ctx context.Context, arg SessionCountByUserParams) (int64, error) {
+	row := q.db.QueryRow(ctx, sessionCountByUser, arg.UserID, arg.IdleSince)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const sessionDelete = `-- name: SessionDelete :exec
 DELETE FROM sessions WHERE token_hash = $1
 `
@@ -138,13 +156,16 @@ func (q *Queries) SessionInsert(ctx context.Context, arg SessionInsertParams) er
 const sessionListByUser = `-- name: SessionListByUser :many
 SELECT id, created_at, last_seen_at, expires_at, client_ip, user_agent, method FROM sessions
 WHERE user_id = $1 AND expires_at > now() AND last_seen_at > $2
-ORDER BY last_seen_at DESC, id DESC
-LIMIT 100
+ORDER BY (id = $3) DESC, last_seen_at DESC, id DESC
+LIMIT $5 OFFSET $4
 `
 
 type SessionListByUserParams struct {
 	UserID    int64
 	IdleSince time.Time
+	CurrentID int64
+	SkipRows  int32
+	MaxRows   int32
 }
 
 type SessionListByUserRow struct {
@@ -157,9 +178,16 @@ type SessionListByUserRow struct {
 	Method     string
 }
 
-// SessionListByUser lists a user's live sessions, the most recently used first.
+// SessionListByUser lists a page of a user's live sessions: the current one first, then the most
+// recently used. Sessions come and go while one reads, so pages are counted, not keyed.
 func (q *Queries) SessionListByUser(ctx context.Context, arg SessionListByUserParams) ([]SessionListByUserRow, error) {
-	rows, err := q.db.Query(ctx, sessionListByUser, arg.UserID, arg.IdleSince)
+	rows, err := q.db.Query(ctx, sessionListByUser,
+		arg.UserID,
+		arg.IdleSince,
+		arg.CurrentID,
+		arg.SkipRows,
+		arg.MaxRows,
+	)
 	if err != nil {
 		return nil, err
 	}

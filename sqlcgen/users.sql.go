@@ -23,7 +23,7 @@ func (q *Queries) UserDelete(ctx context.Context, id int64) (int64, error) {
 }
 
 const userGet = `-- name: UserGet :one
-SELECT id, username, password_hash, created_at, updated_at, role, disabled_at, oidc_issuer, oidc_subject FROM users WHERE id = $1
+SELECT id, username, password_hash, created_at, updated_at, role, disabled_at, oidc_issuer, oidc_subject, last_login_at FROM users WHERE id = $1
 `
 
 func (q *Queries) UserGet(ctx context.Context, id int64) (User, error) {
@@ -39,12 +39,13 @@ func (q *Queries) UserGet(ctx context.Context, id int64) (User, error) {
 		&i.DisabledAt,
 		&i.OidcIssuer,
 		&i.OidcSubject,
+		&i.LastLoginAt,
 	)
 	return i, err
 }
 
 const userGetByName = `-- name: UserGetByName :one
-SELECT id, username, password_hash, created_at, updated_at, role, disabled_at, oidc_issuer, oidc_subject FROM users WHERE username = $1
+SELECT id, username, password_hash, created_at, updated_at, role, disabled_at, oidc_issuer, oidc_subject, last_login_at FROM users WHERE username = $1
 `
 
 func (q *Queries) UserGetByName(ctx context.Context, username string) (User, error) {
@@ -60,12 +61,13 @@ func (q *Queries) UserGetByName(ctx context.Context, username string) (User, err
 		&i.DisabledAt,
 		&i.OidcIssuer,
 		&i.OidcSubject,
+		&i.LastLoginAt,
 	)
 	return i, err
 }
 
 const userGetByOIDC = `-- name: UserGetByOIDC :one
-SELECT id, username, password_hash, created_at, updated_at, role, disabled_at, oidc_issuer, oidc_subject FROM users WHERE oidc_issuer = $1 AND oidc_subject = $2
+SELECT id, username, password_hash, created_at, updated_at, role, disabled_at, oidc_issuer, oidc_subject, last_login_at FROM users WHERE oidc_issuer = $1 AND oidc_subject = $2
 `
 
 type UserGetByOIDCParams struct {
@@ -87,12 +89,13 @@ func (q *Queries) UserGetByOIDC(ctx context.Context, arg UserGetByOIDCParams) (U
 		&i.DisabledAt,
 		&i.OidcIssuer,
 		&i.OidcSubject,
+		&i.LastLoginAt,
 	)
 	return i, err
 }
 
 const userInsert = `-- name: UserInsert :one
-INSERT INTO users (username, password_hash, role) VALUES ($1, $2, $3) RETURNING id, username, password_hash, created_at, updated_at, role, disabled_at, oidc_issuer, oidc_subject
+INSERT INTO users (username, password_hash, role) VALUES ($1, $2, $3) RETURNING id, username, password_hash, created_at, updated_at, role, disabled_at, oidc_issuer, oidc_subject, last_login_at
 `
 
 type UserInsertParams struct {
@@ -114,6 +117,7 @@ func (q *Queries) UserInsert(ctx context.Context, arg UserInsertParams) (User, e
 		&i.DisabledAt,
 		&i.OidcIssuer,
 		&i.OidcSubject,
+		&i.LastLoginAt,
 	)
 	return i, err
 }
@@ -121,7 +125,7 @@ func (q *Queries) UserInsert(ctx context.Context, arg UserInsertParams) (User, e
 const userInsertOIDC = `-- name: UserInsertOIDC :one
 INSERT INTO users (username, password_hash, role, oidc_issuer, oidc_subject)
 VALUES ($1, '', $2, $3, $4)
-RETURNING id, username, password_hash, created_at, updated_at, role, disabled_at, oidc_issuer, oidc_subject
+RETURNING id, username, password_hash, created_at, updated_at, role, disabled_at, oidc_issuer, oidc_subject, last_login_at
 `
 
 type UserInsertOIDCParams struct {
@@ -150,23 +154,25 @@ func (q *Queries) UserInsertOIDC(ctx context.Context, arg UserInsertOIDCParams) 
 		&i.DisabledAt,
 		&i.OidcIssuer,
 		&i.OidcSubject,
+		&i.LastLoginAt,
 	)
 	return i, err
 }
 
 const userList = `-- name: UserList :many
-SELECT id, username, role, disabled_at, created_at, updated_at FROM users
+SELECT id, username, role, disabled_at, created_at, updated_at, last_login_at FROM users
 ORDER BY username
 LIMIT 1000
 `
 
 type UserListRow struct {
-	ID         int64
-	Username   string
-	Role       string
-	DisabledAt *time.Time
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	ID          int64
+	Username    string
+	Role        string
+	DisabledAt  *time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	LastLoginAt *time.Time
 }
 
 // UserList lists the users by name, for the users page and GET /api/users.
@@ -186,6 +192,7 @@ func (q *Queries) UserList(ctx context.Context) ([]UserListRow, error) {
 			&i.DisabledAt,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.LastLoginAt,
 		); err != nil {
 			return nil, err
 		}
@@ -195,6 +202,16 @@ func (q *Queries) UserList(ctx context.Context) ([]UserListRow, error) {
 		return nil, err
 	}
 	return items, nil
+}
+
+const userSetLastLogin = `-- name: UserSetLastLogin :exec
+UPDATE users SET last_login_at = clock_timestamp() WHERE username = $1
+`
+
+// UserSetLastLogin notes that a user has just finished signing in, by whichever way.
+func (q *Queries) UserSetLastLogin(ctx context.Context, username string) error {
+	_, err := q.db.Exec(ctx, userSetLastLogin, username)
+	return err
 }
 
 const userSetPassword = `-- name: UserSetPassword :exec
@@ -217,7 +234,7 @@ SET role = $1,
     disabled_at = CASE WHEN $2::boolean THEN COALESCE(disabled_at, now()) END,
     updated_at = now()
 WHERE id = $3
-RETURNING id, username, password_hash, created_at, updated_at, role, disabled_at, oidc_issuer, oidc_subject
+RETURNING id, username, password_hash, created_at, updated_at, role, disabled_at, oidc_issuer, oidc_subject, last_login_at
 `
 
 type UserUpdateParams struct {
@@ -241,6 +258,7 @@ func (q *Queries) UserUpdate(ctx context.Context, arg UserUpdateParams) (User, e
 		&i.DisabledAt,
 		&i.OidcIssuer,
 		&i.OidcSubject,
+		&i.LastLoginAt,
 	)
 	return i, err
 }

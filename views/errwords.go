@@ -7,9 +7,10 @@ import (
 	"strings"
 )
 
-// Errors as people read them (issue 27). A run's error is stored as the task reported it; the
-// pages show it through ErrorWords, which puts the transport's words into a sentence about the
-// job's own target. It never adds an address the error did not name: a connection error names
+// Errors as people read them (issue 27). The task layer words a connection failure itself
+// (worker/task/connerror.go: "nothing listens on 127.0.0.1:9399"); the rewriting below is only
+// for errors stored by older releases, which quoted the transport's words, and leaves new ones
+// as they are. It never adds an address the error did not name: a connection error names
 // the host as the job's URL gives it, never the address it resolved to (issue 20).
 var (
 	// refusedURL is an HTTP task's refused connection: "POST http://host:port/path: connection refused".

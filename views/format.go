@@ -1,6 +1,8 @@
 package views
 
 import (
+	"github.com/cronflow/cronflow/queries/store/words"
+
 	"fmt"
 	"math"
 	"strconv"
@@ -99,13 +101,8 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // it ("payload-url"), which needs no escaping in a CSS selector.
 func fieldID(field string) string { return strings.ReplaceAll(field, ".", "-") }
 
-// plural picks the word for n things.
-func plural(n int64, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
+// plural picks the word for n things, as words.Plural does for every message.
+func plural(n int64, one, many string) string { return words.Plural(n, one, many) }
 
 // fieldLabels name a form's fields (a job's, a user's, a token's) as a sentence about them starts.
 var fieldLabels = map[string]string{
@@ -126,6 +123,9 @@ var fieldLabels = map[string]string{
 	"jitter": "The jitter", "start_at": "The start", "end_at": "The end", "blackouts": "The blackouts",
 	// alert rules (issue 22)
 	"alerts.repeat": "The reminder interval", "alerts.flap_window": "The flap window", "alerts.on": "The alert events",
+	// an HTTP task's request options, named as the form labels them (issue 27)
+	"payload.method": "The method", "payload.headers": "The headers", "payload.expect_status": "Expected status",
+	"payload.expect_body": "Expected body text",
 }
 
 // problemSentence turns a field's problem as validation states it ("is required") into a sentence

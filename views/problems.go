@@ -3,6 +3,8 @@ package views
 import (
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Problem is one of a form's problems as its summary lists it: the sentence, and the id of the
@@ -86,8 +88,14 @@ func problemCount(n int) string {
 }
 
 // sentence joins a field's label and its problem into a sentence that ends with a full stop.
+// A problem that starts with the value itself ("600 is not an HTTP status code") follows the label
+// after a colon: "Expected status: 600 is not an HTTP status code; use 100–599."
 func sentence(label, msg string) string {
-	s := label + " " + msg
+	sep := " "
+	if r, _ := utf8.DecodeRuneInString(msg); unicode.IsDigit(r) || strings.ContainsRune("\"“'", r) {
+		sep = ": "
+	}
+	s := label + sep + msg
 	if !strings.HasSuffix(s, ".") {
 		s += "."
 	}

@@ -61,3 +61,13 @@ func ShortExactSeconds(t time.Time, loc *time.Location) string {
 	}
 	return t.In(loc).Format("Mon 2 Jan 2006, 15:04:05 ") + zoneName(loc)
 }
+
+// sessionsCountText says how many sessions there are and which of them the page lists: "3
+// browsers are signed in as you.", "36 browsers are signed in as you; these are 21 to 36.".
+func sessionsCountText(a Account) string {
+	s := words.Count(a.SessionTotal, "browser is", "browsers are") + " signed in as you"
+	if n := int64(len(a.Sessions)); n > 0 && n < a.SessionTotal {
+		s += "; these are " + itoa(a.SessionFirst) + " to " + itoa(a.SessionFirst+n-1)
+	}
+	return s + "."
+}

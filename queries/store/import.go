@@ -1,6 +1,8 @@
 package store
 
 import (
+	"github.com/cronflow/cronflow/queries/store/words"
+
 	"context"
 	"fmt"
 	"io"
@@ -74,7 +76,8 @@ func (e *InvalidImportError) Error() string {
 		}
 		return "the document is not an export: " + strings.Join(problems, "; ")
 	}
-	return fmt.Sprintf("%d of the document's jobs are not valid; nothing was imported", len(e.Jobs))
+	n := int64(len(e.Jobs))
+	return fmt.Sprintf("%d of the document's jobs %s not valid; nothing was imported", n, words.Plural(n, "is", "are"))
 }
 
 // UnreadableImportError says the document is not JSON at all.

@@ -9,9 +9,14 @@ import (
 
 // RecordSignIn notes in the audit log that username finished signing in: how they proved who
 // they are (method: password, oidc, passkey) and the second factor of the second step, if any
-// (totp, recovery, passkey; "" for none). The user is the actor: nobody else signs them in.
+// (totp, recovery, passkey; "" for none). The user is the actor: nobody else signs them in. It
+// also sets the user's last login, which the users page and GET /api/users show: every way of
+// signing in ends here, once its last step is passed.
 func (s *Store) RecordSignIn(ctx context.Context, username, method, factor string) error {
-	return s.write(ctx, username, func(*sqlcgen.Queries) ([]Entry, error) {
+	return s.write(ctx, username, func(q *sqlcgen.Queries) ([]Entry, error) {
+		if err := q.UserSetLastLogin(ctx, username); err != nil {
+			return nil, fmt.Errorf("set last login of %s: %w", username, err)
+		}
 		e := factorEntry("user.sign_in", username, "method", nil, method)
 		if factor != "" {
 			e.Changes["second_factor"] = FieldChange{From: orNull(nil), To: jsonValue(factor)}

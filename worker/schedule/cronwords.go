@@ -1,6 +1,8 @@
 package schedule
 
 import (
+	"github.com/cronflow/cronflow/queries/store/words"
+
 	"errors"
 	"fmt"
 	"strings"
@@ -38,7 +40,7 @@ func cronProblem(spec string, err error) error {
 	}
 	if len(parts) != len(fields) {
 		return fmt.Errorf("has %d %s, but a cron expression has 5 (minute, hour, day of month, month, day of week), "+
-			"or 6 with the seconds first", len(parts), pluralWord(len(parts), "part", "parts"))
+			"or 6 with the seconds first", len(parts), words.Plural(int64(len(parts)), "part", "parts"))
 	}
 	for i, f := range fields {
 		probe := make([]string, len(parts))
@@ -47,8 +49,8 @@ func cronProblem(spec string, err error) error {
 		}
 		probe[i] = parts[i]
 		if _, perr := parser.Parse(strings.Join(probe, " ")); perr != nil {
-			return fmt.Errorf("has a %s field “%s” that is not valid: %s; write a number, a range such as 1-5, "+
-				"a list such as 1,15, or a step such as %s", f.name, parts[i], f.bounds, f.example)
+			return fmt.Errorf("has %s %s field “%s” that is not valid: %s; write a number, a range such as 1-5, "+
+				"a list such as 1,15, or a step such as %s", words.Article(f.name), f.name, parts[i], f.bounds, f.example)
 		}
 	}
 	return errors.New("is not a valid cron expression: " + err.Error())
@@ -56,10 +58,3 @@ func cronProblem(spec string, err error) error {
 
 // everyProblem words a bad @every interval.
 const everyProblem = "has an @every interval that is not a duration: write it such as @every 30s, @every 5m or @every 1h30m"
-
-func pluralWord(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}

@@ -124,7 +124,7 @@ func checkExpectStatus(raw json.RawMessage) ([]statusRange, string) {
 	for _, item := range list {
 		r, ok := parseStatusRange(item)
 		if !ok {
-			return nil, fmt.Sprintf("%s is not a status code (100–599) or range such as \"2xx\" or \"200-299\"", item)
+			return nil, statusProblem(item)
 		}
 		out = append(out, r)
 	}
@@ -134,4 +134,18 @@ func checkExpectStatus(raw json.RawMessage) ([]statusRange, string) {
 // splitStatusText reads a form's expected statuses, "201, 204" or "2xx 304", as JSON strings.
 func splitStatusText(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == ';' })
+}
+
+// statusProblem says why an expected status is not one, in the words of the form: a number out
+// of range is "600 is not an HTTP status code; use 100–599", anything else is named in quotes.
+func statusProblem(item json.RawMessage) string {
+	var text string
+	if json.Unmarshal(item, &text) != nil {
+		text = string(item)
+	}
+	text = strings.TrimSpace(text)
+	if n, err := strconv.Atoi(text); err == nil {
+		return fmt.Sprintf("%d is not an HTTP status code; use 100–599", n)
+	}
+	return fmt.Sprintf("“%s” is not a status code or range; use a code from 100 to 599, or a range such as 2xx or 200-299", Clip(text, 40))
 }

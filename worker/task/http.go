@@ -72,10 +72,11 @@ func do(ctx context.Context, client *http.Client, call httpCall, t Task) (string
 	if t.IdempotencyKey != "" {
 		req.Header.Set("Idempotency-Key", t.IdempotencyKey)
 	}
+	target := targetOf(ctx, call.url)
 	t.Exchange.captureRequest(req, call, t)
 	resp, err := client.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("%s %s: %w", call.method, call.shownURL, connError(err))
+		return "", fmt.Errorf("%s %s: %w", call.method, call.shownURL, connError(err, target))
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseRead))
@@ -86,7 +87,7 @@ func do(ctx context.Context, client *http.Client, call httpCall, t Task) (string
 	output := "HTTP " + resp.Status + "\n" + Storable(masked, maxOutputBody)
 	switch {
 	case err != nil:
-		return output, fmt.Errorf("read response to %s %s: %w", call.method, call.shownURL, connError(err))
+		return output, fmt.Errorf("read response to %s %s: %w", call.method, call.shownURL, connError(err, target))
 	case !matches(call.expect, resp.StatusCode):
 		return output, statusFailure(fmt.Errorf("HTTP %s, expected %s", resp.Status, expectText(call.expect)), resp, time.Now())
 	case call.expectBody != "" && !bytes.Contains(data, []byte(call.expectBody)):

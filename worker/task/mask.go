@@ -44,8 +44,10 @@ func RedactURL(rawURL string) string {
 	}
 	if u.RawQuery != "" {
 		q := u.Query()
-		for k := range q {
-			q.Set(k, redacted)
+		for k, vs := range q {
+			if len(vs) != 1 || !onlyPlaceholders(vs[0]) {
+				q.Set(k, redacted)
+			}
 		}
 		u.RawQuery = q.Encode()
 	}

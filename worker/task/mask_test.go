@@ -50,3 +50,20 @@ func TestARunErrorNeverShowsTheSlackSecret(t *testing.T) {
 		t.Fatalf("error = %v; want one that names the host but not the secret path", err)
 	}
 }
+
+// Templates stay visible (issue 27, item 10): a URL's template references are no secrets, so a
+// list shows them as written; literal values that look secret are still masked.
+func TestMaskKeepsTemplateReferencesAndMasksLiteralSecrets(t *testing.T) {
+	t.Parallel()
+	got := string(Mask("webhook", []byte(`{"url": "https://example.com/hooks/{{job.id}}/4f9Qz7KpW2xLmN8rT3vB?key={{secret.HOOK_KEY}}&token=abc123"}`)))
+	for _, kept := range []string{"/hooks/{{job.id}}/", "key={{secret.HOOK_KEY}}"} {
+		if !strings.Contains(got, kept) {
+			t.Errorf("Mask hides the template %q: %s", kept, got)
+		}
+	}
+	for _, secret := range []string{"4f9Qz7KpW2xLmN8rT3vB", "abc123"} {
+		if strings.Contains(got, secret) {
+			t.Errorf("Mask shows the literal secret %q: %s", secret, got)
+		}
+	}
+}

@@ -28,7 +28,7 @@ func redactPath(u *url.URL) {
 	changed := false
 	for i, seg := range segments {
 		plain, err := url.PathUnescape(seg)
-		if err == nil && secretLooking(plain) {
+		if err == nil && secretLooking(plain) && !onlyPlaceholders(plain) {
 			segments[i], changed = redacted, true
 		}
 	}

@@ -242,7 +242,7 @@ func TestRequestOptionsAreValidated(t *testing.T) {
 		{"SameHeaderTwice", "ping", `{"url": "https://example.com", "headers": {"X-A": "1", "x-a": "2"}}`, "payload.headers.x-a", "given twice"},
 		{"TooManyHeaders", "ping", `{"url": "https://example.com", "headers": ` + string(manyJSON) + `}`, "payload.headers", "at most 20"},
 		{"HeadersNotAnObject", "ping", `{"url": "https://example.com", "headers": ["X-A: 1"]}`, "payload.headers", "must be an object"},
-		{"BadStatus", "ping", `{"url": "https://example.com", "expect_status": ["2xx", 700]}`, "payload.expect_status", "700 is not a status code"},
+		{"BadStatus", "ping", `{"url": "https://example.com", "expect_status": ["2xx", 700]}`, "payload.expect_status", "700 is not an HTTP status code; use 100–599"},
 		{"SignatureHeaderOnASignedWebhook", "webhook", `{"url": "https://example.com", "body": 1, "sign": true, "headers": {"webhook-id": "x"}}`, "payload.headers.webhook-id", "set by the signature"},
 		{"BodyOnAHead", "ping", `{"url": "https://example.com", "method": "HEAD", "expect_body": "ok"}`, "payload.expect_body", "HEAD"},
 		{"TooManyRecipientsOverCcAndBcc", "email", `{"to": ["a@x.org","b@x.org","c@x.org","d@x.org"], "cc": ["e@x.org","f@x.org","g@x.org"], "bcc": ["h@x.org","i@x.org","j@x.org","k@x.org"], "subject": "s", "body": "b"}`, "payload.to", "at most 10"},

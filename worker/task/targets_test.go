@@ -153,7 +153,7 @@ func TestConnectionErrorsNameNeitherTheAnswerNorTheAddress(t *testing.T) {
 	closed.Close()
 	for name, tc := range map[string]struct{ url, want string }{
 		"ABanner":           {"http://localhost:" + port + "/", "did not answer with valid HTTP"},
-		"AClosedPort":       {"http://localhost:" + closedPort + "/", "connection refused"},
+		"AClosedPort":       {"http://localhost:" + closedPort + "/", "nothing listens on localhost:" + closedPort},
 		"ABannerOverTLS":    {"https://localhost:" + port + "/", "TLS"},
 		"AChannelIsTheSame": {"http://localhost:" + port + "/hook", "did not answer with valid HTTP"},
 	} {
@@ -172,5 +172,30 @@ func TestConnectionErrorsNameNeitherTheAnswerNorTheAddress(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Connection errors are worded where they happen (issue 27, item 13): a refused connection names
+// the host and port as the URL gives them, a timeout says how long the target had; no Go phrase.
+func TestConnectionErrorsAreSentencesAtTheSource(t *testing.T) {
+	t.Parallel()
+	e := NewExecutor(NewHTTPClient(2, true), MailConfig{})
+	closed, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := closed.Addr().String()
+	closed.Close()
+	_, err := e.Execute(context.Background(), "ping", 5*time.Second, Task{Payload: []byte(`{"url": "http://` + addr + `/hook"}`)})
+	if want := "GET http://" + addr + "/hook: nothing listens on " + addr; err == nil || err.Error() != want {
+		t.Errorf("a closed port: %v, want %q", err, want)
+	}
+	silent, _ := net.Listen("tcp", "127.0.0.1:0") // accepts, never answers
+	t.Cleanup(func() { silent.Close() })
+	_, err = e.Execute(context.Background(), "ping", 2*time.Second, Task{Payload: []byte(`{"url": "http://` + silent.Addr().String() + `/"}`)})
+	if err == nil || !strings.Contains(err.Error(), "the target did not answer within 2 seconds") {
+		t.Errorf("a silent target: %v, want it to say the target did not answer within 2 seconds", err)
+	}
+	for _, leak := range []string{"context deadline exceeded", "dial tcp", "connection refused"} {
+		if err != nil && strings.Contains(err.Error(), leak) {
+			t.Errorf("the error shows Go's %q: %v", leak, err)
+		}
 	}
 }

@@ -172,6 +172,14 @@ func jsonInner(s string) string {
 	return out[1 : len(out)-1]
 }
 
+// placeholderOnly matches text made of withPlaceholders' placeholders alone: a template's
+// reference, which is no secret however random its stand-in looks ({{job.id}}, {{secret.KEY}}).
+var placeholderOnly = regexp.MustCompile(`^(cronflowtemplate[0-9]+x)+$`)
+
+// onlyPlaceholders reports whether s (a URL's path segment or query value) is nothing but template
+// references: those are shown as written, and only what they resolve to is secret (issue 27).
+func onlyPlaceholders(s string) bool { return placeholderOnly.MatchString(s) }
+
 // withPlaceholders replaces each template reference in s with a placeholder made of letters and
 // digits, which survives URL parsing anywhere in a URL, and returns how to put them back.
 func withPlaceholders(s string) (string, func(string) string) {

@@ -1454,8 +1454,11 @@ type User struct {
 	CreatedAt Timestamp `json:"created_at"`
 	Disabled  bool      `json:"disabled"`
 	Id        int64     `json:"id"`
-	Name      string    `json:"name"`
-	Role      Role      `json:"role"`
+
+	// LastLoginAt When the user last finished signing in (any way, second factor included); null if never.
+	LastLoginAt *time.Time `json:"last_login_at"`
+	Name        string     `json:"name"`
+	Role        Role       `json:"role"`
 
 	// TokensRevoked In the answer of a change, true when it was a password reset by another admin, which
 	// revoked the user's API tokens; left out otherwise.

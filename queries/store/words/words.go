@@ -32,3 +32,26 @@ func Duration(d time.Duration) string {
 	}
 	return strings.Join(parts, " ")
 }
+
+// Plural picks the word for n things, "job" for one and "jobs" for any other number: the one
+// place where Cronflow's messages, pages and problems choose between the two.
+func Plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// Count says how many things there are, the noun agreeing: "1 job", "3 jobs", "0 jobs".
+func Count(n int64, one, many string) string {
+	return strconv.FormatInt(n, 10) + " " + Plural(n, one, many)
+}
+
+// Article is the indefinite article a word takes when said aloud: "an hour field", "a minute
+// field". It goes by the first letter, which is right for the words Cronflow puts after it.
+func Article(word string) string {
+	if word != "" && strings.ContainsRune("aeiouAEIOU", rune(word[0])) || strings.HasPrefix(strings.ToLower(word), "hour") {
+		return "an"
+	}
+	return "a"
+}
