@@ -272,8 +272,8 @@ func TestBrowserFlow(t *testing.T) {
 	t.Run("TheDeleteDialogIsModalAndGivesTheFocusBack", func(t *testing.T) { checkDeleteDialog(t, b, data) })
 	t.Run("TheJobsListRefreshesItself", func(t *testing.T) { checkJobsListRefreshes(t, b, app) })
 	t.Run("TheRunsPageFindsAJobByNameAndNamesItByIDInTheURL", func(t *testing.T) { checkRunsJobPicker(t, b, app, data) })
+	bulk := makeBulkData(t, app) // issue 27: bulk actions; made before the page is left on the proxy below
 	t.Run("AConnectionProblemClearsItselfWhenCronflowAnswersAgain", func(t *testing.T) { checkConnectionState(t, b, app) })
-	bulk := makeBulkData(t, app) // issue 27: bulk actions
 	t.Run("TickedJobsArePausedAndResumedOnlyOnceConfirmed", func(t *testing.T) { checkBulkJobs(t, b, app, bulk) })
 	t.Run("AllMatchingRunsAreRetriedOnceConfirmed", func(t *testing.T) { checkBulkRuns(t, b, app, bulk) })
 	t.Run("ExportDownloadsEveryJobAsADocument", func(t *testing.T) {
