@@ -165,6 +165,11 @@
     });
   }
   on("DOMContentLoaded", function () { setUpHeaders(document); });
+  // A new task type's fields tell the live summary (issue 27), which asked before they came.
+  on("htmx:afterSettle", function (e) {
+    var fields = e.detail && e.detail.elt;
+    if (fields && fields.id === "task-fields") { fields.dispatchEvent(new Event("change", { bubbles: true })); }
+  });
   on("htmx:afterSettle", function () { setUpHeaders(document); });
   on("click", function (e) {
     var add = e.target.closest && e.target.closest("[data-add-header]");

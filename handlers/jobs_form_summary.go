@@ -16,10 +16,15 @@ import (
 // says what the job does, when (in words, with the next five runs) and how it retries, from the
 // values as typed, through the same checks as a save.
 
+// maxSummaryWhat bounds "what" in the summary, so that a long URL does not make it a column of
+// fragments; the whole of it is in a tooltip.
+const maxSummaryWhat = 120
+
 // summary is the form's live summary, around the schedule's preview.
 func (f jobForm) summary(preview views.SchedulePreview, now time.Time) views.JobSummary {
 	spec, problems := f.Valid(now)
-	s := views.JobSummary{Schedule: preview, What: f.what()}
+	what := f.what()
+	s := views.JobSummary{Schedule: preview, What: task.Clip(what, maxSummaryWhat), WhatFull: what}
 	if problems["max_retries"] != "" || problems["retry_delay"] != "" || problems["timeout"] != "" {
 		return s // a retry policy half typed says nothing yet
 	}

@@ -33,8 +33,9 @@ type JobForm struct {
 // JobSummary is the form's live summary (issue 27): what the job does, its schedule in words with
 // the next runs, and its retries, as the person types.
 type JobSummary struct {
-	What, Retries string
-	Schedule      SchedulePreview
+	// What is cut to a readable length; WhatFull is the whole of it, for a tooltip.
+	What, WhatFull, Retries string
+	Schedule                SchedulePreview
 }
 
 // TestOutcome is what a test request did: its status line (HTTP 200 OK) or that it failed, how

@@ -198,7 +198,7 @@ func JobFormView(f JobForm) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<div class=\"job-form-grid\"><div class=\"job-form-main\" hx-post=\"/jobs/summary\" hx-trigger=\"input delay:300ms, change\" hx-target=\"#job-summary\" hx-swap=\"innerHTML\" hx-sync=\"this:queue last\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<div class=\"job-form-grid\"><div class=\"job-form-main\" hx-post=\"/jobs/summary\" hx-trigger=\"input delay:300ms, change\" hx-target=\"#job-summary\" hx-swap=\"innerHTML\" hx-sync=\"this:queue last\" hx-disinherit=\"*\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
