@@ -28,9 +28,10 @@ const (
 	nextJobs = 2000
 )
 
-// runningNow lists the runs in progress, longest running first, and whether there are more.
-func runningNow(ctx context.Context, q *sqlcgen.Queries, now time.Time) ([]views.RunningRun, bool, error) {
-	rows, err := q.RunListRunning(ctx, runningShown+1)
+// runningNow lists the runs in progress, longest running first, and whether there are more; tag,
+// if not nil, keeps the runs of jobs with that tag.
+func runningNow(ctx context.Context, q *sqlcgen.Queries, now time.Time, tag *string) ([]views.RunningRun, bool, error) {
+	rows, err := q.RunListRunning(ctx, sqlcgen.RunListRunningParams{Tag: tag, MaxRows: runningShown + 1})
 	if err != nil {
 		return nil, false, fmt.Errorf("list running runs: %w", err)
 	}
@@ -51,10 +52,10 @@ func runningNow(ctx context.Context, q *sqlcgen.Queries, now time.Time) ([]views
 // nextDay is every active job's slots in the next 24 hours, soonest first, as the scheduler will
 // follow them (the job's own schedule from package schedule: H tokens, jitter, start and end),
 // leaving out paused jobs and slots in a blackout. The first nextShown are listed; the rest are
-// counted up to nextCounted.
-func nextDay(ctx context.Context, q *sqlcgen.Queries, now time.Time) (views.NextDay, error) {
+// counted up to nextCounted. tag, if not nil, keeps the jobs with that tag.
+func nextDay(ctx context.Context, q *sqlcgen.Queries, now time.Time, tag *string) (views.NextDay, error) {
 	until := now.Add(nextWindow)
-	jobs, err := q.JobListDueWithin(ctx, sqlcgen.JobListDueWithinParams{Until: until, MaxRows: nextJobs})
+	jobs, err := q.JobListDueWithin(ctx, sqlcgen.JobListDueWithinParams{Until: until, Tag: tag, MaxRows: nextJobs})
 	if err != nil {
 		return views.NextDay{}, fmt.Errorf("list jobs due in 24 hours: %w", err)
 	}

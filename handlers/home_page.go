@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/cronflow/cronflow/queries/store"
 	"github.com/cronflow/cronflow/sqlcgen"
 	"github.com/cronflow/cronflow/views"
 	"github.com/cronflow/cronflow/worker/runstatus"
@@ -18,22 +20,36 @@ import (
 // failuresShown is how many recent failures the home page lists.
 const failuresShown = 8
 
-// handleHomePage serves GET /, what an operator looks at first: the totals, the last 24 hours, what
-// runs now and in the next 24 hours, and the latest failures.
+// handleHomePage serves GET /?tag=, what an operator looks at first: the totals, the last 24 hours,
+// what runs now and in the next 24 hours, and the latest failures; a tag narrows the lists to the
+// jobs that have it (issue 27).
 func handleHomePage(q *sqlcgen.Queries, stats *statsCache) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		s, err := homeStats(c.Request().Context(), q, stats)
+		tag, err := homeTag(c)
 		if err != nil {
 			return err
 		}
-		return render(c, http.StatusOK, views.HomePage(newPage(c, "Dashboard", "home"), s))
+		ctx := c.Request().Context()
+		s, err := homeStats(ctx, q, stats, tag)
+		if err != nil {
+			return err
+		}
+		tags, err := tagChoices(ctx, q, tag)
+		if err != nil {
+			return err
+		}
+		return render(c, http.StatusOK, views.HomePage(newPage(c, "Dashboard", "home"), s, tags))
 	}
 }
 
-// handleHomeStats serves GET /home/stats, the home page's content, which it polls every 5 s.
+// handleHomeStats serves GET /home/stats?tag=, the home page's content, which it polls every 5 s.
 func handleHomeStats(q *sqlcgen.Queries, stats *statsCache) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		s, err := homeStats(c.Request().Context(), q, stats)
+		tag, err := homeTag(c)
+		if err != nil {
+			return err
+		}
+		s, err := homeStats(c.Request().Context(), q, stats, tag)
 		if err != nil {
 			return err
 		}
@@ -41,29 +57,50 @@ func handleHomeStats(q *sqlcgen.Queries, stats *statsCache) echo.HandlerFunc {
 	}
 }
 
+// homeTag reads the home page's tag filter. A tag no job has, or one that could not be a tag, is
+// kept as it is and simply matches nothing, so a bookmark outlives its tag; only one too long to be
+// a tag at all is refused.
+func homeTag(c echo.Context) (string, error) {
+	tag := strings.TrimSpace(c.QueryParam("tag"))
+	if len(tag) > store.MaxTagLength {
+		return "", echo.NewHTTPError(http.StatusBadRequest,
+			fmt.Sprintf("The tag filter (tag) is longer than %d characters, so it cannot be a tag.", store.MaxTagLength))
+	}
+	return tag, nil
+}
+
 // homeStats gathers the home page: the counts from the cache, the lists fresh (each is a short walk
-// of an index).
-func homeStats(ctx context.Context, q *sqlcgen.Queries, stats *statsCache) (views.HomeStats, error) {
+// of an index), narrowed to the jobs with tag if one is given. The counts stay for all jobs.
+func homeStats(ctx context.Context, q *sqlcgen.Queries, stats *statsCache, tag string) (views.HomeStats, error) {
 	counts, err := stats.get(ctx)
 	if err != nil {
 		return views.HomeStats{}, err
 	}
 	now := time.Now()
 	s := views.HomeStats{
+		Tag:       tag,
 		Totals:    counts.totals,
 		CountedAt: views.NewMoment(&counts.at, now, nil),
 		Chart:     views.NewChart(counts.hourStart, counts.completed, counts.failed),
 	}
-	if s.Running, s.RunningMore, err = runningNow(ctx, q, now); err != nil {
+	filter := nonEmpty(tag)
+	if s.Running, s.RunningMore, err = runningNow(ctx, q, now, filter); err != nil {
 		return s, err
 	}
-	if s.Next, err = nextDay(ctx, q, now); err != nil {
+	if s.Next, err = nextDay(ctx, q, now, filter); err != nil {
 		return s, err
 	}
-	if s.FailingJobs, s.FailingTotal, err = failingNow(ctx, q, now); err != nil {
+	if s.FailingJobs, s.FailingTotal, err = failingNow(ctx, q, now, filter, failingShown); err != nil {
 		return s, err
 	}
-	failures, err := q.RunListRecentFailures(ctx, failuresShown)
+	s.FailingAll = s.FailingTotal
+	if tag != "" {
+		// The totals are for all jobs, "Jobs failing now" too: one row is enough to count them.
+		if _, s.FailingAll, err = failingNow(ctx, q, now, nil, 1); err != nil {
+			return s, err
+		}
+	}
+	failures, err := q.RunListRecentFailures(ctx, sqlcgen.RunListRecentFailuresParams{Tag: filter, MaxRows: failuresShown})
 	if err != nil {
 		return s, fmt.Errorf("list recent failures: %w", err)
 	}

@@ -82,9 +82,10 @@ func jobFailing(ctx context.Context, q *sqlcgen.Queries, id int64, now time.Time
 	return m[id], err
 }
 
-// failingNow is the home page's failing jobs, and how many there are in all.
-func failingNow(ctx context.Context, q *sqlcgen.Queries, now time.Time) ([]views.FailingJob, int64, error) {
-	rows, err := q.JobFailingNow(ctx, failingShown)
+// failingNow is the home page's failing jobs, up to limit, and how many there are in all; tag, if
+// not nil, keeps the jobs with that tag.
+func failingNow(ctx context.Context, q *sqlcgen.Queries, now time.Time, tag *string, limit int32) ([]views.FailingJob, int64, error) {
+	rows, err := q.JobFailingNow(ctx, sqlcgen.JobFailingNowParams{Tag: tag, MaxRows: limit})
 	if err != nil {
 		return nil, 0, fmt.Errorf("list failing jobs: %w", err)
 	}

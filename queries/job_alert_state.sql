@@ -55,7 +55,8 @@ WHERE s.failing AND s.job_id = ANY(@job_ids::bigint[])
 ORDER BY s.job_id;
 
 -- name: JobFailingNow :many
--- JobFailingNow is the home page's failing jobs, one row each, the longest streak first.
+-- JobFailingNow is the home page's failing jobs, one row each, the longest streak first; a tag, if
+-- given, keeps the jobs that have it (issue 27), and total counts those.
 SELECT s.job_id, j.name AS job_name, s.consecutive_failures, COALESCE(f.since, s.updated_at)::timestamptz AS since,
     COALESCE(f.last_error, '')::text AS last_error, count(*) OVER ()::bigint AS total
 FROM job_alert_state AS s
@@ -66,7 +67,7 @@ LEFT JOIN LATERAL (
           WHERE runs.job_id = s.job_id AND runs.status IN ('permanently_failed', 'missed')
           ORDER BY id DESC LIMIT GREATEST(s.consecutive_failures, 1)) AS r
 ) AS f ON true
-WHERE s.failing
+WHERE s.failing AND (sqlc.narg(tag)::text IS NULL OR j.tags @> ARRAY[sqlc.narg(tag)::text])
 ORDER BY s.consecutive_failures DESC, s.job_id
 LIMIT @max_rows;
 

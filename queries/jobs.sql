@@ -422,9 +422,11 @@ SELECT count(*) FROM (
 
 -- name: JobListDueWithin :many
 -- JobListDueWithin lists the active jobs with a cron whose next slot comes before until, soonest
--- first: the home page's "Next 24 hours" (issue 27) steps through their schedules from there.
+-- first: the home page's "Next 24 hours" (issue 27) steps through their schedules from there. A
+-- tag, if given, keeps the jobs that have it.
 SELECT * FROM jobs
 WHERE NOT paused AND cron <> '' AND next_run_at IS NOT NULL AND next_run_at < @until::timestamptz
+    AND (sqlc.narg(tag)::text IS NULL OR tags @> ARRAY[sqlc.narg(tag)::text])
 ORDER BY next_run_at
 LIMIT @max_rows;
 

@@ -294,13 +294,18 @@ LIMIT @max_rows;
 -- name: RunListRecentFailures :many
 -- RunListRecentFailures is the home page's newest failed attempts. One ordered scan per status,
 -- merged, so that each walks the (status, id) index backwards instead of sorting every failure.
+-- A tag, if given, keeps the failures of jobs that have it (issue 27).
 SELECT f.id, f.job_id, j.name AS job_name, f.status, f.scheduled_at, f.completed_at, f.next_attempt_at,
     left(f.error, 200) AS error
 FROM ((SELECT id, job_id, status, scheduled_at, completed_at, next_attempt_at, error FROM runs
-       WHERE status = 'failed' ORDER BY id DESC LIMIT @max_rows)
+       WHERE status = 'failed'
+         AND (sqlc.narg(tag)::text IS NULL OR job_id IN (SELECT id FROM jobs WHERE tags @> ARRAY[sqlc.narg(tag)::text]))
+       ORDER BY id DESC LIMIT @max_rows)
       UNION ALL
       (SELECT id, job_id, status, scheduled_at, completed_at, next_attempt_at, error FROM runs
-       WHERE status = 'permanently_failed' ORDER BY id DESC LIMIT @max_rows)) AS f
+       WHERE status = 'permanently_failed'
+         AND (sqlc.narg(tag)::text IS NULL OR job_id IN (SELECT id FROM jobs WHERE tags @> ARRAY[sqlc.narg(tag)::text]))
+       ORDER BY id DESC LIMIT @max_rows)) AS f
 JOIN jobs AS j ON j.id = f.job_id
 ORDER BY f.id DESC
 LIMIT @max_rows;
@@ -436,10 +441,11 @@ FROM unnest(@statuses::text[]) AS s(status);
 
 -- name: RunListRunning :many
 -- RunListRunning is the home page's "Running now" (issue 27): the runs in progress, longest
--- running first, with their job's name, read along the runs_pending_idx.
+-- running first, with their job's name, read along the runs_pending_idx. A tag, if given, keeps
+-- the runs of jobs that have it.
 SELECT r.id, r.job_id, j.name AS job_name, r.attempts, r.started_at, r.trigger
 FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
-WHERE r.status = 'running'
+WHERE r.status = 'running' AND (sqlc.narg(tag)::text IS NULL OR j.tags @> ARRAY[sqlc.narg(tag)::text])
 ORDER BY r.started_at NULLS LAST, r.id
 LIMIT @max_rows;
 

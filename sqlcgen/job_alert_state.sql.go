@@ -274,10 +274,15 @@ LEFT JOIN LATERAL (
           WHERE runs.job_id = s.job_id AND runs.status IN ('permanently_failed', 'missed')
           ORDER BY id DESC LIMIT GREATEST(s.consecutive_failures, 1)) AS r
 ) AS f ON true
-WHERE s.failing
+WHERE s.failing AND ($1::text IS NULL OR j.tags @> ARRAY[$1::text])
 ORDER BY s.consecutive_failures DESC, s.job_id
-LIMIT $1
+LIMIT $2
 `
+
+type JobFailingNowParams struct {
+	Tag     *string
+	MaxRows int32
+}
 
 type JobFailingNowRow struct {
 	JobID               int64
@@ -288,9 +293,10 @@ type JobFailingNowRow struct {
 	Total               int64
 }
 
-// JobFailingNow is the home page's failing jobs, one row each, the longest streak first.
-func (q *Queries) JobFailingNow(ctx context.Context, maxRows int32) ([]JobFailingNowRow, error) {
-	rows, err := q.db.Query(ctx, jobFailingNow, maxRows)
+// JobFailingNow is the home page's failing jobs, one row each, the longest streak first; a tag, if
+// given, keeps the jobs that have it (issue 27), and total counts those.
+func (q *Queries) JobFailingNow(ctx context.Context, arg JobFailingNowParams) ([]JobFailingNowRow, error) {
+	rows, err := q.db.Query(ctx, jobFailingNow, arg.Tag, arg.MaxRows)
 	if err != nil {
 		return nil, err
 	}

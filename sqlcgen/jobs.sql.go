@@ -738,19 +738,22 @@ func (q *Queries) JobListByNames(ctx context.Context, names []string) ([]Job, er
 const jobListDueWithin = `-- name: JobListDueWithin :many
 SELECT id, name, type, payload, cron, timezone, max_retries, retry_delay_ms, timeout_ms, paused, created_at, updated_at, next_run_at, catchup, retry_on, retry_backoff, signing_secret, secret_refs, alert_channels, alert_after, jitter_ms, start_at, end_at, blackouts, overlap, after_job_id, after_on, params, pause_after_failures, paused_reason, alert_on, previous_signing_secret, previous_secret_until, alert_repeat_ms, alert_flap_window_ms, tags, description FROM jobs
 WHERE NOT paused AND cron <> '' AND next_run_at IS NOT NULL AND next_run_at < $1::timestamptz
+    AND ($2::text IS NULL OR tags @> ARRAY[$2::text])
 ORDER BY next_run_at
-LIMIT $2
+LIMIT $3
 `
 
 type JobListDueWithinParams struct {
 	Until   time.Time
+	Tag     *string
 	MaxRows int32
 }
 
 // JobListDueWithin lists the active jobs with a cron whose next slot comes before until, soonest
-// first: the home page's "Next 24 hours" (issue 27) steps through their schedules from there.
+// first: the home page's "Next 24 hours" (issue 27) steps through their schedules from there. A
+// tag, if given, keeps the jobs that have it.
 func (q *Queries) JobListDueWithin(ctx context.Context, arg JobListDueWithinParams) ([]Job, error) {
-	rows, err := q.db.Query(ctx, jobListDueWithin, arg.Until, arg.MaxRows)
+	rows, err := q.db.Query(ctx, jobListDueWithin, arg.Until, arg.Tag, arg.MaxRows)
 	if err != nil {
 		return nil, err
 	}

@@ -989,14 +989,23 @@ const runListRecentFailures = `-- name: RunListRecentFailures :many
 SELECT f.id, f.job_id, j.name AS job_name, f.status, f.scheduled_at, f.completed_at, f.next_attempt_at,
     left(f.error, 200) AS error
 FROM ((SELECT id, job_id, status, scheduled_at, completed_at, next_attempt_at, error FROM runs
-       WHERE status = 'failed' ORDER BY id DESC LIMIT $1)
+       WHERE status = 'failed'
+         AND ($1::text IS NULL OR job_id IN (SELECT id FROM jobs WHERE tags @> ARRAY[$1::text]))
+       ORDER BY id DESC LIMIT $2)
       UNION ALL
       (SELECT id, job_id, status, scheduled_at, completed_at, next_attempt_at, error FROM runs
-       WHERE status = 'permanently_failed' ORDER BY id DESC LIMIT $1)) AS f
+       WHERE status = 'permanently_failed'
+         AND ($1::text IS NULL OR job_id IN (SELECT id FROM jobs WHERE tags @> ARRAY[$1::text]))
+       ORDER BY id DESC LIMIT $2)) AS f
 JOIN jobs AS j ON j.id = f.job_id
 ORDER BY f.id DESC
-LIMIT $1
+LIMIT $2
 `
+
+type RunListRecentFailuresParams struct {
+	Tag     *string
+	MaxRows int32
+}
 
 type RunListRecentFailuresRow struct {
 	ID            int64
@@ -1011,8 +1020,9 @@ type RunListRecentFailuresRow struct {
 
 // RunListRecentFailures is the home page's newest failed attempts. One ordered scan per status,
 // merged, so that each walks the (status, id) index backwards instead of sorting every failure.
-func (q *Queries) RunListRecentFailures(ctx context.Context, maxRows int32) ([]RunListRecentFailuresRow, error) {
-	rows, err := q.db.Query(ctx, runListRecentFailures, maxRows)
+// A tag, if given, keeps the failures of jobs that have it (issue 27).
+func (q *Queries) RunListRecentFailures(ctx context.Context, arg RunListRecentFailuresParams) ([]RunListRecentFailuresRow, error) {
+	rows, err := q.db.Query(ctx, runListRecentFailures, arg.Tag, arg.MaxRows)
 	if err != nil {
 		return nil, err
 	}
@@ -1043,10 +1053,15 @@ func (q *Queries) RunListRecentFailures(ctx context.Context, maxRows int32) ([]R
 const runListRunning = `-- name: RunListRunning :many
 SELECT r.id, r.job_id, j.name AS job_name, r.attempts, r.started_at, r.trigger
 FROM runs AS r JOIN jobs AS j ON j.id = r.job_id
-WHERE r.status = 'running'
+WHERE r.status = 'running' AND ($1::text IS NULL OR j.tags @> ARRAY[$1::text])
 ORDER BY r.started_at NULLS LAST, r.id
-LIMIT $1
+LIMIT $2
 `
+
+type RunListRunningParams struct {
+	Tag     *string
+	MaxRows int32
+}
 
 type RunListRunningRow struct {
 	ID        int64
@@ -1058,9 +1073,10 @@ type RunListRunningRow struct {
 }
 
 // RunListRunning is the home page's "Running now" (issue 27): the runs in progress, longest
-// running first, with their job's name, read along the runs_pending_idx.
-func (q *Queries) RunListRunning(ctx context.Context, maxRows int32) ([]RunListRunningRow, error) {
-	rows, err := q.db.Query(ctx, runListRunning, maxRows)
+// running first, with their job's name, read along the runs_pending_idx. A tag, if given, keeps
+// the runs of jobs that have it.
+func (q *Queries) RunListRunning(ctx context.Context, arg RunListRunningParams) ([]RunListRunningRow, error) {
+	rows, err := q.db.Query(ctx, runListRunning, arg.Tag, arg.MaxRows)
 	if err != nil {
 		return nil, err
 	}

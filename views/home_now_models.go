@@ -1,6 +1,9 @@
 package views
 
-import "time"
+import (
+	"net/url"
+	"time"
+)
 
 // RunningRun is a run in progress, for the home page's "Running now" (issue 27). Elapsed is how
 // long it has run so far, as of the page's last refresh.
@@ -69,4 +72,16 @@ func (d NextDay) moreText() string {
 		n += "+"
 	}
 	return "and " + n + " more " + plural(d.More, "run", "runs") + " in the next 24 hours"
+}
+
+// withTag is a link to path that keeps the home page's tag filter (issue 27), so that its "see
+// more" links and its poll show the same jobs as the page.
+func (s HomeStats) withTag(path string, query url.Values) string {
+	if s.Tag != "" {
+		query.Set("tag", s.Tag)
+	}
+	if len(query) == 0 {
+		return path
+	}
+	return path + "?" + query.Encode()
 }
