@@ -297,6 +297,7 @@ func TestBrowserFlow(t *testing.T) {
 	t.Run("EveryPageFitsEveryScreenAndPassesAxe", func(t *testing.T) {
 		for _, p := range []inspectedPage{
 			{name: "home", path: "/"},
+			{name: "home-tag", path: "/?tag=bulk-test"}, // issue 27: the tag picker and the note
 			{name: "jobs", path: "/jobs"},
 			{name: "jobs-menu", path: "/jobs", prepare: func(t *testing.T) {
 				b.do(t, "open the first row's menu", chromedp.Click(chromedp.CSS(`[data-testid="job-row"] [data-testid="more"] summary`)),
