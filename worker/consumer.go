@@ -146,16 +146,28 @@ func (c *Consumer) drain() {
 	c.waitInFlight()
 }
 
+// abandonAfter is how long a stopping consumer waits, once the grace is over and its runs are
+// interrupted, for their outcomes to be recorded. A database that says nothing would otherwise hold
+// the process for the whole recordTimeout: past this, the deliveries still waiting go back to the
+// broker unacked when the connection closes, and their runs are taken again once their leases end.
+const abandonAfter = 20 * time.Second
+
 // waitInFlight waits for in-flight runs; after the grace it cancels them, so that they are
-// recorded as interrupted instead of left running.
+// recorded as interrupted instead of left running, and after abandonAfter more it stops waiting.
 func (c *Consumer) waitInFlight() {
 	done := make(chan struct{})
 	go func() { c.running.Wait(); close(done) }()
 	select {
 	case <-done:
+		return
 	case <-time.After(c.grace):
 		c.logger.Warn("Shutdown grace over, interrupting in-flight runs", "in_flight", c.inFlight.Load())
 		c.cancelWork()
-		<-done
+	}
+	select {
+	case <-done:
+	case <-time.After(abandonAfter):
+		c.logger.Warn("Stopping with runs whose outcome the database has not taken; the broker gives them back",
+			"in_flight", c.inFlight.Load())
 	}
 }
