@@ -104,6 +104,28 @@ func TestSignOutEverywhere(t *testing.T) {
 	}
 }
 
+func TestAViewerSignsOutTheirOtherSessions(t *testing.T) {
+	t.Parallel()
+	s := setupSecure(t)
+	s.addUser("bob", "bob's password", roleViewer)
+	here, elsewhere := s.loginAs("bob", "bob's password"), s.loginAs("bob", "bob's password")
+	if code := s.postPage(here, "/settings/sessions/end-others", url.Values{}); code != http.StatusSeeOther {
+		t.Fatalf("a viewer's sign out other sessions: %d", code)
+	}
+	if !s.loggedIn(here) || s.loggedIn(elsewhere) {
+		t.Error("signing out the other sessions did not end the other one only")
+	}
+	// A token is no browser: it may not end its user's sessions.
+	admin := s.loginAs(testAdmin, testPassword)
+	code, out := s.basicJSON(http.MethodPost, "/api/tokens", testAdmin, testPassword, `{"name": "bot", "role": "editor"}`)
+	if code != http.StatusCreated {
+		t.Fatalf("create token: %d %v", code, out)
+	}
+	if code, _ := s.bearerJSON(http.MethodPost, "/settings/sessions/end-others", out["token"].(string), ""); code != http.StatusForbidden || !s.loggedIn(admin) {
+		t.Errorf("a token's sign out other sessions: %d (the user's session still signed in: %v)", code, s.loggedIn(admin))
+	}
+}
+
 func TestAnIdleSessionEnds(t *testing.T) {
 	t.Parallel()
 	// In a test transaction now() stands still, so a session is "last used" when the transaction
