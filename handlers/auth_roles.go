@@ -84,11 +84,12 @@ var routeAccess = map[string]access{
 	// The backfill form's preview leads to making runs (issue 27).
 	"GET /jobs/:id/backfill": {min: roleEditor},
 
-	"POST /logout":                    {min: roleViewer},
-	"GET /settings/account":           {min: roleViewer, password: true},
-	"POST /settings/password":         {min: roleViewer, password: true},
-	"POST /settings/sessions/:id/end": {min: roleViewer, password: true},
-	"POST /settings/sessions/end-all": {min: roleViewer, password: true},
+	"POST /logout":                       {min: roleViewer},
+	"GET /settings/account":              {min: roleViewer, password: true},
+	"POST /settings/password":            {min: roleViewer, password: true},
+	"POST /settings/sessions/:id/end":    {min: roleViewer, password: true},
+	"POST /settings/sessions/end-all":    {min: roleViewer, password: true},
+	"POST /settings/sessions/end-others": {min: roleViewer, password: true},
 
 	// Issue 24: the second step of a login, and one's own second factors, which a token cannot touch.
 	"POST /login/second-factor":                {min: roleViewer, password: true},

@@ -73,12 +73,20 @@ func TestSignOutEverywhere(t *testing.T) {
 	}
 	t.Run("OneSessionEnds", func(t *testing.T) {
 		c := s.loginAs(testAdmin, testPassword)
-		ids := regexp.MustCompile(`/settings/sessions/(\d+)/end`).FindAllStringSubmatch(s.send(http.MethodGet, "/settings/account", nil, "Cookie", a).Body.String(), -1)
+		endLinks := regexp.MustCompile(`/settings/sessions/(\d+)/end`)
+		ids := endLinks.FindAllStringSubmatch(s.send(http.MethodGet, "/settings/account", nil, "Cookie", a).Body.String(), -1)
 		if len(ids) != 3 {
 			t.Fatalf("%d sessions listed, want 3", len(ids))
 		}
-		// The newest session is listed first: c's.
-		if code := s.postPage(a, "/settings/sessions/"+ids[0][1]+"/end", url.Values{}); code != http.StatusSeeOther {
+		// Each browser's own session is listed first on its own page: c's is the first on c's page.
+		own := endLinks.FindStringSubmatch(s.send(http.MethodGet, "/settings/account", nil, "Cookie", c).Body.String())
+		if own == nil {
+			t.Fatal("c's account page lists no session")
+		}
+		if ids[0][1] == own[1] {
+			t.Fatal("a's account page lists c's session before a's own")
+		}
+		if code := s.postPage(a, "/settings/sessions/"+own[1]+"/end", url.Values{}); code != http.StatusSeeOther {
 			t.Fatalf("end a session: %d", code)
 		}
 		if s.loggedIn(c) || !s.loggedIn(a) {
@@ -93,6 +101,28 @@ func TestSignOutEverywhere(t *testing.T) {
 	}
 	if !s.loggedIn(other) {
 		t.Error("another user's session was ended")
+	}
+}
+
+func TestAViewerSignsOutTheirOtherSessions(t *testing.T) {
+	t.Parallel()
+	s := setupSecure(t)
+	s.addUser("bob", "bob's password", roleViewer)
+	here, elsewhere := s.loginAs("bob", "bob's password"), s.loginAs("bob", "bob's password")
+	if code := s.postPage(here, "/settings/sessions/end-others", url.Values{}); code != http.StatusSeeOther {
+		t.Fatalf("a viewer's sign out other sessions: %d", code)
+	}
+	if !s.loggedIn(here) || s.loggedIn(elsewhere) {
+		t.Error("signing out the other sessions did not end the other one only")
+	}
+	// A token is no browser: it may not end its user's sessions.
+	admin := s.loginAs(testAdmin, testPassword)
+	code, out := s.basicJSON(http.MethodPost, "/api/tokens", testAdmin, testPassword, `{"name": "bot", "role": "editor"}`)
+	if code != http.StatusCreated {
+		t.Fatalf("create token: %d %v", code, out)
+	}
+	if code, _ := s.bearerJSON(http.MethodPost, "/settings/sessions/end-others", out["token"].(string), ""); code != http.StatusForbidden || !s.loggedIn(admin) {
+		t.Errorf("a token's sign out other sessions: %d (the user's session still signed in: %v)", code, s.loggedIn(admin))
 	}
 }
 

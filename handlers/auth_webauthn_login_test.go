@@ -27,7 +27,7 @@ func (f *fixture) signInWith(cookie, base string, a *softAuthenticator) (status 
 // sessionMethod is how the session signed in, as the sessions list shows it.
 func (f *fixture) sessionMethod(userID int64) []string {
 	f.t.Helper()
-	rows, err := f.q.SessionListByUser(context.Background(), sqlcgen.SessionListByUserParams{UserID: userID})
+	rows, err := f.q.SessionListByUser(context.Background(), sqlcgen.SessionListByUserParams{UserID: userID, MaxRows: 1000})
 	if err != nil {
 		f.t.Fatal(err)
 	}

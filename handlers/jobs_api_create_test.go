@@ -63,9 +63,10 @@ func TestAPIJobCreate(t *testing.T) {
 		f := setup(t)
 		var got map[string]json.RawMessage
 		f.expect(f.send(http.MethodPost, "/api/jobs", jsonBody(pingJob), "Content-Type", "application/json"), http.StatusCreated, &got)
-		want := []string{"after", "alerts", "blackouts", "catchup", "created_at", "cron", "end_at", "id", "jitter", "max_retries",
-			"name", "next_run_at", "overlap", "params", "pause_after_failures", "paused", "paused_reason", "payload",
-			"retry_backoff", "retry_delay", "retry_on", "start_at", "timeout", "timezone", "type", "updated_at"}
+		want := []string{"after", "alerts", "blackouts", "catchup", "created_at", "cron", "description", "end_at", "id", "jitter",
+			"max_retries", "name", "next_run_at", "overlap", "params", "pause_after_failures", "paused", "paused_reason",
+			"payload", "retry_backoff", "retry_delay", "retry_on", "start_at", "tags", "timeout", "timezone", "type",
+			"updated_at"}
 		keys := slices.Sorted(func(yield func(string) bool) {
 			for k := range got {
 				if !yield(k) {

@@ -72,11 +72,11 @@ func findZone(typed string) (string, string) {
 			return found[0], ""
 		}
 		if len(found) > 1 {
-			return "", fmt.Sprintf("“%s” fits %d zones, such as %s: type more of the name, or pick one from the list",
+			return "", fmt.Sprintf("“%s” fits %d zones, such as %s; type more of the name, or pick one from the list",
 				q, len(found), orList(found[:min(len(found), maxZoneSuggestions)]))
 		}
 	}
-	return "", fmt.Sprintf("“%s” is not a zone or a city Cronflow knows: type a city, such as Berlin, or a zone name, such as Europe/Berlin", q)
+	return "", fmt.Sprintf("“%s” is not a zone or a city Cronflow knows; type a city, such as Berlin, or a zone name, such as Europe/Berlin", q)
 }
 
 // zoneKey is a zone name as the search compares it: lower case, underscores as spaces.

@@ -70,7 +70,7 @@ func TestTheJobFormTakesACityForItsZone(t *testing.T) {
 	}
 	f.Set("timezone", "Berlinn")
 	page := d.parse(d.send(http.MethodPost, "/jobs", formBody(f), "Sec-Fetch-Site", "same-origin"), http.StatusUnprocessableEntity)
-	if got := find(t, page, "timezone-error").Text(); !strings.HasPrefix(got, "The time zone “Berlinn” is not a zone or a city") {
+	if got := find(t, page, "timezone-error").Text(); !strings.HasPrefix(got, "The time zone: “Berlinn” is not a zone or a city Cronflow knows; type a city") {
 		t.Errorf("an unknown zone says %q", got)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -194,28 +195,54 @@ func TestFailuresSayWhetherToRetry(t *testing.T) {
 		retryAfter string
 		permanent  bool
 		after      time.Duration
+		// dateAhead, if not zero, makes the target answer with an HTTP date this far ahead of the
+		// moment it answers, instead of retryAfter.
+		dateAhead time.Duration
 	}{
-		{"NotFoundIsPermanent", 404, "", true, 0},
-		{"UnexpectedRedirectIsPermanent", 304, "", true, 0},
-		{"UnavailableIsTransientWithItsRetryAfter", 503, "3", false, 3 * time.Second},
-		{"TooManyRequestsTakesAnHTTPDate", 429, time.Now().Add(90 * time.Second).UTC().Format(http.TimeFormat), false, 90 * time.Second},
-		{"TimeoutAnswerIsTransient", 408, "", false, 0},
-		{"RetryAfterOnAnotherStatusIsIgnored", 500, "60", false, 0},
+		{"NotFoundIsPermanent", 404, "", true, 0, 0},
+		{"UnexpectedRedirectIsPermanent", 304, "", true, 0, 0},
+		{"UnavailableIsTransientWithItsRetryAfter", 503, "3", false, 3 * time.Second, 0},
+		{"TooManyRequestsTakesAnHTTPDate", 429, "", false, 0, 90 * time.Second},
+		{"TimeoutAnswerIsTransient", 408, "", false, 0, 0},
+		{"RetryAfterOnAnotherStatusIsIgnored", 500, "60", false, 0, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
+			var mu sync.Mutex
+			var answered, until time.Time // when the target answered, and the date it sent
 			url, _ := echoTarget(t, func(w http.ResponseWriter, _ *http.Request, _ []byte) {
-				if tc.retryAfter != "" {
+				switch {
+				case tc.dateAhead != 0:
+					mu.Lock()
+					answered = time.Now()
+					// An HTTP date counts whole seconds: the date is cut to one, as the header is.
+					until = answered.Add(tc.dateAhead).UTC().Truncate(time.Second)
+					w.Header().Set("Retry-After", until.Format(http.TimeFormat))
+					mu.Unlock()
+				case tc.retryAfter != "":
 					w.Header().Set("Retry-After", tc.retryAfter)
 				}
 				w.WriteHeader(tc.status)
 			})
 			_, err := runTask(t, e, "ping", fmt.Sprintf(`{"url": %q}`, url), nil)
+			received := time.Now()
 			if err == nil || (PermanentReason(err) != "") != tc.permanent {
 				t.Fatalf("err = %v, permanent %q, want permanent %v", err, PermanentReason(err), tc.permanent)
 			}
-			if got := RetryAfter(err); (got - tc.after).Abs() > 2*time.Second {
-				t.Errorf("RetryAfter = %s, want about %s", got, tc.after)
+			got := RetryAfter(err)
+			if tc.dateAhead == 0 {
+				if got != tc.after {
+					t.Errorf("RetryAfter = %s, want %s", got, tc.after)
+				}
+				return
+			}
+			// The wait is counted from a moment between the answer and its receipt: from the sent date,
+			// it is at most the date less the answer's time, and at least the date less the receipt's.
+			mu.Lock()
+			longest, shortest := until.Sub(answered), until.Sub(received)
+			mu.Unlock()
+			if answered.IsZero() || got > longest || got < shortest {
+				t.Errorf("RetryAfter = %s, want between %s and %s (the date %s)", got, shortest, longest, until.Format(http.TimeFormat))
 			}
 		})
 	}
