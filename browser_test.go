@@ -295,7 +295,7 @@ func TestBrowserFlow(t *testing.T) {
 		}
 	}
 	t.Run("EveryPageFitsEveryScreenAndPassesAxe", func(t *testing.T) {
-		for _, p := range []inspectedPage{
+		pages := []inspectedPage{
 			{name: "home", path: "/"},
 			{name: "home-tag", path: "/?tag=bulk-test"}, // issue 27: the tag picker and the note
 			{name: "jobs", path: "/jobs"},
@@ -379,17 +379,17 @@ func TestBrowserFlow(t *testing.T) {
 				b.follow(t, "create the token", chromedp.Click(testid("token-create")))
 				b.do(t, "see the new token once", chromedp.WaitVisible(testid("new-token-value")), chromedp.WaitVisible(testid("tokens-table")))
 			}},
-			{name: "login", path: "/", prepare: func(t *testing.T) {
-				b.follow(t, "log out", chromedp.Click(testid("logout")))
-				if p := b.path(t); p != "/login" {
-					t.Fatalf("logging out landed on %q, want /login", p)
-				}
-				b.do(t, "see the login form", chromedp.WaitVisible(testid("login-form")))
-			}},
-		} {
-			b.inspect(t, p)
 		}
-		for _, p := range jobFormInspections(b, target.URL) { // issue 27: a test's outcome, presets' problems
+		// The job form's states need the session, so they come before the login page, which logs out.
+		pages = append(pages, jobFormInspections(b, target.URL)...) // issue 27: a test's outcome, presets' problems
+		pages = append(pages, inspectedPage{name: "login", path: "/", prepare: func(t *testing.T) {
+			b.follow(t, "log out", chromedp.Click(testid("logout")))
+			if p := b.path(t); p != "/login" {
+				t.Fatalf("logging out landed on %q, want /login", p)
+			}
+			b.do(t, "see the login form", chromedp.WaitVisible(testid("login-form")))
+		}})
+		for _, p := range pages {
 			b.inspect(t, p)
 		}
 		if b.shots != "" {
