@@ -2,9 +2,12 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/cronflow/cronflow/sqlcgen"
 )
@@ -66,14 +69,28 @@ func (s *Store) UpdateJob(ctx context.Context, actor string, id int64, spec JobS
 
 // DeleteJob deletes a job and its runs, and answers the job as it was. A job that does not exist is
 // pgx.ErrNoRows. Its audit history stays.
+//
+// Deleting the job's row also deletes its alert state and notices, which a run's result being
+// recorded at that moment may hold while it waits for the job's row: PostgreSQL then ends one of
+// the two with a deadlock error. The delete, which has changed nothing yet, is tried again.
 func (s *Store) DeleteJob(ctx context.Context, actor string, id int64) (sqlcgen.Job, error) {
-	return lockedChange(ctx, s, actor, id, (*sqlcgen.Queries).JobGetForUpdate, func(q *sqlcgen.Queries, old sqlcgen.Job) ([]Entry, error) {
-		if _, err := q.JobDelete(ctx, id); err != nil {
-			return nil, fmt.Errorf("delete job %d: %w", id, err)
+	for try := 1; ; try++ {
+		job, err := lockedChange(ctx, s, actor, id, (*sqlcgen.Queries).JobGetForUpdate, func(q *sqlcgen.Queries, old sqlcgen.Job) ([]Entry, error) {
+			if _, err := q.JobDelete(ctx, id); err != nil {
+				return nil, fmt.Errorf("delete job %d: %w", id, err)
+			}
+			return []Entry{jobEntry("job.delete", &old, nil)}, nil
+		})
+		var pgErr *pgconn.PgError
+		if try < deleteTries && errors.As(err, &pgErr) && pgErr.Code == "40P01" {
+			continue
 		}
-		return []Entry{jobEntry("job.delete", &old, nil)}, nil
-	})
+		return job, err
+	}
 }
+
+// deleteTries is how many times DeleteJob tries when PostgreSQL ends it for a deadlock.
+const deleteTries = 3
 
 // SetPaused pauses or resumes a job and records it in the audit log unless nothing changed. The
 // next run is computed either way, so that a resumed job shows when it runs. A job that does not
