@@ -133,8 +133,9 @@ type homeCounts struct {
 	at                time.Time
 }
 
-// statsCache keeps the home page's counts, which take a scan of the runs table (over 100 ms at a
-// million runs), so that no page or poll waits for one. Counts older than statsTTL start one fresh
+// statsCache keeps the home page's counts so that no page or poll waits for them: the totals are
+// counters (run_counts), but the chart's hours count the last day's runs, which takes a while when
+// thousands run every minute. Counts older than statsTTL start one fresh
 // count in the background, however many requests ask at once, and are served as they are if the
 // count takes longer than staleWait. Only the very first request waits for a whole count.
 type statsCache struct {

@@ -67,8 +67,8 @@ func (s *Store) UpdateJob(ctx context.Context, actor string, id int64, spec JobS
 	return job, err
 }
 
-// DeleteJob deletes a job and its runs, and answers the job as it was. A job that does not exist is
-// pgx.ErrNoRows. Its audit history stays.
+// DeleteJob deletes a job, and answers the job as it was; its runs are deleted after it, in the
+// background (worker/purger.go). A job that does not exist is pgx.ErrNoRows. Its audit history stays.
 //
 // Deleting the job's row also deletes its alert state and notices, which a run's result being
 // recorded at that moment may hold while it waits for the job's row: PostgreSQL then ends one of
