@@ -111,7 +111,10 @@ WHERE r.id = w.id;
 -- claims of many consumers share one round trip and one commit (worker/batcher.go). A run with no
 -- row back is finished, is being run by someone else, or is waiting for its retry. With allow_only,
 -- only runs whose job's overlap is 'allow' are claimed: those need no overlap decision
--- (RunOverlapDecide), which the others get before they are claimed again without it.
+-- (RunOverlapDecide), which the others get before they are claimed again without it. The runs are
+-- found by their ids one by one (the join with the ids): the statuses' conditions are checked on
+-- those rows only, so that the plan never reads an index of every pending run, as it would when a
+-- burst has just made the table's statistics stale.
 UPDATE runs AS r
 SET status = 'running',
     attempts = r.attempts + 1,
@@ -121,8 +124,8 @@ SET status = 'running',
     lease_until = clock_timestamp() + (j.timeout_ms + @lease_margin_ms::bigint) * interval '1 millisecond',
     next_attempt_at = NULL,
     params = COALESCE(r.params, j.params) -- a run shows the params it used
-FROM jobs AS j
-WHERE r.id = ANY(@ids::bigint[])
+FROM unnest(@ids::bigint[]) AS c (id), jobs AS j
+WHERE r.id = c.id
   AND j.id = r.job_id
   AND (j.overlap = 'allow' OR NOT @allow_only::boolean)
   AND (r.status = 'queued' AND r.waiting_since IS NULL -- a run held back by overlap 'queue' waits
@@ -157,24 +160,30 @@ WHERE r.id = u.id AND r.attempts = u.attempt AND r.status = 'running' AND j.id =
 -- retry is. The same statement keeps each attempt in run_attempts, so the history is never
 -- without an attempt whose result was recorded. A run that is no longer running this attempt
 -- (its claim expired and another consumer took it) is left alone, and its id is not returned.
+-- An attempt finished when its task ended (ended_ats, on its consumer's clock), not when its batch
+-- reached the database; a consumer whose clock is off cannot stamp it before the attempt started
+-- nor after the database took it.
 WITH result AS (
     SELECT unnest(@ids::bigint[]) AS id, unnest(@attempts::integer[]) AS attempt,
            unnest(@statuses::text[]) AS status, unnest(@outputs::text[]) AS output,
            unnest(@errors::text[]) AS error, unnest(@retry_delays_ms::bigint[]) AS retry_delay_ms,
-           unnest(@exchanges::text[]) AS exchange
+           unnest(@exchanges::text[]) AS exchange,
+           unnest(@ended_ats::timestamptz[]) AS ended_at
 ), done AS (
     UPDATE runs AS r
     SET status = res.status, output = res.output, error = res.error, lease_until = NULL,
-        completed_at = CASE WHEN res.status = 'failed' THEN r.completed_at ELSE clock_timestamp() END,
+        completed_at = CASE WHEN res.status = 'failed' THEN r.completed_at
+                            ELSE LEAST(GREATEST(res.ended_at, r.started_at), clock_timestamp()) END,
         published_at = CASE WHEN res.status = 'failed' THEN NULL ELSE r.published_at END,
         next_attempt_at = CASE WHEN res.status = 'failed'
                                THEN clock_timestamp() + res.retry_delay_ms * interval '1 millisecond' END
     FROM result AS res
     WHERE r.id = res.id AND r.status = 'running' AND r.attempts = res.attempt
-    RETURNING r.id, r.attempts, r.started_at, r.status, r.completed_at, r.output, r.error, res.exchange
+    RETURNING r.id, r.attempts, r.started_at, r.status, r.completed_at, r.output, r.error, res.exchange,
+        LEAST(GREATEST(res.ended_at, r.started_at), clock_timestamp()) AS ended_at
 ), kept AS (
     INSERT INTO run_attempts (run_id, attempt, started_at, finished_at, outcome, output, error, exchange)
-    SELECT id, attempts, COALESCE(started_at, clock_timestamp()), COALESCE(completed_at, clock_timestamp()),
+    SELECT id, attempts, COALESCE(started_at, ended_at), COALESCE(completed_at, ended_at),
            status, output, error, NULLIF(exchange, '')::jsonb
     FROM done
 )

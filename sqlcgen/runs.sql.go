@@ -23,10 +23,10 @@ SET status = 'running',
     lease_until = clock_timestamp() + (j.timeout_ms + $1::bigint) * interval '1 millisecond',
     next_attempt_at = NULL,
     params = COALESCE(r.params, j.params) -- a run shows the params it used
-FROM jobs AS j
-WHERE r.id = ANY($2::bigint[])
+FROM unnest($3::bigint[]) AS c (id), jobs AS j
+WHERE r.id = c.id
   AND j.id = r.job_id
-  AND (j.overlap = 'allow' OR NOT $3::boolean)
+  AND (j.overlap = 'allow' OR NOT $2::boolean)
   AND (r.status = 'queued' AND r.waiting_since IS NULL -- a run held back by overlap 'queue' waits
        OR (r.status = 'failed' AND r.next_attempt_at <= clock_timestamp() + interval '1 second')
        OR (r.status = 'running' AND r.lease_until < clock_timestamp() AND r.cancel_requested_at IS NULL))
@@ -43,8 +43,8 @@ RETURNING r.id, r.job_id, r.attempts, r.retry_count, r.scheduled_at, r.started_a
 
 type RunClaimParams struct {
 	LeaseMarginMs int64
-	Ids           []int64
 	AllowOnly     bool
+	Ids           []int64
 }
 
 type RunClaimRow struct {
@@ -76,9 +76,12 @@ type RunClaimRow struct {
 // claims of many consumers share one round trip and one commit (worker/batcher.go). A run with no
 // row back is finished, is being run by someone else, or is waiting for its retry. With allow_only,
 // only runs whose job's overlap is 'allow' are claimed: those need no overlap decision
-// (RunOverlapDecide), which the others get before they are claimed again without it.
+// (RunOverlapDecide), which the others get before they are claimed again without it. The runs are
+// found by their ids one by one (the join with the ids): the statuses' conditions are checked on
+// those rows only, so that the plan never reads an index of every pending run, as it would when a
+// burst has just made the table's statistics stale.
 func (q *Queries) RunClaim(ctx context.Context, arg RunClaimParams) ([]RunClaimRow, error) {
-	rows, err := q.db.Query(ctx, runClaim, arg.LeaseMarginMs, arg.Ids, arg.AllowOnly)
+	rows, err := q.db.Query(ctx, runClaim, arg.LeaseMarginMs, arg.AllowOnly, arg.Ids)
 	if err != nil {
 		return nil, err
 	}
@@ -1710,20 +1713,23 @@ WITH result AS (
     SELECT unnest($1::bigint[]) AS id, unnest($2::integer[]) AS attempt,
            unnest($3::text[]) AS status, unnest($4::text[]) AS output,
            unnest($5::text[]) AS error, unnest($6::bigint[]) AS retry_delay_ms,
-           unnest($7::text[]) AS exchange
+           unnest($7::text[]) AS exchange,
+           unnest($8::timestamptz[]) AS ended_at
 ), done AS (
     UPDATE runs AS r
     SET status = res.status, output = res.output, error = res.error, lease_until = NULL,
-        completed_at = CASE WHEN res.status = 'failed' THEN r.completed_at ELSE clock_timestamp() END,
+        completed_at = CASE WHEN res.status = 'failed' THEN r.completed_at
+                            ELSE LEAST(GREATEST(res.ended_at, r.started_at), clock_timestamp()) END,
         published_at = CASE WHEN res.status = 'failed' THEN NULL ELSE r.published_at END,
         next_attempt_at = CASE WHEN res.status = 'failed'
                                THEN clock_timestamp() + res.retry_delay_ms * interval '1 millisecond' END
     FROM result AS res
     WHERE r.id = res.id AND r.status = 'running' AND r.attempts = res.attempt
-    RETURNING r.id, r.attempts, r.started_at, r.status, r.completed_at, r.output, r.error, res.exchange
+    RETURNING r.id, r.attempts, r.started_at, r.status, r.completed_at, r.output, r.error, res.exchange,
+        LEAST(GREATEST(res.ended_at, r.started_at), clock_timestamp()) AS ended_at
 ), kept AS (
     INSERT INTO run_attempts (run_id, attempt, started_at, finished_at, outcome, output, error, exchange)
-    SELECT id, attempts, COALESCE(started_at, clock_timestamp()), COALESCE(completed_at, clock_timestamp()),
+    SELECT id, attempts, COALESCE(started_at, ended_at), COALESCE(completed_at, ended_at),
            status, output, error, NULLIF(exchange, '')::jsonb
     FROM done
 )
@@ -1738,6 +1744,7 @@ type RunRecordResultsParams struct {
 	Errors        []string
 	RetryDelaysMs []int64
 	Exchanges     []string
+	EndedAts      []time.Time
 }
 
 // RunRecordResults records what attempts of many runs came to, in one statement, so that the
@@ -1747,6 +1754,9 @@ type RunRecordResultsParams struct {
 // retry is. The same statement keeps each attempt in run_attempts, so the history is never
 // without an attempt whose result was recorded. A run that is no longer running this attempt
 // (its claim expired and another consumer took it) is left alone, and its id is not returned.
+// An attempt finished when its task ended (ended_ats, on its consumer's clock), not when its batch
+// reached the database; a consumer whose clock is off cannot stamp it before the attempt started
+// nor after the database took it.
 func (q *Queries) RunRecordResults(ctx context.Context, arg RunRecordResultsParams) ([]int64, error) {
 	rows, err := q.db.Query(ctx, runRecordResults,
 		arg.Ids,
@@ -1756,6 +1766,7 @@ func (q *Queries) RunRecordResults(ctx context.Context, arg RunRecordResultsPara
 		arg.Errors,
 		arg.RetryDelaysMs,
 		arg.Exchanges,
+		arg.EndedAts,
 	)
 	if err != nil {
 		return nil, err

@@ -137,13 +137,14 @@ func (r *Runner) attempt(ctx context.Context, d amqp.Delivery, c sqlcgen.RunClai
 	actx, stop := r.watchCancel(ctx, c, logger)
 	exchange := new(task.Exchange)
 	output, elapsed, execErr := r.execute(actx, c, exchange, logger)
+	ended := time.Now()
 	replaced := errors.Is(context.Cause(actx), errReplaced)
 	stop()
 	o := r.outcome(c, task.Storable(output, maxOutput), execErr)
 	if replaced {
 		o = cancelledOutcome(c, task.Storable(output, maxOutput))
 	}
-	o.exchange = exchange.Record()
+	o.exchange, o.ended = exchange.Record(), ended
 	r.Metrics.attemptDone(c.Type, o.status, elapsed)
 	rctx, cancel := recordContext(ctx)
 	defer cancel()

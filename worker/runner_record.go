@@ -21,6 +21,9 @@ type result struct {
 	retryIn time.Duration
 	// exchange is what the attempt sent and got back, as JSON (task.Exchange), or "".
 	exchange string
+	// ended is when the attempt ended: the run completed then, however long its result waits for
+	// a batch or for the database.
+	ended time.Time
 }
 
 // settled is the result as the alert step takes it, for a run that has come to a status nothing
@@ -72,7 +75,7 @@ func (r *Runner) record(ctx context.Context, results []result) (map[int64]bool, 
 		p.Ids, p.Attempts = append(p.Ids, res.claim.ID), append(p.Attempts, res.claim.Attempts)
 		p.Statuses, p.Outputs = append(p.Statuses, string(res.status)), append(p.Outputs, res.output)
 		p.Errors, p.RetryDelaysMs = append(p.Errors, res.err), append(p.RetryDelaysMs, res.retryIn.Milliseconds())
-		p.Exchanges = append(p.Exchanges, res.exchange)
+		p.Exchanges, p.EndedAts = append(p.Exchanges, res.exchange), append(p.EndedAts, res.ended)
 		if s, ok := res.settled(); ok {
 			settled = append(settled, s)
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/cronflow/cronflow/worker/broker"
@@ -260,4 +261,54 @@ func TestATaskTypeThisReplicaCannotRunFailsTheRunNotTheConsumer(t *testing.T) {
 	}
 	good := h.runNow(hook.ID)
 	h.waitStatus(good.ID, "completed", 10*time.Second)
+}
+
+// A run completed when its task ended: a result that waits for the database (here, for a
+// connection: the test holds every connection of the pool for 1.5 s after the target answered) is
+// stamped with that instant, in the run and in its attempt, not with the time the database took it.
+func TestARunCompletesWhenItsTaskEndsNotWhenItsResultIsStored(t *testing.T) {
+	t.Parallel()
+	h := setup(t, 2)
+	ctx := context.Background()
+	var answered time.Time
+	held := make(chan int, 1)
+	target := newRecordingTarget(t, func(string, int) int {
+		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		var conns []*pgxpool.Conn
+		for range h.pool.Config().MaxConns {
+			c, err := h.pool.Acquire(actx)
+			if err != nil {
+				t.Errorf("hold the pool's connections: %v", err)
+				break
+			}
+			conns = append(conns, c)
+		}
+		answered = time.Now()
+		go func() {
+			time.Sleep(1500 * time.Millisecond)
+			held <- len(conns)
+			for _, c := range conns {
+				c.Release()
+			}
+		}()
+		return http.StatusOK
+	})
+	jobID := h.insertJob(jobOpts{payload: map[string]string{"url": target.URL}}).ID
+	run := h.waitStatus(h.runNow(jobID).ID, "completed", 15*time.Second)
+	if n := <-held; n != int(h.pool.Config().MaxConns) {
+		t.Fatalf("held %d of the pool's %d connections", n, h.pool.Config().MaxConns)
+	}
+	var finished time.Time
+	if err := h.pool.QueryRow(ctx, "SELECT finished_at FROM run_attempts WHERE run_id = $1", run.ID).Scan(&finished); err != nil {
+		t.Fatal(err)
+	}
+	for name, at := range map[string]time.Time{"completed_at": *run.CompletedAt, "the attempt's finished_at": finished} {
+		if d := at.Sub(answered); d < 0 || d > 500*time.Millisecond {
+			t.Errorf("%s is %s after the target answered, want the moment the task ended (under 500 ms)", name, d)
+		}
+	}
+	if run.StartedAt == nil || run.CompletedAt.Before(*run.StartedAt) {
+		t.Errorf("completed_at %s is before started_at %v", run.CompletedAt, run.StartedAt)
+	}
 }
