@@ -11,7 +11,8 @@
 //  1. Cron (scheduler.go, scheduler_table.go, scheduler_entry.go). On the leader only, the
 //     Scheduler keeps a timetable of every active job's next slot, from its robfig/cron schedule,
 //     in line with the jobs table (read once at start, after it listens for changes). It hands
-//     each slot to the Dispatcher (Dispatcher.Due) fireAhead before it comes.
+//     each slot to the Dispatcher (Dispatcher.Due) fireAhead before it comes (up to maxFireAhead
+//     for a slot thousands of jobs share).
 //     Which replica leads is decided by a PostgreSQL advisory lock (leader.go); the Maintainer
 //     (maintainer.go) starts the leader's services in order and stops them in reverse.
 //  2. Dispatch (dispatcher.go). The Dispatcher gathers the slots of a second into batches and

@@ -186,12 +186,14 @@ func (r *Runner) execute(ctx context.Context, c sqlcgen.RunClaimRow, exchange *t
 	return output, time.Since(start), err
 }
 
-// maxEarly bounds how long a consumer waits for a run's slot. A run is claimed at most fireAhead
-// before it; a longer wait could only come of this machine's clock being behind the scheduler's.
-const maxEarly = time.Second
+// maxEarly bounds how long a consumer waits for a run's slot. A run is claimed at most
+// maxFireAhead before it; a longer wait could only come of this machine's clock being behind the
+// scheduler's.
+const maxEarly = maxFireAhead + time.Second
 
 // waitForSlot waits until slot, if it is still to come, but no longer than atMost: the scheduler
-// fires fireAhead early, so that the run is claimed by its slot, and it must not start before it.
+// fires early (fireAhead, more for a crowded slot), so that the run is claimed by its slot, and it
+// must not start before it.
 // The wait is a timer, in the delivery's own goroutine: it holds no execution slot.
 func waitForSlot(ctx context.Context, slot time.Time, atMost time.Duration) {
 	wait := min(time.Until(slot), atMost)

@@ -11,7 +11,7 @@ import (
 )
 
 // The Scheduler's timetable: every scheduled job's next slot in a heap, earliest first, and one
-// goroutine (fire) that sleeps until the earliest comes within fireAhead and hands the slots due
+// goroutine (fire) that sleeps until the earliest comes within its lead and hands the slots due
 // to the dispatcher. Each job's slots come from its robfig/cron schedule (schedule.Job); unlike
 // robfig/cron's own table, which sorts every entry each time it wakes and each time one is added,
 // adding, changing or firing a job costs a step of the heap, so that a million jobs load in
@@ -21,7 +21,17 @@ import (
 // published and claimed by the due second, and its consumer starts it on the second (waitForSlot,
 // runner.go), never before. Without it, a run would start only once the pipeline's own delay had
 // passed after its second.
-const fireAhead = 100 * time.Millisecond
+//
+// A slot that many jobs share is handed over earlier, by leadPerRun for each job past the first
+// leadFreeRuns, up to maxFireAhead: storing, publishing and claiming 10,000 runs takes most of a
+// second on a small machine, and what is done before the second is not done after it. A smaller
+// slot keeps fireAhead, so that a pause or an edit made just before it still counts.
+const (
+	fireAhead    = 100 * time.Millisecond
+	maxFireAhead = time.Second
+	leadFreeRuns = 1000
+	leadPerRun   = 100 * time.Microsecond
+)
 
 // maxSleep bounds how long the firing loop sleeps, so that a step of the wall clock (or a
 // suspended machine) delays a slot by a minute at most: its timer counts elapsed time.
@@ -118,15 +128,16 @@ func (s *Scheduler) fire(ctx context.Context) {
 	}
 }
 
-// takeDue moves every entry whose slot is within fireAhead of now on past it, and answers those
-// slots, with how long to sleep until the next one is. The slot is the schedule's time, not the
-// time of the call; a slot closer than fireAhead when its job is taken on is handed over at once.
-// If the process stalled past several slots of a job, each is handed over, up to
-// schedule.MaxCatchupRuns: those are late, not missed.
+// takeDue moves every entry whose slot is within the lead (fireAhead, more for a slot many jobs
+// share) of now on past it, and answers those slots, with how long to sleep until the next one is.
+// The slot is the schedule's time, not the time of the call; a slot closer than its lead when its
+// job is taken on is handed over at once. If the process stalled past several slots of a job, each
+// is handed over, up to schedule.MaxCatchupRuns: those are late, not missed.
 func (s *Scheduler) takeDue(now time.Time) ([]due, time.Duration) {
-	limit := now.Add(fireAhead)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	lead := s.table.lead()
+	limit := now.Add(lead)
 	var out []due
 	for len(s.table) > 0 && !s.table[0].next.After(limit) {
 		e := s.table[0]
@@ -154,9 +165,38 @@ func (s *Scheduler) takeDue(now time.Time) ([]due, time.Duration) {
 	}
 	sleep := maxSleep
 	if len(s.table) > 0 {
-		sleep = min(sleep, s.table[0].next.Sub(limit))
+		sleep = min(sleep, s.table[0].next.Sub(now.Add(s.table.lead())))
 	}
 	return out, sleep
+}
+
+// lead is how long before the earliest slot it is handed over: fireAhead, and leadPerRun more for
+// each job past leadFreeRuns whose next slot it also is, up to maxFireAhead.
+func (t timetable) lead() time.Duration {
+	const most = leadFreeRuns + int((maxFireAhead-fireAhead)/leadPerRun)
+	n := t.countEarliest(most)
+	return min(fireAhead+time.Duration(max(n-leadFreeRuns, 0))*leadPerRun, maxFireAhead)
+}
+
+// countEarliest counts the entries whose next slot is the earliest, up to most. In a heap no entry
+// is earlier than its parent, so they are the root and its descendants through entries of that
+// same slot: the walk visits those and their children only.
+func (t timetable) countEarliest(most int) int {
+	if len(t) == 0 {
+		return 0
+	}
+	first := t[0].next
+	n, stack := 0, []int{0}
+	for len(stack) > 0 && n < most {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if i >= len(t) || !t[i].next.Equal(first) {
+			continue
+		}
+		n++
+		stack = append(stack, 2*i+1, 2*i+2)
+	}
+	return n
 }
 
 // digest sums up a set of jobs as JobScheduleDigest does: how many, and the exclusive or of their

@@ -1,10 +1,13 @@
 package worker
 
 import (
+	"container/heap"
 	"context"
 	"log/slog"
 	"testing"
 	"time"
+
+	"github.com/robfig/cron/v3"
 
 	"github.com/cronflow/cronflow/queries/dbtest"
 	"github.com/cronflow/cronflow/sqlcgen"
@@ -151,4 +154,36 @@ func waitJustBeforeASecond(t *testing.T) {
 		ns := time.Now().Nanosecond()
 		return ns > int(time.Second-fireAhead) && ns < int(time.Second-fireAhead/2)
 	})
+}
+
+// A slot that thousands of jobs share is handed over earlier than fireAhead, in proportion to how
+// many share it and never more than maxFireAhead before it, so that their runs are stored,
+// published and claimed by their second; a slot of a few jobs keeps fireAhead. Only the jobs of
+// the earliest slot count, and a later slot is not handed over with it.
+func TestACrowdedSlotIsHandedOverEarlier(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		jobs int
+		lead time.Duration
+	}{{1, fireAhead}, {leadFreeRuns, fireAhead}, {5000, 500 * time.Millisecond}, {50000, maxFireAhead}} {
+		s := &Scheduler{logger: slog.New(slog.DiscardHandler)}
+		for i := range c.jobs {
+			heap.Push(&s.table, &entry{jobID: int64(i + 1), sched: cron.Every(time.Hour), next: t0})
+		}
+		heap.Push(&s.table, &entry{jobID: int64(c.jobs + 1), sched: cron.Every(time.Hour), next: t0.Add(10 * time.Second)})
+		if slots, sleep := s.takeDue(t0.Add(-c.lead - time.Millisecond)); len(slots) != 0 || sleep != time.Millisecond {
+			t.Errorf("%d jobs: %s before the slot, %d slots were handed over and the loop sleeps %s; want none, and 1ms",
+				c.jobs, c.lead+time.Millisecond, len(slots), sleep)
+		}
+		slots, _ := s.takeDue(t0.Add(-c.lead))
+		if len(slots) != c.jobs {
+			t.Errorf("%d jobs: %s before the slot, %d slots were handed over, want all %d", c.jobs, c.lead, len(slots), c.jobs)
+		}
+		for _, d := range slots {
+			if !d.slot.Equal(t0) {
+				t.Fatalf("%d jobs: the later slot %s was handed over with the crowded one", c.jobs, d.slot)
+			}
+		}
+	}
 }
