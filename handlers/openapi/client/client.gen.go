@@ -1242,7 +1242,9 @@ type RotationInput struct {
 
 // Run defines model for Run.
 type Run struct {
-	Attempts      int32      `json:"attempts"`
+	Attempts int32 `json:"attempts"`
+
+	// CompletedAt When the run settled; for a run that executed, when its last attempt's task ended, not when its result was stored. Null until it settles.
 	CompletedAt   *time.Time `json:"completed_at"`
 	Error         string     `json:"error"`
 	Id            int64      `json:"id"`
@@ -1270,14 +1272,16 @@ type Run struct {
 
 // RunDetail defines model for RunDetail.
 type RunDetail struct {
-	AttemptHistory []Attempt  `json:"attempt_history"`
-	Attempts       int32      `json:"attempts"`
-	CompletedAt    *time.Time `json:"completed_at"`
-	Error          string     `json:"error"`
-	Id             int64      `json:"id"`
-	JobId          int64      `json:"job_id"`
-	NextAttemptAt  *time.Time `json:"next_attempt_at"`
-	Output         string     `json:"output"`
+	AttemptHistory []Attempt `json:"attempt_history"`
+	Attempts       int32     `json:"attempts"`
+
+	// CompletedAt When the run settled; for a run that executed, when its last attempt's task ended, not when its result was stored. Null until it settles.
+	CompletedAt   *time.Time `json:"completed_at"`
+	Error         string     `json:"error"`
+	Id            int64      `json:"id"`
+	JobId         int64      `json:"job_id"`
+	NextAttemptAt *time.Time `json:"next_attempt_at"`
+	Output        string     `json:"output"`
 
 	// Params The params the run used; null for a run that has none of its own and has not started.
 	Params      *map[string]string `json:"params"`
