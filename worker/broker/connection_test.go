@@ -80,8 +80,9 @@ func TestAPublisherMovesToAnotherNodeWhenItsNodeDies(t *testing.T) {
 	})
 	// The topology is there on the new node too: the run is routed and confirmed. The work queue
 	// may have had its leader on the dead node: until the others elect a new one, the broker
-	// refuses what is published to it, and the dispatcher leaves such runs to the reaper.
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+	// refuses what is published to it, and the dispatcher leaves such runs to the reaper. The
+	// election takes seconds, but once took over 20 s while CI ran every other suite beside it.
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		ok, err := pub.PublishRuns(ctx, []runmsg.Message{{RunID: 1, JobID: 1}})
 		cancel()
