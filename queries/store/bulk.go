@@ -61,22 +61,26 @@ func (s *Store) BulkJobs(ctx context.Context, actor, action string, ids []int64)
 	now := time.Now()
 	for batch := range slices.Chunk(ids, bulkBatch) {
 		var part BulkResult
-		err := s.write(ctx, actor, func(q *sqlcgen.Queries) ([]Entry, error) {
-			part = BulkResult{}
-			var entries []Entry
-			for _, id := range batch {
-				e, skip, err := bulkJob(ctx, q, action, id, now, &part)
-				if err != nil {
-					return nil, err
+		// A delete may meet a result being recorded for its job (DeleteJob): the batch, which
+		// changed nothing then, is tried again.
+		err := retryDeadlock(func() error {
+			return s.write(ctx, actor, func(q *sqlcgen.Queries) ([]Entry, error) {
+				part = BulkResult{}
+				var entries []Entry
+				for _, id := range batch {
+					e, skip, err := bulkJob(ctx, q, action, id, now, &part)
+					if err != nil {
+						return nil, err
+					}
+					if skip != "" {
+						part.Skipped = append(part.Skipped, BulkSkip{ID: id, Reason: skip})
+						continue
+					}
+					part.Done = append(part.Done, id)
+					entries = append(entries, e)
 				}
-				if skip != "" {
-					part.Skipped = append(part.Skipped, BulkSkip{ID: id, Reason: skip})
-					continue
-				}
-				part.Done = append(part.Done, id)
-				entries = append(entries, e)
-			}
-			return entries, nil
+				return entries, nil
+			})
 		})
 		if err != nil {
 			return res, fmt.Errorf("%s jobs: %w", action, err)
@@ -102,28 +106,17 @@ func bulkJob(ctx context.Context, q *sqlcgen.Queries, action string, id int64, n
 		if old.Paused == paused {
 			return Entry{}, "already " + map[bool]string{true: "paused", false: "active"}[paused], nil
 		}
-		var next *time.Time
-		if sched, err := JobSchedule(old); err == nil {
-			next = nextRun(sched, now)
-		}
-		job, err := q.JobSetPaused(ctx, sqlcgen.JobSetPausedParams{ID: id, Paused: paused, NextRunAt: next})
-		if err != nil {
-			return Entry{}, "", fmt.Errorf("%s job %d: %w", action, id, err)
-		}
-		return jobEntry("job."+action, &old, &job), "", nil
+		_, e, err := setPaused(ctx, q, old, paused, now)
+		return e, "", err
 	case BulkRun:
-		run, err := q.RunInsertManual(ctx, id)
-		if err != nil {
-			return Entry{}, "", fmt.Errorf("insert run of job %d: %w", id, err)
+		run, e, err := runNow(ctx, q, old)
+		if err == nil {
+			res.Runs = append(res.Runs, run)
 		}
-		res.Runs = append(res.Runs, run)
-		changes := map[string]FieldChange{"run_id": newValue(run.ID)}
-		return Entry{Action: "job.run", Subject: old.Name, JobID: &old.ID, Changes: changes}, "", nil
+		return e, "", err
 	}
-	if _, err := q.JobDelete(ctx, id); err != nil {
-		return Entry{}, "", fmt.Errorf("delete job %d: %w", id, err)
-	}
-	return jobEntry("job.delete", &old, nil), "", nil
+	e, err := deleteJob(ctx, q, old)
+	return e, "", err
 }
 
 // BulkRetryRuns queues again each run of ids that failed for good or was missed, in batches, each

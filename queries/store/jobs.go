@@ -69,27 +69,42 @@ func (s *Store) UpdateJob(ctx context.Context, actor string, id int64, spec JobS
 
 // DeleteJob deletes a job, and answers the job as it was; its runs are deleted after it, in the
 // background (worker/purger.go). A job that does not exist is pgx.ErrNoRows. Its audit history stays.
-//
-// Deleting the job's row also deletes its alert state and notices, which a run's result being
-// recorded at that moment may hold while it waits for the job's row: PostgreSQL then ends one of
-// the two with a deadlock error. The delete, which has changed nothing yet, is tried again.
 func (s *Store) DeleteJob(ctx context.Context, actor string, id int64) (sqlcgen.Job, error) {
-	for try := 1; ; try++ {
-		job, err := lockedChange(ctx, s, actor, id, (*sqlcgen.Queries).JobGetForUpdate, func(q *sqlcgen.Queries, old sqlcgen.Job) ([]Entry, error) {
-			if _, err := q.JobDelete(ctx, id); err != nil {
-				return nil, fmt.Errorf("delete job %d: %w", id, err)
-			}
-			return []Entry{jobEntry("job.delete", &old, nil)}, nil
+	var job sqlcgen.Job
+	err := retryDeadlock(func() (err error) {
+		job, err = lockedChange(ctx, s, actor, id, (*sqlcgen.Queries).JobGetForUpdate, func(q *sqlcgen.Queries, old sqlcgen.Job) ([]Entry, error) {
+			e, err := deleteJob(ctx, q, old)
+			return []Entry{e}, err
 		})
+		return err
+	})
+	return job, err
+}
+
+// deleteJob deletes the locked job old, in its caller's transaction, and answers its audit entry.
+func deleteJob(ctx context.Context, q *sqlcgen.Queries, old sqlcgen.Job) (Entry, error) {
+	if _, err := q.JobDelete(ctx, old.ID); err != nil {
+		return Entry{}, fmt.Errorf("delete job %d: %w", old.ID, err)
+	}
+	return jobEntry("job.delete", &old, nil), nil
+}
+
+// retryDeadlock runs write, a whole transaction, up to deleteTries times while PostgreSQL ends it
+// for a deadlock. Deleting a job's row also deletes its alert state and notices, which a run's
+// result being recorded at that moment may hold while it waits for the job's row: PostgreSQL then
+// ends one of the two, and the delete, which has changed nothing yet, is tried again.
+func retryDeadlock(write func() error) error {
+	for try := 1; ; try++ {
+		err := write()
 		var pgErr *pgconn.PgError
 		if try < deleteTries && errors.As(err, &pgErr) && pgErr.Code == "40P01" {
 			continue
 		}
-		return job, err
+		return err
 	}
 }
 
-// deleteTries is how many times DeleteJob tries when PostgreSQL ends it for a deadlock.
+// deleteTries is how many times a job's delete is tried when PostgreSQL ends it for a deadlock.
 const deleteTries = 3
 
 // SetPaused pauses or resumes a job and records it in the audit log unless nothing changed. The
@@ -98,21 +113,30 @@ const deleteTries = 3
 func (s *Store) SetPaused(ctx context.Context, actor string, id int64, paused bool) (sqlcgen.Job, error) {
 	var job sqlcgen.Job
 	_, err := lockedChange(ctx, s, actor, id, (*sqlcgen.Queries).JobGetForUpdate, func(q *sqlcgen.Queries, old sqlcgen.Job) ([]Entry, error) {
-		var next *time.Time
-		if sched, err := JobSchedule(old); err == nil {
-			next = nextRun(sched, time.Now())
-		}
+		var e Entry
 		var err error
-		if job, err = q.JobSetPaused(ctx, sqlcgen.JobSetPausedParams{ID: id, Paused: paused, NextRunAt: next}); err != nil {
-			return nil, fmt.Errorf("pause job %d: %w", id, err)
-		}
-		action := "job.resume"
-		if paused {
-			action = "job.pause"
-		}
-		return ifChanged(jobEntry(action, &old, &job)), nil
+		job, e, err = setPaused(ctx, q, old, paused, time.Now())
+		return ifChanged(e), err
 	})
 	return job, err
+}
+
+// setPaused pauses or resumes the locked job old, in its caller's transaction, with its next run
+// computed from now, and answers the job and its audit entry.
+func setPaused(ctx context.Context, q *sqlcgen.Queries, old sqlcgen.Job, paused bool, now time.Time) (sqlcgen.Job, Entry, error) {
+	var next *time.Time
+	if sched, err := JobSchedule(old); err == nil {
+		next = nextRun(sched, now)
+	}
+	job, err := q.JobSetPaused(ctx, sqlcgen.JobSetPausedParams{ID: old.ID, Paused: paused, NextRunAt: next})
+	if err != nil {
+		return job, Entry{}, fmt.Errorf("pause job %d: %w", old.ID, err)
+	}
+	action := "job.resume"
+	if paused {
+		action = "job.pause"
+	}
+	return job, jobEntry(action, &old, &job), nil
 }
 
 // RunNow makes a manual run of a job and records it in the audit log; the caller publishes the run
@@ -125,13 +149,21 @@ func (s *Store) RunNow(ctx context.Context, actor string, jobID int64) (sqlcgen.
 		if job, err = q.JobGet(ctx, jobID); err != nil {
 			return nil, err
 		}
-		if run, err = q.RunInsertManual(ctx, jobID); err != nil {
-			return nil, fmt.Errorf("insert run of job %d: %w", jobID, err)
-		}
-		changes := map[string]FieldChange{"run_id": newValue(run.ID)}
-		return []Entry{{Action: "job.run", Subject: job.Name, JobID: &job.ID, Changes: changes}}, nil
+		var e Entry
+		run, e, err = runNow(ctx, q, job)
+		return []Entry{e}, err
 	})
 	return job, run, err
+}
+
+// runNow makes a manual run of job, in its caller's transaction, and answers it and its audit entry.
+func runNow(ctx context.Context, q *sqlcgen.Queries, job sqlcgen.Job) (sqlcgen.Run, Entry, error) {
+	run, err := q.RunInsertManual(ctx, job.ID)
+	if err != nil {
+		return run, Entry{}, fmt.Errorf("insert run of job %d: %w", job.ID, err)
+	}
+	changes := map[string]FieldChange{"run_id": newValue(run.ID)}
+	return run, Entry{Action: "job.run", Subject: job.Name, JobID: &job.ID, Changes: changes}, nil
 }
 
 // CheckJobRefs adds a problem for each alert channel and secret a job names that does not exist,
