@@ -160,15 +160,20 @@ func (r *Runner) attempt(ctx context.Context, d amqp.Delivery, c sqlcgen.RunClai
 }
 
 // execute runs a claimed run's task once, not before its slot, and says how long the task took.
-// It waits for the due instant first, then for an execution slot, which it holds only while the
-// task runs; the claim's lease is kept meanwhile (runner_lease.go). The task fills in exchange with
-// what it sent and got back.
+// It opens the secrets the task names, then waits for the due instant, then for an execution slot,
+// which it holds only while the task runs (reading secrets waits out a database outage, which must
+// not hold a slot); the claim's lease is kept meanwhile (runner_lease.go). The task fills in
+// exchange with what it sent and got back.
 func (r *Runner) execute(ctx context.Context, c sqlcgen.RunClaimRow, exchange *task.Exchange, logger *slog.Logger) (string, time.Duration, error) {
 	t := taskOf(c)
 	t.Exchange = exchange
 	r.leases.wait(c)
+	var err error
+	if t.Secrets, err = r.Secrets.Values(ctx, logger, c.SecretRefs); err == nil {
+		t.SigningSecret, t.PreviousSigningSecret, err = r.Secrets.openSigning(t.SigningSecret, c.PreviousSigningSecret)
+	}
 	waitForSlot(ctx, c.ScheduledAt, r.maxEarly)
-	took := r.Slots.take(ctx)
+	took := err == nil && r.Slots.take(ctx)
 	r.leases.started(c.ID)
 	if took {
 		defer r.Slots.release()
@@ -176,10 +181,6 @@ func (r *Runner) execute(ctx context.Context, c sqlcgen.RunClaimRow, exchange *t
 	r.Metrics.started(c.Attempts, c.ScheduledAt, c.StartedAt)
 	start := time.Now()
 	var output string
-	var err error
-	if t.Secrets, err = r.Secrets.Values(ctx, logger, c.SecretRefs); err == nil {
-		t.SigningSecret, t.PreviousSigningSecret, err = r.Secrets.openSigning(t.SigningSecret, c.PreviousSigningSecret)
-	}
 	if err == nil {
 		output, err = r.exec.Execute(ctx, c.Type, time.Duration(c.TimeoutMs)*time.Millisecond, t)
 	}
