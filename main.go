@@ -126,8 +126,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	metricsHandler := promhttp.HandlerFor(registry, promhttp.HandlerOpts{})
 
 	// Start order: the publisher (consumers publish retries until they are done), the consumers,
-	// then, on the leader only, the dispatcher, the reaper, retention and the scheduler. Each is
-	// stopped in reverse order, after HTTP.
+	// then, on the leader only, the dispatcher, the reaper, retention, the purger and the scheduler.
+	// Each is stopped in reverse order, after HTTP.
 	pub := broker.NewPublisher(cfg.AMQPURLs, top, logger)
 	stopPub := start(ctx, pub.Run)
 	defer stopPub()

@@ -92,7 +92,7 @@ func (m runMatch) count(ctx context.Context, q *sqlcgen.Queries) (int64, error) 
 }
 
 // handleRunsBulk serves POST /runs/bulk (and POST /runs/retry, its older address), the runs page's
-// "Retry selected": without confirm=1 it answers the confirmation, which says how many runs and
+// bulk bar ("Retry"): without confirm=1 it answers the confirmation, which says how many runs and
 // what a retry does; with it, it retries and goes back with what it did.
 func handleRunsBulk(q *sqlcgen.Queries, st *store.Store, pub RunPublisher) echo.HandlerFunc {
 	return func(c echo.Context) error {

@@ -69,7 +69,7 @@ type RunsList struct {
 	Selectable bool
 	// Matching is how many runs the filters match, for "select all N matching" (issue 27).
 	Matching int64
-	Back     string // this page's URL, where "Retry selected" comes back to
+	Back     string // this page's URL, where the bulk bar's "Retry" comes back to
 }
 
 // trigger is what refreshes the table: every 2 s, and when an action made a run.

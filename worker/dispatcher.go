@@ -11,7 +11,7 @@ import (
 
 // Batching: a burst of due runs is inserted and published in batches of up to dispatchBatch, by
 // dispatchWorkers goroutines, so that 10,000 jobs due in one second cost tens of statements, not
-// tens of thousands. robfig/cron hands over all the slots of one second at once, so a batch is
+// tens of thousands. The scheduler hands over all the slots of one second at once, so a batch is
 // closed as soon as no slot has come for dispatchQuiet, and at the latest dispatchLinger after its
 // first slot.
 const (

@@ -65,7 +65,7 @@
 //     alerts.on names "missed", in the transaction that records it (scheduler_missed.go).
 //
 // Beside the pipeline: retrydb.go waits out database outages, retention.go deletes old runs on the
-// leader, metrics.go and readiness.go report on a process. broker/blocked.go follows RabbitMQ's
+// leader and purger.go the runs of deleted jobs, metrics.go and readiness.go report on a process. broker/blocked.go follows RabbitMQ's
 // back-pressure (connection.blocked), during which nothing is published and runs wait in the
 // database; reaper_outage.go keeps the reaper from taking runs from consumers that only could not
 // record them while the database was out of reach. A worker-only replica (`cronflow

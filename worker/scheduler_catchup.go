@@ -4,7 +4,7 @@ package worker
 // for each job, next_run_at: its first slot that has no run yet. Every slot before it has its run
 // or its missed run, and a catch-up decides about every slot from it up to a moment until.
 //
-//  1. As usual the cron table hands each due slot to the Dispatcher (Dispatcher.Due), which inserts
+//  1. As usual the scheduler's timetable hands each due slot to the Dispatcher (Dispatcher.Due), which inserts
 //     its run and notes the job's next_run_at (dispatcher_notes.go). The (job, slot) key on runs
 //     lets a slot that both paths reach have one run only.
 //  2. A catch-up (catchUpMissed) lists the jobs whose next_run_at is overdue, applies each job's
