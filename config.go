@@ -15,8 +15,8 @@ import (
 	"github.com/cronflow/cronflow/worker/task"
 )
 
-// defaultPrefetch is PREFETCH unless CONSUMERS is larger: enough deliveries in hand for the
-// thousands of runs a second a process gets through, whatever its pool.
+// defaultPrefetch is PREFETCH unless set: enough deliveries in hand for the thousands of runs a
+// second a process gets through, whatever its pool (CONSUMERS is at most as many).
 const defaultPrefetch = 1024
 
 // config is everything Cronflow reads from its environment, validated before anything starts.
@@ -112,7 +112,7 @@ func loadConfig(mode string, getenv func(string) string) (config, error) {
 	// Deliveries wait for their claim, their due instant and their result's commit without an
 	// execution slot (worker/slots.go), so a process needs many more in hand than it executes at
 	// once to keep its slots busy.
-	c.Prefetch = r.integer("PREFETCH", max(c.Consumers, defaultPrefetch), 1, 65535)
+	c.Prefetch = r.integer("PREFETCH", defaultPrefetch, 1, 65535)
 	c.CatchUp = r.duration("CATCHUP_WINDOW", time.Hour, 0, 7*24*time.Hour)
 	c.ShutdownGrace = r.duration("SHUTDOWN_GRACE", 30*time.Second, 0, time.Hour)
 	if err := c.LogLevel.UnmarshalText([]byte(r.str("LOG_LEVEL", "info"))); err != nil {
