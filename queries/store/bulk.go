@@ -41,7 +41,8 @@ var JobBulkActions = []string{BulkPause, BulkResume, BulkRun, BulkDelete}
 type BulkResult struct {
 	Done    []int64
 	Skipped []BulkSkip
-	// Runs are the runs a "run" or "retry" made or queued again, which the caller publishes.
+	// Runs are the runs a "run" or "retry" made or queued again, which the caller publishes (a
+	// retried run has its id and its job's only).
 	Runs []sqlcgen.Run
 }
 
@@ -119,8 +120,9 @@ func bulkJob(ctx context.Context, q *sqlcgen.Queries, action string, id int64, n
 	return e, "", err
 }
 
-// BulkRetryRuns queues again each run of ids that failed for good or was missed, in batches, each
-// run audited on its own ("run.retry"); the others are passed over with their status.
+// BulkRetryRuns queues again each run of ids that failed for good or was missed, in batches of one
+// statement (RunRetryMany), each run audited on its own ("run.retry"); the others are passed over
+// with their status.
 func (s *Store) BulkRetryRuns(ctx context.Context, actor string, ids []int64) (BulkResult, error) {
 	var res BulkResult
 	for batch := range slices.Chunk(ids, bulkBatch) {
@@ -128,21 +130,23 @@ func (s *Store) BulkRetryRuns(ctx context.Context, actor string, ids []int64) (B
 		err := s.write(ctx, actor, func(q *sqlcgen.Queries) ([]Entry, error) {
 			part = BulkResult{}
 			var entries []Entry
+			rows, err := q.RunRetryMany(ctx, batch)
+			if err != nil {
+				return nil, fmt.Errorf("retry %d runs: %w", len(batch), err)
+			}
+			retried := make(map[int64]sqlcgen.RunRetryManyRow, len(rows))
+			for _, row := range rows {
+				retried[row.ID] = row
+			}
 			for _, id := range batch {
-				run, err := q.RunRetry(ctx, id)
-				if errors.Is(err, pgx.ErrNoRows) {
+				row, ok := retried[id]
+				if !ok {
 					part.Skipped = append(part.Skipped, BulkSkip{ID: id, Reason: notRetryableReason(ctx, q, id)})
 					continue
 				}
-				if err != nil {
-					return nil, fmt.Errorf("retry run %d: %w", id, err)
-				}
-				job, err := q.JobGet(ctx, run.JobID)
-				if err != nil {
-					return nil, fmt.Errorf("read the job of run %d: %w", id, err)
-				}
-				part.Done, part.Runs = append(part.Done, id), append(part.Runs, run)
-				entries = append(entries, retryEntry(job.ID, job.Name, []int64{run.ID}))
+				delete(retried, id) // an id named twice is queued again once
+				part.Done, part.Runs = append(part.Done, id), append(part.Runs, sqlcgen.Run{ID: row.ID, JobID: row.JobID})
+				entries = append(entries, retryEntry(row.JobID, row.JobName, []int64{row.ID}))
 			}
 			return entries, nil
 		})
