@@ -33,12 +33,7 @@ var bulkWords = map[string]struct{ verb, what, done string }{
 }
 
 // noun is "1 job", "47 runs".
-func noun(n int, kind string) string {
-	if n == 1 {
-		return "1 " + strings.TrimSuffix(kind, "s")
-	}
-	return Thousands(int64(n)) + " " + kind
-}
+func noun(n int, kind string) string { return Count(int64(n), strings.TrimSuffix(kind, "s"), kind) }
 
 // Title is the question the confirmation asks: "Retry 47 runs?".
 func (d BulkConfirm) Title() string {
